@@ -1,0 +1,193 @@
+"""Cross-check a NumPy trace against torch, on the requested device and dtype.
+
+Two independent computations are compared with the trace:
+
+* ``torch.nn.LSTM`` built from the same ``state_dict`` gives ``output``, ``h_n``
+  and ``c_n``; a one-layer ``nn.LSTM`` per layer, fed the layer below's torch
+  output, gives every layer's output sequence.
+* The gate formulas written again in torch ops, carrying torch's own h and c,
+  give every intermediate (ih, hh, pre, i, f, g, o, c, h) of every step.
+
+torch is imported here only, so ``--no-check`` never loads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lstm_tex.engine import Trace, gate_blocks, layer_weights
+from lstm_tex.errors import InputError
+from lstm_tex.spec import GATES
+
+if TYPE_CHECKING:
+    import torch
+
+QUANTITIES = ("ih", "hh", "pre", "i", "f", "g", "o", "c", "h", "output", "h_n", "c_n")
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Max absolute error per quantity, and the verdict against ``atol``."""
+
+    device: str
+    dtype: str
+    torch_version: str
+    atol: float
+    errors: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def max_abs_err(self) -> float:
+        return max(self.errors.values(), default=0.0)
+
+    @property
+    def passed(self) -> bool:
+        return self.max_abs_err <= self.atol
+
+    def failures(self) -> list[str]:
+        return [q for q, e in self.errors.items() if e > self.atol]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "device": self.device,
+            "dtype": self.dtype,
+            "torch": self.torch_version,
+            "max_abs_err": self.max_abs_err,
+            "atol": self.atol,
+            "passed": self.passed,
+            "errors": dict(self.errors),
+        }
+
+
+def resolve_device(requested: str, *, source: str) -> torch.device:
+    """``cpu``/``cuda``/``cuda:N``/``mps``/``auto`` -> an available ``torch.device``.
+
+    Raises :class:`InputError` (exit 2) naming ``source`` when it is not available.
+    """
+    import torch
+
+    if requested == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if _mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if requested == "cpu":
+        return torch.device("cpu")
+    if requested.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise InputError(
+                f"device {requested!r} is not available: torch {torch.__version__} sees no "
+                "CUDA GPU (use cpu, or auto to fall back)", field=source)
+        index = int(requested.split(":")[1]) if ":" in requested else 0
+        count = torch.cuda.device_count()
+        if index >= count:
+            raise InputError(f"device {requested!r} is not available: {count} CUDA "
+                             f"device(s), numbered from 0", field=source)
+        return torch.device(requested)
+    if requested == "mps":
+        if not _mps_available():
+            raise InputError("device 'mps' is not available on this machine", field=source)
+        return torch.device("mps")
+    raise InputError(f"unknown device {requested!r}, expected cpu, cuda, cuda:N, mps or auto",
+                     field=source)
+
+
+def _mps_available() -> bool:
+    import torch
+
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def cross_check(trace: Trace, *, device: str | None = None, source: str = "check.device"
+                ) -> CheckReport:
+    """Compare every intermediate of ``trace`` with torch; never raises on disagreement."""
+    import torch
+
+    example = trace.example
+    opts = example.check
+    dev = resolve_device(device or opts.device, source=source)
+    if dev.type == "mps" and opts.dtype == "float64":
+        raise InputError("mps has no float64; use check.dtype: float32 or another device",
+                         field="check.dtype")
+    dtype = torch.float64 if opts.dtype == "float64" else torch.float32
+    cfg = example.config
+
+    def t(a: np.ndarray) -> torch.Tensor:
+        return torch.from_numpy(np.array(a, dtype=np.float64)).to(device=dev, dtype=dtype)
+
+    errors = dict.fromkeys(QUANTITIES, 0.0)
+
+    def note(name: str, ours: np.ndarray, theirs: torch.Tensor) -> None:
+        diff = np.abs(ours - theirs.detach().to("cpu", torch.float64).numpy())
+        errors[name] = max(errors[name], float(diff.max(initial=0.0)))
+
+    with torch.no_grad():
+        lstm = torch.nn.LSTM(cfg.input_size, cfg.hidden_size, num_layers=cfg.num_layers,
+                             bias=cfg.bias, bidirectional=cfg.bidirectional,
+                             proj_size=cfg.proj_size, device=dev, dtype=dtype)
+        lstm.load_state_dict({k: t(v) for k, v in example.weights.items()}, strict=True)
+        output, (h_n, c_n) = lstm(t(example.x), (t(example.h0), t(example.c0)))
+        note("output", trace.output, output)
+        note("h_n", trace.h_n, h_n)
+        note("c_n", trace.c_n, c_n)
+
+        by_key = {s.key: s for s in trace.steps}
+        directions = ("forward", "reverse") if cfg.bidirectional else ("forward",)
+        layer_input = t(example.x)
+        for layer in range(cfg.num_layers):
+            outs = []
+            for d, direction in enumerate(directions):
+                p = {k: (t(v) if v is not None else None)
+                     for k, v in layer_weights(example, layer, direction).items()}
+                w_ih = gate_blocks(p["w_ih"], cfg.hidden_size)  # type: ignore[arg-type]
+                w_hh = gate_blocks(p["w_hh"], cfg.hidden_size)  # type: ignore[arg-type]
+                b_ih = gate_blocks(p["b_ih"], cfg.hidden_size) if p["b_ih"] is not None \
+                    else dict.fromkeys(GATES)
+                b_hh = gate_blocks(p["b_hh"], cfg.hidden_size) if p["b_hh"] is not None \
+                    else dict.fromkeys(GATES)
+                index = layer * len(directions) + d
+                h, c = t(example.h0[index]), t(example.c0[index])
+                out = torch.empty((example.steps, example.batch, cfg.out_size), dtype=dtype,
+                                  device=dev)
+                order = range(example.steps) if direction == "forward" else range(
+                    example.steps - 1, -1, -1)
+                for k_t in order:
+                    ours = by_key[(layer, direction, k_t + 1)]
+                    acts = {}
+                    for k in GATES:
+                        ih = torch.nn.functional.linear(layer_input[k_t], w_ih[k], b_ih[k])
+                        hh = torch.nn.functional.linear(h, w_hh[k], b_hh[k])
+                        pre = ih + hh
+                        act = torch.tanh(pre) if k == "g" else torch.sigmoid(pre)
+                        note("ih", ours.gates[k].ih, ih)
+                        note("hh", ours.gates[k].hh, hh)
+                        note("pre", ours.gates[k].pre, pre)
+                        note(k, ours.gates[k].act, act)
+                        acts[k] = act
+                    c = acts["f"] * c + acts["i"] * acts["g"]
+                    h = acts["o"] * torch.tanh(c)
+                    if p["w_hr"] is not None:
+                        h = h @ p["w_hr"].T
+                    note("c", ours.c, c)
+                    note("h", ours.h, h)
+                    out[k_t] = h
+                outs.append(out)
+            # nn.LSTM for this layer alone, fed the layer below's torch output.
+            single = torch.nn.LSTM(layer_input.shape[-1], cfg.hidden_size, bias=cfg.bias,
+                                   bidirectional=cfg.bidirectional, proj_size=cfg.proj_size,
+                                   device=dev, dtype=dtype)
+            sfx = f"_l{layer}"
+            single.load_state_dict({k.replace(sfx, "_l0"): t(v)
+                                    for k, v in example.weights.items()
+                                    if k.endswith((sfx, sfx + "_reverse"))})
+            rows = slice(layer * len(directions), (layer + 1) * len(directions))
+            layer_out, _ = single(layer_input, (t(example.h0[rows]), t(example.c0[rows])))
+            note("output", trace.layer_outputs[layer], layer_out)
+            layer_input = torch.cat(outs, dim=-1)
+            note("output", trace.layer_outputs[layer], layer_input)
+    return CheckReport(device=str(dev), dtype=opts.dtype, torch_version=torch.__version__,
+                       atol=opts.atol, errors=errors)

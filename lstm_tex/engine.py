@@ -1,0 +1,162 @@
+r"""The forward pass in float64 NumPy, keeping every intermediate.
+
+For each layer l, direction d and step t (torch.nn.LSTM, gate order i, f, g, o)::
+
+    ih_k  = W_ik x_t + b_ik            (k in i, f, g, o: the k-th block of weight_ih)
+    hh_k  = W_hk h_{t-1} + b_hk        (the k-th block of weight_hh)
+    pre_k = ih_k + hh_k
+    i = sigma(pre_i)   f = sigma(pre_f)   g = tanh(pre_g)   o = sigma(pre_o)
+    c_t = f * c_{t-1} + i * g
+    m_t = o * tanh(c_t)
+    h_t = m_t,  or  h_t = W_hr m_t  with projections (proj_size > 0)
+
+The first layer reads x_t; layer l > 0 reads layer l-1's output at t, which is
+[h_fwd; h_rev] when bidirectional. The reverse direction runs t = T, ..., 1.
+Every vector carries a leading batch axis (B = 1 when x has no batch).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from lstm_tex.spec import GATES, Example
+
+Direction = Literal["forward", "reverse"]
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    """Numerically stable logistic function: no overflow for any finite z."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+@dataclass(frozen=True)
+class GateValues:
+    """One gate at one step, each (B, hidden): the notebook's two affine parts and more."""
+
+    ih: np.ndarray
+    hh: np.ndarray
+    pre: np.ndarray
+    act: np.ndarray
+
+
+@dataclass(frozen=True)
+class Step:
+    """Everything computed at one step of one layer and direction."""
+
+    layer: int
+    direction: Direction
+    t: int
+    x: np.ndarray
+    h_prev: np.ndarray
+    c_prev: np.ndarray
+    gates: dict[str, GateValues]
+    c: np.ndarray
+    tanh_c: np.ndarray
+    m: np.ndarray
+    h: np.ndarray
+
+    @property
+    def key(self) -> tuple[int, Direction, int]:
+        return (self.layer, self.direction, self.t)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """The whole forward pass: steps ordered by layer, direction, then computation order.
+
+    ``output`` is (T, B, D*H_out), ``h_n`` is (L*D, B, H_out), ``c_n`` is (L*D, B, hidden):
+    torch's shapes for a batched input.
+    """
+
+    example: Example
+    steps: tuple[Step, ...]
+    output: np.ndarray
+    h_n: np.ndarray
+    c_n: np.ndarray
+    layer_outputs: tuple[np.ndarray, ...]
+
+    def step(self, layer: int, direction: Direction, t: int) -> Step:
+        for s in self.steps:
+            if s.key == (layer, direction, t):
+                return s
+        raise KeyError((layer, direction, t))
+
+
+def gate_blocks(matrix: np.ndarray, hidden: int) -> dict[str, np.ndarray]:
+    """Split a (4*hidden, ...) weight or bias into its i, f, g, o blocks."""
+    return {k: matrix[n * hidden : (n + 1) * hidden] for n, k in enumerate(GATES)}
+
+
+def layer_weights(example: Example, layer: int, direction: Direction
+                  ) -> dict[str, np.ndarray | None]:
+    """The weights of one layer and direction, under short names (w_ih, b_ih, ...)."""
+    sfx = f"_l{layer}" + ("_reverse" if direction == "reverse" else "")
+    w = example.weights
+    return {
+        "w_ih": w[f"weight_ih{sfx}"],
+        "w_hh": w[f"weight_hh{sfx}"],
+        "b_ih": w.get(f"bias_ih{sfx}"),
+        "b_hh": w.get(f"bias_hh{sfx}"),
+        "w_hr": w.get(f"weight_hr{sfx}"),
+    }
+
+
+def forward(example: Example, weights: dict[str, np.ndarray] | None = None) -> Trace:
+    """Run the LSTM of ``example`` (optionally with other ``weights``), keeping everything."""
+    if weights is not None:
+        from dataclasses import replace
+
+        example = replace(example, weights=weights)
+    cfg = example.config
+    hidden = cfg.hidden_size
+    directions: tuple[Direction, ...] = ("forward", "reverse") if cfg.bidirectional else (
+        "forward",)
+    steps: list[Step] = []
+    h_n, c_n, layer_outputs = [], [], []
+    layer_input = example.x
+    T = example.steps
+    for layer in range(cfg.num_layers):
+        outs = []
+        for d, direction in enumerate(directions):
+            p = layer_weights(example, layer, direction)
+            w_ih = gate_blocks(p["w_ih"], hidden)  # type: ignore[arg-type]
+            w_hh = gate_blocks(p["w_hh"], hidden)  # type: ignore[arg-type]
+            b_ih = gate_blocks(p["b_ih"], hidden) if p["b_ih"] is not None else None
+            b_hh = gate_blocks(p["b_hh"], hidden) if p["b_hh"] is not None else None
+            w_hr = p["w_hr"]
+            index = layer * len(directions) + d
+            h, c = example.h0[index], example.c0[index]
+            out = np.empty((T, example.batch, cfg.out_size))
+            order = range(T) if direction == "forward" else range(T - 1, -1, -1)
+            for t in order:
+                x_t = layer_input[t]
+                gates = {}
+                for k in GATES:
+                    ih = x_t @ w_ih[k].T
+                    hh = h @ w_hh[k].T
+                    if b_ih is not None and b_hh is not None:
+                        ih = ih + b_ih[k]
+                        hh = hh + b_hh[k]
+                    pre = ih + hh
+                    act = np.tanh(pre) if k == "g" else sigmoid(pre)
+                    gates[k] = GateValues(ih=ih, hh=hh, pre=pre, act=act)
+                c_new = gates["f"].act * c + gates["i"].act * gates["g"].act
+                tanh_c = np.tanh(c_new)
+                m = gates["o"].act * tanh_c
+                h_new = m @ w_hr.T if w_hr is not None else m
+                steps.append(Step(layer=layer, direction=direction, t=t + 1, x=x_t,
+                                  h_prev=h, c_prev=c, gates=gates, c=c_new, tanh_c=tanh_c,
+                                  m=m, h=h_new))
+                out[t] = h_new
+                h, c = h_new, c_new
+            outs.append(out)
+            h_n.append(h)
+            c_n.append(c)
+        layer_input = np.concatenate(outs, axis=-1)
+        layer_outputs.append(layer_input)
+    return Trace(example=example, steps=tuple(steps), output=layer_input,
+                 h_n=np.stack(h_n), c_n=np.stack(c_n), layer_outputs=tuple(layer_outputs))

@@ -1,0 +1,185 @@
+"""LaTeX plumbing: escaping user text, the Jinja environment, PyLaTeX documents, compiling.
+
+* :func:`escape` is the only escape used on user text (titles, file names); math
+  is never passed through it.
+* :func:`template_dirs` is the one place templates are found: ``--templates DIR``
+  first (file by file), then the packaged ``templates/``.
+* :func:`article` and :func:`deck` assemble the standalone documents with PyLaTeX
+  around bodies rendered by Jinja; :func:`compile_pdf` compiles them with PyLaTeX's
+  ``generate_pdf`` (latexmk) and turns a failure into ``file:line: message`` lines.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from pylatex import Command, Document, NoEscape, Package
+from pylatex.utils import escape_latex
+
+from lstm_tex.errors import InputError, LatexFailed
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+#: Packages that ``frames.tex`` and ``parts/*.tex`` need (beamer loads xcolor and graphicx).
+NEEDS = ("amsmath",)
+
+
+def escape(text: str) -> str:
+    r"""Escape user text for LaTeX text mode: ``& % $ # _ { } ~ ^ \`` and newlines."""
+    return str(escape_latex(text)).replace("\n", " ")
+
+
+def template_dirs(override: Path | None = None) -> list[Path]:
+    """Where templates are looked up, first match wins: ``override``, then the packaged ones.
+
+    Installed, the templates live in ``lstm_tex/templates``; in a checkout (or an
+    editable install) they are the top-level ``templates/`` next to ``lstm_tex/``.
+    """
+    dirs = []
+    if override is not None:
+        dirs.append(override)
+    for candidate in (PACKAGE_DIR / "templates", PACKAGE_DIR.parent / "templates"):
+        if (candidate / "frames.tex.j2").is_file():
+            dirs.append(candidate)
+            break
+    else:  # pragma: no cover - a broken installation
+        raise InputError("the packaged templates are missing; reinstall lstm-tex")
+    return dirs
+
+
+def environment(override: Path | None = None) -> jinja2.Environment:
+    r"""Jinja with LaTeX-safe delimiters: ``\VAR{...}``, ``\BLOCK{...}``, ``\#{...}``."""
+    if override is not None and not override.is_dir():
+        raise InputError("not a folder of templates", field="--templates", file=str(override))
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(override)]),
+        block_start_string="\\BLOCK{",
+        block_end_string="}",
+        variable_start_string="\\VAR{",
+        variable_end_string="}",
+        comment_start_string="\\#{",
+        comment_end_string="}",
+        line_statement_prefix="%%",
+        line_comment_prefix="%#",
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+
+
+def render_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    """Render ``name``; template mistakes become ``template:line: message`` (exit 2)."""
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise InputError(f"template error: {exc.message}", file=exc.filename or exc.name,
+                         line=exc.lineno) from None
+    except jinja2.TemplateNotFound as exc:
+        raise InputError(f"template {exc.name!r} not found") from None
+    except jinja2.UndefinedError as exc:
+        file, line = _template_position(exc)
+        raise InputError(f"template error: {exc.message}", file=file, line=line) from None
+
+
+def _template_position(exc: BaseException) -> tuple[str | None, int | None]:
+    tb = exc.__traceback__
+    file, line = None, None
+    while tb is not None:
+        name = tb.tb_frame.f_code.co_filename
+        if name.endswith(".j2"):
+            file, line = name, tb.tb_lineno
+        tb = tb.tb_next
+    return file, line
+
+
+def needs_comment(packages: Sequence[str] = NEEDS) -> str:
+    return "\n".join(f"% needs: \\usepackage{{{p}}}" for p in packages)
+
+
+def article(title: str, body: str, *, max_cols: int) -> Document:
+    """A standalone article around ``body`` (already LaTeX); ``title`` is escaped text."""
+    doc = Document(documentclass="article", document_options=["11pt", "a4paper"],
+                   geometry_options={"margin": "2cm"}, page_numbers=False, lmodern=True,
+                   textcomp=False)
+    _common_preamble(doc, max_cols)
+    doc.preamble.append(Command("title", NoEscape(title)))
+    doc.preamble.append(Command("date", ""))
+    doc.append(NoEscape(r"\maketitle"))
+    doc.append(NoEscape(body))
+    return doc
+
+
+def deck(title: str, frames: str, *, max_cols: int, subtitle: str = "") -> Document:
+    """A standalone 16:9 Beamer deck of ``frames`` (already LaTeX)."""
+    doc = Document(documentclass="beamer", document_options=["aspectratio=169", "11pt"],
+                   page_numbers=False, lmodern=True, textcomp=False)
+    _common_preamble(doc, max_cols)
+    doc.preamble.append(NoEscape(r"\usetheme{default}"))
+    doc.preamble.append(NoEscape(r"\setbeamertemplate{navigation symbols}{}"))
+    doc.preamble.append(NoEscape(r"\setbeamertemplate{footline}[frame number]"))
+    doc.preamble.append(NoEscape(r"\setbeamercolor{frametitle}{fg=blue!50!black}"))
+    doc.preamble.append(Command("title", NoEscape(title)))
+    if subtitle:
+        doc.preamble.append(Command("subtitle", NoEscape(subtitle)))
+    doc.preamble.append(Command("date", ""))
+    doc.append(NoEscape(r"\begin{frame}" + "\n" + r"\titlepage" + "\n" + r"\end{frame}"))
+    doc.append(NoEscape(frames))
+    return doc
+
+
+def _common_preamble(doc: Document, max_cols: int) -> None:
+    for name in NEEDS:
+        doc.packages.append(Package(name))
+    doc.packages.append(Package("booktabs"))
+    if max_cols > 10:
+        doc.preamble.append(NoEscape(rf"\setcounter{{MaxMatrixCols}}{{{max_cols}}}"))
+
+
+_ERROR_LINE = re.compile(r"^(?P<file>[^:\n]+\.tex):(?P<line>\d+): (?P<msg>.+)$", re.M)
+
+
+def compile_pdf(doc: Document, tex_path: Path) -> Path:
+    """Compile ``doc`` to ``tex_path`` with ``.pdf`` next to it; raise :class:`LatexFailed`."""
+    stem = tex_path.with_suffix("")
+    sink = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(sink):
+            doc.generate_pdf(str(stem), clean=True, clean_tex=False, compiler="latexmk",
+                             compiler_args=["-pdf", "-file-line-error", "-halt-on-error",
+                                            "-interaction=nonstopmode"], silent=True)
+    except subprocess.CalledProcessError:
+        raise LatexFailed(latex_errors(stem.with_suffix(".log"), sink.getvalue())) from None
+    except FileNotFoundError:
+        raise InputError("latexmk is not installed; install TeX Live (see README) "
+                         "or leave out --pdf", field="--pdf") from None
+    except Exception as exc:
+        if type(exc).__name__ == "CompilerError":
+            raise InputError("no LaTeX compiler found (latexmk or pdflatex); install TeX "
+                             "Live or leave out --pdf", field="--pdf") from None
+        raise
+    return stem.with_suffix(".pdf")
+
+
+def latex_errors(log_path: Path, output: str = "") -> list[str]:
+    """The ``file:line: message`` lines of a LaTeX log (first ones first)."""
+    text = ""
+    with contextlib.suppress(OSError):
+        text = log_path.read_text(errors="replace")
+    found = []
+    for m in _ERROR_LINE.finditer(text or output):
+        file = Path(m.group("file")).name
+        found.append(f"{file}:{m.group('line')}: {m.group('msg').strip()}")
+    if not found:
+        bang = [ln[2:].strip() for ln in (text or output).splitlines() if ln.startswith("! ")]
+        found = [f"{log_path.with_suffix('.tex').name}: {b}" for b in bang] or [
+            f"{log_path.with_suffix('.tex').name}: LaTeX failed (see {log_path.name})"]
+    return found[:10]

@@ -1,0 +1,102 @@
+"""The front door: one function per command, one visible line per pipeline step.
+
+    YAML file -> validated Example -> NumPy trace -> torch check -> contexts
+              -> Jinja templates (+ PyLaTeX documents) -> files in <out>/<stem>/
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lstm_tex import context, engine, latex, output, spec, values
+from lstm_tex.check import CheckReport
+from lstm_tex.errors import CheckFailed
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """What ``lstm-tex render`` was asked to do (the CLI flags)."""
+
+    out: Path = Path("output")
+    device: str | None = None
+    check: bool = True
+    templates: Path | None = None
+    pdf: bool = False
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The outcome of rendering one example."""
+
+    example: spec.Example
+    trace: engine.Trace
+    report: CheckReport | None
+    folder: Path
+    files: tuple[str, ...]
+
+
+def compute(path: str | Path) -> engine.Trace:
+    """Load and validate an example file, then run the NumPy forward pass."""
+    return engine.forward(spec.load(path))
+
+
+def check(trace: engine.Trace, device: str | None = None) -> CheckReport:
+    """Cross-check ``trace`` against torch; raise :class:`CheckFailed` on disagreement."""
+    from lstm_tex.check import cross_check
+
+    report = cross_check(trace, device=device,
+                         source="--device" if device else "check.device")
+    if not report.passed:
+        worst = ", ".join(f"{q} ({report.errors[q]:.3g})" for q in report.failures())
+        raise CheckFailed(
+            f"{trace.example.file}: torch ({report.device}, {report.dtype}) disagrees with "
+            f"the NumPy trace beyond atol {report.atol:g} on: {worst}; nothing was written",
+            report)
+    return report
+
+
+def documents(trace: engine.Trace, report: CheckReport | None,
+              templates: Path | None = None) -> dict[str, Any]:
+    """Every output file's content, by relative path; PyLaTeX documents under ``_docs``."""
+    ex = trace.example
+    env = latex.environment(templates)
+    slides = context.build(trace, report, slides=True)
+    paper = context.build(trace, report, slides=False)
+    frames = latex.render_template(env, "frames.tex.j2", slides)
+    body = latex.render_template(env, "article.tex.j2", paper)
+    max_cols = max(ex.config.input_size, ex.config.out_size, ex.steps)
+    article = latex.article(paper["title"], body, max_cols=max_cols)
+    deck = latex.deck(slides["title"], frames, max_cols=max_cols,
+                      subtitle=slides["summary"])
+    files: dict[str, Any] = {
+        f"{ex.stem}.tex": article.dumps() + "\n",
+        f"{ex.stem}-slides.tex": deck.dumps() + "\n",
+        "frames.tex": frames,
+    }
+    for part in context.parts(slides):
+        files[f"parts/{part['id']}.tex"] = latex.render_template(
+            env, "part.tex.j2", {**slides, "part": part})
+    files["values.json"] = json.dumps(values.build(trace, report), indent=1) + "\n"
+    files["_docs"] = {f"{ex.stem}.tex": article, f"{ex.stem}-slides.tex": deck}
+    return files
+
+
+def render(path: str | Path, options: RenderOptions = RenderOptions()) -> Rendered:
+    """Render one example file into ``options.out/<stem>/``, all or nothing."""
+    output.writable_folder(options.out)
+    trace = compute(path)
+    report = check(trace, options.device) if options.check else None
+    files = documents(trace, report, options.templates)
+    docs = files.pop("_docs")
+
+    def compile_all(staging: Path) -> None:
+        for name, doc in docs.items():
+            latex.compile_pdf(doc, staging / name)
+
+    folder = output.write_tree(options.out, trace.example.stem, files,
+                               compile_all if options.pdf else None)
+    return Rendered(example=trace.example, trace=trace, report=report, folder=folder,
+                    files=tuple(sorted(files)))

@@ -1,0 +1,538 @@
+"""Validate a parsed example file once, at the edge, into a frozen :class:`Example`.
+
+pydantic checks the structure (known keys, types, ranges, defaults); the functions
+below check what pydantic cannot express: rectangular numeric arrays and the
+shapes of weights, inputs and states against each other. Every problem becomes
+an :class:`~lstm_tex.errors.InputError` naming the file, the field path, the line
+and what was expected versus found. Code after this module never re-checks.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from lstm_tex import loader
+from lstm_tex.errors import InputError, InputErrors
+
+GATES = ("i", "f", "g", "o")
+Device = str
+DEVICE_PATTERN = re.compile(r"^(cpu|auto|mps|cuda(:\d+)?)$")
+
+
+# ---------------------------------------------------------------- the YAML schema
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+
+class LstmSection(_Strict):
+    input_size: int | None = Field(None, ge=1)
+    hidden_size: int | None = Field(None, ge=1)
+    num_layers: int | None = Field(None, ge=1)
+    bias: bool | None = None
+    bidirectional: bool | None = None
+    proj_size: int | None = Field(None, ge=0)
+
+
+class CheckSection(_Strict):
+    device: str = Field("cpu", pattern=DEVICE_PATTERN.pattern)
+    dtype: Literal["float64", "float32"] = "float64"
+    atol: float | None = Field(None, gt=0)
+
+
+class RenderSection(_Strict):
+    decimals: int = Field(4, ge=0, le=12)
+
+
+class BackwardSection(_Strict):
+    target: Any
+    loss: Literal["mse", "sse"] = "mse"
+    lr: float | None = Field(None, gt=0)
+
+
+class ExampleSection(_Strict):
+    title: str | None = None
+    lstm: LstmSection = LstmSection()
+    weights: dict[str, Any]
+    x: Any
+    h0: Any = None
+    c0: Any = None
+    check: CheckSection = CheckSection()
+    render: RenderSection = RenderSection()
+    backward: BackwardSection | None = None
+
+
+# ---------------------------------------------------------------- the validated example
+
+
+@dataclass(frozen=True)
+class LstmConfig:
+    """The shape of an ``nn.LSTM``: the same fields and defaults as its constructor."""
+
+    input_size: int
+    hidden_size: int
+    num_layers: int = 1
+    bias: bool = True
+    bidirectional: bool = False
+    proj_size: int = 0
+
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    @property
+    def out_size(self) -> int:
+        """Size of h: ``proj_size`` when projecting, else ``hidden_size``."""
+        return self.proj_size or self.hidden_size
+
+    def layer_input_size(self, layer: int) -> int:
+        return self.input_size if layer == 0 else self.num_directions * self.out_size
+
+    def suffixes(self) -> tuple[str, ...]:
+        return ("", "_reverse") if self.bidirectional else ("",)
+
+    def weight_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Every ``state_dict`` key of this configuration, in torch's order, with its shape."""
+        four_h = 4 * self.hidden_size
+        shapes: dict[str, tuple[int, ...]] = {}
+        for layer in range(self.num_layers):
+            for sfx in self.suffixes():
+                shapes[f"weight_ih_l{layer}{sfx}"] = (four_h, self.layer_input_size(layer))
+                shapes[f"weight_hh_l{layer}{sfx}"] = (four_h, self.out_size)
+                if self.bias:
+                    shapes[f"bias_ih_l{layer}{sfx}"] = (four_h,)
+                    shapes[f"bias_hh_l{layer}{sfx}"] = (four_h,)
+                if self.proj_size:
+                    shapes[f"weight_hr_l{layer}{sfx}"] = (self.proj_size, self.hidden_size)
+        return shapes
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "input_size": self.input_size,
+            "hidden_size": self.hidden_size,
+            "num_layers": self.num_layers,
+            "bias": self.bias,
+            "bidirectional": self.bidirectional,
+            "proj_size": self.proj_size,
+        }
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    device: Device = "cpu"
+    dtype: Literal["float64", "float32"] = "float64"
+    atol: float = 1e-10
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    decimals: int = 4
+
+
+@dataclass(frozen=True)
+class BackwardSpec:
+    """``target`` has the shape of ``output`` (T, B, D*H_out) or of its last step (B, D*H_out)."""
+
+    target: np.ndarray
+    last_step_only: bool
+    loss: Literal["mse", "sse"] = "mse"
+    lr: float | None = None
+
+
+@dataclass(frozen=True)
+class Example:
+    """A validated example: float64 arrays in canonical shapes, read-only.
+
+    ``x`` is (T, B, input); ``h0`` is (L*D, B, H_out); ``c0`` is (L*D, B, hidden).
+    ``batched`` and ``one_step`` remember how x was written, so that outputs can be
+    given back in torch's shapes for that input.
+    """
+
+    file: str
+    stem: str
+    config: LstmConfig
+    weights: Mapping[str, np.ndarray]
+    x: np.ndarray
+    h0: np.ndarray
+    c0: np.ndarray
+    batched: bool = False
+    one_step: bool = False
+    h0_given: bool = True
+    c0_given: bool = True
+    title: str | None = None
+    check: CheckOptions = field(default_factory=CheckOptions)
+    render: RenderOptions = field(default_factory=RenderOptions)
+    backward: BackwardSpec | None = None
+
+    @property
+    def steps(self) -> int:
+        return int(self.x.shape[0])
+
+    @property
+    def batch(self) -> int:
+        return int(self.x.shape[1])
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def load(path: str | Path) -> Example:
+    """Read, parse and validate an example file."""
+    return validate(loader.read(path), stem=Path(path).stem)
+
+
+def from_mapping(data: Mapping[str, Any], *, name: str = "<example>") -> Example:
+    """Validate an in-memory mapping (the Python API); messages name ``name``."""
+    import json
+
+    return validate(loader.parse(json.dumps(data), name), stem=Path(name).stem)
+
+
+def validate(doc: loader.Document, *, stem: str) -> Example:
+    """Turn a parsed document into an :class:`Example` or raise :class:`InputError`."""
+    if not isinstance(doc.data, dict):
+        raise doc.error((), f"expected a mapping of keys (title, weights, x, ...), "
+                            f"found {_kind(doc.data)}")
+    try:
+        section = ExampleSection.model_validate(doc.data)
+    except ValidationError as exc:
+        raise _pydantic_errors(doc, exc) from None
+    return _build(doc, section, stem)
+
+
+# ---------------------------------------------------------------- pydantic messages
+
+
+def _pydantic_errors(doc: loader.Document, exc: ValidationError) -> InputError:
+    errors: list[InputError] = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        kind = err["type"]
+        found = err.get("input")
+        if kind == "extra_forbidden":
+            key = str(loc[-1])
+            message = f"unknown key {key!r}" + _suggest(key, _known_keys(loc[:-1]))
+        elif kind == "missing":
+            message = f"required key {loc[-1]!r} is missing"
+        elif kind == "finite_number":
+            message = f"expected a finite number, found {found!r}"
+        elif kind in ("model_type", "dict_type"):
+            message = f"expected a mapping, found {_kind(found)}"
+        else:
+            message = f"{err['msg'][0].lower()}{err['msg'][1:]}, found {_kind(found)}"
+        errors.append(doc.error(loc, message))
+    return errors[0] if len(errors) == 1 else InputErrors(errors)
+
+
+def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    model: type[BaseModel] = ExampleSection
+    for part in loc:
+        annotation = model.model_fields[str(part)].annotation
+        candidates = [a for a in getattr(annotation, "__args__", (annotation,))
+                      if isinstance(a, type) and issubclass(a, BaseModel)]
+        if not candidates:
+            return []
+        model = candidates[0]
+    return list(model.model_fields)
+
+
+def _suggest(word: str, options: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f"; expected one of: {', '.join(options)}" if options else ""
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"the text {shown!r}"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+# ---------------------------------------------------------------- arrays and shapes
+
+
+def _array(doc: loader.Document, path: tuple[Any, ...], value: Any) -> np.ndarray:
+    """A rectangular float64 array from nested lists of finite numbers."""
+    shape: list[int] = []
+    probe = value
+    while isinstance(probe, list):
+        if not probe:
+            raise doc.error(path + (0,) * len(shape), "expected numbers, found an empty list")
+        shape.append(len(probe))
+        probe = probe[0]
+    flat: list[float] = []
+
+    def walk(node: Any, where: tuple[Any, ...], depth: int) -> None:
+        if depth < len(shape):
+            if not isinstance(node, list):
+                raise doc.error(where, f"expected a list of {shape[depth]} numbers "
+                                       f"(like {loader.format_path(path + (0,) * depth) or 'the first'}), "
+                                       f"found {_kind(node)}")
+            if len(node) != shape[depth]:
+                raise doc.error(where, f"ragged: expected {shape[depth]} entries like "
+                                       f"{loader.format_path(path + (0,) * depth)}, "
+                                       f"found {len(node)}")
+            for k, item in enumerate(node):
+                walk(item, (*where, k), depth + 1)
+            return
+        if isinstance(node, bool) or not isinstance(node, (int, float)):
+            raise doc.error(where, f"expected a number, found {_kind(node)}")
+        number = float(node)
+        if not math.isfinite(number):
+            raise doc.error(where, f"expected a finite number, found {node!r}")
+        flat.append(number)
+
+    walk(value, path, 0)
+    array = np.array(flat, dtype=np.float64).reshape(shape)
+    array.setflags(write=False)
+    return array
+
+
+def _shape_text(shape: Sequence[int]) -> str:
+    return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _expect_shape(doc: loader.Document, path: tuple[Any, ...], array: np.ndarray,
+                  shape: tuple[int, ...], why: str) -> None:
+    if array.shape == shape:
+        return
+    if array.ndim != len(shape):
+        found = f"{array.ndim}-D shape {_shape_text(array.shape)}"
+    else:
+        diffs = [k for k in range(len(shape)) if array.shape[k] != shape[k]]
+        if len(shape) == 2 and diffs == [1]:
+            raise doc.error(path, f"expected {shape[1]} columns ({why}), got {array.shape[1]}")
+        if len(shape) == 2 and diffs == [0]:
+            raise doc.error(path, f"expected {shape[0]} rows ({why}), got {array.shape[0]}")
+        found = f"shape {_shape_text(array.shape)}"
+    raise doc.error(path, f"expected shape {_shape_text(shape)} ({why}), found {found}")
+
+
+_KEY = re.compile(r"^(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(\d+)(_reverse)?$")
+
+
+def _infer_config(doc: loader.Document, section: ExampleSection,
+                  weights: dict[str, np.ndarray]) -> LstmConfig:
+    given = section.lstm
+    for key in weights:
+        if not _KEY.match(key):
+            raise doc.error(("weights", key), "unknown weight name" + _suggest(
+                key, ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
+                      "weight_hr_l0", "weight_ih_l0_reverse"]) + " (names as in "
+                      "torch.nn.LSTM(...).state_dict())")
+    for key in ("weight_ih_l0", "weight_hh_l0"):
+        if key not in weights:
+            raise doc.error(("weights",), f"required key {key!r} is missing")
+    w_ih, w_hh = weights["weight_ih_l0"], weights["weight_hh_l0"]
+    for key, w in (("weight_ih_l0", w_ih), ("weight_hh_l0", w_hh)):
+        if w.ndim != 2:
+            raise doc.error(("weights", key), f"expected a matrix (a list of rows), "
+                                              f"found shape {_shape_text(w.shape)}")
+    if w_ih.shape[0] % 4:
+        raise doc.error(("weights", "weight_ih_l0"),
+                        f"expected 4 x hidden_size rows (gate blocks i, f, g, o), "
+                        f"got {w_ih.shape[0]}, not a multiple of 4")
+    layers = 1 + max(int(m.group(2)) for m in map(_KEY.match, weights) if m)
+    hr = weights.get("weight_hr_l0")
+    inferred = LstmConfig(
+        input_size=int(w_ih.shape[1]),
+        hidden_size=int(w_ih.shape[0] // 4),
+        num_layers=layers,
+        bias="bias_ih_l0" in weights or "bias_hh_l0" in weights,
+        bidirectional=any(k.endswith("_reverse") for k in weights),
+        proj_size=int(hr.shape[0]) if hr is not None and hr.ndim >= 1 else 0,
+    )
+    values = inferred.as_dict()
+    for name, inferred_value in inferred.as_dict().items():
+        value = getattr(given, name)
+        if value is None:
+            continue
+        if name == "num_layers" and value > inferred_value:
+            raise doc.error(("weights",), f"lstm.num_layers is {value}, so expected keys "
+                                          f"such as weight_ih_l{value - 1}, found none")
+        if value != inferred_value and name != "num_layers":
+            raise doc.error(("lstm", name), f"is {value}, but the weights imply "
+                                            f"{inferred_value}" + _inference_reason(name))
+        values[name] = value
+    return LstmConfig(**values)
+
+
+def _inference_reason(name: str) -> str:
+    return {
+        "input_size": " (columns of weight_ih_l0)",
+        "hidden_size": " (rows of weight_ih_l0 / 4)",
+        "bias": " (bias_* keys present or not)",
+        "bidirectional": " (*_reverse keys present or not)",
+        "proj_size": " (rows of weight_hr_l0, or 0 without it)",
+    }.get(name, "")
+
+
+def _build(doc: loader.Document, section: ExampleSection, stem: str) -> Example:
+    weights = {key: _array(doc, ("weights", key), value)
+               for key, value in section.weights.items()}
+    config = _infer_config(doc, section, weights)
+    expected = config.weight_shapes()
+    for key in weights:
+        if key not in expected:
+            raise doc.error(("weights", key), "not a weight of this LSTM" + _suggest(
+                key, list(expected)) + f" (expected keys: {', '.join(expected)})")
+    for key, shape in expected.items():
+        if key not in weights:
+            raise doc.error(("weights",), f"required key {key!r} is missing "
+                                          f"(shape {_shape_text(shape)})")
+        _expect_shape(doc, ("weights", key), weights[key], shape, _why(key, config))
+
+    x = _array(doc, ("x",), section.x)
+    n_in = config.input_size
+    one_step = batched = False
+    if x.ndim == 1:
+        if x.shape[0] != n_in:
+            raise doc.error(("x",), f"expected {n_in} numbers (input_size) for one step, "
+                                    f"or a list of steps [[...], ...]; found {x.shape[0]}")
+        one_step = True
+        x3 = x.reshape(1, 1, n_in)
+    elif x.ndim == 2:
+        if x.shape[1] != n_in:
+            raise doc.error(("x",), f"expected steps of {n_in} numbers (input_size), "
+                                    f"found {x.shape[1]}")
+        x3 = x.reshape(x.shape[0], 1, n_in)
+    elif x.ndim == 3:
+        if x.shape[2] != n_in:
+            raise doc.error(("x",), f"expected shape (T, batch, {n_in}), "
+                                    f"found {_shape_text(x.shape)}")
+        batched = True
+        x3 = x
+    else:
+        raise doc.error(("x",), f"expected (input,), (T, input) or (T, batch, input), "
+                                f"found {x.ndim}-D shape {_shape_text(x.shape)}")
+    batch = x3.shape[1]
+    layers_dirs = config.num_layers * config.num_directions
+    h0, h0_given = _state(doc, "h0", section.h0, layers_dirs, batch, config.out_size, batched)
+    c0, c0_given = _state(doc, "c0", section.c0, layers_dirs, batch, config.hidden_size,
+                          batched)
+    check = CheckOptions(
+        device=section.check.device,
+        dtype=section.check.dtype,
+        atol=section.check.atol
+        if section.check.atol is not None
+        else (1e-10 if section.check.dtype == "float64" else 1e-5),
+    )
+    backward = None
+    if section.backward is not None:
+        backward = _backward(doc, section.backward, x3.shape[0], batch,
+                             config.num_directions * config.out_size, batched)
+    frozen = {k: weights[k] for k in expected}
+    x3 = np.ascontiguousarray(x3)
+    x3.setflags(write=False)
+    return Example(
+        file=doc.file,
+        stem=stem,
+        config=config,
+        weights=MappingProxyType(frozen),
+        x=x3,
+        h0=h0,
+        c0=c0,
+        batched=batched,
+        one_step=one_step,
+        h0_given=h0_given,
+        c0_given=c0_given,
+        title=section.title,
+        check=check,
+        render=RenderOptions(decimals=section.render.decimals),
+        backward=backward,
+    )
+
+
+def _why(key: str, config: LstmConfig) -> str:
+    m = _KEY.match(key)
+    assert m is not None
+    kind, layer = m.group(1), int(m.group(2))
+    h = config.hidden_size
+    if kind == "weight_ih":
+        if layer == 0:
+            return f"4 x hidden {h} rows, input_size {config.input_size} columns"
+        width = f"{config.num_directions} x {config.out_size}" if config.bidirectional else (
+            f"{config.out_size}")
+        why = "bidirectional" if config.bidirectional else "the layer below's h"
+        return f"4 x hidden {h} rows, {width} columns ({why})"
+    if kind == "weight_hh":
+        return f"4 x hidden {h} rows, {'proj_size' if config.proj_size else 'hidden'} " \
+               f"{config.out_size} columns"
+    if kind == "weight_hr":
+        return f"proj_size {config.proj_size} rows, hidden {h} columns"
+    return f"4 x hidden {h}"
+
+
+def _state(doc: loader.Document, name: str, value: Any, layers_dirs: int, batch: int,
+           size: int, batched: bool) -> tuple[np.ndarray, bool]:
+    if value is None:
+        zeros = np.zeros((layers_dirs, batch, size))
+        zeros.setflags(write=False)
+        return zeros, False
+    state = _array(doc, (name,), value)
+    what = "proj_size" if name == "h0" and size else "hidden_size"
+    if batched:
+        _expect_shape(doc, (name,), state, (layers_dirs, batch, size),
+                      f"layers x directions {layers_dirs}, batch {batch}, {what} {size}")
+        out = state
+    elif state.ndim == 1 and layers_dirs == 1:
+        if state.shape[0] != size:
+            raise doc.error((name,), f"expected {size} numbers ({_state_size_name(name, doc)}), "
+                                     f"found {state.shape[0]}")
+        out = state.reshape(1, 1, size)
+    else:
+        _expect_shape(doc, (name,), state, (layers_dirs, size),
+                      f"one vector of {size} per layer and direction, {layers_dirs} in all")
+        out = state.reshape(layers_dirs, 1, size)
+    out = np.ascontiguousarray(out)
+    out.setflags(write=False)
+    return out, True
+
+
+def _state_size_name(name: str, doc: loader.Document) -> str:
+    lstm = doc.data.get("lstm") if isinstance(doc.data, dict) else None
+    if name == "h0" and isinstance(lstm, dict) and lstm.get("proj_size"):
+        return "proj_size"
+    return "hidden_size"
+
+
+def _backward(doc: loader.Document, section: BackwardSection, steps: int, batch: int,
+              width: int, batched: bool) -> BackwardSpec:
+    target = _array(doc, ("backward", "target"), section.target)
+    full = (steps, batch, width) if batched else (steps, width)
+    last = (batch, width) if batched else (width,)
+    if target.shape == full:
+        canonical, last_only = target.reshape(steps, batch, width), False
+    elif target.shape == last:
+        canonical, last_only = target.reshape(batch, width), True
+    else:
+        raise doc.error(("backward", "target"),
+                        f"expected the shape of output {_shape_text(full)} or of its last "
+                        f"step {_shape_text(last)}, found {_shape_text(target.shape)}")
+    canonical = np.ascontiguousarray(canonical)
+    canonical.setflags(write=False)
+    return BackwardSpec(target=canonical, last_step_only=last_only, loss=section.loss,
+                        lr=section.lr)

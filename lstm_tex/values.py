@@ -1,0 +1,55 @@
+"""``values.json``: every number of the trace at full precision, in SPEC.md's layout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lstm_tex.check import CheckReport
+from lstm_tex.engine import Trace
+from lstm_tex.spec import GATES
+
+
+def build(trace: Trace, report: CheckReport | None,
+          backward: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``values.json`` document. Vectors lose the batch axis unless x had one."""
+    ex = trace.example
+    batched = ex.batched
+
+    def vec(a: np.ndarray) -> Any:
+        return (a if batched else a[0]).tolist()
+
+    def state(a: np.ndarray) -> Any:
+        return (a if batched else a[:, 0]).tolist()
+
+    steps = []
+    for s in trace.steps:
+        item: dict[str, Any] = {
+            "layer": s.layer,
+            "direction": s.direction,
+            "t": s.t,
+            "x": vec(s.x),
+            "h_prev": vec(s.h_prev),
+            "c_prev": vec(s.c_prev),
+            "gates": {k: {"ih": vec(s.gates[k].ih), "hh": vec(s.gates[k].hh),
+                          "pre": vec(s.gates[k].pre), "act": vec(s.gates[k].act)}
+                      for k in GATES},
+            "c": vec(s.c),
+            "h": vec(s.h),
+        }
+        if ex.config.proj_size:
+            item["m"] = vec(s.m)
+        steps.append(item)
+    output = trace.output if batched else trace.output[:, 0]
+    doc: dict[str, Any] = {
+        "lstm": ex.config.as_dict(),
+        "steps": steps,
+        "output": output.tolist(),
+        "h_n": state(trace.h_n),
+        "c_n": state(trace.c_n),
+        "check": report.as_json() if report is not None else None,
+    }
+    if backward is not None:
+        doc["backward"] = backward
+    return doc
