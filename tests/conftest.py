@@ -1,0 +1,83 @@
+"""Shared fixtures: the CLI runner, example paths and a pdflatex helper."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from lstm_tex.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+DATA = Path(__file__).resolve().parent / "data"
+BUNDLED = sorted(EXAMPLES.glob("*.yaml"))
+
+
+def run_cli(*args: str | Path) -> Result:
+    """Invoke ``lstm-tex`` in-process, as click's docs recommend."""
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    ok: bool
+    log: str
+    errors: list[str]
+    overfull_hbox: int
+    overfull_vbox: int
+
+    @property
+    def overfull(self) -> int:
+        return self.overfull_hbox + self.overfull_vbox
+
+
+def have_pdflatex() -> bool:
+    return shutil.which("pdflatex") is not None
+
+
+def compile_tex(tex: Path, runs: int = 1) -> Compiled:
+    """Run pdflatex on ``tex`` in its folder; collect errors and Overfull box counts."""
+    if not have_pdflatex():
+        if os.environ.get("CI"):
+            pytest.fail("pdflatex is missing on CI; .ci/run must install TeX Live")
+        pytest.skip("pdflatex is not installed (see README: apt-get install texlive-...)")
+    log_text = ""
+    proc = None
+    for _ in range(runs):
+        proc = subprocess.run(
+            ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
+             tex.name],
+            cwd=tex.parent, capture_output=True, text=True, timeout=180,
+        )
+    assert proc is not None
+    log = tex.with_suffix(".log")
+    log_text = log.read_text(errors="replace") if log.exists() else proc.stdout
+    errors = re.findall(r"^(?:.*?:\d+: |! ).*$", log_text, flags=re.M)
+    return Compiled(
+        ok=proc.returncode == 0 and tex.with_suffix(".pdf").exists(),
+        log=log_text,
+        errors=errors,
+        overfull_hbox=len(re.findall(r"^Overfull \\hbox", log_text, flags=re.M)),
+        overfull_vbox=len(re.findall(r"^Overfull \\vbox", log_text, flags=re.M)),
+    )
+
+
+def lecturer_deck(folder: Path, frames: Path, aspect: str = "") -> Path:
+    """A separate, themed Beamer deck that \\input's ``frames`` (as a lecturer would)."""
+    text = (DATA / "lecturer-deck.tex").read_text()
+    text = text.replace("ASPECT", aspect).replace("FRAMES", frames.resolve().as_posix())
+    deck = folder / f"lecturer-deck{aspect.replace('=', '')}.tex"
+    deck.write_text(text)
+    return deck
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    return tmp_path / "out"
