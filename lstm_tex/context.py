@@ -88,7 +88,7 @@ class _Medium:
                           self.layout)
 
     def rows(self, array: np.ndarray) -> int:
-        n = self._as_matrix(array).shape[0]
+        n = int(self._as_matrix(array).shape[0])
         return min(n, self.layout.max_rows)
 
 
@@ -138,14 +138,14 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
     state_style: numbers.Style = "written" if first else "fixed"
     h_prev = medium.given(step.h_prev) if first else medium.value(step.h_prev)
     c_prev = medium.given(step.c_prev) if first else medium.value(step.c_prev)
-    gates = []
+    gates: list[dict[str, Any]] = []
     for n, k in enumerate(GATES):
-        rows = slice(n * hidden, (n + 1) * hidden)
+        block = slice(n * hidden, (n + 1) * hidden)
         gv = step.gates[k]
-        w_ih = w["w_ih"][rows]  # type: ignore[index]
-        w_hh = w["w_hh"][rows]  # type: ignore[index]
-        b_ih = w["b_ih"][rows] if w["b_ih"] is not None else None
-        b_hh = w["b_hh"][rows] if w["b_hh"] is not None else None
+        w_ih = w["w_ih"][block]
+        w_hh = w["w_hh"][block]
+        b_ih = w["b_ih"][block] if w["b_ih"] is not None else None
+        b_hh = w["b_hh"][block] if w["b_hh"] is not None else None
         ih_em = (medium.weights_em(w_ih) + medium.em(step.x, state_style)
                  + (medium.weights_em(b_ih) if b_ih is not None else 0)
                  + medium.em(gv.ih) + 9)

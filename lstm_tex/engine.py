@@ -18,7 +18,7 @@ Every vector carries a leading batch axis (B = 1 when x has no batch).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
@@ -30,7 +30,8 @@ Direction = Literal["forward", "reverse"]
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """Numerically stable logistic function: no overflow for any finite z."""
     e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    out: np.ndarray = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return out
 
 
 @dataclass(frozen=True)
@@ -86,13 +87,15 @@ class Trace:
         raise KeyError((layer, direction, t))
 
 
-def gate_blocks(matrix: np.ndarray, hidden: int) -> dict[str, np.ndarray]:
-    """Split a (4*hidden, ...) weight or bias into its i, f, g, o blocks."""
+Block = TypeVar("Block", bound=Any)
+
+
+def gate_blocks(matrix: Block, hidden: int) -> dict[str, Block]:
+    """Split a (4*hidden, ...) weight or bias (NumPy or torch) into its i, f, g, o blocks."""
     return {k: matrix[n * hidden : (n + 1) * hidden] for n, k in enumerate(GATES)}
 
 
-def layer_weights(example: Example, layer: int, direction: Direction
-                  ) -> dict[str, np.ndarray | None]:
+def layer_weights(example: Example, layer: int, direction: Direction) -> dict[str, Any]:
     """The weights of one layer and direction, under short names (w_ih, b_ih, ...)."""
     sfx = f"_l{layer}" + ("_reverse" if direction == "reverse" else "")
     w = example.weights
@@ -105,6 +108,11 @@ def layer_weights(example: Example, layer: int, direction: Direction
     }
 
 
+def directions_of(bidirectional: bool) -> tuple[Direction, ...]:
+    """The directions of a layer, in torch's order."""
+    return ("forward", "reverse") if bidirectional else ("forward",)
+
+
 def forward(example: Example, weights: dict[str, np.ndarray] | None = None) -> Trace:
     """Run the LSTM of ``example`` (optionally with other ``weights``), keeping everything."""
     if weights is not None:
@@ -113,8 +121,7 @@ def forward(example: Example, weights: dict[str, np.ndarray] | None = None) -> T
         example = replace(example, weights=weights)
     cfg = example.config
     hidden = cfg.hidden_size
-    directions: tuple[Direction, ...] = ("forward", "reverse") if cfg.bidirectional else (
-        "forward",)
+    directions = directions_of(cfg.bidirectional)
     steps: list[Step] = []
     h_n, c_n, layer_outputs = [], [], []
     layer_input = example.x
@@ -123,8 +130,8 @@ def forward(example: Example, weights: dict[str, np.ndarray] | None = None) -> T
         outs = []
         for d, direction in enumerate(directions):
             p = layer_weights(example, layer, direction)
-            w_ih = gate_blocks(p["w_ih"], hidden)  # type: ignore[arg-type]
-            w_hh = gate_blocks(p["w_hh"], hidden)  # type: ignore[arg-type]
+            w_ih = gate_blocks(p["w_ih"], hidden)
+            w_hh = gate_blocks(p["w_hh"], hidden)
             b_ih = gate_blocks(p["b_ih"], hidden) if p["b_ih"] is not None else None
             b_hh = gate_blocks(p["b_hh"], hidden) if p["b_hh"] is not None else None
             w_hr = p["w_hr"]

@@ -288,9 +288,9 @@ def _array(doc: loader.Document, path: tuple[Any, ...], value: Any) -> np.ndarra
     def walk(node: Any, where: tuple[Any, ...], depth: int) -> None:
         if depth < len(shape):
             if not isinstance(node, list):
+                like = loader.format_path(path + (0,) * depth) or "the first"
                 raise doc.error(where, f"expected a list of {shape[depth]} numbers "
-                                       f"(like {loader.format_path(path + (0,) * depth) or 'the first'}), "
-                                       f"found {_kind(node)}")
+                                       f"(like {like}), found {_kind(node)}")
             if len(node) != shape[depth]:
                 raise doc.error(where, f"ragged: expected {shape[depth]} entries like "
                                        f"{loader.format_path(path + (0,) * depth)}, "
@@ -524,6 +524,7 @@ def _backward(doc: loader.Document, section: BackwardSection, steps: int, batch:
     target = _array(doc, ("backward", "target"), section.target)
     full = (steps, batch, width) if batched else (steps, width)
     last = (batch, width) if batched else (width,)
+    canonical: np.ndarray
     if target.shape == full:
         canonical, last_only = target.reshape(steps, batch, width), False
     elif target.shape == last:

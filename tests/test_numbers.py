@@ -1,0 +1,138 @@
+"""Exact-string tables for the one module that turns floats into LaTeX."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lstm_tex import numbers
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "text"),
+    [
+        (0.29299999, 4, "0.2930"),
+        (-0.31699999, 4, "-0.3170"),
+        (1e-05, 4, "0.0000"),
+        (-1e-05, 4, "0.0000"),
+        (-0.00004999, 4, "0.0000"),
+        (-0.00005001, 4, "-0.0001"),
+        (-0.0, 4, "0.0000"),
+        (0.5, 0, "0"),
+        (-0.4, 0, "0"),
+        (-0.6, 0, "-1"),
+        (12345.678, 2, "12345.68"),
+        (1e20, 1, "100000000000000000000.0"),
+        (1e-12, 12, "0.000000000001"),
+    ],
+)
+def test_fixed(value: float, decimals: int, text: str) -> None:
+    assert numbers.fixed(value, decimals) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.5, "0.5"),
+        (0.1, "0.1"),
+        (-0.36, "-0.36"),
+        (0.0, "0"),
+        (-0.0, "0"),
+        (1.0, "1"),
+        (1e-05, "0.00001"),
+        (1e-12, "0.000000000001"),
+        (2.5e16, "25000000000000000"),
+        (0.30000000000000004, "0.30000000000000004"),
+    ],
+)
+def test_written(value: float, text: str) -> None:
+    assert numbers.written(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.0, "0"),
+        (1.1102230246251565e-16, r"1.1 \times 10^{-16}"),
+        (1e-10, r"1.0 \times 10^{-10}"),
+        (3.5, "3.5"),
+    ],
+)
+def test_scientific(value: float, text: str) -> None:
+    assert numbers.scientific(value) == text
+
+
+@pytest.mark.parametrize(
+    ("values", "kwargs", "latex"),
+    [
+        ([0.5, -0.25], {"style": "written"},
+         r"\begin{bmatrix} \phantom{-}0.5\phantom{0} \\ -0.25 \end{bmatrix}"),
+        ([0.2930, 0.1070], {"decimals": 4},
+         r"\begin{bmatrix} 0.2930 \\ 0.1070 \end{bmatrix}"),
+        ([[1.0, -12.5], [0.25, 3.0]], {"style": "written"},
+         r"\begin{bmatrix} 1\phantom{.00} & -12.5 \\ 0.25 & \phantom{-0}3\phantom{.0} "
+         r"\end{bmatrix}"),
+        ([-1e-9, 1.0], {"decimals": 2},
+         r"\begin{bmatrix} 0.00 \\ 1.00 \end{bmatrix}"),
+        ([1.0, 2.0, 3.0, 4.0, 5.0], {"style": "written", "max_rows": 3},
+         r"\begin{bmatrix} 1 \\ \vdots \\ 5 \end{bmatrix}"),
+        ([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]],
+         {"style": "written", "max_rows": 3, "max_cols": 3},
+         r"\begin{bmatrix} 1 & 2 & 3 \\ 4 & 5 & 6 \\ 7 & 8 & 9 \end{bmatrix}"),
+        ([[float(c + 4 * r) for c in range(4)] for r in range(4)],
+         {"style": "written", "max_rows": 3, "max_cols": 3},
+         r"\begin{bmatrix} \phantom{0}0 & \cdots & \phantom{0}3 \\ \vdots & \ddots & \vdots "
+         r"\\ 12 & \cdots & 15 \end{bmatrix}"),
+    ],
+)
+def test_bmatrix(values: object, kwargs: dict[str, object], latex: str) -> None:
+    assert numbers.bmatrix(values, **kwargs) == latex  # type: ignore[arg-type]
+
+
+def test_wide_matrix_raises_max_matrix_cols() -> None:
+    latex = numbers.bmatrix([[float(k) for k in range(12)]], style="written")
+    assert latex.startswith(r"\setcounter{MaxMatrixCols}{12}\begin{bmatrix} 0 & 1 &")
+    assert latex.count("&") == 11
+    assert numbers.bmatrix([[1.0] * 10], style="written").startswith(r"\begin{bmatrix}")
+
+
+def test_the_notebook_bug_is_gone() -> None:
+    r"""The seed's ``to_la_nd`` wrapped bmatrix in ``\left\lbrack ... \rbrack\right``."""
+    latex = numbers.bmatrix([[0.1, -0.19], [0.08, -0.13]], style="written")
+    assert latex.startswith(r"\begin{bmatrix}") and latex.endswith(r"\end{bmatrix}")
+    assert r"\left" not in latex and r"\rbrack" not in latex
+
+
+finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
+
+
+@given(finite, st.integers(0, 12))
+def test_fixed_never_exponent_or_negative_zero(x: float, decimals: int) -> None:
+    text = numbers.fixed(x, decimals)
+    assert "e" not in text and "E" not in text
+    assert not (text.startswith("-") and float(text) == 0)
+    assert math.isclose(float(text), x, abs_tol=10.0 ** -decimals, rel_tol=1e-15)
+
+
+@given(finite)
+def test_written_reads_back_exactly(x: float) -> None:
+    text = numbers.written(x)
+    assert "e" not in text and "E" not in text
+    assert float(text) == x or (x == 0 and text == "0")
+
+
+@given(st.lists(finite.filter(lambda v: abs(v) < 1e6), min_size=1, max_size=6),
+       st.integers(0, 6))
+def test_column_entries_have_equal_shape(xs: list[float], decimals: int) -> None:
+    """After padding (phantoms count as visible), every entry has the same character count."""
+    texts = [numbers.fixed(x, decimals) for x in xs]
+    padded = numbers.align_column(texts)
+
+    def visible(s: str) -> str:
+        return s.replace(r"\phantom{", "").replace("}", "")
+
+    assert len({len(visible(p)) for p in padded}) == 1
+    assert all(t.lstrip("-") in p for p, t in zip(padded, texts, strict=True))
