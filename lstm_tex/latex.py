@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import re
 import subprocess
 from collections.abc import Sequence
@@ -151,9 +152,12 @@ def compile_pdf(doc: Document, tex_path: Path) -> Path:
     """Compile ``doc`` to ``tex_path`` with ``.pdf`` next to it; raise :class:`LatexFailed`."""
     stem = tex_path.with_suffix("")
     sink = io.StringIO()
+    # Unwrapped log lines, so that "file:line: message" stays on one line.
+    saved = os.environ.get("max_print_line")
+    os.environ["max_print_line"] = "10000"
     try:
         with contextlib.redirect_stdout(sink):
-            doc.generate_pdf(str(stem), clean=True, clean_tex=False, compiler="latexmk",
+            doc.generate_pdf(str(stem), clean=False, clean_tex=False, compiler="latexmk",
                              compiler_args=["-pdf", "-file-line-error", "-halt-on-error",
                                             "-interaction=nonstopmode"], silent=True)
     except subprocess.CalledProcessError:
@@ -166,6 +170,14 @@ def compile_pdf(doc: Document, tex_path: Path) -> Path:
             raise InputError("no LaTeX compiler found (latexmk or pdflatex); install TeX "
                              "Live or leave out --pdf", field="--pdf") from None
         raise
+    finally:
+        if saved is None:
+            os.environ.pop("max_print_line", None)
+        else:
+            os.environ["max_print_line"] = saved
+        for aux in tex_path.parent.glob(stem.name + ".*"):
+            if aux.suffix not in (".tex", ".pdf"):
+                aux.unlink()
     return stem.with_suffix(".pdf")
 
 
@@ -177,7 +189,9 @@ def latex_errors(log_path: Path, output: str = "") -> list[str]:
     found = []
     for m in _ERROR_LINE.finditer(text or output):
         file = Path(m.group("file")).name
-        found.append(f"{file}:{m.group('line')}: {m.group('msg').strip()}")
+        message = m.group("msg").strip()
+        if not message.startswith("==>"):
+            found.append(f"{file}:{m.group('line')}: {message}")
     if not found:
         bang = [ln[2:].strip() for ln in (text or output).splitlines() if ln.startswith("! ")]
         found = [f"{log_path.with_suffix('.tex').name}: {b}" for b in bang] or [

@@ -167,3 +167,26 @@ def test_wide_matrices_compile(out: Path, tmp_path: Path) -> None:
         compiled = compile_tex(folder / name)
         assert compiled.ok, (name, compiled.errors)
     assert "MaxMatrixCols" in (folder / "wide.tex").read_text()
+
+
+@pytest.mark.latex
+def test_pdf_flag_compiles_and_reports_latex_errors(out: Path, tmp_path: Path) -> None:
+    folder = render(NOTEBOOK, out, "--no-check", "--pdf")
+    assert (folder / f"{NOTEBOOK.stem}.pdf").is_file()
+    assert (folder / f"{NOTEBOOK.stem}-slides.pdf").is_file()
+    assert not list(folder.glob("*.log")) and not list(folder.glob("*.aux"))
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    text = (NOTEBOOK.parents[1] / "templates" / "frames.tex.j2").read_text()
+    broken.joinpath("frames.tex.j2").write_text(
+        text.replace(r"\begin{frame}{The LSTM cell}", "\\begin{frame}{The LSTM cell}\\nosuchmacro"))
+    before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    result = run_cli("render", NOTEBOOK, "--out", out, "--no-check", "--pdf",
+                     "--templates", broken)
+    assert result.exit_code == 3
+    assert f"{NOTEBOOK.stem}-slides.tex:" in result.output
+    assert "Undefined control sequence." in result.output
+    assert "Traceback" not in result.output
+    after = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert after == before, "a failed --pdf run must leave the previous output intact"
