@@ -153,8 +153,8 @@ def compile_pdf(doc: Document, tex_path: Path) -> Path:
     stem = tex_path.with_suffix("")
     sink = io.StringIO()
     # Unwrapped log lines, so that "file:line: message" stays on one line.
-    saved = os.environ.get("max_print_line")
-    os.environ["max_print_line"] = "10000"
+    saved = os.environ.get("max_print_line")  # noqa: SIM112 (TeX reads this name)
+    os.environ["max_print_line"] = "10000"  # noqa: SIM112
     try:
         with contextlib.redirect_stdout(sink):
             doc.generate_pdf(str(stem), clean=False, clean_tex=False, compiler="latexmk",
