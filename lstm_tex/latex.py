@@ -145,6 +145,7 @@ def _common_preamble(doc: Document, max_cols: int) -> None:
         doc.preamble.append(NoEscape(rf"\setcounter{{MaxMatrixCols}}{{{max_cols}}}"))
 
 
+_TEX_LINE_VAR = "max_print_line"  # TeX wraps its log at this many characters
 _ERROR_LINE = re.compile(r"^(?P<file>[^:\n]+\.tex):(?P<line>\d+): (?P<msg>.+)$", re.M)
 
 
@@ -153,8 +154,8 @@ def compile_pdf(doc: Document, tex_path: Path) -> Path:
     stem = tex_path.with_suffix("")
     sink = io.StringIO()
     # Unwrapped log lines, so that "file:line: message" stays on one line.
-    saved = os.environ.get("max_print_line")  # noqa: SIM112 (TeX reads this name)
-    os.environ["max_print_line"] = "10000"  # noqa: SIM112
+    saved = os.environ.get(_TEX_LINE_VAR)
+    os.environ[_TEX_LINE_VAR] = "10000"
     try:
         with contextlib.redirect_stdout(sink):
             doc.generate_pdf(str(stem), clean=False, clean_tex=False, compiler="latexmk",
@@ -172,9 +173,9 @@ def compile_pdf(doc: Document, tex_path: Path) -> Path:
         raise
     finally:
         if saved is None:
-            os.environ.pop("max_print_line", None)
+            os.environ.pop(_TEX_LINE_VAR, None)
         else:
-            os.environ["max_print_line"] = saved
+            os.environ[_TEX_LINE_VAR] = saved
         for aux in tex_path.parent.glob(stem.name + ".*"):
             if aux.suffix not in (".tex", ".pdf"):
                 aux.unlink()
