@@ -53,6 +53,8 @@ class CheckSection(_Strict):
 
 class RenderSection(_Strict):
     decimals: int = Field(4, ge=0, le=12)
+    steps: Any = "all"  # `all`, or the steps t (from 1) derived in full; checked in _build
+    layers: Any = "all"  # `all`, or the layers (from 0) derived in full
 
 
 class BackwardSection(_Strict):
@@ -137,7 +139,20 @@ class CheckOptions:
 
 @dataclass(frozen=True)
 class RenderOptions:
+    """How the documents show the trace.
+
+    ``steps`` (t from 1) and ``layers`` (from 0, as in the weight names) select what is
+    derived in full; ``None`` means all. The other steps are summarised (results only).
+    """
+
     decimals: int = 4
+    steps: tuple[int, ...] | None = None
+    layers: tuple[int, ...] | None = None
+
+    def derives(self, layer: int, t: int) -> bool:
+        """Whether step ``t`` of ``layer`` is derived in full (both directions alike)."""
+        return ((self.steps is None or t in self.steps)
+                and (self.layers is None or layer in self.layers))
 
 
 @dataclass(frozen=True)
@@ -316,9 +331,18 @@ def _shape_text(shape: Sequence[int]) -> str:
 
 
 def _expect_shape(doc: loader.Document, path: tuple[Any, ...], array: np.ndarray,
-                  shape: tuple[int, ...], why: str) -> None:
+                  shape: tuple[int, ...], why: str | tuple[str, ...]) -> None:
+    """Raise unless ``array`` has ``shape``; ``why`` explains it, whole or per axis."""
     if array.shape == shape:
         return
+    if isinstance(why, tuple):
+        if len(shape) == 2 and array.ndim == 2 and len(why) == 2:
+            diffs = [k for k in range(2) if array.shape[k] != shape[k]]
+            if len(diffs) == 1:
+                axis = diffs[0]
+                raise doc.error(path, f"expected {shape[axis]} {('rows', 'columns')[axis]} "
+                                      f"({why[axis]}), got {array.shape[axis]}")
+        why = why[0] if len(why) == 1 else f"rows: {why[0]}; columns: {why[1]}"
     if array.ndim != len(shape):
         found = f"{array.ndim}-D shape {_shape_text(array.shape)}"
     else:
@@ -461,29 +485,38 @@ def _build(doc: loader.Document, section: ExampleSection, stem: str) -> Example:
         c0_given=c0_given,
         title=section.title,
         check=check,
-        render=RenderOptions(decimals=section.render.decimals),
+        render=RenderOptions(
+            decimals=section.render.decimals,
+            steps=_selection(doc, ("render", "steps"), section.render.steps, 1, x3.shape[0],
+                             "step", f"x has {_count(x3.shape[0], 'step')}, numbered from 1"),
+            layers=_selection(doc, ("render", "layers"), section.render.layers, 0,
+                              config.num_layers - 1, "layer",
+                              f"the LSTM has {_count(config.num_layers, 'layer')}, numbered "
+                              "from 0 as in the weight names"),
+        ),
         backward=backward,
     )
 
 
-def _why(key: str, config: LstmConfig) -> str:
+def _why(key: str, config: LstmConfig) -> tuple[str, ...]:
+    """Why each axis of weight ``key`` has its size: (rows,) or (rows, columns)."""
     m = _KEY.match(key)
     assert m is not None
     kind, layer = m.group(1), int(m.group(2))
     h = config.hidden_size
+    rows = f"4 x hidden {h}"
+    h_size = f"{'proj_size' if config.proj_size else 'hidden'} {config.out_size}"
     if kind == "weight_ih":
         if layer == 0:
-            return f"4 x hidden {h} rows, input_size {config.input_size} columns"
-        width = f"{config.num_directions} x {config.out_size}" if config.bidirectional else (
-            f"{config.out_size}")
-        why = "bidirectional" if config.bidirectional else "the layer below's h"
-        return f"4 x hidden {h} rows, {width} columns ({why})"
+            return rows, f"input_size {config.input_size}"
+        if config.bidirectional:
+            return rows, f"2 x {h_size}, bidirectional"
+        return rows, f"{h_size}, the size of layer {layer - 1}'s h"
     if kind == "weight_hh":
-        return f"4 x hidden {h} rows, {'proj_size' if config.proj_size else 'hidden'} " \
-               f"{config.out_size} columns"
+        return rows, h_size
     if kind == "weight_hr":
-        return f"proj_size {config.proj_size} rows, hidden {h} columns"
-    return f"4 x hidden {h}"
+        return f"proj_size {config.proj_size}", f"hidden {h}"
+    return (rows,)
 
 
 def _state(doc: loader.Document, name: str, value: Any, layers_dirs: int, batch: int,
@@ -493,7 +526,7 @@ def _state(doc: loader.Document, name: str, value: Any, layers_dirs: int, batch:
         zeros.setflags(write=False)
         return zeros, False
     state = _array(doc, (name,), value)
-    what = "proj_size" if name == "h0" and size else "hidden_size"
+    what = _state_size_name(name, doc)
     if batched:
         _expect_shape(doc, (name,), state, (layers_dirs, batch, size),
                       f"layers x directions {layers_dirs}, batch {batch}, {what} {size}")
@@ -514,9 +547,35 @@ def _state(doc: loader.Document, name: str, value: Any, layers_dirs: int, batch:
 
 def _state_size_name(name: str, doc: loader.Document) -> str:
     lstm = doc.data.get("lstm") if isinstance(doc.data, dict) else None
-    if name == "h0" and isinstance(lstm, dict) and lstm.get("proj_size"):
+    weights = doc.data.get("weights") if isinstance(doc.data, dict) else None
+    projected = (isinstance(lstm, dict) and lstm.get("proj_size")) or (
+        isinstance(weights, dict) and "weight_hr_l0" in weights)
+    if name == "h0" and projected:
         return "proj_size"
     return "hidden_size"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _selection(doc: loader.Document, path: tuple[Any, ...], value: Any, first: int,
+               last: int, what: str, why: str) -> tuple[int, ...] | None:
+    """``render.steps``/``render.layers``: ``all`` -> None, else sorted whole numbers."""
+    if value == "all":
+        return None
+    items = [value] if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(items, list):
+        raise doc.error(path, f"expected all or a list of {what}s such as [{first}], "
+                              f"found {_kind(value)}")
+    for k, item in enumerate(items):
+        where = (*path, k) if isinstance(value, list) else path
+        if isinstance(item, bool) or not isinstance(item, int):
+            raise doc.error(where, f"expected a {what} number, found {_kind(item)}")
+        if not first <= item <= last:
+            raise doc.error(where, f"there is no {what} {item}: {why}, so expected "
+                                   f"{first} to {last}")
+    return tuple(sorted(set(items)))
 
 
 def _backward(doc: loader.Document, section: BackwardSection, steps: int, batch: int,
