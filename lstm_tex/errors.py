@@ -63,7 +63,9 @@ class LatexFailed(LstmTexError):
 
 
 class InputErrors(InputError):
-    """Several input problems found at once (one line each)."""
+    """Several input problems found at once (one line each, the first ``SHOWN`` of them)."""
+
+    SHOWN = 10
 
     def __init__(self, errors: list[InputError]) -> None:
         self.errors = errors
@@ -71,4 +73,7 @@ class InputErrors(InputError):
         super().__init__(first.message, file=first.file, field=first.field, line=first.line)
 
     def format(self) -> str:
-        return "\n".join(e.format() for e in self.errors)
+        lines = [e.format() for e in self.errors[: self.SHOWN]]
+        if len(self.errors) > self.SHOWN:
+            lines.append(f"... and {len(self.errors) - self.SHOWN} more problems")
+        return "\n".join(lines)

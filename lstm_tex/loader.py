@@ -4,26 +4,35 @@ ruamel.yaml's round-trip loader is used because it rejects duplicate keys and
 remembers where every key and list item was written; it never constructs Python
 objects (tags such as ``!!python/object`` are refused here). Aliases are allowed,
 but the expanded document is bounded, so an alias bomb stops with an error
-instead of filling memory.
+instead of filling memory. The file size is bounded too: the pure-Python parser
+takes about 20 seconds per MiB of dense numbers, and an example needs far less.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from lstm_tex.errors import InputError
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
-MAX_NODES = 2_000_000
+MAX_FILE_BYTES = 256 * 1024
+MAX_NODES = 1_000_000
 MAX_DEPTH = 32
+
+_CORE = "tag:yaml.org,2002:"
+#: Tags that only say what a plain value already is (``!!str 3`` is the text "3").
+_PLAIN_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null", "seq",
+                                            "map", "merge"))
 
 PathPart = str | int
 
@@ -79,32 +88,42 @@ def format_path(path: Sequence[PathPart]) -> str:
 def read(path: str | Path) -> Document:
     """Read and parse ``path``; raise :class:`InputError` for anything unreadable."""
     file = str(path)
-    p = Path(path)
     try:
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(
-                f"file is {size} bytes, more than the {MAX_FILE_BYTES} an example may have",
-                file=file,
-            )
-        raw = p.read_bytes()
+        # Read one byte past the limit rather than trusting stat(): pipes and
+        # devices such as /dev/zero report size 0.
+        with Path(path).open("rb") as stream:
+            raw = stream.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise InputError("no such file", file=file) from None
     except IsADirectoryError:
         raise InputError("is a folder, expected a .yaml file", file=file) from None
     except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=file) from None
+        reason = (exc.strerror or str(exc)).lower()
+        raise InputError(f"cannot read the file: {reason}", file=file) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise _too_big(file)
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError("the file is UTF-16 text, expected UTF-8 (save it as UTF-8)",
+                         file=file)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
         raise InputError(
-            f"not UTF-8 text (byte {exc.start} is 0x{raw[exc.start]:02x})", file=file
-        ) from None
+            f"expected UTF-8 text, found the byte 0x{raw[exc.start]:02x} (save the file "
+            "as UTF-8)", file=file, line=line) from None
     return parse(text, file)
+
+
+def _too_big(file: str) -> InputError:
+    return InputError(f"the file is larger than {MAX_FILE_BYTES // 1024} KiB, the most an "
+                      "example may have (is it the right file?)", file=file)
 
 
 def parse(text: str, file: str = "<string>") -> Document:
     """Parse YAML ``text`` (named ``file`` in messages) into a :class:`Document`."""
+    if len(text) > MAX_FILE_BYTES:
+        raise _too_big(file)
     yaml = YAML(typ="rt", pure=True)
     yaml.allow_duplicate_keys = False
     try:
@@ -112,24 +131,68 @@ def parse(text: str, file: str = "<string>") -> Document:
     except DuplicateKeyError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         key = _duplicate_key(exc)
+        first = _first_key_line(text, exc.context_mark, key)
         raise InputError(
-            f"duplicate key {key!r}" + (f" (first written on line {exc.context_mark.line + 1})"
-                                        if exc.context_mark else ""),
+            f"duplicate key {key!r}" + (f" (first written on line {first})" if first else ""),
             file=file,
             line=line,
         ) from None
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        problem = " ".join(str(x) for x in (exc.context, exc.problem) if x)
-        raise InputError(f"invalid YAML: {problem}", file=file, line=line) from None
-    except (YAMLError, RecursionError, ValueError) as exc:
+        raise _syntax_error(exc, file) from None
+    except RecursionError:
+        raise InputError(f"invalid YAML: nested too deeply (an example needs at most "
+                         f"{MAX_DEPTH} levels)", file=file) from None
+    except (YAMLError, ValueError, TypeError, OverflowError) as exc:
         raise InputError(f"invalid YAML: {exc}", file=file) from None
     if tree is None:
         raise InputError("the file is empty, expected a mapping with weights and x", file=file)
     budget = [MAX_NODES]
     data = _plain(tree, (), file, budget, Document(file, None, tree))
     return Document(file=file, data=data, tree=tree)
+
+
+def _syntax_error(exc: MarkedYAMLError, file: str) -> InputError:
+    """``file:line: invalid YAML: problem (while ... that starts on line n)``."""
+    problem, context = str(exc.problem or "").strip(), str(exc.context or "").strip()
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark else None
+    if context.startswith("while ") and exc.context_mark is not None:
+        start = exc.context_mark.line + 1
+        problem += f" ({context}" + (f" that starts on line {start})" if start != line else ")")
+    elif context:
+        problem = f"{context}, {problem}" if problem else context
+    if "'\\t'" in problem:
+        problem += "; indent with spaces, not tabs"
+    elif "<block end>" in problem or "<block mapping start>" in problem:
+        problem += "; check the indentation"
+    return InputError(f"invalid YAML: {problem or 'cannot parse'}", file=file, line=line)
+
+
+def _first_key_line(text: str, mapping_mark: Any, key: str) -> int | None:
+    """Line of the first ``key`` in the mapping that starts at ``mapping_mark``."""
+    if mapping_mark is None:
+        return None
+    try:
+        root = YAML(typ="rt", pure=True).compose(text)
+    except (YAMLError, RecursionError, ValueError):
+        return None
+    todo, seen = [root], set()
+    while todo:
+        node = todo.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            mark = node.start_mark
+            if (mark.line, mark.column) == (mapping_mark.line, mapping_mark.column):
+                for k, _ in node.value:
+                    if isinstance(k, ScalarNode) and k.value == key:
+                        return int(k.start_mark.line) + 1
+                return None
+            todo.extend(n for pair in node.value for n in pair)
+        elif isinstance(node, SequenceNode):
+            todo.extend(node.value)
+    return None
 
 
 def _duplicate_key(exc: DuplicateKeyError) -> str:
@@ -145,18 +208,27 @@ def _plain(node: Any, path: tuple[PathPart, ...], file: str, budget: list[int],
     budget[0] -= 1
     if budget[0] < 0:
         raise InputError(
-            f"the document expands to more than {MAX_NODES} values (aliases?)", file=file
+            f"too big: with its aliases (*name) expanded, the document has more than "
+            f"{MAX_NODES} values", file=file
         )
     if len(path) > MAX_DEPTH:
         raise doc.error(path, f"nested more than {MAX_DEPTH} levels deep")
     tag = getattr(getattr(node, "tag", None), "value", None)
-    if tag is not None and not str(tag).startswith("tag:yaml.org,2002:"):
-        raise doc.error(path, f"YAML tag {tag} is not allowed (plain values only)")
+    if tag is not None and str(tag) not in _PLAIN_TAGS:
+        shown = "!!" + str(tag)[len(_CORE):] if str(tag).startswith(_CORE) else str(tag)
+        raise doc.error(path, f"the YAML tag {shown} is not allowed: an example holds only "
+                              "numbers, text, true/false, lists and mappings")
+    if isinstance(node, TaggedScalar):  # ``!!str 3``
+        return str(node.value)
     if isinstance(node, dict):
         out: dict[str, Any] = {}
         for key, value in node.items():
             if not isinstance(key, str):
-                raise doc.error(path, f"keys must be text, found {type(key).__name__} {key!r}")
+                line = node.lc.key(key)[0] + 1 if isinstance(node, CommentedMap) else None
+                shown = _describe(list(key) if isinstance(key, tuple) else key)
+                raise InputError(f"keys must be names such as weights or x, found {shown}",
+                                 file=file, field=format_path(path) or None,
+                                 line=line or doc.line_of(path))
             out[key] = _plain(value, (*path, key), file, budget, doc)
         return out
     if isinstance(node, list):
@@ -173,5 +245,23 @@ def _plain(node: Any, path: tuple[PathPart, ...], file: str, budget: list[int],
 
 
 def _describe(value: Any) -> str:
-    name = type(value).__name__
-    return {"TimeStamp": "a date", "datetime": "a date", "date": "a date"}.get(name, name)
+    """Words for a value that has no place in an example (a key or an exotic value)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, tuple):
+        return "a pair or tuple (!!pairs)"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, AbstractSet):
+        return "a set (!!set)"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (bytes, bytearray)):
+        return "binary data (!!binary)"
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return f"a date ({value}); write it in quotes to use it as text"
+    return type(value).__name__

@@ -19,13 +19,22 @@ def writable_folder(out: Path) -> Path:
     """Create ``out`` if needed and make sure files can be created in it (else exit 2)."""
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = tempfile.NamedTemporaryFile(dir=out, prefix=".lstm-tex-probe-", delete=True)
-        probe.close()
+        with tempfile.NamedTemporaryFile(dir=out, prefix=".lstm-tex-probe-"):
+            pass
     except OSError as exc:
-        reason = exc.strerror or str(exc)
-        raise InputError(f"cannot write the output folder: {reason}", field="--out",
-                         file=str(out)) from None
+        raise InputError(f"cannot write the output folder: {_reason(out, exc)}",
+                         field="--out", file=str(out)) from None
     return out
+
+
+def _reason(path: Path, exc: OSError) -> str:
+    """Why ``path`` cannot be written, in words: a file in the way, or the OS's reason."""
+    for part in (path, *path.parents):
+        if part.exists() and not part.is_dir():
+            return f"{part} is a file, not a folder"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    return (exc.strerror or str(exc)).lower()
 
 
 def write_tree(out: Path, stem: str, files: Mapping[str, str | bytes],
@@ -37,6 +46,9 @@ def write_tree(out: Path, stem: str, files: Mapping[str, str | bytes],
     """
     writable_folder(out)
     target = out / stem
+    if target.exists() and not target.is_dir():
+        raise InputError("exists and is not a folder; move it away to write the output here",
+                         field="--out", file=str(target))
     staging = Path(tempfile.mkdtemp(prefix=f".{stem}.new-", dir=out))
     old: Path | None = None
     try:
@@ -54,12 +66,12 @@ def write_tree(out: Path, stem: str, files: Mapping[str, str | bytes],
             os.replace(target, old / stem)
         try:
             os.replace(staging, target)
-        except OSError:
+        except BaseException:  # even on Ctrl-C, put the previous output back
             if old is not None:
                 os.replace(old / stem, target)
             raise
     except OSError as exc:
-        raise InputError(f"cannot write the output: {exc.strerror or exc}", field="--out",
+        raise InputError(f"cannot write the output: {_reason(target, exc)}", field="--out",
                          file=str(target)) from None
     finally:
         if staging.exists():

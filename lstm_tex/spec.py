@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,13 +66,13 @@ class BackwardSection(_Strict):
 
 class ExampleSection(_Strict):
     title: str | None = None
-    lstm: LstmSection = LstmSection()
+    lstm: LstmSection = Field(default_factory=LstmSection)
     weights: dict[str, Any]
     x: Any
     h0: Any = None
     c0: Any = None
-    check: CheckSection = CheckSection()
-    render: RenderSection = RenderSection()
+    check: CheckSection = Field(default_factory=CheckSection)
+    render: RenderSection = Field(default_factory=RenderSection)
     backward: BackwardSection | None = None
 
 
@@ -229,25 +230,65 @@ def validate(doc: loader.Document, *, stem: str) -> Example:
 # ---------------------------------------------------------------- pydantic messages
 
 
+_MISSING_HINTS: dict[tuple[Any, ...], str] = {
+    ("weights",): " (the LSTM's state_dict: weight_ih_l0, weight_hh_l0, bias_ih_l0, "
+                  "bias_hh_l0)",
+    ("x",): " (the input: [x1, x2, ...] for one step, or a list of steps)",
+    ("backward", "target"): " (the target of the loss, shaped like the output)",
+}
+
+
 def _pydantic_errors(doc: loader.Document, exc: ValidationError) -> InputError:
+    """One :class:`InputError` per problem pydantic found, in the order of the file."""
+    raw = exc.errors()
+    suggested = set()
     errors: list[InputError] = []
-    for err in exc.errors():
+    for err in raw:
         loc = tuple(err["loc"])
-        kind = err["type"]
-        found = err.get("input")
-        if kind == "extra_forbidden":
+        if err["type"] == "extra_forbidden":
             key = str(loc[-1])
-            message = f"unknown key {key!r}" + _suggest(key, _known_keys(loc[:-1]))
-        elif kind == "missing":
-            message = f"required key {loc[-1]!r} is missing"
-        elif kind == "finite_number":
-            message = f"expected a finite number, found {found!r}"
-        elif kind in ("model_type", "dict_type"):
-            message = f"expected a mapping, found {_kind(found)}"
-        else:
-            message = f"{err['msg'][0].lower()}{err['msg'][1:]}, found {_kind(found)}"
-        errors.append(doc.error(loc, message))
+            hint = _suggest(key, _known_keys(loc[:-1]))
+            suggested.add((*loc[:-1], hint.partition("'")[2].partition("'")[0]))
+            errors.append(doc.error(loc, f"unknown key {key!r}{hint}"))
+    for err in raw:
+        loc = tuple(err["loc"])
+        if err["type"] == "missing":
+            if loc not in suggested:  # a typo of this key is reported already
+                errors.append(doc.error(loc, "required key is missing"
+                                             + _MISSING_HINTS.get(loc, "")))
+        elif err["type"] != "extra_forbidden":
+            errors.append(doc.error(loc, _pydantic_message(err)))
+    errors.sort(key=lambda e: e.line or 0)
     return errors[0] if len(errors) == 1 else InputErrors(errors)
+
+
+def _pydantic_message(err: Any) -> str:
+    """pydantic's verdict in the words of this file format: expected ..., found ...."""
+    kind, ctx, found = err["type"], err.get("ctx") or {}, _kind(err.get("input"))
+    if kind == "finite_number":
+        return f"expected a finite number, found {err.get('input')!r}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a mapping (key: value lines), found {found}"
+    if kind.startswith("int_"):
+        return f"expected a whole number, found {found}"
+    if kind.startswith("float_"):
+        return f"expected a number, found {found}"
+    if kind.startswith("bool_"):
+        return f"expected true or false, found {found}"
+    if kind.startswith("string_type"):
+        return f"expected text, found {found} (put it in quotes to use it as text)"
+    if kind == "string_pattern_mismatch" and err["loc"][-1] == "device":
+        return f"expected cpu, cuda, cuda:N, mps or auto, found {found}"
+    if kind == "literal_error":
+        return f"expected {str(ctx.get('expected', '')).replace(chr(39), '')}, found {found}"
+    bounds = {"greater_than": "more than", "greater_than_equal": "at least",
+              "less_than": "less than", "less_than_equal": "at most"}
+    if kind in bounds:
+        limit = next(iter(ctx.values()), "")
+        shown = f"{limit:g}" if isinstance(limit, float) else str(limit)
+        return f"expected {bounds[kind]} {shown}, found {found}"
+    text = str(err["msg"])
+    return f"{text[:1].lower()}{text[1:]}, found {found}"
 
 
 def _known_keys(loc: tuple[Any, ...]) -> list[str]:
@@ -270,6 +311,7 @@ def _suggest(word: str, options: Sequence[str]) -> str:
 
 
 def _kind(value: Any) -> str:
+    """``found ...`` words for a value as YAML wrote it."""
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
@@ -290,34 +332,51 @@ def _kind(value: Any) -> str:
 
 
 def _array(doc: loader.Document, path: tuple[Any, ...], value: Any) -> np.ndarray:
-    """A rectangular float64 array from nested lists of finite numbers."""
+    """A rectangular float64 array from nested lists of finite numbers.
+
+    The size expected at each depth is the one most lists there have, so a ragged
+    row is reported where it differs from the others, not where it first differs.
+    """
     shape: list[int] = []
-    probe = value
-    while isinstance(probe, list):
-        if not probe:
-            raise doc.error(path + (0,) * len(shape), "expected numbers, found an empty list")
-        shape.append(len(probe))
-        probe = probe[0]
+    like: list[tuple[Any, ...]] = []  # a list of the expected size, per depth
+    level: list[tuple[Any, tuple[Any, ...]]] = [(value, path)]
+    while True:
+        lists = [(node, where) for node, where in level if isinstance(node, list)]
+        if 2 * len(lists) <= len(level):  # mostly numbers: the last depth
+            break
+        size = Counter(len(node) for node, _ in lists).most_common(1)[0][0]
+        if size == 0:
+            where = next(where for node, where in lists if not node)
+            raise doc.error(where, "expected numbers, found an empty list")
+        shape.append(size)
+        like.append(next(where for node, where in lists if len(node) == size))
+        level = [(item, (*where, k)) for node, where in lists for k, item in enumerate(node)]
     flat: list[float] = []
 
     def walk(node: Any, where: tuple[Any, ...], depth: int) -> None:
         if depth < len(shape):
+            size = shape[depth]
             if not isinstance(node, list):
-                like = loader.format_path(path + (0,) * depth) or "the first"
-                raise doc.error(where, f"expected a list of {shape[depth]} numbers "
-                                       f"(like {like}), found {_kind(node)}")
-            if len(node) != shape[depth]:
-                raise doc.error(where, f"ragged: expected {shape[depth]} entries like "
-                                       f"{loader.format_path(path + (0,) * depth)}, "
+                raise doc.error(where, f"expected a list of {_count(size, 'number')} like "
+                                       f"{loader.format_path(like[depth])}, "
+                                       f"found {_kind(node)}")
+            if len(node) != size:
+                raise doc.error(where, f"ragged: expected {_count(size, 'entry', 'entries')} "
+                                       f"like {loader.format_path(like[depth])}, "
                                        f"found {len(node)}")
             for k, item in enumerate(node):
                 walk(item, (*where, k), depth + 1)
             return
         if isinstance(node, bool) or not isinstance(node, (int, float)):
             raise doc.error(where, f"expected a number, found {_kind(node)}")
-        number = float(node)
+        try:
+            number = float(node)
+        except OverflowError:
+            number = math.inf
         if not math.isfinite(number):
-            raise doc.error(where, f"expected a finite number, found {node!r}")
+            shown = f"{node!r}" if isinstance(node, float) else (
+                f"a whole number of {len(str(abs(node)))} digits")
+            raise doc.error(where, f"expected a finite number, found {shown}")
         flat.append(number)
 
     walk(value, path, 0)
@@ -344,7 +403,7 @@ def _expect_shape(doc: loader.Document, path: tuple[Any, ...], array: np.ndarray
                                       f"({why[axis]}), got {array.shape[axis]}")
         why = why[0] if len(why) == 1 else f"rows: {why[0]}; columns: {why[1]}"
     if array.ndim != len(shape):
-        found = f"{array.ndim}-D shape {_shape_text(array.shape)}"
+        found = _found_shape(array.shape)
     else:
         diffs = [k for k in range(len(shape)) if array.shape[k] != shape[k]]
         if len(shape) == 2 and diffs == [1]:
@@ -369,12 +428,13 @@ def _infer_config(doc: loader.Document, section: ExampleSection,
                       "torch.nn.LSTM(...).state_dict())")
     for key in ("weight_ih_l0", "weight_hh_l0"):
         if key not in weights:
-            raise doc.error(("weights",), f"required key {key!r} is missing")
+            raise doc.error(("weights", key), "required key is missing (4 x hidden_size rows, "
+                                              f"{_MATRIX_COLUMNS[key]} columns)")
     w_ih, w_hh = weights["weight_ih_l0"], weights["weight_hh_l0"]
     for key, w in (("weight_ih_l0", w_ih), ("weight_hh_l0", w_hh)):
         if w.ndim != 2:
             raise doc.error(("weights", key), f"expected a matrix (a list of rows), "
-                                              f"found shape {_shape_text(w.shape)}")
+                                              f"found {_found_shape(w.shape)}")
     if w_ih.shape[0] % 4:
         raise doc.error(("weights", "weight_ih_l0"),
                         f"expected 4 x hidden_size rows (gate blocks i, f, g, o), "
@@ -395,13 +455,32 @@ def _infer_config(doc: loader.Document, section: ExampleSection,
         if value is None:
             continue
         if name == "num_layers" and value > inferred_value:
-            raise doc.error(("weights",), f"lstm.num_layers is {value}, so expected keys "
-                                          f"such as weight_ih_l{value - 1}, found none")
+            raise doc.error(("lstm", name), f"is {value}, so expected weights such as "
+                                            f"weight_ih_l{value - 1}, found none")
         if value != inferred_value and name != "num_layers":
-            raise doc.error(("lstm", name), f"is {value}, but the weights imply "
-                                            f"{inferred_value}" + _inference_reason(name))
+            raise doc.error(("lstm", name), f"is {_yaml(value)}, but the weights imply "
+                                            f"{_yaml(inferred_value)}"
+                                            + _inference_reason(name))
         values[name] = value
+    if values["proj_size"] >= values["hidden_size"]:
+        raise doc.error(("weights", "weight_hr_l0"),
+                        f"expected fewer rows than hidden_size {values['hidden_size']} "
+                        f"(proj_size must be smaller, as in torch), got {values['proj_size']}")
     return LstmConfig(**values)
+
+
+_MATRIX_COLUMNS = {"weight_ih_l0": "input_size", "weight_hh_l0": "hidden_size"}
+
+
+def _yaml(value: Any) -> str:
+    """A value as YAML writes it (``true``, not ``True``)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _found_shape(shape: Sequence[int]) -> str:
+    if not shape:
+        return "a single number"
+    return f"{len(shape)}-D shape {_shape_text(shape)}"
 
 
 def _inference_reason(name: str) -> str:
@@ -425,8 +504,9 @@ def _build(doc: loader.Document, section: ExampleSection, stem: str) -> Example:
                 key, list(expected)) + f" (expected keys: {', '.join(expected)})")
     for key, shape in expected.items():
         if key not in weights:
-            raise doc.error(("weights",), f"required key {key!r} is missing "
-                                          f"(shape {_shape_text(shape)})")
+            raise doc.error(("weights", key), f"required key is missing (expected shape "
+                                              f"{_shape_text(shape)}: "
+                                              f"{'; '.join(_why(key, config))})")
         _expect_shape(doc, ("weights", key), weights[key], shape, _why(key, config))
 
     x = _array(doc, ("x",), section.x)
@@ -451,7 +531,7 @@ def _build(doc: loader.Document, section: ExampleSection, stem: str) -> Example:
         x3 = x
     else:
         raise doc.error(("x",), f"expected (input,), (T, input) or (T, batch, input), "
-                                f"found {x.ndim}-D shape {_shape_text(x.shape)}")
+                                f"found {_found_shape(x.shape)}")
     batch = x3.shape[1]
     layers_dirs = config.num_layers * config.num_directions
     h0, h0_given = _state(doc, "h0", section.h0, layers_dirs, batch, config.out_size, batched)
@@ -555,8 +635,8 @@ def _state_size_name(name: str, doc: loader.Document) -> str:
     return "hidden_size"
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
 def _selection(doc: loader.Document, path: tuple[Any, ...], value: Any, first: int,
