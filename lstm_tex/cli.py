@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 
 import click
 
-from lstm_tex import __version__, pipeline
+from lstm_tex import __version__, loader, pipeline
 from lstm_tex.errors import CheckFailed, InputError, LstmTexError
 
 DEVICES = "cpu, cuda, cuda:N, mps or auto"
@@ -27,8 +27,24 @@ def _expand(paths: Iterable[str]) -> list[Path]:
     """Files as given; a folder stands for the .yaml files in it."""
     out: list[Path] = []
     for p in map(Path, paths):
-        out.extend(sorted(p.glob("*.yaml")) if p.is_dir() else [p])
+        found = sorted(p.glob("*.yaml")) if p.is_dir() else [p]
+        if not found:
+            _fail(InputError("is a folder with no .yaml files in it, expected an example "
+                             "file or a folder of them", file=str(p)))
+        out.extend(found)
     return out
+
+
+def _located(exc: LstmTexError, path: Path) -> LstmTexError:
+    """An error about a key of the example (``check.device``) names the file and line."""
+    if not isinstance(exc, InputError) or exc.file or not exc.field or \
+            exc.field.startswith("-"):
+        return exc
+    try:
+        line = loader.read(path).line_of(exc.field.split("."))
+    except LstmTexError:
+        line = None
+    return InputError(exc.message, file=str(path), field=exc.field, line=line)
 
 
 def _print_report(report: Any, err: bool = False) -> None:
@@ -52,7 +68,7 @@ def _each(paths: list[Path], work: Callable[[Path], str]) -> None:
         try:
             click.echo(work(paths[0]))
         except LstmTexError as exc:
-            _fail(exc)
+            _fail(_located(exc, paths[0]))
         return
     from rich.console import Console
     from rich.progress import track
@@ -64,6 +80,7 @@ def _each(paths: list[Path], work: Callable[[Path], str]) -> None:
         try:
             results.append((path, 0, work(path)))
         except LstmTexError as exc:
+            exc = _located(exc, path)
             text = exc.format() if isinstance(exc, InputError) else str(exc)
             results.append((path, exc.exit_code, text))
             worst = max(worst, exc.exit_code)
@@ -86,7 +103,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("examples", nargs=-1, required=True, type=click.Path())
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", type=click.Path(path_type=Path),
               default=Path("output"), show_default=True,
               help="Folder that receives <stem>/ for each example.")
 @click.option("--device", help=f"Device for the torch cross-check: {DEVICES}. "
