@@ -2,10 +2,11 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
-from lstm_tex.engine import Trace, forward
+from lstm_tex.api import Example, Step, Trace, load
+from lstm_tex.check import CheckReport
+from lstm_tex.engine import forward
 from lstm_tex.errors import CheckFailed, InputError, LatexFailed, LstmTexError
 from lstm_tex.pipeline import RenderOptions, render
-from lstm_tex.spec import Example, load
 
 try:
     __version__ = version("lstm-tex")
@@ -14,11 +15,13 @@ except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
 
 __all__ = [
     "CheckFailed",
+    "CheckReport",
     "Example",
     "InputError",
     "LatexFailed",
     "LstmTexError",
     "RenderOptions",
+    "Step",
     "Trace",
     "__version__",
     "forward",

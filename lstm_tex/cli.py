@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any, NoReturn
 import click
 
 from lstm_tex import __version__, loader, pipeline
+from lstm_tex import init as example_init
 from lstm_tex.errors import CheckFailed, InputError, LstmTexError
 
 DEVICES = "cpu, cuda, cuda:N, mps or auto"
@@ -98,7 +100,19 @@ def _each(paths: list[Path], work: Callable[[Path], str]) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="lstm-tex")
 def main() -> None:
-    """Typeset every number of an LSTM forward pass as LaTeX, cross-checked against torch."""
+    """Typeset every number of an LSTM forward pass as LaTeX, cross-checked against torch.
+
+    \b
+    Examples:
+      lstm-tex init step.yaml                 # a ready example with nice numbers
+      lstm-tex render step.yaml --pdf         # output/step/: article, deck, parts, PDFs
+      lstm-tex render step.yaml --watch       # re-render on every save
+      lstm-tex check step.yaml --json         # the cross-check, for scripts
+      lstm-tex import model.pt --prefix encoder.lstm. -o encoder.yaml
+
+    Run "lstm-tex COMMAND --help" for a command's options. Shell completion:
+    eval "$(_LSTM_TEX_COMPLETE=bash_source lstm-tex)" (zsh_source, fish_source).
+    """
 
 
 @main.command()
@@ -113,13 +127,25 @@ def main() -> None:
 @click.option("--templates", type=click.Path(path_type=Path),
               help="Folder of templates overriding the packaged ones, file by file.")
 @click.option("--pdf", is_flag=True, help="Also compile the article and the deck to PDF.")
+@click.option("--png", is_flag=True, help="Also write every PDF page as a PNG next to the "
+                                          "PDFs (implies --pdf; needs pdftoppm).")
+@click.option("--watch", is_flag=True, help="Keep running: render again whenever an example "
+                                            "or a template changes (Ctrl-C stops).")
 def render(examples: tuple[str, ...], out: Path, device: str | None, no_check: bool,
-           templates: Path | None, pdf: bool) -> None:
-    """Render EXAMPLES (.yaml files or folders of them) into OUT/<stem>/."""
+           templates: Path | None, pdf: bool, png: bool, watch: bool) -> None:
+    """Render EXAMPLES (.yaml files or folders of them) into OUT/<stem>/.
+
+    \b
+    Examples:
+      lstm-tex render examples/notebook-step.yaml
+      lstm-tex render examples/ --out build --pdf
+      lstm-tex render step.yaml --png              # PDFs and one PNG per page
+      lstm-tex render step.yaml --watch --templates mytemplates
+    """
     if device is not None:
         _valid_device(device)
     options = pipeline.RenderOptions(out=out, device=device, check=not no_check,
-                                     templates=templates, pdf=pdf)
+                                     templates=templates, pdf=pdf or png, png=png)
 
     def work(path: Path) -> str:
         result = pipeline.render(path, options)
@@ -127,16 +153,32 @@ def render(examples: tuple[str, ...], out: Path, device: str | None, no_check: b
             f"max abs error vs torch {result.report.max_abs_err:.2g}")
         return f"{path} -> {result.folder}/ ({len(result.files)} files, {check})"
 
+    if watch:
+        _watch(examples, work, templates)
+        return
     _each(_expand(examples), work)
 
 
 @main.command()
 @click.argument("examples", nargs=-1, required=True, type=click.Path())
 @click.option("--device", help=f"Device for the torch cross-check: {DEVICES}.")
-def check(examples: tuple[str, ...], device: str | None) -> None:
-    """Compute and cross-check EXAMPLES against torch only; print a table of errors."""
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the report as JSON on stdout (one object, or a list for several "
+                   "files) instead of tables; the exit status is the same.")
+def check(examples: tuple[str, ...], device: str | None, as_json: bool) -> None:
+    """Compute and cross-check EXAMPLES against torch only; print a table of errors.
+
+    \b
+    Examples:
+      lstm-tex check examples/notebook-step.yaml
+      lstm-tex check examples/ --device auto
+      lstm-tex check step.yaml --json | jq .max_abs_err
+    """
     if device is not None:
         _valid_device(device)
+    if as_json:
+        _check_json(_expand(examples), device)
+        return
 
     def work(path: Path) -> str:
         trace = pipeline.compute(path)
@@ -156,6 +198,191 @@ def _valid_device(device: str) -> None:
     if not DEVICE_PATTERN.match(device):
         _fail(InputError(f"expected {DEVICES}, found {device!r}", field="--device"))
 
+
+
+# ---------------------------------------------------------------- render --watch, check --json
+
+
+def _watch(examples: tuple[str, ...], work: Callable[[Path], str],
+           templates: Path | None) -> None:
+    """Render now and on every change until Ctrl-C (exit 0); errors keep the watch going."""
+    import time
+
+    from lstm_tex import latex, watch
+
+    def files() -> list[Path]:
+        return _expand(examples)
+
+    folders = latex.template_dirs(templates)
+    click.echo(f"watching {_plural(len(files()), 'example file')} and the templates in "
+               f"{', '.join(map(str, folders))}; press Ctrl-C to stop", err=True)
+
+    def notify(event: watch.Event) -> None:
+        stamp = time.strftime("%H:%M:%S")
+        if event.ok:
+            click.echo(f"[{stamp}] {event.message} in {event.seconds:.2f} s")
+        else:
+            click.echo(f"[{stamp}] lstm-tex: {event.message}".replace("\n", "\nlstm-tex: "),
+                       err=True)
+
+    try:
+        watch.watch(files, work, notify, templates=folders)
+    except KeyboardInterrupt:
+        click.echo("stopped watching", err=True)
+
+
+def _check_json(paths: list[Path], device: str | None) -> None:
+    """``check --json``: every report (or error) as JSON on stdout; exit with the worst."""
+    results: list[dict[str, Any]] = []
+    worst = 0
+    for path in paths:
+        item: dict[str, Any] = {"file": str(path)}
+        try:
+            item.update(pipeline.check(pipeline.compute(path), device).as_json(),
+                        exit_code=0)
+        except LstmTexError as exc:
+            text = exc.format() if isinstance(exc, InputError) else str(exc)
+            report = getattr(exc, "report", None)
+            item.update(report.as_json() if report is not None else {"passed": False},
+                        error=text, exit_code=exc.exit_code)
+            click.echo(f"lstm-tex: {text}".replace("\n", "\nlstm-tex: "), err=True)
+            worst = max(worst, exc.exit_code)
+        results.append(item)
+    click.echo(json.dumps(results[0] if len(results) == 1 else results, indent=1))
+    if worst:
+        raise SystemExit(worst)
+
+
+# ---------------------------------------------------------------- init and import
+
+
+def _target(path: Path | None, output: Path | None, default: Path) -> Path:
+    if path is not None and output is not None and path != output:
+        _fail(InputError(f"give the file once, as PATH or with -o, not both ({path} and "
+                         f"{output})", field="-o"))
+    return output or path or default
+
+
+def _write_example(target: Path, text: str, force: bool) -> bool:
+    """Write ``text`` to ``target`` (``-``: stdout); True when a file was written."""
+    if str(target) == "-":
+        click.echo(text, nl=False)
+        return False
+    try:
+        example_init.write(target, text, force=force)
+    except LstmTexError as exc:
+        _fail(exc)
+    return True
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _size(name: str) -> click.IntRange:
+    low, high = example_init.LIMITS[name]
+    return click.IntRange(low, high)
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
+              help="The file to write (the same as PATH); - writes to stdout.")
+@click.option("--input-size", type=_size("input_size"), default=2, show_default=True,
+              help="Size of each input x_t.")
+@click.option("--hidden-size", type=_size("hidden_size"), default=4, show_default=True,
+              help="Size of h and c.")
+@click.option("--steps", type=_size("steps"), default=1, show_default=True,
+              help="Number of time steps of x.")
+@click.option("--layers", type=_size("layers"), default=1, show_default=True,
+              help="Number of stacked LSTM layers.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Random seed: the same seed gives the same file, byte for byte.")
+@click.option("--decimals", type=_size("decimals"), default=2, show_default=True,
+              help="Digits of the generated weights, inputs and initial states.")
+@click.option("--title", help="Title of the documents (default: the LSTM's shape).")
+@click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+def init(path: Path | None, output: Path | None, input_size: int, hidden_size: int,
+         steps: int, layers: int, seed: int, decimals: int, title: str | None,
+         force: bool) -> None:
+    """Write a ready-to-render example file with nice numbers (default: example.yaml).
+
+    Weights, inputs and states are random numbers with few decimals, drawn so that every
+    gate pre-activation stays within +-2.5: the gates show values away from 0 and 1.
+
+    \b
+    Examples:
+      lstm-tex init                                   # example.yaml: input 2, hidden 4
+      lstm-tex init seq.yaml --steps 3 --seed 7
+      lstm-tex init -o deep.yaml --layers 2 --hidden-size 3 --decimals 1
+      lstm-tex init - --steps 2                       # print it instead
+    """
+    target = _target(path, output, Path("example.yaml"))
+    options = example_init.InitOptions(input_size=input_size, hidden_size=hidden_size,
+                                       steps=steps, layers=layers, seed=seed,
+                                       decimals=decimals, title=title)
+    try:
+        text = example_init.generate(options)
+    except LstmTexError as exc:
+        _fail(exc)
+    if _write_example(target, text, force):
+        click.echo(f"wrote {target} (input size {input_size}, hidden size {hidden_size}, "
+                   f"{_plural(steps, 'step')}, {_plural(layers, 'layer')}, seed {seed}); "
+                   f"next: lstm-tex render {target}")
+
+
+@main.command("import")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
+              help="The file to write (default: MODEL's name with .yaml, in the current "
+                   "folder); - writes to stdout.")
+@click.option("--prefix", help="Key prefix of the nn.LSTM inside a larger state_dict, such "
+                               "as encoder.lstm. (default: the only LSTM in the file).")
+@click.option("--decimals", type=click.IntRange(0, 12),
+              help="Round the weights to this many decimals (default: the shortest "
+                   "decimals that give back the saved float32 values).")
+@click.option("--x", "x", help="The input as a JSON list: one step [0.5, 0.1] or a "
+                               "sequence [[0.5, 0.1], [0.2, 0.0]] (default: zeros).")
+@click.option("--h0", help="The initial hidden state as a JSON list (default: zeros).")
+@click.option("--c0", help="The initial cell state as a JSON list (default: zeros).")
+@click.option("--steps", type=click.IntRange(min=1),
+              help="Without --x: this many steps of zero input (default 1).")
+@click.option("--title", help="Title of the documents (default: the model file's name).")
+@click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+def import_(model: Path, output: Path | None, prefix: str | None, decimals: int | None,
+            x: str | None, h0: str | None, c0: str | None, steps: int | None,
+            title: str | None, force: bool) -> None:
+    """Write an example file from a saved nn.LSTM (a state_dict or a checkpoint).
+
+    MODEL is read with torch.load(weights_only=True): tensors and plain containers only,
+    never arbitrary pickled objects. The LSTM may sit inside a larger model (pick it with
+    --prefix) or a checkpoint dict (under state_dict, model_state_dict or model).
+
+    \b
+    Examples:
+      lstm-tex import lstm.pt                                     # -> lstm.yaml
+      lstm-tex import model.pt --prefix encoder.lstm. -o encoder.yaml
+      lstm-tex import lstm.pt --decimals 2 --x "[[0.5, 0.1], [0.2, -0.3]]"
+      lstm-tex import ckpt.pt --steps 3 -o three-steps.yaml
+    """
+    from lstm_tex import importer
+
+    target = output or Path(model.stem + ".yaml")
+    options = importer.ImportOptions(prefix=prefix, decimals=decimals, x=x, h0=h0, c0=c0,
+                                     steps=steps, title=title)
+    if str(target) != "-" and target.exists() and not force:
+        _fail(InputError("already exists; choose another name with -o or pass --force to "
+                         "overwrite it", file=str(target)))
+    try:
+        imported = importer.import_model(model, options)
+    except LstmTexError as exc:
+        _fail(exc)
+    if _write_example(target, imported.text, force):
+        cfg = imported.example.config
+        click.echo(f"wrote {target}: the nn.LSTM at prefix {imported.prefix or '(none)'!r} "
+                   f"of {model} (input size {cfg.input_size}, hidden size "
+                   f"{cfg.hidden_size}, {_plural(cfg.num_layers, 'layer')}); next: "
+                   f"lstm-tex render {target}")
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

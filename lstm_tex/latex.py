@@ -15,6 +15,7 @@ import contextlib
 import io
 import os
 import re
+import shutil
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -198,3 +199,28 @@ def latex_errors(log_path: Path, output: str = "") -> list[str]:
         found = [f"{log_path.with_suffix('.tex').name}: {b}" for b in bang] or [
             f"{log_path.with_suffix('.tex').name}: LaTeX failed (see {log_path.name})"]
     return found[:10]
+
+
+#: Resolution of the PNG pages that ``--png`` writes.
+PNG_DPI = 150
+
+
+def pdftoppm() -> str:
+    """The ``pdftoppm`` program (poppler) that ``--png`` needs; InputError when missing."""
+    exe = shutil.which("pdftoppm")
+    if exe is None:
+        raise InputError("pdftoppm is not installed; install poppler-utils (Debian, Ubuntu) "
+                         "or poppler (Homebrew), or leave out --png", field="--png")
+    return exe
+
+
+def pdf_to_png(pdf: Path, dpi: int = PNG_DPI) -> list[Path]:
+    """Every page of ``pdf`` as ``<stem>-<page>.png`` next to it (pdftoppm numbers pages
+    from 1, zero-padded to the width of the page count)."""
+    done = subprocess.run([pdftoppm(), "-png", "-r", str(dpi), pdf.name, pdf.stem],
+                          cwd=pdf.parent, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        reason = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[0]
+        raise LatexFailed([f"{pdf.name}: pdftoppm failed: {reason}"])
+    page = re.compile(re.escape(pdf.stem) + r"-\d+\.png")
+    return sorted(p for p in pdf.parent.iterdir() if page.fullmatch(p.name))

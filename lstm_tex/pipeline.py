@@ -25,6 +25,7 @@ class RenderOptions:
     check: bool = True
     templates: Path | None = None
     pdf: bool = False
+    png: bool = False  # PNG pages next to the PDFs (needs pdf and pdftoppm)
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,10 @@ class Rendered:
     files: tuple[str, ...]
 
 
-def compute(path: str | Path) -> engine.Trace:
-    """Load and validate an example file, then run the NumPy forward pass."""
-    return engine.forward(spec.load(path))
+def compute(source: str | Path | spec.Example) -> engine.Trace:
+    """Load and validate an example file (or take a validated one), then run the NumPy
+    forward pass."""
+    return engine.forward(source if isinstance(source, spec.Example) else spec.load(source))
 
 
 def check(trace: engine.Trace, device: str | None = None) -> CheckReport:
@@ -84,9 +86,13 @@ def documents(trace: engine.Trace, report: CheckReport | None,
     return files
 
 
-def render(path: str | Path, options: RenderOptions = RenderOptions()) -> Rendered:
-    """Render one example file into ``options.out/<stem>/``, all or nothing."""
+def render(path: str | Path | spec.Example, options: RenderOptions = RenderOptions()
+           ) -> Rendered:
+    """Render one example file (or validated example) into ``options.out/<stem>/``, all or
+    nothing."""
     output.writable_folder(options.out)
+    if options.png:
+        latex.pdftoppm()
     trace = compute(path)
     report = check(trace, options.device) if options.check else None
     files = documents(trace, report, options.templates)
@@ -94,9 +100,11 @@ def render(path: str | Path, options: RenderOptions = RenderOptions()) -> Render
 
     def compile_all(staging: Path) -> None:
         for name, doc in docs.items():
-            latex.compile_pdf(doc, staging / name)
+            pdf = latex.compile_pdf(doc, staging / name)
+            if options.png:
+                latex.pdf_to_png(pdf)
 
     folder = output.write_tree(options.out, trace.example.stem, files,
-                               compile_all if options.pdf else None)
+                               compile_all if options.pdf or options.png else None)
     return Rendered(example=trace.example, trace=trace, report=report, folder=folder,
                     files=tuple(sorted(files)))

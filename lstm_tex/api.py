@@ -1,0 +1,204 @@
+r"""The Python API: an example as an object that computes, checks and renders itself.
+
+    >>> import lstm_tex
+    >>> ex = lstm_tex.load("examples/notebook-step.yaml")
+    >>> trace = ex.compute()          # every intermediate; a table in Jupyter
+    >>> trace.steps[0]                # one step's derivation, typeset by Jupyter
+    >>> report = ex.check()           # against torch (raises CheckFailed on disagreement)
+    >>> ex.render("output")           # output/notebook-step/, as lstm-tex render writes it
+
+:class:`Example` is a thin handle on a validated :class:`lstm_tex.spec.Example`;
+every method goes through :mod:`lstm_tex.pipeline`, the same functions the
+command line calls, so there is one code path and the data still flows one way.
+:class:`Trace` and :class:`Step` are the engine's records with Jupyter displays
+added (``_repr_html_``: a table of every step; ``_repr_latex_``: the step's
+derivation, from the same templates as the documents).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lstm_tex import context, engine, latex, numbers, pipeline, spec
+from lstm_tex.check import CheckReport
+
+
+class Example:
+    """A validated example: build it from arrays, a mapping or a file; then use it.
+
+    ``Example(weights, x, h0, c0, title=..., lstm=..., check=..., render=...)`` takes the
+    keys of an example file (SPEC.md); arrays may be nested lists, NumPy arrays or CPU
+    tensors. ``name`` names it in messages and gives the output folder's name.
+    Invalid input raises :class:`lstm_tex.InputError` naming the field.
+    """
+
+    validated: spec.Example
+
+    def __init__(self, weights: Mapping[str, Any], x: Any, h0: Any = None, c0: Any = None, *,
+                 title: str | None = None, lstm: Mapping[str, Any] | None = None,
+                 check: Mapping[str, Any] | None = None,
+                 render: Mapping[str, Any] | None = None,
+                 backward: Mapping[str, Any] | None = None, name: str = "example") -> None:
+        given = {"title": title, "lstm": lstm, "weights": weights, "x": x, "h0": h0, "c0": c0,
+                 "check": check, "render": render, "backward": backward}
+        data = {k: v for k, v in given.items() if v is not None}
+        self.validated = spec.from_mapping(_plain(data), name=name)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any], *, name: str = "example") -> Example:
+        """An example from a mapping shaped like an example file (e.g. parsed YAML)."""
+        return cls._of(spec.from_mapping(_plain(data), name=name))
+
+    @classmethod
+    def load(cls, path: str | Path) -> Example:
+        """Read and validate an example file (what ``lstm-tex render`` reads)."""
+        return cls._of(spec.load(path))
+
+    @classmethod
+    def _of(cls, validated: spec.Example) -> Example:
+        self = cls.__new__(cls)
+        self.validated = validated
+        return self
+
+    @property
+    def config(self) -> spec.LstmConfig:
+        """The LSTM's shape (input_size, hidden_size, num_layers, ...)."""
+        return self.validated.config
+
+    @property
+    def stem(self) -> str:
+        """The output folder's name: the file's stem, or ``name``."""
+        return self.validated.stem
+
+    def compute(self) -> Trace:
+        """The float64 NumPy forward pass with every intermediate."""
+        return Trace.of(pipeline.compute(self.validated))
+
+    def check(self, device: str | None = None) -> CheckReport:
+        """Cross-check against torch (``device`` overrides ``check.device``).
+
+        Raises :class:`lstm_tex.CheckFailed` (with ``.report``) on a disagreement.
+        """
+        return pipeline.check(pipeline.compute(self.validated), device)
+
+    def render(self, out: str | Path = "output", *, device: str | None = None,
+               check: bool = True, templates: str | Path | None = None, pdf: bool = False,
+               png: bool = False) -> pipeline.Rendered:
+        """Write ``out/<stem>/`` exactly as ``lstm-tex render`` does, with the same options."""
+        options = pipeline.RenderOptions(
+            out=Path(out), device=device, check=check,
+            templates=Path(templates) if templates is not None else None,
+            pdf=pdf or png, png=png)
+        return pipeline.render(self.validated, options)
+
+    def __repr__(self) -> str:
+        cfg = self.config
+        steps = self.validated.steps
+        return (f"Example({self.stem!r}: input {cfg.input_size}, hidden {cfg.hidden_size}, "
+                f"{cfg.num_layers} layer{'s' if cfg.num_layers > 1 else ''}, {steps} "
+                f"step{'s' if steps > 1 else ''})")
+
+
+def load(path: str | Path) -> Example:
+    """Read and validate an example file: ``lstm_tex.load("step.yaml").compute()``."""
+    return Example.load(path)
+
+
+def _plain(value: Any) -> Any:
+    """Nested lists and dicts from NumPy arrays, tensors (``.tolist()``) and tuples."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return value
+
+
+# ---------------------------------------------------------------- the engine's records, shown
+
+
+@dataclass(frozen=True, repr=False)
+class Step(engine.Step):
+    """One step of the trace (all of :class:`lstm_tex.engine.Step`) that Jupyter typesets.
+
+    ``trace`` is the forward pass the step belongs to; its weights make the derivation.
+    """
+
+    trace: engine.Trace | None = field(default=None, compare=False)
+
+    @classmethod
+    def of(cls, step: engine.Step, trace: engine.Trace) -> Step:
+        return cls(**{f.name: getattr(step, f.name) for f in fields(engine.Step)},
+                   trace=trace)
+
+    def latex(self) -> str:
+        r"""The derivation of this step (inputs, i, f, g, o, c, h) as ``$$\begin{aligned}``."""
+        assert self.trace is not None
+        ex = self.trace.example
+        medium = context._Medium(ex.render.decimals, context.ARTICLE)
+        ctx = context.step_context(self.trace, self, medium, 0)
+        macros: Any = latex.environment().get_template("derivation.tex.j2").make_module({})
+        pieces = [macros.inputs(ctx), *(macros.gate(ctx, g) for g in ctx["gates"]),
+                  macros.cell(ctx), macros.hidden(ctx)]
+        body = " \\\\[1ex]\n".join(str(p).strip() for p in pieces)
+        return f"$$\\begin{{aligned}}\n{body}\n\\end{{aligned}}$$"
+
+    def _repr_latex_(self) -> str:
+        return self.latex()
+
+    def __repr__(self) -> str:
+        return f"Step(layer={self.layer}, direction={self.direction!r}, t={self.t})"
+
+
+@dataclass(frozen=True, repr=False)
+class Trace(engine.Trace):
+    """The forward pass (all of :class:`lstm_tex.engine.Trace`); Jupyter shows it as a table.
+
+    ``steps`` are :class:`Step` objects, each showing its own derivation.
+    """
+
+    @classmethod
+    def of(cls, trace: engine.Trace) -> Trace:
+        values = {f.name: getattr(trace, f.name) for f in fields(engine.Trace)}
+        values["steps"] = tuple(Step.of(s, trace) for s in trace.steps)
+        return cls(**values)
+
+    def html(self) -> str:
+        """Every step's x, h and c before, gate activations, c and h, as an HTML table."""
+        ex = self.example
+        decimals = ex.render.decimals
+        head = ["layer", "direction", "t", "x", "h<sub>t-1</sub>", "c<sub>t-1</sub>",
+                "i", "f", "g", "o", "c<sub>t</sub>", "h<sub>t</sub>"]
+        rows = []
+        for s in self.steps:
+            arrays = [s.x, s.h_prev, s.c_prev, *(s.gates[k].act for k in spec.GATES), s.c, s.h]
+            cells = [str(s.layer), s.direction, str(s.t),
+                     *(_vectors_html(a, decimals) for a in arrays)]
+            rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        count = f"{len(self.steps)} step" + ("" if len(self.steps) == 1 else "s")
+        caption = html.escape(f"{ex.title or ex.stem}: {count}, values rounded to "
+                              f"{decimals} decimals")
+        return ("<table>\n<caption>" + caption + "</caption>\n<thead><tr>"
+                + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead>\n<tbody>\n"
+                + "\n".join(rows) + "\n</tbody>\n</table>")
+
+    def _repr_html_(self) -> str:
+        return self.html()
+
+    def __repr__(self) -> str:
+        count = f"{len(self.steps)} step" + ("" if len(self.steps) == 1 else "s")
+        return f"Trace({self.example.stem!r}: {count}, output shape {self.output.shape})"
+
+
+def _vectors_html(array: np.ndarray, decimals: int) -> str:
+    """(B, n) -> one bracketed vector per batch element, separated by line breaks."""
+    lines = ["[" + ", ".join(numbers.fixed(v, decimals) for v in row) + "]"
+             for row in np.atleast_2d(array)]
+    return "<br>".join(html.escape(line) for line in lines)

@@ -1,0 +1,110 @@
+"""``lstm-tex render --watch``: render again whenever an example or a template changes.
+
+Polling on each file's modification time and size (no extra dependency, works on
+every file system and with editors that save by renaming). The process stays
+alive between renders, so torch, Jinja and LaTeX plumbing are imported once and a
+re-render costs only the computation and the writing. A failed render (a broken
+edit) is reported and the watch goes on; it stops when ``stop`` is set, after
+``max_iterations`` polls, or on Ctrl-C (KeyboardInterrupt, left to the caller).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lstm_tex.errors import InputError, LstmTexError
+
+Signature = tuple[int, int] | None  # (mtime in ns, size), or None when missing
+
+#: Seconds between two looks at the files.
+INTERVAL = 0.2
+#: A changed file is read once it has kept its signature this long (a write in progress).
+SETTLE = 0.05
+
+
+@dataclass(frozen=True)
+class Event:
+    """One render: which file, whether it worked, its one-line result or error, how long."""
+
+    path: Path
+    ok: bool
+    message: str
+    seconds: float
+    exit_code: int = 0
+
+
+def signature(path: Path) -> Signature:
+    """What tells that a file changed: its modification time and size (None if missing)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+def snapshot(folders: Iterable[Path]) -> dict[Path, Signature]:
+    """The signature of every file under ``folders`` (templates: any change re-renders all)."""
+    found: dict[Path, Signature] = {}
+    for folder in folders:
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    found[path] = signature(path)
+    return found
+
+
+def run_one(path: Path, work: Callable[[Path], str]) -> Event:
+    """Render one file with ``work``; any failure becomes an Event instead of an exception."""
+    start = time.perf_counter()
+    try:
+        message, ok, code = work(path), True, 0
+    except InputError as exc:
+        message, ok, code = exc.format(), False, exc.exit_code
+    except LstmTexError as exc:
+        message, ok, code = str(exc), False, exc.exit_code
+    except Exception as exc:  # a bug must not end a lecturer's watch session
+        message, ok, code = f"unexpected error (please report it): {type(exc).__name__}: " \
+                            f"{exc}", False, 70
+    return Event(path, ok, message, time.perf_counter() - start, code)
+
+
+def watch(examples: Callable[[], list[Path]], work: Callable[[Path], str],
+          notify: Callable[[Event], None], *, templates: Iterable[Path] = (),
+          interval: float = INTERVAL, stop: threading.Event | None = None,
+          max_iterations: int | None = None) -> int:
+    """Render every file of ``examples()`` now, then each one again when it changes.
+
+    ``examples`` is called on every poll, so a new file in a watched folder is picked
+    up. A change to any file under ``templates`` re-renders everything. Every render is
+    passed to ``notify``. Returns the number of renders.
+    """
+    stop = stop or threading.Event()
+    seen: dict[Path, Signature] = {}
+    watched_templates = list(templates)
+    template_state = snapshot(watched_templates)
+    renders = 0
+    for path in examples():
+        seen[path] = signature(path)
+        notify(run_one(path, work))
+        renders += 1
+    polls = 0
+    while not stop.is_set() and (max_iterations is None or polls < max_iterations):
+        polls += 1
+        if stop.wait(interval):
+            break
+        files = examples()
+        now = snapshot(watched_templates)
+        everything = now != template_state
+        template_state = now
+        changed = [p for p in files if everything or signature(p) != seen.get(p)]
+        if changed and not everything:
+            stop.wait(SETTLE)
+        seen = {p: signature(p) for p in files}
+        for path in changed:
+            notify(run_one(path, work))
+            renders += 1
+    return renders
