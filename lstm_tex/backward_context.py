@@ -1,0 +1,775 @@
+r"""From the backward pass to the template context: every number already LaTeX text.
+
+The backward derivation is a list of *lines*. Each line is a dict with a ``kind`` that
+``templates/backward-derivation.tex.j2`` turns into one equation (the symbolic form,
+the same with the numbers, the result), its symbols (``sym``), its numbers as finished
+``bmatrix`` strings (``val``), the terms of a sum where it has them, and the layout
+decided here from width and height estimates: whether the numbers and the result move
+onto lines of their own (``break_numbers``, ``break_result``) and the line's height.
+Lines come in groups (per step: dh; do and dc; di, df, dg; the deltas; what goes back
+to the step before), and each group is packed into frames that do not overflow, with
+the estimates of the forward pass (:mod:`lstm_tex.context`).
+
+Notation: ``\mathrm{d}v`` is dL/dv (``\mathsf{d}v`` on slides, whose math is sans
+serif); ``\delta_{k,t}`` is dL/d(pre-activation of gate k).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from lstm_tex import numbers
+from lstm_tex.backward import BackwardStep, Gradients
+from lstm_tex.check_backward import GradientReport
+from lstm_tex.context import (
+    ARTICLE,
+    GATE_NAMES,
+    LINE,
+    SLIDES,
+    SYMBOLIC,
+    _height,
+    _matrix_em,
+    _Medium,
+    _pack,
+    _sup,
+)
+from lstm_tex.engine import Direction, Step, directions_of, layer_weights
+from lstm_tex.spec import GATES, LstmConfig
+
+OP_EM = 1.6  # an operator between matrices (=, +, -, \odot) with its spacing, in ems
+SUM_TERMS_MAX = 4  # a longer sum over t is shown as one product of stacked matrices
+SLIDES_SLACK = 1.15  # how much wider than SLIDES.line_em a slide line may be before it breaks
+ARTICLE_BLOCK_ROWS = 40.0  # height of one align* in the article, in matrix rows (< a page)
+NOTE_CHARS = 90  # characters of a note per line of text on a slide
+NOTE_LINE = 1.2  # height of a line of text, in matrix rows
+
+
+# ---------------------------------------------------------------- matrices and lines
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """One matrix of a line: its LaTeX, estimated width (em) and rows."""
+
+    tex: str
+    em: float
+    rows: int
+
+
+class _Show:
+    """Turns arrays into :class:`_Piece` objects for one medium (slides or article)."""
+
+    def __init__(self, medium: _Medium, slack: float = 1.0) -> None:
+        self.medium = medium
+        self.limit = medium.layout.line_em * slack
+
+    def value(self, array: np.ndarray) -> _Piece:
+        """A computed (B, n) array as an n x B matrix (one column per example), rounded."""
+        m = self.medium
+        return _Piece(m.value(array), m.em(array), m.rows(array))
+
+    def given(self, array: np.ndarray) -> _Piece:
+        """A (B, n) input as an n x B matrix, its numbers as written in the example."""
+        m = self.medium
+        return _Piece(m.given(array), m.em(array, "written"), m.rows(array))
+
+    def state(self, array: np.ndarray, given: bool) -> _Piece:
+        return self.given(array) if given else self.value(array)
+
+    def transposed(self, matrix: np.ndarray) -> _Piece:
+        """A weight block transposed, its numbers as written."""
+        m = self.medium
+        return _Piece(m.weights(matrix.T), m.weights_em(matrix.T),
+                      min(matrix.shape[1], m.layout.max_rows))
+
+    def as_is(self, array: np.ndarray, given: bool = False) -> _Piece:
+        """A matrix shown as it is stored: a gradient of a weight, or (B, n) rows x^T."""
+        m = self.medium
+        style: numbers.Style = "written" if given else "fixed"
+        tex = numbers.bmatrix(array, style=style, decimals=m.decimals,
+                              max_rows=m.layout.max_rows, max_cols=m.layout.max_cols)
+        return _Piece(tex, _matrix_em(array, m.decimals, style, m.layout),
+                      min(array.shape[0], m.layout.max_rows))
+
+
+_COMMAND = re.compile(r"\\(mathrm|mathsf|mathbf|left|right|text|quad|[,;])")
+
+
+_SCRIPT = re.compile(r"[_^](\{[^{}]*\}|.)")
+
+
+def _tex_em(tex: str) -> float:
+    """Rough width of a symbolic expression in ems (matrices are estimated apart):
+    0.6 em a character, 0.4 em in sub- and superscripts."""
+    plain = _COMMAND.sub("", tex)
+    plain = re.sub(r"\\[a-zA-Z]+", "x", plain)
+    scripts = sum(len(m.group(1).strip("{}")) for m in _SCRIPT.finditer(plain))
+    body = len(re.sub(r"[{} ]", "", _SCRIPT.sub("", plain)))
+    return 0.6 * body + 0.4 * scripts
+
+
+def _fit(limit: float, lhs: str, symbolic: str, numbers_em: float, result: _Piece | None,
+         rows: int) -> dict[str, Any]:
+    """Where a ``lhs = symbolic = numbers = result`` line breaks, and its height.
+
+    ``symbolic`` includes ``lhs``; every row after the first starts after ``lhs`` (the
+    alignment column), so its width counts on every row.
+    """
+    lhs_em = _tex_em(lhs)
+    sym_em = _tex_em(symbolic)
+    res_em = (result.em + OP_EM) if result is not None else 0.0
+    if sym_em + numbers_em + res_em <= limit:
+        breaks = (False, False)
+    elif sym_em + numbers_em <= limit and lhs_em + res_em <= limit:
+        breaks = (False, True)
+    elif lhs_em + numbers_em + res_em <= limit:
+        breaks = (True, False)
+    else:
+        breaks = (True, True)
+    height = (SYMBOLIC if breaks[0] else 0.0) + _height(rows, breaks[1])
+    return {"break_numbers": breaks[0], "break_result": breaks[1],
+            "break_inner": lhs_em + numbers_em > limit, "height": height}
+
+
+def _line(show: _Show, kind: str, sym: dict[str, Any], pieces: dict[str, _Piece],
+          result: _Piece | None, symbolic: str, ops: int, extra_em: float = 0.0
+          ) -> dict[str, Any]:
+    """A line of ``kind``: its symbols, numbers and where it breaks. ``symbolic`` is
+    its symbolic part for the width estimate, ``ops`` the operators between numbers."""
+    everything = [*pieces.values(), *([result] if result is not None else [])]
+    rows = max((p.rows for p in everything), default=1)
+    numbers_em = sum(p.em for p in pieces.values()) + ops * OP_EM + extra_em
+    val = {k: p.tex for k, p in pieces.items()}
+    if result is not None:
+        val["r"] = result.tex
+    fit = _fit(show.limit, sym.get("lhs") or "", symbolic, numbers_em, result, rows)
+    if fit["break_inner"]:
+        fit["height"] += _height(rows, False)
+    return {"kind": kind, "sym": sym, "val": val, "terms": [], **fit}
+
+
+def _text_line(kind: str, sym: dict[str, Any]) -> dict[str, Any]:
+    """A line without matrices (a scalar result, or a zero)."""
+    return {"kind": kind, "sym": sym, "val": {}, "terms": [], "break_numbers": False,
+            "break_result": False, "break_inner": False, "height": SYMBOLIC}
+
+
+def _sum_line(show: _Show, lhs: str, expansion: str,
+              terms: list[tuple[_Piece, _Piece | None]], result: _Piece,
+              right: str = "", right_em: float = 0.0) -> dict[str, Any]:
+    """``lhs = expansion = a1 b1 + a2 b2 + ... = result``, the terms wrapped to the width.
+
+    ``b`` is None where a term is one matrix followed by ``right`` (such as a column
+    of ones).
+    """
+    limit = show.limit - _tex_em(lhs)  # every row starts after the lhs column
+    wrapped: list[int] = []  # the rows of each wrapped line of terms
+    out: list[dict[str, Any]] = []
+    width = OP_EM
+    for a, b in terms:
+        em = a.em + (b.em if b is not None else right_em) + OP_EM
+        rows = max(a.rows, b.rows if b is not None else 1)
+        newline = bool(out) and width + em > limit
+        if newline or not out:
+            wrapped.append(rows)
+            width = OP_EM + (1.0 if newline else 0.0)
+        wrapped[-1] = max(wrapped[-1], rows)
+        width += em
+        out.append({"left": a.tex, "right": b.tex if b is not None else right,
+                    "newline": newline})
+    fits_whole = (len(wrapped) == 1 and _tex_em(f"{lhs} = {expansion}") + width
+                  + result.em + OP_EM <= show.limit)
+    break_result = width + result.em + OP_EM > limit
+    height = (0.0 if fits_whole else SYMBOLIC) + sum(r + LINE for r in wrapped) + (
+        result.rows + LINE if break_result else 0.0)
+    return {"kind": "sum", "sym": {"lhs": lhs, "expansion": expansion},
+            "val": {"r": result.tex}, "terms": out, "break_numbers": not fits_whole,
+            "break_result": break_result, "break_inner": False, "height": height}
+
+
+def _group(name: str, title: str, note: str, lines: list[dict[str, Any]], budget: float
+           ) -> dict[str, Any]:
+    """Lines that belong together, packed into frames (one or more, never overflowing).
+
+    A frame's note takes a line of text (about a matrix row) per 90 characters.
+    """
+    note_rows = NOTE_LINE * -(-len(_COMMAND.sub("", note)) // NOTE_CHARS)
+    chunks = _pack([(str(n), ln["height"]) for n, ln in enumerate(lines)], budget - note_rows)
+    heading = title[0].upper() + title[1:] if title[:1].isalpha() else title
+    return {"name": name, "title": title, "heading": heading, "note": note, "lines": lines,
+            "frames": [[lines[int(n)] for n in chunk] for chunk in chunks]}
+
+
+# ---------------------------------------------------------------- symbols
+
+
+class _Symbols:
+    r"""Symbols of one layer and direction: ``d("h", 3)`` is ``\mathrm{d}h_{3}`` with
+    the layer/direction superscript, ``tr("hh")`` is ``W_{hh}^{\top}``, and so on."""
+
+    def __init__(self, step: Step, cfg: LstmConfig, dd: str) -> None:
+        self.dd = dd
+        self.sup = _sup(step, cfg.num_layers, cfg.bidirectional)
+        self.inner = self.sup[2:-1] if self.sup else ""
+        self.layer = step.layer
+
+    def q(self, name: str, t: int | str) -> str:
+        return f"{name}{self.sup}_{{{t}}}"
+
+    def qt(self, name: str, t: int | str) -> str:
+        """A vector transposed: ``h^{\\top}_{2}``."""
+        return f"{name}^{{{self.inner}\\top}}_{{{t}}}"
+
+    def x(self, t: int | str, transposed: bool = False) -> str:
+        """The layer's input (shared by both directions, so no arrow)."""
+        layer = f"({self.layer})" if self.layer else ""
+        top = "\\top" if transposed else ""
+        return f"x^{{{layer}{top}}}_{{{t}}}" if layer or top else f"x_{{{t}}}"
+
+    def d(self, name: str, t: int | str) -> str:
+        return f"{self.dd}{name}{self.sup}_{{{t}}}"
+
+    def w(self, sub: str) -> str:
+        return f"W_{{{sub}}}{self.sup}"
+
+    def b(self, sub: str) -> str:
+        return f"b_{{{sub}}}{self.sup}"
+
+    def tr(self, sub: str) -> str:
+        return f"W_{{{sub}}}^{{{self.inner}\\top}}"
+
+    def delta(self, k: str | None, t: int | str) -> str:
+        return f"\\delta{self.sup}_{{{k},{t}}}" if k else f"\\delta{self.sup}_{{{t}}}"
+
+
+def _where(layer: int, direction: str, cfg: LstmConfig) -> str:
+    parts = [f"layer {layer}"] if cfg.num_layers > 1 else []
+    if cfg.bidirectional:
+        parts.append(direction)
+    return ", ".join(parts)
+
+
+def _shown_pair(before: float, after: float, decimals: int) -> tuple[str, str]:
+    """Two losses with enough decimals to tell them apart (up to 12)."""
+    places = decimals
+    while places < 12 and numbers.fixed(before, places) == numbers.fixed(after, places):
+        places += 1
+    return numbers.fixed(before, places), numbers.fixed(after, places)
+
+
+# ---------------------------------------------------------------- the context
+
+
+class _Builder:
+    """Builds the backward context of one medium."""
+
+    def __init__(self, gradients: Gradients, slides: bool) -> None:
+        self.g = gradients
+        self.ex = gradients.trace.example
+        self.cfg = self.ex.config
+        self.medium = _Medium(self.ex.render.decimals, SLIDES if slides else ARTICLE)
+        # Slides may be a little wider than estimated (\lstmfit shrinks them to fit);
+        # the article may not, and its align* blocks must fit on a page.
+        self.show = _Show(self.medium, SLIDES_SLACK if slides else 1.0)
+        self.budget = self.medium.layout.frame_rows if slides else ARTICLE_BLOCK_ROWS
+        self.dd = "\\mathsf{d}" if slides else "\\mathrm{d}"
+        self.directions: tuple[Direction, ...] = directions_of(self.cfg.bidirectional)
+        self.top = self.cfg.num_layers - 1
+
+    def next_t(self, step: Step) -> int:
+        return step.t + 1 if step.direction == "forward" else step.t - 1
+
+    def prev_t(self, step: Step) -> int:
+        return step.t - 1 if step.direction == "forward" else step.t + 1
+
+    def is_first(self, step: Step) -> bool:
+        """Computed first in its direction: its h_prev, c_prev are the initial state."""
+        return step.t == (1 if step.direction == "forward" else self.ex.steps)
+
+    def is_last(self, step: Step) -> bool:
+        return step.t == (self.ex.steps if step.direction == "forward" else 1)
+
+    # ------------------------------------------------------------ the loss
+
+    def loss(self) -> dict[str, Any]:
+        """``E = Y - Y_hat`` and ``L``, the group that opens the backward pass."""
+        spec = self.g.spec
+        out = self.g.trace.output
+        width = out.shape[-1]
+        T = self.ex.steps
+        if spec.last_step_only:
+            y, target, error = out[-1], spec.target, self.g.error[-1]
+            names = (f"y_{{{T}}}", f"\\hat y_{{{T}}}", f"e_{{{T}}}")
+        else:
+            y, target = out.reshape(-1, width), spec.target.reshape(-1, width)
+            error = self.g.error.reshape(-1, width)
+            names = ("Y", "\\hat Y", "E")
+        lines = [_line(self.show, "difference",
+                       {"lhs": names[2], "a": names[0], "b": names[1], "factor": ""},
+                       {"a": self.show.value(y), "b": self.show.given(target)},
+                       self.show.value(error), f"{names[2]} = {names[0]} - {names[1]}", ops=2)]
+        factor = f"\\frac{{1}}{{{spec.target.size}}}" if spec.loss == "mse" else "\\frac{1}{2}"
+        lines.append(_text_line("loss", {
+            "lhs": "L", "e": names[2], "factor": factor,
+            "squares": numbers.fixed(float(np.sum(error**2)), self.medium.decimals),
+            "r": numbers.fixed(self.g.loss, self.medium.decimals)}))
+        if spec.last_step_only:
+            note = (f"The loss sees the last step only: the output $y_{{{T}}}$ against the "
+                    f"target $\\hat y_{{{T}}}$, {spec.target.size} numbers.")
+        else:
+            note = (f"The loss sees every step: $Y$ holds the outputs $y_t$ (one column per "
+                    f"step), $\\hat Y$ the targets, {spec.target.size} numbers in all.")
+        if self.ex.batched:
+            note += (f" With a batch, each step has {self.ex.batch} columns, one per "
+                     "example.")
+        if self.cfg.bidirectional:
+            note += (" Both directions give $y_t = [y^{\\rightarrow}_t; y^{\\leftarrow}_t]$: "
+                     "the forward and the reverse $h_t$ stacked.")
+        what = "mean squared error" if spec.loss == "mse" else "half the sum of squares"
+        return _group("loss", f"The loss, {what}", note, lines, self.budget)
+
+    # ------------------------------------------------------------ one step, backwards
+
+    def step(self, b: BackwardStep) -> dict[str, Any]:
+        """The five groups of one step: dh; do, dc; di, df, dg; deltas; what goes back."""
+        s = self.g.trace.step(b.layer, b.direction, b.t)
+        sy = _Symbols(s, self.cfg, self.dd)
+        show = self.show
+        t, tn, tp = s.t, self.next_t(s), self.prev_t(s)
+        last, first = self.is_last(s), self.is_first(s)
+        w = layer_weights(self.ex, s.layer, s.direction)
+        w_ih, w_hh, w_hr = w["w_ih"], w["w_hh"], w["w_hr"]
+        assert w_ih is not None and w_hh is not None
+        dm = sy.d("m", t) if w_hr is not None else sy.d("h", t)
+        act = {k: s.gates[k].act for k in GATES}
+
+        group_h = [self.dy_line(b, s, sy)]
+        if last:
+            group_h.append(_line(show, "dh_last", {"lhs": sy.d("h", t), "dy": sy.d("y", t)},
+                                 {}, show.value(b.dh), sy.d("y", t), ops=0))
+        else:
+            back = f"{sy.tr('hh')}{sy.delta(None, tn)}"
+            group_h.append(_line(
+                show, "dh", {"lhs": sy.d("h", t), "dy": sy.d("y", t), "next": back},
+                {"dy": show.value(b.dy), "next": show.value(b.dh_next)}, show.value(b.dh),
+                f"{sy.d('h', t)} = {sy.d('y', t)} + {back}", ops=2))
+        if w_hr is not None:
+            group_h.append(_line(
+                show, "matvec", {"lhs": sy.d("m", t), "W": sy.tr("hr"), "v": sy.d("h", t)},
+                {"W": show.transposed(w_hr), "v": show.value(b.dh)}, show.value(b.dm),
+                f"{sy.d('m', t)} = {sy.tr('hr')}{sy.d('h', t)}", ops=1))
+
+        tanh_c = f"\\tanh\\left({sy.q('c', t)}\\right)"
+        group_oc = [
+            _line(show, "product", {"lhs": sy.d("o", t), "a": dm, "b": tanh_c},
+                  {"a": show.value(b.dm), "b": show.value(s.tanh_c)},
+                  show.value(b.gates["o"].d), f"{sy.d('o', t)} = {dm} \\odot {tanh_c}", ops=2),
+            _line(show, "dc", {"lhs": sy.d("c", t), "dm": dm, "o": sy.q("o", t),
+                               "c": sy.q("c", t), "dc_next": None if last else sy.d("c", tn),
+                               "f_next": None if last else sy.q("f", tn)},
+                  {"dm": show.value(b.dm), "o": show.value(act["o"]),
+                   "one_minus": show.value(1.0 - s.tanh_c**2),
+                   **({} if last else {"next": show.value(b.dc_next)})},
+                  show.value(b.dc),
+                  f"{sy.d('c', t)} = {dm} \\odot {sy.q('o', t)} \\odot (1 - \\tanh^2 c)"
+                  + ("" if last else f" + {sy.d('c', tn)} \\odot {sy.q('f', tn)}"),
+                  ops=4 if last else 6, extra_em=1.0),
+        ]
+
+        partners = {"i": (sy.q("g", t), show.value(act["g"])),
+                    "f": (sy.q("c", tp), show.state(s.c_prev, first)),
+                    "g": (sy.q("i", t), show.value(act["i"]))}
+        group_ifg = []
+        for k, (other, piece) in partners.items():
+            group_ifg.append(_line(
+                show, "product", {"lhs": sy.d(k, t), "a": sy.d("c", t), "b": other},
+                {"a": show.value(b.dc), "b": piece}, show.value(b.gates[k].d),
+                f"{sy.d(k, t)} = {sy.d('c', t)} \\odot {other}", ops=2))
+
+        group_delta = []
+        for k in GATES:
+            sym = {"lhs": sy.delta(k, t), "d": sy.d(k, t), "k": sy.q(k, t)}
+            if k == "g":
+                group_delta.append(_line(
+                    show, "delta_tanh", sym,
+                    {"d": show.value(b.gates[k].d), "one_minus": show.value(1.0 - act[k]**2)},
+                    show.value(b.gates[k].dpre),
+                    f"{sym['lhs']} = {sym['d']} \\odot (1 - {sym['k']}^2)", ops=2,
+                    extra_em=1.0))
+            else:
+                group_delta.append(_line(
+                    show, "delta_sigma", sym,
+                    {"d": show.value(b.gates[k].d), "k": show.value(act[k]),
+                     "one_minus": show.value(1.0 - act[k])},
+                    show.value(b.gates[k].dpre),
+                    f"{sym['lhs']} = {sym['d']} \\odot {sym['k']} \\odot (1 - {sym['k']})",
+                    ops=3, extra_em=1.0))
+
+        h_lhs = (f"{sy.d('h', tp)} = " if first else "") + f"{sy.tr('hh')}{sy.delta(None, t)}"
+        c_lhs = (f"{sy.d('c', tp)} = " if first else "") + (
+            f"{sy.d('c', t)} \\odot {sy.q('f', t)}")
+        group_back = [
+            self.back_line(b, sy, "h", w_hh, b.dh_prev, h_lhs),
+            _line(show, "product", {"lhs": c_lhs, "a": None, "b": None},
+                  {"a": show.value(b.dc), "b": show.value(act["f"])}, show.value(b.dc_prev),
+                  c_lhs, ops=2),
+        ]
+        if s.layer > 0:
+            group_back.append(self.back_line(
+                b, sy, "i", w_ih, b.dx, f"{sy.d('x', t)} = {sy.tr('ih')}{sy.delta(None, t)}"))
+
+        where = _where(s.layer, s.direction, self.cfg)
+        notes = self.notes(s, sy)
+        budget = self.budget
+        groups = [
+            _group("h", f"${sy.d('h', t)}$" + (f" and ${sy.d('m', t)}$" if w_hr is not None
+                                               else ""), notes["h"], group_h, budget),
+            _group("oc", f"${sy.d('o', t)}$ and ${sy.d('c', t)}$", notes["oc"], group_oc,
+                   budget),
+            _group("ifg", f"${sy.d('i', t)}$, ${sy.d('f', t)}$ and ${sy.d('g', t)}$",
+                   notes["ifg"], group_ifg, budget),
+            _group("delta", f"the deltas ${sy.delta('k', t)}$", notes["delta"], group_delta,
+                   budget),
+            _group("back", "back to the initial state" if first else f"back to step {tp}",
+                   notes["back"], group_back, budget),
+        ]
+        return {"title": "Backward, " + (f"{where}, " if where else "") + f"step {t}",
+                "id": f"l{s.layer}-{s.direction}-t{t}", "layer": s.layer,
+                "direction": s.direction, "t": t, "groups": groups}
+
+    def dy_line(self, b: BackwardStep, s: Step, sy: _Symbols) -> dict[str, Any]:
+        """dy_t: from the loss (top layer) or from the layer above (through its W_ih)."""
+        show = self.show
+        t = s.t
+        spec = self.g.spec
+        out_size = self.cfg.out_size
+        d = self.directions.index(s.direction)
+        cols = slice(d * out_size, (d + 1) * out_size)
+        if s.layer == self.top:
+            if spec.last_step_only and t != self.ex.steps:
+                return _text_line("dy_none", {"lhs": sy.d("y", t), "T": self.ex.steps})
+            target = spec.target if spec.last_step_only else spec.target[t - 1]
+            factor = (f"\\frac{{2}}{{{spec.target.size}}}" if spec.loss == "mse" else "")
+            return _line(show, "difference",
+                         {"lhs": sy.d("y", t), "a": sy.q("y", t), "b": sy.q("\\hat y", t),
+                          "factor": factor},
+                         {"a": show.value(s.h), "b": show.given(target[:, cols])},
+                         show.value(b.dy), f"{sy.d('y', t)} = {factor}(y_t - \\hat y_t)",
+                         ops=2, extra_em=3.0 if factor else 0.0)
+        sources: list[str] = []
+        pieces: dict[str, _Piece] = {}
+        for n, direction in enumerate(self.directions):
+            upper = self.g.trace.step(s.layer + 1, direction, t)
+            sources.append(_Symbols(upper, self.cfg, self.dd).d("x", t))
+            pieces[f"s{n}"] = show.value(self.g.step(s.layer + 1, direction, t).dx[:, cols])
+        rows = f"{cols.start + 1}:{cols.stop}" if self.cfg.bidirectional else ""
+        return _line(show, "dy_above", {"lhs": sy.d("y", t), "sources": sources, "rows": rows},
+                     pieces, show.value(b.dy),
+                     f"{sy.d('y', t)} = " + " + ".join(sources) + rows, ops=len(sources))
+
+    def back_line(self, b: BackwardStep, sy: _Symbols, which: str, matrix: np.ndarray,
+                  result: np.ndarray, lhs: str) -> dict[str, Any]:
+        r"""``W^\top \delta_t`` as the sum over the gates of ``W_k^\top \delta_{k,t}``."""
+        hidden = self.cfg.hidden_size
+        terms: list[tuple[_Piece, _Piece | None]] = []
+        expansion = []
+        for n, k in enumerate(GATES):
+            block = matrix[n * hidden:(n + 1) * hidden]
+            terms.append((self.show.transposed(block), self.show.value(b.gates[k].dpre)))
+            expansion.append(f"{sy.tr(which + k)}{sy.delta(k, b.t)}")
+        return _sum_line(self.show, lhs, " + ".join(expansion), terms, self.show.value(result))
+
+    def notes(self, s: Step, sy: _Symbols) -> dict[str, str]:
+        """One or two sentences per group: where each quantity comes from."""
+        t, tn, tp = s.t, self.next_t(s), self.prev_t(s)
+        last, first = self.is_last(s), self.is_first(s)
+        h = f"${sy.q('h', t)}$"
+        proj = self.cfg.proj_size > 0
+        if s.layer == self.top:
+            sees = not self.g.spec.last_step_only or t == self.ex.steps
+            feeds = f"the loss (as ${sy.q('y', t)}$)" if sees else "no term of the loss"
+        else:
+            feeds = f"layer {s.layer + 1} (as its input)"
+        if last:
+            note_h = (f"Start at step {t}, the last this direction computes: {h} feeds "
+                      f"{feeds} and no later step.")
+        else:
+            note_h = (f"{h} feeds {feeds} and step {tn} (through ${sy.w('hh')}$), so both "
+                      f"add up; ${sy.tr('hh')}{sy.delta(None, tn)}$ came back from step {tn}.")
+        if proj:
+            note_h += f" With the projection, ${sy.q('h', t)} = {sy.w('hr')}{sy.q('m', t)}$."
+        m = sy.q("m", t) if proj else sy.q("h", t)
+        note_oc = f"From ${m} = {sy.q('o', t)} \\odot \\tanh {sy.q('c', t)}$" + (
+            "." if last else f"; ${sy.q('c', t)}$ also reaches ${sy.q('c', tn)}$ through "
+                             f"${sy.q('f', tn)}$.")
+        note_ifg = (f"From ${sy.q('c', t)} = {sy.q('f', t)} \\odot {sy.q('c', tp)} + "
+                    f"{sy.q('i', t)} \\odot {sy.q('g', t)}$.")
+        note_delta = ("Through the activations: $\\sigma' = \\sigma\\,(1 - \\sigma)$ for "
+                      "$i, f, o$ and $\\tanh' = 1 - \\tanh^2$ for $g$; "
+                      f"${sy.delta('k', t)}$ is the gradient of gate $k$'s pre-activation.")
+        stack = (f"${sy.delta(None, t)}$ stacks ${sy.delta('i', t)}, \\dots, "
+                 f"{sy.delta('o', t)}$ like the blocks of ${sy.w('hh')}$.")
+        if first:
+            note_back = (f"Step {t} is the first this direction computes, so what it hands "
+                         f"back is the gradient of the initial state. {stack}")
+        else:
+            note_back = (f"What step {t} hands back to step {tp}, to be added into "
+                         f"${sy.d('h', tp)}$ and ${sy.d('c', tp)}$ there. {stack}")
+        if s.layer > 0:
+            note_back += f" Layer {s.layer - 1} receives ${sy.d('x', t)}$."
+        return {"h": note_h, "oc": note_oc, "ifg": note_ifg, "delta": note_delta,
+                "back": note_back}
+
+    # ------------------------------------------------------------ parameter gradients
+
+    def params(self, layer: int, direction: Direction) -> list[dict[str, Any]]:
+        """Per gate: dW_ik, dW_hk and db as sums over t of outer products; then dW_hr."""
+        show = self.show
+        steps = sorted((s for s in self.g.trace.steps
+                        if s.layer == layer and s.direction == direction), key=lambda s: s.t)
+        back = {s.t: self.g.step(layer, direction, s.t) for s in steps}
+        sy = _Symbols(steps[0], self.cfg, self.dd)
+        hidden = self.cfg.hidden_size
+        sfx = f"_l{layer}" + ("_reverse" if direction == "reverse" else "")
+        stacked = len(steps) > SUM_TERMS_MAX
+        batched = self.ex.batched
+        ones = "\\mathbf{1}" if batched else ""
+        h_prev_t = "t-1" if direction == "forward" else "t+1"
+        where = _where(layer, direction, self.cfg)
+
+        def outer(deltas: list[np.ndarray], operands: list[np.ndarray], given: list[bool]
+                  ) -> list[tuple[_Piece, _Piece | None]]:
+            if stacked:
+                return [(show.value(np.concatenate(deltas)),
+                         show.as_is(np.concatenate(operands), all(given)))]
+            return [(show.value(dl), show.as_is(op, gv))
+                    for dl, op, gv in zip(deltas, operands, given, strict=True)]
+
+        def expand(general: str, terms: list[str]) -> str:
+            return general if stacked else f"{general} = " + " + ".join(terms)
+
+        groups = []
+        for n, k in enumerate(GATES):
+            block = slice(n * hidden, (n + 1) * hidden)
+            deltas = [back[s.t].gates[k].dpre for s in steps]
+            lhs = f"{sy.dd}{sy.w('i' + k)}"
+            lines = [_sum_line(
+                show, lhs,
+                expand(f"\\sum_{{t}} {sy.delta(k, 't')} {sy.x('t', True)}",
+                       [f"{sy.delta(k, s.t)} {sy.x(s.t, True)}" for s in steps]),
+                outer(deltas, [s.x for s in steps], [layer == 0] * len(steps)),
+                show.as_is(self.g.grads[f"weight_ih{sfx}"][block]))]
+            lhs = f"{sy.dd}{sy.w('h' + k)}"
+            lines.append(_sum_line(
+                show, lhs,
+                expand(f"\\sum_{{t}} {sy.delta(k, 't')} {sy.qt('h', h_prev_t)}",
+                       [f"{sy.delta(k, s.t)} {sy.qt('h', self.prev_t(s))}" for s in steps]),
+                outer(deltas, [s.h_prev for s in steps], [self.is_first(s) for s in steps]),
+                show.as_is(self.g.grads[f"weight_hh{sfx}"][block])))
+            if self.cfg.bias:
+                lhs = f"{sy.dd}{sy.b('i' + k)} = {sy.dd}{sy.b('h' + k)}"
+                terms: list[tuple[_Piece, _Piece | None]] = (
+                    [(show.value(np.concatenate(deltas)), None)] if stacked
+                    else [(show.value(dl), None) for dl in deltas])
+                lines.append(_sum_line(
+                    show, lhs,
+                    expand(f"\\sum_{{t}} {sy.delta(k, 't')}{ones}",
+                           [f"{sy.delta(k, s.t)}{ones}" for s in steps]),
+                    terms, show.value(self.g.grads[f"bias_ih{sfx}"][block][None, :]),
+                    right=ones or ("\\mathbf{1}" if stacked else ""),
+                    right_em=1.5 if (batched or stacked) else 0.0))
+            note = (f"Sums over the steps of outer products: ${sy.delta(k, 't')}$ times the "
+                    "transposed vector it multiplied in the forward pass"
+                    + (", summed over the batch too ($\\mathbf{1}$ is a column of ones)"
+                       if batched else "") + ".")
+            if stacked:
+                note += (" With this many steps each sum is one product: the columns of the "
+                         "first matrix are the deltas, the rows of the second the vectors.")
+            title = f"Gradients: {GATE_NAMES[k]} weights" + (f", {where}" if where else "")
+            groups.append(_group(f"l{layer}-{direction}-grad-{k}", title, note, lines,
+                                 self.budget))
+        if self.cfg.proj_size:
+            lhs = f"{sy.dd}{sy.w('hr')}"
+            dhs = [back[s.t].dh for s in steps]
+            line = _sum_line(
+                show, lhs,
+                expand(f"\\sum_{{t}} {sy.d('h', 't')} {sy.qt('m', 't')}",
+                       [f"{sy.d('h', s.t)} {sy.qt('m', s.t)}" for s in steps]),
+                outer(dhs, [s.m for s in steps], [False] * len(steps)),
+                show.as_is(self.g.grads[f"weight_hr{sfx}"]))
+            note = f"From ${sy.q('h', 't')} = {sy.w('hr')}{sy.q('m', 't')}$ at every step."
+            title = "Gradients: projection" + (f", {where}" if where else "")
+            groups.append(_group(f"l{layer}-{direction}-grad-hr", title, note, [line],
+                                 self.budget))
+        return groups
+
+    # ------------------------------------------------------------ initial state, SGD
+
+    def initial_state(self) -> dict[str, Any]:
+        """dL/dh_0 and dL/dc_0 of every layer and direction, in torch's order."""
+        lines = []
+        for layer in range(self.cfg.num_layers):
+            for d, direction in enumerate(self.directions):
+                index = layer * len(self.directions) + d
+                first = next(s for s in self.g.trace.steps if s.layer == layer
+                             and s.direction == direction)
+                sy = _Symbols(first, self.cfg, self.dd)
+                p = self.prev_t(first)
+                for name, array in (("h", self.g.dh0[index]), ("c", self.g.dc0[index])):
+                    lines.append(_line(self.show, "value", {"lhs": sy.d(name, p)}, {},
+                                       self.show.value(array), sy.d(name, p), ops=0))
+        note = ("The gradients of the initial state (torch's \\texttt{h0.grad} and "
+                "\\texttt{c0.grad})" + (", one per layer and direction" if len(lines) > 2
+                                        else "") + ".")
+        return _group("initial", "Gradients of the initial state", note, lines, self.budget)
+
+    def sgd(self) -> list[dict[str, Any]]:
+        """``W <- W - eta dW`` for every weight block: one group per gate (and projection)."""
+        sgd = self.g.sgd
+        if sgd is None:
+            return []
+        show = self.show
+        eta = numbers.written(sgd.lr)
+        hidden = self.cfg.hidden_size
+        note = (f"Every weight moves against its gradient, $W \\leftarrow W - \\eta\\,"
+                f"{self.dd}W$, with the gradients derived above.")
+        groups: list[dict[str, Any]] = []
+        for layer in range(self.cfg.num_layers):
+            for direction in self.directions:
+                step = next(s for s in self.g.trace.steps if s.layer == layer
+                            and s.direction == direction)
+                sy = _Symbols(step, self.cfg, self.dd)
+                sfx = f"_l{layer}" + ("_reverse" if direction == "reverse" else "")
+                where = _where(layer, direction, self.cfg)
+                blocks: dict[str, list[tuple[str, str, slice]]] = {}
+                for n, k in enumerate(GATES):
+                    rows = slice(n * hidden, (n + 1) * hidden)
+                    blocks[k] = [(sy.w("i" + k), f"weight_ih{sfx}", rows),
+                                 (sy.w("h" + k), f"weight_hh{sfx}", rows)]
+                    if self.cfg.bias:
+                        blocks[k] += [(sy.b("i" + k), f"bias_ih{sfx}", rows),
+                                      (sy.b("h" + k), f"bias_hh{sfx}", rows)]
+                if self.cfg.proj_size:
+                    blocks["hr"] = [(sy.w("hr"), f"weight_hr{sfx}", slice(None))]
+                for key, items in blocks.items():
+                    lines = []
+                    for symbol, name, rows in items:
+                        old = self.ex.weights[name][rows]
+                        grad = self.g.grads[name][rows]
+                        new = sgd.weights[name][rows]
+                        if old.ndim == 1:
+                            old, grad, new = old[:, None], grad[:, None], new[:, None]
+                        lines.append(_line(
+                            show, "sgd", {"lhs": symbol, "eta": eta, "dd": self.dd},
+                            {"w": show.as_is(old, given=True), "d": show.as_is(grad)},
+                            show.as_is(new), f"{symbol} = {symbol} - {eta} d{symbol}",
+                            ops=3, extra_em=0.5 * len(eta)))
+                    what = GATE_NAMES.get(key, "projection")
+                    title = (f"One SGD step, $\\eta = {eta}$: {what}"
+                             + (f", {where}" if where else ""))
+                    groups.append(_group(f"sgd-l{layer}-{direction}-{key}", title,
+                                         note if not groups else "", lines, self.budget))
+        return groups
+
+    def loss_after(self) -> dict[str, Any] | None:
+        """The forward pass again with the new weights: the new error and loss."""
+        sgd = self.g.sgd
+        if sgd is None:
+            return None
+        spec = self.g.spec
+        out = sgd.trace.output
+        width = out.shape[-1]
+        T = self.ex.steps
+        if spec.last_step_only:
+            y, target = out[-1], spec.target
+            names = (f"y'_{{{T}}}", f"\\hat y_{{{T}}}", f"e'_{{{T}}}")
+        else:
+            y, target = out.reshape(-1, width), spec.target.reshape(-1, width)
+            names = ("Y'", "\\hat Y", "E'")
+        error = y - target
+        lines = [_line(self.show, "difference",
+                       {"lhs": names[2], "a": names[0], "b": names[1], "factor": ""},
+                       {"a": self.show.value(y), "b": self.show.given(target)},
+                       self.show.value(error), f"{names[2]} = {names[0]} - {names[1]}", ops=2)]
+        factor = f"\\frac{{1}}{{{spec.target.size}}}" if spec.loss == "mse" else "\\frac{1}{2}"
+        before, after = _shown_pair(self.g.loss, sgd.loss_after, self.medium.decimals)
+        lines.append(_text_line("loss", {
+            "lhs": "L'", "e": names[2], "factor": factor,
+            "squares": numbers.fixed(float(np.sum(error**2)), self.medium.decimals),
+            "r": after}))
+        went = "down" if sgd.loss_after < self.g.loss else (
+            "up" if sgd.loss_after > self.g.loss else "nowhere")
+        verdict = {"down": "The loss went down", "up": "The loss went up (the step was too "
+                   "large)", "nowhere": "The loss did not change"}[went]
+        note = ("The forward pass again, with the new weights ($Y'$ are its outputs)."
+                if not spec.last_step_only else
+                "The forward pass again, with the new weights ($y'$ is its last output).")
+        group = _group("after", "The loss after one step", note, lines, self.budget)
+        group["verdict"] = f"{verdict}: from ${before}$ to ${after}$."
+        group["went"] = went
+        return group
+
+    def build(self, report: GradientReport | None) -> dict[str, Any]:
+        spec = self.g.spec
+        steps = []
+        for layer in reversed(range(self.cfg.num_layers)):
+            for direction in self.directions:
+                computed = [b for b in self.g.steps if b.layer == layer
+                            and b.direction == direction]
+                steps += [self.step(b) for b in reversed(computed)]
+        params = [g for layer in range(self.cfg.num_layers) for direction in self.directions
+                  for g in self.params(layer, direction)]
+        check = None
+        if report is not None:
+            check = {"device": report.device, "dtype": report.dtype,
+                     "torch": report.torch_version,
+                     "max_abs_err": numbers.scientific(report.max_abs_err),
+                     "atol": numbers.scientific(report.atol), "passed": report.passed}
+        return {
+            "loss_kind": spec.loss,
+            "last_step_only": spec.last_step_only,
+            "num_steps": self.ex.steps,
+            "loss": self.loss(),
+            "steps": steps,
+            "params": params,
+            "initial": self.initial_state(),
+            "sgd": self.sgd(),
+            "after": self.loss_after(),
+            "lr": numbers.written(spec.lr) if spec.lr is not None else "",
+            "loss_value": numbers.fixed(self.g.loss, self.medium.decimals),
+            "check": check,
+            "dd": self.dd,
+            "proj": self.cfg.proj_size > 0,
+            "bias": self.cfg.bias,
+            "bidirectional": self.cfg.bidirectional,
+            "layers": self.cfg.num_layers,
+        }
+
+
+def build(gradients: Gradients, report: GradientReport | None, *, slides: bool
+          ) -> dict[str, Any]:
+    """The ``backward`` key of the template context for one medium (slides or article)."""
+    return _Builder(gradients, slides).build(report)
+
+
+def parts(ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    """One fragment per group of the backward derivation (``parts/backward-*.tex``)."""
+    pieces = [{"id": "backward-loss", "group": ctx["loss"], "caption": ctx["loss"]["title"]}]
+    for s in ctx["steps"]:
+        for g in s["groups"]:
+            pieces.append({"id": f"backward-{s['id']}-{g['name']}", "group": g,
+                           "caption": f"{s['title']}: {g['title']}"})
+    for g in ctx["params"]:
+        pieces.append({"id": f"backward-{g['name']}", "group": g, "caption": g["title"]})
+    pieces.append({"id": "backward-initial-state", "group": ctx["initial"],
+                   "caption": ctx["initial"]["title"]})
+    for g in ctx["sgd"]:
+        pieces.append({"id": f"backward-{g['name']}", "group": g, "caption": g["title"]})
+    if ctx["after"] is not None:
+        pieces.append({"id": "backward-loss-after", "group": ctx["after"],
+                       "caption": ctx["after"]["title"]})
+    return pieces

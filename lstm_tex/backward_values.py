@@ -1,0 +1,62 @@
+"""The ``backward`` section of ``values.json``: every gradient at full precision (SPEC.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lstm_tex.backward import Gradients
+from lstm_tex.check_backward import GradientReport
+from lstm_tex.spec import GATES
+
+
+def build(gradients: Gradients, report: GradientReport | None) -> dict[str, Any]:
+    """``loss``, ``grads`` (weights, h0, c0), ``steps``, ``check`` and ``sgd`` (with ``lr``).
+
+    Vectors lose the batch axis unless x had one; h0 and c0 have the canonical shapes
+    of the example file's h0 and c0: (L*D, H) without a batch, (L*D, B, H) with one.
+    """
+    ex = gradients.trace.example
+    spec = gradients.spec
+    batched = ex.batched
+
+    def vec(a: np.ndarray) -> Any:
+        return (a if batched else a[0]).tolist()
+
+    def state(a: np.ndarray) -> Any:
+        return (a if batched else a[:, 0]).tolist()
+
+    grads: dict[str, Any] = {k: v.tolist() for k, v in gradients.grads.items()}
+    grads["h0"] = state(gradients.dh0)
+    grads["c0"] = state(gradients.dc0)
+    steps = []
+    for s in gradients.steps:
+        item: dict[str, Any] = {
+            "layer": s.layer,
+            "direction": s.direction,
+            "t": s.t,
+            "dy": vec(s.dy),
+            "dh": vec(s.dh),
+            "dc": vec(s.dc),
+            "gates": {k: {"dact": vec(s.gates[k].d), "dpre": vec(s.gates[k].dpre)}
+                      for k in GATES},
+        }
+        if ex.config.proj_size:
+            item["dm"] = vec(s.dm)
+        steps.append(item)
+    doc: dict[str, Any] = {
+        "loss": gradients.loss,
+        "loss_function": spec.loss,
+        "last_step_only": spec.last_step_only,
+        "grads": grads,
+        "steps": steps,
+        "check": report.as_json() if report is not None else None,
+    }
+    if gradients.sgd is not None:
+        doc["sgd"] = {
+            "lr": gradients.sgd.lr,
+            "weights": {k: v.tolist() for k, v in gradients.sgd.weights.items()},
+            "loss_after": gradients.sgd.loss_after,
+        }
+    return doc
