@@ -119,8 +119,10 @@ def load(path: Path) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        if "Weights only load failed" not in str(exc):
-            raise InputError(f"not a file torch.load can read ({exc})", file=file) from None
+        garbage = re.search(r"Unsupported operand \S+", str(exc))
+        if "Weights only load failed" not in str(exc) or garbage:
+            reason = garbage.group(0) if garbage else str(exc).splitlines()[0]
+            raise InputError(f"not a file torch.load can read ({reason})", file=file) from None
         found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
         what = f" ({found.group(1)})" if found else ""
         raise InputError(

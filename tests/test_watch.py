@@ -1,0 +1,172 @@
+"""``lstm-tex render --watch``: edits re-render quickly, broken edits do not stop the watch."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from lstm_tex import pipeline, watch
+from tests.conftest import EXAMPLES
+
+NOTEBOOK = EXAMPLES / "notebook-step.yaml"
+WAIT = 20.0  # seconds: generous bound for a loaded CI machine
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return
+        time.sleep(0.02)
+    pytest.fail(f"timed out after {timeout} s waiting for {what}")
+
+
+def touch_later(path: Path, text: str) -> None:
+    """Write ``text`` with an mtime surely different from the last one (coarse clocks)."""
+    before = path.stat().st_mtime_ns
+    path.write_text(text)
+    if path.stat().st_mtime_ns == before:
+        os.utime(path, ns=(before + 1_000_000, before + 1_000_000))
+
+
+class Watcher:
+    """``watch.watch`` in a thread, collecting its events."""
+
+    def __init__(self, example: Path, out: Path, templates: list[Path] | None = None,
+                 check: bool = True) -> None:
+        self.events: list[watch.Event] = []
+        self.stop = threading.Event()
+        options = pipeline.RenderOptions(out=out, check=check)
+
+        def work(path: Path) -> str:
+            return str(pipeline.render(path, options).folder)
+
+        self.thread = threading.Thread(target=watch.watch, daemon=True, kwargs={
+            "examples": lambda: [example], "work": work, "notify": self.events.append,
+            "templates": templates or [], "interval": 0.05, "stop": self.stop})
+
+    def __enter__(self) -> Watcher:
+        self.thread.start()
+        wait_for(lambda: len(self.events) >= 1, "the first render")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join(timeout=WAIT)
+        assert not self.thread.is_alive()
+
+    def next_event(self, seen: int) -> watch.Event:
+        wait_for(lambda: len(self.events) > seen, "a re-render")
+        return self.events[seen]
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Iterator[Path]:
+    path = tmp_path / "step.yaml"
+    shutil.copy(NOTEBOOK, path)
+    yield path
+
+
+def x_of(out: Path) -> list[float]:
+    values = json.loads((out / "step" / "values.json").read_text())
+    return list(values["steps"][0]["x"])
+
+
+def x_or_none(out: Path) -> list[float] | None:
+    """``x_of`` while another process may be swapping the folder in."""
+    try:
+        return x_of(out)
+    except (OSError, ValueError):
+        return None
+
+
+def test_edit_rerenders_and_broken_edit_keeps_watching(example: Path, out: Path) -> None:
+    good = example.read_text()
+    with Watcher(example, out) as w:
+        assert w.events[0].ok, w.events[0].message
+        assert x_of(out) == [0.5, 0.1]
+        touch_later(example, good.replace("x: [0.5, 0.1]", "x: [0.25, -0.75]"))
+        edited = w.next_event(1)
+        assert edited.ok, edited.message
+        assert x_of(out) == [0.25, -0.75]
+        assert edited.seconds < 1.0, f"re-render took {edited.seconds:.2f} s"
+
+        touch_later(example, good.replace("x: [0.5, 0.1]", "x: [0.25, oops"))
+        broken = w.next_event(2)
+        assert not broken.ok and broken.exit_code == 2
+        assert "step.yaml" in broken.message
+        assert w.thread.is_alive()
+        assert x_of(out) == [0.25, -0.75], "a broken edit leaves the last output"
+
+        touch_later(example, good.replace("x: [0.5, 0.1]", "x: [1.0, 2.0]"))
+        fixed = w.next_event(3)
+        assert fixed.ok, fixed.message
+        assert x_of(out) == [1.0, 2.0]
+
+
+def test_template_change_rerenders(example: Path, out: Path, tmp_path: Path) -> None:
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    with Watcher(example, out, templates=[templates], check=False) as w:
+        (templates / "notes.txt").write_text("a new file in the templates folder\n")
+        event = w.next_event(1)
+        assert event.ok and event.path == example
+
+
+def test_unchanged_files_are_not_rendered_again(example: Path, out: Path) -> None:
+    events: list[watch.Event] = []
+    renders = watch.watch(lambda: [example], lambda p: "done", events.append,
+                          interval=0.01, max_iterations=5)
+    assert renders == 1 and [e.message for e in events] == ["done"]
+
+
+def test_unexpected_errors_are_reported_not_raised(example: Path) -> None:
+    def work(path: Path) -> str:
+        raise RuntimeError("boom")
+
+    events: list[watch.Event] = []
+    watch.watch(lambda: [example], work, events.append, interval=0.01, max_iterations=1)
+    assert not events[0].ok and "RuntimeError: boom" in events[0].message
+
+
+def test_cli_watch_stops_on_ctrl_c_with_exit_0(example: Path, out: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lstm_tex.cli", "render", str(example), "--out", str(out),
+         "--no-check", "--watch"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    lines: list[str] = []
+    stdout = proc.stdout
+
+    def read() -> None:
+        for line in stdout:
+            lines.append(line)
+
+    threading.Thread(target=read, daemon=True).start()
+
+    def renders() -> int:
+        return sum("step.yaml -> " in line for line in list(lines))
+
+    try:
+        wait_for(lambda: renders() == 1, "the first render")
+        touch_later(example, example.read_text().replace("x: [0.5, 0.1]", "x: [0.3, 0.4]"))
+        wait_for(lambda: renders() == 2, "the re-render")
+        assert x_of(out) == [0.3, 0.4]
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=WAIT)
+        stderr = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, stderr
+    assert "stopped watching" in stderr and "Traceback" not in stderr
