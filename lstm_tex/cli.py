@@ -288,17 +288,17 @@ def _size(name: str) -> click.IntRange:
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
               help="The file to write (the same as PATH); - writes to stdout.")
-@click.option("--input-size", type=_size("input_size"), default=2, show_default=True,
+@click.option("--input-size", type=_size("input_size"), metavar="N", default=2, show_default=True,
               help="Size of each input x_t.")
-@click.option("--hidden-size", type=_size("hidden_size"), default=4, show_default=True,
+@click.option("--hidden-size", type=_size("hidden_size"), metavar="N", default=4, show_default=True,
               help="Size of h and c.")
-@click.option("--steps", type=_size("steps"), default=1, show_default=True,
+@click.option("--steps", type=_size("steps"), metavar="T", default=1, show_default=True,
               help="Number of time steps of x.")
-@click.option("--layers", type=_size("layers"), default=1, show_default=True,
+@click.option("--layers", type=_size("layers"), metavar="L", default=1, show_default=True,
               help="Number of stacked LSTM layers.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--seed", type=click.IntRange(min=0), metavar="S", default=0, show_default=True,
               help="Random seed: the same seed gives the same file, byte for byte.")
-@click.option("--decimals", type=_size("decimals"), default=2, show_default=True,
+@click.option("--decimals", type=_size("decimals"), metavar="D", default=2, show_default=True,
               help="Digits of the generated weights, inputs and initial states.")
 @click.option("--title", help="Title of the documents (default: the LSTM's shape).")
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
@@ -338,14 +338,17 @@ def init(path: Path | None, output: Path | None, input_size: int, hidden_size: i
                    "folder); - writes to stdout.")
 @click.option("--prefix", help="Key prefix of the nn.LSTM inside a larger state_dict, such "
                                "as encoder.lstm. (default: the only LSTM in the file).")
-@click.option("--decimals", type=click.IntRange(0, 12),
+@click.option("--decimals", type=click.IntRange(0, 12), metavar="N",
               help="Round the weights to this many decimals (default: the shortest "
                    "decimals that give back the saved float32 values).")
-@click.option("--x", "x", help="The input as a JSON list: one step [0.5, 0.1] or a "
-                               "sequence [[0.5, 0.1], [0.2, 0.0]] (default: zeros).")
-@click.option("--h0", help="The initial hidden state as a JSON list (default: zeros).")
-@click.option("--c0", help="The initial cell state as a JSON list (default: zeros).")
-@click.option("--steps", type=click.IntRange(min=1),
+@click.option("--x", "x", metavar="JSON",
+              help="The input as a JSON list: one step [0.5, 0.1] or a sequence "
+                   "[[0.5, 0.1], [0.2, 0.0]] (default: zeros).")
+@click.option("--h0", metavar="JSON",
+              help="The initial hidden state as a JSON list (default: zeros).")
+@click.option("--c0", metavar="JSON",
+              help="The initial cell state as a JSON list (default: zeros).")
+@click.option("--steps", type=click.IntRange(min=1), metavar="N",
               help="Without --x: this many steps of zero input (default 1).")
 @click.option("--title", help="Title of the documents (default: the model file's name).")
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")

@@ -143,3 +143,13 @@ def test_png_without_pdftoppm_is_exit_2(out: Path, monkeypatch: pytest.MonkeyPat
     assert result.exit_code == 2
     assert "pdftoppm is not installed" in result.output and "--png" in result.output
     assert not (out / "notebook-step").exists()
+
+
+def test_every_command_has_help_with_examples() -> None:
+    from lstm_tex.cli import main
+
+    assert "Examples:" in run_cli("--help").output
+    for name in main.commands:  # type: ignore[attr-defined]
+        result = run_cli(name, "--help")
+        assert result.exit_code == 0
+        assert "Examples:" in result.output and f"lstm-tex {name} " in result.output, name
