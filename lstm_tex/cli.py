@@ -225,8 +225,14 @@ def _watch(examples: tuple[str, ...], work: Callable[[Path], str],
             click.echo(f"[{stamp}] lstm-tex: {event.message}".replace("\n", "\nlstm-tex: "),
                        err=True)
 
+    def located(path: Path) -> str:
+        try:
+            return work(path)
+        except LstmTexError as exc:
+            raise _located(exc, path) from None
+
     try:
-        watch.watch(files, work, notify, templates=folders)
+        watch.watch(files, located, notify, templates=folders)
     except KeyboardInterrupt:
         click.echo("stopped watching", err=True)
 
@@ -241,6 +247,7 @@ def _check_json(paths: list[Path], device: str | None) -> None:
             item.update(pipeline.check(pipeline.compute(path), device).as_json(),
                         exit_code=0)
         except LstmTexError as exc:
+            exc = _located(exc, path)
             text = exc.format() if isinstance(exc, InputError) else str(exc)
             report = getattr(exc, "report", None)
             item.update(report.as_json() if report is not None else {"passed": False},
