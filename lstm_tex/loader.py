@@ -11,6 +11,7 @@ takes about 20 seconds per MiB of dense numbers, and an example needs far less.
 from __future__ import annotations
 
 import datetime
+import warnings
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -19,9 +20,10 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
-from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError, YAMLWarning
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.resolver import VersionedResolver
 
 from lstm_tex.errors import InputError
 
@@ -127,7 +129,9 @@ def parse(text: str, file: str = "<string>") -> Document:
     yaml = YAML(typ="rt", pure=True)
     yaml.allow_duplicate_keys = False
     try:
-        tree = yaml.load(text)
+        with warnings.catch_warnings():  # a reused anchor is valid YAML: the last one wins
+            warnings.simplefilter("ignore", YAMLWarning)
+            tree = yaml.load(text)
     except DuplicateKeyError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         key = _duplicate_key(exc)
@@ -137,13 +141,19 @@ def parse(text: str, file: str = "<string>") -> Document:
             file=file,
             line=line,
         ) from None
+    except ConstructorError as exc:
+        raise _tag_error(text, file) or _syntax_error(exc, file) from None
     except MarkedYAMLError as exc:
         raise _syntax_error(exc, file) from None
     except RecursionError:
         raise InputError(f"invalid YAML: nested too deeply (an example needs at most "
                          f"{MAX_DEPTH} levels)", file=file) from None
-    except (YAMLError, ValueError, TypeError, OverflowError) as exc:
-        raise InputError(f"invalid YAML: {exc}", file=file) from None
+    except (YAMLError, ValueError, TypeError, OverflowError, AttributeError, KeyError,
+            IndexError) as exc:
+        # ruamel's constructors fail this way on tags applied to the wrong kind of value
+        # (``!!set 3``, ``!!int abc``).
+        raise _tag_error(text, file) or InputError(
+            f"invalid YAML: a value cannot be read ({exc})", file=file) from None
     if tree is None:
         raise InputError("the file is empty, expected a mapping with weights and x", file=file)
     budget = [MAX_NODES]
@@ -168,31 +178,68 @@ def _syntax_error(exc: MarkedYAMLError, file: str) -> InputError:
     return InputError(f"invalid YAML: {problem or 'cannot parse'}", file=file, line=line)
 
 
-def _first_key_line(text: str, mapping_mark: Any, key: str) -> int | None:
-    """Line of the first ``key`` in the mapping that starts at ``mapping_mark``."""
-    if mapping_mark is None:
-        return None
+def _nodes(text: str) -> list[Node]:
+    """Every node of the composed (not constructed) document, each once; [] if none."""
     try:
-        root = YAML(typ="rt", pure=True).compose(text)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", YAMLWarning)
+            root = YAML(typ="rt", pure=True).compose(text)
     except (YAMLError, RecursionError, ValueError):
-        return None
-    todo, seen = [root], set()
+        return []
+    todo, seen, found = [root], set(), []
     while todo:
         node = todo.pop()
         if node is None or id(node) in seen:
             continue
         seen.add(id(node))
+        found.append(node)
         if isinstance(node, MappingNode):
-            mark = node.start_mark
-            if (mark.line, mark.column) == (mapping_mark.line, mapping_mark.column):
-                for k, _ in node.value:
-                    if isinstance(k, ScalarNode) and k.value == key:
-                        return int(k.start_mark.line) + 1
-                return None
             todo.extend(n for pair in node.value for n in pair)
         elif isinstance(node, SequenceNode):
             todo.extend(node.value)
+    return found
+
+
+def _first_key_line(text: str, mapping_mark: Any, key: str) -> int | None:
+    """Line of the first ``key`` in the mapping that starts at ``mapping_mark``."""
+    if mapping_mark is None:
+        return None
+    for node in _nodes(text):
+        mark = node.start_mark
+        if isinstance(node, MappingNode) and (mark.line, mark.column) == (
+                mapping_mark.line, mapping_mark.column):
+            for k, _ in node.value:
+                if isinstance(k, ScalarNode) and k.value == key:
+                    return int(k.start_mark.line) + 1
     return None
+
+
+def _tag_error(text: str, file: str) -> InputError | None:
+    """Explain a failed construction: the first tag that is not allowed, or else the
+    first value that does not fit the tag written on it (``!!int abc``)."""
+    nodes = _nodes(text)
+    tags = {id(n): str(getattr(n.tag, "value", n.tag)) for n in nodes}
+    resolver = VersionedResolver()
+    exotic = [n for n in nodes if tags[id(n)] not in _PLAIN_TAGS]
+    misfit = [n for n in nodes if isinstance(n, ScalarNode) and tags[id(n)] != _CORE + "str"
+              and tags[id(n)] != resolver.resolve(ScalarNode, n.value, (True, False))]
+    for found in (exotic, misfit):
+        if found:
+            node = min(found, key=lambda n: (n.start_mark.line, n.start_mark.column))
+            tag = tags[id(node)]
+            message = _tag_message(tag) if found is exotic else (
+                f"invalid YAML: {node.value!r} is not a valid {_short(tag)}")
+            return InputError(message, file=file, line=node.start_mark.line + 1)
+    return None
+
+
+def _short(tag: str) -> str:
+    return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+
+
+def _tag_message(tag: str) -> str:
+    return (f"the YAML tag {_short(tag)} is not allowed: an example holds only numbers, "
+            "text, true/false, lists and mappings")
 
 
 def _duplicate_key(exc: DuplicateKeyError) -> str:
@@ -215,9 +262,7 @@ def _plain(node: Any, path: tuple[PathPart, ...], file: str, budget: list[int],
         raise doc.error(path, f"nested more than {MAX_DEPTH} levels deep")
     tag = getattr(getattr(node, "tag", None), "value", None)
     if tag is not None and str(tag) not in _PLAIN_TAGS:
-        shown = "!!" + str(tag)[len(_CORE):] if str(tag).startswith(_CORE) else str(tag)
-        raise doc.error(path, f"the YAML tag {shown} is not allowed: an example holds only "
-                              "numbers, text, true/false, lists and mappings")
+        raise doc.error(path, _tag_message(str(tag)))
     if isinstance(node, TaggedScalar):  # ``!!str 3``
         return str(node.value)
     if isinstance(node, dict):
