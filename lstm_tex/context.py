@@ -9,6 +9,7 @@ simple width and height estimates, so the templates stay declarative.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,9 +17,9 @@ import numpy as np
 
 from lstm_tex import numbers
 from lstm_tex.check import CheckReport
-from lstm_tex.engine import Step, Trace, layer_weights
+from lstm_tex.engine import Direction, Step, Trace, directions_of, layer_weights
 from lstm_tex.latex import escape, needs_comment
-from lstm_tex.spec import GATES
+from lstm_tex.spec import GATES, LstmConfig
 
 GATE_NAMES = {"i": "input gate", "f": "forget gate", "g": "cell candidate", "o": "output gate"}
 ACTIVATION = {"i": "\\sigma", "f": "\\sigma", "g": "\\tanh", "o": "\\sigma"}
@@ -35,7 +36,17 @@ class Layout:
 
 
 SLIDES = Layout(line_em=50.0, max_rows=8, max_cols=8, frame_rows=19.5)
-ARTICLE = Layout(line_em=56.0, max_rows=16, max_cols=12, frame_rows=10_000)
+# The article's text is 17 cm wide: 44 em of 11 pt math (measured against pdflatex); its
+# "frames" are the display blocks that results are split into, so that pages can break.
+ARTICLE = Layout(line_em=44.0, max_rows=16, max_cols=12, frame_rows=36.0)
+
+
+def _where(layer: int, direction: str, cfg: LstmConfig) -> list[str]:
+    """``["Layer 1", "reverse"]``: the parts of a title that place a step in the network."""
+    where = [f"Layer {layer}"] if cfg.num_layers > 1 else []
+    if cfg.bidirectional:
+        where.append(direction)
+    return where
 
 
 def _sup(step: Step, layers: int, bidirectional: bool) -> str:
@@ -123,6 +134,7 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
     ex = trace.example
     cfg = ex.config
     sup = _sup(step, cfg.num_layers, cfg.bidirectional)
+    sup_em = SUP_EM / 2 * ((cfg.num_layers > 1) + cfg.bidirectional)  # per symbol
     t = step.t
     prev_t = t - 1 if step.direction == "forward" else t + 1
     w = layer_weights(ex, step.layer, step.direction)
@@ -136,6 +148,7 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
     first = (step.direction == "forward" and t == 1) or (
         step.direction == "reverse" and t == ex.steps)
     state_style: numbers.Style = "written" if first else "fixed"
+    x_style: numbers.Style = "written" if inputs_given else "fixed"
     h_prev = medium.given(step.h_prev) if first else medium.value(step.h_prev)
     c_prev = medium.given(step.c_prev) if first else medium.value(step.c_prev)
     gates: list[dict[str, Any]] = []
@@ -146,14 +159,14 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
         w_hh = w["w_hh"][block]
         b_ih = w["b_ih"][block] if w["b_ih"] is not None else None
         b_hh = w["b_hh"][block] if w["b_hh"] is not None else None
-        ih_em = (medium.weights_em(w_ih) + medium.em(step.x, state_style)
+        ih_em = (medium.weights_em(w_ih) + medium.em(step.x, x_style)
                  + (medium.weights_em(b_ih) if b_ih is not None else 0)
-                 + medium.em(gv.ih) + 9)
+                 + medium.em(gv.ih) + 9 + 2 * sup_em)
         hh_em = (medium.weights_em(w_hh) + medium.em(step.h_prev, state_style)
                  + (medium.weights_em(b_hh) if b_hh is not None else 0)
-                 + medium.em(gv.hh) + 9)
+                 + medium.em(gv.hh) + 9 + 2 * sup_em)
         res_em = medium.em(gv.ih) + medium.em(gv.hh) + medium.em(gv.pre) + medium.em(
-            gv.act) + 12
+            gv.act) + 12 + sup_em
         gates.append({
             "key": k,
             "name": GATE_NAMES[k],
@@ -177,24 +190,32 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
         })
     rows = medium.rows(step.c)
     cell_em = 5 * medium.em(step.c) + 14
-    hidden_em = 4 * medium.em(step.c) + 16
     proj = w["w_hr"]
-    where = [f"Layer {step.layer}"] if cfg.num_layers > 1 else []
-    if cfg.bidirectional:
-        where.append(step.direction)
-    title = ", ".join([*where, f"step {t}"])
-    handover = ""
+    # Without a projection the template always breaks the h line after tanh(c).
+    hidden_em = (5 if proj is not None else 4) * medium.em(step.c) + 16
+    # Wide batches need more breaks: before "+ i g" in the cell line, before the result
+    # of "o * tanh(c)", and before the result of the projection.
+    cell_sum_em = 4 * medium.em(step.c) + 10
+    hidden_result_em = 3 * medium.em(step.c) + 8
+    hidden_symbolic_em = 2 * medium.em(step.c) + 14 + 3 * sup_em
+    projection_em = (medium.weights_em(proj) + medium.em(step.m) + medium.em(step.h) + 10
+                     if proj is not None else 0.0)
+    # The hand-over: layer l > 0 reads the layer below's h at the same step.
+    x_from = ""
     if step.layer > 0:
         below = f"({step.layer - 1})"
         if cfg.bidirectional:
-            h_below = (f"\\begin{{bmatrix}} h^{{{below}\\rightarrow}}_{{{t}}} \\\\ "
-                       f"h^{{{below}\\leftarrow}}_{{{t}}} \\end{{bmatrix}}")
+            x_from = (f"\\begin{{bmatrix}} h^{{{below}\\rightarrow}}_{{{t}}} \\\\ "
+                      f"h^{{{below}\\leftarrow}}_{{{t}}} \\end{{bmatrix}}")
         else:
-            h_below = f"h^{{{below}}}_{{{t}}}"
-        handover = f"{x_sym} = {h_below} = {medium.value(step.x)}"
+            x_from = f"h^{{{below}}}_{{{t}}}"
+    inputs_em = (medium.em(step.x, x_style)
+                 + medium.em(step.h_prev, state_style) + medium.em(step.c_prev, state_style)
+                 + 3 * 5 + 4 + (5 if x_from else 0))
+    title = ", ".join([*_where(step.layer, step.direction, cfg), f"step {t}"])
     ctx: dict[str, Any] = {
         "title": title[0].upper() + title[1:],
-        "handover": handover,
+        "x_from": x_from,
         "index": index,
         "layer": step.layer,
         "direction": step.direction,
@@ -221,7 +242,12 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
         "W_hr": medium.weights(proj) if proj is not None else "",
         "proj": proj is not None,
         "break_cell": cell_em > medium.layout.line_em,
+        "break_inputs": inputs_em > medium.layout.line_em,
         "break_hidden": hidden_em > medium.layout.line_em,
+        "break_cell_sum": cell_sum_em > medium.layout.line_em,
+        "break_hidden_result": hidden_result_em > medium.layout.line_em,
+        "break_hidden_symbolic": hidden_symbolic_em > medium.layout.line_em,
+        "break_projection": projection_em > medium.layout.line_em,
         "rows": rows,
     }
     in_rows = medium.rows(step.x)
@@ -232,9 +258,13 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
              ("hh", _height(max(rows, h_rows), g["break_hh"])),
              ("result", _height(rows, g["break_result"]))],
             medium.layout.frame_rows, first=("symbolic", SYMBOLIC))
-    cell_h = SYMBOLIC + _height(rows, ctx["break_cell"])
+    cell_h = SYMBOLIC + _height(rows, ctx["break_cell"]) + (
+        _height(rows, False) if ctx["break_cell_sum"] else 0.0)
     hidden_h = 2 * _height(rows, False) if not ctx["proj"] else (
-        _height(rows, ctx["break_hidden"]) + _height(max(rows, medium.rows(step.h)), False))
+        _height(rows, ctx["break_hidden"])
+        + _height(max(rows, medium.rows(step.h)), ctx["break_projection"]))
+    hidden_h += _height(rows, False) * (ctx["break_hidden_result"]
+                                        + ctx["break_hidden_symbolic"])
     ctx["state_frames"] = _pack([("cell", cell_h), ("hidden", hidden_h)],
                                 medium.layout.frame_rows)
     return ctx
@@ -245,7 +275,8 @@ def build(trace: Trace, report: CheckReport | None, *, slides: bool) -> dict[str
     ex = trace.example
     cfg = ex.config
     medium = _Medium(ex.render.decimals, SLIDES if slides else ARTICLE)
-    steps = [step_context(trace, s, medium, n) for n, s in enumerate(trace.steps)]
+    derived = [s for s in trace.steps if ex.render.derives(s.layer, s.t)]
+    steps = [step_context(trace, s, medium, n) for n, s in enumerate(derived)]
     title = ex.title if ex.title is not None else f"LSTM forward pass: {ex.stem}"
     layers = f"{cfg.num_layers} layer" + ("s" if cfg.num_layers > 1 else "")
     summary = (f"input size {cfg.input_size}, hidden size {cfg.hidden_size}, {layers}"
@@ -266,9 +297,8 @@ def build(trace: Trace, report: CheckReport | None, *, slides: bool) -> dict[str
         }
     return {
         "needs": needs_comment(),
-        "h_n": medium.value(_columns(trace.h_n)),
-        "c_n": medium.value(_columns(trace.c_n)),
-        "over_time": _over_time(trace, medium),
+        "results": _results(trace, medium),
+        "sequence": _sequence(trace, steps, medium),
         "title": escape(title),
         "source": escape(ex.file),
         "summary": escape(summary),
@@ -278,6 +308,10 @@ def build(trace: Trace, report: CheckReport | None, *, slides: bool) -> dict[str
         "batch": ex.batch,
         "num_steps": ex.steps,
         "num_layers": cfg.num_layers,
+        "hidden_size": cfg.hidden_size,
+        "network": network_diagram(cfg, ex.steps),
+        "network_rows": cfg.num_layers * (cfg.num_directions + 1) + 1,
+        "out_size": cfg.out_size,
         "bidirectional": cfg.bidirectional,
         "proj": cfg.proj_size > 0,
         "h0_given": ex.h0_given,
@@ -288,41 +322,236 @@ def build(trace: Trace, report: CheckReport | None, *, slides: bool) -> dict[str
     }
 
 
-def _columns(state: np.ndarray) -> np.ndarray:
-    """(L*D, B, n) final states as an (L*D*B, n) stack: one column each when displayed."""
-    return state.reshape(-1, state.shape[-1])
+TIME_LABEL_EM = 4.5  # width of a label like [h_1 \cdots h_T], in ems
+SUP_EM = 2.0  # extra width of its superscripts, such as (1) and an arrow
+EXAMPLE_EM = 6.0  # width of "example 1:" before a label
 
 
-def _over_time(trace: Trace, medium: _Medium) -> list[dict[str, str]]:
-    r"""``[h_1 ... h_T]`` and ``[c_1 ... c_T]`` per layer and direction, one column per step.
+def _quantity(step: Step, name: str) -> np.ndarray:
+    """``i``, ``f``, ``g``, ``o`` (activations), ``c`` or ``h`` of one step, (B, n)."""
+    return step.gates[name].act if name in GATES else np.asarray(getattr(step, name))
 
-    With a batch, the matrices show the first example (values.json has all of them).
-    Empty for a single step of a single layer (the step itself shows everything).
-    """
+
+def _time_label(name: str, sup: str, ts: Sequence[int]) -> str:
+    r"""``h_{2}``, ``\left[h_{1}\; h_{2}\right]`` or ``\left[h_{1} \cdots h_{5}\right]``."""
+    if len(ts) == 1:
+        return f"{name}{sup}_{{{ts[0]}}}"
+    sep = "\\;" if len(ts) == 2 else " \\cdots "
+    return f"\\left[{name}{sup}_{{{ts[0]}}}{sep}{name}{sup}_{{{ts[-1]}}}\\right]"
+
+
+def _example_tag(batched: bool, b: int) -> tuple[str, float]:
+    return (f"\\text{{example {b + 1}: }}", EXAMPLE_EM) if batched else ("", 0.0)
+
+
+def _entry(label: str, columns: np.ndarray, medium: _Medium, label_em: float,
+           mid: str = "", mid_em: float = 0.0) -> dict[str, Any]:
+    """One ``label = mid = value`` of a results row; ``columns`` (k, n) shows as n x k."""
+    return {"label": label, "mid": mid, "value": medium.value(columns),
+            "em": label_em + mid_em + medium.em(columns) + 2.0,
+            "rows": medium.rows(columns)}
+
+
+def _over_steps(name: str, steps: Sequence[Step], b: int, sup: str, medium: _Medium,
+                tag: tuple[str, float] = ("", 0.0)) -> dict[str, Any]:
+    """``[name_t1 ... name_tk]`` of example ``b``: one column per step."""
+    columns = np.stack([_quantity(s, name)[b] for s in steps])
+    return _entry(tag[0] + _time_label(name, sup, [s.t for s in steps]), columns, medium,
+                  TIME_LABEL_EM + (SUP_EM if sup else 0.0) + tag[1])
+
+
+def _rows(groups: list[list[dict[str, Any]]], medium: _Medium) -> list[dict[str, Any]]:
+    """Each group of entries on one row, split over more rows where it is too wide."""
+    rows: list[dict[str, Any]] = []
+    for group in groups:
+        current: list[dict[str, Any]] = []
+        width = 0.0
+        for entry in group:
+            if current and width + entry["em"] > medium.layout.line_em:
+                rows.append({"entries": current})
+                current, width = [], 0.0
+            current.append(entry)
+            width += entry["em"] + 2.0
+        rows.append({"entries": current})
+    for row in rows:
+        row["height"] = max(e["rows"] for e in row["entries"]) + LINE
+    return rows
+
+
+def _pack_rows(rows: list[dict[str, Any]], budget: float) -> list[list[dict[str, Any]]]:
+    """Rows into frames of at most ``budget`` rows of height (at least one row each)."""
+    frames = _pack([(str(k), r["height"]) for k, r in enumerate(rows)], budget)
+    return [[rows[int(k)] for k in frame] for frame in frames]
+
+
+def summary_context(trace: Trace, run: Sequence[Step], medium: _Medium) -> dict[str, Any]:
+    """Consecutive steps of one layer and direction that are not derived in full, in brief:
+    the states they carry on, ``[h_a ... h_b]`` and ``[c_a ... c_b]``, one column per step
+    (a row of them per example). The gates of every step are in values.json."""
     ex = trace.example
     cfg = ex.config
-    if ex.steps == 1 and cfg.num_layers == 1 and not cfg.bidirectional:
-        return []
-    rows = []
-    for layer in range(cfg.num_layers):
-        for direction in ("forward", "reverse") if cfg.bidirectional else ("forward",):
-            steps = sorted((s for s in trace.steps if s.layer == layer
-                            and s.direction == direction), key=lambda s: s.t)
-            sup = _sup(steps[0], cfg.num_layers, cfg.bidirectional)
-            row = {}
-            for name in ("h", "c"):
-                cols = np.stack([getattr(s, name)[0] for s in steps])
-                ts = [s.t for s in steps]
-                if len(ts) == 1:
-                    label = f"{name}{sup}_{{{ts[0]}}}"
-                else:
-                    sep = "\\;" if len(ts) == 2 else " \\cdots "
-                    label = (f"\\left[{name}{sup}_{{{ts[0]}}}{sep}"
-                             f"{name}{sup}_{{{ts[-1]}}}\\right]")
-                row[f"{name}_label"] = label
-                row[name] = medium.value(cols)
+    ordered = sorted(run, key=lambda s: s.t)
+    sup = _sup(ordered[0], cfg.num_layers, cfg.bidirectional)
+    ts = [s.t for s in ordered]
+    span = f"step {ts[0]}" if len(ts) == 1 else f"steps {ts[0]}--{ts[-1]}"
+    title = ", ".join([*_where(ordered[0].layer, ordered[0].direction, cfg), span])
+    groups = []
+    for b in range(ex.batch):
+        tag = _example_tag(ex.batched, b)
+        groups.append([_over_steps("h", ordered, b, sup, medium, tag),
+                       _over_steps("c", ordered, b, sup, medium)])
+    rows = _rows(groups, medium)
+    return {
+        "title": title[0].upper() + title[1:],
+        "span": span,
+        "count": len(ts),
+        "layer": ordered[0].layer,
+        "direction": ordered[0].direction,
+        "id": f"l{ordered[0].layer}-{ordered[0].direction}-t{ts[0]}-t{ts[-1]}",
+        "rows": rows,
+        "frames": _pack_rows(rows, medium.layout.frame_rows - 2 * SYMBOLIC),
+    }
+
+
+def _sequence(trace: Trace, steps: list[dict[str, Any]], medium: _Medium
+              ) -> list[dict[str, Any]]:
+    """Derived steps and summaries of the others, in the order torch computes them."""
+    by_key = {(s["layer"], s["direction"], s["t"]): s for s in steps}
+    sequence: list[dict[str, Any]] = []
+    run: list[Step] = []
+
+    def flush() -> None:
+        if run:
+            sequence.append({"kind": "summary",
+                             "summary": summary_context(trace, list(run), medium)})
+            run.clear()
+
+    for step in trace.steps:
+        derived = by_key.get(step.key)
+        if derived is not None:
+            flush()
+            sequence.append({"kind": "step", "step": derived})
+            continue
+        if run and (run[-1].layer, run[-1].direction) != (step.layer, step.direction):
+            flush()
+        run.append(step)
+    flush()
+    return sequence
+
+
+def _concatenation(trace: Trace, layer: int, b: int, medium: _Medium,
+                   tag: tuple[str, float]) -> dict[str, Any]:
+    r"""A bidirectional layer's output over time: ``[h^\rightarrow_t; h^\leftarrow_t]``
+    stacked, one column per step; the next layer's input, or torch's ``output``."""
+    ex = trace.example
+    cfg = ex.config
+    ts: list[int | None] = list(range(1, ex.steps + 1))
+    if len(ts) > 2:
+        ts = [1, None, ex.steps]
+
+    def symbols(direction: Direction) -> str:
+        sup = _sup(trace.step(layer, direction, 1), cfg.num_layers, True)
+        return " & ".join("\\cdots" if t is None else f"h{sup}_{{{t}}}" for t in ts)
+
+    mid = (f"\\begin{{bmatrix}} {symbols('forward')} \\\\ {symbols('reverse')} "
+           f"\\end{{bmatrix}}")
+    if layer == cfg.num_layers - 1:
+        label = "\\text{output}"
+    else:
+        label = _time_label(f"x^{{({layer + 1})}}", "", list(range(1, ex.steps + 1)))
+    # The two directions as two blocks of one matrix, mirroring the symbols in ``mid``.
+    halves = np.split(trace.layer_outputs[layer][:, b], 2, axis=-1)
+    entry = _entry(tag[0] + label, halves[0], medium, TIME_LABEL_EM + SUP_EM + tag[1],
+                   mid=mid, mid_em=3.5 * len(ts) + 1)
+    entry["value"] = (f"\\begin{{bmatrix}} {entry['value']} \\\\ {medium.value(halves[1])} "
+                      f"\\end{{bmatrix}}")
+    entry["em"] += 1.0
+    entry["rows"] = 2 * entry["rows"] + 0.5
+    return entry
+
+
+def network_diagram(cfg: LstmConfig, steps: int) -> str:
+    r"""The unrolled network as an ``array`` of symbols, layer 0 at the bottom above x_t.
+
+    One row of states per layer and direction (the reverse row above the forward one),
+    horizontal arrows for the state carried from step to step (from h_0 on the left, or
+    from h_{T+1} on the right for the reverse direction), vertical arrows for what each
+    layer reads. More than four steps show as 1, 2, ..., T.
+    """
+    ts: list[int | None] = list(range(1, steps + 1)) if steps <= 4 else [1, 2, None, steps]
+    width = 2 * len(ts) + 3  # initial state, arrow, then a node and an arrow per step, end
+    rows: list[list[str]] = []
+    for layer in reversed(range(cfg.num_layers)):
+        for direction in reversed(directions_of(cfg.bidirectional)):
+            parts = [f"({layer})"] if cfg.num_layers > 1 else []
+            if cfg.bidirectional:
+                parts.append("\\rightarrow" if direction == "forward" else "\\leftarrow")
+            sup = f"^{{{''.join(parts)}}}" if parts else ""
+            arrow = "\\rightarrow" if direction == "forward" else "\\leftarrow"
+            row = [f"h{sup}_{{0}}" if direction == "forward" else "", arrow]
+            for t in ts:
+                row += ["\\cdots" if t is None else f"h{sup}_{{{t}}}", arrow]
+            if direction == "forward":
+                row[-1:] = ["", ""]
+            else:
+                row[1] = ""
+                row.append(f"h{sup}_{{{steps + 1}}}")
             rows.append(row)
-    return rows
+        rows.append(["", "", *(c for t in ts for c in ("" if t is None else "\\uparrow", "")),
+                     ""])
+    rows.append(["", "", *(c for t in ts for c in ("\\cdots" if t is None else f"x_{{{t}}}",
+                                                   "")), ""])
+    assert all(len(row) == width for row in rows)
+    body = " \\\\ ".join(" & ".join(row) for row in rows)
+    return f"\\begin{{array}}{{{'c' * width}}} {body} \\end{{array}}"
+
+
+def _results(trace: Trace, medium: _Medium) -> list[dict[str, Any]]:
+    """The result blocks, split into frames: per layer, h_t and c_t over time for each
+    direction (and a bidirectional layer's output, the concatenation); then the final
+    states h_n, c_n in torch's order. No over-time block for one step of one layer and
+    direction, where the step and the final states already show everything."""
+    ex = trace.example
+    cfg = ex.config
+    directions = directions_of(cfg.bidirectional)
+    blocks: list[dict[str, Any]] = []
+    if ex.steps > 1 or cfg.num_layers > 1 or cfg.bidirectional:
+        groups = []
+        for layer in range(cfg.num_layers):
+            for b in range(ex.batch):
+                tag = _example_tag(ex.batched, b)
+                for direction in directions:
+                    steps = sorted((s for s in trace.steps
+                                    if s.layer == layer and s.direction == direction),
+                                   key=lambda s: s.t)
+                    sup = _sup(steps[0], cfg.num_layers, cfg.bidirectional)
+                    groups.append([_over_steps("h", steps, b, sup, medium, tag),
+                                   _over_steps("c", steps, b, sup, medium)])
+                if cfg.bidirectional:
+                    groups.append([_concatenation(trace, layer, b, medium, tag)])
+        blocks.append({"kind": "over_time", "title": "$h_t$ and $c_t$ over time",
+                       "rows": _rows(groups, medium)})
+    groups = []
+    for k, (layer, direction) in enumerate(
+            (layer, d) for layer in range(cfg.num_layers) for d in directions):
+        last = trace.step(layer, direction, ex.steps if direction == "forward" else 1)
+        sup = _sup(last, cfg.num_layers, cfg.bidirectional)
+        index = f"[{k}]" if len(directions) * cfg.num_layers > 1 else ""
+        groups.append([
+            _entry(f"h_n{index}", trace.h_n[k], medium, 4, mid=f"h{sup}_{{{last.t}}}",
+                   mid_em=3),
+            _entry(f"c_n{index}", trace.c_n[k], medium, 4, mid=f"c{sup}_{{{last.t}}}",
+                   mid_em=3)])
+    blocks.append({"kind": "final", "title": "final states $h_n$ and $c_n$",
+                   "rows": _rows(groups, medium)})
+    frames = []
+    for block in blocks:
+        # The intro heads the first frame; the cross-check note ends the last one.
+        budget = medium.layout.frame_rows - SYMBOLIC * (3 if block is blocks[-1] else 1)
+        chunks = _pack_rows(block["rows"], budget)
+        for n, chunk in enumerate(chunks):
+            frames.append({**block, "rows": chunk, "continued": n > 0})
+    return frames
 
 
 def parts(ctx: dict[str, Any]) -> list[dict[str, Any]]:
