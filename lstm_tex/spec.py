@@ -276,7 +276,9 @@ def _pydantic_message(err: Any) -> str:
     if kind.startswith("bool_"):
         return f"expected true or false, found {found}"
     if kind.startswith("string_type"):
-        return f"expected text, found {found} (put it in quotes to use it as text)"
+        quote = "" if isinstance(err.get("input"), (list, dict)) else (
+            " (put it in quotes to use it as text)")
+        return f"expected text, found {found}{quote}"
     if kind == "string_pattern_mismatch" and err["loc"][-1] == "device":
         return f"expected cpu, cuda, cuda:N, mps or auto, found {found}"
     if kind == "literal_error":
@@ -368,7 +370,8 @@ def _array(doc: loader.Document, path: tuple[Any, ...], value: Any) -> np.ndarra
                 walk(item, (*where, k), depth + 1)
             return
         if isinstance(node, bool) or not isinstance(node, (int, float)):
-            raise doc.error(where, f"expected a number, found {_kind(node)}")
+            what = "a number" if shape else "a list of numbers"
+            raise doc.error(where, f"expected {what}, found {_kind(node)}")
         try:
             number = float(node)
         except OverflowError:

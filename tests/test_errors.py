@@ -241,6 +241,10 @@ TYPES = [
     case("title-date", sub("title: One LSTM step, number by number", "title: 2024-05-01"),
          "title: expected a number, text, list or mapping, found a date (2024-05-01); "
          "write it in quotes", line_of="title:"),
+    case("title-list", sub("title: One LSTM step, number by number", "title: [a]"),
+         "title: expected text, found a list of 1\n", line_of="title:"),
+    case("h0-mapping", sub("h0: [-0.5, 0.18, 0.11, -0.06]", "h0: {a: 1}"),
+         "h0: expected a list of numbers, found a mapping", line_of="h0:"),
     case("lstm-not-mapping", sub("lstm:\n  input_size: 2\n  hidden_size: 4\n", "lstm: 3\n"),
          "lstm: expected a mapping (key: value lines), found the number 3", line_of="lstm:"),
     case("weights-list", replace_key("weights", "weights: [1, 2]\n"),
