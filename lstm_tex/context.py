@@ -327,11 +327,6 @@ SUP_EM = 2.0  # extra width of its superscripts, such as (1) and an arrow
 EXAMPLE_EM = 6.0  # width of "example 1:" before a label
 
 
-def _quantity(step: Step, name: str) -> np.ndarray:
-    """``i``, ``f``, ``g``, ``o`` (activations), ``c`` or ``h`` of one step, (B, n)."""
-    return step.gates[name].act if name in GATES else np.asarray(getattr(step, name))
-
-
 def _time_label(name: str, sup: str, ts: Sequence[int]) -> str:
     r"""``h_{2}``, ``\left[h_{1}\; h_{2}\right]`` or ``\left[h_{1} \cdots h_{5}\right]``."""
     if len(ts) == 1:
@@ -354,8 +349,8 @@ def _entry(label: str, columns: np.ndarray, medium: _Medium, label_em: float,
 
 def _over_steps(name: str, steps: Sequence[Step], b: int, sup: str, medium: _Medium,
                 tag: tuple[str, float] = ("", 0.0)) -> dict[str, Any]:
-    """``[name_t1 ... name_tk]`` of example ``b``: one column per step."""
-    columns = np.stack([_quantity(s, name)[b] for s in steps])
+    """``[h_t1 ... h_tk]`` (``name`` is ``h`` or ``c``) of example ``b``: a column per step."""
+    columns = np.stack([getattr(s, name)[b] for s in steps])
     return _entry(tag[0] + _time_label(name, sup, [s.t for s in steps]), columns, medium,
                   TIME_LABEL_EM + (SUP_EM if sup else 0.0) + tag[1])
 
@@ -400,16 +395,11 @@ def summary_context(trace: Trace, run: Sequence[Step], medium: _Medium) -> dict[
         tag = _example_tag(ex.batched, b)
         groups.append([_over_steps("h", ordered, b, sup, medium, tag),
                        _over_steps("c", ordered, b, sup, medium)])
-    rows = _rows(groups, medium)
     return {
         "title": title[0].upper() + title[1:],
         "span": span,
         "count": len(ts),
-        "layer": ordered[0].layer,
-        "direction": ordered[0].direction,
-        "id": f"l{ordered[0].layer}-{ordered[0].direction}-t{ts[0]}-t{ts[-1]}",
-        "rows": rows,
-        "frames": _pack_rows(rows, medium.layout.frame_rows - 2 * SYMBOLIC),
+        "frames": _pack_rows(_rows(groups, medium), medium.layout.frame_rows - 2 * SYMBOLIC),
     }
 
 
@@ -507,10 +497,10 @@ def network_diagram(cfg: LstmConfig, steps: int) -> str:
 
 
 def _results(trace: Trace, medium: _Medium) -> list[dict[str, Any]]:
-    """The result blocks, split into frames: per layer, h_t and c_t over time for each
-    direction (and a bidirectional layer's output, the concatenation); then the final
-    states h_n, c_n in torch's order. No over-time block for one step of one layer and
-    direction, where the step and the final states already show everything."""
+    """The result blocks, split into frames: h_t and c_t over time for every layer,
+    direction and example (with a bidirectional layer's output, the concatenation), then
+    the final states h_n, c_n in torch's order. No over-time block for one step of one
+    layer and direction, where the step and the final states already show everything."""
     ex = trace.example
     cfg = ex.config
     directions = directions_of(cfg.bidirectional)
