@@ -34,7 +34,6 @@ from lstm_tex.context import (
     _height,
     _matrix_em,
     _Medium,
-    _pack,
     _sup,
 )
 from lstm_tex.engine import Direction, Step, directions_of, layer_weights
@@ -42,7 +41,11 @@ from lstm_tex.spec import GATES, LstmConfig
 
 OP_EM = 1.6  # an operator between matrices (=, +, -, \odot) with its spacing, in ems
 SUM_TERMS_MAX = 4  # a longer sum over t is shown as one product of stacked matrices
-SLIDES_SLACK = 1.15  # how much wider than SLIDES.line_em a slide line may be before it breaks
+SLIDES_SLACK = 1.0  # how much wider than SLIDES.line_em a slide line may be before it breaks
+# The forward pass's frame budget fills a frame to about 80% with these lines (measured
+# on the rendered decks); \lstmcap in the frames shrinks anything the estimate misses.
+SLIDES_ROOM = 1.2
+SLIDES_TEXT_EM = 40.0  # a 16:9 frame's text width in ems of the estimates (\small math)
 ARTICLE_BLOCK_ROWS = 40.0  # height of one align* in the article, in matrix rows (< a page)
 NOTE_CHARS = 90  # characters of a note per line of text on a slide
 NOTE_LINE = 1.2  # height of a line of text, in matrix rows
@@ -131,8 +134,14 @@ def _fit(limit: float, lhs: str, symbolic: str, numbers_em: float, result: _Piec
     else:
         breaks = (True, True)
     height = (SYMBOLIC if breaks[0] else 0.0) + _height(rows, breaks[1])
-    return {"break_numbers": breaks[0], "break_result": breaks[1],
-            "break_inner": lhs_em + numbers_em > limit, "height": height}
+    inner = lhs_em + numbers_em > limit
+    numbers_row = lhs_em + (0.6 * numbers_em if inner else numbers_em)
+    width = {(False, False): sym_em + numbers_em + res_em,
+             (False, True): max(sym_em + numbers_em, lhs_em + res_em),
+             (True, False): max(sym_em, numbers_row + res_em),
+             (True, True): max(sym_em, numbers_row, lhs_em + res_em)}[breaks]
+    return {"break_numbers": breaks[0], "break_result": breaks[1], "break_inner": inner,
+            "height": height, "width": width}
 
 
 def _line(show: _Show, kind: str, sym: dict[str, Any], pieces: dict[str, _Piece],
@@ -155,7 +164,7 @@ def _line(show: _Show, kind: str, sym: dict[str, Any], pieces: dict[str, _Piece]
 def _text_line(kind: str, sym: dict[str, Any]) -> dict[str, Any]:
     """A line without matrices (a scalar result, or a zero)."""
     return {"kind": kind, "sym": sym, "val": {}, "terms": [], "break_numbers": False,
-            "break_result": False, "break_inner": False, "height": SYMBOLIC}
+            "break_result": False, "break_inner": False, "height": SYMBOLIC, "width": 0.0}
 
 
 def _sum_line(show: _Show, lhs: str, expansion: str,
@@ -169,7 +178,7 @@ def _sum_line(show: _Show, lhs: str, expansion: str,
     limit = show.limit - _tex_em(lhs)  # every row starts after the lhs column
     wrapped: list[int] = []  # the rows of each wrapped line of terms
     out: list[dict[str, Any]] = []
-    width = OP_EM
+    width = widest = OP_EM
     for a, b in terms:
         em = a.em + (b.em if b is not None else right_em) + OP_EM
         rows = max(a.rows, b.rows if b is not None else 1)
@@ -179,29 +188,50 @@ def _sum_line(show: _Show, lhs: str, expansion: str,
             width = OP_EM + (1.0 if newline else 0.0)
         wrapped[-1] = max(wrapped[-1], rows)
         width += em
+        widest = max(widest, width)
         out.append({"left": a.tex, "right": b.tex if b is not None else right,
                     "newline": newline})
-    fits_whole = (len(wrapped) == 1 and _tex_em(f"{lhs} = {expansion}") + width
-                  + result.em + OP_EM <= show.limit)
+    symbolic_em = _tex_em(f"{lhs} = {expansion}")
+    fits_whole = len(wrapped) == 1 and symbolic_em + width + result.em + OP_EM <= show.limit
     break_result = width + result.em + OP_EM > limit
+    lhs_em = show.limit - limit
+    if fits_whole:
+        line_width = symbolic_em + width + result.em + OP_EM
+    else:
+        line_width = max(symbolic_em, lhs_em + max(widest, width + (
+            0.0 if break_result else result.em + OP_EM)))
     height = (0.0 if fits_whole else SYMBOLIC) + sum(r + LINE for r in wrapped) + (
         result.rows + LINE if break_result else 0.0)
     return {"kind": "sum", "sym": {"lhs": lhs, "expansion": expansion},
             "val": {"r": result.tex}, "terms": out, "break_numbers": not fits_whole,
-            "break_result": break_result, "break_inner": False, "height": height}
+            "break_result": break_result, "break_inner": False, "height": height,
+            "width": line_width}
 
 
-def _group(name: str, title: str, note: str, lines: list[dict[str, Any]], budget: float
-           ) -> dict[str, Any]:
+def _group(name: str, title: str, note: str, lines: list[dict[str, Any]], budget: float,
+           text_em: float | None) -> dict[str, Any]:
     """Lines that belong together, packed into frames (one or more, never overflowing).
 
-    A frame's note takes a line of text (about a matrix row) per 90 characters.
+    A frame's note takes a line of text (about a matrix row) per 90 characters. With
+    ``text_em`` (slides), a frame wider than that is shrunk to fit (``\\lstmfit``), and
+    its height with it; the packing counts on that.
     """
     note_rows = NOTE_LINE * -(-len(_COMMAND.sub("", note)) // NOTE_CHARS)
-    chunks = _pack([(str(n), ln["height"]) for n, ln in enumerate(lines)], budget - note_rows)
+    frames: list[list[dict[str, Any]]] = []
+    current: list[dict[str, Any]] = []
+    widest = height = 0.0
+    for line in lines:
+        wider, taller = max(widest, line["width"]), height + line["height"]
+        scale = min(1.0, text_em / wider) if text_em and wider else 1.0
+        if current and taller * scale > budget - note_rows:
+            frames.append(current)
+            current, wider, taller = [], line["width"], line["height"]
+        current.append(line)
+        widest, height = wider, taller
+    frames.append(current)
     heading = title[0].upper() + title[1:] if title[:1].isalpha() else title
     return {"name": name, "title": title, "heading": heading, "note": note, "lines": lines,
-            "frames": [[lines[int(n)] for n in chunk] for chunk in chunks]}
+            "frames": frames}
 
 
 # ---------------------------------------------------------------- symbols
@@ -275,10 +305,16 @@ class _Builder:
         # Slides may be a little wider than estimated (\lstmfit shrinks them to fit);
         # the article may not, and its align* blocks must fit on a page.
         self.show = _Show(self.medium, SLIDES_SLACK if slides else 1.0)
-        self.budget = self.medium.layout.frame_rows if slides else ARTICLE_BLOCK_ROWS
+        self.budget = (self.medium.layout.frame_rows * SLIDES_ROOM if slides
+                       else ARTICLE_BLOCK_ROWS)
+        self.text_em = SLIDES_TEXT_EM if slides else None
         self.dd = "\\mathsf{d}" if slides else "\\mathrm{d}"
         self.directions: tuple[Direction, ...] = directions_of(self.cfg.bidirectional)
         self.top = self.cfg.num_layers - 1
+
+    def group(self, name: str, title: str, note: str, lines: list[dict[str, Any]]
+              ) -> dict[str, Any]:
+        return _group(name, title, note, lines, self.budget, self.text_em)
 
     def next_t(self, step: Step) -> int:
         return step.t + 1 if step.direction == "forward" else step.t - 1
@@ -330,7 +366,7 @@ class _Builder:
             note += (" Both directions give $y_t = [y^{\\rightarrow}_t; y^{\\leftarrow}_t]$: "
                      "the forward and the reverse $h_t$ stacked.")
         what = "mean squared error" if spec.loss == "mse" else "half the sum of squares"
-        return _group("loss", f"The loss, {what}", note, lines, self.budget)
+        return self.group("loss", f"The loss, {what}", note, lines)
 
     # ------------------------------------------------------------ one step, backwards
 
@@ -424,18 +460,15 @@ class _Builder:
 
         where = _where(s.layer, s.direction, self.cfg)
         notes = self.notes(s, sy)
-        budget = self.budget
         groups = [
-            _group("h", f"${sy.d('h', t)}$" + (f" and ${sy.d('m', t)}$" if w_hr is not None
-                                               else ""), notes["h"], group_h, budget),
-            _group("oc", f"${sy.d('o', t)}$ and ${sy.d('c', t)}$", notes["oc"], group_oc,
-                   budget),
-            _group("ifg", f"${sy.d('i', t)}$, ${sy.d('f', t)}$ and ${sy.d('g', t)}$",
-                   notes["ifg"], group_ifg, budget),
-            _group("delta", f"the deltas ${sy.delta('k', t)}$", notes["delta"], group_delta,
-                   budget),
-            _group("back", "back to the initial state" if first else f"back to step {tp}",
-                   notes["back"], group_back, budget),
+            self.group("h", f"${sy.d('h', t)}$" + (f" and ${sy.d('m', t)}$" if w_hr is not None
+                                               else ""), notes["h"], group_h),
+            self.group("oc", f"${sy.d('o', t)}$ and ${sy.d('c', t)}$", notes["oc"], group_oc),
+            self.group("ifg", f"${sy.d('i', t)}$, ${sy.d('f', t)}$ and ${sy.d('g', t)}$",
+                   notes["ifg"], group_ifg),
+            self.group("delta", f"the deltas ${sy.delta('k', t)}$", notes["delta"], group_delta),
+            self.group("back", "back to the initial state" if first else f"back to step {tp}",
+                   notes["back"], group_back),
         ]
         return {"title": "Backward, " + (f"{where}, " if where else "") + f"step {t}",
                 "id": f"l{s.layer}-{s.direction}-t{t}", "layer": s.layer,
@@ -493,7 +526,12 @@ class _Builder:
             sees = not self.g.spec.last_step_only or t == self.ex.steps
             feeds = f"the loss (as ${sy.q('y', t)}$)" if sees else "no term of the loss"
         else:
-            feeds = f"layer {s.layer + 1} (as its input)"
+            rows = ""
+            if self.cfg.bidirectional:
+                d = self.directions.index(s.direction)
+                out = self.cfg.out_size
+                rows = f"rows {d * out + 1}:{(d + 1) * out} of "
+            feeds = f"layer {s.layer + 1} (as {rows}its input $x^{{({s.layer + 1})}}_{{{t}}}$)"
         if last:
             note_h = (f"Start at step {t}, the last this direction computes: {h} feeds "
                       f"{feeds} and no later step.")
@@ -590,8 +628,7 @@ class _Builder:
                 note += (" With this many steps each sum is one product: the columns of the "
                          "first matrix are the deltas, the rows of the second the vectors.")
             title = f"Gradients: {GATE_NAMES[k]} weights" + (f", {where}" if where else "")
-            groups.append(_group(f"l{layer}-{direction}-grad-{k}", title, note, lines,
-                                 self.budget))
+            groups.append(self.group(f"l{layer}-{direction}-grad-{k}", title, note, lines))
         if self.cfg.proj_size:
             lhs = f"{sy.dd}{sy.w('hr')}"
             dhs = [back[s.t].dh for s in steps]
@@ -603,8 +640,7 @@ class _Builder:
                 show.as_is(self.g.grads[f"weight_hr{sfx}"]))
             note = f"From ${sy.q('h', 't')} = {sy.w('hr')}{sy.q('m', 't')}$ at every step."
             title = "Gradients: projection" + (f", {where}" if where else "")
-            groups.append(_group(f"l{layer}-{direction}-grad-hr", title, note, [line],
-                                 self.budget))
+            groups.append(self.group(f"l{layer}-{direction}-grad-hr", title, note, [line]))
         return groups
 
     # ------------------------------------------------------------ initial state, SGD
@@ -625,7 +661,7 @@ class _Builder:
         note = ("The gradients of the initial state (torch's \\texttt{h0.grad} and "
                 "\\texttt{c0.grad})" + (", one per layer and direction" if len(lines) > 2
                                         else "") + ".")
-        return _group("initial", "Gradients of the initial state", note, lines, self.budget)
+        return self.group("initial", "Gradients of the initial state", note, lines)
 
     def sgd(self) -> list[dict[str, Any]]:
         """``W <- W - eta dW`` for every weight block: one group per gate (and projection)."""
@@ -671,8 +707,8 @@ class _Builder:
                     what = GATE_NAMES.get(key, "projection")
                     title = (f"One SGD step, $\\eta = {eta}$: {what}"
                              + (f", {where}" if where else ""))
-                    groups.append(_group(f"sgd-l{layer}-{direction}-{key}", title,
-                                         note if not groups else "", lines, self.budget))
+                    groups.append(self.group(f"sgd-l{layer}-{direction}-{key}", title,
+                                         note if not groups else "", lines))
         return groups
 
     def loss_after(self) -> dict[str, Any] | None:
@@ -708,7 +744,7 @@ class _Builder:
         note = ("The forward pass again, with the new weights ($Y'$ are its outputs)."
                 if not spec.last_step_only else
                 "The forward pass again, with the new weights ($y'$ is its last output).")
-        group = _group("after", "The loss after one step", note, lines, self.budget)
+        group = self.group("after", "The loss after one step", note, lines)
         group["verdict"] = f"{verdict}: from ${before}$ to ${after}$."
         group["went"] = went
         return group
@@ -720,7 +756,8 @@ class _Builder:
             for direction in self.directions:
                 computed = [b for b in self.g.steps if b.layer == layer
                             and b.direction == direction]
-                steps += [self.step(b) for b in reversed(computed)]
+                steps += [self.step(b) for b in reversed(computed)
+                          if self.ex.render.derives(b.layer, b.t)]
         params = [g for layer in range(self.cfg.num_layers) for direction in self.directions
                   for g in self.params(layer, direction)]
         check = None
@@ -742,6 +779,7 @@ class _Builder:
             "lr": numbers.written(spec.lr) if spec.lr is not None else "",
             "loss_value": numbers.fixed(self.g.loss, self.medium.decimals),
             "check": check,
+            "skipped": len(self.g.steps) - sum(len(s["groups"]) > 0 for s in steps),
             "dd": self.dd,
             "proj": self.cfg.proj_size > 0,
             "bias": self.cfg.bias,
