@@ -7,8 +7,10 @@ the same with the numbers, the result), its symbols (``sym``), its numbers as fi
 decided here from width and height estimates: whether the numbers and the result move
 onto lines of their own (``break_numbers``, ``break_result``) and the line's height.
 Lines come in groups (per step: dh; do and dc; di, df, dg; the deltas; what goes back
-to the step before), and each group is packed into frames that do not overflow, with
-the estimates of the forward pass (:mod:`lstm_tex.context`).
+to the step before), and each group is packed into frames with the size estimates of
+the forward pass (:mod:`lstm_tex.context`), counting on ``\lstmfit`` shrinking wide
+frames; ``\lstmcap`` in the frames shrinks whatever the estimates miss, so nothing
+overflows. In the article, a group is split into align* blocks shorter than a page.
 
 Notation: ``\mathrm{d}v`` is dL/dv (``\mathsf{d}v`` on slides, whose math is sans
 serif); ``\delta_{k,t}`` is dL/d(pre-activation of gate k).
@@ -41,7 +43,6 @@ from lstm_tex.spec import GATES, LstmConfig
 
 OP_EM = 1.6  # an operator between matrices (=, +, -, \odot) with its spacing, in ems
 SUM_TERMS_MAX = 4  # a longer sum over t is shown as one product of stacked matrices
-SLIDES_SLACK = 1.0  # how much wider than SLIDES.line_em a slide line may be before it breaks
 # The forward pass's frame budget fills a frame to about 80% with these lines (measured
 # on the rendered decks); \lstmcap in the frames shrinks anything the estimate misses.
 SLIDES_ROOM = 1.2
@@ -66,9 +67,9 @@ class _Piece:
 class _Show:
     """Turns arrays into :class:`_Piece` objects for one medium (slides or article)."""
 
-    def __init__(self, medium: _Medium, slack: float = 1.0) -> None:
+    def __init__(self, medium: _Medium) -> None:
         self.medium = medium
-        self.limit = medium.layout.line_em * slack
+        self.limit = medium.layout.line_em
 
     def value(self, array: np.ndarray) -> _Piece:
         """A computed (B, n) array as an n x B matrix (one column per example), rounded."""
@@ -99,20 +100,26 @@ class _Show:
                       min(array.shape[0], m.layout.max_rows))
 
 
-_COMMAND = re.compile(r"\\(mathrm|mathsf|mathbf|left|right|text|quad|[,;])")
-
-
-_SCRIPT = re.compile(r"[_^](\{[^{}]*\}|.)")
+_COMMAND = re.compile(r"\\(mathrm|mathsf|mathbf|left|right|text|quad|[,;!])")
+_SCRIPT = re.compile(r"[_^](\{[^{}]*\}|\\[a-zA-Z]+|.)")
+_FRAC = re.compile(r"\\frac\{[^{}]*\}\{[^{}]*\}")
+#: Widths in ems of what symbolic lines are made of (math italic letters are about 0.55).
+_EMS = {"\\tanh": 1.9, "\\sigma": 0.6, "\\odot": 1.7, "\\sum": 1.7, "\\cdot": 0.9,
+        "\\leftarrow": 1.9, "\\rightarrow": 1.0, "\\top": 0.8, "\\delta": 0.45,
+        "\\eta": 0.5, "\\hat": 0.0, "\\dots": 1.2, "=": 1.35, "+": 1.25, "-": 1.25,
+        "(": 0.4, ")": 0.4, ",": 0.3, "'": 0.3}
 
 
 def _tex_em(tex: str) -> float:
-    """Rough width of a symbolic expression in ems (matrices are estimated apart):
-    0.6 em a character, 0.4 em in sub- and superscripts."""
-    plain = _COMMAND.sub("", tex)
-    plain = re.sub(r"\\[a-zA-Z]+", "x", plain)
-    scripts = sum(len(m.group(1).strip("{}")) for m in _SCRIPT.finditer(plain))
-    body = len(re.sub(r"[{} ]", "", _SCRIPT.sub("", plain)))
-    return 0.6 * body + 0.4 * scripts
+    """Rough width of a symbolic expression in ems (matrices are estimated apart);
+    sub- and superscripts count at 70%."""
+    plain = _FRAC.sub("\\frac", _COMMAND.sub("", tex))
+    scripts = sum(_tex_em(m.group(1).strip("{}")) for m in _SCRIPT.finditer(plain))
+    body = _SCRIPT.sub("", plain).replace("{", "").replace("}", "").replace(" ", "")
+    em = 0.0
+    for token in re.findall(r"\\[a-zA-Z]+|.", body):
+        em += 1.0 if token == "\\frac" else _EMS.get(token, 0.55)
+    return em + 0.7 * scripts
 
 
 def _fit(limit: float, lhs: str, symbolic: str, numbers_em: float, result: _Piece | None,
@@ -155,9 +162,16 @@ def _line(show: _Show, kind: str, sym: dict[str, Any], pieces: dict[str, _Piece]
     val = {k: p.tex for k, p in pieces.items()}
     if result is not None:
         val["r"] = result.tex
-    fit = _fit(show.limit, sym.get("lhs") or "", symbolic, numbers_em, result, rows)
-    if fit["break_inner"]:
-        fit["height"] += _height(rows, False)
+    lhs = sym.get("lhs") or ""
+    fit = _fit(show.limit, lhs, symbolic, numbers_em, result, rows)
+    if fit["break_inner"] and len(pieces) > 1:
+        # Too wide even on a row of their own: one matrix per row, the result below.
+        fit.update(break_numbers=True, break_result=True,
+                   height=SYMBOLIC + (len(pieces) + 1) * _height(rows, False),
+                   width=max(_tex_em(symbolic), _tex_em(lhs) + 2 * OP_EM + max(
+                       p.em for p in everything)))
+    else:
+        fit["break_inner"] = False
     return {"kind": kind, "sym": sym, "val": val, "terms": [], **fit}
 
 
@@ -302,9 +316,7 @@ class _Builder:
         self.ex = gradients.trace.example
         self.cfg = self.ex.config
         self.medium = _Medium(self.ex.render.decimals, SLIDES if slides else ARTICLE)
-        # Slides may be a little wider than estimated (\lstmfit shrinks them to fit);
-        # the article may not, and its align* blocks must fit on a page.
-        self.show = _Show(self.medium, SLIDES_SLACK if slides else 1.0)
+        self.show = _Show(self.medium)
         self.budget = (self.medium.layout.frame_rows * SLIDES_ROOM if slides
                        else ARTICLE_BLOCK_ROWS)
         self.text_em = SLIDES_TEXT_EM if slides else None

@@ -187,6 +187,9 @@ def check(examples: tuple[str, ...], device: str | None, as_json: bool) -> None:
         except CheckFailed:
             raise
         _print_report(report)
+        gradients = pipeline.differentiate(trace)
+        if gradients is not None:
+            _print_report(pipeline.check_gradients(gradients, device))
         return f"{path}: passed (max abs error {report.max_abs_err:.2g} <= {report.atol:g})"
 
     _each(_expand(examples), work)
@@ -244,8 +247,11 @@ def _check_json(paths: list[Path], device: str | None) -> None:
     for path in paths:
         item: dict[str, Any] = {"file": str(path)}
         try:
-            item.update(pipeline.check(pipeline.compute(path), device).as_json(),
-                        exit_code=0)
+            trace = pipeline.compute(path)
+            item.update(pipeline.check(trace, device).as_json(), exit_code=0)
+            gradients = pipeline.differentiate(trace)
+            if gradients is not None:
+                item["backward"] = pipeline.check_gradients(gradients, device).as_json()
         except LstmTexError as exc:
             exc = _located(exc, path)
             text = exc.format() if isinstance(exc, InputError) else str(exc)

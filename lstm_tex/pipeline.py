@@ -11,8 +11,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lstm_tex import context, engine, latex, output, spec, values
+from lstm_tex import (
+    backward,
+    backward_context,
+    backward_values,
+    context,
+    engine,
+    latex,
+    output,
+    spec,
+    values,
+)
 from lstm_tex.check import CheckReport
+from lstm_tex.check_backward import GradientReport
 from lstm_tex.errors import CheckFailed
 
 
@@ -60,13 +71,31 @@ def check(trace: engine.Trace, device: str | None = None) -> CheckReport:
     return report
 
 
+def differentiate(trace: engine.Trace) -> backward.Gradients | None:
+    """The backward pass (BPTT, and the SGD step) when the example has ``backward:``."""
+    return backward.backward(trace) if trace.example.backward is not None else None
+
+
+def check_gradients(gradients: backward.Gradients, device: str | None = None
+                    ) -> GradientReport:
+    """Cross-check ``gradients`` against torch autograd; raise :class:`CheckFailed` on
+    disagreement."""
+    from lstm_tex.check_backward import verify
+
+    return verify(gradients, device)
+
+
 def documents(trace: engine.Trace, report: CheckReport | None,
-              templates: Path | None = None) -> dict[str, Any]:
+              templates: Path | None = None, gradients: backward.Gradients | None = None,
+              gradients_report: GradientReport | None = None) -> dict[str, Any]:
     """Every output file's content, by relative path; PyLaTeX documents under ``_docs``."""
     ex = trace.example
     env = latex.environment(templates)
     slides = context.build(trace, report, slides=True)
     paper = context.build(trace, report, slides=False)
+    for ctx, on_slides in ((slides, True), (paper, False)):
+        ctx["backward"] = None if gradients is None else backward_context.build(
+            gradients, gradients_report, slides=on_slides)
     frames = latex.render_template(env, "frames.tex.j2", slides)
     body = latex.render_template(env, "article.tex.j2", paper)
     max_cols = max(ex.config.input_size, ex.config.out_size, ex.steps)
@@ -81,7 +110,12 @@ def documents(trace: engine.Trace, report: CheckReport | None,
     for part in context.parts(slides):
         files[f"parts/{part['id']}.tex"] = latex.render_template(
             env, "part.tex.j2", {**slides, "part": part})
-    files["values.json"] = json.dumps(values.build(trace, report), indent=1) + "\n"
+    if gradients is not None:
+        for part in backward_context.parts(paper["backward"]):
+            files[f"parts/{part['id']}.tex"] = latex.render_template(
+                env, "backward-part.tex.j2", {**paper, "part": part})
+    grads = None if gradients is None else backward_values.build(gradients, gradients_report)
+    files["values.json"] = json.dumps(values.build(trace, report, grads), indent=1) + "\n"
     files["_docs"] = {f"{ex.stem}.tex": article, f"{ex.stem}-slides.tex": deck}
     return files
 
@@ -95,7 +129,10 @@ def render(path: str | Path | spec.Example, options: RenderOptions = RenderOptio
         latex.pdftoppm()
     trace = compute(path)
     report = check(trace, options.device) if options.check else None
-    files = documents(trace, report, options.templates)
+    gradients = differentiate(trace)
+    gradients_report = (check_gradients(gradients, options.device)
+                        if gradients is not None and options.check else None)
+    files = documents(trace, report, options.templates, gradients, gradients_report)
     docs = files.pop("_docs")
 
     def compile_all(staging: Path) -> None:
