@@ -33,7 +33,7 @@ forward pass with those weights. Everything keeps the trace's leading batch axis
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 import numpy as np
@@ -201,8 +201,6 @@ def backward(trace: Trace) -> Gradients:
         dh0=_read_only(dh0), dc0=_read_only(dc0), sgd=None)
     if spec.lr is None:
         return gradients
-    from dataclasses import replace
-
     return replace(gradients, sgd=sgd_step(ex, frozen, spec.lr))
 
 

@@ -9,7 +9,7 @@ Two independent computations are compared with :class:`~lstm_tex.backward.Gradie
 * The LSTM unrolled again in torch ops, keeping every h_t, c_t and pre-activation
   (``retain_grad``): autograd gives dh_t and dc_t (all paths) and each gate's dpre.
 
-torch is imported here only, so ``--no-check`` never loads it.
+torch is imported inside the functions only, so ``--no-check`` never loads it.
 """
 
 from __future__ import annotations
