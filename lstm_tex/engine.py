@@ -29,10 +29,12 @@ Direction = Literal["forward", "reverse"]
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
     """Numerically stable logistic function: no overflow for any finite z."""
-    e = np.exp(-np.abs(z))
+    e = np.abs(z)
+    np.negative(e, out=e)
+    np.exp(e, out=e)
     d = 1.0 + e
-    out: np.ndarray = np.where(z >= 0, 1.0 / d, e / d)
-    return out
+    out: np.ndarray = np.where(z >= 0, 1.0, e)  # numerators: 1 / d or e / d
+    return np.divide(out, d, out=out)
 
 
 @dataclass(frozen=True)
@@ -138,9 +140,9 @@ def forward(example: Example, weights: dict[str, np.ndarray] | None = None) -> T
         for d, direction in enumerate(directions):
             p = layer_weights(example, layer, direction)
             # Stacked per gate, (4, in, hidden): one matmul call does the four products
-            # W_k x of the equations, each the same BLAS call as on its own. Batching the
-            # steps into one product would be faster but changes last bits (B = 1 is a
-            # matrix-vector product).
+            # W_k x of the equations, each the same BLAS call as on its own, so the same
+            # bits. One (B, 4*hidden) product, or one product for all steps, would be
+            # faster but changes last bits (other kernels: gemv for B = 1, FMA order).
             w_ih = _stacked(p["w_ih"], hidden)
             w_hh = _stacked(p["w_hh"], hidden)
             bias = p["b_ih"] is not None and p["b_hh"] is not None
