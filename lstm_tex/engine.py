@@ -34,7 +34,8 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     np.exp(e, out=e)
     d = 1.0 + e
     out: np.ndarray = np.where(z >= 0, 1.0, e)  # numerators: 1 / d or e / d
-    return np.divide(out, d, out=out)
+    np.divide(out, d, out=out)
+    return out
 
 
 @dataclass(frozen=True)
