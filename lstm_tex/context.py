@@ -33,9 +33,10 @@ class Layout:
     max_rows: int
     max_cols: int
     frame_rows: float
+    shrinks: bool = False  # a line too wide is scaled down (\lstmfit), not broken inside W x
 
 
-SLIDES = Layout(line_em=50.0, max_rows=8, max_cols=8, frame_rows=19.5)
+SLIDES = Layout(line_em=50.0, max_rows=8, max_cols=8, frame_rows=19.5, shrinks=True)
 # The article's text is 17 cm wide: 44 em of 11 pt math (measured against pdflatex); its
 # "frames" are the display blocks that results are split into, so that pages can break.
 ARTICLE = Layout(line_em=44.0, max_rows=16, max_cols=12, frame_rows=36.0)
@@ -129,6 +130,16 @@ def _pack(lines: list[tuple[str, float]], budget: float,
     return frames
 
 
+def _input_lines(widths: dict[str, float], line_em: float) -> list[list[str]]:
+    """x, h_{t-1} and c_{t-1} side by side if they fit, else x alone above the other two,
+    else one per line."""
+    if sum(widths.values()) + 4 <= line_em:
+        return [["x", "h", "c"]]
+    if widths["h"] + widths["c"] + 2 <= line_em:
+        return [["x"], ["h", "c"]]
+    return [["x"], ["h"], ["c"]]
+
+
 def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[str, Any]:
     """Symbols and formatted numbers of one step (all gates, c and h)."""
     ex = trace.example
@@ -167,6 +178,13 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
                  + medium.em(gv.hh) + 9 + 2 * sup_em)
         res_em = medium.em(gv.ih) + medium.em(gv.hh) + medium.em(gv.pre) + medium.em(
             gv.act) + 12 + sup_em
+        # Wide inputs and batches need more breaks: inside W x, before "+ b", inside
+        # sigma(ih + hh), before the activation's result.
+        ih_part_em = medium.weights_em(w_ih) + medium.em(step.x, x_style) + 7 + 2 * sup_em
+        hh_part_em = (medium.weights_em(w_hh) + medium.em(step.h_prev, state_style) + 7
+                      + 2 * sup_em)
+        sum_em = medium.em(gv.ih) + medium.em(gv.hh) + 7 + sup_em
+        act_em = medium.em(gv.pre) + medium.em(gv.act) + 8
         gates.append({
             "key": k,
             "name": GATE_NAMES[k],
@@ -187,12 +205,22 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
             "break_ih": ih_em > medium.layout.line_em,
             "break_hh": hh_em > medium.layout.line_em,
             "break_result": res_em > medium.layout.line_em,
+            "break_ih_product": not medium.layout.shrinks and (
+                ih_part_em > medium.layout.line_em),
+            "break_hh_product": not medium.layout.shrinks and (
+                hh_part_em > medium.layout.line_em),
+            "break_ih_bias": b_ih is not None and (
+                ih_part_em + medium.weights_em(b_ih) + 2 > medium.layout.line_em),
+            "break_hh_bias": b_hh is not None and (
+                hh_part_em + medium.weights_em(b_hh) + 2 > medium.layout.line_em),
+            "break_sum": sum_em > medium.layout.line_em,
+            "break_act": act_em > medium.layout.line_em,
         })
     rows = medium.rows(step.c)
     cell_em = 5 * medium.em(step.c) + 14
     proj = w["w_hr"]
     # Without a projection the template always breaks the h line after tanh(c).
-    hidden_em = (5 if proj is not None else 4) * medium.em(step.c) + 16
+    hidden_em = (5 if proj is not None else 4) * medium.em(step.c) + 16 + 3 * sup_em
     # Wide batches need more breaks: before "+ i g" in the cell line, before the result
     # of "o * tanh(c)", and before the result of the projection.
     cell_sum_em = 4 * medium.em(step.c) + 10
@@ -209,9 +237,15 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
                       f"h^{{{below}\\leftarrow}}_{{{t}}} \\end{{bmatrix}}")
         else:
             x_from = f"h^{{{below}}}_{{{t}}}"
-    inputs_em = (medium.em(step.x, x_style)
-                 + medium.em(step.h_prev, state_style) + medium.em(step.c_prev, state_style)
-                 + 3 * 5 + 4 + (5 if x_from else 0))
+    input_lines = _input_lines(
+        {"x": medium.em(step.x, x_style) + 5 + sup_em + (5 if x_from else 0),
+         "h": medium.em(step.h_prev, state_style) + 5 + sup_em,
+         "c": medium.em(step.c_prev, state_style) + 5 + sup_em}, medium.layout.line_em)
+    input_rows = {"x": medium.rows(step.x), "h": medium.rows(step.h_prev),
+                  "c": medium.rows(step.c_prev)}
+    input_frames = _pack([(str(n), max(input_rows[key] for key in line) + LINE)
+                          for n, line in enumerate(input_lines)],
+                         medium.layout.frame_rows - 2 * SYMBOLIC)
     title = ", ".join([*_where(step.layer, step.direction, cfg), f"step {t}"])
     ctx: dict[str, Any] = {
         "title": title[0].upper() + title[1:],
@@ -242,7 +276,8 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
         "W_hr": medium.weights(proj) if proj is not None else "",
         "proj": proj is not None,
         "break_cell": cell_em > medium.layout.line_em,
-        "break_inputs": inputs_em > medium.layout.line_em,
+        "input_lines": input_lines,
+        "input_frames": [[input_lines[int(n)] for n in frame] for frame in input_frames],
         "break_hidden": hidden_em > medium.layout.line_em,
         "break_cell_sum": cell_sum_em > medium.layout.line_em,
         "break_hidden_result": hidden_result_em > medium.layout.line_em,
@@ -254,9 +289,12 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
     h_rows = medium.rows(step.h_prev)
     for g in gates:
         g["frames"] = _pack(
-            [("ih", _height(max(rows, in_rows), g["break_ih"])),
-             ("hh", _height(max(rows, h_rows), g["break_hh"])),
-             ("result", _height(rows, g["break_result"]))],
+            [("ih", _height(max(rows, in_rows), g["break_ih"]) + _height(
+                max(rows, in_rows), False) * (g["break_ih_bias"] + g["break_ih_product"])),
+             ("hh", _height(max(rows, h_rows), g["break_hh"]) + _height(
+                 max(rows, h_rows), False) * (g["break_hh_bias"] + g["break_hh_product"])),
+             ("result", _height(rows, g["break_result"])
+              + _height(rows, False) * (g["break_sum"] + g["break_act"]))],
             medium.layout.frame_rows, first=("symbolic", SYMBOLIC))
     cell_h = SYMBOLIC + _height(rows, ctx["break_cell"]) + (
         _height(rows, False) if ctx["break_cell_sum"] else 0.0)
@@ -356,21 +394,14 @@ def _over_steps(name: str, steps: Sequence[Step], b: int, sup: str, medium: _Med
 
 
 def _rows(groups: list[list[dict[str, Any]]], medium: _Medium) -> list[dict[str, Any]]:
-    """Each group of entries on one row, split over more rows where it is too wide."""
-    rows: list[dict[str, Any]] = []
-    for group in groups:
-        current: list[dict[str, Any]] = []
-        width = 0.0
-        for entry in group:
-            if current and width + entry["em"] > medium.layout.line_em:
-                rows.append({"entries": current})
-                current, width = [], 0.0
-            current.append(entry)
-            width += entry["em"] + 2.0
-        rows.append({"entries": current})
-    for row in rows:
-        row["height"] = max(e["rows"] for e in row["entries"]) + LINE
-    return rows
+    """Each group of entries on one row, if that fits: the rows of an aligned block share
+    their columns, so the widest entry of each column counts. Else one entry per row."""
+    columns = max(len(group) for group in groups)
+    width = sum(max(g[k]["em"] for g in groups if len(g) > k) + 2.0 for k in range(columns))
+    if width > medium.layout.line_em:
+        groups = [[entry] for group in groups for entry in group]
+    return [{"entries": group, "height": max(e["rows"] for e in group) + LINE}
+            for group in groups]
 
 
 def _pack_rows(rows: list[dict[str, Any]], budget: float) -> list[list[dict[str, Any]]]:
@@ -498,8 +529,8 @@ def network_diagram(cfg: LstmConfig, steps: int) -> str:
 
 def _results(trace: Trace, medium: _Medium) -> list[dict[str, Any]]:
     """The result blocks, split into frames: h_t and c_t over time for every layer,
-    direction and example (with a bidirectional layer's output, the concatenation), then
-    the final states h_n, c_n in torch's order. No over-time block for one step of one
+    direction and example; a bidirectional layer's output, the concatenation; then the
+    final states h_n, c_n in torch's order. No over-time block for one step of one
     layer and direction, where the step and the final states already show everything."""
     ex = trace.example
     cfg = ex.config
@@ -517,9 +548,13 @@ def _results(trace: Trace, medium: _Medium) -> list[dict[str, Any]]:
                     sup = _sup(steps[0], cfg.num_layers, cfg.bidirectional)
                     groups.append([_over_steps("h", steps, b, sup, medium, tag),
                                    _over_steps("c", steps, b, sup, medium)])
-                if cfg.bidirectional:
-                    groups.append([_concatenation(trace, layer, b, medium, tag)])
         blocks.append({"kind": "over_time", "title": "$h_t$ and $c_t$ over time",
+                       "rows": _rows(groups, medium)})
+    if cfg.bidirectional:
+        groups = [[_concatenation(trace, layer, b, medium, _example_tag(ex.batched, b))]
+                  for layer in range(cfg.num_layers) for b in range(ex.batch)]
+        title = "each layer's output" if cfg.num_layers > 1 else "the output"
+        blocks.append({"kind": "outputs", "title": f"{title}, both directions stacked",
                        "rows": _rows(groups, medium)})
     groups = []
     for k, (layer, direction) in enumerate(
