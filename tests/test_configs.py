@@ -327,8 +327,8 @@ def test_sizes_and_keys_checked_against_each_other(change: Any, fragments: list[
 
 
 def test_stacked_weight_width_message_names_the_layer_below(tmp_path: Path) -> None:
-    mapping = _torch_example(_random_lstm(2, False, 0, True, 2, 4, 3),
-                             *_inputs(_random_lstm(2, False, 0, True, 2, 4, 3), 2, None, 4))
+    lstm = _random_lstm(2, False, 0, True, 2, 4, 3)
+    mapping = _torch_example(lstm, *_inputs(lstm, 2, None, 4))
     path = _write(tmp_path, "bad", _mismatch(mapping, "weight_ih_l1", 2))
     result = run_cli("check", path)
     assert result.exit_code == 2
