@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import io
 import os
 import re
@@ -56,26 +58,68 @@ def template_dirs(override: Path | None = None) -> list[Path]:
     return dirs
 
 
+#: How the templates are read; part of the key of the compiled templates kept on disk.
+JINJA_OPTIONS: dict[str, Any] = {
+    "block_start_string": "\\BLOCK{",
+    "block_end_string": "}",
+    "variable_start_string": "\\VAR{",
+    "variable_end_string": "}",
+    "comment_start_string": "\\#{",
+    "comment_end_string": "}",
+    "line_statement_prefix": "%%",
+    "line_comment_prefix": "%#",
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "autoescape": False,
+    "undefined": jinja2.StrictUndefined,
+    "keep_trailing_newline": True,
+}
+
+
 def environment(override: Path | None = None) -> jinja2.Environment:
-    r"""Jinja with LaTeX-safe delimiters: ``\VAR{...}``, ``\BLOCK{...}``, ``\#{...}``."""
+    r"""Jinja with LaTeX-safe delimiters: ``\VAR{...}``, ``\BLOCK{...}``, ``\#{...}``.
+
+    Compiling the templates costs more than rendering them, so it happens once: the
+    environment is kept for the process (``render --watch`` and the Python API reuse it;
+    Jinja reloads a template whose file changed), and the compiled templates are kept
+    between runs by Jinja's bytecode cache (see :class:`_CompiledTemplates`).
+    """
     if override is not None and not override.is_dir():
         raise InputError("not a folder of templates", field="--templates", file=str(override))
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(override)]),
-        block_start_string="\\BLOCK{",
-        block_end_string="}",
-        variable_start_string="\\VAR{",
-        variable_end_string="}",
-        comment_start_string="\\#{",
-        comment_end_string="}",
-        line_statement_prefix="%%",
-        line_comment_prefix="%#",
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-    )
+    return _environment(tuple(str(d) for d in template_dirs(override)), os.getcwd())
+
+
+@functools.lru_cache(maxsize=8)
+def _environment(dirs: tuple[str, ...], cwd: str) -> jinja2.Environment:
+    """One environment per template search path (``cwd``: relative folders differ by it)."""
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(list(dirs)),
+                              bytecode_cache=_CompiledTemplates.create(), **JINJA_OPTIONS)
+
+
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Jinja's cache of compiled templates, in the user's own folder under the temp folder.
+
+    An entry is used only for the same template file with the same text (Jinja checks
+    a checksum), the same Jinja and Python, and the same :data:`JINJA_OPTIONS`. A cache
+    that cannot be created, read or written is left out: templates are compiled instead.
+    """
+
+    @classmethod
+    def create(cls) -> _CompiledTemplates | None:
+        key = hashlib.sha1(repr(sorted((k, repr(v)) for k, v in JINJA_OPTIONS.items()))
+                           .encode(), usedforsecurity=False).hexdigest()[:12]
+        try:
+            return cls(pattern=f"lstm-tex-{jinja2.__version__}-{key}-%s.cache")
+        except (OSError, RuntimeError):  # no safe folder (Jinja checks owner and mode)
+            return None
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().load_bytecode(bucket)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
 
 
 def render_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
