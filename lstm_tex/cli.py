@@ -10,8 +10,8 @@ from typing import Any, NoReturn
 
 import click
 
-from lstm_tex import __version__, loader, pipeline
 from lstm_tex import init as example_init
+from lstm_tex import loader, pipeline
 from lstm_tex.errors import CheckFailed, InputError, LstmTexError
 
 DEVICES = "cpu, cuda, cuda:N, mps or auto"
@@ -97,8 +97,18 @@ def _each(paths: list[Path], work: Callable[[Path], str]) -> None:
         raise SystemExit(worst)
 
 
+def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """``--version``, looked up only when asked for (importlib.metadata is slow to import)."""
+    if value and not ctx.resilient_parsing:
+        from lstm_tex import __version__
+
+        click.echo(f"lstm-tex, version {__version__}")
+        ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="lstm-tex")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Show the version and exit.")
 def main() -> None:
     """Typeset every number of an LSTM forward pass as LaTeX, cross-checked against torch.
 
