@@ -52,6 +52,26 @@ def format_number(x: float, style: Style, decimals: int) -> str:
     return fixed(x, decimals) if style == "fixed" else written(x)
 
 
+def widest(values: np.ndarray, style: Style, decimals: int) -> int:
+    """``max(len(format_number(v, style, decimals)) for v in values)`` (1 when empty), fast.
+
+    Fixed: the length is the sign plus the integer digits plus the decimals, and the
+    integer digits never shrink as ``|v|`` grows, so the longest is that of the largest
+    negative or the largest non-negative value. Written: each distinct value once.
+    """
+    flat = np.asarray(values, dtype=np.float64).ravel()
+    if flat.size == 0:
+        return 1
+    if style == "fixed" and np.isfinite(flat).all():
+        negative = flat < 0
+        candidates = [flat[negative].min()] if negative.any() else []
+        if not negative.all():
+            candidates.append(flat[~negative].max())
+    else:
+        candidates = np.unique(flat).tolist()
+    return max(len(format_number(v, style, decimals)) for v in candidates)
+
+
 def _parts(text: str) -> tuple[bool, int, int]:
     negative = text.startswith("-")
     body = text.lstrip("-")
