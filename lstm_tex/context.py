@@ -63,7 +63,7 @@ def _matrix_em(array: np.ndarray, decimals: int, style: numbers.Style, layout: L
     """Estimated width of a bmatrix in ems (digits are half an em wide)."""
     a = array.reshape(array.shape[0], -1)
     cols = min(a.shape[1], layout.max_cols)
-    widest = max((len(numbers.format_number(v, style, decimals)) for v in a.flat), default=1)
+    widest = numbers.widest(a, style, decimals)
     return cols * (0.5 * widest + 1.0) + 0.6
 
 
@@ -73,6 +73,8 @@ class _Medium:
     def __init__(self, decimals: int, layout: Layout) -> None:
         self.decimals = decimals
         self.layout = layout
+        # Weights are shown again at every step: each one is formatted once, by content.
+        self._weights: dict[tuple[str, tuple[int, ...], bytes], Any] = {}
 
     def value(self, array: np.ndarray) -> str:
         return numbers.bmatrix(self._as_matrix(array), style="fixed", decimals=self.decimals,
@@ -89,15 +91,24 @@ class _Medium:
 
     def weights(self, array: np.ndarray) -> str:
         """A weight matrix (or bias vector) as written, not transposed."""
-        return numbers.bmatrix(array, style="written", max_rows=self.layout.max_rows,
-                               max_cols=self.layout.max_cols)
+        key = ("tex", array.shape, array.tobytes())
+        if key not in self._weights:
+            self._weights[key] = numbers.bmatrix(array, style="written",
+                                                 max_rows=self.layout.max_rows,
+                                                 max_cols=self.layout.max_cols)
+        text: str = self._weights[key]
+        return text
 
     def em(self, array: np.ndarray, style: numbers.Style = "fixed") -> float:
         return _matrix_em(self._as_matrix(array), self.decimals, style, self.layout)
 
     def weights_em(self, array: np.ndarray) -> float:
-        return _matrix_em(array.reshape(array.shape[0], -1), self.decimals, "written",
-                          self.layout)
+        key = ("em", array.shape, array.tobytes())
+        if key not in self._weights:
+            self._weights[key] = _matrix_em(array.reshape(array.shape[0], -1), self.decimals,
+                                            "written", self.layout)
+        em: float = self._weights[key]
+        return em
 
     def rows(self, array: np.ndarray) -> int:
         n = int(self._as_matrix(array).shape[0])
