@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -136,3 +137,12 @@ def test_column_entries_have_equal_shape(xs: list[float], decimals: int) -> None
 
     assert len({len(visible(p)) for p in padded}) == 1
     assert all(t.lstrip("-") in p for p, t in zip(padded, texts, strict=True))
+
+
+@given(st.lists(st.floats(width=64), max_size=8), st.sampled_from(["fixed", "written"]),
+       st.integers(0, 12))
+def test_widest_is_the_longest_formatted_number(xs: list[float], style: numbers.Style,
+                                                decimals: int) -> None:
+    """The shortcut used for width estimates agrees with formatting every number."""
+    expected = max((len(numbers.format_number(x, style, decimals)) for x in xs), default=1)
+    assert numbers.widest(np.array(xs, dtype=np.float64), style, decimals) == expected
