@@ -110,3 +110,52 @@ def test_float32_check_uses_its_own_tolerance() -> None:
     assert 1e-10 < report.max_abs_err < 1e-5  # float32 really ran, and is within its atol
     strict = replace(base, check=spec.CheckOptions(dtype="float32", atol=1e-12))
     assert not cross_check(engine.forward(strict)).passed
+
+
+def _per_gate(example: spec.Example) -> list[dict[str, np.ndarray]]:
+    """One layer, written gate by gate with the first sigmoid formula: the engine batches
+    the gates into one matmul call and must give exactly these bits."""
+    w, hidden = example.weights, example.config.hidden_size
+    h, c = example.h0[0], example.c0[0]
+    steps = []
+    for x_t in example.x:
+        got: dict[str, np.ndarray] = {}
+        for n, k in enumerate(spec.GATES):
+            rows = slice(n * hidden, (n + 1) * hidden)
+            ih = x_t @ w["weight_ih_l0"][rows].T + w["bias_ih_l0"][rows]
+            hh = h @ w["weight_hh_l0"][rows].T + w["bias_hh_l0"][rows]
+            pre = ih + hh
+            e = np.exp(-np.abs(pre))
+            sigma = np.where(pre >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+            got |= {f"{k}.ih": ih, f"{k}.hh": hh, f"{k}.pre": pre,
+                    k: np.tanh(pre) if k == "g" else sigma}
+        c = got["f"] * c + got["i"] * got["g"]
+        h = got["o"] * np.tanh(c)
+        steps.append(got | {"c": c, "h": h})
+    return steps
+
+
+@pytest.mark.parametrize(("input_size", "hidden", "steps", "batch"),
+                         [(1, 1, 2, 1), (2, 3, 3, 1), (3, 4, 2, 3), (20, 64, 3, 16)])
+def test_batched_gates_give_the_same_bits_as_one_gate_at_a_time(
+        input_size: int, hidden: int, steps: int, batch: int) -> None:
+    rng = np.random.default_rng(hidden)
+
+    def draw(*shape: int) -> object:
+        return np.round(rng.uniform(-1, 1, shape), 3).tolist()
+
+    example = spec.from_mapping({
+        "weights": {"weight_ih_l0": draw(4 * hidden, input_size),
+                    "weight_hh_l0": draw(4 * hidden, hidden),
+                    "bias_ih_l0": draw(4 * hidden), "bias_hh_l0": draw(4 * hidden)},
+        "x": draw(steps, batch, input_size), "h0": draw(1, batch, hidden),
+        "c0": draw(1, batch, hidden),
+    })
+    trace = engine.forward(example)
+    for step, expected in zip(trace.steps, _per_gate(example), strict=True):
+        got = {"c": step.c, "h": step.h}
+        for k, gv in step.gates.items():
+            got |= {f"{k}.ih": gv.ih, f"{k}.hh": gv.hh, f"{k}.pre": gv.pre, k: gv.act}
+        assert got.keys() == expected.keys()
+        for name, value in expected.items():
+            assert np.array_equal(got[name], value), name
