@@ -6,10 +6,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from lstm_tex import (
     backward,
@@ -24,7 +28,7 @@ from lstm_tex import (
 )
 from lstm_tex.check import CheckReport
 from lstm_tex.check_backward import GradientReport
-from lstm_tex.errors import CheckFailed
+from lstm_tex.errors import CheckFailed, InputError
 
 
 @dataclass(frozen=True)
@@ -52,8 +56,47 @@ class Rendered:
 
 def compute(source: str | Path | spec.Example) -> engine.Trace:
     """Load and validate an example file (or take a validated one), then run the NumPy
-    forward pass."""
-    return engine.forward(source if isinstance(source, spec.Example) else spec.load(source))
+    forward pass. Finite inputs so large that float64 overflows are an input error."""
+    example = source if isinstance(source, spec.Example) else spec.load(source)
+    with np.errstate(over="ignore", invalid="ignore"):
+        trace = engine.forward(example)
+    _require_finite(trace, example, "the forward pass")
+    return trace
+
+
+def _require_finite(result: object, example: spec.Example, what: str) -> None:
+    where = _non_finite(result, "")
+    if where is not None:
+        raise InputError(
+            f"{what} overflows float64 ({where.lstrip('.')} is not finite): the weights "
+            "and inputs are too large for a worked example; scale them down",
+            file=example.file, field="weights")
+
+
+def _non_finite(value: object, path: str) -> str | None:
+    """Path of the first non-finite number in a trace-like record, or None."""
+    if isinstance(value, np.ndarray):
+        return None if np.isfinite(value).all() else path
+    if isinstance(value, float):
+        return None if np.isfinite(value) else path
+    if isinstance(value, (spec.Example, engine.Trace)) and path:
+        return None  # checked on its own
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            found = _non_finite(getattr(value, f.name), f"{path}.{f.name}")
+            if found:
+                return found
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            found = _non_finite(item, f"{path}.{key}")
+            if found:
+                return found
+    elif isinstance(value, (tuple, list)):
+        for n, item in enumerate(value):
+            found = _non_finite(item, f"{path}[{n}]")
+            if found:
+                return found
+    return None
 
 
 def check(trace: engine.Trace, device: str | None = None) -> CheckReport:
@@ -73,7 +116,14 @@ def check(trace: engine.Trace, device: str | None = None) -> CheckReport:
 
 def differentiate(trace: engine.Trace) -> backward.Gradients | None:
     """The backward pass (BPTT, and the SGD step) when the example has ``backward:``."""
-    return backward.backward(trace) if trace.example.backward is not None else None
+    if trace.example.backward is None:
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        gradients = backward.backward(trace)
+    _require_finite(gradients, trace.example, "the backward pass")
+    if gradients.sgd is not None:
+        _require_finite(gradients.sgd.trace, trace.example, "the forward pass after the SGD step")
+    return gradients
 
 
 def check_gradients(gradients: backward.Gradients, device: str | None = None

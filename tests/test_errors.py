@@ -536,3 +536,26 @@ def test_many_files_one_bad(tmp_path: Path, out: Path) -> None:
     assert "Traceback" not in result.output
     assert (out / "good" / "values.json").is_file()
     assert not (out / STEM).exists()
+
+
+@pytest.mark.parametrize(("row", "x"), [
+    ("[1.0e10, 0.03]", "[1.0e300, 0.1]"),  # the product overflows
+    ("[1.0e308, 1.0e308]", "[1.5, 1.5]"),  # the sum overflows
+    ("[1.0e308, -1.0e308]", "[1.0e308, 1.0e308]"),  # inf - inf: not a number
+])
+def test_finite_but_huge_numbers_that_overflow(tmp_path: Path, out: Path, row: str,
+                                               x: str) -> None:
+    """Every number is finite, but W x is not: exit 2, no inf in any output, no warning."""
+    text = sub("x: [0.5, 0.1]", f"x: {x}", sub("[[-0.36, 0.03]", f"[{row}"))
+    path = write_example(tmp_path, text)
+    result = run_cli("render", path, "--out", out)
+    assert_refused(result, out, f"{STEM}.yaml", "the forward pass overflows float64",
+                   "steps[0].gates.i.ih", "scale them down")
+    assert "RuntimeWarning" not in result.output
+
+
+def test_backward_that_overflows(tmp_path: Path, out: Path) -> None:
+    text = BASE + "backward:\n  target: [1.0e300, 1.0e300, 1.0e300, 1.0e300]\n  loss: sse\n"
+    path = write_example(tmp_path, text)
+    result = run_cli("render", path, "--out", out, "--no-check")
+    assert_refused(result, out, "the backward pass overflows float64")
