@@ -640,7 +640,13 @@ class _Builder:
                 note += (" With this many steps each sum is one product: the columns of the "
                          "first matrix are the deltas, the rows of the second the vectors.")
             title = f"Gradients: {GATE_NAMES[k]} weights" + (f", {where}" if where else "")
-            groups.append(self.group(f"l{layer}-{direction}-grad-{k}", title, note, lines))
+            group = self.group(f"l{layer}-{direction}-grad-{k}", title, note, lines)
+            if self.text_em is not None:
+                # On slides dW_ik gets a frame of its own, dW_hk and the biases the next:
+                # three sums of outer products on one frame are too small to read.
+                group["frames"] = (self.group("", title, note, lines[:1])["frames"]
+                                   + self.group("", title, "", lines[1:])["frames"])
+            groups.append(group)
         if self.cfg.proj_size:
             lhs = f"{sy.dd}{sy.w('hr')}"
             dhs = [back[s.t].dh for s in steps]
