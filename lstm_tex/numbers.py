@@ -68,7 +68,7 @@ def widest(values: np.ndarray, style: Style, decimals: int) -> int:
         if not negative.all():
             candidates.append(flat[~negative].max())
     else:
-        candidates = np.unique(flat).tolist()
+        candidates = list(set(flat.tolist()))  # not np.unique: it imports numpy.ma (20 ms)
     return max(len(format_number(v, style, decimals)) for v in candidates)
 
 
