@@ -17,6 +17,7 @@ Every vector carries a leading batch axis (B = 1 when x has no batch).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -122,8 +123,30 @@ def directions_of(bidirectional: bool) -> tuple[Direction, ...]:
     return ("forward", "reverse") if bidirectional else ("forward",)
 
 
-def forward(example: Example, weights: dict[str, np.ndarray] | None = None) -> Trace:
-    """Run the LSTM of ``example`` (optionally with other ``weights``), keeping everything."""
+@dataclass(frozen=True)
+class Rounding:
+    """How a document that goes on from its printed values rounds (``render.carry:
+    displayed``): ``values`` rounds an array to the printed values; ``parts`` says whether
+    ih and hh are printed (and so rounded) before their sum ``pre``."""
+
+    values: Callable[[np.ndarray], np.ndarray]
+    parts: bool = True
+
+
+def _unrounded(values: np.ndarray) -> np.ndarray:
+    return values
+
+
+def forward(example: Example, weights: dict[str, np.ndarray] | None = None, *,
+            rounding: Rounding | None = None) -> Trace:
+    """Run the LSTM of ``example`` (optionally with other ``weights``), keeping everything.
+
+    With ``rounding``, every quantity is rounded as soon as it is computed, and the
+    computation goes on from the rounded values, as a reader recomputing the printed
+    numbers does (the given weights, inputs and initial state are used as they are).
+    """
+    shown = rounding.values if rounding is not None else _unrounded
+    shown_parts = shown if rounding is not None and rounding.parts else _unrounded
     if weights is not None:
         from dataclasses import replace
 
@@ -161,17 +184,19 @@ def forward(example: Example, weights: dict[str, np.ndarray] | None = None) -> T
                 if bias:
                     ih += b_ih
                     hh += b_hh
-                pre = ih + hh
+                ih, hh = shown_parts(ih), shown_parts(hh)
+                pre = shown(ih + hh)
                 act = sigmoid(pre)
                 act[g] = np.tanh(pre[g])
+                act = shown(act)
                 for a in (ih, hh, pre, act):
                     a.setflags(write=False)
                 gates = {k: GateValues(ih=ih[n], hh=hh[n], pre=pre[n], act=act[n])
                          for n, k in enumerate(GATES)}
-                c_new = gates["f"].act * c + gates["i"].act * gates["g"].act
-                tanh_c = np.tanh(c_new)
-                m = gates["o"].act * tanh_c
-                h_new = m @ w_hr.T if w_hr is not None else m
+                c_new = shown(gates["f"].act * c + gates["i"].act * gates["g"].act)
+                tanh_c = shown(np.tanh(c_new))
+                m = shown(gates["o"].act * tanh_c)
+                h_new = shown(m @ w_hr.T) if w_hr is not None else m
                 steps.append(Step(layer=layer, direction=direction, t=t + 1, x=x_t,
                                   h_prev=h, c_prev=c, gates=gates, c=c_new, tanh_c=tanh_c,
                                   m=m, h=h_new))

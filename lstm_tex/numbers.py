@@ -10,11 +10,14 @@ r"""The one place where a float becomes LaTeX text.
   Matrices wider than amsmath's default of 10 columns raise ``MaxMatrixCols``.
   Large matrices can be elided with ``\cdots``, ``\vdots`` and ``\ddots``.
 * :func:`scientific` prints an error size as ``1.1 \times 10^{-16}``.
+* :func:`rounder` rounds arrays to the values :func:`fixed` prints (for documents that
+  go on from the printed values); :func:`decimal_sum` adds written numbers as decimals;
+  :func:`percent` prints a share as a percentage.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import numpy as np
@@ -46,6 +49,45 @@ def scientific(x: float, digits: int = 2) -> str:
     if exp == 0:
         return mantissa
     return f"{mantissa} \\times 10^{{{exp}}}"
+
+
+def rounder(decimals: int) -> Callable[[np.ndarray], np.ndarray]:
+    """A function that rounds an array to the values :func:`fixed` then prints unchanged
+    (``fixed(r(x), decimals)`` shows the digits of ``r(x)`` exactly), rounding as a student
+    does with a calculator: half away from zero on the decimal value. ``fixed`` alone
+    would round a decimal tie such as ``0.1235 * 0.5 = 0.06175`` by its binary value
+    (down, to ``0.0617``); a difference from a tie below ``1e-9`` units of the last
+    decimal (float noise, beyond a calculator's display) counts as the tie."""
+    scale = 10.0 ** decimals
+
+    def round_(values: np.ndarray) -> np.ndarray:
+        a = np.asarray(values, dtype=np.float64)
+        y = np.abs(a) * scale
+        whole = np.floor(y)
+        up = (y - whole) >= 0.5 - np.maximum(1e-9, 64 * np.finfo(np.float64).eps * y)
+        out: np.ndarray = np.copysign((whole + up) / scale, a)
+        # beyond 2**52 every float is whole; + 0.0 turns -0.0 into 0.0
+        return np.where(y >= 2.0**52, a, out) + 0.0
+
+    return round_
+
+
+def decimal_sum(*arrays: np.ndarray) -> np.ndarray:
+    """The entry-wise sum of numbers as written, added as decimals (``0.1 + 0.2`` is
+    ``0.3``, not ``0.30000000000000004``), so that :func:`written` prints it short: the
+    combined bias ``b_ih + b_hh`` of a notation that shows one bias."""
+    from decimal import Decimal
+
+    first = np.asarray(arrays[0], dtype=np.float64)
+    flat = [sum((Decimal(written(float(v))) for v in values), Decimal(0))
+            for values in zip(*(np.asarray(a, dtype=np.float64).ravel() for a in arrays),
+                              strict=True)]
+    return np.array([float(v) for v in flat], dtype=np.float64).reshape(first.shape)
+
+
+def percent(x: float) -> str:
+    r"""A share as a whole percentage for running text: ``0.3842`` -> ``38\,\%``."""
+    return fixed(100.0 * float(x), 0) + "\\,\\%"
 
 
 def format_number(x: float, style: Style, decimals: int) -> str:
@@ -109,6 +151,25 @@ def align_column(texts: Sequence[str]) -> list[str]:
 
 ELLIPSES = ("\\cdots", "\\vdots", "\\ddots", "")
 
+#: How an exercise sheet marks a row of a matrix: ``blank`` hides its numbers behind
+#: boxes, ``answer`` (the answer key) boxes them; ``""`` shows them plainly.
+Mark = Literal["", "blank", "answer"]
+#: The box of a blanked number: ``\lstmblank{-0.0000}``, as wide as its argument (whose
+#: digits are all 0, so it gives nothing away); the templates define it.
+BLANK = "\\lstmblank"
+#: The box of an answer, ``\lstmanswer{0.1234}``, the size of the blank it fills.
+ANSWER = "\\lstmanswer"
+
+
+def _blank_pattern(texts: Sequence[str]) -> str:
+    """The widest number of a column with every digit 0: ``-0.0000`` (for a blank's width)."""
+    parts = [_parts(t) for t in texts if t not in ELLIPSES]
+    if not parts:
+        return "0"
+    frac = max(p[2] for p in parts)
+    return (("-" if any(p[0] for p in parts) else "") + "0" * max(p[1] for p in parts)
+            + ("." + "0" * frac if frac else ""))
+
 
 def _keep(n: int, limit: int | None) -> list[int | None]:
     """Indices to show for an axis of length ``n``: all, or head, ``None`` (gap), tail."""
@@ -122,12 +183,17 @@ def _keep(n: int, limit: int | None) -> list[int | None]:
 def bmatrix(
     values: np.ndarray | Sequence[float] | Sequence[Sequence[float]],
     *,
-    style: Style = "fixed",
+    style: Style | Sequence[Style] = "fixed",
     decimals: int = 4,
     max_rows: int | None = None,
     max_cols: int | None = None,
+    marks: Mark | Sequence[Mark] = "",
 ) -> str:
     r"""A ``bmatrix`` of ``values`` (1-D is a column vector), aligned and optionally elided.
+
+    ``style`` and ``marks`` may be given per row. A row marked ``"blank"`` shows boxes
+    (:data:`BLANK`) as wide as its column's numbers and none of its digits; ``"answer"``
+    boxes its numbers (:data:`ANSWER`) at the same size.
 
     >>> bmatrix([0.5, -0.25], style="written")
     '\\begin{bmatrix} \\phantom{-}0.5\\phantom{0} \\\\ -0.25 \\end{bmatrix}'
@@ -135,7 +201,10 @@ def bmatrix(
     array = np.asarray(values, dtype=np.float64)
     if array.ndim == 1:
         array = array.reshape(-1, 1)
-    rows = _keep(array.shape[0], max_rows)
+    n = array.shape[0]
+    row_styles = [style] * n if isinstance(style, str) else list(style)
+    row_marks = [marks] * n if isinstance(marks, str) else list(marks)
+    rows = _keep(n, max_rows)
     cols = _keep(array.shape[1], max_cols)
     grid: list[list[str]] = []
     for r in rows:
@@ -148,9 +217,18 @@ def bmatrix(
             elif c is None:
                 line.append("\\cdots")
             else:
-                line.append(format_number(array[r, c], style, decimals))
+                line.append(format_number(array[r, c], row_styles[r], decimals))
         grid.append(line)
     columns = [align_column([row[k] for row in grid]) for k in range(len(cols))]
+    if any(row_marks):
+        for k in range(len(cols)):
+            pattern = _blank_pattern([row[k] for row in grid])
+            for j, r in enumerate(rows):
+                text = columns[k][j]
+                if r is None or text in ELLIPSES or not row_marks[r]:
+                    continue
+                columns[k][j] = (f"{BLANK}{{{pattern}}}" if row_marks[r] == "blank"
+                                 else f"{ANSWER}{{{text}}}")
     body = " \\\\ ".join(" & ".join(columns[k][j] for k in range(len(cols)))
                          for j in range(len(rows)))
     prefix = ""

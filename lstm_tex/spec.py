@@ -14,7 +14,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
@@ -26,6 +26,16 @@ from lstm_tex import loader
 from lstm_tex.errors import InputError, InputErrors
 
 GATES = ("i", "f", "g", "o")
+Notation = Literal["pytorch", "textbook", "row-vector"]
+#: What ``render.exercise`` can blank, in the order a step computes them.
+QUANTITIES = ("ih", "hh", "pre", "i", "f", "g", "o", "c", "h")
+#: The quantities each notation prints: textbook and row-vector show one affine line per
+#: gate (W [h; x] + b, or x W + h W + b), not ih and hh on their own.
+SHOWN: dict[str, tuple[str, ...]] = {
+    "pytorch": QUANTITIES,
+    "textbook": QUANTITIES[2:],
+    "row-vector": QUANTITIES[2:],
+}
 Device = str
 DEVICE_PATTERN = re.compile(r"^(cpu|auto|mps|cuda(:\d+)?)$")
 
@@ -56,6 +66,10 @@ class RenderSection(_Strict):
     decimals: int = Field(4, ge=0, le=12)
     steps: Any = "all"  # `all`, or the steps t (from 1) derived in full; checked in _build
     layers: Any = "all"  # `all`, or the layers (from 0) derived in full
+    notation: Notation = "pytorch"
+    carry: Literal["exact", "displayed"] = "exact"
+    exercise: Any = None  # `all`, or a list of QUANTITIES; checked in _build
+    captions: bool = False
 
 
 class BackwardSection(_Strict):
@@ -144,11 +158,19 @@ class RenderOptions:
 
     ``steps`` (t from 1) and ``layers`` (from 0, as in the weight names) select what is
     derived in full; ``None`` means all. The other steps are summarised (results only).
+    ``notation`` chooses how the equations are written (the numbers are the same);
+    ``carry: displayed`` computes every shown value from the rounded values shown before
+    it; ``exercise`` lists the quantities an exercise sheet leaves blank; ``captions``
+    adds sentences that read the gate values.
     """
 
     decimals: int = 4
     steps: tuple[int, ...] | None = None
     layers: tuple[int, ...] | None = None
+    notation: Notation = "pytorch"
+    carry: Literal["exact", "displayed"] = "exact"
+    exercise: tuple[str, ...] = ()  # the QUANTITIES an exercise sheet blanks; () for none
+    captions: bool = False
 
     def derives(self, layer: int, t: int) -> bool:
         """Whether step ``t`` of ``layer`` is derived in full (both directions alike)."""
@@ -576,6 +598,10 @@ def _build(doc: loader.Document, section: ExampleSection, stem: str) -> Example:
                               config.num_layers - 1, "layer",
                               f"the LSTM has {_count(config.num_layers, 'layer')}, numbered "
                               "from 0 as in the weight names"),
+            notation=section.render.notation,
+            carry=section.render.carry,
+            exercise=_exercise_option(doc, section.render.exercise, section.render.notation),
+            captions=section.render.captions,
         ),
         backward=backward,
     )
@@ -659,6 +685,77 @@ def _selection(doc: loader.Document, path: tuple[Any, ...], value: Any, first: i
             raise doc.error(where, f"there is no {what} {item}: {why}, so expected "
                                    f"{first} to {last}")
     return tuple(sorted(set(items)))
+
+
+class _BadExercise(ValueError):
+    """An invalid ``render.exercise``: the message, and the list index at fault (or None)."""
+
+    def __init__(self, message: str, index: int | None = None) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+def exercise_quantities(value: Any, notation: str) -> tuple[str, ...]:
+    """``render.exercise``: ``all`` (what ``notation`` shows) or a list of :data:`QUANTITIES`,
+    returned in the order a step computes them; ``None`` is no exercise, ``()``."""
+    shown = SHOWN[notation]
+    if value is None:
+        return ()
+    if value == "all":
+        return shown
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list) or not items:
+        raise _BadExercise(f"expected all or a list of quantities such as [f, c, h] "
+                           f"(any of {', '.join(QUANTITIES)}), found {_kind(value)}")
+    for k, item in enumerate(items):
+        where = k if isinstance(value, list) else None
+        if not isinstance(item, str) or item not in QUANTITIES:
+            hint = _suggest(item, QUANTITIES) if isinstance(item, str) else (
+                f"; expected one of: {', '.join(QUANTITIES)}")
+            shown_item = repr(item) if isinstance(item, str) else _kind(item)
+            raise _BadExercise(f"unknown quantity {shown_item}{hint}", where)
+        if item not in shown:
+            raise _BadExercise(f"{item} is not shown in the {notation} notation (one "
+                               f"affine line per gate, straight to pre), so it cannot be "
+                               f"blanked; expected one of {', '.join(shown)}", where)
+    return tuple(q for q in QUANTITIES if q in items)
+
+
+def _exercise_option(doc: loader.Document, value: Any, notation: str) -> tuple[str, ...]:
+    try:
+        return exercise_quantities(value, notation)
+    except _BadExercise as exc:
+        where = ("render", "exercise") + (() if exc.index is None else (exc.index,))
+        raise doc.error(where, str(exc)) from None
+
+
+def with_render(example: Example, **changes: Any) -> Example:
+    """``example`` with some ``render`` options replaced (the command line's flags):
+    ``notation``, ``carry``, ``captions`` as in the file, ``exercise`` as text (``all``
+    or ``f,c,h``). Raises :class:`InputError` naming the flag."""
+    notation = changes.get("notation") or example.render.notation
+    if notation not in SHOWN:
+        raise InputError(f"expected {', '.join(SHOWN)}, found {notation!r}",
+                         field="--notation")
+    if changes.get("carry") not in (None, "exact", "displayed"):
+        raise InputError(f"expected exact or displayed, found {changes['carry']!r}",
+                         field="--carry")
+    exercise = changes.get("exercise")
+    field_name = "--exercise"
+    if isinstance(exercise, str):
+        parts = [q.strip() for q in exercise.split(",") if q.strip()]
+        value: Any = "all" if parts == ["all"] else parts
+    else:
+        value, field_name = list(example.render.exercise) or None, "render.exercise"
+    try:
+        quantities = exercise_quantities(value, notation)
+    except _BadExercise as exc:
+        raise InputError(str(exc), field=field_name) from None
+    options = replace(example.render, notation=notation, exercise=quantities,
+                      carry=changes.get("carry") or example.render.carry,
+                      captions=example.render.captions if changes.get("captions") is None
+                      else bool(changes["captions"]))
+    return replace(example, render=options)
 
 
 def _backward(doc: loader.Document, section: BackwardSection, steps: int, batch: int,
