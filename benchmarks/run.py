@@ -1,0 +1,571 @@
+"""Benchmarks for GitHub issue 8: figures, not adjectives.
+
+    python benchmarks/run.py            # every figure (the scale compile takes a while)
+    python benchmarks/run.py --quick    # 5 runs each, T = 200 not compiled
+    python benchmarks/run.py --only startup,engine
+
+Prints a markdown table (one row per figure) and writes ``benchmarks/results.json``.
+Every figure is the median of at least 5 runs; a ratio compares two medians measured
+in the same invocation, the commands interleaved round-robin so that a noisy
+neighbour slows both sides alike. Timed here, never in the test suite.
+
+Figures (BENCHMARKS.md has the command behind each one):
+
+1. ``lstm-tex render examples/notebook-step.yaml`` (torch check) vs ``python -c "import
+   torch"``; goal <= 1.3.
+2. ``lstm-tex render --no-check`` vs ``python -c "import numpy, jinja2, ruamel.yaml"``
+   (and the literal ``import numpy, jinja2, yaml`` when PyYAML is installed); goal <= 2.0,
+   and torch is never imported (``python -X importtime``).
+3. Scale: input 32, hidden 64, T = 1, 10, 50, 200: render time, one pdflatex pass on the
+   article and on the deck, .tex sizes; growth should be linear in T.
+4. ``engine.forward`` (every intermediate kept) vs ``torch.nn.LSTM`` (CPU, float64) at
+   T = 50, batch 16, input 20, hidden 100; goal <= 2.
+5. ``pipeline.render`` of the notebook example in a warm process with torch loaded
+   (what ``render --watch`` pays per save); goal < 0.1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import importlib.util
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = "examples/notebook-step.yaml"  # relative to ROOT, as the README runs it
+RESULTS = ROOT / "benchmarks" / "results.json"
+SCALE_T = (1, 10, 50, 200)
+SCALE_INPUT, SCALE_HIDDEN = 32, 64
+ENGINE_SHAPE = {"T": 50, "batch": 16, "input": 20, "hidden": 100}
+
+
+def lstm_tex_command() -> list[str]:
+    """The console script installed next to this interpreter, as a user runs it (not a
+    pyenv shim on PATH, which would add a bash and a pyenv process to every run)."""
+    script = Path(sys.executable).with_name("lstm-tex")
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-m", "lstm_tex.cli"]
+
+
+#: Commands run as on a user's machine: Python may write its bytecode caches (the warm-up
+#: run writes them; this sandbox sets PYTHONDONTWRITEBYTECODE, which a pip install of a
+#: wheel makes moot by compiling at install time).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def run_quiet(argv: Sequence[str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(list(argv), cwd=cwd, capture_output=True, text=True, env=ENV)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(argv)}\n"
+                         f"{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+    return proc
+
+
+def wall(argv: Sequence[str], cwd: Path = ROOT) -> float:
+    start = time.perf_counter()
+    run_quiet(argv, cwd)
+    return time.perf_counter() - start
+
+
+def interleaved(commands: dict[str, Callable[[], float]], runs: int, warmup: bool = True
+                ) -> dict[str, list[float]]:
+    """One untimed warm-up each (caches, bytecode), then ``runs`` rounds of every command
+    in turn."""
+    if warmup:
+        for measure in commands.values():
+            measure()
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, measure in commands.items():
+            times[name].append(measure())
+    return times
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values)
+
+
+def summary(values: Sequence[float]) -> dict[str, Any]:
+    return {"median_s": median(values), "min_s": min(values), "max_s": max(values),
+            "runs": len(values), "times_s": [round(v, 6) for v in values]}
+
+
+def shell(argv: Sequence[str]) -> str:
+    """A command as it would be typed from the repository root."""
+    out = []
+    for arg in argv:
+        if arg == sys.executable:
+            arg = "python"
+        elif arg.endswith(os.sep + "lstm-tex"):
+            arg = "lstm-tex"
+        out.append(f'"{arg}"' if " " in arg else arg)
+    return " ".join(out)
+
+
+# ---------------------------------------------------------------- 1 and 2: start-up
+
+
+def importtime(argv: Sequence[str], cwd: Path) -> dict[str, Any]:
+    """``python -X importtime``: was torch imported, and the costliest packages (self time,
+    summed over each top-level package's modules)."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", *argv], cwd=cwd,
+                          capture_output=True, text=True, env=ENV)
+    by_package: dict[str, int] = {}
+    cumulative: dict[str, int] = {}
+    self_times: dict[str, int] = {}
+    modules = []
+    for line in proc.stderr.splitlines():
+        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( +)(\S+)$", line)
+        if not m:
+            continue
+        self_us, cum_us, indent, name = int(m[1]), int(m[2]), len(m[3]), m[4]
+        modules.append(name)
+        self_times[name] = self_times.get(name, 0) + self_us
+        root = name.split(".")[0]
+        by_package[root] = by_package.get(root, 0) + self_us
+        if indent == 1:
+            cumulative[name] = cumulative.get(name, 0) + cum_us
+    total = sum(by_package.values())
+    top = sorted(by_package.items(), key=lambda kv: -kv[1])[:12]
+    return {
+        "command": "python -X importtime " + shell(argv),
+        "torch_imported": any(n == "torch" or n.startswith("torch.") for n in modules),
+        "modules": len(modules),
+        "total_ms": total / 1000,
+        "top_packages_ms": {k: v / 1000 for k, v in top},
+        "top_level_cumulative_ms": {k: v / 1000 for k, v in
+                                    sorted(cumulative.items(), key=lambda kv: -kv[1])[:8]},
+        "self_us": self_times,
+    }
+
+
+def import_delta(ours: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
+    """Modules that ``ours`` imports and ``baseline`` does not, self time per package."""
+    extra = {m: t for m, t in ours["self_us"].items() if m not in baseline["self_us"]}
+    by_package: dict[str, int] = {}
+    for name, us in extra.items():
+        by_package[name.split(".")[0]] = by_package.get(name.split(".")[0], 0) + us
+    return {"modules": len(extra), "total_ms": sum(extra.values()) / 1000,
+            "packages_ms": {k: v / 1000 for k, v in
+                            sorted(by_package.items(), key=lambda kv: -kv[1])[:12]}}
+
+
+def startup(runs: int, out: Path) -> dict[str, Any]:
+    lt = lstm_tex_command()
+    py = sys.executable
+    commands: dict[str, list[str]] = {
+        "render": [*lt, "render", NOTEBOOK, "--out", str(out)],
+        "import torch": [py, "-c", "import torch"],
+        "render --no-check": [*lt, "render", "--no-check", NOTEBOOK, "--out", str(out)],
+        "import numpy, jinja2, ruamel.yaml": [py, "-c", "import numpy, jinja2, ruamel.yaml"],
+        "python -c pass": [py, "-c", "pass"],
+    }
+    if importlib.util.find_spec("yaml") is not None:
+        commands["import numpy, jinja2, yaml"] = [py, "-c", "import numpy, jinja2, yaml"]
+    times = interleaved({k: functools.partial(wall, a) for k, a in commands.items()}, runs)
+    result: dict[str, Any] = {
+        name: {"command": shell(argv).replace(str(out), "/tmp/out"), **summary(times[name])}
+        for name, argv in commands.items()}
+    for key, argv in (("importtime --no-check", commands["render --no-check"]),
+                      ("importtime check", commands["render"]),
+                      ("importtime numpy, jinja2, ruamel.yaml",
+                       commands["import numpy, jinja2, ruamel.yaml"]),
+                      ("importtime torch", commands["import torch"])):
+        result[key] = importtime(argv[1:] if argv[0] == py else argv, ROOT)
+        result[key]["command"] = result[key]["command"].replace(str(out), "/tmp/out")
+    result["imports beyond the baseline --no-check"] = import_delta(
+        result["importtime --no-check"], result["importtime numpy, jinja2, ruamel.yaml"])
+    result["imports beyond the baseline check"] = import_delta(
+        result["importtime check"], result["importtime torch"])
+    for key in list(result):
+        result[key].pop("self_us", None)  # per module: too long to keep
+    return result
+
+
+# ---------------------------------------------------------------- 3: scale
+
+
+def scale_example(steps: int) -> dict[str, Any]:
+    """input 32, hidden 64, ``steps`` steps: seeded weights and inputs with two decimals
+    (as in the notebook), the same weights and leading steps for every T."""
+    import numpy as np
+
+    rng = np.random.default_rng(8)
+    k = 1 / np.sqrt(SCALE_HIDDEN)
+
+    def draw(*shape: int, bound: float = k) -> Any:
+        return np.round(rng.uniform(-bound, bound, size=shape), 2).tolist()
+
+    four_h = 4 * SCALE_HIDDEN
+    weights = {"weight_ih_l0": draw(four_h, SCALE_INPUT),
+               "weight_hh_l0": draw(four_h, SCALE_HIDDEN),
+               "bias_ih_l0": draw(four_h), "bias_hh_l0": draw(four_h)}
+    return {"title": f"Scale: input {SCALE_INPUT}, hidden {SCALE_HIDDEN}, {steps} steps",
+            "weights": weights, "x": draw(steps, SCALE_INPUT, bound=1.0)}
+
+
+def pdflatex_pass(tex: Path) -> tuple[float, int]:
+    """One pdflatex pass from a clean folder: seconds and pages."""
+    for aux in tex.parent.glob(tex.stem + ".*"):
+        if aux.suffix != ".tex":
+            aux.unlink()
+    elapsed = wall(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
+                   tex.parent)
+    log = tex.with_suffix(".log").read_text(errors="replace")
+    m = re.search(r"Output written on .*?\((\d+) pages?", log)
+    return elapsed, int(m[1]) if m else 0
+
+
+def per_step(ts: Sequence[int], values: Sequence[float]) -> list[float]:
+    """Cost of one more step between consecutive sizes: (v2 - v1) / (T2 - T1)."""
+    return [(values[n + 1] - values[n]) / (ts[n + 1] - ts[n]) for n in range(len(ts) - 1)]
+
+
+MAX_MATRIX_COLS = re.compile(r"^\\setcounter\{MaxMatrixCols\}\{\d+\}%?\n", re.M)
+
+
+def without_max_matrix_cols(tex: str) -> str:
+    """The experiment: the document with its preamble's ``MaxMatrixCols`` line removed
+    (amsmath's default of 10 columns; wider matrices set it themselves)."""
+    head, sep, body = tex.partition("\\begin{document}")
+    return MAX_MATRIX_COLS.sub("", head) + sep + body
+
+
+def scale(runs: int, compile_runs: int, compile_max_t: int, work: Path) -> dict[str, Any]:
+    lt = lstm_tex_command()
+    rows = []
+    have_tex = shutil.which("pdflatex") is not None
+    compile_ts = [t for t in SCALE_T if t <= compile_max_t] if have_tex else []
+    for steps in SCALE_T:
+        example = work / f"scale-t{steps}.yaml"
+        example.write_text(json.dumps(scale_example(steps)) + "\n")  # JSON is YAML
+        out = work / "out"
+        argv = [*lt, "render", str(example), "--out", str(out)]
+        render_times = interleaved({"render": functools.partial(wall, argv)}, runs)["render"]
+        folder = out / example.stem
+        sizes = {
+            "article_tex": (folder / f"{example.stem}.tex").stat().st_size,
+            "deck_tex": (folder / f"{example.stem}-slides.tex").stat().st_size,
+            "frames_tex": (folder / "frames.tex").stat().st_size,
+            "parts_tex": sum(p.stat().st_size for p in (folder / "parts").glob("*.tex")),
+            "parts": len(list((folder / "parts").glob("*.tex"))),
+            "values_json": (folder / "values.json").stat().st_size,
+        }
+        row: dict[str, Any] = {"T": steps, "render": summary(render_times), "bytes": sizes,
+                               "command": shell(argv).replace(str(work), "/tmp/scale")}
+        if steps in compile_ts:
+            build = work / f"tex-t{steps}"
+            build.mkdir(exist_ok=True)
+            docs = {"article": f"{example.stem}.tex", "deck": f"{example.stem}-slides.tex"}
+            for name in docs.values():
+                shutil.copy(folder / name, build / name)
+            if steps == compile_ts[-1]:
+                deck = (folder / docs["deck"]).read_text()
+                docs["deck, amsmath's MaxMatrixCols (experiment)"] = "experiment.tex"
+                (build / "experiment.tex").write_text(without_max_matrix_cols(deck))
+            pages: dict[str, int] = {}
+
+            def compile_one(kind: str, tex: Path, pages: dict[str, int] = pages) -> float:
+                seconds, pages[kind] = pdflatex_pass(tex)
+                return seconds
+
+            # The first size warms TeX's file caches; bigger ones are long enough as is.
+            times = interleaved({kind: functools.partial(compile_one, kind, build / name)
+                                 for kind, name in docs.items()}, compile_runs,
+                                warmup=steps == compile_ts[0])
+            row["compile"] = {kind: {**summary(times[kind]), "pages": pages[kind]}
+                              for kind in docs}
+        rows.append(row)
+        print(f"  scale T={steps}: render {median(render_times):.2f} s"
+              + "".join(f", {k} {v['median_s']:.1f} s ({v['pages']} pages)"
+                        for k, v in row.get("compile", {}).items()), file=sys.stderr)
+    ts = [r["T"] for r in rows]
+    growth = {"render_s_per_step": per_step(ts, [r["render"]["median_s"] for r in rows]),
+              "article_bytes_per_step": per_step(ts, [r["bytes"]["article_tex"] for r in rows]),
+              "deck_bytes_per_step": per_step(ts, [r["bytes"]["deck_tex"] for r in rows])}
+    compiled = [r for r in rows if "compile" in r]
+    for kind in ("article", "deck"):
+        growth[f"{kind}_compile_s_per_step"] = per_step(
+            [r["T"] for r in compiled], [r["compile"][kind]["median_s"] for r in compiled])
+    return {"input": SCALE_INPUT, "hidden": SCALE_HIDDEN, "rows": rows, "growth": growth,
+            "note": "compile: one pdflatex pass from a clean folder (latexmk, as --pdf "
+                    "runs it, needs two for the deck)"}
+
+
+# ---------------------------------------------------------------- 4: engine
+
+
+def engine_vs_torch(repeats: int) -> dict[str, Any]:
+    import numpy as np
+    import torch
+
+    from lstm_tex import engine, spec
+
+    shape = ENGINE_SHAPE
+    rng = np.random.default_rng(0)
+    hidden, inputs = shape["hidden"], shape["input"]
+    k = 1 / np.sqrt(hidden)
+    weights = {"weight_ih_l0": rng.uniform(-k, k, (4 * hidden, inputs)),
+               "weight_hh_l0": rng.uniform(-k, k, (4 * hidden, hidden)),
+               "bias_ih_l0": rng.uniform(-k, k, 4 * hidden),
+               "bias_hh_l0": rng.uniform(-k, k, 4 * hidden)}
+    x = rng.uniform(-1, 1, (shape["T"], shape["batch"], inputs))
+    zeros = np.zeros((1, shape["batch"], hidden))
+    # Built directly: as a file this example would be over the loader's size limit.
+    example = spec.Example(file="engine-bench", stem="engine-bench",
+                           config=spec.LstmConfig(input_size=inputs, hidden_size=hidden),
+                           weights=MappingProxyType(weights), x=x, h0=zeros, c0=zeros,
+                           batched=True)
+    lstm = torch.nn.LSTM(inputs, hidden, dtype=torch.float64)
+    lstm.load_state_dict({n: torch.from_numpy(w) for n, w in weights.items()})
+    tx = torch.from_numpy(example.x)
+    state = (torch.from_numpy(example.h0), torch.from_numpy(example.c0))
+
+    def ours() -> float:
+        start = time.perf_counter()
+        engine.forward(example)
+        return time.perf_counter() - start
+
+    def theirs() -> float:
+        start = time.perf_counter()
+        with torch.no_grad():
+            lstm(tx, state)
+        return time.perf_counter() - start
+
+    threads = torch.get_num_threads()
+
+    def theirs_one_thread() -> float:
+        torch.set_num_threads(1)
+        try:
+            return theirs()
+        finally:
+            torch.set_num_threads(threads)
+
+    times = interleaved({"engine.forward": ours, "torch.nn.LSTM": theirs,
+                         "torch.nn.LSTM 1 thread": theirs_one_thread}, repeats)
+    return {"shape": shape, "torch_threads": threads,
+            **{name: summary(values) for name, values in times.items()}}
+
+
+# ---------------------------------------------------------------- 5: watch-mode re-render
+
+
+def warm_render(repeats: int, out: Path) -> dict[str, Any]:
+    import torch  # noqa: F401  (a watch session has it loaded already)
+
+    from lstm_tex import pipeline
+
+    path = ROOT / NOTEBOOK
+
+    def once(check: bool) -> Callable[[], float]:
+        options = pipeline.RenderOptions(out=out, check=check)
+
+        def measure() -> float:
+            start = time.perf_counter()
+            pipeline.render(path, options)
+            return time.perf_counter() - start
+        return measure
+
+    times = interleaved({"check": once(True), "no check": once(False)}, repeats)
+    return {"render": summary(times["check"]), "render no check": summary(times["no check"])}
+
+
+# ---------------------------------------------------------------- report
+
+
+def machine() -> dict[str, Any]:
+    import numpy
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "torch": torch.__version__, "numpy": numpy.__version__,
+            "platform": platform.platform(), "date": time.strftime("%Y-%m-%d %H:%M %Z")}
+
+
+def commit() -> str | None:
+    """The checked-out commit (with ``+`` when lstm_tex/ or templates/ have changes)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
+                              capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "lstm_tex", "templates"],
+                               cwd=ROOT, text=True, capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+" if dirty.strip() else "")
+
+
+def ratio_row(figure: str, measured: dict[str, Any], baseline: dict[str, Any], goal: float,
+              ) -> dict[str, Any]:
+    """The goal is judged on the ratio of the medians; the ratio of the fastest runs is
+    shown beside it (less disturbed by other processes on a shared machine)."""
+    ratio = measured["median_s"] / baseline["median_s"]
+    return {"figure": figure, "measured": f"{measured['median_s']:.3f} s",
+            "baseline": f"{baseline['median_s']:.3f} s", "ratio": ratio,
+            "min_ratio": measured["min_s"] / baseline["min_s"],
+            "goal": f"<= {goal}", "met": ratio <= goal}
+
+
+def table(results: dict[str, Any]) -> str:
+    rows: list[dict[str, Any]] = []
+    s = results.get("startup")
+    if s:
+        rows.append(ratio_row("1. render (torch check) / import torch", s["render"],
+                              s["import torch"], 1.3))
+        rows.append(ratio_row("2. render --no-check / import numpy, jinja2, ruamel.yaml",
+                              s["render --no-check"], s["import numpy, jinja2, ruamel.yaml"],
+                              2.0))
+        if "import numpy, jinja2, yaml" in s:
+            rows.append(ratio_row("2. render --no-check / import numpy, jinja2, yaml",
+                                  s["render --no-check"], s["import numpy, jinja2, yaml"],
+                                  2.0))
+        imported = s["importtime --no-check"]["torch_imported"]
+        rows.append({"figure": "2. torch imported by render --no-check", "measured":
+                     "yes" if imported else "no", "baseline": "", "ratio": None,
+                     "goal": "no", "met": not imported})
+        rows.append({"figure": "   (python -c pass)", "measured":
+                     f"{s['python -c pass']['median_s']:.3f} s", "baseline": "",
+                     "ratio": None, "goal": "", "met": None})
+    sc = results.get("scale")
+    if sc:
+        for r in sc["rows"]:
+            comp = {k: v for k, v in r.get("compile", {}).items() if "experiment" not in k}
+            compile_text = ", ".join(f"{k} {v['median_s']:.1f} s/{v['pages']} p"
+                                     for k, v in comp.items()) or "not compiled"
+            rows.append({"figure": f"3. scale T={r['T']}: render; pdflatex; .tex",
+                         "measured": f"{r['render']['median_s']:.2f} s; {compile_text}; "
+                                     f"article {r['bytes']['article_tex'] / 1e3:.0f} kB, "
+                                     f"deck {r['bytes']['deck_tex'] / 1e3:.0f} kB",
+                         "baseline": "", "ratio": None, "goal": "linear in T", "met": None})
+        for r in sc["rows"]:
+            for k, v in r.get("compile", {}).items():
+                if "experiment" in k:
+                    rows.append({"figure": f"3. T={r['T']}: {k}", "measured":
+                                 f"{v['median_s']:.1f} s/{v['pages']} p", "baseline":
+                                 f"{r['compile']['deck']['median_s']:.1f} s (deck as "
+                                 "generated)", "ratio": None, "goal": "", "met": None})
+        g = sc["growth"]
+        for key, values in g.items():
+            if len(values) >= 2:
+                spread = max(values[1:]) / max(min(values[1:]), 1e-12)
+                unit = "s" if key.endswith("_s_per_step") else "B"
+                rows.append({"figure": f"3. {key} (T=1→10, →50, →200)",
+                             "measured": ", ".join(f"{v:.3g}" if unit == "s" else f"{v:.0f}"
+                                                   for v in values),
+                             "baseline": "", "ratio": spread,
+                             "goal": "ratio of later slopes <= 1.5", "met": spread <= 1.5})
+    e = results.get("engine")
+    if e:
+        rows.append(ratio_row(f"4. engine.forward / torch.nn.LSTM, {e['torch_threads']} "
+                              "threads (T50 B16 I20 H100)",
+                              e["engine.forward"], e["torch.nn.LSTM"], 2.0))
+        rows.append(ratio_row("4. engine.forward / torch.nn.LSTM, 1 thread",
+                              e["engine.forward"], e["torch.nn.LSTM 1 thread"], 2.0))
+    w = results.get("watch")
+    if w:
+        med = w["render"]["median_s"]
+        rows.append({"figure": "5. warm pipeline.render (check), notebook",
+                     "measured": f"{med * 1000:.1f} ms", "baseline": "", "ratio": None,
+                     "goal": "< 100 ms", "met": med < 0.1})
+        rows.append({"figure": "   warm pipeline.render --no-check", "measured":
+                     f"{w['render no check']['median_s'] * 1000:.1f} ms", "baseline": "",
+                     "ratio": None, "goal": "", "met": None})
+    lines = ["| figure | measured (median) | baseline (median) | ratio | ratio of minima "
+             "| goal | met |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ratio = "" if r["ratio"] is None else f"{r['ratio']:.3f}"
+        min_ratio = f"{r['min_ratio']:.3f}" if r.get("min_ratio") is not None else ""
+        met = {True: "yes", False: "**no**", None: ""}[r["met"]]
+        lines.append(f"| {r['figure']} | {r['measured']} | {r['baseline']} | {ratio} | "
+                     f"{min_ratio} | {r['goal']} | {met} |")
+    return "\n".join(lines)
+
+
+def importtime_table(info: dict[str, Any]) -> str:
+    lines = [f"`{info['command']}`: {info['modules']} modules, "
+             f"{info['total_ms']:.0f} ms of import self time; torch imported: "
+             f"{'yes' if info['torch_imported'] else 'no'}", "",
+             "| package | self time (ms) |", "|---|---|"]
+    lines += [f"| {k} | {v:.1f} |" for k, v in info["top_packages_ms"].items()]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="5 runs of everything; compile the scale examples up to T=50")
+    parser.add_argument("--only", default="startup,scale,engine,watch",
+                        help="comma-separated parts: startup, scale, engine, watch")
+    parser.add_argument("--runs", type=int, help="runs per start-up and render figure")
+    parser.add_argument("--compile-runs", type=int, default=5)
+    parser.add_argument("--compile-max-t", type=int,
+                        help="compile the scale examples up to this T (default: all; "
+                             "--quick: 50; 0: none)")
+    parser.add_argument("--json", type=Path, default=RESULTS, help="where to write results")
+    parser.add_argument("--label", help="what was measured (e.g. a commit), kept in the JSON")
+    args = parser.parse_args(argv)
+    runs = args.runs or (5 if args.quick else 11)
+    if runs < 5 or args.compile_runs < 5:
+        parser.error("a figure is a median of at least 5 runs")
+    parts = set(args.only.split(","))
+    results: dict[str, Any] = {"label": args.label or commit(), "machine": machine(),
+                               "runs": runs, "compile_runs": args.compile_runs,
+                               "quick": args.quick}
+    with tempfile.TemporaryDirectory(prefix="lstm-tex-bench-") as tmp:
+        work = Path(tmp)
+        if "startup" in parts:
+            print("start-up (figures 1, 2)...", file=sys.stderr)
+            results["startup"] = startup(runs, work / "out")
+        if "scale" in parts:
+            print("scale (figure 3)...", file=sys.stderr)
+            max_t = args.compile_max_t
+            if max_t is None:
+                max_t = 50 if args.quick else max(SCALE_T)
+            results["scale"] = scale(runs if args.quick else 5, args.compile_runs, max_t,
+                                     work)
+        if "engine" in parts:
+            print("engine (figure 4)...", file=sys.stderr)
+            results["engine"] = engine_vs_torch(20 if args.quick else 100)
+        if "watch" in parts:
+            print("warm re-render (figure 5)...", file=sys.stderr)
+            results["watch"] = warm_render(10 if args.quick else 30, work / "watch")
+    results["table"] = table(results)
+    args.json.write_text(json.dumps(results, indent=1) + "\n")
+    m = results["machine"]
+    print(f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, torch {m['torch']}, "
+          f"NumPy {m['numpy']}\n")
+    print(results["table"])
+    if "startup" in results:
+        print()
+        print(importtime_table(results["startup"]["importtime --no-check"]))
+        delta = results["startup"]["imports beyond the baseline --no-check"]
+        print(f"\nImported by render --no-check and not by the baseline: {delta['modules']} "
+              f"modules, {delta['total_ms']:.0f} ms: " + ", ".join(
+                  f"{k} {v:.1f}" for k, v in delta["packages_ms"].items()))
+    print(f"\nwrote {args.json}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
