@@ -141,8 +141,23 @@ def main() -> None:
                                           "PDFs (implies --pdf; needs pdftoppm).")
 @click.option("--watch", is_flag=True, help="Keep running: render again whenever an example "
                                             "or a template changes (Ctrl-C stops).")
+@click.option("--notation", type=click.Choice(["pytorch", "textbook", "row-vector"]),
+              help="How the equations are written (render.notation): pytorch (W_ii x + b_ii "
+                   "+ W_hi h + b_hi, the default), textbook (W [h; x] + b, as Olah) or "
+                   "row-vector (x W + h W + b, as d2l). The numbers are the same.")
+@click.option("--carry", type=click.Choice(["exact", "displayed"]),
+              help="displayed: compute every shown value from the rounded values shown "
+                   "before it, so a calculator reproduces every digit (render.carry).")
+@click.option("--exercise", metavar="QUANTITIES",
+              help="Also write an exercise sheet whose boxes stand for QUANTITIES (all, or "
+                   "some of ih,hh,pre,i,f,g,o,c,h such as f,c,h) and its answer key "
+                   "(render.exercise).")
+@click.option("--captions/--no-captions", default=None,
+              help="Sentences under the derivations that read the gate values "
+                   "(render.captions).")
 def render(examples: tuple[str, ...], out: Path, device: str | None, no_check: bool,
-           templates: Path | None, pdf: bool, png: bool, watch: bool) -> None:
+           templates: Path | None, pdf: bool, png: bool, watch: bool, notation: str | None,
+           carry: str | None, exercise: str | None, captions: bool | None) -> None:
     """Render EXAMPLES (.yaml files or folders of them) into OUT/<stem>/.
 
     \b
@@ -151,11 +166,14 @@ def render(examples: tuple[str, ...], out: Path, device: str | None, no_check: b
       lstm-tex render examples/ --out build --pdf
       lstm-tex render step.yaml --png              # PDFs and one PNG per page
       lstm-tex render step.yaml --watch --templates mytemplates
+      lstm-tex render step.yaml --notation textbook --exercise f,c,h --pdf
     """
     if device is not None:
         _valid_device(device)
     options = pipeline.RenderOptions(out=out, device=device, check=not no_check,
-                                     templates=templates, pdf=pdf or png, png=png)
+                                     templates=templates, pdf=pdf or png, png=png,
+                                     notation=notation, carry=carry, exercise=exercise,
+                                     captions=captions)
 
     def work(path: Path) -> str:
         result = pipeline.render(path, options)

@@ -9,9 +9,9 @@ simple width and height estimates, so the templates stay declarative.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -67,27 +67,54 @@ def _matrix_em(array: np.ndarray, decimals: int, style: numbers.Style, layout: L
     return cols * (0.5 * widest + 1.0) + 0.6
 
 
-class _Medium:
-    """Formats the numbers of one medium with its limits."""
+BOX_EM = 0.3  # extra width of a number in an exercise box (\lstmblank, \lstmanswer)
 
-    def __init__(self, decimals: int, layout: Layout) -> None:
+
+class _Medium:
+    """Formats the numbers of one medium with its limits.
+
+    ``row_vectors``: vectors are rows and a batch is one row per example (the row-vector
+    notation); else columns, one per example. ``marks``: what an exercise sheet does with
+    the values of each quantity (``ih``, ..., ``i``, ``c``, ``h``): blank them or box
+    them as answers. ``captions``: whether derivations get sentences that read them.
+    """
+
+    def __init__(self, decimals: int, layout: Layout, *, row_vectors: bool = False,
+                 marks: Mapping[str, numbers.Mark] | None = None,
+                 captions: bool = False) -> None:
         self.decimals = decimals
         self.layout = layout
+        self.row_vectors = row_vectors
+        self.marks = dict(marks or {})
+        self.captions = captions
         # Weights are shown again at every step: each one is formatted once, by content.
         self._weights: dict[tuple[str, tuple[int, ...], bytes], Any] = {}
 
-    def value(self, array: np.ndarray) -> str:
+    def value(self, array: np.ndarray, kind: str = "") -> str:
+        """A computed value; ``kind`` names the quantity for an exercise's marks."""
         return numbers.bmatrix(self._as_matrix(array), style="fixed", decimals=self.decimals,
-                               max_rows=self.layout.max_rows, max_cols=self.layout.max_cols)
+                               max_rows=self.layout.max_rows, max_cols=self.layout.max_cols,
+                               marks=self.marks.get(kind, ""))
+
+    def stacked(self, parts: Sequence[tuple[np.ndarray, numbers.Style, str]]) -> str:
+        """Vectors stacked into one (``[h_{t-1}; x_t]``), each part with its style and kind;
+        elided like the columns of the matrix that multiplies it."""
+        blocks = [self._as_matrix(a) for a, _, _ in parts]
+        styles = [style for (_, style, _), b in zip(parts, blocks, strict=True)
+                  for _ in range(b.shape[0])]
+        marks = [self.marks.get(kind, "") for (_, _, kind), b in zip(parts, blocks, strict=True)
+                 for _ in range(b.shape[0])]
+        return numbers.bmatrix(np.concatenate(blocks), style=styles, decimals=self.decimals,
+                               max_rows=min(self.layout.max_rows, self.layout.max_cols),
+                               max_cols=self.layout.max_cols, marks=marks)
 
     def given(self, array: np.ndarray) -> str:
         return numbers.bmatrix(self._as_matrix(array), style="written",
                                max_rows=self.layout.max_rows, max_cols=self.layout.max_cols)
 
-    @staticmethod
-    def _as_matrix(array: np.ndarray) -> np.ndarray:
-        # (B, n) batch rows become n x B: one column per example.
-        return array.T if array.ndim == 2 else array
+    def _as_matrix(self, array: np.ndarray) -> np.ndarray:
+        # (B, n) batch rows become n x B: one column per example (unless rows are wanted).
+        return array.T if array.ndim == 2 and not self.row_vectors else array
 
     def weights(self, array: np.ndarray) -> str:
         """A weight matrix (or bias vector) as written, not transposed."""
@@ -100,7 +127,12 @@ class _Medium:
         return text
 
     def em(self, array: np.ndarray, style: numbers.Style = "fixed") -> float:
-        return _matrix_em(self._as_matrix(array), self.decimals, style, self.layout)
+        matrix = self._as_matrix(array)
+        em = _matrix_em(matrix, self.decimals, style, self.layout)
+        if self.marks:  # boxes anywhere: count them everywhere (an over-estimate)
+            em += BOX_EM * min(matrix.reshape(matrix.shape[0], -1).shape[1],
+                               self.layout.max_cols)
+        return em
 
     def weights_em(self, array: np.ndarray) -> float:
         key = ("em", array.shape, array.tobytes())
@@ -165,14 +197,25 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
     inputs_given = step.layer == 0
 
     def given_or_value(a: np.ndarray) -> str:
-        return medium.given(a) if inputs_given else medium.value(a)
+        return medium.given(a) if inputs_given else medium.value(a, "h")
 
     first = (step.direction == "forward" and t == 1) or (
         step.direction == "reverse" and t == ex.steps)
     state_style: numbers.Style = "written" if first else "fixed"
     x_style: numbers.Style = "written" if inputs_given else "fixed"
-    h_prev = medium.given(step.h_prev) if first else medium.value(step.h_prev)
-    c_prev = medium.given(step.c_prev) if first else medium.value(step.c_prev)
+    h_prev = medium.given(step.h_prev) if first else medium.value(step.h_prev, "h")
+    c_prev = medium.given(step.c_prev) if first else medium.value(step.c_prev, "c")
+    notation = ex.render.notation
+    h_prev_sym = f"h{sup}_{{{prev_t}}}"
+    stacked: dict[str, Any] = {}
+    if notation == "textbook":
+        parts = [(step.h_prev, state_style, "" if first else "h"),
+                 (step.x, x_style, "" if inputs_given else "h")]
+        stacked = {"v_sym": f"\\begin{{bmatrix}} {h_prev_sym} \\\\ {x_sym} \\end{{bmatrix}}",
+                   "v": medium.stacked(parts),
+                   "v_em": max(medium.em(a, style) for a, style, _ in parts),
+                   "v_rows": min(medium.rows(step.h_prev) + medium.rows(step.x),
+                                 medium.layout.max_rows, medium.layout.max_cols)}
     gates: list[dict[str, Any]] = []
     for n, k in enumerate(GATES):
         block = slice(n * hidden, (n + 1) * hidden)
@@ -209,10 +252,10 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
             "W_hh": medium.weights(w_hh),
             "b_ih": medium.weights(b_ih) if b_ih is not None else "",
             "b_hh": medium.weights(b_hh) if b_hh is not None else "",
-            "ih": medium.value(gv.ih),
-            "hh": medium.value(gv.hh),
-            "pre": medium.value(gv.pre),
-            "act": medium.value(gv.act),
+            "ih": medium.value(gv.ih, "ih"),
+            "hh": medium.value(gv.hh, "hh"),
+            "pre": medium.value(gv.pre, "pre"),
+            "act": medium.value(gv.act, k),
             "break_ih": ih_em > medium.layout.line_em,
             "break_hh": hh_em > medium.layout.line_em,
             "break_result": res_em > medium.layout.line_em,
@@ -226,7 +269,12 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
                 hh_part_em + medium.weights_em(b_hh) + 2 > medium.layout.line_em),
             "break_sum": sum_em > medium.layout.line_em,
             "break_act": act_em > medium.layout.line_em,
+            "lines": NOTATION_LINES[notation],
         })
+        if notation != "pytorch":
+            gates[-1].update(_affine_gate(notation, k, sup, sup_em, step, medium,
+                                          (w_ih, w_hh, b_ih, b_hh), (x_style, state_style),
+                                          stacked))
     rows = medium.rows(step.c)
     cell_em = 5 * medium.em(step.c) + 14
     proj = w["w_hr"]
@@ -244,8 +292,9 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
     if step.layer > 0:
         below = f"({step.layer - 1})"
         if cfg.bidirectional:
-            x_from = (f"\\begin{{bmatrix}} h^{{{below}\\rightarrow}}_{{{t}}} \\\\ "
-                      f"h^{{{below}\\leftarrow}}_{{{t}}} \\end{{bmatrix}}")
+            x_from = (f"\\begin{{bmatrix}} h^{{{below}\\rightarrow}}_{{{t}}} "
+                      + ("& " if medium.row_vectors else "\\\\ ")
+                      + f"h^{{{below}\\leftarrow}}_{{{t}}} \\end{{bmatrix}}")
         else:
             x_from = f"h^{{{below}}}_{{{t}}}"
     input_lines = _input_lines(
@@ -269,22 +318,25 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
         "id": f"l{step.layer}-{step.direction}-t{t}",
         "sup": sup,
         "first": first,
+        "notation": notation,
+        "row_vectors": medium.row_vectors,
         "x_sym": x_sym,
-        "h_prev_sym": f"h{sup}_{{{prev_t}}}",
+        "h_prev_sym": h_prev_sym,
         "c_prev_sym": f"c{sup}_{{{prev_t}}}",
         "h_sym": f"h{sup}_{{{t}}}",
         "c_sym": f"c{sup}_{{{t}}}",
         "m_sym": f"m{sup}_{{{t}}}",
-        "W_hr_sym": f"W_{{hr}}{sup}",
+        "W_hr_sym": f"W_{{hr}}{sup}" + ("^{\\top}" if medium.row_vectors else ""),
         "x": given_or_value(step.x),
         "h_prev": h_prev,
         "c_prev": c_prev,
         "gates": gates,
-        "c": medium.value(step.c),
-        "tanh_c": medium.value(step.tanh_c),
+        "c": medium.value(step.c, "c"),
+        "tanh_c": medium.value(step.tanh_c, "c"),
         "m": medium.value(step.m),
-        "h": medium.value(step.h),
-        "W_hr": medium.weights(proj) if proj is not None else "",
+        "h": medium.value(step.h, "h"),
+        "W_hr": (medium.weights(proj.T if medium.row_vectors else proj)
+                 if proj is not None else ""),
         "proj": proj is not None,
         "break_cell": cell_em > medium.layout.line_em,
         "input_lines": input_lines,
@@ -298,14 +350,28 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
     }
     in_rows = medium.rows(step.x)
     h_rows = medium.rows(step.h_prev)
+    ctx.update(stacked)
+    captions = (_captions(step, sup, prev_t, medium, first, proj is not None)
+                if medium.captions else {})
+    caption_h = {key: CAPTION if text else 0.0 for key, text in captions.items()}
+    ctx["cell_caption"] = captions.get("cell", "")
+    ctx["hidden_caption"] = captions.get("hidden", "")
     for g in gates:
+        g["caption"] = captions.get(g["key"], "")
+        if notation != "pytorch":
+            heights = [(name, h + (caption_h.get(g["key"], 0.0) if name == "result" else 0.0))
+                       for name, h in g["heights"]]
+            g["frames"] = _pack(heights, medium.layout.frame_rows,
+                                first=("symbolic", SYMBOLIC))
+            continue
         g["frames"] = _pack(
             [("ih", _height(max(rows, in_rows), g["break_ih"]) + _height(
                 max(rows, in_rows), False) * (g["break_ih_bias"] + g["break_ih_product"])),
              ("hh", _height(max(rows, h_rows), g["break_hh"]) + _height(
                  max(rows, h_rows), False) * (g["break_hh_bias"] + g["break_hh_product"])),
              ("result", _height(rows, g["break_result"])
-              + _height(rows, False) * (g["break_sum"] + g["break_act"]))],
+              + _height(rows, False) * (g["break_sum"] + g["break_act"])
+              + caption_h.get(g["key"], 0.0))],
             medium.layout.frame_rows, first=("symbolic", SYMBOLIC))
     cell_h = SYMBOLIC + _height(rows, ctx["break_cell"]) + (
         _height(rows, False) if ctx["break_cell_sum"] else 0.0)
@@ -314,16 +380,169 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
         + _height(max(rows, medium.rows(step.h)), ctx["break_projection"]))
     hidden_h += _height(rows, False) * (ctx["break_hidden_result"]
                                         + ctx["break_hidden_symbolic"])
-    ctx["state_frames"] = _pack([("cell", cell_h), ("hidden", hidden_h)],
+    ctx["state_frames"] = _pack([("cell", cell_h + caption_h.get("cell", 0.0)),
+                                 ("hidden", hidden_h + caption_h.get("hidden", 0.0))],
                                 medium.layout.frame_rows)
     return ctx
 
 
-def build(trace: Trace, report: CheckReport | None, *, slides: bool) -> dict[str, Any]:
-    """The whole template context for one medium (slides or the article)."""
+CAPTION = 1.5  # height of a caption under a derivation (a line of small text), in rows
+
+
+def _captions(step: Step, sup: str, prev_t: int, medium: _Medium, first: bool,
+              proj: bool) -> dict[str, str]:
+    """Sentences that read the numbers of a step, by gate (``i``, ``f``, ``g``, ``o``) and
+    for the ``cell`` and the ``hidden`` state: "$f_{1,1} = 0.3828$: about 38 % of $c_{0,1}$
+    is kept". Each gate names its largest and its smallest entry (units numbered from 1);
+    the cell, the unit that changes most; the hidden state, its largest entry. With a
+    batch, they read example 1. The numbers are the ones the derivation shows."""
+    decimals = medium.decimals
+    t = step.t
+
+    def sym(name: str, j: int, when: int = t) -> str:
+        return f"{name}{sup}_{{{when},{j + 1}}}"
+
+    def said(name: str, j: int, value: float, when: int = t,
+             style: numbers.Style = "fixed") -> str:
+        return f"${sym(name, j, when)} = {numbers.format_number(value, style, decimals)}$"
+
+    act = {k: step.gates[k].act[0] for k in GATES}
+    out_name = "m" if proj else "h"
+    shares = {"f": ("about {p} of ${c}$ is kept", "c", prev_t),
+              "i": ("{p} of the candidate ${c}$ is written into the cell", "g", t),
+              "o": ("{p} of $\\tanh({c})$ reaches ${m}$", "c", t)}
+    captions: dict[str, str] = {}
+    for k in GATES:
+        a = act[k]
+        hi, lo = int(np.argmax(a)), int(np.argmin(a))
+        if k == "g":
+            words = []
+            for j in dict.fromkeys((hi, lo)):
+                way = "up" if a[j] > 0 else "down" if a[j] < 0 else "nowhere"
+                words.append(f"{said('g', j, a[j])} pushes ${sym('c', j)}$ {way}")
+            captions[k] = (", ".join(words) + " (as far as the input gate lets it).")
+            continue
+        text, other, when = shares[k]
+        sentence = f"{said(k, hi, a[hi])}: " + text.format(
+            p=numbers.percent(a[hi]), c=sym(other, hi, when), m=sym(out_name, hi))
+        if lo != hi:
+            sentence += f"; {said(k, lo, a[lo])}: only {numbers.percent(a[lo])}"
+        captions[k] = sentence + "."
+    change = np.abs(step.c[0] - step.c_prev[0])
+    j = int(np.argmax(change))
+    before = said("c", j, step.c_prev[0, j], prev_t, "written" if first else "fixed")
+    captions["cell"] = (f"The cell changes most in unit~{j + 1}: {before} becomes "
+                        f"{said('c', j, step.c[0, j])}.")
+    out = step.m[0] if proj else step.h[0]
+    j = int(np.argmax(np.abs(out)))
+    captions["hidden"] = (
+        f"{said(out_name, j, out[j])}: the output gate lets {numbers.percent(act['o'][j])} of "
+        f"$\\tanh({sym('c', j)}) = {numbers.fixed(step.tanh_c[0, j], decimals)}$ through"
+        + ("; the projection then maps $m_t$ to $h_t$." if proj else "."))
+    if step.x.shape[0] > 1:
+        captions = {key: f"Example~1: {text}" for key, text in captions.items()}
+    return captions
+
+
+#: The lines of a gate's derivation in each notation (after the symbolic one).
+NOTATION_LINES = {"pytorch": ("symbolic", "ih", "hh", "result"),
+                  "textbook": ("symbolic", "affine", "result"),
+                  "row-vector": ("symbolic", "affine", "result")}
+
+
+def _flow(segments: Sequence[tuple[str, float, int, bool]], line_em: float, indent: float
+          ) -> tuple[dict[str, bool], float]:
+    """Fill a derivation line greedily: ``segments`` are (name, width in em, matrix rows,
+    may break before it), in order; the first one includes the left-hand side, ``indent``
+    wide, where the lines after a break start. A break goes before a segment that would
+    make its line too wide. Returns where the breaks are (by segment name) and the
+    height."""
+    breaks: dict[str, bool] = {}
+    width, rows, height = 0.0, 0, 0.0
+    for n, (name, em, seg_rows, breakable) in enumerate(segments):
+        breaks[name] = bool(n) and breakable and width + em > line_em
+        if breaks[name]:
+            height += rows + LINE
+            width, rows = indent + 2.0 + em, seg_rows
+        else:
+            width, rows = width + em, max(rows, seg_rows)
+    return breaks, height + rows + LINE
+
+
+def _affine_gate(notation: str, k: str, sup: str, sup_em: float, step: Step, medium: _Medium,
+                 blocks: tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None],
+                 styles: tuple[numbers.Style, numbers.Style], stacked: dict[str, Any]
+                 ) -> dict[str, Any]:
+    """A gate in the textbook notation, ``sigma(W_k [h_{t-1}; x_t] + b_k)`` (Olah), or the
+    row-vector one, ``sigma(x_t W_xk + h_{t-1} W_hk + b_k)`` (d2l): the symbols, the
+    numbers, where the two lines break and their heights. ``W_k`` is ``[W_hk  W_ik]``,
+    ``W_xk`` and ``W_hk`` are PyTorch's blocks transposed, ``b_k = b_ik + b_hk``."""
+    w_ih, w_hh, b_ih, b_hh = blocks
+    x_style, state_style = styles
+    gv = step.gates[k]
+    line_em = medium.layout.line_em
+    bias = None if b_ih is None or b_hh is None else numbers.decimal_sum(b_ih, b_hh)
+    rows = medium.rows(gv.pre)
+    max_rows = medium.layout.max_rows
+    entry: dict[str, Any] = {"b_sym": f"b_{{{k}}}{sup}" if bias is not None else "",
+                             "b": ""}
+    if notation == "textbook":
+        lhs = 8 + 2 * sup_em
+        w = np.hstack([w_hh, w_ih])
+        entry.update(W_sym=f"W_{{{k}}}{sup}", W=medium.weights(w))
+        if bias is not None:
+            entry["b"] = medium.weights(bias)
+        segments = [("W", lhs + medium.weights_em(w), min(w.shape[0], max_rows), False),
+                    ("product", stacked["v_em"] + 1, stacked["v_rows"],
+                     not medium.layout.shrinks)]
+    else:
+        wx, wh = w_ih.T, w_hh.T
+        lhs = 12 + 3 * sup_em
+        entry.update(Wx_sym=f"W_{{x{k}}}{sup}", Wh_sym=f"W_{{h{k}}}{sup}",
+                     Wx=medium.weights(wx), Wh=medium.weights(wh))
+        if bias is not None:
+            bias = bias.reshape(1, -1)
+            entry["b"] = medium.weights(bias)
+        segments = [("x", lhs + medium.em(step.x, x_style) + medium.weights_em(wx),
+                     max(medium.rows(step.x), min(wx.shape[0], max_rows)), False),
+                    ("terms", medium.em(step.h_prev, state_style) + medium.weights_em(wh) + 2,
+                     max(medium.rows(step.h_prev), min(wh.shape[0], max_rows)), True)]
+    if bias is not None:
+        segments.append(("bias", medium.weights_em(bias) + 2,
+                         min(bias.shape[0], max_rows), True))
+    segments.append(("affine", medium.em(gv.pre) + 2, rows, True))
+    breaks, affine_h = _flow(segments, line_em, lhs)
+    breaks.setdefault("bias", False)
+    breaks.setdefault("product", False)
+    breaks.setdefault("terms", False)
+    result_breaks, result_h = _flow(
+        [("pre", medium.em(gv.pre) + 9 + sup_em, rows, False),
+         ("act", medium.em(gv.act) + 2, rows, True)], line_em, 3 + sup_em)
+    entry.update(lines=NOTATION_LINES[notation], breaks={**breaks, **result_breaks},
+                 heights=[("affine", affine_h), ("result", result_h)])
+    return entry
+
+
+Exercise = Literal["sheet", "answers"]
+
+
+def build(trace: Trace, report: CheckReport | None, *, slides: bool,
+          exact: Trace | None = None, exercise: Exercise | None = None) -> dict[str, Any]:
+    """The whole template context for one medium (slides or the article).
+
+    ``trace`` is what the document shows: with ``render.carry: displayed`` the trace
+    computed from the rounded values, and ``exact`` the exact one (for the drift between
+    them). ``exercise``: the exercise sheet (the ``render.exercise`` quantities blank, no
+    captions) or its answer key (those quantities boxed).
+    """
     ex = trace.example
     cfg = ex.config
-    medium = _Medium(ex.render.decimals, SLIDES if slides else ARTICLE)
+    marks: dict[str, numbers.Mark] = {}
+    if exercise is not None:
+        marks = dict.fromkeys(ex.render.exercise, "blank" if exercise == "sheet" else "answer")
+    medium = _Medium(ex.render.decimals, SLIDES if slides else ARTICLE,
+                     row_vectors=ex.render.notation == "row-vector", marks=marks,
+                     captions=ex.render.captions and exercise != "sheet")
     derived = [s for s in trace.steps if ex.render.derives(s.layer, s.t)]
     steps = [step_context(trace, s, medium, n) for n, s in enumerate(derived)]
     title = ex.title if ex.title is not None else f"LSTM forward pass: {ex.stem}"
@@ -368,7 +587,38 @@ def build(trace: Trace, report: CheckReport | None, *, slides: bool) -> dict[str
         "steps": steps,
         "check": check,
         "slides": slides,
+        "notation": ex.render.notation,
+        "row_vectors": medium.row_vectors,
+        "carry": _carry(trace, exact),
+        "exercise": _exercise(ex.render.exercise, exercise),
     }
+
+
+def _carry(shown: Trace, exact: Trace | None) -> dict[str, str] | None:
+    """With ``render.carry: displayed``: the largest |shown - exact| of h and of c over every
+    step, as math (the document states how far the rounding drifts)."""
+    if exact is None or shown.example.render.carry != "displayed":
+        return None
+    pairs = list(zip(shown.steps, exact.steps, strict=True))
+    return {name: numbers.scientific(max(float(np.max(np.abs(getattr(a, name)
+                                                             - getattr(b, name))))
+                                         for a, b in pairs))
+            for name in ("h", "c")}
+
+
+#: How an exercise sheet names what it asks for.
+_QUANTITY_TEXT = {"ih": "$W_{ik} x_t + b_{ik}$", "hh": "$W_{hk} h_{t-1} + b_{hk}$",
+                  "pre": "the pre-activations", "i": "$i_t$", "f": "$f_t$", "g": "$g_t$",
+                  "o": "$o_t$", "c": "$c_t$", "h": "$h_t$"}
+
+
+def _exercise(quantities: Sequence[str], exercise: Exercise | None) -> dict[str, Any] | None:
+    """What the exercise sheet asks for, in words (``$f_t$, $c_t$ and $h_t$``)."""
+    if exercise is None:
+        return None
+    names = [_QUANTITY_TEXT[q] for q in quantities]
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return {"mode": exercise, "quantities": listed}
 
 
 TIME_LABEL_EM = 4.5  # width of a label like [h_1 \cdots h_T], in ems
@@ -376,10 +626,15 @@ SUP_EM = 2.0  # extra width of its superscripts, such as (1) and an arrow
 EXAMPLE_EM = 6.0  # width of "example 1:" before a label
 
 
-def _time_label(name: str, sup: str, ts: Sequence[int]) -> str:
-    r"""``h_{2}``, ``\left[h_{1}\; h_{2}\right]`` or ``\left[h_{1} \cdots h_{5}\right]``."""
+def _time_label(name: str, sup: str, ts: Sequence[int], rows: bool = False) -> str:
+    r"""``h_{2}``, ``\left[h_{1}\; h_{2}\right]`` or ``\left[h_{1} \cdots h_{5}\right]``;
+    with ``rows`` (one row per step), the same stacked in a ``bmatrix``."""
     if len(ts) == 1:
         return f"{name}{sup}_{{{ts[0]}}}"
+    if rows:
+        sep = " \\\\ " if len(ts) == 2 else " \\\\ \\vdots \\\\ "
+        return (f"\\begin{{bmatrix}} {name}{sup}_{{{ts[0]}}}{sep}{name}{sup}_{{{ts[-1]}}} "
+                f"\\end{{bmatrix}}")
     sep = "\\;" if len(ts) == 2 else " \\cdots "
     return f"\\left[{name}{sup}_{{{ts[0]}}}{sep}{name}{sup}_{{{ts[-1]}}}\\right]"
 
@@ -389,9 +644,10 @@ def _example_tag(batched: bool, b: int) -> tuple[str, float]:
 
 
 def _entry(label: str, columns: np.ndarray, medium: _Medium, label_em: float,
-           mid: str = "", mid_em: float = 0.0) -> dict[str, Any]:
-    """One ``label = mid = value`` of a results row; ``columns`` (k, n) shows as n x k."""
-    return {"label": label, "mid": mid, "value": medium.value(columns),
+           mid: str = "", mid_em: float = 0.0, kind: str = "") -> dict[str, Any]:
+    """One ``label = mid = value`` of a results row; ``columns`` (k, n) shows as n x k
+    (as k x n with row vectors); ``kind`` names the quantity for an exercise's marks."""
+    return {"label": label, "mid": mid, "value": medium.value(columns, kind),
             "em": label_em + mid_em + medium.em(columns) + 2.0,
             "rows": medium.rows(columns)}
 
@@ -400,8 +656,9 @@ def _over_steps(name: str, steps: Sequence[Step], b: int, sup: str, medium: _Med
                 tag: tuple[str, float] = ("", 0.0)) -> dict[str, Any]:
     """``[h_t1 ... h_tk]`` (``name`` is ``h`` or ``c``) of example ``b``: a column per step."""
     columns = np.stack([getattr(s, name)[b] for s in steps])
-    return _entry(tag[0] + _time_label(name, sup, [s.t for s in steps]), columns, medium,
-                  TIME_LABEL_EM + (SUP_EM if sup else 0.0) + tag[1])
+    return _entry(tag[0] + _time_label(name, sup, [s.t for s in steps], medium.row_vectors),
+                  columns, medium, TIME_LABEL_EM + (SUP_EM if sup else 0.0) + tag[1],
+                  kind=name)
 
 
 def _rows(groups: list[list[dict[str, Any]]], medium: _Medium) -> list[dict[str, Any]]:
@@ -490,13 +747,26 @@ def _concatenation(trace: Trace, layer: int, b: int, medium: _Medium,
     if layer == cfg.num_layers - 1:
         label = "\\text{output}"
     else:
-        label = _time_label(f"x^{{({layer + 1})}}", "", list(range(1, ex.steps + 1)))
+        label = _time_label(f"x^{{({layer + 1})}}", "", list(range(1, ex.steps + 1)),
+                            medium.row_vectors)
     # The two directions as two blocks of one matrix, mirroring the symbols in ``mid``.
     halves = np.split(trace.layer_outputs[layer][:, b], 2, axis=-1)
+    if medium.row_vectors:  # one row per step: [H-> H<-] side by side
+        sups = [_sup(trace.step(layer, d, 1), cfg.num_layers, True)
+                for d in ("forward", "reverse")]
+        rows = " \\\\ ".join(" & ".join("\\vdots" if t is None else f"h{sup}_{{{t}}}"
+                                        for sup in sups) for t in ts)
+        entry = _entry(tag[0] + label, halves[0], medium, TIME_LABEL_EM + SUP_EM + tag[1],
+                       mid=f"\\begin{{bmatrix}} {rows} \\end{{bmatrix}}", mid_em=8.0,
+                       kind="h")
+        entry["value"] = (f"\\begin{{bmatrix}} {entry['value']} & "
+                          f"{medium.value(halves[1], 'h')} \\end{{bmatrix}}")
+        entry["em"] += medium.em(halves[1]) + 1.0
+        return entry
     entry = _entry(tag[0] + label, halves[0], medium, TIME_LABEL_EM + SUP_EM + tag[1],
-                   mid=mid, mid_em=3.5 * len(ts) + 1)
-    entry["value"] = (f"\\begin{{bmatrix}} {entry['value']} \\\\ {medium.value(halves[1])} "
-                      f"\\end{{bmatrix}}")
+                   mid=mid, mid_em=3.5 * len(ts) + 1, kind="h")
+    entry["value"] = (f"\\begin{{bmatrix}} {entry['value']} \\\\ "
+                      f"{medium.value(halves[1], 'h')} \\end{{bmatrix}}")
     entry["em"] += 1.0
     entry["rows"] = 2 * entry["rows"] + 0.5
     return entry
@@ -575,9 +845,9 @@ def _results(trace: Trace, medium: _Medium) -> list[dict[str, Any]]:
         index = f"[{k}]" if len(directions) * cfg.num_layers > 1 else ""
         groups.append([
             _entry(f"h_n{index}", trace.h_n[k], medium, 4, mid=f"h{sup}_{{{last.t}}}",
-                   mid_em=3),
+                   mid_em=3, kind="h"),
             _entry(f"c_n{index}", trace.c_n[k], medium, 4, mid=f"c{sup}_{{{last.t}}}",
-                   mid_em=3)])
+                   mid_em=3, kind="c")])
     blocks.append({"kind": "final", "title": "final states $h_n$ and $c_n$",
                    "rows": _rows(groups, medium)})
     frames = []

@@ -22,6 +22,7 @@ from lstm_tex import (
     context,
     engine,
     latex,
+    numbers,
     output,
     spec,
     values,
@@ -41,6 +42,17 @@ class RenderOptions:
     templates: Path | None = None
     pdf: bool = False
     png: bool = False  # PNG pages next to the PDFs (needs pdf and pdftoppm)
+    # render: options given as flags (None: as in the file); exercise as text, "f,c,h"
+    notation: str | None = None
+    carry: str | None = None
+    exercise: str | None = None
+    captions: bool | None = None
+
+    def render_flags(self) -> dict[str, Any]:
+        """The ``render:`` options given as flags, for :func:`spec.with_render`."""
+        flags = {"notation": self.notation, "carry": self.carry, "exercise": self.exercise,
+                 "captions": self.captions}
+        return {name: value for name, value in flags.items() if value is not None}
 
 
 @dataclass(frozen=True)
@@ -135,14 +147,27 @@ def check_gradients(gradients: backward.Gradients, device: str | None = None
     return verify(gradients, device)
 
 
+def displayed(trace: engine.Trace) -> engine.Trace:
+    """What the documents show: ``trace`` itself, or with ``render.carry: displayed`` the
+    forward pass recomputed from the rounded values the documents print (ih and hh
+    rounded on their own only in the notation that prints them)."""
+    render_options = trace.example.render
+    if render_options.carry != "displayed":
+        return trace
+    rounding = engine.Rounding(numbers.rounder(render_options.decimals),
+                               parts=render_options.notation == "pytorch")
+    return engine.forward(trace.example, rounding=rounding)
+
+
 def documents(trace: engine.Trace, report: CheckReport | None,
               templates: Path | None = None, gradients: backward.Gradients | None = None,
               gradients_report: GradientReport | None = None) -> dict[str, Any]:
     """Every output file's content, by relative path; PyLaTeX documents under ``_docs``."""
     ex = trace.example
     env = latex.environment(templates)
-    slides = context.build(trace, report, slides=True)
-    paper = context.build(trace, report, slides=False)
+    shown = displayed(trace)
+    slides = context.build(shown, report, slides=True, exact=trace)
+    paper = context.build(shown, report, slides=False, exact=trace)
     for ctx, on_slides in ((slides, True), (paper, False)):
         ctx["backward"] = None if gradients is None else backward_context.build(
             gradients, gradients_report, slides=on_slides)
@@ -165,9 +190,39 @@ def documents(trace: engine.Trace, report: CheckReport | None,
             files[f"parts/{part['id']}.tex"] = latex.render_template(
                 env, "backward-part.tex.j2", {**paper, "part": part})
     grads = None if gradients is None else backward_values.build(gradients, gradients_report)
-    files["values.json"] = json.dumps(values.build(trace, report, grads), indent=1) + "\n"
+    files["values.json"] = json.dumps(
+        values.build(trace, report, grads, shown=None if shown is trace else shown),
+        indent=1) + "\n"
     files["_docs"] = {f"{ex.stem}.tex": article, f"{ex.stem}-slides.tex": deck}
+    if ex.render.exercise:
+        exercise = exercise_documents(shown, trace, report, env, max_cols)
+        files["_docs"].update(exercise)
+        files.update({name: doc.dumps() + "\n" for name, doc in exercise.items()})
     return files
+
+
+def exercise_documents(shown: engine.Trace, exact: engine.Trace, report: CheckReport | None,
+                       env: Any, max_cols: int) -> dict[str, Any]:
+    """``render.exercise``: the exercise sheet (article and deck), whose boxes stand for
+    the chosen quantities, and its answer key (the article, those quantities boxed).
+    Forward pass only, without captions on the sheet (they read the numbers)."""
+    stem = shown.example.stem
+    docs: dict[str, Any] = {}
+    modes: tuple[tuple[context.Exercise, str, str], ...] = (
+        ("sheet", "exercise", "exercise"), ("answers", "answers", "answer key"))
+    for mode, suffix, heading in modes:
+        paper = context.build(shown, report, slides=False, exact=exact, exercise=mode)
+        paper["backward"] = None
+        body = latex.render_template(env, "article.tex.j2", paper)
+        docs[f"{stem}-{suffix}.tex"] = latex.article(f"{paper['title']} --- {heading}", body,
+                                                     max_cols=max_cols)
+    slides = context.build(shown, report, slides=True, exact=exact, exercise="sheet")
+    slides["backward"] = None
+    frames = latex.render_template(env, "frames.tex.j2", slides)
+    docs[f"{stem}-exercise-slides.tex"] = latex.deck(
+        f"{slides['title']} --- exercise", frames, max_cols=max_cols,
+        subtitle=slides["summary"])
+    return docs
 
 
 def render(path: str | Path | spec.Example, options: RenderOptions = RenderOptions()
@@ -177,6 +232,10 @@ def render(path: str | Path | spec.Example, options: RenderOptions = RenderOptio
     output.writable_folder(options.out)
     if options.png:
         latex.pdftoppm()
+    flags = options.render_flags()
+    if flags:
+        path = spec.with_render(path if isinstance(path, spec.Example) else spec.load(path),
+                                **flags)
     trace = compute(path)
     report = check(trace, options.device) if options.check else None
     gradients = differentiate(trace)

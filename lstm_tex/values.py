@@ -12,16 +12,55 @@ from lstm_tex.spec import GATES
 
 
 def build(trace: Trace, report: CheckReport | None,
-          backward: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The ``values.json`` document. Vectors lose the batch axis unless x had one."""
+          backward: dict[str, Any] | None = None, shown: Trace | None = None
+          ) -> dict[str, Any]:
+    """The ``values.json`` document. Vectors lose the batch axis unless x had one.
+
+    ``shown``: with ``render.carry: displayed``, the trace the documents print (computed
+    from rounded values); it is added as ``displayed_steps`` (the layout of ``steps``)
+    and ``carry`` (its output and final states, and its largest difference from the
+    exact values); ``steps`` stay the exact, cross-checked values.
+    """
+    ex = trace.example
+    batched = ex.batched
+
+    def state(a: np.ndarray) -> Any:
+        return (a if batched else a[:, 0]).tolist()
+
+    output = trace.output if batched else trace.output[:, 0]
+    doc: dict[str, Any] = {
+        "lstm": ex.config.as_dict(),
+        "steps": _steps(trace),
+        "output": output.tolist(),
+        "h_n": state(trace.h_n),
+        "c_n": state(trace.c_n),
+        "check": report.as_json() if report is not None else None,
+    }
+    if backward is not None:
+        doc["backward"] = backward
+    if shown is not None:
+        pairs = list(zip(shown.steps, trace.steps, strict=True))
+        doc["displayed_steps"] = _steps(shown)
+        doc["carry"] = {
+            "mode": "displayed",
+            "decimals": ex.render.decimals,
+            "rounding": "half away from zero",
+            "max_drift": {name: max(float(np.max(np.abs(getattr(a, name) - getattr(b, name))))
+                                    for a, b in pairs) for name in ("h", "c")},
+            "output": (shown.output if batched else shown.output[:, 0]).tolist(),
+            "h_n": state(shown.h_n),
+            "c_n": state(shown.c_n),
+        }
+    return doc
+
+
+def _steps(trace: Trace) -> list[dict[str, Any]]:
+    """Every step in SPEC.md's layout."""
     ex = trace.example
     batched = ex.batched
 
     def vec(a: np.ndarray) -> Any:
         return (a if batched else a[0]).tolist()
-
-    def state(a: np.ndarray) -> Any:
-        return (a if batched else a[:, 0]).tolist()
 
     steps = []
     for s in trace.steps:
@@ -41,15 +80,4 @@ def build(trace: Trace, report: CheckReport | None,
         if ex.config.proj_size:
             item["m"] = vec(s.m)
         steps.append(item)
-    output = trace.output if batched else trace.output[:, 0]
-    doc: dict[str, Any] = {
-        "lstm": ex.config.as_dict(),
-        "steps": steps,
-        "output": output.tolist(),
-        "h_n": state(trace.h_n),
-        "c_n": state(trace.c_n),
-        "check": report.as_json() if report is not None else None,
-    }
-    if backward is not None:
-        doc["backward"] = backward
-    return doc
+    return steps
