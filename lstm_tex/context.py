@@ -326,7 +326,9 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
         "h_sym": f"h{sup}_{{{t}}}",
         "c_sym": f"c{sup}_{{{t}}}",
         "m_sym": f"m{sup}_{{{t}}}",
-        "W_hr_sym": f"W_{{hr}}{sup}" + ("^{\\top}" if medium.row_vectors else ""),
+        # with row vectors, h_t = m_t W_hr^T: the transpose joins the layer/direction marks
+        "W_hr_sym": f"W_{{hr}}" + ((sup[:-1] + "\\top}" if sup else "^{\\top}")
+                                   if medium.row_vectors else sup),
         "x": given_or_value(step.x),
         "h_prev": h_prev,
         "c_prev": c_prev,

@@ -7,6 +7,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lstm_tex import context, engine, spec
@@ -154,6 +155,47 @@ def _tiny_mapping() -> dict[str, object]:
 
     data: dict[str, object] = YAML(typ="safe").load(TINY.read_text())
     return data
+
+
+def _projected(layers: int) -> dict[str, object]:
+    """Stacked layers with projections (hidden 3 to 2), a batch of 2, no bias."""
+    rng = np.random.default_rng(0)
+
+    def r(*shape: int) -> list[object]:
+        values: list[object] = np.round(rng.uniform(-0.6, 0.6, shape), 2).tolist()
+        return values
+
+    weights = {}
+    for layer in range(layers):
+        weights.update({f"weight_ih_l{layer}": r(12, 2), f"weight_hh_l{layer}": r(12, 2),
+                        f"weight_hr_l{layer}": r(2, 3)})
+    return {"weights": weights, "x": r(2, 2, 2)}
+
+
+@pytest.mark.parametrize("layers,symbol", [(1, r"W_{hr}^{\top}"), (2, r"W_{hr}^{(1)\top}")])
+def test_row_vector_projection_transposes_w_hr(layers: int, symbol: str) -> None:
+    """h_t = m_t W_hr^T, the transpose joining the layer mark (not a double superscript)."""
+    ex = spec.from_mapping({**_projected(layers), "render": {"notation": "row-vector"}})
+    trace = engine.forward(ex)
+    ctx = context.build(trace, None, slides=True)
+    step = ctx["steps"][-1]
+    assert step["W_hr_sym"] == symbol
+    w_hr = ex.weights[f"weight_hr_l{layers - 1}"]
+    assert step["W_hr"] == context._Medium(4, context.SLIDES).weights(w_hr.T)
+
+
+@pytest.mark.latex
+def test_row_vector_projection_batch_compiles(tmp_path: Path) -> None:
+    from ruamel.yaml import YAML
+
+    example = tmp_path / "projected.yaml"
+    with example.open("w") as stream:
+        YAML().dump(_projected(2), stream)
+    folder = render(example, tmp_path / "out", "--notation", "row-vector", "--captions")
+    for name in ("projected.tex", "projected-slides.tex"):
+        compiled = compile_tex(folder / name)
+        assert compiled.ok, compiled.errors
+        assert compiled.overfull == 0, name
 
 
 def _compile_all(folder: Path) -> list[tuple[str, int, int, bool]]:
