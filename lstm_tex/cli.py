@@ -141,6 +141,17 @@ def main() -> None:
                                           "PDFs (implies --pdf; needs pdftoppm).")
 @click.option("--watch", is_flag=True, help="Keep running: render again whenever an example "
                                             "or a template changes (Ctrl-C stops).")
+@click.option("--reveal", is_flag=True, help="Uncover the derivations on the slides step by "
+                                             "step (Beamer overlays; render.reveal).")
+@click.option("--expand", multiple=True, metavar="GATE[:STEPS]",
+              help="Also write gate GATE (i, f, g, o or all) out row by row, at STEPS "
+                   "(f:1,2; default every derived step); repeatable (render.expand).")
+@click.option("--max-rows", type=int, help="Matrix rows shown on slides before the rest is "
+                                           "elided, 3 to 16 (render.max_rows, default 8).")
+@click.option("--max-cols", type=int, help="Matrix columns shown on slides before the rest "
+                                           "is elided, 3 to 16 (render.max_cols, default 8).")
+@click.option("--article-full", is_flag=True, help="Show every row and column in the "
+                                                   "article (render.article_full).")
 @click.option("--notation", type=click.Choice(["pytorch", "textbook", "row-vector"]),
               help="How the equations are written (render.notation): pytorch (W_ii x + b_ii "
                    "+ W_hi h + b_hi, the default), textbook (W [h; x] + b, as Olah) or "
@@ -156,8 +167,10 @@ def main() -> None:
               help="Sentences under the derivations that read the gate values "
                    "(render.captions).")
 def render(examples: tuple[str, ...], out: Path, device: str | None, no_check: bool,
-           templates: Path | None, pdf: bool, png: bool, watch: bool, notation: str | None,
-           carry: str | None, exercise: str | None, captions: bool | None) -> None:
+           templates: Path | None, pdf: bool, png: bool, watch: bool, reveal: bool,
+           expand: tuple[str, ...], max_rows: int | None, max_cols: int | None,
+           article_full: bool, notation: str | None, carry: str | None,
+           exercise: str | None, captions: bool | None) -> None:
     """Render EXAMPLES (.yaml files or folders of them) into OUT/<stem>/.
 
     \b
@@ -166,12 +179,16 @@ def render(examples: tuple[str, ...], out: Path, device: str | None, no_check: b
       lstm-tex render examples/ --out build --pdf
       lstm-tex render step.yaml --png              # PDFs and one PNG per page
       lstm-tex render step.yaml --watch --templates mytemplates
+      lstm-tex render step.yaml --reveal --expand f:1 --pdf
       lstm-tex render step.yaml --notation textbook --exercise f,c,h --pdf
     """
     if device is not None:
         _valid_device(device)
+    view = {key: value for key, value in (
+        ("reveal", reveal or None), ("expand", expand or None), ("max_rows", max_rows),
+        ("max_cols", max_cols), ("article_full", article_full or None)) if value is not None}
     options = pipeline.RenderOptions(out=out, device=device, check=not no_check,
-                                     templates=templates, pdf=pdf or png, png=png,
+                                     templates=templates, pdf=pdf or png, png=png, view=view,
                                      notation=notation, carry=carry, exercise=exercise,
                                      captions=captions)
 

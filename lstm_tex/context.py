@@ -10,16 +10,16 @@ simple width and height estimates, so the templates stay declarative.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
 
-from lstm_tex import numbers
+from lstm_tex import expansion, numbers, reveal
 from lstm_tex.check import CheckReport
 from lstm_tex.engine import Direction, Step, Trace, directions_of, layer_weights
 from lstm_tex.latex import escape, needs_comment
-from lstm_tex.spec import GATES, LstmConfig
+from lstm_tex.spec import ELISION_MIN, GATES, LstmConfig, RenderOptions
 
 GATE_NAMES = {"i": "input gate", "f": "forget gate", "g": "cell candidate", "o": "output gate"}
 ACTIVATION = {"i": "\\sigma", "f": "\\sigma", "g": "\\tanh", "o": "\\sigma"}
@@ -40,6 +40,34 @@ SLIDES = Layout(line_em=50.0, max_rows=8, max_cols=8, frame_rows=19.5, shrinks=T
 # The article's text is 17 cm wide: 44 em of 11 pt math (measured against pdflatex); its
 # "frames" are the display blocks that results are split into, so that pages can break.
 ARTICLE = Layout(line_em=44.0, max_rows=16, max_cols=12, frame_rows=36.0)
+#: No elision (``render.article_full``): every row and column; a line too large for the
+#: page is scaled down as a whole (``\lstmfitpage``) rather than broken inside ``W x``.
+NO_ELISION = 1_000_000
+ARTICLE_FULL = Layout(line_em=44.0, max_rows=NO_ELISION, max_cols=NO_ELISION, frame_rows=36.0,
+                      shrinks=True)
+
+
+#: With ``article_full``, matrices taller than this are not broken onto more lines: two
+#: lines of them would not fit a page, so each derivation line is scaled down whole.
+FULL_ROWS = 24
+
+
+def _one_line(ctx: dict[str, Any]) -> None:
+    """Clear the line breaks of a step context (its own and its gates')."""
+    for entry in (ctx, *ctx["gates"]):
+        for key in entry:
+            if key.startswith("break_"):
+                entry[key] = False
+        if isinstance(entry.get("breaks"), dict):
+            entry["breaks"] = dict.fromkeys(entry["breaks"], False)
+
+
+def layout(render: RenderOptions, slides: bool) -> Layout:
+    """The limits of a medium under the ``render:`` options: ``max_rows``/``max_cols`` on
+    slides, ``article_full`` in the article."""
+    if slides:
+        return replace(SLIDES, max_rows=render.max_rows, max_cols=render.max_cols)
+    return ARTICLE_FULL if render.article_full else ARTICLE
 
 
 def _where(layer: int, direction: str, cfg: LstmConfig) -> list[str]:
@@ -68,6 +96,9 @@ def _matrix_em(array: np.ndarray, decimals: int, style: numbers.Style, layout: L
 
 
 BOX_EM = 0.3  # extra width of a number in an exercise box (\lstmblank, \lstmanswer)
+
+
+WEIGHT_LABEL_EM = 12.0  # width of a label such as W_{hi} h_{0} + b_{hi} = (with marks)
 
 
 class _Medium:
@@ -116,13 +147,22 @@ class _Medium:
         # (B, n) batch rows become n x B: one column per example (unless rows are wanted).
         return array.T if array.ndim == 2 and not self.row_vectors else array
 
+    def weight_cols(self, array: np.ndarray) -> int:
+        """Columns of a weight matrix shown: ``max_cols``, and in a medium that breaks lines
+        (the article) no more than fit the line beside the label ``W x + b =``."""
+        if self.layout.shrinks or array.ndim < 2:
+            return self.layout.max_cols
+        col_em = 0.5 * numbers.widest(array, "written", self.decimals) + 1.0
+        fit = int((self.layout.line_em - WEIGHT_LABEL_EM - 0.6) / col_em)
+        return max(ELISION_MIN, min(self.layout.max_cols, fit))
+
     def weights(self, array: np.ndarray) -> str:
         """A weight matrix (or bias vector) as written, not transposed."""
         key = ("tex", array.shape, array.tobytes())
         if key not in self._weights:
             self._weights[key] = numbers.bmatrix(array, style="written",
                                                  max_rows=self.layout.max_rows,
-                                                 max_cols=self.layout.max_cols)
+                                                 max_cols=self.weight_cols(array))
         text: str = self._weights[key]
         return text
 
@@ -138,7 +178,8 @@ class _Medium:
         key = ("em", array.shape, array.tobytes())
         if key not in self._weights:
             self._weights[key] = _matrix_em(array.reshape(array.shape[0], -1), self.decimals,
-                                            "written", self.layout)
+                                            "written", replace(self.layout,
+                                                               max_cols=self.weight_cols(array)))
         em: float = self._weights[key]
         return em
 
@@ -156,20 +197,53 @@ def _height(rows: int, broken: bool) -> float:
     return (rows + LINE) * (2 if broken else 1)
 
 
+class Frame(list[Any]):
+    """The lines (or rows) of one frame; ``tall``: estimated taller than the frame (one line
+    alone that is too tall), so the template lets Beamer shrink it (``[shrink]``, only as
+    much as needed: a frame the default theme holds may not fit a themed 16:9 deck)."""
+
+    tall: bool = False
+
+    @classmethod
+    def of(cls, lines: Sequence[Any], tall: bool) -> Frame:
+        frame = cls(lines)
+        frame.tall = tall
+        return frame
+
+
+#: A frame is shrunk when its estimate exceeds this share of the budget. The budget is
+#: calibrated on the default theme; a themed 16:9 deck (Madrid: a taller title bar, a
+#: footline) holds a little less, and taller matrices (render.max_rows) more than their
+#: estimate says.
+TALL = 0.95
+
+
+def _unbreak_tall(g: dict[str, Any], ih_rows: int, hh_rows: int, rows: int,
+                  budget: float) -> None:
+    r"""On slides, a gate line whose breaks make it taller than a frame stays one line:
+    \lstmfit then scales it to the width, which costs less than shrinking the frame."""
+    for line_rows, flags in ((ih_rows, ("break_ih", "break_ih_bias")),
+                             (hh_rows, ("break_hh", "break_hh_bias")),
+                             (rows, ("break_result", "break_sum", "break_act"))):
+        if (line_rows + LINE) * (1 + sum(bool(g[f]) for f in flags)) > budget:
+            for f in flags:
+                g[f] = False
+
+
 def _pack(lines: list[tuple[str, float]], budget: float,
-          first: tuple[str, float] | None = None) -> list[list[str]]:
+          first: tuple[str, float] | None = None) -> list[Frame]:
     """Greedily fill frames with lines; ``first`` (the symbolic line) heads every frame."""
     head = [first[0]] if first else []
     used0 = first[1] if first else 0.0
-    frames: list[list[str]] = []
+    frames: list[Frame] = []
     current, used = list(head), used0
     for name, height in lines:
         if current != head and used + height > budget:
-            frames.append(current)
+            frames.append(Frame.of(current, used > budget * TALL))
             current, used = list(head), used0
         current.append(name)
         used += height
-    frames.append(current)
+    frames.append(Frame.of(current, used > budget * TALL))
     return frames
 
 
@@ -342,7 +416,8 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
         "proj": proj is not None,
         "break_cell": cell_em > medium.layout.line_em,
         "input_lines": input_lines,
-        "input_frames": [[input_lines[int(n)] for n in frame] for frame in input_frames],
+        "input_frames": [Frame.of([input_lines[int(n)] for n in frame], frame.tall)
+                         for frame in input_frames],
         "break_hidden": hidden_em > medium.layout.line_em,
         "break_cell_sum": cell_sum_em > medium.layout.line_em,
         "break_hidden_result": hidden_result_em > medium.layout.line_em,
@@ -352,6 +427,10 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
     }
     in_rows = medium.rows(step.x)
     h_rows = medium.rows(step.h_prev)
+    if medium.layout.shrinks:
+        for g in gates:
+            _unbreak_tall(g, max(rows, in_rows), max(rows, h_rows), rows,
+                          medium.layout.frame_rows - SYMBOLIC)
     ctx.update(stacked)
     captions = (_captions(step, sup, prev_t, medium, first, proj is not None)
                 if medium.captions else {})
@@ -545,8 +624,15 @@ def build(trace: Trace, report: CheckReport | None, *, slides: bool,
     medium = _Medium(ex.render.decimals, SLIDES if slides else ARTICLE,
                      row_vectors=ex.render.notation == "row-vector", marks=marks,
                      captions=ex.render.captions and exercise != "sheet")
+    medium.layout = layout(ex.render, slides)
     derived = [s for s in trace.steps if ex.render.derives(s.layer, s.t)]
     steps = [step_context(trace, s, medium, n) for n, s in enumerate(derived)]
+    for step, step_ctx in zip(derived, steps, strict=True):
+        if medium.layout is ARTICLE_FULL and max(cfg.input_size, cfg.hidden_size) > FULL_ROWS:
+            _one_line(step_ctx)
+        expansion.add(trace, step, step_ctx, medium)
+        if slides and ex.render.reveal:
+            reveal.add(trace, step, step_ctx, medium)
     title = ex.title if ex.title is not None else f"LSTM forward pass: {ex.stem}"
     layers = f"{cfg.num_layers} layer" + ("s" if cfg.num_layers > 1 else "")
     summary = (f"input size {cfg.input_size}, hidden size {cfg.hidden_size}, {layers}"
@@ -589,6 +675,9 @@ def build(trace: Trace, report: CheckReport | None, *, slides: bool,
         "steps": steps,
         "check": check,
         "slides": slides,
+        "reveal": slides and ex.render.reveal,
+        "article_full": not slides and ex.render.article_full,
+        "article_packages": ("graphicx",) if not slides and ex.render.article_full else (),
         "notation": ex.render.notation,
         "row_vectors": medium.row_vectors,
         "carry": _carry(trace, exact),
@@ -674,10 +763,10 @@ def _rows(groups: list[list[dict[str, Any]]], medium: _Medium) -> list[dict[str,
             for group in groups]
 
 
-def _pack_rows(rows: list[dict[str, Any]], budget: float) -> list[list[dict[str, Any]]]:
+def _pack_rows(rows: list[dict[str, Any]], budget: float) -> list[Frame]:
     """Rows into frames of at most ``budget`` rows of height (at least one row each)."""
     frames = _pack([(str(k), r["height"]) for k, r in enumerate(rows)], budget)
-    return [[rows[int(k)] for k in frame] for frame in frames]
+    return [Frame.of([rows[int(k)] for k in frame], frame.tall) for frame in frames]
 
 
 def summary_context(trace: Trace, run: Sequence[Step], medium: _Medium) -> dict[str, Any]:
@@ -858,12 +947,13 @@ def _results(trace: Trace, medium: _Medium) -> list[dict[str, Any]]:
         budget = medium.layout.frame_rows - SYMBOLIC * (3 if block is blocks[-1] else 1)
         chunks = _pack_rows(block["rows"], budget)
         for n, chunk in enumerate(chunks):
-            frames.append({**block, "rows": chunk, "continued": n > 0})
+            frames.append({**block, "rows": chunk, "continued": n > 0, "tall": chunk.tall})
     return frames
 
 
 def parts(ctx: dict[str, Any]) -> list[dict[str, Any]]:
-    """One fragment per derivation piece: inputs, each gate, the cell and the hidden state."""
+    """One fragment per derivation piece: inputs, each gate (and its rows written out, with
+    ``render.expand``), the cell and the hidden state."""
     pieces = []
     for s in ctx["steps"]:
         pieces.append({"id": f"{s['id']}-inputs", "kind": "inputs", "step": s, "gate": None,
@@ -871,6 +961,9 @@ def parts(ctx: dict[str, Any]) -> list[dict[str, Any]]:
         for g in s["gates"]:
             pieces.append({"id": f"{s['id']}-{g['key']}", "kind": "gate", "step": s,
                            "gate": g, "caption": f"{s['title']}: {g['name']}"})
+            if g["expansion"] is not None:
+                pieces.append({"id": f"{s['id']}-{g['key']}-rows", "kind": "rows", "step": s,
+                               "gate": g, "caption": f"{s['title']}: {g['name']}, row by row"})
         pieces.append({"id": f"{s['id']}-c", "kind": "cell", "step": s, "gate": None,
                        "caption": f"{s['title']}: cell state"})
         pieces.append({"id": f"{s['id']}-h", "kind": "hidden", "step": s, "gate": None,

@@ -151,12 +151,15 @@ def needs_comment(packages: Sequence[str] = NEEDS) -> str:
     return "\n".join(f"% needs: \\usepackage{{{p}}}" for p in packages)
 
 
-def article(title: str, body: str, *, max_cols: int) -> Document:
-    """A standalone article around ``body`` (already LaTeX); ``title`` is escaped text."""
+def article(title: str, body: str, *, max_cols: int, packages: Sequence[str] = ()) -> Document:
+    """A standalone article around ``body`` (already LaTeX); ``title`` is escaped text;
+    ``packages`` are loaded besides the usual ones."""
     doc = Document(documentclass="article", document_options=["11pt", "a4paper"],
                    geometry_options={"margin": "2cm"}, page_numbers=False, lmodern=True,
                    textcomp=False)
     _common_preamble(doc, max_cols)
+    for name in packages:
+        doc.packages.append(Package(name))
     doc.preamble.append(Command("title", NoEscape(title)))
     doc.preamble.append(Command("date", ""))
     doc.append(NoEscape(r"\maketitle"))

@@ -187,10 +187,13 @@ def bmatrix(
     decimals: int = 4,
     max_rows: int | None = None,
     max_cols: int | None = None,
+    decorate: Callable[[int, int, str], str] | None = None,
     marks: Mark | Sequence[Mark] = "",
 ) -> str:
     r"""A ``bmatrix`` of ``values`` (1-D is a column vector), aligned and optionally elided.
 
+    ``decorate(row, column, text)`` may wrap each shown entry (indices into ``values``;
+    gaps are not passed), e.g. in Beamer's ``\textcolor<3>{...}{...}``.
     ``style`` and ``marks`` may be given per row. A row marked ``"blank"`` shows boxes
     (:data:`BLANK`) as wide as its column's numbers and none of its digits; ``"answer"``
     boxes its numbers (:data:`ANSWER`) at the same size.
@@ -220,6 +223,11 @@ def bmatrix(
                 line.append(format_number(array[r, c], row_styles[r], decimals))
         grid.append(line)
     columns = [align_column([row[k] for row in grid]) for k in range(len(cols))]
+    if decorate is not None:  # after the padding, so that decorated columns still align
+        for k, c in enumerate(cols):
+            for j, r in enumerate(rows):
+                if r is not None and c is not None:
+                    columns[k][j] = decorate(r, c, columns[k][j])
     if any(row_marks):
         for k in range(len(cols)):
             pattern = _blank_pattern([row[k] for row in grid])
@@ -235,3 +243,60 @@ def bmatrix(
     if len(cols) > AMSMATH_MAX_COLS:
         prefix = f"\\setcounter{{MaxMatrixCols}}{{{len(cols)}}}"
     return f"{prefix}\\begin{{bmatrix}} {body} \\end{{bmatrix}}"
+
+
+def factor(x: float, style: Style, decimals: int) -> str:
+    """A number as a factor (or summand) written out: ``-0.36`` -> ``(-0.36)``, ``0.5`` -> ``0.5``.
+
+    Negative numbers are parenthesised so that a sum of products reads unambiguously.
+    """
+    text = format_number(x, style, decimals)
+    return f"({text})" if text.startswith("-") else text
+
+
+def dot_terms(
+    weights: Sequence[float] | np.ndarray,
+    vector: Sequence[float] | np.ndarray,
+    *,
+    weight_style: Style = "written",
+    vector_style: Style = "fixed",
+    decimals: int = 4,
+    max_terms: int | None = None,
+) -> list[str]:
+    r"""The products ``w_k \cdot v_k`` of one row of a matrix-vector product, in order.
+
+    Negative factors are parenthesised (:func:`factor`); beyond ``max_terms`` terms the
+    middle ones are elided as a bmatrix elides columns, with one ``\cdots`` term.
+
+    >>> dot_terms([-0.36, 0.03], [0.5, 0.1], vector_style="written")
+    ['(-0.36) \\cdot 0.5', '0.03 \\cdot 0.1']
+    """
+    w = np.asarray(weights, dtype=np.float64).ravel()
+    v = np.asarray(vector, dtype=np.float64).ravel()
+    return ["\\cdots" if k is None else
+            f"{factor(w[k], weight_style, decimals)} \\cdot {factor(v[k], vector_style, decimals)}"
+            for k in _keep(len(w), max_terms)]
+
+
+def expansion(
+    weights: Sequence[float] | np.ndarray,
+    vector: Sequence[float] | np.ndarray,
+    bias: float | None,
+    value: float,
+    *,
+    weight_style: Style = "written",
+    vector_style: Style = "fixed",
+    decimals: int = 4,
+    max_terms: int | None = None,
+) -> tuple[list[str], str]:
+    r"""One entry of ``W v + b`` written out: the summands (:func:`dot_terms`, then the
+    bias as given, parenthesised when negative) and the computed value.
+
+    >>> expansion([-0.36, 0.03], [0.5, 0.1], -0.24, -0.417, vector_style="written")
+    (['(-0.36) \\cdot 0.5', '0.03 \\cdot 0.1', '(-0.24)'], '-0.4170')
+    """
+    terms = dot_terms(weights, vector, weight_style=weight_style, vector_style=vector_style,
+                      decimals=decimals, max_terms=max_terms)
+    if bias is not None:
+        terms.append(factor(bias, weight_style, decimals))
+    return terms, fixed(value, decimals)

@@ -42,6 +42,9 @@ class RenderOptions:
     templates: Path | None = None
     pdf: bool = False
     png: bool = False  # PNG pages next to the PDFs (needs pdf and pdftoppm)
+    #: Presentation options from the command line (--reveal, --expand, --max-rows,
+    #: --max-cols, --article-full) over the file's ``render:``: see :func:`spec.with_view`.
+    view: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     # render: options given as flags (None: as in the file); exercise as text, "f,c,h"
     notation: str | None = None
     carry: str | None = None
@@ -174,7 +177,8 @@ def documents(trace: engine.Trace, report: CheckReport | None,
     frames = latex.render_template(env, "frames.tex.j2", slides)
     body = latex.render_template(env, "article.tex.j2", paper)
     max_cols = max(ex.config.input_size, ex.config.out_size, ex.steps)
-    article = latex.article(paper["title"], body, max_cols=max_cols)
+    article = latex.article(paper["title"], body, max_cols=max_cols,
+                            packages=paper["article_packages"])
     deck = latex.deck(slides["title"], frames, max_cols=max_cols,
                       subtitle=slides["summary"])
     files: dict[str, Any] = {
@@ -215,7 +219,8 @@ def exercise_documents(shown: engine.Trace, exact: engine.Trace, report: CheckRe
         paper["backward"] = None
         body = latex.render_template(env, "article.tex.j2", paper)
         docs[f"{stem}-{suffix}.tex"] = latex.article(f"{paper['title']} --- {heading}", body,
-                                                     max_cols=max_cols)
+                                                     max_cols=max_cols,
+                                                     packages=paper["article_packages"])
     slides = context.build(shown, report, slides=True, exact=exact, exercise="sheet")
     slides["backward"] = None
     frames = latex.render_template(env, "frames.tex.j2", slides)
@@ -232,6 +237,9 @@ def render(path: str | Path | spec.Example, options: RenderOptions = RenderOptio
     output.writable_folder(options.out)
     if options.png:
         latex.pdftoppm()
+    if options.view:
+        path = spec.with_view(path if isinstance(path, spec.Example) else spec.load(path),
+                              **options.view)
     flags = options.render_flags()
     if flags:
         path = spec.with_render(path if isinstance(path, spec.Example) else spec.load(path),

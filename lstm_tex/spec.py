@@ -38,6 +38,11 @@ SHOWN: dict[str, tuple[str, ...]] = {
 }
 Device = str
 DEVICE_PATTERN = re.compile(r"^(cpu|auto|mps|cuda(:\d+)?)$")
+#: ``render.max_rows``/``max_cols``: the fewest rows and columns an elided matrix shows
+#: (first, ``\vdots``, last) and the most a frame can hold at a readable size.
+ELISION_MIN = 3
+SLIDES_MAX_ROWS = 16
+SLIDES_MAX_COLS = 16
 
 
 # ---------------------------------------------------------------- the YAML schema
@@ -64,6 +69,11 @@ class CheckSection(_Strict):
 
 class RenderSection(_Strict):
     decimals: int = Field(4, ge=0, le=12)
+    reveal: bool = False
+    expand: Any = None  # `all`, gates, or [{gate: f, steps: [1]}]; checked in _build
+    max_rows: int = Field(8, ge=ELISION_MIN, le=SLIDES_MAX_ROWS)
+    max_cols: int = Field(8, ge=ELISION_MIN, le=SLIDES_MAX_COLS)
+    article_full: bool = False
     steps: Any = "all"  # `all`, or the steps t (from 1) derived in full; checked in _build
     layers: Any = "all"  # `all`, or the layers (from 0) derived in full
     notation: Notation = "pytorch"
@@ -162,15 +172,28 @@ class RenderOptions:
     ``carry: displayed`` computes every shown value from the rounded values shown before
     it; ``exercise`` lists the quantities an exercise sheet leaves blank; ``captions``
     adds sentences that read the gate values.
+    ``reveal`` uncovers the frames' derivations step by step (Beamer overlays);
+    ``expand`` lists the gates (with their steps) whose affine parts are also written
+    out row by row; ``max_rows``/``max_cols`` bound the matrices on slides (the rest is
+    elided); ``article_full`` shows every row and column in the article.
     """
 
     decimals: int = 4
     steps: tuple[int, ...] | None = None
     layers: tuple[int, ...] | None = None
+    reveal: bool = False
+    expand: tuple[tuple[str, tuple[int, ...] | None], ...] = ()  # (gate, steps; None: all)
+    max_rows: int = 8
+    max_cols: int = 8
+    article_full: bool = False
     notation: Notation = "pytorch"
     carry: Literal["exact", "displayed"] = "exact"
     exercise: tuple[str, ...] = ()  # the QUANTITIES an exercise sheet blanks; () for none
     captions: bool = False
+
+    def expands(self, gate: str, t: int) -> bool:
+        """Whether gate ``gate`` at step ``t`` is written out row by row (``render.expand``)."""
+        return any(k == gate and (steps is None or t in steps) for k, steps in self.expand)
 
     def derives(self, layer: int, t: int) -> bool:
         """Whether step ``t`` of ``layer`` is derived in full (both directions alike)."""
@@ -279,9 +302,17 @@ def _pydantic_errors(doc: loader.Document, exc: ValidationError) -> InputError:
                 errors.append(doc.error(loc, "required key is missing"
                                              + _MISSING_HINTS.get(loc, "")))
         elif err["type"] != "extra_forbidden":
-            errors.append(doc.error(loc, _pydantic_message(err)))
+            errors.append(doc.error(loc, _pydantic_message(err) + _HINTS.get(loc, "")))
     errors.sort(key=lambda e: e.line or 0)
     return errors[0] if len(errors) == 1 else InputErrors(errors)
+
+
+_HINTS: dict[tuple[Any, ...], str] = {
+    ("render", "max_rows"): " (matrix rows a frame shows before eliding with \\vdots; "
+                            "render.article_full shows every number in the article)",
+    ("render", "max_cols"): " (matrix columns a frame shows before eliding with \\cdots; "
+                            "render.article_full shows every number in the article)",
+}
 
 
 def _pydantic_message(err: Any) -> str:
@@ -590,7 +621,7 @@ def _build(doc: loader.Document, section: ExampleSection, stem: str) -> Example:
         c0_given=c0_given,
         title=section.title,
         check=check,
-        render=RenderOptions(
+        render=_with_view(doc, section.render, RenderOptions(
             decimals=section.render.decimals,
             steps=_selection(doc, ("render", "steps"), section.render.steps, 1, x3.shape[0],
                              "step", f"x has {_count(x3.shape[0], 'step')}, numbered from 1"),
@@ -602,7 +633,7 @@ def _build(doc: loader.Document, section: ExampleSection, stem: str) -> Example:
             carry=section.render.carry,
             exercise=_exercise_option(doc, section.render.exercise, section.render.notation),
             captions=section.render.captions,
-        ),
+        ), x3.shape[0]),
         backward=backward,
     )
 
@@ -756,6 +787,143 @@ def with_render(example: Example, **changes: Any) -> Example:
                       captions=example.render.captions if changes.get("captions") is None
                       else bool(changes["captions"]))
     return replace(example, render=options)
+
+
+class _BadOption(ValueError):
+    """An invalid render option: the message, and the path below the option at fault."""
+
+    def __init__(self, message: str, where: tuple[Any, ...] = ()) -> None:
+        super().__init__(message)
+        self.where = where
+
+
+_EXPAND_FORMS = "all, a gate, or a list such as [f, o] or [{gate: f, steps: [1]}]"
+
+
+def expand_option(value: Any, steps: int, derived: tuple[int, ...] | None
+                  ) -> tuple[tuple[str, tuple[int, ...] | None], ...]:
+    """``render.expand``: which gates, at which steps, are written out row by row.
+
+    ``None`` or ``[]`` is none; ``all`` is every gate; a gate (``f``) or a list of gates
+    and ``{gate: ..., steps: ...}`` entries (``gate`` one of i, f, g, o, ``all`` or a list
+    of them; ``steps`` as in ``render.steps``, default ``all``). The result has one
+    ``(gate, steps)`` per gate, in the order i, f, g, o (``None``: every derived step).
+    Raises :class:`_BadOption` with the path below ``render.expand``.
+    """
+    if value is None or value == "all":
+        return () if value is None else tuple((k, None) for k in GATES)
+    items = value if isinstance(value, list) else [value]
+    chosen: dict[str, set[int] | None] = {}
+    for k, item in enumerate(items):
+        where: tuple[Any, ...] = (k,) if isinstance(value, list) else ()
+        if isinstance(item, dict):
+            unknown = [key for key in item if key not in ("gate", "steps")]
+            if unknown:
+                raise _BadOption(f"unknown key {unknown[0]!r}"
+                                 + _suggest(str(unknown[0]), ["gate", "steps"]),
+                                 (*where, unknown[0]))
+            if "gate" not in item:
+                raise _BadOption("required key is missing (gate: i, f, g, o or all)",
+                                 (*where, "gate"))
+            gates = _expand_gates(item["gate"], (*where, "gate"))
+            steps_of = _expand_steps(item.get("steps", "all"), steps, derived,
+                                     (*where, "steps"))
+        elif isinstance(item, str):
+            gates, steps_of = _expand_gates(item, where), None
+        else:
+            raise _BadOption(f"expected {_EXPAND_FORMS}, found {_kind(item)}", where)
+        for gate in gates:
+            if steps_of is None or (gate in chosen and chosen[gate] is None):
+                chosen[gate] = None
+            else:
+                chosen[gate] = (chosen.get(gate) or set()) | steps_of
+    return tuple((k, None if chosen[k] is None else tuple(sorted(chosen[k] or ())))
+                 for k in GATES if k in chosen)
+
+
+def _expand_gates(value: Any, where: tuple[Any, ...]) -> tuple[str, ...]:
+    if value == "all":
+        return GATES
+    names = value if isinstance(value, list) else [value]
+    for n, name in enumerate(names):
+        at = (*where, n) if isinstance(value, list) else where
+        if not isinstance(name, str):
+            raise _BadOption(f"expected a gate (i, f, g or o) or all, found {_kind(name)}", at)
+        if name not in GATES:
+            raise _BadOption(f"unknown gate {name!r}; expected i, f, g or o (torch's gate "
+                             "order) or all", at)
+    return tuple(names)
+
+
+def _expand_steps(value: Any, steps: int, derived: tuple[int, ...] | None,
+                  where: tuple[Any, ...]) -> set[int] | None:
+    if value == "all":
+        return None
+    items = [value] if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(items, list) or not items:
+        raise _BadOption(f"expected all or a list of steps such as [1], found {_kind(value)}",
+                         where)
+    for n, t in enumerate(items):
+        at = (*where, n) if isinstance(value, list) else where
+        if isinstance(t, bool) or not isinstance(t, int):
+            raise _BadOption(f"expected a step number, found {_kind(t)}", at)
+        if not 1 <= t <= steps:
+            raise _BadOption(f"there is no step {t}: x has {_count(steps, 'step')}, numbered "
+                             f"from 1, so expected 1 to {steps}", at)
+        if derived is not None and t not in derived:
+            raise _BadOption(f"step {t} is not derived in full (render.steps: "
+                             f"{list(derived)}), so it cannot be written out row by row; "
+                             f"expected one of {', '.join(map(str, derived))}", at)
+    return set(items)
+
+
+def _with_view(doc: loader.Document, section: RenderSection, options: RenderOptions,
+               steps: int) -> RenderOptions:
+    """``options`` with the presentation keys of ``section`` (reveal, expand, elision)."""
+    try:
+        expand = expand_option(section.expand, steps, options.steps)
+    except _BadOption as exc:
+        raise doc.error(("render", "expand", *exc.where), str(exc)) from None
+    return replace(options, reveal=section.reveal, expand=expand, max_rows=section.max_rows,
+                   max_cols=section.max_cols, article_full=section.article_full)
+
+
+def with_view(example: Example, *, reveal: bool | None = None,
+              expand: Sequence[str] | None = None, max_rows: int | None = None,
+              max_cols: int | None = None, article_full: bool | None = None) -> Example:
+    """``example`` with presentation options replaced (the command line's flags; ``None``
+    keeps the file's). ``expand`` holds ``GATE`` or ``GATE:STEPS`` texts (``f``, ``all``,
+    ``o:1,3``), one per ``--expand``. Raises :class:`InputError` naming the flag."""
+    changes: dict[str, Any] = {}
+    if expand is not None:
+        entries: list[Any] = []
+        for text in [expand] if isinstance(expand, str) else expand:
+            gate, _, steps_text = text.partition(":")
+            entry: dict[str, Any] = {"gate": gate.strip()}
+            if steps_text.strip():
+                try:
+                    entry["steps"] = [int(t) for t in steps_text.split(",") if t.strip()]
+                except ValueError:
+                    raise InputError(f"expected GATE or GATE:STEPS such as f or o:1,3, "
+                                     f"found {text!r}", field="--expand") from None
+            entries.append(entry)
+        try:
+            changes["expand"] = expand_option(entries, example.steps, example.render.steps)
+        except _BadOption as exc:
+            raise InputError(str(exc), field="--expand") from None
+    for name, value, limit in (("max_rows", max_rows, SLIDES_MAX_ROWS),
+                               ("max_cols", max_cols, SLIDES_MAX_COLS)):
+        if value is not None:
+            if not ELISION_MIN <= value <= limit:
+                raise InputError(f"expected {ELISION_MIN} to {limit}, found {value}"
+                                 + _HINTS[("render", name)],
+                                 field="--" + name.replace("_", "-"))
+            changes[name] = value
+    if reveal is not None:
+        changes["reveal"] = reveal
+    if article_full is not None:
+        changes["article_full"] = article_full
+    return replace(example, render=replace(example.render, **changes)) if changes else example
 
 
 def _backward(doc: loader.Document, section: BackwardSection, steps: int, batch: int,

@@ -1,0 +1,176 @@
+"""Large matrices: ``render.max_rows``/``max_cols`` on slides, ``render.article_full``, and a
+32-input, 64-hidden, 3-step LSTM that never runs off a frame or a page."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lstm_tex import context, numbers, spec
+from lstm_tex.errors import InputError
+from tests.conftest import BUNDLED, EXAMPLES, compile_tex, run_cli
+from tests.layout import assert_compiles_cleanly, assert_on_the_pages, render, with_render
+
+SHORT = EXAMPLES / "short-sequence.yaml"
+GRID = np.arange(1, 26, dtype=float).reshape(5, 5)  # entries 1..25, one or two digits
+
+
+def _body(tex: str) -> list[list[str]]:
+    """The entries of a bmatrix, row by row, \\phantom padding removed."""
+    inner = tex.split("\\begin{bmatrix} ", 1)[1].rsplit(" \\end{bmatrix}", 1)[0]
+    return [[e.replace("\\phantom{0}", "").strip() for e in row.split(" & ")]
+            for row in inner.split(" \\\\ ")]
+
+
+@pytest.mark.parametrize("max_rows,max_cols,rows", [
+    (None, None, [[str(5 * r + c + 1) for c in range(5)] for r in range(5)]),
+    (5, 5, [[str(5 * r + c + 1) for c in range(5)] for r in range(5)]),
+    (3, 3, [["1", "\\cdots", "5"],
+            ["\\vdots", "\\ddots", "\\vdots"],
+            ["21", "\\cdots", "25"]]),
+    (4, 3, [["1", "\\cdots", "5"],
+            ["6", "\\cdots", "10"],
+            ["\\vdots", "\\ddots", "\\vdots"],
+            ["21", "\\cdots", "25"]]),
+    (3, None, [["1", "2", "3", "4", "5"],
+               ["\\vdots"] * 5,
+               ["21", "22", "23", "24", "25"]]),
+])
+def test_bmatrix_elision(max_rows: int | None, max_cols: int | None,
+                         rows: list[list[str]]) -> None:
+    tex = numbers.bmatrix(GRID, style="written", max_rows=max_rows, max_cols=max_cols)
+    assert _body(tex) == rows
+
+
+def test_bmatrix_elided_column_vector() -> None:
+    assert numbers.bmatrix(np.arange(10.0), style="written", max_rows=4) == (
+        "\\begin{bmatrix} 0 \\\\ 1 \\\\ \\vdots \\\\ 9 \\end{bmatrix}")
+
+
+@pytest.mark.parametrize("render,slides,limits", [
+    ({}, True, (8, 8)),
+    ({"max_rows": 12, "max_cols": 3}, True, (12, 3)),
+    ({"max_rows": 12}, False, (16, 12)),  # the article keeps its own limits
+    ({"article_full": True}, False, (context.NO_ELISION, context.NO_ELISION)),
+    ({"article_full": True}, True, (8, 8)),
+])
+def test_layout_of_each_medium(render: dict[str, object], slides: bool,
+                               limits: tuple[int, int]) -> None:
+    layout = context.layout(spec.RenderOptions(**render), slides)  # type: ignore[arg-type]
+    assert (layout.max_rows, layout.max_cols) == limits
+
+
+def test_defaults_are_the_slides_layout() -> None:
+    options = spec.RenderOptions()
+    assert (options.max_rows, options.max_cols) == (context.SLIDES.max_rows,
+                                                    context.SLIDES.max_cols)
+    assert context.layout(options, True) == context.SLIDES
+    assert context.layout(options, False) == context.ARTICLE
+
+
+def test_article_weights_show_the_columns_that_fit() -> None:
+    weights = np.full((64, 32), -0.25)  # five characters a number
+    article = context._Medium(4, context.ARTICLE)
+    assert article.weight_cols(weights) == 8
+    assert _body(article.weights(weights))[0].count("\\cdots") == 1
+    assert len(_body(article.weights(weights))[0]) == 8
+    assert context._Medium(4, context.SLIDES).weight_cols(weights) == 8
+    assert context._Medium(4, context.ARTICLE).weight_cols(np.full((4, 3), 0.5)) == 12
+
+
+@pytest.mark.parametrize("render,message", [
+    ({"max_rows": 2}, "render.max_rows: expected at least 3, found the number 2"),
+    ({"max_cols": 17}, "render.max_cols: expected at most 16, found the number 17"),
+    ({"max_rows": "many"}, "render.max_rows: expected a whole number"),
+    ({"article_full": "yes"}, "render.article_full: expected true or false"),
+])
+def test_limits_are_validated(tmp_path: Path, render: dict[str, object], message: str
+                              ) -> None:
+    with pytest.raises(InputError) as caught:
+        spec.load(with_render(SHORT, tmp_path, **render))
+    assert message in caught.value.format()
+
+
+@pytest.mark.parametrize("flags,message", [
+    (["--max-rows", "20"], "--max-rows: expected 3 to 16, found 20"),
+    (["--max-cols", "1"], "--max-cols: expected 3 to 16, found 1"),
+])
+def test_limit_flags_are_validated(out: Path, flags: list[str], message: str) -> None:
+    result = run_cli("render", SHORT, "--out", out, "--no-check", *flags)
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_limits_above_the_sizes_change_nothing(out: Path) -> None:
+    plain = render(SHORT, out / "plain")
+    wide = render(SHORT, out / "wide", "--max-rows", "16", "--max-cols", "16")
+    for name in ("frames.tex", f"{SHORT.stem}.tex"):
+        assert (plain / name).read_text() == (wide / name).read_text()
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("example", BUNDLED, ids=lambda p: p.stem)
+def test_small_limits_and_full_article_compile_for_every_example(example: Path,
+                                                                 tmp_path: Path) -> None:
+    source = with_render(example, tmp_path / "src", max_rows=3, max_cols=3, article_full=True)
+    folder = render(source, tmp_path / "out")
+    if example.stem == "notebook-step":  # hidden size 4: the middle of 4 rows elided
+        assert "\\vdots" in (folder / "frames.tex").read_text()
+    assert "\\lstmfitpage" in (folder / f"{example.stem}.tex").read_text()
+    assert_compiles_cleanly(folder)
+
+
+# ---------------------------------------------------------------- input 32, hidden 64, T 3
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("big") / "big.yaml"
+    result = run_cli("init", path, "--input-size", "32", "--hidden-size", "64", "--steps", "3")
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_big_values_stay_whole(big: Path, out: Path) -> None:
+    folder = render(big, out)
+    frames = (folder / "frames.tex").read_text()
+    for dots in ("\\cdots", "\\vdots", "\\ddots"):
+        assert dots in frames
+    values = json.loads((folder / "values.json").read_text())
+    step = values["steps"][0]
+    assert len(step["x"]) == 32 and len(step["h"]) == 64
+    assert all(len(g["act"]) == 64 for g in step["gates"].values())
+
+
+@pytest.mark.latex
+def test_big_default_fits_every_frame_and_page(big: Path, out: Path) -> None:
+    folder = render(big, out)
+    assert_compiles_cleanly(folder, lecturer=("aspectratio=169",))
+
+
+@pytest.mark.latex
+def test_big_largest_limits_and_expansion_fit(big: Path, out: Path) -> None:
+    folder = render(big, out, "--max-rows", "16", "--max-cols", "16", "--expand", "f:1")
+    frames = (folder / "frames.tex").read_text()
+    assert "[shrink]" in frames and "row by row" in frames
+    first_row = frames.split("W_{ii} x_{1} + b_{ii} &= ", 1)[1].split(" \\\\ ", 1)[0]
+    assert first_row.count(" & ") == 15  # 15 numbers and \cdots
+    for tex in (folder / "big-slides.tex",):
+        compiled = compile_tex(tex)
+        assert compiled.ok and compiled.overfull == 0, compiled.errors
+        assert_on_the_pages(tex.with_suffix(".pdf"))
+
+
+@pytest.mark.latex
+def test_big_full_article(big: Path, out: Path) -> None:
+    folder = render(big, out, "--article-full")
+    article = (folder / "big.tex").read_text()
+    assert "\\usepackage{graphicx}" in article
+    w_ih = article.split("W_{ii} x_{1} + b_{ii} &= ", 1)[1].split("\\end{bmatrix}", 1)[0]
+    first_row = w_ih.split(" \\\\ ", 1)[0]
+    assert first_row.count(" & ") == 31 and "\\cdots" not in w_ih and "\\vdots" not in w_ih
+    compiled = compile_tex(folder / "big.tex")
+    assert compiled.ok and compiled.overfull == 0, compiled.errors
+    assert_on_the_pages(folder / "big.pdf")
