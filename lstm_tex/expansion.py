@@ -75,16 +75,18 @@ def break_terms(terms: list[str], value: str, first_em: float, rest_em: float) -
 
 def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: _Medium) -> None:
     """Set ``expansion`` of every gate of the step context ``ctx``: ``None``, or when
-    ``render.expand`` chooses the gate at this step, its rows and their frames."""
+    ``render.expand`` chooses the gate at this step, its rows and their frames. An exercise
+    sheet (``render.exercise``) leaves them out: the sums would give its blanks away."""
     ex = trace.example
     w = layer_weights(ex, step.layer, step.direction)
     hidden = ex.config.hidden_size
     first = ctx["first"]
     x_style: numbers.Style = "written" if step.layer == 0 else "fixed"
     h_style: numbers.Style = "written" if first else "fixed"
+    sheet = "blank" in getattr(medium, "marks", {}).values()
     for n, (k, g) in enumerate(zip(GATES, ctx["gates"], strict=True)):
         g["expansion"] = None
-        if not ex.render.expands(k, step.t):
+        if sheet or not ex.render.expands(k, step.t):
             continue
         block = slice(n * hidden, (n + 1) * hidden)
         parts = [("ih", g["W_ih_sym"], ctx["x_sym"], g["b_ih_sym"], w["w_ih"][block], step.x,

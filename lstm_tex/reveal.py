@@ -56,11 +56,12 @@ def walks(weights: np.ndarray, vectors: np.ndarray, medium: _Medium) -> bool:
 
 
 def product(weights: np.ndarray, vectors: np.ndarray, bias: np.ndarray | None,
-            result: np.ndarray, style: numbers.Style, plain: dict[str, str],
+            result: np.ndarray, styles: Sequence[numbers.Style], plain: dict[str, str],
             medium: _Medium, start: int) -> tuple[dict[str, Any], int]:
     """The line ``W v + b = r`` uncovered from slide ``start``: its numbers on ``start``, then
-    its result. ``vectors`` and ``result`` are (batch, n) as in the trace; ``plain`` holds
-    the strings without overlays (``W``, ``v``, ``b``, ``r``), used when there is no walk.
+    its result. ``vectors`` and ``result`` are (batch, n) as in the trace; ``styles`` how
+    the vector's entries are written (one style, or one per entry); ``plain`` holds the
+    strings without overlays (``W``, ``v``, ``b``, ``r``), used when there is no walk.
     Returns the line's overlays and strings, and the next free slide."""
     if not walks(weights, vectors, medium):
         return {"on": start, "result": start + 1, **plain}, start + 2
@@ -80,7 +81,8 @@ def product(weights: np.ndarray, vectors: np.ndarray, bias: np.ndarray | None,
     lines = {
         "W": numbers.bmatrix(weights, style="written",
                              decorate=lambda j, c, text: colour("lstmrow", row(j), text)),
-        "v": numbers.bmatrix(vectors.T, style=style, decimals=decimals,
+        "v": numbers.bmatrix(vectors.T, style=styles[0] if len(styles) == 1 else styles,
+                             decimals=decimals,
                              decorate=lambda c, b, text: colour(
                                  "lstmvec", overlay([slide(j, b) for j in range(n)]), text)),
         "b": "" if bias is None else numbers.bmatrix(
@@ -96,23 +98,38 @@ def product(weights: np.ndarray, vectors: np.ndarray, bias: np.ndarray | None,
 def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: _Medium) -> None:
     """Set the overlays of the step context ``ctx``: ``reveal`` of each gate (per frame, the
     overlays of each line), ``reveal_states`` (per frame of the cell and hidden state) and
-    the slides of the rows written out by ``render.expand``."""
+    the slides of the rows written out by ``render.expand``.
+
+    In every notation the lines come one after another; the element walk is PyTorch's
+    ``W_ik x_t + b_ik`` and ``W_hk h_{t-1} + b_hk``, or the textbook's ``W_k [h; x] + b_k``
+    (the row-vector notation's ``x W`` is shown at once). An exercise sheet (blanked
+    values) is never walked: the walk would show what the sheet leaves blank."""
     ex = trace.example
     w = layer_weights(ex, step.layer, step.direction)
     hidden = ex.config.hidden_size
+    notation = ex.render.notation
     x_style: numbers.Style = "written" if step.layer == 0 else "fixed"
     h_style: numbers.Style = "written" if ctx["first"] else "fixed"
+    exercise = bool(getattr(medium, "marks", None))
     for n, (k, g) in enumerate(zip(GATES, ctx["gates"], strict=True)):
         block = slice(n * hidden, (n + 1) * hidden)
         gv = step.gates[k]
-        parts = {
-            "ih": (w["w_ih"][block], step.x, None if w["b_ih"] is None else w["b_ih"][block],
-                   gv.ih, x_style, {"W": g["W_ih"], "v": ctx["x"], "b": g["b_ih"],
-                                    "r": g["ih"]}),
-            "hh": (w["w_hh"][block], step.h_prev,
-                   None if w["b_hh"] is None else w["b_hh"][block], gv.hh, h_style,
+        b_ih = None if w["b_ih"] is None else w["b_ih"][block]
+        b_hh = None if w["b_hh"] is None else w["b_hh"][block]
+        products: dict[str, Any] = {
+            "ih": (w["w_ih"][block], step.x, b_ih, gv.ih, [x_style],
+                   {"W": g["W_ih"], "v": ctx["x"], "b": g["b_ih"], "r": g["ih"]}),
+            "hh": (w["w_hh"][block], step.h_prev, b_hh, gv.hh, [h_style],
                    {"W": g["W_hh"], "v": ctx["h_prev"], "b": g["b_hh"], "r": g["hh"]}),
         }
+        if notation == "textbook":  # W_k [h_{t-1}; x_t] + b_k, one bias b_ik + b_hk
+            products["affine"] = (
+                np.hstack([w["w_hh"][block], w["w_ih"][block]]),
+                np.concatenate([step.h_prev, step.x], axis=1),
+                None if b_ih is None or b_hh is None else numbers.decimal_sum(b_ih, b_hh),
+                gv.pre, [h_style] * step.h_prev.shape[1] + [x_style] * step.x.shape[1],
+                {"W": g["W"], "v": ctx["v"], "b": g["b"] if g["b_sym"] else "",
+                 "r": g["pre"]})
         frames = []
         for chunk in g["frames"]:
             overlays: dict[str, Any] = {}
@@ -121,19 +138,23 @@ def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: _Medium) -> None:
                 if line == "symbolic":  # heads the frame: visible from the start
                     overlays[line] = {"on": next_slide}
                     next_slide += 1
-                    continue
-                if line in parts:
-                    weights, vectors, bias, result, style, plain = parts[line]
-                    overlays[line], next_slide = product(weights, vectors, bias, result, style,
-                                                         plain, medium, next_slide)
-                else:  # the result line, or a line of another notation: three stages
+                elif line in products and not exercise:
+                    weights, vectors, bias, result, styles, plain = products[line]
+                    overlays[line], next_slide = product(weights, vectors, bias, result,
+                                                         styles, plain, medium, next_slide)
+                elif line == "result" and notation == "pytorch":  # sum, pre, activation
                     overlays[line] = {"on": next_slide, "pre": next_slide + 1,
                                       "act": next_slide + 2}
                     next_slide += 3
+                elif line == "result":  # sigma(pre), then the activation
+                    overlays[line] = {"on": next_slide, "act": next_slide + 1}
+                    next_slide += 2
+                else:  # a product shown at once: the numbers, then the result
+                    plain = products[line][5] if line in products else {}
+                    overlays[line] = {"on": next_slide, "result": next_slide + 1, **plain}
+                    next_slide += 2
             frames.append(overlays)
-        g["reveal"] = frames if all(
-            line in ("symbolic", "result", *parts) for chunk in g["frames"] for line in chunk
-        ) else None  # lines of another notation are shown without overlays
+        g["reveal"] = frames
         if g.get("expansion") is not None:
             for chunk in g["expansion"]["frames"]:
                 for slide_no, row in enumerate(chunk, start=1):

@@ -214,3 +214,14 @@ def test_expand_all_compiles_for_every_example(example: Path, tmp_path: Path) ->
     folder = render(with_render(example, tmp_path / "src", expand="all"), tmp_path / "out")
     assert "row by row" in (folder / "frames.tex").read_text()
     assert_compiles_cleanly(folder)
+
+
+def test_exercise_sheet_leaves_the_sums_out(out: Path, tmp_path: Path) -> None:
+    """The written-out sums would give the sheet's blanks away; the answer key keeps them."""
+    source = with_render(SHORT, tmp_path, exercise=["ih", "hh"], expand=["f"], steps=[2])
+    folder = render(source, out)
+    stem = SHORT.stem
+    assert "row by row" not in (folder / f"{stem}-exercise-slides.tex").read_text()
+    assert "Row by row" not in (folder / f"{stem}-exercise.tex").read_text()
+    assert "Row by row" in (folder / f"{stem}-answers.tex").read_text()
+    assert "row by row" in (folder / "frames.tex").read_text()

@@ -184,3 +184,38 @@ def test_colours_come_from_one_template_and_the_lecturers_win(tmp_path: Path) ->
         "\\begin{document}", "\\colorlet{lstmrow}{green!50!black}\n\\begin{document}"))
     compiled = compile_tex(deck)
     assert compiled.ok, compiled.errors
+
+
+def test_textbook_notation_is_revealed_and_walked_when_small() -> None:
+    """W_k [h; x] + b_k: the stacked vector is walked like x (hidden 2 + input 2 columns)."""
+    data = {"weights": {"weight_ih_l0": [[0.5, -0.5]] * 8, "weight_hh_l0": [[0.25, 0.1]] * 8,
+                        "bias_ih_l0": [0.1] * 8, "bias_hh_l0": [0.2] * 8},
+            "x": [[1.0, 2.0]], "h0": [0.5, -0.5], "render": {"notation": "textbook"}}
+    ex = spec.with_view(spec.from_mapping(data), reveal=True)
+    ctx = context.build(engine.forward(ex), None, slides=True)
+    (frame,) = ctx["steps"][0]["gates"][0]["reveal"]
+    affine = frame["affine"]
+    assert (affine["on"], affine["result"]) == (2, 3)
+    assert "\\textcolor<3>{lstmrow}{0.25}" in affine["W"]  # [W_hi W_ii], row 1
+    assert "\\textcolor<3-4>{lstmvec}{\\phantom{-}0.5}" in affine["v"]  # h0 first
+    assert "\\textcolor<3>{lstmrow}{0.3}" in affine["b"]  # b_ii + b_hi, as decimals
+    assert frame["result"] == {"on": 5, "act": 6}
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("notation", ["textbook", "row-vector"])
+def test_other_notations_reveal_line_by_line(notation: str, tmp_path: Path) -> None:
+    source = with_render(NOTEBOOK, tmp_path / "src", notation=notation, reveal=True)
+    folder = render(source, tmp_path / "out")
+    frames = (folder / "frames.tex").read_text()
+    assert "\\uncover<2->{" in frames and "\\uncover<4->{{}= \\sigma" in frames
+    assert_compiles_cleanly(folder, article=False, lecturer=())
+
+
+def test_exercise_slides_are_revealed_without_walking(out: Path, tmp_path: Path) -> None:
+    """The walk would show the values the sheet leaves blank."""
+    source = with_render(NOTEBOOK, tmp_path, exercise=["ih"], reveal=True)
+    folder = render(source, out)
+    sheet = (folder / f"{NOTEBOOK.stem}-exercise-slides.tex").read_text()
+    assert "\\uncover<2->" in sheet and "\\textcolor<" not in sheet
+    assert "\\textcolor<3>{lstmrow}" in (folder / "frames.tex").read_text()
