@@ -6,10 +6,12 @@ For a chosen gate k at a chosen step, each entry of ``W_ik x_t + b_ik`` and of
     (W_ii x_1 + b_ii)_1 = (-0.36) * 0.5 + 0.03 * 0.1 + 0.47 = 0.2930
 
 one entry per line (with a batch, one per entry and example: ``_{j,b}``), negative
-factors in parentheses. The numbers come from :func:`lstm_tex.numbers.expansion`;
-here they are laid out: long sums break onto continuation lines, rows and terms are
-elided like the matrices of the same medium (``\vdots`` for the rows between, ``\cdots``
-for the middle terms), and on slides the lines are packed into frames.
+factors in parentheses. In the textbook notation the line written out is
+``W_k [h_{t-1}; x_t] + b_k``, in the row-vector one ``x_t W_xk + h_{t-1} W_hk + b_k``.
+The numbers come from :func:`lstm_tex.numbers.expansion`; here they are laid out: long
+sums break onto continuation lines, rows and terms are elided like the matrices of the
+same medium (``\vdots`` for the rows between, ``\cdots`` for the middle terms), and on
+slides the lines are packed into frames.
 """
 
 from __future__ import annotations
@@ -88,18 +90,12 @@ def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: _Medium) -> None:
         g["expansion"] = None
         if sheet or not ex.render.expands(k, step.t):
             continue
-        block = slice(n * hidden, (n + 1) * hidden)
-        parts = [("ih", g["W_ih_sym"], ctx["x_sym"], g["b_ih_sym"], w["w_ih"][block], step.x,
-                  None if w["b_ih"] is None else w["b_ih"][block], step.gates[k].ih, x_style),
-                 ("hh", g["W_hh_sym"], ctx["h_prev_sym"], g["b_hh_sym"], w["w_hh"][block],
-                  step.h_prev, None if w["b_hh"] is None else w["b_hh"][block],
-                  step.gates[k].hh, h_style)]
         rows: list[dict[str, Any]] = []
-        for kind, w_sym, v_sym, b_sym, weights, vectors, bias, values, style in parts:
-            plus = f" + {b_sym}" if b_sym else ""
-            sym = f"{w_sym} {v_sym}{plus}"
-            part_rows = _rows(sym, weights, vectors, bias, values, style, medium,
-                              batched=ex.batched)
+        parts = _parts(ex.render.notation, ctx, g, w, slice(n * hidden, (n + 1) * hidden),
+                       step, k, (x_style, h_style))
+        for kind, sym, weights, vectors, bias, values, styles, vector_first in parts:
+            part_rows = _rows(sym, weights, vectors, bias, values, styles, medium,
+                              batched=ex.batched, vector_first=vector_first)
             part_rows[0]["part_start"] = bool(rows)
             part_rows[0]["kind"] = kind
             rows.extend(part_rows)
@@ -108,17 +104,49 @@ def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: _Medium) -> None:
         # The first frame opens with a sentence of one or two lines.
         frames = context._pack(heights, medium.layout.frame_rows - 2 * context.SYMBOLIC)
         g["expansion"] = {
+            "parts": [sym for _, sym, *_ in parts],
             "rows": rows,
             "frames": [context.Frame.of([rows[int(r)] for r in frame], frame.tall)
                        for frame in frames],
             "batched": ex.batched,
-            "bias": bool(g["b_ih_sym"]),
+            "bias": parts[0][4] is not None,
         }
 
 
+def _parts(notation: str, ctx: dict[str, Any], g: dict[str, Any], w: dict[str, Any],
+           block: slice, step: Step, k: str, styles: tuple[numbers.Style, numbers.Style]
+           ) -> list[tuple[Any, ...]]:
+    """The affine parts of gate ``k`` in ``notation``, each (kind, symbol, weights (n, m),
+    vectors (batch, m), bias or None, values (batch, n), vector styles, vector first):
+    PyTorch's ``W_ik x + b_ik`` and ``W_hk h + b_hk``; the textbook's ``W_k [h; x] + b_k``;
+    the row-vector ``x W_xk + h W_hk + b_k`` (with ``b_k = b_ik + b_hk``, as they show it)."""
+    x_style, h_style = styles
+    w_ih, w_hh = w["w_ih"][block], w["w_hh"][block]
+    b_ih = None if w["b_ih"] is None else w["b_ih"][block]
+    b_hh = None if w["b_hh"] is None else w["b_hh"][block]
+    gv = step.gates[k]
+    x_sym, h_sym = ctx["x_sym"], ctx["h_prev_sym"]
+    if notation == "pytorch":
+        return [("ih", f"{g['W_ih_sym']} {x_sym}" + (f" + {g['b_ih_sym']}" if b_ih is not None
+                                                   else ""),
+                 w_ih, step.x, b_ih, gv.ih, [x_style] * w_ih.shape[1], False),
+                ("hh", f"{g['W_hh_sym']} {h_sym}" + (f" + {g['b_hh_sym']}" if b_hh is not None
+                                                   else ""),
+                 w_hh, step.h_prev, b_hh, gv.hh, [h_style] * w_hh.shape[1], False)]
+    bias = None if b_ih is None or b_hh is None else numbers.decimal_sum(b_ih, b_hh)
+    plus = f" + {g['b_sym']}" if bias is not None else ""
+    if notation == "textbook":
+        return [("affine", f"{g['W_sym']} [{h_sym}; {x_sym}]{plus}", np.hstack([w_hh, w_ih]),
+                 np.concatenate([step.h_prev, step.x], axis=1), bias, gv.pre,
+                 [h_style] * w_hh.shape[1] + [x_style] * w_ih.shape[1], False)]
+    return [("affine", f"{x_sym} {g['Wx_sym']} + {h_sym} {g['Wh_sym']}{plus}",
+             np.hstack([w_ih, w_hh]), np.concatenate([step.x, step.h_prev], axis=1), bias,
+             gv.pre, [x_style] * w_ih.shape[1] + [h_style] * w_hh.shape[1], True)]
+
+
 def _rows(sym: str, weights: np.ndarray, vectors: np.ndarray, bias: np.ndarray | None,
-          values: np.ndarray, style: numbers.Style, medium: _Medium, *, batched: bool
-          ) -> list[dict[str, Any]]:
+          values: np.ndarray, styles: list[numbers.Style], medium: _Medium, *, batched: bool,
+          vector_first: bool = False) -> list[dict[str, Any]]:
     """The lines of one affine part ``W v + b`` (its symbol ``sym``): an entry per row of W
     (and per example), elided beyond the medium's ``max_rows``; terms beyond ``max_cols``."""
     layout = medium.layout
@@ -134,8 +162,8 @@ def _rows(sym: str, weights: np.ndarray, vectors: np.ndarray, bias: np.ndarray |
         for b in range(batch):
             terms, value = numbers.expansion(
                 weights[j], vectors[b], None if bias is None else float(bias[j]),
-                float(values[b, j]), vector_style=style, decimals=medium.decimals,
-                max_terms=layout.max_cols)
+                float(values[b, j]), vector_style=styles, decimals=medium.decimals,
+                max_terms=layout.max_cols, vector_first=vector_first)
             index = f"{j + 1},{b + 1}" if batched else f"{j + 1}"
             lines = break_terms(terms, value, line_em, line_em - INDENT_EM)
             rows.append({"gap": False, "label": f"({sym})_{{{index}}}", "lines": lines,

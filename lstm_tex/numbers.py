@@ -259,23 +259,32 @@ def dot_terms(
     vector: Sequence[float] | np.ndarray,
     *,
     weight_style: Style = "written",
-    vector_style: Style = "fixed",
+    vector_style: Style | Sequence[Style] = "fixed",
     decimals: int = 4,
     max_terms: int | None = None,
+    vector_first: bool = False,
 ) -> list[str]:
     r"""The products ``w_k \cdot v_k`` of one row of a matrix-vector product, in order.
 
     Negative factors are parenthesised (:func:`factor`); beyond ``max_terms`` terms the
     middle ones are elided as a bmatrix elides columns, with one ``\cdots`` term.
+    ``vector_style`` may be given per entry (a stacked vector); ``vector_first`` writes
+    ``v_k \cdot w_k`` (a row vector times a matrix, ``x W``).
 
     >>> dot_terms([-0.36, 0.03], [0.5, 0.1], vector_style="written")
     ['(-0.36) \\cdot 0.5', '0.03 \\cdot 0.1']
     """
     w = np.asarray(weights, dtype=np.float64).ravel()
     v = np.asarray(vector, dtype=np.float64).ravel()
-    return ["\\cdots" if k is None else
-            f"{factor(w[k], weight_style, decimals)} \\cdot {factor(v[k], vector_style, decimals)}"
-            for k in _keep(len(w), max_terms)]
+    styles = [vector_style] * len(v) if isinstance(vector_style, str) else list(vector_style)
+    terms = []
+    for k in _keep(len(w), max_terms):
+        if k is None:
+            terms.append("\\cdots")
+            continue
+        pair = [factor(w[k], weight_style, decimals), factor(v[k], styles[k], decimals)]
+        terms.append(" \\cdot ".join(pair[::-1] if vector_first else pair))
+    return terms
 
 
 def expansion(
@@ -285,9 +294,10 @@ def expansion(
     value: float,
     *,
     weight_style: Style = "written",
-    vector_style: Style = "fixed",
+    vector_style: Style | Sequence[Style] = "fixed",
     decimals: int = 4,
     max_terms: int | None = None,
+    vector_first: bool = False,
 ) -> tuple[list[str], str]:
     r"""One entry of ``W v + b`` written out: the summands (:func:`dot_terms`, then the
     bias as given, parenthesised when negative) and the computed value.
@@ -296,7 +306,7 @@ def expansion(
     (['(-0.36) \\cdot 0.5', '0.03 \\cdot 0.1', '(-0.24)'], '-0.4170')
     """
     terms = dot_terms(weights, vector, weight_style=weight_style, vector_style=vector_style,
-                      decimals=decimals, max_terms=max_terms)
+                      decimals=decimals, max_terms=max_terms, vector_first=vector_first)
     if bias is not None:
         terms.append(factor(bias, weight_style, decimals))
     return terms, fixed(value, decimals)

@@ -225,3 +225,21 @@ def test_exercise_sheet_leaves_the_sums_out(out: Path, tmp_path: Path) -> None:
     assert "Row by row" not in (folder / f"{stem}-exercise.tex").read_text()
     assert "Row by row" in (folder / f"{stem}-answers.tex").read_text()
     assert "row by row" in (folder / "frames.tex").read_text()
+
+
+@pytest.mark.parametrize("notation,label,line", [
+    ("textbook", "(W_{i} [h_{0}; x_{1}] + b_{i})_{1}",
+     "0.2 \\cdot 0.5 + 0.2 \\cdot (-0.5) + 0.5 \\cdot 0.5 + (-0.8) \\cdot 0.5 + (-0.1)"),
+    ("row-vector", "(x_{1} W_{xi} + h_{0} W_{hi} + b_{i})_{1}",
+     "0.5 \\cdot 0.5 + 0.5 \\cdot (-0.8) + 0.5 \\cdot 0.2 + (-0.5) \\cdot 0.2 + (-0.1)"),
+])
+def test_other_notations_write_out_their_own_line(notation: str, label: str,
+                                                  line: str) -> None:
+    """One part per gate, on the notation's stacked vector, with its one bias b_ik + b_hk."""
+    data = {**_tiny(True, False), "h0": [0.5, -0.5], "render": {"notation": notation}}
+    ctx = _context(data, expand=["i"])
+    gate = ctx["steps"][0]["gates"][0]
+    rows = gate["expansion"]["rows"]
+    assert len(rows) == 2 and not any(r["part_start"] for r in rows)
+    assert rows[0]["label"] == label and " ".join(rows[0]["lines"]) == line
+    assert float(rows[0]["value"]) == pytest.approx(0.2 * 0.5 - 0.2 * 0.5 + 0.25 - 0.4 - 0.1)
