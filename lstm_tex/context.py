@@ -401,7 +401,7 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
         "c_sym": f"c{sup}_{{{t}}}",
         "m_sym": f"m{sup}_{{{t}}}",
         # with row vectors, h_t = m_t W_hr^T: the transpose joins the layer/direction marks
-        "W_hr_sym": f"W_{{hr}}" + ((sup[:-1] + "\\top}" if sup else "^{\\top}")
+        "W_hr_sym": "W_{hr}" + ((sup[:-1] + "\\top}" if sup else "^{\\top}")
                                    if medium.row_vectors else sup),
         "x": given_or_value(step.x),
         "h_prev": h_prev,
