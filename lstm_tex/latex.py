@@ -151,13 +151,13 @@ def needs_comment(packages: Sequence[str] = NEEDS) -> str:
     return "\n".join(f"% needs: \\usepackage{{{p}}}" for p in packages)
 
 
-def article(title: str, body: str, *, max_cols: int, packages: Sequence[str] = ()) -> Document:
+def article(title: str, body: str, *, packages: Sequence[str] = ()) -> Document:
     """A standalone article around ``body`` (already LaTeX); ``title`` is escaped text;
     ``packages`` are loaded besides the usual ones."""
     doc = Document(documentclass="article", document_options=["11pt", "a4paper"],
                    geometry_options={"margin": "2cm"}, page_numbers=False, lmodern=True,
                    textcomp=False)
-    _common_preamble(doc, max_cols)
+    _common_preamble(doc)
     for name in packages:
         doc.packages.append(Package(name))
     doc.preamble.append(Command("title", NoEscape(title)))
@@ -167,11 +167,11 @@ def article(title: str, body: str, *, max_cols: int, packages: Sequence[str] = (
     return doc
 
 
-def deck(title: str, frames: str, *, max_cols: int, subtitle: str = "") -> Document:
+def deck(title: str, frames: str, *, subtitle: str = "") -> Document:
     """A standalone 16:9 Beamer deck of ``frames`` (already LaTeX)."""
     doc = Document(documentclass="beamer", document_options=["aspectratio=169", "11pt"],
                    page_numbers=False, lmodern=True, textcomp=False)
-    _common_preamble(doc, max_cols)
+    _common_preamble(doc)
     doc.preamble.append(NoEscape(r"\usetheme{default}"))
     doc.preamble.append(NoEscape(r"\setbeamertemplate{navigation symbols}{}"))
     doc.preamble.append(NoEscape(r"\setbeamertemplate{footline}[frame number]"))
@@ -185,12 +185,13 @@ def deck(title: str, frames: str, *, max_cols: int, subtitle: str = "") -> Docum
     return doc
 
 
-def _common_preamble(doc: Document, max_cols: int) -> None:
+def _common_preamble(doc: Document) -> None:
     for name in NEEDS:
         doc.packages.append(Package(name))
     doc.packages.append(Package("booktabs"))
-    if max_cols > 10:
-        doc.preamble.append(NoEscape(rf"\setcounter{{MaxMatrixCols}}{{{max_cols}}}"))
+    # No MaxMatrixCols here: numbers.bmatrix raises it in front of each matrix wider than
+    # amsmath's 10 columns. A preamble counter of max(input, hidden, T) made amsmath build
+    # every bmatrix with that many columns: pdflatex 30 times slower at T = 200.
 
 
 _TEX_LINE_VAR = "max_print_line"  # TeX wraps its log at this many characters

@@ -176,11 +176,8 @@ def documents(trace: engine.Trace, report: CheckReport | None,
             gradients, gradients_report, slides=on_slides)
     frames = latex.render_template(env, "frames.tex.j2", slides)
     body = latex.render_template(env, "article.tex.j2", paper)
-    max_cols = max(ex.config.input_size, ex.config.out_size, ex.steps)
-    article = latex.article(paper["title"], body, max_cols=max_cols,
-                            packages=paper["article_packages"])
-    deck = latex.deck(slides["title"], frames, max_cols=max_cols,
-                      subtitle=slides["summary"])
+    article = latex.article(paper["title"], body, packages=paper["article_packages"])
+    deck = latex.deck(slides["title"], frames, subtitle=slides["summary"])
     files: dict[str, Any] = {
         f"{ex.stem}.tex": article.dumps() + "\n",
         f"{ex.stem}-slides.tex": deck.dumps() + "\n",
@@ -199,14 +196,14 @@ def documents(trace: engine.Trace, report: CheckReport | None,
         indent=1) + "\n"
     files["_docs"] = {f"{ex.stem}.tex": article, f"{ex.stem}-slides.tex": deck}
     if ex.render.exercise:
-        exercise = exercise_documents(shown, trace, report, env, max_cols)
+        exercise = exercise_documents(shown, trace, report, env)
         files["_docs"].update(exercise)
         files.update({name: doc.dumps() + "\n" for name, doc in exercise.items()})
     return files
 
 
 def exercise_documents(shown: engine.Trace, exact: engine.Trace, report: CheckReport | None,
-                       env: Any, max_cols: int) -> dict[str, Any]:
+                       env: Any) -> dict[str, Any]:
     """``render.exercise``: the exercise sheet (article and deck), whose boxes stand for
     the chosen quantities, and its answer key (the article, those quantities boxed).
     Forward pass only, without captions on the sheet (they read the numbers)."""
@@ -219,14 +216,12 @@ def exercise_documents(shown: engine.Trace, exact: engine.Trace, report: CheckRe
         paper["backward"] = None
         body = latex.render_template(env, "article.tex.j2", paper)
         docs[f"{stem}-{suffix}.tex"] = latex.article(f"{paper['title']} --- {heading}", body,
-                                                     max_cols=max_cols,
                                                      packages=paper["article_packages"])
     slides = context.build(shown, report, slides=True, exact=exact, exercise="sheet")
     slides["backward"] = None
     frames = latex.render_template(env, "frames.tex.j2", slides)
     docs[f"{stem}-exercise-slides.tex"] = latex.deck(
-        f"{slides['title']} --- exercise", frames, max_cols=max_cols,
-        subtitle=slides["summary"])
+        f"{slides['title']} --- exercise", frames, subtitle=slides["summary"])
     return docs
 
 
