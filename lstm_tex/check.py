@@ -20,7 +20,7 @@ import numpy as np
 
 from lstm_tex.engine import Trace, directions_of, gate_blocks, layer_weights
 from lstm_tex.errors import InputError
-from lstm_tex.spec import GATES
+from lstm_tex.spec import GATES, Example
 
 if TYPE_CHECKING:
     import torch
@@ -114,32 +114,60 @@ def _mps_available() -> bool:
     return bool(backend is not None and backend.is_available())
 
 
+@dataclass
+class TorchTarget:
+    """The device and dtype a cross-check runs on, and the conversion of arrays to it."""
+
+    device: Any
+    dtype: Any
+
+    @classmethod
+    def of(cls, example: Example, device: str | None, source: str) -> TorchTarget:
+        """Resolve ``device`` (or ``check.device``) and ``check.dtype`` for ``example``."""
+        import torch
+
+        opts = example.check
+        dev = resolve_device(device or opts.device, source=source)
+        if dev.type == "mps" and opts.dtype == "float64":
+            raise InputError("mps has no float64; use check.dtype: float32 or another device",
+                             field="check.dtype")
+        return cls(dev, torch.float64 if opts.dtype == "float64" else torch.float32)
+
+    def tensor(self, a: np.ndarray) -> Any:
+        import torch
+
+        return torch.from_numpy(np.array(a, dtype=np.float64)).to(
+            device=self.device, dtype=self.dtype)
+
+
+class Differences:
+    """The largest absolute and scaled (``/ max(1, |torch|)``) difference per quantity."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.errors = dict.fromkeys(names, 0.0)
+        self.scaled = dict.fromkeys(names, 0.0)
+
+    def note(self, name: str, ours: np.ndarray | float, reference: np.ndarray | float) -> None:
+        diff = np.abs(np.asarray(ours) - reference)
+        self.errors[name] = max(self.errors[name], float(diff.max(initial=0.0)))
+        relative = diff / np.maximum(1.0, np.abs(reference))
+        self.scaled[name] = max(self.scaled[name], float(relative.max(initial=0.0)))
+
+
 def cross_check(trace: Trace, *, device: str | None = None, source: str = "check.device"
                 ) -> CheckReport:
     """Compare every intermediate of ``trace`` with torch; never raises on disagreement."""
-    import torch
-
     example = trace.example
     opts = example.check
-    dev = resolve_device(device or opts.device, source=source)
-    if dev.type == "mps" and opts.dtype == "float64":
-        raise InputError("mps has no float64; use check.dtype: float32 or another device",
-                         field="check.dtype")
-    dtype = torch.float64 if opts.dtype == "float64" else torch.float32
+    import torch
+
+    target = TorchTarget.of(example, device, source)
+    dev, dtype, t = target.device, target.dtype, target.tensor
     cfg = example.config
-
-    def t(a: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(np.array(a, dtype=np.float64)).to(device=dev, dtype=dtype)
-
-    errors = dict.fromkeys(QUANTITIES, 0.0)
-    scaled = dict.fromkeys(QUANTITIES, 0.0)
+    diffs = Differences(QUANTITIES)
 
     def note(name: str, ours: np.ndarray, theirs: torch.Tensor) -> None:
-        reference = theirs.detach().to("cpu", torch.float64).numpy()
-        diff = np.abs(ours - reference)
-        errors[name] = max(errors[name], float(diff.max(initial=0.0)))
-        relative = diff / np.maximum(1.0, np.abs(reference))
-        scaled[name] = max(scaled[name], float(relative.max(initial=0.0)))
+        diffs.note(name, ours, theirs.detach().to("cpu", torch.float64).numpy())
 
     with torch.no_grad():
         lstm = torch.nn.LSTM(cfg.input_size, cfg.hidden_size, num_layers=cfg.num_layers,
@@ -207,4 +235,4 @@ def cross_check(trace: Trace, *, device: str | None = None, source: str = "check
             layer_input = torch.cat(outs, dim=-1)
             note("output", trace.layer_outputs[layer], layer_input)
     return CheckReport(device=str(dev), dtype=opts.dtype, torch_version=torch.__version__,
-                       atol=opts.atol, errors=errors, scaled=scaled)
+                       atol=opts.atol, errors=diffs.errors, scaled=diffs.scaled)

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lstm_tex.backward import Gradients
-from lstm_tex.check import resolve_device
-from lstm_tex.errors import CheckFailed, InputError
+from lstm_tex.check import Differences, TorchTarget
+from lstm_tex.errors import CheckFailed
 from lstm_tex.spec import GATES, BackwardSpec
 
 if TYPE_CHECKING:
@@ -97,31 +97,20 @@ def cross_check_gradients(gradients: Gradients, *, device: str | None = None,
                           source: str = "check.device") -> GradientReport:
     """Compare every gradient of ``gradients`` with torch autograd; never raises on
     disagreement (see :func:`verify`)."""
-    import torch
-
     ex = gradients.trace.example
     spec = gradients.spec
     opts = ex.check
-    dev = resolve_device(device or opts.device, source=source)
-    if dev.type == "mps" and opts.dtype == "float64":
-        raise InputError("mps has no float64; use check.dtype: float32 or another device",
-                         field="check.dtype")
-    dtype = torch.float64 if opts.dtype == "float64" else torch.float32
+    import torch
+
+    on = TorchTarget.of(ex, device, source)
+    dev, dtype, t = on.device, on.dtype, on.tensor
     cfg = ex.config
-
-    def t(a: np.ndarray) -> torch.Tensor:
-        return torch.from_numpy(np.array(a, dtype=np.float64)).to(device=dev, dtype=dtype)
-
-    errors = dict.fromkeys(QUANTITIES, 0.0)
-    scaled = dict.fromkeys(QUANTITIES, 0.0)
+    diffs = Differences(QUANTITIES)
 
     def note(name: str, ours: np.ndarray | float, theirs: torch.Tensor | None) -> None:
         reference = (np.zeros_like(ours) if theirs is None
                      else theirs.detach().to("cpu", torch.float64).numpy())
-        diff = np.abs(np.asarray(ours) - reference)
-        errors[name] = max(errors[name], float(diff.max(initial=0.0)))
-        relative = diff / np.maximum(1.0, np.abs(reference))
-        scaled[name] = max(scaled[name], float(relative.max(initial=0.0)))
+        diffs.note(name, ours, reference)
 
     target = t(spec.target)
     lstm = torch.nn.LSTM(cfg.input_size, cfg.hidden_size, num_layers=cfg.num_layers,
@@ -149,7 +138,7 @@ def cross_check_gradients(gradients: Gradients, *, device: str | None = None,
             note("loss_after", gradients.sgd.loss_after, _loss(output_after, target, spec))
     _check_steps(gradients, t, note)
     return GradientReport(device=str(dev), dtype=opts.dtype, torch_version=torch.__version__,
-                          atol=opts.atol, errors=errors, scaled=scaled)
+                          atol=opts.atol, errors=diffs.errors, scaled=diffs.scaled)
 
 
 def _check_steps(gradients: Gradients, t: Any, note: Any) -> None:
