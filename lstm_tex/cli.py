@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -12,14 +13,23 @@ import click
 
 from lstm_tex import init as example_init
 from lstm_tex import loader, pipeline
-from lstm_tex.errors import CheckFailed, InputError, LstmTexError
+from lstm_tex.errors import CheckFailed, InputError, LstmTexError, printable
 
 DEVICES = "cpu, cuda, cuda:N, mps or auto"
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+INTERRUPTED = 130
+#: Exit status of a file in a batch that hit a bug (EX_SOFTWARE); the batch goes on.
+BUG = 70
+
+
+def _say(text: str, err: bool = True) -> None:
+    """One message, each line prefixed with ``lstm-tex: ``, printable whatever the bytes."""
+    click.echo(printable(f"lstm-tex: {text}".replace("\n", "\nlstm-tex: ")), err=err)
 
 
 def _fail(exc: LstmTexError) -> NoReturn:
     text = exc.format() if isinstance(exc, InputError) else str(exc)
-    click.echo(f"lstm-tex: {text}".replace("\n", "\nlstm-tex: "), err=True)
+    _say(text)
     if isinstance(exc, CheckFailed) and exc.report is not None:
         _print_report(exc.report, err=True)
     raise SystemExit(exc.exit_code)
@@ -32,7 +42,7 @@ def _expand(paths: Iterable[str]) -> list[Path]:
         found = sorted(p.glob("*.yaml")) if p.is_dir() else [p]
         if not found:
             _fail(InputError("is a folder with no .yaml files in it, expected an example "
-                             "file or a folder of them", file=str(p)))
+                             "file or a folder of them", file=printable(p)))
         out.extend(found)
     return out
 
@@ -46,7 +56,7 @@ def _located(exc: LstmTexError, path: Path) -> LstmTexError:
         line = loader.read(path).line_of(exc.field.split("."))
     except LstmTexError:
         line = None
-    return InputError(exc.message, file=str(path), field=exc.field, line=line)
+    return InputError(exc.message, file=printable(path), field=exc.field, line=line)
 
 
 def _print_report(report: Any, err: bool = False) -> None:
@@ -86,12 +96,16 @@ def _each(paths: list[Path], work: Callable[[Path], str]) -> None:
             text = exc.format() if isinstance(exc, InputError) else str(exc)
             results.append((path, exc.exit_code, text))
             worst = max(worst, exc.exit_code)
+        except Exception as exc:  # a bug on one file must not lose the others' summary
+            results.append((path, BUG, f"unexpected error (please report it): "
+                                       f"{type(exc).__name__}: {exc}"))
+            worst = max(worst, BUG)
     table = Table(title="lstm-tex")
     table.add_column("file")
     table.add_column("status")
     table.add_column("result")
     for path, code, text in results:
-        table.add_row(str(path), "ok" if code == 0 else f"exit {code}", text)
+        table.add_row(printable(path), "ok" if code == 0 else f"exit {code}", printable(text))
     Console().print(table)
     if worst:
         raise SystemExit(worst)
@@ -106,7 +120,34 @@ def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
         ctx.exit()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """The command group; Ctrl-C anywhere exits 130 with one line, not click's "Aborted!"."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            _say("interrupted (Ctrl-C): the file or folder being written was left as it "
+                 "was before")
+            raise SystemExit(INTERRUPTED) from None
+
+
+def _text(value: str | None, flag: str) -> str | None:
+    """A text flag as given, refused (exit 2) when it holds bytes that are not UTF-8."""
+    if value is None:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        byte = os.fsencode(value[exc.start:exc.end])[:1]
+        found = f"the byte 0x{byte[0]:02x}" if byte else "a lone surrogate"
+        _fail(InputError(f"expected UTF-8 text, found {found} at character {exc.start + 1} "
+                         "(set the terminal to UTF-8, or write the text in the example "
+                         "file)", field=flag))
+    return value
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
               help="Show the version and exit.")
 def main() -> None:
@@ -184,6 +225,8 @@ def render(examples: tuple[str, ...], out: Path, device: str | None, no_check: b
     """
     if device is not None:
         _valid_device(device)
+    exercise = _text(exercise, "--exercise")
+    expand = tuple(_text(e, "--expand") or "" for e in expand)
     view = {key: value for key, value in (
         ("reveal", reveal or None), ("expand", expand or None), ("max_rows", max_rows),
         ("max_cols", max_cols), ("article_full", article_full or None)) if value is not None}
@@ -196,7 +239,8 @@ def render(examples: tuple[str, ...], out: Path, device: str | None, no_check: b
         result = pipeline.render(path, options)
         check = "not checked" if result.report is None else (
             f"max abs error vs torch {result.report.max_abs_err:.2g}")
-        return f"{path} -> {result.folder}/ ({len(result.files)} files, {check})"
+        return (f"{printable(path)} -> {printable(result.folder)}/ ({len(result.files)} "
+                f"files, {check})")
 
     if watch:
         _watch(examples, work, templates)
@@ -235,7 +279,8 @@ def check(examples: tuple[str, ...], device: str | None, as_json: bool) -> None:
         gradients = pipeline.differentiate(trace)
         if gradients is not None:
             _print_report(pipeline.check_gradients(gradients, device))
-        return f"{path}: passed (max abs error {report.max_abs_err:.2g} <= {report.atol:g})"
+        return (f"{printable(path)}: passed (max abs error {report.max_abs_err:.2g} <= "
+                f"{report.atol:g})")
 
     _each(_expand(examples), work)
 
@@ -243,6 +288,7 @@ def check(examples: tuple[str, ...], device: str | None, as_json: bool) -> None:
 def _valid_device(device: str) -> None:
     from lstm_tex.spec import DEVICE_PATTERN
 
+    _text(device, "--device")
     if not DEVICE_PATTERN.match(device):
         _fail(InputError(f"expected {DEVICES}, found {device!r}", field="--device"))
 
@@ -270,8 +316,8 @@ def _watch(examples: tuple[str, ...], work: Callable[[Path], str],
         if event.ok:
             click.echo(f"[{stamp}] {event.message} in {event.seconds:.2f} s")
         else:
-            click.echo(f"[{stamp}] lstm-tex: {event.message}".replace("\n", "\nlstm-tex: "),
-                       err=True)
+            click.echo(printable(f"[{stamp}] lstm-tex: {event.message}".replace(
+                "\n", "\nlstm-tex: ")), err=True)
 
     def located(path: Path) -> str:
         try:
@@ -290,7 +336,7 @@ def _check_json(paths: list[Path], device: str | None) -> None:
     results: list[dict[str, Any]] = []
     worst = 0
     for path in paths:
-        item: dict[str, Any] = {"file": str(path)}
+        item: dict[str, Any] = {"file": printable(path)}
         try:
             trace = pipeline.compute(path)
             item.update(pipeline.check(trace, device).as_json(), exit_code=0)
@@ -303,7 +349,7 @@ def _check_json(paths: list[Path], device: str | None) -> None:
             report = getattr(exc, "report", None)
             item.update(report.as_json() if report is not None else {"passed": False},
                         error=text, exit_code=exc.exit_code)
-            click.echo(f"lstm-tex: {text}".replace("\n", "\nlstm-tex: "), err=True)
+            _say(text)
             worst = max(worst, exc.exit_code)
         results.append(item)
     click.echo(json.dumps(results[0] if len(results) == 1 else results, indent=1))
@@ -376,6 +422,7 @@ def init(path: Path | None, output: Path | None, input_size: int, hidden_size: i
       lstm-tex init - --steps 2                       # print it instead
     """
     target = _target(path, output, Path("example.yaml"))
+    title = _text(title, "--title")
     options = example_init.InitOptions(input_size=input_size, hidden_size=hidden_size,
                                        steps=steps, layers=layers, seed=seed,
                                        decimals=decimals, title=title)
@@ -384,9 +431,9 @@ def init(path: Path | None, output: Path | None, input_size: int, hidden_size: i
     except LstmTexError as exc:
         _fail(exc)
     if _write_example(target, text, force):
-        click.echo(f"wrote {target} (input size {input_size}, hidden size {hidden_size}, "
+        click.echo(printable(f"wrote {target} (input size {input_size}, hidden size {hidden_size}, "
                    f"{_plural(steps, 'step')}, {_plural(layers, 'layer')}, seed {seed}); "
-                   f"next: lstm-tex render {target}")
+                   f"next: lstm-tex render {target}"))
 
 
 @main.command("import")
@@ -429,21 +476,24 @@ def import_(model: Path, output: Path | None, prefix: str | None, decimals: int 
     from lstm_tex import importer
 
     target = output or Path(model.stem + ".yaml")
+    prefix, x, h0, c0 = (_text(prefix, "--prefix"), _text(x, "--x"), _text(h0, "--h0"),
+                         _text(c0, "--c0"))
+    title = _text(title, "--title")
     options = importer.ImportOptions(prefix=prefix, decimals=decimals, x=x, h0=h0, c0=c0,
                                      steps=steps, title=title)
     if str(target) != "-" and target.exists() and not force:
         _fail(InputError("already exists; choose another name with -o or pass --force to "
-                         "overwrite it", file=str(target)))
+                         "overwrite it", file=printable(target)))
     try:
         imported = importer.import_model(model, options)
     except LstmTexError as exc:
         _fail(exc)
     if _write_example(target, imported.text, force):
         cfg = imported.example.config
-        click.echo(f"wrote {target}: the nn.LSTM at prefix {imported.prefix or '(none)'!r} "
-                   f"of {model} (input size {cfg.input_size}, hidden size "
-                   f"{cfg.hidden_size}, {_plural(cfg.num_layers, 'layer')}); next: "
-                   f"lstm-tex render {target}")
+        click.echo(printable(
+            f"wrote {target}: the nn.LSTM at prefix {imported.prefix or '(none)'!r} of {model} "
+            f"(input size {cfg.input_size}, hidden size {cfg.hidden_size}, "
+            f"{_plural(cfg.num_layers, 'layer')}); next: lstm-tex render {target}"))
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -18,6 +18,7 @@ import numpy as np
 from lstm_tex import expansion, numbers, reveal
 from lstm_tex.check import CheckReport
 from lstm_tex.engine import Direction, Step, Trace, directions_of, layer_weights
+from lstm_tex.errors import printable
 from lstm_tex.latex import escape, needs_comment
 from lstm_tex.spec import ELISION_MIN, GATES, LstmConfig, RenderOptions
 
@@ -633,7 +634,7 @@ def build(trace: Trace, report: CheckReport | None, *, slides: bool,
         expansion.add(trace, step, step_ctx, medium)
         if slides and ex.render.reveal:
             reveal.add(trace, step, step_ctx, medium)
-    title = ex.title if ex.title is not None else f"LSTM forward pass: {ex.stem}"
+    title = ex.title if ex.title is not None else f"LSTM forward pass: {printable(ex.stem)}"
     layers = f"{cfg.num_layers} layer" + ("s" if cfg.num_layers > 1 else "")
     summary = (f"input size {cfg.input_size}, hidden size {cfg.hidden_size}, {layers}"
                + (", bidirectional" if cfg.bidirectional else "")

@@ -6,6 +6,18 @@ anything else is a bug and keeps its traceback.
 
 from __future__ import annotations
 
+import os
+
+
+def printable(text: str | os.PathLike[str]) -> str:
+    """``text`` (a path, a message) as text that can always be printed and encoded: bytes
+    of a file name that are not UTF-8 become ``\\xNN``."""
+    raw = text if isinstance(text, str) else os.fspath(text)
+    try:
+        return os.fsencode(raw).decode("utf-8", "backslashreplace")
+    except UnicodeError:
+        return raw.encode("utf-8", "backslashreplace").decode("utf-8")
+
 
 class LstmTexError(Exception):
     """Base class: a failure the user can act on. ``exit_code`` is the CLI's status."""

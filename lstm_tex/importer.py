@@ -14,6 +14,7 @@ from JSON lists, or are zeros. torch is imported here only, when a file is read.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -178,22 +179,41 @@ def find_prefix(state: Mapping[str, Any], prefix: str | None, file: str) -> str:
 
 def _weights(state: Mapping[str, Any], prefix: str, file: str
              ) -> tuple[dict[str, np.ndarray], str]:
-    import torch
-
     weights: dict[str, np.ndarray] = {}
     dtypes = set()
     for key, value in state.items():
         name = key[len(prefix):] if isinstance(key, str) and key.startswith(prefix) else ""
         if not _LSTM_KEY.fullmatch(name):
             continue
-        if not isinstance(value, torch.Tensor) or not value.is_floating_point():
-            raise InputError(f"expected a floating-point tensor, found "
-                             f"{getattr(value, 'dtype', type(value).__name__)}",
-                             field=key, file=file)
+        weights[name] = _dense(value, key, file)
         dtypes.add(str(value.dtype).removeprefix("torch."))
-        weights[name] = value.detach().to("cpu", torch.float64).numpy()
     dtype = "float64" if dtypes == {"float64"} else "float32"
     return weights, dtype
+
+
+def _dense(value: Any, key: str, file: str) -> np.ndarray:
+    """A saved weight as a float64 array; tensors without plain values are refused."""
+    import torch
+
+    if not isinstance(value, torch.Tensor) or not value.is_floating_point():
+        raise InputError(f"expected a floating-point tensor, found "
+                         f"{getattr(value, 'dtype', type(value).__name__)}",
+                         field=key, file=file)
+    if value.is_meta:
+        raise InputError("expected a tensor with values, found a meta tensor (a shape "
+                         "without data); save the model after its weights are loaded",
+                         field=key, file=file)
+    if value.layout != torch.strided:
+        layout = str(value.layout).removeprefix("torch.")
+        raise InputError(f"expected a dense tensor, found a {layout} tensor; save "
+                         "{k: v.to_dense() for k, v in model.state_dict().items()}",
+                         field=key, file=file)
+    try:
+        return value.detach().to("cpu", torch.float64).numpy()
+    except (RuntimeError, TypeError, ValueError, NotImplementedError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"cannot read this tensor's values ({reason})", field=key,
+                         file=file) from None
 
 
 def _config(weights: Mapping[str, np.ndarray], file: str) -> spec.LstmConfig:
@@ -222,16 +242,71 @@ def _zeros(rows: int, size: int) -> list[Any]:
     return [0.0] * size if rows == 1 else [[0.0] * size for _ in range(rows)]
 
 
+#: Deepest nesting of a --x/--h0/--c0 list (a batch of sequences is 3 deep).
+MAX_JSON_DEPTH = 8
+#: Longest number in a --x/--h0/--c0 list, in characters.
+MAX_NUMBER_CHARS = 100
+
+
 def _json_list(text: str, flag: str) -> list[Any]:
+    """A command-line JSON list of numbers, refused with one line (exit 2) when it is not
+    JSON, nested too deep or holds numbers too long to be weights or inputs."""
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    depth = max(_depths(text), default=0)
+    if depth > MAX_JSON_DEPTH:
+        raise InputError(f"expected a JSON list at most {MAX_JSON_DEPTH} levels deep, found "
+                         f"one nested {depth} deep", field=flag)
+    longest = max((len(m) for m in re.findall(r"[-+0-9.eE]+", text)), default=0)
+    if longest > MAX_NUMBER_CHARS:
+        raise InputError(f"expected numbers such as 0.5, found a number written with "
+                         f"{longest} characters (at most {MAX_NUMBER_CHARS})", field=flag)
+    def finite(number: str) -> float:
+        if not math.isfinite(float(number)):
+            raise _NotFinite(number)
+        return float(number)
+
     try:
-        value = json.loads(text)
+        value = json.loads(text, parse_float=finite, parse_constant=finite)
+    except _NotFinite as exc:
+        found = exc.args[0]
+        why = "" if found in ("NaN", "Infinity", "-Infinity") else " (too large for a float64)"
+        raise InputError(f"expected finite numbers, found {found}{why}", field=flag) from None
     except json.JSONDecodeError as exc:
-        raise InputError(f"expected a JSON list such as [0.5, 0.1], found {text!r} "
-                         f"({exc.msg})", field=flag) from None
+        raise InputError(f"expected a JSON list such as [0.5, 0.1], found {shown!r} "
+                         f"({exc.msg} at character {exc.pos + 1})", field=flag) from None
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"expected a JSON list such as [0.5, 0.1], found {shown!r} "
+                         f"({str(exc).splitlines()[0][:80]})", field=flag) from None
     if not isinstance(value, list):
-        raise InputError(f"expected a JSON list such as [0.5, 0.1], found {text!r}",
+        raise InputError(f"expected a JSON list such as [0.5, 0.1], found {shown!r}",
                          field=flag)
     return value
+
+
+class _NotFinite(ValueError):
+    """A JSON number that is NaN or infinite (or becomes infinite as a float64)."""
+
+
+def _depths(text: str) -> list[int]:
+    """Nesting depth of the brackets of ``text`` at each bracket (strings are skipped)."""
+    depth, found, in_string, escaped = 0, [], False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+            continue
+        if char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            found.append(depth)
+        elif char in "]}":
+            depth -= 1
+    return found
 
 
 def _validated(data: Mapping[str, Any], path: Path) -> spec.Example:

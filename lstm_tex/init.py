@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tex import engine, spec
-from lstm_tex.errors import InputError
+from lstm_tex import engine, output, spec
+from lstm_tex.errors import InputError, printable
 
 #: Largest |pre-activation| allowed at any step: sigma(2.5) = 0.92, tanh(2.5) = 0.987.
 PRE_LIMIT = 2.5
@@ -86,19 +86,15 @@ def generate(options: InitOptions = InitOptions()) -> str:
 
 
 def write(path: Path, text: str, *, force: bool = False) -> Path:
-    """Write ``text`` to ``path``; refuse to replace an existing file unless ``force``."""
+    """Write ``text`` to ``path`` atomically; refuse to replace an existing file unless
+    ``force``. On any failure an existing file stays byte for byte."""
     if path.is_dir():
-        raise InputError("is a folder; give a file name such as example.yaml", file=str(path))
-    if path.exists() and not force:
+        raise InputError("is a folder; give a file name such as example.yaml",
+                         file=printable(path))
+    if (path.exists() or path.is_symlink()) and not force:
         raise InputError("already exists; choose another name or pass --force to overwrite "
-                         "it", file=str(path))
-    try:
-        if path.parent != Path():
-            path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot write: {exc.strerror or exc}", file=str(path)) from None
-    return path
+                         "it", file=printable(path))
+    return output.write_file(path, text)
 
 
 # ---------------------------------------------------------------- drawing numbers

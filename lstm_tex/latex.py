@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import io
 import os
 import re
 import shutil
@@ -24,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.sandbox
 from pylatex import Command, Document, NoEscape, Package
 from pylatex.utils import escape_latex
 
-from lstm_tex.errors import InputError, LatexFailed
+from lstm_tex.errors import InputError, LatexFailed, printable
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -66,8 +66,8 @@ JINJA_OPTIONS: dict[str, Any] = {
     "variable_end_string": "}",
     "comment_start_string": "\\#{",
     "comment_end_string": "}",
-    "line_statement_prefix": "%%",
-    "line_comment_prefix": "%#",
+    # No line statements or line comments: any prefix for them ("%%", "%#") is also
+    # ordinary LaTeX, and a lecturer's template would be misread.
     "trim_blocks": True,
     "lstrip_blocks": True,
     "autoescape": False,
@@ -91,9 +91,15 @@ def environment(override: Path | None = None) -> jinja2.Environment:
 
 @functools.lru_cache(maxsize=8)
 def _environment(dirs: tuple[str, ...], cwd: str) -> jinja2.Environment:
-    """One environment per template search path (``cwd``: relative folders differ by it)."""
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(list(dirs)),
-                              bytecode_cache=_CompiledTemplates.create(), **JINJA_OPTIONS)
+    """One environment per template search path (``cwd``: relative folders differ by it).
+
+    Templates run in Jinja's sandbox: they can format what they are given, but cannot
+    reach Python internals (``cycler.__init__.__globals__`` and the like raise a
+    SecurityError), so a shared template folder cannot run code.
+    """
+    return jinja2.sandbox.SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(list(dirs)), bytecode_cache=_CompiledTemplates.create(),
+        **JINJA_OPTIONS)
 
 
 class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
@@ -123,7 +129,9 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
 
 
 def render_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
-    """Render ``name``; template mistakes become ``template:line: message`` (exit 2)."""
+    """Render ``name``; any template mistake, found when it is read or while it runs
+    (``1/0``, ``title + 1``, endless recursion, a forbidden attribute, bytes that are not
+    UTF-8) becomes ``template:line: template error: message`` (exit 2)."""
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateSyntaxError as exc:
@@ -131,9 +139,39 @@ def render_template(env: jinja2.Environment, name: str, context: dict[str, Any])
                          line=exc.lineno) from None
     except jinja2.TemplateNotFound as exc:
         raise InputError(f"template {exc.name!r} not found") from None
-    except jinja2.UndefinedError as exc:
+    except UnicodeDecodeError as exc:
+        raise _not_utf8(env, name, exc) from None
+    except RecursionError as exc:
         file, line = _template_position(exc)
-        raise InputError(f"template error: {exc.message}", file=file, line=line) from None
+        raise InputError("template error: recursion too deep (a macro that calls itself "
+                         "without end?)", file=file or name, line=line) from None
+    except Exception as exc:  # what template code raises while it runs
+        file, line = _template_position(exc)
+        raise InputError(f"template error: {_runtime_message(exc)}", file=file or name,
+                         line=line) from None
+
+
+def _runtime_message(exc: Exception) -> str:
+    if isinstance(exc, jinja2.TemplateError) and exc.message:
+        return exc.message
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _not_utf8(env: jinja2.Environment, name: str, exc: UnicodeDecodeError) -> InputError:
+    """Which template file is not UTF-8 (the one asked for, or one it includes)."""
+    folders = getattr(env.loader, "searchpath", [])
+    for folder in map(Path, folders):
+        for path in sorted(folder.rglob("*.j2")):
+            raw = path.read_bytes()
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                line = raw.count(b"\n", 0, bad.start) + 1
+                return InputError(f"template error: expected UTF-8 text, found the byte "
+                                  f"0x{raw[bad.start]:02x} (save the template as UTF-8)",
+                                  file=str(path), line=line)
+    return InputError(f"template error: expected UTF-8 text ({exc.reason})", file=name)
 
 
 def _template_position(exc: BaseException) -> tuple[str | None, int | None]:
@@ -199,36 +237,61 @@ _ERROR_LINE = re.compile(r"^(?P<file>[^:\n]+\.tex):(?P<line>\d+): (?P<msg>.+)$",
 
 
 def compile_pdf(doc: Document, tex_path: Path) -> Path:
-    """Compile ``doc`` to ``tex_path`` with ``.pdf`` next to it; raise :class:`LatexFailed`."""
-    stem = tex_path.with_suffix("")
-    sink = io.StringIO()
+    """Compile ``doc`` (written to ``tex_path`` unless it is there already) to ``.pdf``
+    next to it with latexmk (or pdflatex twice), run inside that folder on the bare file
+    name, so that no character of the folders above reaches TeX. Raise
+    :class:`LatexFailed` with ``file:line: message`` lines, or :class:`InputError` when
+    the disk is full or no compiler is installed."""
+    folder, stem = tex_path.parent, tex_path.stem
+    if not tex_path.exists():
+        tex_path.write_text(doc.dumps() + "\n", encoding="utf-8")
+    flags = ["-file-line-error", "-halt-on-error", "-interaction=nonstopmode"]
+    latexmk, pdflatex = shutil.which("latexmk"), shutil.which("pdflatex")
+    if latexmk is not None:
+        runs = [[latexmk, "-pdf", *flags, tex_path.name]]
+    elif pdflatex is not None:
+        runs = [[pdflatex, *flags, tex_path.name]] * 2
+    else:
+        raise InputError("no LaTeX compiler found (latexmk or pdflatex); install TeX Live "
+                         "(see README) or leave out --pdf", field="--pdf")
     # Unwrapped log lines, so that "file:line: message" stays on one line.
-    saved = os.environ.get(_TEX_LINE_VAR)
-    os.environ[_TEX_LINE_VAR] = "10000"
+    env = {**os.environ, _TEX_LINE_VAR: "10000"}
     try:
-        with contextlib.redirect_stdout(sink):
-            doc.generate_pdf(str(stem), clean=False, clean_tex=False, compiler="latexmk",
-                             compiler_args=["-pdf", "-file-line-error", "-halt-on-error",
-                                            "-interaction=nonstopmode"], silent=True)
-    except subprocess.CalledProcessError:
-        raise LatexFailed(latex_errors(stem.with_suffix(".log"), sink.getvalue())) from None
-    except FileNotFoundError:
-        raise InputError("latexmk is not installed; install TeX Live (see README) "
-                         "or leave out --pdf", field="--pdf") from None
-    except Exception as exc:
-        if type(exc).__name__ == "CompilerError":
-            raise InputError("no LaTeX compiler found (latexmk or pdflatex); install TeX "
-                             "Live or leave out --pdf", field="--pdf") from None
-        raise
+        for command in runs:
+            done = subprocess.run(command, cwd=folder, env=env, stdin=subprocess.DEVNULL,
+                                  capture_output=True, text=True, errors="replace",
+                                  check=False)
+            if done.returncode != 0:
+                log = folder / f"{stem}.log"
+                if disk_full(folder, log, done.stdout):
+                    raise InputError("cannot write the output: no space left on device "
+                                     f"(while compiling {tex_path.name})", field="--out",
+                                     file=printable(folder.parent))
+                raise LatexFailed(latex_errors(log, done.stdout))
     finally:
-        if saved is None:
-            os.environ.pop(_TEX_LINE_VAR, None)
-        else:
-            os.environ[_TEX_LINE_VAR] = saved
-        for aux in tex_path.parent.glob(stem.name + ".*"):
+        for aux in folder.glob(stem + ".*"):
             if aux.suffix not in (".tex", ".pdf"):
-                aux.unlink()
-    return stem.with_suffix(".pdf")
+                with contextlib.suppress(OSError):
+                    aux.unlink()
+    return tex_path.with_suffix(".pdf")
+
+
+#: Free space below which a failed compilation is blamed on a full disk.
+DISK_RESERVE = 1 << 20
+
+
+def disk_full(folder: Path, log: Path, output: str = "") -> bool:
+    """Whether a failed compilation in ``folder`` ran out of disk space: the log or the
+    output says so, or the file system has (almost) nothing left."""
+    text = output
+    with contextlib.suppress(OSError):
+        text += log.read_text(errors="replace")
+    if "No space left on device" in text or "I can't write on file" in text:
+        return True
+    try:
+        return shutil.disk_usage(folder).free < DISK_RESERVE
+    except OSError:
+        return False
 
 
 def latex_errors(log_path: Path, output: str = "") -> list[str]:

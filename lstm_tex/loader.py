@@ -11,6 +11,7 @@ takes about 20 seconds per MiB of dense numbers, and an example needs far less.
 from __future__ import annotations
 
 import datetime
+import re
 import warnings
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
@@ -25,7 +26,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError, YAMLWarning
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 
-from lstm_tex.errors import InputError
+from lstm_tex.errors import InputError, printable
 
 MAX_FILE_BYTES = 256 * 1024
 MAX_NODES = 1_000_000
@@ -37,6 +38,8 @@ _PLAIN_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null
                                             "map", "merge"))
 
 PathPart = str | int
+#: Flow lists or mappings opened 4 * MAX_DEPTH times in a row: refused before parsing.
+_DEEP_FLOW = re.compile(r"[\[{](?:\s*[\[{]){" + str(4 * MAX_DEPTH) + "}")
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ def format_path(path: Sequence[PathPart]) -> str:
 
 def read(path: str | Path) -> Document:
     """Read and parse ``path``; raise :class:`InputError` for anything unreadable."""
-    file = str(path)
+    file = printable(path)
     try:
         # Read one byte past the limit rather than trusting stat(): pipes and
         # devices such as /dev/zero report size 0.
@@ -126,6 +129,11 @@ def parse(text: str, file: str = "<string>") -> Document:
     """Parse YAML ``text`` (named ``file`` in messages) into a :class:`Document`."""
     if len(text) > MAX_FILE_BYTES:
         raise _too_big(file)
+    deep = _DEEP_FLOW.search(text)
+    if deep is not None:  # found before parsing: the parser would take seconds to fail
+        raise InputError(f"invalid YAML: nested too deeply (an example needs at most "
+                         f"{MAX_DEPTH} levels)", file=file,
+                         line=text.count("\n", 0, deep.start()) + 1)
     yaml = YAML(typ="rt", pure=True)
     yaml.allow_duplicate_keys = False
     try:

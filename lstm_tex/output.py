@@ -1,18 +1,74 @@
-"""Write ``<out>/<stem>/`` atomically: stage everything, then swap the folder in.
+"""Write files and ``<out>/<stem>/`` atomically: stage, then swap in with one rename.
 
-A failed run (bad input, failed check, LaTeX error, a crash while writing) leaves
-the previous folder exactly as it was and no staging folder behind.
+A failed run (bad input, failed check, LaTeX error, a crash or Ctrl-C while writing)
+leaves the previous file or folder exactly as it was and no staging file behind.
+
+* :func:`write_file` writes one file (``init``, ``import``): a temporary file next
+  to it, then :func:`os.replace`.
+* :func:`write_tree` writes a whole output folder: a staging folder
+  ``.<stem>.new-*`` next to it, then a swap through ``.<stem>.old-*``. The swap runs
+  under a lock on the ``out`` folder, so two renders of the same stem at once both
+  succeed (the last one wins). Each staging folder is locked by the process that
+  writes it; a folder whose process died is a leftover, and the next run removes it
+  and, if the kill came between the two renames of a swap, puts the previous output
+  back in place (:func:`recover`).
+
+Files and folders follow the umask, as files made with ``open()`` and ``mkdir`` do.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+import unicodedata
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
-from lstm_tex.errors import InputError
+from lstm_tex.errors import InputError, printable
+
+try:  # POSIX; elsewhere concurrent renders of one stem are not serialised
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+
+def file_stem(stem: str) -> str:
+    """The name of the files inside ``out/<stem>/`` (``<name>.tex``, ``<name>-slides.tex``):
+    ``stem`` reduced to ASCII letters, digits, ``.``, ``_`` and ``-``, so that pdflatex
+    and latexmk take it on any system. Accents are dropped (``Übung`` -> ``Ubung``),
+    every other run of characters (spaces, ``~ % \\ { } # $``, bytes that are not UTF-8,
+    other scripts) becomes one ``-``; a name with nothing left is ``example``."""
+    text = os.fsencode(stem).decode("utf-8", "replace")
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", plain).strip(".-")
+    return safe or "example"
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _follow_umask(path: Path, mode: int) -> None:
+    os.chmod(path, mode & ~_umask())
+
+
+def check_out(out: Path) -> None:
+    """Fail early (exit 2) when ``out`` cannot become a writable folder; create nothing."""
+    for part in (out, *out.parents):
+        if part.exists():
+            if not part.is_dir():
+                raise InputError(f"cannot write the output folder: {printable(part)} is a file, "
+                                 "not a folder", field="--out", file=printable(out))
+            if not os.access(part, os.W_OK | os.X_OK):
+                raise InputError("cannot write the output folder: permission denied",
+                                 field="--out", file=printable(out))
+            return
 
 
 def writable_folder(out: Path) -> Path:
@@ -23,7 +79,7 @@ def writable_folder(out: Path) -> Path:
             pass
     except OSError as exc:
         raise InputError(f"cannot write the output folder: {_reason(out, exc)}",
-                         field="--out", file=str(out)) from None
+                         field="--out", file=printable(out)) from None
     return out
 
 
@@ -31,10 +87,122 @@ def _reason(path: Path, exc: OSError) -> str:
     """Why ``path`` cannot be written, in words: a file in the way, or the OS's reason."""
     for part in (path, *path.parents):
         if part.exists() and not part.is_dir():
-            return f"{part} is a file, not a folder"
+            return f"{printable(part)} is a file, not a folder"
     if isinstance(exc, PermissionError):
         return "permission denied"
+    if exc.errno == errno.ENOSPC:
+        return "no space left on device"
     return (exc.strerror or str(exc)).lower()
+
+
+def usable_stem(stem: str, file: str) -> None:
+    """Refuse a stem that cannot name a folder of its own (``.``, ``..``, empty)."""
+    if stem in ("", ".", "..") or "/" in stem or "\0" in stem:
+        raise InputError(f"the file name gives the output folder name {printable(stem)!r}, "
+                         "which cannot name a folder; rename the example file (for "
+                         "example to lstm.yaml)", file=printable(file))
+
+
+# ---------------------------------------------------------------- one file
+
+
+def write_file(path: Path, content: str | bytes) -> Path:
+    """Write ``content`` to ``path`` atomically: the previous file stays byte for byte on
+    any failure, and no temporary file is left behind. Text is written as UTF-8; text
+    that cannot be (lone surrogates from undecodable command-line bytes) is refused
+    before anything is touched."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    folder = path.parent
+    try:
+        mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
+        if folder != Path():
+            folder.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.new-", dir=folder)
+    except OSError as exc:
+        raise InputError(f"cannot write: {_reason(folder, exc)}", file=printable(path)) from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise InputError(f"cannot write: {_reason(folder, exc)}", file=printable(path)) from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    return path
+
+
+# ---------------------------------------------------------------- a whole folder
+
+
+@contextlib.contextmanager
+def _locked(folder: Path, *, wait: bool = True) -> Iterator[bool]:
+    """Hold an exclusive ``flock`` on ``folder`` (True), or yield False when ``wait`` is
+    False and another process holds it. Released when the process dies."""
+    if fcntl is None:  # pragma: no cover - Windows
+        yield True
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        yield True
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+def _leftovers(out: Path, stem: str, kind: str) -> list[Path]:
+    prefix = f".{stem}.{kind}-"
+    try:
+        return sorted(p for p in out.iterdir() if p.name.startswith(prefix) and p.is_dir()
+                      and not p.is_symlink())
+    except OSError:
+        return []
+
+
+def recover(out: Path, stem: str) -> None:
+    """Clean up after a run that was killed: put a previous output that was moved aside
+    (``.<stem>.old-*/<stem>``) back when ``out/<stem>`` is missing, and remove staging
+    folders whose writer is gone. Staging folders of a live run are left alone."""
+    if not out.is_dir():
+        return
+    with _locked(out):
+        target = out / stem
+        for old in _leftovers(out, stem, "old"):
+            with _locked(old, wait=False) as free:
+                if not free:
+                    continue
+                kept = old / stem
+                if not target.exists() and not target.is_symlink() and kept.is_dir():
+                    with contextlib.suppress(OSError):
+                        os.replace(kept, target)
+                shutil.rmtree(old, ignore_errors=True)
+        for new in _leftovers(out, stem, "new"):
+            with _locked(new, wait=False) as free:
+                if free:
+                    shutil.rmtree(new, ignore_errors=True)
+
+
+def check_target(out: Path, stem: str) -> None:
+    """Refuse (exit 2) when ``out/stem`` is taken by something that is not a folder."""
+    target = out / stem
+    if target.is_symlink() and not target.exists():
+        raise InputError(f"is a symbolic link to {printable(os.readlink(target))}, which does "
+                         "not exist; remove the link (or make it point to a folder) to "
+                         "write the output here", field="--out", file=printable(target))
+    if target.exists() and not target.is_dir():
+        raise InputError("exists and is not a folder; move it away to write the output here",
+                         field="--out", file=printable(target))
 
 
 def write_tree(out: Path, stem: str, files: Mapping[str, str | bytes],
@@ -44,35 +212,45 @@ def write_tree(out: Path, stem: str, files: Mapping[str, str | bytes],
     ``finish(staging)`` runs after the files are staged (e.g. to compile PDFs) and
     may raise; the swap happens only if it succeeds.
     """
+    try:
+        encoded = {rel: c.encode("utf-8") if isinstance(c, str) else c
+                   for rel, c in files.items()}
+    except UnicodeEncodeError as exc:
+        raise InputError(f"cannot write the output: text that is not valid UTF-8 "
+                         f"({exc.reason})", file=printable(out / stem)) from None
     writable_folder(out)
+    recover(out, stem)
+    check_target(out, stem)
     target = out / stem
-    if target.exists() and not target.is_dir():
-        raise InputError("exists and is not a folder; move it away to write the output here",
-                         field="--out", file=str(target))
-    staging = Path(tempfile.mkdtemp(prefix=f".{stem}.new-", dir=out))
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{stem}.new-", dir=out))
+    except OSError as exc:
+        raise InputError(f"cannot write the output: {_reason(out, exc)}", field="--out",
+                         file=printable(target)) from None
     old: Path | None = None
     try:
-        for rel, content in files.items():
-            path = staging / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, str):
-                path.write_text(content, encoding="utf-8")
-            else:
+        with _locked(staging):
+            _follow_umask(staging, 0o777)
+            for rel, content in encoded.items():
+                path = staging / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(content)
-        if finish is not None:
-            finish(staging)
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{stem}.old-", dir=out))
-            os.replace(target, old / stem)
-        try:
-            os.replace(staging, target)
-        except BaseException:  # even on Ctrl-C, put the previous output back
-            if old is not None:
-                os.replace(old / stem, target)
-            raise
+            if finish is not None:
+                finish(staging)
+            with _locked(out):
+                check_target(out, stem)
+                if target.exists():
+                    old = Path(tempfile.mkdtemp(prefix=f".{stem}.old-", dir=out))
+                    os.replace(target, old / stem)
+                try:
+                    os.replace(staging, target)
+                except BaseException:  # even on Ctrl-C, put the previous output back
+                    if old is not None:
+                        os.replace(old / stem, target)
+                    raise
     except OSError as exc:
         raise InputError(f"cannot write the output: {_reason(target, exc)}", field="--out",
-                         file=str(target)) from None
+                         file=printable(target)) from None
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)

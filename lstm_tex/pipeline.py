@@ -178,9 +178,10 @@ def documents(trace: engine.Trace, report: CheckReport | None,
     body = latex.render_template(env, "article.tex.j2", paper)
     article = latex.article(paper["title"], body, packages=paper["article_packages"])
     deck = latex.deck(slides["title"], frames, subtitle=slides["summary"])
+    name = output.file_stem(ex.stem)
     files: dict[str, Any] = {
-        f"{ex.stem}.tex": article.dumps() + "\n",
-        f"{ex.stem}-slides.tex": deck.dumps() + "\n",
+        f"{name}.tex": article.dumps() + "\n",
+        f"{name}-slides.tex": deck.dumps() + "\n",
         "frames.tex": frames,
     }
     for part in context.parts(slides):
@@ -194,7 +195,7 @@ def documents(trace: engine.Trace, report: CheckReport | None,
     files["values.json"] = json.dumps(
         values.build(trace, report, grads, shown=None if shown is trace else shown),
         indent=1) + "\n"
-    files["_docs"] = {f"{ex.stem}.tex": article, f"{ex.stem}-slides.tex": deck}
+    files["_docs"] = {f"{name}.tex": article, f"{name}-slides.tex": deck}
     if ex.render.exercise:
         exercise = exercise_documents(shown, trace, report, env)
         files["_docs"].update(exercise)
@@ -207,7 +208,7 @@ def exercise_documents(shown: engine.Trace, exact: engine.Trace, report: CheckRe
     """``render.exercise``: the exercise sheet (article and deck), whose boxes stand for
     the chosen quantities, and its answer key (the article, those quantities boxed).
     Forward pass only, without captions on the sheet (they read the numbers)."""
-    stem = shown.example.stem
+    stem = output.file_stem(shown.example.stem)
     docs: dict[str, Any] = {}
     modes: tuple[tuple[context.Exercise, str, str], ...] = (
         ("sheet", "exercise", "exercise"), ("answers", "answers", "answer key"))
@@ -228,8 +229,11 @@ def exercise_documents(shown: engine.Trace, exact: engine.Trace, report: CheckRe
 def render(path: str | Path | spec.Example, options: RenderOptions = RenderOptions()
            ) -> Rendered:
     """Render one example file (or validated example) into ``options.out/<stem>/``, all or
-    nothing."""
-    output.writable_folder(options.out)
+    nothing. Bad input creates no folder; a run killed earlier is cleaned up first."""
+    stem = path.stem if isinstance(path, spec.Example) else Path(path).stem
+    output.usable_stem(stem, path.file if isinstance(path, spec.Example) else str(path))
+    output.check_out(options.out)
+    output.recover(options.out, stem)
     if options.png:
         latex.pdftoppm()
     if options.view:

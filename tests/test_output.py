@@ -45,18 +45,18 @@ def assert_untouched(out: Path, before: dict[str, bytes] | None) -> None:
 
 
 def failing_staged_writes(after: int, exc: BaseException) -> Callable[..., Any]:
-    """``Path.write_text`` that raises ``exc`` on the staged file number ``after + 1``."""
-    real = pathlib.Path.write_text
+    """``Path.write_bytes`` that raises ``exc`` on the staged file number ``after + 1``."""
+    real = pathlib.Path.write_bytes
     count = [0]
 
-    def write_text(self: Path, *args: Any, **kwargs: Any) -> int:
+    def write_bytes(self: Path, *args: Any, **kwargs: Any) -> int:
         if f".{STEM}.new-" in str(self):
             count[0] += 1
             if count[0] > after:
                 raise exc
         return real(self, *args, **kwargs)
 
-    return write_text
+    return write_bytes
 
 
 @pytest.mark.parametrize("has_previous", [True, False], ids=["previous", "first-run"])
@@ -64,7 +64,7 @@ def test_disk_full_while_staging(out: Path, request: pytest.FixtureRequest,
                                  monkeypatch: pytest.MonkeyPatch, has_previous: bool) -> None:
     before = request.getfixturevalue("previous") if has_previous else None
     full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-    monkeypatch.setattr(pathlib.Path, "write_text", failing_staged_writes(3, full))
+    monkeypatch.setattr(pathlib.Path, "write_bytes", failing_staged_writes(3, full))
     result = render(out)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
@@ -76,7 +76,7 @@ def test_disk_full_while_staging(out: Path, request: pytest.FixtureRequest,
                          ids=["bug", "ctrl-c"])
 def test_crash_while_staging(out: Path, previous: dict[str, bytes],
                              monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> None:
-    monkeypatch.setattr(pathlib.Path, "write_text", failing_staged_writes(2, exc))
+    monkeypatch.setattr(pathlib.Path, "write_bytes", failing_staged_writes(2, exc))
     with pytest.raises(type(exc)):
         output.write_tree(out, STEM, {"a.tex": "a", "b.tex": "b", "parts/c.tex": "c",
                                       "values.json": "{}"})

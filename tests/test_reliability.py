@@ -1,0 +1,288 @@
+"""Nothing lost, nothing run, no traceback (issue 19), at the command line.
+
+Each kind of break found by an adversarial run has a test here: the exit status, the
+one-line message, no traceback, and every file either byte for byte as before or
+cleaned up.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from click.testing import Result
+
+from lstm_tex import output
+from tests.conftest import EXAMPLES, compile_tex, run_cli
+
+EXAMPLE = EXAMPLES / "notebook-step.yaml"
+BASE = EXAMPLE.read_text(encoding="utf-8")
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def one_line_error(result: Result, code: int, *fragments: str) -> None:
+    """Exit ``code`` with one ``lstm-tex:`` line holding every fragment, no traceback."""
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    lines = [ln for ln in result.output.splitlines() if ln.startswith("lstm-tex: ")]
+    assert len(lines) == 1, result.output
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
+
+
+def hidden(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+@pytest.fixture
+def made(tmp_path: Path) -> Path:
+    """An example written by ``lstm-tex init``, as a lecturer would keep it."""
+    path = tmp_path / "k.yaml"
+    assert run_cli("init", path).exit_code == 0
+    return path
+
+
+@pytest.fixture
+def saved_lstm(tmp_path: Path) -> Path:
+    torch.manual_seed(0)
+    path = tmp_path / "lstm.pt"
+    torch.save(torch.nn.LSTM(2, 3).state_dict(), path)
+    return path
+
+
+# ---------------------------------------------------------------- atomic files
+
+
+UNDECODABLE = "\udcdcbung"  # what Python makes of the bytes b"\xdcbung" on the command line
+
+
+def test_init_force_with_a_title_that_is_not_utf8_keeps_the_file(made: Path) -> None:
+    before = made.read_bytes()
+    result = run_cli("init", made, "--force", "--title", UNDECODABLE)
+    one_line_error(result, 2, "--title: expected UTF-8 text, found the byte 0xdc")
+    assert made.read_bytes() == before
+    assert hidden(made.parent) == []
+
+
+def test_import_force_with_a_title_that_is_not_utf8_keeps_the_file(made: Path,
+                                                                   saved_lstm: Path) -> None:
+    before = made.read_bytes()
+    result = run_cli("import", saved_lstm, "-o", made, "--force", "--title", UNDECODABLE)
+    one_line_error(result, 2, "--title: expected UTF-8 text, found the byte 0xdc")
+    assert made.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", ["init", "import"])
+@pytest.mark.parametrize(("failure", "code", "fragment"), [
+    (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), 2, "cannot write: no space left on device"),
+    (OSError(errno.EIO, os.strerror(errno.EIO)), 2, "cannot write: input/output error"),
+    (KeyboardInterrupt(), 130, "interrupted (Ctrl-C)"),
+], ids=["disk-full", "io-error", "ctrl-c"])
+def test_a_failing_write_keeps_the_previous_file(made: Path, saved_lstm: Path,
+                                                 monkeypatch: pytest.MonkeyPatch,
+                                                 command: str, failure: BaseException,
+                                                 code: int, fragment: str) -> None:
+    """The write fails half-way (after the bytes, before they are safe on disk)."""
+    before = made.read_bytes()
+
+    def fsync(fd: int) -> None:
+        raise failure
+
+    monkeypatch.setattr(output.os, "fsync", fsync)
+    args = ("init", made, "--force", "--seed", "3") if command == "init" else (
+        "import", saved_lstm, "-o", made, "--force")
+    result = run_cli(*args)
+    one_line_error(result, code, fragment)
+    assert made.read_bytes() == before
+    assert hidden(made.parent) == [], "a temporary file was left behind"
+
+
+def test_written_files_and_folders_follow_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        assert run_cli("init", tmp_path / "a.yaml").exit_code == 0
+        assert run_cli("render", tmp_path / "a.yaml", "--out", tmp_path / "out",
+                       "--no-check").exit_code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "a.yaml").stat().st_mode) == 0o640
+    assert stat.S_IMODE((tmp_path / "out" / "a").stat().st_mode) == 0o750
+    assert stat.S_IMODE((tmp_path / "out" / "a" / "parts").stat().st_mode) == 0o750
+    assert stat.S_IMODE((tmp_path / "out" / "a" / "values.json").stat().st_mode) == 0o640
+
+
+def test_overwriting_keeps_the_mode_of_the_file(made: Path) -> None:
+    made.chmod(0o600)
+    assert run_cli("init", made, "--force", "--seed", "4").exit_code == 0
+    assert stat.S_IMODE(made.stat().st_mode) == 0o600
+
+
+# ---------------------------------------------------------------- templates
+
+
+@pytest.fixture
+def previous(tmp_path: Path) -> Iterator[tuple[Path, dict[str, bytes]]]:
+    out = tmp_path / "out"
+    assert run_cli("render", EXAMPLE, "--out", out, "--no-check").exit_code == 0
+    yield out, snapshot(out / EXAMPLE.stem)
+
+
+@pytest.mark.parametrize(("body", "fragment"), [
+    ("\\VAR{1/0}", "ZeroDivisionError: division by zero"),
+    ("\\VAR{title + 1}", "TypeError: can only concatenate str"),
+    ("\\BLOCK{macro m(n)}\\VAR{m(n)}\\BLOCK{endmacro}\\VAR{m(1)}", "recursion too deep"),
+    ("\\VAR{cycler.__init__.__globals__.os.popen('touch PROOF').read()}",
+     "access to attribute '__init__' of 'type' object is unsafe"),
+    ("\\VAR{''.__class__.__mro__[1].__subclasses__()}", "is unsafe"),
+    ("\\VAR{joiner.__init__.__globals__['__builtins__']}", "is unsafe"),
+], ids=["zero-division", "type-error", "recursion", "sandbox-cycler", "sandbox-mro",
+        "sandbox-joiner"])
+def test_template_runtime_errors_exit_2_with_template_and_line(
+        tmp_path: Path, previous: tuple[Path, dict[str, bytes]], body: str,
+        fragment: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    out, before = previous
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "part.tex.j2").write_text(f"% line 1\n% line 2\n{body}\n")
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("render", EXAMPLE, "--out", out, "--no-check", "--templates", templates)
+    one_line_error(result, 2, "part.tex.j2:3: template error: ", fragment)
+    assert not (tmp_path / "PROOF").exists(), "a template ran a shell command"
+    assert snapshot(out / EXAMPLE.stem) == before
+    assert hidden(out) == []
+
+
+def test_a_template_that_is_not_utf8(tmp_path: Path,
+                                     previous: tuple[Path, dict[str, bytes]]) -> None:
+    out, before = previous
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "part.tex.j2").write_bytes(b"% line 1\n\xdcbung\n")
+    result = run_cli("render", EXAMPLE, "--out", out, "--no-check", "--templates", templates)
+    one_line_error(result, 2, "part.tex.j2:2: template error: expected UTF-8 text, found "
+                              "the byte 0xdc")
+    assert snapshot(out / EXAMPLE.stem) == before
+
+
+def test_ordinary_latex_comments_in_a_template_stay_latex(tmp_path: Path, out: Path) -> None:
+    """``%%`` and ``%#`` start ordinary LaTeX comments, never Jinja line statements."""
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "part.tex.j2").write_text(
+        "%% a lecturer's comment\n%# another one\n%%if x\n\\VAR{part.id}\n")
+    result = run_cli("render", EXAMPLE, "--out", out, "--no-check", "--templates", templates)
+    assert result.exit_code == 0, result.output
+    text = (out / EXAMPLE.stem / "parts" / "l0-forward-t1-f.tex").read_text()
+    assert text == "%% a lecturer's comment\n%# another one\n%%if x\nl0-forward-t1-f\n"
+
+
+# ---------------------------------------------------------------- file names
+
+
+def test_a_batch_with_a_name_that_is_not_utf8_goes_on(tmp_path: Path, out: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    folder = Path("ex")
+    folder.mkdir()
+    (folder / "good.yaml").write_text(BASE)
+    Path(os.fsdecode(b"ex/\xfc.yaml")).write_text(BASE)
+    (folder / "zbad.yaml").write_text("x: [1\n")
+    out = Path("out")
+    result = run_cli("render", folder, "--out", out, "--no-check")
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert "\\xfc.yaml" in result.output and "zbad.yaml" in result.output, result.output
+    assert (out / "good" / "good.tex").is_file()
+    assert (Path(os.fsdecode(bytes(out) + b"/\xfc")) / "example.tex").is_file()
+    assert not (out / "zbad").exists()
+
+
+@pytest.mark.parametrize(("stem", "name"), [
+    ("Übung 3", "Ubung-3"),
+    ("a~b%c\\d{e}f", "a-b-c-d-e-f"),
+    ("日本", "example"),
+    ("x$#^&_y", "x-_y"),
+    ("notebook-step", "notebook-step"),
+    (".hidden", "hidden"),
+])
+def test_file_names_inside_the_folder_are_normalised(stem: str, name: str) -> None:
+    assert output.file_stem(stem) == name
+
+
+@pytest.mark.latex
+def test_odd_stems_compile_with_pdf_and_by_hand(tmp_path: Path, out: Path) -> None:
+    """The folder keeps the file's stem; the files in it get the normalised name."""
+    example = tmp_path / "Übung ~%\\{}#.yaml"
+    example.write_text(BASE)
+    result = run_cli("render", example, "--out", out, "--no-check", "--pdf")
+    assert result.exit_code == 0, result.output
+    folder = out / "Übung ~%\\{}#"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "Ubung-slides.pdf", "Ubung-slides.tex", "Ubung.pdf", "Ubung.tex", "frames.tex",
+        "parts", "values.json"]
+    by_hand = compile_tex(folder / "Ubung.tex")
+    assert by_hand.ok, by_hand.errors
+
+
+# ---------------------------------------------------------------- import and flags
+
+
+def test_sparse_and_meta_tensors(tmp_path: Path) -> None:
+    state = torch.nn.LSTM(2, 3).state_dict()
+    cases = {"sparse": ({k: v.to_sparse() for k, v in state.items()},
+                        "weight_ih_l0: expected a dense tensor, found a sparse_coo tensor"),
+             "meta": ({k: torch.empty(v.shape, device="meta") for k, v in state.items()},
+                      "weight_ih_l0: expected a tensor with values, found a meta tensor")}
+    for name, (saved, fragment) in cases.items():
+        path = tmp_path / f"{name}.pt"
+        torch.save(saved, path)
+        result = run_cli("import", path, "-o", tmp_path / f"{name}.yaml")
+        one_line_error(result, 2, f"{name}.pt: {fragment}")
+        assert not (tmp_path / f"{name}.yaml").exists()
+
+
+@pytest.mark.parametrize(("flag", "value", "fragment"), [
+    ("--x", "[" + "1" * 5000 + ", 0.5]", "--x: expected numbers such as 0.5, found a number "
+                                          "written with 5000 characters"),
+    ("--h0", "[" + "9" * 400 + ".5e1, 0, 0]", "--h0: expected numbers such as 0.5"),
+    ("--x", "[" * 20000 + "]" * 20000, "--x: expected a JSON list at most 8 levels deep, "
+                                       "found one nested 20000 deep"),
+    ("--c0", "[1e999, 0, 0]", "--c0: expected finite numbers, found 1e999 (too large"),
+    ("--x", "[NaN, 0.5]", "--x: expected finite numbers, found NaN"),
+    ("--x", "[[1, 2],", "--x: expected a JSON list such as [0.5, 0.1], found '[[1, 2],' "
+                        "(Expecting value at character 9)"),
+    ("--x", "\udcff", "--x: expected UTF-8 text, found the byte 0xff"),
+], ids=["5000-digits", "long-float", "20000-deep", "overflow", "nan", "cut", "not-utf8"])
+def test_bad_flag_values_exit_2_with_one_line(tmp_path: Path, saved_lstm: Path, flag: str,
+                                              value: str, fragment: str) -> None:
+    target = tmp_path / "k.yaml"
+    target.write_text("previous\n")
+    result = run_cli("import", saved_lstm, "-o", target, "--force", flag, value)
+    one_line_error(result, 2, fragment)
+    assert target.read_text() == "previous\n"
+
+
+def test_ctrl_c_exits_130_saying_interrupted(tmp_path: Path, out: Path,
+                                             previous: tuple[Path, dict[str, bytes]],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    out, before = previous
+    from lstm_tex import pipeline
+
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pipeline.context, "build", interrupted)
+    result = run_cli("render", EXAMPLE, "--out", out, "--no-check")
+    one_line_error(result, 130, "interrupted (Ctrl-C)")
+    assert snapshot(out / EXAMPLE.stem) == before
+    assert hidden(out) == []
