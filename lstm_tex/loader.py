@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import sys
 import warnings
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
@@ -107,8 +108,9 @@ def read(path: str | Path) -> Document:
         raise InputError(f"cannot read the file: {reason}", file=file) from None
     if len(raw) > MAX_FILE_BYTES:
         raise _too_big(file)
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError("the file is UTF-16 text, expected UTF-8 (save it as UTF-8)",
+    encoding = _wide_encoding(raw)
+    if encoding is not None:
+        raise InputError(f"the file is {encoding} text, expected UTF-8 (save it as UTF-8)",
                          file=file)
     try:
         text = raw.decode("utf-8")
@@ -120,6 +122,82 @@ def read(path: str | Path) -> Document:
     return parse(text, file)
 
 
+def _wide_encoding(raw: bytes) -> str | None:
+    """``UTF-16``/``UTF-32`` (with the byte order and whether a BOM says so) when ``raw``
+    looks like that, else None. Without a BOM, text in these encodings is mostly ASCII
+    with NUL bytes in fixed positions."""
+    boms = [(b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"),
+            (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
+            (b"\xff\xfe", "UTF-16 (little-endian)"), (b"\xfe\xff", "UTF-16 (big-endian)")]
+    for bom, name in boms:
+        if raw.startswith(bom):
+            return name
+    head = raw[:4096]
+    if len(head) < 4 or head.count(0) * 3 < len(head):
+        return None
+    for width, name in ((4, "UTF-32"), (2, "UTF-16")):
+        for order, place in (("little-endian", 0), ("big-endian", width - 1)):
+            cut = len(head) - len(head) % width
+            units = [head[k:k + width] for k in range(0, cut, width)]
+            if sum(u[place] != 0 and u.count(0) == width - 1 for u in units) * 4 >= \
+                    len(units) * 3:
+                return f"{name} ({order}, no byte order mark)"
+    return None
+
+
+#: What YAML refuses in a file (its printable set), as Python reads ruamel's rule.
+_NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd"
+                            "\U00010000-\U0010ffff]")
+_CONTROL_NAMES = {0: "NUL", 0x7F: "DEL", 0x1B: "ESC", 0x08: "BACKSPACE", 0x0C: "FORM FEED",
+                  0x0B: "VERTICAL TAB"}
+
+
+def _unprintable(text: str, file: str) -> InputError | None:
+    """Line and column of the first character YAML does not allow (a NUL byte, DEL, other
+    control characters), in words the user can act on."""
+    found = _NOT_PRINTABLE.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    line = text.count("\n", 0, found.start()) + 1
+    column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
+    name = _CONTROL_NAMES.get(ord(char), "a control character" if ord(char) < 0xA0 else
+                              "a character that is not allowed")
+    name = name if name.startswith("a ") else f"the {name} character"
+    return InputError(f"{name} (U+{ord(char):04X}) at column {column}; an example file holds "
+                      "plain text only: delete it (is this the right file?)", file=file,
+                      line=line)
+
+
+def _too_long_number(text: str, file: str) -> InputError | None:
+    """A plain scalar that is a whole number with more digits than Python converts,
+    with its field path and line (ruamel's message names neither)."""
+    limit = sys.get_int_max_str_digits() or 0
+    if not limit:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", YAMLWarning)
+            root = YAML(typ="rt", pure=True).compose(text)
+    except (YAMLError, RecursionError, ValueError):
+        return None
+    todo: list[tuple[Any, tuple[PathPart, ...]]] = [(root, ())]
+    while todo:
+        node, path = todo.pop()
+        if isinstance(node, MappingNode):
+            todo.extend((v, (*path, str(k.value))) for k, v in reversed(node.value))
+        elif isinstance(node, SequenceNode):
+            todo.extend((v, (*path, n)) for n, v in reversed(list(enumerate(node.value))))
+        elif isinstance(node, ScalarNode) and node.style is None:
+            digits = sum(c.isdigit() for c in node.value)
+            if digits > limit and re.fullmatch(r"[-+]?[0-9_]+", node.value):
+                return InputError(f"expected a number that fits a float64, found a whole "
+                                  f"number written with {digits} digits", file=file,
+                                  field=format_path(path) or None,
+                                  line=node.start_mark.line + 1)
+    return None
+
+
 def _too_big(file: str) -> InputError:
     return InputError(f"the file is larger than {MAX_FILE_BYTES // 1024} KiB, the most an "
                       "example may have (is it the right file?)", file=file)
@@ -129,6 +207,9 @@ def parse(text: str, file: str = "<string>") -> Document:
     """Parse YAML ``text`` (named ``file`` in messages) into a :class:`Document`."""
     if len(text) > MAX_FILE_BYTES:
         raise _too_big(file)
+    bad = _unprintable(text, file)
+    if bad is not None:
+        raise bad
     deep = _DEEP_FLOW.search(text)
     if deep is not None:  # found before parsing: the parser would take seconds to fail
         raise InputError(f"invalid YAML: nested too deeply (an example needs at most "
@@ -159,8 +240,8 @@ def parse(text: str, file: str = "<string>") -> Document:
     except (YAMLError, ValueError, TypeError, OverflowError, AttributeError, KeyError,
             IndexError) as exc:
         # ruamel's constructors fail this way on tags applied to the wrong kind of value
-        # (``!!set 3``, ``!!int abc``).
-        raise _tag_error(text, file) or InputError(
+        # (``!!set 3``, ``!!int abc``), and on whole numbers too long to convert.
+        raise _tag_error(text, file) or _too_long_number(text, file) or InputError(
             f"invalid YAML: a value cannot be read ({exc})", file=file) from None
     if tree is None:
         raise InputError("the file is empty, expected a mapping with weights and x", file=file)

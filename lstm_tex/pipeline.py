@@ -22,6 +22,7 @@ from lstm_tex import (
     context,
     engine,
     latex,
+    loader,
     numbers,
     output,
     spec,
@@ -112,6 +113,31 @@ def _non_finite(value: object, path: str) -> str | None:
             if found:
                 return found
     return None
+
+
+def _bounded(example: spec.Example) -> None:
+    """Refuse to derive more than :data:`spec.MAX_DERIVED` steps unless the file chose
+    them (``render.steps`` or ``render.layers``, ``all`` included)."""
+    cfg, options = example.config, example.render
+    derived = example.steps * cfg.num_layers * cfg.num_directions
+    if options.chosen or derived <= spec.MAX_DERIVED:
+        return
+    runs = f"{example.steps} steps" + (
+        f" x {cfg.num_layers * cfg.num_directions} layers and directions"
+        if derived != example.steps else "")
+    raise InputError(
+        f"{runs} would all be derived in full, about {7 * derived + 4:,} files; more than "
+        f"{spec.MAX_DERIVED} derived steps need a choice: add render: {{steps: [1, 2, "
+        f"{example.steps}]}} to derive those (the others are summarised), or render: "
+        "{steps: all} to derive every one", file=example.file, field="x",
+        line=_line_of(example, "x"))
+
+
+def _line_of(example: spec.Example, key: str) -> int | None:
+    try:
+        return loader.read(example.file).line_of([key])
+    except (InputError, OSError):
+        return None
 
 
 def check(trace: engine.Trace, device: str | None = None) -> CheckReport:
@@ -244,6 +270,8 @@ def render(path: str | Path | spec.Example, options: RenderOptions = RenderOptio
         path = spec.with_render(path if isinstance(path, spec.Example) else spec.load(path),
                                 **flags)
     trace = compute(path)
+    _bounded(trace.example)
+    output.check_target(options.out, stem)
     report = check(trace, options.device) if options.check else None
     gradients = differentiate(trace)
     gradients_report = (check_gradients(gradients, options.device)

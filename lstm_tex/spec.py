@@ -43,6 +43,10 @@ DEVICE_PATTERN = re.compile(r"^(cpu|auto|mps|cuda(:\d+)?)$")
 ELISION_MIN = 3
 SLIDES_MAX_ROWS = 16
 SLIDES_MAX_COLS = 16
+#: Most steps (T x layers x directions) a render derives in full unless the file chooses
+#: with ``render.steps`` or ``render.layers``: each writes about 7 files (T = 10,000 once
+#: wrote 70,004 files, 390 MB).
+MAX_DERIVED = 200
 
 
 # ---------------------------------------------------------------- the YAML schema
@@ -190,6 +194,9 @@ class RenderOptions:
     carry: Literal["exact", "displayed"] = "exact"
     exercise: tuple[str, ...] = ()  # the QUANTITIES an exercise sheet blanks; () for none
     captions: bool = False
+    #: Whether the file wrote ``render.steps`` or ``render.layers`` (even as ``all``): a
+    #: choice to derive that many steps, which lifts the :data:`MAX_DERIVED` bound.
+    chosen: bool = False
 
     def expands(self, gate: str, t: int) -> bool:
         """Whether gate ``gate`` at step ``t`` is written out row by row (``render.expand``)."""
@@ -633,6 +640,7 @@ def _build(doc: loader.Document, section: ExampleSection, stem: str) -> Example:
             carry=section.render.carry,
             exercise=_exercise_option(doc, section.render.exercise, section.render.notation),
             captions=section.render.captions,
+            chosen=bool({"steps", "layers"} & section.render.model_fields_set),
         ), x3.shape[0]),
         backward=backward,
     )

@@ -385,12 +385,27 @@ def test_unreadable_permissions(tmp_path: Path, out: Path) -> None:
 @pytest.mark.parametrize(("raw", "fragments"), [
     pytest.param(BASE.encode().replace(b"One LSTM", b"One \xff LSTM"),
                  ("bad.yaml:3: expected UTF-8 text, found the byte 0xff",), id="latin-1-byte"),
-    pytest.param(BASE.encode("utf-16"), ("UTF-16 text, expected UTF-8",), id="utf-16"),
+    pytest.param(BASE.encode("utf-16"), ("UTF-16 (little-endian) text, expected UTF-8",),
+                 id="utf-16"),
+    pytest.param(BASE.encode("utf-16-be"), ("the file is UTF-16 (big-endian, no byte order "
+                                            "mark) text, expected UTF-8",), id="utf-16-no-bom"),
+    pytest.param(BASE.encode("utf-32"), ("UTF-32 (little-endian) text, expected UTF-8",),
+                 id="utf-32"),
+    pytest.param(BASE.encode("utf-32-le"), ("the file is UTF-32 (little-endian, no byte "
+                                            "order mark) text",), id="utf-32-no-bom"),
+    pytest.param(BASE.encode().replace(b"title: One", b"title: On\x00e"),
+                 ("bad.yaml:3: the NUL character (U+0000) at column 10",), id="nul"),
+    pytest.param(BASE.encode().replace(b"title: One", b"title: One\x7f"),
+                 ("bad.yaml:3: the DEL character (U+007F) at column 11",), id="del"),
+    pytest.param(BASE.encode().replace(b"x: [0.5, 0.1]", b"x: [0.5, " + b"7" * 10000 + b"]"),
+                 ("bad.yaml:", ": x[1]: expected a number that fits a float64, found a whole "
+                  "number written with 10000 digits"), id="10000-digits"),
     pytest.param(b"\x00\x01\x02binary\xfe", ("expected UTF-8 text",), id="binary"),
     pytest.param(BASE.encode() + b"#" + b"x" * loader.MAX_FILE_BYTES,
                  ("the file is larger than 256 KiB",), id="huge-file"),
     pytest.param(BASE.encode().replace(b"title: One", b"title: \x07One"),
-                 ("invalid YAML", "special characters are not allowed"), id="control-char"),
+                 ("bad.yaml:3: a control character (U+0007) at column 8",),
+                 id="control-char"),
 ])
 def test_bad_bytes(tmp_path: Path, out: Path, raw: bytes, fragments: tuple[str, ...]) -> None:
     path = tmp_path / f"{STEM}.yaml"

@@ -286,3 +286,165 @@ def test_ctrl_c_exits_130_saying_interrupted(tmp_path: Path, out: Path,
     one_line_error(result, 130, "interrupted (Ctrl-C)")
     assert snapshot(out / EXAMPLE.stem) == before
     assert hidden(out) == []
+
+
+# ---------------------------------------------------------------- leftovers and the swap
+
+
+def leftovers(out: Path, stem: str = EXAMPLE.stem) -> None:
+    """What a render killed while staging, and one killed mid-swap, leave behind."""
+    staging = out / f".{stem}.new-killed"
+    (staging / "parts").mkdir(parents=True)
+    (staging / "parts" / "half.tex").write_text("% half\n")
+    aside = out / f".{stem}.old-killed" / stem
+    aside.mkdir(parents=True)
+    (aside / "values.json").write_text('{"previous": true}\n')
+
+
+def test_the_next_run_removes_leftovers_and_renders(tmp_path: Path, out: Path) -> None:
+    out.mkdir()
+    leftovers(out)
+    result = run_cli("render", EXAMPLE, "--out", out, "--no-check")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [EXAMPLE.stem]
+    assert (out / EXAMPLE.stem / f"{EXAMPLE.stem}.tex").is_file()
+
+
+def test_a_half_done_swap_is_put_back_even_by_a_failing_run(tmp_path: Path, out: Path) -> None:
+    """Killed between the two renames: out/<stem> is missing, the previous output sits in
+    .<stem>.old-*; the next run (here one with bad input) puts it back."""
+    out.mkdir()
+    leftovers(out)
+    bad = tmp_path / f"{EXAMPLE.stem}.yaml"
+    bad.write_text("x: [1\n")
+    result = run_cli("render", bad, "--out", out, "--no-check")
+    assert result.exit_code == 2, result.output
+    assert sorted(p.name for p in out.iterdir()) == [EXAMPLE.stem]
+    assert snapshot(out / EXAMPLE.stem) == {"values.json": b'{"previous": true}\n'}
+
+
+def test_a_live_staging_folder_is_left_alone(tmp_path: Path, out: Path) -> None:
+    """Another process still writing its staging folder (it holds its lock)."""
+    import subprocess
+    import sys
+
+    live = out / f".{EXAMPLE.stem}.new-live"
+    live.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import fcntl, os, sys, time; fd = os.open(sys.argv[1], "
+         "os.O_RDONLY); fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); "
+         "time.sleep(60)", str(live)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        result = run_cli("render", EXAMPLE, "--out", out, "--no-check")
+        assert result.exit_code == 0, result.output
+        assert live.is_dir()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run_cli("render", EXAMPLE, "--out", out, "--no-check").exit_code == 0
+    assert not live.exists(), "a leftover of a dead process stayed"
+
+
+def test_renders_of_the_same_stem_at_once_all_succeed(tmp_path: Path, out: Path) -> None:
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "lstm_tex.cli", "render", str(EXAMPLE), "--out",
+               str(out), "--no-check"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True) for _ in range(4)]
+    for run in runs:
+        text, _ = run.communicate(timeout=300)
+        assert run.returncode == 0, text
+    assert sorted(p.name for p in out.iterdir()) == [EXAMPLE.stem]
+    assert (out / EXAMPLE.stem / f"{EXAMPLE.stem}.tex").is_file()
+
+
+def test_a_dangling_symlink_at_the_output_folder(tmp_path: Path, out: Path) -> None:
+    out.mkdir()
+    (out / EXAMPLE.stem).symlink_to(tmp_path / "gone")
+    result = run_cli("render", EXAMPLE, "--out", out, "--no-check")
+    one_line_error(result, 2, f"{EXAMPLE.stem}: --out: is a symbolic link to ",
+                   "which does not exist; remove the link")
+    assert (out / EXAMPLE.stem).is_symlink() and hidden(out) == []
+
+
+@pytest.mark.parametrize(("name", "stem"), [("..yaml", "."), ("...yaml", "..")])
+def test_stems_dot_and_dot_dot(tmp_path: Path, out: Path, name: str, stem: str) -> None:
+    example = tmp_path / name
+    example.write_text(BASE)
+    result = run_cli("render", example, "--out", out, "--no-check")
+    one_line_error(result, 2, f"{name}: the file name gives the output folder name "
+                              f"'{stem}', which cannot name a folder; rename the example file")
+    assert not out.exists()
+
+
+def test_bad_input_creates_no_output_folders(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("x: [1\n")
+    result = run_cli("render", bad, "--out", tmp_path / "new" / "deep" / "dir", "--no-check")
+    one_line_error(result, 2, "bad.yaml:2: invalid YAML")
+    assert not (tmp_path / "new").exists()
+
+
+def test_many_steps_ask_for_render_steps(tmp_path: Path, out: Path) -> None:
+    from lstm_tex import spec
+
+    steps = spec.MAX_DERIVED + 1
+    many = tmp_path / "many.yaml"
+    many.write_text(BASE.replace("x: [0.5, 0.1]", "x: " + str([[0.5, 0.1]] * steps)))
+    result = run_cli("render", many, "--out", out, "--no-check")
+    one_line_error(result, 2, f"many.yaml:{BASE[:BASE.index('x: [')].count(chr(10)) + 1}: x: "
+                              f"{steps} steps would all be derived in full, about "
+                              f"{7 * steps + 4:,} files", f"render: {{steps: [1, 2, {steps}]}}")
+    assert not out.exists()
+    chosen = tmp_path / "chosen.yaml"
+    chosen.write_text(many.read_text().replace("render:\n", "render:\n  steps: [1, 2]\n"))
+    assert run_cli("render", chosen, "--out", out, "--no-check").exit_code == 0
+
+
+# ---------------------------------------------------------------- a full disk under --pdf
+
+
+def test_disk_full_while_compiling(tmp_path: Path, out: Path, monkeypatch: pytest.MonkeyPatch,
+                                   previous: tuple[Path, dict[str, bytes]]) -> None:
+    """latexmk fails and the file system has nothing left (simulated: works anywhere)."""
+    import shutil
+    import subprocess
+
+    from lstm_tex import latex
+
+    out, before = previous
+
+    def latexmk(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(command, 12, stdout="Latexmk: Errors\n")
+
+    monkeypatch.setattr(latex.subprocess, "run", latexmk)
+    monkeypatch.setattr(latex.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(latex.shutil, "disk_usage",
+                        lambda path: shutil._ntuple_diskusage(10**9, 10**9, 0))  # type: ignore[attr-defined]
+    result = run_cli("render", EXAMPLE, "--out", out, "--no-check", "--pdf")
+    one_line_error(result, 2, "--out: cannot write the output: no space left on device "
+                              f"(while compiling {EXAMPLE.stem}")
+    assert snapshot(out / EXAMPLE.stem) == before and hidden(out) == []
+
+
+@pytest.mark.latex
+def test_disk_full_while_compiling_on_a_real_small_disk(tmp_path: Path) -> None:
+    """A 400 KiB tmpfs (needs root and mount; skipped elsewhere)."""
+    import subprocess
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k",
+                                            "tmpfs", str(disk)],
+                                           capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        result = run_cli("render", EXAMPLE, "--out", disk / "out", "--no-check", "--pdf")
+        one_line_error(result, 2, "no space left on device")
+        assert sorted(p.name for p in (disk / "out").iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
