@@ -207,11 +207,17 @@ def main() -> None:
 @click.option("--captions/--no-captions", default=None,
               help="Sentences under the derivations that read the gate values "
                    "(render.captions).")
+@click.option("--html", is_flag=True, help="Also write <stem>.html, a web page of the "
+                                            "article that works offline (KaTeX next to it; "
+                                            "render.formats).")
+@click.option("--markdown", is_flag=True, help="Also write <stem>.md with $$ ... $$ maths, "
+                                                "for Jupyter Book, MyST and Quarto "
+                                                "(render.formats).")
 def render(examples: tuple[str, ...], out: Path, device: str | None, no_check: bool,
            templates: Path | None, pdf: bool, png: bool, watch: bool, reveal: bool,
            expand: tuple[str, ...], max_rows: int | None, max_cols: int | None,
            article_full: bool, notation: str | None, carry: str | None,
-           exercise: str | None, captions: bool | None) -> None:
+           exercise: str | None, captions: bool | None, html: bool, markdown: bool) -> None:
     """Render EXAMPLES (.yaml files or folders of them) into OUT/<stem>/.
 
     \b
@@ -222,6 +228,7 @@ def render(examples: tuple[str, ...], out: Path, device: str | None, no_check: b
       lstm-tex render step.yaml --watch --templates mytemplates
       lstm-tex render step.yaml --reveal --expand f:1 --pdf
       lstm-tex render step.yaml --notation textbook --exercise f,c,h --pdf
+      lstm-tex render step.yaml --html --markdown  # a web page and a Markdown file
     """
     if device is not None:
         _valid_device(device)
@@ -233,7 +240,8 @@ def render(examples: tuple[str, ...], out: Path, device: str | None, no_check: b
     options = pipeline.RenderOptions(out=out, device=device, check=not no_check,
                                      templates=templates, pdf=pdf or png, png=png, view=view,
                                      notation=notation, carry=carry, exercise=exercise,
-                                     captions=captions)
+                                     captions=captions,
+                                     formats=("html",) * html + ("markdown",) * markdown)
 
     def work(path: Path) -> str:
         result = pipeline.render(path, options)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -657,7 +658,9 @@ def build(trace: Trace, report: CheckReport | None, *, slides: bool,
         "results": _results(trace, medium),
         "sequence": _sequence(trace, steps, medium),
         "title": escape(title),
+        "title_text": title,  # as written, for media that escape it their own way
         "source": escape(ex.file),
+        "source_name": Path(ex.file).name,
         "summary": escape(summary),
         "decimals": ex.render.decimals,
         "bias": cfg.bias,

@@ -27,6 +27,7 @@ from lstm_tex import (
     output,
     spec,
     values,
+    web,
 )
 from lstm_tex.check import CheckReport
 from lstm_tex.check_backward import GradientReport
@@ -51,11 +52,12 @@ class RenderOptions:
     carry: str | None = None
     exercise: str | None = None
     captions: bool | None = None
+    formats: tuple[str, ...] = ()  # added to render.formats (--html, --markdown)
 
     def render_flags(self) -> dict[str, Any]:
         """The ``render:`` options given as flags, for :func:`spec.with_render`."""
         flags = {"notation": self.notation, "carry": self.carry, "exercise": self.exercise,
-                 "captions": self.captions}
+                 "captions": self.captions, "formats": self.formats or None}
         return {name: value for name, value in flags.items() if value is not None}
 
 
@@ -195,37 +197,51 @@ def documents(trace: engine.Trace, report: CheckReport | None,
     ex = trace.example
     env = latex.environment(templates)
     shown = displayed(trace)
-    slides = context.build(shown, report, slides=True, exact=trace)
-    paper = context.build(shown, report, slides=False, exact=trace)
-    for ctx, on_slides in ((slides, True), (paper, False)):
-        ctx["backward"] = None if gradients is None else backward_context.build(
-            gradients, gradients_report, slides=on_slides)
+    on_paper = (False, True) if "latex" in ex.render.formats else (False,)
+    contexts = {}
+    for slides in on_paper:
+        contexts[slides] = context.build(shown, report, slides=slides, exact=trace)
+        contexts[slides]["backward"] = None if gradients is None else backward_context.build(
+            gradients, gradients_report, slides=slides)
+    paper = contexts[False]
+    name = output.file_stem(ex.stem)
+    files: dict[str, Any] = {"_docs": {}}
+    if "latex" in ex.render.formats:
+        files.update(latex_documents(env, contexts[True], paper, name, gradients is not None))
+    files.update(web.pages(lambda template, ctx: latex.render_template(env, template, ctx),
+                           paper, ex.render.formats, name))
+    grads = None if gradients is None else backward_values.build(gradients, gradients_report)
+    files["values.json"] = json.dumps(
+        values.build(trace, report, grads, shown=None if shown is trace else shown),
+        indent=1) + "\n"
+    if ex.render.exercise and "latex" in ex.render.formats:
+        exercise = exercise_documents(shown, trace, report, env)
+        files["_docs"].update(exercise)
+        files.update({doc_name: doc.dumps() + "\n" for doc_name, doc in exercise.items()})
+    return files
+
+
+def latex_documents(env: Any, slides: dict[str, Any], paper: dict[str, Any], stem: str,
+                    backward: bool) -> dict[str, Any]:
+    """``render.formats: latex``: the article, the deck, frames.tex and the parts (the
+    PyLaTeX documents to compile under ``_docs``)."""
     frames = latex.render_template(env, "frames.tex.j2", slides)
     body = latex.render_template(env, "article.tex.j2", paper)
     article = latex.article(paper["title"], body, packages=paper["article_packages"])
     deck = latex.deck(slides["title"], frames, subtitle=slides["summary"])
-    name = output.file_stem(ex.stem)
     files: dict[str, Any] = {
-        f"{name}.tex": article.dumps() + "\n",
-        f"{name}-slides.tex": deck.dumps() + "\n",
+        f"{stem}.tex": article.dumps() + "\n",
+        f"{stem}-slides.tex": deck.dumps() + "\n",
         "frames.tex": frames,
     }
     for part in context.parts(slides):
         files[f"parts/{part['id']}.tex"] = latex.render_template(
             env, "part.tex.j2", {**slides, "part": part})
-    if gradients is not None:
+    if backward:
         for part in backward_context.parts(paper["backward"]):
             files[f"parts/{part['id']}.tex"] = latex.render_template(
                 env, "backward-part.tex.j2", {**paper, "part": part})
-    grads = None if gradients is None else backward_values.build(gradients, gradients_report)
-    files["values.json"] = json.dumps(
-        values.build(trace, report, grads, shown=None if shown is trace else shown),
-        indent=1) + "\n"
-    files["_docs"] = {f"{name}.tex": article, f"{name}-slides.tex": deck}
-    if ex.render.exercise:
-        exercise = exercise_documents(shown, trace, report, env)
-        files["_docs"].update(exercise)
-        files.update({name: doc.dumps() + "\n" for name, doc in exercise.items()})
+    files["_docs"] = {f"{stem}.tex": article, f"{stem}-slides.tex": deck}
     return files
 
 
@@ -272,6 +288,10 @@ def render(path: str | Path | spec.Example, options: RenderOptions = RenderOptio
     trace = compute(path)
     _bounded(trace.example)
     output.check_target(options.out, stem)
+    if (options.pdf or options.png) and "latex" not in trace.example.render.formats:
+        raise InputError("render.formats has no latex, so there is nothing to compile; add "
+                         "latex to render.formats or leave out --pdf and --png",
+                         file=trace.example.file, field="--pdf")
     report = check(trace, options.device) if options.check else None
     gradients = differentiate(trace)
     gradients_report = (check_gradients(gradients, options.device)

@@ -27,6 +27,9 @@ from lstm_tex.errors import InputError, InputErrors
 
 GATES = ("i", "f", "g", "o")
 Notation = Literal["pytorch", "textbook", "row-vector"]
+Format = Literal["latex", "html", "markdown"]
+#: ``render.formats``: what ``render`` writes besides values.json, in this order.
+FORMATS: tuple[Format, ...] = ("latex", "html", "markdown")
 #: What ``render.exercise`` can blank, in the order a step computes them.
 QUANTITIES = ("ih", "hh", "pre", "i", "f", "g", "o", "c", "h")
 #: The quantities each notation prints: textbook and row-vector show one affine line per
@@ -84,6 +87,7 @@ class RenderSection(_Strict):
     carry: Literal["exact", "displayed"] = "exact"
     exercise: Any = None  # `all`, or a list of QUANTITIES; checked in _build
     captions: bool = False
+    formats: list[Format] = Field(["latex"], min_length=1)
 
 
 class BackwardSection(_Strict):
@@ -175,7 +179,9 @@ class RenderOptions:
     ``notation`` chooses how the equations are written (the numbers are the same);
     ``carry: displayed`` computes every shown value from the rounded values shown before
     it; ``exercise`` lists the quantities an exercise sheet leaves blank; ``captions``
-    adds sentences that read the gate values.
+    adds sentences that read the gate values; ``formats`` lists the outputs besides
+    values.json (``latex``: the article, deck, frames and parts; ``html``: a web page;
+    ``markdown``: a Markdown file), in :data:`FORMATS` order.
     ``reveal`` uncovers the frames' derivations step by step (Beamer overlays);
     ``expand`` lists the gates (with their steps) whose affine parts are also written
     out row by row; ``max_rows``/``max_cols`` bound the matrices on slides (the rest is
@@ -197,6 +203,7 @@ class RenderOptions:
     #: Whether the file wrote ``render.steps`` or ``render.layers`` (even as ``all``): a
     #: choice to derive that many steps, which lifts the :data:`MAX_DERIVED` bound.
     chosen: bool = False
+    formats: tuple[Format, ...] = ("latex",)
 
     def expands(self, gate: str, t: int) -> bool:
         """Whether gate ``gate`` at step ``t`` is written out row by row (``render.expand``)."""
@@ -319,6 +326,7 @@ _HINTS: dict[tuple[Any, ...], str] = {
                             "render.article_full shows every number in the article)",
     ("render", "max_cols"): " (matrix columns a frame shows before eliding with \\cdots; "
                             "render.article_full shows every number in the article)",
+    ("render", "formats"): " (a list of latex, html and markdown, such as [latex, html])",
 }
 
 
@@ -641,6 +649,7 @@ def _build(doc: loader.Document, section: ExampleSection, stem: str) -> Example:
             exercise=_exercise_option(doc, section.render.exercise, section.render.notation),
             captions=section.render.captions,
             chosen=bool({"steps", "layers"} & section.render.model_fields_set),
+            formats=formats_option(section.render.formats),
         ), x3.shape[0]),
         backward=backward,
     )
@@ -768,10 +777,16 @@ def _exercise_option(doc: loader.Document, value: Any, notation: str) -> tuple[s
         raise doc.error(where, str(exc)) from None
 
 
+def formats_option(formats: Sequence[str]) -> tuple[Format, ...]:
+    """``render.formats`` without repeats, in :data:`FORMATS` order (validated before)."""
+    return tuple(f for f in FORMATS if f in formats)
+
+
 def with_render(example: Example, **changes: Any) -> Example:
     """``example`` with some ``render`` options replaced (the command line's flags):
     ``notation``, ``carry``, ``captions`` as in the file, ``exercise`` as text (``all``
-    or ``f,c,h``). Raises :class:`InputError` naming the flag."""
+    or ``f,c,h``); ``formats`` are added to the file's (``--html``, ``--markdown``).
+    Raises :class:`InputError` naming the flag."""
     notation = changes.get("notation") or example.render.notation
     if notation not in SHOWN:
         raise InputError(f"expected {', '.join(SHOWN)}, found {notation!r}",
@@ -793,7 +808,9 @@ def with_render(example: Example, **changes: Any) -> Example:
     options = replace(example.render, notation=notation, exercise=quantities,
                       carry=changes.get("carry") or example.render.carry,
                       captions=example.render.captions if changes.get("captions") is None
-                      else bool(changes["captions"]))
+                      else bool(changes["captions"]),
+                      formats=formats_option((*example.render.formats,
+                                              *changes.get("formats", ()))))
     return replace(example, render=options)
 
 

@@ -46,6 +46,9 @@ def test_wheel_ships_the_templates(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     shipped = {Path(n).name for n in names if n.startswith("lstm_tex/templates/")}
     assert shipped == {p.name for p in (ROOT / "templates").iterdir() if p.is_file()}
+    katex = {n for n in names if n.startswith("lstm_tex/assets/katex/")}
+    assert {"lstm_tex/assets/katex/katex.min.js", "lstm_tex/assets/katex/LICENSE",
+            "lstm_tex/assets/katex/fonts/KaTeX_Main-Regular.woff2"} <= katex
 
 
 def test_override_one_template_file(tmp_path: Path) -> None:

@@ -1,0 +1,227 @@
+"""render.formats: the web page and the Markdown file (the browser test is test_browser.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+
+from lstm_tex import pipeline, spec, web
+from lstm_tex.errors import InputError
+from tests.conftest import BUNDLED, EXAMPLES, ROOT, run_cli
+
+NOTEBOOK = EXAMPLES / "notebook-step.yaml"
+
+
+@pytest.mark.parametrize(
+    "latex,html,markdown",
+    [
+        (
+            "Step~1 reads $h_{0}$.",
+            '<p>Step\u00a01 reads <span class="math inline">h_{0}</span>.</p>',
+            "Step\u00a01 reads $h_{0}$.",
+        ),
+        (
+            r"PyTorch's \texttt{weight\_ih}, as in \emph{Understanding LSTM Networks}",
+            "<p>PyTorch's <code>weight_ih</code>, as in "
+            "<em>Understanding LSTM Networks</em></p>",
+            "PyTorch's `weight_ih`, as in *Understanding LSTM Networks*",
+        ),
+        (
+            r"about 38\,\% of $c_{0,1}$ is kept",
+            '<p>about 38\u202f% of <span class="math inline">c_{0,1}</span> is kept</p>',
+            "about 38\u202f% of $c_{0,1}$ is kept",
+        ),
+        (
+            r"steps 2--4 \textbf{Exercise.} a \& b, x\_1 \{y\} \textasciitilde{} \$5",
+            "<p>steps 2–4 <strong>Exercise.</strong> a &amp; b, x_1 {y} ~ $5</p>",
+            r"steps 2–4 **Exercise.** a & b, x\_1 {y} ~ \$5",
+        ),
+        (
+            "One {-}5 line\nbroken \\par\\medskip next",
+            "<p>One -5 line broken</p>\n\n<p>next</p>",
+            "One -5 line broken\n\nnext",
+        ),
+        (
+            r"Above: \[ x^{(l)}_t = h_t \] then",
+            '<p>Above:</p>\n\n<div class="math display">x^{(l)}_t = h_t</div>\n\n<p>then</p>',
+            "Above:\n\n$$\nx^{(l)}_t = h_t\n$$\n\nthen",
+        ),
+        (
+            r"$a < b$ and <b>",
+            '<p><span class="math inline">a &lt; b</span> and &lt;b&gt;</p>',
+            r"$a < b$ and \<b\>",
+        ),
+    ],
+)
+def test_prose_in_both_media(latex: str, html: str, markdown: str) -> None:
+    assert web.Markup("html").prose(latex) == html + "\n"
+    assert web.Markup("markdown").prose(latex) == markdown + "\n"
+
+
+@pytest.mark.parametrize(
+    "rows,html,markdown",
+    [
+        (
+            "x &= 1 \\\\\n\n  y &= 2",
+            '<div class="math display">\\begin{aligned}\nx &amp;= 1 \\\\\n'
+            "  y &amp;= 2\n\\end{aligned}</div>",
+            "$$\n\\begin{aligned}\nx &= 1 \\\\\n  y &= 2\n\\end{aligned}\n$$",
+        ),
+        (
+            "\\setcounter{MaxMatrixCols}{12}\\begin{bmatrix} 1 \\end{bmatrix}",
+            '<div class="math display">\\begin{aligned}\n\\begin{bmatrix} 1 \\end{bmatrix}\n'
+            "\\end{aligned}</div>",
+            "$$\n\\begin{aligned}\n\\begin{bmatrix} 1 \\end{bmatrix}\n\\end{aligned}\n$$",
+        ),
+    ],
+)
+def test_display_maths(rows: str, html: str, markdown: str) -> None:
+    assert web.Markup("html").display(rows) == html + "\n"
+    assert web.Markup("markdown").display(rows) == markdown + "\n"
+
+
+def test_heading_and_count() -> None:
+    m = web.Markup("html")
+    assert m.heading(3, "Input gate $i_{1}$", "x") == (
+        '<h3 id="x">Input gate <span class="math inline">i_{1}</span></h3>\n'
+    )
+    assert web.Markup("markdown").heading(2, "Step~1") == "## Step\u00a01\n"
+    m.display("x")
+    assert m.count == 2  # every maths written, inline or display
+
+
+def test_katex_is_shipped_with_its_licence_and_version() -> None:
+    files = web.assets()
+    script = files["katex/katex.min.js"].decode()
+    assert f'version:"{web.KATEX_VERSION}"' in script
+    assert b"MIT License" in files["katex/LICENSE"]
+    css = files["katex/katex.min.css"].decode()
+    fonts = set(re.findall(r"fonts/(KaTeX_[\w-]+)\.woff2", css))
+    assert fonts == {Path(p).stem for p in files if p.endswith(".woff2")}
+    assert len(fonts) >= 19
+
+
+def _render(tmp_path: Path, example: Path, *flags: str) -> Path:
+    result = run_cli("render", example, "--out", tmp_path, "--no-check", *flags)
+    assert result.exit_code == 0, result.output
+    return tmp_path / example.stem
+
+
+def test_default_is_latex_only(tmp_path: Path) -> None:
+    folder = _render(tmp_path, NOTEBOOK)
+    assert not (folder / "notebook-step.html").exists()
+    assert not (folder / "notebook-step.md").exists()
+    assert not (folder / "katex").exists()
+
+
+def test_html_and_markdown_flags(tmp_path: Path) -> None:
+    folder = _render(tmp_path, NOTEBOOK, "--html", "--markdown")
+    page = (folder / "notebook-step.html").read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    assert '<script defer src="katex/katex.min.js"></script>' in page
+    assert (folder / "katex" / "fonts" / "KaTeX_Main-Regular.woff2").is_file()
+    assert (folder / "notebook-step.tex").is_file()
+    assert (
+        (folder / "notebook-step.md").read_text().startswith("# One LSTM step, number by number\n")
+    )
+
+
+def test_formats_in_the_file_without_latex(tmp_path: Path) -> None:
+    text = NOTEBOOK.read_text().replace("render:\n", "render:\n  formats: [html, markdown]\n")
+    example = tmp_path / "web-only.yaml"
+    example.write_text(text)
+    folder = _render(tmp_path / "out", example)
+    names = {p.name for p in folder.iterdir()}
+    assert names == {"web-only.html", "web-only.md", "values.json", "katex"}
+    result = run_cli("render", example, "--out", tmp_path / "out", "--no-check", "--pdf")
+    assert result.exit_code == 2
+    assert "--pdf: render.formats has no latex" in result.output
+
+
+@pytest.mark.parametrize(
+    "value,message",
+    [
+        ("[pdf]", "render.formats[0]: expected latex, html or markdown, found the text 'pdf'"),
+        ("html", "render.formats: input should be a valid list, found the text 'html' (a list"),
+        ("[]", "render.formats: list should have at least 1 item"),
+    ],
+)
+def test_bad_formats(tmp_path: Path, value: str, message: str) -> None:
+    example = tmp_path / "bad.yaml"
+    example.write_text(NOTEBOOK.read_text().replace("render:\n", f"render:\n  formats: {value}\n"))
+    with pytest.raises(InputError, match=re.escape(message)):
+        spec.load(example)
+
+
+def test_formats_keep_their_order_without_repeats(tmp_path: Path) -> None:
+    example = spec.load(NOTEBOOK)
+    both = spec.with_render(example, formats=("markdown", "html", "markdown"))
+    assert both.render.formats == ("latex", "html", "markdown")
+
+
+def _maths_in_markdown(text: str) -> list[tuple[str, str]]:
+    """Every maths block and inline formula that a real Markdown parser finds (markdown-it
+    with the dollarmath plugin that MyST uses): ``(kind, tex)``."""
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+    md = MarkdownIt("commonmark").use(dollarmath_plugin, allow_space=True, allow_digits=True)
+    found = []
+    for token in md.parse(text):
+        if token.type == "math_block":
+            found.append(("display", token.content.strip()))
+        for child in token.children or ():
+            if child.type == "math_inline":
+                found.append(("inline", child.content))
+    return found
+
+
+def _maths_in_html(page: str) -> list[tuple[str, str]]:
+    import html
+
+    return [
+        (kind, html.unescape(tex))
+        for kind, tex in re.findall(
+            r'<(?:span|div) class="math (inline|display)">(.*?)</(?:span|div)>', page, re.S
+        )
+    ]
+
+
+@pytest.mark.parametrize("example", BUNDLED, ids=lambda p: p.stem)
+def test_markdown_parser_finds_every_maths_of_the_page(tmp_path: Path, example: Path) -> None:
+    """The Markdown file holds the page's maths, each found by the parser as written."""
+    folder = _render(tmp_path, example, "--html", "--markdown")
+    markdown = _maths_in_markdown((folder / f"{example.stem}.md").read_text())
+    page = _maths_in_html((folder / f"{example.stem}.html").read_text())
+    assert markdown == page
+    assert sum(kind == "display" for kind, _ in markdown) >= 8
+
+
+def test_same_numbers_as_the_article(tmp_path: Path) -> None:
+    """Every matrix of the article is on the page, character for character."""
+    folder = _render(tmp_path, EXAMPLES / "backward-sequence.yaml", "--markdown")
+    article = (folder / "backward-sequence.tex").read_text()
+    markdown = (folder / "backward-sequence.md").read_text()
+    matrices = re.findall(r"\\begin\{bmatrix\}.*?\\end\{bmatrix\}", article)
+    assert len(matrices) > 50
+    assert all(m in markdown for m in matrices)
+    values = json.loads((folder / "values.json").read_text())
+    assert "backward" in values and "## Backward pass" in markdown
+
+
+def test_templates_override_the_page(tmp_path: Path) -> None:
+    custom = tmp_path / "mine"
+    custom.mkdir()
+    text = (ROOT / "templates" / "page.html.j2").read_text()
+    custom.joinpath("page.html.j2").write_text(text.replace("--ink: #1d1d1f", "--ink: #003"))
+    folder = _render(tmp_path, NOTEBOOK, "--html", "--templates", str(custom))
+    assert "--ink: #003" in (folder / "notebook-step.html").read_text()
+
+
+def test_api_and_pipeline_agree(tmp_path: Path) -> None:
+    options = pipeline.RenderOptions(out=tmp_path, check=False, formats=("markdown",))
+    result = pipeline.render(NOTEBOOK, options)
+    assert "notebook-step.md" in result.files
