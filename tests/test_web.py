@@ -26,8 +26,7 @@ NOTEBOOK = EXAMPLES / "notebook-step.yaml"
         ),
         (
             r"PyTorch's \texttt{weight\_ih}, as in \emph{Understanding LSTM Networks}",
-            "<p>PyTorch's <code>weight_ih</code>, as in "
-            "<em>Understanding LSTM Networks</em></p>",
+            "<p>PyTorch's <code>weight_ih</code>, as in <em>Understanding LSTM Networks</em></p>",
             "PyTorch's `weight_ih`, as in *Understanding LSTM Networks*",
         ),
         (
