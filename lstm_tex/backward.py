@@ -223,11 +223,12 @@ def _step(s: Step, dy: np.ndarray, dh_next: np.ndarray, dc_next: np.ndarray,
         "o": do * o * (1.0 - o),
     }
     delta = np.concatenate([dpre[k] for k in GATES], axis=-1)
+    r = _read_only
     return BackwardStep(
-        layer=s.layer, direction=s.direction, t=s.t, dy=dy, dh_next=dh_next, dh=dh, dm=dm,
-        dc_next=dc_next, dc=dc,
-        gates={k: GateGrads(d=d_act[k], dpre=dpre[k]) for k in GATES},
-        delta=delta, dh_prev=delta @ w_hh, dc_prev=dc * f, dx=delta @ w_ih)
+        layer=s.layer, direction=s.direction, t=s.t, dy=r(dy), dh_next=r(dh_next), dh=r(dh),
+        dm=r(dm), dc_next=r(dc_next), dc=r(dc),
+        gates={k: GateGrads(d=r(d_act[k]), dpre=r(dpre[k])) for k in GATES},
+        delta=r(delta), dh_prev=r(delta @ w_hh), dc_prev=r(dc * f), dx=r(delta @ w_ih))
 
 
 def sgd_step(example: Example, grads: Mapping[str, np.ndarray], lr: float) -> SgdStep:

@@ -167,15 +167,15 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("examples", nargs=-1, required=True, type=click.Path())
-@click.option("--out", type=click.Path(path_type=Path),
+@click.argument("examples", nargs=-1, required=True, type=click.Path(readable=False))
+@click.option("--out", type=click.Path(readable=False, path_type=Path),
               default=Path("output"), show_default=True,
               help="Folder that receives <stem>/ for each example.")
 @click.option("--device", help=f"Device for the torch cross-check: {DEVICES}. "
                                "Overrides check.device in the file.")
 @click.option("--no-check", is_flag=True, help="Skip the torch cross-check (torch is not "
                                                "imported).")
-@click.option("--templates", type=click.Path(path_type=Path),
+@click.option("--templates", type=click.Path(readable=False, path_type=Path),
               help="Folder of templates overriding the packaged ones, file by file.")
 @click.option("--pdf", is_flag=True, help="Also compile the article and the deck to PDF.")
 @click.option("--png", is_flag=True, help="Also write every PDF page as a PNG next to the "
@@ -257,7 +257,7 @@ def render(examples: tuple[str, ...], out: Path, device: str | None, no_check: b
 
 
 @main.command()
-@click.argument("examples", nargs=-1, required=True, type=click.Path())
+@click.argument("examples", nargs=-1, required=True, type=click.Path(readable=False))
 @click.option("--device", help=f"Device for the torch cross-check: {DEVICES}.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the report as JSON on stdout (one object, or a list for several "
@@ -391,14 +391,19 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
+#: A file to write: click checks nothing but that it is not a folder (an unreadable file
+#: is ours to report, in our words).
+_FILE = click.Path(dir_okay=False, readable=False, path_type=Path)
+
+
 def _size(name: str) -> click.IntRange:
     low, high = example_init.LIMITS[name]
     return click.IntRange(low, high)
 
 
 @main.command()
-@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
+@click.argument("path", required=False, type=_FILE)
+@click.option("-o", "--output", "output", type=_FILE,
               help="The file to write (the same as PATH); - writes to stdout.")
 @click.option("--input-size", type=_size("input_size"), metavar="N", default=2, show_default=True,
               help="Size of each input x_t.")
@@ -445,8 +450,8 @@ def init(path: Path | None, output: Path | None, input_size: int, hidden_size: i
 
 
 @main.command("import")
-@click.argument("model", type=click.Path(path_type=Path))
-@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, path_type=Path),
+@click.argument("model", type=click.Path(readable=False, path_type=Path))
+@click.option("-o", "--output", "output", type=_FILE,
               help="The file to write (default: MODEL's name with .yaml, in the current "
                    "folder); - writes to stdout.")
 @click.option("--prefix", help="Key prefix of the nn.LSTM inside a larger state_dict, such "

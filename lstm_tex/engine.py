@@ -197,15 +197,22 @@ def forward(example: Example, weights: dict[str, np.ndarray] | None = None, *,
                 tanh_c = shown(np.tanh(c_new))
                 m = shown(gates["o"].act * tanh_c)
                 h_new = shown(m @ w_hr.T) if w_hr is not None else m
+                for a in (c_new, tanh_c, m, h_new):
+                    a.setflags(write=False)
                 steps.append(Step(layer=layer, direction=direction, t=t + 1, x=x_t,
                                   h_prev=h, c_prev=c, gates=gates, c=c_new, tanh_c=tanh_c,
                                   m=m, h=h_new))
                 out[t] = h_new
                 h, c = h_new, c_new
+            out.setflags(write=False)
             outs.append(out)
             h_n.append(h)
             c_n.append(c)
         layer_input = np.concatenate(outs, axis=-1)
+        layer_input.setflags(write=False)  # also the next layer's x_t, views of it
         layer_outputs.append(layer_input)
+    finals = np.stack(h_n), np.stack(c_n)
+    for a in finals:
+        a.setflags(write=False)
     return Trace(example=example, steps=tuple(steps), output=layer_input,
-                 h_n=np.stack(h_n), c_n=np.stack(c_n), layer_outputs=tuple(layer_outputs))
+                 h_n=finals[0], c_n=finals[1], layer_outputs=tuple(layer_outputs))

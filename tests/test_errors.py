@@ -8,11 +8,14 @@ versus found), that no traceback is printed, and that ``out/`` is left as it was
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import Result
+from click.testing import CliRunner, Result
 
 from lstm_tex import loader
 from lstm_tex.errors import InputError
@@ -370,16 +373,67 @@ def test_unreadable_path(tmp_path: Path, out: Path) -> None:
     assert_refused(result, out, "cannot read the file: not a directory")
 
 
-def test_unreadable_permissions(tmp_path: Path, out: Path) -> None:
-    path = write_example(tmp_path, BASE)
-    path.chmod(0)
+@pytest.fixture
+def shared(tmp_path: Path) -> Iterator[Path]:
+    """A folder that an unprivileged user can reach (pytest's own is root's, mode 0700)."""
+    folder = Path(tempfile.mkdtemp(prefix="lstm-tex-perm-"))
+    folder.chmod(0o755)
     try:
-        if os.access(path, os.R_OK):
-            pytest.skip("running as root: chmod does not stop reading")
-        result = run_cli("render", path, "--out", out, "--no-check")
-        assert_refused(result, out, "cannot read the file: permission denied")
+        yield folder
     finally:
-        path.chmod(0o644)
+        for path in [folder, *folder.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        shutil.rmtree(folder)
+
+
+def run_unprivileged(*args: str | Path) -> Result:
+    """``run_cli`` without the power to ignore file permissions: as is when not root; as
+    root, in a forked child that drops to the user nobody (CI runs as root, where chmod
+    alone stops nothing)."""
+    if os.geteuid() != 0:
+        return run_cli(*args)
+    import pickle
+
+    with tempfile.TemporaryDirectory() as warm:  # import what the commands import lazily:
+        run_cli("init", "-")  # nobody cannot read root's Python installation
+        run_cli("render", EXAMPLES / "notebook-step.yaml", "--out", warm, "--no-check")
+
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        try:
+            os.close(read)
+            os.setgroups([])
+            os.setgid(65534)
+            os.setuid(65534)
+            try:
+                result = run_cli(*args)
+                os.write(write, pickle.dumps((result.exit_code, result.output)))
+            except BaseException:
+                import traceback
+
+                os.write(write, pickle.dumps((-1, traceback.format_exc())))
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as stream:
+        raw = stream.read()
+    os.waitpid(child, 0)
+    assert raw, "the unprivileged child died"
+    code, text = pickle.loads(raw)
+    return Result(runner=CliRunner(), stdout_bytes=text.encode(), stderr_bytes=b"",
+                  output_bytes=text.encode(), return_value=None, exit_code=code,
+                  exception=None)
+
+
+def test_unreadable_permissions(shared: Path) -> None:
+    path = write_example(shared, BASE)
+    path.chmod(0)
+    out = shared / "out"
+    out.mkdir(mode=0o777)
+    out.chmod(0o777)
+    result = run_unprivileged("render", path, "--out", out, "--no-check")
+    assert_refused(result, out, "cannot read the file: permission denied")
 
 
 @pytest.mark.parametrize(("raw", "fragments"), [
@@ -508,16 +562,24 @@ def test_stem_is_a_file_in_out(tmp_path: Path, out: Path) -> None:
     assert not staging_leftovers(out)
 
 
-def test_read_only_out(tmp_path: Path, out: Path) -> None:
+def test_read_only_out(shared: Path) -> None:
+    out = shared / "out"
     out.mkdir()
     out.chmod(0o555)
-    try:
-        if os.access(out, os.W_OK):
-            pytest.skip("running as root: chmod does not stop writing")
-        result = run_cli("render", write_example(tmp_path, BASE), "--out", out, "--no-check")
-        assert_refused(result, out, "--out: cannot write the output folder: permission denied")
-    finally:
-        out.chmod(0o755)
+    result = run_unprivileged("render", write_example(shared, BASE), "--out", out,
+                              "--no-check")
+    assert_refused(result, out, "--out: cannot write the output folder: permission denied")
+
+
+def test_read_only_folder_of_the_example_file_for_init(shared: Path) -> None:
+    """``init --force`` where the folder is read-only: the file stays as it was."""
+    path = write_example(shared, BASE)
+    shared.chmod(0o555)
+    result = run_unprivileged("init", path, "--force")
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert f"{path}: cannot write: permission denied" in result.output
+    assert path.read_text() == BASE
 
 
 @pytest.mark.parametrize(("template", "fragments"), [
