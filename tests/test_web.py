@@ -224,3 +224,13 @@ def test_api_and_pipeline_agree(tmp_path: Path) -> None:
     options = pipeline.RenderOptions(out=tmp_path, check=False, formats=("markdown",))
     result = pipeline.render(NOTEBOOK, options)
     assert "notebook-step.md" in result.files
+
+
+def test_contents_link_to_the_steps(tmp_path: Path) -> None:
+    folder = _render(tmp_path, EXAMPLES / "backward-sequence.yaml", "--html")
+    page = (folder / "backward-sequence.html").read_text()
+    nav = page.split("<nav", 1)[1].split("</nav>", 1)[0]
+    links = re.findall(r'href="#([^"]+)"', nav)
+    assert links[:2] == ["l0-forward-t1", "l0-forward-t2"] and links[-1] == "backward"
+    ids = set(re.findall(r' id="([^"]+)"', page))
+    assert set(links) <= ids and "l0-forward-t1-f" in ids
