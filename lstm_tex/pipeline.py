@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -197,19 +198,21 @@ def documents(trace: engine.Trace, report: CheckReport | None,
     ex = trace.example
     env = latex.environment(templates)
     shown = displayed(trace)
-    on_paper = (False, True) if "latex" in ex.render.formats else (False,)
-    contexts = {}
-    for slides in on_paper:
-        contexts[slides] = context.build(shown, report, slides=slides, exact=trace)
-        contexts[slides]["backward"] = None if gradients is None else backward_context.build(
+
+    @functools.cache
+    def medium(slides: bool) -> dict[str, Any]:
+        ctx = context.build(shown, report, slides=slides, exact=trace)
+        ctx["backward"] = None if gradients is None else backward_context.build(
             gradients, gradients_report, slides=slides)
-    paper = contexts[False]
+        return ctx
+
+    paper = medium(False)
     name = output.file_stem(ex.stem)
     files: dict[str, Any] = {"_docs": {}}
     if "latex" in ex.render.formats:
-        files.update(latex_documents(env, contexts[True], paper, name, gradients is not None))
+        files.update(latex_documents(env, medium(True), paper, name, gradients is not None))
     files.update(web.pages(lambda template, ctx: latex.render_template(env, template, ctx),
-                           paper, ex.render.formats, name))
+                           paper, lambda: medium(True), ex.render.formats, name))
     grads = None if gradients is None else backward_values.build(gradients, gradients_report)
     files["values.json"] = json.dumps(
         values.build(trace, report, grads, shown=None if shown is trace else shown),

@@ -218,25 +218,19 @@ def assets() -> dict[str, bytes]:
     return files
 
 
-def pages(
-    render: Callable[[str, dict[str, Any]], str],
-    paper: dict[str, Any],
-    formats: tuple[str, ...],
-    stem: str,
-) -> dict[str, str | bytes]:
-    """``<stem>.html`` (with KaTeX next to it) and ``<stem>.md``, as ``formats`` asks, from
-    the article's context ``paper``; ``render(template, context)`` renders a template."""
+def pages(render: Callable[[str, dict[str, Any]], str], paper: dict[str, Any],
+          slides: Callable[[], dict[str, Any]], formats: tuple[str, ...], stem: str
+          ) -> dict[str, str | bytes]:
+    """``<stem>.html`` (with KaTeX next to it), ``<stem>.md`` and ``<stem>-slides.qmd``, as
+    ``formats`` asks, from the article's context ``paper`` and the deck's (``slides()``);
+    ``render(template, context)`` renders a template."""
     files: dict[str, str | bytes] = {}
-    for fmt, template, suffix in (
-        ("html", "page.html.j2", ".html"),
-        ("markdown", "page.md.j2", ".md"),
-    ):
-        if fmt not in formats:
-            continue
-        markup = Markup("html" if fmt == "html" else "markdown")
-        files[stem + suffix] = render(
-            template, {**paper, "m": markup, "katex": KATEX_FOLDER, "katex_version": KATEX_VERSION}
-        )
-        if fmt == "html":
-            files.update(assets())
+    extra = {"katex": KATEX_FOLDER, "katex_version": KATEX_VERSION}
+    if "html" in formats:
+        files[stem + ".html"] = render("page.html.j2", {**paper, **extra, "m": Markup("html")})
+        files.update(assets())
+    if "markdown" in formats:
+        files[stem + ".md"] = render("page.md.j2", {**paper, **extra, "m": Markup("markdown")})
+        files[stem + "-slides.qmd"] = render("slides.qmd.j2",
+                                             {**slides(), **extra, "m": Markup("markdown")})
     return files

@@ -157,11 +157,13 @@ def test_page_renders_offline(browser: Any, site: Path, stem: str, tmp_path: Pat
         phone = shots / f"{stem}-page-phone.png"
         page.screenshot(path=str(phone))
         _looks_like_a_page(phone)
-        # The Markdown files' maths, as a Markdown parser finds them, through KaTeX too.
+        # The maths of the Markdown files and the Quarto slides, as a Markdown parser
+        # finds them, through KaTeX too.
         markdown = [
             item
             for example in BUNDLED
-            for item in _maths_in_markdown((site / example.stem / f"{example.stem}.md").read_text())
+            for name in (f"{example.stem}.md", f"{example.stem}-slides.qmd")
+            for item in _maths_in_markdown((site / example.stem / name).read_text())
         ]
         assert page.evaluate(KATEX_EACH, markdown) == []
     finally:

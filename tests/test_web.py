@@ -135,7 +135,7 @@ def test_formats_in_the_file_without_latex(tmp_path: Path) -> None:
     example.write_text(text)
     folder = _render(tmp_path / "out", example)
     names = {p.name for p in folder.iterdir()}
-    assert names == {"web-only.html", "web-only.md", "values.json", "katex"}
+    assert names == {"web-only.html", "web-only.md", "web-only-slides.qmd", "values.json", "katex"}
     result = run_cli("render", example, "--out", tmp_path / "out", "--no-check", "--pdf")
     assert result.exit_code == 2
     assert "--pdf: render.formats has no latex" in result.output
@@ -164,10 +164,15 @@ def test_formats_keep_their_order_without_repeats(tmp_path: Path) -> None:
 
 def _maths_in_markdown(text: str) -> list[tuple[str, str]]:
     """Every maths block and inline formula that a real Markdown parser finds (markdown-it
-    with the dollarmath plugin that MyST uses): ``(kind, tex)``."""
+    with the dollarmath plugin that MyST uses, and YAML front matter): ``(kind, tex)``."""
     from mdit_py_plugins.dollarmath import dollarmath_plugin
+    from mdit_py_plugins.front_matter import front_matter_plugin
 
-    md = MarkdownIt("commonmark").use(dollarmath_plugin, allow_space=True, allow_digits=True)
+    md = (
+        MarkdownIt("commonmark")
+        .use(front_matter_plugin)
+        .use(dollarmath_plugin, allow_space=True, allow_digits=True)
+    )
     found = []
     for token in md.parse(text):
         if token.type == "math_block":
@@ -234,3 +239,26 @@ def test_contents_link_to_the_steps(tmp_path: Path) -> None:
     assert links[:2] == ["l0-forward-t1", "l0-forward-t2"] and links[-1] == "backward"
     ids = set(re.findall(r' id="([^"]+)"', page))
     assert set(links) <= ids and "l0-forward-t1-f" in ids
+
+
+@pytest.mark.parametrize("reveal", [False, True])
+def test_quarto_slides(tmp_path: Path, reveal: bool) -> None:
+    """<stem>-slides.qmd: Quarto reveal.js slides, one per frame of the deck; with --reveal
+    each line after a derivation's first is a fragment."""
+    from ruamel.yaml import YAML
+
+    flags = ["--markdown", "--reveal"] if reveal else ["--markdown"]
+    folder = _render(tmp_path, EXAMPLES / "backward-sequence.yaml", *flags)
+    text = (folder / "backward-sequence-slides.qmd").read_text()
+    front = YAML(typ="safe").load(text.split("---\n")[1])
+    assert front["title"] == "Backpropagation through time: three steps and one SGD step"
+    assert "revealjs" in front["format"]
+    frames = (folder / "frames.tex").read_text()
+    assert text.count("\n## ") == frames.count("\\begin{frame}")
+    fragments = text.count("::: {.fragment}\n\n$$\n")
+    assert fragments == (3 * 4 * 3 + 3 if reveal else 0)  # 3 steps: 4 gates, 3 lines; h
+    assert text.count("::: {.fragment}") == text.count("$$\n\n:::\n") == fragments
+    maths = _maths_in_markdown(text)
+    assert sum(kind == "display" for kind, _ in maths) == text.count("$$\n") // 2
+    matrices = re.findall(r"\\begin\{bmatrix\}.*?\\end\{bmatrix\}", frames)
+    assert all(m in text for m in matrices if "textcolor" not in m)
