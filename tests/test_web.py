@@ -104,6 +104,26 @@ def test_katex_is_shipped_with_its_licence_and_version() -> None:
     assert len(fonts) >= 19
 
 
+def test_katex_is_the_kept_release_unchanged() -> None:
+    """Every file in lstm_tex/assets/katex is listed in its SOURCE.md with the SHA-256 of
+    the npm package's copy, and matches it."""
+    import hashlib
+
+    source = (web.ASSETS / "SOURCE.md").read_text()
+    sums = dict(
+        (name, digest) for digest, name in re.findall(r"^    ([0-9a-f]{64})  (\S+)$", source, re.M)
+    )
+    shipped = {
+        p.relative_to(web.ASSETS).as_posix()
+        for p in web.ASSETS.rglob("*")
+        if p.is_file() and p.name != "SOURCE.md"
+    }
+    assert set(sums) == shipped
+    for name, digest in sums.items():
+        assert hashlib.sha256((web.ASSETS / name).read_bytes()).hexdigest() == digest, name
+    assert f"katex@{web.KATEX_VERSION}" in source
+
+
 def _render(tmp_path: Path, example: Path, *flags: str) -> Path:
     result = run_cli("render", example, "--out", tmp_path, "--no-check", *flags)
     assert result.exit_code == 0, result.output
