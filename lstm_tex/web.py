@@ -56,13 +56,19 @@ _CHARS = {
 #: Spacing and layout commands that have no meaning on a page (a blank line or
 #: ``\par`` starts a paragraph).
 _SILENT = ("noindent", "medskip", "smallskip", "bigskip", "allowbreak", "newline")
-#: amsmath needs ``\setcounter{MaxMatrixCols}`` for wide matrices; KaTeX and MathJax do not.
-_MATRIX_COLS = re.compile(r"\\setcounter\{MaxMatrixCols\}\{\d+\}")
+#: amsmath needs ``MaxMatrixCols`` raised for wide matrices (``\\setcounter``, or a local
+#: assignment to its count register); KaTeX and MathJax have no such limit, nor ``\\csname``.
+_MATRIX_COLS = re.compile(r"\\setcounter\{MaxMatrixCols\}\{\d+\}"
+                          r"|\\csname c@MaxMatrixCols\\endcsname\s*=\s*\d+\\relax\s?")
+#: An ``array``'s column specification; KaTeX reads no ``@{...}`` in it.
+_ARRAY_SPEC = re.compile(r"(\\begin\{array\}\{)((?:[^{}]|\{[^{}]*\})*)(\})")
 
 
 def maths(tex: str) -> str:
-    """The article's maths for KaTeX and MathJax: ``\\setcounter`` left out, no blank lines."""
+    r"""The article's maths for KaTeX and MathJax: what only amsmath needs left out
+    (``MaxMatrixCols``, ``@{}`` in an ``array``'s columns), no blank lines."""
     tex = _MATRIX_COLS.sub("", tex)
+    tex = _ARRAY_SPEC.sub(lambda m: m[1] + re.sub(r"@\{[^{}]*\}", "", m[2]) + m[3], tex)
     return "\n".join(line.rstrip() for line in tex.strip().splitlines() if line.strip())
 
 

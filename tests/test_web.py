@@ -83,6 +83,29 @@ def test_display_maths(rows: str, html: str, markdown: str) -> None:
     assert web.Markup("markdown").display(rows) == markdown + "\n"
 
 
+@pytest.mark.parametrize(
+    "tex,web_tex",
+    [
+        (
+            "\\setcounter{MaxMatrixCols}{12}\\begin{bmatrix} 1 \\end{bmatrix}",
+            "\\begin{bmatrix} 1 \\end{bmatrix}",
+        ),
+        (
+            "\\begingroup\\csname c@MaxMatrixCols\\endcsname=12\\relax\\begin{bmatrix} 1 "
+            "\\end{bmatrix}\\endgroup",
+            "\\begingroup\\begin{bmatrix} 1 \\end{bmatrix}\\endgroup",
+        ),
+        (
+            "\\left[\\begin{array}{@{}cc|c@{}} 1 & 2 & 3 \\end{array}\\right]",
+            "\\left[\\begin{array}{cc|c} 1 & 2 & 3 \\end{array}\\right]",
+        ),
+        ("  x &= 1 \\\\\n\n  y  \n", "x &= 1 \\\\\n  y"),
+    ],
+)
+def test_maths_for_katex_and_mathjax(tex: str, web_tex: str) -> None:
+    assert web.maths(tex) == web_tex
+
+
 def test_heading_and_count() -> None:
     m = web.Markup("html")
     assert m.heading(3, "Input gate $i_{1}$", "x") == (
