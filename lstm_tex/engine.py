@@ -29,14 +29,18 @@ Direction = Literal["forward", "reverse"]
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
-    """Numerically stable logistic function: no overflow for any finite z."""
-    e = np.abs(z)
-    np.negative(e, out=e)
+    """Numerically stable logistic function: no overflow for any finite z.
+
+    ``1 / (1 + e)`` for z >= 0 and ``e / (1 + e)`` for z < 0, with ``e = exp(-|z|)`` <= 1:
+    the numerator is ``max(e, [z >= 0])``: the same bits as ``np.where(z >= 0, 1, e)``, and
+    fewer passes over the array (issue 17).
+    """
+    e: np.ndarray = np.copysign(z, -1.0)  # -|z|
     np.exp(e, out=e)
     d = 1.0 + e
-    out: np.ndarray = np.where(z >= 0, 1.0, e)  # numerators: 1 / d or e / d
-    np.divide(out, d, out=out)
-    return out
+    np.maximum(e, np.greater_equal(z, 0.0, out=np.empty_like(e)), out=e)  # 1 or e
+    np.divide(e, d, out=e)
+    return e
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,7 @@ def forward(example: Example, weights: dict[str, np.ndarray] | None = None, *,
     computation goes on from the rounded values, as a reader recomputing the printed
     numbers does (the given weights, inputs and initial state are used as they are).
     """
+    rounded = rounding is not None
     shown = rounding.values if rounding is not None else _unrounded
     shown_parts = shown if rounding is not None and rounding.parts else _unrounded
     if weights is not None:
@@ -157,55 +162,86 @@ def forward(example: Example, weights: dict[str, np.ndarray] | None = None, *,
     steps: list[Step] = []
     h_n, c_n, layer_outputs = [], [], []
     layer_input = example.x
-    T = example.steps
+    T, B = example.steps, example.batch
     g = GATES.index("g")
     for layer in range(cfg.num_layers):
         outs = []
         for d, direction in enumerate(directions):
             p = layer_weights(example, layer, direction)
-            # Stacked per gate, (4, in, hidden): one matmul call does the four products
-            # W_k x of the equations, each the same BLAS call as on its own, so the same
-            # bits. One (B, 4*hidden) product, or one product for all steps, would be
-            # faster but changes last bits (other kernels: gemv for B = 1, FMA order).
-            w_ih = _stacked(p["w_ih"], hidden)
-            w_hh = _stacked(p["w_hh"], hidden)
+            # The products W_k x of every step in one BLAS call, (T*B, in) @ (in, 4*hidden),
+            # and W_k h_{t-1} of a step in one call with the gates stacked, (4, out,
+            # hidden) contiguous. Other calls than one gate and one step at a time, so the
+            # last bits of a sum may differ (FMA order): within 1e-15 of the magnitude of
+            # its terms (tests/test_engine_reference.py).
+            w_hh = np.ascontiguousarray(_stacked(p["w_hh"], hidden))
             bias = p["b_ih"] is not None and p["b_hh"] is not None
-            b_ih = p["b_ih"].reshape(len(GATES), 1, hidden) if bias else None
-            b_hh = p["b_hh"].reshape(len(GATES), 1, hidden) if bias else None
             w_hr = p["w_hr"]
             index = layer * len(directions) + d
+            # Every quantity of every step, (T, 4, B, hidden) or (T, B, n): computed in
+            # place below, then frozen, then viewed step by step.
+            ih_flat = layer_input.reshape(T * B, -1) @ p["w_ih"].T
+            ih_view = ih_flat.reshape(T, B, len(GATES), hidden).transpose(0, 2, 1, 3)
+            ih_all = np.empty((T, len(GATES), B, hidden))
+            if bias:
+                np.add(ih_view, p["b_ih"].reshape(len(GATES), 1, hidden), out=ih_all)
+                b_hh = p["b_hh"].reshape(len(GATES), 1, hidden)
+            else:
+                ih_all[...] = ih_view
+            hh_all = np.empty_like(ih_all)
+            if rounded:
+                ih_all = shown_parts(ih_all)
+            pre_all = np.empty_like(ih_all)
+            act_all = np.empty_like(ih_all)
+            c_all = np.empty((T, B, hidden))
+            tanh_all = np.empty_like(c_all)
+            m_all = np.empty_like(c_all)
+            h_all = np.empty((T, B, cfg.out_size)) if w_hr is not None else m_all
             h, c = example.h0[index], example.c0[index]
-            out = np.empty((T, example.batch, cfg.out_size))
             order = range(T) if direction == "forward" else range(T - 1, -1, -1)
             for t in order:
-                x_t = layer_input[t]
-                ih = np.matmul(x_t, w_ih)  # (4, B, hidden): gates i, f, g, o
-                hh = np.matmul(h, w_hh)
+                hh = np.matmul(h, w_hh, out=hh_all[t])  # (4, B, hidden): gates i, f, g, o
                 if bias:
-                    ih += b_ih
                     hh += b_hh
-                ih, hh = shown_parts(ih), shown_parts(hh)
-                pre = shown(ih + hh)
-                act = sigmoid(pre)
-                act[g] = np.tanh(pre[g])
-                act = shown(act)
-                for a in (ih, hh, pre, act):
-                    a.setflags(write=False)
+                if rounded:
+                    hh[...] = shown_parts(hh)
+                pre = np.add(ih_all[t], hh, out=pre_all[t])
+                if rounded:
+                    pre[...] = shown(pre)
+                act = act_all[t]
+                act[...] = sigmoid(pre)
+                np.tanh(pre[g], out=act[g])
+                if rounded:
+                    act[...] = shown(act)
+                c = np.multiply(act[1], c, out=c_all[t])  # f * c_{t-1} + i * g
+                c += act[0] * act[g]
+                if rounded:
+                    c[...] = shown(c)
+                tanh_c = np.tanh(c, out=tanh_all[t])
+                if rounded:
+                    tanh_c[...] = shown(tanh_c)
+                m = np.multiply(act[3], tanh_c, out=m_all[t])
+                if rounded:
+                    m[...] = shown(m)
+                if w_hr is not None:
+                    h = np.matmul(m, w_hr.T, out=h_all[t])
+                    if rounded:
+                        h[...] = shown(h)
+                else:
+                    h = m
+            for a in (ih_all, hh_all, pre_all, act_all, c_all, tanh_all, m_all, h_all):
+                a.setflags(write=False)
+            h = example.h0[index]
+            c = example.c0[index]
+            for t in order:
+                ih, hh, pre, act = ih_all[t], hh_all[t], pre_all[t], act_all[t]
                 gates = {k: GateValues(ih=ih[n], hh=hh[n], pre=pre[n], act=act[n])
                          for n, k in enumerate(GATES)}
-                c_new = shown(gates["f"].act * c + gates["i"].act * gates["g"].act)
-                tanh_c = shown(np.tanh(c_new))
-                m = shown(gates["o"].act * tanh_c)
-                h_new = shown(m @ w_hr.T) if w_hr is not None else m
-                for a in (c_new, tanh_c, m, h_new):
-                    a.setflags(write=False)
-                steps.append(Step(layer=layer, direction=direction, t=t + 1, x=x_t,
-                                  h_prev=h, c_prev=c, gates=gates, c=c_new, tanh_c=tanh_c,
-                                  m=m, h=h_new))
-                out[t] = h_new
+                c_new, h_new = c_all[t], h_all[t]
+                steps.append(Step(layer=layer, direction=direction, t=t + 1,
+                                  x=layer_input[t], h_prev=h, c_prev=c, gates=gates,
+                                  c=c_new, tanh_c=tanh_all[t], m=m_all[t], h=h_new))
                 h, c = h_new, c_new
-            out.setflags(write=False)
-            outs.append(out)
+            outs.append(h_all)
             h_n.append(h)
             c_n.append(c)
         layer_input = np.concatenate(outs, axis=-1)

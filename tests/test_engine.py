@@ -114,7 +114,8 @@ def test_float32_check_uses_its_own_tolerance() -> None:
 
 def _per_gate(example: spec.Example) -> list[dict[str, np.ndarray]]:
     """One layer, written gate by gate with the first sigmoid formula: the engine batches
-    the gates into one matmul call and must give exactly these bits."""
+    the gates (and, for the input, the steps) into one matmul call and must give these
+    numbers to 1e-15 of the terms' magnitude (issue 17; the last bits may differ)."""
     w, hidden = example.weights, example.config.hidden_size
     h, c = example.h0[0], example.c0[0]
     steps = []
@@ -137,7 +138,7 @@ def _per_gate(example: spec.Example) -> list[dict[str, np.ndarray]]:
 
 @pytest.mark.parametrize(("input_size", "hidden", "steps", "batch"),
                          [(1, 1, 2, 1), (2, 3, 3, 1), (3, 4, 2, 3), (20, 64, 3, 16)])
-def test_batched_gates_give_the_same_bits_as_one_gate_at_a_time(
+def test_batched_gates_give_the_numbers_of_one_gate_at_a_time(
         input_size: int, hidden: int, steps: int, batch: int) -> None:
     rng = np.random.default_rng(hidden)
 
@@ -152,10 +153,15 @@ def test_batched_gates_give_the_same_bits_as_one_gate_at_a_time(
         "c0": draw(1, batch, hidden),
     })
     trace = engine.forward(example)
+    w = example.weights
+    # |W||x| + |b| and |W||h| + |b| <= (in + hidden + 2) * 1 * 1 here (|entries| <= 1)
+    bar = 1e-15 * (input_size + hidden + 2)
+    assert max(np.abs(w[k]).max() for k in w) <= 1 and np.abs(example.x).max() <= 1
     for step, expected in zip(trace.steps, _per_gate(example), strict=True):
         got = {"c": step.c, "h": step.h}
         for k, gv in step.gates.items():
             got |= {f"{k}.ih": gv.ih, f"{k}.hh": gv.hh, f"{k}.pre": gv.pre, k: gv.act}
         assert got.keys() == expected.keys()
         for name, value in expected.items():
-            assert np.array_equal(got[name], value), name
+            assert got[name].shape == value.shape, name
+            np.testing.assert_allclose(got[name], value, rtol=0, atol=bar, err_msg=name)
