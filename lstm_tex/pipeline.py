@@ -12,14 +12,11 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lstm_tex import (
-    backward,
-    backward_context,
-    backward_values,
     context,
     engine,
     latex,
@@ -31,8 +28,11 @@ from lstm_tex import (
     web,
 )
 from lstm_tex.check import CheckReport
-from lstm_tex.check_backward import GradientReport
 from lstm_tex.errors import CheckFailed, InputError
+
+if TYPE_CHECKING:  # the backward modules are imported when an example has ``backward:``
+    from lstm_tex import backward
+    from lstm_tex.check_backward import GradientReport
 
 
 @dataclass(frozen=True)
@@ -162,6 +162,8 @@ def differentiate(trace: engine.Trace) -> backward.Gradients | None:
     """The backward pass (BPTT, and the SGD step) when the example has ``backward:``."""
     if trace.example.backward is None:
         return None
+    from lstm_tex import backward
+
     with np.errstate(over="ignore", invalid="ignore"):
         gradients = backward.backward(trace)
     _require_finite(gradients, trace.example, "the backward pass")
@@ -202,8 +204,12 @@ def documents(trace: engine.Trace, report: CheckReport | None,
     @functools.cache
     def medium(slides: bool) -> dict[str, Any]:
         ctx = context.build(shown, report, slides=slides, exact=trace)
-        ctx["backward"] = None if gradients is None else backward_context.build(
-            gradients, gradients_report, slides=slides)
+        ctx["backward"] = None
+        if gradients is not None:
+            from lstm_tex import backward_context
+
+            ctx["backward"] = backward_context.build(gradients, gradients_report,
+                                                     slides=slides)
         return ctx
 
     paper = medium(False)
@@ -213,7 +219,11 @@ def documents(trace: engine.Trace, report: CheckReport | None,
         files.update(latex_documents(env, medium(True), paper, name, gradients is not None))
     files.update(web.pages(lambda template, ctx: latex.render_template(env, template, ctx),
                            paper, lambda: medium(True), ex.render.formats, name))
-    grads = None if gradients is None else backward_values.build(gradients, gradients_report)
+    grads = None
+    if gradients is not None:
+        from lstm_tex import backward_values
+
+        grads = backward_values.build(gradients, gradients_report)
     files["values.json"] = json.dumps(
         values.build(trace, report, grads, shown=None if shown is trace else shown),
         indent=1) + "\n"
@@ -241,6 +251,8 @@ def latex_documents(env: Any, slides: dict[str, Any], paper: dict[str, Any], ste
         files[f"parts/{part['id']}.tex"] = latex.render_template(
             env, "part.tex.j2", {**slides, "part": part})
     if backward:
+        from lstm_tex import backward_context
+
         for part in backward_context.parts(paper["backward"]):
             files[f"parts/{part['id']}.tex"] = latex.render_template(
                 env, "backward-part.tex.j2", {**paper, "part": part})

@@ -22,7 +22,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstm_tex import backward, engine, pipeline, spec
+from lstm_tex import backward, engine, spec
 from lstm_tex.check_backward import cross_check_gradients
 from lstm_tex.spec import GATES
 from tests.conftest import EXAMPLES, compile_tex, lecturer_deck, run_cli
@@ -364,7 +364,7 @@ def test_a_wrong_gradient_exits_1_and_writes_nothing(out: Path,
         grads["weight_hh_l0"] = grads["weight_hh_l0"] + 1e-6
         return replace(right, grads=MappingProxyType(grads))
 
-    monkeypatch.setattr(pipeline.backward, "backward", wrong)
+    monkeypatch.setattr(backward, "backward", wrong)
     result = run_cli("render", EXAMPLE, "--out", out)
     assert result.exit_code == 1
     assert "autograd" in result.output and "grads" in result.output
