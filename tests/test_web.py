@@ -305,3 +305,67 @@ def test_quarto_slides(tmp_path: Path, reveal: bool) -> None:
     assert sum(kind == "display" for kind, _ in maths) == text.count("$$\n") // 2
     matrices = re.findall(r"\\begin\{bmatrix\}.*?\\end\{bmatrix\}", frames)
     assert all(m in text for m in matrices if "textcolor" not in m)
+
+
+def _pandoc() -> str:
+    """Pandoc, which Quarto reads Markdown with: on PATH, or from pypandoc-binary."""
+    import shutil
+
+    found = shutil.which("pandoc")
+    if found is None:
+        try:
+            import pypandoc
+        except ImportError:
+            pytest.skip(
+                "pandoc is not installed (apt-get install pandoc, or pip install "
+                "pypandoc-binary); markdown-it reads the files in the tests above"
+            )
+        found = str(pypandoc.get_pandoc_path())
+    return found
+
+
+def test_pandoc_reads_what_quarto_reads(tmp_path: Path) -> None:
+    """Quarto reads .qmd and .md with pandoc (tex_math_dollars, fenced divs): every $$
+    block is display maths, every fragment a div, every ## a slide."""
+    import subprocess
+
+    pandoc = _pandoc()
+    folder = _render(tmp_path, EXAMPLES / "backward-sequence.yaml", "--markdown", "--reveal")
+
+    def read(name: str) -> tuple[dict[str, int], str]:
+        text = (folder / name).read_text()
+        done = subprocess.run(
+            [pandoc, "-f", "markdown", "-t", "json"],
+            input=text,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        counts: dict[str, int] = {}
+
+        def walk(node: object) -> None:
+            if isinstance(node, dict):
+                kind = node.get("t")
+                if kind == "Math":
+                    counts[node["c"][0]["t"]] = counts.get(node["c"][0]["t"], 0) + 1
+                elif kind == "Div" and "fragment" in node["c"][0][1]:
+                    counts["fragment"] = counts.get("fragment", 0) + 1
+                elif kind == "Header" and node["c"][0] == 2:
+                    counts["slide"] = counts.get("slide", 0) + 1
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+
+        walk(json.loads(done.stdout)["blocks"])
+        return counts, text
+
+    slides, text = read("backward-sequence-slides.qmd")
+    assert slides["DisplayMath"] == text.count("$$\n") // 2
+    assert slides["fragment"] == text.count("::: {.fragment}") > 0
+    assert slides["slide"] == text.count("\n## ")
+    page, text = read("backward-sequence.md")
+    markdown = _maths_in_markdown(text)
+    assert page["DisplayMath"] == sum(kind == "display" for kind, _ in markdown)
+    assert page["InlineMath"] == sum(kind == "inline" for kind, _ in markdown)
