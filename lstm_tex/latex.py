@@ -24,6 +24,7 @@ from typing import Any
 
 import jinja2
 import jinja2.sandbox
+from jinja2.exceptions import SecurityError
 from pylatex import Command, Document, NoEscape, Package
 from pylatex.utils import escape_latex
 
@@ -97,9 +98,35 @@ def _environment(dirs: tuple[str, ...], cwd: str) -> jinja2.Environment:
     reach Python internals (``cycler.__init__.__globals__`` and the like raise a
     SecurityError), so a shared template folder cannot run code.
     """
-    return jinja2.sandbox.SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(list(dirs)), bytecode_cache=_CompiledTemplates.create(),
-        **JINJA_OPTIONS)
+    return _Sandbox(loader=jinja2.FileSystemLoader(list(dirs)),
+                    bytecode_cache=_CompiledTemplates.create(), **JINJA_OPTIONS)
+
+
+#: Largest result of ``*`` (repeating text or a list) and ``**`` in a template: a
+#: template formats a derivation, it has no use for gigabytes or huge powers.
+MAX_TEMPLATE_SIZE = 100_000
+
+
+class _Sandbox(jinja2.sandbox.SandboxedEnvironment):
+    """Jinja's sandbox (no Python internals), and no ``'x' * 10**9`` or ``10**10**10``:
+    those would hold a render for minutes or fill the memory."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any,
+                   right: Any) -> Any:
+        if operator == "**" and isinstance(left, (int, float)) and isinstance(right, int) \
+                and abs(right) > 64 and abs(left) > 1:
+            raise SecurityError(f"the power {left!r} ** {right} is too large "
+                                               "for a template")
+        if operator == "*":
+            for seq, count in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(count, int) and \
+                        len(seq) * count > MAX_TEMPLATE_SIZE:
+                    raise SecurityError(
+                        f"repeating a {type(seq).__name__} {count} times makes more than "
+                        f"{MAX_TEMPLATE_SIZE:,} items, too many for a template")
+        return super().call_binop(context, operator, left, right)
 
 
 class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
