@@ -89,12 +89,14 @@ class Example:
 
     def render(self, out: str | Path = "output", *, device: str | None = None,
                check: bool = True, templates: str | Path | None = None, pdf: bool = False,
-               png: bool = False) -> pipeline.Rendered:
-        """Write ``out/<stem>/`` exactly as ``lstm-tex render`` does, with the same options."""
+               png: bool = False, html: bool = False, markdown: bool = False
+               ) -> pipeline.Rendered:
+        """Write ``out/<stem>/`` exactly as ``lstm-tex render`` does, with the same options
+        (``html``, ``markdown``: ``--html``, ``--markdown``)."""
         options = pipeline.RenderOptions(
             out=Path(out), device=device, check=check,
             templates=Path(templates) if templates is not None else None,
-            pdf=pdf or png, png=png)
+            pdf=pdf or png, png=png, formats=("html",) * html + ("markdown",) * markdown)
         return pipeline.render(self.validated, options)
 
     def __repr__(self) -> str:

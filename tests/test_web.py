@@ -269,9 +269,15 @@ def test_templates_override_the_page(tmp_path: Path) -> None:
 
 
 def test_api_and_pipeline_agree(tmp_path: Path) -> None:
-    options = pipeline.RenderOptions(out=tmp_path, check=False, formats=("markdown",))
-    result = pipeline.render(NOTEBOOK, options)
-    assert "notebook-step.md" in result.files
+    import lstm_tex
+
+    options = pipeline.RenderOptions(out=tmp_path / "a", check=False, formats=("markdown",))
+    by_pipeline = pipeline.render(NOTEBOOK, options)
+    by_api = lstm_tex.load(NOTEBOOK).render(tmp_path / "b", check=False, markdown=True)
+    assert "notebook-step.md" in by_pipeline.files and by_pipeline.files == by_api.files
+    assert (by_pipeline.folder / "notebook-step.md").read_text() == (
+        by_api.folder / "notebook-step.md"
+    ).read_text()
 
 
 def test_contents_link_to_the_steps(tmp_path: Path) -> None:
