@@ -58,8 +58,10 @@ _CHARS = {
 _SILENT = ("noindent", "medskip", "smallskip", "bigskip", "allowbreak", "newline")
 #: amsmath needs ``MaxMatrixCols`` raised for wide matrices (``\\setcounter``, or a local
 #: assignment to its count register); KaTeX and MathJax have no such limit, nor ``\\csname``.
-_MATRIX_COLS = re.compile(r"\\setcounter\{MaxMatrixCols\}\{\d+\}"
-                          r"|\\csname c@MaxMatrixCols\\endcsname\s*=\s*\d+\\relax\s?")
+_MATRIX_COLS = re.compile(
+    r"\\setcounter\{MaxMatrixCols\}\{\d+\}"
+    r"|\\csname c@MaxMatrixCols\\endcsname\s*=\s*\d+\\relax\s?"
+)
 #: An ``array``'s column specification; KaTeX reads no ``@{...}`` in it.
 _ARRAY_SPEC = re.compile(r"(\\begin\{array\}\{)((?:[^{}]|\{[^{}]*\})*)(\})")
 
@@ -224,9 +226,13 @@ def assets() -> dict[str, bytes]:
     return files
 
 
-def pages(render: Callable[[str, dict[str, Any]], str], paper: dict[str, Any],
-          slides: Callable[[], dict[str, Any]], formats: tuple[str, ...], stem: str
-          ) -> dict[str, str | bytes]:
+def pages(
+    render: Callable[[str, dict[str, Any]], str],
+    paper: dict[str, Any],
+    slides: Callable[[], dict[str, Any]],
+    formats: tuple[str, ...],
+    stem: str,
+) -> dict[str, str | bytes]:
     """``<stem>.html`` (with KaTeX next to it), ``<stem>.md`` and ``<stem>-slides.qmd``, as
     ``formats`` asks, from the article's context ``paper`` and the deck's (``slides()``);
     ``render(template, context)`` renders a template."""
@@ -237,6 +243,7 @@ def pages(render: Callable[[str, dict[str, Any]], str], paper: dict[str, Any],
         files.update(assets())
     if "markdown" in formats:
         files[stem + ".md"] = render("page.md.j2", {**paper, **extra, "m": Markup("markdown")})
-        files[stem + "-slides.qmd"] = render("slides.qmd.j2",
-                                             {**slides(), **extra, "m": Markup("markdown")})
+        files[stem + "-slides.qmd"] = render(
+            "slides.qmd.j2", {**slides(), **extra, "m": Markup("markdown")}
+        )
     return files

@@ -1,11 +1,12 @@
 """The web page in a real browser: Debian's Chromium, headless, driven by Playwright.
 
-Every bundled example is rendered with ``--html --markdown``; one browser opens each page
-from disk with the network off, waits for KaTeX and checks that every formula rendered
-(no ``.katex-error``, one ``.katex`` per maths element written, no raw TeX in the visible
-text), that the fonts came from the folder, that the page fits a phone's width (long
-matrices scroll inside their block) and takes screenshots at phone and desktop widths.
-The Markdown file's maths, as a Markdown parser reads them, go through KaTeX too.
+Three kinds of page (a forward step, two directions, a backward pass) are rendered with
+``--html``; one browser opens each from a copy of its folder with the network off, waits
+for KaTeX and checks that every formula rendered (no ``.katex-error``, one ``.katex`` per
+maths element written, no raw TeX in the visible text), that the fonts came from the
+folder and that the page fits a phone's width (long matrices scroll inside their block),
+and takes screenshots at desktop and phone widths. The maths of every bundled example's
+Markdown file and Quarto slides, as a Markdown parser reads them, go through KaTeX too.
 
 Set ``LSTM_TEX_SCREENSHOTS=DIR`` to keep the screenshots (the README's pictures come from
 ``LSTM_TEX_SCREENSHOTS=examples python -m pytest tests/test_browser.py``).
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,30 +49,43 @@ def _chromium() -> str:
     return found
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    executable = _chromium()
+def _playwright() -> Any:
     if os.environ.get("CI"):
         import playwright  # noqa: F401  (a missing test extra fails on CI)
-    sync_api = pytest.importorskip(
+    return pytest.importorskip(
         "playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')"
     )
-    with sync_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
-        yield chromium
-        chromium.close()
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every bundled example as a page and a Markdown file (the notebook example checked
-    against torch, so that the page shows the cross-check too)."""
-    out = tmp_path_factory.mktemp("site")
+#: A forward step with the cross-check, two directions with the unrolled network, and a
+#: backward pass.
+PAGES = ("notebook-step", "bidirectional", "backward-sequence")
+
+
+def _site(out: Path) -> Path:
+    """The pages, and the Markdown files of every bundled example (the notebook example
+    checked against torch, so that its page shows the cross-check too)."""
     for example in BUNDLED:
+        flags = ["--markdown"] + (["--html"] if example.stem in PAGES else [])
         check = [] if example.stem == "notebook-step" else ["--no-check"]
-        result = run_cli("render", example, "--out", out, "--html", "--markdown", *check)
+        result = run_cli("render", example, "--out", out, *flags, *check)
         assert result.exit_code == 0, result.output
     return out
+
+
+def test_pages_in_a_real_browser(tmp_path: Path) -> None:
+    """One browser for every check (each page in a fresh offline context), so that the
+    test stays fast and runs on one pytest-xdist worker."""
+    executable = _chromium()
+    sync_api = _playwright()
+    site = _site(tmp_path / "site")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_FLAGS)
+        try:
+            for stem in PAGES:
+                _check_page(browser, site, stem, tmp_path / stem)
+        finally:
+            browser.close()
 
 
 def _screenshot_dir(tmp_path: Path, stem: str) -> Path:
@@ -106,11 +119,9 @@ KATEX_EACH = """(items) => items.map(([kind, tex]) => {
 }).filter(x => x)"""
 
 
-@pytest.mark.parametrize("stem", ["notebook-step", "bidirectional", "backward-sequence"])
-def test_page_renders_offline(browser: Any, site: Path, stem: str, tmp_path: Path) -> None:
-    """A forward step with the cross-check, two directions with the unrolled network, and
-    a backward pass; each page opened from a copy of its folder (as a lecturer publishes
-    it), so that it needs nothing else."""
+def _check_page(browser: Any, site: Path, stem: str, tmp_path: Path) -> None:
+    """Open a page from a copy of its folder (as a lecturer publishes it, so that it needs
+    nothing else), at desktop and at phone width."""
     folder = tmp_path / "published"
     shutil.copytree(site / stem, folder)
     page_file = folder / f"{stem}.html"
@@ -136,8 +147,8 @@ def test_page_renders_offline(browser: Any, site: Path, stem: str, tmp_path: Pat
         )
         page.evaluate("document.fonts.ready.then(() => true)")
         state = page.evaluate(STATE)
-        assert not problems and not requests, (problems, requests)
-        assert state["errors"] == []
+        assert not problems and not requests, (stem, problems, requests)
+        assert state["errors"] == [], stem
         assert state["written"] == state["maths"] == len(written) > 0
         assert state["rendered"] == state["katex"] == len(written)
         assert "\\begin{bmatrix}" not in state["text"]
@@ -148,8 +159,6 @@ def test_page_renders_offline(browser: Any, site: Path, stem: str, tmp_path: Pat
         desktop = shots / f"{stem}-page-desktop.png"
         page.screenshot(path=str(desktop))
         _looks_like_a_page(desktop)
-        if stem not in PICTURED:
-            return
         page.set_viewport_size(PHONE)
         phone_state = page.evaluate(STATE)
         assert phone_state["pageWidth"] <= PHONE["width"], "the page is wider than a phone"
@@ -157,6 +166,8 @@ def test_page_renders_offline(browser: Any, site: Path, stem: str, tmp_path: Pat
         phone = shots / f"{stem}-page-phone.png"
         page.screenshot(path=str(phone))
         _looks_like_a_page(phone)
+        if stem != PAGES[0]:
+            return
         # The maths of the Markdown files and the Quarto slides, as a Markdown parser
         # finds them, through KaTeX too.
         markdown = [
