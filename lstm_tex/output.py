@@ -117,22 +117,47 @@ def write_file(path: Path, content: str | bytes) -> Path:
         mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()
         if folder != Path():
             folder.mkdir(parents=True, exist_ok=True)
+        _remove_dead_temporaries(path)
         handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.new-", dir=folder)
     except OSError as exc:
         raise InputError(f"cannot write: {_reason(folder, exc)}", file=printable(path)) from None
     try:
-        with os.fdopen(handle, "wb") as stream:
+        if fcntl is not None:  # marks the temporary file as live for other runs
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        with os.fdopen(handle, "wb") as stream:  # renamed while open: still locked
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+            os.chmod(tmp, mode)
+            os.replace(tmp, path)
     except OSError as exc:
         raise InputError(f"cannot write: {_reason(folder, exc)}", file=printable(path)) from None
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
     return path
+
+
+def _remove_dead_temporaries(path: Path) -> None:
+    """Remove ``.<name>.new-*`` files that a killed run of :func:`write_file` left next to
+    ``path``; a live run holds a lock on its file, which is left alone."""
+    prefix = f".{path.name}.new-"
+    try:
+        found = [p for p in path.parent.iterdir() if p.name.startswith(prefix)
+                 and p.is_file() and not p.is_symlink()]
+    except OSError:
+        return
+    for leftover in found:
+        with contextlib.suppress(OSError):
+            fd = os.open(leftover, os.O_RDONLY)
+            try:
+                if fcntl is not None:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                leftover.unlink()
+            except BlockingIOError:
+                pass
+            finally:
+                os.close(fd)
 
 
 # ---------------------------------------------------------------- a whole folder

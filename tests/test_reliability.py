@@ -448,3 +448,10 @@ def test_disk_full_while_compiling_on_a_real_small_disk(tmp_path: Path) -> None:
         assert sorted(p.name for p in (disk / "out").iterdir()) == []
     finally:
         subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_init_removes_the_temporary_file_of_a_killed_run(made: Path) -> None:
+    dead = made.parent / f".{made.name}.new-killed"
+    dead.write_text("half a file")
+    assert run_cli("init", made, "--force", "--seed", "5").exit_code == 0
+    assert hidden(made.parent) == []
