@@ -147,6 +147,21 @@ def _text(value: str | None, flag: str) -> str | None:
     return value
 
 
+def _title(value: str | None) -> str | None:
+    """``--title``: UTF-8 text without control characters (an example file cannot hold
+    them, and LaTeX cannot show them)."""
+    from lstm_tex.loader import unprintable
+
+    value = _text(value, "--title")
+    if value is not None:
+        found = unprintable(value.replace("\n", " ").replace("\t", " "))
+        if found is not None:
+            char, position = found
+            _fail(InputError(f"expected text without control characters, found U+"
+                             f"{ord(char):04X} at character {position + 1}", field="--title"))
+    return value
+
+
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
               help="Show the version and exit.")
@@ -435,7 +450,7 @@ def init(path: Path | None, output: Path | None, input_size: int, hidden_size: i
       lstm-tex init - --steps 2                       # print it instead
     """
     target = _target(path, output, Path("example.yaml"))
-    title = _text(title, "--title")
+    title = _title(title)
     options = example_init.InitOptions(input_size=input_size, hidden_size=hidden_size,
                                        steps=steps, layers=layers, seed=seed,
                                        decimals=decimals, title=title)
@@ -491,7 +506,7 @@ def import_(model: Path, output: Path | None, prefix: str | None, decimals: int 
     target = output or Path(model.stem + ".yaml")
     prefix, x, h0, c0 = (_text(prefix, "--prefix"), _text(x, "--x"), _text(h0, "--h0"),
                          _text(c0, "--c0"))
-    title = _text(title, "--title")
+    title = _title(title)
     options = importer.ImportOptions(prefix=prefix, decimals=decimals, x=x, h0=h0, c0=c0,
                                      steps=steps, title=title)
     if str(target) != "-" and target.exists() and not force:

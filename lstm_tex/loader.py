@@ -152,6 +152,13 @@ _CONTROL_NAMES = {0: "NUL", 0x7F: "DEL", 0x1B: "ESC", 0x08: "BACKSPACE", 0x0C: "
                   0x0B: "VERTICAL TAB"}
 
 
+def unprintable(text: str) -> tuple[str, int] | None:
+    """The first character an example file may not hold (YAML's rule: control characters
+    but tab and line breaks, DEL, ...) and its index, or None."""
+    found = _NOT_PRINTABLE.search(text)
+    return None if found is None else (found.group(), found.start())
+
+
 def _unprintable(text: str, file: str) -> InputError | None:
     """Line and column of the first character YAML does not allow (a NUL byte, DEL, other
     control characters), in words the user can act on."""

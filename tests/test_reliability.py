@@ -455,3 +455,11 @@ def test_init_removes_the_temporary_file_of_a_killed_run(made: Path) -> None:
     dead.write_text("half a file")
     assert run_cli("init", made, "--force", "--seed", "5").exit_code == 0
     assert hidden(made.parent) == []
+
+
+@pytest.mark.parametrize("title", ["a\x7fb", "tab\x1bescape", "nul\x00", "c1\x9b"])
+def test_control_characters_in_a_title_flag(made: Path, title: str) -> None:
+    before = made.read_bytes()
+    result = run_cli("init", made, "--force", "--title", title)
+    one_line_error(result, 2, "--title: expected text without control characters, found U+")
+    assert made.read_bytes() == before
