@@ -146,6 +146,11 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
         except (OSError, RuntimeError):  # no safe folder (Jinja checks owner and mode)
             return None
 
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        # A folder name that is not UTF-8 (lone surrogates) keys by its printable form.
+        return super().get_cache_key(printable(name),
+                                     None if filename is None else printable(filename))
+
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         with contextlib.suppress(OSError):
             super().load_bytecode(bucket)

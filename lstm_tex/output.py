@@ -112,6 +112,8 @@ def write_file(path: Path, content: str | bytes) -> Path:
     that cannot be (lone surrogates from undecodable command-line bytes) is refused
     before anything is touched."""
     data = content.encode("utf-8") if isinstance(content, str) else content
+    if path.is_symlink():  # write the file the link points to, and keep the link
+        path = Path(os.path.realpath(path))
     folder = path.parent
     try:
         mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask()

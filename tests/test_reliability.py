@@ -463,3 +463,26 @@ def test_control_characters_in_a_title_flag(made: Path, title: str) -> None:
     result = run_cli("init", made, "--force", "--title", title)
     one_line_error(result, 2, "--title: expected text without control characters, found U+")
     assert made.read_bytes() == before
+
+
+def test_template_and_output_folders_whose_names_are_not_utf8(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    templates, out = Path(os.fsdecode(b"t\xff")), Path(os.fsdecode(b"o\xfe"))
+    templates.mkdir()
+    (templates / "part.tex.j2").write_text("% mine\n\\VAR{part.id}\n")
+    result = run_cli("render", EXAMPLE, "--out", out, "--no-check", "--templates", templates)
+    assert result.exit_code == 0, result.output
+    assert "o\\xfe/notebook-step/" in result.output
+    assert (out / EXAMPLE.stem / "parts" / "l0-forward-t1-f.tex").read_text() == (
+        "% mine\nl0-forward-t1-f\n")
+    (templates / "part.tex.j2").write_text("% mine\n\\VAR{1/0}\n")
+    result = run_cli("render", EXAMPLE, "--out", out, "--no-check", "--templates", templates)
+    one_line_error(result, 2, "t\\xff/part.tex.j2:2: template error: ZeroDivisionError")
+
+
+def test_overwriting_through_a_symlink_keeps_the_link(made: Path) -> None:
+    link = made.parent / "link.yaml"
+    link.symlink_to(made.name)
+    assert run_cli("init", link, "--force", "--seed", "6").exit_code == 0
+    assert link.is_symlink() and "--seed 6" in made.read_text()
