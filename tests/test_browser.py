@@ -126,7 +126,7 @@ def _check_page(browser: Any, site: Path, stem: str, tmp_path: Path) -> None:
     shutil.copytree(site / stem, folder)
     page_file = folder / f"{stem}.html"
     written = _maths_in_html(page_file.read_text())
-    context = browser.new_context(offline=True, viewport=DESKTOP)
+    context = browser.new_context(offline=True, viewport=DESKTOP, color_scheme="light")
     requests: list[str] = []
     context.route(
         "**/*",
