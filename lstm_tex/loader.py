@@ -16,7 +16,7 @@ import sys
 import warnings
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,15 +45,31 @@ _DEEP_FLOW = re.compile(r"[\[{](?:\s*[\[{]){" + str(4 * MAX_DEPTH) + "}")
 
 @dataclass(frozen=True)
 class Document:
-    """A parsed example file: ``data`` is plain dicts/lists/scalars."""
+    """A parsed example file: ``data`` is plain dicts/lists/scalars.
+
+    ``tree`` is ruamel's round-trip tree, which knows the line of every key and item. A
+    file read by the fast path (:func:`_fast`) has none until a message needs a line:
+    then ``text`` is parsed again, once.
+    """
 
     file: str
     data: Any
-    tree: Any
+    tree: Any = None
+    text: str | None = field(default=None, repr=False, compare=False)
+
+    def _located(self) -> Any:
+        if self.tree is None and self.text is not None:
+            try:
+                tree = YAML(typ="rt", pure=True).load(self.text)
+            except (YAMLError, ValueError, TypeError, RecursionError):
+                tree = None
+            object.__setattr__(self, "tree", tree)
+            object.__setattr__(self, "text", None)
+        return self.tree
 
     def line_of(self, path: Sequence[PathPart]) -> int | None:
         """1-based line of the deepest part of ``path`` that the file shows."""
-        node = self.tree
+        node = self._located()
         line: int | None = None
         for part in path:
             try:
@@ -69,7 +85,7 @@ class Document:
                     break
             except (KeyError, IndexError, TypeError, AttributeError):
                 break
-        if line is None and isinstance(self.tree, CommentedMap) and not path:
+        if line is None and isinstance(self._located(), CommentedMap) and not path:
             return 1
         return line
 
@@ -222,6 +238,9 @@ def parse(text: str, file: str = "<string>") -> Document:
         raise InputError(f"invalid YAML: nested too deeply (an example needs at most "
                          f"{MAX_DEPTH} levels)", file=file,
                          line=text.count("\n", 0, deep.start()) + 1)
+    fast = _fast(text)
+    if fast is not _SLOW:
+        return Document(file=file, data=fast, text=text)
     yaml = YAML(typ="rt", pure=True)
     yaml.allow_duplicate_keys = False
     try:
@@ -255,6 +274,103 @@ def parse(text: str, file: str = "<string>") -> Document:
     budget = [MAX_NODES]
     data = _plain(tree, (), file, budget, Document(file, None, tree))
     return Document(file=file, data=data, tree=tree)
+
+
+# ---------------------------------------------------------------- the fast path
+
+#: What :func:`_fast` gives back when the round-trip parse must decide.
+_SLOW: Any = object()
+#: A tag (``!``), an escape in a double-quoted string (``\/`` is YAML 1.2 only), a tab or
+#: a carriage return (libyaml and ruamel differ on some tabs), or a directive (``%YAML
+#: 1.1``) anywhere, even in a comment: the round-trip path reads the file.
+_RARE = re.compile(r"[!\\\t\r]|^%", re.M)
+#: Plain scalars converted here, with the values of ruamel's YAML 1.2 resolver.
+_INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+(?:[eE][-+]?[0-9]+)?")
+_WORDS: dict[str, Any] = {"": None, "~": None, "null": None, "Null": None, "NULL": None,
+                          "true": True, "True": True, "TRUE": True,
+                          "false": False, "False": False, "FALSE": False}
+
+
+def _fast(text: str) -> Any:
+    """The plain data of ``text`` by libyaml (PyYAML's C parser), or :data:`_SLOW`.
+
+    ruamel's pure-Python round-trip parse is most of a warm re-render (issue 17). The
+    data is the same (tests/test_loader_fast.py): this path gives up, and the round-trip
+    path reads the file (with its messages), on anything but plain mappings, lists,
+    quoted text and plain scalars it converts exactly as ruamel's YAML 1.2 resolver does
+    (whole numbers without a sign or leading zero, decimals with a point, true/false,
+    null, and words that cannot be a number); on a duplicate key, a tag, an alias, a
+    merge key, a directive, a block scalar or any parse error.
+    """
+    if _RARE.search(text):
+        return _SLOW
+    try:
+        import yaml
+
+        loader: Any = getattr(yaml, "CSafeLoader", None)
+        if loader is None:
+            return _SLOW
+        root = yaml.compose(text, Loader=loader)
+    except Exception:  # any parse error: the round-trip path explains it
+        return _SLOW
+    if root is None:
+        return _SLOW
+    budget = [MAX_NODES]
+    try:
+        return _fast_value(root, 0, budget, set())
+    except _Slow:
+        return _SLOW
+
+
+class _Slow(Exception):
+    pass
+
+
+def _fast_value(node: Any, depth: int, budget: list[int], seen: set[int]) -> Any:
+    budget[0] -= 1
+    if budget[0] < 0 or depth > MAX_DEPTH or id(node) in seen:  # seen: an alias (*name)
+        raise _Slow
+    seen.add(id(node))
+    kind = node.id
+    if kind == "scalar":
+        return _fast_scalar(node)
+    if kind == "sequence":
+        return [_fast_value(item, depth + 1, budget, seen) for item in node.value]
+    if kind != "mapping":
+        raise _Slow
+    out: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        if key_node.id != "scalar":
+            raise _Slow
+        key = _fast_value(key_node, depth + 1, budget, seen)
+        if not isinstance(key, str) or key in out:
+            raise _Slow
+        out[key] = _fast_value(value_node, depth + 1, budget, seen)
+    return out
+
+
+def _fast_scalar(node: Any) -> Any:
+    value: str = node.value
+    if node.style in ("'", '"'):
+        return value
+    if node.style:  # block scalars | and > (a plain scalar's style is None or "")
+        raise _Slow
+    if value in _WORDS:
+        return _WORDS[value]
+    first = value[0]
+    if first in "+-.0123456789":
+        try:
+            if _INT.fullmatch(value):
+                return int(value)
+            if _FLOAT.fullmatch(value):
+                return float(value)
+        except ValueError:  # a whole number too long to convert
+            raise _Slow from None
+        raise _Slow
+    if first in "@`=?:|>,[]{}#'\"<&*!%":
+        raise _Slow
+    return value
 
 
 def _syntax_error(exc: MarkedYAMLError, file: str) -> InputError:
