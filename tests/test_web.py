@@ -245,6 +245,26 @@ def test_markdown_parser_finds_every_maths_of_the_page(tmp_path: Path, example: 
     page = _maths_in_html((folder / f"{example.stem}.html").read_text())
     assert markdown == page
     assert sum(kind == "display" for kind, _ in markdown) >= 8
+    for name in (f"{example.stem}.md", f"{example.stem}-slides.qmd"):
+        assert _text_of_markdown((folder / name).read_text()).count("\\") == 0, name
+
+
+def _text_of_markdown(text: str) -> str:
+    """What a reader sees of a Markdown file besides its maths (and its front matter)."""
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+    from mdit_py_plugins.front_matter import front_matter_plugin
+
+    md = (
+        MarkdownIt("commonmark")
+        .use(front_matter_plugin)
+        .use(dollarmath_plugin, allow_space=True, allow_digits=True)
+    )
+    return "".join(
+        child.content
+        for token in md.parse(text)
+        for child in token.children or ()
+        if child.type in ("text", "code_inline")
+    )
 
 
 def test_same_numbers_as_the_article(tmp_path: Path) -> None:
