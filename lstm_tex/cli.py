@@ -228,11 +228,19 @@ def main() -> None:
 @click.option("--markdown", is_flag=True, help="Also write <stem>.md with $$ ... $$ maths, "
                                                 "for Jupyter Book, MyST and Quarto "
                                                 "(render.formats).")
+@click.option("--diagram/--no-diagram", default=None,
+              help="Draw the cell (TikZ) with each derived step's numbers on it: a frame "
+                   "per step, a figure in the article, parts/<step>-diagram.tex "
+                   "(render.diagram).")
+@click.option("--plots/--no-plots", default=None,
+              help="Plot the gates, c and h over time (pgfplots), a frame per layer and "
+                   "direction, for sequences of two steps or more (render.plots).")
 def render(examples: tuple[str, ...], out: Path, device: str | None, no_check: bool,
            templates: Path | None, pdf: bool, png: bool, watch: bool, reveal: bool,
            expand: tuple[str, ...], max_rows: int | None, max_cols: int | None,
            article_full: bool, notation: str | None, carry: str | None,
-           exercise: str | None, captions: bool | None, html: bool, markdown: bool) -> None:
+           exercise: str | None, captions: bool | None, html: bool, markdown: bool,
+           diagram: bool | None, plots: bool | None) -> None:
     """Render EXAMPLES (.yaml files or folders of them) into OUT/<stem>/.
 
     \b
@@ -255,7 +263,7 @@ def render(examples: tuple[str, ...], out: Path, device: str | None, no_check: b
     options = pipeline.RenderOptions(out=out, device=device, check=not no_check,
                                      templates=templates, pdf=pdf or png, png=png, view=view,
                                      notation=notation, carry=carry, exercise=exercise,
-                                     captions=captions,
+                                     captions=captions, diagram=diagram, plots=plots,
                                      formats=("html",) * html + ("markdown",) * markdown)
 
     def work(path: Path) -> str:

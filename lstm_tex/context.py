@@ -16,11 +16,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from lstm_tex import expansion, numbers, reveal
+from lstm_tex import expansion, numbers, plots, reveal
 from lstm_tex.check import CheckReport
 from lstm_tex.engine import Direction, Step, Trace, directions_of, layer_weights
 from lstm_tex.errors import printable
-from lstm_tex.latex import escape, needs_comment
+from lstm_tex.latex import NEEDS, escape, needs_comment
 from lstm_tex.spec import ELISION_MIN, GATES, LstmConfig, RenderOptions
 
 GATE_NAMES = {"i": "input gate", "f": "forget gate", "g": "cell candidate", "o": "output gate"}
@@ -629,6 +629,11 @@ def build(trace: Trace, report: CheckReport | None, *, slides: bool,
     medium.layout = layout(ex.render, slides)
     derived = [s for s in trace.steps if ex.render.derives(s.layer, s.t)]
     steps = [step_context(trace, s, medium, n) for n, s in enumerate(derived)]
+    if ex.render.diagram:
+        pictured = _Medium(medium.decimals, replace(medium.layout, max_rows=min(
+            medium.layout.max_rows, DIAGRAM_ROWS[slides])), marks=marks)
+        for step, step_ctx in zip(derived, steps, strict=True):
+            step_ctx["diagram"] = _diagram_values(step, step_ctx["first"], pictured)
     for step, step_ctx in zip(derived, steps, strict=True):
         if medium.layout is ARTICLE_FULL and max(cfg.input_size, cfg.hidden_size) > FULL_ROWS:
             _one_line(step_ctx)
@@ -653,8 +658,9 @@ def build(trace: Trace, report: CheckReport | None, *, slides: bool,
             "atol": numbers.scientific(report.atol),
             "passed": report.passed,
         }
+    pictures = _pictures(ex.render, ex.steps)
     return {
-        "needs": needs_comment(),
+        "needs": needs_comment(pictures["needs"]),
         "results": _results(trace, medium),
         "sequence": _sequence(trace, steps, medium),
         "title": escape(title),
@@ -681,12 +687,50 @@ def build(trace: Trace, report: CheckReport | None, *, slides: bool,
         "slides": slides,
         "reveal": slides and ex.render.reveal,
         "article_full": not slides and ex.render.article_full,
-        "article_packages": ("graphicx",) if not slides and ex.render.article_full else (),
+        "article_packages": (("graphicx",) if (not slides and ex.render.article_full)
+                             or pictures["packages"] else ()) + pictures["packages"],
+        "deck_packages": pictures["packages"],
+        "diagram": pictures["diagram"],
+        "plots": plots.build(trace, ex.render.decimals, medium.layout.max_rows)
+        if ex.render.plots else [],
         "notation": ex.render.notation,
         "row_vectors": medium.row_vectors,
         "carry": _carry(trace, exact),
         "exercise": _exercise(ex.render.exercise, exercise),
     }
+
+
+def _pictures(render: RenderOptions, steps: int) -> dict[str, Any]:
+    """What ``render.diagram`` and ``render.plots`` add: the packages the documents load
+    and list in their ``% needs:`` lines, and the diagram's spacing."""
+    packages = (("tikz",) if render.diagram else ()) + (
+        ("pgfplots",) if render.plots and steps > 1 else ())
+    return {"needs": (*NEEDS, *packages), "packages": packages,
+            "diagram": {"gap": DIAGRAM_GAP_MM} if render.diagram else None}
+
+
+#: The diagram shows at most this many rows of a vector, on slides and in the article
+#: (fewer where ``max_rows`` says so; the middle ones elided as in the matrices): taller
+#: vectors would shrink the picture below 8 pt on a slide.
+DIAGRAM_ROWS = {True: 5, False: 8}
+
+
+def _diagram_values(step: Step, first: bool, medium: _Medium) -> dict[str, Any]:
+    """The values on the diagram's wires, always column vectors (one column per example),
+    printed as in the derivation: inputs and initial states as written, the rest with the
+    document's decimals."""
+    def state(array: np.ndarray, kind: str) -> str:
+        return medium.given(array) if first else medium.value(array, kind)
+
+    return {"x": medium.given(step.x) if step.layer == 0 else medium.value(step.x, "h"),
+            "h_prev": state(step.h_prev, "h"), "c_prev": state(step.c_prev, "c"),
+            "act": {k: medium.value(step.gates[k].act, k) for k in GATES},
+            "c": medium.value(step.c, "c"), "tanh_c": medium.value(step.tanh_c, "c"),
+            "h": medium.value(step.h, "h")}
+
+
+#: Room between two columns of values in the diagram (mm): their wires run there.
+DIAGRAM_GAP_MM = 2.5
 
 
 def _carry(shown: Trace, exact: Trace | None) -> dict[str, str] | None:
@@ -956,10 +1000,14 @@ def _results(trace: Trace, medium: _Medium) -> list[dict[str, Any]]:
 
 
 def parts(ctx: dict[str, Any]) -> list[dict[str, Any]]:
-    """One fragment per derivation piece: inputs, each gate (and its rows written out, with
-    ``render.expand``), the cell and the hidden state."""
+    """One fragment per derivation piece: the cell drawn (with ``render.diagram``), inputs,
+    each gate (and its rows written out, with ``render.expand``), the cell and the hidden
+    state; with ``render.plots``, the values over time of each layer and direction."""
     pieces = []
     for s in ctx["steps"]:
+        if ctx["diagram"]:
+            pieces.append({"id": f"{s['id']}-diagram", "kind": "diagram", "step": s,
+                           "gate": None, "caption": f"{s['title']}: the cell"})
         pieces.append({"id": f"{s['id']}-inputs", "kind": "inputs", "step": s, "gate": None,
                        "caption": f"{s['title']}: inputs"})
         for g in s["gates"]:
@@ -972,4 +1020,7 @@ def parts(ctx: dict[str, Any]) -> list[dict[str, Any]]:
                        "caption": f"{s['title']}: cell state"})
         pieces.append({"id": f"{s['id']}-h", "kind": "hidden", "step": s, "gate": None,
                        "caption": f"{s['title']}: hidden state"})
+    for p in ctx["plots"]:
+        pieces.append({"id": p["id"], "kind": "plots", "step": None, "gate": None,
+                       "plots": p, "caption": p["title"]})
     return pieces

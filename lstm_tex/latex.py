@@ -237,11 +237,15 @@ def article(title: str, body: str, *, packages: Sequence[str] = ()) -> Document:
     return doc
 
 
-def deck(title: str, frames: str, *, subtitle: str = "") -> Document:
-    """A standalone 16:9 Beamer deck of ``frames`` (already LaTeX)."""
+def deck(title: str, frames: str, *, subtitle: str = "",
+         packages: Sequence[str] = ()) -> Document:
+    """A standalone 16:9 Beamer deck of ``frames`` (already LaTeX); ``packages`` are loaded
+    besides the usual ones."""
     doc = Document(documentclass="beamer", document_options=["aspectratio=169", "11pt"],
                    page_numbers=False, lmodern=True, textcomp=False)
     _common_preamble(doc)
+    for name in packages:
+        doc.packages.append(Package(name))
     doc.preamble.append(NoEscape(r"\usetheme{default}"))
     doc.preamble.append(NoEscape(r"\setbeamertemplate{navigation symbols}{}"))
     doc.preamble.append(NoEscape(r"\setbeamertemplate{footline}[frame number]"))

@@ -310,3 +310,9 @@ def expansion(
     if bias is not None:
         terms.append(factor(bias, weight_style, decimals))
     return terms, fixed(value, decimals)
+
+
+def shown(n: int, limit: int | None) -> list[int]:
+    """The indices of an axis of length ``n`` that a matrix elided at ``limit`` shows (its
+    first and last ones): ``shown(10, 5)`` -> ``[0, 1, 8, 9]``."""
+    return [k for k in _keep(n, limit) if k is not None]

@@ -54,11 +54,14 @@ class RenderOptions:
     exercise: str | None = None
     captions: bool | None = None
     formats: tuple[str, ...] = ()  # added to render.formats (--html, --markdown)
+    diagram: bool | None = None
+    plots: bool | None = None
 
     def render_flags(self) -> dict[str, Any]:
         """The ``render:`` options given as flags, for :func:`spec.with_render`."""
         flags = {"notation": self.notation, "carry": self.carry, "exercise": self.exercise,
-                 "captions": self.captions, "formats": self.formats or None}
+                 "captions": self.captions, "formats": self.formats or None,
+                 "diagram": self.diagram, "plots": self.plots}
         return {name: value for name, value in flags.items() if value is not None}
 
 
@@ -241,7 +244,8 @@ def latex_documents(env: Any, slides: dict[str, Any], paper: dict[str, Any], ste
     frames = latex.render_template(env, "frames.tex.j2", slides)
     body = latex.render_template(env, "article.tex.j2", paper)
     article = latex.article(paper["title"], body, packages=paper["article_packages"])
-    deck = latex.deck(slides["title"], frames, subtitle=slides["summary"])
+    deck = latex.deck(slides["title"], frames, subtitle=slides["summary"],
+                      packages=slides["deck_packages"])
     files: dict[str, Any] = {
         f"{stem}.tex": article.dumps() + "\n",
         f"{stem}-slides.tex": deck.dumps() + "\n",
@@ -279,7 +283,8 @@ def exercise_documents(shown: engine.Trace, exact: engine.Trace, report: CheckRe
     slides["backward"] = None
     frames = latex.render_template(env, "frames.tex.j2", slides)
     docs[f"{stem}-exercise-slides.tex"] = latex.deck(
-        f"{slides['title']} --- exercise", frames, subtitle=slides["summary"])
+        f"{slides['title']} --- exercise", frames, subtitle=slides["summary"],
+        packages=slides["deck_packages"])
     return docs
 
 

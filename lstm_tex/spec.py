@@ -88,6 +88,8 @@ class RenderSection(_Strict):
     exercise: Any = None  # `all`, or a list of QUANTITIES; checked in _build
     captions: bool = False
     formats: list[Format] = Field(["latex"], min_length=1)
+    diagram: bool = False
+    plots: bool = False
 
 
 class BackwardSection(_Strict):
@@ -181,7 +183,8 @@ class RenderOptions:
     it; ``exercise`` lists the quantities an exercise sheet leaves blank; ``captions``
     adds sentences that read the gate values; ``formats`` lists the outputs besides
     values.json (``latex``: the article, deck, frames and parts; ``html``: a web page;
-    ``markdown``: a Markdown file), in :data:`FORMATS` order.
+    ``markdown``: a Markdown file), in :data:`FORMATS` order; ``diagram`` draws the cell with
+    each derived step's numbers, ``plots`` the values over time.
     ``reveal`` uncovers the frames' derivations step by step (Beamer overlays);
     ``expand`` lists the gates (with their steps) whose affine parts are also written
     out row by row; ``max_rows``/``max_cols`` bound the matrices on slides (the rest is
@@ -204,6 +207,8 @@ class RenderOptions:
     #: choice to derive that many steps, which lifts the :data:`MAX_DERIVED` bound.
     chosen: bool = False
     formats: tuple[Format, ...] = ("latex",)
+    diagram: bool = False  # the cell drawn (TikZ) with each derived step's numbers
+    plots: bool = False  # the gates, c and h over time (pgfplots), for T > 1
 
     def expands(self, gate: str, t: int) -> bool:
         """Whether gate ``gate`` at step ``t`` is written out row by row (``render.expand``)."""
@@ -650,6 +655,8 @@ def _build(doc: loader.Document, section: ExampleSection, stem: str) -> Example:
             captions=section.render.captions,
             chosen=bool({"steps", "layers"} & section.render.model_fields_set),
             formats=formats_option(section.render.formats),
+            diagram=section.render.diagram,
+            plots=section.render.plots,
         ), x3.shape[0]),
         backward=backward,
     )
@@ -784,9 +791,9 @@ def formats_option(formats: Sequence[str]) -> tuple[Format, ...]:
 
 def with_render(example: Example, **changes: Any) -> Example:
     """``example`` with some ``render`` options replaced (the command line's flags):
-    ``notation``, ``carry``, ``captions`` as in the file, ``exercise`` as text (``all``
-    or ``f,c,h``); ``formats`` are added to the file's (``--html``, ``--markdown``).
-    Raises :class:`InputError` naming the flag."""
+    ``notation``, ``carry``, ``captions``, ``diagram``, ``plots`` as in the file,
+    ``exercise`` as text (``all`` or ``f,c,h``); ``formats`` are added to the file's
+    (``--html``, ``--markdown``). Raises :class:`InputError` naming the flag."""
     notation = changes.get("notation") or example.render.notation
     if notation not in SHOWN:
         raise InputError(f"expected {', '.join(SHOWN)}, found {notation!r}",
@@ -805,10 +812,14 @@ def with_render(example: Example, **changes: Any) -> Example:
         quantities = exercise_quantities(value, notation)
     except _BadExercise as exc:
         raise InputError(str(exc), field=field_name) from None
+    def switch(key: str) -> bool:
+        given = changes.get(key)
+        return bool(getattr(example.render, key) if given is None else given)
+
     options = replace(example.render, notation=notation, exercise=quantities,
                       carry=changes.get("carry") or example.render.carry,
-                      captions=example.render.captions if changes.get("captions") is None
-                      else bool(changes["captions"]),
+                      captions=switch("captions"), diagram=switch("diagram"),
+                      plots=switch("plots"),
                       formats=formats_option((*example.render.formats,
                                               *changes.get("formats", ()))))
     return replace(example, render=options)

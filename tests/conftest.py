@@ -70,8 +70,12 @@ def compile_tex(tex: Path, runs: int = 1) -> Compiled:
 
 
 def lecturer_deck(folder: Path, frames: Path, aspect: str = "") -> Path:
-    """A separate, themed Beamer deck that \\input's ``frames`` (as a lecturer would)."""
+    """A separate, themed Beamer deck that \\input's ``frames`` (as a lecturer would),
+    loading the packages that its ``% needs:`` lines list besides amsmath."""
     text = (DATA / "lecturer-deck.tex").read_text()
+    needs = re.findall(r"^% needs: (\\usepackage\{\w+\})$", frames.read_text(), flags=re.M)
+    extra = "".join(f"{line}\n" for line in needs if line != "\\usepackage{amsmath}")
+    text = text.replace("\\usepackage{amsmath}\n", "\\usepackage{amsmath}\n" + extra, 1)
     text = text.replace("ASPECT", aspect).replace("FRAMES", frames.resolve().as_posix())
     deck = folder / f"lecturer-deck{aspect.replace('=', '')}.tex"
     deck.write_text(text)

@@ -5,6 +5,7 @@
 set -eu
 if command -v pdflatex >/dev/null 2>&1 && command -v latexmk >/dev/null 2>&1 \
    && command -v pdftoppm >/dev/null 2>&1 && kpsewhich beamer.cls >/dev/null 2>&1 \
+   && kpsewhich pgfplots.sty >/dev/null 2>&1 && kpsewhich tikz.sty >/dev/null 2>&1 \
    && command -v chromium >/dev/null 2>&1; then
   exit 0
 fi
@@ -16,7 +17,7 @@ if [ "$(id -u)" != 0 ]; then
   fi
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "install-tex: no apt-get; install TeX Live (pdflatex, latexmk, beamer, pgf, lmodern)," \
+  echo "install-tex: no apt-get; install TeX Live (pdflatex, latexmk, beamer, pgf, pgfplots, lmodern)," \
        "poppler-utils and chromium yourself; the tests that need them are skipped until then" >&2
   exit 0
 fi
