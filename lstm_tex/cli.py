@@ -16,6 +16,8 @@ from lstm_tex import loader, pipeline
 from lstm_tex.errors import CheckFailed, InputError, LstmTexError, printable
 
 DEVICES = "cpu, cuda, cuda:N, mps or auto"
+#: Most zero steps ``import --steps`` writes (more than 200 need render.steps anyway).
+IMPORT_MAX_STEPS = 1000
 #: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED = 130
 #: Exit status of a file in a batch that hit a bug (EX_SOFTWARE); the batch goes on.
@@ -489,8 +491,9 @@ def init(path: Path | None, output: Path | None, input_size: int, hidden_size: i
               help="The initial hidden state as a JSON list (default: zeros).")
 @click.option("--c0", metavar="JSON",
               help="The initial cell state as a JSON list (default: zeros).")
-@click.option("--steps", type=click.IntRange(min=1), metavar="N",
-              help="Without --x: this many steps of zero input (default 1).")
+@click.option("--steps", type=click.IntRange(1, IMPORT_MAX_STEPS), metavar="N",
+              help="Without --x: this many steps of zero input (default 1, at most "
+                   f"{IMPORT_MAX_STEPS}).")
 @click.option("--title", help="Title of the documents (default: the model file's name).")
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
 def import_(model: Path, output: Path | None, prefix: str | None, decimals: int | None,

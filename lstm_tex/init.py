@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tex import engine, output, spec
+from lstm_tex import engine, loader, output, spec
 from lstm_tex.errors import InputError, printable
 
 #: Largest |pre-activation| allowed at any step: sigma(2.5) = 0.92, tanh(2.5) = 0.987.
@@ -107,6 +107,18 @@ def _check_options(options: InitOptions) -> None:
             flag = "--" + name.replace("_", "-")
             raise InputError(f"expected a whole number from {low} to {high}, found {value}",
                              field=flag)
+    o = options
+    count = sum(4 * o.hidden_size * (o.input_size if layer == 0 else o.hidden_size)
+                + 4 * o.hidden_size * o.hidden_size + 8 * o.hidden_size
+                for layer in range(o.layers)) + o.steps * o.input_size + 2 * o.layers * (
+        o.hidden_size)
+    size = count * (o.decimals + 6)  # "-0.12, ", line breaks and indents, rounded up
+    if size > loader.MAX_FILE_BYTES:
+        raise InputError(
+            f"--input-size {o.input_size}, --hidden-size {o.hidden_size}, --layers "
+            f"{o.layers} and --steps {o.steps} make {count:,} numbers, about {size // 1024} "
+            f"KiB of YAML, more than an example file may hold "
+            f"({loader.MAX_FILE_BYTES // 1024} KiB); choose smaller sizes", field="--hidden-size")
 
 
 def _uniform(rng: random.Random, bound: float, decimals: int) -> float:

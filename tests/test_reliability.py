@@ -486,3 +486,15 @@ def test_overwriting_through_a_symlink_keeps_the_link(made: Path) -> None:
     link.symlink_to(made.name)
     assert run_cli("init", link, "--force", "--seed", "6").exit_code == 0
     assert link.is_symlink() and "--seed 6" in made.read_text()
+
+
+def test_init_refuses_sizes_whose_file_could_not_be_read(tmp_path: Path) -> None:
+    result = run_cli("init", tmp_path / "big.yaml", "--input-size", "64", "--hidden-size",
+                     "64", "--layers", "4")
+    one_line_error(result, 2, "--hidden-size: --input-size 64, --hidden-size 64, --layers 4 "
+                              "and --steps 1 make 133,696 numbers", "more than an example "
+                              "file may hold (256 KiB); choose smaller sizes")
+    assert not (tmp_path / "big.yaml").exists()
+    largest = run_cli("init", tmp_path / "ok.yaml", "--input-size", "20", "--hidden-size",
+                      "20", "--layers", "4", "--decimals", "4")
+    assert largest.exit_code == 0, largest.output
