@@ -292,6 +292,8 @@ def compile_pdf(doc: Document, tex_path: Path) -> Path:
                          "(see README) or leave out --pdf", field="--pdf")
     # Unwrapped log lines, so that "file:line: message" stays on one line.
     env = {**os.environ, _TEX_LINE_VAR: "10000"}
+    # The auxiliary files are what the compiler adds: <stem>.html and <stem>.md stay.
+    before = set(folder.glob(stem + ".*"))
     try:
         for command in runs:
             done = subprocess.run(command, cwd=folder, env=env, stdin=subprocess.DEVNULL,
@@ -305,8 +307,8 @@ def compile_pdf(doc: Document, tex_path: Path) -> Path:
                                      file=printable(folder.parent))
                 raise LatexFailed(latex_errors(log, done.stdout))
     finally:
-        for aux in folder.glob(stem + ".*"):
-            if aux.suffix not in (".tex", ".pdf"):
+        for aux in set(folder.glob(stem + ".*")) - before:
+            if aux.suffix != ".pdf":
                 with contextlib.suppress(OSError):
                     aux.unlink()
     return tex_path.with_suffix(".pdf")

@@ -395,3 +395,22 @@ def test_pandoc_reads_what_quarto_reads(tmp_path: Path) -> None:
     markdown = _maths_in_markdown(text)
     assert page["DisplayMath"] == sum(kind == "display" for kind, _ in markdown)
     assert page["InlineMath"] == sum(kind == "inline" for kind, _ in markdown)
+
+
+@pytest.mark.latex
+def test_pdf_keeps_the_page_and_the_markdown(tmp_path: Path) -> None:
+    """Compiling <stem>.tex cleans up what the compiler wrote, not <stem>.html or .md."""
+    import shutil
+
+    if shutil.which("latexmk") is None and shutil.which("pdflatex") is None:
+        pytest.skip("no LaTeX compiler (see README: tests/install-tex.sh)")
+    folder = _render(tmp_path, NOTEBOOK, "--pdf", "--html", "--markdown")
+    names = {p.name for p in folder.iterdir()}
+    assert {
+        "notebook-step.pdf",
+        "notebook-step.html",
+        "notebook-step.md",
+        "notebook-step-slides.qmd",
+        "notebook-step-slides.pdf",
+    } <= names
+    assert not {n for n in names if n.endswith((".log", ".aux", ".fls", ".fdb_latexmk"))}
