@@ -48,12 +48,12 @@ class Example:
         given = {"title": title, "lstm": lstm, "weights": weights, "x": x, "h0": h0, "c0": c0,
                  "check": check, "render": render, "backward": backward}
         data = {k: v for k, v in given.items() if v is not None}
-        self.validated = spec.from_mapping(_plain(data), name=name)
+        self.validated = spec.from_mapping(_plain_example(data), name=name)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any], *, name: str = "example") -> Example:
         """An example from a mapping shaped like an example file (e.g. parsed YAML)."""
-        return cls._of(spec.from_mapping(_plain(data), name=name))
+        return cls._of(spec.from_mapping(_plain_example(data), name=name))
 
     @classmethod
     def load(cls, path: str | Path) -> Example:
@@ -110,6 +110,31 @@ class Example:
 def load(path: str | Path) -> Example:
     """Read and validate an example file: ``lstm_tex.load("step.yaml").compute()``."""
     return Example.load(path)
+
+
+def _plain_example(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` as plain values, but weights given as arrays or tensors stay NumPy arrays
+    (any size: they are not written out as text)."""
+    plain: dict[str, Any] = _plain({k: v for k, v in data.items() if k != "weights"})
+    weights = data.get("weights")
+    if isinstance(weights, Mapping) and weights and all(
+            _is_array(v) for v in weights.values()):
+        plain["weights"] = {str(k): _numpy(v) for k, v in weights.items()}
+    elif "weights" in data:
+        plain["weights"] = _plain(weights)
+    return plain
+
+
+def _is_array(value: Any) -> bool:
+    return isinstance(value, np.ndarray) or (type(value).__module__.startswith("torch")
+                                             and hasattr(value, "detach"))
+
+
+def _numpy(value: Any) -> np.ndarray:
+    if isinstance(value, np.ndarray):
+        return value
+    tensor = value.detach().cpu()
+    return np.asarray(tensor.double() if tensor.is_floating_point() else tensor)
 
 
 def _plain(value: Any) -> Any:

@@ -23,6 +23,7 @@ and the parameter gradients are sums over t of outer products (and over the batc
 
     dW_ih = sum_t delta_t x_t^T     dW_hh = sum_t delta_t h_{t-1}^T
     db_ih = db_hh = sum_t delta_t   dW_hr = sum_t dh_t m_t^T
+                                    (bias: single: db = sum_t delta_t, b_hh not trained)
     dx_t  = W_ih^T delta_t          (what the layer below receives as dy_t)
     dh_0  = W_hh^T delta_first      dc_0 = dc_first * f_first
 
@@ -184,6 +185,7 @@ def backward(trace: Trace) -> Gradients:
                 grads[f"weight_hh{sfx}"] += b.delta.T @ s.h_prev
                 if cfg.bias:
                     grads[f"bias_ih{sfx}"] += b.delta.sum(axis=0)
+                if cfg.bias is True:  # bias: single has no bias_hh, which stays zero
                     grads[f"bias_hh{sfx}"] += b.delta.sum(axis=0)
                 if w_hr is not None:
                     grads[f"weight_hr{sfx}"] += b.dh.T @ s.m

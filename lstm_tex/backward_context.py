@@ -621,7 +621,8 @@ class _Builder:
                 outer(deltas, [s.h_prev for s in steps], [self.is_first(s) for s in steps]),
                 show.as_is(self.g.grads[f"weight_hh{sfx}"][block])))
             if self.cfg.bias:
-                lhs = f"{sy.dd}{sy.b('i' + k)} = {sy.dd}{sy.b('h' + k)}"
+                lhs = (f"{sy.dd}{sy.b(k)}" if self.cfg.single_bias  # one bias per gate
+                       else f"{sy.dd}{sy.b('i' + k)} = {sy.dd}{sy.b('h' + k)}")
                 terms: list[tuple[_Piece, _Piece | None]] = (
                     [(show.value(np.concatenate(deltas)), None)] if stacked
                     else [(show.value(dl), None) for dl in deltas])
@@ -704,7 +705,9 @@ class _Builder:
                     rows = slice(n * hidden, (n + 1) * hidden)
                     blocks[k] = [(sy.w("i" + k), f"weight_ih{sfx}", rows),
                                  (sy.w("h" + k), f"weight_hh{sfx}", rows)]
-                    if self.cfg.bias:
+                    if self.cfg.single_bias:
+                        blocks[k] += [(sy.b(k), f"bias_ih{sfx}", rows)]
+                    elif self.cfg.bias:
                         blocks[k] += [(sy.b("i" + k), f"bias_ih{sfx}", rows),
                                       (sy.b("h" + k), f"bias_hh{sfx}", rows)]
                 if self.cfg.proj_size:
@@ -801,6 +804,7 @@ class _Builder:
             "dd": self.dd,
             "proj": self.cfg.proj_size > 0,
             "bias": self.cfg.bias,
+            "single_bias": self.cfg.single_bias,
             "bidirectional": self.cfg.bidirectional,
             "layers": self.cfg.num_layers,
         }

@@ -27,7 +27,8 @@ def build(gradients: Gradients, report: GradientReport | None) -> dict[str, Any]
     def state(a: np.ndarray) -> Any:
         return (a if batched else a[:, 0]).tolist()
 
-    grads: dict[str, Any] = {k: v.tolist() for k, v in gradients.grads.items()}
+    names = ex.weight_names  # as given: nn.LSTMCell's weight_ih ..., or torch.nn.LSTM's
+    grads: dict[str, Any] = {names.get(k, k): v.tolist() for k, v in gradients.grads.items()}
     grads["h0"] = state(gradients.dh0)
     grads["c0"] = state(gradients.dc0)
     steps = []
@@ -56,7 +57,7 @@ def build(gradients: Gradients, report: GradientReport | None) -> dict[str, Any]
     if gradients.sgd is not None:
         doc["sgd"] = {
             "lr": gradients.sgd.lr,
-            "weights": {k: v.tolist() for k, v in gradients.sgd.weights.items()},
+            "weights": {names.get(k, k): v.tolist() for k, v in gradients.sgd.weights.items()},
             "loss_after": gradients.sgd.loss_after,
         }
     return doc

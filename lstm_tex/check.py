@@ -154,6 +154,17 @@ class Differences:
         self.scaled[name] = max(self.scaled[name], float(relative.max(initial=0.0)))
 
 
+def torch_state(example: Example, tensor: Any) -> dict[str, Any]:
+    """The torch.nn.LSTM state_dict of ``example`` (``tensor`` converts each array): with
+    ``bias: single``, ``bias_hh_*`` are zeros (they are fixed at zero, not trained)."""
+    state = {k: tensor(v) for k, v in example.weights.items()}
+    if example.config.single_bias:
+        for key in [k for k in state if k.startswith("bias_ih")]:
+            state[key.replace("bias_ih", "bias_hh")] = tensor(
+                np.zeros_like(example.weights[key]))
+    return state
+
+
 def cross_check(trace: Trace, *, device: str | None = None, source: str = "check.device"
                 ) -> CheckReport:
     """Compare every intermediate of ``trace`` with torch; never raises on disagreement."""
@@ -170,12 +181,17 @@ def cross_check(trace: Trace, *, device: str | None = None, source: str = "check
         diffs.note(name, ours, theirs.detach().to("cpu", torch.float64).numpy())
 
     with torch.no_grad():
+        # batch_first as the file has it: torch reads x (batch, T, input) and gives
+        # output (batch, T, ...), compared with the trace's (T, batch, ...).
+        batch_first = cfg.batch_first and example.batched
         lstm = torch.nn.LSTM(cfg.input_size, cfg.hidden_size, num_layers=cfg.num_layers,
-                             bias=cfg.bias, bidirectional=cfg.bidirectional,
-                             proj_size=cfg.proj_size, device=dev, dtype=dtype)
-        lstm.load_state_dict({k: t(v) for k, v in example.weights.items()}, strict=True)
-        output, (h_n, c_n) = lstm(t(example.x), (t(example.h0), t(example.c0)))
-        note("output", trace.output, output)
+                             bias=bool(cfg.bias), bidirectional=cfg.bidirectional,
+                             proj_size=cfg.proj_size, batch_first=batch_first, device=dev,
+                             dtype=dtype)
+        lstm.load_state_dict(torch_state(example, t), strict=True)
+        x = t(example.x.transpose(1, 0, 2) if batch_first else example.x)
+        output, (h_n, c_n) = lstm(x, (t(example.h0), t(example.c0)))
+        note("output", trace.output, output.transpose(0, 1) if batch_first else output)
         note("h_n", trace.h_n, h_n)
         note("c_n", trace.c_n, c_n)
 
@@ -222,12 +238,12 @@ def cross_check(trace: Trace, *, device: str | None = None, source: str = "check
                     out[k_t] = h
                 outs.append(out)
             # nn.LSTM for this layer alone, fed the layer below's torch output.
-            single = torch.nn.LSTM(layer_input.shape[-1], cfg.hidden_size, bias=cfg.bias,
-                                   bidirectional=cfg.bidirectional, proj_size=cfg.proj_size,
-                                   device=dev, dtype=dtype)
+            single = torch.nn.LSTM(layer_input.shape[-1], cfg.hidden_size,
+                                   bias=bool(cfg.bias), bidirectional=cfg.bidirectional,
+                                   proj_size=cfg.proj_size, device=dev, dtype=dtype)
             sfx = f"_l{layer}"
-            single.load_state_dict({k.replace(sfx, "_l0"): t(v)
-                                    for k, v in example.weights.items()
+            single.load_state_dict({k.replace(sfx, "_l0"): v
+                                    for k, v in torch_state(example, t).items()
                                     if k.endswith((sfx, sfx + "_reverse"))})
             rows = slice(layer * len(directions), (layer + 1) * len(directions))
             layer_out, _ = single(layer_input, (t(example.h0[rows]), t(example.c0[rows])))

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lstm_tex.backward import Gradients
-from lstm_tex.check import Differences, TorchTarget
+from lstm_tex.check import Differences, TorchTarget, torch_state
 from lstm_tex.errors import CheckFailed
 from lstm_tex.spec import GATES, BackwardSpec
 
@@ -113,17 +113,28 @@ def cross_check_gradients(gradients: Gradients, *, device: str | None = None,
         diffs.note(name, ours, reference)
 
     target = t(spec.target)
+    batch_first = cfg.batch_first and ex.batched
     lstm = torch.nn.LSTM(cfg.input_size, cfg.hidden_size, num_layers=cfg.num_layers,
-                         bias=cfg.bias, bidirectional=cfg.bidirectional,
-                         proj_size=cfg.proj_size, device=dev, dtype=dtype)
-    lstm.load_state_dict({k: t(v) for k, v in ex.weights.items()}, strict=True)
+                         bias=bool(cfg.bias), bidirectional=cfg.bidirectional,
+                         proj_size=cfg.proj_size, batch_first=batch_first, device=dev,
+                         dtype=dtype)
+    lstm.load_state_dict(torch_state(ex, t), strict=True)
+    for name, p in lstm.named_parameters():
+        if name not in ex.weights:  # bias: single: bias_hh is fixed at zero
+            p.requires_grad_(False)
     h0 = t(ex.h0).requires_grad_()
     c0 = t(ex.c0).requires_grad_()
-    output, _ = lstm(t(ex.x), (h0, c0))
+    x = t(ex.x.transpose(1, 0, 2) if batch_first else ex.x)
+
+    def run(x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor]) -> Any:
+        output, _ = lstm(x, state)
+        return output.transpose(0, 1) if batch_first else output
+
+    output = run(x, (h0, c0))
     loss = _loss(output, target, spec)
     torch.autograd.backward(loss)
     note("loss", gradients.loss, loss)
-    params = dict(lstm.named_parameters())
+    params = {k: p for k, p in lstm.named_parameters() if p.requires_grad}
     for name, grad in gradients.grads.items():
         note("grads", grad, params[name].grad)
     note("h0", gradients.dh0, h0.grad)
@@ -134,7 +145,7 @@ def cross_check_gradients(gradients: Gradients, *, device: str | None = None,
                 assert p.grad is not None
                 p.sub_(gradients.sgd.lr * p.grad)
                 note("sgd_weights", gradients.sgd.weights[name], p)
-            output_after, _ = lstm(t(ex.x), (t(ex.h0), t(ex.c0)))
+            output_after = run(x, (t(ex.h0), t(ex.c0)))
             note("loss_after", gradients.sgd.loss_after, _loss(output_after, target, spec))
     _check_steps(gradients, t, note)
     return GradientReport(device=str(dev), dtype=opts.dtype, torch_version=torch.__version__,

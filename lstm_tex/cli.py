@@ -480,10 +480,15 @@ def init(path: Path | None, output: Path | None, input_size: int, hidden_size: i
               help="The file to write (default: MODEL's name with .yaml, in the current "
                    "folder); - writes to stdout.")
 @click.option("--prefix", help="Key prefix of the nn.LSTM inside a larger state_dict, such "
-                               "as encoder.lstm. (default: the only LSTM in the file).")
+                               "as encoder.lstm., or the name of the Keras layer or ONNX "
+                               "node (default: the only LSTM in the file).")
+@click.option("--weights", "weights", type=click.Choice(["auto", "inline", "reference"]),
+              default="auto", show_default=True,
+              help="Write the weights into the example (inline), or name the model file "
+                   "(reference); auto: a reference beyond 10,000 numbers.")
 @click.option("--decimals", type=click.IntRange(0, 12), metavar="N",
               help="Round the weights to this many decimals (default: the shortest "
-                   "decimals that give back the saved float32 values).")
+                   "decimals that give back the saved values, in their dtype).")
 @click.option("--x", "x", metavar="JSON",
               help="The input as a JSON list: one step [0.5, 0.1] or a sequence "
                    "[[0.5, 0.1], [0.2, 0.0]] (default: zeros).")
@@ -496,14 +501,17 @@ def init(path: Path | None, output: Path | None, input_size: int, hidden_size: i
                    f"{IMPORT_MAX_STEPS}).")
 @click.option("--title", help="Title of the documents (default: the model file's name).")
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
-def import_(model: Path, output: Path | None, prefix: str | None, decimals: int | None,
-            x: str | None, h0: str | None, c0: str | None, steps: int | None,
-            title: str | None, force: bool) -> None:
-    """Write an example file from a saved nn.LSTM (a state_dict or a checkpoint).
+def import_(model: Path, output: Path | None, prefix: str | None, weights: str,
+            decimals: int | None, x: str | None, h0: str | None, c0: str | None,
+            steps: int | None, title: str | None, force: bool) -> None:
+    """Write an example file from a saved LSTM: PyTorch, safetensors, .npz, Keras, ONNX.
 
-    MODEL is read with torch.load(weights_only=True): tensors and plain containers only,
-    never arbitrary pickled objects. The LSTM may sit inside a larger model (pick it with
-    --prefix) or a checkpoint dict (under state_dict, model_state_dict or model).
+    A PyTorch MODEL (.pt, .pth, .ckpt) is read with torch.load(weights_only=True):
+    tensors and plain containers only, never arbitrary pickled objects. The LSTM may sit
+    inside a larger model (pick it with --prefix) or a checkpoint dict (under
+    state_dict, model_state_dict or model). .safetensors and .npz are read without
+    torch; .keras and .h5 with keras (pick the layer by name with --prefix), .onnx with
+    onnx (an LSTM node). Large models get a reference to MODEL instead of the numbers.
 
     \b
     Examples:
@@ -511,6 +519,8 @@ def import_(model: Path, output: Path | None, prefix: str | None, decimals: int 
       lstm-tex import model.pt --prefix encoder.lstm. -o encoder.yaml
       lstm-tex import lstm.pt --decimals 2 --x "[[0.5, 0.1], [0.2, -0.3]]"
       lstm-tex import ckpt.pt --steps 3 -o three-steps.yaml
+      lstm-tex import model.keras --prefix encoder -o encoder.yaml
+      lstm-tex import model.onnx -o onnx.yaml
     """
     from lstm_tex import importer
 
@@ -519,7 +529,9 @@ def import_(model: Path, output: Path | None, prefix: str | None, decimals: int 
                          _text(c0, "--c0"))
     title = _title(title)
     options = importer.ImportOptions(prefix=prefix, decimals=decimals, x=x, h0=h0, c0=c0,
-                                     steps=steps, title=title)
+                                     steps=steps, title=title,
+                                     weights=weights,  # type: ignore[arg-type]
+                                     output=target)
     if str(target) != "-" and target.exists() and not force:
         _fail(InputError("already exists; choose another name with -o or pass --force to "
                          "overwrite it", file=printable(target)))
@@ -529,10 +541,14 @@ def import_(model: Path, output: Path | None, prefix: str | None, decimals: int 
         _fail(exc)
     if _write_example(target, imported.text, force):
         cfg = imported.example.config
+        kept = f"; weights: a reference to {model}" if imported.reference else ""
         click.echo(printable(
-            f"wrote {target}: the nn.LSTM at prefix {imported.prefix or '(none)'!r} of {model} "
-            f"(input size {cfg.input_size}, hidden size {cfg.hidden_size}, "
-            f"{_plural(cfg.num_layers, 'layer')}); next: lstm-tex render {target}"))
+            f"wrote {target}: the {imported.kind} at {imported.prefix or '(none)'!r} of "
+            f"{model} (input size {cfg.input_size}, hidden size {cfg.hidden_size}, "
+            f"{_plural(cfg.num_layers, 'layer')}, {imported.dtype}{kept}); next: "
+            f"lstm-tex render {target}"))
+        for note in imported.notes:
+            click.echo(printable(f"note: {note}"))
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -93,8 +93,18 @@ def _matrix_em(array: np.ndarray, decimals: int, style: numbers.Style, layout: L
     """Estimated width of a bmatrix in ems (digits are half an em wide)."""
     a = array.reshape(array.shape[0], -1)
     cols = min(a.shape[1], layout.max_cols)
-    widest = numbers.widest(a, style, decimals)
+    widest = numbers.widest(_shown(a, layout.max_rows, layout.max_cols), style, decimals)
     return cols * (0.5 * widest + 1.0) + 0.6
+
+
+def _shown(a: np.ndarray, max_rows: int, max_cols: int) -> np.ndarray:
+    """The entries of matrix ``a`` that an elided bmatrix can show (all when it fits):
+    widths are measured on them, not on the thousands of numbers elided away."""
+    if a.ndim < 2 or (a.shape[0] <= max_rows and a.shape[1] <= max_cols):
+        return a
+    rows = [r for r in numbers._keep(a.shape[0], max_rows) if r is not None]
+    cols = [c for c in numbers._keep(a.shape[1], max_cols) if c is not None]
+    return a[np.ix_(rows, cols)]
 
 
 BOX_EM = 0.3  # extra width of a number in an exercise box (\lstmblank, \lstmanswer)
@@ -154,7 +164,8 @@ class _Medium:
         (the article) no more than fit the line beside the label ``W x + b =``."""
         if self.layout.shrinks or array.ndim < 2:
             return self.layout.max_cols
-        col_em = 0.5 * numbers.widest(array, "written", self.decimals) + 1.0
+        shown = _shown(array, self.layout.max_rows, self.layout.max_cols)
+        col_em = 0.5 * numbers.widest(shown, "written", self.decimals) + 1.0
         fit = int((self.layout.line_em - WEIGHT_LABEL_EM - 0.6) / col_em)
         return max(ELISION_MIN, min(self.layout.max_cols, fit))
 
@@ -322,7 +333,9 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
             "sym": f"{k}{sup}_{{{t}}}",
             "W_ih_sym": f"W_{{i{k}}}{sup}",
             "W_hh_sym": f"W_{{h{k}}}{sup}",
-            "b_ih_sym": f"b_{{i{k}}}{sup}" if b_ih is not None else "",
+            # bias: single: one bias per gate, b_k, added in the ih line
+            "b_ih_sym": "" if b_ih is None else (
+                f"b_{{{k}}}{sup}" if b_hh is None else f"b_{{i{k}}}{sup}"),
             "b_hh_sym": f"b_{{h{k}}}{sup}" if b_hh is not None else "",
             "W_ih": medium.weights(w_ih),
             "W_hh": medium.weights(w_hh),
@@ -564,7 +577,8 @@ def _affine_gate(notation: str, k: str, sup: str, sup_em: float, step: Step, med
     x_style, state_style = styles
     gv = step.gates[k]
     line_em = medium.layout.line_em
-    bias = None if b_ih is None or b_hh is None else numbers.decimal_sum(b_ih, b_hh)
+    bias = None if b_ih is None else (  # bias: single has b_ih only
+        b_ih if b_hh is None else numbers.decimal_sum(b_ih, b_hh))
     rows = medium.rows(gv.pre)
     max_rows = medium.layout.max_rows
     entry: dict[str, Any] = {"b_sym": f"b_{{{k}}}{sup}" if bias is not None else "",
@@ -645,7 +659,8 @@ def build(trace: Trace, report: CheckReport | None, *, slides: bool,
     summary = (f"input size {cfg.input_size}, hidden size {cfg.hidden_size}, {layers}"
                + (", bidirectional" if cfg.bidirectional else "")
                + (f", projection to {cfg.proj_size}" if cfg.proj_size else "")
-               + ("" if cfg.bias else ", no bias")
+               + ("" if cfg.bias is True else ", one bias per gate" if cfg.bias
+                  else ", no bias")
                + (f", batch of {ex.batch}" if ex.batched else "")
                + f", {ex.steps} step" + ("s" if ex.steps > 1 else ""))
     check = None
@@ -670,6 +685,7 @@ def build(trace: Trace, report: CheckReport | None, *, slides: bool,
         "summary": escape(summary),
         "decimals": ex.render.decimals,
         "bias": cfg.bias,
+        "single_bias": cfg.single_bias,
         "batched": ex.batched,
         "batch": ex.batch,
         "num_steps": ex.steps,

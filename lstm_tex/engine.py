@@ -3,7 +3,8 @@ r"""The forward pass in float64 NumPy, keeping every intermediate.
 For each layer l, direction d and step t (torch.nn.LSTM, gate order i, f, g, o)::
 
     ih_k  = W_ik x_t + b_ik            (k in i, f, g, o: the k-th block of weight_ih)
-    hh_k  = W_hk h_{t-1} + b_hk        (the k-th block of weight_hh)
+    hh_k  = W_hk h_{t-1} + b_hk        (the k-th block of weight_hh; b_hk = 0 with
+                                        bias: single, one bias per gate)
     pre_k = ih_k + hh_k
     i = sigma(pre_i)   f = sigma(pre_f)   g = tanh(pre_g)   o = sigma(pre_o)
     c_t = f * c_{t-1} + i * g
@@ -174,7 +175,8 @@ def forward(example: Example, weights: dict[str, np.ndarray] | None = None, *,
             # last bits of a sum may differ (FMA order): within 1e-15 of the magnitude of
             # its terms (tests/test_engine_reference.py).
             w_hh = np.ascontiguousarray(_stacked(p["w_hh"], hidden))
-            bias = p["b_ih"] is not None and p["b_hh"] is not None
+            # bias: single has b_ih only (b_hh is zero): ih = W_ih x + b, hh = W_hh h.
+            b_hh = None if p["b_hh"] is None else p["b_hh"].reshape(len(GATES), 1, hidden)
             w_hr = p["w_hr"]
             index = layer * len(directions) + d
             # Every quantity of every step, (T, 4, B, hidden) or (T, B, n): computed in
@@ -182,9 +184,8 @@ def forward(example: Example, weights: dict[str, np.ndarray] | None = None, *,
             ih_flat = layer_input.reshape(T * B, -1) @ p["w_ih"].T
             ih_view = ih_flat.reshape(T, B, len(GATES), hidden).transpose(0, 2, 1, 3)
             ih_all = np.empty((T, len(GATES), B, hidden))
-            if bias:
+            if p["b_ih"] is not None:
                 np.add(ih_view, p["b_ih"].reshape(len(GATES), 1, hidden), out=ih_all)
-                b_hh = p["b_hh"].reshape(len(GATES), 1, hidden)
             else:
                 ih_all[...] = ih_view
             hh_all = np.empty_like(ih_all)
@@ -200,7 +201,7 @@ def forward(example: Example, weights: dict[str, np.ndarray] | None = None, *,
             order = range(T) if direction == "forward" else range(T - 1, -1, -1)
             for t in order:
                 hh = np.matmul(h, w_hh, out=hh_all[t])  # (4, B, hidden): gates i, f, g, o
-                if bias:
+                if b_hh is not None:
                     hh += b_hh
                 if rounded:
                     hh[...] = shown_parts(hh)

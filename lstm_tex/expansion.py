@@ -133,7 +133,8 @@ def _parts(notation: str, ctx: dict[str, Any], g: dict[str, Any], w: dict[str, A
                 ("hh", f"{g['W_hh_sym']} {h_sym}" + (f" + {g['b_hh_sym']}" if b_hh is not None
                                                    else ""),
                  w_hh, step.h_prev, b_hh, gv.hh, [h_style] * w_hh.shape[1], False)]
-    bias = None if b_ih is None or b_hh is None else numbers.decimal_sum(b_ih, b_hh)
+    bias = None if b_ih is None else (  # bias: single has b_ih only
+        b_ih if b_hh is None else numbers.decimal_sum(b_ih, b_hh))
     plus = f" + {g['b_sym']}" if bias is not None else ""
     if notation == "textbook":
         return [("affine", f"{g['W_sym']} [{h_sym}; {x_sym}]{plus}", np.hstack([w_hh, w_ih]),

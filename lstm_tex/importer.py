@@ -1,41 +1,49 @@
-"""``lstm-tex import``: an example file from the weights of a saved ``nn.LSTM``.
+"""``lstm-tex import``: an example file from the weights of a saved LSTM.
 
-The file is read with ``torch.load(..., weights_only=True)``: tensors and plain
-containers only, never arbitrary pickled objects; a file that needs more (a whole
-pickled module, a custom class) is refused with exit status 2. The LSTM is found
-in the ``state_dict`` by its key names (``<prefix>weight_ih_l0`` and friends), also
-inside a checkpoint dict under ``state_dict``, ``model_state_dict`` or ``model``.
+The model is read by :mod:`lstm_tex.checkpoint`: PyTorch files with
+``torch.load(..., weights_only=True)`` (tensors and plain containers only, never
+arbitrary pickled objects), safetensors and .npz without torch, Keras 3 files and
+ONNX LSTM nodes. The LSTM is found by its key names (``<prefix>weight_ih_l0``, or an
+nn.LSTMCell's ``weight_ih``), also inside a checkpoint dict under ``state_dict``,
+``model_state_dict`` or ``model``; in Keras and ONNX files by its layer or node name.
 
-Weights are written as the shortest decimals that read back as the same float32
-(float64 for a float64 model), or rounded to ``decimals`` digits. x, h0 and c0 come
-from JSON lists, or are zeros. torch is imported here only, when a file is read.
+Up to :data:`INLINE_LIMIT` numbers, the weights are written into the example as the
+shortest decimals that read back as the same saved value (float64, float32, float16
+or bfloat16), or rounded to ``decimals`` digits. Larger models get a reference to the
+model file instead (``weights: {file: ..., prefix: ...}``): no checkpoint is refused
+for its size. x, h0 and c0 come from JSON lists, or are zeros.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import numpy as np
-
-from lstm_tex import spec
+from lstm_tex import checkpoint, spec
 from lstm_tex.errors import InputError
 from lstm_tex.init import yaml_text
 
-_LSTM_KEY = re.compile(r"(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l\d+(_reverse)?")
-_ANCHOR = "weight_ih_l0"
+#: Most weight numbers written into the example file; beyond, a reference to the model
+#: file (about 12 characters a number: 10,000 numbers are some 120 KB of YAML).
+INLINE_LIMIT = 10_000
 #: Keys of a checkpoint dict that may hold the model's state_dict, tried in this order.
-CHECKPOINT_KEYS = ("state_dict", "model_state_dict", "model")
+CHECKPOINT_KEYS = checkpoint.CHECKPOINT_KEYS
 
 
 @dataclass(frozen=True)
 class ImportOptions:
-    """What ``lstm-tex import`` was asked to do (its flags); lists are JSON text."""
+    """What ``lstm-tex import`` was asked to do (its flags); lists are JSON text.
+
+    ``weights``: ``inline`` writes the numbers, ``reference`` names the model file,
+    ``auto`` (default) writes a reference beyond :data:`INLINE_LIMIT` numbers.
+    ``output``: where the example file will be written (references are relative to it).
+    """
 
     prefix: str | None = None
     decimals: int | None = None
@@ -44,6 +52,8 @@ class ImportOptions:
     c0: str | None = None
     steps: int | None = None
     title: str | None = None
+    weights: Literal["auto", "inline", "reference"] = "auto"
+    output: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,9 @@ class Imported:
     prefix: str
     example: spec.Example
     dtype: str
+    kind: str = "nn.LSTM"
+    reference: bool = False
+    notes: tuple[str, ...] = ()
 
 
 def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> Imported:
@@ -67,18 +80,26 @@ def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> 
     if options.steps is not None and options.x is not None:
         raise InputError("give either --x (the inputs) or --steps (that many zero inputs), "
                          "not both", field="--steps")
-    state = state_dict(load(path), str(path))
-    prefix = find_prefix(state, options.prefix, str(path))
-    weights, dtype = _weights(state, prefix, str(path))
-    config = _config(weights, str(path))
+    found = checkpoint.read(path, options.prefix)
+    prefix, dtype = found.prefix, found.dtype
+    config = _config(found)
+    count = sum(int(w.size) for w in found.weights.values())
+    reference = options.weights == "reference" or (
+        options.weights == "auto" and count > INLINE_LIMIT)
+    if reference and options.decimals is not None:
+        raise InputError(f"the weights ({count} numbers) are referenced in {path.name}, not "
+                         "written out, so they cannot be rounded; add --weights inline to "
+                         "write them", field="--decimals")
     steps = options.steps or 1
     zeros_x = [0.0] * config.input_size
     rows = config.num_layers * config.num_directions
+    weights: Any = (_reference(path, prefix, options.output) if reference
+                    else {k: v.tolist() for k, v in found.weights.items()})
     data: dict[str, Any] = {
         "title": options.title if options.title is not None else (
             f"Imported from {path.name}" + (f" ({prefix.rstrip('.')})" if prefix else "")),
         "lstm": _lstm_section(config),
-        "weights": {k: v.tolist() for k, v in weights.items()},
+        "weights": weights,
         "x": _json_list(options.x, "--x") if options.x is not None else (
             zeros_x if steps == 1 else [zeros_x] * steps),
         "h0": _json_list(options.h0, "--h0") if options.h0 is not None else _zeros(
@@ -86,145 +107,67 @@ def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> 
         "c0": _json_list(options.c0, "--c0") if options.c0 is not None else _zeros(
             rows, config.hidden_size),
     }
-    example = _validated(data, path)
+    example = _validated({**data, "weights": dict(found.weights)}, path)
     given = [flag for flag, v in (("--x", options.x), ("--h0", options.h0),
                                   ("--c0", options.c0)) if v is not None]
     zeros = [name for name in ("x", "h0", "c0") if f"--{name}" not in given]
-    how = (f"rounded to {options.decimals} decimals" if options.decimals is not None else
-           f"the shortest decimals that read back as the same {dtype}")
+    how = (f"referenced in {path.name} ({count} numbers; --weights inline writes them out)"
+           if reference else f"rounded to {options.decimals} decimals"
+           if options.decimals is not None else
+           f"the shortest decimals that read back as the same {dtype} values")
+    command = (f"lstm-tex import {path.name}" + (f" --prefix {prefix}" if prefix else "")
+               + ("" if options.weights == "auto" else f" --weights {options.weights}"))
     header = [
-        f"Imported by: lstm-tex import {path.name}" + (f" --prefix {prefix}" if prefix else ""),
-        f"The {dtype} weights of the nn.LSTM at key prefix {prefix or '(none)'!r} of "
-        f"{path.name},",
+        f"Imported by: {command}",
+        f"The {dtype} weights of the {found.kind} at {_where(found)} of {path.name},",
         f"{how}.",
+        *(f"Note: {note}." for note in found.notes),
     ]
     if zeros:
         header.append(f"{', '.join(zeros)}: zeros; edit them (x: one row per step).")
-    text = yaml_text(data, header=header, decimals=options.decimals,
-                     single=dtype != "float64",
-                     notes={"weights": "torch.nn.LSTM(...).state_dict() names"})
-    return Imported(text=text, prefix=prefix, example=example, dtype=dtype)
+    names = ("nn.LSTMCell(...).state_dict() names" if found.kind == "nn.LSTMCell"
+             else "torch.nn.LSTM(...).state_dict() names")
+    text = yaml_text(data, header=header, decimals=options.decimals, dtype=dtype,
+                     notes={"weights": "read from the model file when rendering"
+                            if reference else names})
+    return Imported(text=text, prefix=prefix, example=example, dtype=dtype, kind=found.kind,
+                    reference=reference, notes=found.notes)
 
 
-def load(path: Path) -> Any:
-    """``torch.load(path, weights_only=True)`` on the CPU; every failure is an InputError."""
-    import pickle
+def _where(found: checkpoint.Found) -> str:
+    if found.kind == "Keras layer":
+        return f"layer {found.prefix!r}"
+    if found.kind == "ONNX node":
+        return f"node {found.prefix!r}"
+    return f"key prefix {found.prefix or '(none)'!r}"
 
-    import torch
 
-    file = str(path)
-    if path.is_dir():
-        raise InputError("is a folder, expected a file saved with torch.save", file=file)
-    if not path.exists():
-        raise InputError("no such file", file=file)
+def _reference(model: Path, prefix: str, output: Path | None) -> Any:
+    """``weights:`` naming ``model`` relative to the example file's folder."""
+    folder = (output.parent if output is not None and str(output) != "-" else Path())
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        garbage = re.search(r"Unsupported operand \S+", str(exc))
-        if "Weights only load failed" not in str(exc) or garbage:
-            reason = garbage.group(0) if garbage else str(exc).splitlines()[0]
-            raise InputError(f"not a file torch.load can read ({reason})", file=file) from None
-        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
-        what = f" ({found.group(1)})" if found else ""
-        raise InputError(
-            f"needs arbitrary Python objects{what} to load, and lstm-tex only reads tensors "
-            "and plain containers (torch.load with weights_only=True), so that a file can "
-            "never run code; save the state_dict instead: "
-            "torch.save(model.state_dict(), 'model.pt')", file=file) from None
-    except Exception as exc:  # torch.load raises many types for a file it cannot parse
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"not a file torch.load can read ({type(exc).__name__}: "
-                         f"{reason})", file=file) from None
+        name = os.path.relpath(model.resolve(), folder.resolve())
+    except ValueError:  # another drive on Windows
+        name = str(model.resolve())
+    name = Path(name).as_posix()
+    return {"file": name, "prefix": prefix} if prefix else name
 
 
-def state_dict(obj: Any, file: str) -> Mapping[str, Any]:
-    """The mapping of names to tensors: ``obj`` itself, or a checkpoint's model entry."""
-    for _ in range(3):
-        if not isinstance(obj, Mapping):
-            break
-        if any(isinstance(k, str) and k.endswith(_ANCHOR) for k in obj):
-            return obj
-        inner = next((obj[k] for k in CHECKPOINT_KEYS if isinstance(obj.get(k), Mapping)),
-                     None)
-        if inner is None:
-            shown = ", ".join(repr(k) for k in list(obj)[:12])
-            raise InputError(f"no nn.LSTM weights found: no key ends in {_ANCHOR!r}, and "
-                             f"no {' / '.join(CHECKPOINT_KEYS)} entry holds them (keys: "
-                             f"{shown})", file=file)
-        obj = inner
-    raise InputError(f"expected a state_dict (a mapping of names to tensors), found "
-                     f"{type(obj).__name__}", file=file)
-
-
-def find_prefix(state: Mapping[str, Any], prefix: str | None, file: str) -> str:
-    """The key prefix of the LSTM: ``prefix`` (a missing final dot is added) or the only one.
-
-    Raises :class:`InputError` naming every LSTM in the file when the choice is unclear.
-    """
-    found = sorted(k[: -len(_ANCHOR)] for k in state
-                   if isinstance(k, str) and k.endswith(_ANCHOR))
-    listing = ", ".join(repr(p) for p in found)
-    if prefix is not None:
-        for candidate in (prefix, prefix + "."):
-            if candidate in found:
-                return candidate
-        raise InputError(f"no nn.LSTM at prefix {prefix!r} (no key {prefix + _ANCHOR!r}); "
-                         f"LSTMs in this file are at: {listing}", field="--prefix",
-                         file=file)
-    if len(found) > 1:
-        raise InputError(f"holds {len(found)} LSTMs, at prefixes {listing}; choose one "
-                         "with --prefix", field="--prefix", file=file)
-    return found[0]
-
-
-def _weights(state: Mapping[str, Any], prefix: str, file: str
-             ) -> tuple[dict[str, np.ndarray], str]:
-    weights: dict[str, np.ndarray] = {}
-    dtypes = set()
-    for key, value in state.items():
-        name = key[len(prefix):] if isinstance(key, str) and key.startswith(prefix) else ""
-        if not _LSTM_KEY.fullmatch(name):
-            continue
-        weights[name] = _dense(value, key, file)
-        dtypes.add(str(value.dtype).removeprefix("torch."))
-    dtype = "float64" if dtypes == {"float64"} else "float32"
-    return weights, dtype
-
-
-def _dense(value: Any, key: str, file: str) -> np.ndarray:
-    """A saved weight as a float64 array; tensors without plain values are refused."""
-    import torch
-
-    if not isinstance(value, torch.Tensor) or not value.is_floating_point():
-        raise InputError(f"expected a floating-point tensor, found "
-                         f"{getattr(value, 'dtype', type(value).__name__)}",
-                         field=key, file=file)
-    if value.is_meta:
-        raise InputError("expected a tensor with values, found a meta tensor (a shape "
-                         "without data); save the model after its weights are loaded",
-                         field=key, file=file)
-    if value.layout != torch.strided:
-        layout = str(value.layout).removeprefix("torch.")
-        raise InputError(f"expected a dense tensor, found a {layout} tensor; save "
-                         "{k: v.to_dense() for k, v in model.state_dict().items()}",
-                         field=key, file=file)
-    try:
-        return value.detach().to("cpu", torch.float64).numpy()
-    except (RuntimeError, TypeError, ValueError, NotImplementedError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"cannot read this tensor's values ({reason})", field=key,
-                         file=file) from None
-
-
-def _config(weights: Mapping[str, np.ndarray], file: str) -> spec.LstmConfig:
+def _config(found: checkpoint.Found) -> spec.LstmConfig:
     """Infer the LSTM's shape through the example validator (weights only, dummy x)."""
-    w_ih = weights[_ANCHOR]
-    probe = {"weights": {k: v.tolist() for k, v in weights.items()},
-             "x": [0.0] * int(w_ih.shape[1])}
+    w_ih = found.weights.get("weight_ih_l0", found.weights.get("weight_ih"))
+    if w_ih is None:
+        raise InputError(f"no weight_ih_l0 found at {_where(found)} (keys: "
+                         f"{', '.join(found.origin.values())})", file=found.file)
+    probe: dict[str, Any] = {"weights": dict(found.weights),
+                             "x": [0.0] * int(w_ih.shape[-1] if w_ih.ndim else 1)}
+    if found.single_bias:
+        probe["lstm"] = {"bias": "single"}
     try:
-        return spec.from_mapping(probe, name=file).config
+        return spec.from_mapping(probe, name=found.file).config
     except InputError as exc:
-        raise InputError(exc.message, file=file, field=exc.field) from None
+        raise found.located(InputError(exc.message, file=found.file, field=exc.field)
+                            ) from None
 
 
 def _lstm_section(config: spec.LstmConfig) -> dict[str, Any]:

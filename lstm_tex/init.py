@@ -200,30 +200,55 @@ def _document(data: dict[str, Any], o: InitOptions) -> str:
 # ---------------------------------------------------------------- writing YAML
 
 
-def number_text(value: float, decimals: int | None = None, *, single: bool = False) -> str:
+def number_text(value: float, decimals: int | None = None, *, single: bool = False,
+                dtype: str | None = None) -> str:
     """A YAML number: ``decimals`` digits with trailing zeros trimmed (``0.50`` -> ``0.5``),
-    else the shortest decimal that reads back as the same float (float32 if ``single``)."""
+    else the shortest decimal that reads back as the same value of ``dtype`` (float64,
+    float32, float16 or bfloat16; ``single`` is float32)."""
     if decimals is not None:
         text = f"{round(float(value), decimals):.{decimals}f}".rstrip("0")
         text = text + "0" if text.endswith(".") else text
+    elif dtype == "bfloat16":
+        text = _shortest_bfloat16(float(value))
     else:
-        number = np.float32(value) if single else np.float64(value)
+        name = dtype or ("float32" if single else "float64")
+        number: np.floating[Any] = (np.float16(value) if name == "float16" else
+                                    np.float32(value) if name == "float32" else
+                                    np.float64(value))
         text = np.format_float_positional(number, unique=True, trim="0")
     return "0.0" if float(text) == 0.0 else text
 
 
-def _flow(value: Any, decimals: int | None, single: bool) -> str:
+def to_bfloat16(value: float) -> float:
+    """``value`` rounded to bfloat16 as torch and ml_dtypes do it: to float32, then to
+    the nearest bfloat16 (ties to even)."""
+    bits = int(np.array(value, dtype=np.float32).view(np.uint32))
+    bits = ((bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000) & 0xFFFFFFFF
+    return float(np.array(bits, dtype=np.uint32).view(np.float32))
+
+
+def _shortest_bfloat16(value: float) -> str:
+    """The fewest significant digits that read back (via :func:`to_bfloat16`) as ``value``."""
+    target = to_bfloat16(value)
+    for digits in range(1, 10):
+        candidate = float(f"{value:.{digits}g}")
+        if to_bfloat16(candidate) == target:
+            return np.format_float_positional(candidate, unique=True, trim="0")
+    return np.format_float_positional(np.float32(value), unique=True, trim="0")
+
+
+def _flow(value: Any, decimals: int | None, dtype: str) -> str:
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_flow(v, decimals, single) for v in value) + "]"
-    return number_text(value, decimals, single=single)
+        return "[" + ", ".join(_flow(v, decimals, dtype) for v in value) + "]"
+    return number_text(value, decimals, dtype=dtype)
 
 
-def _wrapped(key: str, value: Any, indent: int, decimals: int | None, single: bool) -> str:
+def _wrapped(key: str, value: Any, indent: int, decimals: int | None, dtype: str) -> str:
     """``key: [...]`` as a flow list, wrapped so that lines stay near :data:`WIDTH`."""
     head = " " * indent + f"{key}: "
     if not isinstance(value, (list, tuple)):
-        return head + _flow(value, decimals, single)
-    items = [_flow(v, decimals, single) for v in value]
+        return head + _flow(value, decimals, dtype)
+    items = [_flow(v, decimals, dtype) for v in value]
     pad = " " * (len(head) + 1)
     lines: list[str] = []
     line = head + "["
@@ -251,25 +276,31 @@ def _scalar(value: Any) -> str:
 
 def yaml_text(example: Mapping[str, Any], *, header: Sequence[str] = (),
               notes: Mapping[str, str] | None = None, decimals: int | None = None,
-              single: bool = False) -> str:
+              single: bool = False, dtype: str | None = None) -> str:
     """An example mapping as YAML: comment ``header`` lines, then the keys in order.
 
     Sections (``lstm``, ``check``, ...) are block mappings of scalars; ``weights`` is a
-    mapping of flow lists; ``x``, ``h0``, ``c0`` are flow lists. ``notes`` become
-    end-of-line comments on top-level keys. Numbers go through :func:`number_text`.
+    mapping of flow lists (or a checkpoint reference: a file name, or ``file`` and
+    ``prefix``); ``x``, ``h0``, ``c0`` are flow lists. ``notes`` become end-of-line
+    comments on top-level keys. Numbers go through :func:`number_text`: the weights as
+    the shortest decimals of ``dtype`` (``single``: float32), the rest of float64.
     """
     notes = notes or {}
+    weights_dtype = dtype or ("float32" if single else "float64")
     lines = [f"# {h}".rstrip() for h in header]
     for key, value in example.items():
         note = f"  # {notes[key]}" if key in notes else ""
-        if key == "weights":
+        if key == "weights" and isinstance(value, Mapping) and "file" not in value:
             lines.append(f"weights:{note}")
-            lines.extend(_wrapped(name, w, 2, decimals, single) for name, w in value.items())
+            lines.extend(_wrapped(name, w, 2, decimals, weights_dtype)
+                         for name, w in value.items())
         elif isinstance(value, Mapping):
             lines.append(f"{key}:{note}")
             lines.extend(f"  {k}: {_scalar(v)}" for k, v in value.items())
         elif isinstance(value, (list, tuple)):
-            lines.append(_wrapped(key, value, 0, decimals, single) + note)
+            lines.append(_wrapped(key, value, 0, decimals,
+                                  weights_dtype if single and dtype is None else "float64")
+                         + note)
         else:
             lines.append(f"{key}: {_scalar(value)}{note}")
     return "\n".join(lines) + "\n"

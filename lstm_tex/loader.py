@@ -4,8 +4,9 @@ ruamel.yaml's round-trip loader is used because it rejects duplicate keys and
 remembers where every key and list item was written; it never constructs Python
 objects (tags such as ``!!python/object`` are refused here). Aliases are allowed,
 but the expanded document is bounded, so an alias bomb stops with an error
-instead of filling memory. The file size is bounded too: the pure-Python parser
-takes about 20 seconds per MiB of dense numbers, and an example needs far less.
+instead of filling memory. The YAML text is bounded too: the pure-Python parser
+takes about 20 seconds per MiB of dense numbers; large weights stay in their model
+file (``weights: model.pt``), which has no size limit.
 """
 
 from __future__ import annotations
@@ -222,8 +223,11 @@ def _too_long_number(text: str, file: str) -> InputError | None:
 
 
 def _too_big(file: str) -> InputError:
-    return InputError(f"the file is larger than {MAX_FILE_BYTES // 1024} KiB, the most an "
-                      "example may have (is it the right file?)", file=file)
+    return InputError(f"the YAML text is larger than {MAX_FILE_BYTES // 1024} KiB, the most "
+                      "lstm-tex parses (YAML takes about 20 s per MiB to read): keep large "
+                      "weights in the model file and name it, weights: model.pt (lstm-tex "
+                      "import does this), or pass NumPy arrays to lstm_tex.Example",
+                      file=file)
 
 
 def parse(text: str, file: str = "<string>") -> Document:

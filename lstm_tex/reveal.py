@@ -126,7 +126,8 @@ def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: _Medium) -> None:
             products["affine"] = (
                 np.hstack([w["w_hh"][block], w["w_ih"][block]]),
                 np.concatenate([step.h_prev, step.x], axis=1),
-                None if b_ih is None or b_hh is None else numbers.decimal_sum(b_ih, b_hh),
+                None if b_ih is None else (  # bias: single has b_ih only
+                    b_ih if b_hh is None else numbers.decimal_sum(b_ih, b_hh)),
                 gv.pre, [h_style] * step.h_prev.shape[1] + [x_style] * step.x.shape[1],
                 {"W": g["W"], "v": ctx["v"], "b": g["b"] if g["b_sym"] else "",
                  "r": g["pre"]})

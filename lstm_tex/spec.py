@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lstm_tex import loader
+from lstm_tex import checkpoint, loader
 from lstm_tex.errors import InputError, InputErrors
 
 GATES = ("i", "f", "g", "o")
@@ -63,9 +63,10 @@ class LstmSection(_Strict):
     input_size: int | None = Field(None, ge=1)
     hidden_size: int | None = Field(None, ge=1)
     num_layers: int | None = Field(None, ge=1)
-    bias: bool | None = None
+    bias: Any = None  # true, false or single; checked in _infer_config
     bidirectional: bool | None = None
     proj_size: int | None = Field(None, ge=0)
+    batch_first: bool | None = None
 
 
 class CheckSection(_Strict):
@@ -101,7 +102,7 @@ class BackwardSection(_Strict):
 class ExampleSection(_Strict):
     title: str | None = None
     lstm: LstmSection = Field(default_factory=LstmSection)
-    weights: dict[str, Any]
+    weights: Any  # a mapping of arrays, or a checkpoint file; checked in _weights
     x: Any
     h0: Any = None
     c0: Any = None
@@ -115,14 +116,24 @@ class ExampleSection(_Strict):
 
 @dataclass(frozen=True)
 class LstmConfig:
-    """The shape of an ``nn.LSTM``: the same fields and defaults as its constructor."""
+    """The shape of an ``nn.LSTM``: the same fields and defaults as its constructor.
+
+    ``bias`` may also be ``"single"``: one bias per gate (``bias_ih_*`` only), computed as
+    torch with ``bias_hh_*`` fixed at zero and not trained.
+    """
 
     input_size: int
     hidden_size: int
     num_layers: int = 1
-    bias: bool = True
+    bias: bool | Literal["single"] = True
     bidirectional: bool = False
     proj_size: int = 0
+    batch_first: bool = False
+
+    @property
+    def single_bias(self) -> bool:
+        """One bias per gate (``bias: single``)."""
+        return self.bias == "single"
 
     @property
     def num_directions(self) -> int:
@@ -149,6 +160,7 @@ class LstmConfig:
                 shapes[f"weight_hh_l{layer}{sfx}"] = (four_h, self.out_size)
                 if self.bias:
                     shapes[f"bias_ih_l{layer}{sfx}"] = (four_h,)
+                if self.bias is True:
                     shapes[f"bias_hh_l{layer}{sfx}"] = (four_h,)
                 if self.proj_size:
                     shapes[f"weight_hr_l{layer}{sfx}"] = (self.proj_size, self.hidden_size)
@@ -162,6 +174,7 @@ class LstmConfig:
             "bias": self.bias,
             "bidirectional": self.bidirectional,
             "proj_size": self.proj_size,
+            "batch_first": self.batch_first,
         }
 
 
@@ -234,7 +247,9 @@ class BackwardSpec:
 class Example:
     """A validated example: float64 arrays in canonical shapes, read-only.
 
-    ``x`` is (T, B, input); ``h0`` is (L*D, B, H_out); ``c0`` is (L*D, B, hidden).
+    ``x`` is (T, B, input), also with ``batch_first`` (which only says how x and output
+    are written); ``h0`` is (L*D, B, H_out); ``c0`` is (L*D, B, hidden). ``weights`` are
+    under torch.nn.LSTM's names (``weight_ih_l0``), also when given as nn.LSTMCell's.
     ``batched`` and ``one_step`` remember how x was written, so that outputs can be
     given back in torch's shapes for that input.
     """
@@ -254,6 +269,12 @@ class Example:
     check: CheckOptions = field(default_factory=CheckOptions)
     render: RenderOptions = field(default_factory=RenderOptions)
     backward: BackwardSpec | None = None
+    #: The weights' names as given (nn.LSTMCell's ``weight_ih`` ...), by torch.nn.LSTM name.
+    weight_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: The checkpoint file the weights were read from (``weights: model.pt``), if any.
+    weights_file: str | None = None
+    #: What reading the checkpoint changed or assumed (``_raw`` keys, dequantized tensors).
+    notes: tuple[str, ...] = ()
 
     @property
     def steps(self) -> int:
@@ -273,14 +294,29 @@ def load(path: str | Path) -> Example:
 
 
 def from_mapping(data: Mapping[str, Any], *, name: str = "<example>") -> Example:
-    """Validate an in-memory mapping (the Python API); messages name ``name``."""
+    """Validate an in-memory mapping (the Python API); messages name ``name``.
+
+    Weights given as NumPy arrays (any size) are taken as they are, without going
+    through text; nested lists are read like the lists of an example file.
+    """
     import json
 
-    return validate(loader.parse(json.dumps(data), name), stem=Path(name).stem)
+    weights = data.get("weights")
+    preloaded = None
+    if isinstance(weights, Mapping) and weights and all(
+            isinstance(v, np.ndarray) for v in weights.values()):
+        preloaded = {str(k): v for k, v in weights.items()}
+        data = {**data, "weights": {k: [] for k in preloaded}}
+    return validate(loader.parse(json.dumps(data), name), stem=Path(name).stem,
+                    preloaded=preloaded)
 
 
-def validate(doc: loader.Document, *, stem: str) -> Example:
-    """Turn a parsed document into an :class:`Example` or raise :class:`InputError`."""
+def validate(doc: loader.Document, *, stem: str,
+             preloaded: Mapping[str, np.ndarray] | None = None) -> Example:
+    """Turn a parsed document into an :class:`Example` or raise :class:`InputError`.
+
+    ``preloaded``: the weights as arrays (the Python API), in place of ``weights:``.
+    """
     if not isinstance(doc.data, dict):
         raise doc.error((), f"expected a mapping of keys (title, weights, x, ...), "
                             f"found {_kind(doc.data)}")
@@ -288,7 +324,7 @@ def validate(doc: loader.Document, *, stem: str) -> Example:
         section = ExampleSection.model_validate(doc.data)
     except ValidationError as exc:
         raise _pydantic_errors(doc, exc) from None
-    return _build(doc, section, stem)
+    return _build(doc, section, stem, preloaded)
 
 
 # ---------------------------------------------------------------- pydantic messages
@@ -491,39 +527,56 @@ def _expect_shape(doc: loader.Document, path: tuple[Any, ...], array: np.ndarray
 
 
 _KEY = re.compile(r"^(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(\d+)(_reverse)?$")
+#: The names nn.LSTMCell's state_dict uses: a one-layer, one-direction network.
+CELL_KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
 def _infer_config(doc: loader.Document, section: ExampleSection,
-                  weights: dict[str, np.ndarray]) -> LstmConfig:
+                  weights: dict[str, np.ndarray], where: Any) -> LstmConfig:
+    """The configuration the weights imply, checked against ``lstm:``. ``where(key)`` is
+    the field path of weight ``key`` (the name as the file wrote it)."""
     given = section.lstm
     for key in weights:
         if not _KEY.match(key):
-            raise doc.error(("weights", key), "unknown weight name" + _suggest(
+            raise doc.error(where(key), "unknown weight name" + _suggest(
                 key, ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
-                      "weight_hr_l0", "weight_ih_l0_reverse"]) + " (names as in "
-                      "torch.nn.LSTM(...).state_dict())")
+                      "weight_hr_l0", "weight_ih_l0_reverse", *CELL_KEYS]) + " (names as in "
+                      "torch.nn.LSTM(...).state_dict(), or nn.LSTMCell's weight_ih, "
+                      "weight_hh, bias_ih, bias_hh)")
     for key in ("weight_ih_l0", "weight_hh_l0"):
         if key not in weights:
-            raise doc.error(("weights", key), "required key is missing (4 x hidden_size rows, "
-                                              f"{_MATRIX_COLUMNS[key]} columns)")
+            raise doc.error(where(key), "required key is missing (4 x hidden_size rows, "
+                                        f"{_MATRIX_COLUMNS[key]} columns)")
     w_ih, w_hh = weights["weight_ih_l0"], weights["weight_hh_l0"]
     for key, w in (("weight_ih_l0", w_ih), ("weight_hh_l0", w_hh)):
         if w.ndim != 2:
-            raise doc.error(("weights", key), f"expected a matrix (a list of rows), "
-                                              f"found {_found_shape(w.shape)}")
+            raise doc.error(where(key), f"expected a matrix (a list of rows), "
+                                        f"found {_found_shape(w.shape)}")
     if w_ih.shape[0] % 4:
-        raise doc.error(("weights", "weight_ih_l0"),
+        raise doc.error(where("weight_ih_l0"),
                         f"expected 4 x hidden_size rows (gate blocks i, f, g, o), "
                         f"got {w_ih.shape[0]}, not a multiple of 4")
     layers = 1 + max(int(m.group(2)) for m in map(_KEY.match, weights) if m)
     hr = weights.get("weight_hr_l0")
+    bias: bool | Literal["single"] = any(k.startswith("bias_") for k in weights)
+    if given.bias not in (None, True, False, "single"):
+        raise doc.error(("lstm", "bias"), f"expected true, false or single (one bias per "
+                                          f"gate), found {_kind(given.bias)}")
+    if given.bias == "single":
+        hh = next((k for k in weights if k.startswith("bias_hh")), None)
+        if hh is not None:
+            raise doc.error(where(hh), "bias: single means one bias per gate, so expected "
+                                       "bias_ih keys only, found this bias_hh key (drop it, "
+                                       "or fold it in: bias_ih + bias_hh)")
+        bias = "single" if bias else False
     inferred = LstmConfig(
         input_size=int(w_ih.shape[1]),
         hidden_size=int(w_ih.shape[0] // 4),
         num_layers=layers,
-        bias="bias_ih_l0" in weights or "bias_hh_l0" in weights,
+        bias=bias,
         bidirectional=any(k.endswith("_reverse") for k in weights),
         proj_size=int(hr.shape[0]) if hr is not None and hr.ndim >= 1 else 0,
+        batch_first=bool(given.batch_first),
     )
     values = inferred.as_dict()
     for name, inferred_value in inferred.as_dict().items():
@@ -539,7 +592,7 @@ def _infer_config(doc: loader.Document, section: ExampleSection,
                                             + _inference_reason(name))
         values[name] = value
     if values["proj_size"] >= values["hidden_size"]:
-        raise doc.error(("weights", "weight_hr_l0"),
+        raise doc.error(where("weight_hr_l0"),
                         f"expected fewer rows than hidden_size {values['hidden_size']} "
                         f"(proj_size must be smaller, as in torch), got {values['proj_size']}")
     return LstmConfig(**values)
@@ -563,27 +616,119 @@ def _inference_reason(name: str) -> str:
     return {
         "input_size": " (columns of weight_ih_l0)",
         "hidden_size": " (rows of weight_ih_l0 / 4)",
-        "bias": " (bias_* keys present or not)",
+        "bias": " (bias_* keys present or not; bias: single for bias_ih keys only)",
         "bidirectional": " (*_reverse keys present or not)",
         "proj_size": " (rows of weight_hr_l0, or 0 without it)",
     }.get(name, "")
 
 
-def _build(doc: loader.Document, section: ExampleSection, stem: str) -> Example:
-    weights = {key: _array(doc, ("weights", key), value)
-               for key, value in section.weights.items()}
-    config = _infer_config(doc, section, weights)
-    expected = config.weight_shapes()
-    for key in weights:
-        if key not in expected:
-            raise doc.error(("weights", key), "not a weight of this LSTM" + _suggest(
-                key, list(expected)) + f" (expected keys: {', '.join(expected)})")
-    for key, shape in expected.items():
-        if key not in weights:
-            raise doc.error(("weights", key), f"required key is missing (expected shape "
-                                              f"{_shape_text(shape)}: "
-                                              f"{'; '.join(_why(key, config))})")
-        _expect_shape(doc, ("weights", key), weights[key], shape, _why(key, config))
+_REFERENCE_KEYS = ("file", "prefix")
+
+
+def _weights(doc: loader.Document, section: ExampleSection,
+             preloaded: Mapping[str, np.ndarray] | None
+             ) -> tuple[dict[str, np.ndarray], dict[str, str], checkpoint.Found | None]:
+    """The weights under torch.nn.LSTM's names, the names as given, and the checkpoint
+    they came from: arrays in the file, arrays from the API, or ``weights: model.pt``."""
+    value = section.weights
+    source = None
+    if preloaded is not None:
+        arrays = {k: _finite(doc, ("weights", k), v) for k, v in preloaded.items()}
+    elif isinstance(value, str) or (isinstance(value, dict) and "file" in value):
+        source = _reference(doc, value)
+        arrays = dict(source.weights)
+    elif isinstance(value, dict):
+        if not value:
+            raise doc.error(("weights",), "expected the LSTM's weights (weight_ih_l0, "
+                                          "weight_hh_l0, ...) or a checkpoint file "
+                                          "(weights: model.pt), found an empty mapping")
+        arrays = {key: _array(doc, ("weights", key), v) for key, v in value.items()}
+    else:
+        raise doc.error(("weights",), "expected a mapping of weight names to arrays, or a "
+                                      "checkpoint file (weights: model.pt, or {file: "
+                                      f"model.pt, prefix: encoder.lstm.}}), found "
+                                      f"{_kind(value)}")
+    cell = [k for k in arrays if k in CELL_KEYS]
+    if not cell:
+        return arrays, {}, source
+    other = next((k for k in arrays if k not in CELL_KEYS), None)
+    if other is not None:
+        raise doc.error(("weights", other),
+                        f"mixes nn.LSTMCell's names ({cell[0]}) with nn.LSTM's; expected "
+                        "one kind: weight_ih, weight_hh, bias_ih, bias_hh (a cell) or "
+                        "weight_ih_l0, ... (a network)")
+    return ({k + "_l0": v for k, v in arrays.items()}, {k + "_l0": k for k in arrays},
+            source)
+
+
+def _reference(doc: loader.Document, value: Any) -> checkpoint.Found:
+    """``weights: model.pt`` or ``{file: model.pt, prefix: ...}``, relative to the file."""
+    prefix = None
+    if isinstance(value, dict):
+        for key in value:
+            if key not in _REFERENCE_KEYS:
+                raise doc.error(("weights", key), f"unknown key {key!r} next to file"
+                                + _suggest(key, _REFERENCE_KEYS) + " (a checkpoint "
+                                "reference has file and prefix)")
+        for key in _REFERENCE_KEYS:
+            if key in value and not isinstance(value[key], str):
+                raise doc.error(("weights", key), f"expected text, found {_kind(value[key])}")
+        name, prefix = value["file"], value.get("prefix")
+        path: tuple[Any, ...] = ("weights", "file")
+    else:
+        name, path = value, ("weights",)
+    if not name.strip():
+        raise doc.error(path, "expected a checkpoint file name such as model.pt, found "
+                              "empty text")
+    folder = Path(doc.file).parent if doc.file and not doc.file.startswith("<") else Path()
+    try:
+        return checkpoint.read(folder / name, prefix)
+    except InputError as exc:
+        key = exc.field if exc.field and not exc.field.startswith("--") else None
+        where = (exc.file or str(folder / name)) + (f", key {key!r}" if key else "")
+        message = exc.message.replace("--prefix", "prefix")
+        raise InputError(f"{where}: {message}", file=doc.file, line=doc.line_of(path),
+                         field=loader.format_path(path)) from None
+
+
+def _finite(doc: loader.Document, path: tuple[Any, ...], value: np.ndarray) -> np.ndarray:
+    """A float64, read-only copy of an array given through the API; finite numbers only."""
+    if not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value):
+        raise doc.error(path, f"expected an array of real numbers, found dtype {value.dtype}")
+    array = np.array(value, dtype=np.float64)
+    if not np.isfinite(array).all():
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+        raise doc.error((*path, *bad), f"expected a finite number, found "
+                                       f"{array[bad] if bad else array}")
+    array.setflags(write=False)
+    return array
+
+
+def _build(doc: loader.Document, section: ExampleSection, stem: str,
+           preloaded: Mapping[str, np.ndarray] | None = None) -> Example:
+    weights, names, source = _weights(doc, section, preloaded)
+
+    def where(key: str) -> tuple[Any, ...]:
+        cell = key.removesuffix("_l0") if names and key.endswith("_l0") else key
+        return ("weights", names.get(key, cell))
+
+    try:
+        config = _infer_config(doc, section, weights, where)
+        expected = config.weight_shapes()
+        for key in weights:
+            if key not in expected:
+                raise doc.error(where(key), "not a weight of this LSTM" + _suggest(
+                    key, list(expected)) + f" (expected keys: {', '.join(expected)})")
+        for key, shape in expected.items():
+            if key not in weights:
+                hint = ("; or write bias: single under lstm: for one bias per gate"
+                        if key.startswith("bias_hh") else "")
+                raise doc.error(where(key), f"required key is missing (expected shape "
+                                            f"{_shape_text(shape)}: "
+                                            f"{'; '.join(_why(key, config))}){hint}")
+            _expect_shape(doc, where(key), weights[key], shape, _why(key, config))
+    except InputError as exc:
+        raise exc if source is None else source.located(exc) from None
 
     x = _array(doc, ("x",), section.x)
     n_in = config.input_size
@@ -600,13 +745,17 @@ def _build(doc: loader.Document, section: ExampleSection, stem: str) -> Example:
                                     f"found {x.shape[1]}")
         x3 = x.reshape(x.shape[0], 1, n_in)
     elif x.ndim == 3:
+        layout = "(batch, T, input)" if config.batch_first else "(T, batch, input)"
         if x.shape[2] != n_in:
-            raise doc.error(("x",), f"expected shape (T, batch, {n_in}), "
+            raise doc.error(("x",), f"expected shape {layout.replace('input', str(n_in))}"
+                                    f"{', batch_first' if config.batch_first else ''}, "
                                     f"found {_shape_text(x.shape)}")
         batched = True
-        x3 = x
+        # batch_first: (batch, T, input) as written, (T, batch, input) inside.
+        x3 = x.transpose(1, 0, 2) if config.batch_first else x
     else:
-        raise doc.error(("x",), f"expected (input,), (T, input) or (T, batch, input), "
+        batch_layout = "(batch, T, input)" if config.batch_first else "(T, batch, input)"
+        raise doc.error(("x",), f"expected (input,), (T, input) or {batch_layout}, "
                                 f"found {_found_shape(x.shape)}")
     batch = x3.shape[1]
     layers_dirs = config.num_layers * config.num_directions
@@ -623,7 +772,8 @@ def _build(doc: loader.Document, section: ExampleSection, stem: str) -> Example:
     backward = None
     if section.backward is not None:
         backward = _backward(doc, section.backward, x3.shape[0], batch,
-                             config.num_directions * config.out_size, batched)
+                             config.num_directions * config.out_size, batched,
+                             config.batch_first)
     frozen = {k: weights[k] for k in expected}
     x3 = np.ascontiguousarray(x3)
     x3.setflags(write=False)
@@ -632,6 +782,9 @@ def _build(doc: loader.Document, section: ExampleSection, stem: str) -> Example:
         stem=stem,
         config=config,
         weights=MappingProxyType(frozen),
+        weight_names=MappingProxyType({k: where(k)[1] for k in expected}),
+        weights_file=None if source is None else source.file,
+        notes=() if source is None else source.notes,
         x=x3,
         h0=h0,
         c0=c0,
@@ -963,13 +1116,17 @@ def with_view(example: Example, *, reveal: bool | None = None,
 
 
 def _backward(doc: loader.Document, section: BackwardSection, steps: int, batch: int,
-              width: int, batched: bool) -> BackwardSpec:
+              width: int, batched: bool, batch_first: bool = False) -> BackwardSpec:
     target = _array(doc, ("backward", "target"), section.target)
-    full = (steps, batch, width) if batched else (steps, width)
+    batch_first = batch_first and batched
+    full = ((batch, steps, width) if batch_first else (steps, batch, width)) if batched else (
+        steps, width)
     last = (batch, width) if batched else (width,)
     canonical: np.ndarray
     if target.shape == full:
-        canonical, last_only = target.reshape(steps, batch, width), False
+        canonical = target.transpose(1, 0, 2) if batch_first else target.reshape(
+            steps, batch, width)
+        last_only = False
     elif target.shape == last:
         canonical, last_only = target.reshape(batch, width), True
     else:

@@ -27,15 +27,25 @@ def build(trace: Trace, report: CheckReport | None,
     def state(a: np.ndarray) -> Any:
         return (a if batched else a[:, 0]).tolist()
 
-    output = trace.output if batched else trace.output[:, 0]
+    def sequence(a: np.ndarray) -> Any:
+        """(T, B, n) as torch gives it back: (T, n) without a batch, (B, T, n) with
+        batch_first."""
+        if not batched:
+            return a[:, 0].tolist()
+        return (a.transpose(1, 0, 2) if ex.config.batch_first else a).tolist()
+
     doc: dict[str, Any] = {
         "lstm": ex.config.as_dict(),
         "steps": _steps(trace),
-        "output": output.tolist(),
+        "output": sequence(trace.output),
         "h_n": state(trace.h_n),
         "c_n": state(trace.c_n),
         "check": report.as_json() if report is not None else None,
     }
+    if ex.weights_file is not None:
+        doc["weights_file"] = ex.weights_file
+    if ex.notes:
+        doc["notes"] = list(ex.notes)
     if backward is not None:
         doc["backward"] = backward
     if shown is not None:
@@ -47,7 +57,7 @@ def build(trace: Trace, report: CheckReport | None,
             "rounding": "half away from zero",
             "max_drift": {name: max(float(np.max(np.abs(getattr(a, name) - getattr(b, name))))
                                     for a, b in pairs) for name in ("h", "c")},
-            "output": (shown.output if batched else shown.output[:, 0]).tolist(),
+            "output": sequence(shown.output),
             "h_n": state(shown.h_n),
             "c_n": state(shown.c_n),
         }
