@@ -24,8 +24,10 @@ with a note. Every error names the file, the key and what was found there.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import warnings
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -112,7 +114,9 @@ def load_torch(path: Path) -> Any:
 
     file = str(path)
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        with warnings.catch_warnings():  # deprecations inside torch.load, not the user's
+            warnings.simplefilter("ignore")
+            return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         text = str(exc)
         garbage = re.search(r"Unsupported operand \S+", text)
@@ -125,9 +129,9 @@ def load_torch(path: Path) -> Any:
                 "holds packed weights (torch.ScriptObject), as a dynamically quantized "
                 "LSTM (torch.ao.nn.quantized.dynamic.LSTM) saves them; torch.load can "
                 "only unpack them by running code (weights_only=False), which lstm-tex "
-                "never does. Save the float model's state_dict before quantize_dynamic, "
-                "or the dequantized weights: {k: w.dequantize() for k, w in "
-                "zip(names, module.get_weight())}", file=file) from None
+                "never does. Save its weights as tensors instead, which lstm-tex "
+                "dequantizes: torch.save({**lstm.get_weight(), **lstm.get_bias()}, "
+                "'lstm.pt') (lstm: the quantized LSTM module)", file=file) from None
         what = f" ({found.group(1)})" if found else ""
         raise InputError(
             f"needs arbitrary Python objects{what} to load, and lstm-tex only reads tensors "
@@ -166,11 +170,15 @@ def _safetensors(path: Path) -> Mapping[str, Any]:
     except ImportError:
         raise InputError("reading .safetensors needs the safetensors package: pip install "
                          "safetensors", file=str(path)) from None
+    with contextlib.suppress(ImportError):  # only BF16 files need it; they say so below
+        import ml_dtypes  # noqa: F401  (registers numpy's bfloat16, for BF16 tensors)
     try:
         return load_file(path)
     except Exception as exc:  # safetensors raises its own error types and OSError
+        hint = ("; bfloat16 tensors need the ml_dtypes package: pip install ml_dtypes"
+                if "bfloat16" in str(exc) else "")
         raise InputError(f"not a file safetensors can read ({type(exc).__name__}: "
-                         f"{str(exc).splitlines()[0] if str(exc) else ''})",
+                         f"{str(exc).splitlines()[0] if str(exc) else ''}){hint}",
                          file=str(path)) from None
 
 
@@ -293,7 +301,9 @@ def _float64(value: Any, key: str, file: str) -> tuple[np.ndarray, str, str | No
         if value.is_quantized:
             note = (f"{key} is quantized ({str(value.dtype).removeprefix('torch.')}); "
                     "its dequantized values are used")
-            value = value.dequantize()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                value = value.dequantize()
         if not value.is_floating_point():
             raise InputError(f"expected a floating-point tensor, found "
                              f"{str(value.dtype).removeprefix('torch.')}", file=file,
@@ -326,7 +336,9 @@ def _keras(path: Path, prefix: str | None) -> Found:
         raise InputError("reading Keras files needs the keras package: pip install keras",
                          file=file) from None
     try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        with warnings.catch_warnings():  # keras's own deprecations, not the user's
+            warnings.simplefilter("ignore")
+            model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # keras raises many types for a file it cannot read
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise InputError(f"not a model keras.saving.load_model can read "

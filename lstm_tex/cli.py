@@ -543,8 +543,8 @@ def import_(model: Path, output: Path | None, prefix: str | None, weights: str,
         cfg = imported.example.config
         kept = f"; weights: a reference to {model}" if imported.reference else ""
         click.echo(printable(
-            f"wrote {target}: the {imported.kind} at {imported.prefix or '(none)'!r} of "
-            f"{model} (input size {cfg.input_size}, hidden size {cfg.hidden_size}, "
+            f"wrote {target}: the {imported.kind} of {model} (input size "
+            f"{cfg.input_size}, hidden size {cfg.hidden_size}, "
             f"{_plural(cfg.num_layers, 'layer')}, {imported.dtype}{kept}); next: "
             f"lstm-tex render {target}"))
         for note in imported.notes:

@@ -20,6 +20,7 @@ import json
 import math
 import os
 import re
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +65,7 @@ class Imported:
     prefix: str
     example: spec.Example
     dtype: str
-    kind: str = "nn.LSTM"
+    kind: str = "nn.LSTM"  # what was read, with where: nn.LSTM at key prefix 'enc.', ...
     reference: bool = False
     notes: tuple[str, ...] = ()
 
@@ -119,9 +120,10 @@ def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> 
                + ("" if options.weights == "auto" else f" --weights {options.weights}"))
     header = [
         f"Imported by: {command}",
-        f"The {dtype} weights of the {found.kind} at {_where(found)} of {path.name},",
+        f"The {dtype} weights of the {described(found)} in {path.name},",
         f"{how}.",
-        *(f"Note: {note}." for note in found.notes),
+        *(line for note in found.notes
+          for line in textwrap.wrap(f"Note: {note}.", 88, subsequent_indent="  ")),
     ]
     if zeros:
         header.append(f"{', '.join(zeros)}: zeros; edit them (x: one row per step).")
@@ -130,16 +132,18 @@ def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> 
     text = yaml_text(data, header=header, decimals=options.decimals, dtype=dtype,
                      notes={"weights": "read from the model file when rendering"
                             if reference else names})
-    return Imported(text=text, prefix=prefix, example=example, dtype=dtype, kind=found.kind,
+    return Imported(text=text, prefix=prefix, example=example, dtype=dtype,
+                    kind=described(found),
                     reference=reference, notes=found.notes)
 
 
-def _where(found: checkpoint.Found) -> str:
+def described(found: checkpoint.Found) -> str:
+    """``nn.LSTM at key prefix 'encoder.'``, ``Keras LSTM layer 'enc'``, ..."""
     if found.kind == "Keras layer":
-        return f"layer {found.prefix!r}"
+        return f"Keras LSTM layer {found.prefix!r}"
     if found.kind == "ONNX node":
-        return f"node {found.prefix!r}"
-    return f"key prefix {found.prefix or '(none)'!r}"
+        return f"ONNX LSTM node {found.prefix!r}"
+    return f"{found.kind} at key prefix {found.prefix or '(none)'!r}"
 
 
 def _reference(model: Path, prefix: str, output: Path | None) -> Any:
@@ -157,7 +161,7 @@ def _config(found: checkpoint.Found) -> spec.LstmConfig:
     """Infer the LSTM's shape through the example validator (weights only, dummy x)."""
     w_ih = found.weights.get("weight_ih_l0", found.weights.get("weight_ih"))
     if w_ih is None:
-        raise InputError(f"no weight_ih_l0 found at {_where(found)} (keys: "
+        raise InputError(f"no weight_ih_l0 found in the {described(found)} (keys: "
                          f"{', '.join(found.origin.values())})", file=found.file)
     probe: dict[str, Any] = {"weights": dict(found.weights),
                              "x": [0.0] * int(w_ih.shape[-1] if w_ih.ndim else 1)}

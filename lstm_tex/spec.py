@@ -638,10 +638,6 @@ def _weights(doc: loader.Document, section: ExampleSection,
         source = _reference(doc, value)
         arrays = dict(source.weights)
     elif isinstance(value, dict):
-        if not value:
-            raise doc.error(("weights",), "expected the LSTM's weights (weight_ih_l0, "
-                                          "weight_hh_l0, ...) or a checkpoint file "
-                                          "(weights: model.pt), found an empty mapping")
         arrays = {key: _array(doc, ("weights", key), v) for key, v in value.items()}
     else:
         raise doc.error(("weights",), "expected a mapping of weight names to arrays, or a "

@@ -7,6 +7,7 @@ render's output and h_n are compared with the module's own forward pass.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +34,14 @@ def _render(yaml: Path, out: Path) -> dict[str, Any]:
     return values
 
 
-def _expect_forward(values: dict[str, Any], lstm: torch.nn.LSTM, x: list[Any]) -> None:
+def _expect_forward(values: dict[str, Any], lstm: torch.nn.LSTM, x: list[Any],
+                    atol: float = 1e-12) -> None:
+    """The render's output and h_n are torch's (float64 of the saved weights): exactly
+    for weights read from the file, within ``atol`` for decimals written by import."""
     with torch.no_grad():
         output, (h_n, _) = lstm.double()(torch.tensor(x, dtype=torch.float64))
-    np.testing.assert_allclose(values["output"], output.numpy(), atol=1e-12)
-    np.testing.assert_allclose(values["h_n"], h_n.numpy(), atol=1e-12)
+    np.testing.assert_allclose(values["output"], output.numpy(), rtol=0, atol=atol)
+    np.testing.assert_allclose(values["h_n"], h_n.numpy(), rtol=0, atol=atol)
     assert values["check"]["passed"]
 
 
@@ -165,3 +169,108 @@ def test_api_takes_arrays_of_any_size() -> None:
 def test_importer_inline_limit_is_documented() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert f"{importer.INLINE_LIMIT:,}" in readme
+
+
+# ---------------------------------------------------------------- half precision
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_shortest_decimals(tmp_path: Path, dtype: torch.dtype) -> None:
+    lstm = _lstm(6, 3, 4)
+    state = {k: v.to(dtype) for k, v in lstm.state_dict().items()}
+    state["bias_ih_l0"][0] = 0.02
+    torch.save(state, tmp_path / "half.pt")
+    yaml = tmp_path / "half.yaml"
+    assert run_cli("import", tmp_path / "half.pt", "-o", yaml).exit_code == 0
+    text = yaml.read_text()
+    name = str(dtype).removeprefix("torch.")
+    assert f"The {name} weights" in text and f"same {name} values" in text
+    weights = text.split("\nweights:", 1)[1].split("\nx:", 1)[0]
+    assert "bias_ih_l0: [0.02," in weights.replace("\n", " ")
+    example = spec.load(yaml)
+    for key, saved in state.items():
+        written = torch.tensor(example.weights[key], dtype=torch.float64)
+        assert torch.equal(written.to(dtype), saved), key  # the same saved values back
+    # ... and no shorter decimals would do: one digit fewer changes some value.
+    for value in re.findall(r"-?\d+\.\d+", weights):
+        digits = len(value.lstrip("-").replace(".", "").lstrip("0"))
+        if digits > 1:
+            shorter = float(f"{float(value):.{digits - 1}g}")
+            assert (torch.tensor(shorter).to(dtype)
+                    != torch.tensor(float(value)).to(dtype)), value
+
+
+def test_bfloat16_safetensors_reference_reads_the_saved_values(tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+
+    lstm = _lstm(9, 3, 2)
+    state = {k: v.to(torch.bfloat16) for k, v in lstm.state_dict().items()}
+    save_file(state, tmp_path / "bf16.safetensors")
+    yaml = tmp_path / "bf16.yaml"
+    yaml.write_text(json.dumps({"weights": "bf16.safetensors", "x": X}))
+    example = spec.load(yaml)
+    for key, saved in state.items():
+        np.testing.assert_array_equal(example.weights[key], saved.double().numpy())
+
+
+# ---------------------------------------------------------------- AWD-LSTM, quantized
+
+
+@pytest.mark.parametrize("style", ["salesforce", "fastai"])
+def test_weight_drop_raw_keys_are_used_with_a_note(tmp_path: Path, style: str) -> None:
+    lstm = _lstm(7, 3, 4)
+    state = dict(lstm.state_dict())
+    raw = state.pop("weight_hh_l0")
+    if style == "salesforce":  # WeightDrop: the raw weight beside the others
+        saved = {f"rnns.0.module.{k}": v for k, v in state.items()}
+        saved["rnns.0.module.weight_hh_l0_raw"] = raw
+    else:  # fastai's WeightDropout: raw one level up, a dropped copy inside
+        saved = {f"0.rnns.0.module.{k}": v for k, v in state.items()}
+        saved["0.rnns.0.weight_hh_l0_raw"] = raw
+        saved["0.rnns.0.module.weight_hh_l0"] = torch.zeros_like(raw)
+    torch.save(saved, tmp_path / "awd.pt")
+    yaml = tmp_path / "awd.yaml"
+    result = run_cli("import", tmp_path / "awd.pt", "-o", yaml, "--x", json.dumps(X))
+    assert result.exit_code == 0, result.output
+    assert "weight_hh_l0_raw" in result.output and "WeightDrop" in yaml.read_text()
+    _expect_forward(_render(yaml, tmp_path / "out"), lstm, X, atol=1e-7)
+
+
+def test_quantized_lstms(tmp_path: Path) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = torch.nn.Sequential(_lstm(8, 3, 4))
+        quantized = torch.ao.quantization.quantize_dynamic(model, {torch.nn.LSTM},
+                                                           dtype=torch.qint8)
+        torch.save(quantized.state_dict(), tmp_path / "packed.pt")
+        lstm = quantized[0]
+        torch.save({**lstm.get_weight(), **lstm.get_bias()}, tmp_path / "q.pt")
+        dequantized = torch.nn.LSTM(3, 4)
+        dequantized.load_state_dict({k: v.dequantize() for k, v in
+                                     {**lstm.get_weight(), **lstm.get_bias()}.items()})
+    packed = run_cli("import", tmp_path / "packed.pt", "-o", tmp_path / "p.yaml")
+    assert packed.exit_code == 2 and "packed.pt" in packed.output
+    assert "dynamically quantized" in packed.output and "get_weight()" in packed.output
+    yaml = tmp_path / "q.yaml"
+    result = run_cli("import", tmp_path / "q.pt", "-o", yaml, "--x", json.dumps(X))
+    assert result.exit_code == 0, result.output
+    assert "weight_ih_l0 is quantized (qint8)" in result.output
+    _expect_forward(_render(yaml, tmp_path / "out"), dequantized, X, atol=1e-7)
+
+
+@pytest.mark.parametrize(("state", "fragments"), [
+    ({"lstm.weight_ih_l0": torch.zeros(8, 2, dtype=torch.int64)},
+     ("lstm.weight_ih_l0:", "floating-point", "int64")),
+    ({"lstm.weight_ih_l0": torch.zeros(8, 2, device="meta")}, ("lstm.weight_ih_l0:", "meta")),
+    ({"lstm.weight_ih_l0": torch.zeros(8, 2).to_sparse()}, ("lstm.weight_ih_l0:", "sparse")),
+])
+def test_bad_tensors_name_the_file_and_key(tmp_path: Path, state: dict[str, Any],
+                                           fragments: tuple[str, ...]) -> None:
+    state = {**state, "lstm.weight_hh_l0": torch.zeros(8, 2)}
+    torch.save(state, tmp_path / "bad.pt")
+    result = run_cli("import", tmp_path / "bad.pt", "-o", tmp_path / "bad.yaml")
+    assert result.exit_code == 2 and "bad.pt" in result.output, result.output
+    for fragment in fragments:
+        assert fragment in result.output

@@ -251,7 +251,8 @@ TYPES = [
     case("lstm-not-mapping", sub("lstm:\n  input_size: 2\n  hidden_size: 4\n", "lstm: 3\n"),
          "lstm: expected a mapping (key: value lines), found the number 3", line_of="lstm:"),
     case("weights-list", replace_key("weights", "weights: [1, 2]\n"),
-         "weights: expected a mapping (key: value lines), found a list of 2",
+         "weights: expected a mapping of weight names to arrays, or a checkpoint file "
+         "(weights: model.pt, or {file: model.pt, prefix: encoder.lstm.}), found a list of 2",
          line_of="weights:"),
     case("size-text", sub("hidden_size: 4", "hidden_size: four"),
          "lstm.hidden_size: expected a whole number, found the text 'four'",
@@ -259,7 +260,8 @@ TYPES = [
     case("size-zero", sub("hidden_size: 4", "hidden_size: 0"),
          "lstm.hidden_size: expected at least 1, found the number 0", line_of="  hidden_size"),
     case("bias-yes", sub("hidden_size: 4", "hidden_size: 4\n  bias: yes"),
-         "lstm.bias: expected true or false, found the text 'yes'", line_of="  bias"),
+         "lstm.bias: expected true, false or single (one bias per gate), found the text "
+         "'yes'", line_of="  bias"),
     case("decimals-fraction", sub("decimals: 4", "decimals: 4.5"),
          "render.decimals: expected a whole number, found the number 4.5",
          line_of="  decimals"),
