@@ -292,12 +292,15 @@ def _float64(value: Any, key: str, file: str) -> tuple[np.ndarray, str, str | No
         if not isinstance(value, torch.Tensor):
             raise InputError(f"expected a tensor, found {type(value).__name__}", file=file,
                              field=key)
+        if value.is_meta:
+            raise InputError("expected a tensor with values, found a meta tensor (a shape "
+                             "without data); save the model after its weights are loaded",
+                             field=key, file=file)
         if value.layout != torch.strided:
-            raise InputError(f"expected a dense tensor, found a {value.layout} tensor "
-                             "(save it with .to_dense())", file=file, field=key)
-        if value.device.type == "meta":
-            raise InputError("expected a tensor with values, found a meta tensor (shape "
-                             "only, no data)", file=file, field=key)
+            layout = str(value.layout).removeprefix("torch.")
+            raise InputError(f"expected a dense tensor, found a {layout} tensor; save "
+                             "{k: v.to_dense() for k, v in model.state_dict().items()}",
+                             field=key, file=file)
         if value.is_quantized:
             note = (f"{key} is quantized ({str(value.dtype).removeprefix('torch.')}); "
                     "its dequantized values are used")
@@ -309,7 +312,12 @@ def _float64(value: Any, key: str, file: str) -> tuple[np.ndarray, str, str | No
                              f"{str(value.dtype).removeprefix('torch.')}", file=file,
                              field=key)
         dtype = str(value.dtype).removeprefix("torch.")
-        array = value.detach().to("cpu", torch.float64).numpy().copy()
+        try:
+            array = value.detach().to("cpu", torch.float64).numpy().copy()
+        except (RuntimeError, TypeError, ValueError, NotImplementedError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise InputError(f"cannot read this tensor's values ({reason})", field=key,
+                             file=file) from None
     else:
         array_in = np.asarray(value)
         dtype = str(array_in.dtype)
