@@ -22,6 +22,9 @@ Figures (BENCHMARKS.md has the command behind each one):
    T = 50, batch 16, input 20, hidden 100; goal <= 2.
 5. ``pipeline.render`` of the notebook example in a warm process with torch loaded
    (what ``render --watch`` pays per save); goal < 0.1 s.
+6. Checkpoint (issue 13): ``lstm-tex render`` of an example whose weights are a reference
+   to a saved nn.LSTM(300, 512) (``.pt`` and ``.safetensors``), T = 20, default elision,
+   no compiling: wall time and peak memory (max RSS); goal < 10 s and < 1 GB.
 """
 
 from __future__ import annotations
@@ -433,6 +436,54 @@ def warm_render(repeats: int, out: Path) -> dict[str, Any]:
 # ---------------------------------------------------------------- report
 
 
+CHECKPOINT_SHAPE = {"input": 300, "hidden": 512, "T": 20}
+
+
+def checkpoint_render(runs: int, work: Path) -> dict[str, Any]:
+    """Figure 6: render an example whose weights stay in their model file."""
+    import torch
+    from safetensors.torch import save_file
+
+    shape = CHECKPOINT_SHAPE
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(shape["input"], shape["hidden"])
+    work.mkdir(parents=True, exist_ok=True)
+    torch.save(lstm.state_dict(), work / "large.pt")
+    save_file(lstm.state_dict(), work / "large.safetensors")
+    x = (torch.rand(shape["T"], shape["input"]) * 2 - 1).round(decimals=2).tolist()
+    examples = {}
+    for suffix in ("pt", "safetensors"):
+        examples[suffix] = work / f"large-{suffix}.yaml"
+        examples[suffix].write_text(json.dumps({"weights": f"large.{suffix}", "x": x}))
+
+    def measure(name: str, example: Path, *flags: str) -> Callable[[], float]:
+        def once() -> float:
+            argv = [*lstm_tex_command(), "render", str(example), "--out", str(work / "out"),
+                    *flags]
+            start = time.perf_counter()
+            proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            _, status, usage = os.wait4(proc.pid, 0)
+            elapsed = time.perf_counter() - start
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            if proc.returncode != 0:
+                raise RuntimeError(f"{shell(argv)} failed: {proc.stderr.read().decode()}"
+                                   if proc.stderr else shell(argv))
+            peaks.setdefault(name, []).append(usage.ru_maxrss)  # KiB on Linux
+            return elapsed
+        return once
+
+    peaks: dict[str, list[int]] = {}
+    commands = {"pt": measure("pt", examples["pt"]),
+                "pt --no-check": measure("pt --no-check", examples["pt"], "--no-check"),
+                "safetensors --no-check": measure("safetensors --no-check",
+                                                  examples["safetensors"], "--no-check")}
+    times = interleaved(commands, runs)
+    out: dict[str, Any] = {"shape": shape, "yaml_bytes": examples["pt"].stat().st_size}
+    for name, values in times.items():
+        out[name] = {**summary(values), "max_rss_mb": max(peaks[name]) / 1024}
+    return out
+
+
 def machine() -> dict[str, Any]:
     import numpy
     import torch
@@ -553,6 +604,15 @@ def table(results: dict[str, Any]) -> str:
         rows.append({"figure": "   warm pipeline.render --no-check", "measured":
                      f"{w['render no check']['median_s'] * 1000:.1f} ms", "baseline": "",
                      "ratio": None, "goal": "", "met": None})
+    c = results.get("checkpoint")
+    if c:
+        for name in ("pt", "pt --no-check", "safetensors --no-check"):
+            r = c[name]
+            rows.append({"figure": f"6. render, weights: large.{name} (input 300, hidden "
+                                   "512, T 20)",
+                         "measured": f"{r['median_s']:.2f} s, {r['max_rss_mb']:.0f} MB",
+                         "baseline": "", "ratio": None, "goal": "< 10 s, < 1 GB",
+                         "met": r["median_s"] < 10 and r["max_rss_mb"] < 1024})
     lines = ["| figure | measured (median) | baseline (median) | ratio | ratio of minima "
              "| goal | met |", "|---|---|---|---|---|---|---|"]
     for r in rows:
@@ -573,7 +633,7 @@ def importtime_table(info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-PARTS = {"startup", "scale", "engine", "watch"}
+PARTS = {"startup", "scale", "engine", "watch", "checkpoint"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -581,7 +641,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="5 runs of everything; compile the scale examples up to T=50")
     parser.add_argument("--only", default="startup,scale,engine,watch",
-                        help="comma-separated parts: startup, scale, engine, watch")
+                        help="comma-separated parts: startup, scale, engine, watch, "
+                             "checkpoint")
     parser.add_argument("--runs", type=int, help="runs per start-up and render figure")
     parser.add_argument("--compile-runs", type=int, default=5)
     parser.add_argument("--compile-max-t", type=int,
@@ -619,6 +680,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "watch" in parts:
             print("warm re-render (figure 5)...", file=sys.stderr)
             results["watch"] = warm_render(10 if args.quick else 30, work / "watch")
+        if "checkpoint" in parts:
+            print("checkpoint render (figure 6)...", file=sys.stderr)
+            results["checkpoint"] = checkpoint_render(runs if args.quick else 5,
+                                                      work / "checkpoint")
     for part in PARTS & parts:
         results[part]["measured"] = {"label": results["label"], "date": results["machine"]["date"]}
     if not parts >= PARTS and args.json.is_file():
