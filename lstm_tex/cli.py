@@ -442,10 +442,13 @@ def _size(name: str) -> click.IntRange:
               help="Random seed: the same seed gives the same file, byte for byte.")
 @click.option("--decimals", type=_size("decimals"), metavar="D", default=2, show_default=True,
               help="Digits of the generated weights, inputs and initial states.")
+@click.option("--bias", type=click.Choice(["true", "false", "single"]), default="true",
+              show_default=True, help="Biases: torch's two per gate (true), none (false), "
+                                      "or one per gate as in textbooks (single).")
 @click.option("--title", help="Title of the documents (default: the LSTM's shape).")
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
 def init(path: Path | None, output: Path | None, input_size: int, hidden_size: int,
-         steps: int, layers: int, seed: int, decimals: int, title: str | None,
+         steps: int, layers: int, seed: int, decimals: int, bias: str, title: str | None,
          force: bool) -> None:
     """Write a ready-to-render example file with nice numbers (default: example.yaml).
 
@@ -458,12 +461,14 @@ def init(path: Path | None, output: Path | None, input_size: int, hidden_size: i
       lstm-tex init seq.yaml --steps 3 --seed 7
       lstm-tex init -o deep.yaml --layers 2 --hidden-size 3 --decimals 1
       lstm-tex init - --steps 2                       # print it instead
+      lstm-tex init one-bias.yaml --bias single --steps 2   # b_k, as in textbooks
     """
     target = _target(path, output, Path("example.yaml"))
     title = _title(title)
     options = example_init.InitOptions(input_size=input_size, hidden_size=hidden_size,
                                        steps=steps, layers=layers, seed=seed,
-                                       decimals=decimals, title=title)
+                                       decimals=decimals, title=title,
+                                       bias={"true": True, "false": False}.get(bias, "single"))
     try:
         text = example_init.generate(options)
     except LstmTexError as exc:

@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -56,12 +56,15 @@ class InitOptions:
     seed: int = 0
     decimals: int = 2
     title: str | None = None
+    bias: bool | Literal["single"] = True  # single: one bias per gate (bias_ih only)
 
     def command(self) -> str:
         """The ``lstm-tex init`` command line that makes this file again."""
         line = (f"lstm-tex init --input-size {self.input_size} --hidden-size "
                 f"{self.hidden_size} --steps {self.steps} --layers {self.layers} "
                 f"--seed {self.seed} --decimals {self.decimals}")
+        if self.bias is not True:
+            line += f" --bias {str(self.bias).lower()}"
         return line + (" --title ..." if self.title is not None else "")
 
 
@@ -147,12 +150,15 @@ def _draw(rng: random.Random, o: InitOptions, scale: float) -> dict[str, Any]:
         cols = o.input_size if layer == 0 else o.hidden_size
         weights[f"weight_ih_l{layer}"] = _matrix(rng, four_h, cols, scale, d)
         weights[f"weight_hh_l{layer}"] = _matrix(rng, four_h, o.hidden_size, scale, d)
-        weights[f"bias_ih_l{layer}"] = _vector(rng, four_h, scale, d)
-        weights[f"bias_hh_l{layer}"] = _vector(rng, four_h, scale, d)
+        if o.bias:
+            weights[f"bias_ih_l{layer}"] = _vector(rng, four_h, scale, d)
+        if o.bias is True:
+            weights[f"bias_hh_l{layer}"] = _vector(rng, four_h, scale, d)
     steps = [_vector(rng, o.input_size, 1.0, d) for _ in range(o.steps)]
     h0 = [_vector(rng, o.hidden_size, 0.5, d) for _ in range(o.layers)]
     c0 = [_vector(rng, o.hidden_size, 1.0, d) for _ in range(o.layers)]
     return {
+        **({"lstm": {"bias": o.bias}} if o.bias is not True else {}),
         "weights": weights,
         "x": steps[0] if o.steps == 1 else steps,
         "h0": h0[0] if o.layers == 1 else h0,
@@ -176,8 +182,8 @@ def _document(data: dict[str, Any], o: InitOptions) -> str:
     example = {
         "title": title,
         "lstm": {"input_size": o.input_size, "hidden_size": o.hidden_size,
-                 "num_layers": o.layers},
-        **data,
+                 "num_layers": o.layers, **data.get("lstm", {})},
+        **{key: value for key, value in data.items() if key != "lstm"},
         "check": {"device": "cpu"},
         "render": {"decimals": 4},
     }
@@ -188,6 +194,9 @@ def _document(data: dict[str, Any], o: InitOptions) -> str:
         f"pre-activation stays within +-{PRE_LIMIT}: the gates show values away from 0 and 1.",
         "Render it with: lstm-tex render THIS_FILE.yaml (or --pdf, --watch).",
     ]
+    if o.bias == "single":
+        header.insert(3, "One bias per gate (bias: single): bias_ih only, as in textbook "
+                         "equations.")
     notes = {
         "weights": "torch.nn.LSTM(...).state_dict() names; rows: gate blocks i, f, g, o",
         "x": x_shape,

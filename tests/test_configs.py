@@ -221,7 +221,8 @@ def test_values_json_carries_every_step_and_example(tmp_path: Path) -> None:
     folder = _render(_write(tmp_path, "combo", _combination()), tmp_path / "out")
     values = json.loads((folder / "values.json").read_text())
     assert values["lstm"] == {"input_size": 2, "hidden_size": 3, "num_layers": 2,
-                              "bias": True, "bidirectional": True, "proj_size": 2}
+                              "bias": True, "bidirectional": True, "proj_size": 2,
+                              "batch_first": False}
     steps = values["steps"]
     assert [(s["layer"], s["direction"], s["t"]) for s in steps] == [
         (layer, d, t) for layer in (0, 1)

@@ -19,6 +19,7 @@ from tests.conftest import compile_tex, run_cli
 
 
 def _render(tmp_path: Path, data: dict[str, Any], *flags: str) -> dict[str, Any]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "ex.yaml"
     path.write_text(json.dumps(data))
     result = run_cli("render", path, "--out", tmp_path / "out", *flags)
@@ -185,3 +186,27 @@ def test_lstm_cell_and_network_names_do_not_mix() -> None:
     with pytest.raises(InputError) as caught:
         spec.from_mapping({"weights": {"weight_ih": [[0.1]] * 4}, "x": [0.5]})
     assert caught.value.field == "weights.weight_hh"
+
+
+@pytest.mark.parametrize("bias", ["single", "false"])
+def test_init_writes_one_bias_or_none(tmp_path: Path, bias: str) -> None:
+    path = tmp_path / "init.yaml"
+    result = run_cli("init", path, "--bias", bias, "--steps", "2")
+    assert result.exit_code == 0, result.output
+    example = spec.load(path)
+    assert example.config.bias == ("single" if bias == "single" else False)
+    assert set(example.weights) == ({"weight_ih_l0", "weight_hh_l0", "bias_ih_l0"}
+                                    if bias == "single" else {"weight_ih_l0", "weight_hh_l0"})
+    assert f"--bias {bias}" in path.read_text()
+    assert pipeline.check(pipeline.compute(example)).passed
+
+
+def test_single_bias_in_every_notation_with_reveal_and_expand(tmp_path: Path) -> None:
+    data = {**TWO_STEPS, "render": {"reveal": True, "expand": "all"}}
+    for notation in ("textbook", "row-vector", "pytorch"):
+        values = _render(tmp_path / notation, data, "--no-check", "--notation", notation)
+        assert values["lstm"]["bias"] == "single"
+        slides = (tmp_path / notation / "out" / "ex" / "ex-slides.tex").read_text()
+        assert "b_{hi}" not in slides and "b_{i}" in slides
+    compiled = compile_tex(tmp_path / "row-vector" / "out" / "ex" / "ex-slides.tex")
+    assert compiled.ok and compiled.overfull_hbox == 0, compiled.errors

@@ -41,7 +41,8 @@ def test_values_json_layout_and_full_precision(out: Path) -> None:
     folder = render(NOTEBOOK, out)
     values = json.loads((folder / "values.json").read_text())
     assert values["lstm"] == {"input_size": 2, "hidden_size": 4, "num_layers": 1,
-                              "bias": True, "bidirectional": False, "proj_size": 0}
+                              "bias": True, "bidirectional": False, "proj_size": 0,
+                              "batch_first": False}
     (step,) = values["steps"]
     assert (step["layer"], step["direction"], step["t"]) == (0, "forward", 1)
     assert step["x"] == [0.5, 0.1]
