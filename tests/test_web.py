@@ -414,3 +414,14 @@ def test_pdf_keeps_the_page_and_the_markdown(tmp_path: Path) -> None:
         "notebook-step-slides.pdf",
     } <= names
     assert not {n for n in names if n.endswith((".log", ".aux", ".fls", ".fdb_latexmk"))}
+
+
+def test_pictures_are_named_as_latex_only(tmp_path: Path) -> None:
+    """render.diagram and render.plots draw with TikZ: the page says where they are."""
+    folder = _render(
+        tmp_path, EXAMPLES / "short-sequence.yaml", "--markdown", "--diagram", "--plots"
+    )
+    assert (
+        "The cell diagrams and the plots over time are drawn in the LaTeX documents only"
+        in (folder / "short-sequence.md").read_text()
+    )
