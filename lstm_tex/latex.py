@@ -5,8 +5,9 @@
 * :func:`template_dirs` is the one place templates are found: ``--templates DIR``
   first (file by file), then the packaged ``templates/``.
 * :func:`article` and :func:`deck` assemble the standalone documents with PyLaTeX
-  around bodies rendered by Jinja; :func:`compile_pdf` compiles them with PyLaTeX's
-  ``generate_pdf`` (latexmk) and turns a failure into ``file:line: message`` lines.
+  around bodies rendered by Jinja; :func:`compile_pdf` compiles them with pdflatex
+  (as many passes as the auxiliary files need) and turns a failure into ``file:line:
+  message`` lines.
 """
 
 from __future__ import annotations
@@ -272,45 +273,89 @@ _TEX_LINE_VAR = "max_print_line"  # TeX wraps its log at this many characters
 _ERROR_LINE = re.compile(r"^(?P<file>[^:\n]+\.tex):(?P<line>\d+): (?P<msg>.+)$", re.M)
 
 
-def compile_pdf(doc: Document, tex_path: Path) -> Path:
+#: What pdflatex writes for the next pass to read; an empty file reads as no file.
+AUX_SUFFIXES = (".aux", ".nav", ".out", ".snm", ".toc", ".vrb")
+#: Log lines that ask for another pass: LaTeX's labels and references (``\\ref``, page
+#: counts), rerunfilecheck's outlines (only when the ``.out`` file says anything).
+_RERUN = re.compile(r"Label\(s\) may have changed|There were undefined references|"
+                    r"Rerun to get cross-references|Please rerun|Rerun LaTeX")
+#: At most this many pdflatex passes for one document.
+MAX_PASSES = 4
+
+
+def _aux_files(folder: Path, stem: str) -> dict[str, bytes]:
+    """The auxiliary files of ``stem`` in ``folder`` that say anything (by suffix)."""
+    found = {}
+    for suffix in AUX_SUFFIXES:
+        with contextlib.suppress(OSError):
+            data = (folder / (stem + suffix)).read_bytes()
+            if data.strip():
+                found[suffix] = data
+    return found
+
+
+def compile_pdf(doc: Document, tex_path: Path, aux: dict[str, bytes] | None = None) -> Path:
     """Compile ``doc`` (written to ``tex_path`` unless it is there already) to ``.pdf``
-    next to it with latexmk (or pdflatex twice), run inside that folder on the bare file
-    name, so that no character of the folders above reaches TeX. Raise
-    :class:`LatexFailed` with ``file:line: message`` lines, or :class:`InputError` when
-    the disk is full or no compiler is installed."""
+    next to it with pdflatex, run inside that folder on the bare file name, so that no
+    character of the folders above reaches TeX. Raise :class:`LatexFailed` with
+    ``file:line: message`` lines, or :class:`InputError` when the disk is full or no
+    compiler is installed.
+
+    One pass, and another only while the log asks for one (labels, references) or a pass
+    changed an auxiliary file that it read: one that was there before it (an empty file
+    counts as none), the ``.out`` outlines, or the ``.toc`` of a ``\\tableofcontents``.
+    The second pass of a fresh article or deck changes nothing and is skipped (issue 17).
+    ``aux``, when given, holds the auxiliary files of an earlier compilation of the same
+    document (put in place first) and receives the new ones: a watch session keeps them
+    from one render to the next."""
     folder, stem = tex_path.parent, tex_path.stem
     if not tex_path.exists():
         tex_path.write_text(doc.dumps() + "\n", encoding="utf-8")
-    flags = ["-file-line-error", "-halt-on-error", "-interaction=nonstopmode"]
-    latexmk, pdflatex = shutil.which("latexmk"), shutil.which("pdflatex")
-    if latexmk is not None:
-        runs = [[latexmk, "-pdf", *flags, tex_path.name]]
-    elif pdflatex is not None:
-        runs = [[pdflatex, *flags, tex_path.name]] * 2
-    else:
-        raise InputError("no LaTeX compiler found (latexmk or pdflatex); install TeX Live "
+    source = tex_path.read_text(encoding="utf-8", errors="replace")
+    pdflatex = shutil.which("pdflatex")
+    if pdflatex is None:
+        raise InputError("no LaTeX compiler found (pdflatex); install TeX Live "
                          "(see README) or leave out --pdf", field="--pdf")
+    command = [pdflatex, "-file-line-error", "-halt-on-error", "-interaction=nonstopmode",
+               tex_path.name]
     # Unwrapped log lines, so that "file:line: message" stays on one line.
     env = {**os.environ, _TEX_LINE_VAR: "10000"}
     # The auxiliary files are what the compiler adds: <stem>.html and <stem>.md stay.
-    before = set(folder.glob(stem + ".*"))
+    existing = set(folder.glob(stem + ".*"))
+    log = folder / f"{stem}.log"
     try:
-        for command in runs:
+        for suffix, data in (aux or {}).items():
+            (folder / (stem + suffix)).write_bytes(data)
+        before = _aux_files(folder, stem)
+        for n in range(MAX_PASSES):
             done = subprocess.run(command, cwd=folder, env=env, stdin=subprocess.DEVNULL,
                                   capture_output=True, text=True, errors="replace",
                                   check=False)
             if done.returncode != 0:
-                log = folder / f"{stem}.log"
                 if disk_full(folder, log, done.stdout):
                     raise InputError("cannot write the output: no space left on device "
                                      f"(while compiling {tex_path.name})", field="--out",
                                      file=printable(folder.parent))
                 raise LatexFailed(latex_errors(log, done.stdout))
+            after = _aux_files(folder, stem)
+            asked = ""
+            with contextlib.suppress(OSError):
+                asked = log.read_text(errors="replace")
+            read = set(before) | {".out"}
+            if "\\tableofcontents" in source:
+                read.add(".toc")
+            changed = [k for k in read if before.get(k) != after.get(k)]
+            before = after
+            if not changed and (n > 0 or not _RERUN.search(asked)):
+                break  # a pass more would read the same files, or cannot help
+        if aux is not None:
+            aux.clear()
+            aux.update(before)
     finally:
-        for aux in set(folder.glob(stem + ".*")) - before:
-            if aux.suffix != ".pdf":
+        for leftover in set(folder.glob(stem + ".*")) - existing:
+            if leftover.suffix != ".pdf":
                 with contextlib.suppress(OSError):
-                    aux.unlink()
+                    leftover.unlink()
     return tex_path.with_suffix(".pdf")
 
 
