@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lstm_tex import checkpoint, spec
-from lstm_tex.errors import InputError
+from lstm_tex.errors import InputError, printable
 from lstm_tex.init import yaml_text
 
 #: Most weight numbers written into the example file; beyond, a reference to the model
@@ -35,6 +35,14 @@ from lstm_tex.init import yaml_text
 INLINE_LIMIT = 10_000
 #: Keys of a checkpoint dict that may hold the model's state_dict, tried in this order.
 CHECKPOINT_KEYS = checkpoint.CHECKPOINT_KEYS
+
+
+def _shown(text: str) -> str:
+    """A file name or key prefix as it may appear in a comment line or a title: bytes that
+    are not UTF-8 as ``\\xNN``, and, if anything else cannot be printed (a line break in
+    a key), the whole as a Python literal, so that it stays on one line."""
+    text = printable(text)
+    return text if text.isprintable() else repr(text)
 
 
 @dataclass(frozen=True)
@@ -82,13 +90,14 @@ def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> 
         raise InputError("give either --x (the inputs) or --steps (that many zero inputs), "
                          "not both", field="--steps")
     found = checkpoint.read(path, options.prefix)
+    shown = _shown(path.name)
     prefix, dtype = found.prefix, found.dtype
     config = _config(found)
     count = sum(int(w.size) for w in found.weights.values())
     reference = options.weights == "reference" or (
         options.weights == "auto" and count > INLINE_LIMIT)
     if reference and options.decimals is not None:
-        raise InputError(f"the weights ({count} numbers) are referenced in {path.name}, not "
+        raise InputError(f"the weights ({count} numbers) are referenced in {shown}, not "
                          "written out, so they cannot be rounded; add --weights inline to "
                          "write them", field="--decimals")
     steps = options.steps or 1
@@ -98,7 +107,7 @@ def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> 
                     else {k: v.tolist() for k, v in found.weights.items()})
     data: dict[str, Any] = {
         "title": options.title if options.title is not None else (
-            f"Imported from {path.name}" + (f" ({prefix.rstrip('.')})" if prefix else "")),
+            f"Imported from {shown}" + (f" ({_shown(prefix.rstrip('.'))})" if prefix else "")),
         "lstm": _lstm_section(config),
         "weights": weights,
         "x": _json_list(options.x, "--x") if options.x is not None else (
@@ -112,15 +121,15 @@ def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> 
     given = [flag for flag, v in (("--x", options.x), ("--h0", options.h0),
                                   ("--c0", options.c0)) if v is not None]
     zeros = [name for name in ("x", "h0", "c0") if f"--{name}" not in given]
-    how = (f"referenced in {path.name} ({count} numbers; --weights inline writes them out)"
+    how = (f"referenced in {shown} ({count} numbers; --weights inline writes them out)"
            if reference else f"rounded to {options.decimals} decimals"
            if options.decimals is not None else
            f"the shortest decimals that read back as the same {dtype} values")
-    command = (f"lstm-tex import {path.name}" + (f" --prefix {prefix}" if prefix else "")
+    command = (f"lstm-tex import {shown}" + (f" --prefix {_shown(prefix)}" if prefix else "")
                + ("" if options.weights == "auto" else f" --weights {options.weights}"))
     header = [
         f"Imported by: {command}",
-        f"The {dtype} weights of the {described(found)} in {path.name},",
+        f"The {dtype} weights of the {_shown(described(found))} in {shown},",
         f"{how}.",
         *(line for note in found.notes
           for line in textwrap.wrap(f"Note: {note}.", 88, subsequent_indent="  ")),

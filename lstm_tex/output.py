@@ -111,7 +111,11 @@ def write_file(path: Path, content: str | bytes) -> Path:
     any failure, and no temporary file is left behind. Text is written as UTF-8; text
     that cannot be (lone surrogates from undecodable command-line bytes) is refused
     before anything is touched."""
-    data = content.encode("utf-8") if isinstance(content, str) else content
+    try:
+        data = content.encode("utf-8") if isinstance(content, str) else content
+    except UnicodeEncodeError as exc:
+        raise InputError(f"cannot write: text that is not valid UTF-8 ({exc.reason})",
+                         file=printable(path)) from None
     if path.is_symlink():  # write the file the link points to, and keep the link
         path = Path(os.path.realpath(path))
     folder = path.parent

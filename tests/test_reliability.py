@@ -498,3 +498,21 @@ def test_init_refuses_sizes_whose_file_could_not_be_read(tmp_path: Path) -> None
     largest = run_cli("init", tmp_path / "ok.yaml", "--input-size", "20", "--hidden-size",
                       "20", "--layers", "4", "--decimals", "4")
     assert largest.exit_code == 0, largest.output
+
+
+def test_import_of_odd_file_names_and_keys(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A model file whose name is not UTF-8, and an LSTM whose key prefix holds a line
+    break: the example's header stays comments, its title one line."""
+    monkeypatch.chdir(tmp_path)
+    torch.manual_seed(0)
+    state = {f"enc\nweights: {{}}\n#.{k}": v for k, v in torch.nn.LSTM(2, 3).state_dict().items()}
+    odd = Path(os.fsdecode(b"\xfc.pt"))
+    torch.save(state, odd)
+    result = run_cli("import", odd, "-o", "out.yaml")
+    assert result.exit_code == 0, result.output
+    text = Path("out.yaml").read_text()
+    header = text.split("\ntitle:", 1)[0].splitlines()
+    assert header and all(line.startswith("# ") for line in header), header
+    assert "\\xfc.pt" in text and text.count("\ntitle:") == 1
+    assert run_cli("render", "out.yaml", "--out", "o", "--no-check").exit_code == 0
