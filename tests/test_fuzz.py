@@ -181,7 +181,7 @@ def test_mutated_examples_exit_0_or_2_and_never_half_write(raw: bytes) -> None:
 # ---------------------------------------------------------------- command-line values (issue 19)
 
 #: Cases per command-line / file-name / template fuzz test; scaled with the same variable.
-SMALL = max(1, EXAMPLES // 5)
+SMALL = max(1, EXAMPLES // 8)
 FUZZ_SMALL = settings(FUZZ, max_examples=SMALL)
 PREVIOUS_YAML = b"# a lecturer's file, kept byte for byte when a command fails\n"
 
