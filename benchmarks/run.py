@@ -469,10 +469,12 @@ def checkpoint_render(runs: int, work: Path) -> dict[str, Any]:
                 raise RuntimeError(f"{shell(argv)} failed: {proc.stderr.read().decode()}"
                                    if proc.stderr else shell(argv))
             peaks.setdefault(name, []).append(usage.ru_maxrss)  # KiB on Linux
+            cpu.setdefault(name, []).append(usage.ru_utime + usage.ru_stime)
             return elapsed
         return once
 
     peaks: dict[str, list[int]] = {}
+    cpu: dict[str, list[float]] = {}  # user + system time: less sensitive to a busy machine
     commands = {"pt": measure("pt", examples["pt"]),
                 "pt --no-check": measure("pt --no-check", examples["pt"], "--no-check"),
                 "safetensors --no-check": measure("safetensors --no-check",
@@ -480,7 +482,9 @@ def checkpoint_render(runs: int, work: Path) -> dict[str, Any]:
     times = interleaved(commands, runs)
     out: dict[str, Any] = {"shape": shape, "yaml_bytes": examples["pt"].stat().st_size}
     for name, values in times.items():
-        out[name] = {**summary(values), "max_rss_mb": max(peaks[name]) / 1024}
+        out[name] = {**summary(values), "max_rss_mb": max(peaks[name]) / 1024,
+                     "cpu_median_s": median(cpu[name]),
+                     "load_average": os.getloadavg()[0]}
     return out
 
 
@@ -610,9 +614,11 @@ def table(results: dict[str, Any]) -> str:
             r = c[name]
             rows.append({"figure": f"6. render, weights: large.{name} (input 300, hidden "
                                    "512, T 20)",
-                         "measured": f"{r['median_s']:.2f} s, {r['max_rss_mb']:.0f} MB",
+                         "measured": f"{r['median_s']:.2f} s wall, {r['cpu_median_s']:.2f} "
+                                     f"s CPU, {r['max_rss_mb']:.0f} MB",
                          "baseline": "", "ratio": None, "goal": "< 10 s, < 1 GB",
-                         "met": r["median_s"] < 10 and r["max_rss_mb"] < 1024})
+                         "met": r["median_s"] < 10 and r["max_rss_mb"] < 1024
+                         if "cpu_median_s" in r else None})
     lines = ["| figure | measured (median) | baseline (median) | ratio | ratio of minima "
              "| goal | met |", "|---|---|---|---|---|---|---|"]
     for r in rows:
