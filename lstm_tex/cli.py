@@ -504,11 +504,14 @@ def init(path: Path | None, output: Path | None, input_size: int, hidden_size: i
 @click.option("--steps", type=click.IntRange(1, IMPORT_MAX_STEPS), metavar="N",
               help="Without --x: this many steps of zero input (default 1, at most "
                    f"{IMPORT_MAX_STEPS}).")
+@click.option("--batch-first", is_flag=True,
+              help="The model is batch_first: --x with a batch is (batch, T, input), and "
+                   "the example says batch_first: true.")
 @click.option("--title", help="Title of the documents (default: the model file's name).")
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
 def import_(model: Path, output: Path | None, prefix: str | None, weights: str,
             decimals: int | None, x: str | None, h0: str | None, c0: str | None,
-            steps: int | None, title: str | None, force: bool) -> None:
+            steps: int | None, batch_first: bool, title: str | None, force: bool) -> None:
     """Write an example file from a saved LSTM: PyTorch, safetensors, .npz, Keras, ONNX.
 
     A PyTorch MODEL (.pt, .pth, .ckpt) is read with torch.load(weights_only=True):
@@ -534,7 +537,7 @@ def import_(model: Path, output: Path | None, prefix: str | None, weights: str,
                          _text(c0, "--c0"))
     title = _title(title)
     options = importer.ImportOptions(prefix=prefix, decimals=decimals, x=x, h0=h0, c0=c0,
-                                     steps=steps, title=title,
+                                     steps=steps, title=title, batch_first=batch_first,
                                      weights=weights,  # type: ignore[arg-type]
                                      output=target)
     if str(target) != "-" and target.exists() and not force:

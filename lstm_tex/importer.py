@@ -61,6 +61,7 @@ class ImportOptions:
     c0: str | None = None
     steps: int | None = None
     title: str | None = None
+    batch_first: bool = False
     weights: Literal["auto", "inline", "reference"] = "auto"
     output: Path | None = None
 
@@ -108,15 +109,17 @@ def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> 
     data: dict[str, Any] = {
         "title": options.title if options.title is not None else (
             f"Imported from {shown}" + (f" ({_shown(prefix.rstrip('.'))})" if prefix else "")),
-        "lstm": _lstm_section(config),
+        "lstm": {**_lstm_section(config),
+                 **({"batch_first": True} if options.batch_first else {})},
         "weights": weights,
         "x": _json_list(options.x, "--x") if options.x is not None else (
             zeros_x if steps == 1 else [zeros_x] * steps),
-        "h0": _json_list(options.h0, "--h0") if options.h0 is not None else _zeros(
-            rows, config.out_size),
-        "c0": _json_list(options.c0, "--c0") if options.c0 is not None else _zeros(
-            rows, config.hidden_size),
     }
+    batch = _batch(data["x"], options.batch_first)
+    data["h0"] = _json_list(options.h0, "--h0") if options.h0 is not None else _zeros(
+        rows, config.out_size, batch)
+    data["c0"] = _json_list(options.c0, "--c0") if options.c0 is not None else _zeros(
+        rows, config.hidden_size, batch)
     example = _validated({**data, "weights": dict(found.weights)}, path)
     given = [flag for flag, v in (("--x", options.x), ("--h0", options.h0),
                                   ("--c0", options.c0)) if v is not None]
@@ -194,8 +197,19 @@ def _lstm_section(config: spec.LstmConfig) -> dict[str, Any]:
     return section
 
 
-def _zeros(rows: int, size: int) -> list[Any]:
+def _zeros(rows: int, size: int, batch: int | None = None) -> list[Any]:
+    """Zero initial states in the layout x asks for: with a batch, (rows, batch, size)."""
+    if batch is not None:
+        return [[[0.0] * size for _ in range(batch)] for _ in range(rows)]
     return [0.0] * size if rows == 1 else [[0.0] * size for _ in range(rows)]
+
+
+def _batch(x: Any, batch_first: bool) -> int | None:
+    """The batch size of an x written with a batch (3 levels of lists), else None."""
+    if not (isinstance(x, list) and x and isinstance(x[0], list) and x[0]
+            and isinstance(x[0][0], list)):
+        return None
+    return len(x) if batch_first else len(x[0])
 
 
 #: Deepest nesting of a --x/--h0/--c0 list (a batch of sequences is 3 deep).

@@ -274,3 +274,23 @@ def test_bad_tensors_name_the_file_and_key(tmp_path: Path, state: dict[str, Any]
     assert result.exit_code == 2 and "bad.pt" in result.output, result.output
     for fragment in fragments:
         assert fragment in result.output
+
+
+def test_import_of_an_lstm_cell_and_batch_first(tmp_path: Path) -> None:
+    torch.manual_seed(10)
+    cell = torch.nn.LSTMCell(3, 2)
+    torch.save({"decoder.cell." + k: v for k, v in cell.state_dict().items()},
+               tmp_path / "cell.pt")
+    yaml = tmp_path / "cell.yaml"
+    x = [[[0.5, -0.2, 0.1]], [[0.1, 0.3, -0.4]]]  # (batch 2, T 1, input 3)
+    result = run_cli("import", tmp_path / "cell.pt", "-o", yaml, "--batch-first",
+                     "--x", json.dumps(x))
+    assert result.exit_code == 0, result.output
+    text = yaml.read_text()
+    assert "nn.LSTMCell at key prefix 'decoder.cell.'" in text and "  weight_ih: [[" in text
+    assert "batch_first: true" in text
+    values = _render(yaml, tmp_path / "out")
+    with torch.no_grad():
+        h, _ = cell.double()(torch.tensor(x, dtype=torch.float64)[:, 0])
+    np.testing.assert_allclose(values["h_n"], [h.numpy()], rtol=0, atol=1e-7)
+    assert np.shape(values["output"]) == (2, 1, 2)  # (batch, T, hidden): batch_first
