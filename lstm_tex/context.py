@@ -728,7 +728,7 @@ def _pictures(render: RenderOptions, steps: int) -> dict[str, Any]:
 #: The diagram shows at most this many rows of a vector, on slides and in the article
 #: (fewer where ``max_rows`` says so; the middle ones elided as in the matrices): taller
 #: vectors would shrink the picture below 8 pt on a slide.
-DIAGRAM_ROWS = {True: 5, False: 8}
+DIAGRAM_ROWS = {True: 4, False: 8}
 
 
 def _diagram_values(step: Step, first: bool, medium: _Medium) -> dict[str, Any]:

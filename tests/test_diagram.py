@@ -192,6 +192,22 @@ def test_numbers_are_readable_on_a_16_9_slide(rendered: Documents, example: Path
 
 
 @pytest.mark.latex
+def test_a_large_network_stays_readable(tmp_path: Path) -> None:
+    """Input 8, hidden 16, three steps (lstm-tex init): the diagram's vectors are elided to
+    4 rows and its numbers, like the plots' tick labels, stay at 8 pt or more."""
+    example = tmp_path / "large.yaml"
+    done = run_cli("init", example, "--input-size", "8", "--hidden-size", "16", "--steps", "3")
+    assert done.exit_code == 0, done.output
+    folder = _render(example, tmp_path / "out", "--diagram", "--plots")
+    compiled = compile_tex(folder / "large-slides.tex")
+    assert compiled.ok and compiled.overfull == 0, compiled.errors
+    sizes = _sizes(folder / "large-slides.pdf")
+    assert sum(_is_plot(title) for title in sizes) == 1 and len(sizes) == 4
+    for title, found in sizes.items():
+        assert found and min(found) >= MIN_PT - 0.01, (title, min(found))
+
+
+@pytest.mark.latex
 def test_the_part_compiles_on_its_own(rendered: Documents) -> None:
     """parts/<step>-diagram.tex and parts/<layer>-<direction>-plots.tex in a plain article
     that loads what their "% needs:" lines list."""
@@ -324,8 +340,8 @@ def test_reveal_walks_through_the_cell(tmp_path: Path) -> None:
 
 
 def test_tall_vectors_are_elided_on_the_diagram(tmp_path: Path) -> None:
-    """Hidden size 10: the slides' derivation shows 8 rows (max_rows), their diagram 5 (the
-    first two, a gap, the last two), so that the picture stays readable; the article's
+    """Hidden size 10: the slides' derivation shows 8 rows (max_rows), their diagram 4 (the
+    first two, a gap, the last one), so that the picture stays readable; the article's
     derivation all 10, its diagram 8."""
     data = {
         "weights": {"weight_ih_l0": [[0.1]] * 40, "weight_hh_l0": [[0.01] * 10] * 40},
@@ -336,7 +352,7 @@ def test_tall_vectors_are_elided_on_the_diagram(tmp_path: Path) -> None:
     from lstm_tex import context, engine
 
     trace = engine.forward(example)
-    for slides, rows, derived in ((True, 5, 8), (False, 8, 10)):
+    for slides, rows, derived in ((True, 4, 8), (False, 8, 10)):
         step = context.build(trace, None, slides=slides)["steps"][0]
         for key in ("c_prev", "c", "tanh_c", "h"):
             shown = step["diagram"][key]
