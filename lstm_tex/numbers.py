@@ -17,8 +17,9 @@ r"""The one place where a float becomes LaTeX text.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -35,9 +36,37 @@ def fixed(x: float, decimals: int) -> str:
 
 
 def written(x: float) -> str:
-    """The shortest positional decimal that reads back as ``x``: ``1e-05`` -> ``0.00001``."""
-    text = np.format_float_positional(float(x), unique=True, trim="-")
+    """The shortest positional decimal that reads back as ``x``: ``1e-05`` -> ``0.00001``.
+
+    A value that is exactly a float16, bfloat16 or float32 number (a weight a model saved
+    in that precision, read from its file) reads back in that precision: ``0.02`` for the
+    float16 nearest to 0.02, not the 17 digits of its float64 value. A decimal as written
+    in an example file is never such a number unless it is that short already.
+    """
+    value = float(x)
+    text = np.format_float_positional(_saved_precision(value), unique=True, trim="-")
     return "0" if text in ("-0", "0") else text
+
+
+def _saved_precision(value: float) -> Any:
+    """``value`` as the narrowest of float16, bfloat16, float32 that holds it exactly."""
+    if not math.isfinite(value) or value == 0.0:
+        return value
+    with np.errstate(over="ignore"):
+        half, single = np.float16(value), np.float32(value)
+    if float(half) == value:
+        return half
+    if float(single) != value:
+        return value
+    bits = int(np.array(value, dtype=np.float32).view(np.uint32))
+    if bits & 0xFFFF == 0:  # a bfloat16: the shortest decimal that rounds back to it
+        for digits in range(1, 10):
+            candidate = float(f"{value:.{digits}g}")
+            rounded = int(np.array(candidate, dtype=np.float32).view(np.uint32))
+            rounded = (rounded + 0x7FFF + ((rounded >> 16) & 1)) & 0xFFFF0000
+            if rounded == bits:
+                return candidate
+    return single
 
 
 def scientific(x: float, digits: int = 2) -> str:

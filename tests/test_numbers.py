@@ -118,11 +118,40 @@ def test_fixed_never_exponent_or_negative_zero(x: float, decimals: int) -> None:
     assert math.isclose(float(text), x, abs_tol=10.0 ** -decimals, rel_tol=1e-15)
 
 
-@given(finite)
+def _bfloat16(x: float) -> float:
+    bits = int(np.array(x, dtype=np.float32).view(np.uint32))
+    bits = (bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000
+    return float(np.array(bits, dtype=np.uint32).view(np.float32))
+
+
+@given(finite | finite.map(lambda v: float(np.float32(v)))
+       | finite.map(lambda v: float(np.float16(v))))
 def test_written_reads_back_exactly(x: float) -> None:
+    """Exactly, in the narrowest precision that holds x: float64 values as float64, and a
+    weight saved in float32, bfloat16 or float16 as that precision reads the decimal."""
     text = numbers.written(x)
     assert "e" not in text and "E" not in text
-    assert float(text) == x or (x == 0 and text == "0")
+    back = float(text)
+    if x == 0 or not math.isfinite(x):
+        assert text == "0" or back == x
+    elif float(np.float16(x)) == x:
+        assert float(np.float16(back)) == x
+    elif float(np.float32(x)) == x and _bfloat16(x) == x:
+        assert _bfloat16(back) == x
+    elif float(np.float32(x)) == x:
+        assert float(np.float32(back)) == x
+    else:
+        assert back == x
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (0.47, "0.47"),                                  # as written in an example
+    (float(np.float32(-0.08060174646168518)), "-0.080601744"),   # a float32 weight
+    (float(np.float16(0.02)), "0.02"),               # a float16 weight
+    (float(np.float32(0.1)), "0.1"),                 # torch.tensor(0.1) in an API call
+])
+def test_written_shows_saved_precision(value: float, text: str) -> None:
+    assert numbers.written(value) == text
 
 
 @given(st.lists(finite.filter(lambda v: abs(v) < 1e6), min_size=1, max_size=6),
