@@ -152,3 +152,40 @@ def test_onnx_nodes_chosen_by_name(tmp_path: Path) -> None:
         output, (h_n, _) = layer0(torch.tensor(X))
     np.testing.assert_allclose(values["output"], output.numpy(), atol=1e-7)
     np.testing.assert_allclose(values["h_n"], h_n.numpy(), atol=1e-7)
+
+
+@pytest.mark.parametrize(("attribute", "value", "message"), [
+    ("clip", 1.0, "clip is 1.0: torch.nn.LSTM does not clip"),
+    ("input_forget", 1, "input_forget is 1"),
+    ("direction", b"reverse", "direction is reverse"),
+])
+def test_onnx_nodes_torch_cannot_compute_are_refused(tmp_path: Path, attribute: str,
+                                                     value: Any, message: str) -> None:
+    onnx = pytest.importorskip("onnx")
+    saved = tmp_path / "lstm.onnx"
+    _export(torch.nn.LSTM(INPUT, 2), saved)
+    model = onnx.load(str(saved))
+    node = next(n for n in model.graph.node if n.op_type == "LSTM")
+    kept = [a for a in node.attribute if a.name != attribute]
+    del node.attribute[:]
+    node.attribute.extend([*kept, onnx.helper.make_attribute(attribute, value)])
+    onnx.save(model, str(tmp_path / "changed.onnx"))
+    result = run_cli("import", tmp_path / "changed.onnx", "-o", tmp_path / "c.yaml")
+    assert result.exit_code == 2, result.output
+    assert "changed.onnx" in result.output and "node '" in result.output
+    assert message in result.output
+
+
+@pytest.mark.parametrize(("suffix", "package"), [(".keras", "keras"), (".onnx", "onnx"),
+                                                 (".safetensors", "safetensors")])
+def test_a_missing_package_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    suffix: str, package: str) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, package, None)  # import fails as if not installed
+    monkeypatch.setitem(sys.modules, f"{package}.numpy", None)
+    model = tmp_path / f"model{suffix}"
+    model.write_bytes(b"not read")
+    result = run_cli("import", model, "-o", tmp_path / "m.yaml")
+    assert result.exit_code == 2, result.output
+    assert f"pip install {package}" in result.output and f"model{suffix}" in result.output
