@@ -4,10 +4,14 @@ r"""The one place where a float becomes LaTeX text.
   exponent notation and never as ``-0.0000``.
 * :func:`written` prints an input the way it was written (the shortest decimal
   that reads back as the same float), again never in exponent notation.
+* :func:`format_number` is how a number shows in math: :func:`fixed` or
+  :func:`written`, or ``a \times 10^{p}`` when it is too large or too small to write out.
 * :func:`bmatrix` lays numbers out in a well-formed amsmath ``bmatrix`` whose
   columns line up on the decimal point: entries are padded with ``\phantom``
-  (for a missing minus sign, integer digits or decimals), so centred columns align.
-  Matrices wider than amsmath's default of 10 columns raise ``MaxMatrixCols``.
+  (for a missing minus sign, integer digits or decimals), so centred columns align,
+  and a padded minus is written ``{-}`` so that TeX sets it as a sign.
+  Matrices wider than amsmath's default of 10 columns raise ``MaxMatrixCols`` inside a
+  group of their own (the host document's counter stays as it was).
   Large matrices can be elided with ``\cdots``, ``\vdots`` and ``\ddots``.
 * :func:`scientific` prints an error size as ``1.1 \times 10^{-16}``.
 * :func:`rounder` rounds arrays to the values :func:`fixed` prints (for documents that
@@ -119,61 +123,120 @@ def percent(x: float) -> str:
     return fixed(100.0 * float(x), 0) + "\\,\\%"
 
 
+#: Beyond these magnitudes a number is shown as ``a \times 10^{p}`` in math (a column of
+#: ``1e300`` or ``1e-320`` written out would run off any page): from 10^6 up (``fixed`` and
+#: ``written``), and below 10^-6 for numbers shown as written (computed values round to
+#: ``0.0000`` there).
+BIG_EXPONENT = 6
+SMALL_EXPONENT = -7
+_TIMES = " \\times 10^{"
+
+
+def _exponent_form(x: float, style: Style, decimals: int) -> tuple[str, int] | None:
+    """``(mantissa, exponent)`` when ``x`` is too large or too small to write out."""
+    if x == 0 or not math.isfinite(x):
+        return None
+    if style == "fixed":
+        if abs(x) < 10.0 ** (BIG_EXPONENT - 1) or len(
+                fixed(x, decimals).lstrip("-").partition(".")[0]) <= BIG_EXPONENT:
+            return None  # as fixed() prints it, fewer than 7 integer digits
+        mantissa, _, exp = f"{x:.{decimals}e}".partition("e")
+        return mantissa, int(exp)
+    mantissa, _, exp = np.format_float_scientific(x, unique=True, trim="-").partition("e")
+    e = int(exp)
+    return (mantissa, e) if e >= BIG_EXPONENT or e <= SMALL_EXPONENT else None
+
+
 def format_number(x: float, style: Style, decimals: int) -> str:
-    return fixed(x, decimals) if style == "fixed" else written(x)
+    r"""A number as LaTeX math: :func:`fixed` or :func:`written`, or from 10^6 up (and below
+    10^-6 as written) ``a \times 10^{p}``: ``1e300`` -> ``1 \times 10^{300}``."""
+    sci = _exponent_form(float(x), style, decimals)
+    if sci is None:
+        return fixed(x, decimals) if style == "fixed" else written(x)
+    return f"{sci[0]}{_TIMES}{sci[1]}}}"
 
 
-def widest(values: np.ndarray, style: Style, decimals: int) -> int:
-    """``max(len(format_number(v, style, decimals)) for v in values)`` (1 when empty), fast.
+def _split(text: str) -> tuple[bool, int, int, str | None]:
+    r"""``-12.50 \times 10^{7}`` -> (negative, integer digits, decimals, exponent or None)."""
+    exponent = None
+    if _TIMES in text:
+        text, _, tail = text.partition(_TIMES)
+        exponent = tail[:-1]
+    negative = text.startswith("-")
+    whole, _, frac = text.lstrip("-").partition(".")
+    return negative, len(whole), len(frac), exponent
 
-    Fixed: the length is the sign plus the integer digits plus the decimals, and the
-    integer digits never shrink as ``|v|`` grows, so the longest is that of the largest
-    negative or the largest non-negative value. Written: each distinct value once.
+
+def display_width(text: str) -> float:
+    r"""The printed width of a formatted number in digit widths (half an em): a minus, a
+    point and each digit count one; ``\times 10`` counts four, each exponent character 0.7."""
+    negative, whole, frac, exponent = _split(text)
+    width = float(negative + whole + (frac + 1 if frac else 0))
+    if exponent is not None:
+        width += 4 + 0.7 * len(exponent)
+    return width
+
+
+def widest(values: np.ndarray, style: Style, decimals: int) -> float:
+    """``max(display_width(format_number(v, style, decimals)) for v in values)`` (1 when
+    empty), fast.
+
+    Fixed, below 10^6: the width is the sign plus the integer digits plus the decimals, and
+    the integer digits never shrink as ``|v|`` grows, so the widest is that of the largest
+    negative or the largest non-negative value. Otherwise each distinct value once.
     """
     flat = np.asarray(values, dtype=np.float64).ravel()
     if flat.size == 0:
-        return 1
-    if style == "fixed" and np.isfinite(flat).all():
+        return 1.0
+    if style == "fixed" and np.isfinite(flat).all() and not (np.abs(flat) >= 5e5).any():
         negative = flat < 0
         candidates = [flat[negative].min()] if negative.any() else []
         if not negative.all():
             candidates.append(flat[~negative].max())
     else:
         candidates = list(set(flat.tolist()))  # not np.unique: it imports numpy.ma (20 ms)
-    return max(len(format_number(v, style, decimals)) for v in candidates)
+    return max(display_width(format_number(v, style, decimals)) for v in candidates)
 
 
-def _parts(text: str) -> tuple[bool, int, int]:
-    negative = text.startswith("-")
-    body = text.lstrip("-")
-    whole, _, frac = body.partition(".")
-    return negative, len(whole), len(frac)
+def _phantom(text: str) -> str:
+    return f"\\phantom{{{text}}}" if text else ""
 
 
 def align_column(texts: Sequence[str]) -> list[str]:
-    r"""Pad numbers (as text) with ``\phantom`` so that they line up when centred."""
-    parts = [_parts(t) for t in texts if t not in ELLIPSES]
+    r"""Pad numbers (as text) with ``\phantom`` so that they line up when centred.
+
+    A padded negative number writes its sign as ``{-}`` after the padding: a minus after
+    a phantom would be spaced as a subtraction ("1 − 1"), not as a sign. Numbers with an
+    exponent (``2.5 \times 10^{7}``) line up on the point too, their exponents padded to
+    one width; the other numbers of their column get a phantom exponent."""
+    parts = [_split(t) for t in texts if t not in ELLIPSES]
     if not parts:
         return list(texts)
     any_negative = any(p[0] for p in parts)
     max_whole = max(p[1] for p in parts)
     max_frac = max(p[2] for p in parts)
+    exponents = [p[3] for p in parts if p[3] is not None]
+    exp_digits = max((len(e.lstrip("-")) for e in exponents), default=0)
+    exp_negative = any(e.startswith("-") for e in exponents)
     out = []
     for text in texts:
         if text in ELLIPSES:
             out.append(text)
             continue
-        negative, whole, frac = _parts(text)
-        left = ""
-        if any_negative and not negative:
-            left += "-"
-        left += "0" * (max_whole - whole)
-        right = ""
-        if max_frac and not frac:
-            right += "."
-        right += "0" * (max_frac - frac)
-        padded = (f"\\phantom{{{left}}}" if left else "") + text + (
-            f"\\phantom{{{right}}}" if right else "")
+        negative, whole, frac, exponent = _split(text)
+        mantissa = text.partition(_TIMES)[0]
+        left = ("-" if any_negative and not negative else "") + "0" * (max_whole - whole)
+        right = ("." if max_frac and not frac else "") + "0" * (max_frac - frac)
+        if left and negative:
+            mantissa = "{-}" + mantissa[1:]
+        padded = _phantom(left) + mantissa + _phantom(right)
+        if exponent is not None:
+            sign = "-" if exp_negative and not exponent.startswith("-") else ""
+            digits = "0" * (exp_digits - len(exponent.lstrip("-")))
+            padded += f"{_TIMES}{_phantom(sign)}{exponent}{_phantom(digits)}}}"
+        elif exponents:
+            pattern = ("-" if exp_negative else "") + "0" * exp_digits
+            padded += _phantom(f"{{}}{_TIMES}{pattern}}}")
         out.append(padded)
     return out
 
@@ -192,12 +255,17 @@ ANSWER = "\\lstmanswer"
 
 def _blank_pattern(texts: Sequence[str]) -> str:
     """The widest number of a column with every digit 0: ``-0.0000`` (for a blank's width)."""
-    parts = [_parts(t) for t in texts if t not in ELLIPSES]
+    parts = [_split(t) for t in texts if t not in ELLIPSES]
     if not parts:
         return "0"
     frac = max(p[2] for p in parts)
+    exponents = [p[3] for p in parts if p[3] is not None]
+    tail = ""
+    if exponents:
+        tail = (_TIMES + ("-" if any(e.startswith("-") for e in exponents) else "")
+                + "0" * max(len(e.lstrip("-")) for e in exponents) + "}")
     return (("-" if any(p[0] for p in parts) else "") + "0" * max(p[1] for p in parts)
-            + ("." + "0" * frac if frac else ""))
+            + ("." + "0" * frac if frac else "") + tail)
 
 
 def _keep(n: int, limit: int | None) -> list[int | None]:
@@ -218,8 +286,15 @@ def bmatrix(
     max_cols: int | None = None,
     decorate: Callable[[int, int, str], str] | None = None,
     marks: Mark | Sequence[Mark] = "",
+    blocks: Sequence[int] | None = None,
+    column_blocks: Sequence[int] | None = None,
 ) -> str:
     r"""A ``bmatrix`` of ``values`` (1-D is a column vector), aligned and optionally elided.
+
+    ``blocks`` (row counts adding up to the rows): blocks of rows stacked in one matrix
+    with a rule between them (``\hline``), each elided on its own; ``column_blocks``
+    likewise side by side, with a vertical rule (then an ``array`` in brackets, as
+    ``bmatrix`` sets it).
 
     ``decorate(row, column, text)`` may wrap each shown entry (indices into ``values``;
     gaps are not passed), e.g. in Beamer's ``\textcolor<3>{...}{...}``.
@@ -236,8 +311,8 @@ def bmatrix(
     n = array.shape[0]
     row_styles = [style] * n if isinstance(style, str) else list(style)
     row_marks = [marks] * n if isinstance(marks, str) else list(marks)
-    rows = _keep(n, max_rows)
-    cols = _keep(array.shape[1], max_cols)
+    rows, rules = _blocks(blocks or [n], max_rows)
+    cols, col_rules = _blocks(column_blocks or [array.shape[1]], max_cols)
     grid: list[list[str]] = []
     for r in rows:
         line = []
@@ -266,21 +341,52 @@ def bmatrix(
                     continue
                 columns[k][j] = (f"{BLANK}{{{pattern}}}" if row_marks[r] == "blank"
                                  else f"{ANSWER}{{{text}}}")
-    body = " \\\\ ".join(" & ".join(columns[k][j] for k in range(len(cols)))
-                         for j in range(len(rows)))
-    prefix = ""
-    if len(cols) > AMSMATH_MAX_COLS:
-        prefix = f"\\setcounter{{MaxMatrixCols}}{{{len(cols)}}}"
-    return f"{prefix}\\begin{{bmatrix}} {body} \\end{{bmatrix}}"
+    body = ""
+    for j in range(len(rows)):
+        if j:
+            body += " \\\\ \\hline " if j in rules else " \\\\ "
+        body += " & ".join(columns[k][j] for k in range(len(cols)))
+    if column_blocks:  # a vertical rule needs array's column spec; bmatrix has none
+        spec = "|".join("c" * (end - start) for start, end
+                        in zip([0, *col_rules[:-1]], col_rules, strict=True))
+        return (f"\\left[\\begin{{array}}{{@{{}}{spec}@{{}}}} {body} "
+                f"\\end{{array}}\\right]")
+    return matrix(body, len(cols))
+
+
+def _blocks(sizes: Sequence[int], limit: int | None) -> tuple[list[int | None], list[int]]:
+    """The indices shown of consecutive blocks of ``sizes`` entries, each elided on its own
+    (:func:`_keep`), and the count shown up to the end of each block."""
+    shown: list[int | None] = []
+    ends = []
+    start = 0
+    for size in sizes:
+        shown += [None if k is None else start + k for k in _keep(size, limit)]
+        ends.append(len(shown))
+        start += size
+    return shown, ends
+
+
+def matrix(body: str, cols: int) -> str:
+    r"""``\begin{bmatrix} body \end{bmatrix}``; wider than amsmath's default of 10 columns,
+    inside a group that raises ``MaxMatrixCols`` for this matrix only (``\begingroup``
+    makes no subformula, so the spacing around the matrix stays), so that nothing of the
+    host document changes: the counter is a plain local assignment, undone at
+    ``\endgroup``, where ``\setcounter`` would be global."""
+    if cols <= AMSMATH_MAX_COLS:
+        return f"\\begin{{bmatrix}} {body} \\end{{bmatrix}}"
+    return (f"\\begingroup\\csname c@MaxMatrixCols\\endcsname={cols}\\relax"
+            f"\\begin{{bmatrix}} {body} \\end{{bmatrix}}\\endgroup")
 
 
 def factor(x: float, style: Style, decimals: int) -> str:
     """A number as a factor (or summand) written out: ``-0.36`` -> ``(-0.36)``, ``0.5`` -> ``0.5``.
 
-    Negative numbers are parenthesised so that a sum of products reads unambiguously.
+    Negative numbers, and numbers with an exponent (``(2 \\times 10^{7})``), are
+    parenthesised so that a sum of products reads unambiguously.
     """
     text = format_number(x, style, decimals)
-    return f"({text})" if text.startswith("-") else text
+    return f"({text})" if text.startswith("-") or _TIMES in text else text
 
 
 def dot_terms(

@@ -93,11 +93,75 @@ def test_bmatrix(values: object, kwargs: dict[str, object], latex: str) -> None:
     assert numbers.bmatrix(values, **kwargs) == latex  # type: ignore[arg-type]
 
 
-def test_wide_matrix_raises_max_matrix_cols() -> None:
+def test_wide_matrix_raises_max_matrix_cols_for_itself_only() -> None:
+    r"""A local assignment inside ``\begingroup``: ``\setcounter`` is global and would
+    change the host document's MaxMatrixCols."""
     latex = numbers.bmatrix([[float(k) for k in range(12)]], style="written")
-    assert latex.startswith(r"\setcounter{MaxMatrixCols}{12}\begin{bmatrix} 0 & 1 &")
+    assert latex.startswith(r"\begingroup\csname c@MaxMatrixCols\endcsname=12\relax"
+                            r"\begin{bmatrix} 0 & 1 &")
+    assert latex.endswith(r"\end{bmatrix}\endgroup")
+    assert "setcounter" not in latex
     assert latex.count("&") == 11
     assert numbers.bmatrix([[1.0] * 10], style="written").startswith(r"\begin{bmatrix}")
+
+
+@pytest.mark.parametrize(
+    ("texts", "padded"),
+    [
+        # a padded minus is {-}: TeX sets "\phantom{0}-1" as a subtraction, "{-}1" as a sign
+        (["10", "-1"], [r"\phantom{-}10", r"\phantom{0}{-}1"]),
+        (["1", "-1", "0.001"], [r"\phantom{-}1\phantom{.000}", r"-1\phantom{.000}",
+                                r"\phantom{-}0.001"]),
+        (["-10.5", "-1.25"], [r"-10.5\phantom{0}", r"\phantom{0}{-}1.25"]),
+        ([r"1 \times 10^{300}", "-2.5", r"1 \times 10^{-7}"],
+         [r"\phantom{-}1\phantom{.0} \times 10^{\phantom{-}300}",
+          r"-2.5\phantom{{} \times 10^{-000}}",
+          r"\phantom{-}1\phantom{.0} \times 10^{-7\phantom{00}}"]),
+    ],
+)
+def test_align_column(texts: list[str], padded: list[str]) -> None:
+    assert numbers.align_column(texts) == padded
+
+
+@pytest.mark.parametrize(
+    ("value", "style", "decimals", "text"),
+    [
+        (1e-320, "written", 4, r"1 \times 10^{-320}"),
+        (1e300, "written", 4, r"1 \times 10^{300}"),
+        (1e308, "written", 4, r"1 \times 10^{308}"),
+        (-1234567.891, "fixed", 4, r"-1.2346 \times 10^{6}"),
+        (999999.99994, "fixed", 4, "999999.9999"),
+        (1e300, "fixed", 2, r"1.00 \times 10^{300}"),
+        (1e-320, "fixed", 4, "0.0000"),
+        (0.000001, "written", 4, "0.000001"),
+        (1.5e-7, "written", 4, r"1.5 \times 10^{-7}"),
+        (123456.5, "written", 4, "123456.5"),
+        (0.0, "written", 4, "0"),
+    ],
+)
+def test_format_number_is_compact_at_any_size(value: float, style: numbers.Style,
+                                              decimals: int, text: str) -> None:
+    assert numbers.format_number(value, style, decimals) == text
+
+
+def test_factor_parenthesises_exponents() -> None:
+    assert numbers.factor(1e300, "written", 4) == r"(1 \times 10^{300})"
+    assert numbers.factor(-0.5, "written", 4) == "(-0.5)"
+
+
+def test_blocks_are_one_matrix_with_a_rule() -> None:
+    r"""Stacked directions as one matrix with \hline (never a bmatrix inside a bmatrix);
+    side by side as an array with a vertical rule; each block elided on its own."""
+    stacked = numbers.bmatrix([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], style="written", blocks=[3, 3],
+                              max_rows=3)
+    assert stacked == r"\begin{bmatrix} 1 \\ 2 \\ 3 \\ \hline 4 \\ 5 \\ 6 \end{bmatrix}"
+    elided = numbers.bmatrix(list(map(float, range(8))), style="written", blocks=[4, 4],
+                             max_rows=3)
+    assert elided == (r"\begin{bmatrix} 0 \\ \vdots \\ 3 \\ \hline 4 \\ \vdots \\ 7 "
+                      r"\end{bmatrix}")
+    side = numbers.bmatrix([[1.0, -2.0, 3.0, 4.0]], style="written", column_blocks=[2, 2])
+    assert side == r"\left[\begin{array}{@{}cc|cc@{}} 1 & -2 & 3 & 4 \end{array}\right]"
+    assert side.count("begin") == stacked.count("begin") == 1
 
 
 def test_the_notebook_bug_is_gone() -> None:
@@ -162,7 +226,7 @@ def test_column_entries_have_equal_shape(xs: list[float], decimals: int) -> None
     padded = numbers.align_column(texts)
 
     def visible(s: str) -> str:
-        return s.replace(r"\phantom{", "").replace("}", "")
+        return s.replace(r"\phantom{", "").replace("{", "").replace("}", "")
 
     assert len({len(visible(p)) for p in padded}) == 1
     assert all(t.lstrip("-") in p for p, t in zip(padded, texts, strict=True))
@@ -173,5 +237,6 @@ def test_column_entries_have_equal_shape(xs: list[float], decimals: int) -> None
 def test_widest_is_the_longest_formatted_number(xs: list[float], style: numbers.Style,
                                                 decimals: int) -> None:
     """The shortcut used for width estimates agrees with formatting every number."""
-    expected = max((len(numbers.format_number(x, style, decimals)) for x in xs), default=1)
+    expected = max((numbers.display_width(numbers.format_number(x, style, decimals))
+                    for x in xs), default=1.0)
     assert numbers.widest(np.array(xs, dtype=np.float64), style, decimals) == expected
