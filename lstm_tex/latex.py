@@ -1,7 +1,8 @@
 """LaTeX plumbing: escaping user text, the Jinja environment, PyLaTeX documents, compiling.
 
 * :func:`escape` is the only escape used on user text (titles, file names); math
-  is never passed through it.
+  is never passed through it. :func:`lstm_tex.text.comment` puts text on a
+  comment line as written.
 * :func:`template_dirs` is the one place templates are found: ``--templates DIR``
   first (file by file), then the packaged ``templates/``.
 * :func:`article` and :func:`deck` assemble the standalone documents with PyLaTeX
@@ -27,19 +28,23 @@ import jinja2
 import jinja2.sandbox
 from jinja2.exceptions import SecurityError
 from pylatex import Command, Document, NoEscape, Package
-from pylatex.utils import escape_latex
 
 from lstm_tex.errors import InputError, LatexFailed, printable
+from lstm_tex.text import to_latex
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 #: Packages that ``frames.tex`` and ``parts/*.tex`` need (beamer loads xcolor and graphicx).
 NEEDS = ("amsmath",)
+#: Packages that ``parts/*.tex`` need (graphicx: a part wider than the line is scaled to it).
+PART_NEEDS = ("amsmath", "graphicx")
 
 
 def escape(text: str) -> str:
-    r"""Escape user text for LaTeX text mode: ``& % $ # _ { } ~ ^ \`` and newlines."""
-    return str(escape_latex(text)).replace("\n", " ")
+    r"""User text for LaTeX text mode: ``& % $ # _ { } ~ ^ \`` escaped, newlines as spaces,
+    other characters mapped to LaTeX (``α`` -> ``\ensuremath{\alpha}``; see
+    :func:`lstm_tex.text.to_latex`)."""
+    return to_latex(text)
 
 
 def template_dirs(override: Path | None = None) -> list[Path]:

@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lstm_tex import checkpoint, loader
+from lstm_tex import checkpoint, loader, text
 from lstm_tex.errors import InputError, InputErrors
 
 GATES = ("i", "f", "g", "o")
@@ -325,6 +325,15 @@ def validate(doc: loader.Document, *, stem: str,
     except ValidationError as exc:
         raise _pydantic_errors(doc, exc) from None
     return _build(doc, section, stem, preloaded)
+
+
+def _title(doc: loader.Document, title: str | None) -> str | None:
+    """The title, if LaTeX can typeset it (:func:`lstm_tex.text.problem`), else exit 2."""
+    if title is not None:
+        problem = text.problem(title)
+        if problem is not None:
+            raise doc.error(("title",), problem)
+    return title
 
 
 # ---------------------------------------------------------------- pydantic messages
@@ -788,7 +797,7 @@ def _build(doc: loader.Document, section: ExampleSection, stem: str,
         one_step=one_step,
         h0_given=h0_given,
         c0_given=c0_given,
-        title=section.title,
+        title=_title(doc, section.title),
         check=check,
         render=_with_view(doc, section.render, RenderOptions(
             decimals=section.render.decimals,
