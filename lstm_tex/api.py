@@ -169,7 +169,7 @@ class Step(engine.Step):
         r"""The derivation of this step (inputs, i, f, g, o, c, h) as ``$$\begin{aligned}``."""
         assert self.trace is not None
         ex = self.trace.example
-        medium = context._Medium(ex.render.decimals, context.ARTICLE,
+        medium = context._Medium(ex.render.decimals, context.layout(ex.render, False, True),
                                  row_vectors=ex.render.notation == "row-vector")
         ctx = context.step_context(self.trace, self, medium, 0)
         macros: Any = latex.environment().get_template("derivation.tex.j2").make_module({})

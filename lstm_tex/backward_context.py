@@ -31,6 +31,7 @@ from lstm_tex.context import (
     ARTICLE,
     GATE_NAMES,
     LINE,
+    PARTS,
     SLIDES,
     SYMBOLIC,
     _height,
@@ -311,11 +312,12 @@ def _shown_pair(before: float, after: float, decimals: int) -> tuple[str, str]:
 class _Builder:
     """Builds the backward context of one medium."""
 
-    def __init__(self, gradients: Gradients, slides: bool) -> None:
+    def __init__(self, gradients: Gradients, slides: bool, parts: bool = False) -> None:
         self.g = gradients
         self.ex = gradients.trace.example
         self.cfg = self.ex.config
-        self.medium = _Medium(self.ex.render.decimals, SLIDES if slides else ARTICLE)
+        self.medium = _Medium(self.ex.render.decimals,
+                              PARTS if parts else SLIDES if slides else ARTICLE)
         self.show = _Show(self.medium)
         self.budget = (self.medium.layout.frame_rows * SLIDES_ROOM if slides
                        else ARTICLE_BLOCK_ROWS)
@@ -810,10 +812,11 @@ class _Builder:
         }
 
 
-def build(gradients: Gradients, report: GradientReport | None, *, slides: bool
-          ) -> dict[str, Any]:
-    """The ``backward`` key of the template context for one medium (slides or article)."""
-    return _Builder(gradients, slides).build(report)
+def build(gradients: Gradients, report: GradientReport | None, *, slides: bool,
+          parts: bool = False) -> dict[str, Any]:
+    """The ``backward`` key of the template context for one medium (slides, article, or
+    with ``parts`` the fragments of ``parts/``)."""
+    return _Builder(gradients, slides, parts).build(report)
 
 
 def parts(ctx: dict[str, Any]) -> list[dict[str, Any]]:

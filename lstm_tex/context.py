@@ -20,8 +20,9 @@ from lstm_tex import expansion, numbers, plots, reveal
 from lstm_tex.check import CheckReport
 from lstm_tex.engine import Direction, Step, Trace, directions_of, layer_weights
 from lstm_tex.errors import printable
-from lstm_tex.latex import NEEDS, escape, needs_comment
+from lstm_tex.latex import NEEDS, PART_NEEDS, escape, needs_comment
 from lstm_tex.spec import ELISION_MIN, GATES, LstmConfig, RenderOptions
+from lstm_tex.text import comment
 
 GATE_NAMES = {"i": "input gate", "f": "forget gate", "g": "cell candidate", "o": "output gate"}
 ACTIVATION = {"i": "\\sigma", "f": "\\sigma", "g": "\\tanh", "o": "\\sigma"}
@@ -49,6 +50,13 @@ ARTICLE_FULL = Layout(line_em=44.0, max_rows=NO_ELISION, max_cols=NO_ELISION, fr
                       shrinks=True)
 
 
+#: ``parts/*.tex`` and the API's ``Step.latex()``: lines broken to 30 em, which fit the text
+#: of a default ``\documentclass{article}`` at 10, 11 and 12 pt (345 pt of 10 pt, 360 pt of
+#: 10.95 pt and 390 pt of 12 pt: 34.5, 32.9 and 32.5 em); a part still wider than its host's
+#: ``\linewidth`` (a 4:3 frame) is scaled down to it as a whole (part.tex.j2).
+PARTS = Layout(line_em=30.0, max_rows=8, max_cols=8, frame_rows=36.0)
+
+
 #: With ``article_full``, matrices taller than this are not broken onto more lines: two
 #: lines of them would not fit a page, so each derivation line is scaled down whole.
 FULL_ROWS = 24
@@ -64,9 +72,11 @@ def _one_line(ctx: dict[str, Any]) -> None:
             entry["breaks"] = dict.fromkeys(entry["breaks"], False)
 
 
-def layout(render: RenderOptions, slides: bool) -> Layout:
+def layout(render: RenderOptions, slides: bool, parts: bool = False) -> Layout:
     """The limits of a medium under the ``render:`` options: ``max_rows``/``max_cols`` on
-    slides, ``article_full`` in the article."""
+    slides and in the parts, ``article_full`` in the article."""
+    if parts:
+        return replace(PARTS, max_rows=render.max_rows, max_cols=render.max_cols)
     if slides:
         return replace(SLIDES, max_rows=render.max_rows, max_cols=render.max_cols)
     return ARTICLE_FULL if render.article_full else ARTICLE
@@ -138,6 +148,18 @@ class _Medium:
         return numbers.bmatrix(self._as_matrix(array), style="fixed", decimals=self.decimals,
                                max_rows=self.layout.max_rows, max_cols=self.layout.max_cols,
                                marks=self.marks.get(kind, ""))
+
+    def blocks(self, arrays: Sequence[np.ndarray], kind: str = "") -> str:
+        """Computed values as blocks of one matrix with a rule between them: stacked (a
+        bidirectional output, ``[h->; h<-]``), or side by side with row vectors."""
+        blocks = [self._as_matrix(a) for a in arrays]
+        axis = 1 if self.row_vectors else 0
+        sizes = [b.shape[axis] for b in blocks]
+        return numbers.bmatrix(np.concatenate(blocks, axis=axis), style="fixed",
+                               decimals=self.decimals, max_rows=self.layout.max_rows,
+                               max_cols=self.layout.max_cols, marks=self.marks.get(kind, ""),
+                               blocks=None if self.row_vectors else sizes,
+                               column_blocks=sizes if self.row_vectors else None)
 
     def stacked(self, parts: Sequence[tuple[np.ndarray, numbers.Style, str]]) -> str:
         """Vectors stacked into one (``[h_{t-1}; x_t]``), each part with its style and kind;
@@ -624,8 +646,10 @@ Exercise = Literal["sheet", "answers"]
 
 
 def build(trace: Trace, report: CheckReport | None, *, slides: bool,
-          exact: Trace | None = None, exercise: Exercise | None = None) -> dict[str, Any]:
-    """The whole template context for one medium (slides or the article).
+          exact: Trace | None = None, exercise: Exercise | None = None,
+          parts: bool = False) -> dict[str, Any]:
+    """The whole template context for one medium (slides, the article, or with ``parts``
+    the fragments of ``parts/``, whose lines fit any article's text).
 
     ``trace`` is what the document shows: with ``render.carry: displayed`` the trace
     computed from the rounded values, and ``exact`` the exact one (for the drift between
@@ -640,7 +664,7 @@ def build(trace: Trace, report: CheckReport | None, *, slides: bool,
     medium = _Medium(ex.render.decimals, SLIDES if slides else ARTICLE,
                      row_vectors=ex.render.notation == "row-vector", marks=marks,
                      captions=ex.render.captions and exercise != "sheet")
-    medium.layout = layout(ex.render, slides)
+    medium.layout = layout(ex.render, slides, parts)
     derived = [s for s in trace.steps if ex.render.derives(s.layer, s.t)]
     steps = [step_context(trace, s, medium, n) for n, s in enumerate(derived)]
     if ex.render.diagram:
@@ -676,11 +700,13 @@ def build(trace: Trace, report: CheckReport | None, *, slides: bool,
     pictures = _pictures(ex.render, ex.steps)
     return {
         "needs": needs_comment(pictures["needs"]),
+        "part_needs": needs_comment(tuple(dict.fromkeys((*PART_NEEDS, *pictures["packages"])))),
         "results": _results(trace, medium),
         "sequence": _sequence(trace, steps, medium),
         "title": escape(title),
         "title_text": title,  # as written, for media that escape it their own way
-        "source": escape(ex.file),
+        "title_comment": comment(title),
+        "source": comment(printable(ex.file)),
         "source_name": Path(ex.file).name,
         "summary": escape(summary),
         "decimals": ex.render.decimals,
@@ -897,7 +923,7 @@ def _concatenation(trace: Trace, layer: int, b: int, medium: _Medium,
         sup = _sup(trace.step(layer, direction, 1), cfg.num_layers, True)
         return " & ".join("\\cdots" if t is None else f"h{sup}_{{{t}}}" for t in ts)
 
-    mid = (f"\\begin{{bmatrix}} {symbols('forward')} \\\\ {symbols('reverse')} "
+    mid = (f"\\begin{{bmatrix}} {symbols('forward')} \\\\ \\hline {symbols('reverse')} "
            f"\\end{{bmatrix}}")
     if layer == cfg.num_layers - 1:
         label = "\\text{output}"
@@ -914,15 +940,12 @@ def _concatenation(trace: Trace, layer: int, b: int, medium: _Medium,
         entry = _entry(tag[0] + label, halves[0], medium, TIME_LABEL_EM + SUP_EM + tag[1],
                        mid=f"\\begin{{bmatrix}} {rows} \\end{{bmatrix}}", mid_em=8.0,
                        kind="h")
-        entry["value"] = (f"\\begin{{bmatrix}} {entry['value']} & "
-                          f"{medium.value(halves[1], 'h')} \\end{{bmatrix}}")
-        entry["em"] += medium.em(halves[1]) + 1.0
+        entry["value"] = medium.blocks(halves, "h")
+        entry["em"] += medium.em(halves[1]) + 0.5
         return entry
     entry = _entry(tag[0] + label, halves[0], medium, TIME_LABEL_EM + SUP_EM + tag[1],
                    mid=mid, mid_em=3.5 * len(ts) + 1, kind="h")
-    entry["value"] = (f"\\begin{{bmatrix}} {entry['value']} \\\\ "
-                      f"{medium.value(halves[1], 'h')} \\end{{bmatrix}}")
-    entry["em"] += 1.0
+    entry["value"] = medium.blocks(halves, "h")
     entry["rows"] = 2 * entry["rows"] + 0.5
     return entry
 

@@ -211,21 +211,21 @@ def documents(trace: engine.Trace, report: CheckReport | None,
     shown = displayed(trace)
 
     @functools.cache
-    def medium(slides: bool) -> dict[str, Any]:
-        ctx = context.build(shown, report, slides=slides, exact=trace)
+    def medium(slides: bool, parts: bool = False) -> dict[str, Any]:
+        ctx = context.build(shown, report, slides=slides, exact=trace, parts=parts)
         ctx["backward"] = None
         if gradients is not None:
             from lstm_tex import backward_context
 
             ctx["backward"] = backward_context.build(gradients, gradients_report,
-                                                     slides=slides)
+                                                     slides=slides, parts=parts)
         return ctx
 
     paper = medium(False)
     name = output.file_stem(ex.stem)
     files: dict[str, Any] = {"_docs": {}}
     if "latex" in ex.render.formats:
-        files.update(latex_documents(env, medium(True), paper, name, gradients is not None))
+        files.update(latex_documents(env, medium(True), paper, medium(False, True), name))
     files.update(web.pages(lambda template, ctx: latex.render_template(env, template, ctx),
                            paper, lambda: medium(True), ex.render.formats, name))
     grads = None
@@ -243,10 +243,11 @@ def documents(trace: engine.Trace, report: CheckReport | None,
     return files
 
 
-def latex_documents(env: Any, slides: dict[str, Any], paper: dict[str, Any], stem: str,
-                    backward: bool) -> dict[str, Any]:
+def latex_documents(env: Any, slides: dict[str, Any], paper: dict[str, Any],
+                    fragments: dict[str, Any], stem: str) -> dict[str, Any]:
     """``render.formats: latex``: the article, the deck, frames.tex and the parts (the
-    PyLaTeX documents to compile under ``_docs``)."""
+    PyLaTeX documents to compile under ``_docs``); ``fragments`` is the context of the
+    parts, whose lines fit any article."""
     frames = latex.render_template(env, "frames.tex.j2", slides)
     body = latex.render_template(env, "article.tex.j2", paper)
     article = latex.article(paper["title"], body, packages=paper["article_packages"])
@@ -257,15 +258,15 @@ def latex_documents(env: Any, slides: dict[str, Any], paper: dict[str, Any], ste
         f"{stem}-slides.tex": deck.dumps() + "\n",
         "frames.tex": frames,
     }
-    for part in context.parts(slides):
+    for part in context.parts(fragments):
         files[f"parts/{part['id']}.tex"] = latex.render_template(
-            env, "part.tex.j2", {**slides, "part": part})
-    if backward:
+            env, "part.tex.j2", {**fragments, "part": part})
+    if fragments["backward"] is not None:
         from lstm_tex import backward_context
 
-        for part in backward_context.parts(paper["backward"]):
+        for part in backward_context.parts(fragments["backward"]):
             files[f"parts/{part['id']}.tex"] = latex.render_template(
-                env, "backward-part.tex.j2", {**paper, "part": part})
+                env, "backward-part.tex.j2", {**fragments, "part": part})
     files["_docs"] = {f"{stem}.tex": article, f"{stem}-slides.tex": deck}
     return files
 
