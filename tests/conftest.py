@@ -17,6 +17,8 @@ from lstm_tex.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 DATA = Path(__file__).resolve().parent / "data"
+#: Host documents (tests/test_hosts.py) and the checks every host makes around lstm-tex's files.
+HOSTS = Path(__file__).resolve().parent / "hosts"
 BUNDLED = sorted(EXAMPLES.glob("*.yaml"))
 
 
@@ -42,8 +44,9 @@ def have_pdflatex() -> bool:
     return shutil.which("pdflatex") is not None
 
 
-def compile_tex(tex: Path, runs: int = 1) -> Compiled:
-    """Run pdflatex on ``tex`` in its folder; collect errors and Overfull box counts."""
+def compile_tex(tex: Path, runs: int = 1, draft: bool = False) -> Compiled:
+    """Run pdflatex on ``tex`` in its folder; collect errors and Overfull box counts.
+    ``draft``: no PDF is written (``-draftmode``, faster; the log is the same)."""
     if not have_pdflatex():
         if os.environ.get("CI"):
             pytest.fail("pdflatex is missing on CI; .ci/run must install TeX Live")
@@ -53,7 +56,7 @@ def compile_tex(tex: Path, runs: int = 1) -> Compiled:
     for _ in range(runs):
         proc = subprocess.run(
             ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
-             tex.name],
+             *(["-draftmode"] if draft else []), tex.name],
             cwd=tex.parent, capture_output=True, text=True, timeout=180,
         )
     assert proc is not None
@@ -61,7 +64,7 @@ def compile_tex(tex: Path, runs: int = 1) -> Compiled:
     log_text = log.read_text(errors="replace") if log.exists() else proc.stdout
     errors = re.findall(r"^(?:.*?:\d+: |! ).*$", log_text, flags=re.M)
     return Compiled(
-        ok=proc.returncode == 0 and tex.with_suffix(".pdf").exists(),
+        ok=proc.returncode == 0 and (draft or tex.with_suffix(".pdf").exists()),
         log=log_text,
         errors=errors,
         overfull_hbox=len(re.findall(r"^Overfull \\hbox", log_text, flags=re.M)),
@@ -76,7 +79,8 @@ def lecturer_deck(folder: Path, frames: Path, aspect: str = "") -> Path:
     needs = re.findall(r"^% needs: (\\usepackage\{\w+\})$", frames.read_text(), flags=re.M)
     extra = "".join(f"{line}\n" for line in needs if line != "\\usepackage{amsmath}")
     text = text.replace("\\usepackage{amsmath}\n", "\\usepackage{amsmath}\n" + extra, 1)
-    text = text.replace("ASPECT", aspect).replace("FRAMES", frames.resolve().as_posix())
+    text = (text.replace("ASPECT", aspect).replace("FRAMES", frames.resolve().as_posix())
+            .replace("HOSTCHECKS", (HOSTS / "host-checks").as_posix()))
     deck = folder / f"lecturer-deck{aspect.replace('=', '')}.tex"
     deck.write_text(text)
     return deck

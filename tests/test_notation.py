@@ -25,7 +25,7 @@ def render(example: Path, out: Path, *flags: str) -> Path:
 def gate_lines(folder: Path, gate: str = "f") -> list[str]:
     """The rows of a gate's part (the forget gate of step 1), one line each."""
     text = (folder / "parts" / f"l0-forward-t1-{gate}.tex").read_text()
-    body = text.split("\\begin{align*}\n")[1].split("\n\\end{align*}")[0]
+    body = text.split("\\begin{aligned}\n")[1].split("\n\\end{aligned}")[0]
     return body.splitlines()
 
 
@@ -46,17 +46,20 @@ LINES = [
     ("textbook", 0, r"f_{1} &= \sigma\left(W_{f} " + H0_X1 + r" + b_{f}\right) \\"),
     ("textbook", 1, r"W_{f} " + H0_X1 + r" + b_{f} &= "
      + M % r"0.2 & \phantom{-}0.1 & \phantom{-}0.3 & 0.2 \\ 0.1 & -0.1 & -0.1 & 0.6" + " "
-     + M % r"\phantom{-}0.2 \\ -0.1 \\ \phantom{-}1\phantom{.0} \\ \phantom{-}0.5"
-     + " + " + M % r"0.1 \\ 0.4" + " = " + M % r"0.53 \\ 0.63" + r" \\"),
-    ("textbook", 2, r"f_{1} &= \sigma\left(" + M % r"0.53 \\ 0.63" + r"\right) = "
+     + M % r"\phantom{-}0.2 \\ -0.1 \\ \phantom{-}1\phantom{.0} \\ \phantom{-}0.5" + r" \\*"),
+    # the parts break their lines to fit any article (\\*: no page break inside)
+    ("textbook", 2, r"  & + " + M % r"0.1 \\ 0.4" + " = " + M % r"0.53 \\ 0.63" + r" \\"),
+    ("textbook", 3, r"f_{1} &= \sigma\left(" + M % r"0.53 \\ 0.63" + r"\right) = "
      + M % r"0.63 \\ 0.65"),
     # d2l: row vectors, x_1 W_xf with W_xf = W_if transposed, one bias
     ("row-vector", 0, r"f_{1} &= \sigma\left(x_{1} W_{xf} + h_{0} W_{hf} + b_{f}\right) \\"),
     ("row-vector", 1, r"x_{1} W_{xf} + h_{0} W_{hf} + b_{f} &= " + M % "1 & 0.5" + " "
-     + M % r"0.3 & -0.1 \\ 0.2 & \phantom{-}0.6" + " + " + M % "0.2 & -0.1" + " "
-     + M % r"0.2 & \phantom{-}0.1 \\ 0.1 & -0.1" + " + " + M % "0.1 & 0.4" + r" \\"),
-    ("row-vector", 2, r"  & = " + M % "0.53 & 0.63" + r" \\"),
-    ("row-vector", 3, r"f_{1} &= \sigma\left(" + M % "0.53 & 0.63" + r"\right) = "
+     + M % r"0.3 & -0.1 \\ 0.2 & \phantom{-}0.6" + r" \\*"),
+    ("row-vector", 2, r"  & + " + M % "0.2 & -0.1" + " "
+     + M % r"0.2 & \phantom{-}0.1 \\ 0.1 & -0.1" + r" \\*"),
+    ("row-vector", 3, r"  & + " + M % "0.1 & 0.4" + r" \\*"),
+    ("row-vector", 4, r"  & = " + M % "0.53 & 0.63" + r" \\"),
+    ("row-vector", 5, r"f_{1} &= \sigma\left(" + M % "0.53 & 0.63" + r"\right) = "
      + M % "0.63 & 0.65"),
 ]
 

@@ -1,0 +1,102 @@
+"""lstm-tex's files in lecturers' own documents (issue 11): the corpus of host documents in
+tests/hosts/ (Beamer's default, Madrid and Warsaw themes at 4:3 and 16:9; articles at 10,
+11 and 12 pt with LaTeX's default margins), each loading common packages, setting its own
+MaxMatrixCols, lengths and colours, and typesetting an 18-column matrix before and after
+lstm-tex's files. Every bundled example's frames.tex (Beamer) and parts (all hosts) are
+compiled in each host: no error, no Overfull \\hbox, and nothing of the host changed
+(host-checks.tex stops with an error otherwise). One compile per host, shared.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BUNDLED, HOSTS, Compiled, compile_tex, run_cli
+
+BEAMER_HOSTS = sorted(p.stem for p in HOSTS.glob("beamer-*.tex"))
+ARTICLE_HOSTS = sorted(p.stem for p in HOSTS.glob("article-*.tex"))
+#: Parts per Beamer frame: what matters in a frame is a part's width, and a frame per part
+#: would double the pages (and the time) of every Beamer host.
+PARTS_PER_FRAME = 6
+
+pytestmark = pytest.mark.latex
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every bundled example rendered once (``--no-check``: the numbers are tested
+    elsewhere)."""
+    out = tmp_path_factory.mktemp("hosts-out")
+    for example in BUNDLED:
+        result = run_cli("render", example, "--out", out, "--no-check")
+        assert result.exit_code == 0, result.output
+    return out
+
+
+def _body(rendered: Path, beamer: bool) -> str:
+    """What a host \\input's: every example's frames.tex (Beamer) and every part."""
+    lines = []
+    for folder in sorted(p for p in rendered.iterdir() if p.is_dir()):
+        if beamer:
+            lines.append(f"\\input{{{(folder / 'frames.tex').as_posix()}}}")
+        parts = sorted((folder / "parts").glob("*.tex"))
+        for start in range(0, len(parts), PARTS_PER_FRAME if beamer else 1):
+            chunk = parts[start : start + (PARTS_PER_FRAME if beamer else 1)]
+            inputs = "\n".join(f"\\input{{{p.as_posix()}}}" for p in chunk)
+            if beamer:
+                lines.append(f"\\begin{{frame}}{{{folder.name}: parts}}\n{inputs}\n\\end{{frame}}")
+            else:
+                lines.append(f"\\subsection*{{{folder.name}: {chunk[0].stem}}}\n{inputs}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="session")
+def hosts(rendered: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The host documents, each next to its ``lstm-tex-body.tex``."""
+    folder = tmp_path_factory.mktemp("hosts")
+    for name in BEAMER_HOSTS + ARTICLE_HOSTS:
+        (folder / name).mkdir()
+        shutil.copy(HOSTS / f"{name}.tex", folder / name)
+        (folder / name / "host-checks.tex").write_text((HOSTS / "host-checks.tex").read_text())
+        (folder / name / "lstm-tex-body.tex").write_text(
+            _body(rendered, beamer=name.startswith("beamer"))
+        )
+    return folder
+
+
+_compiled: dict[str, Compiled] = {}
+
+
+def compiled_host(hosts: Path, name: str) -> Compiled:
+    if name not in _compiled:
+        _compiled[name] = compile_tex(hosts / name / f"{name}.tex", draft=True)
+    return _compiled[name]
+
+
+@pytest.mark.parametrize("name", BEAMER_HOSTS + ARTICLE_HOSTS)
+def test_every_example_compiles_in_the_host_and_changes_nothing(hosts: Path, name: str) -> None:
+    compiled = compiled_host(hosts, name)
+    assert compiled.ok, (name, compiled.errors[:5])
+    assert "lstm-tex changed the host" not in compiled.log
+    overfull = re.findall(r"^Overfull \\hbox.*$", compiled.log, flags=re.M)
+    assert not overfull, (name, overfull[:5])
+    # the body was read: every example's files are in the log
+    for example in BUNDLED:
+        assert f"/{example.stem}/parts/" in compiled.log.replace("\n", "")
+
+
+def test_the_host_checks_catch_a_leak(tmp_path: Path) -> None:
+    """The checks the hosts rely on fail where a file sets MaxMatrixCols globally, as
+    frames.tex and the parts did before (so the corpus test can fail)."""
+    shutil.copy(HOSTS / "article-11pt.tex", tmp_path / "host.tex")
+    shutil.copy(HOSTS / "host-checks.tex", tmp_path)
+    (tmp_path / "lstm-tex-body.tex").write_text(
+        "\\[ \\setcounter{MaxMatrixCols}{14}\\begin{bmatrix} 1 & -1 \\end{bmatrix} \\]\n"
+    )
+    compiled = compile_tex(tmp_path / "host.tex", draft=True)
+    assert not compiled.ok
+    assert "lstm-tex changed the host" in compiled.log
