@@ -172,6 +172,9 @@ class Step(engine.Step):
         medium = context._Medium(ex.render.decimals, context.layout(ex.render, False, True),
                                  row_vectors=ex.render.notation == "row-vector")
         ctx = context.step_context(self.trace, self, medium, 0)
+        # one aligned block for the whole step: inputs side by side would add columns
+        # beside the widest line of the gates, so each input gets a line of its own
+        ctx["input_lines"] = [[key] for line in ctx["input_lines"] for key in line]
         macros: Any = latex.environment().get_template("derivation.tex.j2").make_module({})
         pieces = [macros.inputs(ctx), *(macros.gate(ctx, g) for g in ctx["gates"]),
                   macros.cell(ctx), macros.hidden(ctx)]

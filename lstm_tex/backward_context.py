@@ -301,9 +301,11 @@ def _where(layer: int, direction: str, cfg: LstmConfig) -> str:
 def _shown_pair(before: float, after: float, decimals: int) -> tuple[str, str]:
     """Two losses with enough decimals to tell them apart (up to 12)."""
     places = decimals
-    while places < 12 and numbers.fixed(before, places) == numbers.fixed(after, places):
+    while places < 12 and numbers.format_number(before, "fixed", places) == \
+            numbers.format_number(after, "fixed", places):
         places += 1
-    return numbers.fixed(before, places), numbers.fixed(after, places)
+    return (numbers.format_number(before, "fixed", places),
+            numbers.format_number(after, "fixed", places))
 
 
 # ---------------------------------------------------------------- the context
@@ -365,8 +367,9 @@ class _Builder:
         factor = f"\\frac{{1}}{{{spec.target.size}}}" if spec.loss == "mse" else "\\frac{1}{2}"
         lines.append(_text_line("loss", {
             "lhs": "L", "e": names[2], "factor": factor,
-            "squares": numbers.fixed(float(np.sum(error**2)), self.medium.decimals),
-            "r": numbers.fixed(self.g.loss, self.medium.decimals)}))
+            "squares": numbers.format_number(float(np.sum(error**2)), "fixed",
+                                             self.medium.decimals),
+            "r": numbers.format_number(self.g.loss, "fixed", self.medium.decimals)}))
         if spec.last_step_only:
             note = (f"The loss sees the last step only: the output $y_{{{T}}}$ against the "
                     f"target $\\hat y_{{{T}}}$, {spec.target.size} numbers.")
@@ -690,7 +693,7 @@ class _Builder:
         if sgd is None:
             return []
         show = self.show
-        eta = numbers.written(sgd.lr)
+        eta = numbers.format_number(sgd.lr, "written", 0)
         hidden = self.cfg.hidden_size
         note = (f"Every weight moves against its gradient, $W \\leftarrow W - \\eta\\,"
                 f"{self.dd}W$, with the gradients derived above.")
@@ -726,7 +729,7 @@ class _Builder:
                             show, "sgd", {"lhs": symbol, "eta": eta, "dd": self.dd},
                             {"w": show.as_is(old, given=True), "d": show.as_is(grad)},
                             show.as_is(new), f"{symbol} = {symbol} - {eta} d{symbol}",
-                            ops=3, extra_em=0.5 * len(eta)))
+                            ops=3, extra_em=0.5 * numbers.display_width(eta)))
                     what = GATE_NAMES.get(key, "projection")
                     title = (f"One SGD step, $\\eta = {eta}$: {what}"
                              + (f", {where}" if where else ""))
@@ -758,7 +761,8 @@ class _Builder:
         before, after = _shown_pair(self.g.loss, sgd.loss_after, self.medium.decimals)
         lines.append(_text_line("loss", {
             "lhs": "L'", "e": names[2], "factor": factor,
-            "squares": numbers.fixed(float(np.sum(error**2)), self.medium.decimals),
+            "squares": numbers.format_number(float(np.sum(error**2)), "fixed",
+                                             self.medium.decimals),
             "r": after}))
         went = "down" if sgd.loss_after < self.g.loss else (
             "up" if sgd.loss_after > self.g.loss else "nowhere")
@@ -799,8 +803,8 @@ class _Builder:
             "initial": self.initial_state(),
             "sgd": self.sgd(),
             "after": self.loss_after(),
-            "lr": numbers.written(spec.lr) if spec.lr is not None else "",
-            "loss_value": numbers.fixed(self.g.loss, self.medium.decimals),
+            "lr": numbers.format_number(spec.lr, "written", 0) if spec.lr is not None else "",
+            "loss_value": numbers.format_number(self.g.loss, "fixed", self.medium.decimals),
             "check": check,
             "skipped": len(self.g.steps) - sum(len(s["groups"]) > 0 for s in steps),
             "dd": self.dd,

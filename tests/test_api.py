@@ -13,7 +13,7 @@ import pytest
 
 import lstm_tex
 from lstm_tex import engine, spec
-from tests.conftest import EXAMPLES, ROOT, compile_tex, run_cli
+from tests.conftest import BUNDLED, EXAMPLES, ROOT, compile_tex, run_cli
 
 NOTEBOOK = EXAMPLES / "notebook-step.yaml"
 SEQUENCE = EXAMPLES / "short-sequence.yaml"
@@ -113,15 +113,17 @@ def test_latex_of_a_step_is_its_derivation() -> None:
 
 
 @pytest.mark.latex
-def test_step_latex_compiles(tmp_path: Path) -> None:
-    trace = lstm_tex.load(SEQUENCE).compute()
-    body = trace.steps[0].latex().removeprefix("$$").removesuffix("$$")
+@pytest.mark.parametrize("size", ["10pt", "11pt", "12pt"])
+def test_step_latex_fits_a_default_article(size: str, tmp_path: Path) -> None:
+    """Step.latex() of every step of every bundled example, pasted as it is into a default
+    article (default margins): no error, no Overfull \\hbox (issue 11: 114 pt too wide)."""
+    steps = [s.latex() for example in BUNDLED for s in lstm_tex.load(example).compute().steps]
     doc = tmp_path / "step.tex"
-    doc.write_text("\\documentclass{article}\n\\usepackage{amsmath}\n"
-                   "\\usepackage[landscape,margin=1cm]{geometry}\n\\begin{document}\n"
-                   f"\\[{body}\\]\n\\end{{document}}\n")
+    doc.write_text(f"\\documentclass[{size}]{{article}}\n\\usepackage{{amsmath}}\n"
+                   "\\begin{document}\n" + "\n\n".join(steps) + "\n\\end{document}\n")
     compiled = compile_tex(doc)
     assert compiled.ok, compiled.errors
+    assert compiled.overfull_hbox == 0
 
 
 def test_compute_does_not_import_torch() -> None:

@@ -9,13 +9,14 @@ compiled in each host: no error, no Overfull \\hbox, and nothing of the host cha
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import BUNDLED, HOSTS, Compiled, compile_tex, run_cli
+from tests.conftest import BUNDLED, EXAMPLES, HOSTS, Compiled, compile_tex, run_cli
 
 BEAMER_HOSTS = sorted(p.stem for p in HOSTS.glob("beamer-*.tex"))
 ARTICLE_HOSTS = sorted(p.stem for p in HOSTS.glob("article-*.tex"))
@@ -100,3 +101,31 @@ def test_the_host_checks_catch_a_leak(tmp_path: Path) -> None:
     compiled = compile_tex(tmp_path / "host.tex", draft=True)
     assert not compiled.ok
     assert "lstm-tex changed the host" in compiled.log
+
+
+def test_numbers_of_any_size_fit(tmp_path: Path) -> None:
+    """x of 1e-320, a weight of 1e300 and lr 1e308 (issue 11: 1, 5 and 17 Overfull boxes)
+    show as a·10^p: the article, the deck and the parts in a 10 pt article fit."""
+    from lstm_tex import loader
+
+    data = loader.read(EXAMPLES / "backward-sequence.yaml").data
+    data["x"][0][0] = 1e-320
+    data["weights"]["weight_ih_l0"][0][0] = 1e300
+    data["backward"]["lr"] = 1e308
+    example = tmp_path / "extreme.yaml"
+    example.write_text(json.dumps(data))
+    result = run_cli("render", example, "--out", tmp_path / "out", "--no-check")
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "out" / "extreme"
+    article = (folder / "extreme.tex").read_text()
+    assert r"1 \times 10^{-320}" in article and r"\eta = 1 \times 10^{308}" in article
+    assert not re.search(r"\d{13}", article + (folder / "frames.tex").read_text())
+    host = tmp_path / "host"
+    host.mkdir()
+    shutil.copy(HOSTS / "article-10pt.tex", host)
+    shutil.copy(HOSTS / "host-checks.tex", host)
+    (host / "lstm-tex-body.tex").write_text(_body(tmp_path / "out", beamer=False))
+    for tex in (folder / "extreme.tex", folder / "extreme-slides.tex", host / "article-10pt.tex"):
+        compiled = compile_tex(tex, draft=True)
+        assert compiled.ok, (tex.name, compiled.errors[:5])
+        assert compiled.overfull_hbox == 0, tex.name
