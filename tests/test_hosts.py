@@ -9,6 +9,7 @@ compiled in each host: no error, no Overfull \\hbox, and nothing of the host cha
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shutil
@@ -129,3 +130,19 @@ def test_numbers_of_any_size_fit(tmp_path: Path) -> None:
         compiled = compile_tex(tex, draft=True)
         assert compiled.ok, (tex.name, compiled.errors[:5])
         assert compiled.overfull_hbox == 0, tex.name
+
+
+@pytest.mark.parametrize("example", BUNDLED, ids=lambda p: p.stem)
+def test_an_equation_never_breaks_across_pages(rendered: Path, example: Path) -> None:
+    r"""In the article (which lets pages break between the equations of a long display),
+    every row that goes on with an equation (``&`` with no left-hand side, ``= [..]``) follows
+    a row ending in ``\\*``, so no page starts with a bare ``= [..] ⊙ [..]``."""
+    article = (rendered / example.stem / f"{example.stem}.tex").read_text()
+    continued = 0
+    for block in re.findall(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", article, re.S):
+        rows = block.splitlines()
+        for before, row in itertools.pairwise(rows):
+            if row.lstrip().startswith("&") and "\\vdots" not in row:
+                continued += 1
+                assert before.rstrip().endswith("\\\\*"), (before[-40:], row[:40])
+    assert continued > 0
