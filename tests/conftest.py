@@ -44,7 +44,7 @@ def have_pdflatex() -> bool:
     return shutil.which("pdflatex") is not None
 
 
-def compile_tex(tex: Path, runs: int = 1, draft: bool = False) -> Compiled:
+def compile_tex(tex: Path, runs: int = 1, draft: bool = False, timeout: int = 180) -> Compiled:
     """Run pdflatex on ``tex`` in its folder; collect errors and Overfull box counts.
     ``draft``: no PDF is written (``-draftmode``, faster; the log is the same)."""
     if not have_pdflatex():
@@ -57,7 +57,7 @@ def compile_tex(tex: Path, runs: int = 1, draft: bool = False) -> Compiled:
         proc = subprocess.run(
             ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
              *(["-draftmode"] if draft else []), tex.name],
-            cwd=tex.parent, capture_output=True, text=True, timeout=180,
+            cwd=tex.parent, capture_output=True, text=True, timeout=timeout,
         )
     assert proc is not None
     log = tex.with_suffix(".log")

@@ -75,7 +75,7 @@ _compiled: dict[str, Compiled] = {}
 
 def compiled_host(hosts: Path, name: str) -> Compiled:
     if name not in _compiled:
-        _compiled[name] = compile_tex(hosts / name / f"{name}.tex", draft=True)
+        _compiled[name] = compile_tex(hosts / name / f"{name}.tex", draft=True, timeout=900)
     return _compiled[name]
 
 
