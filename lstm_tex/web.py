@@ -68,8 +68,10 @@ _ARRAY_SPEC = re.compile(r"(\\begin\{array\}\{)((?:[^{}]|\{[^{}]*\})*)(\})")
 
 def maths(tex: str) -> str:
     r"""The article's maths for KaTeX and MathJax: what only amsmath needs left out
-    (``MaxMatrixCols``, ``@{}`` in an ``array``'s columns), no blank lines."""
+    (``MaxMatrixCols``, ``@{}`` in an ``array``'s columns, the star of ``\\*``), no blank
+    lines."""
     tex = _MATRIX_COLS.sub("", tex)
+    tex = tex.replace("\\\\*", "\\\\")  # \\* (no page break here) is LaTeX's only
     tex = _ARRAY_SPEC.sub(lambda m: m[1] + re.sub(r"@\{[^{}]*\}", "", m[2]) + m[3], tex)
     return "\n".join(line.rstrip() for line in tex.strip().splitlines() if line.strip())
 
