@@ -219,7 +219,7 @@ def test_the_part_compiles_on_its_own(rendered: Documents) -> None:
     parts += sorted((folder / "parts").glob("*-plots.tex"))
     assert [p.name for p in parts[4:]] == ["l0-forward-plots.tex", "l1-forward-plots.tex"]
     needs = re.findall(r"^% needs: (.*)$", parts[0].read_text(), flags=re.M)
-    assert needs == [f"\\usepackage{{{p}}}" for p in ("amsmath", "tikz", "pgfplots")]
+    assert needs == [f"\\usepackage{{{p}}}" for p in ("amsmath", "graphicx", "tikz", "pgfplots")]
     body = "\n\n".join(f"\\input{{parts/{p.name}}}" for p in parts)
     doc = folder / "diagram-parts.tex"
     doc.write_text(
