@@ -142,7 +142,8 @@ def _exponent_form(x: float, style: Style, decimals: int) -> tuple[str, int] | N
             return None  # as fixed() prints it, fewer than 7 integer digits
         mantissa, _, exp = f"{x:.{decimals}e}".partition("e")
         return mantissa, int(exp)
-    mantissa, _, exp = np.format_float_scientific(x, unique=True, trim="-").partition("e")
+    mantissa, _, exp = np.format_float_scientific(_saved_precision(x), unique=True,
+                                                  trim="-").partition("e")
     e = int(exp)
     return (mantissa, e) if e >= BIG_EXPONENT or e <= SMALL_EXPONENT else None
 

@@ -135,6 +135,7 @@ def test_align_column(texts: list[str], padded: list[str]) -> None:
         (1e-320, "fixed", 4, "0.0000"),
         (0.000001, "written", 4, "0.000001"),
         (1.5e-7, "written", 4, r"1.5 \times 10^{-7}"),
+        (float(np.float32(1e-7)), "written", 4, r"1 \times 10^{-7}"),  # as saved, float32
         (123456.5, "written", 4, "123456.5"),
         (0.0, "written", 4, "0"),
     ],
