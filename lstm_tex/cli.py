@@ -161,6 +161,11 @@ def _title(value: str | None) -> str | None:
             char, position = found
             _fail(InputError(f"expected text without control characters, found U+"
                              f"{ord(char):04X} at character {position + 1}", field="--title"))
+        from lstm_tex.text import problem
+
+        reason = problem(value)  # what render would refuse in the file (see README, Titles)
+        if reason is not None:
+            _fail(InputError(reason, field="--title"))
     return value
 
 

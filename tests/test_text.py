@@ -182,3 +182,13 @@ def test_header_comments_are_not_escaped(tmp_path: Path) -> None:
 def test_comment_keeps_one_line() -> None:
     assert text.comment("a\rb\nc\u2028d\udcffe") == "a b c d\ufffde"
     assert unicodedata.category(text.comment("\u0085")) == "Zs"
+
+
+@pytest.mark.parametrize("command", ["init"])
+def test_init_refuses_a_title_render_would_refuse(command: str, tmp_path: Path) -> None:
+    result = run_cli(command, tmp_path / "step.yaml", "--title", "Slides 🎓")
+    assert result.exit_code == 2, result.output
+    assert "U+1F393 GRADUATION CAP" in result.output and "--title" in result.output
+    assert not (tmp_path / "step.yaml").exists()
+    ok = run_cli(command, tmp_path / "ok.yaml", "--title", "σ-Gates für Ünïcödé")
+    assert ok.exit_code == 0, ok.output
