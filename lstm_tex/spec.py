@@ -541,9 +541,11 @@ CELL_KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
 def _infer_config(doc: loader.Document, section: ExampleSection,
-                  weights: dict[str, np.ndarray], where: Any) -> LstmConfig:
+                  weights: dict[str, np.ndarray], where: Any,
+                  single_bias: bool = False) -> LstmConfig:
     """The configuration the weights imply, checked against ``lstm:``. ``where(key)`` is
-    the field path of weight ``key`` (the name as the file wrote it)."""
+    the field path of weight ``key`` (the name as the file wrote it); ``single_bias``: the
+    model file has one bias per gate (Keras), so ``bias: single`` goes without saying."""
     given = section.lstm
     for key in weights:
         if not _KEY.match(key):
@@ -571,7 +573,7 @@ def _infer_config(doc: loader.Document, section: ExampleSection,
     if given.bias not in (None, True, False, "single"):
         raise doc.error(("lstm", "bias"), f"expected true, false or single (one bias per "
                                           f"gate), found {_kind(given.bias)}")
-    if given.bias == "single":
+    if given.bias == "single" or (given.bias is None and single_bias):
         hh = next((k for k in weights if k.startswith("bias_hh")), None)
         if hh is not None:
             raise doc.error(where(hh), "bias: single means one bias per gate, so expected "
@@ -718,7 +720,8 @@ def _build(doc: loader.Document, section: ExampleSection, stem: str,
         return ("weights", names.get(key, cell))
 
     try:
-        config = _infer_config(doc, section, weights, where)
+        config = _infer_config(doc, section, weights, where,
+                               single_bias=source is not None and source.single_bias)
         expected = config.weight_shapes()
         for key in weights:
             if key not in expected:

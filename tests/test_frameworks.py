@@ -88,6 +88,11 @@ def test_keras_bidirectional_and_a_reference(keras: Any, tmp_path: Path) -> None
     assert "file: bi.keras" in text and "prefix: both" in text
     np.testing.assert_allclose(values["output"], output, atol=2e-6)
     np.testing.assert_allclose(values["h_n"], [h_fwd, h_rev], atol=2e-6)
+    # Written by hand, a reference needs no lstm: section: Keras's one bias is implied.
+    (tmp_path / "hand.yaml").write_text("weights: {file: bi.keras, prefix: both}\n"
+                                        f"x: {json.dumps(X.tolist())}\n")
+    by_hand = spec.load(tmp_path / "hand.yaml")
+    assert by_hand.config.bias == "single" and by_hand.config.bidirectional
 
 
 def test_keras_other_activations_are_refused(keras: Any, tmp_path: Path) -> None:
