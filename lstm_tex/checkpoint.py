@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tex.errors import InputError
+from lstm_tex.errors import InputError, import_torch
 
 #: Keys of a checkpoint dict that may hold the model's state_dict, tried in this order.
 CHECKPOINT_KEYS = ("state_dict", "model_state_dict", "model")
@@ -110,9 +110,9 @@ def load_torch(path: Path) -> Any:
     """``torch.load(path, weights_only=True)`` on the CPU; every failure is an InputError."""
     import pickle
 
-    import torch
-
     file = str(path)
+    torch = import_torch("reading a PyTorch file", "save the weights as .safetensors or "
+                         ".npz to read them without torch", file=file)
     try:
         with warnings.catch_warnings():  # deprecations inside torch.load, not the user's
             warnings.simplefilter("ignore")

@@ -7,6 +7,7 @@ anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import os
+from types import ModuleType
 
 
 def printable(text: str | os.PathLike[str]) -> str:
@@ -17,6 +18,19 @@ def printable(text: str | os.PathLike[str]) -> str:
         return os.fsencode(raw).decode("utf-8", "backslashreplace")
     except UnicodeError:
         return raw.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def import_torch(needed_for: str, hint: str, *, file: str | None = None) -> ModuleType:
+    """``import torch``, or an :class:`InputError` (exit 2) saying what needed it when torch
+    is missing or fails to load (a broken install raises ImportError, OSError, ...)."""
+    try:
+        import torch
+    except Exception as exc:  # any failure inside torch's own __init__
+        reason = printable(str(exc).strip().splitlines()[0] if str(exc).strip()
+                           else type(exc).__name__)
+        raise InputError(f"{needed_for} needs torch, which failed to import: {reason} "
+                         f"({hint})", file=file) from None
+    return torch
 
 
 class LstmTexError(Exception):

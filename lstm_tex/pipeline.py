@@ -28,7 +28,7 @@ from lstm_tex import (
     web,
 )
 from lstm_tex.check import CheckReport
-from lstm_tex.errors import CheckFailed, InputError
+from lstm_tex.errors import CheckFailed, InputError, import_torch
 
 if TYPE_CHECKING:  # the backward modules are imported when an example has ``backward:``
     from lstm_tex import backward
@@ -156,6 +156,7 @@ def check(trace: engine.Trace, device: str | None = None) -> CheckReport:
     """Cross-check ``trace`` against torch; raise :class:`CheckFailed` on disagreement."""
     from lstm_tex.check import cross_check
 
+    import_torch("the cross-check", "use --no-check to skip it", file=trace.example.file)
     report = cross_check(trace, device=device,
                          source="--device" if device else "check.device")
     if not report.passed:
@@ -187,6 +188,8 @@ def check_gradients(gradients: backward.Gradients, device: str | None = None
     disagreement."""
     from lstm_tex.check_backward import verify
 
+    import_torch("the cross-check", "use --no-check to skip it",
+                 file=gradients.trace.example.file)
     return verify(gradients, device)
 
 

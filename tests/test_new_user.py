@@ -1,0 +1,70 @@
+"""Issue 19: what a new user meets on the command line (exit codes and messages)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import EXAMPLES, ROOT
+
+STEP = EXAMPLES / "notebook-step.yaml"
+
+
+@pytest.fixture
+def broken_torch(tmp_path: Path) -> dict[str, str]:
+    """An environment whose ``import torch`` fails, as a broken install does."""
+    fake = tmp_path / "fake"
+    (fake / "torch").mkdir(parents=True)
+    (fake / "torch" / "__init__.py").write_text('raise ImportError("libtorch is gone")\n')
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(fake), str(ROOT)])}
+
+
+def _cli(env: dict[str, str], *args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lstm_tex.cli", *map(str, args)],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_torch_that_fails_to_import_exits_2_with_one_line(
+    tmp_path: Path, broken_torch: dict[str, str]
+) -> None:
+    torch.manual_seed(0)
+    torch.save(torch.nn.LSTM(2, 3).state_dict(), tmp_path / "some.pt")
+    (tmp_path / "ref.yaml").write_text(
+        "title: ref\nlstm: {input_size: 2, hidden_size: 3}\nweights: some.pt\nx: [0.5, 0.1]\n"
+    )
+    cross = (
+        "the cross-check needs torch, which failed to import: libtorch is gone "
+        "(use --no-check to skip it)"
+    )
+    reading = "reading a PyTorch file needs torch, which failed to import: libtorch is gone"
+    cases = [
+        (("render", STEP, "--out", tmp_path / "o"), f"{STEP}: {cross}"),
+        (("check", STEP), f"{STEP}: {cross}"),
+        (("import", "some.pt", "-o", "-"), f"some.pt: {reading}"),
+        (
+            ("render", "ref.yaml", "--no-check", "--out", tmp_path / "o"),
+            f"ref.yaml:3: weights: some.pt: {reading}",
+        ),
+    ]
+    for args, message in cases:
+        done = _cli(broken_torch, *args, cwd=tmp_path)
+        assert done.returncode == 2, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+        lines = done.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"lstm-tex: {message}"), (args, lines)
+        assert done.stdout == ""
+    assert not (tmp_path / "o").exists()
+    # --no-check of inline weights never needs torch
+    done = _cli(broken_torch, "render", STEP, "--no-check", "--out", tmp_path / "o", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
