@@ -146,3 +146,35 @@ def test_an_equation_never_breaks_across_pages(rendered: Path, example: Path) ->
                 continued += 1
                 assert before.rstrip().endswith("\\\\*"), (before[-40:], row[:40])
     assert continued > 0
+
+
+def test_parts_with_the_render_options_fit_the_narrowest_article(tmp_path: Path) -> None:
+    """The parts of every bundled example with the options that add or widen parts (the
+    cell diagram and plots, expanded rows, the row-vector and textbook notations) in the
+    10 pt article host: no error, no Overfull \\hbox, nothing of the host changed."""
+    variants = {
+        "pictures": ["--diagram", "--plots", "--expand", "all"],
+        "rows": ["--notation", "row-vector"],
+        "olah": ["--notation", "textbook"],
+    }
+    for name, flags in variants.items():
+        for example in BUNDLED:
+            result = run_cli("render", example, "--out", tmp_path / name, "--no-check", *flags)
+            assert result.exit_code == 0, result.output
+    host = tmp_path / "host"
+    host.mkdir()
+    shutil.copy(HOSTS / "host-checks.tex", host)
+    text = (HOSTS / "article-10pt.tex").read_text()
+    (host / "article-10pt.tex").write_text(
+        text.replace(
+            "\\usepackage{hyperref}",
+            "\\usepackage{tikz}\n\\usepackage{pgfplots}\n\\usepackage{hyperref}",
+        )
+    )
+    (host / "lstm-tex-body.tex").write_text(
+        "".join(_body(tmp_path / name, beamer=False) for name in variants)
+    )
+    compiled = compile_tex(host / "article-10pt.tex", draft=True, timeout=900)
+    assert compiled.ok, compiled.errors[:5]
+    assert "lstm-tex changed the host" not in compiled.log
+    assert compiled.overfull_hbox == 0
