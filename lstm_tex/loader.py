@@ -12,6 +12,7 @@ file (``weights: model.pt``), which has no size limit.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import sys
 import warnings
@@ -19,14 +20,12 @@ from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
-from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError, YAMLError, YAMLWarning
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from ruamel.yaml.resolver import VersionedResolver
+if TYPE_CHECKING:  # ruamel is imported where it is used: not at all on the fast path
+    from ruamel.yaml.constructor import DuplicateKeyError
+    from ruamel.yaml.error import MarkedYAMLError
+    from ruamel.yaml.nodes import Node
 
 from lstm_tex.errors import InputError, printable
 
@@ -59,6 +58,9 @@ class Document:
     text: str | None = field(default=None, repr=False, compare=False)
 
     def _located(self) -> Any:
+        from ruamel.yaml import YAML
+        from ruamel.yaml.error import YAMLError
+
         if self.tree is None and self.text is not None:
             try:
                 tree = YAML(typ="rt", pure=True).load(self.text)
@@ -70,6 +72,8 @@ class Document:
 
     def line_of(self, path: Sequence[PathPart]) -> int | None:
         """1-based line of the deepest part of ``path`` that the file shows."""
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
         node = self._located()
         line: int | None = None
         for part in path:
@@ -196,6 +200,10 @@ def _unprintable(text: str, file: str) -> InputError | None:
 def _too_long_number(text: str, file: str) -> InputError | None:
     """A plain scalar that is a whole number with more digits than Python converts,
     with its field path and line (ruamel's message names neither)."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError, YAMLWarning
+    from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
     limit = sys.get_int_max_str_digits() or 0
     if not limit:
         return None
@@ -245,6 +253,10 @@ def parse(text: str, file: str = "<string>") -> Document:
     fast = _fast(text)
     if fast is not _SLOW:
         return Document(file=file, data=fast, text=text)
+    from ruamel.yaml import YAML
+    from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError, YAMLWarning
+
     yaml = YAML(typ="rt", pure=True)
     yaml.allow_duplicate_keys = False
     try:
@@ -396,6 +408,10 @@ def _syntax_error(exc: MarkedYAMLError, file: str) -> InputError:
 
 def _nodes(text: str) -> list[Node]:
     """Every node of the composed (not constructed) document, each once; [] if none."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError, YAMLWarning
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", YAMLWarning)
@@ -418,6 +434,8 @@ def _nodes(text: str) -> list[Node]:
 
 def _first_key_line(text: str, mapping_mark: Any, key: str) -> int | None:
     """Line of the first ``key`` in the mapping that starts at ``mapping_mark``."""
+    from ruamel.yaml.nodes import MappingNode, ScalarNode
+
     if mapping_mark is None:
         return None
     for node in _nodes(text):
@@ -433,6 +451,9 @@ def _first_key_line(text: str, mapping_mark: Any, key: str) -> int | None:
 def _tag_error(text: str, file: str) -> InputError | None:
     """Explain a failed construction: the first tag that is not allowed, or else the
     first value that does not fit the tag written on it (``!!int abc``)."""
+    from ruamel.yaml.nodes import ScalarNode
+    from ruamel.yaml.resolver import VersionedResolver
+
     nodes = _nodes(text)
     tags = {id(n): str(getattr(n.tag, "value", n.tag)) for n in nodes}
     resolver = VersionedResolver()
@@ -465,9 +486,18 @@ def _duplicate_key(exc: DuplicateKeyError) -> str:
     return problem[start + 1 : end] if 0 <= start < end else "?"
 
 
+@functools.cache
+def _round_trip_types() -> tuple[Any, Any]:
+    """ruamel's mapping and tagged-scalar classes (imported once, off the fast path)."""
+    from ruamel.yaml.comments import CommentedMap, TaggedScalar
+
+    return CommentedMap, TaggedScalar
+
+
 def _plain(node: Any, path: tuple[PathPart, ...], file: str, budget: list[int],
            doc: Document) -> Any:
     """Copy the round-trip tree into plain Python values, refusing anything exotic."""
+    CommentedMap, TaggedScalar = _round_trip_types()
     budget[0] -= 1
     if budget[0] < 0:
         raise InputError(
