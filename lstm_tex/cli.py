@@ -49,6 +49,27 @@ def _expand(paths: Iterable[str]) -> list[Path]:
     return out
 
 
+def _distinct_stems(paths: list[Path], out: Path) -> list[Path]:
+    """The files of one render, refused (exit 2, before anything is written) when two of
+    them share a stem: both would write ``out/<stem>/`` (the same file twice is rendered
+    once)."""
+    unique: list[Path] = []
+    seen: dict[str, Path] = {}
+    for path in paths:
+        if any(os.path.abspath(path) == os.path.abspath(p) for p in unique):
+            continue
+        other = seen.get(path.stem.casefold())
+        if other is not None:
+            _fail(InputError(f"{printable(other)} and {printable(path)} have the same stem "
+                             f"{printable(path.stem)!r}, so both would be written to "
+                             f"{printable(out / path.stem)}/ and the second would replace "
+                             "the first; rename one of them, or render them in separate "
+                             "runs with different --out folders"))
+        seen[path.stem.casefold()] = path
+        unique.append(path)
+    return unique
+
+
 def _located(exc: LstmTexError, path: Path) -> LstmTexError:
     """An error about a key of the example (``check.device``) names the file and line."""
     if not isinstance(exc, InputError) or exc.file or not exc.field or \
@@ -280,10 +301,11 @@ def render(examples: tuple[str, ...], out: Path, device: str | None, no_check: b
         return (f"{printable(path)} -> {printable(result.folder)}/ ({len(result.files)} "
                 f"files, {check})")
 
+    paths = _distinct_stems(_expand(examples), out)
     if watch:
         _watch(examples, work, templates)
         return
-    _each(_expand(examples), work)
+    _each(paths, work)
 
 
 @main.command()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, ROOT, run_cli
 
 STEP = EXAMPLES / "notebook-step.yaml"
 
@@ -68,3 +68,23 @@ def test_a_torch_that_fails_to_import_exits_2_with_one_line(
     # --no-check of inline weights never needs torch
     done = _cli(broken_torch, "render", STEP, "--no-check", "--out", tmp_path / "o", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+
+
+def test_two_files_with_the_same_stem_are_refused_before_writing(tmp_path: Path) -> None:
+    for folder, example in (("A", "notebook-step.yaml"), ("B", "stacked.yaml")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "ex.yaml").write_text((EXAMPLES / example).read_text())
+    first, second, out = tmp_path / "A" / "ex.yaml", tmp_path / "B" / "ex.yaml", tmp_path / "o"
+    result = run_cli("render", first, second, "--out", out, "--no-check")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == (
+        f"lstm-tex: {first} and {second} have the same stem 'ex', so both would be written "
+        f"to {out / 'ex'}/ and the second would replace the first; rename one of them, or "
+        "render them in separate runs with different --out folders\n"
+    )
+    assert not out.exists()
+    # the same file twice is one file, rendered once
+    result = run_cli(
+        "render", first, tmp_path / "A" / ".." / "A" / "ex.yaml", "--out", out, "--no-check"
+    )
+    assert result.exit_code == 0 and result.stdout.count("->") == 1, result.output
