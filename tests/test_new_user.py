@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from tests.conftest import EXAMPLES, ROOT, run_cli
+from tests.conftest import EXAMPLES, ROOT, have_pdflatex, run_cli
 
 STEP = EXAMPLES / "notebook-step.yaml"
 
@@ -88,3 +89,23 @@ def test_two_files_with_the_same_stem_are_refused_before_writing(tmp_path: Path)
         "render", first, tmp_path / "A" / ".." / "A" / "ex.yaml", "--out", out, "--no-check"
     )
     assert result.exit_code == 0 and result.stdout.count("->") == 1, result.output
+
+
+def test_revealed_captions_come_with_the_last_line_they_read(tmp_path: Path) -> None:
+    """--reveal --captions: a caption is uncovered with the values it reads (the result of
+    its line), never on the first slide, before the numbers."""
+    for example, pdf in (("stacked", False), ("notebook-step", have_pdflatex())):
+        args = ["render", EXAMPLES / f"{example}.yaml", "--reveal", "--captions", "--no-check"]
+        result = run_cli(*args, "--out", tmp_path, *(["--pdf"] if pdf else []))
+        assert result.exit_code == 0, result.output
+        captioned = 0
+        for frame in (tmp_path / example / "frames.tex").read_text().split("\\begin{frame}"):
+            captions = [int(n) for n in re.findall(r"\\footnotesize \\uncover<(\d+)->\{", frame)]
+            shown = [int(n) for n in re.findall(r"\\uncover<(\d+)->", frame)]
+            assert "\\footnotesize $" not in frame or not shown  # no caption left visible
+            if captions:
+                captioned += len(captions)
+                assert captions[-1] == max(shown) and min(captions) > 1, frame
+        assert captioned >= 6  # four gates, c and h of a step at least
+        if pdf:
+            assert (tmp_path / example / f"{example}-slides.pdf").stat().st_size > 0
