@@ -238,6 +238,9 @@ def article(title: str, body: str, *, packages: Sequence[str] = ()) -> Document:
         doc.packages.append(Package(name))
     doc.preamble.append(Command("title", NoEscape(title)))
     doc.preamble.append(Command("date", ""))
+    # page_numbers=True would need lastpage.sty, which Debian's TeX lacks: number the
+    # pages with the standard plain style instead (pylatex set empty above).
+    doc.change_document_style("plain")
     doc.append(NoEscape(r"\maketitle"))
     doc.append(NoEscape(body))
     return doc

@@ -35,6 +35,7 @@ def build(trace: Trace, report: CheckReport | None,
         return (a.transpose(1, 0, 2) if ex.config.batch_first else a).tolist()
 
     doc: dict[str, Any] = {
+        "cell": "lstm",  # SPEC: always present; the only kind of cell so far
         "lstm": ex.config.as_dict(),
         "steps": _steps(trace),
         "output": sequence(trace.output),

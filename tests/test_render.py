@@ -41,6 +41,7 @@ def test_render_writes_every_file_of_the_spec(out: Path) -> None:
 def test_values_json_layout_and_full_precision(out: Path) -> None:
     folder = render(NOTEBOOK, out)
     values = json.loads((folder / "values.json").read_text())
+    assert values["cell"] == "lstm"  # SPEC: always present, also for an LSTM
     assert values["lstm"] == {"input_size": 2, "hidden_size": 4, "num_layers": 1,
                               "bias": True, "bidirectional": False, "proj_size": 0,
                               "batch_first": False}
@@ -128,6 +129,7 @@ def test_bundled_examples_compile_without_overfull_boxes(example: Path, out: Pat
         assert compiled.ok, (name, compiled.errors)
         assert compiled.overfull_hbox == 0, (name, compiled.overfull_hbox)
         assert compiled.overfull_vbox == 0, (name, compiled.overfull_vbox)
+    _assert_numbered_pages(folder / f"{example.stem}.pdf")
     # frames.tex and the parts in lecturers' documents: tests/test_hosts.py
 
 
@@ -174,3 +176,14 @@ def test_pdf_flag_compiles_and_reports_latex_errors(out: Path, tmp_path: Path) -
     assert "Traceback" not in result.output
     after = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     assert after == before, "a failed --pdf run must leave the previous output intact"
+
+
+def _assert_numbered_pages(pdf: Path) -> None:
+    """Every article page after the first ends with its page number (the foot line)."""
+    done = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True)
+    pages = done.stdout.split("\f")
+    for number, page in enumerate(pages, start=1):
+        lines = [line.strip() for line in page.splitlines() if line.strip()]
+        if number > 1 and lines:
+            assert lines[-1] == str(number), (pdf.name, number, lines[-1])
