@@ -92,13 +92,15 @@ def compute(source: str | Path | spec.Example) -> engine.Trace:
     return trace
 
 
-def _require_finite(result: object, example: spec.Example, what: str) -> None:
+def _require_finite(result: object, example: spec.Example, what: str,
+                    field: str = "weights",
+                    why: str = "the weights and inputs are too large for a worked example; "
+                               "scale them down") -> None:
     where = _non_finite(result, "")
     if where is not None:
-        raise InputError(
-            f"{what} overflows float64 ({where.lstrip('.')} is not finite): the weights "
-            "and inputs are too large for a worked example; scale them down",
-            file=example.file, field="weights")
+        raise InputError(f"{what} overflows float64 ({where.lstrip('.')} is not finite): {why}",
+                         file=example.file, field=field,
+                         line=_line_of(example, field) if field != "weights" else None)
 
 
 def _non_finite(value: object, path: str) -> str | None:
@@ -147,7 +149,7 @@ def _bounded(example: spec.Example) -> None:
 
 def _line_of(example: spec.Example, key: str) -> int | None:
     try:
-        return loader.read(example.file).line_of([key])
+        return loader.read(example.file).line_of(key.split("."))
     except (InputError, OSError):
         return None
 
@@ -176,9 +178,21 @@ def differentiate(trace: engine.Trace) -> backward.Gradients | None:
 
     with np.errstate(over="ignore", invalid="ignore"):
         gradients = backward.backward(trace)
-    _require_finite(gradients, trace.example, "the backward pass")
+    # The forward pass is finite here, so the loss overflows through the larger of the
+    # target and the outputs; the SGD step through lr times the gradients.
+    example, before = trace.example, dataclasses.replace(gradients, sgd=None)
+    assert example.backward is not None
+    target = float(np.abs(example.backward.target).max(initial=0.0))
+    if target >= float(np.abs(trace.output).max(initial=0.0)):
+        _require_finite(before, example, "the backward pass", "backward.target",
+                        "the target is too large for a worked example (the loss squares "
+                        "output - target); scale it down")
+    else:
+        _require_finite(before, example, "the backward pass")
     if gradients.sgd is not None:
-        _require_finite(gradients.sgd.trace, trace.example, "the forward pass after the SGD step")
+        _require_finite(gradients.sgd, example, "the SGD step",
+                        "backward.lr", "lr times the gradients is too large for the weights; "
+                                       "use a smaller lr")
     return gradients
 
 

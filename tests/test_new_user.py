@@ -109,3 +109,30 @@ def test_revealed_captions_come_with_the_last_line_they_read(tmp_path: Path) -> 
         assert captioned >= 6  # four gates, c and h of a step at least
         if pdf:
             assert (tmp_path / example / f"{example}-slides.pdf").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    "backward,message",
+    [
+        (
+            "backward:\n  target: [1.0e300, 0, 0, 0]\n",
+            ":32: backward.target: the backward pass overflows float64 (loss is not finite): "
+            "the target is too large",
+        ),
+        (
+            "backward:\n  target: [1.0e150, 0, 0, 0]\n  lr: 1.0e200\n",
+            ":33: backward.lr: the SGD step overflows float64 (weights.weight_ih_l0 is not "
+            "finite): lr times the gradients is too large for the weights; use a smaller lr",
+        ),
+    ],
+    ids=["target", "lr"],
+)
+def test_an_overflowing_backward_pass_names_its_cause(
+    tmp_path: Path, backward: str, message: str
+) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text(STEP.read_text() + backward)
+    result = run_cli("render", path, "--no-check", "--out", tmp_path / "o")
+    assert result.exit_code == 2 and not (tmp_path / "o").exists()
+    assert result.stderr.startswith(f"lstm-tex: {path}{message}"), result.stderr
+    assert result.stderr.count("\n") == 1
