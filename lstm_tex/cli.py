@@ -82,18 +82,30 @@ def _located(exc: LstmTexError, path: Path) -> LstmTexError:
     return InputError(exc.message, file=printable(path), field=exc.field, line=line)
 
 
-def _print_report(report: Any, err: bool = False) -> None:
+def _print_report(report: Any, err: bool = False, file: str | None = None,
+                  what: str = "forward pass") -> None:
+    """A cross-check report: a heading line naming the file (never wrapped), then a table
+    of the largest error per quantity."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    table = Table(title=f"torch {report.torch_version} on {report.device}, {report.dtype}, "
-                        f"atol {report.atol:g}")
-    table.add_column("quantity")
-    table.add_column("max abs error", justify="right")
-    table.add_column("ok", justify="center")
+    console = Console(stderr=err)
+    heading = (f"{file}: " if file else "") + (
+        f"{what} vs torch {report.torch_version} on {report.device}, {report.dtype}, "
+        f"atol {report.atol:g}")
+    console.print(Text(printable(heading)), soft_wrap=True)
+    table = Table()
+    table.add_column("quantity", no_wrap=True)
+    table.add_column("max abs error", justify="right", no_wrap=True)
+    table.add_column("ok", justify="center", no_wrap=True)
     for name, value in report.errors.items():
         table.add_row(name, f"{value:.3g}", "yes" if value <= report.atol else "NO")
-    Console(stderr=err).print(table)
+    console.print(table)
+
+
+#: What each exit status of a file in a batch means, for the summary table.
+_OUTCOMES = {1: "torch disagrees", 2: "bad input", 3: "LaTeX failed", BUG: "bug"}
 
 
 def _each(paths: list[Path], work: Callable[[Path], str]) -> None:
@@ -117,18 +129,26 @@ def _each(paths: list[Path], work: Callable[[Path], str]) -> None:
         except LstmTexError as exc:
             exc = _located(exc, path)
             text = exc.format() if isinstance(exc, InputError) else str(exc)
-            results.append((path, exc.exit_code, text))
+            _say(text if isinstance(exc, InputError) or printable(path) in text
+                 else f"{printable(path)}: {text}")
+            results.append((path, exc.exit_code, ""))
             worst = max(worst, exc.exit_code)
         except Exception as exc:  # a bug on one file must not lose the others' summary
-            results.append((path, BUG, f"unexpected error (please report it): "
-                                       f"{type(exc).__name__}: {exc}"))
+            _say(f"{printable(path)}: unexpected error (please report it): "
+                 f"{type(exc).__name__}: {exc}")
+            results.append((path, BUG, ""))
             worst = max(worst, BUG)
+    # the summary: one row per file, paths in full (folded, never cut); the messages of
+    # the files that failed are on stderr above, one line each
     table = Table(title="lstm-tex")
-    table.add_column("file")
-    table.add_column("status")
-    table.add_column("result")
+    table.add_column("file", overflow="fold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("result", overflow="fold")
     for path, code, text in results:
-        table.add_row(printable(path), "ok" if code == 0 else f"exit {code}", printable(text))
+        table.add_row(printable(path), "ok" if code == 0 else f"exit {code}",
+                      printable(text).removeprefix(printable(path)).lstrip(": ")
+                      if code == 0 else
+                      f"{_OUTCOMES.get(code, 'failed')} (message on stderr)")
     Console().print(table)
     if worst:
         raise SystemExit(worst)
@@ -335,10 +355,11 @@ def check(examples: tuple[str, ...], device: str | None, as_json: bool) -> None:
             report = pipeline.check(trace, device)
         except CheckFailed:
             raise
-        _print_report(report)
+        _print_report(report, file=printable(path))
         gradients = pipeline.differentiate(trace)
         if gradients is not None:
-            _print_report(pipeline.check_gradients(gradients, device))
+            _print_report(pipeline.check_gradients(gradients, device), file=printable(path),
+                          what="backward pass")
         return (f"{printable(path)}: passed (max abs error {report.max_abs_err:.2g} <= "
                 f"{report.atol:g})")
 

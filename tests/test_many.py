@@ -56,8 +56,8 @@ def test_one_bad_among_good_ones(tmp_path: Path, out: Path) -> None:
     assert "Traceback" not in result.output
     for name in ("first", "last"):
         assert (out / name / "values.json").is_file(), name
-        assert "ok" in summary_row(result.output, name)
-    row = summary_row(result.output, "bad")
+        assert "ok" in summary_row(result.stdout, name)
+    row = summary_row(result.stdout, "bad")
     assert "exit 2" in row and "expected 2 numbers" in result.output
     assert not (out / "bad").exists()
 
@@ -66,12 +66,12 @@ def test_exit_status_is_the_worst_outcome(tmp_path: Path, out: Path) -> None:
     failing = [good(tmp_path, "fine"), disagreeing(tmp_path)]
     result = run_cli("render", *failing, "--out", out)
     assert result.exit_code == 1, result.output
-    assert "exit 1" in summary_row(result.output, "strict")
+    assert "exit 1" in summary_row(result.stdout, "strict")
     assert (out / "fine" / "values.json").is_file() and not (out / "strict").exists()
     result = run_cli("render", *failing, bad(tmp_path), "--out", out)
     assert result.exit_code == 2, result.output
-    assert "exit 1" in summary_row(result.output, "strict")
-    assert "exit 2" in summary_row(result.output, "bad")
+    assert "exit 1" in summary_row(result.stdout, "strict")
+    assert "exit 2" in summary_row(result.stdout, "bad")
 
 
 def test_a_folder_stands_for_its_examples(tmp_path: Path, out: Path) -> None:
@@ -83,7 +83,7 @@ def test_a_folder_stands_for_its_examples(tmp_path: Path, out: Path) -> None:
     result = run_cli("render", folder, "--out", out, "--no-check")
     assert result.exit_code == 2, result.output
     assert sorted(p.name for p in out.iterdir()) == ["a", "b"]
-    assert "exit 2" in summary_row(result.output, "c")
+    assert "exit 2" in summary_row(result.stdout, "c")
 
 
 def test_check_json_for_one_file() -> None:

@@ -136,3 +136,36 @@ def test_an_overflowing_backward_pass_names_its_cause(
     assert result.exit_code == 2 and not (tmp_path / "o").exists()
     assert result.stderr.startswith(f"lstm-tex: {path}{message}"), result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def test_check_of_several_files_titles_each_table_with_its_file() -> None:
+    files = [EXAMPLES / "backward-sequence.yaml", STEP]
+    result = run_cli("check", *files)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    for path in files:
+        forward = [line for line in lines if line.startswith(f"{path}: forward pass vs torch")]
+        assert len(forward) == 1 and forward[0].endswith(", float64, atol 1e-10"), lines
+    backward = f"{files[0]}: backward pass vs torch"
+    assert sum(line.startswith(backward) for line in lines) == 1
+    assert not any(line.rstrip().endswith(",") for line in lines)
+    # the summary shows each path in full, never cut with an ellipsis
+    assert "…" not in result.stdout
+    assert sum(str(path) in result.stdout.replace("│", "").replace("\n", "") for path in files)
+
+
+def test_a_batch_prints_each_failure_on_stderr_in_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "a-file-name-long-enough-to-wrap-in-any-summary-table-column-bad.yaml"
+    bad.write_text(STEP.read_text() + "backward:\n  target: [1.0e300, 0, 0, 0]\n")
+    good = tmp_path / "good.yaml"
+    good.write_text(STEP.read_text())
+    result = run_cli("render", bad, good, "--no-check", "--out", tmp_path / "o")
+    assert result.exit_code == 2
+    # one line per failure (the progress bar, transient, may leave an empty line)
+    assert [line for line in result.stderr.splitlines() if line] == [
+        f"lstm-tex: {bad}:32: backward.target: the backward pass overflows float64 (loss is "
+        "not finite): the target is too large for a worked example (the loss squares output "
+        "- target); scale it down"
+    ]
+    assert "overflows" not in result.stdout and "bad input (message on stderr)" in result.stdout
+    assert (tmp_path / "o" / "good" / "frames.tex").exists()
