@@ -318,7 +318,8 @@ def render(examples: tuple[str, ...], out: Path, device: str | None, no_check: b
         result = pipeline.render(path, options)
         check = "not checked" if result.report is None else (
             f"max abs error vs torch {result.report.max_abs_err:.2g}")
-        return (f"{printable(path)} -> {printable(result.folder)}/ ({len(result.files)} "
+        written = sum(1 for p in result.folder.rglob("*") if p.is_file())  # PDFs, PNGs too
+        return (f"{printable(path)} -> {printable(result.folder)}/ ({written} "
                 f"files, {check})")
 
     paths = _distinct_stems(_expand(examples), out)
@@ -598,10 +599,13 @@ def import_(model: Path, output: Path | None, prefix: str | None, weights: str,
     if _write_example(target, imported.text, force):
         cfg = imported.example.config
         kept = f"; weights: a reference to {model}" if imported.reference else ""
+        kind = imported.kind.replace(" at key prefix '(none)'", " (no key prefix)")
+        shape = ", bidirectional" * cfg.bidirectional + (
+            f", proj_size {cfg.proj_size}" if cfg.proj_size else "")
         click.echo(printable(
-            f"wrote {target}: the {imported.kind} of {model} (input size "
+            f"wrote {target}: the {kind} of {model} (input size "
             f"{cfg.input_size}, hidden size {cfg.hidden_size}, "
-            f"{_plural(cfg.num_layers, 'layer')}, {imported.dtype}{kept}); next: "
+            f"{_plural(cfg.num_layers, 'layer')}{shape}, {imported.dtype}{kept}); next: "
             f"lstm-tex render {target}"))
         for note in imported.notes:
             click.echo(printable(f"note: {note}"))

@@ -169,3 +169,25 @@ def test_a_batch_prints_each_failure_on_stderr_in_one_line(tmp_path: Path) -> No
     ]
     assert "overflows" not in result.stdout and "bad input (message on stderr)" in result.stdout
     assert (tmp_path / "o" / "good" / "frames.tex").exists()
+
+
+def test_import_says_no_key_prefix_and_the_shape(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(2, 4, num_layers=2, bidirectional=True, proj_size=3)
+    torch.save(lstm.state_dict(), tmp_path / "bi.pt")
+    result = run_cli("import", tmp_path / "bi.pt", "-o", tmp_path / "bi.yaml")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(
+        f"wrote {tmp_path / 'bi.yaml'}: the nn.LSTM (no key prefix) of {tmp_path / 'bi.pt'} "
+        "(input size 2, hidden size 4, 2 layers, bidirectional, proj_size 3, float32); "
+    ), result.stdout
+    assert "(none)" not in result.stdout
+
+
+@pytest.mark.skipif(not have_pdflatex(), reason="needs pdflatex")
+def test_render_pdf_counts_the_files_it_wrote(tmp_path: Path) -> None:
+    result = run_cli("render", STEP, "--pdf", "--no-check", "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    written = [p for p in (tmp_path / "notebook-step").rglob("*") if p.is_file()]
+    assert sum(p.suffix == ".pdf" for p in written) == 2
+    assert f"({len(written)} files, not checked)" in result.stdout, result.stdout
