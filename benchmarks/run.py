@@ -74,8 +74,10 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 def run_quiet(argv: Sequence[str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(list(argv), cwd=cwd, capture_output=True, text=True, env=ENV)
     if proc.returncode != 0:
-        raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(argv)}\n"
-                         f"{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+        raise SystemExit(
+            f"benchmark command failed ({proc.returncode}): {' '.join(argv)}\n"
+            f"{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
+        )
     return proc
 
 
@@ -85,8 +87,9 @@ def wall(argv: Sequence[str], cwd: Path = ROOT) -> float:
     return time.perf_counter() - start
 
 
-def interleaved(commands: dict[str, Callable[[], float]], runs: int, warmup: bool = True
-                ) -> dict[str, list[float]]:
+def interleaved(
+    commands: dict[str, Callable[[], float]], runs: int, warmup: bool = True
+) -> dict[str, list[float]]:
     """One untimed warm-up each (caches, bytecode), then ``runs`` rounds of every command
     in turn."""
     if warmup:
@@ -104,8 +107,13 @@ def median(values: Sequence[float]) -> float:
 
 
 def summary(values: Sequence[float]) -> dict[str, Any]:
-    return {"median_s": median(values), "min_s": min(values), "max_s": max(values),
-            "runs": len(values), "times_s": [round(v, 6) for v in values]}
+    return {
+        "median_s": median(values),
+        "min_s": min(values),
+        "max_s": max(values),
+        "runs": len(values),
+        "times_s": [round(v, 6) for v in values],
+    }
 
 
 def shell(argv: Sequence[str]) -> str:
@@ -126,8 +134,13 @@ def shell(argv: Sequence[str]) -> str:
 def importtime(argv: Sequence[str], cwd: Path) -> dict[str, Any]:
     """``python -X importtime``: was torch imported, and the costliest packages (self time,
     summed over each top-level package's modules)."""
-    proc = subprocess.run([sys.executable, "-X", "importtime", *argv], cwd=cwd,
-                          capture_output=True, text=True, env=ENV)
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=ENV,
+    )
     by_package: dict[str, int] = {}
     cumulative: dict[str, int] = {}
     self_times: dict[str, int] = {}
@@ -151,8 +164,9 @@ def importtime(argv: Sequence[str], cwd: Path) -> dict[str, Any]:
         "modules": len(modules),
         "total_ms": total / 1000,
         "top_packages_ms": {k: v / 1000 for k, v in top},
-        "top_level_cumulative_ms": {k: v / 1000 for k, v in
-                                    sorted(cumulative.items(), key=lambda kv: -kv[1])[:8]},
+        "top_level_cumulative_ms": {
+            k: v / 1000 for k, v in sorted(cumulative.items(), key=lambda kv: -kv[1])[:8]
+        },
         "self_us": self_times,
     }
 
@@ -163,9 +177,13 @@ def import_delta(ours: dict[str, Any], baseline: dict[str, Any]) -> dict[str, An
     by_package: dict[str, int] = {}
     for name, us in extra.items():
         by_package[name.split(".")[0]] = by_package.get(name.split(".")[0], 0) + us
-    return {"modules": len(extra), "total_ms": sum(extra.values()) / 1000,
-            "packages_ms": {k: v / 1000 for k, v in
-                            sorted(by_package.items(), key=lambda kv: -kv[1])[:12]}}
+    return {
+        "modules": len(extra),
+        "total_ms": sum(extra.values()) / 1000,
+        "packages_ms": {
+            k: v / 1000 for k, v in sorted(by_package.items(), key=lambda kv: -kv[1])[:12]
+        },
+    }
 
 
 def startup(runs: int, out: Path) -> dict[str, Any]:
@@ -180,7 +198,10 @@ def startup(runs: int, out: Path) -> dict[str, Any]:
         # Where the --no-check time goes: the baseline plus pydantic's model machinery,
         # plus everything lstm-tex imports (no work done).
         "import numpy, jinja2, ruamel.yaml; from pydantic import BaseModel": [
-            py, "-c", "import numpy, jinja2, ruamel.yaml; from pydantic import BaseModel"],
+            py,
+            "-c",
+            "import numpy, jinja2, ruamel.yaml; from pydantic import BaseModel",
+        ],
         "import lstm_tex.cli": [py, "-c", "import lstm_tex.cli"],
     }
     if importlib.util.find_spec("yaml") is not None:
@@ -188,18 +209,22 @@ def startup(runs: int, out: Path) -> dict[str, Any]:
     times = interleaved({k: functools.partial(wall, a) for k, a in commands.items()}, runs)
     result: dict[str, Any] = {
         name: {"command": shell(argv).replace(str(out), "/tmp/out"), **summary(times[name])}
-        for name, argv in commands.items()}
-    for key, argv in (("importtime --no-check", commands["render --no-check"]),
-                      ("importtime check", commands["render"]),
-                      ("importtime numpy, jinja2, ruamel.yaml",
-                       commands["import numpy, jinja2, ruamel.yaml"]),
-                      ("importtime torch", commands["import torch"])):
+        for name, argv in commands.items()
+    }
+    for key, argv in (
+        ("importtime --no-check", commands["render --no-check"]),
+        ("importtime check", commands["render"]),
+        ("importtime numpy, jinja2, ruamel.yaml", commands["import numpy, jinja2, ruamel.yaml"]),
+        ("importtime torch", commands["import torch"]),
+    ):
         result[key] = importtime(argv[1:] if argv[0] == py else argv, ROOT)
         result[key]["command"] = result[key]["command"].replace(str(out), "/tmp/out")
     result["imports beyond the baseline --no-check"] = import_delta(
-        result["importtime --no-check"], result["importtime numpy, jinja2, ruamel.yaml"])
+        result["importtime --no-check"], result["importtime numpy, jinja2, ruamel.yaml"]
+    )
     result["imports beyond the baseline check"] = import_delta(
-        result["importtime check"], result["importtime torch"])
+        result["importtime check"], result["importtime torch"]
+    )
     for key in list(result):
         result[key].pop("self_us", None)  # per module: too long to keep
     return result
@@ -220,11 +245,17 @@ def scale_example(steps: int) -> dict[str, Any]:
         return np.round(rng.uniform(-bound, bound, size=shape), 2).tolist()
 
     four_h = 4 * SCALE_HIDDEN
-    weights = {"weight_ih_l0": draw(four_h, SCALE_INPUT),
-               "weight_hh_l0": draw(four_h, SCALE_HIDDEN),
-               "bias_ih_l0": draw(four_h), "bias_hh_l0": draw(four_h)}
-    return {"title": f"Scale: input {SCALE_INPUT}, hidden {SCALE_HIDDEN}, {steps} steps",
-            "weights": weights, "x": draw(steps, SCALE_INPUT, bound=1.0)}
+    weights = {
+        "weight_ih_l0": draw(four_h, SCALE_INPUT),
+        "weight_hh_l0": draw(four_h, SCALE_HIDDEN),
+        "bias_ih_l0": draw(four_h),
+        "bias_hh_l0": draw(four_h),
+    }
+    return {
+        "title": f"Scale: input {SCALE_INPUT}, hidden {SCALE_HIDDEN}, {steps} steps",
+        "weights": weights,
+        "x": draw(steps, SCALE_INPUT, bound=1.0),
+    }
 
 
 def pdflatex_pass(tex: Path) -> tuple[float, int]:
@@ -232,8 +263,7 @@ def pdflatex_pass(tex: Path) -> tuple[float, int]:
     for aux in tex.parent.glob(tex.stem + ".*"):
         if aux.suffix != ".tex":
             aux.unlink()
-    elapsed = wall(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name],
-                   tex.parent)
+    elapsed = wall(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", tex.name], tex.parent)
     log = tex.with_suffix(".log").read_text(errors="replace")
     m = re.search(r"Output written on .*?\((\d+) pages?", log)
     return elapsed, int(m[1]) if m else 0
@@ -241,8 +271,10 @@ def pdflatex_pass(tex: Path) -> tuple[float, int]:
 
 def per_step(ts: Sequence[int], values: Sequence[float]) -> dict[str, list[Any]]:
     """Cost of one more step between consecutive sizes: (v2 - v1) / (T2 - T1)."""
-    return {"T": list(ts), "per_step": [(values[n + 1] - values[n]) / (ts[n + 1] - ts[n])
-                                        for n in range(len(ts) - 1)]}
+    return {
+        "T": list(ts),
+        "per_step": [(values[n + 1] - values[n]) / (ts[n + 1] - ts[n]) for n in range(len(ts) - 1)],
+    }
 
 
 EXPERIMENT = "deck, amsmath's MaxMatrixCols (experiment)"
@@ -312,9 +344,13 @@ def scale(runs: int, compile_runs: int, compile_max_t: int, work: Path) -> dict[
             "parts": len(list((folder / "parts").glob("*.tex"))),
             "values_json": (folder / "values.json").stat().st_size,
         }
-        row: dict[str, Any] = {"T": steps, "render": summary(render_times), "bytes": sizes,
-                               "command": shell(argv).replace(str(work), "/tmp/scale"),
-                               "stages": render_stages(example, runs, work / "stages")}
+        row: dict[str, Any] = {
+            "T": steps,
+            "render": summary(render_times),
+            "bytes": sizes,
+            "command": shell(argv).replace(str(work), "/tmp/scale"),
+            "stages": render_stages(example, runs, work / "stages"),
+        }
         if steps in compile_ts:
             build = work / f"tex-t{steps}"
             build.mkdir(exist_ok=True)
@@ -331,29 +367,47 @@ def scale(runs: int, compile_runs: int, compile_max_t: int, work: Path) -> dict[
                 return seconds
 
             # The first size warms TeX's file caches; bigger ones are long enough as is.
-            times = interleaved({kind: functools.partial(compile_one, kind, build / name)
-                                 for kind, name in docs.items()}, compile_runs,
-                                warmup=steps == compile_ts[0])
-            row["compile"] = {kind: {**summary(times[kind]), "pages": pages[kind]}
-                              for kind in docs}
+            times = interleaved(
+                {
+                    kind: functools.partial(compile_one, kind, build / name)
+                    for kind, name in docs.items()
+                },
+                compile_runs,
+                warmup=steps == compile_ts[0],
+            )
+            row["compile"] = {kind: {**summary(times[kind]), "pages": pages[kind]} for kind in docs}
         rows.append(row)
-        print(f"  scale T={steps}: render {median(render_times):.2f} s"
-              + "".join(f", {k} {v['median_s']:.1f} s ({v['pages']} pages)"
-                        for k, v in row.get("compile", {}).items()), file=sys.stderr)
+        print(
+            f"  scale T={steps}: render {median(render_times):.2f} s"
+            + "".join(
+                f", {k} {v['median_s']:.1f} s ({v['pages']} pages)"
+                for k, v in row.get("compile", {}).items()
+            ),
+            file=sys.stderr,
+        )
     ts = [r["T"] for r in rows]
     growing = ("forward", "check", "documents", "write")
-    growth = {"render_s_per_step": per_step(ts, [r["render"]["median_s"] for r in rows]),
-              "forward+check+documents+write_s_per_step": per_step(
-                  ts, [sum(r["stages"][k]["median_s"] for k in growing) for r in rows]),
-              "article_bytes_per_step": per_step(ts, [r["bytes"]["article_tex"] for r in rows]),
-              "deck_bytes_per_step": per_step(ts, [r["bytes"]["deck_tex"] for r in rows])}
+    growth = {
+        "render_s_per_step": per_step(ts, [r["render"]["median_s"] for r in rows]),
+        "forward+check+documents+write_s_per_step": per_step(
+            ts, [sum(r["stages"][k]["median_s"] for k in growing) for r in rows]
+        ),
+        "article_bytes_per_step": per_step(ts, [r["bytes"]["article_tex"] for r in rows]),
+        "deck_bytes_per_step": per_step(ts, [r["bytes"]["deck_tex"] for r in rows]),
+    }
     compiled = [r for r in rows if "compile" in r]
     for kind in ("article", "deck", EXPERIMENT):
         growth[f"{kind} compile_s_per_step"] = per_step(
-            [r["T"] for r in compiled], [r["compile"][kind]["median_s"] for r in compiled])
-    return {"input": SCALE_INPUT, "hidden": SCALE_HIDDEN, "rows": rows, "growth": growth,
-            "note": "compile: one pdflatex pass from a clean folder (latexmk, as --pdf "
-                    "runs it, needs two for the deck)"}
+            [r["T"] for r in compiled], [r["compile"][kind]["median_s"] for r in compiled]
+        )
+    return {
+        "input": SCALE_INPUT,
+        "hidden": SCALE_HIDDEN,
+        "rows": rows,
+        "growth": growth,
+        "note": "compile: one pdflatex pass from a clean folder (latexmk, as --pdf "
+        "runs it, needs two for the deck)",
+    }
 
 
 # ---------------------------------------------------------------- 4: engine
@@ -369,17 +423,25 @@ def engine_vs_torch(repeats: int) -> dict[str, Any]:
     rng = np.random.default_rng(0)
     hidden, inputs = shape["hidden"], shape["input"]
     k = 1 / np.sqrt(hidden)
-    weights = {"weight_ih_l0": rng.uniform(-k, k, (4 * hidden, inputs)),
-               "weight_hh_l0": rng.uniform(-k, k, (4 * hidden, hidden)),
-               "bias_ih_l0": rng.uniform(-k, k, 4 * hidden),
-               "bias_hh_l0": rng.uniform(-k, k, 4 * hidden)}
+    weights = {
+        "weight_ih_l0": rng.uniform(-k, k, (4 * hidden, inputs)),
+        "weight_hh_l0": rng.uniform(-k, k, (4 * hidden, hidden)),
+        "bias_ih_l0": rng.uniform(-k, k, 4 * hidden),
+        "bias_hh_l0": rng.uniform(-k, k, 4 * hidden),
+    }
     x = rng.uniform(-1, 1, (shape["T"], shape["batch"], inputs))
     zeros = np.zeros((1, shape["batch"], hidden))
     # Built directly: as a file this example would be over the loader's size limit.
-    example = spec.Example(file="engine-bench", stem="engine-bench",
-                           config=spec.LstmConfig(input_size=inputs, hidden_size=hidden),
-                           weights=MappingProxyType(weights), x=x, h0=zeros, c0=zeros,
-                           batched=True)
+    example = spec.Example(
+        file="engine-bench",
+        stem="engine-bench",
+        config=spec.LstmConfig(input_size=inputs, hidden_size=hidden),
+        weights=MappingProxyType(weights),
+        x=x,
+        h0=zeros,
+        c0=zeros,
+        batched=True,
+    )
     lstm = torch.nn.LSTM(inputs, hidden, dtype=torch.float64)
     lstm.load_state_dict({n: torch.from_numpy(w) for n, w in weights.items()})
     tx = torch.from_numpy(example.x)
@@ -405,10 +467,19 @@ def engine_vs_torch(repeats: int) -> dict[str, Any]:
         finally:
             torch.set_num_threads(threads)
 
-    times = interleaved({"engine.forward": ours, "torch.nn.LSTM": theirs,
-                         "torch.nn.LSTM 1 thread": theirs_one_thread}, repeats)
-    return {"shape": shape, "torch_threads": threads,
-            **{name: summary(values) for name, values in times.items()}}
+    times = interleaved(
+        {
+            "engine.forward": ours,
+            "torch.nn.LSTM": theirs,
+            "torch.nn.LSTM 1 thread": theirs_one_thread,
+        },
+        repeats,
+    )
+    return {
+        "shape": shape,
+        "torch_threads": threads,
+        **{name: summary(values) for name, values in times.items()},
+    }
 
 
 # ---------------------------------------------------------------- 5: watch-mode re-render
@@ -428,6 +499,7 @@ def warm_render(repeats: int, out: Path) -> dict[str, Any]:
             start = time.perf_counter()
             pipeline.render(path, options)
             return time.perf_counter() - start
+
         return measure
 
     times = interleaved({"check": once(True), "no check": once(False)}, repeats)
@@ -459,33 +531,42 @@ def checkpoint_render(runs: int, work: Path) -> dict[str, Any]:
 
     def measure(name: str, example: Path, *flags: str) -> Callable[[], float]:
         def once() -> float:
-            argv = [*lstm_tex_command(), "render", str(example), "--out", str(work / "out"),
-                    *flags]
+            argv = [*lstm_tex_command(), "render", str(example), "--out", str(work / "out"), *flags]
             start = time.perf_counter()
             proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             _, status, usage = os.wait4(proc.pid, 0)
             elapsed = time.perf_counter() - start
             proc.returncode = os.waitstatus_to_exitcode(status)
             if proc.returncode != 0:
-                raise RuntimeError(f"{shell(argv)} failed: {proc.stderr.read().decode()}"
-                                   if proc.stderr else shell(argv))
+                raise RuntimeError(
+                    f"{shell(argv)} failed: {proc.stderr.read().decode()}"
+                    if proc.stderr
+                    else shell(argv)
+                )
             peaks.setdefault(name, []).append(usage.ru_maxrss)  # KiB on Linux
             cpu.setdefault(name, []).append(usage.ru_utime + usage.ru_stime)
             return elapsed
+
         return once
 
     peaks: dict[str, list[int]] = {}
     cpu: dict[str, list[float]] = {}  # user + system time: less sensitive to a busy machine
-    commands = {"pt": measure("pt", examples["pt"]),
-                "pt --no-check": measure("pt --no-check", examples["pt"], "--no-check"),
-                "safetensors --no-check": measure("safetensors --no-check",
-                                                  examples["safetensors"], "--no-check")}
+    commands = {
+        "pt": measure("pt", examples["pt"]),
+        "pt --no-check": measure("pt --no-check", examples["pt"], "--no-check"),
+        "safetensors --no-check": measure(
+            "safetensors --no-check", examples["safetensors"], "--no-check"
+        ),
+    }
     times = interleaved(commands, runs)
     out: dict[str, Any] = {"shape": shape, "yaml_bytes": examples["pt"].stat().st_size}
     for name, values in times.items():
-        out[name] = {**summary(values), "max_rss_mb": max(peaks[name]) / 1024,
-                     "cpu_median_s": median(cpu[name]),
-                     "load_average": os.getloadavg()[0]}
+        out[name] = {
+            **summary(values),
+            "max_rss_mb": max(peaks[name]) / 1024,
+            "cpu_median_s": median(cpu[name]),
+            "load_average": os.getloadavg()[0],
+        }
     return out
 
 
@@ -501,141 +582,261 @@ def machine() -> dict[str, Any]:
                 break
     except OSError:
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
-            "torch": torch.__version__, "numpy": numpy.__version__,
-            "platform": platform.platform(), "date": time.strftime("%Y-%m-%d %H:%M %Z")}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "platform": platform.platform(),
+        "date": time.strftime("%Y-%m-%d %H:%M %Z"),
+    }
 
 
 def commit() -> str | None:
     """The checked-out commit (with ``+`` when lstm_tex/ or templates/ have changes)."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
-                              capture_output=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "lstm_tex", "templates"],
-                               cwd=ROOT, text=True, capture_output=True, check=True).stdout
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            text=True,
+            capture_output=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "lstm_tex", "templates"],
+            cwd=ROOT,
+            text=True,
+            capture_output=True,
+            check=True,
+        ).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
     return head + ("+" if dirty.strip() else "")
 
 
-def ratio_row(figure: str, measured: dict[str, Any], baseline: dict[str, Any], goal: float,
-              unit: str = "s") -> dict[str, Any]:
+def ratio_row(
+    figure: str, measured: dict[str, Any], baseline: dict[str, Any], goal: float, unit: str = "s"
+) -> dict[str, Any]:
     """The goal is judged on the ratio of the medians; the ratio of the fastest runs is
     shown beside it (less disturbed by other processes on a shared machine)."""
     ratio = measured["median_s"] / baseline["median_s"]
     scale_, digits = (1000, 2) if unit == "ms" else (1, 3)
-    return {"figure": figure, "measured": f"{measured['median_s'] * scale_:.{digits}f} {unit}",
-            "baseline": f"{baseline['median_s'] * scale_:.{digits}f} {unit}", "ratio": ratio,
-            "min_ratio": measured["min_s"] / baseline["min_s"],
-            "goal": f"<= {goal}", "met": ratio <= goal}
+    return {
+        "figure": figure,
+        "measured": f"{measured['median_s'] * scale_:.{digits}f} {unit}",
+        "baseline": f"{baseline['median_s'] * scale_:.{digits}f} {unit}",
+        "ratio": ratio,
+        "min_ratio": measured["min_s"] / baseline["min_s"],
+        "goal": f"<= {goal}",
+        "met": ratio <= goal,
+    }
 
 
 def table(results: dict[str, Any]) -> str:
     rows: list[dict[str, Any]] = []
     s = results.get("startup")
     if s:
-        rows.append(ratio_row("1. render (torch check) / import torch", s["render"],
-                              s["import torch"], 1.1))
-        rows.append(ratio_row("2. render --no-check / import numpy, jinja2, ruamel.yaml",
-                              s["render --no-check"], s["import numpy, jinja2, ruamel.yaml"],
-                              1.5))
+        rows.append(
+            ratio_row("1. render (torch check) / import torch", s["render"], s["import torch"], 1.1)
+        )
+        rows.append(
+            ratio_row(
+                "2. render --no-check / import numpy, jinja2, ruamel.yaml",
+                s["render --no-check"],
+                s["import numpy, jinja2, ruamel.yaml"],
+                1.5,
+            )
+        )
         if "import numpy, jinja2, yaml" in s:
-            rows.append(ratio_row("2. render --no-check / import numpy, jinja2, yaml",
-                                  s["render --no-check"], s["import numpy, jinja2, yaml"],
-                                  1.5))
+            rows.append(
+                ratio_row(
+                    "2. render --no-check / import numpy, jinja2, yaml",
+                    s["render --no-check"],
+                    s["import numpy, jinja2, yaml"],
+                    1.5,
+                )
+            )
         imported = s["importtime --no-check"]["torch_imported"]
-        rows.append({"figure": "2. torch imported by render --no-check", "measured":
-                     "yes" if imported else "no", "baseline": "", "ratio": None,
-                     "goal": "no", "met": not imported})
+        rows.append(
+            {
+                "figure": "2. torch imported by render --no-check",
+                "measured": "yes" if imported else "no",
+                "baseline": "",
+                "ratio": None,
+                "goal": "no",
+                "met": not imported,
+            }
+        )
         base = s["import numpy, jinja2, ruamel.yaml"]
-        for name, label in (("python -c pass", "python -c pass"),
-                            ("import numpy, jinja2, ruamel.yaml; from pydantic import "
-                             "BaseModel", "baseline + from pydantic import BaseModel"),
-                            ("import lstm_tex.cli", "import lstm_tex.cli (no work)")):
+        for name, label in (
+            ("python -c pass", "python -c pass"),
+            (
+                "import numpy, jinja2, ruamel.yaml; from pydantic import BaseModel",
+                "baseline + from pydantic import BaseModel",
+            ),
+            ("import lstm_tex.cli", "import lstm_tex.cli (no work)"),
+        ):
             if name in s:
-                rows.append({**ratio_row(f"   ({label})", s[name], base, 2.0),
-                             "goal": "", "met": None})
+                rows.append(
+                    {**ratio_row(f"   ({label})", s[name], base, 2.0), "goal": "", "met": None}
+                )
     sc = results.get("scale")
     if sc:
         for r in sc["rows"]:
             comp = {k: v for k, v in r.get("compile", {}).items() if k != EXPERIMENT}
-            compile_text = ", ".join(f"{k} {v['median_s']:.1f} s/{v['pages']} p"
-                                     for k, v in comp.items()) or "not compiled"
+            compile_text = (
+                ", ".join(f"{k} {v['median_s']:.1f} s/{v['pages']} p" for k, v in comp.items())
+                or "not compiled"
+            )
             st = r["stages"]
-            rows.append({"figure": f"3. scale T={r['T']}: lstm-tex render; pdflatex; .tex",
-                         "measured": f"{r['render']['median_s']:.2f} s; {compile_text}; "
-                                     f"article {r['bytes']['article_tex'] / 1e3:.0f} kB, "
-                                     f"deck {r['bytes']['deck_tex'] / 1e3:.0f} kB",
-                         "baseline": "", "ratio": None, "goal": "linear in T", "met": None})
-            rows.append({"figure": f"3. scale T={r['T']}: in-process stages",
-                         "measured": ", ".join(f"{k} {st[k]['median_s'] * 1000:.0f} ms"
-                                               for k in STAGES),
-                         "baseline": "", "ratio": None, "goal": "", "met": None})
+            rows.append(
+                {
+                    "figure": f"3. scale T={r['T']}: lstm-tex render; pdflatex; .tex",
+                    "measured": f"{r['render']['median_s']:.2f} s; {compile_text}; "
+                    f"article {r['bytes']['article_tex'] / 1e3:.0f} kB, "
+                    f"deck {r['bytes']['deck_tex'] / 1e3:.0f} kB",
+                    "baseline": "",
+                    "ratio": None,
+                    "goal": "linear in T",
+                    "met": None,
+                }
+            )
+            rows.append(
+                {
+                    "figure": f"3. scale T={r['T']}: in-process stages",
+                    "measured": ", ".join(f"{k} {st[k]['median_s'] * 1000:.0f} ms" for k in STAGES),
+                    "baseline": "",
+                    "ratio": None,
+                    "goal": "",
+                    "met": None,
+                }
+            )
             if EXPERIMENT in r.get("compile", {}):
                 v = r["compile"][EXPERIMENT]
-                rows.append({"figure": f"3. scale T={r['T']}: {EXPERIMENT}", "measured":
-                             f"{v['median_s']:.1f} s/{v['pages']} p", "baseline":
-                             f"{r['compile']['deck']['median_s']:.1f} s (deck as "
-                             "generated)", "ratio": None, "goal": "", "met": None})
+                rows.append(
+                    {
+                        "figure": f"3. scale T={r['T']}: {EXPERIMENT}",
+                        "measured": f"{v['median_s']:.1f} s/{v['pages']} p",
+                        "baseline": f"{r['compile']['deck']['median_s']:.1f} s (deck as generated)",
+                        "ratio": None,
+                        "goal": "",
+                        "met": None,
+                    }
+                )
         for key, growth in sc["growth"].items():
             values, ts = growth["per_step"], growth["T"]
             span = f"T={ts[0]}" + "".join(f"→{t}" for t in ts[1:]) if ts else ""
             shown = ", ".join(f"{v:.3g}" if "_s_" in key else f"{v:.0f}" for v in values)
             if key == "render_s_per_step":  # start-up noise (torch, YAML) swamps the slope
-                rows.append({"figure": f"3. lstm-tex render s per step ({span})",
-                             "measured": shown, "baseline": "", "ratio": None,
-                             "goal": "(not judged: see the stages)", "met": None})
+                rows.append(
+                    {
+                        "figure": f"3. lstm-tex render s per step ({span})",
+                        "measured": shown,
+                        "baseline": "",
+                        "ratio": None,
+                        "goal": "(not judged: see the stages)",
+                        "met": None,
+                    }
+                )
             elif len(values) >= 2:
                 # T=1→10 is left out: fixed costs per document still show there.
                 spread = max(values[1:]) / max(min(values[1:]), 1e-12)
-                rows.append({"figure": f"3. {key} ({span})", "measured": shown,
-                             "baseline": "", "ratio": spread,
-                             "goal": "later slopes within 1.5x", "met": spread <= 1.5})
+                rows.append(
+                    {
+                        "figure": f"3. {key} ({span})",
+                        "measured": shown,
+                        "baseline": "",
+                        "ratio": spread,
+                        "goal": "later slopes within 1.5x",
+                        "met": spread <= 1.5,
+                    }
+                )
     e = results.get("engine")
     if e:
-        rows.append(ratio_row("4. engine.forward / torch.nn.LSTM, 1 thread (T50 B16 I20 H100)",
-                              e["engine.forward"], e["torch.nn.LSTM 1 thread"], 1.5, "ms"))
-        default = ratio_row(f"   engine.forward / torch.nn.LSTM, {e['torch_threads']} threads",
-                            e["engine.forward"], e["torch.nn.LSTM"], 2.0, "ms")
+        rows.append(
+            ratio_row(
+                "4. engine.forward / torch.nn.LSTM, 1 thread (T50 B16 I20 H100)",
+                e["engine.forward"],
+                e["torch.nn.LSTM 1 thread"],
+                1.5,
+                "ms",
+            )
+        )
+        default = ratio_row(
+            f"   engine.forward / torch.nn.LSTM, {e['torch_threads']} threads",
+            e["engine.forward"],
+            e["torch.nn.LSTM"],
+            2.0,
+            "ms",
+        )
         # Two threads on two cores shared with other processes: the median measures the
         # contention more than torch (see BENCHMARKS.md); shown, not judged.
         rows.append({**default, "goal": "(not judged)", "met": None})
     w = results.get("watch")
     if w:
         med = w["render"]["median_s"]
-        rows.append({"figure": "5. warm pipeline.render (check), notebook",
-                     "measured": f"{med * 1000:.1f} ms", "baseline": "", "ratio": None,
-                     "goal": "<= 30 ms", "met": med <= 0.03})
-        rows.append({"figure": "   warm pipeline.render --no-check", "measured":
-                     f"{w['render no check']['median_s'] * 1000:.1f} ms", "baseline": "",
-                     "ratio": None, "goal": "", "met": None})
+        rows.append(
+            {
+                "figure": "5. warm pipeline.render (check), notebook",
+                "measured": f"{med * 1000:.1f} ms",
+                "baseline": "",
+                "ratio": None,
+                "goal": "<= 30 ms",
+                "met": med <= 0.03,
+            }
+        )
+        rows.append(
+            {
+                "figure": "   warm pipeline.render --no-check",
+                "measured": f"{w['render no check']['median_s'] * 1000:.1f} ms",
+                "baseline": "",
+                "ratio": None,
+                "goal": "",
+                "met": None,
+            }
+        )
     c = results.get("checkpoint")
     if c:
         for name in ("pt", "pt --no-check", "safetensors --no-check"):
             r = c[name]
-            rows.append({"figure": f"6. render, weights: large.{name} (input 300, hidden "
-                                   "512, T 20)",
-                         "measured": f"{r['median_s']:.2f} s wall, {r['cpu_median_s']:.2f} "
-                                     f"s CPU, {r['max_rss_mb']:.0f} MB",
-                         "baseline": "", "ratio": None, "goal": "< 10 s, < 1 GB",
-                         "met": r["median_s"] < 10 and r["max_rss_mb"] < 1024
-                         if "cpu_median_s" in r else None})
-    lines = ["| figure | measured (median) | baseline (median) | ratio | ratio of minima "
-             "| goal | met |", "|---|---|---|---|---|---|---|"]
+            rows.append(
+                {
+                    "figure": f"6. render, weights: large.{name} (input 300, hidden 512, T 20)",
+                    "measured": f"{r['median_s']:.2f} s wall, {r['cpu_median_s']:.2f} "
+                    f"s CPU, {r['max_rss_mb']:.0f} MB",
+                    "baseline": "",
+                    "ratio": None,
+                    "goal": "< 10 s, < 1 GB",
+                    "met": r["median_s"] < 10 and r["max_rss_mb"] < 1024
+                    if "cpu_median_s" in r
+                    else None,
+                }
+            )
+    lines = [
+        "| figure | measured (median) | baseline (median) | ratio | ratio of minima | goal | met |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         ratio = "" if r["ratio"] is None else f"{r['ratio']:.3f}"
         min_ratio = f"{r['min_ratio']:.3f}" if r.get("min_ratio") is not None else ""
         met = {True: "yes", False: "**no**", None: ""}[r["met"]]
-        lines.append(f"| {r['figure']} | {r['measured']} | {r['baseline']} | {ratio} | "
-                     f"{min_ratio} | {r['goal']} | {met} |")
+        lines.append(
+            f"| {r['figure']} | {r['measured']} | {r['baseline']} | {ratio} | "
+            f"{min_ratio} | {r['goal']} | {met} |"
+        )
     return "\n".join(lines)
 
 
 def importtime_table(info: dict[str, Any]) -> str:
-    lines = [f"`{info['command']}`: {info['modules']} modules, "
-             f"{info['total_ms']:.0f} ms of import self time; torch imported: "
-             f"{'yes' if info['torch_imported'] else 'no'}", "",
-             "| package | self time (ms) |", "|---|---|"]
+    lines = [
+        f"`{info['command']}`: {info['modules']} modules, "
+        f"{info['total_ms']:.0f} ms of import self time; torch imported: "
+        f"{'yes' if info['torch_imported'] else 'no'}",
+        "",
+        "| package | self time (ms) |",
+        "|---|---|",
+    ]
     lines += [f"| {k} | {v:.1f} |" for k, v in info["top_packages_ms"].items()]
     return "\n".join(lines)
 
@@ -645,19 +846,29 @@ PARTS = {"startup", "scale", "engine", "watch", "checkpoint"}
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="5 runs of everything; compile the scale examples up to T=50")
-    parser.add_argument("--only", default="startup,scale,engine,watch",
-                        help="comma-separated parts: startup, scale, engine, watch, "
-                             "checkpoint")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="5 runs of everything; compile the scale examples up to T=50",
+    )
+    parser.add_argument(
+        "--only",
+        default="startup,scale,engine,watch",
+        help="comma-separated parts: startup, scale, engine, watch, checkpoint",
+    )
     parser.add_argument("--runs", type=int, help="runs per start-up and render figure")
     parser.add_argument("--compile-runs", type=int, default=5)
-    parser.add_argument("--compile-max-t", type=int,
-                        help="compile the scale examples up to this T (default: all; "
-                             "--quick: 50; 0: none)")
-    parser.add_argument("--json", type=Path, default=RESULTS,
-                        help="where to write results; with --only, the parts not measured "
-                             "are kept from this file")
+    parser.add_argument(
+        "--compile-max-t",
+        type=int,
+        help="compile the scale examples up to this T (default: all; --quick: 50; 0: none)",
+    )
+    parser.add_argument(
+        "--json",
+        type=Path,
+        default=RESULTS,
+        help="where to write results; with --only, the parts not measured are kept from this file",
+    )
     parser.add_argument("--label", help="what was measured (e.g. a commit), kept in the JSON")
     args = parser.parse_args(argv)
     runs = args.runs or (5 if args.quick else 11)
@@ -666,9 +877,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parts = set(args.only.split(","))
     if not parts <= PARTS:
         parser.error(f"--only takes {', '.join(sorted(PARTS))}")
-    results: dict[str, Any] = {"label": args.label or commit(), "machine": machine(),
-                               "runs": runs, "compile_runs": args.compile_runs,
-                               "quick": args.quick}
+    results: dict[str, Any] = {
+        "label": args.label or commit(),
+        "machine": machine(),
+        "runs": runs,
+        "compile_runs": args.compile_runs,
+        "quick": args.quick,
+    }
     with tempfile.TemporaryDirectory(prefix="lstm-tex-bench-") as tmp:
         work = Path(tmp)
         if "startup" in parts:
@@ -679,8 +894,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             max_t = args.compile_max_t
             if max_t is None:
                 max_t = 50 if args.quick else max(SCALE_T)
-            results["scale"] = scale(runs if args.quick else 5, args.compile_runs, max_t,
-                                     work)
+            results["scale"] = scale(runs if args.quick else 5, args.compile_runs, max_t, work)
         if "engine" in parts:
             print("engine (figure 4)...", file=sys.stderr)
             results["engine"] = engine_vs_torch(20 if args.quick else 100)
@@ -689,8 +903,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             results["watch"] = warm_render(10 if args.quick else 30, work / "watch")
         if "checkpoint" in parts:
             print("checkpoint render (figure 6)...", file=sys.stderr)
-            results["checkpoint"] = checkpoint_render(runs if args.quick else 5,
-                                                      work / "checkpoint")
+            results["checkpoint"] = checkpoint_render(
+                runs if args.quick else 5, work / "checkpoint"
+            )
     for part in PARTS & parts:
         results[part]["measured"] = {"label": results["label"], "date": results["machine"]["date"]}
     if not parts >= PARTS and args.json.is_file():
@@ -699,21 +914,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         for part in PARTS - parts:
             if part in kept:
                 results[part] = kept[part]
-                results[part].setdefault("measured", {"label": kept.get("label"),
-                                                      "date": kept["machine"]["date"]})
+                results[part].setdefault(
+                    "measured", {"label": kept.get("label"), "date": kept["machine"]["date"]}
+                )
     results["table"] = table(results)
     args.json.write_text(json.dumps(results, indent=1) + "\n")
     m = results["machine"]
-    print(f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, torch {m['torch']}, "
-          f"NumPy {m['numpy']}\n")
+    print(
+        f"{m['cpu']}, {m['cores']} cores; Python {m['python']}, torch {m['torch']}, "
+        f"NumPy {m['numpy']}\n"
+    )
     print(results["table"])
     if "startup" in results:
         print()
         print(importtime_table(results["startup"]["importtime --no-check"]))
         delta = results["startup"]["imports beyond the baseline --no-check"]
-        print(f"\nImported by render --no-check and not by the baseline: {delta['modules']} "
-              f"modules, {delta['total_ms']:.0f} ms: " + ", ".join(
-                  f"{k} {v:.1f}" for k, v in delta["packages_ms"].items()))
+        print(
+            f"\nImported by render --no-check and not by the baseline: {delta['modules']} "
+            f"modules, {delta['total_ms']:.0f} ms: "
+            + ", ".join(f"{k} {v:.1f}" for k, v in delta["packages_ms"].items())
+        )
     print(f"\nwrote {args.json}", file=sys.stderr)
     return 0
 

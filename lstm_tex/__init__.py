@@ -12,9 +12,16 @@ if TYPE_CHECKING:
 
 # The API's names are imported on first use (PEP 562): ``import lstm_tex.cli`` (every
 # start of the command) then loads only what the command runs.
-_LAZY = {"Example": "api", "Step": "api", "Trace": "api", "load": "api",
-         "CheckReport": "check", "forward": "engine", "RenderOptions": "pipeline",
-         "render": "pipeline"}
+_LAZY = {
+    "Example": "api",
+    "Step": "api",
+    "Trace": "api",
+    "load": "api",
+    "CheckReport": "check",
+    "forward": "engine",
+    "RenderOptions": "pipeline",
+    "render": "pipeline",
+}
 
 
 def __getattr__(name: str) -> Any:

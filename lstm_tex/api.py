@@ -40,13 +40,31 @@ class Example:
 
     validated: spec.Example
 
-    def __init__(self, weights: Mapping[str, Any], x: Any, h0: Any = None, c0: Any = None, *,
-                 title: str | None = None, lstm: Mapping[str, Any] | None = None,
-                 check: Mapping[str, Any] | None = None,
-                 render: Mapping[str, Any] | None = None,
-                 backward: Mapping[str, Any] | None = None, name: str = "example") -> None:
-        given = {"title": title, "lstm": lstm, "weights": weights, "x": x, "h0": h0, "c0": c0,
-                 "check": check, "render": render, "backward": backward}
+    def __init__(
+        self,
+        weights: Mapping[str, Any],
+        x: Any,
+        h0: Any = None,
+        c0: Any = None,
+        *,
+        title: str | None = None,
+        lstm: Mapping[str, Any] | None = None,
+        check: Mapping[str, Any] | None = None,
+        render: Mapping[str, Any] | None = None,
+        backward: Mapping[str, Any] | None = None,
+        name: str = "example",
+    ) -> None:
+        given = {
+            "title": title,
+            "lstm": lstm,
+            "weights": weights,
+            "x": x,
+            "h0": h0,
+            "c0": c0,
+            "check": check,
+            "render": render,
+            "backward": backward,
+        }
         data = {k: v for k, v in given.items() if v is not None}
         self.validated = spec.from_mapping(_plain_example(data), name=name)
 
@@ -87,24 +105,39 @@ class Example:
         """
         return pipeline.check(pipeline.compute(self.validated), device)
 
-    def render(self, out: str | Path = "output", *, device: str | None = None,
-               check: bool = True, templates: str | Path | None = None, pdf: bool = False,
-               png: bool = False, html: bool = False, markdown: bool = False
-               ) -> pipeline.Rendered:
+    def render(
+        self,
+        out: str | Path = "output",
+        *,
+        device: str | None = None,
+        check: bool = True,
+        templates: str | Path | None = None,
+        pdf: bool = False,
+        png: bool = False,
+        html: bool = False,
+        markdown: bool = False,
+    ) -> pipeline.Rendered:
         """Write ``out/<stem>/`` exactly as ``lstm-tex render`` does, with the same options
         (``html``, ``markdown``: ``--html``, ``--markdown``)."""
         options = pipeline.RenderOptions(
-            out=Path(out), device=device, check=check,
+            out=Path(out),
+            device=device,
+            check=check,
             templates=Path(templates) if templates is not None else None,
-            pdf=pdf or png, png=png, formats=("html",) * html + ("markdown",) * markdown)
+            pdf=pdf or png,
+            png=png,
+            formats=("html",) * html + ("markdown",) * markdown,
+        )
         return pipeline.render(self.validated, options)
 
     def __repr__(self) -> str:
         cfg = self.config
         steps = self.validated.steps
-        return (f"Example({self.stem!r}: input {cfg.input_size}, hidden {cfg.hidden_size}, "
-                f"{cfg.num_layers} layer{'s' if cfg.num_layers > 1 else ''}, {steps} "
-                f"step{'s' if steps > 1 else ''})")
+        return (
+            f"Example({self.stem!r}: input {cfg.input_size}, hidden {cfg.hidden_size}, "
+            f"{cfg.num_layers} layer{'s' if cfg.num_layers > 1 else ''}, {steps} "
+            f"step{'s' if steps > 1 else ''})"
+        )
 
 
 def load(path: str | Path) -> Example:
@@ -117,8 +150,7 @@ def _plain_example(data: Mapping[str, Any]) -> dict[str, Any]:
     (any size: they are not written out as text)."""
     plain: dict[str, Any] = _plain({k: v for k, v in data.items() if k != "weights"})
     weights = data.get("weights")
-    if isinstance(weights, Mapping) and weights and all(
-            _is_array(v) for v in weights.values()):
+    if isinstance(weights, Mapping) and weights and all(_is_array(v) for v in weights.values()):
         plain["weights"] = {str(k): _numpy(v) for k, v in weights.items()}
     elif "weights" in data:
         plain["weights"] = _plain(weights)
@@ -126,8 +158,9 @@ def _plain_example(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _is_array(value: Any) -> bool:
-    return isinstance(value, np.ndarray) or (type(value).__module__.startswith("torch")
-                                             and hasattr(value, "detach"))
+    return isinstance(value, np.ndarray) or (
+        type(value).__module__.startswith("torch") and hasattr(value, "detach")
+    )
 
 
 def _numpy(value: Any) -> np.ndarray:
@@ -162,22 +195,28 @@ class Step(engine.Step):
 
     @classmethod
     def of(cls, step: engine.Step, trace: engine.Trace) -> Step:
-        return cls(**{f.name: getattr(step, f.name) for f in fields(engine.Step)},
-                   trace=trace)
+        return cls(**{f.name: getattr(step, f.name) for f in fields(engine.Step)}, trace=trace)
 
     def latex(self) -> str:
         r"""The derivation of this step (inputs, i, f, g, o, c, h) as ``$$\begin{aligned}``."""
         assert self.trace is not None
         ex = self.trace.example
-        medium = context._Medium(ex.render.decimals, context.layout(ex.render, False, True),
-                                 row_vectors=ex.render.notation == "row-vector")
+        medium = context._Medium(
+            ex.render.decimals,
+            context.layout(ex.render, False, True),
+            row_vectors=ex.render.notation == "row-vector",
+        )
         ctx = context.step_context(self.trace, self, medium, 0)
         # one aligned block for the whole step: inputs side by side would add columns
         # beside the widest line of the gates, so each input gets a line of its own
         ctx["input_lines"] = [[key] for line in ctx["input_lines"] for key in line]
         macros: Any = latex.environment().get_template("derivation.tex.j2").make_module({})
-        pieces = [macros.inputs(ctx), *(macros.gate(ctx, g) for g in ctx["gates"]),
-                  macros.cell(ctx), macros.hidden(ctx)]
+        pieces = [
+            macros.inputs(ctx),
+            *(macros.gate(ctx, g) for g in ctx["gates"]),
+            macros.cell(ctx),
+            macros.hidden(ctx),
+        ]
         body = " \\\\[1ex]\n".join(str(p).strip() for p in pieces)
         return f"$$\\begin{{aligned}}\n{body}\n\\end{{aligned}}$$"
 
@@ -205,20 +244,43 @@ class Trace(engine.Trace):
         """Every step's x, h and c before, gate activations, c and h, as an HTML table."""
         ex = self.example
         decimals = ex.render.decimals
-        head = ["layer", "direction", "t", "x", "h<sub>t-1</sub>", "c<sub>t-1</sub>",
-                "i", "f", "g", "o", "c<sub>t</sub>", "h<sub>t</sub>"]
+        head = [
+            "layer",
+            "direction",
+            "t",
+            "x",
+            "h<sub>t-1</sub>",
+            "c<sub>t-1</sub>",
+            "i",
+            "f",
+            "g",
+            "o",
+            "c<sub>t</sub>",
+            "h<sub>t</sub>",
+        ]
         rows = []
         for s in self.steps:
             arrays = [s.x, s.h_prev, s.c_prev, *(s.gates[k].act for k in spec.GATES), s.c, s.h]
-            cells = [str(s.layer), s.direction, str(s.t),
-                     *(_vectors_html(a, decimals) for a in arrays)]
+            cells = [
+                str(s.layer),
+                s.direction,
+                str(s.t),
+                *(_vectors_html(a, decimals) for a in arrays),
+            ]
             rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
         count = f"{len(self.steps)} step" + ("" if len(self.steps) == 1 else "s")
-        caption = html.escape(f"{ex.title or ex.stem}: {count}, values rounded to "
-                              f"{decimals} decimals")
-        return ("<table>\n<caption>" + caption + "</caption>\n<thead><tr>"
-                + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead>\n<tbody>\n"
-                + "\n".join(rows) + "\n</tbody>\n</table>")
+        caption = html.escape(
+            f"{ex.title or ex.stem}: {count}, values rounded to {decimals} decimals"
+        )
+        return (
+            "<table>\n<caption>"
+            + caption
+            + "</caption>\n<thead><tr>"
+            + "".join(f"<th>{h}</th>" for h in head)
+            + "</tr></thead>\n<tbody>\n"
+            + "\n".join(rows)
+            + "\n</tbody>\n</table>"
+        )
 
     def _repr_html_(self) -> str:
         return self.html()
@@ -230,6 +292,8 @@ class Trace(engine.Trace):
 
 def _vectors_html(array: np.ndarray, decimals: int) -> str:
     """(B, n) -> one bracketed vector per batch element, separated by line breaks."""
-    lines = ["[" + ", ".join(numbers.fixed(v, decimals) for v in row) + "]"
-             for row in np.atleast_2d(array)]
+    lines = [
+        "[" + ", ".join(numbers.fixed(v, decimals) for v in row) + "]"
+        for row in np.atleast_2d(array)
+    ]
     return "<br>".join(html.escape(line) for line in lines)

@@ -125,8 +125,7 @@ class Gradients:
         raise KeyError((layer, direction, t))
 
 
-def loss_and_grad(output: np.ndarray, spec: BackwardSpec) -> tuple[float, np.ndarray,
-                                                                   np.ndarray]:
+def loss_and_grad(output: np.ndarray, spec: BackwardSpec) -> tuple[float, np.ndarray, np.ndarray]:
     """L, y - y_hat and dL/d(output) for ``output`` (T, B, D*H_out) under ``spec``.
 
     The error and the gradient have ``output``'s shape and are zero at the steps the
@@ -142,8 +141,8 @@ def loss_and_grad(output: np.ndarray, spec: BackwardSpec) -> tuple[float, np.nda
         d_seen = error_seen
     error = np.zeros_like(output)
     d_output = np.zeros_like(output)
-    error[-seen.shape[0]:] = error_seen
-    d_output[-seen.shape[0]:] = d_seen
+    error[-seen.shape[0] :] = error_seen
+    d_output[-seen.shape[0] :] = d_seen
     return loss, error, d_output
 
 
@@ -160,8 +159,9 @@ def backward(trace: Trace) -> Gradients:
         raise ValueError(f"{ex.file}: the example has no backward section")
     cfg = ex.config
     hidden, out_size = cfg.hidden_size, cfg.out_size
-    directions: tuple[Direction, ...] = ("forward", "reverse") if cfg.bidirectional else (
-        "forward",)
+    directions: tuple[Direction, ...] = (
+        ("forward", "reverse") if cfg.bidirectional else ("forward",)
+    )
     loss, error, d_output = loss_and_grad(trace.output, spec)
     grads = {name: np.zeros_like(w) for name, w in ex.weights.items()}
     dh0 = np.zeros_like(ex.h0)
@@ -175,7 +175,7 @@ def backward(trace: Trace) -> Gradients:
             w = layer_weights(ex, layer, direction)
             w_ih, w_hh, w_hr = w["w_ih"], w["w_hh"], w["w_hr"]
             assert w_ih is not None and w_hh is not None
-            dy_all = d_layer_out[..., d * out_size:(d + 1) * out_size]
+            dy_all = d_layer_out[..., d * out_size : (d + 1) * out_size]
             computed = [s for s in trace.steps if s.layer == layer and s.direction == direction]
             dh_next = np.zeros((ex.batch, out_size))
             dc_next = np.zeros((ex.batch, hidden))
@@ -198,16 +198,30 @@ def backward(trace: Trace) -> Gradients:
         d_layer_out = d_layer_in
     frozen = MappingProxyType({k: _read_only(v) for k, v in grads.items()})
     gradients = Gradients(
-        trace=trace, loss=loss, error=_read_only(error), d_output=_read_only(d_output),
-        steps=tuple(done[s.key] for s in trace.steps), grads=frozen,
-        dh0=_read_only(dh0), dc0=_read_only(dc0), sgd=None)
+        trace=trace,
+        loss=loss,
+        error=_read_only(error),
+        d_output=_read_only(d_output),
+        steps=tuple(done[s.key] for s in trace.steps),
+        grads=frozen,
+        dh0=_read_only(dh0),
+        dc0=_read_only(dc0),
+        sgd=None,
+    )
     if spec.lr is None:
         return gradients
     return replace(gradients, sgd=sgd_step(ex, frozen, spec.lr))
 
 
-def _step(s: Step, dy: np.ndarray, dh_next: np.ndarray, dc_next: np.ndarray,
-          w_ih: np.ndarray, w_hh: np.ndarray, w_hr: np.ndarray | None) -> BackwardStep:
+def _step(
+    s: Step,
+    dy: np.ndarray,
+    dh_next: np.ndarray,
+    dc_next: np.ndarray,
+    w_ih: np.ndarray,
+    w_hh: np.ndarray,
+    w_hr: np.ndarray | None,
+) -> BackwardStep:
     """The chain rule through one LSTM step (see the module docstring)."""
     i, f, g, o = (s.gates[k].act for k in GATES)
     dh = dy + dh_next
@@ -227,10 +241,21 @@ def _step(s: Step, dy: np.ndarray, dh_next: np.ndarray, dc_next: np.ndarray,
     delta = np.concatenate([dpre[k] for k in GATES], axis=-1)
     r = _read_only
     return BackwardStep(
-        layer=s.layer, direction=s.direction, t=s.t, dy=r(dy), dh_next=r(dh_next), dh=r(dh),
-        dm=r(dm), dc_next=r(dc_next), dc=r(dc),
+        layer=s.layer,
+        direction=s.direction,
+        t=s.t,
+        dy=r(dy),
+        dh_next=r(dh_next),
+        dh=r(dh),
+        dm=r(dm),
+        dc_next=r(dc_next),
+        dc=r(dc),
         gates={k: GateGrads(d=r(d_act[k]), dpre=r(dpre[k])) for k in GATES},
-        delta=r(delta), dh_prev=r(delta @ w_hh), dc_prev=r(dc * f), dx=r(delta @ w_ih))
+        delta=r(delta),
+        dh_prev=r(delta @ w_hh),
+        dc_prev=r(dc * f),
+        dx=r(delta @ w_ih),
+    )
 
 
 def sgd_step(example: Example, grads: Mapping[str, np.ndarray], lr: float) -> SgdStep:
@@ -240,5 +265,4 @@ def sgd_step(example: Example, grads: Mapping[str, np.ndarray], lr: float) -> Sg
     weights = {k: _read_only(w - lr * grads[k]) for k, w in example.weights.items()}
     after = forward(example, weights=weights)
     loss_after, _, _ = loss_and_grad(after.output, spec)
-    return SgdStep(lr=lr, weights=MappingProxyType(weights), trace=after,
-                   loss_after=loss_after)
+    return SgdStep(lr=lr, weights=MappingProxyType(weights), trace=after, loss_after=loss_after)

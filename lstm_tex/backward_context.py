@@ -88,27 +88,53 @@ class _Show:
     def transposed(self, matrix: np.ndarray) -> _Piece:
         """A weight block transposed, its numbers as written."""
         m = self.medium
-        return _Piece(m.weights(matrix.T), m.weights_em(matrix.T),
-                      min(matrix.shape[1], m.layout.max_rows))
+        return _Piece(
+            m.weights(matrix.T), m.weights_em(matrix.T), min(matrix.shape[1], m.layout.max_rows)
+        )
 
     def as_is(self, array: np.ndarray, given: bool = False) -> _Piece:
         """A matrix shown as it is stored: a gradient of a weight, or (B, n) rows x^T."""
         m = self.medium
         style: numbers.Style = "written" if given else "fixed"
-        tex = numbers.bmatrix(array, style=style, decimals=m.decimals,
-                              max_rows=m.layout.max_rows, max_cols=m.layout.max_cols)
-        return _Piece(tex, _matrix_em(array, m.decimals, style, m.layout),
-                      min(array.shape[0], m.layout.max_rows))
+        tex = numbers.bmatrix(
+            array,
+            style=style,
+            decimals=m.decimals,
+            max_rows=m.layout.max_rows,
+            max_cols=m.layout.max_cols,
+        )
+        return _Piece(
+            tex,
+            _matrix_em(array, m.decimals, style, m.layout),
+            min(array.shape[0], m.layout.max_rows),
+        )
 
 
 _COMMAND = re.compile(r"\\(mathrm|mathsf|mathbf|left|right|text|quad|[,;!])")
 _SCRIPT = re.compile(r"[_^](\{[^{}]*\}|\\[a-zA-Z]+|.)")
 _FRAC = re.compile(r"\\frac\{[^{}]*\}\{[^{}]*\}")
 #: Widths in ems of what symbolic lines are made of (math italic letters are about 0.55).
-_EMS = {"\\tanh": 1.9, "\\sigma": 0.6, "\\odot": 1.7, "\\sum": 1.7, "\\cdot": 0.9,
-        "\\leftarrow": 1.9, "\\rightarrow": 1.0, "\\top": 0.8, "\\delta": 0.45,
-        "\\eta": 0.5, "\\hat": 0.0, "\\dots": 1.2, "=": 1.35, "+": 1.25, "-": 1.25,
-        "(": 0.4, ")": 0.4, ",": 0.3, "'": 0.3}
+_EMS = {
+    "\\tanh": 1.9,
+    "\\sigma": 0.6,
+    "\\odot": 1.7,
+    "\\sum": 1.7,
+    "\\cdot": 0.9,
+    "\\leftarrow": 1.9,
+    "\\rightarrow": 1.0,
+    "\\top": 0.8,
+    "\\delta": 0.45,
+    "\\eta": 0.5,
+    "\\hat": 0.0,
+    "\\dots": 1.2,
+    "=": 1.35,
+    "+": 1.25,
+    "-": 1.25,
+    "(": 0.4,
+    ")": 0.4,
+    ",": 0.3,
+    "'": 0.3,
+}
 
 
 def _tex_em(tex: str) -> float:
@@ -123,8 +149,9 @@ def _tex_em(tex: str) -> float:
     return em + 0.7 * scripts
 
 
-def _fit(limit: float, lhs: str, symbolic: str, numbers_em: float, result: _Piece | None,
-         rows: int) -> dict[str, Any]:
+def _fit(
+    limit: float, lhs: str, symbolic: str, numbers_em: float, result: _Piece | None, rows: int
+) -> dict[str, Any]:
     """Where a ``lhs = symbolic = numbers = result`` line breaks, and its height.
 
     ``symbolic`` includes ``lhs``; every row after the first starts after ``lhs`` (the
@@ -144,17 +171,31 @@ def _fit(limit: float, lhs: str, symbolic: str, numbers_em: float, result: _Piec
     height = (SYMBOLIC if breaks[0] else 0.0) + _height(rows, breaks[1])
     inner = lhs_em + numbers_em > limit
     numbers_row = lhs_em + (0.6 * numbers_em if inner else numbers_em)
-    width = {(False, False): sym_em + numbers_em + res_em,
-             (False, True): max(sym_em + numbers_em, lhs_em + res_em),
-             (True, False): max(sym_em, numbers_row + res_em),
-             (True, True): max(sym_em, numbers_row, lhs_em + res_em)}[breaks]
-    return {"break_numbers": breaks[0], "break_result": breaks[1], "break_inner": inner,
-            "height": height, "width": width}
+    width = {
+        (False, False): sym_em + numbers_em + res_em,
+        (False, True): max(sym_em + numbers_em, lhs_em + res_em),
+        (True, False): max(sym_em, numbers_row + res_em),
+        (True, True): max(sym_em, numbers_row, lhs_em + res_em),
+    }[breaks]
+    return {
+        "break_numbers": breaks[0],
+        "break_result": breaks[1],
+        "break_inner": inner,
+        "height": height,
+        "width": width,
+    }
 
 
-def _line(show: _Show, kind: str, sym: dict[str, Any], pieces: dict[str, _Piece],
-          result: _Piece | None, symbolic: str, ops: int, extra_em: float = 0.0
-          ) -> dict[str, Any]:
+def _line(
+    show: _Show,
+    kind: str,
+    sym: dict[str, Any],
+    pieces: dict[str, _Piece],
+    result: _Piece | None,
+    symbolic: str,
+    ops: int,
+    extra_em: float = 0.0,
+) -> dict[str, Any]:
     """A line of ``kind``: its symbols, numbers and where it breaks. ``symbolic`` is
     its symbolic part for the width estimate, ``ops`` the operators between numbers."""
     everything = [*pieces.values(), *([result] if result is not None else [])]
@@ -167,10 +208,12 @@ def _line(show: _Show, kind: str, sym: dict[str, Any], pieces: dict[str, _Piece]
     fit = _fit(show.limit, lhs, symbolic, numbers_em, result, rows)
     if fit["break_inner"] and len(pieces) > 1:
         # Too wide even on a row of their own: one matrix per row, the result below.
-        fit.update(break_numbers=True, break_result=True,
-                   height=SYMBOLIC + (len(pieces) + 1) * _height(rows, False),
-                   width=max(_tex_em(symbolic), _tex_em(lhs) + 2 * OP_EM + max(
-                       p.em for p in everything)))
+        fit.update(
+            break_numbers=True,
+            break_result=True,
+            height=SYMBOLIC + (len(pieces) + 1) * _height(rows, False),
+            width=max(_tex_em(symbolic), _tex_em(lhs) + 2 * OP_EM + max(p.em for p in everything)),
+        )
     else:
         fit["break_inner"] = False
     return {"kind": kind, "sym": sym, "val": val, "terms": [], **fit}
@@ -178,13 +221,28 @@ def _line(show: _Show, kind: str, sym: dict[str, Any], pieces: dict[str, _Piece]
 
 def _text_line(kind: str, sym: dict[str, Any]) -> dict[str, Any]:
     """A line without matrices (a scalar result, or a zero)."""
-    return {"kind": kind, "sym": sym, "val": {}, "terms": [], "break_numbers": False,
-            "break_result": False, "break_inner": False, "height": SYMBOLIC, "width": 0.0}
+    return {
+        "kind": kind,
+        "sym": sym,
+        "val": {},
+        "terms": [],
+        "break_numbers": False,
+        "break_result": False,
+        "break_inner": False,
+        "height": SYMBOLIC,
+        "width": 0.0,
+    }
 
 
-def _sum_line(show: _Show, lhs: str, expansion: str,
-              terms: list[tuple[_Piece, _Piece | None]], result: _Piece,
-              right: str = "", right_em: float = 0.0) -> dict[str, Any]:
+def _sum_line(
+    show: _Show,
+    lhs: str,
+    expansion: str,
+    terms: list[tuple[_Piece, _Piece | None]],
+    result: _Piece,
+    right: str = "",
+    right_em: float = 0.0,
+) -> dict[str, Any]:
     """``lhs = expansion = a1 b1 + a2 b2 + ... = result``, the terms wrapped to the width.
 
     ``b`` is None where a term is one matrix followed by ``right`` (such as a column
@@ -204,8 +262,7 @@ def _sum_line(show: _Show, lhs: str, expansion: str,
         wrapped[-1] = max(wrapped[-1], rows)
         width += em
         widest = max(widest, width)
-        out.append({"left": a.tex, "right": b.tex if b is not None else right,
-                    "newline": newline})
+        out.append({"left": a.tex, "right": b.tex if b is not None else right, "newline": newline})
     symbolic_em = _tex_em(f"{lhs} = {expansion}")
     fits_whole = len(wrapped) == 1 and symbolic_em + width + result.em + OP_EM <= show.limit
     break_result = width + result.em + OP_EM > limit
@@ -213,18 +270,35 @@ def _sum_line(show: _Show, lhs: str, expansion: str,
     if fits_whole:
         line_width = symbolic_em + width + result.em + OP_EM
     else:
-        line_width = max(symbolic_em, lhs_em + max(widest, width + (
-            0.0 if break_result else result.em + OP_EM)))
-    height = (0.0 if fits_whole else SYMBOLIC) + sum(r + LINE for r in wrapped) + (
-        result.rows + LINE if break_result else 0.0)
-    return {"kind": "sum", "sym": {"lhs": lhs, "expansion": expansion},
-            "val": {"r": result.tex}, "terms": out, "break_numbers": not fits_whole,
-            "break_result": break_result, "break_inner": False, "height": height,
-            "width": line_width}
+        line_width = max(
+            symbolic_em, lhs_em + max(widest, width + (0.0 if break_result else result.em + OP_EM))
+        )
+    height = (
+        (0.0 if fits_whole else SYMBOLIC)
+        + sum(r + LINE for r in wrapped)
+        + (result.rows + LINE if break_result else 0.0)
+    )
+    return {
+        "kind": "sum",
+        "sym": {"lhs": lhs, "expansion": expansion},
+        "val": {"r": result.tex},
+        "terms": out,
+        "break_numbers": not fits_whole,
+        "break_result": break_result,
+        "break_inner": False,
+        "height": height,
+        "width": line_width,
+    }
 
 
-def _group(name: str, title: str, note: str, lines: list[dict[str, Any]], budget: float,
-           text_em: float | None) -> dict[str, Any]:
+def _group(
+    name: str,
+    title: str,
+    note: str,
+    lines: list[dict[str, Any]],
+    budget: float,
+    text_em: float | None,
+) -> dict[str, Any]:
     """Lines that belong together, packed into frames (one or more, never overflowing).
 
     A frame's note takes a line of text (about a matrix row) per 90 characters. With
@@ -245,8 +319,14 @@ def _group(name: str, title: str, note: str, lines: list[dict[str, Any]], budget
         widest, height = wider, taller
     frames.append(current)
     heading = title[0].upper() + title[1:] if title[:1].isalpha() else title
-    return {"name": name, "title": title, "heading": heading, "note": note, "lines": lines,
-            "frames": frames}
+    return {
+        "name": name,
+        "title": title,
+        "heading": heading,
+        "note": note,
+        "lines": lines,
+        "frames": frames,
+    }
 
 
 # ---------------------------------------------------------------- symbols
@@ -301,11 +381,14 @@ def _where(layer: int, direction: str, cfg: LstmConfig) -> str:
 def _shown_pair(before: float, after: float, decimals: int) -> tuple[str, str]:
     """Two losses with enough decimals to tell them apart (up to 12)."""
     places = decimals
-    while places < 12 and numbers.format_number(before, "fixed", places) == \
-            numbers.format_number(after, "fixed", places):
+    while places < 12 and numbers.format_number(before, "fixed", places) == numbers.format_number(
+        after, "fixed", places
+    ):
         places += 1
-    return (numbers.format_number(before, "fixed", places),
-            numbers.format_number(after, "fixed", places))
+    return (
+        numbers.format_number(before, "fixed", places),
+        numbers.format_number(after, "fixed", places),
+    )
 
 
 # ---------------------------------------------------------------- the context
@@ -318,18 +401,19 @@ class _Builder:
         self.g = gradients
         self.ex = gradients.trace.example
         self.cfg = self.ex.config
-        self.medium = _Medium(self.ex.render.decimals,
-                              PARTS if parts else SLIDES if slides else ARTICLE)
+        self.medium = _Medium(
+            self.ex.render.decimals, PARTS if parts else SLIDES if slides else ARTICLE
+        )
         self.show = _Show(self.medium)
-        self.budget = (self.medium.layout.frame_rows * SLIDES_ROOM if slides
-                       else ARTICLE_BLOCK_ROWS)
+        self.budget = self.medium.layout.frame_rows * SLIDES_ROOM if slides else ARTICLE_BLOCK_ROWS
         self.text_em = SLIDES_TEXT_EM if slides else None
         self.dd = "\\mathsf{d}" if slides else "\\mathrm{d}"
         self.directions: tuple[Direction, ...] = directions_of(self.cfg.bidirectional)
         self.top = self.cfg.num_layers - 1
 
-    def group(self, name: str, title: str, note: str, lines: list[dict[str, Any]]
-              ) -> dict[str, Any]:
+    def group(
+        self, name: str, title: str, note: str, lines: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         return _group(name, title, note, lines, self.budget, self.text_em)
 
     def next_t(self, step: Step) -> int:
@@ -360,28 +444,49 @@ class _Builder:
             y, target = out.reshape(-1, width), spec.target.reshape(-1, width)
             error = self.g.error.reshape(-1, width)
             names = ("Y", "\\hat Y", "E")
-        lines = [_line(self.show, "difference",
-                       {"lhs": names[2], "a": names[0], "b": names[1], "factor": ""},
-                       {"a": self.show.value(y), "b": self.show.given(target)},
-                       self.show.value(error), f"{names[2]} = {names[0]} - {names[1]}", ops=2)]
+        lines = [
+            _line(
+                self.show,
+                "difference",
+                {"lhs": names[2], "a": names[0], "b": names[1], "factor": ""},
+                {"a": self.show.value(y), "b": self.show.given(target)},
+                self.show.value(error),
+                f"{names[2]} = {names[0]} - {names[1]}",
+                ops=2,
+            )
+        ]
         factor = f"\\frac{{1}}{{{spec.target.size}}}" if spec.loss == "mse" else "\\frac{1}{2}"
-        lines.append(_text_line("loss", {
-            "lhs": "L", "e": names[2], "factor": factor,
-            "squares": numbers.format_number(float(np.sum(error**2)), "fixed",
-                                             self.medium.decimals),
-            "r": numbers.format_number(self.g.loss, "fixed", self.medium.decimals)}))
+        lines.append(
+            _text_line(
+                "loss",
+                {
+                    "lhs": "L",
+                    "e": names[2],
+                    "factor": factor,
+                    "squares": numbers.format_number(
+                        float(np.sum(error**2)), "fixed", self.medium.decimals
+                    ),
+                    "r": numbers.format_number(self.g.loss, "fixed", self.medium.decimals),
+                },
+            )
+        )
         if spec.last_step_only:
-            note = (f"The loss sees the last step only: the output $y_{{{T}}}$ against the "
-                    f"target $\\hat y_{{{T}}}$, {spec.target.size} numbers.")
+            note = (
+                f"The loss sees the last step only: the output $y_{{{T}}}$ against the "
+                f"target $\\hat y_{{{T}}}$, {spec.target.size} numbers."
+            )
         else:
-            note = (f"The loss sees every step: $Y$ holds the outputs $y_t$ (one column per "
-                    f"step), $\\hat Y$ the targets, {spec.target.size} numbers in all.")
+            note = (
+                f"The loss sees every step: $Y$ holds the outputs $y_t$ (one column per "
+                f"step), $\\hat Y$ the targets, {spec.target.size} numbers in all."
+            )
         if self.ex.batched:
-            note += (f" With a batch, each step has {self.ex.batch} columns, one per "
-                     "example.")
+            note += f" With a batch, each step has {self.ex.batch} columns, one per example."
         if self.cfg.bidirectional:
-            note += (" Both directions give $y_t = [y^{\\rightarrow}_t; y^{\\leftarrow}_t]$: "
-                     "the forward and the reverse $h_t$ stacked.")
+            note += (
+                " Both directions give $y_t = [y^{\\rightarrow}_t; y^{\\leftarrow}_t]$: "
+                "the forward and the reverse $h_t$ stacked."
+            )
         what = "mean squared error" if spec.loss == "mse" else "half the sum of squares"
         return self.group("loss", f"The loss, {what}", note, lines)
 
@@ -402,94 +507,185 @@ class _Builder:
 
         group_h = [self.dy_line(b, s, sy)]
         if last:
-            group_h.append(_line(show, "dh_last", {"lhs": sy.d("h", t), "dy": sy.d("y", t)},
-                                 {}, show.value(b.dh), sy.d("y", t), ops=0))
+            group_h.append(
+                _line(
+                    show,
+                    "dh_last",
+                    {"lhs": sy.d("h", t), "dy": sy.d("y", t)},
+                    {},
+                    show.value(b.dh),
+                    sy.d("y", t),
+                    ops=0,
+                )
+            )
         else:
             back = f"{sy.tr('hh')}{sy.delta(None, tn)}"
-            group_h.append(_line(
-                show, "dh", {"lhs": sy.d("h", t), "dy": sy.d("y", t), "next": back},
-                {"dy": show.value(b.dy), "next": show.value(b.dh_next)}, show.value(b.dh),
-                f"{sy.d('h', t)} = {sy.d('y', t)} + {back}", ops=2))
+            group_h.append(
+                _line(
+                    show,
+                    "dh",
+                    {"lhs": sy.d("h", t), "dy": sy.d("y", t), "next": back},
+                    {"dy": show.value(b.dy), "next": show.value(b.dh_next)},
+                    show.value(b.dh),
+                    f"{sy.d('h', t)} = {sy.d('y', t)} + {back}",
+                    ops=2,
+                )
+            )
         if w_hr is not None:
-            group_h.append(_line(
-                show, "matvec", {"lhs": sy.d("m", t), "W": sy.tr("hr"), "v": sy.d("h", t)},
-                {"W": show.transposed(w_hr), "v": show.value(b.dh)}, show.value(b.dm),
-                f"{sy.d('m', t)} = {sy.tr('hr')}{sy.d('h', t)}", ops=1))
+            group_h.append(
+                _line(
+                    show,
+                    "matvec",
+                    {"lhs": sy.d("m", t), "W": sy.tr("hr"), "v": sy.d("h", t)},
+                    {"W": show.transposed(w_hr), "v": show.value(b.dh)},
+                    show.value(b.dm),
+                    f"{sy.d('m', t)} = {sy.tr('hr')}{sy.d('h', t)}",
+                    ops=1,
+                )
+            )
 
         tanh_c = f"\\tanh\\left({sy.q('c', t)}\\right)"
         group_oc = [
-            _line(show, "product", {"lhs": sy.d("o", t), "a": dm, "b": tanh_c},
-                  {"a": show.value(b.dm), "b": show.value(s.tanh_c)},
-                  show.value(b.gates["o"].d), f"{sy.d('o', t)} = {dm} \\odot {tanh_c}", ops=2),
-            _line(show, "dc", {"lhs": sy.d("c", t), "dm": dm, "o": sy.q("o", t),
-                               "c": sy.q("c", t), "dc_next": None if last else sy.d("c", tn),
-                               "f_next": None if last else sy.q("f", tn)},
-                  {"dm": show.value(b.dm), "o": show.value(act["o"]),
-                   "one_minus": show.value(1.0 - s.tanh_c**2),
-                   **({} if last else {"next": show.value(b.dc_next)})},
-                  show.value(b.dc),
-                  f"{sy.d('c', t)} = {dm} \\odot {sy.q('o', t)} \\odot (1 - \\tanh^2 c)"
-                  + ("" if last else f" + {sy.d('c', tn)} \\odot {sy.q('f', tn)}"),
-                  ops=4 if last else 6, extra_em=1.0),
+            _line(
+                show,
+                "product",
+                {"lhs": sy.d("o", t), "a": dm, "b": tanh_c},
+                {"a": show.value(b.dm), "b": show.value(s.tanh_c)},
+                show.value(b.gates["o"].d),
+                f"{sy.d('o', t)} = {dm} \\odot {tanh_c}",
+                ops=2,
+            ),
+            _line(
+                show,
+                "dc",
+                {
+                    "lhs": sy.d("c", t),
+                    "dm": dm,
+                    "o": sy.q("o", t),
+                    "c": sy.q("c", t),
+                    "dc_next": None if last else sy.d("c", tn),
+                    "f_next": None if last else sy.q("f", tn),
+                },
+                {
+                    "dm": show.value(b.dm),
+                    "o": show.value(act["o"]),
+                    "one_minus": show.value(1.0 - s.tanh_c**2),
+                    **({} if last else {"next": show.value(b.dc_next)}),
+                },
+                show.value(b.dc),
+                f"{sy.d('c', t)} = {dm} \\odot {sy.q('o', t)} \\odot (1 - \\tanh^2 c)"
+                + ("" if last else f" + {sy.d('c', tn)} \\odot {sy.q('f', tn)}"),
+                ops=4 if last else 6,
+                extra_em=1.0,
+            ),
         ]
 
-        partners = {"i": (sy.q("g", t), show.value(act["g"])),
-                    "f": (sy.q("c", tp), show.state(s.c_prev, first)),
-                    "g": (sy.q("i", t), show.value(act["i"]))}
+        partners = {
+            "i": (sy.q("g", t), show.value(act["g"])),
+            "f": (sy.q("c", tp), show.state(s.c_prev, first)),
+            "g": (sy.q("i", t), show.value(act["i"])),
+        }
         group_ifg = []
         for k, (other, piece) in partners.items():
-            group_ifg.append(_line(
-                show, "product", {"lhs": sy.d(k, t), "a": sy.d("c", t), "b": other},
-                {"a": show.value(b.dc), "b": piece}, show.value(b.gates[k].d),
-                f"{sy.d(k, t)} = {sy.d('c', t)} \\odot {other}", ops=2))
+            group_ifg.append(
+                _line(
+                    show,
+                    "product",
+                    {"lhs": sy.d(k, t), "a": sy.d("c", t), "b": other},
+                    {"a": show.value(b.dc), "b": piece},
+                    show.value(b.gates[k].d),
+                    f"{sy.d(k, t)} = {sy.d('c', t)} \\odot {other}",
+                    ops=2,
+                )
+            )
 
         group_delta = []
         for k in GATES:
             sym = {"lhs": sy.delta(k, t), "d": sy.d(k, t), "k": sy.q(k, t)}
             if k == "g":
-                group_delta.append(_line(
-                    show, "delta_tanh", sym,
-                    {"d": show.value(b.gates[k].d), "one_minus": show.value(1.0 - act[k]**2)},
-                    show.value(b.gates[k].dpre),
-                    f"{sym['lhs']} = {sym['d']} \\odot (1 - {sym['k']}^2)", ops=2,
-                    extra_em=1.0))
+                group_delta.append(
+                    _line(
+                        show,
+                        "delta_tanh",
+                        sym,
+                        {"d": show.value(b.gates[k].d), "one_minus": show.value(1.0 - act[k] ** 2)},
+                        show.value(b.gates[k].dpre),
+                        f"{sym['lhs']} = {sym['d']} \\odot (1 - {sym['k']}^2)",
+                        ops=2,
+                        extra_em=1.0,
+                    )
+                )
             else:
-                group_delta.append(_line(
-                    show, "delta_sigma", sym,
-                    {"d": show.value(b.gates[k].d), "k": show.value(act[k]),
-                     "one_minus": show.value(1.0 - act[k])},
-                    show.value(b.gates[k].dpre),
-                    f"{sym['lhs']} = {sym['d']} \\odot {sym['k']} \\odot (1 - {sym['k']})",
-                    ops=3, extra_em=1.0))
+                group_delta.append(
+                    _line(
+                        show,
+                        "delta_sigma",
+                        sym,
+                        {
+                            "d": show.value(b.gates[k].d),
+                            "k": show.value(act[k]),
+                            "one_minus": show.value(1.0 - act[k]),
+                        },
+                        show.value(b.gates[k].dpre),
+                        f"{sym['lhs']} = {sym['d']} \\odot {sym['k']} \\odot (1 - {sym['k']})",
+                        ops=3,
+                        extra_em=1.0,
+                    )
+                )
 
         h_lhs = (f"{sy.d('h', tp)} = " if first else "") + f"{sy.tr('hh')}{sy.delta(None, t)}"
-        c_lhs = (f"{sy.d('c', tp)} = " if first else "") + (
-            f"{sy.d('c', t)} \\odot {sy.q('f', t)}")
+        c_lhs = (f"{sy.d('c', tp)} = " if first else "") + (f"{sy.d('c', t)} \\odot {sy.q('f', t)}")
         group_back = [
             self.back_line(b, sy, "h", w_hh, b.dh_prev, h_lhs),
-            _line(show, "product", {"lhs": c_lhs, "a": None, "b": None},
-                  {"a": show.value(b.dc), "b": show.value(act["f"])}, show.value(b.dc_prev),
-                  c_lhs, ops=2),
+            _line(
+                show,
+                "product",
+                {"lhs": c_lhs, "a": None, "b": None},
+                {"a": show.value(b.dc), "b": show.value(act["f"])},
+                show.value(b.dc_prev),
+                c_lhs,
+                ops=2,
+            ),
         ]
         if s.layer > 0:
-            group_back.append(self.back_line(
-                b, sy, "i", w_ih, b.dx, f"{sy.d('x', t)} = {sy.tr('ih')}{sy.delta(None, t)}"))
+            group_back.append(
+                self.back_line(
+                    b, sy, "i", w_ih, b.dx, f"{sy.d('x', t)} = {sy.tr('ih')}{sy.delta(None, t)}"
+                )
+            )
 
         where = _where(s.layer, s.direction, self.cfg)
         notes = self.notes(s, sy)
         groups = [
-            self.group("h", f"${sy.d('h', t)}$" + (f" and ${sy.d('m', t)}$" if w_hr is not None
-                                               else ""), notes["h"], group_h),
+            self.group(
+                "h",
+                f"${sy.d('h', t)}$" + (f" and ${sy.d('m', t)}$" if w_hr is not None else ""),
+                notes["h"],
+                group_h,
+            ),
             self.group("oc", f"${sy.d('o', t)}$ and ${sy.d('c', t)}$", notes["oc"], group_oc),
-            self.group("ifg", f"${sy.d('i', t)}$, ${sy.d('f', t)}$ and ${sy.d('g', t)}$",
-                   notes["ifg"], group_ifg),
+            self.group(
+                "ifg",
+                f"${sy.d('i', t)}$, ${sy.d('f', t)}$ and ${sy.d('g', t)}$",
+                notes["ifg"],
+                group_ifg,
+            ),
             self.group("delta", f"the deltas ${sy.delta('k', t)}$", notes["delta"], group_delta),
-            self.group("back", "back to the initial state" if first else f"back to step {tp}",
-                   notes["back"], group_back),
+            self.group(
+                "back",
+                "back to the initial state" if first else f"back to step {tp}",
+                notes["back"],
+                group_back,
+            ),
         ]
-        return {"title": "Backward, " + (f"{where}, " if where else "") + f"step {t}",
-                "id": f"l{s.layer}-{s.direction}-t{t}", "layer": s.layer,
-                "direction": s.direction, "t": t, "groups": groups}
+        return {
+            "title": "Backward, " + (f"{where}, " if where else "") + f"step {t}",
+            "id": f"l{s.layer}-{s.direction}-t{t}",
+            "layer": s.layer,
+            "direction": s.direction,
+            "t": t,
+            "groups": groups,
+        }
 
     def dy_line(self, b: BackwardStep, s: Step, sy: _Symbols) -> dict[str, Any]:
         """dy_t: from the loss (top layer) or from the layer above (through its W_ih)."""
@@ -503,13 +699,17 @@ class _Builder:
             if spec.last_step_only and t != self.ex.steps:
                 return _text_line("dy_none", {"lhs": sy.d("y", t), "T": self.ex.steps})
             target = spec.target if spec.last_step_only else spec.target[t - 1]
-            factor = (f"\\frac{{2}}{{{spec.target.size}}}" if spec.loss == "mse" else "")
-            return _line(show, "difference",
-                         {"lhs": sy.d("y", t), "a": sy.q("y", t), "b": sy.q("\\hat y", t),
-                          "factor": factor},
-                         {"a": show.value(s.h), "b": show.given(target[:, cols])},
-                         show.value(b.dy), f"{sy.d('y', t)} = {factor}(y_t - \\hat y_t)",
-                         ops=2, extra_em=3.0 if factor else 0.0)
+            factor = f"\\frac{{2}}{{{spec.target.size}}}" if spec.loss == "mse" else ""
+            return _line(
+                show,
+                "difference",
+                {"lhs": sy.d("y", t), "a": sy.q("y", t), "b": sy.q("\\hat y", t), "factor": factor},
+                {"a": show.value(s.h), "b": show.given(target[:, cols])},
+                show.value(b.dy),
+                f"{sy.d('y', t)} = {factor}(y_t - \\hat y_t)",
+                ops=2,
+                extra_em=3.0 if factor else 0.0,
+            )
         sources: list[str] = []
         pieces: dict[str, _Piece] = {}
         for n, direction in enumerate(self.directions):
@@ -517,18 +717,31 @@ class _Builder:
             sources.append(_Symbols(upper, self.cfg, self.dd).d("x", t))
             pieces[f"s{n}"] = show.value(self.g.step(s.layer + 1, direction, t).dx[:, cols])
         rows = f"{cols.start + 1}:{cols.stop}" if self.cfg.bidirectional else ""
-        return _line(show, "dy_above", {"lhs": sy.d("y", t), "sources": sources, "rows": rows},
-                     pieces, show.value(b.dy),
-                     f"{sy.d('y', t)} = " + " + ".join(sources) + rows, ops=len(sources))
+        return _line(
+            show,
+            "dy_above",
+            {"lhs": sy.d("y", t), "sources": sources, "rows": rows},
+            pieces,
+            show.value(b.dy),
+            f"{sy.d('y', t)} = " + " + ".join(sources) + rows,
+            ops=len(sources),
+        )
 
-    def back_line(self, b: BackwardStep, sy: _Symbols, which: str, matrix: np.ndarray,
-                  result: np.ndarray, lhs: str) -> dict[str, Any]:
+    def back_line(
+        self,
+        b: BackwardStep,
+        sy: _Symbols,
+        which: str,
+        matrix: np.ndarray,
+        result: np.ndarray,
+        lhs: str,
+    ) -> dict[str, Any]:
         r"""``W^\top \delta_t`` as the sum over the gates of ``W_k^\top \delta_{k,t}``."""
         hidden = self.cfg.hidden_size
         terms: list[tuple[_Piece, _Piece | None]] = []
         expansion = []
         for n, k in enumerate(GATES):
-            block = matrix[n * hidden:(n + 1) * hidden]
+            block = matrix[n * hidden : (n + 1) * hidden]
             terms.append((self.show.transposed(block), self.show.value(b.gates[k].dpre)))
             expansion.append(f"{sy.tr(which + k)}{sy.delta(k, b.t)}")
         return _sum_line(self.show, lhs, " + ".join(expansion), terms, self.show.value(result))
@@ -550,42 +763,59 @@ class _Builder:
                 rows = f"rows {d * out + 1}:{(d + 1) * out} of "
             feeds = f"layer {s.layer + 1} (as {rows}its input $x^{{({s.layer + 1})}}_{{{t}}}$)"
         if last:
-            note_h = (f"Start at step {t}, the last this direction computes: {h} feeds "
-                      f"{feeds} and no later step.")
+            note_h = (
+                f"Start at step {t}, the last this direction computes: {h} feeds "
+                f"{feeds} and no later step."
+            )
         else:
-            note_h = (f"{h} feeds {feeds} and step {tn} (through ${sy.w('hh')}$), so both "
-                      f"add up; ${sy.tr('hh')}{sy.delta(None, tn)}$ came back from step {tn}.")
+            note_h = (
+                f"{h} feeds {feeds} and step {tn} (through ${sy.w('hh')}$), so both "
+                f"add up; ${sy.tr('hh')}{sy.delta(None, tn)}$ came back from step {tn}."
+            )
         if proj:
             note_h += f" With the projection, ${sy.q('h', t)} = {sy.w('hr')}{sy.q('m', t)}$."
         m = sy.q("m", t) if proj else sy.q("h", t)
         note_oc = f"From ${m} = {sy.q('o', t)} \\odot \\tanh {sy.q('c', t)}$" + (
-            "." if last else f"; ${sy.q('c', t)}$ also reaches ${sy.q('c', tn)}$ through "
-                             f"${sy.q('f', tn)}$.")
-        note_ifg = (f"From ${sy.q('c', t)} = {sy.q('f', t)} \\odot {sy.q('c', tp)} + "
-                    f"{sy.q('i', t)} \\odot {sy.q('g', t)}$.")
-        note_delta = ("Through the activations: $\\sigma' = \\sigma\\,(1 - \\sigma)$ for "
-                      "$i, f, o$ and $\\tanh' = 1 - \\tanh^2$ for $g$; "
-                      f"${sy.delta('k', t)}$ is the gradient of gate $k$'s pre-activation.")
-        stack = (f"${sy.delta(None, t)}$ stacks ${sy.delta('i', t)}, \\dots, "
-                 f"{sy.delta('o', t)}$ like the blocks of ${sy.w('hh')}$.")
+            "."
+            if last
+            else f"; ${sy.q('c', t)}$ also reaches ${sy.q('c', tn)}$ through ${sy.q('f', tn)}$."
+        )
+        note_ifg = (
+            f"From ${sy.q('c', t)} = {sy.q('f', t)} \\odot {sy.q('c', tp)} + "
+            f"{sy.q('i', t)} \\odot {sy.q('g', t)}$."
+        )
+        note_delta = (
+            "Through the activations: $\\sigma' = \\sigma\\,(1 - \\sigma)$ for "
+            "$i, f, o$ and $\\tanh' = 1 - \\tanh^2$ for $g$; "
+            f"${sy.delta('k', t)}$ is the gradient of gate $k$'s pre-activation."
+        )
+        stack = (
+            f"${sy.delta(None, t)}$ stacks ${sy.delta('i', t)}, \\dots, "
+            f"{sy.delta('o', t)}$ like the blocks of ${sy.w('hh')}$."
+        )
         if first:
-            note_back = (f"Step {t} is the first this direction computes, so what it hands "
-                         f"back is the gradient of the initial state. {stack}")
+            note_back = (
+                f"Step {t} is the first this direction computes, so what it hands "
+                f"back is the gradient of the initial state. {stack}"
+            )
         else:
-            note_back = (f"What step {t} hands back to step {tp}, to be added into "
-                         f"${sy.d('h', tp)}$ and ${sy.d('c', tp)}$ there. {stack}")
+            note_back = (
+                f"What step {t} hands back to step {tp}, to be added into "
+                f"${sy.d('h', tp)}$ and ${sy.d('c', tp)}$ there. {stack}"
+            )
         if s.layer > 0:
             note_back += f" Layer {s.layer - 1} receives ${sy.d('x', t)}$."
-        return {"h": note_h, "oc": note_oc, "ifg": note_ifg, "delta": note_delta,
-                "back": note_back}
+        return {"h": note_h, "oc": note_oc, "ifg": note_ifg, "delta": note_delta, "back": note_back}
 
     # ------------------------------------------------------------ parameter gradients
 
     def params(self, layer: int, direction: Direction) -> list[dict[str, Any]]:
         """Per gate: dW_ik, dW_hk and db as sums over t of outer products; then dW_hr."""
         show = self.show
-        steps = sorted((s for s in self.g.trace.steps
-                        if s.layer == layer and s.direction == direction), key=lambda s: s.t)
+        steps = sorted(
+            (s for s in self.g.trace.steps if s.layer == layer and s.direction == direction),
+            key=lambda s: s.t,
+        )
         back = {s.t: self.g.step(layer, direction, s.t) for s in steps}
         sy = _Symbols(steps[0], self.cfg, self.dd)
         hidden = self.cfg.hidden_size
@@ -596,13 +826,20 @@ class _Builder:
         h_prev_t = "t-1" if direction == "forward" else "t+1"
         where = _where(layer, direction, self.cfg)
 
-        def outer(deltas: list[np.ndarray], operands: list[np.ndarray], given: list[bool]
-                  ) -> list[tuple[_Piece, _Piece | None]]:
+        def outer(
+            deltas: list[np.ndarray], operands: list[np.ndarray], given: list[bool]
+        ) -> list[tuple[_Piece, _Piece | None]]:
             if stacked:
-                return [(show.value(np.concatenate(deltas)),
-                         show.as_is(np.concatenate(operands), all(given)))]
-            return [(show.value(dl), show.as_is(op, gv))
-                    for dl, op, gv in zip(deltas, operands, given, strict=True)]
+                return [
+                    (
+                        show.value(np.concatenate(deltas)),
+                        show.as_is(np.concatenate(operands), all(given)),
+                    )
+                ]
+            return [
+                (show.value(dl), show.as_is(op, gv))
+                for dl, op, gv in zip(deltas, operands, given, strict=True)
+            ]
 
         def expand(general: str, terms: list[str]) -> str:
             return general if stacked else f"{general} = " + " + ".join(terms)
@@ -612,56 +849,94 @@ class _Builder:
             block = slice(n * hidden, (n + 1) * hidden)
             deltas = [back[s.t].gates[k].dpre for s in steps]
             lhs = f"{sy.dd}{sy.w('i' + k)}"
-            lines = [_sum_line(
-                show, lhs,
-                expand(f"\\sum_{{t}} {sy.delta(k, 't')} {sy.x('t', True)}",
-                       [f"{sy.delta(k, s.t)} {sy.x(s.t, True)}" for s in steps]),
-                outer(deltas, [s.x for s in steps], [layer == 0] * len(steps)),
-                show.as_is(self.g.grads[f"weight_ih{sfx}"][block]))]
+            lines = [
+                _sum_line(
+                    show,
+                    lhs,
+                    expand(
+                        f"\\sum_{{t}} {sy.delta(k, 't')} {sy.x('t', True)}",
+                        [f"{sy.delta(k, s.t)} {sy.x(s.t, True)}" for s in steps],
+                    ),
+                    outer(deltas, [s.x for s in steps], [layer == 0] * len(steps)),
+                    show.as_is(self.g.grads[f"weight_ih{sfx}"][block]),
+                )
+            ]
             lhs = f"{sy.dd}{sy.w('h' + k)}"
-            lines.append(_sum_line(
-                show, lhs,
-                expand(f"\\sum_{{t}} {sy.delta(k, 't')} {sy.qt('h', h_prev_t)}",
-                       [f"{sy.delta(k, s.t)} {sy.qt('h', self.prev_t(s))}" for s in steps]),
-                outer(deltas, [s.h_prev for s in steps], [self.is_first(s) for s in steps]),
-                show.as_is(self.g.grads[f"weight_hh{sfx}"][block])))
+            lines.append(
+                _sum_line(
+                    show,
+                    lhs,
+                    expand(
+                        f"\\sum_{{t}} {sy.delta(k, 't')} {sy.qt('h', h_prev_t)}",
+                        [f"{sy.delta(k, s.t)} {sy.qt('h', self.prev_t(s))}" for s in steps],
+                    ),
+                    outer(deltas, [s.h_prev for s in steps], [self.is_first(s) for s in steps]),
+                    show.as_is(self.g.grads[f"weight_hh{sfx}"][block]),
+                )
+            )
             if self.cfg.bias:
-                lhs = (f"{sy.dd}{sy.b(k)}" if self.cfg.single_bias  # one bias per gate
-                       else f"{sy.dd}{sy.b('i' + k)} = {sy.dd}{sy.b('h' + k)}")
+                lhs = (
+                    f"{sy.dd}{sy.b(k)}"
+                    if self.cfg.single_bias  # one bias per gate
+                    else f"{sy.dd}{sy.b('i' + k)} = {sy.dd}{sy.b('h' + k)}"
+                )
                 terms: list[tuple[_Piece, _Piece | None]] = (
-                    [(show.value(np.concatenate(deltas)), None)] if stacked
-                    else [(show.value(dl), None) for dl in deltas])
-                lines.append(_sum_line(
-                    show, lhs,
-                    expand(f"\\sum_{{t}} {sy.delta(k, 't')}{ones}",
-                           [f"{sy.delta(k, s.t)}{ones}" for s in steps]),
-                    terms, show.value(self.g.grads[f"bias_ih{sfx}"][block][None, :]),
-                    right=ones or ("\\mathbf{1}" if stacked else ""),
-                    right_em=1.5 if (batched or stacked) else 0.0))
-            note = (f"Sums over the steps of outer products: ${sy.delta(k, 't')}$ times the "
-                    "transposed vector it multiplied in the forward pass"
-                    + (", summed over the batch too ($\\mathbf{1}$ is a column of ones)"
-                       if batched else "") + ".")
+                    [(show.value(np.concatenate(deltas)), None)]
+                    if stacked
+                    else [(show.value(dl), None) for dl in deltas]
+                )
+                lines.append(
+                    _sum_line(
+                        show,
+                        lhs,
+                        expand(
+                            f"\\sum_{{t}} {sy.delta(k, 't')}{ones}",
+                            [f"{sy.delta(k, s.t)}{ones}" for s in steps],
+                        ),
+                        terms,
+                        show.value(self.g.grads[f"bias_ih{sfx}"][block][None, :]),
+                        right=ones or ("\\mathbf{1}" if stacked else ""),
+                        right_em=1.5 if (batched or stacked) else 0.0,
+                    )
+                )
+            note = (
+                f"Sums over the steps of outer products: ${sy.delta(k, 't')}$ times the "
+                "transposed vector it multiplied in the forward pass"
+                + (
+                    ", summed over the batch too ($\\mathbf{1}$ is a column of ones)"
+                    if batched
+                    else ""
+                )
+                + "."
+            )
             if stacked:
-                note += (" With this many steps each sum is one product: the columns of the "
-                         "first matrix are the deltas, the rows of the second the vectors.")
+                note += (
+                    " With this many steps each sum is one product: the columns of the "
+                    "first matrix are the deltas, the rows of the second the vectors."
+                )
             title = f"Gradients: {GATE_NAMES[k]} weights" + (f", {where}" if where else "")
             group = self.group(f"l{layer}-{direction}-grad-{k}", title, note, lines)
             if self.text_em is not None:
                 # On slides dW_ik gets a frame of its own, dW_hk and the biases the next:
                 # three sums of outer products on one frame are too small to read.
-                group["frames"] = (self.group("", title, note, lines[:1])["frames"]
-                                   + self.group("", title, "", lines[1:])["frames"])
+                group["frames"] = (
+                    self.group("", title, note, lines[:1])["frames"]
+                    + self.group("", title, "", lines[1:])["frames"]
+                )
             groups.append(group)
         if self.cfg.proj_size:
             lhs = f"{sy.dd}{sy.w('hr')}"
             dhs = [back[s.t].dh for s in steps]
             line = _sum_line(
-                show, lhs,
-                expand(f"\\sum_{{t}} {sy.d('h', 't')} {sy.qt('m', 't')}",
-                       [f"{sy.d('h', s.t)} {sy.qt('m', s.t)}" for s in steps]),
+                show,
+                lhs,
+                expand(
+                    f"\\sum_{{t}} {sy.d('h', 't')} {sy.qt('m', 't')}",
+                    [f"{sy.d('h', s.t)} {sy.qt('m', s.t)}" for s in steps],
+                ),
                 outer(dhs, [s.m for s in steps], [False] * len(steps)),
-                show.as_is(self.g.grads[f"weight_hr{sfx}"]))
+                show.as_is(self.g.grads[f"weight_hr{sfx}"]),
+            )
             note = f"From ${sy.q('h', 't')} = {sy.w('hr')}{sy.q('m', 't')}$ at every step."
             title = "Gradients: projection" + (f", {where}" if where else "")
             groups.append(self.group(f"l{layer}-{direction}-grad-hr", title, note, [line]))
@@ -675,16 +950,27 @@ class _Builder:
         for layer in range(self.cfg.num_layers):
             for d, direction in enumerate(self.directions):
                 index = layer * len(self.directions) + d
-                first = next(s for s in self.g.trace.steps if s.layer == layer
-                             and s.direction == direction)
+                first = next(
+                    s for s in self.g.trace.steps if s.layer == layer and s.direction == direction
+                )
                 sy = _Symbols(first, self.cfg, self.dd)
                 p = self.prev_t(first)
                 for name, array in (("h", self.g.dh0[index]), ("c", self.g.dc0[index])):
-                    lines.append(_line(self.show, "value", {"lhs": sy.d(name, p)}, {},
-                                       self.show.value(array), sy.d(name, p), ops=0))
-        note = ("The gradients of the initial state (torch's \\texttt{h0.grad} and "
-                "\\texttt{c0.grad})" + (", one per layer and direction" if len(lines) > 2
-                                        else "") + ".")
+                    lines.append(
+                        _line(
+                            self.show,
+                            "value",
+                            {"lhs": sy.d(name, p)},
+                            {},
+                            self.show.value(array),
+                            sy.d(name, p),
+                            ops=0,
+                        )
+                    )
+        note = (
+            "The gradients of the initial state (torch's \\texttt{h0.grad} and "
+            "\\texttt{c0.grad})" + (", one per layer and direction" if len(lines) > 2 else "") + "."
+        )
         return self.group("initial", "Gradients of the initial state", note, lines)
 
     def sgd(self) -> list[dict[str, Any]]:
@@ -695,26 +981,33 @@ class _Builder:
         show = self.show
         eta = numbers.format_number(sgd.lr, "written", 0)
         hidden = self.cfg.hidden_size
-        note = (f"Every weight moves against its gradient, $W \\leftarrow W - \\eta\\,"
-                f"{self.dd}W$, with the gradients derived above.")
+        note = (
+            f"Every weight moves against its gradient, $W \\leftarrow W - \\eta\\,"
+            f"{self.dd}W$, with the gradients derived above."
+        )
         groups: list[dict[str, Any]] = []
         for layer in range(self.cfg.num_layers):
             for direction in self.directions:
-                step = next(s for s in self.g.trace.steps if s.layer == layer
-                            and s.direction == direction)
+                step = next(
+                    s for s in self.g.trace.steps if s.layer == layer and s.direction == direction
+                )
                 sy = _Symbols(step, self.cfg, self.dd)
                 sfx = f"_l{layer}" + ("_reverse" if direction == "reverse" else "")
                 where = _where(layer, direction, self.cfg)
                 blocks: dict[str, list[tuple[str, str, slice]]] = {}
                 for n, k in enumerate(GATES):
                     rows = slice(n * hidden, (n + 1) * hidden)
-                    blocks[k] = [(sy.w("i" + k), f"weight_ih{sfx}", rows),
-                                 (sy.w("h" + k), f"weight_hh{sfx}", rows)]
+                    blocks[k] = [
+                        (sy.w("i" + k), f"weight_ih{sfx}", rows),
+                        (sy.w("h" + k), f"weight_hh{sfx}", rows),
+                    ]
                     if self.cfg.single_bias:
                         blocks[k] += [(sy.b(k), f"bias_ih{sfx}", rows)]
                     elif self.cfg.bias:
-                        blocks[k] += [(sy.b("i" + k), f"bias_ih{sfx}", rows),
-                                      (sy.b("h" + k), f"bias_hh{sfx}", rows)]
+                        blocks[k] += [
+                            (sy.b("i" + k), f"bias_ih{sfx}", rows),
+                            (sy.b("h" + k), f"bias_hh{sfx}", rows),
+                        ]
                 if self.cfg.proj_size:
                     blocks["hr"] = [(sy.w("hr"), f"weight_hr{sfx}", slice(None))]
                 for key, items in blocks.items():
@@ -725,16 +1018,30 @@ class _Builder:
                         new = sgd.weights[name][rows]
                         if old.ndim == 1:
                             old, grad, new = old[:, None], grad[:, None], new[:, None]
-                        lines.append(_line(
-                            show, "sgd", {"lhs": symbol, "eta": eta, "dd": self.dd},
-                            {"w": show.as_is(old, given=True), "d": show.as_is(grad)},
-                            show.as_is(new), f"{symbol} = {symbol} - {eta} d{symbol}",
-                            ops=3, extra_em=0.5 * numbers.display_width(eta)))
+                        lines.append(
+                            _line(
+                                show,
+                                "sgd",
+                                {"lhs": symbol, "eta": eta, "dd": self.dd},
+                                {"w": show.as_is(old, given=True), "d": show.as_is(grad)},
+                                show.as_is(new),
+                                f"{symbol} = {symbol} - {eta} d{symbol}",
+                                ops=3,
+                                extra_em=0.5 * numbers.display_width(eta),
+                            )
+                        )
                     what = GATE_NAMES.get(key, "projection")
-                    title = (f"One SGD step, $\\eta = {eta}$: {what}"
-                             + (f", {where}" if where else ""))
-                    groups.append(self.group(f"sgd-l{layer}-{direction}-{key}", title,
-                                         note if not groups else "", lines))
+                    title = f"One SGD step, $\\eta = {eta}$: {what}" + (
+                        f", {where}" if where else ""
+                    )
+                    groups.append(
+                        self.group(
+                            f"sgd-l{layer}-{direction}-{key}",
+                            title,
+                            note if not groups else "",
+                            lines,
+                        )
+                    )
         return groups
 
     def loss_after(self) -> dict[str, Any] | None:
@@ -753,24 +1060,48 @@ class _Builder:
             y, target = out.reshape(-1, width), spec.target.reshape(-1, width)
             names = ("Y'", "\\hat Y", "E'")
         error = y - target
-        lines = [_line(self.show, "difference",
-                       {"lhs": names[2], "a": names[0], "b": names[1], "factor": ""},
-                       {"a": self.show.value(y), "b": self.show.given(target)},
-                       self.show.value(error), f"{names[2]} = {names[0]} - {names[1]}", ops=2)]
+        lines = [
+            _line(
+                self.show,
+                "difference",
+                {"lhs": names[2], "a": names[0], "b": names[1], "factor": ""},
+                {"a": self.show.value(y), "b": self.show.given(target)},
+                self.show.value(error),
+                f"{names[2]} = {names[0]} - {names[1]}",
+                ops=2,
+            )
+        ]
         factor = f"\\frac{{1}}{{{spec.target.size}}}" if spec.loss == "mse" else "\\frac{1}{2}"
         before, after = _shown_pair(self.g.loss, sgd.loss_after, self.medium.decimals)
-        lines.append(_text_line("loss", {
-            "lhs": "L'", "e": names[2], "factor": factor,
-            "squares": numbers.format_number(float(np.sum(error**2)), "fixed",
-                                             self.medium.decimals),
-            "r": after}))
-        went = "down" if sgd.loss_after < self.g.loss else (
-            "up" if sgd.loss_after > self.g.loss else "nowhere")
-        verdict = {"down": "The loss went down", "up": "The loss went up (the step was too "
-                   "large)", "nowhere": "The loss did not change"}[went]
-        note = ("The forward pass again, with the new weights ($Y'$ are its outputs)."
-                if not spec.last_step_only else
-                "The forward pass again, with the new weights ($y'$ is its last output).")
+        lines.append(
+            _text_line(
+                "loss",
+                {
+                    "lhs": "L'",
+                    "e": names[2],
+                    "factor": factor,
+                    "squares": numbers.format_number(
+                        float(np.sum(error**2)), "fixed", self.medium.decimals
+                    ),
+                    "r": after,
+                },
+            )
+        )
+        went = (
+            "down"
+            if sgd.loss_after < self.g.loss
+            else ("up" if sgd.loss_after > self.g.loss else "nowhere")
+        )
+        verdict = {
+            "down": "The loss went down",
+            "up": "The loss went up (the step was too large)",
+            "nowhere": "The loss did not change",
+        }[went]
+        note = (
+            "The forward pass again, with the new weights ($Y'$ are its outputs)."
+            if not spec.last_step_only
+            else "The forward pass again, with the new weights ($y'$ is its last output)."
+        )
         group = self.group("after", "The loss after one step", note, lines)
         group["verdict"] = f"{verdict}: from ${before}$ to ${after}$."
         group["went"] = went
@@ -781,18 +1112,28 @@ class _Builder:
         steps = []
         for layer in reversed(range(self.cfg.num_layers)):
             for direction in self.directions:
-                computed = [b for b in self.g.steps if b.layer == layer
-                            and b.direction == direction]
-                steps += [self.step(b) for b in reversed(computed)
-                          if self.ex.render.derives(b.layer, b.t)]
-        params = [g for layer in range(self.cfg.num_layers) for direction in self.directions
-                  for g in self.params(layer, direction)]
+                computed = [
+                    b for b in self.g.steps if b.layer == layer and b.direction == direction
+                ]
+                steps += [
+                    self.step(b) for b in reversed(computed) if self.ex.render.derives(b.layer, b.t)
+                ]
+        params = [
+            g
+            for layer in range(self.cfg.num_layers)
+            for direction in self.directions
+            for g in self.params(layer, direction)
+        ]
         check = None
         if report is not None:
-            check = {"device": report.device, "dtype": report.dtype,
-                     "torch": report.torch_version,
-                     "max_abs_err": numbers.scientific(report.max_abs_err),
-                     "atol": numbers.scientific(report.atol), "passed": report.passed}
+            check = {
+                "device": report.device,
+                "dtype": report.dtype,
+                "torch": report.torch_version,
+                "max_abs_err": numbers.scientific(report.max_abs_err),
+                "atol": numbers.scientific(report.atol),
+                "passed": report.passed,
+            }
         return {
             "loss_kind": spec.loss,
             "last_step_only": spec.last_step_only,
@@ -816,8 +1157,9 @@ class _Builder:
         }
 
 
-def build(gradients: Gradients, report: GradientReport | None, *, slides: bool,
-          parts: bool = False) -> dict[str, Any]:
+def build(
+    gradients: Gradients, report: GradientReport | None, *, slides: bool, parts: bool = False
+) -> dict[str, Any]:
     """The ``backward`` key of the template context for one medium (slides, article, or
     with ``parts`` the fragments of ``parts/``)."""
     return _Builder(gradients, slides, parts).build(report)
@@ -828,15 +1170,26 @@ def parts(ctx: dict[str, Any]) -> list[dict[str, Any]]:
     pieces = [{"id": "backward-loss", "group": ctx["loss"], "caption": ctx["loss"]["title"]}]
     for s in ctx["steps"]:
         for g in s["groups"]:
-            pieces.append({"id": f"backward-{s['id']}-{g['name']}", "group": g,
-                           "caption": f"{s['title']}: {g['title']}"})
+            pieces.append(
+                {
+                    "id": f"backward-{s['id']}-{g['name']}",
+                    "group": g,
+                    "caption": f"{s['title']}: {g['title']}",
+                }
+            )
     for g in ctx["params"]:
         pieces.append({"id": f"backward-{g['name']}", "group": g, "caption": g["title"]})
-    pieces.append({"id": "backward-initial-state", "group": ctx["initial"],
-                   "caption": ctx["initial"]["title"]})
+    pieces.append(
+        {
+            "id": "backward-initial-state",
+            "group": ctx["initial"],
+            "caption": ctx["initial"]["title"],
+        }
+    )
     for g in ctx["sgd"]:
         pieces.append({"id": f"backward-{g['name']}", "group": g, "caption": g["title"]})
     if ctx["after"] is not None:
-        pieces.append({"id": "backward-loss-after", "group": ctx["after"],
-                       "caption": ctx["after"]["title"]})
+        pieces.append(
+            {"id": "backward-loss-after", "group": ctx["after"], "caption": ctx["after"]["title"]}
+        )
     return pieces

@@ -40,8 +40,7 @@ def build(gradients: Gradients, report: GradientReport | None) -> dict[str, Any]
             "dy": vec(s.dy),
             "dh": vec(s.dh),
             "dc": vec(s.dc),
-            "gates": {k: {"dact": vec(s.gates[k].d), "dpre": vec(s.gates[k].dpre)}
-                      for k in GATES},
+            "gates": {k: {"dact": vec(s.gates[k].d), "dpre": vec(s.gates[k].dpre)} for k in GATES},
         }
         if ex.config.proj_size:
             item["dm"] = vec(s.dm)

@@ -92,19 +92,24 @@ def resolve_device(requested: str, *, source: str) -> torch.device:
         if not torch.cuda.is_available():
             raise InputError(
                 f"device {requested!r} is not available: torch {torch.__version__} sees no "
-                "CUDA GPU (use cpu, or auto to fall back)", field=source)
+                "CUDA GPU (use cpu, or auto to fall back)",
+                field=source,
+            )
         index = int(requested.split(":")[1]) if ":" in requested else 0
         count = torch.cuda.device_count()
         if index >= count:
-            raise InputError(f"device {requested!r} is not available: {count} CUDA "
-                             f"device(s), numbered from 0", field=source)
+            raise InputError(
+                f"device {requested!r} is not available: {count} CUDA device(s), numbered from 0",
+                field=source,
+            )
         return torch.device(requested)
     if requested == "mps":
         if not _mps_available():
             raise InputError("device 'mps' is not available on this machine", field=source)
         return torch.device("mps")
-    raise InputError(f"unknown device {requested!r}, expected cpu, cuda, cuda:N, mps or auto",
-                     field=source)
+    raise InputError(
+        f"unknown device {requested!r}, expected cpu, cuda, cuda:N, mps or auto", field=source
+    )
 
 
 def _mps_available() -> bool:
@@ -129,15 +134,18 @@ class TorchTarget:
         opts = example.check
         dev = resolve_device(device or opts.device, source=source)
         if dev.type == "mps" and opts.dtype == "float64":
-            raise InputError("mps has no float64; use check.dtype: float32 or another device",
-                             field="check.dtype")
+            raise InputError(
+                "mps has no float64; use check.dtype: float32 or another device",
+                field="check.dtype",
+            )
         return cls(dev, torch.float64 if opts.dtype == "float64" else torch.float32)
 
     def tensor(self, a: np.ndarray) -> Any:
         import torch
 
         return torch.from_numpy(np.array(a, dtype=np.float64)).to(
-            device=self.device, dtype=self.dtype)
+            device=self.device, dtype=self.dtype
+        )
 
 
 class Differences:
@@ -160,13 +168,13 @@ def torch_state(example: Example, tensor: Any) -> dict[str, Any]:
     state = {k: tensor(v) for k, v in example.weights.items()}
     if example.config.single_bias:
         for key in [k for k in state if k.startswith("bias_ih")]:
-            state[key.replace("bias_ih", "bias_hh")] = tensor(
-                np.zeros_like(example.weights[key]))
+            state[key.replace("bias_ih", "bias_hh")] = tensor(np.zeros_like(example.weights[key]))
     return state
 
 
-def cross_check(trace: Trace, *, device: str | None = None, source: str = "check.device"
-                ) -> CheckReport:
+def cross_check(
+    trace: Trace, *, device: str | None = None, source: str = "check.device"
+) -> CheckReport:
     """Compare every intermediate of ``trace`` with torch; never raises on disagreement."""
     example = trace.example
     opts = example.check
@@ -184,10 +192,17 @@ def cross_check(trace: Trace, *, device: str | None = None, source: str = "check
         # batch_first as the file has it: torch reads x (batch, T, input) and gives
         # output (batch, T, ...), compared with the trace's (T, batch, ...).
         batch_first = cfg.batch_first and example.batched
-        lstm = torch.nn.LSTM(cfg.input_size, cfg.hidden_size, num_layers=cfg.num_layers,
-                             bias=bool(cfg.bias), bidirectional=cfg.bidirectional,
-                             proj_size=cfg.proj_size, batch_first=batch_first, device=dev,
-                             dtype=dtype)
+        lstm = torch.nn.LSTM(
+            cfg.input_size,
+            cfg.hidden_size,
+            num_layers=cfg.num_layers,
+            bias=bool(cfg.bias),
+            bidirectional=cfg.bidirectional,
+            proj_size=cfg.proj_size,
+            batch_first=batch_first,
+            device=dev,
+            dtype=dtype,
+        )
         lstm.load_state_dict(torch_state(example, t), strict=True)
         x = t(example.x.transpose(1, 0, 2) if batch_first else example.x)
         output, (h_n, c_n) = lstm(x, (t(example.h0), t(example.c0)))
@@ -203,19 +218,30 @@ def cross_check(trace: Trace, *, device: str | None = None, source: str = "check
             for d, direction in enumerate(directions):
                 p: dict[str, Any] = {
                     k: (t(v) if v is not None else None)
-                    for k, v in layer_weights(example, layer, direction).items()}
+                    for k, v in layer_weights(example, layer, direction).items()
+                }
                 w_ih = gate_blocks(p["w_ih"], cfg.hidden_size)
                 w_hh = gate_blocks(p["w_hh"], cfg.hidden_size)
-                b_ih = gate_blocks(p["b_ih"], cfg.hidden_size) if p["b_ih"] is not None \
+                b_ih = (
+                    gate_blocks(p["b_ih"], cfg.hidden_size)
+                    if p["b_ih"] is not None
                     else dict.fromkeys(GATES)
-                b_hh = gate_blocks(p["b_hh"], cfg.hidden_size) if p["b_hh"] is not None \
+                )
+                b_hh = (
+                    gate_blocks(p["b_hh"], cfg.hidden_size)
+                    if p["b_hh"] is not None
                     else dict.fromkeys(GATES)
+                )
                 index = layer * len(directions) + d
                 h, c = t(example.h0[index]), t(example.c0[index])
-                out = torch.empty((example.steps, example.batch, cfg.out_size), dtype=dtype,
-                                  device=dev)
-                order = range(example.steps) if direction == "forward" else range(
-                    example.steps - 1, -1, -1)
+                out = torch.empty(
+                    (example.steps, example.batch, cfg.out_size), dtype=dtype, device=dev
+                )
+                order = (
+                    range(example.steps)
+                    if direction == "forward"
+                    else range(example.steps - 1, -1, -1)
+                )
                 for k_t in order:
                     ours = by_key[(layer, direction, k_t + 1)]
                     acts = {}
@@ -238,17 +264,33 @@ def cross_check(trace: Trace, *, device: str | None = None, source: str = "check
                     out[k_t] = h
                 outs.append(out)
             # nn.LSTM for this layer alone, fed the layer below's torch output.
-            single = torch.nn.LSTM(layer_input.shape[-1], cfg.hidden_size,
-                                   bias=bool(cfg.bias), bidirectional=cfg.bidirectional,
-                                   proj_size=cfg.proj_size, device=dev, dtype=dtype)
+            single = torch.nn.LSTM(
+                layer_input.shape[-1],
+                cfg.hidden_size,
+                bias=bool(cfg.bias),
+                bidirectional=cfg.bidirectional,
+                proj_size=cfg.proj_size,
+                device=dev,
+                dtype=dtype,
+            )
             sfx = f"_l{layer}"
-            single.load_state_dict({k.replace(sfx, "_l0"): v
-                                    for k, v in torch_state(example, t).items()
-                                    if k.endswith((sfx, sfx + "_reverse"))})
+            single.load_state_dict(
+                {
+                    k.replace(sfx, "_l0"): v
+                    for k, v in torch_state(example, t).items()
+                    if k.endswith((sfx, sfx + "_reverse"))
+                }
+            )
             rows = slice(layer * len(directions), (layer + 1) * len(directions))
             layer_out, _ = single(layer_input, (t(example.h0[rows]), t(example.c0[rows])))
             note("output", trace.layer_outputs[layer], layer_out)
             layer_input = torch.cat(outs, dim=-1)
             note("output", trace.layer_outputs[layer], layer_input)
-    return CheckReport(device=str(dev), dtype=opts.dtype, torch_version=torch.__version__,
-                       atol=opts.atol, errors=diffs.errors, scaled=diffs.scaled)
+    return CheckReport(
+        device=str(dev),
+        dtype=opts.dtype,
+        torch_version=torch.__version__,
+        atol=opts.atol,
+        errors=diffs.errors,
+        scaled=diffs.scaled,
+    )

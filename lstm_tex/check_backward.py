@@ -73,14 +73,17 @@ class GradientReport:
 
 def verify(gradients: Gradients, device: str | None = None) -> GradientReport:
     """Cross-check ``gradients``; raise :class:`CheckFailed` (exit 1) on disagreement."""
-    report = cross_check_gradients(gradients, device=device,
-                                   source="--device" if device else "check.device")
+    report = cross_check_gradients(
+        gradients, device=device, source="--device" if device else "check.device"
+    )
     if not report.passed:
         worst = ", ".join(f"{q} ({report.errors[q]:.3g})" for q in report.failures())
         raise CheckFailed(
             f"{gradients.trace.example.file}: torch autograd ({report.device}, "
             f"{report.dtype}) disagrees with the NumPy backward pass beyond atol "
-            f"{report.atol:g} on: {worst}; nothing was written", report)
+            f"{report.atol:g} on: {worst}; nothing was written",
+            report,
+        )
     return report
 
 
@@ -93,8 +96,9 @@ def _loss(output: torch.Tensor, target: torch.Tensor, spec: BackwardSpec) -> tor
     return 0.5 * ((seen - target) ** 2).sum()
 
 
-def cross_check_gradients(gradients: Gradients, *, device: str | None = None,
-                          source: str = "check.device") -> GradientReport:
+def cross_check_gradients(
+    gradients: Gradients, *, device: str | None = None, source: str = "check.device"
+) -> GradientReport:
     """Compare every gradient of ``gradients`` with torch autograd; never raises on
     disagreement (see :func:`verify`)."""
     ex = gradients.trace.example
@@ -108,16 +112,26 @@ def cross_check_gradients(gradients: Gradients, *, device: str | None = None,
     diffs = Differences(QUANTITIES)
 
     def note(name: str, ours: np.ndarray | float, theirs: torch.Tensor | None) -> None:
-        reference = (np.zeros_like(ours) if theirs is None
-                     else theirs.detach().to("cpu", torch.float64).numpy())
+        reference = (
+            np.zeros_like(ours)
+            if theirs is None
+            else theirs.detach().to("cpu", torch.float64).numpy()
+        )
         diffs.note(name, ours, reference)
 
     target = t(spec.target)
     batch_first = cfg.batch_first and ex.batched
-    lstm = torch.nn.LSTM(cfg.input_size, cfg.hidden_size, num_layers=cfg.num_layers,
-                         bias=bool(cfg.bias), bidirectional=cfg.bidirectional,
-                         proj_size=cfg.proj_size, batch_first=batch_first, device=dev,
-                         dtype=dtype)
+    lstm = torch.nn.LSTM(
+        cfg.input_size,
+        cfg.hidden_size,
+        num_layers=cfg.num_layers,
+        bias=bool(cfg.bias),
+        bidirectional=cfg.bidirectional,
+        proj_size=cfg.proj_size,
+        batch_first=batch_first,
+        device=dev,
+        dtype=dtype,
+    )
     lstm.load_state_dict(torch_state(ex, t), strict=True)
     for name, p in lstm.named_parameters():
         if name not in ex.weights:  # bias: single: bias_hh is fixed at zero
@@ -148,8 +162,14 @@ def cross_check_gradients(gradients: Gradients, *, device: str | None = None,
             output_after = run(x, (t(ex.h0), t(ex.c0)))
             note("loss_after", gradients.sgd.loss_after, _loss(output_after, target, spec))
     _check_steps(gradients, t, note)
-    return GradientReport(device=str(dev), dtype=opts.dtype, torch_version=torch.__version__,
-                          atol=opts.atol, errors=diffs.errors, scaled=diffs.scaled)
+    return GradientReport(
+        device=str(dev),
+        dtype=opts.dtype,
+        torch_version=torch.__version__,
+        atol=opts.atol,
+        errors=diffs.errors,
+        scaled=diffs.scaled,
+    )
 
 
 def _check_steps(gradients: Gradients, t: Any, note: Any) -> None:
@@ -173,11 +193,11 @@ def _check_steps(gradients: Gradients, t: Any, note: Any) -> None:
             out: list[torch.Tensor | None] = [None] * ex.steps
             order = range(ex.steps) if direction == "forward" else range(ex.steps - 1, -1, -1)
             for k_t in order:
-                pre = (linear(layer_input[k_t], weights[f"weight_ih{sfx}"],
-                              weights.get(f"bias_ih{sfx}"))
-                       + linear(h, weights[f"weight_hh{sfx}"], weights.get(f"bias_hh{sfx}")))
+                pre = linear(
+                    layer_input[k_t], weights[f"weight_ih{sfx}"], weights.get(f"bias_ih{sfx}")
+                ) + linear(h, weights[f"weight_hh{sfx}"], weights.get(f"bias_hh{sfx}"))
                 pre.retain_grad()
-                i, f, g, o = (pre[..., n * hidden:(n + 1) * hidden] for n in range(4))
+                i, f, g, o = (pre[..., n * hidden : (n + 1) * hidden] for n in range(4))
                 c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
                 h = torch.sigmoid(o) * torch.tanh(c)
                 if f"weight_hr{sfx}" in weights:
@@ -194,5 +214,5 @@ def _check_steps(gradients: Gradients, t: Any, note: Any) -> None:
         note("dh", s.dh, h.grad)
         note("dc", s.dc, c.grad)
         for n, k in enumerate(GATES):
-            theirs = pre.grad[..., n * hidden:(n + 1) * hidden] if pre.grad is not None else None
+            theirs = pre.grad[..., n * hidden : (n + 1) * hidden] if pre.grad is not None else None
             note("dpre", s.gates[k].dpre, theirs)

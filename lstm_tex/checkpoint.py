@@ -43,8 +43,10 @@ CHECKPOINT_KEYS = ("state_dict", "model_state_dict", "model")
 TORCH_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
 SUFFIXES = (*TORCH_SUFFIXES, ".safetensors", ".npz", ".keras", ".h5", ".hdf5", ".onnx")
 #: The weight names of a network (``_l0``) and of a cell module, and WeightDrop's ``_raw``.
-_NAME = re.compile(r"(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)(_l\d+(?:_reverse)?)?"
-                   r"(_raw)?")
+_NAME = re.compile(
+    r"(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)(_l\d+(?:_reverse)?)?"
+    r"(_raw)?"
+)
 _ANCHORS = ("weight_ih_l0", "weight_ih_l0_raw", "weight_ih", "weight_ih_raw")
 #: Precision of each dtype a weight may be saved in, to name the finest one of a file.
 _PRECISION = {"float16": 1, "bfloat16": 1, "float32": 2, "float64": 3}
@@ -76,8 +78,9 @@ class Found:
         name = (exc.field or "").removeprefix("weights.")
         key = self.origin.get(name) or self.origin.get(name.removesuffix("_l0"))
         where = f"{self.file}" + (f", key {key!r}" if key else "")
-        return InputError(f"{exc.message} (read from {where})", file=exc.file,
-                          field=exc.field, line=exc.line)
+        return InputError(
+            f"{exc.message} (read from {where})", file=exc.file, field=exc.field, line=exc.line
+        )
 
 
 def read(path: str | Path, prefix: str | None = None) -> Found:
@@ -86,8 +89,10 @@ def read(path: str | Path, prefix: str | None = None) -> Found:
     file = str(path)
     suffix = path.suffix.lower()
     if path.is_dir():
-        raise InputError("is a folder, expected a saved model (.pt, .safetensors, .npz, "
-                         ".keras, .h5 or .onnx)", file=file)
+        raise InputError(
+            "is a folder, expected a saved model (.pt, .safetensors, .npz, .keras, .h5 or .onnx)",
+            file=file,
+        )
     if not path.exists():
         raise InputError("no such file", file=file)
     if suffix == ".onnx":
@@ -111,8 +116,11 @@ def load_torch(path: Path) -> Any:
     import pickle
 
     file = str(path)
-    torch = import_torch("reading a PyTorch file", "save the weights as .safetensors or "
-                         ".npz to read them without torch", file=file)
+    torch = import_torch(
+        "reading a PyTorch file",
+        "save the weights as .safetensors or .npz to read them without torch",
+        file=file,
+    )
     try:
         with warnings.catch_warnings():  # deprecations inside torch.load, not the user's
             warnings.simplefilter("ignore")
@@ -131,17 +139,22 @@ def load_torch(path: Path) -> Any:
                 "only unpack them by running code (weights_only=False), which lstm-tex "
                 "never does. Save its weights as tensors instead, which lstm-tex "
                 "dequantizes: torch.save({**lstm.get_weight(), **lstm.get_bias()}, "
-                "'lstm.pt') (lstm: the quantized LSTM module)", file=file) from None
+                "'lstm.pt') (lstm: the quantized LSTM module)",
+                file=file,
+            ) from None
         what = f" ({found.group(1)})" if found else ""
         raise InputError(
             f"needs arbitrary Python objects{what} to load, and lstm-tex only reads tensors "
             "and plain containers (torch.load with weights_only=True), so that a file can "
             "never run code; save the state_dict instead: "
-            "torch.save(model.state_dict(), 'model.pt')", file=file) from None
+            "torch.save(model.state_dict(), 'model.pt')",
+            file=file,
+        ) from None
     except Exception as exc:  # torch.load raises many types for a file it cannot parse
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"not a file torch.load can read ({type(exc).__name__}: "
-                         f"{reason})", file=file) from None
+        raise InputError(
+            f"not a file torch.load can read ({type(exc).__name__}: {reason})", file=file
+        ) from None
 
 
 def state_dict(obj: Any, file: str) -> Mapping[str, Any]:
@@ -151,48 +164,63 @@ def state_dict(obj: Any, file: str) -> Mapping[str, Any]:
             break
         if any(isinstance(k, str) and k.endswith(_ANCHORS) for k in obj):
             return obj
-        inner = next((obj[k] for k in CHECKPOINT_KEYS if isinstance(obj.get(k), Mapping)),
-                     None)
+        inner = next((obj[k] for k in CHECKPOINT_KEYS if isinstance(obj.get(k), Mapping)), None)
         if inner is None:
             shown = ", ".join(repr(k) for k in list(obj)[:12])
-            raise InputError(f"no nn.LSTM weights found: no key ends in 'weight_ih_l0' "
-                             f"(nor nn.LSTMCell's 'weight_ih'), and no "
-                             f"{' / '.join(CHECKPOINT_KEYS)} entry holds them (keys: "
-                             f"{shown})", file=file)
+            raise InputError(
+                f"no nn.LSTM weights found: no key ends in 'weight_ih_l0' "
+                f"(nor nn.LSTMCell's 'weight_ih'), and no "
+                f"{' / '.join(CHECKPOINT_KEYS)} entry holds them (keys: "
+                f"{shown})",
+                file=file,
+            )
         obj = inner
-    raise InputError(f"expected a state_dict (a mapping of names to tensors), found "
-                     f"{type(obj).__name__}", file=file)
+    raise InputError(
+        f"expected a state_dict (a mapping of names to tensors), found {type(obj).__name__}",
+        file=file,
+    )
 
 
 def _safetensors(path: Path) -> Mapping[str, Any]:
     try:
         from safetensors.numpy import load_file
     except ImportError:
-        raise InputError("reading .safetensors needs the safetensors package: pip install "
-                         "safetensors", file=str(path)) from None
+        raise InputError(
+            "reading .safetensors needs the safetensors package: pip install safetensors",
+            file=str(path),
+        ) from None
     with contextlib.suppress(ImportError):  # only BF16 files need it; they say so below
         import ml_dtypes  # noqa: F401  (registers numpy's bfloat16, for BF16 tensors)
     try:
         return load_file(path)
     except Exception as exc:  # safetensors raises its own error types and OSError
-        hint = ("; bfloat16 tensors need the ml_dtypes package: pip install ml_dtypes"
-                if "bfloat16" in str(exc) else "")
-        raise InputError(f"not a file safetensors can read ({type(exc).__name__}: "
-                         f"{str(exc).splitlines()[0] if str(exc) else ''}){hint}",
-                         file=str(path)) from None
+        hint = (
+            "; bfloat16 tensors need the ml_dtypes package: pip install ml_dtypes"
+            if "bfloat16" in str(exc)
+            else ""
+        )
+        raise InputError(
+            f"not a file safetensors can read ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''}){hint}",
+            file=str(path),
+        ) from None
 
 
 def _npz(path: Path) -> Mapping[str, Any]:
     try:
         loaded = np.load(path, allow_pickle=False)
         if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise InputError("expected a .npz archive of named arrays (np.savez), found a "
-                             "single array", file=str(path))
+            raise InputError(
+                "expected a .npz archive of named arrays (np.savez), found a single array",
+                file=str(path),
+            )
         with loaded as archive:
             return {name: archive[name] for name in archive.files}
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise InputError(f"not a file numpy.load can read without pickles "
-                         f"({type(exc).__name__}: {exc})", file=str(path)) from None
+        raise InputError(
+            f"not a file numpy.load can read without pickles ({type(exc).__name__}: {exc})",
+            file=str(path),
+        ) from None
 
 
 def _prefixes(keys: list[str]) -> list[str]:
@@ -200,8 +228,9 @@ def _prefixes(keys: list[str]) -> list[str]:
     found = set()
     for key in keys:
         for anchor in _ANCHORS:
-            if key.endswith(anchor) and (len(key) == len(anchor)
-                                         or key[-len(anchor) - 1] in "./_:"):
+            if key.endswith(anchor) and (
+                len(key) == len(anchor) or key[-len(anchor) - 1] in "./_:"
+            ):
                 found.add(key[: -len(anchor)])
                 break
     # WeightDrop (fastai) keeps weight_hh_l0_raw next to its inner "module.".
@@ -219,16 +248,26 @@ def find_prefix(keys: list[str], prefix: str | None, file: str) -> str:
         for candidate in (prefix, prefix + "."):
             if candidate in found:
                 return candidate
-        raise InputError(f"no nn.LSTM at prefix {prefix!r} (no key "
-                         f"{prefix + 'weight_ih_l0'!r}); LSTMs in this file are at: "
-                         f"{listing}", field="--prefix", file=file)
+        raise InputError(
+            f"no nn.LSTM at prefix {prefix!r} (no key "
+            f"{prefix + 'weight_ih_l0'!r}); LSTMs in this file are at: "
+            f"{listing}",
+            field="--prefix",
+            file=file,
+        )
     if not found:
         shown = ", ".join(repr(k) for k in keys[:12])
-        raise InputError(f"no nn.LSTM weights found: no key ends in 'weight_ih_l0' (nor "
-                         f"nn.LSTMCell's 'weight_ih') (keys: {shown})", file=file)
+        raise InputError(
+            f"no nn.LSTM weights found: no key ends in 'weight_ih_l0' (nor "
+            f"nn.LSTMCell's 'weight_ih') (keys: {shown})",
+            file=file,
+        )
     if len(found) > 1:
-        raise InputError(f"holds {len(found)} LSTMs, at prefixes {listing}; choose one "
-                         "with --prefix", field="--prefix", file=file)
+        raise InputError(
+            f"holds {len(found)} LSTMs, at prefixes {listing}; choose one with --prefix",
+            field="--prefix",
+            file=file,
+        )
     return found[0]
 
 
@@ -236,15 +275,14 @@ def _pick(tensors: Mapping[str, Any], prefix: str | None, file: str) -> Found:
     keys = [k for k in tensors if isinstance(k, str)]
     chosen = find_prefix(keys, prefix, file)
     # fastai's WeightDropout keeps weight_hh_l0_raw one level up, beside "module.".
-    homes = [chosen] + ([chosen.removesuffix("module.")]
-                        if chosen.endswith("module.") else [])
+    homes = [chosen] + ([chosen.removesuffix("module.")] if chosen.endswith("module.") else [])
     plain: dict[str, str] = {}
     raw: dict[str, str] = {}
     for key in keys:
         home = next((h for h in homes if key.startswith(h)), None)
         if home is None:
             continue
-        match = _NAME.fullmatch(key[len(home):])
+        match = _NAME.fullmatch(key[len(home) :])
         if match is None:
             continue
         name = match.group(1) + (match.group(2) or "")
@@ -255,10 +293,15 @@ def _pick(tensors: Mapping[str, Any], prefix: str | None, file: str) -> Found:
     notes = []
     origin = dict(plain)
     for name, key in sorted(raw.items()):
-        also = (f"; the {name} beside it is a copy with dropout applied, not used"
-                if name in plain else "")
-        notes.append(f"{name} is read from {key} (AWD-LSTM's WeightDrop keeps the weights "
-                     f"before DropConnect there; evaluation uses them as they are){also}")
+        also = (
+            f"; the {name} beside it is a copy with dropout applied, not used"
+            if name in plain
+            else ""
+        )
+        notes.append(
+            f"{name} is read from {key} (AWD-LSTM's WeightDrop keeps the weights "
+            f"before DropConnect there; evaluation uses them as they are){also}"
+        )
         origin[name] = key
     weights: dict[str, np.ndarray] = {}
     dtypes = set()
@@ -269,9 +312,15 @@ def _pick(tensors: Mapping[str, Any], prefix: str | None, file: str) -> Found:
         if note:
             notes.append(note)
     cell = any(n in ("weight_ih", "weight_hh") for n in weights)
-    return Found(file=file, prefix=chosen, weights=weights, dtype=finest(dtypes),
-                 kind="nn.LSTMCell" if cell else "nn.LSTM", origin=origin,
-                 notes=tuple(notes))
+    return Found(
+        file=file,
+        prefix=chosen,
+        weights=weights,
+        dtype=finest(dtypes),
+        kind="nn.LSTMCell" if cell else "nn.LSTM",
+        origin=origin,
+        notes=tuple(notes),
+    )
 
 
 def finest(dtypes: set[str]) -> str:
@@ -290,44 +339,57 @@ def _float64(value: Any, key: str, file: str) -> tuple[np.ndarray, str, str | No
         import torch
 
         if not isinstance(value, torch.Tensor):
-            raise InputError(f"expected a tensor, found {type(value).__name__}", file=file,
-                             field=key)
+            raise InputError(
+                f"expected a tensor, found {type(value).__name__}", file=file, field=key
+            )
         if value.is_meta:
-            raise InputError("expected a tensor with values, found a meta tensor (a shape "
-                             "without data); save the model after its weights are loaded",
-                             field=key, file=file)
+            raise InputError(
+                "expected a tensor with values, found a meta tensor (a shape "
+                "without data); save the model after its weights are loaded",
+                field=key,
+                file=file,
+            )
         if value.layout != torch.strided:
             layout = str(value.layout).removeprefix("torch.")
-            raise InputError(f"expected a dense tensor, found a {layout} tensor; save "
-                             "{k: v.to_dense() for k, v in model.state_dict().items()}",
-                             field=key, file=file)
+            raise InputError(
+                f"expected a dense tensor, found a {layout} tensor; save "
+                "{k: v.to_dense() for k, v in model.state_dict().items()}",
+                field=key,
+                file=file,
+            )
         if value.is_quantized:
-            note = (f"{key} is quantized ({str(value.dtype).removeprefix('torch.')}); "
-                    "its dequantized values are used")
+            note = (
+                f"{key} is quantized ({str(value.dtype).removeprefix('torch.')}); "
+                "its dequantized values are used"
+            )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 value = value.dequantize()
         if not value.is_floating_point():
-            raise InputError(f"expected a floating-point tensor, found "
-                             f"{str(value.dtype).removeprefix('torch.')}", file=file,
-                             field=key)
+            raise InputError(
+                f"expected a floating-point tensor, found "
+                f"{str(value.dtype).removeprefix('torch.')}",
+                file=file,
+                field=key,
+            )
         dtype = str(value.dtype).removeprefix("torch.")
         try:
             array = value.detach().to("cpu", torch.float64).numpy().copy()
         except (RuntimeError, TypeError, ValueError, NotImplementedError) as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise InputError(f"cannot read this tensor's values ({reason})", field=key,
-                             file=file) from None
+            raise InputError(
+                f"cannot read this tensor's values ({reason})", field=key, file=file
+            ) from None
     else:
         array_in = np.asarray(value)
         dtype = str(array_in.dtype)
         if dtype not in _PRECISION:
-            raise InputError(f"expected floating-point numbers, found dtype {dtype}",
-                             file=file, field=key)
+            raise InputError(
+                f"expected floating-point numbers, found dtype {dtype}", file=file, field=key
+            )
         array = array_in.astype(np.float64)
     if not np.isfinite(array).all():
-        raise InputError("expected finite numbers, found NaN or infinity", file=file,
-                         field=key)
+        raise InputError("expected finite numbers, found NaN or infinity", file=file, field=key)
     array.setflags(write=False)
     return array, dtype, note
 
@@ -341,16 +403,19 @@ def _keras(path: Path, prefix: str | None) -> Found:
     try:
         import keras  # type: ignore[import-untyped]
     except ImportError:
-        raise InputError("reading Keras files needs the keras package: pip install keras",
-                         file=file) from None
+        raise InputError(
+            "reading Keras files needs the keras package: pip install keras", file=file
+        ) from None
     try:
         with warnings.catch_warnings():  # keras's own deprecations, not the user's
             warnings.simplefilter("ignore")
             model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # keras raises many types for a file it cannot read
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise InputError(f"not a model keras.saving.load_model can read "
-                         f"({type(exc).__name__}: {reason[:300]})", file=file) from None
+        raise InputError(
+            f"not a model keras.saving.load_model can read ({type(exc).__name__}: {reason[:300]})",
+            file=file,
+        ) from None
     layers = {layer.name: layer for layer in _keras_layers(model, keras)}
     if not layers:
         names = ", ".join(repr(la.name) for la in getattr(model, "layers", []))
@@ -360,31 +425,42 @@ def _keras(path: Path, prefix: str | None) -> Found:
     weights: dict[str, np.ndarray] = {}
     origin: dict[str, str] = {}
     dtypes = set()
-    parts = ([("", layer)] if isinstance(layer, keras.layers.LSTM)
-             else [("", layer.forward_layer), ("_reverse", layer.backward_layer)])
+    parts = (
+        [("", layer)]
+        if isinstance(layer, keras.layers.LSTM)
+        else [("", layer.forward_layer), ("_reverse", layer.backward_layer)]
+    )
     single = False
     for sfx, lstm in parts:
         where = f"layer {name!r}" + (f" ({lstm.name})" if lstm is not layer else "")
         _keras_supported(lstm, where, file, reverse=bool(sfx))
         variables = lstm.get_weights()
         kernel, recurrent = variables[0], variables[1]
-        for torch_name, array, var in ((f"weight_ih_l0{sfx}", kernel.T, "kernel"),
-                                       (f"weight_hh_l0{sfx}", recurrent.T,
-                                        "recurrent_kernel")):
+        for torch_name, array, var in (
+            (f"weight_ih_l0{sfx}", kernel.T, "kernel"),
+            (f"weight_hh_l0{sfx}", recurrent.T, "recurrent_kernel"),
+        ):
             weights[torch_name], dtype, _ = _float64(array, f"{where}: {var}", file)
             origin[torch_name] = f"{where}: {var}"
             dtypes.add(dtype)
         if len(variables) > 2:
-            weights[f"bias_ih_l0{sfx}"], dtype, _ = _float64(variables[2], f"{where}: bias",
-                                                             file)
+            weights[f"bias_ih_l0{sfx}"], dtype, _ = _float64(variables[2], f"{where}: bias", file)
             origin[f"bias_ih_l0{sfx}"] = f"{where}: bias"
             single = True
-    return Found(file=file, prefix=name, weights=weights, dtype=finest(dtypes),
-                 kind="Keras layer", origin=origin, single_bias=single,
-                 notes=(f"Keras layer {name!r}: kernels transposed ((input, 4 hidden) -> "
-                        "(4 hidden, input)); Keras's gate order i, f, c, o is torch's i, "
-                        "f, g, o" + ("; its one bias per gate is bias_ih (bias: single)"
-                                     if single else ""),))
+    return Found(
+        file=file,
+        prefix=name,
+        weights=weights,
+        dtype=finest(dtypes),
+        kind="Keras layer",
+        origin=origin,
+        single_bias=single,
+        notes=(
+            f"Keras layer {name!r}: kernels transposed ((input, 4 hidden) -> "
+            "(4 hidden, input)); Keras's gate order i, f, c, o is torch's i, "
+            "f, g, o" + ("; its one bias per gate is bias_ih (bias: single)" if single else ""),
+        ),
+    )
 
 
 def _keras_layers(model: Any, keras: Any) -> list[Any]:
@@ -392,8 +468,9 @@ def _keras_layers(model: Any, keras: Any) -> list[Any]:
     found = []
     for layer in getattr(model, "layers", []):
         if isinstance(layer, keras.layers.LSTM) or (
-                isinstance(layer, keras.layers.Bidirectional)
-                and isinstance(layer.forward_layer, keras.layers.LSTM)):
+            isinstance(layer, keras.layers.Bidirectional)
+            and isinstance(layer.forward_layer, keras.layers.LSTM)
+        ):
             found.append(layer)
         elif hasattr(layer, "layers"):
             found.extend(_keras_layers(layer, keras))
@@ -406,12 +483,19 @@ def _keras_supported(layer: Any, where: str, file: str, *, reverse: bool) -> Non
         function = getattr(layer, attribute, None)
         found = getattr(function, "__name__", str(function))
         if found != expected:
-            raise InputError(f"{attribute} is {found}, and torch.nn.LSTM (which lstm-tex "
-                             f"computes) uses {expected}", file=file, field=where)
+            raise InputError(
+                f"{attribute} is {found}, and torch.nn.LSTM (which lstm-tex "
+                f"computes) uses {expected}",
+                file=file,
+                field=where,
+            )
     if getattr(layer, "go_backwards", False) and not reverse:
-        raise InputError("go_backwards is true: torch.nn.LSTM has no layer that runs "
-                         "backwards only (a Bidirectional layer is read as bidirectional)",
-                         file=file, field=where)
+        raise InputError(
+            "go_backwards is true: torch.nn.LSTM has no layer that runs "
+            "backwards only (a Bidirectional layer is read as bidirectional)",
+            file=file,
+            field=where,
+        )
 
 
 def _choose(names: list[str], prefix: str | None, file: str, what: str) -> str:
@@ -420,11 +504,15 @@ def _choose(names: list[str], prefix: str | None, file: str, what: str) -> str:
         for candidate in (prefix, prefix.rstrip("./")):
             if candidate in names:
                 return candidate
-        raise InputError(f"no LSTM named {prefix!r}; {what} in this file: {listing}",
-                         field="--prefix", file=file)
+        raise InputError(
+            f"no LSTM named {prefix!r}; {what} in this file: {listing}", field="--prefix", file=file
+        )
     if len(names) > 1:
-        raise InputError(f"holds {len(names)} {what}: {listing}; choose one by name with "
-                         "--prefix", field="--prefix", file=file)
+        raise InputError(
+            f"holds {len(names)} {what}: {listing}; choose one by name with --prefix",
+            field="--prefix",
+            file=file,
+        )
     return names[0]
 
 
@@ -437,21 +525,24 @@ def _onnx(path: Path, prefix: str | None) -> Found:
         import onnx
         from onnx import numpy_helper
     except ImportError:
-        raise InputError("reading .onnx files needs the onnx package: pip install onnx",
-                         file=file) from None
+        raise InputError(
+            "reading .onnx files needs the onnx package: pip install onnx", file=file
+        ) from None
     try:
         model = onnx.load(str(path))
     except Exception as exc:  # onnx raises DecodeError, OSError, ...
-        raise InputError(f"not a model onnx.load can read ({type(exc).__name__}: "
-                         f"{str(exc).splitlines()[0] if str(exc) else ''})",
-                         file=file) from None
+        raise InputError(
+            f"not a model onnx.load can read ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0] if str(exc) else ''})",
+            file=file,
+        ) from None
     graph = model.graph
-    nodes = {n.name or f"LSTM#{k}": n for k, n in enumerate(
-        n for n in graph.node if n.op_type == "LSTM")}
+    nodes = {
+        n.name or f"LSTM#{k}": n for k, n in enumerate(n for n in graph.node if n.op_type == "LSTM")
+    }
     if not nodes:
         kinds = sorted({n.op_type for n in graph.node})
-        raise InputError(f"no LSTM node found (operators: {', '.join(kinds[:20])})",
-                         file=file)
+        raise InputError(f"no LSTM node found (operators: {', '.join(kinds[:20])})", file=file)
     name = _choose(list(nodes), prefix, file, "ONNX LSTM nodes")
     node = nodes[name]
     constants = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
@@ -472,9 +563,12 @@ def _onnx(path: Path, prefix: str | None) -> Found:
         if not source:
             return None
         if source not in constants:
-            raise InputError(f"input {label} ({source!r}) is computed in the graph, "
-                             "expected a stored tensor (an initializer)", file=file,
-                             field=where)
+            raise InputError(
+                f"input {label} ({source!r}) is computed in the graph, "
+                "expected a stored tensor (an initializer)",
+                file=file,
+                field=where,
+            )
         return constants[source]
 
     w, r, b = tensor(1, "W"), tensor(2, "R"), tensor(3, "B")
@@ -487,47 +581,70 @@ def _onnx(path: Path, prefix: str | None) -> Found:
     for d, sfx in enumerate(("", "_reverse")[: w.shape[0]]):
         parts = [("weight_ih", w[d][order], "W"), ("weight_hh", r[d][order], "R")]
         if b is not None:
-            parts += [("bias_ih", b[d][: 4 * hidden][order], "B[:4h] (Wb)"),
-                      ("bias_hh", b[d][4 * hidden:][order], "B[4h:] (Rb)")]
+            parts += [
+                ("bias_ih", b[d][: 4 * hidden][order], "B[:4h] (Wb)"),
+                ("bias_hh", b[d][4 * hidden :][order], "B[4h:] (Rb)"),
+            ]
         for kind, array, label in parts:
             key = f"{where}: {label}[{d}]"
             weights[f"{kind}_l0{sfx}"], dtype, _ = _float64(array, key, file)
             origin[f"{kind}_l0{sfx}"] = key
             dtypes.add(dtype)
-    return Found(file=file, prefix=name, weights=weights, dtype=finest(dtypes),
-                 kind="ONNX node", origin=origin,
-                 notes=(f"ONNX LSTM node {name!r} ({direction}): gate blocks reordered from "
-                        "ONNX's i, o, f, c to torch's i, f, g, o; B split into bias_ih (Wb) "
-                        "and bias_hh (Rb)",))
+    return Found(
+        file=file,
+        prefix=name,
+        weights=weights,
+        dtype=finest(dtypes),
+        kind="ONNX node",
+        origin=origin,
+        notes=(
+            f"ONNX LSTM node {name!r} ({direction}): gate blocks reordered from "
+            "ONNX's i, o, f, c to torch's i, f, g, o; B split into bias_ih (Wb) "
+            "and bias_hh (Rb)",
+        ),
+    )
 
 
-def _onnx_supported(attrs: Mapping[str, Any], node: Any, constants: Mapping[str, Any],
-                    where: str, file: str) -> None:
+def _onnx_supported(
+    attrs: Mapping[str, Any], node: Any, constants: Mapping[str, Any], where: str, file: str
+) -> None:
     """Refuse what torch.nn.LSTM cannot compute: other activations, clipping, coupled
     gates, peepholes, a reverse-only layer."""
     direction = attrs.get("direction", b"forward")
     direction = direction.decode() if isinstance(direction, bytes) else str(direction)
     if direction == "reverse":
-        raise InputError("direction is reverse: torch.nn.LSTM has no layer that runs "
-                         "backwards only", file=file, field=where)
-    activations = [a.decode() if isinstance(a, bytes) else str(a)
-                   for a in attrs.get("activations", [])]
+        raise InputError(
+            "direction is reverse: torch.nn.LSTM has no layer that runs backwards only",
+            file=file,
+            field=where,
+        )
+    activations = [
+        a.decode() if isinstance(a, bytes) else str(a) for a in attrs.get("activations", [])
+    ]
     wrong_gate = {a.lower() for a in activations[0::3]} - {"sigmoid"}
     wrong_cell = {a.lower() for k, a in enumerate(activations) if k % 3} - {"tanh"}
     if wrong_gate or wrong_cell:
-        raise InputError(f"activations are {', '.join(activations)}, and torch.nn.LSTM "
-                         "uses Sigmoid, Tanh, Tanh", file=file, field=where)
+        raise InputError(
+            f"activations are {', '.join(activations)}, and torch.nn.LSTM uses Sigmoid, Tanh, Tanh",
+            file=file,
+            field=where,
+        )
     if attrs.get("clip") is not None:
-        raise InputError(f"clip is {attrs['clip']}: torch.nn.LSTM does not clip", file=file,
-                         field=where)
+        raise InputError(
+            f"clip is {attrs['clip']}: torch.nn.LSTM does not clip", file=file, field=where
+        )
     if attrs.get("input_forget", 0):
-        raise InputError("input_forget is 1 (coupled input and forget gates): "
-                         "torch.nn.LSTM has separate gates", file=file, field=where)
+        raise InputError(
+            "input_forget is 1 (coupled input and forget gates): torch.nn.LSTM has separate gates",
+            file=file,
+            field=where,
+        )
     inputs = list(node.input)
     if len(inputs) < 3 or not inputs[1] or not inputs[2]:
         raise InputError("expected inputs W and R, found fewer", file=file, field=where)
     if len(inputs) > 7 and inputs[7]:
         peepholes = constants.get(inputs[7])
         if peepholes is None or np.any(peepholes):
-            raise InputError("has peephole weights P: torch.nn.LSTM has no peepholes",
-                             file=file, field=where)
+            raise InputError(
+                "has peephole weights P: torch.nn.LSTM has no peepholes", file=file, field=where
+            )

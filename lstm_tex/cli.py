@@ -43,8 +43,13 @@ def _expand(paths: Iterable[str]) -> list[Path]:
     for p in map(Path, paths):
         found = sorted(p.glob("*.yaml")) if p.is_dir() else [p]
         if not found:
-            _fail(InputError("is a folder with no .yaml files in it, expected an example "
-                             "file or a folder of them", file=printable(p)))
+            _fail(
+                InputError(
+                    "is a folder with no .yaml files in it, expected an example "
+                    "file or a folder of them",
+                    file=printable(p),
+                )
+            )
         out.extend(found)
     return out
 
@@ -60,11 +65,15 @@ def _distinct_stems(paths: list[Path], out: Path) -> list[Path]:
             continue
         other = seen.get(path.stem.casefold())
         if other is not None:
-            _fail(InputError(f"{printable(other)} and {printable(path)} have the same stem "
-                             f"{printable(path.stem)!r}, so both would be written to "
-                             f"{printable(out / path.stem)}/ and the second would replace "
-                             "the first; rename one of them, or render them in separate "
-                             "runs with different --out folders"))
+            _fail(
+                InputError(
+                    f"{printable(other)} and {printable(path)} have the same stem "
+                    f"{printable(path.stem)!r}, so both would be written to "
+                    f"{printable(out / path.stem)}/ and the second would replace "
+                    "the first; rename one of them, or render them in separate "
+                    "runs with different --out folders"
+                )
+            )
         seen[path.stem.casefold()] = path
         unique.append(path)
     return unique
@@ -72,8 +81,7 @@ def _distinct_stems(paths: list[Path], out: Path) -> list[Path]:
 
 def _located(exc: LstmTexError, path: Path) -> LstmTexError:
     """An error about a key of the example (``check.device``) names the file and line."""
-    if not isinstance(exc, InputError) or exc.file or not exc.field or \
-            exc.field.startswith("-"):
+    if not isinstance(exc, InputError) or exc.file or not exc.field or exc.field.startswith("-"):
         return exc
     try:
         line = loader.read(path).line_of(exc.field.split("."))
@@ -82,8 +90,9 @@ def _located(exc: LstmTexError, path: Path) -> LstmTexError:
     return InputError(exc.message, file=printable(path), field=exc.field, line=line)
 
 
-def _print_report(report: Any, err: bool = False, file: str | None = None,
-                  what: str = "forward pass") -> None:
+def _print_report(
+    report: Any, err: bool = False, file: str | None = None, what: str = "forward pass"
+) -> None:
     """A cross-check report: a heading line naming the file (never wrapped), then a table
     of the largest error per quantity."""
     from rich.console import Console
@@ -93,7 +102,8 @@ def _print_report(report: Any, err: bool = False, file: str | None = None,
     console = Console(stderr=err)
     heading = (f"{file}: " if file else "") + (
         f"{what} vs torch {report.torch_version} on {report.device}, {report.dtype}, "
-        f"atol {report.atol:g}")
+        f"atol {report.atol:g}"
+    )
     console.print(Text(printable(heading)), soft_wrap=True)
     table = Table()
     table.add_column("quantity", no_wrap=True)
@@ -122,20 +132,24 @@ def _each(paths: list[Path], work: Callable[[Path], str]) -> None:
     from rich.table import Table
 
     results: list[tuple[Path, int, str]] = []
-    for path in track(paths, description="rendering", console=Console(stderr=True),
-                      transient=True):
+    for path in track(paths, description="rendering", console=Console(stderr=True), transient=True):
         try:
             results.append((path, 0, work(path)))
         except LstmTexError as exc:
             exc = _located(exc, path)
             text = exc.format() if isinstance(exc, InputError) else str(exc)
-            _say(text if isinstance(exc, InputError) or printable(path) in text
-                 else f"{printable(path)}: {text}")
+            _say(
+                text
+                if isinstance(exc, InputError) or printable(path) in text
+                else f"{printable(path)}: {text}"
+            )
             results.append((path, exc.exit_code, ""))
             worst = max(worst, exc.exit_code)
         except Exception as exc:  # a bug on one file must not lose the others' summary
-            _say(f"{printable(path)}: unexpected error (please report it): "
-                 f"{type(exc).__name__}: {exc}")
+            _say(
+                f"{printable(path)}: unexpected error (please report it): "
+                f"{type(exc).__name__}: {exc}"
+            )
             results.append((path, BUG, ""))
             worst = max(worst, BUG)
     # the summary: one row per file, paths in full (folded, never cut); the messages of
@@ -145,10 +159,13 @@ def _each(paths: list[Path], work: Callable[[Path], str]) -> None:
     table.add_column("status", no_wrap=True)
     table.add_column("result", overflow="fold")
     for path, code, text in results:
-        table.add_row(printable(path), "ok" if code == 0 else f"exit {code}",
-                      printable(text).removeprefix(printable(path)).lstrip(": ")
-                      if code == 0 else
-                      f"{_OUTCOMES.get(code, 'failed')} (message on stderr)")
+        table.add_row(
+            printable(path),
+            "ok" if code == 0 else f"exit {code}",
+            printable(text).removeprefix(printable(path)).lstrip(": ")
+            if code == 0
+            else f"{_OUTCOMES.get(code, 'failed')} (message on stderr)",
+        )
     Console().print(table)
     if worst:
         raise SystemExit(worst)
@@ -170,8 +187,7 @@ class _Main(click.Group):
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt:
-            _say("interrupted (Ctrl-C): the file or folder being written was left as it "
-                 "was before")
+            _say("interrupted (Ctrl-C): the file or folder being written was left as it was before")
             raise SystemExit(INTERRUPTED) from None
 
 
@@ -182,11 +198,16 @@ def _text(value: str | None, flag: str) -> str | None:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
-        byte = os.fsencode(value[exc.start:exc.end])[:1]
+        byte = os.fsencode(value[exc.start : exc.end])[:1]
         found = f"the byte 0x{byte[0]:02x}" if byte else "a lone surrogate"
-        _fail(InputError(f"expected UTF-8 text, found {found} at character {exc.start + 1} "
-                         "(set the terminal to UTF-8, or write the text in the example "
-                         "file)", field=flag))
+        _fail(
+            InputError(
+                f"expected UTF-8 text, found {found} at character {exc.start + 1} "
+                "(set the terminal to UTF-8, or write the text in the example "
+                "file)",
+                field=flag,
+            )
+        )
     return value
 
 
@@ -200,8 +221,13 @@ def _title(value: str | None) -> str | None:
         found = unprintable(value.replace("\n", " ").replace("\t", " "))
         if found is not None:
             char, position = found
-            _fail(InputError(f"expected text without control characters, found U+"
-                             f"{ord(char):04X} at character {position + 1}", field="--title"))
+            _fail(
+                InputError(
+                    f"expected text without control characters, found U+"
+                    f"{ord(char):04X} at character {position + 1}",
+                    field="--title",
+                )
+            )
         from lstm_tex.text import problem
 
         reason = problem(value)  # what render would refuse in the file (see README, Titles)
@@ -211,8 +237,14 @@ def _title(value: str | None) -> str | None:
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
-              help="Show the version and exit.")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_version,
+    help="Show the version and exit.",
+)
 def main() -> None:
     """Typeset every number of an LSTM forward pass as LaTeX, cross-checked against torch.
 
@@ -231,64 +263,140 @@ def main() -> None:
 
 @main.command()
 @click.argument("examples", nargs=-1, required=True, type=click.Path(readable=False))
-@click.option("--out", type=click.Path(readable=False, path_type=Path),
-              default=Path("output"), show_default=True,
-              help="Folder that receives <stem>/ for each example.")
-@click.option("--device", help=f"Device for the torch cross-check: {DEVICES}. "
-                               "Overrides check.device in the file.")
-@click.option("--no-check", is_flag=True, help="Skip the torch cross-check (torch is not "
-                                               "imported).")
-@click.option("--templates", type=click.Path(readable=False, path_type=Path),
-              help="Folder of templates overriding the packaged ones, file by file.")
+@click.option(
+    "--out",
+    type=click.Path(readable=False, path_type=Path),
+    default=Path("output"),
+    show_default=True,
+    help="Folder that receives <stem>/ for each example.",
+)
+@click.option(
+    "--device",
+    help=f"Device for the torch cross-check: {DEVICES}. Overrides check.device in the file.",
+)
+@click.option(
+    "--no-check", is_flag=True, help="Skip the torch cross-check (torch is not imported)."
+)
+@click.option(
+    "--templates",
+    type=click.Path(readable=False, path_type=Path),
+    help="Folder of templates overriding the packaged ones, file by file.",
+)
 @click.option("--pdf", is_flag=True, help="Also compile the article and the deck to PDF.")
-@click.option("--png", is_flag=True, help="Also write every PDF page as a PNG next to the "
-                                          "PDFs (implies --pdf; needs pdftoppm).")
-@click.option("--watch", is_flag=True, help="Keep running: render again whenever an example "
-                                            "or a template changes (Ctrl-C stops).")
-@click.option("--reveal", is_flag=True, help="Uncover the derivations on the slides step by "
-                                             "step (Beamer overlays; render.reveal).")
-@click.option("--expand", multiple=True, metavar="GATE[:STEPS]",
-              help="Also write gate GATE (i, f, g, o or all) out row by row, at STEPS "
-                   "(f:1,2; default every derived step); repeatable (render.expand).")
-@click.option("--max-rows", type=int, help="Matrix rows shown on slides before the rest is "
-                                           "elided, 3 to 16 (render.max_rows, default 8).")
-@click.option("--max-cols", type=int, help="Matrix columns shown on slides before the rest "
-                                           "is elided, 3 to 16 (render.max_cols, default 8).")
-@click.option("--article-full", is_flag=True, help="Show every row and column in the "
-                                                   "article (render.article_full).")
-@click.option("--notation", type=click.Choice(["pytorch", "textbook", "row-vector"]),
-              help="How the equations are written (render.notation): pytorch (W_ii x + b_ii "
-                   "+ W_hi h + b_hi, the default), textbook (W [h; x] + b, as Olah) or "
-                   "row-vector (x W + h W + b, as d2l). The numbers are the same.")
-@click.option("--carry", type=click.Choice(["exact", "displayed"]),
-              help="displayed: compute every shown value from the rounded values shown "
-                   "before it, so a calculator reproduces every digit (render.carry).")
-@click.option("--exercise", metavar="QUANTITIES",
-              help="Also write an exercise sheet whose boxes stand for QUANTITIES (all, or "
-                   "some of ih,hh,pre,i,f,g,o,c,h such as f,c,h) and its answer key "
-                   "(render.exercise).")
-@click.option("--captions/--no-captions", default=None,
-              help="Sentences under the derivations that read the gate values "
-                   "(render.captions).")
-@click.option("--html", is_flag=True, help="Also write <stem>.html, a web page of the "
-                                            "article that works offline (KaTeX next to it; "
-                                            "render.formats).")
-@click.option("--markdown", is_flag=True, help="Also write <stem>.md with $$ ... $$ maths, "
-                                                "for Jupyter Book, MyST and Quarto "
-                                                "(render.formats).")
-@click.option("--diagram/--no-diagram", default=None,
-              help="Draw the cell (TikZ) with each derived step's numbers on it: a frame "
-                   "per step, a figure in the article, parts/<step>-diagram.tex "
-                   "(render.diagram).")
-@click.option("--plots/--no-plots", default=None,
-              help="Plot the gates, c and h over time (pgfplots), a frame per layer and "
-                   "direction, for sequences of two steps or more (render.plots).")
-def render(examples: tuple[str, ...], out: Path, device: str | None, no_check: bool,
-           templates: Path | None, pdf: bool, png: bool, watch: bool, reveal: bool,
-           expand: tuple[str, ...], max_rows: int | None, max_cols: int | None,
-           article_full: bool, notation: str | None, carry: str | None,
-           exercise: str | None, captions: bool | None, html: bool, markdown: bool,
-           diagram: bool | None, plots: bool | None) -> None:
+@click.option(
+    "--png",
+    is_flag=True,
+    help="Also write every PDF page as a PNG next to the PDFs (implies --pdf; needs pdftoppm).",
+)
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Keep running: render again whenever an example or a template changes (Ctrl-C stops).",
+)
+@click.option(
+    "--reveal",
+    is_flag=True,
+    help="Uncover the derivations on the slides step by step (Beamer overlays; render.reveal).",
+)
+@click.option(
+    "--expand",
+    multiple=True,
+    metavar="GATE[:STEPS]",
+    help="Also write gate GATE (i, f, g, o or all) out row by row, at STEPS "
+    "(f:1,2; default every derived step); repeatable (render.expand).",
+)
+@click.option(
+    "--max-rows",
+    type=int,
+    help="Matrix rows shown on slides before the rest is "
+    "elided, 3 to 16 (render.max_rows, default 8).",
+)
+@click.option(
+    "--max-cols",
+    type=int,
+    help="Matrix columns shown on slides before the rest "
+    "is elided, 3 to 16 (render.max_cols, default 8).",
+)
+@click.option(
+    "--article-full",
+    is_flag=True,
+    help="Show every row and column in the article (render.article_full).",
+)
+@click.option(
+    "--notation",
+    type=click.Choice(["pytorch", "textbook", "row-vector"]),
+    help="How the equations are written (render.notation): pytorch (W_ii x + b_ii "
+    "+ W_hi h + b_hi, the default), textbook (W [h; x] + b, as Olah) or "
+    "row-vector (x W + h W + b, as d2l). The numbers are the same.",
+)
+@click.option(
+    "--carry",
+    type=click.Choice(["exact", "displayed"]),
+    help="displayed: compute every shown value from the rounded values shown "
+    "before it, so a calculator reproduces every digit (render.carry).",
+)
+@click.option(
+    "--exercise",
+    metavar="QUANTITIES",
+    help="Also write an exercise sheet whose boxes stand for QUANTITIES (all, or "
+    "some of ih,hh,pre,i,f,g,o,c,h such as f,c,h) and its answer key "
+    "(render.exercise).",
+)
+@click.option(
+    "--captions/--no-captions",
+    default=None,
+    help="Sentences under the derivations that read the gate values (render.captions).",
+)
+@click.option(
+    "--html",
+    is_flag=True,
+    help="Also write <stem>.html, a web page of the "
+    "article that works offline (KaTeX next to it; "
+    "render.formats).",
+)
+@click.option(
+    "--markdown",
+    is_flag=True,
+    help="Also write <stem>.md with $$ ... $$ maths, "
+    "for Jupyter Book, MyST and Quarto "
+    "(render.formats).",
+)
+@click.option(
+    "--diagram/--no-diagram",
+    default=None,
+    help="Draw the cell (TikZ) with each derived step's numbers on it: a frame "
+    "per step, a figure in the article, parts/<step>-diagram.tex "
+    "(render.diagram).",
+)
+@click.option(
+    "--plots/--no-plots",
+    default=None,
+    help="Plot the gates, c and h over time (pgfplots), a frame per layer and "
+    "direction, for sequences of two steps or more (render.plots).",
+)
+def render(
+    examples: tuple[str, ...],
+    out: Path,
+    device: str | None,
+    no_check: bool,
+    templates: Path | None,
+    pdf: bool,
+    png: bool,
+    watch: bool,
+    reveal: bool,
+    expand: tuple[str, ...],
+    max_rows: int | None,
+    max_cols: int | None,
+    article_full: bool,
+    notation: str | None,
+    carry: str | None,
+    exercise: str | None,
+    captions: bool | None,
+    html: bool,
+    markdown: bool,
+    diagram: bool | None,
+    plots: bool | None,
+) -> None:
     """Render EXAMPLES (.yaml files or folders of them) into OUT/<stem>/.
 
     \b
@@ -305,22 +413,43 @@ def render(examples: tuple[str, ...], out: Path, device: str | None, no_check: b
         _valid_device(device)
     exercise = _text(exercise, "--exercise")
     expand = tuple(_text(e, "--expand") or "" for e in expand)
-    view = {key: value for key, value in (
-        ("reveal", reveal or None), ("expand", expand or None), ("max_rows", max_rows),
-        ("max_cols", max_cols), ("article_full", article_full or None)) if value is not None}
-    options = pipeline.RenderOptions(out=out, device=device, check=not no_check,
-                                     templates=templates, pdf=pdf or png, png=png, view=view,
-                                     notation=notation, carry=carry, exercise=exercise,
-                                     captions=captions, diagram=diagram, plots=plots,
-                                     formats=("html",) * html + ("markdown",) * markdown)
+    view = {
+        key: value
+        for key, value in (
+            ("reveal", reveal or None),
+            ("expand", expand or None),
+            ("max_rows", max_rows),
+            ("max_cols", max_cols),
+            ("article_full", article_full or None),
+        )
+        if value is not None
+    }
+    options = pipeline.RenderOptions(
+        out=out,
+        device=device,
+        check=not no_check,
+        templates=templates,
+        pdf=pdf or png,
+        png=png,
+        view=view,
+        notation=notation,
+        carry=carry,
+        exercise=exercise,
+        captions=captions,
+        diagram=diagram,
+        plots=plots,
+        formats=("html",) * html + ("markdown",) * markdown,
+    )
 
     def work(path: Path) -> str:
         result = pipeline.render(path, options)
-        check = "not checked" if result.report is None else (
-            f"max abs error vs torch {result.report.max_abs_err:.2g}")
+        check = (
+            "not checked"
+            if result.report is None
+            else (f"max abs error vs torch {result.report.max_abs_err:.2g}")
+        )
         written = sum(1 for p in result.folder.rglob("*") if p.is_file())  # PDFs, PNGs too
-        return (f"{printable(path)} -> {printable(result.folder)}/ ({written} "
-                f"files, {check})")
+        return f"{printable(path)} -> {printable(result.folder)}/ ({written} files, {check})"
 
     paths = _distinct_stems(_expand(examples), out)
     if watch:
@@ -332,9 +461,13 @@ def render(examples: tuple[str, ...], out: Path, device: str | None, no_check: b
 @main.command()
 @click.argument("examples", nargs=-1, required=True, type=click.Path(readable=False))
 @click.option("--device", help=f"Device for the torch cross-check: {DEVICES}.")
-@click.option("--json", "as_json", is_flag=True,
-              help="Print the report as JSON on stdout (one object, or a list for several "
-                   "files) instead of tables; the exit status is the same.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print the report as JSON on stdout (one object, or a list for several "
+    "files) instead of tables; the exit status is the same.",
+)
 def check(examples: tuple[str, ...], device: str | None, as_json: bool) -> None:
     """Compute and cross-check EXAMPLES against torch only; print a table of errors.
 
@@ -359,10 +492,14 @@ def check(examples: tuple[str, ...], device: str | None, as_json: bool) -> None:
         _print_report(report, file=printable(path))
         gradients = pipeline.differentiate(trace)
         if gradients is not None:
-            _print_report(pipeline.check_gradients(gradients, device), file=printable(path),
-                          what="backward pass")
-        return (f"{printable(path)}: passed (max abs error {report.max_abs_err:.2g} <= "
-                f"{report.atol:g})")
+            _print_report(
+                pipeline.check_gradients(gradients, device),
+                file=printable(path),
+                what="backward pass",
+            )
+        return (
+            f"{printable(path)}: passed (max abs error {report.max_abs_err:.2g} <= {report.atol:g})"
+        )
 
     _each(_expand(examples), work)
 
@@ -375,12 +512,10 @@ def _valid_device(device: str) -> None:
         _fail(InputError(f"expected {DEVICES}, found {device!r}", field="--device"))
 
 
-
 # ---------------------------------------------------------------- render --watch, check --json
 
 
-def _watch(examples: tuple[str, ...], work: Callable[[Path], str],
-           templates: Path | None) -> None:
+def _watch(examples: tuple[str, ...], work: Callable[[Path], str], templates: Path | None) -> None:
     """Render now and on every change until Ctrl-C (exit 0); errors keep the watch going."""
     import time
 
@@ -390,16 +525,21 @@ def _watch(examples: tuple[str, ...], work: Callable[[Path], str],
         return _expand(examples)
 
     folders = latex.template_dirs(templates)
-    click.echo(f"watching {_plural(len(files()), 'example file')} and the templates in "
-               f"{', '.join(map(str, folders))}; press Ctrl-C to stop", err=True)
+    click.echo(
+        f"watching {_plural(len(files()), 'example file')} and the templates in "
+        f"{', '.join(map(str, folders))}; press Ctrl-C to stop",
+        err=True,
+    )
 
     def notify(event: watch.Event) -> None:
         stamp = time.strftime("%H:%M:%S")
         if event.ok:
             click.echo(f"[{stamp}] {event.message} in {event.seconds:.2f} s")
         else:
-            click.echo(printable(f"[{stamp}] lstm-tex: {event.message}".replace(
-                "\n", "\nlstm-tex: ")), err=True)
+            click.echo(
+                printable(f"[{stamp}] lstm-tex: {event.message}".replace("\n", "\nlstm-tex: ")),
+                err=True,
+            )
 
     def located(path: Path) -> str:
         try:
@@ -429,8 +569,11 @@ def _check_json(paths: list[Path], device: str | None) -> None:
             exc = _located(exc, path)
             text = exc.format() if isinstance(exc, InputError) else str(exc)
             report = getattr(exc, "report", None)
-            item.update(report.as_json() if report is not None else {"passed": False},
-                        error=text, exit_code=exc.exit_code)
+            item.update(
+                report.as_json() if report is not None else {"passed": False},
+                error=text,
+                exit_code=exc.exit_code,
+            )
             _say(text)
             worst = max(worst, exc.exit_code)
         results.append(item)
@@ -444,8 +587,12 @@ def _check_json(paths: list[Path], device: str | None) -> None:
 
 def _target(path: Path | None, output: Path | None, default: Path) -> Path:
     if path is not None and output is not None and path != output:
-        _fail(InputError(f"give the file once, as PATH or with -o, not both ({path} and "
-                         f"{output})", field="-o"))
+        _fail(
+            InputError(
+                f"give the file once, as PATH or with -o, not both ({path} and {output})",
+                field="-o",
+            )
+        )
     return output or path or default
 
 
@@ -477,28 +624,84 @@ def _size(name: str) -> click.IntRange:
 
 @main.command()
 @click.argument("path", required=False, type=_FILE)
-@click.option("-o", "--output", "output", type=_FILE,
-              help="The file to write (the same as PATH); - writes to stdout.")
-@click.option("--input-size", type=_size("input_size"), metavar="N", default=2, show_default=True,
-              help="Size of each input x_t.")
-@click.option("--hidden-size", type=_size("hidden_size"), metavar="N", default=4, show_default=True,
-              help="Size of h and c.")
-@click.option("--steps", type=_size("steps"), metavar="T", default=1, show_default=True,
-              help="Number of time steps of x.")
-@click.option("--layers", type=_size("layers"), metavar="L", default=1, show_default=True,
-              help="Number of stacked LSTM layers.")
-@click.option("--seed", type=click.IntRange(min=0), metavar="S", default=0, show_default=True,
-              help="Random seed: the same seed gives the same file, byte for byte.")
-@click.option("--decimals", type=_size("decimals"), metavar="D", default=2, show_default=True,
-              help="Digits of the generated weights, inputs and initial states.")
-@click.option("--bias", type=click.Choice(["true", "false", "single"]), default="true",
-              show_default=True, help="Biases: torch's two per gate (true), none (false), "
-                                      "or one per gate as in textbooks (single).")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=_FILE,
+    help="The file to write (the same as PATH); - writes to stdout.",
+)
+@click.option(
+    "--input-size",
+    type=_size("input_size"),
+    metavar="N",
+    default=2,
+    show_default=True,
+    help="Size of each input x_t.",
+)
+@click.option(
+    "--hidden-size",
+    type=_size("hidden_size"),
+    metavar="N",
+    default=4,
+    show_default=True,
+    help="Size of h and c.",
+)
+@click.option(
+    "--steps",
+    type=_size("steps"),
+    metavar="T",
+    default=1,
+    show_default=True,
+    help="Number of time steps of x.",
+)
+@click.option(
+    "--layers",
+    type=_size("layers"),
+    metavar="L",
+    default=1,
+    show_default=True,
+    help="Number of stacked LSTM layers.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    metavar="S",
+    default=0,
+    show_default=True,
+    help="Random seed: the same seed gives the same file, byte for byte.",
+)
+@click.option(
+    "--decimals",
+    type=_size("decimals"),
+    metavar="D",
+    default=2,
+    show_default=True,
+    help="Digits of the generated weights, inputs and initial states.",
+)
+@click.option(
+    "--bias",
+    type=click.Choice(["true", "false", "single"]),
+    default="true",
+    show_default=True,
+    help="Biases: torch's two per gate (true), none (false), "
+    "or one per gate as in textbooks (single).",
+)
 @click.option("--title", help="Title of the documents (default: the LSTM's shape).")
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
-def init(path: Path | None, output: Path | None, input_size: int, hidden_size: int,
-         steps: int, layers: int, seed: int, decimals: int, bias: str, title: str | None,
-         force: bool) -> None:
+def init(
+    path: Path | None,
+    output: Path | None,
+    input_size: int,
+    hidden_size: int,
+    steps: int,
+    layers: int,
+    seed: int,
+    decimals: int,
+    bias: str,
+    title: str | None,
+    force: bool,
+) -> None:
     """Write a ready-to-render example file with nice numbers (default: example.yaml).
 
     Weights, inputs and states are random numbers with few decimals, drawn so that every
@@ -514,53 +717,103 @@ def init(path: Path | None, output: Path | None, input_size: int, hidden_size: i
     """
     target = _target(path, output, Path("example.yaml"))
     title = _title(title)
-    options = example_init.InitOptions(input_size=input_size, hidden_size=hidden_size,
-                                       steps=steps, layers=layers, seed=seed,
-                                       decimals=decimals, title=title,
-                                       bias={"true": True, "false": False}.get(bias, "single"))
+    options = example_init.InitOptions(
+        input_size=input_size,
+        hidden_size=hidden_size,
+        steps=steps,
+        layers=layers,
+        seed=seed,
+        decimals=decimals,
+        title=title,
+        bias={"true": True, "false": False}.get(bias, "single"),
+    )
     try:
         text = example_init.generate(options)
     except LstmTexError as exc:
         _fail(exc)
     if _write_example(target, text, force):
-        click.echo(printable(f"wrote {target} (input size {input_size}, hidden size {hidden_size}, "
-                   f"{_plural(steps, 'step')}, {_plural(layers, 'layer')}, seed {seed}); "
-                   f"next: lstm-tex render {target}"))
+        click.echo(
+            printable(
+                f"wrote {target} (input size {input_size}, hidden size {hidden_size}, "
+                f"{_plural(steps, 'step')}, {_plural(layers, 'layer')}, seed {seed}); "
+                f"next: lstm-tex render {target}"
+            )
+        )
 
 
 @main.command("import")
 @click.argument("model", type=click.Path(readable=False, path_type=Path))
-@click.option("-o", "--output", "output", type=_FILE,
-              help="The file to write (default: MODEL's name with .yaml, in the current "
-                   "folder); - writes to stdout.")
-@click.option("--prefix", help="Key prefix of the nn.LSTM inside a larger state_dict, such "
-                               "as encoder.lstm., or the name of the Keras layer or ONNX "
-                               "node (default: the only LSTM in the file).")
-@click.option("--weights", "weights", type=click.Choice(["auto", "inline", "reference"]),
-              default="auto", show_default=True,
-              help="Write the weights into the example (inline), or name the model file "
-                   "(reference); auto: a reference beyond 10,000 numbers.")
-@click.option("--decimals", type=click.IntRange(0, 12), metavar="N",
-              help="Round the weights to this many decimals (default: the shortest "
-                   "decimals that give back the saved values, in their dtype).")
-@click.option("--x", "x", metavar="JSON",
-              help="The input as a JSON list: one step [0.5, 0.1] or a sequence "
-                   "[[0.5, 0.1], [0.2, 0.0]] (default: zeros).")
-@click.option("--h0", metavar="JSON",
-              help="The initial hidden state as a JSON list (default: zeros).")
-@click.option("--c0", metavar="JSON",
-              help="The initial cell state as a JSON list (default: zeros).")
-@click.option("--steps", type=click.IntRange(1, IMPORT_MAX_STEPS), metavar="N",
-              help="Without --x: this many steps of zero input (default 1, at most "
-                   f"{IMPORT_MAX_STEPS}).")
-@click.option("--batch-first", is_flag=True,
-              help="The model is batch_first: --x with a batch is (batch, T, input), and "
-                   "the example says batch_first: true.")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=_FILE,
+    help="The file to write (default: MODEL's name with .yaml, in the current "
+    "folder); - writes to stdout.",
+)
+@click.option(
+    "--prefix",
+    help="Key prefix of the nn.LSTM inside a larger state_dict, such "
+    "as encoder.lstm., or the name of the Keras layer or ONNX "
+    "node (default: the only LSTM in the file).",
+)
+@click.option(
+    "--weights",
+    "weights",
+    type=click.Choice(["auto", "inline", "reference"]),
+    default="auto",
+    show_default=True,
+    help="Write the weights into the example (inline), or name the model file "
+    "(reference); auto: a reference beyond 10,000 numbers.",
+)
+@click.option(
+    "--decimals",
+    type=click.IntRange(0, 12),
+    metavar="N",
+    help="Round the weights to this many decimals (default: the shortest "
+    "decimals that give back the saved values, in their dtype).",
+)
+@click.option(
+    "--x",
+    "x",
+    metavar="JSON",
+    help="The input as a JSON list: one step [0.5, 0.1] or a sequence "
+    "[[0.5, 0.1], [0.2, 0.0]] (default: zeros).",
+)
+@click.option(
+    "--h0", metavar="JSON", help="The initial hidden state as a JSON list (default: zeros)."
+)
+@click.option(
+    "--c0", metavar="JSON", help="The initial cell state as a JSON list (default: zeros)."
+)
+@click.option(
+    "--steps",
+    type=click.IntRange(1, IMPORT_MAX_STEPS),
+    metavar="N",
+    help=f"Without --x: this many steps of zero input (default 1, at most {IMPORT_MAX_STEPS}).",
+)
+@click.option(
+    "--batch-first",
+    is_flag=True,
+    help="The model is batch_first: --x with a batch is (batch, T, input), and "
+    "the example says batch_first: true.",
+)
 @click.option("--title", help="Title of the documents (default: the model file's name).")
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
-def import_(model: Path, output: Path | None, prefix: str | None, weights: str,
-            decimals: int | None, x: str | None, h0: str | None, c0: str | None,
-            steps: int | None, batch_first: bool, title: str | None, force: bool) -> None:
+def import_(
+    model: Path,
+    output: Path | None,
+    prefix: str | None,
+    weights: str,
+    decimals: int | None,
+    x: str | None,
+    h0: str | None,
+    c0: str | None,
+    steps: int | None,
+    batch_first: bool,
+    title: str | None,
+    force: bool,
+) -> None:
     """Write an example file from a saved LSTM: PyTorch, safetensors, .npz, Keras, ONNX.
 
     A PyTorch MODEL (.pt, .pth, .ckpt) is read with torch.load(weights_only=True):
@@ -582,16 +835,32 @@ def import_(model: Path, output: Path | None, prefix: str | None, weights: str,
     from lstm_tex import importer
 
     target = output or Path(model.stem + ".yaml")
-    prefix, x, h0, c0 = (_text(prefix, "--prefix"), _text(x, "--x"), _text(h0, "--h0"),
-                         _text(c0, "--c0"))
+    prefix, x, h0, c0 = (
+        _text(prefix, "--prefix"),
+        _text(x, "--x"),
+        _text(h0, "--h0"),
+        _text(c0, "--c0"),
+    )
     title = _title(title)
-    options = importer.ImportOptions(prefix=prefix, decimals=decimals, x=x, h0=h0, c0=c0,
-                                     steps=steps, title=title, batch_first=batch_first,
-                                     weights=weights,  # type: ignore[arg-type]
-                                     output=target)
+    options = importer.ImportOptions(
+        prefix=prefix,
+        decimals=decimals,
+        x=x,
+        h0=h0,
+        c0=c0,
+        steps=steps,
+        title=title,
+        batch_first=batch_first,
+        weights=weights,  # type: ignore[arg-type]
+        output=target,
+    )
     if str(target) != "-" and target.exists() and not force:
-        _fail(InputError("already exists; choose another name with -o or pass --force to "
-                         "overwrite it", file=printable(target)))
+        _fail(
+            InputError(
+                "already exists; choose another name with -o or pass --force to overwrite it",
+                file=printable(target),
+            )
+        )
     try:
         imported = importer.import_model(model, options)
     except LstmTexError as exc:
@@ -601,14 +870,19 @@ def import_(model: Path, output: Path | None, prefix: str | None, weights: str,
         kept = f"; weights: a reference to {model}" if imported.reference else ""
         kind = imported.kind.replace(" at key prefix '(none)'", " (no key prefix)")
         shape = ", bidirectional" * cfg.bidirectional + (
-            f", proj_size {cfg.proj_size}" if cfg.proj_size else "")
-        click.echo(printable(
-            f"wrote {target}: the {kind} of {model} (input size "
-            f"{cfg.input_size}, hidden size {cfg.hidden_size}, "
-            f"{_plural(cfg.num_layers, 'layer')}{shape}, {imported.dtype}{kept}); next: "
-            f"lstm-tex render {target}"))
+            f", proj_size {cfg.proj_size}" if cfg.proj_size else ""
+        )
+        click.echo(
+            printable(
+                f"wrote {target}: the {kind} of {model} (input size "
+                f"{cfg.input_size}, hidden size {cfg.hidden_size}, "
+                f"{_plural(cfg.num_layers, 'layer')}{shape}, {imported.dtype}{kept}); next: "
+                f"lstm-tex render {target}"
+            )
+        )
         for note in imported.notes:
             click.echo(printable(f"note: {note}"))
+
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -142,8 +142,12 @@ def _unrounded(values: np.ndarray) -> np.ndarray:
     return values
 
 
-def forward(example: Example, weights: dict[str, np.ndarray] | None = None, *,
-            rounding: Rounding | None = None) -> Trace:
+def forward(
+    example: Example,
+    weights: dict[str, np.ndarray] | None = None,
+    *,
+    rounding: Rounding | None = None,
+) -> Trace:
     """Run the LSTM of ``example`` (optionally with other ``weights``), keeping everything.
 
     With ``rounding``, every quantity is rounded as soon as it is computed, and the
@@ -235,12 +239,26 @@ def forward(example: Example, weights: dict[str, np.ndarray] | None = None, *,
             c = example.c0[index]
             for t in order:
                 ih, hh, pre, act = ih_all[t], hh_all[t], pre_all[t], act_all[t]
-                gates = {k: GateValues(ih=ih[n], hh=hh[n], pre=pre[n], act=act[n])
-                         for n, k in enumerate(GATES)}
+                gates = {
+                    k: GateValues(ih=ih[n], hh=hh[n], pre=pre[n], act=act[n])
+                    for n, k in enumerate(GATES)
+                }
                 c_new, h_new = c_all[t], h_all[t]
-                steps.append(Step(layer=layer, direction=direction, t=t + 1,
-                                  x=layer_input[t], h_prev=h, c_prev=c, gates=gates,
-                                  c=c_new, tanh_c=tanh_all[t], m=m_all[t], h=h_new))
+                steps.append(
+                    Step(
+                        layer=layer,
+                        direction=direction,
+                        t=t + 1,
+                        x=layer_input[t],
+                        h_prev=h,
+                        c_prev=c,
+                        gates=gates,
+                        c=c_new,
+                        tanh_c=tanh_all[t],
+                        m=m_all[t],
+                        h=h_new,
+                    )
+                )
                 h, c = h_new, c_new
             outs.append(h_all)
             h_n.append(h)
@@ -251,5 +269,11 @@ def forward(example: Example, weights: dict[str, np.ndarray] | None = None, *,
     finals = np.stack(h_n), np.stack(c_n)
     for a in finals:
         a.setflags(write=False)
-    return Trace(example=example, steps=tuple(steps), output=layer_input,
-                 h_n=finals[0], c_n=finals[1], layer_outputs=tuple(layer_outputs))
+    return Trace(
+        example=example,
+        steps=tuple(steps),
+        output=layer_input,
+        h_n=finals[0],
+        c_n=finals[1],
+        layer_outputs=tuple(layer_outputs),
+    )

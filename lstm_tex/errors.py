@@ -26,10 +26,12 @@ def import_torch(needed_for: str, hint: str, *, file: str | None = None) -> Modu
     try:
         import torch
     except Exception as exc:  # any failure inside torch's own __init__
-        reason = printable(str(exc).strip().splitlines()[0] if str(exc).strip()
-                           else type(exc).__name__)
-        raise InputError(f"{needed_for} needs torch, which failed to import: {reason} "
-                         f"({hint})", file=file) from None
+        reason = printable(
+            str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        )
+        raise InputError(
+            f"{needed_for} needs torch, which failed to import: {reason} ({hint})", file=file
+        ) from None
     return torch
 
 

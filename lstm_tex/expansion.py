@@ -40,8 +40,11 @@ def term_em(text: str) -> float:
     if text == "\\cdots":
         return 1.5
     body = text.replace("\\cdot", "")
-    return (0.5 * sum(ch.isdigit() or ch in ".-" for ch in body)
-            + 0.4 * sum(ch in "()" for ch in body) + CDOT_EM * text.count("\\cdot"))
+    return (
+        0.5 * sum(ch.isdigit() or ch in ".-" for ch in body)
+        + 0.4 * sum(ch in "()" for ch in body)
+        + CDOT_EM * text.count("\\cdot")
+    )
 
 
 _SCRIPT = re.compile(r"[_^](?:\{([^{}]*)\}|(.))")
@@ -91,31 +94,58 @@ def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: _Medium) -> None:
         if sheet or not ex.render.expands(k, step.t):
             continue
         rows: list[dict[str, Any]] = []
-        parts = _parts(ex.render.notation, ctx, g, w, slice(n * hidden, (n + 1) * hidden),
-                       step, k, (x_style, h_style))
+        parts = _parts(
+            ex.render.notation,
+            ctx,
+            g,
+            w,
+            slice(n * hidden, (n + 1) * hidden),
+            step,
+            k,
+            (x_style, h_style),
+        )
         for kind, sym, weights, vectors, bias, values, styles, vector_first in parts:
-            part_rows = _rows(sym, weights, vectors, bias, values, styles, medium,
-                              batched=ex.batched, vector_first=vector_first)
+            part_rows = _rows(
+                sym,
+                weights,
+                vectors,
+                bias,
+                values,
+                styles,
+                medium,
+                batched=ex.batched,
+                vector_first=vector_first,
+            )
             part_rows[0]["part_start"] = bool(rows)
             part_rows[0]["kind"] = kind
             rows.extend(part_rows)
-        heights = [(str(r), row["height"] + (PART_GAP if row["part_start"] else 0.0))
-                   for r, row in enumerate(rows)]
+        heights = [
+            (str(r), row["height"] + (PART_GAP if row["part_start"] else 0.0))
+            for r, row in enumerate(rows)
+        ]
         # The first frame opens with a sentence of one or two lines.
         frames = context._pack(heights, medium.layout.frame_rows - 2 * context.SYMBOLIC)
         g["expansion"] = {
             "parts": [sym for _, sym, *_ in parts],
             "rows": rows,
-            "frames": [context.Frame.of([rows[int(r)] for r in frame], frame.tall)
-                       for frame in frames],
+            "frames": [
+                context.Frame.of([rows[int(r)] for r in frame], frame.tall) for frame in frames
+            ],
             "batched": ex.batched,
             "bias": parts[0][4] is not None,
         }
 
 
-def _parts(notation: str, ctx: dict[str, Any], g: dict[str, Any], w: dict[str, Any],
-           block: slice, step: Step, k: str, styles: tuple[numbers.Style, numbers.Style]
-           ) -> list[tuple[Any, ...]]:
+def _parts(
+    notation: str,
+    ctx: dict[str, Any],
+    g: dict[str, Any],
+    w: dict[str, Any],
+    block: slice,
+    step: Step,
+    k: str,
+    styles: tuple[numbers.Style, numbers.Style],
+) -> list[tuple[Any, ...]]:
     """The affine parts of gate ``k`` in ``notation``, each (kind, symbol, weights (n, m),
     vectors (batch, m), bias or None, values (batch, n), vector styles, vector first):
     PyTorch's ``W_ik x + b_ik`` and ``W_hk h + b_hk``; the textbook's ``W_k [h; x] + b_k``;
@@ -127,27 +157,74 @@ def _parts(notation: str, ctx: dict[str, Any], g: dict[str, Any], w: dict[str, A
     gv = step.gates[k]
     x_sym, h_sym = ctx["x_sym"], ctx["h_prev_sym"]
     if notation == "pytorch":
-        return [("ih", f"{g['W_ih_sym']} {x_sym}" + (f" + {g['b_ih_sym']}" if b_ih is not None
-                                                   else ""),
-                 w_ih, step.x, b_ih, gv.ih, [x_style] * w_ih.shape[1], False),
-                ("hh", f"{g['W_hh_sym']} {h_sym}" + (f" + {g['b_hh_sym']}" if b_hh is not None
-                                                   else ""),
-                 w_hh, step.h_prev, b_hh, gv.hh, [h_style] * w_hh.shape[1], False)]
-    bias = None if b_ih is None else (  # bias: single has b_ih only
-        b_ih if b_hh is None else numbers.decimal_sum(b_ih, b_hh))
+        return [
+            (
+                "ih",
+                f"{g['W_ih_sym']} {x_sym}" + (f" + {g['b_ih_sym']}" if b_ih is not None else ""),
+                w_ih,
+                step.x,
+                b_ih,
+                gv.ih,
+                [x_style] * w_ih.shape[1],
+                False,
+            ),
+            (
+                "hh",
+                f"{g['W_hh_sym']} {h_sym}" + (f" + {g['b_hh_sym']}" if b_hh is not None else ""),
+                w_hh,
+                step.h_prev,
+                b_hh,
+                gv.hh,
+                [h_style] * w_hh.shape[1],
+                False,
+            ),
+        ]
+    bias = (
+        None
+        if b_ih is None
+        # bias: single has b_ih only
+        else (b_ih if b_hh is None else numbers.decimal_sum(b_ih, b_hh))
+    )
     plus = f" + {g['b_sym']}" if bias is not None else ""
     if notation == "textbook":
-        return [("affine", f"{g['W_sym']} [{h_sym}; {x_sym}]{plus}", np.hstack([w_hh, w_ih]),
-                 np.concatenate([step.h_prev, step.x], axis=1), bias, gv.pre,
-                 [h_style] * w_hh.shape[1] + [x_style] * w_ih.shape[1], False)]
-    return [("affine", f"{x_sym} {g['Wx_sym']} + {h_sym} {g['Wh_sym']}{plus}",
-             np.hstack([w_ih, w_hh]), np.concatenate([step.x, step.h_prev], axis=1), bias,
-             gv.pre, [x_style] * w_ih.shape[1] + [h_style] * w_hh.shape[1], True)]
+        return [
+            (
+                "affine",
+                f"{g['W_sym']} [{h_sym}; {x_sym}]{plus}",
+                np.hstack([w_hh, w_ih]),
+                np.concatenate([step.h_prev, step.x], axis=1),
+                bias,
+                gv.pre,
+                [h_style] * w_hh.shape[1] + [x_style] * w_ih.shape[1],
+                False,
+            )
+        ]
+    return [
+        (
+            "affine",
+            f"{x_sym} {g['Wx_sym']} + {h_sym} {g['Wh_sym']}{plus}",
+            np.hstack([w_ih, w_hh]),
+            np.concatenate([step.x, step.h_prev], axis=1),
+            bias,
+            gv.pre,
+            [x_style] * w_ih.shape[1] + [h_style] * w_hh.shape[1],
+            True,
+        )
+    ]
 
 
-def _rows(sym: str, weights: np.ndarray, vectors: np.ndarray, bias: np.ndarray | None,
-          values: np.ndarray, styles: list[numbers.Style], medium: _Medium, *, batched: bool,
-          vector_first: bool = False) -> list[dict[str, Any]]:
+def _rows(
+    sym: str,
+    weights: np.ndarray,
+    vectors: np.ndarray,
+    bias: np.ndarray | None,
+    values: np.ndarray,
+    styles: list[numbers.Style],
+    medium: _Medium,
+    *,
+    batched: bool,
+    vector_first: bool = False,
+) -> list[dict[str, Any]]:
     """The lines of one affine part ``W v + b`` (its symbol ``sym``): an entry per row of W
     (and per example), elided beyond the medium's ``max_rows``; terms beyond ``max_cols``."""
     layout = medium.layout
@@ -157,17 +234,38 @@ def _rows(sym: str, weights: np.ndarray, vectors: np.ndarray, bias: np.ndarray |
     rows: list[dict[str, Any]] = []
     for j in numbers._keep(weights.shape[0], layout.max_rows):
         if j is None:
-            rows.append({"gap": True, "label": "", "lines": [], "value": "",
-                         "height": LINE_ROWS, "part_start": False})
+            rows.append(
+                {
+                    "gap": True,
+                    "label": "",
+                    "lines": [],
+                    "value": "",
+                    "height": LINE_ROWS,
+                    "part_start": False,
+                }
+            )
             continue
         for b in range(batch):
             terms, value = numbers.expansion(
-                weights[j], vectors[b], None if bias is None else float(bias[j]),
-                float(values[b, j]), vector_style=styles, decimals=medium.decimals,
-                max_terms=layout.max_cols, vector_first=vector_first)
+                weights[j],
+                vectors[b],
+                None if bias is None else float(bias[j]),
+                float(values[b, j]),
+                vector_style=styles,
+                decimals=medium.decimals,
+                max_terms=layout.max_cols,
+                vector_first=vector_first,
+            )
             index = f"{j + 1},{b + 1}" if batched else f"{j + 1}"
             lines = break_terms(terms, value, line_em, line_em - INDENT_EM)
-            rows.append({"gap": False, "label": f"({sym})_{{{index}}}", "lines": lines,
-                         "value": value, "height": LINE_ROWS * len(lines),
-                         "part_start": False})
+            rows.append(
+                {
+                    "gap": False,
+                    "label": f"({sym})_{{{index}}}",
+                    "lines": lines,
+                    "value": value,
+                    "height": LINE_ROWS * len(lines),
+                    "part_start": False,
+                }
+            )
     return rows

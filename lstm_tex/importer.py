@@ -83,70 +83,110 @@ def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> 
     """Read ``path`` safely, pick the LSTM's weights and write an example file's text."""
     path = Path(path)
     if options.decimals is not None and not 0 <= options.decimals <= 12:
-        raise InputError(f"expected 0 to 12 digits, found {options.decimals}",
-                         field="--decimals")
+        raise InputError(f"expected 0 to 12 digits, found {options.decimals}", field="--decimals")
     if options.steps is not None and options.steps < 1:
         raise InputError(f"expected at least 1 step, found {options.steps}", field="--steps")
     if options.steps is not None and options.x is not None:
-        raise InputError("give either --x (the inputs) or --steps (that many zero inputs), "
-                         "not both", field="--steps")
+        raise InputError(
+            "give either --x (the inputs) or --steps (that many zero inputs), not both",
+            field="--steps",
+        )
     found = checkpoint.read(path, options.prefix)
     shown = _shown(path.name)
     prefix, dtype = found.prefix, found.dtype
     config = _config(found)
     count = sum(int(w.size) for w in found.weights.values())
     reference = options.weights == "reference" or (
-        options.weights == "auto" and count > INLINE_LIMIT)
+        options.weights == "auto" and count > INLINE_LIMIT
+    )
     if reference and options.decimals is not None:
-        raise InputError(f"the weights ({count} numbers) are referenced in {shown}, not "
-                         "written out, so they cannot be rounded; add --weights inline to "
-                         "write them", field="--decimals")
+        raise InputError(
+            f"the weights ({count} numbers) are referenced in {shown}, not "
+            "written out, so they cannot be rounded; add --weights inline to "
+            "write them",
+            field="--decimals",
+        )
     steps = options.steps or 1
     zeros_x = [0.0] * config.input_size
     rows = config.num_layers * config.num_directions
-    weights: Any = (_reference(path, prefix, options.output) if reference
-                    else {k: v.tolist() for k, v in found.weights.items()})
+    weights: Any = (
+        _reference(path, prefix, options.output)
+        if reference
+        else {k: v.tolist() for k, v in found.weights.items()}
+    )
     data: dict[str, Any] = {
-        "title": options.title if options.title is not None else (
-            f"Imported from {shown}" + (f" ({_shown(prefix.rstrip('.'))})" if prefix else "")),
-        "lstm": {**_lstm_section(config),
-                 **({"batch_first": True} if options.batch_first else {})},
+        "title": options.title
+        if options.title is not None
+        else (f"Imported from {shown}" + (f" ({_shown(prefix.rstrip('.'))})" if prefix else "")),
+        "lstm": {**_lstm_section(config), **({"batch_first": True} if options.batch_first else {})},
         "weights": weights,
-        "x": _json_list(options.x, "--x") if options.x is not None else (
-            zeros_x if steps == 1 else [zeros_x] * steps),
+        "x": _json_list(options.x, "--x")
+        if options.x is not None
+        else (zeros_x if steps == 1 else [zeros_x] * steps),
     }
     batch = _batch(data["x"], options.batch_first)
-    data["h0"] = _json_list(options.h0, "--h0") if options.h0 is not None else _zeros(
-        rows, config.out_size, batch)
-    data["c0"] = _json_list(options.c0, "--c0") if options.c0 is not None else _zeros(
-        rows, config.hidden_size, batch)
+    data["h0"] = (
+        _json_list(options.h0, "--h0")
+        if options.h0 is not None
+        else _zeros(rows, config.out_size, batch)
+    )
+    data["c0"] = (
+        _json_list(options.c0, "--c0")
+        if options.c0 is not None
+        else _zeros(rows, config.hidden_size, batch)
+    )
     example = _validated({**data, "weights": dict(found.weights)}, path)
-    given = [flag for flag, v in (("--x", options.x), ("--h0", options.h0),
-                                  ("--c0", options.c0)) if v is not None]
+    given = [
+        flag
+        for flag, v in (("--x", options.x), ("--h0", options.h0), ("--c0", options.c0))
+        if v is not None
+    ]
     zeros = [name for name in ("x", "h0", "c0") if f"--{name}" not in given]
-    how = (f"referenced in {shown} ({count} numbers; --weights inline writes them out)"
-           if reference else f"rounded to {options.decimals} decimals"
-           if options.decimals is not None else
-           f"the shortest decimals that read back as the same {dtype} values")
-    command = (f"lstm-tex import {shown}" + (f" --prefix {_shown(prefix)}" if prefix else "")
-               + ("" if options.weights == "auto" else f" --weights {options.weights}"))
+    how = (
+        f"referenced in {shown} ({count} numbers; --weights inline writes them out)"
+        if reference
+        else f"rounded to {options.decimals} decimals"
+        if options.decimals is not None
+        else f"the shortest decimals that read back as the same {dtype} values"
+    )
+    command = (
+        f"lstm-tex import {shown}"
+        + (f" --prefix {_shown(prefix)}" if prefix else "")
+        + ("" if options.weights == "auto" else f" --weights {options.weights}")
+    )
     header = [
         f"Imported by: {command}",
         f"The {dtype} weights of the {_shown(described(found))} in {shown},",
         f"{how}.",
-        *(line for note in found.notes
-          for line in textwrap.wrap(f"Note: {note}.", 88, subsequent_indent="  ")),
+        *(
+            line
+            for note in found.notes
+            for line in textwrap.wrap(f"Note: {note}.", 88, subsequent_indent="  ")
+        ),
     ]
     if zeros:
         header.append(f"{', '.join(zeros)}: zeros; edit them (x: one row per step).")
-    names = ("nn.LSTMCell(...).state_dict() names" if found.kind == "nn.LSTMCell"
-             else "torch.nn.LSTM(...).state_dict() names")
-    text = yaml_text(data, header=header, decimals=options.decimals, dtype=dtype,
-                     notes={"weights": "read from the model file when rendering"
-                            if reference else names})
-    return Imported(text=text, prefix=prefix, example=example, dtype=dtype,
-                    kind=described(found),
-                    reference=reference, notes=found.notes)
+    names = (
+        "nn.LSTMCell(...).state_dict() names"
+        if found.kind == "nn.LSTMCell"
+        else "torch.nn.LSTM(...).state_dict() names"
+    )
+    text = yaml_text(
+        data,
+        header=header,
+        decimals=options.decimals,
+        dtype=dtype,
+        notes={"weights": "read from the model file when rendering" if reference else names},
+    )
+    return Imported(
+        text=text,
+        prefix=prefix,
+        example=example,
+        dtype=dtype,
+        kind=described(found),
+        reference=reference,
+        notes=found.notes,
+    )
 
 
 def described(found: checkpoint.Found) -> str:
@@ -160,7 +200,7 @@ def described(found: checkpoint.Found) -> str:
 
 def _reference(model: Path, prefix: str, output: Path | None) -> Any:
     """``weights:`` naming ``model`` relative to the example file's folder."""
-    folder = (output.parent if output is not None and str(output) != "-" else Path())
+    folder = output.parent if output is not None and str(output) != "-" else Path()
     try:
         name = os.path.relpath(model.resolve(), folder.resolve())
     except ValueError:  # another drive on Windows
@@ -173,23 +213,29 @@ def _config(found: checkpoint.Found) -> spec.LstmConfig:
     """Infer the LSTM's shape through the example validator (weights only, dummy x)."""
     w_ih = found.weights.get("weight_ih_l0", found.weights.get("weight_ih"))
     if w_ih is None:
-        raise InputError(f"no weight_ih_l0 found in the {described(found)} (keys: "
-                         f"{', '.join(found.origin.values())})", file=found.file)
-    probe: dict[str, Any] = {"weights": dict(found.weights),
-                             "x": [0.0] * int(w_ih.shape[-1] if w_ih.ndim else 1)}
+        raise InputError(
+            f"no weight_ih_l0 found in the {described(found)} (keys: "
+            f"{', '.join(found.origin.values())})",
+            file=found.file,
+        )
+    probe: dict[str, Any] = {
+        "weights": dict(found.weights),
+        "x": [0.0] * int(w_ih.shape[-1] if w_ih.ndim else 1),
+    }
     if found.single_bias:
         probe["lstm"] = {"bias": "single"}
     try:
         return spec.from_mapping(probe, name=found.file).config
     except InputError as exc:
-        raise found.located(InputError(exc.message, file=found.file, field=exc.field)
-                            ) from None
+        raise found.located(InputError(exc.message, file=found.file, field=exc.field)) from None
 
 
 def _lstm_section(config: spec.LstmConfig) -> dict[str, Any]:
-    section: dict[str, Any] = {"input_size": config.input_size,
-                               "hidden_size": config.hidden_size,
-                               "num_layers": config.num_layers}
+    section: dict[str, Any] = {
+        "input_size": config.input_size,
+        "hidden_size": config.hidden_size,
+        "num_layers": config.num_layers,
+    }
     defaults = spec.LstmConfig(input_size=1, hidden_size=1)
     for name in ("bias", "bidirectional", "proj_size"):
         if getattr(config, name) != getattr(defaults, name):
@@ -206,8 +252,9 @@ def _zeros(rows: int, size: int, batch: int | None = None) -> list[Any]:
 
 def _batch(x: Any, batch_first: bool) -> int | None:
     """The batch size of an x written with a batch (3 levels of lists), else None."""
-    if not (isinstance(x, list) and x and isinstance(x[0], list) and x[0]
-            and isinstance(x[0][0], list)):
+    if not (
+        isinstance(x, list) and x and isinstance(x[0], list) and x[0] and isinstance(x[0][0], list)
+    ):
         return None
     return len(x) if batch_first else len(x[0])
 
@@ -224,12 +271,19 @@ def _json_list(text: str, flag: str) -> list[Any]:
     shown = text if len(text) <= 40 else text[:37] + "..."
     depth = max(_depths(text), default=0)
     if depth > MAX_JSON_DEPTH:
-        raise InputError(f"expected a JSON list at most {MAX_JSON_DEPTH} levels deep, found "
-                         f"one nested {depth} deep", field=flag)
+        raise InputError(
+            f"expected a JSON list at most {MAX_JSON_DEPTH} levels deep, found "
+            f"one nested {depth} deep",
+            field=flag,
+        )
     longest = max((len(m) for m in re.findall(r"[-+0-9.eE]+", text)), default=0)
     if longest > MAX_NUMBER_CHARS:
-        raise InputError(f"expected numbers such as 0.5, found a number written with "
-                         f"{longest} characters (at most {MAX_NUMBER_CHARS})", field=flag)
+        raise InputError(
+            f"expected numbers such as 0.5, found a number written with "
+            f"{longest} characters (at most {MAX_NUMBER_CHARS})",
+            field=flag,
+        )
+
     def finite(number: str) -> float:
         if not math.isfinite(float(number)):
             raise _NotFinite(number)
@@ -242,14 +296,19 @@ def _json_list(text: str, flag: str) -> list[Any]:
         why = "" if found in ("NaN", "Infinity", "-Infinity") else " (too large for a float64)"
         raise InputError(f"expected finite numbers, found {found}{why}", field=flag) from None
     except json.JSONDecodeError as exc:
-        raise InputError(f"expected a JSON list such as [0.5, 0.1], found {shown!r} "
-                         f"({exc.msg} at character {exc.pos + 1})", field=flag) from None
+        raise InputError(
+            f"expected a JSON list such as [0.5, 0.1], found {shown!r} "
+            f"({exc.msg} at character {exc.pos + 1})",
+            field=flag,
+        ) from None
     except (ValueError, RecursionError) as exc:
-        raise InputError(f"expected a JSON list such as [0.5, 0.1], found {shown!r} "
-                         f"({str(exc).splitlines()[0][:80]})", field=flag) from None
+        raise InputError(
+            f"expected a JSON list such as [0.5, 0.1], found {shown!r} "
+            f"({str(exc).splitlines()[0][:80]})",
+            field=flag,
+        ) from None
     if not isinstance(value, list):
-        raise InputError(f"expected a JSON list such as [0.5, 0.1], found {shown!r}",
-                         field=flag)
+        raise InputError(f"expected a JSON list such as [0.5, 0.1], found {shown!r}", field=flag)
     return value
 
 

@@ -60,9 +60,11 @@ class InitOptions:
 
     def command(self) -> str:
         """The ``lstm-tex init`` command line that makes this file again."""
-        line = (f"lstm-tex init --input-size {self.input_size} --hidden-size "
-                f"{self.hidden_size} --steps {self.steps} --layers {self.layers} "
-                f"--seed {self.seed} --decimals {self.decimals}")
+        line = (
+            f"lstm-tex init --input-size {self.input_size} --hidden-size "
+            f"{self.hidden_size} --steps {self.steps} --layers {self.layers} "
+            f"--seed {self.seed} --decimals {self.decimals}"
+        )
         if self.bias is not True:
             line += f" --bias {str(self.bias).lower()}"
         return line + (" --title ..." if self.title is not None else "")
@@ -84,19 +86,23 @@ def generate(options: InitOptions = InitOptions()) -> str:
         if attempt % 8 == 7:
             scale *= 0.85 if largest > PRE_LIMIT else 1.0
     # Unreachable in practice: tiny scales quantise to +-1 unit, far inside the limit.
-    raise InputError(f"no draw kept every pre-activation within +-{PRE_LIMIT} "
-                     f"after {MAX_ATTEMPTS} attempts; try another --seed", field="--seed")
+    raise InputError(
+        f"no draw kept every pre-activation within +-{PRE_LIMIT} "
+        f"after {MAX_ATTEMPTS} attempts; try another --seed",
+        field="--seed",
+    )
 
 
 def write(path: Path, text: str, *, force: bool = False) -> Path:
     """Write ``text`` to ``path`` atomically; refuse to replace an existing file unless
     ``force``. On any failure an existing file stays byte for byte."""
     if path.is_dir():
-        raise InputError("is a folder; give a file name such as example.yaml",
-                         file=printable(path))
+        raise InputError("is a folder; give a file name such as example.yaml", file=printable(path))
     if (path.exists() or path.is_symlink()) and not force:
-        raise InputError("already exists; choose another name or pass --force to overwrite "
-                         "it", file=printable(path))
+        raise InputError(
+            "already exists; choose another name or pass --force to overwrite it",
+            file=printable(path),
+        )
     return output.write_file(path, text)
 
 
@@ -108,25 +114,34 @@ def _check_options(options: InitOptions) -> None:
         value = getattr(options, name)
         if not low <= value <= high:
             flag = "--" + name.replace("_", "-")
-            raise InputError(f"expected a whole number from {low} to {high}, found {value}",
-                             field=flag)
+            raise InputError(
+                f"expected a whole number from {low} to {high}, found {value}", field=flag
+            )
     o = options
-    count = sum(4 * o.hidden_size * (o.input_size if layer == 0 else o.hidden_size)
-                + 4 * o.hidden_size * o.hidden_size + 8 * o.hidden_size
-                for layer in range(o.layers)) + o.steps * o.input_size + 2 * o.layers * (
-        o.hidden_size)
+    count = (
+        sum(
+            4 * o.hidden_size * (o.input_size if layer == 0 else o.hidden_size)
+            + 4 * o.hidden_size * o.hidden_size
+            + 8 * o.hidden_size
+            for layer in range(o.layers)
+        )
+        + o.steps * o.input_size
+        + 2 * o.layers * (o.hidden_size)
+    )
     size = count * (o.decimals + 6)  # "-0.12, ", line breaks and indents, rounded up
     if size > loader.MAX_FILE_BYTES:
         raise InputError(
             f"--input-size {o.input_size}, --hidden-size {o.hidden_size}, --layers "
             f"{o.layers} and --steps {o.steps} make {count:,} numbers, about {size // 1024} "
             f"KiB of YAML, more than an example file may hold "
-            f"({loader.MAX_FILE_BYTES // 1024} KiB); choose smaller sizes", field="--hidden-size")
+            f"({loader.MAX_FILE_BYTES // 1024} KiB); choose smaller sizes",
+            field="--hidden-size",
+        )
 
 
 def _uniform(rng: random.Random, bound: float, decimals: int) -> float:
     """A number in [-bound, bound] with ``decimals`` digits (at least one nonzero unit)."""
-    unit: int = 10 ** decimals
+    unit: int = 10**decimals
     n = max(1, round(bound * unit))
     k = int(rng.random() * (2 * n + 1)) - n
     return k / unit
@@ -136,8 +151,9 @@ def _vector(rng: random.Random, size: int, bound: float, decimals: int) -> list[
     return [_uniform(rng, bound, decimals) for _ in range(size)]
 
 
-def _matrix(rng: random.Random, rows: int, cols: int, bound: float,
-            decimals: int) -> list[list[float]]:
+def _matrix(
+    rng: random.Random, rows: int, cols: int, bound: float, decimals: int
+) -> list[list[float]]:
     return [_vector(rng, cols, bound, decimals) for _ in range(rows)]
 
 
@@ -175,14 +191,22 @@ def _largest_pre(data: Mapping[str, Any]) -> float:
 def _document(data: dict[str, Any], o: InitOptions) -> str:
     steps = "one step" if o.steps == 1 else f"{o.steps} steps"
     layers = "" if o.layers == 1 else f", {o.layers} layers"
-    title = o.title if o.title is not None else (
-        f"An LSTM with input size {o.input_size}, hidden size {o.hidden_size}{layers}, "
-        f"{steps}")
+    title = (
+        o.title
+        if o.title is not None
+        else (
+            f"An LSTM with input size {o.input_size}, hidden size {o.hidden_size}{layers}, {steps}"
+        )
+    )
     x_shape = "(input_size,): one step" if o.steps == 1 else "(steps, input_size)"
     example = {
         "title": title,
-        "lstm": {"input_size": o.input_size, "hidden_size": o.hidden_size,
-                 "num_layers": o.layers, **data.get("lstm", {})},
+        "lstm": {
+            "input_size": o.input_size,
+            "hidden_size": o.hidden_size,
+            "num_layers": o.layers,
+            **data.get("lstm", {}),
+        },
         **{key: value for key, value in data.items() if key != "lstm"},
         "check": {"device": "cpu"},
         "render": {"decimals": 4},
@@ -195,8 +219,9 @@ def _document(data: dict[str, Any], o: InitOptions) -> str:
         "Render it with: lstm-tex render THIS_FILE.yaml (or --pdf, --watch).",
     ]
     if o.bias == "single":
-        header.insert(3, "One bias per gate (bias: single): bias_ih only, as in textbook "
-                         "equations.")
+        header.insert(
+            3, "One bias per gate (bias: single): bias_ih only, as in textbook equations."
+        )
     notes = {
         "weights": "torch.nn.LSTM(...).state_dict() names; rows: gate blocks i, f, g, o",
         "x": x_shape,
@@ -209,8 +234,9 @@ def _document(data: dict[str, Any], o: InitOptions) -> str:
 # ---------------------------------------------------------------- writing YAML
 
 
-def number_text(value: float, decimals: int | None = None, *, single: bool = False,
-                dtype: str | None = None) -> str:
+def number_text(
+    value: float, decimals: int | None = None, *, single: bool = False, dtype: str | None = None
+) -> str:
     """A YAML number: ``decimals`` digits with trailing zeros trimmed (``0.50`` -> ``0.5``),
     else the shortest decimal that reads back as the same value of ``dtype`` (float64,
     float32, float16 or bfloat16; ``single`` is float32)."""
@@ -221,9 +247,13 @@ def number_text(value: float, decimals: int | None = None, *, single: bool = Fal
         text = _shortest_bfloat16(float(value))
     else:
         name = dtype or ("float32" if single else "float64")
-        number: np.floating[Any] = (np.float16(value) if name == "float16" else
-                                    np.float32(value) if name == "float32" else
-                                    np.float64(value))
+        number: np.floating[Any] = (
+            np.float16(value)
+            if name == "float16"
+            else np.float32(value)
+            if name == "float32"
+            else np.float64(value)
+        )
         text = np.format_float_positional(number, unique=True, trim="0")
     return "0.0" if float(text) == 0.0 else text
 
@@ -283,9 +313,15 @@ def _scalar(value: Any) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def yaml_text(example: Mapping[str, Any], *, header: Sequence[str] = (),
-              notes: Mapping[str, str] | None = None, decimals: int | None = None,
-              single: bool = False, dtype: str | None = None) -> str:
+def yaml_text(
+    example: Mapping[str, Any],
+    *,
+    header: Sequence[str] = (),
+    notes: Mapping[str, str] | None = None,
+    decimals: int | None = None,
+    single: bool = False,
+    dtype: str | None = None,
+) -> str:
     """An example mapping as YAML: comment ``header`` lines, then the keys in order.
 
     Sections (``lstm``, ``check``, ...) are block mappings of scalars; ``weights`` is a
@@ -301,15 +337,21 @@ def yaml_text(example: Mapping[str, Any], *, header: Sequence[str] = (),
         note = f"  # {notes[key]}" if key in notes else ""
         if key == "weights" and isinstance(value, Mapping) and "file" not in value:
             lines.append(f"weights:{note}")
-            lines.extend(_wrapped(name, w, 2, decimals, weights_dtype)
-                         for name, w in value.items())
+            lines.extend(_wrapped(name, w, 2, decimals, weights_dtype) for name, w in value.items())
         elif isinstance(value, Mapping):
             lines.append(f"{key}:{note}")
             lines.extend(f"  {k}: {_scalar(v)}" for k, v in value.items())
         elif isinstance(value, (list, tuple)):
-            lines.append(_wrapped(key, value, 0, decimals,
-                                  weights_dtype if single and dtype is None else "float64")
-                         + note)
+            lines.append(
+                _wrapped(
+                    key,
+                    value,
+                    0,
+                    decimals,
+                    weights_dtype if single and dtype is None else "float64",
+                )
+                + note
+            )
         else:
             lines.append(f"{key}: {_scalar(value)}{note}")
     return "\n".join(lines) + "\n"

@@ -104,8 +104,11 @@ def _environment(dirs: tuple[str, ...], cwd: str) -> jinja2.Environment:
     reach Python internals (``cycler.__init__.__globals__`` and the like raise a
     SecurityError), so a shared template folder cannot run code.
     """
-    return _Sandbox(loader=jinja2.FileSystemLoader(list(dirs)),
-                    bytecode_cache=_CompiledTemplates.create(), **JINJA_OPTIONS)
+    return _Sandbox(
+        loader=jinja2.FileSystemLoader(list(dirs)),
+        bytecode_cache=_CompiledTemplates.create(),
+        **JINJA_OPTIONS,
+    )
 
 
 #: Largest result of ``*`` (repeating text or a list) and ``**`` in a template: a
@@ -119,19 +122,28 @@ class _Sandbox(jinja2.sandbox.SandboxedEnvironment):
 
     intercepted_binops = frozenset(["*", "**"])
 
-    def call_binop(self, context: jinja2.runtime.Context, operator: str, left: Any,
-                   right: Any) -> Any:
-        if operator == "**" and isinstance(left, (int, float)) and isinstance(right, int) \
-                and abs(right) > 64 and abs(left) > 1:
-            raise SecurityError(f"the power {left!r} ** {right} is too large "
-                                               "for a template")
+    def call_binop(
+        self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
+    ) -> Any:
+        if (
+            operator == "**"
+            and isinstance(left, (int, float))
+            and isinstance(right, int)
+            and abs(right) > 64
+            and abs(left) > 1
+        ):
+            raise SecurityError(f"the power {left!r} ** {right} is too large for a template")
         if operator == "*":
             for seq, count in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(count, int) and \
-                        len(seq) * count > MAX_TEMPLATE_SIZE:
+                if (
+                    isinstance(seq, (str, list, tuple))
+                    and isinstance(count, int)
+                    and len(seq) * count > MAX_TEMPLATE_SIZE
+                ):
                     raise SecurityError(
                         f"repeating a {type(seq).__name__} {count} times makes more than "
-                        f"{MAX_TEMPLATE_SIZE:,} items, too many for a template")
+                        f"{MAX_TEMPLATE_SIZE:,} items, too many for a template"
+                    )
         return super().call_binop(context, operator, left, right)
 
 
@@ -145,8 +157,10 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
 
     @classmethod
     def create(cls) -> _CompiledTemplates | None:
-        key = hashlib.sha1(repr(sorted((k, repr(v)) for k, v in JINJA_OPTIONS.items()))
-                           .encode(), usedforsecurity=False).hexdigest()[:12]
+        key = hashlib.sha1(
+            repr(sorted((k, repr(v)) for k, v in JINJA_OPTIONS.items())).encode(),
+            usedforsecurity=False,
+        ).hexdigest()[:12]
         try:
             return cls(pattern=f"lstm-tex-{jinja2.__version__}-{key}-%s.cache")
         except (OSError, RuntimeError):  # no safe folder (Jinja checks owner and mode)
@@ -154,8 +168,9 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
 
     def get_cache_key(self, name: str, filename: str | None = None) -> str:
         # A folder name that is not UTF-8 (lone surrogates) keys by its printable form.
-        return super().get_cache_key(printable(name),
-                                     None if filename is None else printable(filename))
+        return super().get_cache_key(
+            printable(name), None if filename is None else printable(filename)
+        )
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         with contextlib.suppress(OSError):
@@ -173,20 +188,25 @@ def render_template(env: jinja2.Environment, name: str, context: dict[str, Any])
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateSyntaxError as exc:
-        raise InputError(f"template error: {exc.message}", file=exc.filename or exc.name,
-                         line=exc.lineno) from None
+        raise InputError(
+            f"template error: {exc.message}", file=exc.filename or exc.name, line=exc.lineno
+        ) from None
     except jinja2.TemplateNotFound as exc:
         raise InputError(f"template {exc.name!r} not found") from None
     except UnicodeDecodeError as exc:
         raise _not_utf8(env, name, exc) from None
     except RecursionError as exc:
         file, line = _template_position(exc)
-        raise InputError("template error: recursion too deep (a macro that calls itself "
-                         "without end?)", file=file or name, line=line) from None
+        raise InputError(
+            "template error: recursion too deep (a macro that calls itself without end?)",
+            file=file or name,
+            line=line,
+        ) from None
     except Exception as exc:  # what template code raises while it runs
         file, line = _template_position(exc)
-        raise InputError(f"template error: {_runtime_message(exc)}", file=file or name,
-                         line=line) from None
+        raise InputError(
+            f"template error: {_runtime_message(exc)}", file=file or name, line=line
+        ) from None
 
 
 def _runtime_message(exc: Exception) -> str:
@@ -206,9 +226,12 @@ def _not_utf8(env: jinja2.Environment, name: str, exc: UnicodeDecodeError) -> In
                 raw.decode("utf-8")
             except UnicodeDecodeError as bad:
                 line = raw.count(b"\n", 0, bad.start) + 1
-                return InputError(f"template error: expected UTF-8 text, found the byte "
-                                  f"0x{raw[bad.start]:02x} (save the template as UTF-8)",
-                                  file=str(path), line=line)
+                return InputError(
+                    f"template error: expected UTF-8 text, found the byte "
+                    f"0x{raw[bad.start]:02x} (save the template as UTF-8)",
+                    file=str(path),
+                    line=line,
+                )
     return InputError(f"template error: expected UTF-8 text ({exc.reason})", file=name)
 
 
@@ -230,9 +253,14 @@ def needs_comment(packages: Sequence[str] = NEEDS) -> str:
 def article(title: str, body: str, *, packages: Sequence[str] = ()) -> Document:
     """A standalone article around ``body`` (already LaTeX); ``title`` is escaped text;
     ``packages`` are loaded besides the usual ones."""
-    doc = Document(documentclass="article", document_options=["11pt", "a4paper"],
-                   geometry_options={"margin": "2cm"}, page_numbers=False, lmodern=True,
-                   textcomp=False)
+    doc = Document(
+        documentclass="article",
+        document_options=["11pt", "a4paper"],
+        geometry_options={"margin": "2cm"},
+        page_numbers=False,
+        lmodern=True,
+        textcomp=False,
+    )
     _common_preamble(doc)
     for name in packages:
         doc.packages.append(Package(name))
@@ -246,12 +274,16 @@ def article(title: str, body: str, *, packages: Sequence[str] = ()) -> Document:
     return doc
 
 
-def deck(title: str, frames: str, *, subtitle: str = "",
-         packages: Sequence[str] = ()) -> Document:
+def deck(title: str, frames: str, *, subtitle: str = "", packages: Sequence[str] = ()) -> Document:
     """A standalone 16:9 Beamer deck of ``frames`` (already LaTeX); ``packages`` are loaded
     besides the usual ones."""
-    doc = Document(documentclass="beamer", document_options=["aspectratio=169", "11pt"],
-                   page_numbers=False, lmodern=True, textcomp=False)
+    doc = Document(
+        documentclass="beamer",
+        document_options=["aspectratio=169", "11pt"],
+        page_numbers=False,
+        lmodern=True,
+        textcomp=False,
+    )
     _common_preamble(doc)
     for name in packages:
         doc.packages.append(Package(name))
@@ -285,8 +317,10 @@ _ERROR_LINE = re.compile(r"^(?P<file>[^:\n]+\.tex):(?P<line>\d+): (?P<msg>.+)$",
 AUX_SUFFIXES = (".aux", ".nav", ".out", ".snm", ".toc", ".vrb")
 #: Log lines that ask for another pass: LaTeX's labels and references (``\\ref``, page
 #: counts), rerunfilecheck's outlines (only when the ``.out`` file says anything).
-_RERUN = re.compile(r"Label\(s\) may have changed|There were undefined references|"
-                    r"Rerun to get cross-references|Please rerun|Rerun LaTeX")
+_RERUN = re.compile(
+    r"Label\(s\) may have changed|There were undefined references|"
+    r"Rerun to get cross-references|Please rerun|Rerun LaTeX"
+)
 #: At most this many pdflatex passes for one document.
 MAX_PASSES = 4
 
@@ -322,10 +356,17 @@ def compile_pdf(doc: Document, tex_path: Path, aux: dict[str, bytes] | None = No
     source = tex_path.read_text(encoding="utf-8", errors="replace")
     pdflatex = shutil.which("pdflatex")
     if pdflatex is None:
-        raise InputError("no LaTeX compiler found (pdflatex); install TeX Live "
-                         "(see README) or leave out --pdf", field="--pdf")
-    command = [pdflatex, "-file-line-error", "-halt-on-error", "-interaction=nonstopmode",
-               tex_path.name]
+        raise InputError(
+            "no LaTeX compiler found (pdflatex); install TeX Live (see README) or leave out --pdf",
+            field="--pdf",
+        )
+    command = [
+        pdflatex,
+        "-file-line-error",
+        "-halt-on-error",
+        "-interaction=nonstopmode",
+        tex_path.name,
+    ]
     # Unwrapped log lines, so that "file:line: message" stays on one line.
     env = {**os.environ, _TEX_LINE_VAR: "10000"}
     # The auxiliary files are what the compiler adds: <stem>.html and <stem>.md stay.
@@ -336,14 +377,24 @@ def compile_pdf(doc: Document, tex_path: Path, aux: dict[str, bytes] | None = No
             (folder / (stem + suffix)).write_bytes(data)
         before = _aux_files(folder, stem)
         for n in range(MAX_PASSES):
-            done = subprocess.run(command, cwd=folder, env=env, stdin=subprocess.DEVNULL,
-                                  capture_output=True, text=True, errors="replace",
-                                  check=False)
+            done = subprocess.run(
+                command,
+                cwd=folder,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                errors="replace",
+                check=False,
+            )
             if done.returncode != 0:
                 if disk_full(folder, log, done.stdout):
-                    raise InputError("cannot write the output: no space left on device "
-                                     f"(while compiling {tex_path.name})", field="--out",
-                                     file=printable(folder.parent))
+                    raise InputError(
+                        "cannot write the output: no space left on device "
+                        f"(while compiling {tex_path.name})",
+                        field="--out",
+                        file=printable(folder.parent),
+                    )
                 raise LatexFailed(latex_errors(log, done.stdout))
             after = _aux_files(folder, stem)
             asked = ""
@@ -399,7 +450,8 @@ def latex_errors(log_path: Path, output: str = "") -> list[str]:
     if not found:
         bang = [ln[2:].strip() for ln in (text or output).splitlines() if ln.startswith("! ")]
         found = [f"{log_path.with_suffix('.tex').name}: {b}" for b in bang] or [
-            f"{log_path.with_suffix('.tex').name}: LaTeX failed (see {log_path.name})"]
+            f"{log_path.with_suffix('.tex').name}: LaTeX failed (see {log_path.name})"
+        ]
     return found[:10]
 
 
@@ -411,16 +463,24 @@ def pdftoppm() -> str:
     """The ``pdftoppm`` program (poppler) that ``--png`` needs; InputError when missing."""
     exe = shutil.which("pdftoppm")
     if exe is None:
-        raise InputError("pdftoppm is not installed; install poppler-utils (Debian, Ubuntu) "
-                         "or poppler (Homebrew), or leave out --png", field="--png")
+        raise InputError(
+            "pdftoppm is not installed; install poppler-utils (Debian, Ubuntu) "
+            "or poppler (Homebrew), or leave out --png",
+            field="--png",
+        )
     return exe
 
 
 def pdf_to_png(pdf: Path, dpi: int = PNG_DPI) -> list[Path]:
     """Every page of ``pdf`` as ``<stem>-<page>.png`` next to it (pdftoppm numbers pages
     from 1, zero-padded to the width of the page count)."""
-    done = subprocess.run([pdftoppm(), "-png", "-r", str(dpi), pdf.name, pdf.stem],
-                          cwd=pdf.parent, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [pdftoppm(), "-png", "-r", str(dpi), pdf.name, pdf.stem],
+        cwd=pdf.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         reason = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[0]
         raise LatexFailed([f"{pdf.name}: pdftoppm failed: {reason}"])

@@ -35,8 +35,9 @@ MAX_DEPTH = 32
 
 _CORE = "tag:yaml.org,2002:"
 #: Tags that only say what a plain value already is (``!!str 3`` is the text "3").
-_PLAIN_TAGS = frozenset(_CORE + t for t in ("str", "int", "float", "bool", "null", "seq",
-                                            "map", "merge"))
+_PLAIN_TAGS = frozenset(
+    _CORE + t for t in ("str", "int", "float", "bool", "null", "seq", "map", "merge")
+)
 
 PathPart = str | int
 #: Flow lists or mappings opened 4 * MAX_DEPTH times in a row: refused before parsing.
@@ -131,15 +132,18 @@ def read(path: str | Path) -> Document:
         raise _too_big(file)
     encoding = _wide_encoding(raw)
     if encoding is not None:
-        raise InputError(f"the file is {encoding} text, expected UTF-8 (save it as UTF-8)",
-                         file=file)
+        raise InputError(
+            f"the file is {encoding} text, expected UTF-8 (save it as UTF-8)", file=file
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise InputError(
-            f"expected UTF-8 text, found the byte 0x{raw[exc.start]:02x} (save the file "
-            "as UTF-8)", file=file, line=line) from None
+            f"expected UTF-8 text, found the byte 0x{raw[exc.start]:02x} (save the file as UTF-8)",
+            file=file,
+            line=line,
+        ) from None
     return parse(text, file)
 
 
@@ -147,9 +151,12 @@ def _wide_encoding(raw: bytes) -> str | None:
     """``UTF-16``/``UTF-32`` (with the byte order and whether a BOM says so) when ``raw``
     looks like that, else None. Without a BOM, text in these encodings is mostly ASCII
     with NUL bytes in fixed positions."""
-    boms = [(b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"),
-            (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
-            (b"\xff\xfe", "UTF-16 (little-endian)"), (b"\xfe\xff", "UTF-16 (big-endian)")]
+    boms = [
+        (b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"),
+        (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
+        (b"\xff\xfe", "UTF-16 (little-endian)"),
+        (b"\xfe\xff", "UTF-16 (big-endian)"),
+    ]
     for bom, name in boms:
         if raw.startswith(bom):
             return name
@@ -159,18 +166,24 @@ def _wide_encoding(raw: bytes) -> str | None:
     for width, name in ((4, "UTF-32"), (2, "UTF-16")):
         for order, place in (("little-endian", 0), ("big-endian", width - 1)):
             cut = len(head) - len(head) % width
-            units = [head[k:k + width] for k in range(0, cut, width)]
-            if sum(u[place] != 0 and u.count(0) == width - 1 for u in units) * 4 >= \
-                    len(units) * 3:
+            units = [head[k : k + width] for k in range(0, cut, width)]
+            if sum(u[place] != 0 and u.count(0) == width - 1 for u in units) * 4 >= len(units) * 3:
                 return f"{name} ({order}, no byte order mark)"
     return None
 
 
 #: What YAML refuses in a file (its printable set), as Python reads ruamel's rule.
-_NOT_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd"
-                            "\U00010000-\U0010ffff]")
-_CONTROL_NAMES = {0: "NUL", 0x7F: "DEL", 0x1B: "ESC", 0x08: "BACKSPACE", 0x0C: "FORM FEED",
-                  0x0B: "VERTICAL TAB"}
+_NOT_PRINTABLE = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
+_CONTROL_NAMES = {
+    0: "NUL",
+    0x7F: "DEL",
+    0x1B: "ESC",
+    0x08: "BACKSPACE",
+    0x0C: "FORM FEED",
+    0x0B: "VERTICAL TAB",
+}
 
 
 def unprintable(text: str) -> tuple[str, int] | None:
@@ -189,12 +202,16 @@ def _unprintable(text: str, file: str) -> InputError | None:
     char = found.group()
     line = text.count("\n", 0, found.start()) + 1
     column = found.start() - (text.rfind("\n", 0, found.start()) + 1) + 1
-    name = _CONTROL_NAMES.get(ord(char), "a control character" if ord(char) < 0xA0 else
-                              "a character that is not allowed")
+    name = _CONTROL_NAMES.get(
+        ord(char), "a control character" if ord(char) < 0xA0 else "a character that is not allowed"
+    )
     name = name if name.startswith("a ") else f"the {name} character"
-    return InputError(f"{name} (U+{ord(char):04X}) at column {column}; an example file holds "
-                      "plain text only: delete it (is this the right file?)", file=file,
-                      line=line)
+    return InputError(
+        f"{name} (U+{ord(char):04X}) at column {column}; an example file holds "
+        "plain text only: delete it (is this the right file?)",
+        file=file,
+        line=line,
+    )
 
 
 def _too_long_number(text: str, file: str) -> InputError | None:
@@ -223,19 +240,24 @@ def _too_long_number(text: str, file: str) -> InputError | None:
         elif isinstance(node, ScalarNode) and node.style is None:
             digits = sum(c.isdigit() for c in node.value)
             if digits > limit and re.fullmatch(r"[-+]?[0-9_]+", node.value):
-                return InputError(f"expected a number that fits a float64, found a whole "
-                                  f"number written with {digits} digits", file=file,
-                                  field=format_path(path) or None,
-                                  line=node.start_mark.line + 1)
+                return InputError(
+                    f"expected a number that fits a float64, found a whole "
+                    f"number written with {digits} digits",
+                    file=file,
+                    field=format_path(path) or None,
+                    line=node.start_mark.line + 1,
+                )
     return None
 
 
 def _too_big(file: str) -> InputError:
-    return InputError(f"the YAML text is larger than {MAX_FILE_BYTES // 1024} KiB, the most "
-                      "lstm-tex parses (YAML takes about 20 s per MiB to read): keep large "
-                      "weights in the model file and name it, weights: model.pt (lstm-tex "
-                      "import does this), or pass NumPy arrays to lstm_tex.Example",
-                      file=file)
+    return InputError(
+        f"the YAML text is larger than {MAX_FILE_BYTES // 1024} KiB, the most "
+        "lstm-tex parses (YAML takes about 20 s per MiB to read): keep large "
+        "weights in the model file and name it, weights: model.pt (lstm-tex "
+        "import does this), or pass NumPy arrays to lstm_tex.Example",
+        file=file,
+    )
 
 
 def parse(text: str, file: str = "<string>") -> Document:
@@ -247,9 +269,11 @@ def parse(text: str, file: str = "<string>") -> Document:
         raise bad
     deep = _DEEP_FLOW.search(text)
     if deep is not None:  # found before parsing: the parser would take seconds to fail
-        raise InputError(f"invalid YAML: nested too deeply (an example needs at most "
-                         f"{MAX_DEPTH} levels)", file=file,
-                         line=text.count("\n", 0, deep.start()) + 1)
+        raise InputError(
+            f"invalid YAML: nested too deeply (an example needs at most {MAX_DEPTH} levels)",
+            file=file,
+            line=text.count("\n", 0, deep.start()) + 1,
+        )
     fast = _fast(text)
     if fast is not _SLOW:
         return Document(file=file, data=fast, text=text)
@@ -277,14 +301,26 @@ def parse(text: str, file: str = "<string>") -> Document:
     except MarkedYAMLError as exc:
         raise _syntax_error(exc, file) from None
     except RecursionError:
-        raise InputError(f"invalid YAML: nested too deeply (an example needs at most "
-                         f"{MAX_DEPTH} levels)", file=file) from None
-    except (YAMLError, ValueError, TypeError, OverflowError, AttributeError, KeyError,
-            IndexError) as exc:
+        raise InputError(
+            f"invalid YAML: nested too deeply (an example needs at most {MAX_DEPTH} levels)",
+            file=file,
+        ) from None
+    except (
+        YAMLError,
+        ValueError,
+        TypeError,
+        OverflowError,
+        AttributeError,
+        KeyError,
+        IndexError,
+    ) as exc:
         # ruamel's constructors fail this way on tags applied to the wrong kind of value
         # (``!!set 3``, ``!!int abc``), and on whole numbers too long to convert.
-        raise _tag_error(text, file) or _too_long_number(text, file) or InputError(
-            f"invalid YAML: a value cannot be read ({exc})", file=file) from None
+        raise (
+            _tag_error(text, file)
+            or _too_long_number(text, file)
+            or InputError(f"invalid YAML: a value cannot be read ({exc})", file=file)
+        ) from None
     if tree is None:
         raise InputError("the file is empty, expected a mapping with weights and x", file=file)
     budget = [MAX_NODES]
@@ -303,9 +339,19 @@ _RARE = re.compile(r"[!\\\t\r]|^%", re.M)
 #: Plain scalars converted here, with the values of ruamel's YAML 1.2 resolver.
 _INT = re.compile(r"-?(?:0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+(?:[eE][-+]?[0-9]+)?")
-_WORDS: dict[str, Any] = {"": None, "~": None, "null": None, "Null": None, "NULL": None,
-                          "true": True, "True": True, "TRUE": True,
-                          "false": False, "False": False, "FALSE": False}
+_WORDS: dict[str, Any] = {
+    "": None,
+    "~": None,
+    "null": None,
+    "Null": None,
+    "NULL": None,
+    "true": True,
+    "True": True,
+    "TRUE": True,
+    "false": False,
+    "False": False,
+    "FALSE": False,
+}
 
 
 def _fast(text: str) -> Any:
@@ -441,7 +487,9 @@ def _first_key_line(text: str, mapping_mark: Any, key: str) -> int | None:
     for node in _nodes(text):
         mark = node.start_mark
         if isinstance(node, MappingNode) and (mark.line, mark.column) == (
-                mapping_mark.line, mapping_mark.column):
+            mapping_mark.line,
+            mapping_mark.column,
+        ):
             for k, _ in node.value:
                 if isinstance(k, ScalarNode) and k.value == key:
                     return int(k.start_mark.line) + 1
@@ -458,25 +506,35 @@ def _tag_error(text: str, file: str) -> InputError | None:
     tags = {id(n): str(getattr(n.tag, "value", n.tag)) for n in nodes}
     resolver = VersionedResolver()
     exotic = [n for n in nodes if tags[id(n)] not in _PLAIN_TAGS]
-    misfit = [n for n in nodes if isinstance(n, ScalarNode) and tags[id(n)] != _CORE + "str"
-              and tags[id(n)] != resolver.resolve(ScalarNode, n.value, (True, False))]
+    misfit = [
+        n
+        for n in nodes
+        if isinstance(n, ScalarNode)
+        and tags[id(n)] != _CORE + "str"
+        and tags[id(n)] != resolver.resolve(ScalarNode, n.value, (True, False))
+    ]
     for found in (exotic, misfit):
         if found:
             node = min(found, key=lambda n: (n.start_mark.line, n.start_mark.column))
             tag = tags[id(node)]
-            message = _tag_message(tag) if found is exotic else (
-                f"invalid YAML: {node.value!r} is not a valid {_short(tag)}")
+            message = (
+                _tag_message(tag)
+                if found is exotic
+                else (f"invalid YAML: {node.value!r} is not a valid {_short(tag)}")
+            )
             return InputError(message, file=file, line=node.start_mark.line + 1)
     return None
 
 
 def _short(tag: str) -> str:
-    return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+    return "!!" + tag[len(_CORE) :] if tag.startswith(_CORE) else tag
 
 
 def _tag_message(tag: str) -> str:
-    return (f"the YAML tag {_short(tag)} is not allowed: an example holds only numbers, "
-            "text, true/false, lists and mappings")
+    return (
+        f"the YAML tag {_short(tag)} is not allowed: an example holds only numbers, "
+        "text, true/false, lists and mappings"
+    )
 
 
 def _duplicate_key(exc: DuplicateKeyError) -> str:
@@ -494,15 +552,17 @@ def _round_trip_types() -> tuple[Any, Any]:
     return CommentedMap, TaggedScalar
 
 
-def _plain(node: Any, path: tuple[PathPart, ...], file: str, budget: list[int],
-           doc: Document) -> Any:
+def _plain(
+    node: Any, path: tuple[PathPart, ...], file: str, budget: list[int], doc: Document
+) -> Any:
     """Copy the round-trip tree into plain Python values, refusing anything exotic."""
     CommentedMap, TaggedScalar = _round_trip_types()
     budget[0] -= 1
     if budget[0] < 0:
         raise InputError(
             f"too big: with its aliases (*name) expanded, the document has more than "
-            f"{MAX_NODES} values", file=file
+            f"{MAX_NODES} values",
+            file=file,
         )
     if len(path) > MAX_DEPTH:
         raise doc.error(path, f"nested more than {MAX_DEPTH} levels deep")
@@ -517,9 +577,12 @@ def _plain(node: Any, path: tuple[PathPart, ...], file: str, budget: list[int],
             if not isinstance(key, str):
                 line = node.lc.key(key)[0] + 1 if isinstance(node, CommentedMap) else None
                 shown = _describe(list(key) if isinstance(key, tuple) else key)
-                raise InputError(f"keys must be names such as weights or x, found {shown}",
-                                 file=file, field=format_path(path) or None,
-                                 line=line or doc.line_of(path))
+                raise InputError(
+                    f"keys must be names such as weights or x, found {shown}",
+                    file=file,
+                    field=format_path(path) or None,
+                    line=line or doc.line_of(path),
+                )
             out[key] = _plain(value, (*path, key), file, budget, doc)
         return out
     if isinstance(node, list):

@@ -91,7 +91,7 @@ def rounder(decimals: int) -> Callable[[np.ndarray], np.ndarray]:
     would round a decimal tie such as ``0.1235 * 0.5 = 0.06175`` by its binary value
     (down, to ``0.0617``); a difference from a tie below ``1e-9`` units of the last
     decimal (float noise, beyond a calculator's display) counts as the tie."""
-    scale = 10.0 ** decimals
+    scale = 10.0**decimals
 
     def round_(values: np.ndarray) -> np.ndarray:
         a = np.asarray(values, dtype=np.float64)
@@ -112,9 +112,10 @@ def decimal_sum(*arrays: np.ndarray) -> np.ndarray:
     from decimal import Decimal
 
     first = np.asarray(arrays[0], dtype=np.float64)
-    flat = [sum((Decimal(written(float(v))) for v in values), Decimal(0))
-            for values in zip(*(np.asarray(a, dtype=np.float64).ravel() for a in arrays),
-                              strict=True)]
+    flat = [
+        sum((Decimal(written(float(v))) for v in values), Decimal(0))
+        for values in zip(*(np.asarray(a, dtype=np.float64).ravel() for a in arrays), strict=True)
+    ]
     return np.array([float(v) for v in flat], dtype=np.float64).reshape(first.shape)
 
 
@@ -137,13 +138,16 @@ def _exponent_form(x: float, style: Style, decimals: int) -> tuple[str, int] | N
     if x == 0 or not math.isfinite(x):
         return None
     if style == "fixed":
-        if abs(x) < 10.0 ** (BIG_EXPONENT - 1) or len(
-                fixed(x, decimals).lstrip("-").partition(".")[0]) <= BIG_EXPONENT:
+        if (
+            abs(x) < 10.0 ** (BIG_EXPONENT - 1)
+            or len(fixed(x, decimals).lstrip("-").partition(".")[0]) <= BIG_EXPONENT
+        ):
             return None  # as fixed() prints it, fewer than 7 integer digits
         mantissa, _, exp = f"{x:.{decimals}e}".partition("e")
         return mantissa, int(exp)
-    mantissa, _, exp = np.format_float_scientific(_saved_precision(x), unique=True,
-                                                  trim="-").partition("e")
+    mantissa, _, exp = np.format_float_scientific(
+        _saved_precision(x), unique=True, trim="-"
+    ).partition("e")
     e = int(exp)
     return (mantissa, e) if e >= BIG_EXPONENT or e <= SMALL_EXPONENT else None
 
@@ -263,10 +267,18 @@ def _blank_pattern(texts: Sequence[str]) -> str:
     exponents = [p[3] for p in parts if p[3] is not None]
     tail = ""
     if exponents:
-        tail = (_TIMES + ("-" if any(e.startswith("-") for e in exponents) else "")
-                + "0" * max(len(e.lstrip("-")) for e in exponents) + "}")
-    return (("-" if any(p[0] for p in parts) else "") + "0" * max(p[1] for p in parts)
-            + ("." + "0" * frac if frac else "") + tail)
+        tail = (
+            _TIMES
+            + ("-" if any(e.startswith("-") for e in exponents) else "")
+            + "0" * max(len(e.lstrip("-")) for e in exponents)
+            + "}"
+        )
+    return (
+        ("-" if any(p[0] for p in parts) else "")
+        + "0" * max(p[1] for p in parts)
+        + ("." + "0" * frac if frac else "")
+        + tail
+    )
 
 
 def _keep(n: int, limit: int | None) -> list[int | None]:
@@ -340,18 +352,19 @@ def bmatrix(
                 text = columns[k][j]
                 if r is None or text in ELLIPSES or not row_marks[r]:
                     continue
-                columns[k][j] = (f"{BLANK}{{{pattern}}}" if row_marks[r] == "blank"
-                                 else f"{ANSWER}{{{text}}}")
+                columns[k][j] = (
+                    f"{BLANK}{{{pattern}}}" if row_marks[r] == "blank" else f"{ANSWER}{{{text}}}"
+                )
     body = ""
     for j in range(len(rows)):
         if j:
             body += " \\\\ \\hline " if j in rules else " \\\\ "
         body += " & ".join(columns[k][j] for k in range(len(cols)))
     if column_blocks:  # a vertical rule needs array's column spec; bmatrix has none
-        spec = "|".join("c" * (end - start) for start, end
-                        in zip([0, *col_rules[:-1]], col_rules, strict=True))
-        return (f"\\left[\\begin{{array}}{{@{{}}{spec}@{{}}}} {body} "
-                f"\\end{{array}}\\right]")
+        spec = "|".join(
+            "c" * (end - start) for start, end in zip([0, *col_rules[:-1]], col_rules, strict=True)
+        )
+        return f"\\left[\\begin{{array}}{{@{{}}{spec}@{{}}}} {body} \\end{{array}}\\right]"
     return matrix(body, len(cols))
 
 
@@ -376,8 +389,10 @@ def matrix(body: str, cols: int) -> str:
     ``\endgroup``, where ``\setcounter`` would be global."""
     if cols <= AMSMATH_MAX_COLS:
         return f"\\begin{{bmatrix}} {body} \\end{{bmatrix}}"
-    return (f"\\begingroup\\csname c@MaxMatrixCols\\endcsname={cols}\\relax"
-            f"\\begin{{bmatrix}} {body} \\end{{bmatrix}}\\endgroup")
+    return (
+        f"\\begingroup\\csname c@MaxMatrixCols\\endcsname={cols}\\relax"
+        f"\\begin{{bmatrix}} {body} \\end{{bmatrix}}\\endgroup"
+    )
 
 
 def factor(x: float, style: Style, decimals: int) -> str:
@@ -441,8 +456,15 @@ def expansion(
     >>> expansion([-0.36, 0.03], [0.5, 0.1], -0.24, -0.417, vector_style="written")
     (['(-0.36) \\cdot 0.5', '0.03 \\cdot 0.1', '(-0.24)'], '-0.4170')
     """
-    terms = dot_terms(weights, vector, weight_style=weight_style, vector_style=vector_style,
-                      decimals=decimals, max_terms=max_terms, vector_first=vector_first)
+    terms = dot_terms(
+        weights,
+        vector,
+        weight_style=weight_style,
+        vector_style=vector_style,
+        decimals=decimals,
+        max_terms=max_terms,
+        vector_first=vector_first,
+    )
     if bias is not None:
         terms.append(factor(bias, weight_style, decimals))
     return terms, fixed(value, decimals)

@@ -63,11 +63,17 @@ def check_out(out: Path) -> None:
     for part in (out, *out.parents):
         if part.exists():
             if not part.is_dir():
-                raise InputError(f"cannot write the output folder: {printable(part)} is a file, "
-                                 "not a folder", field="--out", file=printable(out))
+                raise InputError(
+                    f"cannot write the output folder: {printable(part)} is a file, not a folder",
+                    field="--out",
+                    file=printable(out),
+                )
             if not os.access(part, os.W_OK | os.X_OK):
-                raise InputError("cannot write the output folder: permission denied",
-                                 field="--out", file=printable(out))
+                raise InputError(
+                    "cannot write the output folder: permission denied",
+                    field="--out",
+                    file=printable(out),
+                )
             return
 
 
@@ -78,8 +84,11 @@ def writable_folder(out: Path) -> Path:
         with tempfile.NamedTemporaryFile(dir=out, prefix=".lstm-tex-probe-"):
             pass
     except OSError as exc:
-        raise InputError(f"cannot write the output folder: {_reason(out, exc)}",
-                         field="--out", file=printable(out)) from None
+        raise InputError(
+            f"cannot write the output folder: {_reason(out, exc)}",
+            field="--out",
+            file=printable(out),
+        ) from None
     return out
 
 
@@ -98,9 +107,12 @@ def _reason(path: Path, exc: OSError) -> str:
 def usable_stem(stem: str, file: str) -> None:
     """Refuse a stem that cannot name a folder of its own (``.``, ``..``, empty)."""
     if stem in ("", ".", "..") or "/" in stem or "\0" in stem:
-        raise InputError(f"the file name gives the output folder name {printable(stem)!r}, "
-                         "which cannot name a folder; rename the example file (for "
-                         "example to lstm.yaml)", file=printable(file))
+        raise InputError(
+            f"the file name gives the output folder name {printable(stem)!r}, "
+            "which cannot name a folder; rename the example file (for "
+            "example to lstm.yaml)",
+            file=printable(file),
+        )
 
 
 # ---------------------------------------------------------------- one file
@@ -114,8 +126,9 @@ def write_file(path: Path, content: str | bytes) -> Path:
     try:
         data = content.encode("utf-8") if isinstance(content, str) else content
     except UnicodeEncodeError as exc:
-        raise InputError(f"cannot write: text that is not valid UTF-8 ({exc.reason})",
-                         file=printable(path)) from None
+        raise InputError(
+            f"cannot write: text that is not valid UTF-8 ({exc.reason})", file=printable(path)
+        ) from None
     if path.is_symlink():  # write the file the link points to, and keep the link
         path = Path(os.path.realpath(path))
     folder = path.parent
@@ -149,8 +162,11 @@ def _remove_dead_temporaries(path: Path) -> None:
     ``path``; a live run holds a lock on its file, which is left alone."""
     prefix = f".{path.name}.new-"
     try:
-        found = [p for p in path.parent.iterdir() if p.name.startswith(prefix)
-                 and p.is_file() and not p.is_symlink()]
+        found = [
+            p
+            for p in path.parent.iterdir()
+            if p.name.startswith(prefix) and p.is_file() and not p.is_symlink()
+        ]
     except OSError:
         return
     for leftover in found:
@@ -195,8 +211,11 @@ def _locked(folder: Path, *, wait: bool = True) -> Iterator[bool]:
 def _leftovers(out: Path, stem: str, kind: str) -> list[Path]:
     prefix = f".{stem}.{kind}-"
     try:
-        return sorted(p for p in out.iterdir() if p.name.startswith(prefix) and p.is_dir()
-                      and not p.is_symlink())
+        return sorted(
+            p
+            for p in out.iterdir()
+            if p.name.startswith(prefix) and p.is_dir() and not p.is_symlink()
+        )
     except OSError:
         return []
 
@@ -228,27 +247,39 @@ def check_target(out: Path, stem: str) -> None:
     """Refuse (exit 2) when ``out/stem`` is taken by something that is not a folder."""
     target = out / stem
     if target.is_symlink() and not target.exists():
-        raise InputError(f"is a symbolic link to {printable(os.readlink(target))}, which does "
-                         "not exist; remove the link (or make it point to a folder) to "
-                         "write the output here", field="--out", file=printable(target))
+        raise InputError(
+            f"is a symbolic link to {printable(os.readlink(target))}, which does "
+            "not exist; remove the link (or make it point to a folder) to "
+            "write the output here",
+            field="--out",
+            file=printable(target),
+        )
     if target.exists() and not target.is_dir():
-        raise InputError("exists and is not a folder; move it away to write the output here",
-                         field="--out", file=printable(target))
+        raise InputError(
+            "exists and is not a folder; move it away to write the output here",
+            field="--out",
+            file=printable(target),
+        )
 
 
-def write_tree(out: Path, stem: str, files: Mapping[str, str | bytes],
-               finish: Callable[[Path], None] | None = None) -> Path:
+def write_tree(
+    out: Path,
+    stem: str,
+    files: Mapping[str, str | bytes],
+    finish: Callable[[Path], None] | None = None,
+) -> Path:
     """Write ``files`` (relative path -> content) as ``out/stem/``, all or nothing.
 
     ``finish(staging)`` runs after the files are staged (e.g. to compile PDFs) and
     may raise; the swap happens only if it succeeds.
     """
     try:
-        encoded = {rel: c.encode("utf-8") if isinstance(c, str) else c
-                   for rel, c in files.items()}
+        encoded = {rel: c.encode("utf-8") if isinstance(c, str) else c for rel, c in files.items()}
     except UnicodeEncodeError as exc:
-        raise InputError(f"cannot write the output: text that is not valid UTF-8 "
-                         f"({exc.reason})", file=printable(out / stem)) from None
+        raise InputError(
+            f"cannot write the output: text that is not valid UTF-8 ({exc.reason})",
+            file=printable(out / stem),
+        ) from None
     writable_folder(out)
     recover(out, stem)
     check_target(out, stem)
@@ -256,8 +287,9 @@ def write_tree(out: Path, stem: str, files: Mapping[str, str | bytes],
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{stem}.new-", dir=out))
     except OSError as exc:
-        raise InputError(f"cannot write the output: {_reason(out, exc)}", field="--out",
-                         file=printable(target)) from None
+        raise InputError(
+            f"cannot write the output: {_reason(out, exc)}", field="--out", file=printable(target)
+        ) from None
     old: Path | None = None
     try:
         with _locked(staging):
@@ -280,8 +312,11 @@ def write_tree(out: Path, stem: str, files: Mapping[str, str | bytes],
                         os.replace(old / stem, target)
                     raise
     except OSError as exc:
-        raise InputError(f"cannot write the output: {_reason(target, exc)}", field="--out",
-                         file=printable(target)) from None
+        raise InputError(
+            f"cannot write the output: {_reason(target, exc)}",
+            field="--out",
+            file=printable(target),
+        ) from None
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)

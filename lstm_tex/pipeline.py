@@ -1,7 +1,7 @@
 """The front door: one function per command, one visible line per pipeline step.
 
-    YAML file -> validated Example -> NumPy trace -> torch check -> contexts
-              -> Jinja templates (+ PyLaTeX documents) -> files in <out>/<stem>/
+YAML file -> validated Example -> NumPy trace -> torch check -> contexts
+          -> Jinja templates (+ PyLaTeX documents) -> files in <out>/<stem>/
 """
 
 from __future__ import annotations
@@ -65,9 +65,15 @@ class RenderOptions:
 
     def render_flags(self) -> dict[str, Any]:
         """The ``render:`` options given as flags, for :func:`spec.with_render`."""
-        flags = {"notation": self.notation, "carry": self.carry, "exercise": self.exercise,
-                 "captions": self.captions, "formats": self.formats or None,
-                 "diagram": self.diagram, "plots": self.plots}
+        flags = {
+            "notation": self.notation,
+            "carry": self.carry,
+            "exercise": self.exercise,
+            "captions": self.captions,
+            "formats": self.formats or None,
+            "diagram": self.diagram,
+            "plots": self.plots,
+        }
         return {name: value for name, value in flags.items() if value is not None}
 
 
@@ -92,15 +98,21 @@ def compute(source: str | Path | spec.Example) -> engine.Trace:
     return trace
 
 
-def _require_finite(result: object, example: spec.Example, what: str,
-                    field: str = "weights",
-                    why: str = "the weights and inputs are too large for a worked example; "
-                               "scale them down") -> None:
+def _require_finite(
+    result: object,
+    example: spec.Example,
+    what: str,
+    field: str = "weights",
+    why: str = "the weights and inputs are too large for a worked example; scale them down",
+) -> None:
     where = _non_finite(result, "")
     if where is not None:
-        raise InputError(f"{what} overflows float64 ({where.lstrip('.')} is not finite): {why}",
-                         file=example.file, field=field,
-                         line=_line_of(example, field) if field != "weights" else None)
+        raise InputError(
+            f"{what} overflows float64 ({where.lstrip('.')} is not finite): {why}",
+            file=example.file,
+            field=field,
+            line=_line_of(example, field) if field != "weights" else None,
+        )
 
 
 def _non_finite(value: object, path: str) -> str | None:
@@ -138,13 +150,18 @@ def _bounded(example: spec.Example) -> None:
         return
     runs = f"{example.steps} steps" + (
         f" x {cfg.num_layers * cfg.num_directions} layers and directions"
-        if derived != example.steps else "")
+        if derived != example.steps
+        else ""
+    )
     raise InputError(
         f"{runs} would all be derived in full, about {7 * derived + 4:,} files; more than "
         f"{spec.MAX_DERIVED} derived steps need a choice: add render: {{steps: [1, 2, "
         f"{example.steps}]}} to derive those (the others are summarised), or render: "
-        "{steps: all} to derive every one", file=example.file, field="x",
-        line=_line_of(example, "x"))
+        "{steps: all} to derive every one",
+        file=example.file,
+        field="x",
+        line=_line_of(example, "x"),
+    )
 
 
 def _line_of(example: spec.Example, key: str) -> int | None:
@@ -159,14 +176,14 @@ def check(trace: engine.Trace, device: str | None = None) -> CheckReport:
     from lstm_tex.check import cross_check
 
     import_torch("the cross-check", "use --no-check to skip it", file=trace.example.file)
-    report = cross_check(trace, device=device,
-                         source="--device" if device else "check.device")
+    report = cross_check(trace, device=device, source="--device" if device else "check.device")
     if not report.passed:
         worst = ", ".join(f"{q} ({report.errors[q]:.3g})" for q in report.failures())
         raise CheckFailed(
             f"{trace.example.file}: torch ({report.device}, {report.dtype}) disagrees with "
             f"the NumPy trace beyond atol {report.atol:g} on: {worst}; nothing was written",
-            report)
+            report,
+        )
     return report
 
 
@@ -184,26 +201,33 @@ def differentiate(trace: engine.Trace) -> backward.Gradients | None:
     assert example.backward is not None
     target = float(np.abs(example.backward.target).max(initial=0.0))
     if target >= float(np.abs(trace.output).max(initial=0.0)):
-        _require_finite(before, example, "the backward pass", "backward.target",
-                        "the target is too large for a worked example (the loss squares "
-                        "output - target); scale it down")
+        _require_finite(
+            before,
+            example,
+            "the backward pass",
+            "backward.target",
+            "the target is too large for a worked example (the loss squares "
+            "output - target); scale it down",
+        )
     else:
         _require_finite(before, example, "the backward pass")
     if gradients.sgd is not None:
-        _require_finite(gradients.sgd, example, "the SGD step",
-                        "backward.lr", "lr times the gradients is too large for the weights; "
-                                       "use a smaller lr")
+        _require_finite(
+            gradients.sgd,
+            example,
+            "the SGD step",
+            "backward.lr",
+            "lr times the gradients is too large for the weights; use a smaller lr",
+        )
     return gradients
 
 
-def check_gradients(gradients: backward.Gradients, device: str | None = None
-                    ) -> GradientReport:
+def check_gradients(gradients: backward.Gradients, device: str | None = None) -> GradientReport:
     """Cross-check ``gradients`` against torch autograd; raise :class:`CheckFailed` on
     disagreement."""
     from lstm_tex.check_backward import verify
 
-    import_torch("the cross-check", "use --no-check to skip it",
-                 file=gradients.trace.example.file)
+    import_torch("the cross-check", "use --no-check to skip it", file=gradients.trace.example.file)
     return verify(gradients, device)
 
 
@@ -214,14 +238,19 @@ def displayed(trace: engine.Trace) -> engine.Trace:
     render_options = trace.example.render
     if render_options.carry != "displayed":
         return trace
-    rounding = engine.Rounding(numbers.rounder(render_options.decimals),
-                               parts=render_options.notation == "pytorch")
+    rounding = engine.Rounding(
+        numbers.rounder(render_options.decimals), parts=render_options.notation == "pytorch"
+    )
     return engine.forward(trace.example, rounding=rounding)
 
 
-def documents(trace: engine.Trace, report: CheckReport | None,
-              templates: Path | None = None, gradients: backward.Gradients | None = None,
-              gradients_report: GradientReport | None = None) -> dict[str, Any]:
+def documents(
+    trace: engine.Trace,
+    report: CheckReport | None,
+    templates: Path | None = None,
+    gradients: backward.Gradients | None = None,
+    gradients_report: GradientReport | None = None,
+) -> dict[str, Any]:
     """Every output file's content, by relative path; PyLaTeX documents under ``_docs``."""
     ex = trace.example
     env = latex.environment(templates)
@@ -234,8 +263,9 @@ def documents(trace: engine.Trace, report: CheckReport | None,
         if gradients is not None:
             from lstm_tex import backward_context
 
-            ctx["backward"] = backward_context.build(gradients, gradients_report,
-                                                     slides=slides, parts=parts)
+            ctx["backward"] = backward_context.build(
+                gradients, gradients_report, slides=slides, parts=parts
+            )
         return ctx
 
     paper = medium(False)
@@ -243,16 +273,26 @@ def documents(trace: engine.Trace, report: CheckReport | None,
     files: dict[str, Any] = {"_docs": {}}
     if "latex" in ex.render.formats:
         files.update(latex_documents(env, medium(True), paper, medium(False, True), name))
-    files.update(web.pages(lambda template, ctx: latex.render_template(env, template, ctx),
-                           paper, lambda: medium(True), ex.render.formats, name))
+    files.update(
+        web.pages(
+            lambda template, ctx: latex.render_template(env, template, ctx),
+            paper,
+            lambda: medium(True),
+            ex.render.formats,
+            name,
+        )
+    )
     grads = None
     if gradients is not None:
         from lstm_tex import backward_values
 
         grads = backward_values.build(gradients, gradients_report)
-    files["values.json"] = json.dumps(
-        values.build(trace, report, grads, shown=None if shown is trace else shown),
-        indent=1) + "\n"
+    files["values.json"] = (
+        json.dumps(
+            values.build(trace, report, grads, shown=None if shown is trace else shown), indent=1
+        )
+        + "\n"
+    )
     if ex.render.exercise and "latex" in ex.render.formats:
         exercise = exercise_documents(shown, trace, report, env)
         files["_docs"].update(exercise)
@@ -260,16 +300,18 @@ def documents(trace: engine.Trace, report: CheckReport | None,
     return files
 
 
-def latex_documents(env: Any, slides: dict[str, Any], paper: dict[str, Any],
-                    fragments: dict[str, Any], stem: str) -> dict[str, Any]:
+def latex_documents(
+    env: Any, slides: dict[str, Any], paper: dict[str, Any], fragments: dict[str, Any], stem: str
+) -> dict[str, Any]:
     """``render.formats: latex``: the article, the deck, frames.tex and the parts (the
     PyLaTeX documents to compile under ``_docs``); ``fragments`` is the context of the
     parts, whose lines fit any article."""
     frames = latex.render_template(env, "frames.tex.j2", slides)
     body = latex.render_template(env, "article.tex.j2", paper)
     article = latex.article(paper["title"], body, packages=paper["article_packages"])
-    deck = latex.deck(slides["title"], frames, subtitle=slides["summary"],
-                      packages=slides["deck_packages"])
+    deck = latex.deck(
+        slides["title"], frames, subtitle=slides["summary"], packages=slides["deck_packages"]
+    )
     files: dict[str, Any] = {
         f"{stem}.tex": article.dumps() + "\n",
         f"{stem}-slides.tex": deck.dumps() + "\n",
@@ -277,43 +319,51 @@ def latex_documents(env: Any, slides: dict[str, Any], paper: dict[str, Any],
     }
     for part in context.parts(fragments):
         files[f"parts/{part['id']}.tex"] = latex.render_template(
-            env, "part.tex.j2", {**fragments, "part": part})
+            env, "part.tex.j2", {**fragments, "part": part}
+        )
     if fragments["backward"] is not None:
         from lstm_tex import backward_context
 
         for part in backward_context.parts(fragments["backward"]):
             files[f"parts/{part['id']}.tex"] = latex.render_template(
-                env, "backward-part.tex.j2", {**fragments, "part": part})
+                env, "backward-part.tex.j2", {**fragments, "part": part}
+            )
     files["_docs"] = {f"{stem}.tex": article, f"{stem}-slides.tex": deck}
     return files
 
 
-def exercise_documents(shown: engine.Trace, exact: engine.Trace, report: CheckReport | None,
-                       env: Any) -> dict[str, Any]:
+def exercise_documents(
+    shown: engine.Trace, exact: engine.Trace, report: CheckReport | None, env: Any
+) -> dict[str, Any]:
     """``render.exercise``: the exercise sheet (article and deck), whose boxes stand for
     the chosen quantities, and its answer key (the article, those quantities boxed).
     Forward pass only, without captions on the sheet (they read the numbers)."""
     stem = output.file_stem(shown.example.stem)
     docs: dict[str, Any] = {}
     modes: tuple[tuple[context.Exercise, str, str], ...] = (
-        ("sheet", "exercise", "exercise"), ("answers", "answers", "answer key"))
+        ("sheet", "exercise", "exercise"),
+        ("answers", "answers", "answer key"),
+    )
     for mode, suffix, heading in modes:
         paper = context.build(shown, report, slides=False, exact=exact, exercise=mode)
         paper["backward"] = None
         body = latex.render_template(env, "article.tex.j2", paper)
-        docs[f"{stem}-{suffix}.tex"] = latex.article(f"{paper['title']} --- {heading}", body,
-                                                     packages=paper["article_packages"])
+        docs[f"{stem}-{suffix}.tex"] = latex.article(
+            f"{paper['title']} --- {heading}", body, packages=paper["article_packages"]
+        )
     slides = context.build(shown, report, slides=True, exact=exact, exercise="sheet")
     slides["backward"] = None
     frames = latex.render_template(env, "frames.tex.j2", slides)
     docs[f"{stem}-exercise-slides.tex"] = latex.deck(
-        f"{slides['title']} --- exercise", frames, subtitle=slides["summary"],
-        packages=slides["deck_packages"])
+        f"{slides['title']} --- exercise",
+        frames,
+        subtitle=slides["summary"],
+        packages=slides["deck_packages"],
+    )
     return docs
 
 
-def render(path: str | Path | spec.Example, options: RenderOptions = RenderOptions()
-           ) -> Rendered:
+def render(path: str | Path | spec.Example, options: RenderOptions = RenderOptions()) -> Rendered:
     """Render one example file (or validated example) into ``options.out/<stem>/``, all or
     nothing. Bad input creates no folder; a run killed earlier is cleaned up first."""
     stem = path.stem if isinstance(path, spec.Example) else Path(path).stem
@@ -323,23 +373,31 @@ def render(path: str | Path | spec.Example, options: RenderOptions = RenderOptio
     if options.png:
         latex.pdftoppm()
     if options.view:
-        path = spec.with_view(path if isinstance(path, spec.Example) else spec.load(path),
-                              **options.view)
+        path = spec.with_view(
+            path if isinstance(path, spec.Example) else spec.load(path), **options.view
+        )
     flags = options.render_flags()
     if flags:
-        path = spec.with_render(path if isinstance(path, spec.Example) else spec.load(path),
-                                **flags)
+        path = spec.with_render(
+            path if isinstance(path, spec.Example) else spec.load(path), **flags
+        )
     trace = compute(path)
     _bounded(trace.example)
     output.check_target(options.out, stem)
     if (options.pdf or options.png) and "latex" not in trace.example.render.formats:
-        raise InputError("render.formats has no latex, so there is nothing to compile; add "
-                         "latex to render.formats or leave out --pdf and --png",
-                         file=trace.example.file, field="--pdf")
+        raise InputError(
+            "render.formats has no latex, so there is nothing to compile; add "
+            "latex to render.formats or leave out --pdf and --png",
+            file=trace.example.file,
+            field="--pdf",
+        )
     report = check(trace, options.device) if options.check else None
     gradients = differentiate(trace)
-    gradients_report = (check_gradients(gradients, options.device)
-                        if gradients is not None and options.check else None)
+    gradients_report = (
+        check_gradients(gradients, options.device)
+        if gradients is not None and options.check
+        else None
+    )
     files = documents(trace, report, options.templates, gradients, gradients_report)
     docs = files.pop("_docs")
 
@@ -350,7 +408,9 @@ def render(path: str | Path | spec.Example, options: RenderOptions = RenderOptio
             if options.png:
                 latex.pdf_to_png(pdf)
 
-    folder = output.write_tree(options.out, trace.example.stem, files,
-                               compile_all if options.pdf or options.png else None)
-    return Rendered(example=trace.example, trace=trace, report=report, folder=folder,
-                    files=tuple(sorted(files)))
+    folder = output.write_tree(
+        options.out, trace.example.stem, files, compile_all if options.pdf or options.png else None
+    )
+    return Rendered(
+        example=trace.example, trace=trace, report=report, folder=folder, files=tuple(sorted(files))
+    )

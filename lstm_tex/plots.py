@@ -19,8 +19,13 @@ from lstm_tex.spec import GATES
 #: What is plotted, left to right and top to bottom: (quantity, symbol, bounds of its
 #: values or None: σ gates lie in (0, 1), tanh in (-1, 1); h too, without a projection).
 PANELS: tuple[tuple[str, str, tuple[int, int] | None], ...] = (
-    ("f", "f_t", (0, 1)), ("i", "i_t", (0, 1)), ("g", "g_t", (-1, 1)),
-    ("o", "o_t", (0, 1)), ("c", "c_t", None), ("h", "h_t", (-1, 1)))
+    ("f", "f_t", (0, 1)),
+    ("i", "i_t", (0, 1)),
+    ("g", "g_t", (-1, 1)),
+    ("o", "o_t", (0, 1)),
+    ("c", "c_t", None),
+    ("h", "h_t", (-1, 1)),
+)
 #: Marks on the lines for short sequences only (they would blur a long one).
 MARKS_UP_TO = 12
 
@@ -41,8 +46,10 @@ def _y_axis(limits: tuple[int, int] | None) -> str:
     low, high = limits
     pad = (high - low) / 10
     middle = numbers.written((low + high) / 2)
-    return (f"ymin={numbers.written(low - pad)}, ymax={numbers.written(high + pad)}, "
-            f"ytick={{{low},{middle},{high}}}")
+    return (
+        f"ymin={numbers.written(low - pad)}, ymax={numbers.written(high + pad)}, "
+        f"ytick={{{low},{middle},{high}}}"
+    )
 
 
 def build(trace: Trace, decimals: int, max_units: int) -> list[dict[str, Any]]:
@@ -55,35 +62,53 @@ def build(trace: Trace, decimals: int, max_units: int) -> list[dict[str, Any]]:
     found = []
     for layer in range(cfg.num_layers):
         for direction in directions_of(cfg.bidirectional):
-            steps = sorted((s for s in trace.steps
-                            if s.layer == layer and s.direction == direction),
-                           key=lambda s: s.t)
+            steps = sorted(
+                (s for s in trace.steps if s.layer == layer and s.direction == direction),
+                key=lambda s: s.t,
+            )
             panels = []
             for name, symbol, limits in PANELS:
                 if name == "h" and cfg.proj_size:
                     limits = None  # h = W_hr m may leave (-1, 1)
                 values = _series(steps, name)
                 units = numbers.shown(values.shape[1], max_units)
-                panels.append({
-                    "name": name,
-                    "symbol": symbol,
-                    "y_axis": _y_axis(limits),
-                    "lines": [{"unit": j + 1, "coordinates": " ".join(
-                        f"({s.t},{numbers.fixed(v, decimals)})"
-                        for s, v in zip(steps, values[:, j], strict=True))} for j in units],
-                    "elided": len(units) < values.shape[1],
-                })
+                panels.append(
+                    {
+                        "name": name,
+                        "symbol": symbol,
+                        "y_axis": _y_axis(limits),
+                        "lines": [
+                            {
+                                "unit": j + 1,
+                                "coordinates": " ".join(
+                                    f"({s.t},{numbers.fixed(v, decimals)})"
+                                    for s, v in zip(steps, values[:, j], strict=True)
+                                ),
+                            }
+                            for j in units
+                        ],
+                        "elided": len(units) < values.shape[1],
+                    }
+                )
             parts = []
             if cfg.num_layers > 1:
                 parts.append(f"layer {layer}")
             if cfg.bidirectional:
                 parts.append(direction)
             label = ", ".join(parts)
-            found.append({"id": f"l{layer}-{direction}-plots", "where": label,
-                          "title": (label[0].upper() + label[1:] + ": " if label else "")
-                          + ("gates" if label else "Gates") + ", $c_t$ and $h_t$ over time",
-                          "reverse": direction == "reverse",
-                          "steps": ex.steps, "marks": ex.steps <= MARKS_UP_TO,
-                          "units": cfg.hidden_size, "panels": panels,
-                          "batched": ex.batched})
+            found.append(
+                {
+                    "id": f"l{layer}-{direction}-plots",
+                    "where": label,
+                    "title": (label[0].upper() + label[1:] + ": " if label else "")
+                    + ("gates" if label else "Gates")
+                    + ", $c_t$ and $h_t$ over time",
+                    "reverse": direction == "reverse",
+                    "steps": ex.steps,
+                    "marks": ex.steps <= MARKS_UP_TO,
+                    "units": cfg.hidden_size,
+                    "panels": panels,
+                    "batched": ex.batched,
+                }
+            )
     return found

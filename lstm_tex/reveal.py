@@ -51,13 +51,23 @@ def walks(weights: np.ndarray, vectors: np.ndarray, medium: _Medium) -> bool:
     rows, cols = (int(n) for n in weights.shape)
     batch = int(vectors.shape[0])
     layout = medium.layout
-    return (rows <= min(WALK_ROWS, layout.max_rows) and cols <= min(WALK_COLS, layout.max_cols)
-            and batch <= min(WALK_BATCH, layout.max_cols))
+    return (
+        rows <= min(WALK_ROWS, layout.max_rows)
+        and cols <= min(WALK_COLS, layout.max_cols)
+        and batch <= min(WALK_BATCH, layout.max_cols)
+    )
 
 
-def product(weights: np.ndarray, vectors: np.ndarray, bias: np.ndarray | None,
-            result: np.ndarray, styles: Sequence[numbers.Style], plain: dict[str, str],
-            medium: _Medium, start: int) -> tuple[dict[str, Any], int]:
+def product(
+    weights: np.ndarray,
+    vectors: np.ndarray,
+    bias: np.ndarray | None,
+    result: np.ndarray,
+    styles: Sequence[numbers.Style],
+    plain: dict[str, str],
+    medium: _Medium,
+    start: int,
+) -> tuple[dict[str, Any], int]:
     """The line ``W v + b = r`` uncovered from slide ``start``: its numbers on ``start``, then
     its result. ``vectors`` and ``result`` are (batch, n) as in the trace; ``styles`` how
     the vector's entries are written (one style, or one per entry); ``plain`` holds the
@@ -79,18 +89,30 @@ def product(weights: np.ndarray, vectors: np.ndarray, bias: np.ndarray | None,
 
     decimals = medium.decimals
     lines = {
-        "W": numbers.bmatrix(weights, style="written",
-                             decorate=lambda j, c, text: colour("lstmrow", row(j), text)),
-        "v": numbers.bmatrix(vectors.T, style=styles[0] if len(styles) == 1 else styles,
-                             decimals=decimals,
-                             decorate=lambda c, b, text: colour(
-                                 "lstmvec", overlay([slide(j, b) for j in range(n)]), text)),
-        "b": "" if bias is None else numbers.bmatrix(
-            bias, style="written", decorate=lambda j, _, text: colour("lstmrow", row(j), text)),
-        "r": numbers.bmatrix(result.T, style="fixed", decimals=decimals,
-                             decorate=lambda j, b, text: (
-                                 f"\\uncover<{slide(j, b)}->"
-                                 f"{{{colour('lstmresult', str(slide(j, b)), text)}}}")),
+        "W": numbers.bmatrix(
+            weights, style="written", decorate=lambda j, c, text: colour("lstmrow", row(j), text)
+        ),
+        "v": numbers.bmatrix(
+            vectors.T,
+            style=styles[0] if len(styles) == 1 else styles,
+            decimals=decimals,
+            decorate=lambda c, b, text: colour(
+                "lstmvec", overlay([slide(j, b) for j in range(n)]), text
+            ),
+        ),
+        "b": ""
+        if bias is None
+        else numbers.bmatrix(
+            bias, style="written", decorate=lambda j, _, text: colour("lstmrow", row(j), text)
+        ),
+        "r": numbers.bmatrix(
+            result.T,
+            style="fixed",
+            decimals=decimals,
+            decorate=lambda j, b, text: (
+                f"\\uncover<{slide(j, b)}->{{{colour('lstmresult', str(slide(j, b)), text)}}}"
+            ),
+        ),
     }
     return {"on": start, "result": start + 1, **lines}, start + 1 + n * batch
 
@@ -117,20 +139,35 @@ def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: _Medium) -> None:
         b_ih = None if w["b_ih"] is None else w["b_ih"][block]
         b_hh = None if w["b_hh"] is None else w["b_hh"][block]
         products: dict[str, Any] = {
-            "ih": (w["w_ih"][block], step.x, b_ih, gv.ih, [x_style],
-                   {"W": g["W_ih"], "v": ctx["x"], "b": g["b_ih"], "r": g["ih"]}),
-            "hh": (w["w_hh"][block], step.h_prev, b_hh, gv.hh, [h_style],
-                   {"W": g["W_hh"], "v": ctx["h_prev"], "b": g["b_hh"], "r": g["hh"]}),
+            "ih": (
+                w["w_ih"][block],
+                step.x,
+                b_ih,
+                gv.ih,
+                [x_style],
+                {"W": g["W_ih"], "v": ctx["x"], "b": g["b_ih"], "r": g["ih"]},
+            ),
+            "hh": (
+                w["w_hh"][block],
+                step.h_prev,
+                b_hh,
+                gv.hh,
+                [h_style],
+                {"W": g["W_hh"], "v": ctx["h_prev"], "b": g["b_hh"], "r": g["hh"]},
+            ),
         }
         if notation == "textbook":  # W_k [h_{t-1}; x_t] + b_k, one bias b_ik + b_hk
             products["affine"] = (
                 np.hstack([w["w_hh"][block], w["w_ih"][block]]),
                 np.concatenate([step.h_prev, step.x], axis=1),
-                None if b_ih is None else (  # bias: single has b_ih only
-                    b_ih if b_hh is None else numbers.decimal_sum(b_ih, b_hh)),
-                gv.pre, [h_style] * step.h_prev.shape[1] + [x_style] * step.x.shape[1],
-                {"W": g["W"], "v": ctx["v"], "b": g["b"] if g["b_sym"] else "",
-                 "r": g["pre"]})
+                None
+                if b_ih is None
+                # bias: single has b_ih only
+                else (b_ih if b_hh is None else numbers.decimal_sum(b_ih, b_hh)),
+                gv.pre,
+                [h_style] * step.h_prev.shape[1] + [x_style] * step.x.shape[1],
+                {"W": g["W"], "v": ctx["v"], "b": g["b"] if g["b_sym"] else "", "r": g["pre"]},
+            )
         frames = []
         for chunk in g["frames"]:
             overlays: dict[str, Any] = {}
@@ -141,11 +178,15 @@ def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: _Medium) -> None:
                     next_slide += 1
                 elif line in products and not exercise:
                     weights, vectors, bias, result, styles, plain = products[line]
-                    overlays[line], next_slide = product(weights, vectors, bias, result,
-                                                         styles, plain, medium, next_slide)
+                    overlays[line], next_slide = product(
+                        weights, vectors, bias, result, styles, plain, medium, next_slide
+                    )
                 elif line == "result" and notation == "pytorch":  # sum, pre, activation
-                    overlays[line] = {"on": next_slide, "pre": next_slide + 1,
-                                      "act": next_slide + 2}
+                    overlays[line] = {
+                        "on": next_slide,
+                        "pre": next_slide + 1,
+                        "act": next_slide + 2,
+                    }
                     next_slide += 3
                 elif line == "result":  # sigma(pre), then the activation
                     overlays[line] = {"on": next_slide, "act": next_slide + 1}
@@ -166,9 +207,14 @@ def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: _Medium) -> None:
         next_slide = 1
         for line in chunk:
             stages = 4 if line == "hidden" else 3
-            overlays[line] = {"on": next_slide, "numbers": next_slide + 1,
-                              "then": next_slide + 2, "result": next_slide + stages - 1,
-                              "h_on": next_slide + 4, "h_result": next_slide + 5}
+            overlays[line] = {
+                "on": next_slide,
+                "numbers": next_slide + 1,
+                "then": next_slide + 2,
+                "result": next_slide + stages - 1,
+                "h_on": next_slide + 4,
+                "h_result": next_slide + 5,
+            }
             next_slide += stages + (2 if line == "hidden" and ctx["proj"] else 0)
         states.append(overlays)
     ctx["reveal_states"] = states

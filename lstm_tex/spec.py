@@ -229,8 +229,9 @@ class RenderOptions:
 
     def derives(self, layer: int, t: int) -> bool:
         """Whether step ``t`` of ``layer`` is derived in full (both directions alike)."""
-        return ((self.steps is None or t in self.steps)
-                and (self.layers is None or layer in self.layers))
+        return (self.steps is None or t in self.steps) and (
+            self.layers is None or layer in self.layers
+        )
 
 
 @dataclass(frozen=True)
@@ -303,23 +304,27 @@ def from_mapping(data: Mapping[str, Any], *, name: str = "<example>") -> Example
 
     weights = data.get("weights")
     preloaded = None
-    if isinstance(weights, Mapping) and weights and all(
-            isinstance(v, np.ndarray) for v in weights.values()):
+    if (
+        isinstance(weights, Mapping)
+        and weights
+        and all(isinstance(v, np.ndarray) for v in weights.values())
+    ):
         preloaded = {str(k): v for k, v in weights.items()}
         data = {**data, "weights": {k: [] for k in preloaded}}
-    return validate(loader.parse(json.dumps(data), name), stem=Path(name).stem,
-                    preloaded=preloaded)
+    return validate(loader.parse(json.dumps(data), name), stem=Path(name).stem, preloaded=preloaded)
 
 
-def validate(doc: loader.Document, *, stem: str,
-             preloaded: Mapping[str, np.ndarray] | None = None) -> Example:
+def validate(
+    doc: loader.Document, *, stem: str, preloaded: Mapping[str, np.ndarray] | None = None
+) -> Example:
     """Turn a parsed document into an :class:`Example` or raise :class:`InputError`.
 
     ``preloaded``: the weights as arrays (the Python API), in place of ``weights:``.
     """
     if not isinstance(doc.data, dict):
-        raise doc.error((), f"expected a mapping of keys (title, weights, x, ...), "
-                            f"found {_kind(doc.data)}")
+        raise doc.error(
+            (), f"expected a mapping of keys (title, weights, x, ...), found {_kind(doc.data)}"
+        )
     try:
         section = ExampleSection.model_validate(doc.data)
     except ValidationError as exc:
@@ -340,8 +345,7 @@ def _title(doc: loader.Document, title: str | None) -> str | None:
 
 
 _MISSING_HINTS: dict[tuple[Any, ...], str] = {
-    ("weights",): " (the LSTM's state_dict: weight_ih_l0, weight_hh_l0, bias_ih_l0, "
-                  "bias_hh_l0)",
+    ("weights",): " (the LSTM's state_dict: weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0)",
     ("x",): " (the input: [x1, x2, ...] for one step, or a list of steps)",
     ("backward", "target"): " (the target of the loss, shaped like the output)",
 }
@@ -363,8 +367,9 @@ def _pydantic_errors(doc: loader.Document, exc: ValidationError) -> InputError:
         loc = tuple(err["loc"])
         if err["type"] == "missing":
             if loc not in suggested:  # a typo of this key is reported already
-                errors.append(doc.error(loc, "required key is missing"
-                                             + _MISSING_HINTS.get(loc, "")))
+                errors.append(
+                    doc.error(loc, "required key is missing" + _MISSING_HINTS.get(loc, ""))
+                )
         elif err["type"] != "extra_forbidden":
             errors.append(doc.error(loc, _pydantic_message(err) + _HINTS.get(loc, "")))
     errors.sort(key=lambda e: e.line or 0)
@@ -373,9 +378,9 @@ def _pydantic_errors(doc: loader.Document, exc: ValidationError) -> InputError:
 
 _HINTS: dict[tuple[Any, ...], str] = {
     ("render", "max_rows"): " (matrix rows a frame shows before eliding with \\vdots; "
-                            "render.article_full shows every number in the article)",
+    "render.article_full shows every number in the article)",
     ("render", "max_cols"): " (matrix columns a frame shows before eliding with \\cdots; "
-                            "render.article_full shows every number in the article)",
+    "render.article_full shows every number in the article)",
     ("render", "formats"): " (a list of latex, html and markdown, such as [latex, html])",
 }
 
@@ -394,15 +399,22 @@ def _pydantic_message(err: Any) -> str:
     if kind.startswith("bool_"):
         return f"expected true or false, found {found}"
     if kind.startswith("string_type"):
-        quote = "" if isinstance(err.get("input"), (list, dict)) else (
-            " (put it in quotes to use it as text)")
+        quote = (
+            ""
+            if isinstance(err.get("input"), (list, dict))
+            else (" (put it in quotes to use it as text)")
+        )
         return f"expected text, found {found}{quote}"
     if kind == "string_pattern_mismatch" and err["loc"][-1] == "device":
         return f"expected cpu, cuda, cuda:N, mps or auto, found {found}"
     if kind == "literal_error":
         return f"expected {str(ctx.get('expected', '')).replace(chr(39), '')}, found {found}"
-    bounds = {"greater_than": "more than", "greater_than_equal": "at least",
-              "less_than": "less than", "less_than_equal": "at most"}
+    bounds = {
+        "greater_than": "more than",
+        "greater_than_equal": "at least",
+        "less_than": "less than",
+        "less_than_equal": "at most",
+    }
     if kind in bounds:
         limit = next(iter(ctx.values()), "")
         shown = f"{limit:g}" if isinstance(limit, float) else str(limit)
@@ -415,8 +427,11 @@ def _known_keys(loc: tuple[Any, ...]) -> list[str]:
     model: type[BaseModel] = ExampleSection
     for part in loc:
         annotation = model.model_fields[str(part)].annotation
-        candidates = [a for a in getattr(annotation, "__args__", (annotation,))
-                      if isinstance(a, type) and issubclass(a, BaseModel)]
+        candidates = [
+            a
+            for a in getattr(annotation, "__args__", (annotation,))
+            if isinstance(a, type) and issubclass(a, BaseModel)
+        ]
         if not candidates:
             return []
         model = candidates[0]
@@ -477,13 +492,19 @@ def _array(doc: loader.Document, path: tuple[Any, ...], value: Any) -> np.ndarra
         if depth < len(shape):
             size = shape[depth]
             if not isinstance(node, list):
-                raise doc.error(where, f"expected a list of {_count(size, 'number')} like "
-                                       f"{loader.format_path(like[depth])}, "
-                                       f"found {_kind(node)}")
+                raise doc.error(
+                    where,
+                    f"expected a list of {_count(size, 'number')} like "
+                    f"{loader.format_path(like[depth])}, "
+                    f"found {_kind(node)}",
+                )
             if len(node) != size:
-                raise doc.error(where, f"ragged: expected {_count(size, 'entry', 'entries')} "
-                                       f"like {loader.format_path(like[depth])}, "
-                                       f"found {len(node)}")
+                raise doc.error(
+                    where,
+                    f"ragged: expected {_count(size, 'entry', 'entries')} "
+                    f"like {loader.format_path(like[depth])}, "
+                    f"found {len(node)}",
+                )
             for k, item in enumerate(node):
                 walk(item, (*where, k), depth + 1)
             return
@@ -495,8 +516,11 @@ def _array(doc: loader.Document, path: tuple[Any, ...], value: Any) -> np.ndarra
         except OverflowError:
             number = math.inf
         if not math.isfinite(number):
-            shown = f"{node!r}" if isinstance(node, float) else (
-                f"a whole number of {len(str(abs(node)))} digits")
+            shown = (
+                f"{node!r}"
+                if isinstance(node, float)
+                else (f"a whole number of {len(str(abs(node)))} digits")
+            )
             raise doc.error(where, f"expected a finite number, found {shown}")
         flat.append(number)
 
@@ -510,8 +534,13 @@ def _shape_text(shape: Sequence[int]) -> str:
     return "(" + ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def _expect_shape(doc: loader.Document, path: tuple[Any, ...], array: np.ndarray,
-                  shape: tuple[int, ...], why: str | tuple[str, ...]) -> None:
+def _expect_shape(
+    doc: loader.Document,
+    path: tuple[Any, ...],
+    array: np.ndarray,
+    shape: tuple[int, ...],
+    why: str | tuple[str, ...],
+) -> None:
     """Raise unless ``array`` has ``shape``; ``why`` explains it, whole or per axis."""
     if array.shape == shape:
         return
@@ -520,8 +549,11 @@ def _expect_shape(doc: loader.Document, path: tuple[Any, ...], array: np.ndarray
             diffs = [k for k in range(2) if array.shape[k] != shape[k]]
             if len(diffs) == 1:
                 axis = diffs[0]
-                raise doc.error(path, f"expected {shape[axis]} {('rows', 'columns')[axis]} "
-                                      f"({why[axis]}), got {array.shape[axis]}")
+                raise doc.error(
+                    path,
+                    f"expected {shape[axis]} {('rows', 'columns')[axis]} "
+                    f"({why[axis]}), got {array.shape[axis]}",
+                )
         why = why[0] if len(why) == 1 else f"rows: {why[0]}; columns: {why[1]}"
     if array.ndim != len(shape):
         found = _found_shape(array.shape)
@@ -540,45 +572,73 @@ _KEY = re.compile(r"^(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(\d+)(_rev
 CELL_KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
-def _infer_config(doc: loader.Document, section: ExampleSection,
-                  weights: dict[str, np.ndarray], where: Any,
-                  single_bias: bool = False) -> LstmConfig:
+def _infer_config(
+    doc: loader.Document,
+    section: ExampleSection,
+    weights: dict[str, np.ndarray],
+    where: Any,
+    single_bias: bool = False,
+) -> LstmConfig:
     """The configuration the weights imply, checked against ``lstm:``. ``where(key)`` is
     the field path of weight ``key`` (the name as the file wrote it); ``single_bias``: the
     model file has one bias per gate (Keras), so ``bias: single`` goes without saying."""
     given = section.lstm
     for key in weights:
         if not _KEY.match(key):
-            raise doc.error(where(key), "unknown weight name" + _suggest(
-                key, ["weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0",
-                      "weight_hr_l0", "weight_ih_l0_reverse", *CELL_KEYS]) + " (names as in "
-                      "torch.nn.LSTM(...).state_dict(), or nn.LSTMCell's weight_ih, "
-                      "weight_hh, bias_ih, bias_hh)")
+            raise doc.error(
+                where(key),
+                "unknown weight name"
+                + _suggest(
+                    key,
+                    [
+                        "weight_ih_l0",
+                        "weight_hh_l0",
+                        "bias_ih_l0",
+                        "bias_hh_l0",
+                        "weight_hr_l0",
+                        "weight_ih_l0_reverse",
+                        *CELL_KEYS,
+                    ],
+                )
+                + " (names as in "
+                "torch.nn.LSTM(...).state_dict(), or nn.LSTMCell's weight_ih, "
+                "weight_hh, bias_ih, bias_hh)",
+            )
     for key in ("weight_ih_l0", "weight_hh_l0"):
         if key not in weights:
-            raise doc.error(where(key), "required key is missing (4 x hidden_size rows, "
-                                        f"{_MATRIX_COLUMNS[key]} columns)")
+            raise doc.error(
+                where(key),
+                f"required key is missing (4 x hidden_size rows, {_MATRIX_COLUMNS[key]} columns)",
+            )
     w_ih, w_hh = weights["weight_ih_l0"], weights["weight_hh_l0"]
     for key, w in (("weight_ih_l0", w_ih), ("weight_hh_l0", w_hh)):
         if w.ndim != 2:
-            raise doc.error(where(key), f"expected a matrix (a list of rows), "
-                                        f"found {_found_shape(w.shape)}")
+            raise doc.error(
+                where(key), f"expected a matrix (a list of rows), found {_found_shape(w.shape)}"
+            )
     if w_ih.shape[0] % 4:
-        raise doc.error(where("weight_ih_l0"),
-                        f"expected 4 x hidden_size rows (gate blocks i, f, g, o), "
-                        f"got {w_ih.shape[0]}, not a multiple of 4")
+        raise doc.error(
+            where("weight_ih_l0"),
+            f"expected 4 x hidden_size rows (gate blocks i, f, g, o), "
+            f"got {w_ih.shape[0]}, not a multiple of 4",
+        )
     layers = 1 + max(int(m.group(2)) for m in map(_KEY.match, weights) if m)
     hr = weights.get("weight_hr_l0")
     bias: bool | Literal["single"] = any(k.startswith("bias_") for k in weights)
     if given.bias not in (None, True, False, "single"):
-        raise doc.error(("lstm", "bias"), f"expected true, false or single (one bias per "
-                                          f"gate), found {_kind(given.bias)}")
+        raise doc.error(
+            ("lstm", "bias"),
+            f"expected true, false or single (one bias per gate), found {_kind(given.bias)}",
+        )
     if given.bias == "single" or (given.bias is None and single_bias):
         hh = next((k for k in weights if k.startswith("bias_hh")), None)
         if hh is not None:
-            raise doc.error(where(hh), "bias: single means one bias per gate, so expected "
-                                       "bias_ih keys only, found this bias_hh key (drop it, "
-                                       "or fold it in: bias_ih + bias_hh)")
+            raise doc.error(
+                where(hh),
+                "bias: single means one bias per gate, so expected "
+                "bias_ih keys only, found this bias_hh key (drop it, "
+                "or fold it in: bias_ih + bias_hh)",
+            )
         bias = "single" if bias else False
     inferred = LstmConfig(
         input_size=int(w_ih.shape[1]),
@@ -595,17 +655,23 @@ def _infer_config(doc: loader.Document, section: ExampleSection,
         if value is None:
             continue
         if name == "num_layers" and value > inferred_value:
-            raise doc.error(("lstm", name), f"is {value}, so expected weights such as "
-                                            f"weight_ih_l{value - 1}, found none")
+            raise doc.error(
+                ("lstm", name),
+                f"is {value}, so expected weights such as weight_ih_l{value - 1}, found none",
+            )
         if value != inferred_value and name != "num_layers":
-            raise doc.error(("lstm", name), f"is {_yaml(value)}, but the weights imply "
-                                            f"{_yaml(inferred_value)}"
-                                            + _inference_reason(name))
+            raise doc.error(
+                ("lstm", name),
+                f"is {_yaml(value)}, but the weights imply "
+                f"{_yaml(inferred_value)}" + _inference_reason(name),
+            )
         values[name] = value
     if values["proj_size"] >= values["hidden_size"]:
-        raise doc.error(where("weight_hr_l0"),
-                        f"expected fewer rows than hidden_size {values['hidden_size']} "
-                        f"(proj_size must be smaller, as in torch), got {values['proj_size']}")
+        raise doc.error(
+            where("weight_hr_l0"),
+            f"expected fewer rows than hidden_size {values['hidden_size']} "
+            f"(proj_size must be smaller, as in torch), got {values['proj_size']}",
+        )
     return LstmConfig(**values)
 
 
@@ -636,9 +702,9 @@ def _inference_reason(name: str) -> str:
 _REFERENCE_KEYS = ("file", "prefix")
 
 
-def _weights(doc: loader.Document, section: ExampleSection,
-             preloaded: Mapping[str, np.ndarray] | None
-             ) -> tuple[dict[str, np.ndarray], dict[str, str], checkpoint.Found | None]:
+def _weights(
+    doc: loader.Document, section: ExampleSection, preloaded: Mapping[str, np.ndarray] | None
+) -> tuple[dict[str, np.ndarray], dict[str, str], checkpoint.Found | None]:
     """The weights under torch.nn.LSTM's names, the names as given, and the checkpoint
     they came from: arrays in the file, arrays from the API, or ``weights: model.pt``."""
     value = section.weights
@@ -651,21 +717,25 @@ def _weights(doc: loader.Document, section: ExampleSection,
     elif isinstance(value, dict):
         arrays = {key: _array(doc, ("weights", key), v) for key, v in value.items()}
     else:
-        raise doc.error(("weights",), "expected a mapping of weight names to arrays, or a "
-                                      "checkpoint file (weights: model.pt, or {file: "
-                                      f"model.pt, prefix: encoder.lstm.}}), found "
-                                      f"{_kind(value)}")
+        raise doc.error(
+            ("weights",),
+            "expected a mapping of weight names to arrays, or a "
+            "checkpoint file (weights: model.pt, or {file: "
+            f"model.pt, prefix: encoder.lstm.}}), found "
+            f"{_kind(value)}",
+        )
     cell = [k for k in arrays if k in CELL_KEYS]
     if not cell:
         return arrays, {}, source
     other = next((k for k in arrays if k not in CELL_KEYS), None)
     if other is not None:
-        raise doc.error(("weights", other),
-                        f"mixes nn.LSTMCell's names ({cell[0]}) with nn.LSTM's; expected "
-                        "one kind: weight_ih, weight_hh, bias_ih, bias_hh (a cell) or "
-                        "weight_ih_l0, ... (a network)")
-    return ({k + "_l0": v for k, v in arrays.items()}, {k + "_l0": k for k in arrays},
-            source)
+        raise doc.error(
+            ("weights", other),
+            f"mixes nn.LSTMCell's names ({cell[0]}) with nn.LSTM's; expected "
+            "one kind: weight_ih, weight_hh, bias_ih, bias_hh (a cell) or "
+            "weight_ih_l0, ... (a network)",
+        )
+    return ({k + "_l0": v for k, v in arrays.items()}, {k + "_l0": k for k in arrays}, source)
 
 
 def _reference(doc: loader.Document, value: Any) -> checkpoint.Found:
@@ -674,9 +744,13 @@ def _reference(doc: loader.Document, value: Any) -> checkpoint.Found:
     if isinstance(value, dict):
         for key in value:
             if key not in _REFERENCE_KEYS:
-                raise doc.error(("weights", key), f"unknown key {key!r} next to file"
-                                + _suggest(key, _REFERENCE_KEYS) + " (a checkpoint "
-                                "reference has file and prefix)")
+                raise doc.error(
+                    ("weights", key),
+                    f"unknown key {key!r} next to file"
+                    + _suggest(key, _REFERENCE_KEYS)
+                    + " (a checkpoint "
+                    "reference has file and prefix)",
+                )
         for key in _REFERENCE_KEYS:
             if key in value and not isinstance(value[key], str):
                 raise doc.error(("weights", key), f"expected text, found {_kind(value[key])}")
@@ -685,8 +759,7 @@ def _reference(doc: loader.Document, value: Any) -> checkpoint.Found:
     else:
         name, path = value, ("weights",)
     if not name.strip():
-        raise doc.error(path, "expected a checkpoint file name such as model.pt, found "
-                              "empty text")
+        raise doc.error(path, "expected a checkpoint file name such as model.pt, found empty text")
     folder = Path(doc.file).parent if doc.file and not doc.file.startswith("<") else Path()
     try:
         return checkpoint.read(folder / name, prefix)
@@ -694,8 +767,12 @@ def _reference(doc: loader.Document, value: Any) -> checkpoint.Found:
         key = exc.field if exc.field and not exc.field.startswith("--") else None
         where = (exc.file or str(folder / name)) + (f", key {key!r}" if key else "")
         message = exc.message.replace("--prefix", "prefix")
-        raise InputError(f"{where}: {message}", file=doc.file, line=doc.line_of(path),
-                         field=loader.format_path(path)) from None
+        raise InputError(
+            f"{where}: {message}",
+            file=doc.file,
+            line=doc.line_of(path),
+            field=loader.format_path(path),
+        ) from None
 
 
 def _finite(doc: loader.Document, path: tuple[Any, ...], value: np.ndarray) -> np.ndarray:
@@ -705,14 +782,19 @@ def _finite(doc: loader.Document, path: tuple[Any, ...], value: np.ndarray) -> n
     array = np.array(value, dtype=np.float64)
     if not np.isfinite(array).all():
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
-        raise doc.error((*path, *bad), f"expected a finite number, found "
-                                       f"{array[bad] if bad else array}")
+        raise doc.error(
+            (*path, *bad), f"expected a finite number, found {array[bad] if bad else array}"
+        )
     array.setflags(write=False)
     return array
 
 
-def _build(doc: loader.Document, section: ExampleSection, stem: str,
-           preloaded: Mapping[str, np.ndarray] | None = None) -> Example:
+def _build(
+    doc: loader.Document,
+    section: ExampleSection,
+    stem: str,
+    preloaded: Mapping[str, np.ndarray] | None = None,
+) -> Example:
     weights, names, source = _weights(doc, section, preloaded)
 
     def where(key: str) -> tuple[Any, ...]:
@@ -720,20 +802,31 @@ def _build(doc: loader.Document, section: ExampleSection, stem: str,
         return ("weights", names.get(key, cell))
 
     try:
-        config = _infer_config(doc, section, weights, where,
-                               single_bias=source is not None and source.single_bias)
+        config = _infer_config(
+            doc, section, weights, where, single_bias=source is not None and source.single_bias
+        )
         expected = config.weight_shapes()
         for key in weights:
             if key not in expected:
-                raise doc.error(where(key), "not a weight of this LSTM" + _suggest(
-                    key, list(expected)) + f" (expected keys: {', '.join(expected)})")
+                raise doc.error(
+                    where(key),
+                    "not a weight of this LSTM"
+                    + _suggest(key, list(expected))
+                    + f" (expected keys: {', '.join(expected)})",
+                )
         for key, shape in expected.items():
             if key not in weights:
-                hint = ("; or write bias: single under lstm: for one bias per gate"
-                        if key.startswith("bias_hh") else "")
-                raise doc.error(where(key), f"required key is missing (expected shape "
-                                            f"{_shape_text(shape)}: "
-                                            f"{'; '.join(_why(key, config))}){hint}")
+                hint = (
+                    "; or write bias: single under lstm: for one bias per gate"
+                    if key.startswith("bias_hh")
+                    else ""
+                )
+                raise doc.error(
+                    where(key),
+                    f"required key is missing (expected shape "
+                    f"{_shape_text(shape)}: "
+                    f"{'; '.join(_why(key, config))}){hint}",
+                )
             _expect_shape(doc, where(key), weights[key], shape, _why(key, config))
     except InputError as exc:
         raise exc if source is None else source.located(exc) from None
@@ -743,33 +836,41 @@ def _build(doc: loader.Document, section: ExampleSection, stem: str,
     one_step = batched = False
     if x.ndim == 1:
         if x.shape[0] != n_in:
-            raise doc.error(("x",), f"expected {n_in} numbers (input_size) for one step, "
-                                    f"or a list of steps [[...], ...]; found {x.shape[0]}")
+            raise doc.error(
+                ("x",),
+                f"expected {n_in} numbers (input_size) for one step, "
+                f"or a list of steps [[...], ...]; found {x.shape[0]}",
+            )
         one_step = True
         x3 = x.reshape(1, 1, n_in)
     elif x.ndim == 2:
         if x.shape[1] != n_in:
-            raise doc.error(("x",), f"expected steps of {n_in} numbers (input_size), "
-                                    f"found {x.shape[1]}")
+            raise doc.error(
+                ("x",), f"expected steps of {n_in} numbers (input_size), found {x.shape[1]}"
+            )
         x3 = x.reshape(x.shape[0], 1, n_in)
     elif x.ndim == 3:
         layout = "(batch, T, input)" if config.batch_first else "(T, batch, input)"
         if x.shape[2] != n_in:
-            raise doc.error(("x",), f"expected shape {layout.replace('input', str(n_in))}"
-                                    f"{', batch_first' if config.batch_first else ''}, "
-                                    f"found {_shape_text(x.shape)}")
+            raise doc.error(
+                ("x",),
+                f"expected shape {layout.replace('input', str(n_in))}"
+                f"{', batch_first' if config.batch_first else ''}, "
+                f"found {_shape_text(x.shape)}",
+            )
         batched = True
         # batch_first: (batch, T, input) as written, (T, batch, input) inside.
         x3 = x.transpose(1, 0, 2) if config.batch_first else x
     else:
         batch_layout = "(batch, T, input)" if config.batch_first else "(T, batch, input)"
-        raise doc.error(("x",), f"expected (input,), (T, input) or {batch_layout}, "
-                                f"found {_found_shape(x.shape)}")
+        raise doc.error(
+            ("x",),
+            f"expected (input,), (T, input) or {batch_layout}, found {_found_shape(x.shape)}",
+        )
     batch = x3.shape[1]
     layers_dirs = config.num_layers * config.num_directions
     h0, h0_given = _state(doc, "h0", section.h0, layers_dirs, batch, config.out_size, batched)
-    c0, c0_given = _state(doc, "c0", section.c0, layers_dirs, batch, config.hidden_size,
-                          batched)
+    c0, c0_given = _state(doc, "c0", section.c0, layers_dirs, batch, config.hidden_size, batched)
     check = CheckOptions(
         device=section.check.device,
         dtype=section.check.dtype,
@@ -779,9 +880,15 @@ def _build(doc: loader.Document, section: ExampleSection, stem: str,
     )
     backward = None
     if section.backward is not None:
-        backward = _backward(doc, section.backward, x3.shape[0], batch,
-                             config.num_directions * config.out_size, batched,
-                             config.batch_first)
+        backward = _backward(
+            doc,
+            section.backward,
+            x3.shape[0],
+            batch,
+            config.num_directions * config.out_size,
+            batched,
+            config.batch_first,
+        )
     frozen = {k: weights[k] for k in expected}
     x3 = np.ascontiguousarray(x3)
     x3.setflags(write=False)
@@ -802,23 +909,41 @@ def _build(doc: loader.Document, section: ExampleSection, stem: str,
         c0_given=c0_given,
         title=_title(doc, section.title),
         check=check,
-        render=_with_view(doc, section.render, RenderOptions(
-            decimals=section.render.decimals,
-            steps=_selection(doc, ("render", "steps"), section.render.steps, 1, x3.shape[0],
-                             "step", f"x has {_count(x3.shape[0], 'step')}, numbered from 1"),
-            layers=_selection(doc, ("render", "layers"), section.render.layers, 0,
-                              config.num_layers - 1, "layer",
-                              f"the LSTM has {_count(config.num_layers, 'layer')}, numbered "
-                              "from 0 as in the weight names"),
-            notation=section.render.notation,
-            carry=section.render.carry,
-            exercise=_exercise_option(doc, section.render.exercise, section.render.notation),
-            captions=section.render.captions,
-            chosen=bool({"steps", "layers"} & section.render.model_fields_set),
-            formats=formats_option(section.render.formats),
-            diagram=section.render.diagram,
-            plots=section.render.plots,
-        ), x3.shape[0]),
+        render=_with_view(
+            doc,
+            section.render,
+            RenderOptions(
+                decimals=section.render.decimals,
+                steps=_selection(
+                    doc,
+                    ("render", "steps"),
+                    section.render.steps,
+                    1,
+                    x3.shape[0],
+                    "step",
+                    f"x has {_count(x3.shape[0], 'step')}, numbered from 1",
+                ),
+                layers=_selection(
+                    doc,
+                    ("render", "layers"),
+                    section.render.layers,
+                    0,
+                    config.num_layers - 1,
+                    "layer",
+                    f"the LSTM has {_count(config.num_layers, 'layer')}, numbered "
+                    "from 0 as in the weight names",
+                ),
+                notation=section.render.notation,
+                carry=section.render.carry,
+                exercise=_exercise_option(doc, section.render.exercise, section.render.notation),
+                captions=section.render.captions,
+                chosen=bool({"steps", "layers"} & section.render.model_fields_set),
+                formats=formats_option(section.render.formats),
+                diagram=section.render.diagram,
+                plots=section.render.plots,
+            ),
+            x3.shape[0],
+        ),
         backward=backward,
     )
 
@@ -844,8 +969,15 @@ def _why(key: str, config: LstmConfig) -> tuple[str, ...]:
     return (rows,)
 
 
-def _state(doc: loader.Document, name: str, value: Any, layers_dirs: int, batch: int,
-           size: int, batched: bool) -> tuple[np.ndarray, bool]:
+def _state(
+    doc: loader.Document,
+    name: str,
+    value: Any,
+    layers_dirs: int,
+    batch: int,
+    size: int,
+    batched: bool,
+) -> tuple[np.ndarray, bool]:
     if value is None:
         zeros = np.zeros((layers_dirs, batch, size))
         zeros.setflags(write=False)
@@ -853,17 +985,29 @@ def _state(doc: loader.Document, name: str, value: Any, layers_dirs: int, batch:
     state = _array(doc, (name,), value)
     what = _state_size_name(name, doc)
     if batched:
-        _expect_shape(doc, (name,), state, (layers_dirs, batch, size),
-                      f"layers x directions {layers_dirs}, batch {batch}, {what} {size}")
+        _expect_shape(
+            doc,
+            (name,),
+            state,
+            (layers_dirs, batch, size),
+            f"layers x directions {layers_dirs}, batch {batch}, {what} {size}",
+        )
         out = state
     elif state.ndim == 1 and layers_dirs == 1:
         if state.shape[0] != size:
-            raise doc.error((name,), f"expected {size} numbers ({_state_size_name(name, doc)}), "
-                                     f"found {state.shape[0]}")
+            raise doc.error(
+                (name,),
+                f"expected {size} numbers ({_state_size_name(name, doc)}), found {state.shape[0]}",
+            )
         out = state.reshape(1, 1, size)
     else:
-        _expect_shape(doc, (name,), state, (layers_dirs, size),
-                      f"one vector of {size} per layer and direction, {layers_dirs} in all")
+        _expect_shape(
+            doc,
+            (name,),
+            state,
+            (layers_dirs, size),
+            f"one vector of {size} per layer and direction, {layers_dirs} in all",
+        )
         out = state.reshape(layers_dirs, 1, size)
     out = np.ascontiguousarray(out)
     out.setflags(write=False)
@@ -874,7 +1018,8 @@ def _state_size_name(name: str, doc: loader.Document) -> str:
     lstm = doc.data.get("lstm") if isinstance(doc.data, dict) else None
     weights = doc.data.get("weights") if isinstance(doc.data, dict) else None
     projected = (isinstance(lstm, dict) and lstm.get("proj_size")) or (
-        isinstance(weights, dict) and "weight_hr_l0" in weights)
+        isinstance(weights, dict) and "weight_hr_l0" in weights
+    )
     if name == "h0" and projected:
         return "proj_size"
     return "hidden_size"
@@ -884,22 +1029,31 @@ def _count(n: int, noun: str, plural: str | None = None) -> str:
     return f"{n} {noun if n == 1 else plural or noun + 's'}"
 
 
-def _selection(doc: loader.Document, path: tuple[Any, ...], value: Any, first: int,
-               last: int, what: str, why: str) -> tuple[int, ...] | None:
+def _selection(
+    doc: loader.Document,
+    path: tuple[Any, ...],
+    value: Any,
+    first: int,
+    last: int,
+    what: str,
+    why: str,
+) -> tuple[int, ...] | None:
     """``render.steps``/``render.layers``: ``all`` -> None, else sorted whole numbers."""
     if value == "all":
         return None
     items = [value] if isinstance(value, int) and not isinstance(value, bool) else value
     if not isinstance(items, list):
-        raise doc.error(path, f"expected all or a list of {what}s such as [{first}], "
-                              f"found {_kind(value)}")
+        raise doc.error(
+            path, f"expected all or a list of {what}s such as [{first}], found {_kind(value)}"
+        )
     for k, item in enumerate(items):
         where = (*path, k) if isinstance(value, list) else path
         if isinstance(item, bool) or not isinstance(item, int):
             raise doc.error(where, f"expected a {what} number, found {_kind(item)}")
         if not first <= item <= last:
-            raise doc.error(where, f"there is no {what} {item}: {why}, so expected "
-                                   f"{first} to {last}")
+            raise doc.error(
+                where, f"there is no {what} {item}: {why}, so expected {first} to {last}"
+            )
     return tuple(sorted(set(items)))
 
 
@@ -921,19 +1075,27 @@ def exercise_quantities(value: Any, notation: str) -> tuple[str, ...]:
         return shown
     items = [value] if isinstance(value, str) else value
     if not isinstance(items, list) or not items:
-        raise _BadExercise(f"expected all or a list of quantities such as [f, c, h] "
-                           f"(any of {', '.join(QUANTITIES)}), found {_kind(value)}")
+        raise _BadExercise(
+            f"expected all or a list of quantities such as [f, c, h] "
+            f"(any of {', '.join(QUANTITIES)}), found {_kind(value)}"
+        )
     for k, item in enumerate(items):
         where = k if isinstance(value, list) else None
         if not isinstance(item, str) or item not in QUANTITIES:
-            hint = _suggest(item, QUANTITIES) if isinstance(item, str) else (
-                f"; expected one of: {', '.join(QUANTITIES)}")
+            hint = (
+                _suggest(item, QUANTITIES)
+                if isinstance(item, str)
+                else (f"; expected one of: {', '.join(QUANTITIES)}")
+            )
             shown_item = repr(item) if isinstance(item, str) else _kind(item)
             raise _BadExercise(f"unknown quantity {shown_item}{hint}", where)
         if item not in shown:
-            raise _BadExercise(f"{item} is not shown in the {notation} notation (one "
-                               f"affine line per gate, straight to pre), so it cannot be "
-                               f"blanked; expected one of {', '.join(shown)}", where)
+            raise _BadExercise(
+                f"{item} is not shown in the {notation} notation (one "
+                f"affine line per gate, straight to pre), so it cannot be "
+                f"blanked; expected one of {', '.join(shown)}",
+                where,
+            )
     return tuple(q for q in QUANTITIES if q in items)
 
 
@@ -957,11 +1119,11 @@ def with_render(example: Example, **changes: Any) -> Example:
     (``--html``, ``--markdown``). Raises :class:`InputError` naming the flag."""
     notation = changes.get("notation") or example.render.notation
     if notation not in SHOWN:
-        raise InputError(f"expected {', '.join(SHOWN)}, found {notation!r}",
-                         field="--notation")
+        raise InputError(f"expected {', '.join(SHOWN)}, found {notation!r}", field="--notation")
     if changes.get("carry") not in (None, "exact", "displayed"):
-        raise InputError(f"expected exact or displayed, found {changes['carry']!r}",
-                         field="--carry")
+        raise InputError(
+            f"expected exact or displayed, found {changes['carry']!r}", field="--carry"
+        )
     exercise = changes.get("exercise")
     field_name = "--exercise"
     if isinstance(exercise, str):
@@ -973,16 +1135,21 @@ def with_render(example: Example, **changes: Any) -> Example:
         quantities = exercise_quantities(value, notation)
     except _BadExercise as exc:
         raise InputError(str(exc), field=field_name) from None
+
     def switch(key: str) -> bool:
         given = changes.get(key)
         return bool(getattr(example.render, key) if given is None else given)
 
-    options = replace(example.render, notation=notation, exercise=quantities,
-                      carry=changes.get("carry") or example.render.carry,
-                      captions=switch("captions"), diagram=switch("diagram"),
-                      plots=switch("plots"),
-                      formats=formats_option((*example.render.formats,
-                                              *changes.get("formats", ()))))
+    options = replace(
+        example.render,
+        notation=notation,
+        exercise=quantities,
+        carry=changes.get("carry") or example.render.carry,
+        captions=switch("captions"),
+        diagram=switch("diagram"),
+        plots=switch("plots"),
+        formats=formats_option((*example.render.formats, *changes.get("formats", ()))),
+    )
     return replace(example, render=options)
 
 
@@ -997,8 +1164,9 @@ class _BadOption(ValueError):
 _EXPAND_FORMS = "all, a gate, or a list such as [f, o] or [{gate: f, steps: [1]}]"
 
 
-def expand_option(value: Any, steps: int, derived: tuple[int, ...] | None
-                  ) -> tuple[tuple[str, tuple[int, ...] | None], ...]:
+def expand_option(
+    value: Any, steps: int, derived: tuple[int, ...] | None
+) -> tuple[tuple[str, tuple[int, ...] | None], ...]:
     """``render.expand``: which gates, at which steps, are written out row by row.
 
     ``None`` or ``[]`` is none; ``all`` is every gate; a gate (``f``) or a list of gates
@@ -1016,15 +1184,16 @@ def expand_option(value: Any, steps: int, derived: tuple[int, ...] | None
         if isinstance(item, dict):
             unknown = [key for key in item if key not in ("gate", "steps")]
             if unknown:
-                raise _BadOption(f"unknown key {unknown[0]!r}"
-                                 + _suggest(str(unknown[0]), ["gate", "steps"]),
-                                 (*where, unknown[0]))
+                raise _BadOption(
+                    f"unknown key {unknown[0]!r}" + _suggest(str(unknown[0]), ["gate", "steps"]),
+                    (*where, unknown[0]),
+                )
             if "gate" not in item:
-                raise _BadOption("required key is missing (gate: i, f, g, o or all)",
-                                 (*where, "gate"))
+                raise _BadOption(
+                    "required key is missing (gate: i, f, g, o or all)", (*where, "gate")
+                )
             gates = _expand_gates(item["gate"], (*where, "gate"))
-            steps_of = _expand_steps(item.get("steps", "all"), steps, derived,
-                                     (*where, "steps"))
+            steps_of = _expand_steps(item.get("steps", "all"), steps, derived, (*where, "steps"))
         elif isinstance(item, str):
             gates, steps_of = _expand_gates(item, where), None
         else:
@@ -1034,8 +1203,11 @@ def expand_option(value: Any, steps: int, derived: tuple[int, ...] | None
                 chosen[gate] = None
             else:
                 chosen[gate] = (chosen.get(gate) or set()) | steps_of
-    return tuple((k, None if chosen[k] is None else tuple(sorted(chosen[k] or ())))
-                 for k in GATES if k in chosen)
+    return tuple(
+        (k, None if chosen[k] is None else tuple(sorted(chosen[k] or ())))
+        for k in GATES
+        if k in chosen
+    )
 
 
 def _expand_gates(value: Any, where: tuple[Any, ...]) -> tuple[str, ...]:
@@ -1047,47 +1219,69 @@ def _expand_gates(value: Any, where: tuple[Any, ...]) -> tuple[str, ...]:
         if not isinstance(name, str):
             raise _BadOption(f"expected a gate (i, f, g or o) or all, found {_kind(name)}", at)
         if name not in GATES:
-            raise _BadOption(f"unknown gate {name!r}; expected i, f, g or o (torch's gate "
-                             "order) or all", at)
+            raise _BadOption(
+                f"unknown gate {name!r}; expected i, f, g or o (torch's gate order) or all", at
+            )
     return tuple(names)
 
 
-def _expand_steps(value: Any, steps: int, derived: tuple[int, ...] | None,
-                  where: tuple[Any, ...]) -> set[int] | None:
+def _expand_steps(
+    value: Any, steps: int, derived: tuple[int, ...] | None, where: tuple[Any, ...]
+) -> set[int] | None:
     if value == "all":
         return None
     items = [value] if isinstance(value, int) and not isinstance(value, bool) else value
     if not isinstance(items, list) or not items:
-        raise _BadOption(f"expected all or a list of steps such as [1], found {_kind(value)}",
-                         where)
+        raise _BadOption(
+            f"expected all or a list of steps such as [1], found {_kind(value)}", where
+        )
     for n, t in enumerate(items):
         at = (*where, n) if isinstance(value, list) else where
         if isinstance(t, bool) or not isinstance(t, int):
             raise _BadOption(f"expected a step number, found {_kind(t)}", at)
         if not 1 <= t <= steps:
-            raise _BadOption(f"there is no step {t}: x has {_count(steps, 'step')}, numbered "
-                             f"from 1, so expected 1 to {steps}", at)
+            raise _BadOption(
+                f"there is no step {t}: x has {_count(steps, 'step')}, numbered "
+                f"from 1, so expected 1 to {steps}",
+                at,
+            )
         if derived is not None and t not in derived:
-            raise _BadOption(f"step {t} is not derived in full (render.steps: "
-                             f"{list(derived)}), so it cannot be written out row by row; "
-                             f"expected one of {', '.join(map(str, derived))}", at)
+            raise _BadOption(
+                f"step {t} is not derived in full (render.steps: "
+                f"{list(derived)}), so it cannot be written out row by row; "
+                f"expected one of {', '.join(map(str, derived))}",
+                at,
+            )
     return set(items)
 
 
-def _with_view(doc: loader.Document, section: RenderSection, options: RenderOptions,
-               steps: int) -> RenderOptions:
+def _with_view(
+    doc: loader.Document, section: RenderSection, options: RenderOptions, steps: int
+) -> RenderOptions:
     """``options`` with the presentation keys of ``section`` (reveal, expand, elision)."""
     try:
         expand = expand_option(section.expand, steps, options.steps)
     except _BadOption as exc:
         raise doc.error(("render", "expand", *exc.where), str(exc)) from None
-    return replace(options, reveal=section.reveal, expand=expand, max_rows=section.max_rows,
-                   max_cols=section.max_cols, article_full=section.article_full)
+    return replace(
+        options,
+        reveal=section.reveal,
+        expand=expand,
+        max_rows=section.max_rows,
+        max_cols=section.max_cols,
+        article_full=section.article_full,
+    )
 
 
-def with_view(example: Example, *, reveal: bool | None = None,
-              expand: Sequence[str] | None = None, max_rows: int | None = None,
-              max_cols: int | None = None, article_full: bool | None = None) -> Example:
+def with_view(
+    example: Example,
+    *,
+    reveal: bool | None = None,
+    expand: Sequence[str] | None = None,
+    max_rows: int | None = None,
+    max_cols: int | None = None,
+    article_full: bool | None = None,
+) -> Example:
     """``example`` with presentation options replaced (the command line's flags; ``None``
     keeps the file's). ``expand`` holds ``GATE`` or ``GATE:STEPS`` texts (``f``, ``all``,
     ``o:1,3``), one per ``--expand``. Raises :class:`InputError` naming the flag."""
@@ -1101,20 +1295,25 @@ def with_view(example: Example, *, reveal: bool | None = None,
                 try:
                     entry["steps"] = [int(t) for t in steps_text.split(",") if t.strip()]
                 except ValueError:
-                    raise InputError(f"expected GATE or GATE:STEPS such as f or o:1,3, "
-                                     f"found {text!r}", field="--expand") from None
+                    raise InputError(
+                        f"expected GATE or GATE:STEPS such as f or o:1,3, found {text!r}",
+                        field="--expand",
+                    ) from None
             entries.append(entry)
         try:
             changes["expand"] = expand_option(entries, example.steps, example.render.steps)
         except _BadOption as exc:
             raise InputError(str(exc), field="--expand") from None
-    for name, value, limit in (("max_rows", max_rows, SLIDES_MAX_ROWS),
-                               ("max_cols", max_cols, SLIDES_MAX_COLS)):
+    for name, value, limit in (
+        ("max_rows", max_rows, SLIDES_MAX_ROWS),
+        ("max_cols", max_cols, SLIDES_MAX_COLS),
+    ):
         if value is not None:
             if not ELISION_MIN <= value <= limit:
-                raise InputError(f"expected {ELISION_MIN} to {limit}, found {value}"
-                                 + _HINTS[("render", name)],
-                                 field="--" + name.replace("_", "-"))
+                raise InputError(
+                    f"expected {ELISION_MIN} to {limit}, found {value}" + _HINTS[("render", name)],
+                    field="--" + name.replace("_", "-"),
+                )
             changes[name] = value
     if reveal is not None:
         changes["reveal"] = reveal
@@ -1123,25 +1322,39 @@ def with_view(example: Example, *, reveal: bool | None = None,
     return replace(example, render=replace(example.render, **changes)) if changes else example
 
 
-def _backward(doc: loader.Document, section: BackwardSection, steps: int, batch: int,
-              width: int, batched: bool, batch_first: bool = False) -> BackwardSpec:
+def _backward(
+    doc: loader.Document,
+    section: BackwardSection,
+    steps: int,
+    batch: int,
+    width: int,
+    batched: bool,
+    batch_first: bool = False,
+) -> BackwardSpec:
     target = _array(doc, ("backward", "target"), section.target)
     batch_first = batch_first and batched
-    full = ((batch, steps, width) if batch_first else (steps, batch, width)) if batched else (
-        steps, width)
+    full = (
+        ((batch, steps, width) if batch_first else (steps, batch, width))
+        if batched
+        else (steps, width)
+    )
     last = (batch, width) if batched else (width,)
     canonical: np.ndarray
     if target.shape == full:
-        canonical = target.transpose(1, 0, 2) if batch_first else target.reshape(
-            steps, batch, width)
+        canonical = (
+            target.transpose(1, 0, 2) if batch_first else target.reshape(steps, batch, width)
+        )
         last_only = False
     elif target.shape == last:
         canonical, last_only = target.reshape(batch, width), True
     else:
-        raise doc.error(("backward", "target"),
-                        f"expected the shape of output {_shape_text(full)} or of its last "
-                        f"step {_shape_text(last)}, found {_shape_text(target.shape)}")
+        raise doc.error(
+            ("backward", "target"),
+            f"expected the shape of output {_shape_text(full)} or of its last "
+            f"step {_shape_text(last)}, found {_shape_text(target.shape)}",
+        )
     canonical = np.ascontiguousarray(canonical)
     canonical.setflags(write=False)
-    return BackwardSpec(target=canonical, last_step_only=last_only, loss=section.loss,
-                        lr=section.lr)
+    return BackwardSpec(
+        target=canonical, last_step_only=last_only, loss=section.loss, lr=section.lr
+    )

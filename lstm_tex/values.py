@@ -11,9 +11,12 @@ from lstm_tex.engine import Trace
 from lstm_tex.spec import GATES
 
 
-def build(trace: Trace, report: CheckReport | None,
-          backward: dict[str, Any] | None = None, shown: Trace | None = None
-          ) -> dict[str, Any]:
+def build(
+    trace: Trace,
+    report: CheckReport | None,
+    backward: dict[str, Any] | None = None,
+    shown: Trace | None = None,
+) -> dict[str, Any]:
     """The ``values.json`` document. Vectors lose the batch axis unless x had one.
 
     ``shown``: with ``render.carry: displayed``, the trace the documents print (computed
@@ -56,8 +59,12 @@ def build(trace: Trace, report: CheckReport | None,
             "mode": "displayed",
             "decimals": ex.render.decimals,
             "rounding": "half away from zero",
-            "max_drift": {name: max(float(np.max(np.abs(getattr(a, name) - getattr(b, name))))
-                                    for a, b in pairs) for name in ("h", "c")},
+            "max_drift": {
+                name: max(
+                    float(np.max(np.abs(getattr(a, name) - getattr(b, name)))) for a, b in pairs
+                )
+                for name in ("h", "c")
+            },
             "output": sequence(shown.output),
             "h_n": state(shown.h_n),
             "c_n": state(shown.c_n),
@@ -82,9 +89,15 @@ def _steps(trace: Trace) -> list[dict[str, Any]]:
             "x": vec(s.x),
             "h_prev": vec(s.h_prev),
             "c_prev": vec(s.c_prev),
-            "gates": {k: {"ih": vec(s.gates[k].ih), "hh": vec(s.gates[k].hh),
-                          "pre": vec(s.gates[k].pre), "act": vec(s.gates[k].act)}
-                      for k in GATES},
+            "gates": {
+                k: {
+                    "ih": vec(s.gates[k].ih),
+                    "hh": vec(s.gates[k].hh),
+                    "pre": vec(s.gates[k].pre),
+                    "act": vec(s.gates[k].act),
+                }
+                for k in GATES
+            },
             "c": vec(s.c),
             "h": vec(s.h),
         }

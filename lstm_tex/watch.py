@@ -67,15 +67,24 @@ def run_one(path: Path, work: Callable[[Path], str]) -> Event:
     except LstmTexError as exc:
         message, ok, code = str(exc), False, exc.exit_code
     except Exception as exc:  # a bug must not end a lecturer's watch session
-        message, ok, code = f"unexpected error (please report it): {type(exc).__name__}: " \
-                            f"{exc}", False, 70
+        message, ok, code = (
+            f"unexpected error (please report it): {type(exc).__name__}: {exc}",
+            False,
+            70,
+        )
     return Event(path, ok, message, time.perf_counter() - start, code)
 
 
-def watch(examples: Callable[[], list[Path]], work: Callable[[Path], str],
-          notify: Callable[[Event], None], *, templates: Iterable[Path] = (),
-          interval: float = INTERVAL, stop: threading.Event | None = None,
-          max_iterations: int | None = None) -> int:
+def watch(
+    examples: Callable[[], list[Path]],
+    work: Callable[[Path], str],
+    notify: Callable[[Event], None],
+    *,
+    templates: Iterable[Path] = (),
+    interval: float = INTERVAL,
+    stop: threading.Event | None = None,
+    max_iterations: int | None = None,
+) -> int:
     """Render every file of ``examples()`` now, then each one again when it changes.
 
     ``examples`` is called on every poll, so a new file in a watched folder is picked

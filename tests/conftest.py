@@ -55,9 +55,18 @@ def compile_tex(tex: Path, runs: int = 1, draft: bool = False, timeout: int = 18
     proc = None
     for _ in range(runs):
         proc = subprocess.run(
-            ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error",
-             *(["-draftmode"] if draft else []), tex.name],
-            cwd=tex.parent, capture_output=True, text=True, timeout=timeout,
+            [
+                "pdflatex",
+                "-interaction=nonstopmode",
+                "-halt-on-error",
+                "-file-line-error",
+                *(["-draftmode"] if draft else []),
+                tex.name,
+            ],
+            cwd=tex.parent,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
     assert proc is not None
     log = tex.with_suffix(".log")
@@ -79,8 +88,11 @@ def lecturer_deck(folder: Path, frames: Path, aspect: str = "") -> Path:
     needs = re.findall(r"^% needs: (\\usepackage\{\w+\})$", frames.read_text(), flags=re.M)
     extra = "".join(f"{line}\n" for line in needs if line != "\\usepackage{amsmath}")
     text = text.replace("\\usepackage{amsmath}\n", "\\usepackage{amsmath}\n" + extra, 1)
-    text = (text.replace("ASPECT", aspect).replace("FRAMES", frames.resolve().as_posix())
-            .replace("HOSTCHECKS", (HOSTS / "host-checks").as_posix()))
+    text = (
+        text.replace("ASPECT", aspect)
+        .replace("FRAMES", frames.resolve().as_posix())
+        .replace("HOSTCHECKS", (HOSTS / "host-checks").as_posix())
+    )
     deck = folder / f"lecturer-deck{aspect.replace('=', '')}.tex"
     deck.write_text(text)
     return deck

@@ -48,27 +48,41 @@ class Page:
 
 
 _PAGE = re.compile(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', re.S)
-_WORD = re.compile(r'<word xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" '
-                   r'yMax="([\d.-]+)">(.*?)</word>')
+_WORD = re.compile(
+    r'<word xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" '
+    r'yMax="([\d.-]+)">(.*?)</word>'
+)
 
 
 def pages(pdf: Path) -> list[Page]:
     """Every page of ``pdf`` with its visible words and their boxes."""
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")
-    done = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True,
-                          text=True, check=True)
-    return [Page(float(w), float(h), tuple(
-        Word(m.group(5), (float(m.group(1)), float(m.group(2)), float(m.group(3)),
-                          float(m.group(4))))
-        for m in _WORD.finditer(body)))
-        for w, h, body in _PAGE.findall(done.stdout)]
+    done = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True
+    )
+    return [
+        Page(
+            float(w),
+            float(h),
+            tuple(
+                Word(
+                    m.group(5),
+                    (float(m.group(1)), float(m.group(2)), float(m.group(3)), float(m.group(4))),
+                )
+                for m in _WORD.finditer(body)
+            ),
+        )
+        for w, h, body in _PAGE.findall(done.stdout)
+    ]
 
 
 def frame_pages(nav: Path) -> list[tuple[int, int]]:
     """The first and last page of every frame, from Beamer's ``.nav`` file."""
-    return [(int(a), int(b)) for a, b in
-            re.findall(r"\\beamer@framepages \{(\d+)\}\{(\d+)\}", nav.read_text())]
+    return [
+        (int(a), int(b))
+        for a, b in re.findall(r"\\beamer@framepages \{(\d+)\}\{(\d+)\}", nav.read_text())
+    ]
 
 
 def assert_on_the_pages(pdf: Path) -> None:
@@ -80,13 +94,16 @@ def assert_on_the_pages(pdf: Path) -> None:
             assert word.box[2] <= page.width + 0.01, (pdf.name, n, word)
 
 
-def assert_compiles_cleanly(folder: Path, *, article: bool = True, lecturer: tuple[str, ...]
-                            = ("", "aspectratio=169")) -> None:
+def assert_compiles_cleanly(
+    folder: Path, *, article: bool = True, lecturer: tuple[str, ...] = ("", "aspectratio=169")
+) -> None:
     """The article, the deck and ``frames.tex`` in a lecturer's themed deck (4:3 and
     16:9 by default) compile with no error, no Overfull box and nothing off a page."""
     stem = folder.name
-    decks = [folder / f"{stem}-slides.tex",
-             *(lecturer_deck(folder, folder / "frames.tex", aspect) for aspect in lecturer)]
+    decks = [
+        folder / f"{stem}-slides.tex",
+        *(lecturer_deck(folder, folder / "frames.tex", aspect) for aspect in lecturer),
+    ]
     for tex in [folder / f"{stem}.tex"] * article + decks:
         compiled = compile_tex(tex)
         assert compiled.ok, (tex.name, compiled.errors)

@@ -42,8 +42,9 @@ def test_check_returns_the_report() -> None:
 
 
 def test_check_failure_raises_with_the_report(tmp_path: Path) -> None:
-    text = NOTEBOOK.read_text().replace("  device: cpu", "  device: cpu\n  dtype: float32\n"
-                                        "  atol: 1.0e-15")
+    text = NOTEBOOK.read_text().replace(
+        "  device: cpu", "  device: cpu\n  dtype: float32\n  atol: 1.0e-15"
+    )
     (tmp_path / "strict.yaml").write_text(text)
     with pytest.raises(lstm_tex.CheckFailed) as caught:
         lstm_tex.load(tmp_path / "strict.yaml").check()
@@ -54,12 +55,17 @@ def test_example_from_arrays_equals_the_file() -> None:
     ex = spec.load(NOTEBOOK)
     built = lstm_tex.Example(
         weights={k: np.asarray(v) for k, v in ex.weights.items()},
-        x=ex.x[0, 0], h0=ex.h0[0, 0].tolist(), c0=tuple(ex.c0[0, 0]),
-        title="built in code", name="built")
+        x=ex.x[0, 0],
+        h0=ex.h0[0, 0].tolist(),
+        c0=tuple(ex.c0[0, 0]),
+        title="built in code",
+        name="built",
+    )
     assert built.stem == "built" and built.validated.title == "built in code"
     np.testing.assert_array_equal(built.compute().output, lstm_tex.load(NOTEBOOK).compute().output)
     mapping = lstm_tex.Example.from_mapping(
-        {"weights": {k: v.tolist() for k, v in ex.weights.items()}, "x": [0.5, 0.1]})
+        {"weights": {k: v.tolist() for k, v in ex.weights.items()}, "x": [0.5, 0.1]}
+    )
     assert mapping.stem == "example"
     assert repr(mapping) == "Example('example': input 2, hidden 4, 1 layer, 1 step)"
 
@@ -75,8 +81,10 @@ def test_tensors_are_accepted() -> None:
 
 def test_invalid_input_names_the_field() -> None:
     with pytest.raises(lstm_tex.InputError) as caught:
-        lstm_tex.Example(weights={"weight_ih_l0": [[0.1, 0.2]] * 8,
-                                  "weight_hh_l0": [[0.1, 0.2]] * 8}, x=[0.5, 0.1, 0.3])
+        lstm_tex.Example(
+            weights={"weight_ih_l0": [[0.1, 0.2]] * 8, "weight_hh_l0": [[0.1, 0.2]] * 8},
+            x=[0.5, 0.1, 0.3],
+        )
     assert caught.value.field == "x"
     assert "input_size" in caught.value.message
 
@@ -119,17 +127,21 @@ def test_step_latex_fits_a_default_article(size: str, tmp_path: Path) -> None:
     article (default margins): no error, no Overfull \\hbox (issue 11: 114 pt too wide)."""
     steps = [s.latex() for example in BUNDLED for s in lstm_tex.load(example).compute().steps]
     doc = tmp_path / "step.tex"
-    doc.write_text(f"\\documentclass[{size}]{{article}}\n\\usepackage{{amsmath}}\n"
-                   "\\begin{document}\n" + "\n\n".join(steps) + "\n\\end{document}\n")
+    doc.write_text(
+        f"\\documentclass[{size}]{{article}}\n\\usepackage{{amsmath}}\n"
+        "\\begin{document}\n" + "\n\n".join(steps) + "\n\\end{document}\n"
+    )
     compiled = compile_tex(doc)
     assert compiled.ok, compiled.errors
     assert compiled.overfull_hbox == 0
 
 
 def test_compute_does_not_import_torch() -> None:
-    code = ("import sys, lstm_tex\n"
-            f"lstm_tex.load({str(NOTEBOOK)!r}).compute().steps[0].latex()\n"
-            "assert 'torch' not in sys.modules, 'torch was imported'\n")
+    code = (
+        "import sys, lstm_tex\n"
+        f"lstm_tex.load({str(NOTEBOOK)!r}).compute().steps[0].latex()\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -37,9 +37,15 @@ TOLERANCE = 1e-10
 def _example(cfg: dict[str, Any]) -> dict[str, Any]:
     """An example mapping for ``cfg``: torch-initialised weights widened to [-1, 1]."""
     torch.manual_seed(cfg["seed"])
-    lstm = torch.nn.LSTM(cfg["n_in"], cfg["hidden"], num_layers=cfg["layers"],
-                         bias=cfg["bias"], bidirectional=cfg["bidirectional"],
-                         proj_size=cfg["proj"], dtype=torch.float64)
+    lstm = torch.nn.LSTM(
+        cfg["n_in"],
+        cfg["hidden"],
+        num_layers=cfg["layers"],
+        bias=cfg["bias"],
+        bidirectional=cfg["bidirectional"],
+        proj_size=cfg["proj"],
+        dtype=torch.float64,
+    )
     rng = np.random.default_rng(cfg["seed"])
     weights = {k: rng.uniform(-1, 1, v.shape).tolist() for k, v in lstm.state_dict().items()}
     directions = 2 if cfg["bidirectional"] else 1
@@ -53,8 +59,11 @@ def _example(cfg: dict[str, Any]) -> dict[str, Any]:
         "x": rng.uniform(-1, 1, (T, *lead, cfg["n_in"])).tolist(),
         "h0": rng.uniform(-1, 1, (ld, *lead, out)).tolist(),
         "c0": rng.uniform(-1, 1, (ld, *lead, cfg["hidden"])).tolist(),
-        "backward": {"target": rng.uniform(-1, 1, target_shape).tolist(),
-                     "loss": cfg["loss"], "lr": cfg["lr"]},
+        "backward": {
+            "target": rng.uniform(-1, 1, target_shape).tolist(),
+            "loss": cfg["loss"],
+            "lr": cfg["lr"],
+        },
     }
 
 
@@ -62,9 +71,15 @@ def _torch_autograd(ex: spec.Example) -> dict[str, Any]:
     """Loss, gradients and the loss after one SGD step, by nn.LSTM and autograd."""
     cfg = ex.config
     assert ex.backward is not None
-    lstm = torch.nn.LSTM(cfg.input_size, cfg.hidden_size, num_layers=cfg.num_layers,
-                         bias=cfg.bias, bidirectional=cfg.bidirectional,
-                         proj_size=cfg.proj_size, dtype=torch.float64)
+    lstm = torch.nn.LSTM(
+        cfg.input_size,
+        cfg.hidden_size,
+        num_layers=cfg.num_layers,
+        bias=cfg.bias,
+        bidirectional=cfg.bidirectional,
+        proj_size=cfg.proj_size,
+        dtype=torch.float64,
+    )
     lstm.load_state_dict({k: torch.tensor(np.array(v)) for k, v in ex.weights.items()})
     h0 = torch.tensor(np.array(ex.h0), requires_grad=True)
     c0 = torch.tensor(np.array(ex.c0), requires_grad=True)
@@ -84,24 +99,31 @@ def _torch_autograd(ex: spec.Example) -> dict[str, Any]:
         for p in lstm.parameters():
             p.sub_(ex.backward.lr * p.grad)  # type: ignore[operator]
         after = loss_of(lstm(x, (h0, c0))[0]).item()
-    return {"loss": loss.item(), "grads": grads, "h0": h0.grad.numpy(),  # type: ignore[union-attr]
-            "c0": c0.grad.numpy(), "loss_after": after}  # type: ignore[union-attr]
+    return {
+        "loss": loss.item(),
+        "grads": grads,
+        "h0": h0.grad.numpy(),  # type: ignore[union-attr]
+        "c0": c0.grad.numpy(),
+        "loss_after": after,
+    }  # type: ignore[union-attr]
 
 
-configurations = st.fixed_dictionaries({
-    "layers": st.integers(1, 2),
-    "bidirectional": st.booleans(),
-    "hidden": st.integers(2, 3),
-    "n_in": st.integers(1, 3),
-    "proj": st.sampled_from([0, 1]),
-    "batch": st.sampled_from([None, 1, 2]),
-    "bias": st.booleans(),
-    "steps": st.integers(1, 4),
-    "last": st.booleans(),
-    "loss": st.sampled_from(["mse", "sse"]),
-    "lr": st.sampled_from([0.1, 0.5]),
-    "seed": st.integers(0, 2**16),
-})
+configurations = st.fixed_dictionaries(
+    {
+        "layers": st.integers(1, 2),
+        "bidirectional": st.booleans(),
+        "hidden": st.integers(2, 3),
+        "n_in": st.integers(1, 3),
+        "proj": st.sampled_from([0, 1]),
+        "batch": st.sampled_from([None, 1, 2]),
+        "bias": st.booleans(),
+        "steps": st.integers(1, 4),
+        "last": st.booleans(),
+        "loss": st.sampled_from(["mse", "sse"]),
+        "lr": st.sampled_from([0.1, 0.5]),
+        "seed": st.integers(0, 2**16),
+    }
+)
 
 
 @settings(max_examples=25, deadline=None)
@@ -114,13 +136,15 @@ def test_gradients_agree_with_torch_autograd(cfg: dict[str, Any]) -> None:
     assert set(ours.grads) == set(ex.weights)
     for name, grad in ours.grads.items():
         assert grad.shape == ex.weights[name].shape
-        np.testing.assert_allclose(grad, theirs["grads"][name], rtol=0, atol=TOLERANCE,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            grad, theirs["grads"][name], rtol=0, atol=TOLERANCE, err_msg=name
+        )
     np.testing.assert_allclose(ours.dh0, theirs["h0"], rtol=0, atol=TOLERANCE)
     np.testing.assert_allclose(ours.dc0, theirs["c0"], rtol=0, atol=TOLERANCE)
     assert ours.sgd is not None
     assert abs(ours.sgd.loss_after - theirs["loss_after"]) <= TOLERANCE * max(
-        1.0, abs(theirs["loss_after"]))
+        1.0, abs(theirs["loss_after"])
+    )
     # The module the pipeline uses agrees too, on every dh_t, dc_t and delta as well.
     report = cross_check_gradients(ours)
     assert report.passed and report.max_abs_err <= TOLERANCE, report.errors
@@ -128,10 +152,24 @@ def test_gradients_agree_with_torch_autograd(cfg: dict[str, Any]) -> None:
 
 def test_gradients_agree_with_central_differences() -> None:
     """Without torch: nudge every weight, h0 and c0 entry and watch the loss."""
-    ex = spec.from_mapping(_example({
-        "layers": 2, "bidirectional": True, "hidden": 2, "n_in": 2, "proj": 1,
-        "batch": 2, "bias": True, "steps": 3, "last": False, "loss": "mse", "lr": 0.1,
-        "seed": 5}))
+    ex = spec.from_mapping(
+        _example(
+            {
+                "layers": 2,
+                "bidirectional": True,
+                "hidden": 2,
+                "n_in": 2,
+                "proj": 1,
+                "batch": 2,
+                "bias": True,
+                "steps": 3,
+                "last": False,
+                "loss": "mse",
+                "lr": 0.1,
+                "seed": 5,
+            }
+        )
+    )
     grads = backward.backward(engine.forward(ex))
     assert ex.backward is not None
     h = 1e-6
@@ -145,10 +183,11 @@ def test_gradients_agree_with_central_differences() -> None:
             up, down = w.copy(), w.copy()
             up[index] += h
             down[index] -= h
-            numeric[index] = (loss(replace(ex, weights={**ex.weights, name: up}))
-                              - loss(replace(ex, weights={**ex.weights, name: down}))) / (2 * h)
-        np.testing.assert_allclose(grads.grads[name], numeric, rtol=0, atol=1e-8,
-                                   err_msg=name)
+            numeric[index] = (
+                loss(replace(ex, weights={**ex.weights, name: up}))
+                - loss(replace(ex, weights={**ex.weights, name: down}))
+            ) / (2 * h)
+        np.testing.assert_allclose(grads.grads[name], numeric, rtol=0, atol=1e-8, err_msg=name)
     for field, ours in (("h0", grads.dh0), ("c0", grads.dc0)):
         state = getattr(ex, field)
         numeric = np.zeros_like(state)
@@ -156,8 +195,9 @@ def test_gradients_agree_with_central_differences() -> None:
             up, down = state.copy(), state.copy()
             up[index] += h
             down[index] -= h
-            numeric[index] = (loss(replace(ex, **{field: up}))
-                              - loss(replace(ex, **{field: down}))) / (2 * h)
+            numeric[index] = (
+                loss(replace(ex, **{field: up})) - loss(replace(ex, **{field: down}))
+            ) / (2 * h)
         np.testing.assert_allclose(ours, numeric, rtol=0, atol=1e-8, err_msg=field)
 
 
@@ -171,8 +211,9 @@ def test_gradients_agree_with_central_differences() -> None:
         ("sse", True, 4.0 / 2, [[0.0, 0.0], [2.0, 0.0]]),
     ],
 )
-def test_loss_and_its_gradient(loss: str, last: bool, expected_loss: float,
-                               expected_grad: list[list[float]]) -> None:
+def test_loss_and_its_gradient(
+    loss: str, last: bool, expected_loss: float, expected_grad: list[list[float]]
+) -> None:
     output = np.array([[[1.0, -1.0]], [[2.0, 0.5]]])  # (T=2, B=1, 2)
     target = np.array([[0.5, 0.0], [0.0, 0.5]])
     target = target[-1:].reshape(1, 2) if last else target.reshape(2, 1, 2)
@@ -185,10 +226,24 @@ def test_loss_and_its_gradient(loss: str, last: bool, expected_loss: float,
 
 
 def test_bptt_order_and_the_reverse_direction_walks_forward() -> None:
-    ex = spec.from_mapping(_example({
-        "layers": 1, "bidirectional": True, "hidden": 2, "n_in": 2, "proj": 0,
-        "batch": None, "bias": True, "steps": 3, "last": True, "loss": "mse", "lr": 0.1,
-        "seed": 1}))
+    ex = spec.from_mapping(
+        _example(
+            {
+                "layers": 1,
+                "bidirectional": True,
+                "hidden": 2,
+                "n_in": 2,
+                "proj": 0,
+                "batch": None,
+                "bias": True,
+                "steps": 3,
+                "last": True,
+                "loss": "mse",
+                "lr": 0.1,
+                "seed": 1,
+            }
+        )
+    )
     trace = engine.forward(ex)
     grads = backward.backward(trace)
     assert [s.key for s in grads.steps] == [s.key for s in trace.steps]
@@ -224,7 +279,8 @@ def test_bundled_example_values_json_backward(out: Path) -> None:
         assert np.shape(bw["grads"][name]) == weight.shape, name
     assert np.shape(bw["grads"]["h0"]) == (1, 2) and np.shape(bw["grads"]["c0"]) == (1, 2)
     assert [(s["layer"], s["direction"], s["t"]) for s in bw["steps"]] == [
-        (s["layer"], s["direction"], s["t"]) for s in values["steps"]]
+        (s["layer"], s["direction"], s["t"]) for s in values["steps"]
+    ]
     for step in bw["steps"]:
         assert np.shape(step["dh"]) == (2,) and np.shape(step["dc"]) == (2,)
         assert set(step["gates"]) == set(GATES)
@@ -235,8 +291,9 @@ def test_bundled_example_values_json_backward(out: Path) -> None:
     sgd = bw["sgd"]
     assert sgd["lr"] == 0.1 and set(sgd["weights"]) == set(ex.weights)
     for name, weight in ex.weights.items():
-        np.testing.assert_allclose(sgd["weights"][name],
-                                   weight - 0.1 * np.array(bw["grads"][name]), atol=1e-15)
+        np.testing.assert_allclose(
+            sgd["weights"][name], weight - 0.1 * np.array(bw["grads"][name]), atol=1e-15
+        )
     assert sgd["loss_after"] < bw["loss"]  # the example is chosen so that the step helps
     theirs = _torch_autograd(ex)
     assert bw["loss"] == pytest.approx(theirs["loss"], abs=1e-12)  # full precision
@@ -271,8 +328,7 @@ def test_bundled_example_compiles_without_overfull_boxes(out: Path) -> None:
         deck = lecturer_deck(folder, folder / "frames.tex", aspect)
         compiled = compile_tex(deck)
         assert compiled.ok, (deck.name, compiled.errors)
-        assert compiled.overfull == 0, (deck.name, compiled.overfull_hbox,
-                                        compiled.overfull_vbox)
+        assert compiled.overfull == 0, (deck.name, compiled.overfull_hbox, compiled.overfull_vbox)
 
 
 @pytest.mark.latex
@@ -282,9 +338,11 @@ def test_backward_parts_compile_on_their_own(out: Path) -> None:
     assert len(parts) > 15
     body = "\n".join(f"\\section*{{{p.stem}}}\n\\input{{parts/{p.name}}}" for p in parts)
     doc = folder / "all-parts.tex"
-    doc.write_text("\\documentclass{article}\n\\usepackage{amsmath}\n"
-                   "\\usepackage[margin=2cm]{geometry}\n\\begin{document}\n"
-                   f"{body}\n\\end{{document}}\n")
+    doc.write_text(
+        "\\documentclass{article}\n\\usepackage{amsmath}\n"
+        "\\usepackage[margin=2cm]{geometry}\n\\begin{document}\n"
+        f"{body}\n\\end{{document}}\n"
+    )
     compiled = compile_tex(doc)
     assert compiled.ok, compiled.errors
     assert compiled.overfull == 0
@@ -302,12 +360,36 @@ def _configuration_yaml(tmp_path: Path, name: str, cfg: dict[str, Any]) -> Path:
 
 
 COMBINATIONS = {
-    "stacked-bidirectional": {"layers": 2, "bidirectional": True, "proj": 0, "batch": None,
-                              "bias": True, "steps": 2, "last": False, "loss": "mse"},
-    "projection-batch": {"layers": 1, "bidirectional": False, "proj": 1, "batch": 2,
-                         "bias": False, "steps": 3, "last": True, "loss": "sse"},
-    "long-sequence": {"layers": 1, "bidirectional": False, "proj": 0, "batch": None,
-                      "bias": True, "steps": 6, "last": False, "loss": "mse"},
+    "stacked-bidirectional": {
+        "layers": 2,
+        "bidirectional": True,
+        "proj": 0,
+        "batch": None,
+        "bias": True,
+        "steps": 2,
+        "last": False,
+        "loss": "mse",
+    },
+    "projection-batch": {
+        "layers": 1,
+        "bidirectional": False,
+        "proj": 1,
+        "batch": 2,
+        "bias": False,
+        "steps": 3,
+        "last": True,
+        "loss": "sse",
+    },
+    "long-sequence": {
+        "layers": 1,
+        "bidirectional": False,
+        "proj": 0,
+        "batch": None,
+        "bias": True,
+        "steps": 6,
+        "last": False,
+        "loss": "mse",
+    },
 }
 
 
@@ -354,8 +436,9 @@ def test_no_check_writes_null_and_never_imports_torch(tmp_path: Path) -> None:
     assert values["backward"]["sgd"]["loss_after"] < values["backward"]["loss"]
 
 
-def test_a_wrong_gradient_exits_1_and_writes_nothing(out: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_wrong_gradient_exits_1_and_writes_nothing(
+    out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     right_backward = backward.backward
 
     def wrong(trace: engine.Trace) -> backward.Gradients:
@@ -384,15 +467,24 @@ def test_check_command_checks_the_gradients_too() -> None:
 
 
 BAD = [
-    ("  target: [[0.81, -0.32], [-0.06, 0.15], [0.9, 0.71]]",
-     "  target: [[0.81, -0.32], [-0.06, 0.15]]",
-     "backward.target", "expected the shape of output (3, 2) or of its last step (2,), "
-                        "found (2, 2)"),
-    ("  target: [[0.81, -0.32], [-0.06, 0.15], [0.9, 0.71]]",
-     "  target: [0.81, -0.32, 0.5]", "backward.target", "found (3,)"),
-    ("  target: [[0.81, -0.32], [-0.06, 0.15], [0.9, 0.71]]",
-     "  target: [[0.81, -0.32], [-0.06, .nan], [0.9, 0.71]]", "backward.target[1][1]",
-     "finite number"),
+    (
+        "  target: [[0.81, -0.32], [-0.06, 0.15], [0.9, 0.71]]",
+        "  target: [[0.81, -0.32], [-0.06, 0.15]]",
+        "backward.target",
+        "expected the shape of output (3, 2) or of its last step (2,), found (2, 2)",
+    ),
+    (
+        "  target: [[0.81, -0.32], [-0.06, 0.15], [0.9, 0.71]]",
+        "  target: [0.81, -0.32, 0.5]",
+        "backward.target",
+        "found (3,)",
+    ),
+    (
+        "  target: [[0.81, -0.32], [-0.06, 0.15], [0.9, 0.71]]",
+        "  target: [[0.81, -0.32], [-0.06, .nan], [0.9, 0.71]]",
+        "backward.target[1][1]",
+        "finite number",
+    ),
     ("  loss: mse ", "  loss: mae ", "backward.loss", "expected mse or sse, found the text 'mae'"),
     ("  lr: 0.1", "  lr: 0", "backward.lr", "expected more than 0, found the number 0"),
     ("  lr: 0.1", "  lr: -0.5", "backward.lr", "expected more than 0"),
@@ -400,16 +492,21 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(("old", "new", "field", "message"), BAD,
-                         ids=[b[2] + "-" + str(n) for n, b in enumerate(BAD)])
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"), BAD, ids=[b[2] + "-" + str(n) for n, b in enumerate(BAD)]
+)
 def test_bad_backward_input_exits_2_with_a_located_message(
-        old: str, new: str, field: str, message: str, tmp_path: Path) -> None:
+    old: str, new: str, field: str, message: str, tmp_path: Path
+) -> None:
     text = EXAMPLE.read_text()
     assert old in text
     bad = tmp_path / "bad.yaml"
     bad.write_text(text.replace(old, new))
-    line = next(n for n, ln in enumerate(bad.read_text().splitlines(), 1)
-                if ln.startswith(new.splitlines()[-1]))
+    line = next(
+        n
+        for n, ln in enumerate(bad.read_text().splitlines(), 1)
+        if ln.startswith(new.splitlines()[-1])
+    )
     result = run_cli("render", bad, "--out", tmp_path / "out")
     assert result.exit_code == 2
     assert f"{bad}:{line}: {field}: " in result.output, result.output

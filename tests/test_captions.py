@@ -17,17 +17,32 @@ NOTEBOOK = EXAMPLES / "notebook-step.yaml"
 # o = [0.4864, 0.3714, 0.5899, 0.5631], c0 = [-0.47, 0.32, -0.76, 0.47],
 # c1 = [-0.3651, 0.1665, -0.0560, 0.1277], h1 = [-0.1701, 0.0613, -0.0330, 0.0715].
 CAPTIONS = [
-    ("i", r"$i_{1,3} = 0.5617$: 56\,\% of the candidate $g_{1,3}$ is written into the cell; "
-          r"$i_{1,2} = 0.4833$: only 48\,\%."),
-    ("f", r"$f_{1,3} = 0.3847$: about 38\,\% of $c_{0,3}$ is kept; "
-          r"$f_{1,4} = 0.2945$: only 29\,\%."),
-    ("g", r"$g_{1,3} = 0.4209$ pushes $c_{1,3}$ up, $g_{1,1} = -0.3505$ pushes $c_{1,1}$ down "
-          r"(as far as the input gate lets it)."),
-    ("o", r"$o_{1,3} = 0.5899$: 59\,\% of $\tanh(c_{1,3})$ reaches $h_{1,3}$; "
-          r"$o_{1,2} = 0.3714$: only 37\,\%."),
+    (
+        "i",
+        r"$i_{1,3} = 0.5617$: 56\,\% of the candidate $g_{1,3}$ is written into the cell; "
+        r"$i_{1,2} = 0.4833$: only 48\,\%.",
+    ),
+    (
+        "f",
+        r"$f_{1,3} = 0.3847$: about 38\,\% of $c_{0,3}$ is kept; "
+        r"$f_{1,4} = 0.2945$: only 29\,\%.",
+    ),
+    (
+        "g",
+        r"$g_{1,3} = 0.4209$ pushes $c_{1,3}$ up, $g_{1,1} = -0.3505$ pushes $c_{1,1}$ down "
+        r"(as far as the input gate lets it).",
+    ),
+    (
+        "o",
+        r"$o_{1,3} = 0.5899$: 59\,\% of $\tanh(c_{1,3})$ reaches $h_{1,3}$; "
+        r"$o_{1,2} = 0.3714$: only 37\,\%.",
+    ),
     ("cell", r"The cell changes most in unit~3: $c_{0,3} = -0.76$ becomes $c_{1,3} = -0.0560$."),
-    ("hidden", r"$h_{1,1} = -0.1701$: the output gate lets 49\,\% of "
-               r"$\tanh(c_{1,1}) = -0.3497$ through."),
+    (
+        "hidden",
+        r"$h_{1,1} = -0.1701$: the output gate lets 49\,\% of "
+        r"$\tanh(c_{1,1}) = -0.3497$ through.",
+    ),
 ]
 
 
@@ -50,11 +65,16 @@ def test_off_by_default() -> None:
 
 def test_marks_and_batches() -> None:
     """A layer and direction keep their marks; a batch is read at its first example."""
-    mapping = {"weights": {"weight_ih_l0": [[0.5], [0.1], [-0.3], [0.2]],
-                           "weight_hh_l0": [[0.4], [-0.2], [0.1], [0.3]],
-                           "weight_ih_l0_reverse": [[0.2], [0.3], [0.1], [-0.4]],
-                           "weight_hh_l0_reverse": [[0.1], [0.2], [0.3], [0.4]]},
-               "x": [[[1.0], [0.5]], [[0.5], [-1.0]]], "render": {"captions": True}}
+    mapping = {
+        "weights": {
+            "weight_ih_l0": [[0.5], [0.1], [-0.3], [0.2]],
+            "weight_hh_l0": [[0.4], [-0.2], [0.1], [0.3]],
+            "weight_ih_l0_reverse": [[0.2], [0.3], [0.1], [-0.4]],
+            "weight_hh_l0_reverse": [[0.1], [0.2], [0.3], [0.4]],
+        },
+        "x": [[[1.0], [0.5]], [[0.5], [-1.0]]],
+        "render": {"captions": True},
+    }
     found = captions(spec.from_mapping(mapping))
     assert found["f"].startswith(r"Example~1: $f^{\rightarrow}_{1,1} = ")
     assert r"of $c^{\rightarrow}_{0,1}$ is kept." in found["f"]
@@ -62,8 +82,9 @@ def test_marks_and_batches() -> None:
 
 
 def test_shown_under_the_derivations(tmp_path: Path) -> None:
-    result = run_cli("render", NOTEBOOK, "--out", tmp_path, "--no-check", "--captions",
-                     "--exercise", "f")
+    result = run_cli(
+        "render", NOTEBOOK, "--out", tmp_path, "--no-check", "--captions", "--exercise", "f"
+    )
     assert result.exit_code == 0, result.output
     folder = tmp_path / NOTEBOOK.stem
     frames = (folder / "frames.tex").read_text()
@@ -82,14 +103,14 @@ def test_shown_under_the_derivations(tmp_path: Path) -> None:
 
 def test_flag_and_key(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text(NOTEBOOK.read_text().replace("  decimals: 4", "  decimals: 4\n"
-                                                                 "  captions: maybe"))
+    bad.write_text(
+        NOTEBOOK.read_text().replace("  decimals: 4", "  decimals: 4\n  captions: maybe")
+    )
     result = run_cli("render", bad, "--out", tmp_path / "out", "--no-check")
     assert result.exit_code == 2
     assert "render.captions: expected true or false, found the text 'maybe'" in result.output
     on = tmp_path / "on.yaml"
-    on.write_text(NOTEBOOK.read_text().replace("  decimals: 4", "  decimals: 4\n"
-                                                                "  captions: true"))
+    on.write_text(NOTEBOOK.read_text().replace("  decimals: 4", "  decimals: 4\n  captions: true"))
     result = run_cli("render", on, "--out", tmp_path / "out", "--no-check", "--no-captions")
     assert result.exit_code == 0, result.output
     assert "is kept" not in (tmp_path / "out" / "on" / "frames.tex").read_text()

@@ -25,17 +25,20 @@ from tests.conftest import EXAMPLES, run_cli
 Matrix = list[list[Decimal]]
 
 
-@pytest.mark.parametrize("x,decimals,expected", [
-    (0.06175, 4, 0.0618),        # a decimal tie whose float is a hair below: still up
-    (-0.06175, 4, -0.0618),      # away from zero
-    (0.1235 * 0.5, 4, 0.0618),   # the product of printed numbers a student multiplies
-    (0.12344999, 4, 0.1234),
-    (0.29299999, 4, 0.293),
-    (-0.00001, 4, 0.0),          # no negative zero
-    (2.5, 0, 3.0),
-    (0.125, 2, 0.13),            # fixed() would print 0.12 (half to even)
-    (1e20, 2, 1e20),
-])
+@pytest.mark.parametrize(
+    "x,decimals,expected",
+    [
+        (0.06175, 4, 0.0618),  # a decimal tie whose float is a hair below: still up
+        (-0.06175, 4, -0.0618),  # away from zero
+        (0.1235 * 0.5, 4, 0.0618),  # the product of printed numbers a student multiplies
+        (0.12344999, 4, 0.1234),
+        (0.29299999, 4, 0.293),
+        (-0.00001, 4, 0.0),  # no negative zero
+        (2.5, 0, 3.0),
+        (0.125, 2, 0.13),  # fixed() would print 0.12 (half to even)
+        (1e20, 2, 1e20),
+    ],
+)
 def test_rounder(x: float, decimals: int, expected: float) -> None:
     rounded = numbers.rounder(decimals)(np.array([x]))[0]
     assert rounded == expected and math.copysign(1.0, rounded) == math.copysign(1.0, expected)
@@ -46,7 +49,7 @@ def test_rounder_gives_what_fixed_prints(x: float, decimals: int) -> None:
     """The rounded value prints as itself, within half a unit of the last decimal."""
     rounded = float(numbers.rounder(decimals)(np.array([x]))[0])
     assert float(numbers.fixed(rounded, decimals)) == rounded
-    assert abs(rounded - x) <= 0.5 * 10.0 ** -decimals * (1 + 1e-6) + 1e-9 * abs(x)
+    assert abs(rounded - x) <= 0.5 * 10.0**-decimals * (1 + 1e-6) + 1e-9 * abs(x)
 
 
 # ---------------------------------------------------------------- reading the article
@@ -91,8 +94,12 @@ class Calculator:
         return [v.quantize(self.unit, rounding=ROUND_HALF_UP) for v in values]
 
     def affine(self, w: Matrix, v: list[Decimal], b: list[Decimal]) -> list[Decimal]:
-        return self.round([sum((wi * vi for wi, vi in zip(row, v, strict=True)), Decimal(0))
-                           + bi for row, bi in zip(w, b, strict=True)])
+        return self.round(
+            [
+                sum((wi * vi for wi, vi in zip(row, v, strict=True)), Decimal(0)) + bi
+                for row, bi in zip(w, b, strict=True)
+            ]
+        )
 
     def apply(self, fn: str, values: list[Decimal]) -> list[Decimal]:
         f = {"sigma": lambda z: 1.0 / (1.0 + math.exp(-z)), "tanh": math.tanh}[fn]
@@ -128,8 +135,7 @@ def check_article(article: str, decimals: int, notation: str) -> list[str]:
         if layer > 0:  # a layer above reads the h printed by the layer below
             same(f"{title} x", x, printed[layer - 1, t][0])
         act = {}
-        for k, fn, block in zip("ifgo", ("sigma", "sigma", "tanh", "sigma"), gates,
-                                strict=True):
+        for k, fn, block in zip("ifgo", ("sigma", "sigma", "tanh", "sigma"), gates, strict=True):
             m = matrices(block)
             if notation == "pytorch":
                 w_ih, x_, b_ih, ih, w_hh, h_, b_hh, hh, ih2, hh2, pre, a = m
@@ -139,8 +145,11 @@ def check_article(article: str, decimals: int, notation: str) -> list[str]:
                 same(f"{title} {k} hh", col(hh), calc.affine(w_hh, h_prev, col(b_hh)))
                 same(f"{title} {k} ih again", col(ih2), col(ih))
                 same(f"{title} {k} hh again", col(hh2), col(hh))
-                same(f"{title} {k} pre", col(pre), calc.round(
-                    [a_ + b_ for a_, b_ in zip(col(ih), col(hh), strict=True)]))
+                same(
+                    f"{title} {k} pre",
+                    col(pre),
+                    calc.round([a_ + b_ for a_, b_ in zip(col(ih), col(hh), strict=True)]),
+                )
             else:  # textbook: W [h; x] + b
                 w, v, b, pre, pre2, a = m
                 same(f"{title} {k} [h; x]", col(v), h_prev + x)
@@ -149,12 +158,20 @@ def check_article(article: str, decimals: int, notation: str) -> list[str]:
             same(f"{title} {k}", col(a), calc.apply(fn, col(pre)))
             act[k] = col(a)
         f, c_p, i, g, c, o, c2, o2, tanh_c, h = (col(m) for m in matrices(state))
-        for name, shown, expected in (("f", f, act["f"]), ("i", i, act["i"]),
-                                      ("g", g, act["g"]), ("o", o, act["o"]),
-                                      ("o", o2, act["o"]), ("c_prev", c_p, c_prev)):
+        for name, shown, expected in (
+            ("f", f, act["f"]),
+            ("i", i, act["i"]),
+            ("g", g, act["g"]),
+            ("o", o, act["o"]),
+            ("o", o2, act["o"]),
+            ("c_prev", c_p, c_prev),
+        ):
             same(f"{title} {name} in the cell and hidden lines", shown, expected)
-        same(f"{title} c", c, calc.round([a * b + p * q for a, b, p, q
-                                          in zip(f, c_prev, i, g, strict=True)]))
+        same(
+            f"{title} c",
+            c,
+            calc.round([a * b + p * q for a, b, p, q in zip(f, c_prev, i, g, strict=True)]),
+        )
         same(f"{title} c again", c2, c)
         same(f"{title} tanh(c)", tanh_c, calc.apply("tanh", c))
         same(f"{title} h", h, calc.round([a * b for a, b in zip(o, tanh_c, strict=True)]))
@@ -170,8 +187,9 @@ def render(example: Path, out: Path, *flags: str) -> Path:
 
 @pytest.mark.parametrize("notation", ["pytorch", "textbook"])
 @pytest.mark.parametrize("name", ["short-sequence", "stacked"])
-def test_every_printed_number_follows_from_the_printed_ones(name: str, notation: str,
-                                                            tmp_path: Path) -> None:
+def test_every_printed_number_follows_from_the_printed_ones(
+    name: str, notation: str, tmp_path: Path
+) -> None:
     example = EXAMPLES / f"{name}.yaml"
     folder = render(example, tmp_path, "--carry", "displayed", "--notation", notation)
     article = (folder / f"{name}.tex").read_text()
@@ -199,13 +217,18 @@ def test_values_json_keeps_both_and_the_document_states_the_drift(tmp_path: Path
         for v in step["h"] + step["c"] + step["gates"]["f"]["act"]:
             assert v == round(v, 4)
     drift = values["carry"]["max_drift"]
-    expected = max(abs(a - b) for s, e in zip(shown, values["steps"], strict=True)
-                   for a, b in zip(s["h"], e["h"], strict=True))
+    expected = max(
+        abs(a - b)
+        for s, e in zip(shown, values["steps"], strict=True)
+        for a, b in zip(s["h"], e["h"], strict=True)
+    )
     assert drift["h"] == expected and 0 < drift["h"] < 1e-3
     assert values["carry"]["mode"] == "displayed" and values["carry"]["decimals"] == 4
     assert values["carry"]["h_n"] == [shown[-1]["h"]]
-    statement = (f"differ from the exact values by at most ${numbers.scientific(drift['h'])}$ "
-                 f"and ${numbers.scientific(drift['c'])}$")
+    statement = (
+        f"differ from the exact values by at most ${numbers.scientific(drift['h'])}$ "
+        f"and ${numbers.scientific(drift['c'])}$"
+    )
     assert statement in " ".join((folder / "short-sequence.tex").read_text().split())
     assert statement in " ".join((folder / "frames.tex").read_text().split())
 
@@ -225,8 +248,12 @@ def test_the_engine_goes_on_from_the_rounded_values() -> None:
     assert np.array_equal(step.h_prev, shown.steps[0].h)  # carried over rounded
     for value in (step.gates["f"].ih, step.gates["f"].pre, step.c, step.h):
         assert np.array_equal(value, np.round(value, 2))
-    assert np.array_equal(step.c, rounding.values(step.gates["f"].act * step.c_prev
-                                                  + step.gates["i"].act * step.gates["g"].act))
+    assert np.array_equal(
+        step.c,
+        rounding.values(
+            step.gates["f"].act * step.c_prev + step.gates["i"].act * step.gates["g"].act
+        ),
+    )
     # Where ih and hh are not printed (textbook, row-vector), only their sum is rounded.
     parts_off = engine.forward(ex, rounding=engine.Rounding(numbers.rounder(2), parts=False))
     gates = parts_off.steps[1].gates.values()

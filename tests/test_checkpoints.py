@@ -34,8 +34,9 @@ def _render(yaml: Path, out: Path) -> dict[str, Any]:
     return values
 
 
-def _expect_forward(values: dict[str, Any], lstm: torch.nn.LSTM, x: list[Any],
-                    atol: float = 1e-12) -> None:
+def _expect_forward(
+    values: dict[str, Any], lstm: torch.nn.LSTM, x: list[Any], atol: float = 1e-12
+) -> None:
     """The render's output and h_n are torch's (float64 of the saved weights): exactly
     for weights read from the file, within ``atol`` for decimals written by import."""
     with torch.no_grad():
@@ -81,24 +82,33 @@ def test_reference_to_safetensors_and_npz_without_torch(tmp_path: Path) -> None:
     import subprocess
     import sys
 
-    code = ("import sys, lstm_tex; ex = lstm_tex.load(sys.argv[1]); ex.compute(); "
-            "assert 'torch' not in sys.modules, 'torch was imported'")
+    code = (
+        "import sys, lstm_tex; ex = lstm_tex.load(sys.argv[1]); ex.compute(); "
+        "assert 'torch' not in sys.modules, 'torch was imported'"
+    )
     for name in ("safetensors.yaml", "npz.yaml"):
-        done = subprocess.run([sys.executable, "-c", code, str(tmp_path / name)],
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / name)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr
 
 
-@pytest.mark.parametrize(("weights", "fragments"), [
-    ("missing.pt", ("weights", "missing.pt", "no such file")),
-    ({"file": "m.pt", "prefix": "decoder."}, ("weights.file", "m.pt", "'decoder.'", "'enc.'")),
-    ({"file": "m.pt", "prefx": "enc."}, ("weights.prefx", "did you mean 'prefix'")),
-    ({"file": "m.pt", "prefix": "enc.", "lstm": {"hidden_size": 5}}, ("hidden_size",)),
-])
-def test_reference_errors_name_the_file_and_the_key(tmp_path: Path, weights: Any,
-                                                    fragments: tuple[str, ...]) -> None:
-    torch.save({f"enc.{k}": v for k, v in _lstm(2, 3, 4).state_dict().items()},
-               tmp_path / "m.pt")
+@pytest.mark.parametrize(
+    ("weights", "fragments"),
+    [
+        ("missing.pt", ("weights", "missing.pt", "no such file")),
+        ({"file": "m.pt", "prefix": "decoder."}, ("weights.file", "m.pt", "'decoder.'", "'enc.'")),
+        ({"file": "m.pt", "prefx": "enc."}, ("weights.prefx", "did you mean 'prefix'")),
+        ({"file": "m.pt", "prefix": "enc.", "lstm": {"hidden_size": 5}}, ("hidden_size",)),
+    ],
+)
+def test_reference_errors_name_the_file_and_the_key(
+    tmp_path: Path, weights: Any, fragments: tuple[str, ...]
+) -> None:
+    torch.save({f"enc.{k}": v for k, v in _lstm(2, 3, 4).state_dict().items()}, tmp_path / "m.pt")
     data: dict[str, Any] = {"weights": weights, "x": X}
     if isinstance(weights, dict) and "lstm" in weights:
         data["lstm"] = weights.pop("lstm")
@@ -144,8 +154,9 @@ def test_import_writes_a_reference_beyond_the_inline_limit(tmp_path: Path) -> No
     torch.save(small.state_dict(), tmp_path / "small.pt")
     assert run_cli("import", tmp_path / "small.pt", "-o", tmp_path / "small.yaml").exit_code == 0
     assert "weight_ih_l0: [[" in (tmp_path / "small.yaml").read_text()
-    forced = run_cli("import", tmp_path / "small.pt", "-o", tmp_path / "ref.yaml",
-                     "--weights", "reference")
+    forced = run_cli(
+        "import", tmp_path / "small.pt", "-o", tmp_path / "ref.yaml", "--weights", "reference"
+    )
     assert forced.exit_code == 0 and "weights: small.pt" in (tmp_path / "ref.yaml").read_text()
     rounded = run_cli("import", saved, "-o", tmp_path / "r.yaml", "--decimals", "2")
     assert rounded.exit_code == 2 and "--weights inline" in rounded.output
@@ -196,8 +207,7 @@ def test_half_precision_shortest_decimals(tmp_path: Path, dtype: torch.dtype) ->
         digits = len(value.lstrip("-").replace(".", "").lstrip("0"))
         if digits > 1:
             shorter = float(f"{float(value):.{digits - 1}g}")
-            assert (torch.tensor(shorter).to(dtype)
-                    != torch.tensor(float(value)).to(dtype)), value
+            assert torch.tensor(shorter).to(dtype) != torch.tensor(float(value)).to(dtype), value
 
 
 def test_bfloat16_safetensors_reference_reads_the_saved_values(tmp_path: Path) -> None:
@@ -242,14 +252,16 @@ def test_quantized_lstms(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model = torch.nn.Sequential(_lstm(8, 3, 4))
-        quantized = torch.ao.quantization.quantize_dynamic(model, {torch.nn.LSTM},
-                                                           dtype=torch.qint8)
+        quantized = torch.ao.quantization.quantize_dynamic(
+            model, {torch.nn.LSTM}, dtype=torch.qint8
+        )
         torch.save(quantized.state_dict(), tmp_path / "packed.pt")
         lstm = quantized[0]
         torch.save({**lstm.get_weight(), **lstm.get_bias()}, tmp_path / "q.pt")
         dequantized = torch.nn.LSTM(3, 4)
-        dequantized.load_state_dict({k: v.dequantize() for k, v in
-                                     {**lstm.get_weight(), **lstm.get_bias()}.items()})
+        dequantized.load_state_dict(
+            {k: v.dequantize() for k, v in {**lstm.get_weight(), **lstm.get_bias()}.items()}
+        )
     packed = run_cli("import", tmp_path / "packed.pt", "-o", tmp_path / "p.yaml")
     assert packed.exit_code == 2 and "packed.pt" in packed.output
     assert "dynamically quantized" in packed.output and "get_weight()" in packed.output
@@ -260,14 +272,20 @@ def test_quantized_lstms(tmp_path: Path) -> None:
     _expect_forward(_render(yaml, tmp_path / "out"), dequantized, X, atol=1e-7)
 
 
-@pytest.mark.parametrize(("state", "fragments"), [
-    ({"lstm.weight_ih_l0": torch.zeros(8, 2, dtype=torch.int64)},
-     ("lstm.weight_ih_l0:", "floating-point", "int64")),
-    ({"lstm.weight_ih_l0": torch.zeros(8, 2, device="meta")}, ("lstm.weight_ih_l0:", "meta")),
-    ({"lstm.weight_ih_l0": torch.zeros(8, 2).to_sparse()}, ("lstm.weight_ih_l0:", "sparse")),
-])
-def test_bad_tensors_name_the_file_and_key(tmp_path: Path, state: dict[str, Any],
-                                           fragments: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("state", "fragments"),
+    [
+        (
+            {"lstm.weight_ih_l0": torch.zeros(8, 2, dtype=torch.int64)},
+            ("lstm.weight_ih_l0:", "floating-point", "int64"),
+        ),
+        ({"lstm.weight_ih_l0": torch.zeros(8, 2, device="meta")}, ("lstm.weight_ih_l0:", "meta")),
+        ({"lstm.weight_ih_l0": torch.zeros(8, 2).to_sparse()}, ("lstm.weight_ih_l0:", "sparse")),
+    ],
+)
+def test_bad_tensors_name_the_file_and_key(
+    tmp_path: Path, state: dict[str, Any], fragments: tuple[str, ...]
+) -> None:
     state = {**state, "lstm.weight_hh_l0": torch.zeros(8, 2)}
     torch.save(state, tmp_path / "bad.pt")
     result = run_cli("import", tmp_path / "bad.pt", "-o", tmp_path / "bad.yaml")
@@ -279,12 +297,12 @@ def test_bad_tensors_name_the_file_and_key(tmp_path: Path, state: dict[str, Any]
 def test_import_of_an_lstm_cell_and_batch_first(tmp_path: Path) -> None:
     torch.manual_seed(10)
     cell = torch.nn.LSTMCell(3, 2)
-    torch.save({"decoder.cell." + k: v for k, v in cell.state_dict().items()},
-               tmp_path / "cell.pt")
+    torch.save({"decoder.cell." + k: v for k, v in cell.state_dict().items()}, tmp_path / "cell.pt")
     yaml = tmp_path / "cell.yaml"
     x = [[[0.5, -0.2, 0.1]], [[0.1, 0.3, -0.4]]]  # (batch 2, T 1, input 3)
-    result = run_cli("import", tmp_path / "cell.pt", "-o", yaml, "--batch-first",
-                     "--x", json.dumps(x))
+    result = run_cli(
+        "import", tmp_path / "cell.pt", "-o", yaml, "--batch-first", "--x", json.dumps(x)
+    )
     assert result.exit_code == 0, result.output
     text = yaml.read_text()
     assert "nn.LSTMCell at key prefix 'decoder.cell.'" in text and "  weight_ih: [[" in text

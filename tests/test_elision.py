@@ -21,52 +21,65 @@ GRID = np.arange(1, 26, dtype=float).reshape(5, 5)  # entries 1..25, one or two 
 def _body(tex: str) -> list[list[str]]:
     """The entries of a bmatrix, row by row, \\phantom padding removed."""
     inner = tex.split("\\begin{bmatrix} ", 1)[1].rsplit(" \\end{bmatrix}", 1)[0]
-    return [[e.replace("\\phantom{0}", "").strip() for e in row.split(" & ")]
-            for row in inner.split(" \\\\ ")]
+    return [
+        [e.replace("\\phantom{0}", "").strip() for e in row.split(" & ")]
+        for row in inner.split(" \\\\ ")
+    ]
 
 
-@pytest.mark.parametrize("max_rows,max_cols,rows", [
-    (None, None, [[str(5 * r + c + 1) for c in range(5)] for r in range(5)]),
-    (5, 5, [[str(5 * r + c + 1) for c in range(5)] for r in range(5)]),
-    (3, 3, [["1", "\\cdots", "5"],
-            ["\\vdots", "\\ddots", "\\vdots"],
-            ["21", "\\cdots", "25"]]),
-    (4, 3, [["1", "\\cdots", "5"],
-            ["6", "\\cdots", "10"],
-            ["\\vdots", "\\ddots", "\\vdots"],
-            ["21", "\\cdots", "25"]]),
-    (3, None, [["1", "2", "3", "4", "5"],
-               ["\\vdots"] * 5,
-               ["21", "22", "23", "24", "25"]]),
-])
-def test_bmatrix_elision(max_rows: int | None, max_cols: int | None,
-                         rows: list[list[str]]) -> None:
+@pytest.mark.parametrize(
+    "max_rows,max_cols,rows",
+    [
+        (None, None, [[str(5 * r + c + 1) for c in range(5)] for r in range(5)]),
+        (5, 5, [[str(5 * r + c + 1) for c in range(5)] for r in range(5)]),
+        (3, 3, [["1", "\\cdots", "5"], ["\\vdots", "\\ddots", "\\vdots"], ["21", "\\cdots", "25"]]),
+        (
+            4,
+            3,
+            [
+                ["1", "\\cdots", "5"],
+                ["6", "\\cdots", "10"],
+                ["\\vdots", "\\ddots", "\\vdots"],
+                ["21", "\\cdots", "25"],
+            ],
+        ),
+        (3, None, [["1", "2", "3", "4", "5"], ["\\vdots"] * 5, ["21", "22", "23", "24", "25"]]),
+    ],
+)
+def test_bmatrix_elision(max_rows: int | None, max_cols: int | None, rows: list[list[str]]) -> None:
     tex = numbers.bmatrix(GRID, style="written", max_rows=max_rows, max_cols=max_cols)
     assert _body(tex) == rows
 
 
 def test_bmatrix_elided_column_vector() -> None:
     assert numbers.bmatrix(np.arange(10.0), style="written", max_rows=4) == (
-        "\\begin{bmatrix} 0 \\\\ 1 \\\\ \\vdots \\\\ 9 \\end{bmatrix}")
+        "\\begin{bmatrix} 0 \\\\ 1 \\\\ \\vdots \\\\ 9 \\end{bmatrix}"
+    )
 
 
-@pytest.mark.parametrize("render,slides,limits", [
-    ({}, True, (8, 8)),
-    ({"max_rows": 12, "max_cols": 3}, True, (12, 3)),
-    ({"max_rows": 12}, False, (16, 12)),  # the article keeps its own limits
-    ({"article_full": True}, False, (context.NO_ELISION, context.NO_ELISION)),
-    ({"article_full": True}, True, (8, 8)),
-])
-def test_layout_of_each_medium(render: dict[str, object], slides: bool,
-                               limits: tuple[int, int]) -> None:
+@pytest.mark.parametrize(
+    "render,slides,limits",
+    [
+        ({}, True, (8, 8)),
+        ({"max_rows": 12, "max_cols": 3}, True, (12, 3)),
+        ({"max_rows": 12}, False, (16, 12)),  # the article keeps its own limits
+        ({"article_full": True}, False, (context.NO_ELISION, context.NO_ELISION)),
+        ({"article_full": True}, True, (8, 8)),
+    ],
+)
+def test_layout_of_each_medium(
+    render: dict[str, object], slides: bool, limits: tuple[int, int]
+) -> None:
     layout = context.layout(spec.RenderOptions(**render), slides)  # type: ignore[arg-type]
     assert (layout.max_rows, layout.max_cols) == limits
 
 
 def test_defaults_are_the_slides_layout() -> None:
     options = spec.RenderOptions()
-    assert (options.max_rows, options.max_cols) == (context.SLIDES.max_rows,
-                                                    context.SLIDES.max_cols)
+    assert (options.max_rows, options.max_cols) == (
+        context.SLIDES.max_rows,
+        context.SLIDES.max_cols,
+    )
     assert context.layout(options, True) == context.SLIDES
     assert context.layout(options, False) == context.ARTICLE
 
@@ -81,23 +94,28 @@ def test_article_weights_show_the_columns_that_fit() -> None:
     assert context._Medium(4, context.ARTICLE).weight_cols(np.full((4, 3), 0.5)) == 12
 
 
-@pytest.mark.parametrize("render,message", [
-    ({"max_rows": 2}, "render.max_rows: expected at least 3, found the number 2"),
-    ({"max_cols": 17}, "render.max_cols: expected at most 16, found the number 17"),
-    ({"max_rows": "many"}, "render.max_rows: expected a whole number"),
-    ({"article_full": "yes"}, "render.article_full: expected true or false"),
-])
-def test_limits_are_validated(tmp_path: Path, render: dict[str, object], message: str
-                              ) -> None:
+@pytest.mark.parametrize(
+    "render,message",
+    [
+        ({"max_rows": 2}, "render.max_rows: expected at least 3, found the number 2"),
+        ({"max_cols": 17}, "render.max_cols: expected at most 16, found the number 17"),
+        ({"max_rows": "many"}, "render.max_rows: expected a whole number"),
+        ({"article_full": "yes"}, "render.article_full: expected true or false"),
+    ],
+)
+def test_limits_are_validated(tmp_path: Path, render: dict[str, object], message: str) -> None:
     with pytest.raises(InputError) as caught:
         spec.load(with_render(SHORT, tmp_path, **render))
     assert message in caught.value.format()
 
 
-@pytest.mark.parametrize("flags,message", [
-    (["--max-rows", "20"], "--max-rows: expected 3 to 16, found 20"),
-    (["--max-cols", "1"], "--max-cols: expected 3 to 16, found 1"),
-])
+@pytest.mark.parametrize(
+    "flags,message",
+    [
+        (["--max-rows", "20"], "--max-rows: expected 3 to 16, found 20"),
+        (["--max-cols", "1"], "--max-cols: expected 3 to 16, found 1"),
+    ],
+)
 def test_limit_flags_are_validated(out: Path, flags: list[str], message: str) -> None:
     result = run_cli("render", SHORT, "--out", out, "--no-check", *flags)
     assert result.exit_code == 2 and message in result.output
@@ -112,8 +130,9 @@ def test_limits_above_the_sizes_change_nothing(out: Path) -> None:
 
 @pytest.mark.latex
 @pytest.mark.parametrize("example", BUNDLED, ids=lambda p: p.stem)
-def test_small_limits_and_full_article_compile_for_every_example(example: Path,
-                                                                 tmp_path: Path) -> None:
+def test_small_limits_and_full_article_compile_for_every_example(
+    example: Path, tmp_path: Path
+) -> None:
     source = with_render(example, tmp_path / "src", max_rows=3, max_cols=3, article_full=True)
     folder = render(source, tmp_path / "out")
     if example.stem == "notebook-step":  # hidden size 4: the middle of 4 rows elided

@@ -15,14 +15,18 @@ from tests.conftest import EXAMPLES
 
 # Printed by shared/seeds/single-step-notebook.txt (In [24] and In [25]).
 NOTEBOOK = {
-    "ih": [[0.29299999, 0.107, 0.46400001, -0.31699999],
-           [-0.21, -0.35, -0.24499999, -0.212],
-           [-0.39799999, 0.095, 0.30400001, 0.129],
-           [0.27199998, -0.414, 0.11200002, -0.012]],
-    "hh": [[-0.1792, -0.17389999, -0.2158, 0.51109999],
-           [-0.26759999, -0.27170001, -0.22449999, -0.6617],
-           [0.032, 0.0187, 0.14480001, -0.1486],
-           [-0.3265, -0.1123, 0.25159999, 0.2659]],
+    "ih": [
+        [0.29299999, 0.107, 0.46400001, -0.31699999],
+        [-0.21, -0.35, -0.24499999, -0.212],
+        [-0.39799999, 0.095, 0.30400001, 0.129],
+        [0.27199998, -0.414, 0.11200002, -0.012],
+    ],
+    "hh": [
+        [-0.1792, -0.17389999, -0.2158, 0.51109999],
+        [-0.26759999, -0.27170001, -0.22449999, -0.6617],
+        [0.032, 0.0187, 0.14480001, -0.1486],
+        [-0.3265, -0.1123, 0.25159999, 0.2659],
+    ],
     "i": [0.52841933, 0.48328124, 0.56173341, 0.54837322],
     "f": [0.38281901, 0.34939491, 0.3847346, 0.29448499],
     "g": [-0.350488, 0.11321255, 0.42091212, -0.0195975],
@@ -66,19 +70,27 @@ def _example(input_size: int, hidden: int, steps: int, scale: float, seed: int) 
         "bias_ih_l0": (rng.standard_normal(4 * hidden) * scale).tolist(),
         "bias_hh_l0": (rng.standard_normal(4 * hidden) * scale).tolist(),
     }
-    return spec.from_mapping({
-        "weights": weights,
-        "x": (rng.standard_normal((steps, input_size)) * scale).tolist(),
-        "h0": rng.standard_normal(hidden).tolist(),
-        "c0": rng.standard_normal(hidden).tolist(),
-    })
+    return spec.from_mapping(
+        {
+            "weights": weights,
+            "x": (rng.standard_normal((steps, input_size)) * scale).tolist(),
+            "h0": rng.standard_normal(hidden).tolist(),
+            "c0": rng.standard_normal(hidden).tolist(),
+        }
+    )
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.integers(1, 6), st.integers(1, 6), st.integers(1, 5),
-       st.sampled_from([0.01, 0.5, 1.0, 3.0]), st.integers(0, 2**32 - 1))
-def test_every_intermediate_agrees_with_torch(input_size: int, hidden: int, steps: int,
-                                              scale: float, seed: int) -> None:
+@given(
+    st.integers(1, 6),
+    st.integers(1, 6),
+    st.integers(1, 5),
+    st.sampled_from([0.01, 0.5, 1.0, 3.0]),
+    st.integers(0, 2**32 - 1),
+)
+def test_every_intermediate_agrees_with_torch(
+    input_size: int, hidden: int, steps: int, scale: float, seed: int
+) -> None:
     trace = engine.forward(_example(input_size, hidden, steps, scale, seed))
     report = cross_check(trace)
     assert report.passed, report.errors
@@ -128,30 +140,43 @@ def _per_gate(example: spec.Example) -> list[dict[str, np.ndarray]]:
             pre = ih + hh
             e = np.exp(-np.abs(pre))
             sigma = np.where(pre >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-            got |= {f"{k}.ih": ih, f"{k}.hh": hh, f"{k}.pre": pre,
-                    k: np.tanh(pre) if k == "g" else sigma}
+            got |= {
+                f"{k}.ih": ih,
+                f"{k}.hh": hh,
+                f"{k}.pre": pre,
+                k: np.tanh(pre) if k == "g" else sigma,
+            }
         c = got["f"] * c + got["i"] * got["g"]
         h = got["o"] * np.tanh(c)
         steps.append(got | {"c": c, "h": h})
     return steps
 
 
-@pytest.mark.parametrize(("input_size", "hidden", "steps", "batch"),
-                         [(1, 1, 2, 1), (2, 3, 3, 1), (3, 4, 2, 3), (20, 64, 3, 16)])
+@pytest.mark.parametrize(
+    ("input_size", "hidden", "steps", "batch"),
+    [(1, 1, 2, 1), (2, 3, 3, 1), (3, 4, 2, 3), (20, 64, 3, 16)],
+)
 def test_batched_gates_give_the_numbers_of_one_gate_at_a_time(
-        input_size: int, hidden: int, steps: int, batch: int) -> None:
+    input_size: int, hidden: int, steps: int, batch: int
+) -> None:
     rng = np.random.default_rng(hidden)
 
     def draw(*shape: int) -> object:
         return np.round(rng.uniform(-1, 1, shape), 3).tolist()
 
-    example = spec.from_mapping({
-        "weights": {"weight_ih_l0": draw(4 * hidden, input_size),
-                    "weight_hh_l0": draw(4 * hidden, hidden),
-                    "bias_ih_l0": draw(4 * hidden), "bias_hh_l0": draw(4 * hidden)},
-        "x": draw(steps, batch, input_size), "h0": draw(1, batch, hidden),
-        "c0": draw(1, batch, hidden),
-    })
+    example = spec.from_mapping(
+        {
+            "weights": {
+                "weight_ih_l0": draw(4 * hidden, input_size),
+                "weight_hh_l0": draw(4 * hidden, hidden),
+                "bias_ih_l0": draw(4 * hidden),
+                "bias_hh_l0": draw(4 * hidden),
+            },
+            "x": draw(steps, batch, input_size),
+            "h0": draw(1, batch, hidden),
+            "c0": draw(1, batch, hidden),
+        }
+    )
     trace = engine.forward(example)
     w = example.weights
     # |W||x| + |b| and |W||h| + |b| <= (in + hidden + 2) * 1 * 1 here (|entries| <= 1)

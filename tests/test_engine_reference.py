@@ -23,8 +23,9 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return np.asarray(np.where(z >= 0, 1.0, e) / d)
 
 
-def reference(example: spec.Example, rounding: engine.Rounding | None = None) -> list[
-        dict[str, np.ndarray]]:
+def reference(
+    example: spec.Example, rounding: engine.Rounding | None = None
+) -> list[dict[str, np.ndarray]]:
     """The per-step loop of the engine before issue 17, with every quantity by name."""
     shown = rounding.values if rounding is not None else (lambda a: a)
     parts = shown if rounding is not None and rounding.parts else (lambda a: a)
@@ -58,13 +59,26 @@ def reference(example: spec.Example, rounding: engine.Rounding | None = None) ->
                 tanh_c = shown(np.tanh(c))
                 m = shown(act[3] * tanh_c)
                 h = shown(m @ p["w_hr"].T) if p["w_hr"] is not None else m
-                terms = max(float(np.max(np.abs(layer_input[t]) @ np.abs(w_ih), initial=0)),
-                            float(np.max(np.abs(h) @ np.abs(w_hh), initial=0)))
+                terms = max(
+                    float(np.max(np.abs(layer_input[t]) @ np.abs(w_ih), initial=0)),
+                    float(np.max(np.abs(h) @ np.abs(w_hh), initial=0)),
+                )
                 if bias:
                     terms += float(np.max(np.abs(p["b_ih"]) + np.abs(p["b_hh"])))
-                got.append({"terms": np.array(terms), "ih": ih, "hh": hh, "pre": pre,
-                            "act": act, "c": c, "tanh_c": tanh_c, "m": m, "h": h,
-                            "x": layer_input[t]})
+                got.append(
+                    {
+                        "terms": np.array(terms),
+                        "ih": ih,
+                        "hh": hh,
+                        "pre": pre,
+                        "act": act,
+                        "c": c,
+                        "tanh_c": tanh_c,
+                        "m": m,
+                        "h": h,
+                        "x": layer_input[t],
+                    }
+                )
                 out[t] = h
             outs.append(out)
         layer_input = np.concatenate(outs, axis=-1)
@@ -78,38 +92,78 @@ def magnitude(steps: list[dict[str, np.ndarray]]) -> float:
 
 
 def _of(trace: engine.Trace) -> list[dict[str, np.ndarray]]:
-    got = [{"ih": np.stack([s.gates[k].ih for k in spec.GATES]),
+    got = [
+        {
+            "ih": np.stack([s.gates[k].ih for k in spec.GATES]),
             "hh": np.stack([s.gates[k].hh for k in spec.GATES]),
             "pre": np.stack([s.gates[k].pre for k in spec.GATES]),
             "act": np.stack([s.gates[k].act for k in spec.GATES]),
-            "c": s.c, "tanh_c": s.tanh_c, "m": s.m, "h": s.h, "x": s.x} for s in trace.steps]
+            "c": s.c,
+            "tanh_c": s.tanh_c,
+            "m": s.m,
+            "h": s.h,
+            "x": s.x,
+        }
+        for s in trace.steps
+    ]
     return [*got, {"output": trace.output}]
 
 
 @settings(max_examples=60, deadline=None)
-@given(input_size=st.integers(1, 7), hidden=st.integers(1, 9), steps=st.integers(1, 6),
-       batch=st.integers(1, 4), layers=st.integers(1, 3), bidirectional=st.booleans(),
-       bias=st.booleans(), proj=st.integers(0, 3), scale=st.sampled_from([0.1, 1.0, 30.0]),
-       rounded=st.sampled_from([None, 2, 4]), parts=st.booleans(),
-       seed=st.integers(0, 2**32 - 1))
+@given(
+    input_size=st.integers(1, 7),
+    hidden=st.integers(1, 9),
+    steps=st.integers(1, 6),
+    batch=st.integers(1, 4),
+    layers=st.integers(1, 3),
+    bidirectional=st.booleans(),
+    bias=st.booleans(),
+    proj=st.integers(0, 3),
+    scale=st.sampled_from([0.1, 1.0, 30.0]),
+    rounded=st.sampled_from([None, 2, 4]),
+    parts=st.booleans(),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_engine_equals_the_per_step_formulas(
-        input_size: int, hidden: int, steps: int, batch: int, layers: int,
-        bidirectional: bool, bias: bool, proj: int, scale: float, rounded: int | None,
-        parts: bool, seed: int) -> None:
+    input_size: int,
+    hidden: int,
+    steps: int,
+    batch: int,
+    layers: int,
+    bidirectional: bool,
+    bias: bool,
+    proj: int,
+    scale: float,
+    rounded: int | None,
+    parts: bool,
+    seed: int,
+) -> None:
     rng = np.random.default_rng(seed)
-    cfg = spec.LstmConfig(input_size=input_size, hidden_size=hidden, num_layers=layers,
-                          bias=bias, bidirectional=bidirectional,
-                          proj_size=proj if proj < hidden else 0)
-    weights = {name: rng.standard_normal(shape) * scale
-               for name, shape in cfg.weight_shapes().items()}
+    cfg = spec.LstmConfig(
+        input_size=input_size,
+        hidden_size=hidden,
+        num_layers=layers,
+        bias=bias,
+        bidirectional=bidirectional,
+        proj_size=proj if proj < hidden else 0,
+    )
+    weights = {
+        name: rng.standard_normal(shape) * scale for name, shape in cfg.weight_shapes().items()
+    }
     states = (cfg.num_layers * cfg.num_directions, batch)
-    example = spec.Example(file="random", stem="random", config=cfg,
-                           weights=MappingProxyType(weights),
-                           x=rng.standard_normal((steps, batch, input_size)) * scale,
-                           h0=rng.standard_normal((*states, cfg.out_size)),
-                           c0=rng.standard_normal((*states, hidden)), batched=True)
-    rounding = (engine.Rounding(numbers.rounder(rounded), parts=parts)
-                if rounded is not None else None)
+    example = spec.Example(
+        file="random",
+        stem="random",
+        config=cfg,
+        weights=MappingProxyType(weights),
+        x=rng.standard_normal((steps, batch, input_size)) * scale,
+        h0=rng.standard_normal((*states, cfg.out_size)),
+        c0=rng.standard_normal((*states, hidden)),
+        batched=True,
+    )
+    rounding = (
+        engine.Rounding(numbers.rounder(rounded), parts=parts) if rounded is not None else None
+    )
     got = _of(engine.forward(example, rounding=rounding))
     expected = reference(example, rounding)
     assert len(got) == len(expected)
@@ -120,11 +174,16 @@ def test_engine_equals_the_per_step_formulas(
         for name in a:
             assert a[name].shape == b[name].shape, (n, name)
             if rounding is None or name == "x":
-                np.testing.assert_allclose(a[name], b[name], rtol=0, atol=bar,
-                                           err_msg=f"{n} {name}")
+                np.testing.assert_allclose(
+                    a[name], b[name], rtol=0, atol=bar, err_msg=f"{n} {name}"
+                )
             else:
                 # Rounded as printed: a last-bit difference may only move a value across
                 # a rounding boundary, by one unit of the last decimal.
-                np.testing.assert_allclose(a[name], b[name], rtol=0,
-                                           atol=10.0 ** -rounded * 1.0001 + bar,
-                                           err_msg=f"{n} {name}")
+                np.testing.assert_allclose(
+                    a[name],
+                    b[name],
+                    rtol=0,
+                    atol=10.0**-rounded * 1.0001 + bar,
+                    err_msg=f"{n} {name}",
+                )

@@ -18,31 +18,50 @@ NOTEBOOK = EXAMPLES / "notebook-step.yaml"
 SHORT = EXAMPLES / "short-sequence.yaml"
 
 
-@pytest.mark.parametrize("x,style,text", [
-    (0.5, "written", "0.5"),
-    (-0.36, "written", "(-0.36)"),
-    (0.0, "written", "0"),
-    (-0.0, "written", "0"),
-    (-0.12345, "fixed", "(-0.1235)"),  # rounded to 4 decimals
-    (-0.00001, "fixed", "0.0000"),  # no negative zero, so no parentheses
-    (12.0, "fixed", "12.0000"),
-])
+@pytest.mark.parametrize(
+    "x,style,text",
+    [
+        (0.5, "written", "0.5"),
+        (-0.36, "written", "(-0.36)"),
+        (0.0, "written", "0"),
+        (-0.0, "written", "0"),
+        (-0.12345, "fixed", "(-0.1235)"),  # rounded to 4 decimals
+        (-0.00001, "fixed", "0.0000"),  # no negative zero, so no parentheses
+        (12.0, "fixed", "12.0000"),
+    ],
+)
 def test_factor(x: float, style: numbers.Style, text: str) -> None:
     assert numbers.factor(x, style, 4) == text
 
 
-@pytest.mark.parametrize("w,v,bias,value,terms,shown", [
-    # the notebook's first row of W_ii x_1 + b_ii
-    ([-0.36, 0.03], [0.5, 0.1], 0.47, 0.293,
-     ["(-0.36) \\cdot 0.5", "0.03 \\cdot 0.1", "0.47"], "0.2930"),
-    # negative vector entries and a negative bias are parenthesised too
-    ([0.1, -0.19], [-0.5, 0.18], -0.13, -0.2142,
-     ["0.1 \\cdot (-0.5)", "(-0.19) \\cdot 0.18", "(-0.13)"], "-0.2142"),
-    # no bias (lstm bias: false)
-    ([2.0, -1.0], [0.25, 0.5], None, 0.0, ["2 \\cdot 0.25", "(-1) \\cdot 0.5"], "0.0000"),
-])
-def test_expansion(w: list[float], v: list[float], bias: float | None, value: float,
-                   terms: list[str], shown: str) -> None:
+@pytest.mark.parametrize(
+    "w,v,bias,value,terms,shown",
+    [
+        # the notebook's first row of W_ii x_1 + b_ii
+        (
+            [-0.36, 0.03],
+            [0.5, 0.1],
+            0.47,
+            0.293,
+            ["(-0.36) \\cdot 0.5", "0.03 \\cdot 0.1", "0.47"],
+            "0.2930",
+        ),
+        # negative vector entries and a negative bias are parenthesised too
+        (
+            [0.1, -0.19],
+            [-0.5, 0.18],
+            -0.13,
+            -0.2142,
+            ["0.1 \\cdot (-0.5)", "(-0.19) \\cdot 0.18", "(-0.13)"],
+            "-0.2142",
+        ),
+        # no bias (lstm bias: false)
+        ([2.0, -1.0], [0.25, 0.5], None, 0.0, ["2 \\cdot 0.25", "(-1) \\cdot 0.5"], "0.0000"),
+    ],
+)
+def test_expansion(
+    w: list[float], v: list[float], bias: float | None, value: float, terms: list[str], shown: str
+) -> None:
     assert numbers.expansion(w, v, bias, value, vector_style="written") == (terms, shown)
 
 
@@ -51,31 +70,43 @@ def test_expansion_of_computed_vectors_rounds_them() -> None:
     assert terms == ["1 \\cdot 0.123"] and value == "0.123"
 
 
-@pytest.mark.parametrize("n,limit,kept", [
-    (5, None, ["0", "1", "2", "3", "4"]),
-    (5, 5, ["0", "1", "2", "3", "4"]),
-    (5, 3, ["0", "\\cdots", "4"]),
-    (10, 4, ["0", "1", "\\cdots", "9"]),
-])
-def test_dot_terms_elide_like_matrix_columns(n: int, limit: int | None,
-                                             kept: list[str]) -> None:
+@pytest.mark.parametrize(
+    "n,limit,kept",
+    [
+        (5, None, ["0", "1", "2", "3", "4"]),
+        (5, 5, ["0", "1", "2", "3", "4"]),
+        (5, 3, ["0", "\\cdots", "4"]),
+        (10, 4, ["0", "1", "\\cdots", "9"]),
+    ],
+)
+def test_dot_terms_elide_like_matrix_columns(n: int, limit: int | None, kept: list[str]) -> None:
     terms = numbers.dot_terms(range(n), [1.0] * n, vector_style="written", max_terms=limit)
     assert [t.split(" ")[0] for t in terms] == kept
 
 
-@pytest.mark.parametrize("terms,first,rest,lines", [
-    (["1 \\cdot 2", "3 \\cdot 4"], 40.0, 40.0, ["1 \\cdot 2 + 3 \\cdot 4"]),
-    (["0.25 \\cdot 0.5"] * 3, 10.0, 10.0,
-     ["0.25 \\cdot 0.5", "+ 0.25 \\cdot 0.5", "+ 0.25 \\cdot 0.5"]),
-    (["0.25 \\cdot 0.5"] * 3, 17.0, 30.0,
-     ["0.25 \\cdot 0.5 + 0.25 \\cdot 0.5", "+ 0.25 \\cdot 0.5"]),
-])
+@pytest.mark.parametrize(
+    "terms,first,rest,lines",
+    [
+        (["1 \\cdot 2", "3 \\cdot 4"], 40.0, 40.0, ["1 \\cdot 2 + 3 \\cdot 4"]),
+        (
+            ["0.25 \\cdot 0.5"] * 3,
+            10.0,
+            10.0,
+            ["0.25 \\cdot 0.5", "+ 0.25 \\cdot 0.5", "+ 0.25 \\cdot 0.5"],
+        ),
+        (
+            ["0.25 \\cdot 0.5"] * 3,
+            17.0,
+            30.0,
+            ["0.25 \\cdot 0.5 + 0.25 \\cdot 0.5", "+ 0.25 \\cdot 0.5"],
+        ),
+    ],
+)
 def test_break_terms(terms: list[str], first: float, rest: float, lines: list[str]) -> None:
     assert expansion.break_terms(terms, "0.3750", first, rest) == lines
 
 
-def _context(path: Path | dict[str, Any], slides: bool = False, **render: Any
-             ) -> dict[str, Any]:
+def _context(path: Path | dict[str, Any], slides: bool = False, **render: Any) -> dict[str, Any]:
     ex = spec.load(path) if isinstance(path, Path) else spec.from_mapping(path)
     ex = spec.with_view(ex, **render)
     return context.build(engine.forward(ex), None, slides=slides)
@@ -94,7 +125,8 @@ def test_notebook_forget_gate_rows() -> None:
     assert rows[4]["part_start"] and rows[4]["label"] == "(W_{hf} h_{0} + b_{hf})_{1}"
     assert " + ".join(rows[4]["lines"]).replace("+ + ", "+ ") == (
         "0.1 \\cdot (-0.5) + (-0.19) \\cdot 0.18 + (-0.24) \\cdot 0.11 + 0.45 \\cdot (-0.06) "
-        "+ (-0.13)")
+        "+ (-0.13)"
+    )
     assert rows[4]["value"] == "-0.2676"
 
 
@@ -112,8 +144,10 @@ def test_values_are_the_trace() -> None:
 
 def _tiny(bias: bool, batch: bool, hidden: int = 2, n_in: int = 2) -> dict[str, Any]:
     """Every row of W_ih is [0.5, -0.8, 0.1, 0.1, ...], of W_hh [0.2, 0.2, ...]."""
-    weights = {"weight_ih_l0": [[0.5, -0.8, *[0.1] * (n_in - 2)]] * (4 * hidden),
-               "weight_hh_l0": [[0.2] * hidden] * (4 * hidden)}
+    weights = {
+        "weight_ih_l0": [[0.5, -0.8, *[0.1] * (n_in - 2)]] * (4 * hidden),
+        "weight_hh_l0": [[0.2] * hidden] * (4 * hidden),
+    }
     if bias:
         weights["bias_ih_l0"] = [0.1] * (4 * hidden)
         weights["bias_hh_l0"] = [-0.2] * (4 * hidden)
@@ -121,13 +155,17 @@ def _tiny(bias: bool, batch: bool, hidden: int = 2, n_in: int = 2) -> dict[str, 
     return {"weights": weights, "x": x}
 
 
-@pytest.mark.parametrize("bias,batch,label,line", [
-    (True, False, "(W_{ii} x_{1} + b_{ii})_{1}", "0.5 \\cdot 0.5 + (-0.8) \\cdot 0.5 + 0.1"),
-    (False, False, "(W_{ii} x_{1})_{1}", "0.5 \\cdot 0.5 + (-0.8) \\cdot 0.5"),
-    (True, True, "(W_{ii} x_{1} + b_{ii})_{1,1}", "0.5 \\cdot 0.5 + (-0.8) \\cdot 0.5 + 0.1"),
-])
-def test_rows_with_and_without_bias_and_batch(bias: bool, batch: bool, label: str,
-                                              line: str) -> None:
+@pytest.mark.parametrize(
+    "bias,batch,label,line",
+    [
+        (True, False, "(W_{ii} x_{1} + b_{ii})_{1}", "0.5 \\cdot 0.5 + (-0.8) \\cdot 0.5 + 0.1"),
+        (False, False, "(W_{ii} x_{1})_{1}", "0.5 \\cdot 0.5 + (-0.8) \\cdot 0.5"),
+        (True, True, "(W_{ii} x_{1} + b_{ii})_{1,1}", "0.5 \\cdot 0.5 + (-0.8) \\cdot 0.5 + 0.1"),
+    ],
+)
+def test_rows_with_and_without_bias_and_batch(
+    bias: bool, batch: bool, label: str, line: str
+) -> None:
     ctx = _context(_tiny(bias, batch), expand=["i"])
     rows = ctx["steps"][0]["gates"][0]["expansion"]["rows"]
     assert rows[0]["label"] == label and rows[0]["lines"] == [line]
@@ -140,8 +178,9 @@ def test_rows_with_and_without_bias_and_batch(bias: bool, batch: bool, label: st
 
 
 def test_large_rows_and_terms_are_elided() -> None:
-    ctx = _context(_tiny(True, False, hidden=10, n_in=10), slides=True, expand=["g"],
-                   max_rows=3, max_cols=3)
+    ctx = _context(
+        _tiny(True, False, hidden=10, n_in=10), slides=True, expand=["g"], max_rows=3, max_cols=3
+    )
     rows = ctx["steps"][0]["gates"][2]["expansion"]["rows"]
     ih = rows[:3]
     assert [r["gap"] for r in ih] == [False, True, False]
@@ -150,34 +189,45 @@ def test_large_rows_and_terms_are_elided() -> None:
     assert len(ih[0]["lines"][0].split(" + ")) == 4  # w1 x1, \cdots, w10 x10, b
 
 
-@pytest.mark.parametrize("value,expected", [
-    (None, ()),
-    ([], ()),
-    ("all", (("i", None), ("f", None), ("g", None), ("o", None))),
-    ("f", (("f", None),)),
-    (["o", "f"], (("f", None), ("o", None))),
-    ([{"gate": "f", "steps": [2]}, {"gate": "f", "steps": 1}], (("f", (1, 2)),)),
-    ([{"gate": "f", "steps": [2]}, "f"], (("f", None),)),
-    ([{"gate": ["i", "g"], "steps": "all"}], (("i", None), ("g", None))),
-    ([{"gate": "all", "steps": [3]}], tuple((k, (3,)) for k in "ifgo")),
-])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        (None, ()),
+        ([], ()),
+        ("all", (("i", None), ("f", None), ("g", None), ("o", None))),
+        ("f", (("f", None),)),
+        (["o", "f"], (("f", None), ("o", None))),
+        ([{"gate": "f", "steps": [2]}, {"gate": "f", "steps": 1}], (("f", (1, 2)),)),
+        ([{"gate": "f", "steps": [2]}, "f"], (("f", None),)),
+        ([{"gate": ["i", "g"], "steps": "all"}], (("i", None), ("g", None))),
+        ([{"gate": "all", "steps": [3]}], tuple((k, (3,)) for k in "ifgo")),
+    ],
+)
 def test_expand_forms(value: Any, expected: tuple[Any, ...]) -> None:
     assert spec.expand_option(value, 3, None) == expected
 
 
-@pytest.mark.parametrize("render,message", [
-    ({"expand": "x"}, "render.expand: unknown gate 'x'; expected i, f, g or o"),
-    ({"expand": 3}, "render.expand: expected all, a gate, or a list such as [f, o]"),
-    ({"expand": [{"gate": "f", "step": 1}]},
-     "render.expand[0].step: unknown key 'step'; did you mean 'steps'?"),
-    ({"expand": [{"steps": [1]}]}, "render.expand[0].gate: required key is missing"),
-    ({"expand": [{"gate": "f", "steps": [4]}]},
-     "render.expand[0].steps[0]: there is no step 4: x has 3 steps"),
-    ({"steps": [1], "expand": [{"gate": "f", "steps": [2]}]},
-     "render.expand[0].steps[0]: step 2 is not derived in full (render.steps: [1])"),
-])
-def test_expand_errors_name_the_field(tmp_path: Path, render: dict[str, Any],
-                                      message: str) -> None:
+@pytest.mark.parametrize(
+    "render,message",
+    [
+        ({"expand": "x"}, "render.expand: unknown gate 'x'; expected i, f, g or o"),
+        ({"expand": 3}, "render.expand: expected all, a gate, or a list such as [f, o]"),
+        (
+            {"expand": [{"gate": "f", "step": 1}]},
+            "render.expand[0].step: unknown key 'step'; did you mean 'steps'?",
+        ),
+        ({"expand": [{"steps": [1]}]}, "render.expand[0].gate: required key is missing"),
+        (
+            {"expand": [{"gate": "f", "steps": [4]}]},
+            "render.expand[0].steps[0]: there is no step 4: x has 3 steps",
+        ),
+        (
+            {"steps": [1], "expand": [{"gate": "f", "steps": [2]}]},
+            "render.expand[0].steps[0]: step 2 is not derived in full (render.steps: [1])",
+        ),
+    ],
+)
+def test_expand_errors_name_the_field(tmp_path: Path, render: dict[str, Any], message: str) -> None:
     source = with_render(SHORT, tmp_path, **render)
     with pytest.raises(InputError) as caught:
         spec.load(source)
@@ -186,11 +236,14 @@ def test_expand_errors_name_the_field(tmp_path: Path, render: dict[str, Any],
     assert result.exit_code == 2 and message in result.output
 
 
-@pytest.mark.parametrize("flags,message", [
-    (["--expand", "q"], "--expand: unknown gate 'q'"),
-    (["--expand", "f:x"], "--expand: expected GATE or GATE:STEPS such as f or o:1,3"),
-    (["--expand", "f:9"], "--expand: there is no step 9"),
-])
+@pytest.mark.parametrize(
+    "flags,message",
+    [
+        (["--expand", "q"], "--expand: unknown gate 'q'"),
+        (["--expand", "f:x"], "--expand: expected GATE or GATE:STEPS such as f or o:1,3"),
+        (["--expand", "f:9"], "--expand: there is no step 9"),
+    ],
+)
 def test_expand_flag_errors(out: Path, flags: list[str], message: str) -> None:
     result = run_cli("render", SHORT, "--out", out, "--no-check", *flags)
     assert result.exit_code == 2 and message in result.output
@@ -227,14 +280,22 @@ def test_exercise_sheet_leaves_the_sums_out(out: Path, tmp_path: Path) -> None:
     assert "row by row" in (folder / "frames.tex").read_text()
 
 
-@pytest.mark.parametrize("notation,label,line", [
-    ("textbook", "(W_{i} [h_{0}; x_{1}] + b_{i})_{1}",
-     "0.2 \\cdot 0.5 + 0.2 \\cdot (-0.5) + 0.5 \\cdot 0.5 + (-0.8) \\cdot 0.5 + (-0.1)"),
-    ("row-vector", "(x_{1} W_{xi} + h_{0} W_{hi} + b_{i})_{1}",
-     "0.5 \\cdot 0.5 + 0.5 \\cdot (-0.8) + 0.5 \\cdot 0.2 + (-0.5) \\cdot 0.2 + (-0.1)"),
-])
-def test_other_notations_write_out_their_own_line(notation: str, label: str,
-                                                  line: str) -> None:
+@pytest.mark.parametrize(
+    "notation,label,line",
+    [
+        (
+            "textbook",
+            "(W_{i} [h_{0}; x_{1}] + b_{i})_{1}",
+            "0.2 \\cdot 0.5 + 0.2 \\cdot (-0.5) + 0.5 \\cdot 0.5 + (-0.8) \\cdot 0.5 + (-0.1)",
+        ),
+        (
+            "row-vector",
+            "(x_{1} W_{xi} + h_{0} W_{hi} + b_{i})_{1}",
+            "0.5 \\cdot 0.5 + 0.5 \\cdot (-0.8) + 0.5 \\cdot 0.2 + (-0.5) \\cdot 0.2 + (-0.1)",
+        ),
+    ],
+)
+def test_other_notations_write_out_their_own_line(notation: str, label: str, line: str) -> None:
     """One part per gate, on the notation's stacked vector, with its one bias b_ik + b_hk."""
     data = {**_tiny(True, False), "h0": [0.5, -0.5], "render": {"notation": notation}}
     ctx = _context(data, expand=["i"])

@@ -64,8 +64,7 @@ def _keras_model(keras: Any, bidirectional: bool = False) -> tuple[Any, Any, Any
 
 
 @pytest.mark.parametrize("suffix", [".keras", ".h5"])
-def test_keras_layer_chosen_by_name_matches_keras(keras: Any, tmp_path: Path,
-                                                  suffix: str) -> None:
+def test_keras_layer_chosen_by_name_matches_keras(keras: Any, tmp_path: Path, suffix: str) -> None:
     model, output, (h_n,), _ = _keras_model(keras)
     saved = tmp_path / f"model{suffix}"
     model.save(saved)
@@ -83,22 +82,23 @@ def test_keras_bidirectional_and_a_reference(keras: Any, tmp_path: Path) -> None
     model, output, (h_fwd, h_rev), _ = _keras_model(keras, bidirectional=True)
     saved = tmp_path / "bi.keras"
     model.save(saved)
-    text, values = _import_and_render(saved, tmp_path, "--prefix", "both", "--weights",
-                                      "reference")
+    text, values = _import_and_render(saved, tmp_path, "--prefix", "both", "--weights", "reference")
     assert "file: bi.keras" in text and "prefix: both" in text
     np.testing.assert_allclose(values["output"], output, atol=2e-6)
     np.testing.assert_allclose(values["h_n"], [h_fwd, h_rev], atol=2e-6)
     # Written by hand, a reference needs no lstm: section: Keras's one bias is implied.
-    (tmp_path / "hand.yaml").write_text("weights: {file: bi.keras, prefix: both}\n"
-                                        f"x: {json.dumps(X.tolist())}\n")
+    (tmp_path / "hand.yaml").write_text(
+        f"weights: {{file: bi.keras, prefix: both}}\nx: {json.dumps(X.tolist())}\n"
+    )
     by_hand = spec.load(tmp_path / "hand.yaml")
     assert by_hand.config.bias == "single" and by_hand.config.bidirectional
 
 
 def test_keras_other_activations_are_refused(keras: Any, tmp_path: Path) -> None:
     inputs = keras.Input((T, INPUT))
-    model = keras.Model(inputs, keras.layers.LSTM(2, recurrent_activation="hard_sigmoid",
-                                                  name="hard")(inputs))
+    model = keras.Model(
+        inputs, keras.layers.LSTM(2, recurrent_activation="hard_sigmoid", name="hard")(inputs)
+    )
     model.save(tmp_path / "hard.keras")
     result = run_cli("import", tmp_path / "hard.keras", "-o", tmp_path / "h.yaml")
     assert result.exit_code == 2
@@ -110,8 +110,14 @@ def test_keras_other_activations_are_refused(keras: Any, tmp_path: Path) -> None
 
 
 def _export(lstm: torch.nn.LSTM, path: Path) -> None:
-    torch.onnx.export(lstm, (torch.tensor(X, dtype=torch.float32)[:, None],), path,
-                      input_names=["x"], output_names=["y", "h_n", "c_n"], dynamo=False)
+    torch.onnx.export(
+        lstm,
+        (torch.tensor(X, dtype=torch.float32)[:, None],),
+        path,
+        input_names=["x"],
+        output_names=["y", "h_n", "c_n"],
+        dynamo=False,
+    )
 
 
 def _onnxruntime(path: Path) -> list[np.ndarray]:
@@ -151,21 +157,26 @@ def test_onnx_nodes_chosen_by_name(tmp_path: Path) -> None:
     first = nodes[0].strip("'")
     _, values = _import_and_render(saved, tmp_path, "--prefix", first)
     layer0 = torch.nn.LSTM(INPUT, 4).double()
-    layer0.load_state_dict({k: v.double() for k, v in lstm.state_dict().items()
-                            if k.endswith("_l0")})
+    layer0.load_state_dict(
+        {k: v.double() for k, v in lstm.state_dict().items() if k.endswith("_l0")}
+    )
     with torch.no_grad():
         output, (h_n, _) = layer0(torch.tensor(X))
     np.testing.assert_allclose(values["output"], output.numpy(), atol=1e-7)
     np.testing.assert_allclose(values["h_n"], h_n.numpy(), atol=1e-7)
 
 
-@pytest.mark.parametrize(("attribute", "value", "message"), [
-    ("clip", 1.0, "clip is 1.0: torch.nn.LSTM does not clip"),
-    ("input_forget", 1, "input_forget is 1"),
-    ("direction", b"reverse", "direction is reverse"),
-])
-def test_onnx_nodes_torch_cannot_compute_are_refused(tmp_path: Path, attribute: str,
-                                                     value: Any, message: str) -> None:
+@pytest.mark.parametrize(
+    ("attribute", "value", "message"),
+    [
+        ("clip", 1.0, "clip is 1.0: torch.nn.LSTM does not clip"),
+        ("input_forget", 1, "input_forget is 1"),
+        ("direction", b"reverse", "direction is reverse"),
+    ],
+)
+def test_onnx_nodes_torch_cannot_compute_are_refused(
+    tmp_path: Path, attribute: str, value: Any, message: str
+) -> None:
     onnx = pytest.importorskip("onnx")
     saved = tmp_path / "lstm.onnx"
     _export(torch.nn.LSTM(INPUT, 2), saved)
@@ -181,10 +192,12 @@ def test_onnx_nodes_torch_cannot_compute_are_refused(tmp_path: Path, attribute: 
     assert message in result.output
 
 
-@pytest.mark.parametrize(("suffix", "package"), [(".keras", "keras"), (".onnx", "onnx"),
-                                                 (".safetensors", "safetensors")])
-def test_a_missing_package_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                    suffix: str, package: str) -> None:
+@pytest.mark.parametrize(
+    ("suffix", "package"), [(".keras", "keras"), (".onnx", "onnx"), (".safetensors", "safetensors")]
+)
+def test_a_missing_package_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str, package: str
+) -> None:
     import sys
 
     monkeypatch.setitem(sys.modules, package, None)  # import fails as if not installed

@@ -25,17 +25,37 @@ from lstm_tex import loader
 from tests.conftest import BUNDLED, run_cli
 
 EXAMPLES = int(os.environ.get("LSTM_TEX_FUZZ_EXAMPLES", "150"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, print_blob=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 TEXTS = {p.stem: p.read_text(encoding="utf-8") for p in BUNDLED}
 BUNDLED_BY_STEM = {p.stem: p for p in BUNDLED}
 DATA = {stem: loader.parse(text, stem).data for stem, text in TEXTS.items()}
 PREVIOUS = b'{"previous": true}\n'
 
-TAGS = ["!!python/object/apply:os.system", "!!python/name:os.system", "!!python/tuple",
-        "!!set", "!!binary", "!!timestamp", "!!omap", "!!pairs", "!!str", "!!int", "!!float",
-        "!!bool", "!!null", "!!map", "!!seq", "!foo", "!<tag:example.com,2024:x>"]
+TAGS = [
+    "!!python/object/apply:os.system",
+    "!!python/name:os.system",
+    "!!python/tuple",
+    "!!set",
+    "!!binary",
+    "!!timestamp",
+    "!!omap",
+    "!!pairs",
+    "!!str",
+    "!!int",
+    "!!float",
+    "!!bool",
+    "!!null",
+    "!!map",
+    "!!seq",
+    "!foo",
+    "!<tag:example.com,2024:x>",
+]
 
 numbers = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
@@ -117,8 +137,11 @@ def mutated_text(draw: st.DrawFn, text: str) -> bytes:
     raw = text.encode("utf-8")
     for _ in range(draw(st.integers(min_value=1, max_value=3))):
         at = draw(st.integers(min_value=0, max_value=len(raw)))
-        action = draw(st.sampled_from(["truncate", "bytes", "unicode", "delete", "alias",
-                                       "bomb", "tag", "anchor-reuse"]))
+        action = draw(
+            st.sampled_from(
+                ["truncate", "bytes", "unicode", "delete", "alias", "bomb", "tag", "anchor-reuse"]
+            )
+        )
         if action == "truncate":
             raw = raw[:at]
         elif action == "bytes":
@@ -127,24 +150,25 @@ def mutated_text(draw: st.DrawFn, text: str) -> bytes:
             word = draw(st.text(min_size=1, max_size=8)).encode("utf-8", "surrogatepass")
             raw = raw[:at] + word + raw[at:]
         elif action == "delete":
-            raw = raw[:at] + raw[at + draw(st.integers(1, 20)):]
+            raw = raw[:at] + raw[at + draw(st.integers(1, 20)) :]
         elif action == "alias":
             raw = b"base: &base [0.5, 0.1]\n" + raw.replace(b"[0.5, 0.1]", b"*base", 1)
         elif action == "bomb":
             levels = draw(st.integers(min_value=1, max_value=7))
             bomb = "l0: &l0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(
                 f"l{k}: &l{k} [" + ", ".join([f"*l{k - 1}"] * 10) + "]\n"
-                for k in range(1, levels + 1))
+                for k in range(1, levels + 1)
+            )
             raw = bomb.encode() + raw
         elif action == "tag":
             colon = raw.find(b": ", at)
             if colon >= 0:
                 tag = draw(st.sampled_from(TAGS)).encode()
-                raw = raw[: colon + 2] + tag + b" " + raw[colon + 2:]
+                raw = raw[: colon + 2] + tag + b" " + raw[colon + 2 :]
         elif action == "anchor-reuse":
             colon = raw.find(b": ", at)
             if colon >= 0:
-                raw = raw[: colon + 2] + b"&a " + raw[colon + 2:] + b"\nextra: *a\n"
+                raw = raw[: colon + 2] + b"&a " + raw[colon + 2 :] + b"\nextra: *a\n"
     return raw
 
 
@@ -190,22 +214,41 @@ PREVIOUS_YAML = b"# a lecturer's file, kept byte for byte when a command fails\n
 argv_text = st.one_of(
     st.text(max_size=40),
     st.binary(max_size=40).map(os.fsdecode),
-    st.sampled_from(["", "\\", "{", "}", "%", "\x7f", "\x00", "\u202e", "&#", "\\input{x}",
-                     "a" * 300]),
+    st.sampled_from(
+        ["", "\\", "{", "}", "%", "\x7f", "\x00", "\u202e", "&#", "\\input{x}", "a" * 300]
+    ),
 )
 json_values = st.recursive(
-    st.one_of(st.floats(), st.integers(min_value=-(10**30), max_value=10**30),
-              st.text(max_size=5), st.booleans(), st.none()),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner,
-                                                                 max_size=2),
-    max_leaves=12)
+    st.one_of(
+        st.floats(),
+        st.integers(min_value=-(10**30), max_value=10**30),
+        st.text(max_size=5),
+        st.booleans(),
+        st.none(),
+    ),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=3), inner, max_size=2)
+    ),
+    max_leaves=12,
+)
 small = st.floats(min_value=-2, max_value=2)
 json_flags = st.one_of(
     st.lists(small, min_size=2, max_size=2).map(json.dumps),  # one step of input size 2
     st.lists(st.lists(small, min_size=2, max_size=2), min_size=1, max_size=3).map(json.dumps),
     json_values.map(json.dumps),
-    st.sampled_from(["[0.5, 0.1]", "[[0.5, 0.1], [0.2, 0.0]]", "[" * 3000 + "]" * 3000,
-                     "[" + "9" * 5000 + "]", "[1e999]", "[NaN]", "[0.5,", "{}", "[]"]),
+    st.sampled_from(
+        [
+            "[0.5, 0.1]",
+            "[[0.5, 0.1], [0.2, 0.0]]",
+            "[" * 3000 + "]" * 3000,
+            "[" + "9" * 5000 + "]",
+            "[1e999]",
+            "[NaN]",
+            "[0.5,",
+            "{}",
+            "[]",
+        ]
+    ),
     argv_text,
 )
 
@@ -233,13 +276,15 @@ def _assert_kept_or_changed(result: Any, path: Path, before: bytes) -> None:
 
 @FUZZ_SMALL
 @given(title=argv_text, steps=st.integers(1, 3), seed=st.integers(0, 3))
-def test_init_titles_exit_0_or_2_and_never_damage_the_file(title: str, steps: int,
-                                                           seed: int) -> None:
+def test_init_titles_exit_0_or_2_and_never_damage_the_file(
+    title: str, steps: int, seed: int
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "k.yaml"
         path.write_bytes(PREVIOUS_YAML)
-        result = run_cli("init", path, "--force", "--title", title, "--steps", steps,
-                         "--seed", seed)
+        result = run_cli(
+            "init", path, "--force", "--title", title, "--steps", steps, "--seed", seed
+        )
         _assert_kept_or_changed(result, path, PREVIOUS_YAML)
         if result.exit_code == 0:  # what init wrote, render reads (or refuses in one line)
             rendered = run_cli("render", path, "--out", Path(tmp) / "out", "--no-check")
@@ -248,21 +293,27 @@ def test_init_titles_exit_0_or_2_and_never_damage_the_file(title: str, steps: in
 
 
 @FUZZ_SMALL
-@given(x=json_flags, h0=st.none() | st.lists(small, min_size=3, max_size=3).map(json.dumps)
-       | json_flags, title=st.none() | argv_text)
+@given(
+    x=json_flags,
+    h0=st.none() | st.lists(small, min_size=3, max_size=3).map(json.dumps) | json_flags,
+    title=st.none() | argv_text,
+)
 def test_import_flag_values_exit_0_or_2_and_never_damage_the_file(
-        x: str, h0: str | None, title: str | None) -> None:
+    x: str, h0: str | None, title: str | None
+) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "k.yaml"
         path.write_bytes(PREVIOUS_YAML)
-        flags = ["--x", x] + (["--h0", h0] if h0 is not None else []) + (
-            ["--title", title] if title is not None else [])
+        flags = (
+            ["--x", x]
+            + (["--h0", h0] if h0 is not None else [])
+            + (["--title", title] if title is not None else [])
+        )
         result = run_cli("import", _lstm_file(Path(tmp)), "-o", path, "--force", *flags)
         _assert_kept_or_changed(result, path, PREVIOUS_YAML)
 
 
-file_names = st.binary(min_size=1, max_size=40).filter(
-    lambda b: b"/" not in b and b"\x00" not in b)
+file_names = st.binary(min_size=1, max_size=40).filter(lambda b: b"/" not in b and b"\x00" not in b)
 
 
 @FUZZ_SMALL
@@ -288,19 +339,74 @@ def test_file_names_of_any_bytes_render_or_exit_2(name: bytes) -> None:
 
 #: Pieces of templates: Jinja syntax, LaTeX, context names, and things a sandbox stops.
 TEMPLATE_PIECES = [
-    "\\VAR{", "\\BLOCK{", "\\#{", "}", "{", "%%", "%#", "%", "\\", "\n", " ", "title",
-    "part", "part.id", "steps", "x", "1", "0", "/", "+", "*", "**", "9", "'a'", "(", ")",
-    "[", "]", "|e", "|length", "if ", "endif", "for s in steps", "endfor", "else",
-    "macro m()", "endmacro", "m()", "set y = 2", "cycler", "__class__", ".__init__",
-    ".__globals__", "__subclasses__()", "range(3)", "lipsum", "\\begin{align*}",
-    "\\end{align*}", "\\frac{1}{2}", "$x$", "&", "\\\\", "\xdc", "\x00",
+    "\\VAR{",
+    "\\BLOCK{",
+    "\\#{",
+    "}",
+    "{",
+    "%%",
+    "%#",
+    "%",
+    "\\",
+    "\n",
+    " ",
+    "title",
+    "part",
+    "part.id",
+    "steps",
+    "x",
+    "1",
+    "0",
+    "/",
+    "+",
+    "*",
+    "**",
+    "9",
+    "'a'",
+    "(",
+    ")",
+    "[",
+    "]",
+    "|e",
+    "|length",
+    "if ",
+    "endif",
+    "for s in steps",
+    "endfor",
+    "else",
+    "macro m()",
+    "endmacro",
+    "m()",
+    "set y = 2",
+    "cycler",
+    "__class__",
+    ".__init__",
+    ".__globals__",
+    "__subclasses__()",
+    "range(3)",
+    "lipsum",
+    "\\begin{align*}",
+    "\\end{align*}",
+    "\\frac{1}{2}",
+    "$x$",
+    "&",
+    "\\\\",
+    "\xdc",
+    "\x00",
     # whole statements, each a known way in: errors at run time, the sandbox, huge work
-    "\\VAR{title}", "\\VAR{1/0}", "\\VAR{title + 1}", "\\VAR{part.id|upper}",
-    "\\BLOCK{if x}a\\BLOCK{endif}", "\\BLOCK{for s in range(3)}\\VAR{s}\\BLOCK{endfor}",
+    "\\VAR{title}",
+    "\\VAR{1/0}",
+    "\\VAR{title + 1}",
+    "\\VAR{part.id|upper}",
+    "\\BLOCK{if x}a\\BLOCK{endif}",
+    "\\BLOCK{for s in range(3)}\\VAR{s}\\BLOCK{endfor}",
     "\\VAR{cycler.__init__.__globals__.os.popen('touch PROOF').read()}",
-    "\\VAR{''.__class__.__mro__[1].__subclasses__()}", "\\VAR{'a' * 10**9}",
-    "\\VAR{10**(10**10)}", "\\BLOCK{macro m(n)}\\VAR{m(n)}\\BLOCK{endmacro}\\VAR{m(1)}",
-    "\\BLOCK{include 'part.tex.j2'}", "\\BLOCK{import 'derivation.tex.j2' as d}\\VAR{d}",
+    "\\VAR{''.__class__.__mro__[1].__subclasses__()}",
+    "\\VAR{'a' * 10**9}",
+    "\\VAR{10**(10**10)}",
+    "\\BLOCK{macro m(n)}\\VAR{m(n)}\\BLOCK{endmacro}\\VAR{m(1)}",
+    "\\BLOCK{include 'part.tex.j2'}",
+    "\\BLOCK{import 'derivation.tex.j2' as d}\\VAR{d}",
 ]
 
 
@@ -312,13 +418,21 @@ def test_random_user_templates_exit_0_or_2_and_keep_the_output(pieces: list[str]
         templates.mkdir()
         (out / "notebook-step").mkdir(parents=True)
         (out / "notebook-step" / "values.json").write_bytes(PREVIOUS)
-        (templates / "part.tex.j2").write_text("".join(pieces), encoding="utf-8",
-                                               errors="surrogateescape")
+        (templates / "part.tex.j2").write_text(
+            "".join(pieces), encoding="utf-8", errors="surrogateescape"
+        )
         cwd = os.getcwd()
         os.chdir(tmp)
         try:
-            result = run_cli("render", BUNDLED_BY_STEM["notebook-step"], "--out", out,
-                             "--no-check", "--templates", templates)
+            result = run_cli(
+                "render",
+                BUNDLED_BY_STEM["notebook-step"],
+                "--out",
+                out,
+                "--no-check",
+                "--templates",
+                templates,
+            )
         finally:
             os.chdir(cwd)
         assert not (Path(tmp) / "PROOF").exists(), "a template ran a shell command"

@@ -26,8 +26,7 @@ UPDATE = bool(os.environ.get("LSTM_TEX_UPDATE_GOLDEN"))
 
 
 def _tex_files(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): p.read_text()
-            for p in sorted(folder.rglob("*.tex"))}
+    return {p.relative_to(folder).as_posix(): p.read_text() for p in sorted(folder.rglob("*.tex"))}
 
 
 def _close(a: object, b: object, path: str = "") -> None:
@@ -59,5 +58,7 @@ def test_golden(example: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         shutil.copytree(produced, golden)
     assert golden.is_dir(), f"no golden for {example.stem}; run with LSTM_TEX_UPDATE_GOLDEN=1"
     assert _tex_files(produced) == _tex_files(golden)
-    _close(json.loads((produced / "values.json").read_text()),
-           json.loads((golden / "values.json").read_text()))
+    _close(
+        json.loads((produced / "values.json").read_text()),
+        json.loads((golden / "values.json").read_text()),
+    )

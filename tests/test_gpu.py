@@ -12,8 +12,9 @@ from lstm_tex.check import cross_check
 from tests.conftest import BUNDLED, run_cli
 
 torch = pytest.importorskip("torch")
-pytestmark = pytest.mark.skipif(not torch.cuda.is_available(),
-                                reason="no CUDA GPU visible to torch on this machine")
+pytestmark = pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="no CUDA GPU visible to torch on this machine"
+)
 
 
 @pytest.mark.parametrize("example", BUNDLED, ids=lambda p: p.stem)

@@ -20,8 +20,9 @@ class Encoder(torch.nn.Module):
     def __init__(self, bidirectional: bool = False, proj_size: int = 0) -> None:
         super().__init__()
         self.embed = torch.nn.Linear(3, 2)
-        self.lstm = torch.nn.LSTM(2, 3, num_layers=2, bidirectional=bidirectional,
-                                  proj_size=proj_size)
+        self.lstm = torch.nn.LSTM(
+            2, 3, num_layers=2, bidirectional=bidirectional, proj_size=proj_size
+        )
         self.head = torch.nn.Linear(3, 1)
 
 
@@ -74,8 +75,9 @@ def test_weights_read_back_as_the_saved_float32(tmp_path: Path) -> None:
     do_import(saved, "-o", tmp_path / "m.yaml")
     example = spec.load(tmp_path / "m.yaml")
     for name, tensor in net.lstm.state_dict().items():
-        np.testing.assert_array_equal(example.weights[name].astype(np.float32),
-                                      tensor.numpy(), err_msg=name)
+        np.testing.assert_array_equal(
+            example.weights[name].astype(np.float32), tensor.numpy(), err_msg=name
+        )
     assert not example.x.any() and not example.h0.any() and not example.c0.any()
 
 
@@ -100,8 +102,7 @@ def test_state_dict_under_state_dict_key_and_a_bare_lstm(tmp_path: Path) -> None
     bare = tmp_path / "bare.pt"
     torch.save(lstm.state_dict(), bare)
     wrapped = tmp_path / "wrapped.pt"
-    torch.save({"state_dict": {f"rnn.{k}": v for k, v in lstm.state_dict().items()}},
-               wrapped)
+    torch.save({"state_dict": {f"rnn.{k}": v for k, v in lstm.state_dict().items()}}, wrapped)
     do_import(bare, "-o", tmp_path / "bare.yaml")
     do_import(wrapped, "-o", tmp_path / "wrapped.yaml")
     a, b = spec.load(tmp_path / "bare.yaml"), spec.load(tmp_path / "wrapped.yaml")
@@ -123,8 +124,10 @@ def test_bidirectional_with_projection_renders_and_checks(tmp_path: Path) -> Non
 
 
 def test_two_lstms_need_a_prefix(tmp_path: Path) -> None:
-    state = {**{f"enc.{k}": v for k, v in torch.nn.LSTM(2, 3).state_dict().items()},
-             **{f"dec.{k}": v for k, v in torch.nn.LSTM(3, 3).state_dict().items()}}
+    state = {
+        **{f"enc.{k}": v for k, v in torch.nn.LSTM(2, 3).state_dict().items()},
+        **{f"dec.{k}": v for k, v in torch.nn.LSTM(3, 3).state_dict().items()},
+    }
     saved = tmp_path / "seq2seq.pt"
     torch.save(state, saved)
     result = run_cli("import", saved, "-o", tmp_path / "s.yaml")
@@ -150,10 +153,13 @@ def test_arbitrary_pickles_are_refused(tmp_path: Path, payload: str) -> None:
     assert not target.exists()
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"definitely not a torch file", "not a file torch.load can read"),
-    (None, "no such file"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"definitely not a torch file", "not a file torch.load can read"),
+        (None, "no such file"),
+    ],
+)
 def test_unreadable_files_exit_2(tmp_path: Path, content: bytes | None, message: str) -> None:
     saved = tmp_path / "broken.pt"
     if content is not None:
@@ -171,12 +177,15 @@ def test_no_lstm_in_the_file(tmp_path: Path) -> None:
     assert "no nn.LSTM weights found" in result.output and "'weight'" in result.output
 
 
-@pytest.mark.parametrize(("flags", "message"), [
-    (("--x", "[0.5, 0.1, 0.3]"), "--x"),
-    (("--x", "not json"), "--x: expected a JSON list"),
-    (("--h0", "[1, 2]"), "--h0"),
-    (("--x", "[0.5, 0.1]", "--steps", "2"), "not both"),
-])
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (("--x", "[0.5, 0.1, 0.3]"), "--x"),
+        (("--x", "not json"), "--x: expected a JSON list"),
+        (("--h0", "[1, 2]"), "--h0"),
+        (("--x", "[0.5, 0.1]", "--steps", "2"), "not both"),
+    ],
+)
 def test_bad_flags_exit_2(tmp_path: Path, flags: tuple[str, ...], message: str) -> None:
     saved = tmp_path / "m.pt"
     torch.save(torch.nn.LSTM(2, 3).state_dict(), saved)
@@ -186,8 +195,9 @@ def test_bad_flags_exit_2(tmp_path: Path, flags: tuple[str, ...], message: str) 
     assert not (tmp_path / "m.yaml").exists()
 
 
-def test_refuses_to_overwrite_without_force(tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_refuses_to_overwrite_without_force(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     torch.save(torch.nn.LSTM(1, 2).state_dict(), "tiny.pt")
     do_import("tiny.pt")  # default name: tiny.yaml in the current folder

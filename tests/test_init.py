@@ -32,18 +32,38 @@ def init(path: Path, *flags: str | int) -> Path:
 
 
 def gate_activations(values: dict) -> dict[str, np.ndarray]:
-    return {k: np.array([s["gates"][k]["act"] for s in values["steps"]])
-            for k in ("i", "f", "g", "o")}
+    return {
+        k: np.array([s["gates"][k]["act"] for s in values["steps"]]) for k in ("i", "f", "g", "o")
+    }
 
 
 @pytest.mark.latex
 @pytest.mark.parametrize(("seed", "n_in", "hidden", "steps", "layers", "decimals"), SHAPES)
-def test_init_render_compile_round_trip(tmp_path: Path, out: Path, seed: int, n_in: int,
-                                        hidden: int, steps: int, layers: int,
-                                        decimals: int) -> None:
-    example = init(tmp_path / "made.yaml", "--seed", seed, "--input-size", n_in,
-                   "--hidden-size", hidden, "--steps", steps, "--layers", layers,
-                   "--decimals", decimals)
+def test_init_render_compile_round_trip(
+    tmp_path: Path,
+    out: Path,
+    seed: int,
+    n_in: int,
+    hidden: int,
+    steps: int,
+    layers: int,
+    decimals: int,
+) -> None:
+    example = init(
+        tmp_path / "made.yaml",
+        "--seed",
+        seed,
+        "--input-size",
+        n_in,
+        "--hidden-size",
+        hidden,
+        "--steps",
+        steps,
+        "--layers",
+        layers,
+        "--decimals",
+        decimals,
+    )
     result = run_cli("render", example, "--out", out)
     assert result.exit_code == 0, result.output
     folder = out / "made"
@@ -93,8 +113,9 @@ def test_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     assert spec.load(target).config.hidden_size == 4
 
 
-def test_default_name_stdout_and_conflicting_names(tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_name_stdout_and_conflicting_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     result = run_cli("init")
     assert result.exit_code == 0, result.output
@@ -106,8 +127,9 @@ def test_default_name_stdout_and_conflicting_names(tmp_path: Path,
     assert both.exit_code == 2 and "not both" in both.output
 
 
-@pytest.mark.parametrize(("flag", "value"), [("--hidden-size", 0), ("--steps", 51),
-                                             ("--decimals", 0), ("--layers", 9)])
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--hidden-size", 0), ("--steps", 51), ("--decimals", 0), ("--layers", 9)]
+)
 def test_out_of_range_options_exit_2(tmp_path: Path, flag: str, value: int) -> None:
     result = run_cli("init", tmp_path / "x.yaml", flag, value)
     assert result.exit_code == 2
@@ -116,13 +138,27 @@ def test_out_of_range_options_exit_2(tmp_path: Path, flag: str, value: int) -> N
 
 
 @settings(max_examples=20, deadline=None)
-@given(seed=st.integers(0, 10**6), n_in=st.integers(1, 8), hidden=st.integers(1, 8),
-       steps=st.integers(1, 6), layers=st.integers(1, 3), decimals=st.integers(1, 3))
-def test_generated_pre_activations_stay_off_saturation(seed: int, n_in: int, hidden: int,
-                                                       steps: int, layers: int,
-                                                       decimals: int) -> None:
-    text = generate(InitOptions(input_size=n_in, hidden_size=hidden, steps=steps,
-                                layers=layers, seed=seed, decimals=decimals))
+@given(
+    seed=st.integers(0, 10**6),
+    n_in=st.integers(1, 8),
+    hidden=st.integers(1, 8),
+    steps=st.integers(1, 6),
+    layers=st.integers(1, 3),
+    decimals=st.integers(1, 3),
+)
+def test_generated_pre_activations_stay_off_saturation(
+    seed: int, n_in: int, hidden: int, steps: int, layers: int, decimals: int
+) -> None:
+    text = generate(
+        InitOptions(
+            input_size=n_in,
+            hidden_size=hidden,
+            steps=steps,
+            layers=layers,
+            seed=seed,
+            decimals=decimals,
+        )
+    )
     from lstm_tex import loader
 
     example = spec.validate(loader.parse(text, "gen.yaml"), stem="gen")
@@ -133,17 +169,20 @@ def test_generated_pre_activations_stay_off_saturation(seed: int, n_in: int, hid
         np.testing.assert_array_equal(np.round(w, decimals), w)
 
 
-@pytest.mark.parametrize(("value", "decimals", "single", "text"), [
-    (0.5, 2, False, "0.5"),
-    (0.25, 2, False, "0.25"),
-    (-0.07, 2, False, "-0.07"),
-    (0.0, 2, False, "0.0"),
-    (-0.0001, 2, False, "0.0"),
-    (1.0, 1, False, "1.0"),
-    (0.123456, 3, False, "0.123"),
-    (np.float32(0.1), None, True, "0.1"),
-    (float(np.float32(0.1)), None, False, "0.10000000149011612"),
-    (-2.5e-05, None, False, "-0.000025"),
-])
+@pytest.mark.parametrize(
+    ("value", "decimals", "single", "text"),
+    [
+        (0.5, 2, False, "0.5"),
+        (0.25, 2, False, "0.25"),
+        (-0.07, 2, False, "-0.07"),
+        (0.0, 2, False, "0.0"),
+        (-0.0001, 2, False, "0.0"),
+        (1.0, 1, False, "1.0"),
+        (0.123456, 3, False, "0.123"),
+        (np.float32(0.1), None, True, "0.1"),
+        (float(np.float32(0.1)), None, False, "0.10000000149011612"),
+        (-2.5e-05, None, False, "-0.000025"),
+    ],
+)
 def test_number_text(value: float, decimals: int | None, single: bool, text: str) -> None:
     assert number_text(value, decimals, single=single) == text

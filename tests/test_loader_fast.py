@@ -34,8 +34,7 @@ def same(a: Any, b: Any) -> bool:
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, float) and math.isnan(a):
         return math.isnan(b)
-    return bool(a == b) and (not isinstance(a, float) or math.copysign(1, a) ==
-                             math.copysign(1, b))
+    return bool(a == b) and (not isinstance(a, float) or math.copysign(1, a) == math.copysign(1, b))
 
 
 @pytest.mark.parametrize("path", [*BUNDLED, DATA / "tiny.yaml"], ids=lambda p: p.stem)
@@ -60,16 +59,30 @@ def test_a_message_on_the_fast_path_still_names_the_line() -> None:
     assert doc.line_of(["x"]) == 5 and doc.line_of(["weights", "weight_hh_l0"]) == 4
 
 
-@pytest.mark.parametrize("text", [
-    "a: 1\na: 2\n",                      # duplicate key
-    "a: !!str 3\n",                      # tag
-    "a: &x 1\nb: *x\n",                  # anchor and alias
-    "%YAML 1.1\n---\na: yes\n",          # directive
-    "a: |\n  text\n",                    # block scalar
-    "a: 0x10\n", "a: 1_000\n", "a: .inf\n", "a: +1\n", "a: 012\n", "a: 1e5\n",
-    "a: 2001-12-14\n", "1: a\n", "? [a]\n: 1\n", "a: \"\\/\"\n", "a: [1, 2\n",
-    "a: 1\n---\nb: 2\n", "", "a: @x\n",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: 1\na: 2\n",  # duplicate key
+        "a: !!str 3\n",  # tag
+        "a: &x 1\nb: *x\n",  # anchor and alias
+        "%YAML 1.1\n---\na: yes\n",  # directive
+        "a: |\n  text\n",  # block scalar
+        "a: 0x10\n",
+        "a: 1_000\n",
+        "a: .inf\n",
+        "a: +1\n",
+        "a: 012\n",
+        "a: 1e5\n",
+        "a: 2001-12-14\n",
+        "1: a\n",
+        "? [a]\n: 1\n",
+        'a: "\\/"\n',
+        "a: [1, 2\n",
+        "a: 1\n---\nb: 2\n",
+        "",
+        "a: @x\n",
+    ],
+)
 def test_anything_unusual_takes_the_round_trip_path(text: str) -> None:
     assert loader._fast(text) is loader._SLOW
 
@@ -77,16 +90,25 @@ def test_anything_unusual_takes_the_round_trip_path(text: str) -> None:
 ALPHABET = st.sampled_from(list(" \n\t-:,[]{}#'\"!&*%<>|.0123456789eE+_xyzTtFfNn~?@`=\\"))
 
 
-@settings(max_examples=300, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(st.sampled_from([p.read_text(encoding="utf-8") for p in BUNDLED]),
-       st.lists(st.tuples(st.floats(0, 1), st.integers(0, 3), st.text(ALPHABET, max_size=4)),
-                min_size=1, max_size=4))
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    st.sampled_from([p.read_text(encoding="utf-8") for p in BUNDLED]),
+    st.lists(
+        st.tuples(st.floats(0, 1), st.integers(0, 3), st.text(ALPHABET, max_size=4)),
+        min_size=1,
+        max_size=4,
+    ),
+)
 def test_a_mutated_file_reads_the_same_on_both_paths(
-        text: str, edits: list[tuple[float, int, str]]) -> None:
+    text: str, edits: list[tuple[float, int, str]]
+) -> None:
     for where, cut, insert in edits:
         at = int(where * len(text))
-        text = text[:at] + insert + text[at + cut:]
+        text = text[:at] + insert + text[at + cut :]
     fast = loader._fast(text)
     if fast is loader._SLOW:
         return

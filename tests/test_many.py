@@ -38,8 +38,11 @@ def bad(folder: Path, name: str = "bad") -> Path:
 def disagreeing(folder: Path, name: str = "strict") -> Path:
     """Valid, but float32 torch cannot meet atol 1e-15: the check fails (exit 1)."""
     path = folder / f"{name}.yaml"
-    path.write_text(NOTEBOOK.read_text().replace(
-        "  device: cpu", "  device: cpu\n  dtype: float32\n  atol: 1.0e-15"))
+    path.write_text(
+        NOTEBOOK.read_text().replace(
+            "  device: cpu", "  device: cpu\n  dtype: float32\n  atol: 1.0e-15"
+        )
+    )
     return path
 
 
@@ -137,8 +140,9 @@ def test_pdf_and_png_pages(out: Path) -> None:
 
 def test_png_without_pdftoppm_is_exit_2(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = shutil.which
-    monkeypatch.setattr(latex.shutil, "which",
-                        lambda name, *a, **k: None if name == "pdftoppm" else real(name))
+    monkeypatch.setattr(
+        latex.shutil, "which", lambda name, *a, **k: None if name == "pdftoppm" else real(name)
+    )
     result = run_cli("render", NOTEBOOK, "--out", out, "--png")
     assert result.exit_code == 2
     assert "pdftoppm is not installed" in result.output and "--png" in result.output

@@ -34,33 +34,87 @@ H0_X1 = M % r"h_{0} \\ x_{1}"
 
 LINES = [
     ("pytorch", 0, r"f_{1} &= \sigma\left(W_{if} x_{1} + b_{if} + W_{hf} h_{0} + b_{hf}\right) \\"),
-    ("pytorch", 1, r"W_{if} x_{1} + b_{if} &= " + M % r"\phantom{-}0.3 & 0.2 \\ -0.1 & 0.6"
-     + " " + M % r"1\phantom{.0} \\ 0.5" + " + " + M % r"-0.1 \\ \phantom{-}0.3"
-     + " = " + M % r"0.30 \\ 0.50" + r" \\"),
-    ("pytorch", 2, r"W_{hf} h_{0} + b_{hf} &= " + M % r"0.2 & \phantom{-}0.1 \\ 0.1 & -0.1"
-     + " " + M % r"\phantom{-}0.2 \\ -0.1" + " + " + M % r"0.2 \\ 0.1"
-     + " = " + M % r"0.23 \\ 0.13" + r" \\"),
-    ("pytorch", 3, r"f_{1} &= \sigma\left(" + M % r"0.30 \\ 0.50" + " + " + M % r"0.23 \\ 0.13"
-     + r"\right) = \sigma\left(" + M % r"0.53 \\ 0.63" + r"\right) = " + M % r"0.63 \\ 0.65"),
+    (
+        "pytorch",
+        1,
+        r"W_{if} x_{1} + b_{if} &= "
+        + M % r"\phantom{-}0.3 & 0.2 \\ -0.1 & 0.6"
+        + " "
+        + M % r"1\phantom{.0} \\ 0.5"
+        + " + "
+        + M % r"-0.1 \\ \phantom{-}0.3"
+        + " = "
+        + M % r"0.30 \\ 0.50"
+        + r" \\",
+    ),
+    (
+        "pytorch",
+        2,
+        r"W_{hf} h_{0} + b_{hf} &= "
+        + M % r"0.2 & \phantom{-}0.1 \\ 0.1 & -0.1"
+        + " "
+        + M % r"\phantom{-}0.2 \\ -0.1"
+        + " + "
+        + M % r"0.2 \\ 0.1"
+        + " = "
+        + M % r"0.23 \\ 0.13"
+        + r" \\",
+    ),
+    (
+        "pytorch",
+        3,
+        r"f_{1} &= \sigma\left("
+        + M % r"0.30 \\ 0.50"
+        + " + "
+        + M % r"0.23 \\ 0.13"
+        + r"\right) = \sigma\left("
+        + M % r"0.53 \\ 0.63"
+        + r"\right) = "
+        + M % r"0.63 \\ 0.65",
+    ),
     # Olah: one matrix [W_hf W_if] on [h_0; x_1], one bias b_if + b_hf (added as decimals)
     ("textbook", 0, r"f_{1} &= \sigma\left(W_{f} " + H0_X1 + r" + b_{f}\right) \\"),
-    ("textbook", 1, r"W_{f} " + H0_X1 + r" + b_{f} &= "
-     + M % r"0.2 & \phantom{-}0.1 & \phantom{-}0.3 & 0.2 \\ 0.1 & -0.1 & -0.1 & 0.6" + " "
-     + M % r"\phantom{-}0.2 \\ -0.1 \\ \phantom{-}1\phantom{.0} \\ \phantom{-}0.5" + r" \\*"),
+    (
+        "textbook",
+        1,
+        r"W_{f} "
+        + H0_X1
+        + r" + b_{f} &= "
+        + M % r"0.2 & \phantom{-}0.1 & \phantom{-}0.3 & 0.2 \\ 0.1 & -0.1 & -0.1 & 0.6"
+        + " "
+        + M % r"\phantom{-}0.2 \\ -0.1 \\ \phantom{-}1\phantom{.0} \\ \phantom{-}0.5"
+        + r" \\*",
+    ),
     # the parts break their lines to fit any article (\\*: no page break inside)
     ("textbook", 2, r"  & + " + M % r"0.1 \\ 0.4" + " = " + M % r"0.53 \\ 0.63" + r" \\"),
-    ("textbook", 3, r"f_{1} &= \sigma\left(" + M % r"0.53 \\ 0.63" + r"\right) = "
-     + M % r"0.63 \\ 0.65"),
+    (
+        "textbook",
+        3,
+        r"f_{1} &= \sigma\left(" + M % r"0.53 \\ 0.63" + r"\right) = " + M % r"0.63 \\ 0.65",
+    ),
     # d2l: row vectors, x_1 W_xf with W_xf = W_if transposed, one bias
     ("row-vector", 0, r"f_{1} &= \sigma\left(x_{1} W_{xf} + h_{0} W_{hf} + b_{f}\right) \\"),
-    ("row-vector", 1, r"x_{1} W_{xf} + h_{0} W_{hf} + b_{f} &= " + M % "1 & 0.5" + " "
-     + M % r"0.3 & -0.1 \\ 0.2 & \phantom{-}0.6" + r" \\*"),
-    ("row-vector", 2, r"  & + " + M % "0.2 & -0.1" + " "
-     + M % r"0.2 & \phantom{-}0.1 \\ 0.1 & -0.1" + r" \\*"),
+    (
+        "row-vector",
+        1,
+        r"x_{1} W_{xf} + h_{0} W_{hf} + b_{f} &= "
+        + M % "1 & 0.5"
+        + " "
+        + M % r"0.3 & -0.1 \\ 0.2 & \phantom{-}0.6"
+        + r" \\*",
+    ),
+    (
+        "row-vector",
+        2,
+        r"  & + " + M % "0.2 & -0.1" + " " + M % r"0.2 & \phantom{-}0.1 \\ 0.1 & -0.1" + r" \\*",
+    ),
     ("row-vector", 3, r"  & + " + M % "0.1 & 0.4" + r" \\*"),
     ("row-vector", 4, r"  & = " + M % "0.53 & 0.63" + r" \\"),
-    ("row-vector", 5, r"f_{1} &= \sigma\left(" + M % "0.53 & 0.63" + r"\right) = "
-     + M % "0.63 & 0.65"),
+    (
+        "row-vector",
+        5,
+        r"f_{1} &= \sigma\left(" + M % "0.53 & 0.63" + r"\right) = " + M % "0.63 & 0.65",
+    ),
 ]
 
 
@@ -70,8 +124,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {n: render(TINY, out / n, "--notation", n) for n in spec.SHOWN}
 
 
-@pytest.mark.parametrize("notation,index,line", LINES,
-                         ids=[f"{n}-{k}" for n, k, _ in LINES])
+@pytest.mark.parametrize("notation,index,line", LINES, ids=[f"{n}-{k}" for n, k, _ in LINES])
 def test_gate_line(tiny: dict[str, Path], notation: str, index: int, line: str) -> None:
     assert gate_lines(tiny[notation])[index] == line
 
@@ -83,10 +136,16 @@ def test_gate_has_exactly_these_lines(tiny: dict[str, Path], notation: str) -> N
 
 OVERVIEW = [
     ("pytorch", r"f_t &= \sigma\left(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}\right)"),
-    ("textbook", r"f_t &= \sigma\left(W_f \begin{bmatrix} h_{t-1} \\ x_t \end{bmatrix}"
-                 r" + b_f\right)"),
-    ("textbook", r"g_t &= \tanh\left(W_g \begin{bmatrix} h_{t-1} \\ x_t \end{bmatrix}"
-                 r" + b_g\right)"),
+    (
+        "textbook",
+        r"f_t &= \sigma\left(W_f \begin{bmatrix} h_{t-1} \\ x_t \end{bmatrix}"
+        r" + b_f\right)",
+    ),
+    (
+        "textbook",
+        r"g_t &= \tanh\left(W_g \begin{bmatrix} h_{t-1} \\ x_t \end{bmatrix}"
+        r" + b_g\right)",
+    ),
     ("row-vector", r"f_t &= \sigma\left(x_t W_{xf} + h_{t-1} W_{hf} + b_f\right)"),
     ("row-vector", r"h_t &= o_t \odot \tanh(c_t)"),
 ]
@@ -115,20 +174,33 @@ def test_same_numbers_in_every_notation(example: Path) -> None:
     for notation in spec.SHOWN:
         changed = spec.with_render(ex, notation=notation)
         ctx = context.build(engine.forward(changed), None, slides=False)
-        shown[notation] = [sorted(_numbers(g[key]))
-                           for s in ctx["steps"] for g in s["gates"] for key in ("pre", "act")]
+        shown[notation] = [
+            sorted(_numbers(g[key]))
+            for s in ctx["steps"]
+            for g in s["gates"]
+            for key in ("pre", "act")
+        ]
         shown[notation] += [sorted(_numbers(s[key])) for s in ctx["steps"] for key in "ch"]
     assert shown["textbook"] == shown["pytorch"] == shown["row-vector"]
-    assert len(shown["pytorch"]) == 10 * len([s for s in trace.steps
-                                              if ex.render.derives(s.layer, s.t)])
+    assert len(shown["pytorch"]) == 10 * len(
+        [s for s in trace.steps if ex.render.derives(s.layer, s.t)]
+    )
 
 
 def test_combined_bias_is_added_as_decimals() -> None:
     """b_k = b_ik + b_hk is printed as the decimal sum (0.3, not 0.30000000000000004)."""
-    ex = spec.from_mapping({
-        "weights": {"weight_ih_l0": [[0.5]] * 4, "weight_hh_l0": [[0.5]] * 4,
-                    "bias_ih_l0": [0.1] * 4, "bias_hh_l0": [0.2] * 4},
-        "x": [1.0], "render": {"notation": "textbook"}})
+    ex = spec.from_mapping(
+        {
+            "weights": {
+                "weight_ih_l0": [[0.5]] * 4,
+                "weight_hh_l0": [[0.5]] * 4,
+                "bias_ih_l0": [0.1] * 4,
+                "bias_hh_l0": [0.2] * 4,
+            },
+            "x": [1.0],
+            "render": {"notation": "textbook"},
+        }
+    )
     ctx = context.build(engine.forward(ex), None, slides=True)
     assert ctx["steps"][0]["gates"][0]["b"] == M % "0.3"
 
@@ -138,8 +210,10 @@ def test_unknown_notation_is_an_input_error(tmp_path: Path) -> None:
     bad.write_text(TINY.read_text().replace("  decimals: 2", "  decimals: 2\n  notation: olah"))
     result = run_cli("render", bad, "--out", tmp_path / "out", "--no-check")
     assert result.exit_code == 2
-    assert "render.notation: expected pytorch, textbook or row-vector, found the text " \
-           "'olah'" in result.output
+    assert (
+        "render.notation: expected pytorch, textbook or row-vector, found the text "
+        "'olah'" in result.output
+    )
     result = run_cli("render", TINY, "--out", tmp_path / "out", "--notation", "olah")
     assert result.exit_code == 2 and "--notation" in result.output
 
@@ -147,8 +221,7 @@ def test_unknown_notation_is_an_input_error(tmp_path: Path) -> None:
 def test_step_latex_in_the_python_api_follows_the_notation() -> None:
     import lstm_tex
 
-    ex = lstm_tex.Example.from_mapping({**_tiny_mapping(), "render": {"notation":
-                                                                      "row-vector"}})
+    ex = lstm_tex.Example.from_mapping({**_tiny_mapping(), "render": {"notation": "row-vector"}})
     text = ex.compute().steps[0].latex()
     assert r"f_{1} &= \sigma\left(x_{1} W_{xf} + h_{0} W_{hf} + b_{f}\right)" in text
 
@@ -170,8 +243,13 @@ def _projected(layers: int) -> dict[str, object]:
 
     weights = {}
     for layer in range(layers):
-        weights.update({f"weight_ih_l{layer}": r(12, 2), f"weight_hh_l{layer}": r(12, 2),
-                        f"weight_hr_l{layer}": r(2, 3)})
+        weights.update(
+            {
+                f"weight_ih_l{layer}": r(12, 2),
+                f"weight_hh_l{layer}": r(12, 2),
+                f"weight_hr_l{layer}": r(2, 3),
+            }
+        )
     return {"weights": weights, "x": r(2, 2, 2)}
 
 
@@ -206,8 +284,9 @@ def _compile_all(folder: Path) -> list[tuple[str, int, int, bool]]:
     texs.append(lecturer_deck(folder, folder / "frames.tex"))
     with ThreadPoolExecutor(2) as pool:
         done = list(pool.map(compile_tex, texs))
-    return [(t.name, c.overfull_hbox, c.overfull_vbox, c.ok) for t, c in zip(texs, done,
-                                                                             strict=True)]
+    return [
+        (t.name, c.overfull_hbox, c.overfull_vbox, c.ok) for t, c in zip(texs, done, strict=True)
+    ]
 
 
 @pytest.mark.latex
@@ -218,8 +297,17 @@ def test_every_option_compiles(example: Path, notation: str, tmp_path: Path) -> 
     displayed, captions, an exercise of every quantity the notation shows): the article,
     the deck, the frames in a lecturer's themed deck, the exercise sheet (article and deck)
     and, once per example, its answer key compile with no Overfull box."""
-    folder = render(example, tmp_path, "--notation", notation, "--carry", "displayed",
-                    "--captions", "--exercise", "all")
+    folder = render(
+        example,
+        tmp_path,
+        "--notation",
+        notation,
+        "--carry",
+        "displayed",
+        "--captions",
+        "--exercise",
+        "all",
+    )
     if notation != "pytorch":  # the answer key has the sheet's layout: compiled once
         (folder / f"{example.stem}-answers.tex").unlink()
     results = _compile_all(folder)

@@ -69,24 +69,35 @@ def test_scientific(value: float, text: str) -> None:
 @pytest.mark.parametrize(
     ("values", "kwargs", "latex"),
     [
-        ([0.5, -0.25], {"style": "written"},
-         r"\begin{bmatrix} \phantom{-}0.5\phantom{0} \\ -0.25 \end{bmatrix}"),
-        ([0.2930, 0.1070], {"decimals": 4},
-         r"\begin{bmatrix} 0.2930 \\ 0.1070 \end{bmatrix}"),
-        ([[1.0, -12.5], [0.25, 3.0]], {"style": "written"},
-         r"\begin{bmatrix} 1\phantom{.00} & -12.5 \\ 0.25 & \phantom{-0}3\phantom{.0} "
-         r"\end{bmatrix}"),
-        ([-1e-9, 1.0], {"decimals": 2},
-         r"\begin{bmatrix} 0.00 \\ 1.00 \end{bmatrix}"),
-        ([1.0, 2.0, 3.0, 4.0, 5.0], {"style": "written", "max_rows": 3},
-         r"\begin{bmatrix} 1 \\ \vdots \\ 5 \end{bmatrix}"),
-        ([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]],
-         {"style": "written", "max_rows": 3, "max_cols": 3},
-         r"\begin{bmatrix} 1 & 2 & 3 \\ 4 & 5 & 6 \\ 7 & 8 & 9 \end{bmatrix}"),
-        ([[float(c + 4 * r) for c in range(4)] for r in range(4)],
-         {"style": "written", "max_rows": 3, "max_cols": 3},
-         r"\begin{bmatrix} \phantom{0}0 & \cdots & \phantom{0}3 \\ \vdots & \ddots & \vdots "
-         r"\\ 12 & \cdots & 15 \end{bmatrix}"),
+        (
+            [0.5, -0.25],
+            {"style": "written"},
+            r"\begin{bmatrix} \phantom{-}0.5\phantom{0} \\ -0.25 \end{bmatrix}",
+        ),
+        ([0.2930, 0.1070], {"decimals": 4}, r"\begin{bmatrix} 0.2930 \\ 0.1070 \end{bmatrix}"),
+        (
+            [[1.0, -12.5], [0.25, 3.0]],
+            {"style": "written"},
+            r"\begin{bmatrix} 1\phantom{.00} & -12.5 \\ 0.25 & \phantom{-0}3\phantom{.0} "
+            r"\end{bmatrix}",
+        ),
+        ([-1e-9, 1.0], {"decimals": 2}, r"\begin{bmatrix} 0.00 \\ 1.00 \end{bmatrix}"),
+        (
+            [1.0, 2.0, 3.0, 4.0, 5.0],
+            {"style": "written", "max_rows": 3},
+            r"\begin{bmatrix} 1 \\ \vdots \\ 5 \end{bmatrix}",
+        ),
+        (
+            [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]],
+            {"style": "written", "max_rows": 3, "max_cols": 3},
+            r"\begin{bmatrix} 1 & 2 & 3 \\ 4 & 5 & 6 \\ 7 & 8 & 9 \end{bmatrix}",
+        ),
+        (
+            [[float(c + 4 * r) for c in range(4)] for r in range(4)],
+            {"style": "written", "max_rows": 3, "max_cols": 3},
+            r"\begin{bmatrix} \phantom{0}0 & \cdots & \phantom{0}3 \\ \vdots & \ddots & \vdots "
+            r"\\ 12 & \cdots & 15 \end{bmatrix}",
+        ),
     ],
 )
 def test_bmatrix(values: object, kwargs: dict[str, object], latex: str) -> None:
@@ -97,8 +108,10 @@ def test_wide_matrix_raises_max_matrix_cols_for_itself_only() -> None:
     r"""A local assignment inside ``\begingroup``: ``\setcounter`` is global and would
     change the host document's MaxMatrixCols."""
     latex = numbers.bmatrix([[float(k) for k in range(12)]], style="written")
-    assert latex.startswith(r"\begingroup\csname c@MaxMatrixCols\endcsname=12\relax"
-                            r"\begin{bmatrix} 0 & 1 &")
+    assert latex.startswith(
+        r"\begingroup\csname c@MaxMatrixCols\endcsname=12\relax"
+        r"\begin{bmatrix} 0 & 1 &"
+    )
     assert latex.endswith(r"\end{bmatrix}\endgroup")
     assert "setcounter" not in latex
     assert latex.count("&") == 11
@@ -110,13 +123,19 @@ def test_wide_matrix_raises_max_matrix_cols_for_itself_only() -> None:
     [
         # a padded minus is {-}: TeX sets "\phantom{0}-1" as a subtraction, "{-}1" as a sign
         (["10", "-1"], [r"\phantom{-}10", r"\phantom{0}{-}1"]),
-        (["1", "-1", "0.001"], [r"\phantom{-}1\phantom{.000}", r"-1\phantom{.000}",
-                                r"\phantom{-}0.001"]),
+        (
+            ["1", "-1", "0.001"],
+            [r"\phantom{-}1\phantom{.000}", r"-1\phantom{.000}", r"\phantom{-}0.001"],
+        ),
         (["-10.5", "-1.25"], [r"-10.5\phantom{0}", r"\phantom{0}{-}1.25"]),
-        ([r"1 \times 10^{300}", "-2.5", r"1 \times 10^{-7}"],
-         [r"\phantom{-}1\phantom{.0} \times 10^{\phantom{-}300}",
-          r"-2.5\phantom{{} \times 10^{-000}}",
-          r"\phantom{-}1\phantom{.0} \times 10^{-7\phantom{00}}"]),
+        (
+            [r"1 \times 10^{300}", "-2.5", r"1 \times 10^{-7}"],
+            [
+                r"\phantom{-}1\phantom{.0} \times 10^{\phantom{-}300}",
+                r"-2.5\phantom{{} \times 10^{-000}}",
+                r"\phantom{-}1\phantom{.0} \times 10^{-7\phantom{00}}",
+            ],
+        ),
     ],
 )
 def test_align_column(texts: list[str], padded: list[str]) -> None:
@@ -140,8 +159,9 @@ def test_align_column(texts: list[str], padded: list[str]) -> None:
         (0.0, "written", 4, "0"),
     ],
 )
-def test_format_number_is_compact_at_any_size(value: float, style: numbers.Style,
-                                              decimals: int, text: str) -> None:
+def test_format_number_is_compact_at_any_size(
+    value: float, style: numbers.Style, decimals: int, text: str
+) -> None:
     assert numbers.format_number(value, style, decimals) == text
 
 
@@ -153,13 +173,15 @@ def test_factor_parenthesises_exponents() -> None:
 def test_blocks_are_one_matrix_with_a_rule() -> None:
     r"""Stacked directions as one matrix with \hline (never a bmatrix inside a bmatrix);
     side by side as an array with a vertical rule; each block elided on its own."""
-    stacked = numbers.bmatrix([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], style="written", blocks=[3, 3],
-                              max_rows=3)
+    stacked = numbers.bmatrix(
+        [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], style="written", blocks=[3, 3], max_rows=3
+    )
     assert stacked == r"\begin{bmatrix} 1 \\ 2 \\ 3 \\ \hline 4 \\ 5 \\ 6 \end{bmatrix}"
-    elided = numbers.bmatrix(list(map(float, range(8))), style="written", blocks=[4, 4],
-                             max_rows=3)
-    assert elided == (r"\begin{bmatrix} 0 \\ \vdots \\ 3 \\ \hline 4 \\ \vdots \\ 7 "
-                      r"\end{bmatrix}")
+    elided = numbers.bmatrix(list(map(float, range(8))), style="written", blocks=[4, 4], max_rows=3)
+    assert elided == (
+        r"\begin{bmatrix} 0 \\ \vdots \\ 3 \\ \hline 4 \\ \vdots \\ 7 "
+        r"\end{bmatrix}"
+    )
     side = numbers.bmatrix([[1.0, -2.0, 3.0, 4.0]], style="written", column_blocks=[2, 2])
     assert side == r"\left[\begin{array}{@{}cc|cc@{}} 1 & -2 & 3 & 4 \end{array}\right]"
     assert side.count("begin") == stacked.count("begin") == 1
@@ -180,7 +202,7 @@ def test_fixed_never_exponent_or_negative_zero(x: float, decimals: int) -> None:
     text = numbers.fixed(x, decimals)
     assert "e" not in text and "E" not in text
     assert not (text.startswith("-") and float(text) == 0)
-    assert math.isclose(float(text), x, abs_tol=10.0 ** -decimals, rel_tol=1e-15)
+    assert math.isclose(float(text), x, abs_tol=10.0**-decimals, rel_tol=1e-15)
 
 
 def _bfloat16(x: float) -> float:
@@ -189,8 +211,9 @@ def _bfloat16(x: float) -> float:
     return float(np.array(bits, dtype=np.uint32).view(np.float32))
 
 
-@given(finite | finite.map(lambda v: float(np.float32(v)))
-       | finite.map(lambda v: float(np.float16(v))))
+@given(
+    finite | finite.map(lambda v: float(np.float32(v))) | finite.map(lambda v: float(np.float16(v)))
+)
 def test_written_reads_back_exactly(x: float) -> None:
     """Exactly, in the narrowest precision that holds x: float64 values as float64, and a
     weight saved in float32, bfloat16 or float16 as that precision reads the decimal."""
@@ -209,18 +232,20 @@ def test_written_reads_back_exactly(x: float) -> None:
         assert back == x
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (0.47, "0.47"),                                  # as written in an example
-    (float(np.float32(-0.08060174646168518)), "-0.080601744"),   # a float32 weight
-    (float(np.float16(0.02)), "0.02"),               # a float16 weight
-    (float(np.float32(0.1)), "0.1"),                 # torch.tensor(0.1) in an API call
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.47, "0.47"),  # as written in an example
+        (float(np.float32(-0.08060174646168518)), "-0.080601744"),  # a float32 weight
+        (float(np.float16(0.02)), "0.02"),  # a float16 weight
+        (float(np.float32(0.1)), "0.1"),  # torch.tensor(0.1) in an API call
+    ],
+)
 def test_written_shows_saved_precision(value: float, text: str) -> None:
     assert numbers.written(value) == text
 
 
-@given(st.lists(finite.filter(lambda v: abs(v) < 1e6), min_size=1, max_size=6),
-       st.integers(0, 6))
+@given(st.lists(finite.filter(lambda v: abs(v) < 1e6), min_size=1, max_size=6), st.integers(0, 6))
 def test_column_entries_have_equal_shape(xs: list[float], decimals: int) -> None:
     """After padding (phantoms count as visible), every entry has the same character count."""
     texts = [numbers.fixed(x, decimals) for x in xs]
@@ -233,11 +258,16 @@ def test_column_entries_have_equal_shape(xs: list[float], decimals: int) -> None
     assert all(t.lstrip("-") in p for p, t in zip(padded, texts, strict=True))
 
 
-@given(st.lists(st.floats(width=64), max_size=8), st.sampled_from(["fixed", "written"]),
-       st.integers(0, 12))
-def test_widest_is_the_longest_formatted_number(xs: list[float], style: numbers.Style,
-                                                decimals: int) -> None:
+@given(
+    st.lists(st.floats(width=64), max_size=8),
+    st.sampled_from(["fixed", "written"]),
+    st.integers(0, 12),
+)
+def test_widest_is_the_longest_formatted_number(
+    xs: list[float], style: numbers.Style, decimals: int
+) -> None:
     """The shortcut used for width estimates agrees with formatting every number."""
-    expected = max((numbers.display_width(numbers.format_number(x, style, decimals))
-                    for x in xs), default=1.0)
+    expected = max(
+        (numbers.display_width(numbers.format_number(x, style, decimals)) for x in xs), default=1.0
+    )
     assert numbers.widest(np.array(xs, dtype=np.float64), style, decimals) == expected

@@ -20,8 +20,9 @@ STEM = EXAMPLE.stem
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def render(out: Path) -> Any:
@@ -60,8 +61,9 @@ def failing_staged_writes(after: int, exc: BaseException) -> Callable[..., Any]:
 
 
 @pytest.mark.parametrize("has_previous", [True, False], ids=["previous", "first-run"])
-def test_disk_full_while_staging(out: Path, request: pytest.FixtureRequest,
-                                 monkeypatch: pytest.MonkeyPatch, has_previous: bool) -> None:
+def test_disk_full_while_staging(
+    out: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, has_previous: bool
+) -> None:
     before = request.getfixturevalue("previous") if has_previous else None
     full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     monkeypatch.setattr(pathlib.Path, "write_bytes", failing_staged_writes(3, full))
@@ -72,21 +74,24 @@ def test_disk_full_while_staging(out: Path, request: pytest.FixtureRequest,
     assert_untouched(out, before if has_previous else None)
 
 
-@pytest.mark.parametrize("exc", [RuntimeError("a bug"), KeyboardInterrupt()],
-                         ids=["bug", "ctrl-c"])
-def test_crash_while_staging(out: Path, previous: dict[str, bytes],
-                             monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> None:
+@pytest.mark.parametrize("exc", [RuntimeError("a bug"), KeyboardInterrupt()], ids=["bug", "ctrl-c"])
+def test_crash_while_staging(
+    out: Path, previous: dict[str, bytes], monkeypatch: pytest.MonkeyPatch, exc: BaseException
+) -> None:
     monkeypatch.setattr(pathlib.Path, "write_bytes", failing_staged_writes(2, exc))
     with pytest.raises(type(exc)):
-        output.write_tree(out, STEM, {"a.tex": "a", "b.tex": "b", "parts/c.tex": "c",
-                                      "values.json": "{}"})
+        output.write_tree(
+            out, STEM, {"a.tex": "a", "b.tex": "b", "parts/c.tex": "c", "values.json": "{}"}
+        )
     assert_untouched(out, previous)
 
 
-@pytest.mark.parametrize("exc", [OSError(errno.EIO, "I/O error"), KeyboardInterrupt()],
-                         ids=["io-error", "ctrl-c"])
-def test_crash_during_the_swap(out: Path, previous: dict[str, bytes],
-                               monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> None:
+@pytest.mark.parametrize(
+    "exc", [OSError(errno.EIO, "I/O error"), KeyboardInterrupt()], ids=["io-error", "ctrl-c"]
+)
+def test_crash_during_the_swap(
+    out: Path, previous: dict[str, bytes], monkeypatch: pytest.MonkeyPatch, exc: BaseException
+) -> None:
     """The old folder is already moved aside when the new one fails to move in."""
     real = os.replace
     moved: list[str] = []

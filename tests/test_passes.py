@@ -35,8 +35,9 @@ def passes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def text(pdf: Path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                          text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 @pytest.mark.latex
@@ -57,7 +58,8 @@ def test_one_pass_gives_what_two_give(passes: list[str], tmp_path: Path) -> None
         compiled = compile_tex(again / name, runs=2)
         assert compiled.ok, compiled.errors
         assert text(folder / name.replace(".tex", ".pdf")) == text(
-            again / name.replace(".tex", ".pdf"))
+            again / name.replace(".tex", ".pdf")
+        )
 
 
 @pytest.mark.latex
@@ -85,15 +87,15 @@ def test_watch_keeps_the_auxiliary_files(passes: list[str], tmp_path: Path) -> N
     out = tmp_path / "out"
     options = pipeline.RenderOptions(out=out, check=False, pdf=True)
     pipeline.render(NOTEBOOK, options)
-    kept = {key: dict(value) for key, value in pipeline._AUX.items()
-            if key[0] == str(out.resolve())}
+    kept = {
+        key: dict(value) for key, value in pipeline._AUX.items() if key[0] == str(out.resolve())
+    }
     assert {key[2] for key in kept} == {f"{NOTEBOOK.stem}.tex", f"{NOTEBOOK.stem}-slides.tex"}
     assert all(".aux" in files for files in kept.values())
     written: list[str] = []
     real = latex.compile_pdf
 
-    def compile_pdf(doc: Document, tex_path: Path, aux: dict[str, bytes] | None = None
-                    ) -> Path:
+    def compile_pdf(doc: Document, tex_path: Path, aux: dict[str, bytes] | None = None) -> Path:
         assert aux == kept[(str(out.resolve()), NOTEBOOK.stem, tex_path.name)]
         written.append(tex_path.name)
         return real(doc, tex_path, aux)

@@ -37,8 +37,12 @@ def test_readme_render_command_works(tmp_path: Path) -> None:
     args = shlex.split(command)
     assert args[0] == "lstm-tex"
     example = ROOT / args[2]
-    done = subprocess.run([*args[:2], str(example), "--out", str(tmp_path)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [*args[:2], str(example), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     folder = tmp_path / example.stem
     assert (folder / "values.json").is_file()

@@ -39,17 +39,26 @@ def example(**render: Any) -> spec.Example:
     """Two layers, both directions, projection, a batch of 2 and an SGD step: every
     quantity of both checks is present."""
     rng = np.random.default_rng(19)
-    cfg = spec.LstmConfig(input_size=2, hidden_size=3, num_layers=2, bidirectional=True,
-                          proj_size=2)
-    weights = {k: np.round(rng.uniform(-0.6, 0.6, shape), 2).tolist()
-               for k, shape in cfg.weight_shapes().items()}
+    cfg = spec.LstmConfig(
+        input_size=2, hidden_size=3, num_layers=2, bidirectional=True, proj_size=2
+    )
+    weights = {
+        k: np.round(rng.uniform(-0.6, 0.6, shape), 2).tolist()
+        for k, shape in cfg.weight_shapes().items()
+    }
     steps, batch = 3, 2
-    return spec.from_mapping({
-        "lstm": cfg.as_dict(), "weights": weights,
-        "x": np.round(rng.uniform(-1, 1, (steps, batch, 2)), 2).tolist(),
-        "backward": {"target": np.round(rng.uniform(-1, 1, (steps, batch, 4)), 2).tolist(),
-                     "lr": 0.1},
-    }, name="damaged.yaml")
+    return spec.from_mapping(
+        {
+            "lstm": cfg.as_dict(),
+            "weights": weights,
+            "x": np.round(rng.uniform(-1, 1, (steps, batch, 2)), 2).tolist(),
+            "backward": {
+                "target": np.round(rng.uniform(-1, 1, (steps, batch, 4)), 2).tolist(),
+                "lr": 0.1,
+            },
+        },
+        name="damaged.yaml",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -71,25 +80,31 @@ def damage_gate(gate: str, part: str) -> Callable[[engine.Trace], engine.Trace]:
     def damage(trace: engine.Trace) -> engine.Trace:
         last = trace.steps[-1]
         values = last.gates[gate]
-        gates = {**last.gates, gate: dataclasses.replace(
-            values, **{part: bumped(getattr(values, part))})}
+        gates = {
+            **last.gates,
+            gate: dataclasses.replace(values, **{part: bumped(getattr(values, part))}),
+        }
         step = dataclasses.replace(last, gates=gates)
         return dataclasses.replace(trace, steps=(*trace.steps[:-1], step))
+
     return damage
 
 
 def damage_step(part: str, index: int) -> Callable[[engine.Trace], engine.Trace]:
     def damage(trace: engine.Trace) -> engine.Trace:
         steps = list(trace.steps)
-        steps[index] = dataclasses.replace(steps[index],
-                                           **{part: bumped(getattr(steps[index], part))})
+        steps[index] = dataclasses.replace(
+            steps[index], **{part: bumped(getattr(steps[index], part))}
+        )
         return dataclasses.replace(trace, steps=tuple(steps))
+
     return damage
 
 
 def damage_result(part: str) -> Callable[[engine.Trace], engine.Trace]:
     def damage(trace: engine.Trace) -> engine.Trace:
         return dataclasses.replace(trace, **{part: bumped(getattr(trace, part))})
+
     return damage
 
 
@@ -98,12 +113,16 @@ def damage_layer_output(layer: int) -> Callable[[engine.Trace], engine.Trace]:
         outputs = list(trace.layer_outputs)
         outputs[layer] = bumped(outputs[layer])
         return dataclasses.replace(trace, layer_outputs=tuple(outputs))
+
     return damage
 
 
 FORWARD = [
-    *(pytest.param(damage_gate(g, part), part, id=f"{g}.{part}")
-      for g in spec.GATES for part in ("ih", "hh", "pre")),
+    *(
+        pytest.param(damage_gate(g, part), part, id=f"{g}.{part}")
+        for g in spec.GATES
+        for part in ("ih", "hh", "pre")
+    ),
     *(pytest.param(damage_gate(g, "act"), g, id=f"{g}.act") for g in spec.GATES),
     pytest.param(damage_step("c", 0), "c", id="c-first-step"),
     pytest.param(damage_step("c", -1), "c", id="c-last-step"),
@@ -116,16 +135,15 @@ FORWARD = [
 ]
 
 
-def test_the_undamaged_trace_passes(trace: engine.Trace,
-                                    gradients: backward.Gradients) -> None:
+def test_the_undamaged_trace_passes(trace: engine.Trace, gradients: backward.Gradients) -> None:
     assert cross_check(trace).passed
     assert cross_check_gradients(gradients).passed
 
 
 @pytest.mark.parametrize(("damage", "name"), FORWARD)
 def test_the_cross_check_names_each_damaged_quantity(
-        trace: engine.Trace, damage: Callable[[engine.Trace], engine.Trace],
-        name: str) -> None:
+    trace: engine.Trace, damage: Callable[[engine.Trace], engine.Trace], name: str
+) -> None:
     report = cross_check(damage(trace))
     assert not report.passed
     assert report.failures() == [name]
@@ -137,8 +155,7 @@ def test_the_cross_check_names_each_damaged_quantity(
 # ---------------------------------------------------------------- backward cross-check
 
 
-def damage_grads(gradients: backward.Gradients, field: str, key: Any = None
-                 ) -> backward.Gradients:
+def damage_grads(gradients: backward.Gradients, field: str, key: Any = None) -> backward.Gradients:
     """``gradients`` with one gradient quantity damaged (``key`` picks a weight, a step
     and gate, ...)."""
     if field in ("loss",):
@@ -153,8 +170,10 @@ def damage_grads(gradients: backward.Gradients, field: str, key: Any = None
         steps = list(gradients.steps)
         s = steps[index]
         if field == "dpre":
-            gates = {**s.gates, gate: dataclasses.replace(s.gates[gate],
-                                                          dpre=bumped(s.gates[gate].dpre))}
+            gates = {
+                **s.gates,
+                gate: dataclasses.replace(s.gates[gate], dpre=bumped(s.gates[gate].dpre)),
+            }
             steps[index] = dataclasses.replace(s, gates=gates)
         else:
             steps[index] = dataclasses.replace(s, **{field: bumped(getattr(s, field))})
@@ -188,7 +207,8 @@ def backward_cases() -> Iterator[Any]:
 
 @pytest.mark.parametrize(("field", "key", "name"), list(backward_cases()))
 def test_the_gradient_check_names_each_damaged_quantity(
-        gradients: backward.Gradients, field: str, key: Any, name: str) -> None:
+    gradients: backward.Gradients, field: str, key: Any, name: str
+) -> None:
     report = cross_check_gradients(damage_grads(gradients, field, key))
     assert not report.passed
     assert report.failures() == [name]
@@ -216,7 +236,8 @@ def arrays(value: Any, path: str = "") -> Iterator[tuple[str, np.ndarray]]:
 
 
 def test_every_array_of_a_trace_and_a_backward_pass_is_read_only(
-        trace: engine.Trace, gradients: backward.Gradients) -> None:
+    trace: engine.Trace, gradients: backward.Gradients
+) -> None:
     found = [*arrays(trace, "trace"), *arrays(gradients, "gradients")]
     assert len(found) > 100
     writable = [path for path, a in found if a.flags.writeable]
@@ -229,29 +250,40 @@ def test_every_array_of_a_trace_and_a_backward_pass_is_read_only(
 
 def test_the_example_is_read_only(trace: engine.Trace) -> None:
     ex = trace.example
-    for path, a in [("x", ex.x), ("h0", ex.h0), ("c0", ex.c0),
-                    *((f"weights[{k!r}]", w) for k, w in ex.weights.items())]:
+    for path, a in [
+        ("x", ex.x),
+        ("h0", ex.h0),
+        ("c0", ex.c0),
+        *((f"weights[{k!r}]", w) for k, w in ex.weights.items()),
+    ]:
         assert not a.flags.writeable, path
 
 
 # ---------------------------------------------------------------- exercise blanks
 
 
-@pytest.mark.parametrize(("column", "decimals", "blank"), [
-    ([0.5, 0.25], 4, "0.0000"),
-    ([0.5, -0.25], 4, "-0.0000"),
-    ([-12.5, 0.25], 2, "-00.00"),
-    ([123.0, -4.0], 0, "-000"),
-    ([7.0, 0.125], 3, "0.000"),
-])
+@pytest.mark.parametrize(
+    ("column", "decimals", "blank"),
+    [
+        ([0.5, 0.25], 4, "0.0000"),
+        ([0.5, -0.25], 4, "-0.0000"),
+        ([-12.5, 0.25], 2, "-00.00"),
+        ([123.0, -4.0], 0, "-000"),
+        ([7.0, 0.125], 3, "0.000"),
+    ],
+)
 def test_a_blank_is_as_wide_as_the_widest_number_of_its_column(
-        column: list[float], decimals: int, blank: str) -> None:
+    column: list[float], decimals: int, blank: str
+) -> None:
     tex = numbers.bmatrix(column, decimals=decimals, marks="blank")
-    assert tex == ("\\begin{bmatrix} " + " \\\\ ".join([f"\\lstmblank{{{blank}}}"] * 2)
-                   + " \\end{bmatrix}")
+    assert tex == (
+        "\\begin{bmatrix} " + " \\\\ ".join([f"\\lstmblank{{{blank}}}"] * 2) + " \\end{bmatrix}"
+    )
     shown = numbers.bmatrix(column, decimals=decimals)
-    widest = max(shown.removeprefix("\\begin{bmatrix} ").removesuffix(" \\end{bmatrix}")
-                 .split(" \\\\ "), key=lambda t: len(t.replace("\\phantom", "")))
+    widest = max(
+        shown.removeprefix("\\begin{bmatrix} ").removesuffix(" \\end{bmatrix}").split(" \\\\ "),
+        key=lambda t: len(t.replace("\\phantom", "")),
+    )
     # a padded minus is written {-} (a sign, issue 11): braces are not visible
     assert len(blank) == len(widest.replace("\\phantom{", "").replace("{", "").replace("}", ""))
 
@@ -260,15 +292,18 @@ def test_blank_rows_keep_other_rows_and_columns_apart() -> None:
     """One blank row of a matrix: the other rows keep their numbers; each column's blank
     has that column's width."""
     tex = numbers.bmatrix([[1.5, -0.25], [10.0, 0.5]], decimals=2, marks=["", "blank"])
-    assert tex == ("\\begin{bmatrix} \\phantom{0}1.50 & -0.25 \\\\ \\lstmblank{00.00} & "
-                   "\\lstmblank{-0.00} \\end{bmatrix}")
+    assert tex == (
+        "\\begin{bmatrix} \\phantom{0}1.50 & -0.25 \\\\ \\lstmblank{00.00} & "
+        "\\lstmblank{-0.00} \\end{bmatrix}"
+    )
 
 
 def test_answers_are_the_numbers_in_boxes_of_the_same_size() -> None:
     plain = numbers.bmatrix([0.5, -0.25], decimals=2)
     key = numbers.bmatrix([0.5, -0.25], decimals=2, marks="answer")
     assert key == plain.replace("\\phantom{-}0.50", "\\lstmanswer{\\phantom{-}0.50}").replace(
-        "-0.25", "\\lstmanswer{-0.25}")
+        "-0.25", "\\lstmanswer{-0.25}"
+    )
 
 
 # ---------------------------------------------------------------- h0 and c0 shapes
@@ -278,17 +313,29 @@ STACKED = loader.read(EXAMPLES / "stacked.yaml").data
 WHY = "(one vector of 3 per layer and direction, 2 in all)"
 
 
-@pytest.mark.parametrize(("key", "value", "message"), [
-    ("h0", [0.1] * 3, f"h0: expected shape (2, 3) {WHY}, found 1-D shape (3,)"),
-    ("c0", [0.1] * 3, f"c0: expected shape (2, 3) {WHY}, found 1-D shape (3,)"),
-    ("h0", 0.5, f"h0: expected shape (2, 3) {WHY}, found a single number"),
-    ("h0", [[0.1] * 3] * 3, f"h0: expected 2 rows {WHY}, got 3"),
-    ("c0", [[0.1] * 3], f"c0: expected 2 rows {WHY}, got 1"),
-    ("h0", [[0.1] * 4] * 2, f"h0: expected 3 columns {WHY}, got 4"),
-    ("c0", [[0.1] * 3, [0.1] * 2], "c0[1]: ragged: expected 3 entries like c0[0], found 2"),
-    ("c0", [[[0.1] * 3]] * 2, f"c0: expected shape (2, 3) {WHY}, found 3-D shape (2, 1, 3)"),
-], ids=["h0-one-vector", "c0-one-vector", "h0-number", "h0-three-rows", "c0-one-row",
-        "h0-wide-rows", "c0-ragged", "c0-batched"])
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("h0", [0.1] * 3, f"h0: expected shape (2, 3) {WHY}, found 1-D shape (3,)"),
+        ("c0", [0.1] * 3, f"c0: expected shape (2, 3) {WHY}, found 1-D shape (3,)"),
+        ("h0", 0.5, f"h0: expected shape (2, 3) {WHY}, found a single number"),
+        ("h0", [[0.1] * 3] * 3, f"h0: expected 2 rows {WHY}, got 3"),
+        ("c0", [[0.1] * 3], f"c0: expected 2 rows {WHY}, got 1"),
+        ("h0", [[0.1] * 4] * 2, f"h0: expected 3 columns {WHY}, got 4"),
+        ("c0", [[0.1] * 3, [0.1] * 2], "c0[1]: ragged: expected 3 entries like c0[0], found 2"),
+        ("c0", [[[0.1] * 3]] * 2, f"c0: expected shape (2, 3) {WHY}, found 3-D shape (2, 1, 3)"),
+    ],
+    ids=[
+        "h0-one-vector",
+        "c0-one-vector",
+        "h0-number",
+        "h0-three-rows",
+        "c0-one-row",
+        "h0-wide-rows",
+        "c0-ragged",
+        "c0-batched",
+    ],
+)
 def test_unbatched_multi_layer_state_shapes(key: str, value: Any, message: str) -> None:
     data = copy.deepcopy(STACKED)
     data[key] = value

@@ -26,8 +26,9 @@ BASE = EXAMPLE.read_text(encoding="utf-8")
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
 
 
 def one_line_error(result: Result, code: int, *fragments: str) -> None:
@@ -74,8 +75,9 @@ def test_init_force_with_a_title_that_is_not_utf8_keeps_the_file(made: Path) -> 
     assert hidden(made.parent) == []
 
 
-def test_import_force_with_a_title_that_is_not_utf8_keeps_the_file(made: Path,
-                                                                   saved_lstm: Path) -> None:
+def test_import_force_with_a_title_that_is_not_utf8_keeps_the_file(
+    made: Path, saved_lstm: Path
+) -> None:
     before = made.read_bytes()
     result = run_cli("import", saved_lstm, "-o", made, "--force", "--title", UNDECODABLE)
     one_line_error(result, 2, "--title: expected UTF-8 text, found the byte 0xdc")
@@ -83,15 +85,28 @@ def test_import_force_with_a_title_that_is_not_utf8_keeps_the_file(made: Path,
 
 
 @pytest.mark.parametrize("command", ["init", "import"])
-@pytest.mark.parametrize(("failure", "code", "fragment"), [
-    (OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)), 2, "cannot write: no space left on device"),
-    (OSError(errno.EIO, os.strerror(errno.EIO)), 2, "cannot write: input/output error"),
-    (KeyboardInterrupt(), 130, "interrupted (Ctrl-C)"),
-], ids=["disk-full", "io-error", "ctrl-c"])
-def test_a_failing_write_keeps_the_previous_file(made: Path, saved_lstm: Path,
-                                                 monkeypatch: pytest.MonkeyPatch,
-                                                 command: str, failure: BaseException,
-                                                 code: int, fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("failure", "code", "fragment"),
+    [
+        (
+            OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)),
+            2,
+            "cannot write: no space left on device",
+        ),
+        (OSError(errno.EIO, os.strerror(errno.EIO)), 2, "cannot write: input/output error"),
+        (KeyboardInterrupt(), 130, "interrupted (Ctrl-C)"),
+    ],
+    ids=["disk-full", "io-error", "ctrl-c"],
+)
+def test_a_failing_write_keeps_the_previous_file(
+    made: Path,
+    saved_lstm: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    failure: BaseException,
+    code: int,
+    fragment: str,
+) -> None:
     """The write fails half-way (after the bytes, before they are safe on disk)."""
     before = made.read_bytes()
 
@@ -99,8 +114,11 @@ def test_a_failing_write_keeps_the_previous_file(made: Path, saved_lstm: Path,
         raise failure
 
     monkeypatch.setattr(output.os, "fsync", fsync)
-    args = ("init", made, "--force", "--seed", "3") if command == "init" else (
-        "import", saved_lstm, "-o", made, "--force")
+    args = (
+        ("init", made, "--force", "--seed", "3")
+        if command == "init"
+        else ("import", saved_lstm, "-o", made, "--force")
+    )
     result = run_cli(*args)
     one_line_error(result, code, fragment)
     assert made.read_bytes() == before
@@ -111,8 +129,12 @@ def test_written_files_and_folders_follow_the_umask(tmp_path: Path) -> None:
     old = os.umask(0o027)
     try:
         assert run_cli("init", tmp_path / "a.yaml").exit_code == 0
-        assert run_cli("render", tmp_path / "a.yaml", "--out", tmp_path / "out",
-                       "--no-check").exit_code == 0
+        assert (
+            run_cli(
+                "render", tmp_path / "a.yaml", "--out", tmp_path / "out", "--no-check"
+            ).exit_code
+            == 0
+        )
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "a.yaml").stat().st_mode) == 0o640
@@ -137,19 +159,35 @@ def previous(tmp_path: Path) -> Iterator[tuple[Path, dict[str, bytes]]]:
     yield out, snapshot(out / EXAMPLE.stem)
 
 
-@pytest.mark.parametrize(("body", "fragment"), [
-    ("\\VAR{1/0}", "ZeroDivisionError: division by zero"),
-    ("\\VAR{title + 1}", "TypeError: can only concatenate str"),
-    ("\\BLOCK{macro m(n)}\\VAR{m(n)}\\BLOCK{endmacro}\\VAR{m(1)}", "recursion too deep"),
-    ("\\VAR{cycler.__init__.__globals__.os.popen('touch PROOF').read()}",
-     "access to attribute '__init__' of 'type' object is unsafe"),
-    ("\\VAR{''.__class__.__mro__[1].__subclasses__()}", "is unsafe"),
-    ("\\VAR{joiner.__init__.__globals__['__builtins__']}", "is unsafe"),
-], ids=["zero-division", "type-error", "recursion", "sandbox-cycler", "sandbox-mro",
-        "sandbox-joiner"])
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ("\\VAR{1/0}", "ZeroDivisionError: division by zero"),
+        ("\\VAR{title + 1}", "TypeError: can only concatenate str"),
+        ("\\BLOCK{macro m(n)}\\VAR{m(n)}\\BLOCK{endmacro}\\VAR{m(1)}", "recursion too deep"),
+        (
+            "\\VAR{cycler.__init__.__globals__.os.popen('touch PROOF').read()}",
+            "access to attribute '__init__' of 'type' object is unsafe",
+        ),
+        ("\\VAR{''.__class__.__mro__[1].__subclasses__()}", "is unsafe"),
+        ("\\VAR{joiner.__init__.__globals__['__builtins__']}", "is unsafe"),
+    ],
+    ids=[
+        "zero-division",
+        "type-error",
+        "recursion",
+        "sandbox-cycler",
+        "sandbox-mro",
+        "sandbox-joiner",
+    ],
+)
 def test_template_runtime_errors_exit_2_with_template_and_line(
-        tmp_path: Path, previous: tuple[Path, dict[str, bytes]], body: str,
-        fragment: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path,
+    previous: tuple[Path, dict[str, bytes]],
+    body: str,
+    fragment: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     out, before = previous
     templates = tmp_path / "templates"
     templates.mkdir()
@@ -162,15 +200,17 @@ def test_template_runtime_errors_exit_2_with_template_and_line(
     assert hidden(out) == []
 
 
-def test_a_template_that_is_not_utf8(tmp_path: Path,
-                                     previous: tuple[Path, dict[str, bytes]]) -> None:
+def test_a_template_that_is_not_utf8(
+    tmp_path: Path, previous: tuple[Path, dict[str, bytes]]
+) -> None:
     out, before = previous
     templates = tmp_path / "templates"
     templates.mkdir()
     (templates / "part.tex.j2").write_bytes(b"% line 1\n\xdcbung\n")
     result = run_cli("render", EXAMPLE, "--out", out, "--no-check", "--templates", templates)
-    one_line_error(result, 2, "part.tex.j2:2: template error: expected UTF-8 text, found "
-                              "the byte 0xdc")
+    one_line_error(
+        result, 2, "part.tex.j2:2: template error: expected UTF-8 text, found the byte 0xdc"
+    )
     assert snapshot(out / EXAMPLE.stem) == before
 
 
@@ -179,7 +219,8 @@ def test_ordinary_latex_comments_in_a_template_stay_latex(tmp_path: Path, out: P
     templates = tmp_path / "templates"
     templates.mkdir()
     (templates / "part.tex.j2").write_text(
-        "%% a lecturer's comment\n%# another one\n%%if x\n\\VAR{part.id}\n")
+        "%% a lecturer's comment\n%# another one\n%%if x\n\\VAR{part.id}\n"
+    )
     result = run_cli("render", EXAMPLE, "--out", out, "--no-check", "--templates", templates)
     assert result.exit_code == 0, result.output
     text = (out / EXAMPLE.stem / "parts" / "l0-forward-t1-f.tex").read_text()
@@ -189,8 +230,9 @@ def test_ordinary_latex_comments_in_a_template_stay_latex(tmp_path: Path, out: P
 # ---------------------------------------------------------------- file names
 
 
-def test_a_batch_with_a_name_that_is_not_utf8_goes_on(tmp_path: Path, out: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_batch_with_a_name_that_is_not_utf8_goes_on(
+    tmp_path: Path, out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     folder = Path("ex")
     folder.mkdir()
@@ -207,14 +249,17 @@ def test_a_batch_with_a_name_that_is_not_utf8_goes_on(tmp_path: Path, out: Path,
     assert not (out / "zbad").exists()
 
 
-@pytest.mark.parametrize(("stem", "name"), [
-    ("Übung 3", "Ubung-3"),
-    ("a~b%c\\d{e}f", "a-b-c-d-e-f"),
-    ("日本", "example"),
-    ("x$#^&_y", "x-_y"),
-    ("notebook-step", "notebook-step"),
-    (".hidden", "hidden"),
-])
+@pytest.mark.parametrize(
+    ("stem", "name"),
+    [
+        ("Übung 3", "Ubung-3"),
+        ("a~b%c\\d{e}f", "a-b-c-d-e-f"),
+        ("日本", "example"),
+        ("x$#^&_y", "x-_y"),
+        ("notebook-step", "notebook-step"),
+        (".hidden", "hidden"),
+    ],
+)
 def test_file_names_inside_the_folder_are_normalised(stem: str, name: str) -> None:
     assert output.file_stem(stem) == name
 
@@ -228,8 +273,14 @@ def test_odd_stems_compile_with_pdf_and_by_hand(tmp_path: Path, out: Path) -> No
     assert result.exit_code == 0, result.output
     folder = out / "Übung ~%\\{}#"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "Ubung-slides.pdf", "Ubung-slides.tex", "Ubung.pdf", "Ubung.tex", "frames.tex",
-        "parts", "values.json"]
+        "Ubung-slides.pdf",
+        "Ubung-slides.tex",
+        "Ubung.pdf",
+        "Ubung.tex",
+        "frames.tex",
+        "parts",
+        "values.json",
+    ]
     by_hand = compile_tex(folder / "Ubung.tex")
     assert by_hand.ok, by_hand.errors
 
@@ -239,10 +290,16 @@ def test_odd_stems_compile_with_pdf_and_by_hand(tmp_path: Path, out: Path) -> No
 
 def test_sparse_and_meta_tensors(tmp_path: Path) -> None:
     state = torch.nn.LSTM(2, 3).state_dict()
-    cases = {"sparse": ({k: v.to_sparse() for k, v in state.items()},
-                        "weight_ih_l0: expected a dense tensor, found a sparse_coo tensor"),
-             "meta": ({k: torch.empty(v.shape, device="meta") for k, v in state.items()},
-                      "weight_ih_l0: expected a tensor with values, found a meta tensor")}
+    cases = {
+        "sparse": (
+            {k: v.to_sparse() for k, v in state.items()},
+            "weight_ih_l0: expected a dense tensor, found a sparse_coo tensor",
+        ),
+        "meta": (
+            {k: torch.empty(v.shape, device="meta") for k, v in state.items()},
+            "weight_ih_l0: expected a tensor with values, found a meta tensor",
+        ),
+    }
     for name, (saved, fragment) in cases.items():
         path = tmp_path / f"{name}.pt"
         torch.save(saved, path)
@@ -251,20 +308,35 @@ def test_sparse_and_meta_tensors(tmp_path: Path) -> None:
         assert not (tmp_path / f"{name}.yaml").exists()
 
 
-@pytest.mark.parametrize(("flag", "value", "fragment"), [
-    ("--x", "[" + "1" * 5000 + ", 0.5]", "--x: expected numbers such as 0.5, found a number "
-                                          "written with 5000 characters"),
-    ("--h0", "[" + "9" * 400 + ".5e1, 0, 0]", "--h0: expected numbers such as 0.5"),
-    ("--x", "[" * 20000 + "]" * 20000, "--x: expected a JSON list at most 8 levels deep, "
-                                       "found one nested 20000 deep"),
-    ("--c0", "[1e999, 0, 0]", "--c0: expected finite numbers, found 1e999 (too large"),
-    ("--x", "[NaN, 0.5]", "--x: expected finite numbers, found NaN"),
-    ("--x", "[[1, 2],", "--x: expected a JSON list such as [0.5, 0.1], found '[[1, 2],' "
-                        "(Expecting value at character 9)"),
-    ("--x", "\udcff", "--x: expected UTF-8 text, found the byte 0xff"),
-], ids=["5000-digits", "long-float", "20000-deep", "overflow", "nan", "cut", "not-utf8"])
-def test_bad_flag_values_exit_2_with_one_line(tmp_path: Path, saved_lstm: Path, flag: str,
-                                              value: str, fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("flag", "value", "fragment"),
+    [
+        (
+            "--x",
+            "[" + "1" * 5000 + ", 0.5]",
+            "--x: expected numbers such as 0.5, found a number written with 5000 characters",
+        ),
+        ("--h0", "[" + "9" * 400 + ".5e1, 0, 0]", "--h0: expected numbers such as 0.5"),
+        (
+            "--x",
+            "[" * 20000 + "]" * 20000,
+            "--x: expected a JSON list at most 8 levels deep, found one nested 20000 deep",
+        ),
+        ("--c0", "[1e999, 0, 0]", "--c0: expected finite numbers, found 1e999 (too large"),
+        ("--x", "[NaN, 0.5]", "--x: expected finite numbers, found NaN"),
+        (
+            "--x",
+            "[[1, 2],",
+            "--x: expected a JSON list such as [0.5, 0.1], found '[[1, 2],' "
+            "(Expecting value at character 9)",
+        ),
+        ("--x", "\udcff", "--x: expected UTF-8 text, found the byte 0xff"),
+    ],
+    ids=["5000-digits", "long-float", "20000-deep", "overflow", "nan", "cut", "not-utf8"],
+)
+def test_bad_flag_values_exit_2_with_one_line(
+    tmp_path: Path, saved_lstm: Path, flag: str, value: str, fragment: str
+) -> None:
     target = tmp_path / "k.yaml"
     target.write_text("previous\n")
     result = run_cli("import", saved_lstm, "-o", target, "--force", flag, value)
@@ -272,9 +344,12 @@ def test_bad_flag_values_exit_2_with_one_line(tmp_path: Path, saved_lstm: Path, 
     assert target.read_text() == "previous\n"
 
 
-def test_ctrl_c_exits_130_saying_interrupted(tmp_path: Path, out: Path,
-                                             previous: tuple[Path, dict[str, bytes]],
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ctrl_c_exits_130_saying_interrupted(
+    tmp_path: Path,
+    out: Path,
+    previous: tuple[Path, dict[str, bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     out, before = previous
     from lstm_tex import pipeline
 
@@ -331,9 +406,17 @@ def test_a_live_staging_folder_is_left_alone(tmp_path: Path, out: Path) -> None:
     live = out / f".{EXAMPLE.stem}.new-live"
     live.mkdir(parents=True)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import fcntl, os, sys, time; fd = os.open(sys.argv[1], "
-         "os.O_RDONLY); fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); "
-         "time.sleep(60)", str(live)], stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time; fd = os.open(sys.argv[1], "
+            "os.O_RDONLY); fcntl.flock(fd, fcntl.LOCK_EX); print('held', flush=True); "
+            "time.sleep(60)",
+            str(live),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "held\n"
         result = run_cli("render", EXAMPLE, "--out", out, "--no-check")
@@ -350,11 +433,23 @@ def test_renders_of_the_same_stem_at_once_all_succeed(tmp_path: Path, out: Path)
     import subprocess
     import sys
 
-    command = [sys.executable, "-m", "lstm_tex.cli", "render", str(EXAMPLE), "--out",
-               str(out), "--no-check"]
+    command = [
+        sys.executable,
+        "-m",
+        "lstm_tex.cli",
+        "render",
+        str(EXAMPLE),
+        "--out",
+        str(out),
+        "--no-check",
+    ]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    runs = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True) for _ in range(4)]
+    runs = [
+        subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        for _ in range(4)
+    ]
     for run in runs:
         text, _ = run.communicate(timeout=300)
         assert run.returncode == 0, text
@@ -366,8 +461,12 @@ def test_a_dangling_symlink_at_the_output_folder(tmp_path: Path, out: Path) -> N
     out.mkdir()
     (out / EXAMPLE.stem).symlink_to(tmp_path / "gone")
     result = run_cli("render", EXAMPLE, "--out", out, "--no-check")
-    one_line_error(result, 2, f"{EXAMPLE.stem}: --out: is a symbolic link to ",
-                   "which does not exist; remove the link")
+    one_line_error(
+        result,
+        2,
+        f"{EXAMPLE.stem}: --out: is a symbolic link to ",
+        "which does not exist; remove the link",
+    )
     assert (out / EXAMPLE.stem).is_symlink() and hidden(out) == []
 
 
@@ -376,8 +475,12 @@ def test_stems_dot_and_dot_dot(tmp_path: Path, out: Path, name: str, stem: str) 
     example = tmp_path / name
     example.write_text(BASE)
     result = run_cli("render", example, "--out", out, "--no-check")
-    one_line_error(result, 2, f"{name}: the file name gives the output folder name "
-                              f"'{stem}', which cannot name a folder; rename the example file")
+    one_line_error(
+        result,
+        2,
+        f"{name}: the file name gives the output folder name "
+        f"'{stem}', which cannot name a folder; rename the example file",
+    )
     assert not out.exists()
 
 
@@ -396,9 +499,14 @@ def test_many_steps_ask_for_render_steps(tmp_path: Path, out: Path) -> None:
     many = tmp_path / "many.yaml"
     many.write_text(BASE.replace("x: [0.5, 0.1]", "x: " + str([[0.5, 0.1]] * steps)))
     result = run_cli("render", many, "--out", out, "--no-check")
-    one_line_error(result, 2, f"many.yaml:{BASE[:BASE.index('x: [')].count(chr(10)) + 1}: x: "
-                              f"{steps} steps would all be derived in full, about "
-                              f"{7 * steps + 4:,} files", f"render: {{steps: [1, 2, {steps}]}}")
+    one_line_error(
+        result,
+        2,
+        f"many.yaml:{BASE[: BASE.index('x: [')].count(chr(10)) + 1}: x: "
+        f"{steps} steps would all be derived in full, about "
+        f"{7 * steps + 4:,} files",
+        f"render: {{steps: [1, 2, {steps}]}}",
+    )
     assert not out.exists()
     chosen = tmp_path / "chosen.yaml"
     chosen.write_text(many.read_text().replace("render:\n", "render:\n  steps: [1, 2]\n"))
@@ -408,8 +516,12 @@ def test_many_steps_ask_for_render_steps(tmp_path: Path, out: Path) -> None:
 # ---------------------------------------------------------------- a full disk under --pdf
 
 
-def test_disk_full_while_compiling(tmp_path: Path, out: Path, monkeypatch: pytest.MonkeyPatch,
-                                   previous: tuple[Path, dict[str, bytes]]) -> None:
+def test_disk_full_while_compiling(
+    tmp_path: Path,
+    out: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    previous: tuple[Path, dict[str, bytes]],
+) -> None:
     """latexmk fails and the file system has nothing left (simulated: works anywhere)."""
     import shutil
     import subprocess
@@ -423,11 +535,15 @@ def test_disk_full_while_compiling(tmp_path: Path, out: Path, monkeypatch: pytes
 
     monkeypatch.setattr(latex.subprocess, "run", latexmk)
     monkeypatch.setattr(latex.shutil, "which", lambda name: f"/usr/bin/{name}")
-    monkeypatch.setattr(latex.shutil, "disk_usage",
-                        lambda path: shutil._ntuple_diskusage(10**9, 10**9, 0))  # type: ignore[attr-defined]
+    monkeypatch.setattr(
+        latex.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 10**9, 0)
+    )  # type: ignore[attr-defined]
     result = run_cli("render", EXAMPLE, "--out", out, "--no-check", "--pdf")
-    one_line_error(result, 2, "--out: cannot write the output: no space left on device "
-                              f"(while compiling {EXAMPLE.stem}")
+    one_line_error(
+        result,
+        2,
+        f"--out: cannot write the output: no space left on device (while compiling {EXAMPLE.stem}",
+    )
     assert snapshot(out / EXAMPLE.stem) == before and hidden(out) == []
 
 
@@ -438,9 +554,13 @@ def test_disk_full_while_compiling_on_a_real_small_disk(tmp_path: Path) -> None:
 
     disk = tmp_path / "disk"
     disk.mkdir()
-    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k",
-                                            "tmpfs", str(disk)],
-                                           capture_output=True).returncode != 0:
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(disk)], capture_output=True
+        ).returncode
+        != 0
+    ):
         pytest.skip("cannot mount a small tmpfs here (needs root)")
     try:
         result = run_cli("render", EXAMPLE, "--out", disk / "out", "--no-check", "--pdf")
@@ -466,7 +586,8 @@ def test_control_characters_in_a_title_flag(made: Path, title: str) -> None:
 
 
 def test_template_and_output_folders_whose_names_are_not_utf8(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     templates, out = Path(os.fsdecode(b"t\xff")), Path(os.fsdecode(b"o\xfe"))
     templates.mkdir()
@@ -475,7 +596,8 @@ def test_template_and_output_folders_whose_names_are_not_utf8(
     assert result.exit_code == 0, result.output
     assert "o\\xfe/notebook-step/" in result.output
     assert (out / EXAMPLE.stem / "parts" / "l0-forward-t1-f.tex").read_text() == (
-        "% mine\nl0-forward-t1-f\n")
+        "% mine\nl0-forward-t1-f\n"
+    )
     (templates / "part.tex.j2").write_text("% mine\n\\VAR{1/0}\n")
     result = run_cli("render", EXAMPLE, "--out", out, "--no-check", "--templates", templates)
     one_line_error(result, 2, "t\\xff/part.tex.j2:2: template error: ZeroDivisionError")
@@ -489,19 +611,33 @@ def test_overwriting_through_a_symlink_keeps_the_link(made: Path) -> None:
 
 
 def test_init_refuses_sizes_whose_file_could_not_be_read(tmp_path: Path) -> None:
-    result = run_cli("init", tmp_path / "big.yaml", "--input-size", "64", "--hidden-size",
-                     "64", "--layers", "4")
-    one_line_error(result, 2, "--hidden-size: --input-size 64, --hidden-size 64, --layers 4 "
-                              "and --steps 1 make 133,696 numbers", "more than an example "
-                              "file may hold (256 KiB); choose smaller sizes")
+    result = run_cli(
+        "init", tmp_path / "big.yaml", "--input-size", "64", "--hidden-size", "64", "--layers", "4"
+    )
+    one_line_error(
+        result,
+        2,
+        "--hidden-size: --input-size 64, --hidden-size 64, --layers 4 "
+        "and --steps 1 make 133,696 numbers",
+        "more than an example file may hold (256 KiB); choose smaller sizes",
+    )
     assert not (tmp_path / "big.yaml").exists()
-    largest = run_cli("init", tmp_path / "ok.yaml", "--input-size", "20", "--hidden-size",
-                      "20", "--layers", "4", "--decimals", "4")
+    largest = run_cli(
+        "init",
+        tmp_path / "ok.yaml",
+        "--input-size",
+        "20",
+        "--hidden-size",
+        "20",
+        "--layers",
+        "4",
+        "--decimals",
+        "4",
+    )
     assert largest.exit_code == 0, largest.output
 
 
-def test_import_of_odd_file_names_and_keys(tmp_path: Path,
-                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_import_of_odd_file_names_and_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A model file whose name is not UTF-8, and an LSTM whose key prefix holds a line
     break: the example's header stays comments, its title one line."""
     monkeypatch.chdir(tmp_path)

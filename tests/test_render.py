@@ -30,10 +30,13 @@ def test_render_writes_every_file_of_the_spec(out: Path) -> None:
         assert (folder / name).is_file(), name
     parts = sorted(p.name for p in (folder / "parts").glob("*.tex"))
     assert parts == sorted(
-        f"l0-forward-t1-{piece}.tex" for piece in ("inputs", "i", "f", "g", "o", "c", "h"))
+        f"l0-forward-t1-{piece}.tex" for piece in ("inputs", "i", "f", "g", "o", "c", "h")
+    )
     for part in (folder / "parts").glob("*.tex"):
-        assert part.read_text().splitlines()[4:6] == [r"% needs: \usepackage{amsmath}",
-                                                      r"% needs: \usepackage{graphicx}"]
+        assert part.read_text().splitlines()[4:6] == [
+            r"% needs: \usepackage{amsmath}",
+            r"% needs: \usepackage{graphicx}",
+        ]
     assert r"% needs: \usepackage{amsmath}" in (folder / "frames.tex").read_text()
     assert not list(out.glob(".*")), "no staging folders left behind"
 
@@ -42,9 +45,15 @@ def test_values_json_layout_and_full_precision(out: Path) -> None:
     folder = render(NOTEBOOK, out)
     values = json.loads((folder / "values.json").read_text())
     assert values["cell"] == "lstm"  # SPEC: always present, also for an LSTM
-    assert values["lstm"] == {"input_size": 2, "hidden_size": 4, "num_layers": 1,
-                              "bias": True, "bidirectional": False, "proj_size": 0,
-                              "batch_first": False}
+    assert values["lstm"] == {
+        "input_size": 2,
+        "hidden_size": 4,
+        "num_layers": 1,
+        "bias": True,
+        "bidirectional": False,
+        "proj_size": 0,
+        "batch_first": False,
+    }
     (step,) = values["steps"]
     assert (step["layer"], step["direction"], step["t"]) == (0, "forward", 1)
     assert step["x"] == [0.5, 0.1]
@@ -93,7 +102,8 @@ def test_sequence_carries_state_and_says_so(out: Path) -> None:
 def test_title_is_escaped_and_math_is_not(out: Path, tmp_path: Path) -> None:
     text = NOTEBOOK.read_text().replace(
         "title: One LSTM step, number by number",
-        r'title: "50% of $x_1 & #2 {a} ~b^c \\input{/etc/passwd} \\write18{rm}"')
+        r'title: "50% of $x_1 & #2 {a} ~b^c \\input{/etc/passwd} \\write18{rm}"',
+    )
     example = tmp_path / "special.yaml"
     example.write_text(text)
     folder = render(example, out, "--no-check")
@@ -139,15 +149,19 @@ def test_wide_matrices_compile(out: Path, tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     hidden, n_in = 2, 12
     example = tmp_path / "wide.yaml"
-    example.write_text(json.dumps({
-        "weights": {
-            "weight_ih_l0": np.round(rng.uniform(-1, 1, (4 * hidden, n_in)), 2).tolist(),
-            "weight_hh_l0": np.round(rng.uniform(-1, 1, (4 * hidden, hidden)), 2).tolist(),
-            "bias_ih_l0": np.round(rng.uniform(-1, 1, 4 * hidden), 2).tolist(),
-            "bias_hh_l0": np.round(rng.uniform(-1, 1, 4 * hidden), 2).tolist(),
-        },
-        "x": np.round(rng.uniform(-1, 1, (11, n_in)), 2).tolist(),
-    }))
+    example.write_text(
+        json.dumps(
+            {
+                "weights": {
+                    "weight_ih_l0": np.round(rng.uniform(-1, 1, (4 * hidden, n_in)), 2).tolist(),
+                    "weight_hh_l0": np.round(rng.uniform(-1, 1, (4 * hidden, hidden)), 2).tolist(),
+                    "bias_ih_l0": np.round(rng.uniform(-1, 1, 4 * hidden), 2).tolist(),
+                    "bias_hh_l0": np.round(rng.uniform(-1, 1, 4 * hidden), 2).tolist(),
+                },
+                "x": np.round(rng.uniform(-1, 1, (11, n_in)), 2).tolist(),
+            }
+        )
+    )
     folder = render(example, out, "--no-check")
     for name in ("wide.tex", "wide-slides.tex"):
         compiled = compile_tex(folder / name)
@@ -166,10 +180,10 @@ def test_pdf_flag_compiles_and_reports_latex_errors(out: Path, tmp_path: Path) -
     broken.mkdir()
     text = (NOTEBOOK.parents[1] / "templates" / "frames.tex.j2").read_text()
     broken.joinpath("frames.tex.j2").write_text(
-        text.replace(r"\begin{frame}{The LSTM cell}", "\\begin{frame}{The LSTM cell}\\nosuchmacro"))
+        text.replace(r"\begin{frame}{The LSTM cell}", "\\begin{frame}{The LSTM cell}\\nosuchmacro")
+    )
     before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-    result = run_cli("render", NOTEBOOK, "--out", out, "--no-check", "--pdf",
-                     "--templates", broken)
+    result = run_cli("render", NOTEBOOK, "--out", out, "--no-check", "--pdf", "--templates", broken)
     assert result.exit_code == 3
     assert f"{NOTEBOOK.stem}-slides.tex:" in result.output
     assert "Undefined control sequence." in result.output
@@ -180,8 +194,9 @@ def test_pdf_flag_compiles_and_reports_latex_errors(out: Path, tmp_path: Path) -
 
 def _assert_numbered_pages(pdf: Path) -> None:
     """Every article page after the first ends with its page number (the foot line)."""
-    done = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    )
     pages = done.stdout.split("\f")
     for number, page in enumerate(pages, start=1):
         lines = [line.strip() for line in page.splitlines() if line.strip()]

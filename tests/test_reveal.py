@@ -23,35 +23,42 @@ NOTEBOOK = EXAMPLES / "notebook-step.yaml"
 OVERLAY = re.compile(r"\\(uncover|onslide|only|pause|visible|invisible|alt)\b|\\textcolor<")
 
 
-@pytest.mark.parametrize("slides,spec_text", [
-    ([3], "3"),
-    ([3, 4], "3-4"),
-    ([4, 3, 5], "3-5"),
-    ([3, 5, 6], "3,5-6"),
-    ([2, 4, 6], "2,4,6"),
-])
+@pytest.mark.parametrize(
+    "slides,spec_text",
+    [
+        ([3], "3"),
+        ([3, 4], "3-4"),
+        ([4, 3, 5], "3-5"),
+        ([3, 5, 6], "3,5-6"),
+        ([2, 4, 6], "2,4,6"),
+    ],
+)
 def test_overlay_specifications(slides: list[int], spec_text: str) -> None:
     assert reveal.overlay(slides) == spec_text
 
 
 class _Medium(context._Medium):
     def __init__(self, max_rows: int = 8, max_cols: int = 8) -> None:
-        super().__init__(4, context.layout(spec.RenderOptions(max_rows=max_rows,
-                                                              max_cols=max_cols), True))
+        super().__init__(
+            4, context.layout(spec.RenderOptions(max_rows=max_rows, max_cols=max_cols), True)
+        )
 
 
-@pytest.mark.parametrize("shape,batch,limits,walks", [
-    ((4, 4), 1, (8, 8), True),
-    ((4, 2), 2, (8, 8), True),
-    ((5, 2), 1, (8, 8), False),   # more than 4 rows: the result at once
-    ((4, 5), 1, (8, 8), False),   # more than 4 columns
-    ((2, 2), 3, (8, 8), False),   # more than 2 examples
-    ((4, 4), 1, (3, 8), False),   # the rows are elided on these slides
-])
-def test_walk_only_small_products(shape: tuple[int, int], batch: int,
-                                  limits: tuple[int, int], walks: bool) -> None:
-    assert reveal.walks(np.zeros(shape), np.zeros((batch, shape[1])),
-                        _Medium(*limits)) is walks
+@pytest.mark.parametrize(
+    "shape,batch,limits,walks",
+    [
+        ((4, 4), 1, (8, 8), True),
+        ((4, 2), 2, (8, 8), True),
+        ((5, 2), 1, (8, 8), False),  # more than 4 rows: the result at once
+        ((4, 5), 1, (8, 8), False),  # more than 4 columns
+        ((2, 2), 3, (8, 8), False),  # more than 2 examples
+        ((4, 4), 1, (3, 8), False),  # the rows are elided on these slides
+    ],
+)
+def test_walk_only_small_products(
+    shape: tuple[int, int], batch: int, limits: tuple[int, int], walks: bool
+) -> None:
+    assert reveal.walks(np.zeros(shape), np.zeros((batch, shape[1])), _Medium(*limits)) is walks
 
 
 def test_product_highlights_row_vector_bias_and_uncovers_each_element() -> None:
@@ -63,14 +70,20 @@ def test_product_highlights_row_vector_bias_and_uncovers_each_element() -> None:
     assert line["W"] == (
         r"\begin{bmatrix} \textcolor<3>{lstmrow}{0.5} & "
         r"\textcolor<3>{lstmrow}{-0.25} \\ \textcolor<4>{lstmrow}{0\phantom{.0}} & "
-        r"\textcolor<4>{lstmrow}{\phantom{-}1\phantom{.00}} \end{bmatrix}")
-    assert line["v"] == (r"\begin{bmatrix} \textcolor<3-4>{lstmvec}{\phantom{-}1} \\ "
-                         r"\textcolor<3-4>{lstmvec}{-2} \end{bmatrix}")
-    assert line["b"] == (r"\begin{bmatrix} \textcolor<3>{lstmrow}{\phantom{-}0.1} \\ "
-                         r"\textcolor<4>{lstmrow}{-0.3} \end{bmatrix}")
+        r"\textcolor<4>{lstmrow}{\phantom{-}1\phantom{.00}} \end{bmatrix}"
+    )
+    assert line["v"] == (
+        r"\begin{bmatrix} \textcolor<3-4>{lstmvec}{\phantom{-}1} \\ "
+        r"\textcolor<3-4>{lstmvec}{-2} \end{bmatrix}"
+    )
+    assert line["b"] == (
+        r"\begin{bmatrix} \textcolor<3>{lstmrow}{\phantom{-}0.1} \\ "
+        r"\textcolor<4>{lstmrow}{-0.3} \end{bmatrix}"
+    )
     assert line["r"] == (
         r"\begin{bmatrix} \uncover<3->{\textcolor<3>{lstmresult}{\phantom{-}1.1000}} \\ "
-        r"\uncover<4->{\textcolor<4>{lstmresult}{-2.3000}} \end{bmatrix}")
+        r"\uncover<4->{\textcolor<4>{lstmresult}{-2.3000}} \end{bmatrix}"
+    )
 
 
 def test_product_of_a_batch_walks_example_by_example_without_bias() -> None:
@@ -78,18 +91,23 @@ def test_product_of_a_batch_walks_example_by_example_without_bias() -> None:
     x = np.array([[1.0, 0.0], [0.0, 1.0]])  # two examples: columns of the vector
     line, next_slide = reveal.product(w, x, None, x @ w.T, "written", {}, _Medium(), 2)
     assert next_slide == 5 and line["b"] == ""
-    assert line["W"] == (r"\begin{bmatrix} \textcolor<3-4>{lstmrow}{1} & "
-                         r"\textcolor<3-4>{lstmrow}{2} \end{bmatrix}")
-    assert line["v"] == (r"\begin{bmatrix} \textcolor<3>{lstmvec}{1} & "
-                         r"\textcolor<4>{lstmvec}{0} \\ \textcolor<3>{lstmvec}{0} & "
-                         r"\textcolor<4>{lstmvec}{1} \end{bmatrix}")
+    assert line["W"] == (
+        r"\begin{bmatrix} \textcolor<3-4>{lstmrow}{1} & "
+        r"\textcolor<3-4>{lstmrow}{2} \end{bmatrix}"
+    )
+    assert line["v"] == (
+        r"\begin{bmatrix} \textcolor<3>{lstmvec}{1} & "
+        r"\textcolor<4>{lstmvec}{0} \\ \textcolor<3>{lstmvec}{0} & "
+        r"\textcolor<4>{lstmvec}{1} \end{bmatrix}"
+    )
     assert "\\uncover<3->" in line["r"] and "\\uncover<4->" in line["r"]
 
 
 def test_large_product_shows_its_result_at_once() -> None:
     plain = {"W": "W", "v": "v", "b": "b", "r": "r"}
-    line, next_slide = reveal.product(np.zeros((6, 2)), np.zeros((1, 2)), None,
-                                      np.zeros((1, 6)), "fixed", plain, _Medium(), 2)
+    line, next_slide = reveal.product(
+        np.zeros((6, 2)), np.zeros((1, 2)), None, np.zeros((1, 6)), "fixed", plain, _Medium(), 2
+    )
     assert line == {"on": 2, "result": 3, **plain} and next_slide == 4
 
 
@@ -129,6 +147,7 @@ def test_reveal_only_in_the_frames(out: Path) -> None:
 def test_reveal_flag_is_the_option(out: Path, tmp_path: Path) -> None:
     by_flag = render(NOTEBOOK, out / "flag", "--reveal")
     by_file = render(with_render(NOTEBOOK, tmp_path / "src", reveal=True), out / "file")
+
     def body(folder: Path) -> list[str]:  # the second line names the source file
         return (folder / "frames.tex").read_text().splitlines()[2:]
 
@@ -180,17 +199,28 @@ def test_colours_come_from_one_template_and_the_lecturers_win(tmp_path: Path) ->
     frames = (folder / "frames.tex").read_text()
     assert "\\providecolor{lstmrow}{rgb}{0.8,0,0}" in frames
     deck = lecturer_deck(folder, folder / "frames.tex")
-    deck.write_text(deck.read_text().replace(
-        "\\begin{document}", "\\colorlet{lstmrow}{green!50!black}\n\\begin{document}"))
+    deck.write_text(
+        deck.read_text().replace(
+            "\\begin{document}", "\\colorlet{lstmrow}{green!50!black}\n\\begin{document}"
+        )
+    )
     compiled = compile_tex(deck)
     assert compiled.ok, compiled.errors
 
 
 def test_textbook_notation_is_revealed_and_walked_when_small() -> None:
     """W_k [h; x] + b_k: the stacked vector is walked like x (hidden 2 + input 2 columns)."""
-    data = {"weights": {"weight_ih_l0": [[0.5, -0.5]] * 8, "weight_hh_l0": [[0.25, 0.1]] * 8,
-                        "bias_ih_l0": [0.1] * 8, "bias_hh_l0": [0.2] * 8},
-            "x": [[1.0, 2.0]], "h0": [0.5, -0.5], "render": {"notation": "textbook"}}
+    data = {
+        "weights": {
+            "weight_ih_l0": [[0.5, -0.5]] * 8,
+            "weight_hh_l0": [[0.25, 0.1]] * 8,
+            "bias_ih_l0": [0.1] * 8,
+            "bias_hh_l0": [0.2] * 8,
+        },
+        "x": [[1.0, 2.0]],
+        "h0": [0.5, -0.5],
+        "render": {"notation": "textbook"},
+    }
     ex = spec.with_view(spec.from_mapping(data), reveal=True)
     ctx = context.build(engine.forward(ex), None, slides=True)
     (frame,) = ctx["steps"][0]["gates"][0]["reveal"]

@@ -45,8 +45,9 @@ def touch_later(path: Path, text: str) -> None:
 class Watcher:
     """``watch.watch`` in a thread, collecting its events."""
 
-    def __init__(self, example: Path, out: Path, templates: list[Path] | None = None,
-                 check: bool = True) -> None:
+    def __init__(
+        self, example: Path, out: Path, templates: list[Path] | None = None, check: bool = True
+    ) -> None:
         self.events: list[watch.Event] = []
         self.stop = threading.Event()
         options = pipeline.RenderOptions(out=out, check=check)
@@ -54,9 +55,18 @@ class Watcher:
         def work(path: Path) -> str:
             return str(pipeline.render(path, options).folder)
 
-        self.thread = threading.Thread(target=watch.watch, daemon=True, kwargs={
-            "examples": lambda: [example], "work": work, "notify": self.events.append,
-            "templates": templates or [], "interval": 0.05, "stop": self.stop})
+        self.thread = threading.Thread(
+            target=watch.watch,
+            daemon=True,
+            kwargs={
+                "examples": lambda: [example],
+                "work": work,
+                "notify": self.events.append,
+                "templates": templates or [],
+                "interval": 0.05,
+                "stop": self.stop,
+            },
+        )
 
     def __enter__(self) -> Watcher:
         self.thread.start()
@@ -128,8 +138,9 @@ def test_template_change_rerenders(example: Path, out: Path, tmp_path: Path) -> 
 
 def test_unchanged_files_are_not_rendered_again(example: Path, out: Path) -> None:
     events: list[watch.Event] = []
-    renders = watch.watch(lambda: [example], lambda p: "done", events.append,
-                          interval=0.01, max_iterations=5)
+    renders = watch.watch(
+        lambda: [example], lambda p: "done", events.append, interval=0.01, max_iterations=5
+    )
     assert renders == 1 and [e.message for e in events] == ["done"]
 
 
@@ -147,9 +158,21 @@ def test_cli_watch_stops_on_ctrl_c_with_exit_0(example: Path, out: Path) -> None
     no polling of files), bounded only by a generous :data:`PROCESS_WAIT`; Ctrl-C is sent
     once the watch has printed its re-render, that is, while it waits for changes."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lstm_tex.cli", "render", str(example), "--out", str(out),
-         "--no-check", "--watch"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "lstm_tex.cli",
+            "render",
+            str(example),
+            "--out",
+            str(out),
+            "--no-check",
+            "--watch",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None and proc.stderr is not None
     lines: queue.Queue[str] = queue.Queue()
     stdout = proc.stdout
