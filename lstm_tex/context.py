@@ -697,7 +697,7 @@ def build(trace: Trace, report: CheckReport | None, *, slides: bool,
             "atol": numbers.scientific(report.atol),
             "passed": report.passed,
         }
-    pictures = _pictures(ex.render, ex.steps)
+    pictures = _pictures(ex.render, ex.steps, ex.batch if ex.batched else 0)
     return {
         "needs": needs_comment(pictures["needs"]),
         "part_needs": needs_comment(tuple(dict.fromkeys((*PART_NEEDS, *pictures["packages"])))),
@@ -742,13 +742,16 @@ def build(trace: Trace, report: CheckReport | None, *, slides: bool,
     }
 
 
-def _pictures(render: RenderOptions, steps: int) -> dict[str, Any]:
+def _pictures(render: RenderOptions, steps: int, batch: int) -> dict[str, Any]:
     """What ``render.diagram`` and ``render.plots`` add: the packages the documents load
-    and list in their ``% needs:`` lines, and the diagram's spacing."""
+    and list in their ``% needs:`` lines, and the diagram's spacing; with a ``batch`` (0:
+    none), the note that the diagram shows its example 1."""
     packages = (("tikz",) if render.diagram else ()) + (
         ("pgfplots",) if render.plots and steps > 1 else ())
     return {"needs": (*NEEDS, *packages), "packages": packages,
-            "diagram": {"gap": DIAGRAM_GAP_MM} if render.diagram else None}
+            "diagram": {"gap": DIAGRAM_GAP_MM,
+                        "batch_note": f"example~1 of {batch} in the batch" if batch else ""}
+            if render.diagram else None}
 
 
 #: The diagram shows at most this many rows of a vector, on slides and in the article
@@ -758,17 +761,22 @@ DIAGRAM_ROWS = {True: 4, False: 8}
 
 
 def _diagram_values(step: Step, first: bool, medium: _Medium) -> dict[str, Any]:
-    """The values on the diagram's wires, always column vectors (one column per example),
-    printed as in the derivation: inputs and initial states as written, the rest with the
-    document's decimals."""
-    def state(array: np.ndarray, kind: str) -> str:
-        return medium.given(array) if first else medium.value(array, kind)
+    """The values on the diagram's wires, always column vectors, printed as in the
+    derivation: inputs and initial states as written, the rest with the document's
+    decimals. With a batch, example 1 only (as the plots): a column per example would
+    shrink the picture below 8 pt on a slide."""
+    def one(array: np.ndarray) -> np.ndarray:
+        return array[:1] if array.ndim == 2 else array
 
-    return {"x": medium.given(step.x) if step.layer == 0 else medium.value(step.x, "h"),
+    def state(array: np.ndarray, kind: str) -> str:
+        return medium.given(one(array)) if first else medium.value(one(array), kind)
+
+    x = one(step.x)
+    return {"x": medium.given(x) if step.layer == 0 else medium.value(x, "h"),
             "h_prev": state(step.h_prev, "h"), "c_prev": state(step.c_prev, "c"),
-            "act": {k: medium.value(step.gates[k].act, k) for k in GATES},
-            "c": medium.value(step.c, "c"), "tanh_c": medium.value(step.tanh_c, "c"),
-            "h": medium.value(step.h, "h")}
+            "act": {k: medium.value(one(step.gates[k].act), k) for k in GATES},
+            "c": medium.value(one(step.c), "c"), "tanh_c": medium.value(one(step.tanh_c), "c"),
+            "h": medium.value(one(step.h), "h")}
 
 
 #: Room between two columns of values in the diagram (mm): their wires run there.
@@ -1046,7 +1054,9 @@ def parts(ctx: dict[str, Any]) -> list[dict[str, Any]]:
     for s in ctx["steps"]:
         if ctx["diagram"]:
             pieces.append({"id": f"{s['id']}-diagram", "kind": "diagram", "step": s,
-                           "gate": None, "caption": f"{s['title']}: the cell"})
+                           "gate": None, "caption": f"{s['title']}: the cell" + (
+                               f", example 1 of {ctx['batch']} in the batch"
+                               if ctx["batched"] else "")})
         pieces.append({"id": f"{s['id']}-inputs", "kind": "inputs", "step": s, "gate": None,
                        "caption": f"{s['title']}: inputs"})
         for g in s["gates"]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from lstm_tex import numbers, spec
 from tests.conftest import BUNDLED, EXAMPLES, Compiled, compile_tex, lecturer_deck, run_cli
@@ -358,3 +359,57 @@ def test_tall_vectors_are_elided_on_the_diagram(tmp_path: Path) -> None:
             shown = step["diagram"][key]
             assert shown.count("\\\\") == rows - 1 and "\\vdots" in shown, (slides, key)
         assert step["c"].count("\\\\") == derived - 1  # the derivation's own limits
+
+
+def _example_one(step: dict[str, object]) -> dict[str, object]:
+    """A values.json step of a batch cut down to its example 1 (every value (batch, n))."""
+
+    def first(values: object) -> object:
+        return np.asarray(values)[0].tolist()
+
+    gates = step["gates"]
+    assert isinstance(gates, dict)
+    return {
+        **{k: first(step[k]) for k in ("x", "h_prev", "c_prev", "c", "h")},
+        "gates": {k: {"act": first(g["act"])} for k, g in gates.items()},
+    }
+
+
+@pytest.mark.latex
+def test_a_batch_shows_its_first_example(tmp_path: Path) -> None:
+    """x of shape (T, batch, input) = (2, 3, 2), hidden 3: each diagram shows example 1 only
+    (as the plots do) and says so; its numbers are values.json's for that example, at 8 pt
+    or more on the 16:9 deck, and the article's figure says so in its caption."""
+    weights = np.round(0.5 * np.sin(np.arange(60) * 0.7), 2)
+    data = {
+        "lstm": {"input_size": 2, "hidden_size": 3},
+        "weights": {
+            "weight_ih_l0": weights[:24].reshape(12, 2).tolist(),
+            "weight_hh_l0": weights[24:].reshape(12, 3).tolist(),
+        },
+        "x": np.round(0.9 * np.cos(np.arange(12) * 1.3), 2).reshape(2, 3, 2).tolist(),
+        "render": {"decimals": 4},
+    }
+    example = tmp_path / "batch.yaml"
+    example.write_text(yaml.safe_dump(data, default_flow_style=None))
+    folder = _render(example, tmp_path / "out", "--diagram")
+    for tex in ("batch-slides.tex", "batch.tex"):
+        compiled = compile_tex(folder / tex)
+        assert compiled.ok and compiled.overfull == 0, (tex, compiled.errors)
+    values = json.loads((folder / "values.json").read_text())
+    cells = _cell_pages(folder / "batch-slides.pdf")
+    assert list(cells) == ["Step 1", "Step 2"]
+    for step in values["steps"]:
+        page = cells[f"Step {step['t']}"]
+        assert "example 1 of 3 in the batch" in " ".join(w.text for w in page.words)
+        assert _numbers(page) == _expected(_example_one(step), 4, step["t"] == 1, True)
+    sizes = _sizes(folder / "batch-slides.pdf")
+    assert len(sizes) == 2
+    for title, found in sizes.items():
+        assert found and min(found) >= MIN_PT - 0.01, (title, min(found))
+    article = (folder / "batch.tex").read_text()
+    assert article.count("example~1 of 3 in the batch") == 2
+    part = (folder / "parts" / "l0-forward-t1-diagram.tex").read_text()
+    assert part.startswith(
+        "% lstm-tex part l0-forward-t1-diagram: Step 1: the cell, example 1 of 3"
+    )
