@@ -46,8 +46,9 @@ ARTICLE = Layout(line_em=44.0, max_rows=16, max_cols=12, frame_rows=36.0)
 #: No elision (``render.article_full``): every row and column; a line too large for the
 #: page is scaled down as a whole (``\lstmfitpage``) rather than broken inside ``W x``.
 NO_ELISION = 1_000_000
-ARTICLE_FULL = Layout(line_em=44.0, max_rows=NO_ELISION, max_cols=NO_ELISION, frame_rows=36.0,
-                      shrinks=True)
+ARTICLE_FULL = Layout(
+    line_em=44.0, max_rows=NO_ELISION, max_cols=NO_ELISION, frame_rows=36.0, shrinks=True
+)
 
 
 #: ``parts/*.tex`` and the API's ``Step.latex()``: lines broken to 30 em, which fit the text
@@ -132,9 +133,15 @@ class _Medium:
     them as answers. ``captions``: whether derivations get sentences that read them.
     """
 
-    def __init__(self, decimals: int, layout: Layout, *, row_vectors: bool = False,
-                 marks: Mapping[str, numbers.Mark] | None = None,
-                 captions: bool = False) -> None:
+    def __init__(
+        self,
+        decimals: int,
+        layout: Layout,
+        *,
+        row_vectors: bool = False,
+        marks: Mapping[str, numbers.Mark] | None = None,
+        captions: bool = False,
+    ) -> None:
         self.decimals = decimals
         self.layout = layout
         self.row_vectors = row_vectors
@@ -145,9 +152,14 @@ class _Medium:
 
     def value(self, array: np.ndarray, kind: str = "") -> str:
         """A computed value; ``kind`` names the quantity for an exercise's marks."""
-        return numbers.bmatrix(self._as_matrix(array), style="fixed", decimals=self.decimals,
-                               max_rows=self.layout.max_rows, max_cols=self.layout.max_cols,
-                               marks=self.marks.get(kind, ""))
+        return numbers.bmatrix(
+            self._as_matrix(array),
+            style="fixed",
+            decimals=self.decimals,
+            max_rows=self.layout.max_rows,
+            max_cols=self.layout.max_cols,
+            marks=self.marks.get(kind, ""),
+        )
 
     def blocks(self, arrays: Sequence[np.ndarray], kind: str = "") -> str:
         """Computed values as blocks of one matrix with a rule between them: stacked (a
@@ -155,27 +167,45 @@ class _Medium:
         blocks = [self._as_matrix(a) for a in arrays]
         axis = 1 if self.row_vectors else 0
         sizes = [b.shape[axis] for b in blocks]
-        return numbers.bmatrix(np.concatenate(blocks, axis=axis), style="fixed",
-                               decimals=self.decimals, max_rows=self.layout.max_rows,
-                               max_cols=self.layout.max_cols, marks=self.marks.get(kind, ""),
-                               blocks=None if self.row_vectors else sizes,
-                               column_blocks=sizes if self.row_vectors else None)
+        return numbers.bmatrix(
+            np.concatenate(blocks, axis=axis),
+            style="fixed",
+            decimals=self.decimals,
+            max_rows=self.layout.max_rows,
+            max_cols=self.layout.max_cols,
+            marks=self.marks.get(kind, ""),
+            blocks=None if self.row_vectors else sizes,
+            column_blocks=sizes if self.row_vectors else None,
+        )
 
     def stacked(self, parts: Sequence[tuple[np.ndarray, numbers.Style, str]]) -> str:
         """Vectors stacked into one (``[h_{t-1}; x_t]``), each part with its style and kind;
         elided like the columns of the matrix that multiplies it."""
         blocks = [self._as_matrix(a) for a, _, _ in parts]
-        styles = [style for (_, style, _), b in zip(parts, blocks, strict=True)
-                  for _ in range(b.shape[0])]
-        marks = [self.marks.get(kind, "") for (_, _, kind), b in zip(parts, blocks, strict=True)
-                 for _ in range(b.shape[0])]
-        return numbers.bmatrix(np.concatenate(blocks), style=styles, decimals=self.decimals,
-                               max_rows=min(self.layout.max_rows, self.layout.max_cols),
-                               max_cols=self.layout.max_cols, marks=marks)
+        styles = [
+            style for (_, style, _), b in zip(parts, blocks, strict=True) for _ in range(b.shape[0])
+        ]
+        marks = [
+            self.marks.get(kind, "")
+            for (_, _, kind), b in zip(parts, blocks, strict=True)
+            for _ in range(b.shape[0])
+        ]
+        return numbers.bmatrix(
+            np.concatenate(blocks),
+            style=styles,
+            decimals=self.decimals,
+            max_rows=min(self.layout.max_rows, self.layout.max_cols),
+            max_cols=self.layout.max_cols,
+            marks=marks,
+        )
 
     def given(self, array: np.ndarray) -> str:
-        return numbers.bmatrix(self._as_matrix(array), style="written",
-                               max_rows=self.layout.max_rows, max_cols=self.layout.max_cols)
+        return numbers.bmatrix(
+            self._as_matrix(array),
+            style="written",
+            max_rows=self.layout.max_rows,
+            max_cols=self.layout.max_cols,
+        )
 
     def _as_matrix(self, array: np.ndarray) -> np.ndarray:
         # (B, n) batch rows become n x B: one column per example (unless rows are wanted).
@@ -195,9 +225,12 @@ class _Medium:
         """A weight matrix (or bias vector) as written, not transposed."""
         key = ("tex", array.shape, array.tobytes())
         if key not in self._weights:
-            self._weights[key] = numbers.bmatrix(array, style="written",
-                                                 max_rows=self.layout.max_rows,
-                                                 max_cols=self.weight_cols(array))
+            self._weights[key] = numbers.bmatrix(
+                array,
+                style="written",
+                max_rows=self.layout.max_rows,
+                max_cols=self.weight_cols(array),
+            )
         text: str = self._weights[key]
         return text
 
@@ -205,16 +238,18 @@ class _Medium:
         matrix = self._as_matrix(array)
         em = _matrix_em(matrix, self.decimals, style, self.layout)
         if self.marks:  # boxes anywhere: count them everywhere (an over-estimate)
-            em += BOX_EM * min(matrix.reshape(matrix.shape[0], -1).shape[1],
-                               self.layout.max_cols)
+            em += BOX_EM * min(matrix.reshape(matrix.shape[0], -1).shape[1], self.layout.max_cols)
         return em
 
     def weights_em(self, array: np.ndarray) -> float:
         key = ("em", array.shape, array.tobytes())
         if key not in self._weights:
-            self._weights[key] = _matrix_em(array.reshape(array.shape[0], -1), self.decimals,
-                                            "written", replace(self.layout,
-                                                               max_cols=self.weight_cols(array)))
+            self._weights[key] = _matrix_em(
+                array.reshape(array.shape[0], -1),
+                self.decimals,
+                "written",
+                replace(self.layout, max_cols=self.weight_cols(array)),
+            )
         em: float = self._weights[key]
         return em
 
@@ -253,20 +288,22 @@ class Frame(list[Any]):
 TALL = 0.95
 
 
-def _unbreak_tall(g: dict[str, Any], ih_rows: int, hh_rows: int, rows: int,
-                  budget: float) -> None:
+def _unbreak_tall(g: dict[str, Any], ih_rows: int, hh_rows: int, rows: int, budget: float) -> None:
     r"""On slides, a gate line whose breaks make it taller than a frame stays one line:
     \lstmfit then scales it to the width, which costs less than shrinking the frame."""
-    for line_rows, flags in ((ih_rows, ("break_ih", "break_ih_bias")),
-                             (hh_rows, ("break_hh", "break_hh_bias")),
-                             (rows, ("break_result", "break_sum", "break_act"))):
+    for line_rows, flags in (
+        (ih_rows, ("break_ih", "break_ih_bias")),
+        (hh_rows, ("break_hh", "break_hh_bias")),
+        (rows, ("break_result", "break_sum", "break_act")),
+    ):
         if (line_rows + LINE) * (1 + sum(bool(g[f]) for f in flags)) > budget:
             for f in flags:
                 g[f] = False
 
 
-def _pack(lines: list[tuple[str, float]], budget: float,
-          first: tuple[str, float] | None = None) -> list[Frame]:
+def _pack(
+    lines: list[tuple[str, float]], budget: float, first: tuple[str, float] | None = None
+) -> list[Frame]:
     """Greedily fill frames with lines; ``first`` (the symbolic line) heads every frame."""
     head = [first[0]] if first else []
     used0 = first[1] if first else 0.0
@@ -309,7 +346,8 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
         return medium.given(a) if inputs_given else medium.value(a, "h")
 
     first = (step.direction == "forward" and t == 1) or (
-        step.direction == "reverse" and t == ex.steps)
+        step.direction == "reverse" and t == ex.steps
+    )
     state_style: numbers.Style = "written" if first else "fixed"
     x_style: numbers.Style = "written" if inputs_given else "fixed"
     h_prev = medium.given(step.h_prev) if first else medium.value(step.h_prev, "h")
@@ -318,13 +356,20 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
     h_prev_sym = f"h{sup}_{{{prev_t}}}"
     stacked: dict[str, Any] = {}
     if notation == "textbook":
-        parts = [(step.h_prev, state_style, "" if first else "h"),
-                 (step.x, x_style, "" if inputs_given else "h")]
-        stacked = {"v_sym": f"\\begin{{bmatrix}} {h_prev_sym} \\\\ {x_sym} \\end{{bmatrix}}",
-                   "v": medium.stacked(parts),
-                   "v_em": max(medium.em(a, style) for a, style, _ in parts),
-                   "v_rows": min(medium.rows(step.h_prev) + medium.rows(step.x),
-                                 medium.layout.max_rows, medium.layout.max_cols)}
+        parts = [
+            (step.h_prev, state_style, "" if first else "h"),
+            (step.x, x_style, "" if inputs_given else "h"),
+        ]
+        stacked = {
+            "v_sym": f"\\begin{{bmatrix}} {h_prev_sym} \\\\ {x_sym} \\end{{bmatrix}}",
+            "v": medium.stacked(parts),
+            "v_em": max(medium.em(a, style) for a, style, _ in parts),
+            "v_rows": min(
+                medium.rows(step.h_prev) + medium.rows(step.x),
+                medium.layout.max_rows,
+                medium.layout.max_cols,
+            ),
+        }
     gates: list[dict[str, Any]] = []
     for n, k in enumerate(GATES):
         block = slice(n * hidden, (n + 1) * hidden)
@@ -333,59 +378,87 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
         w_hh = w["w_hh"][block]
         b_ih = w["b_ih"][block] if w["b_ih"] is not None else None
         b_hh = w["b_hh"][block] if w["b_hh"] is not None else None
-        ih_em = (medium.weights_em(w_ih) + medium.em(step.x, x_style)
-                 + (medium.weights_em(b_ih) if b_ih is not None else 0)
-                 + medium.em(gv.ih) + 9 + 2 * sup_em)
-        hh_em = (medium.weights_em(w_hh) + medium.em(step.h_prev, state_style)
-                 + (medium.weights_em(b_hh) if b_hh is not None else 0)
-                 + medium.em(gv.hh) + 9 + 2 * sup_em)
-        res_em = medium.em(gv.ih) + medium.em(gv.hh) + medium.em(gv.pre) + medium.em(
-            gv.act) + 12 + sup_em
+        ih_em = (
+            medium.weights_em(w_ih)
+            + medium.em(step.x, x_style)
+            + (medium.weights_em(b_ih) if b_ih is not None else 0)
+            + medium.em(gv.ih)
+            + 9
+            + 2 * sup_em
+        )
+        hh_em = (
+            medium.weights_em(w_hh)
+            + medium.em(step.h_prev, state_style)
+            + (medium.weights_em(b_hh) if b_hh is not None else 0)
+            + medium.em(gv.hh)
+            + 9
+            + 2 * sup_em
+        )
+        res_em = (
+            medium.em(gv.ih)
+            + medium.em(gv.hh)
+            + medium.em(gv.pre)
+            + medium.em(gv.act)
+            + 12
+            + sup_em
+        )
         # Wide inputs and batches need more breaks: inside W x, before "+ b", inside
         # sigma(ih + hh), before the activation's result.
         ih_part_em = medium.weights_em(w_ih) + medium.em(step.x, x_style) + 7 + 2 * sup_em
-        hh_part_em = (medium.weights_em(w_hh) + medium.em(step.h_prev, state_style) + 7
-                      + 2 * sup_em)
+        hh_part_em = medium.weights_em(w_hh) + medium.em(step.h_prev, state_style) + 7 + 2 * sup_em
         sum_em = medium.em(gv.ih) + medium.em(gv.hh) + 7 + sup_em
         act_em = medium.em(gv.pre) + medium.em(gv.act) + 8
-        gates.append({
-            "key": k,
-            "name": GATE_NAMES[k],
-            "act_fn": ACTIVATION[k],
-            "sym": f"{k}{sup}_{{{t}}}",
-            "W_ih_sym": f"W_{{i{k}}}{sup}",
-            "W_hh_sym": f"W_{{h{k}}}{sup}",
-            # bias: single: one bias per gate, b_k, added in the ih line
-            "b_ih_sym": "" if b_ih is None else (
-                f"b_{{{k}}}{sup}" if b_hh is None else f"b_{{i{k}}}{sup}"),
-            "b_hh_sym": f"b_{{h{k}}}{sup}" if b_hh is not None else "",
-            "W_ih": medium.weights(w_ih),
-            "W_hh": medium.weights(w_hh),
-            "b_ih": medium.weights(b_ih) if b_ih is not None else "",
-            "b_hh": medium.weights(b_hh) if b_hh is not None else "",
-            "ih": medium.value(gv.ih, "ih"),
-            "hh": medium.value(gv.hh, "hh"),
-            "pre": medium.value(gv.pre, "pre"),
-            "act": medium.value(gv.act, k),
-            "break_ih": ih_em > medium.layout.line_em,
-            "break_hh": hh_em > medium.layout.line_em,
-            "break_result": res_em > medium.layout.line_em,
-            "break_ih_product": not medium.layout.shrinks and (
-                ih_part_em > medium.layout.line_em),
-            "break_hh_product": not medium.layout.shrinks and (
-                hh_part_em > medium.layout.line_em),
-            "break_ih_bias": b_ih is not None and (
-                ih_part_em + medium.weights_em(b_ih) + 2 > medium.layout.line_em),
-            "break_hh_bias": b_hh is not None and (
-                hh_part_em + medium.weights_em(b_hh) + 2 > medium.layout.line_em),
-            "break_sum": sum_em > medium.layout.line_em,
-            "break_act": act_em > medium.layout.line_em,
-            "lines": NOTATION_LINES[notation],
-        })
+        gates.append(
+            {
+                "key": k,
+                "name": GATE_NAMES[k],
+                "act_fn": ACTIVATION[k],
+                "sym": f"{k}{sup}_{{{t}}}",
+                "W_ih_sym": f"W_{{i{k}}}{sup}",
+                "W_hh_sym": f"W_{{h{k}}}{sup}",
+                # bias: single: one bias per gate, b_k, added in the ih line
+                "b_ih_sym": ""
+                if b_ih is None
+                else (f"b_{{{k}}}{sup}" if b_hh is None else f"b_{{i{k}}}{sup}"),
+                "b_hh_sym": f"b_{{h{k}}}{sup}" if b_hh is not None else "",
+                "W_ih": medium.weights(w_ih),
+                "W_hh": medium.weights(w_hh),
+                "b_ih": medium.weights(b_ih) if b_ih is not None else "",
+                "b_hh": medium.weights(b_hh) if b_hh is not None else "",
+                "ih": medium.value(gv.ih, "ih"),
+                "hh": medium.value(gv.hh, "hh"),
+                "pre": medium.value(gv.pre, "pre"),
+                "act": medium.value(gv.act, k),
+                "break_ih": ih_em > medium.layout.line_em,
+                "break_hh": hh_em > medium.layout.line_em,
+                "break_result": res_em > medium.layout.line_em,
+                "break_ih_product": not medium.layout.shrinks
+                and (ih_part_em > medium.layout.line_em),
+                "break_hh_product": not medium.layout.shrinks
+                and (hh_part_em > medium.layout.line_em),
+                "break_ih_bias": b_ih is not None
+                and (ih_part_em + medium.weights_em(b_ih) + 2 > medium.layout.line_em),
+                "break_hh_bias": b_hh is not None
+                and (hh_part_em + medium.weights_em(b_hh) + 2 > medium.layout.line_em),
+                "break_sum": sum_em > medium.layout.line_em,
+                "break_act": act_em > medium.layout.line_em,
+                "lines": NOTATION_LINES[notation],
+            }
+        )
         if notation != "pytorch":
-            gates[-1].update(_affine_gate(notation, k, sup, sup_em, step, medium,
-                                          (w_ih, w_hh, b_ih, b_hh), (x_style, state_style),
-                                          stacked))
+            gates[-1].update(
+                _affine_gate(
+                    notation,
+                    k,
+                    sup,
+                    sup_em,
+                    step,
+                    medium,
+                    (w_ih, w_hh, b_ih, b_hh),
+                    (x_style, state_style),
+                    stacked,
+                )
+            )
     rows = medium.rows(step.c)
     cell_em = 5 * medium.em(step.c) + 14
     proj = w["w_hr"]
@@ -396,27 +469,43 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
     cell_sum_em = 4 * medium.em(step.c) + 10
     hidden_result_em = 3 * medium.em(step.c) + 8
     hidden_symbolic_em = 2 * medium.em(step.c) + 14 + 3 * sup_em
-    projection_em = (medium.weights_em(proj) + medium.em(step.m) + medium.em(step.h) + 10
-                     if proj is not None else 0.0)
+    projection_em = (
+        medium.weights_em(proj) + medium.em(step.m) + medium.em(step.h) + 10
+        if proj is not None
+        else 0.0
+    )
     # The hand-over: layer l > 0 reads the layer below's h at the same step.
     x_from = ""
     if step.layer > 0:
         below = f"({step.layer - 1})"
         if cfg.bidirectional:
-            x_from = (f"\\begin{{bmatrix}} h^{{{below}\\rightarrow}}_{{{t}}} "
-                      + ("& " if medium.row_vectors else "\\\\ ")
-                      + f"h^{{{below}\\leftarrow}}_{{{t}}} \\end{{bmatrix}}")
+            x_from = (
+                f"\\begin{{bmatrix}} h^{{{below}\\rightarrow}}_{{{t}}} "
+                + ("& " if medium.row_vectors else "\\\\ ")
+                + f"h^{{{below}\\leftarrow}}_{{{t}}} \\end{{bmatrix}}"
+            )
         else:
             x_from = f"h^{{{below}}}_{{{t}}}"
     input_lines = _input_lines(
-        {"x": medium.em(step.x, x_style) + 5 + sup_em + (5 if x_from else 0),
-         "h": medium.em(step.h_prev, state_style) + 5 + sup_em,
-         "c": medium.em(step.c_prev, state_style) + 5 + sup_em}, medium.layout.line_em)
-    input_rows = {"x": medium.rows(step.x), "h": medium.rows(step.h_prev),
-                  "c": medium.rows(step.c_prev)}
-    input_frames = _pack([(str(n), max(input_rows[key] for key in line) + LINE)
-                          for n, line in enumerate(input_lines)],
-                         medium.layout.frame_rows - 2 * SYMBOLIC)
+        {
+            "x": medium.em(step.x, x_style) + 5 + sup_em + (5 if x_from else 0),
+            "h": medium.em(step.h_prev, state_style) + 5 + sup_em,
+            "c": medium.em(step.c_prev, state_style) + 5 + sup_em,
+        },
+        medium.layout.line_em,
+    )
+    input_rows = {
+        "x": medium.rows(step.x),
+        "h": medium.rows(step.h_prev),
+        "c": medium.rows(step.c_prev),
+    }
+    input_frames = _pack(
+        [
+            (str(n), max(input_rows[key] for key in line) + LINE)
+            for n, line in enumerate(input_lines)
+        ],
+        medium.layout.frame_rows - 2 * SYMBOLIC,
+    )
     title = ", ".join([*_where(step.layer, step.direction, cfg), f"step {t}"])
     ctx: dict[str, Any] = {
         "title": title[0].upper() + title[1:],
@@ -438,8 +527,8 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
         "c_sym": f"c{sup}_{{{t}}}",
         "m_sym": f"m{sup}_{{{t}}}",
         # with row vectors, h_t = m_t W_hr^T: the transpose joins the layer/direction marks
-        "W_hr_sym": "W_{hr}" + ((sup[:-1] + "\\top}" if sup else "^{\\top}")
-                                   if medium.row_vectors else sup),
+        "W_hr_sym": "W_{hr}"
+        + ((sup[:-1] + "\\top}" if sup else "^{\\top}") if medium.row_vectors else sup),
         "x": given_or_value(step.x),
         "h_prev": h_prev,
         "c_prev": c_prev,
@@ -448,13 +537,15 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
         "tanh_c": medium.value(step.tanh_c, "c"),
         "m": medium.value(step.m),
         "h": medium.value(step.h, "h"),
-        "W_hr": (medium.weights(proj.T if medium.row_vectors else proj)
-                 if proj is not None else ""),
+        "W_hr": (
+            medium.weights(proj.T if medium.row_vectors else proj) if proj is not None else ""
+        ),
         "proj": proj is not None,
         "break_cell": cell_em > medium.layout.line_em,
         "input_lines": input_lines,
-        "input_frames": [Frame.of([input_lines[int(n)] for n in frame], frame.tall)
-                         for frame in input_frames],
+        "input_frames": [
+            Frame.of([input_lines[int(n)] for n in frame], frame.tall) for frame in input_frames
+        ],
         "break_hidden": hidden_em > medium.layout.line_em,
         "break_cell_sum": cell_sum_em > medium.layout.line_em,
         "break_hidden_result": hidden_result_em > medium.layout.line_em,
@@ -466,49 +557,79 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
     h_rows = medium.rows(step.h_prev)
     if medium.layout.shrinks:
         for g in gates:
-            _unbreak_tall(g, max(rows, in_rows), max(rows, h_rows), rows,
-                          medium.layout.frame_rows - SYMBOLIC)
+            _unbreak_tall(
+                g, max(rows, in_rows), max(rows, h_rows), rows, medium.layout.frame_rows - SYMBOLIC
+            )
     ctx.update(stacked)
-    captions = (_captions(step, sup, prev_t, medium, first, proj is not None)
-                if medium.captions else {})
+    captions = (
+        _captions(step, sup, prev_t, medium, first, proj is not None) if medium.captions else {}
+    )
     caption_h = {key: CAPTION if text else 0.0 for key, text in captions.items()}
     ctx["cell_caption"] = captions.get("cell", "")
     ctx["hidden_caption"] = captions.get("hidden", "")
     for g in gates:
         g["caption"] = captions.get(g["key"], "")
         if notation != "pytorch":
-            heights = [(name, h + (caption_h.get(g["key"], 0.0) if name == "result" else 0.0))
-                       for name, h in g["heights"]]
-            g["frames"] = _pack(heights, medium.layout.frame_rows,
-                                first=("symbolic", SYMBOLIC))
+            heights = [
+                (name, h + (caption_h.get(g["key"], 0.0) if name == "result" else 0.0))
+                for name, h in g["heights"]
+            ]
+            g["frames"] = _pack(heights, medium.layout.frame_rows, first=("symbolic", SYMBOLIC))
             continue
         g["frames"] = _pack(
-            [("ih", _height(max(rows, in_rows), g["break_ih"]) + _height(
-                max(rows, in_rows), False) * (g["break_ih_bias"] + g["break_ih_product"])),
-             ("hh", _height(max(rows, h_rows), g["break_hh"]) + _height(
-                 max(rows, h_rows), False) * (g["break_hh_bias"] + g["break_hh_product"])),
-             ("result", _height(rows, g["break_result"])
-              + _height(rows, False) * (g["break_sum"] + g["break_act"])
-              + caption_h.get(g["key"], 0.0))],
-            medium.layout.frame_rows, first=("symbolic", SYMBOLIC))
-    cell_h = SYMBOLIC + _height(rows, ctx["break_cell"]) + (
-        _height(rows, False) if ctx["break_cell_sum"] else 0.0)
-    hidden_h = 2 * _height(rows, False) if not ctx["proj"] else (
-        _height(rows, ctx["break_hidden"])
-        + _height(max(rows, medium.rows(step.h)), ctx["break_projection"]))
-    hidden_h += _height(rows, False) * (ctx["break_hidden_result"]
-                                        + ctx["break_hidden_symbolic"])
-    ctx["state_frames"] = _pack([("cell", cell_h + caption_h.get("cell", 0.0)),
-                                 ("hidden", hidden_h + caption_h.get("hidden", 0.0))],
-                                medium.layout.frame_rows)
+            [
+                (
+                    "ih",
+                    _height(max(rows, in_rows), g["break_ih"])
+                    + _height(max(rows, in_rows), False)
+                    * (g["break_ih_bias"] + g["break_ih_product"]),
+                ),
+                (
+                    "hh",
+                    _height(max(rows, h_rows), g["break_hh"])
+                    + _height(max(rows, h_rows), False)
+                    * (g["break_hh_bias"] + g["break_hh_product"]),
+                ),
+                (
+                    "result",
+                    _height(rows, g["break_result"])
+                    + _height(rows, False) * (g["break_sum"] + g["break_act"])
+                    + caption_h.get(g["key"], 0.0),
+                ),
+            ],
+            medium.layout.frame_rows,
+            first=("symbolic", SYMBOLIC),
+        )
+    cell_h = (
+        SYMBOLIC
+        + _height(rows, ctx["break_cell"])
+        + (_height(rows, False) if ctx["break_cell_sum"] else 0.0)
+    )
+    hidden_h = (
+        2 * _height(rows, False)
+        if not ctx["proj"]
+        else (
+            _height(rows, ctx["break_hidden"])
+            + _height(max(rows, medium.rows(step.h)), ctx["break_projection"])
+        )
+    )
+    hidden_h += _height(rows, False) * (ctx["break_hidden_result"] + ctx["break_hidden_symbolic"])
+    ctx["state_frames"] = _pack(
+        [
+            ("cell", cell_h + caption_h.get("cell", 0.0)),
+            ("hidden", hidden_h + caption_h.get("hidden", 0.0)),
+        ],
+        medium.layout.frame_rows,
+    )
     return ctx
 
 
 CAPTION = 1.5  # height of a caption under a derivation (a line of small text), in rows
 
 
-def _captions(step: Step, sup: str, prev_t: int, medium: _Medium, first: bool,
-              proj: bool) -> dict[str, str]:
+def _captions(
+    step: Step, sup: str, prev_t: int, medium: _Medium, first: bool, proj: bool
+) -> dict[str, str]:
     """Sentences that read the numbers of a step, by gate (``i``, ``f``, ``g``, ``o``) and
     for the ``cell`` and the ``hidden`` state: "$f_{1,1} = 0.3828$: about 38 % of $c_{0,1}$
     is kept". Each gate names its largest and its smallest entry (units numbered from 1);
@@ -520,15 +641,16 @@ def _captions(step: Step, sup: str, prev_t: int, medium: _Medium, first: bool,
     def sym(name: str, j: int, when: int = t) -> str:
         return f"{name}{sup}_{{{when},{j + 1}}}"
 
-    def said(name: str, j: int, value: float, when: int = t,
-             style: numbers.Style = "fixed") -> str:
+    def said(name: str, j: int, value: float, when: int = t, style: numbers.Style = "fixed") -> str:
         return f"${sym(name, j, when)} = {numbers.format_number(value, style, decimals)}$"
 
     act = {k: step.gates[k].act[0] for k in GATES}
     out_name = "m" if proj else "h"
-    shares = {"f": ("about {p} of ${c}$ is kept", "c", prev_t),
-              "i": ("{p} of the candidate ${c}$ is written into the cell", "g", t),
-              "o": ("{p} of $\\tanh({c})$ reaches ${m}$", "c", t)}
+    shares = {
+        "f": ("about {p} of ${c}$ is kept", "c", prev_t),
+        "i": ("{p} of the candidate ${c}$ is written into the cell", "g", t),
+        "o": ("{p} of $\\tanh({c})$ reaches ${m}$", "c", t),
+    }
     captions: dict[str, str] = {}
     for k in GATES:
         a = act[k]
@@ -538,38 +660,44 @@ def _captions(step: Step, sup: str, prev_t: int, medium: _Medium, first: bool,
             for j in dict.fromkeys((hi, lo)):
                 way = "up" if a[j] > 0 else "down" if a[j] < 0 else "nowhere"
                 words.append(f"{said('g', j, a[j])} pushes ${sym('c', j)}$ {way}")
-            captions[k] = (", ".join(words) + " (as far as the input gate lets it).")
+            captions[k] = ", ".join(words) + " (as far as the input gate lets it)."
             continue
         text, other, when = shares[k]
         sentence = f"{said(k, hi, a[hi])}: " + text.format(
-            p=numbers.percent(a[hi]), c=sym(other, hi, when), m=sym(out_name, hi))
+            p=numbers.percent(a[hi]), c=sym(other, hi, when), m=sym(out_name, hi)
+        )
         if lo != hi:
             sentence += f"; {said(k, lo, a[lo])}: only {numbers.percent(a[lo])}"
         captions[k] = sentence + "."
     change = np.abs(step.c[0] - step.c_prev[0])
     j = int(np.argmax(change))
     before = said("c", j, step.c_prev[0, j], prev_t, "written" if first else "fixed")
-    captions["cell"] = (f"The cell changes most in unit~{j + 1}: {before} becomes "
-                        f"{said('c', j, step.c[0, j])}.")
+    captions["cell"] = (
+        f"The cell changes most in unit~{j + 1}: {before} becomes {said('c', j, step.c[0, j])}."
+    )
     out = step.m[0] if proj else step.h[0]
     j = int(np.argmax(np.abs(out)))
     captions["hidden"] = (
         f"{said(out_name, j, out[j])}: the output gate lets {numbers.percent(act['o'][j])} of "
         f"$\\tanh({sym('c', j)}) = {numbers.fixed(step.tanh_c[0, j], decimals)}$ through"
-        + ("; the projection then maps $m_t$ to $h_t$." if proj else "."))
+        + ("; the projection then maps $m_t$ to $h_t$." if proj else ".")
+    )
     if step.x.shape[0] > 1:
         captions = {key: f"Example~1: {text}" for key, text in captions.items()}
     return captions
 
 
 #: The lines of a gate's derivation in each notation (after the symbolic one).
-NOTATION_LINES = {"pytorch": ("symbolic", "ih", "hh", "result"),
-                  "textbook": ("symbolic", "affine", "result"),
-                  "row-vector": ("symbolic", "affine", "result")}
+NOTATION_LINES = {
+    "pytorch": ("symbolic", "ih", "hh", "result"),
+    "textbook": ("symbolic", "affine", "result"),
+    "row-vector": ("symbolic", "affine", "result"),
+}
 
 
-def _flow(segments: Sequence[tuple[str, float, int, bool]], line_em: float, indent: float
-          ) -> tuple[dict[str, bool], float]:
+def _flow(
+    segments: Sequence[tuple[str, float, int, bool]], line_em: float, indent: float
+) -> tuple[dict[str, bool], float]:
     """Fill a derivation line greedily: ``segments`` are (name, width in em, matrix rows,
     may break before it), in order; the first one includes the left-hand side, ``indent``
     wide, where the lines after a break start. A break goes before a segment that would
@@ -587,10 +715,17 @@ def _flow(segments: Sequence[tuple[str, float, int, bool]], line_em: float, inde
     return breaks, height + rows + LINE
 
 
-def _affine_gate(notation: str, k: str, sup: str, sup_em: float, step: Step, medium: _Medium,
-                 blocks: tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None],
-                 styles: tuple[numbers.Style, numbers.Style], stacked: dict[str, Any]
-                 ) -> dict[str, Any]:
+def _affine_gate(
+    notation: str,
+    k: str,
+    sup: str,
+    sup_em: float,
+    step: Step,
+    medium: _Medium,
+    blocks: tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None],
+    styles: tuple[numbers.Style, numbers.Style],
+    stacked: dict[str, Any],
+) -> dict[str, Any]:
     """A gate in the textbook notation, ``sigma(W_k [h_{t-1}; x_t] + b_k)`` (Olah), or the
     row-vector one, ``sigma(x_t W_xk + h_{t-1} W_hk + b_k)`` (d2l): the symbols, the
     numbers, where the two lines break and their heights. ``W_k`` is ``[W_hk  W_ik]``,
@@ -599,55 +734,86 @@ def _affine_gate(notation: str, k: str, sup: str, sup_em: float, step: Step, med
     x_style, state_style = styles
     gv = step.gates[k]
     line_em = medium.layout.line_em
-    bias = None if b_ih is None else (  # bias: single has b_ih only
-        b_ih if b_hh is None else numbers.decimal_sum(b_ih, b_hh))
+    bias = (
+        None
+        if b_ih is None
+        # bias: single has b_ih only
+        else (b_ih if b_hh is None else numbers.decimal_sum(b_ih, b_hh))
+    )
     rows = medium.rows(gv.pre)
     max_rows = medium.layout.max_rows
-    entry: dict[str, Any] = {"b_sym": f"b_{{{k}}}{sup}" if bias is not None else "",
-                             "b": ""}
+    entry: dict[str, Any] = {"b_sym": f"b_{{{k}}}{sup}" if bias is not None else "", "b": ""}
     if notation == "textbook":
         lhs = 8 + 2 * sup_em
         w = np.hstack([w_hh, w_ih])
         entry.update(W_sym=f"W_{{{k}}}{sup}", W=medium.weights(w))
         if bias is not None:
             entry["b"] = medium.weights(bias)
-        segments = [("W", lhs + medium.weights_em(w), min(w.shape[0], max_rows), False),
-                    ("product", stacked["v_em"] + 1, stacked["v_rows"],
-                     not medium.layout.shrinks)]
+        segments = [
+            ("W", lhs + medium.weights_em(w), min(w.shape[0], max_rows), False),
+            ("product", stacked["v_em"] + 1, stacked["v_rows"], not medium.layout.shrinks),
+        ]
     else:
         wx, wh = w_ih.T, w_hh.T
         lhs = 12 + 3 * sup_em
-        entry.update(Wx_sym=f"W_{{x{k}}}{sup}", Wh_sym=f"W_{{h{k}}}{sup}",
-                     Wx=medium.weights(wx), Wh=medium.weights(wh))
+        entry.update(
+            Wx_sym=f"W_{{x{k}}}{sup}",
+            Wh_sym=f"W_{{h{k}}}{sup}",
+            Wx=medium.weights(wx),
+            Wh=medium.weights(wh),
+        )
         if bias is not None:
             bias = bias.reshape(1, -1)
             entry["b"] = medium.weights(bias)
-        segments = [("x", lhs + medium.em(step.x, x_style) + medium.weights_em(wx),
-                     max(medium.rows(step.x), min(wx.shape[0], max_rows)), False),
-                    ("terms", medium.em(step.h_prev, state_style) + medium.weights_em(wh) + 2,
-                     max(medium.rows(step.h_prev), min(wh.shape[0], max_rows)), True)]
+        segments = [
+            (
+                "x",
+                lhs + medium.em(step.x, x_style) + medium.weights_em(wx),
+                max(medium.rows(step.x), min(wx.shape[0], max_rows)),
+                False,
+            ),
+            (
+                "terms",
+                medium.em(step.h_prev, state_style) + medium.weights_em(wh) + 2,
+                max(medium.rows(step.h_prev), min(wh.shape[0], max_rows)),
+                True,
+            ),
+        ]
     if bias is not None:
-        segments.append(("bias", medium.weights_em(bias) + 2,
-                         min(bias.shape[0], max_rows), True))
+        segments.append(("bias", medium.weights_em(bias) + 2, min(bias.shape[0], max_rows), True))
     segments.append(("affine", medium.em(gv.pre) + 2, rows, True))
     breaks, affine_h = _flow(segments, line_em, lhs)
     breaks.setdefault("bias", False)
     breaks.setdefault("product", False)
     breaks.setdefault("terms", False)
     result_breaks, result_h = _flow(
-        [("pre", medium.em(gv.pre) + 9 + sup_em, rows, False),
-         ("act", medium.em(gv.act) + 2, rows, True)], line_em, 3 + sup_em)
-    entry.update(lines=NOTATION_LINES[notation], breaks={**breaks, **result_breaks},
-                 heights=[("affine", affine_h), ("result", result_h)])
+        [
+            ("pre", medium.em(gv.pre) + 9 + sup_em, rows, False),
+            ("act", medium.em(gv.act) + 2, rows, True),
+        ],
+        line_em,
+        3 + sup_em,
+    )
+    entry.update(
+        lines=NOTATION_LINES[notation],
+        breaks={**breaks, **result_breaks},
+        heights=[("affine", affine_h), ("result", result_h)],
+    )
     return entry
 
 
 Exercise = Literal["sheet", "answers"]
 
 
-def build(trace: Trace, report: CheckReport | None, *, slides: bool,
-          exact: Trace | None = None, exercise: Exercise | None = None,
-          parts: bool = False) -> dict[str, Any]:
+def build(
+    trace: Trace,
+    report: CheckReport | None,
+    *,
+    slides: bool,
+    exact: Trace | None = None,
+    exercise: Exercise | None = None,
+    parts: bool = False,
+) -> dict[str, Any]:
     """The whole template context for one medium (slides, the article, or with ``parts``
     the fragments of ``parts/``, whose lines fit any article's text).
 
@@ -661,15 +827,22 @@ def build(trace: Trace, report: CheckReport | None, *, slides: bool,
     marks: dict[str, numbers.Mark] = {}
     if exercise is not None:
         marks = dict.fromkeys(ex.render.exercise, "blank" if exercise == "sheet" else "answer")
-    medium = _Medium(ex.render.decimals, SLIDES if slides else ARTICLE,
-                     row_vectors=ex.render.notation == "row-vector", marks=marks,
-                     captions=ex.render.captions and exercise != "sheet")
+    medium = _Medium(
+        ex.render.decimals,
+        SLIDES if slides else ARTICLE,
+        row_vectors=ex.render.notation == "row-vector",
+        marks=marks,
+        captions=ex.render.captions and exercise != "sheet",
+    )
     medium.layout = layout(ex.render, slides, parts)
     derived = [s for s in trace.steps if ex.render.derives(s.layer, s.t)]
     steps = [step_context(trace, s, medium, n) for n, s in enumerate(derived)]
     if ex.render.diagram:
-        pictured = _Medium(medium.decimals, replace(medium.layout, max_rows=min(
-            medium.layout.max_rows, DIAGRAM_ROWS[slides])), marks=marks)
+        pictured = _Medium(
+            medium.decimals,
+            replace(medium.layout, max_rows=min(medium.layout.max_rows, DIAGRAM_ROWS[slides])),
+            marks=marks,
+        )
         for step, step_ctx in zip(derived, steps, strict=True):
             step_ctx["diagram"] = _diagram_values(step, step_ctx["first"], pictured)
     for step, step_ctx in zip(derived, steps, strict=True):
@@ -680,13 +853,15 @@ def build(trace: Trace, report: CheckReport | None, *, slides: bool,
             reveal.add(trace, step, step_ctx, medium)
     title = ex.title if ex.title is not None else f"LSTM forward pass: {printable(ex.stem)}"
     layers = f"{cfg.num_layers} layer" + ("s" if cfg.num_layers > 1 else "")
-    summary = (f"input size {cfg.input_size}, hidden size {cfg.hidden_size}, {layers}"
-               + (", bidirectional" if cfg.bidirectional else "")
-               + (f", projection to {cfg.proj_size}" if cfg.proj_size else "")
-               + ("" if cfg.bias is True else ", one bias per gate" if cfg.bias
-                  else ", no bias")
-               + (f", batch of {ex.batch}" if ex.batched else "")
-               + f", {ex.steps} step" + ("s" if ex.steps > 1 else ""))
+    summary = (
+        f"input size {cfg.input_size}, hidden size {cfg.hidden_size}, {layers}"
+        + (", bidirectional" if cfg.bidirectional else "")
+        + (f", projection to {cfg.proj_size}" if cfg.proj_size else "")
+        + ("" if cfg.bias is True else ", one bias per gate" if cfg.bias else ", no bias")
+        + (f", batch of {ex.batch}" if ex.batched else "")
+        + f", {ex.steps} step"
+        + ("s" if ex.steps > 1 else "")
+    )
     check = None
     if report is not None:
         check = {
@@ -729,12 +904,15 @@ def build(trace: Trace, report: CheckReport | None, *, slides: bool,
         "slides": slides,
         "reveal": slides and ex.render.reveal,
         "article_full": not slides and ex.render.article_full,
-        "article_packages": (("graphicx",) if (not slides and ex.render.article_full)
-                             or pictures["packages"] else ()) + pictures["packages"],
+        "article_packages": (
+            ("graphicx",) if (not slides and ex.render.article_full) or pictures["packages"] else ()
+        )
+        + pictures["packages"],
         "deck_packages": pictures["packages"],
         "diagram": pictures["diagram"],
         "plots": plots.build(trace, ex.render.decimals, medium.layout.max_rows)
-        if ex.render.plots else [],
+        if ex.render.plots
+        else [],
         "notation": ex.render.notation,
         "row_vectors": medium.row_vectors,
         "carry": _carry(trace, exact),
@@ -747,11 +925,18 @@ def _pictures(render: RenderOptions, steps: int, batch: int) -> dict[str, Any]:
     and list in their ``% needs:`` lines, and the diagram's spacing; with a ``batch`` (0:
     none), the note that the diagram shows its example 1."""
     packages = (("tikz",) if render.diagram else ()) + (
-        ("pgfplots",) if render.plots and steps > 1 else ())
-    return {"needs": (*NEEDS, *packages), "packages": packages,
-            "diagram": {"gap": DIAGRAM_GAP_MM,
-                        "batch_note": f"example~1 of {batch} in the batch" if batch else ""}
-            if render.diagram else None}
+        ("pgfplots",) if render.plots and steps > 1 else ()
+    )
+    return {
+        "needs": (*NEEDS, *packages),
+        "packages": packages,
+        "diagram": {
+            "gap": DIAGRAM_GAP_MM,
+            "batch_note": f"example~1 of {batch} in the batch" if batch else "",
+        }
+        if render.diagram
+        else None,
+    }
 
 
 #: The diagram shows at most this many rows of a vector, on slides and in the article
@@ -765,6 +950,7 @@ def _diagram_values(step: Step, first: bool, medium: _Medium) -> dict[str, Any]:
     derivation: inputs and initial states as written, the rest with the document's
     decimals. With a batch, example 1 only (as the plots): a column per example would
     shrink the picture below 8 pt on a slide."""
+
     def one(array: np.ndarray) -> np.ndarray:
         return array[:1] if array.ndim == 2 else array
 
@@ -772,11 +958,15 @@ def _diagram_values(step: Step, first: bool, medium: _Medium) -> dict[str, Any]:
         return medium.given(one(array)) if first else medium.value(one(array), kind)
 
     x = one(step.x)
-    return {"x": medium.given(x) if step.layer == 0 else medium.value(x, "h"),
-            "h_prev": state(step.h_prev, "h"), "c_prev": state(step.c_prev, "c"),
-            "act": {k: medium.value(one(step.gates[k].act), k) for k in GATES},
-            "c": medium.value(one(step.c), "c"), "tanh_c": medium.value(one(step.tanh_c), "c"),
-            "h": medium.value(one(step.h), "h")}
+    return {
+        "x": medium.given(x) if step.layer == 0 else medium.value(x, "h"),
+        "h_prev": state(step.h_prev, "h"),
+        "c_prev": state(step.c_prev, "c"),
+        "act": {k: medium.value(one(step.gates[k].act), k) for k in GATES},
+        "c": medium.value(one(step.c), "c"),
+        "tanh_c": medium.value(one(step.tanh_c), "c"),
+        "h": medium.value(one(step.h), "h"),
+    }
 
 
 #: Room between two columns of values in the diagram (mm): their wires run there.
@@ -789,16 +979,26 @@ def _carry(shown: Trace, exact: Trace | None) -> dict[str, str] | None:
     if exact is None or shown.example.render.carry != "displayed":
         return None
     pairs = list(zip(shown.steps, exact.steps, strict=True))
-    return {name: numbers.scientific(max(float(np.max(np.abs(getattr(a, name)
-                                                             - getattr(b, name))))
-                                         for a, b in pairs))
-            for name in ("h", "c")}
+    return {
+        name: numbers.scientific(
+            max(float(np.max(np.abs(getattr(a, name) - getattr(b, name)))) for a, b in pairs)
+        )
+        for name in ("h", "c")
+    }
 
 
 #: How an exercise sheet names what it asks for.
-_QUANTITY_TEXT = {"ih": "$W_{ik} x_t + b_{ik}$", "hh": "$W_{hk} h_{t-1} + b_{hk}$",
-                  "pre": "the pre-activations", "i": "$i_t$", "f": "$f_t$", "g": "$g_t$",
-                  "o": "$o_t$", "c": "$c_t$", "h": "$h_t$"}
+_QUANTITY_TEXT = {
+    "ih": "$W_{ik} x_t + b_{ik}$",
+    "hh": "$W_{hk} h_{t-1} + b_{hk}$",
+    "pre": "the pre-activations",
+    "i": "$i_t$",
+    "f": "$f_t$",
+    "g": "$g_t$",
+    "o": "$o_t$",
+    "c": "$c_t$",
+    "h": "$h_t$",
+}
 
 
 def _exercise(quantities: Sequence[str], exercise: Exercise | None) -> dict[str, Any] | None:
@@ -822,8 +1022,10 @@ def _time_label(name: str, sup: str, ts: Sequence[int], rows: bool = False) -> s
         return f"{name}{sup}_{{{ts[0]}}}"
     if rows:
         sep = " \\\\ " if len(ts) == 2 else " \\\\ \\vdots \\\\ "
-        return (f"\\begin{{bmatrix}} {name}{sup}_{{{ts[0]}}}{sep}{name}{sup}_{{{ts[-1]}}} "
-                f"\\end{{bmatrix}}")
+        return (
+            f"\\begin{{bmatrix}} {name}{sup}_{{{ts[0]}}}{sep}{name}{sup}_{{{ts[-1]}}} "
+            f"\\end{{bmatrix}}"
+        )
     sep = "\\;" if len(ts) == 2 else " \\cdots "
     return f"\\left[{name}{sup}_{{{ts[0]}}}{sep}{name}{sup}_{{{ts[-1]}}}\\right]"
 
@@ -832,22 +1034,43 @@ def _example_tag(batched: bool, b: int) -> tuple[str, float]:
     return (f"\\text{{example {b + 1}: }}", EXAMPLE_EM) if batched else ("", 0.0)
 
 
-def _entry(label: str, columns: np.ndarray, medium: _Medium, label_em: float,
-           mid: str = "", mid_em: float = 0.0, kind: str = "") -> dict[str, Any]:
+def _entry(
+    label: str,
+    columns: np.ndarray,
+    medium: _Medium,
+    label_em: float,
+    mid: str = "",
+    mid_em: float = 0.0,
+    kind: str = "",
+) -> dict[str, Any]:
     """One ``label = mid = value`` of a results row; ``columns`` (k, n) shows as n x k
     (as k x n with row vectors); ``kind`` names the quantity for an exercise's marks."""
-    return {"label": label, "mid": mid, "value": medium.value(columns, kind),
-            "em": label_em + mid_em + medium.em(columns) + 2.0,
-            "rows": medium.rows(columns)}
+    return {
+        "label": label,
+        "mid": mid,
+        "value": medium.value(columns, kind),
+        "em": label_em + mid_em + medium.em(columns) + 2.0,
+        "rows": medium.rows(columns),
+    }
 
 
-def _over_steps(name: str, steps: Sequence[Step], b: int, sup: str, medium: _Medium,
-                tag: tuple[str, float] = ("", 0.0)) -> dict[str, Any]:
+def _over_steps(
+    name: str,
+    steps: Sequence[Step],
+    b: int,
+    sup: str,
+    medium: _Medium,
+    tag: tuple[str, float] = ("", 0.0),
+) -> dict[str, Any]:
     """``[h_t1 ... h_tk]`` (``name`` is ``h`` or ``c``) of example ``b``: a column per step."""
     columns = np.stack([getattr(s, name)[b] for s in steps])
-    return _entry(tag[0] + _time_label(name, sup, [s.t for s in steps], medium.row_vectors),
-                  columns, medium, TIME_LABEL_EM + (SUP_EM if sup else 0.0) + tag[1],
-                  kind=name)
+    return _entry(
+        tag[0] + _time_label(name, sup, [s.t for s in steps], medium.row_vectors),
+        columns,
+        medium,
+        TIME_LABEL_EM + (SUP_EM if sup else 0.0) + tag[1],
+        kind=name,
+    )
 
 
 def _rows(groups: list[list[dict[str, Any]]], medium: _Medium) -> list[dict[str, Any]]:
@@ -857,8 +1080,7 @@ def _rows(groups: list[list[dict[str, Any]]], medium: _Medium) -> list[dict[str,
     width = sum(max(g[k]["em"] for g in groups if len(g) > k) + 2.0 for k in range(columns))
     if width > medium.layout.line_em:
         groups = [[entry] for group in groups for entry in group]
-    return [{"entries": group, "height": max(e["rows"] for e in group) + LINE}
-            for group in groups]
+    return [{"entries": group, "height": max(e["rows"] for e in group) + LINE} for group in groups]
 
 
 def _pack_rows(rows: list[dict[str, Any]], budget: float) -> list[Frame]:
@@ -881,8 +1103,12 @@ def summary_context(trace: Trace, run: Sequence[Step], medium: _Medium) -> dict[
     groups = []
     for b in range(ex.batch):
         tag = _example_tag(ex.batched, b)
-        groups.append([_over_steps("h", ordered, b, sup, medium, tag),
-                       _over_steps("c", ordered, b, sup, medium)])
+        groups.append(
+            [
+                _over_steps("h", ordered, b, sup, medium, tag),
+                _over_steps("c", ordered, b, sup, medium),
+            ]
+        )
     return {
         "title": title[0].upper() + title[1:],
         "span": span,
@@ -891,8 +1117,7 @@ def summary_context(trace: Trace, run: Sequence[Step], medium: _Medium) -> dict[
     }
 
 
-def _sequence(trace: Trace, steps: list[dict[str, Any]], medium: _Medium
-              ) -> list[dict[str, Any]]:
+def _sequence(trace: Trace, steps: list[dict[str, Any]], medium: _Medium) -> list[dict[str, Any]]:
     """Derived steps and summaries of the others, in the order torch computes them."""
     by_key = {(s["layer"], s["direction"], s["t"]): s for s in steps}
     sequence: list[dict[str, Any]] = []
@@ -900,8 +1125,9 @@ def _sequence(trace: Trace, steps: list[dict[str, Any]], medium: _Medium
 
     def flush() -> None:
         if run:
-            sequence.append({"kind": "summary",
-                             "summary": summary_context(trace, list(run), medium)})
+            sequence.append(
+                {"kind": "summary", "summary": summary_context(trace, list(run), medium)}
+            )
             run.clear()
 
     for step in trace.steps:
@@ -917,8 +1143,9 @@ def _sequence(trace: Trace, steps: list[dict[str, Any]], medium: _Medium
     return sequence
 
 
-def _concatenation(trace: Trace, layer: int, b: int, medium: _Medium,
-                   tag: tuple[str, float]) -> dict[str, Any]:
+def _concatenation(
+    trace: Trace, layer: int, b: int, medium: _Medium, tag: tuple[str, float]
+) -> dict[str, Any]:
     r"""A bidirectional layer's output over time: ``[h^\rightarrow_t; h^\leftarrow_t]``
     stacked, one column per step; the next layer's input, or torch's ``output``."""
     ex = trace.example
@@ -931,28 +1158,44 @@ def _concatenation(trace: Trace, layer: int, b: int, medium: _Medium,
         sup = _sup(trace.step(layer, direction, 1), cfg.num_layers, True)
         return " & ".join("\\cdots" if t is None else f"h{sup}_{{{t}}}" for t in ts)
 
-    mid = (f"\\begin{{bmatrix}} {symbols('forward')} \\\\ \\hline {symbols('reverse')} "
-           f"\\end{{bmatrix}}")
+    mid = (
+        f"\\begin{{bmatrix}} {symbols('forward')} \\\\ \\hline {symbols('reverse')} "
+        f"\\end{{bmatrix}}"
+    )
     if layer == cfg.num_layers - 1:
         label = "\\text{output}"
     else:
-        label = _time_label(f"x^{{({layer + 1})}}", "", list(range(1, ex.steps + 1)),
-                            medium.row_vectors)
+        label = _time_label(
+            f"x^{{({layer + 1})}}", "", list(range(1, ex.steps + 1)), medium.row_vectors
+        )
     # The two directions as two blocks of one matrix, mirroring the symbols in ``mid``.
     halves = np.split(trace.layer_outputs[layer][:, b], 2, axis=-1)
     if medium.row_vectors:  # one row per step: [H-> H<-] side by side
-        sups = [_sup(trace.step(layer, d, 1), cfg.num_layers, True)
-                for d in ("forward", "reverse")]
-        rows = " \\\\ ".join(" & ".join("\\vdots" if t is None else f"h{sup}_{{{t}}}"
-                                        for sup in sups) for t in ts)
-        entry = _entry(tag[0] + label, halves[0], medium, TIME_LABEL_EM + SUP_EM + tag[1],
-                       mid=f"\\begin{{bmatrix}} {rows} \\end{{bmatrix}}", mid_em=8.0,
-                       kind="h")
+        sups = [_sup(trace.step(layer, d, 1), cfg.num_layers, True) for d in ("forward", "reverse")]
+        rows = " \\\\ ".join(
+            " & ".join("\\vdots" if t is None else f"h{sup}_{{{t}}}" for sup in sups) for t in ts
+        )
+        entry = _entry(
+            tag[0] + label,
+            halves[0],
+            medium,
+            TIME_LABEL_EM + SUP_EM + tag[1],
+            mid=f"\\begin{{bmatrix}} {rows} \\end{{bmatrix}}",
+            mid_em=8.0,
+            kind="h",
+        )
         entry["value"] = medium.blocks(halves, "h")
         entry["em"] += medium.em(halves[1]) + 0.5
         return entry
-    entry = _entry(tag[0] + label, halves[0], medium, TIME_LABEL_EM + SUP_EM + tag[1],
-                   mid=mid, mid_em=3.5 * len(ts) + 1, kind="h")
+    entry = _entry(
+        tag[0] + label,
+        halves[0],
+        medium,
+        TIME_LABEL_EM + SUP_EM + tag[1],
+        mid=mid,
+        mid_em=3.5 * len(ts) + 1,
+        kind="h",
+    )
     entry["value"] = medium.blocks(halves, "h")
     entry["rows"] = 2 * entry["rows"] + 0.5
     return entry
@@ -985,10 +1228,10 @@ def network_diagram(cfg: LstmConfig, steps: int) -> str:
                 row[1] = ""
                 row.append(f"h{sup}_{{{steps + 1}}}")
             rows.append(row)
-        rows.append(["", "", *(c for t in ts for c in ("" if t is None else "\\uparrow", "")),
-                     ""])
-    rows.append(["", "", *(c for t in ts for c in ("\\cdots" if t is None else f"x_{{{t}}}",
-                                                   "")), ""])
+        rows.append(["", "", *(c for t in ts for c in ("" if t is None else "\\uparrow", "")), ""])
+    rows.append(
+        ["", "", *(c for t in ts for c in ("\\cdots" if t is None else f"x_{{{t}}}", "")), ""]
+    )
     assert all(len(row) == width for row in rows)
     body = " \\\\ ".join(" & ".join(row) for row in rows)
     return f"\\begin{{array}}{{{'c' * width}}} {body} \\end{{array}}"
@@ -1009,33 +1252,70 @@ def _results(trace: Trace, medium: _Medium) -> list[dict[str, Any]]:
             for b in range(ex.batch):
                 tag = _example_tag(ex.batched, b)
                 for direction in directions:
-                    steps = sorted((s for s in trace.steps
-                                    if s.layer == layer and s.direction == direction),
-                                   key=lambda s: s.t)
+                    steps = sorted(
+                        (s for s in trace.steps if s.layer == layer and s.direction == direction),
+                        key=lambda s: s.t,
+                    )
                     sup = _sup(steps[0], cfg.num_layers, cfg.bidirectional)
-                    groups.append([_over_steps("h", steps, b, sup, medium, tag),
-                                   _over_steps("c", steps, b, sup, medium)])
-        blocks.append({"kind": "over_time", "title": "$h_t$ and $c_t$ over time",
-                       "rows": _rows(groups, medium)})
+                    groups.append(
+                        [
+                            _over_steps("h", steps, b, sup, medium, tag),
+                            _over_steps("c", steps, b, sup, medium),
+                        ]
+                    )
+        blocks.append(
+            {
+                "kind": "over_time",
+                "title": "$h_t$ and $c_t$ over time",
+                "rows": _rows(groups, medium),
+            }
+        )
     if cfg.bidirectional:
-        groups = [[_concatenation(trace, layer, b, medium, _example_tag(ex.batched, b))]
-                  for layer in range(cfg.num_layers) for b in range(ex.batch)]
+        groups = [
+            [_concatenation(trace, layer, b, medium, _example_tag(ex.batched, b))]
+            for layer in range(cfg.num_layers)
+            for b in range(ex.batch)
+        ]
         title = "each layer's output" if cfg.num_layers > 1 else "the output"
-        blocks.append({"kind": "outputs", "title": f"{title}, both directions stacked",
-                       "rows": _rows(groups, medium)})
+        blocks.append(
+            {
+                "kind": "outputs",
+                "title": f"{title}, both directions stacked",
+                "rows": _rows(groups, medium),
+            }
+        )
     groups = []
     for k, (layer, direction) in enumerate(
-            (layer, d) for layer in range(cfg.num_layers) for d in directions):
+        (layer, d) for layer in range(cfg.num_layers) for d in directions
+    ):
         last = trace.step(layer, direction, ex.steps if direction == "forward" else 1)
         sup = _sup(last, cfg.num_layers, cfg.bidirectional)
         index = f"[{k}]" if len(directions) * cfg.num_layers > 1 else ""
-        groups.append([
-            _entry(f"h_n{index}", trace.h_n[k], medium, 4, mid=f"h{sup}_{{{last.t}}}",
-                   mid_em=3, kind="h"),
-            _entry(f"c_n{index}", trace.c_n[k], medium, 4, mid=f"c{sup}_{{{last.t}}}",
-                   mid_em=3, kind="c")])
-    blocks.append({"kind": "final", "title": "final states $h_n$ and $c_n$",
-                   "rows": _rows(groups, medium)})
+        groups.append(
+            [
+                _entry(
+                    f"h_n{index}",
+                    trace.h_n[k],
+                    medium,
+                    4,
+                    mid=f"h{sup}_{{{last.t}}}",
+                    mid_em=3,
+                    kind="h",
+                ),
+                _entry(
+                    f"c_n{index}",
+                    trace.c_n[k],
+                    medium,
+                    4,
+                    mid=f"c{sup}_{{{last.t}}}",
+                    mid_em=3,
+                    kind="c",
+                ),
+            ]
+        )
+    blocks.append(
+        {"kind": "final", "title": "final states $h_n$ and $c_n$", "rows": _rows(groups, medium)}
+    )
     frames = []
     for block in blocks:
         # The intro heads the first frame; the cross-check note ends the last one.
@@ -1053,23 +1333,72 @@ def parts(ctx: dict[str, Any]) -> list[dict[str, Any]]:
     pieces = []
     for s in ctx["steps"]:
         if ctx["diagram"]:
-            pieces.append({"id": f"{s['id']}-diagram", "kind": "diagram", "step": s,
-                           "gate": None, "caption": f"{s['title']}: the cell" + (
-                               f", example 1 of {ctx['batch']} in the batch"
-                               if ctx["batched"] else "")})
-        pieces.append({"id": f"{s['id']}-inputs", "kind": "inputs", "step": s, "gate": None,
-                       "caption": f"{s['title']}: inputs"})
+            pieces.append(
+                {
+                    "id": f"{s['id']}-diagram",
+                    "kind": "diagram",
+                    "step": s,
+                    "gate": None,
+                    "caption": f"{s['title']}: the cell"
+                    + (f", example 1 of {ctx['batch']} in the batch" if ctx["batched"] else ""),
+                }
+            )
+        pieces.append(
+            {
+                "id": f"{s['id']}-inputs",
+                "kind": "inputs",
+                "step": s,
+                "gate": None,
+                "caption": f"{s['title']}: inputs",
+            }
+        )
         for g in s["gates"]:
-            pieces.append({"id": f"{s['id']}-{g['key']}", "kind": "gate", "step": s,
-                           "gate": g, "caption": f"{s['title']}: {g['name']}"})
+            pieces.append(
+                {
+                    "id": f"{s['id']}-{g['key']}",
+                    "kind": "gate",
+                    "step": s,
+                    "gate": g,
+                    "caption": f"{s['title']}: {g['name']}",
+                }
+            )
             if g["expansion"] is not None:
-                pieces.append({"id": f"{s['id']}-{g['key']}-rows", "kind": "rows", "step": s,
-                               "gate": g, "caption": f"{s['title']}: {g['name']}, row by row"})
-        pieces.append({"id": f"{s['id']}-c", "kind": "cell", "step": s, "gate": None,
-                       "caption": f"{s['title']}: cell state"})
-        pieces.append({"id": f"{s['id']}-h", "kind": "hidden", "step": s, "gate": None,
-                       "caption": f"{s['title']}: hidden state"})
+                pieces.append(
+                    {
+                        "id": f"{s['id']}-{g['key']}-rows",
+                        "kind": "rows",
+                        "step": s,
+                        "gate": g,
+                        "caption": f"{s['title']}: {g['name']}, row by row",
+                    }
+                )
+        pieces.append(
+            {
+                "id": f"{s['id']}-c",
+                "kind": "cell",
+                "step": s,
+                "gate": None,
+                "caption": f"{s['title']}: cell state",
+            }
+        )
+        pieces.append(
+            {
+                "id": f"{s['id']}-h",
+                "kind": "hidden",
+                "step": s,
+                "gate": None,
+                "caption": f"{s['title']}: hidden state",
+            }
+        )
     for p in ctx["plots"]:
-        pieces.append({"id": p["id"], "kind": "plots", "step": None, "gate": None,
-                       "plots": p, "caption": p["title"]})
+        pieces.append(
+            {
+                "id": p["id"],
+                "kind": "plots",
+                "step": None,
+                "gate": None,
+                "plots": p,
+                "caption": p["title"],
+            }
+        )
     return pieces
