@@ -147,6 +147,26 @@ class TorchTarget:
             device=self.device, dtype=self.dtype
         )
 
+    def lstm(self, example: Example) -> Any:
+        """A ``torch.nn.LSTM`` on this device and dtype with ``example``'s configuration
+        and weights (``batch_first`` as the file has it, when x has a batch)."""
+        import torch
+
+        cfg = example.config
+        lstm = torch.nn.LSTM(
+            cfg.input_size,
+            cfg.hidden_size,
+            num_layers=cfg.num_layers,
+            bias=bool(cfg.bias),
+            bidirectional=cfg.bidirectional,
+            proj_size=cfg.proj_size,
+            batch_first=cfg.batch_first and example.batched,
+            device=self.device,
+            dtype=self.dtype,
+        )
+        lstm.load_state_dict(torch_state(example, self.tensor), strict=True)
+        return lstm
+
 
 class Differences:
     """The largest absolute and scaled (``/ max(1, |torch|)``) difference per quantity."""
@@ -192,18 +212,7 @@ def cross_check(
         # batch_first as the file has it: torch reads x (batch, T, input) and gives
         # output (batch, T, ...), compared with the trace's (T, batch, ...).
         batch_first = cfg.batch_first and example.batched
-        lstm = torch.nn.LSTM(
-            cfg.input_size,
-            cfg.hidden_size,
-            num_layers=cfg.num_layers,
-            bias=bool(cfg.bias),
-            bidirectional=cfg.bidirectional,
-            proj_size=cfg.proj_size,
-            batch_first=batch_first,
-            device=dev,
-            dtype=dtype,
-        )
-        lstm.load_state_dict(torch_state(example, t), strict=True)
+        lstm = target.lstm(example)
         x = t(example.x.transpose(1, 0, 2) if batch_first else example.x)
         output, (h_n, c_n) = lstm(x, (t(example.h0), t(example.c0)))
         note("output", trace.output, output.transpose(0, 1) if batch_first else output)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lstm_tex.backward import Gradients
-from lstm_tex.check import Differences, TorchTarget, torch_state
+from lstm_tex.check import Differences, TorchTarget
 from lstm_tex.errors import CheckFailed
 from lstm_tex.spec import GATES, BackwardSpec
 
@@ -107,7 +107,7 @@ def cross_check_gradients(
     import torch
 
     on = TorchTarget.of(ex, device, source)
-    dev, dtype, t = on.device, on.dtype, on.tensor
+    dev, t = on.device, on.tensor
     cfg = ex.config
     diffs = Differences(QUANTITIES)
 
@@ -121,18 +121,7 @@ def cross_check_gradients(
 
     target = t(spec.target)
     batch_first = cfg.batch_first and ex.batched
-    lstm = torch.nn.LSTM(
-        cfg.input_size,
-        cfg.hidden_size,
-        num_layers=cfg.num_layers,
-        bias=bool(cfg.bias),
-        bidirectional=cfg.bidirectional,
-        proj_size=cfg.proj_size,
-        batch_first=batch_first,
-        device=dev,
-        dtype=dtype,
-    )
-    lstm.load_state_dict(torch_state(ex, t), strict=True)
+    lstm = on.lstm(ex)
     for name, p in lstm.named_parameters():
         if name not in ex.weights:  # bias: single: bias_hh is fixed at zero
             p.requires_grad_(False)
