@@ -178,3 +178,31 @@ def test_parts_with_the_render_options_fit_the_narrowest_article(tmp_path: Path)
     assert compiled.ok, compiled.errors[:5]
     assert "lstm-tex changed the host" not in compiled.log
     assert compiled.overfull_hbox == 0
+
+
+@pytest.mark.parametrize("name", ["article-10pt", "beamer-default"])
+def test_a_host_that_allows_fewer_matrix_columns(rendered: Path, tmp_path: Path, name: str) -> None:
+    """A host whose MaxMatrixCols is below amsmath's default of 10 (here 2: a two-column
+    bmatrix of its own still works) needs nothing more: frames.tex and every part set the
+    counter for themselves, in their own group. The notebook example's 4-column matrices
+    stopped such a host with "Extra alignment tab" before (the backward parts too)."""
+    shutil.copy(HOSTS / f"{name}.tex", tmp_path)
+    shutil.copy(HOSTS / "host-checks.tex", tmp_path)
+    folder = rendered / "notebook-step"
+    parts = [*(folder / "parts").glob("*.tex"), *rendered.glob("backward-*/parts/backward-*.tex")]
+    own = "\\[ \\begin{bmatrix} 1 & -1 \\end{bmatrix} \\]"
+    inputs = [own] + [f"\\input{{{p.as_posix()}}}" for p in sorted(parts)]
+    if name.startswith("beamer"):
+        inputs = [
+            f"\\input{{{(folder / 'frames.tex').as_posix()}}}",
+            "\\begin{frame}{parts}\n" + "\n".join(inputs[:PARTS_PER_FRAME]) + "\n\\end{frame}",
+        ]
+    (tmp_path / "lstm-tex-body.tex").write_text(
+        "\\begingroup\\csname c@MaxMatrixCols\\endcsname=2\\relax\n"
+        + "\n".join(inputs)
+        + "\n\\endgroup\n"
+    )
+    compiled = compile_tex(tmp_path / f"{name}.tex", draft=True)
+    assert compiled.ok, compiled.errors[:5]
+    assert "lstm-tex changed the host" not in compiled.log
+    assert compiled.overfull_hbox == 0
