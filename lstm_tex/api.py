@@ -260,6 +260,7 @@ class Trace(engine.Trace):
         ]
         rows = []
         for s in self.steps:
+            assert s.c_prev is not None and s.c is not None  # an LSTM step
             arrays = [s.x, s.h_prev, s.c_prev, *(s.gates[k].act for k in spec.GATES), s.c, s.h]
             cells = [
                 str(s.layer),

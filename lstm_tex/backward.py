@@ -223,6 +223,8 @@ def _step(
     w_hr: np.ndarray | None,
 ) -> BackwardStep:
     """The chain rule through one LSTM step (see the module docstring)."""
+    assert s.c_prev is not None and s.c is not None  # an LSTM step (a GRU/RNN has no c)
+    assert s.tanh_c is not None and s.m is not None
     i, f, g, o = (s.gates[k].act for k in GATES)
     dh = dy + dh_next
     dm = dh @ w_hr if w_hr is not None else dh

@@ -495,6 +495,8 @@ class _Builder:
     def step(self, b: BackwardStep) -> dict[str, Any]:
         """The five groups of one step: dh; do, dc; di, df, dg; deltas; what goes back."""
         s = self.g.trace.step(b.layer, b.direction, b.t)
+        assert s.c_prev is not None and s.c is not None  # an LSTM step (a GRU/RNN has no c)
+        assert s.tanh_c is not None and s.m is not None
         sy = _Symbols(s, self.cfg, self.dd)
         show = self.show
         t, tn, tp = s.t, self.next_t(s), self.prev_t(s)
@@ -934,7 +936,7 @@ class _Builder:
                     f"\\sum_{{t}} {sy.d('h', 't')} {sy.qt('m', 't')}",
                     [f"{sy.d('h', s.t)} {sy.qt('m', s.t)}" for s in steps],
                 ),
-                outer(dhs, [s.m for s in steps], [False] * len(steps)),
+                outer(dhs, [s.m for s in steps if s.m is not None], [False] * len(steps)),
                 show.as_is(self.g.grads[f"weight_hr{sfx}"]),
             )
             note = f"From ${sy.q('h', 't')} = {sy.w('hr')}{sy.q('m', 't')}$ at every step."

@@ -2,11 +2,12 @@
 
 Two independent computations are compared with the trace:
 
-* ``torch.nn.LSTM`` built from the same ``state_dict`` gives ``output``, ``h_n``
-  and ``c_n``; a one-layer ``nn.LSTM`` per layer, fed the layer below's torch
-  output, gives every layer's output sequence.
+* ``torch.nn.LSTM`` (``nn.GRU``, ``nn.RNN``) built from the same ``state_dict`` gives
+  ``output``, ``h_n`` and ``c_n``; a one-layer network per layer, fed the layer below's
+  torch output, gives every layer's output sequence.
 * The gate formulas written again in torch ops, carrying torch's own h and c,
-  give every intermediate (ih, hh, pre, i, f, g, o, c, h) of every step.
+  give every intermediate of every step: ih, hh, pre, i, f, g, o, c, h for an LSTM;
+  ih, hh, pre, r, z, n, h for a GRU; ih, hh, pre, h for an RNN (whose one block is h).
 
 torch is imported here only, so ``--no-check`` never loads it.
 """
@@ -18,14 +19,23 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from lstm_tex.cells import LSTM, Cell
 from lstm_tex.engine import Trace, directions_of, gate_blocks, layer_weights
 from lstm_tex.errors import InputError
-from lstm_tex.spec import GATES, Example
+from lstm_tex.spec import Example
 
 if TYPE_CHECKING:
     import torch
 
-QUANTITIES = ("ih", "hh", "pre", "i", "f", "g", "o", "c", "h", "output", "h_n", "c_n")
+
+def quantities(cell: Cell) -> tuple[str, ...]:
+    """The quantities a cross-check of ``cell`` compares, by name: each step's
+    (:attr:`~lstm_tex.cells.Cell.quantities`), then ``output``, ``h_n`` (and ``c_n``)."""
+    return (*cell.quantities, "output", "h_n", *(("c_n",) if cell.has_c else ()))
+
+
+#: An LSTM's: ih, hh, pre, i, f, g, o, c, h, output, h_n, c_n.
+QUANTITIES = quantities(LSTM)
 
 
 @dataclass(frozen=True)
@@ -147,25 +157,51 @@ class TorchTarget:
             device=self.device, dtype=self.dtype
         )
 
-    def lstm(self, example: Example) -> Any:
-        """A ``torch.nn.LSTM`` on this device and dtype with ``example``'s configuration
-        and weights (``batch_first`` as the file has it, when x has a batch)."""
+    def module(
+        self, example: Example, *, input_size: int | None = None, num_layers: int | None = None
+    ) -> Any:
+        """An untrained ``torch.nn.LSTM``, ``nn.GRU`` or ``nn.RNN`` on this device and dtype
+        with ``example``'s configuration (``batch_first`` as the file has it, when x has a
+        batch); ``input_size``/``num_layers`` replace the example's (one layer alone)."""
         import torch
 
         cfg = example.config
-        lstm = torch.nn.LSTM(
-            cfg.input_size,
+        options: dict[str, Any] = {}
+        if cfg.kind == "lstm":
+            options["proj_size"] = cfg.proj_size
+        elif cfg.kind == "rnn":
+            options["nonlinearity"] = cfg.nonlinearity
+        kind = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cfg.kind]
+        return kind(
+            input_size or cfg.input_size,
             cfg.hidden_size,
-            num_layers=cfg.num_layers,
+            num_layers=num_layers or cfg.num_layers,
             bias=bool(cfg.bias),
             bidirectional=cfg.bidirectional,
-            proj_size=cfg.proj_size,
-            batch_first=cfg.batch_first and example.batched,
+            batch_first=cfg.batch_first and example.batched and num_layers is None,
             device=self.device,
             dtype=self.dtype,
+            **options,
         )
-        lstm.load_state_dict(torch_state(example, self.tensor), strict=True)
-        return lstm
+
+    def network(self, example: Example) -> Any:
+        """The ``torch.nn.LSTM`` (``nn.GRU``, ``nn.RNN``) of ``example``, with its weights."""
+        net = self.module(example)
+        net.load_state_dict(torch_state(example, self.tensor), strict=True)
+        return net
+
+    def lstm(self, example: Example) -> Any:
+        """:meth:`network` (the name from before nn.GRU and nn.RNN)."""
+        return self.network(example)
+
+    def initial_state(self, example: Example, rows: slice | None = None) -> Any:
+        """The initial state torch takes: ``(h0, c0)`` for an LSTM, ``h0`` otherwise
+        (``rows``: some layers and directions only)."""
+        h0 = example.h0 if rows is None else example.h0[rows]
+        if not example.config.cell.has_c:
+            return self.tensor(h0)
+        c0 = example.c0 if rows is None else example.c0[rows]
+        return (self.tensor(h0), self.tensor(c0))
 
 
 class Differences:
@@ -183,7 +219,7 @@ class Differences:
 
 
 def torch_state(example: Example, tensor: Any) -> dict[str, Any]:
-    """The torch.nn.LSTM state_dict of ``example`` (``tensor`` converts each array): with
+    """The torch state_dict of ``example`` (``tensor`` converts each array): with
     ``bias: single``, ``bias_hh_*`` are zeros (they are fixed at zero, not trained)."""
     state = {k: tensor(v) for k, v in example.weights.items()}
     if example.config.single_bias:
@@ -203,21 +239,26 @@ def cross_check(
     target = TorchTarget.of(example, device, source)
     dev, dtype, t = target.device, target.dtype, target.tensor
     cfg = example.config
-    diffs = Differences(QUANTITIES)
+    cell = cfg.cell
+    diffs = Differences(quantities(cell))
 
-    def note(name: str, ours: np.ndarray, theirs: torch.Tensor) -> None:
+    def note(name: str, ours: np.ndarray | None, theirs: torch.Tensor) -> None:
+        assert ours is not None
         diffs.note(name, ours, theirs.detach().to("cpu", torch.float64).numpy())
 
     with torch.no_grad():
         # batch_first as the file has it: torch reads x (batch, T, input) and gives
         # output (batch, T, ...), compared with the trace's (T, batch, ...).
         batch_first = cfg.batch_first and example.batched
-        lstm = target.lstm(example)
+        net = target.network(example)
         x = t(example.x.transpose(1, 0, 2) if batch_first else example.x)
-        output, (h_n, c_n) = lstm(x, (t(example.h0), t(example.c0)))
+        output, final = net(x, target.initial_state(example))
         note("output", trace.output, output.transpose(0, 1) if batch_first else output)
-        note("h_n", trace.h_n, h_n)
-        note("c_n", trace.c_n, c_n)
+        if cell.has_c:
+            note("h_n", trace.h_n, final[0])
+            note("c_n", trace.c_n, final[1])
+        else:
+            note("h_n", trace.h_n, final)
 
         by_key = {s.key: s for s in trace.steps}
         directions = directions_of(cfg.bidirectional)
@@ -229,17 +270,17 @@ def cross_check(
                     k: (t(v) if v is not None else None)
                     for k, v in layer_weights(example, layer, direction).items()
                 }
-                w_ih = gate_blocks(p["w_ih"], cfg.hidden_size)
-                w_hh = gate_blocks(p["w_hh"], cfg.hidden_size)
+                w_ih = gate_blocks(p["w_ih"], cfg.hidden_size, cell)
+                w_hh = gate_blocks(p["w_hh"], cfg.hidden_size, cell)
                 b_ih = (
-                    gate_blocks(p["b_ih"], cfg.hidden_size)
+                    gate_blocks(p["b_ih"], cfg.hidden_size, cell)
                     if p["b_ih"] is not None
-                    else dict.fromkeys(GATES)
+                    else dict.fromkeys(cell.gate_names)
                 )
                 b_hh = (
-                    gate_blocks(p["b_hh"], cfg.hidden_size)
+                    gate_blocks(p["b_hh"], cfg.hidden_size, cell)
                     if p["b_hh"] is not None
-                    else dict.fromkeys(GATES)
+                    else dict.fromkeys(cell.gate_names)
                 )
                 index = layer * len(directions) + d
                 h, c = t(example.h0[index]), t(example.c0[index])
@@ -253,35 +294,29 @@ def cross_check(
                 )
                 for k_t in order:
                     ours = by_key[(layer, direction, k_t + 1)]
-                    acts = {}
-                    for k in GATES:
-                        ih = torch.nn.functional.linear(layer_input[k_t], w_ih[k], b_ih[k])
-                        hh = torch.nn.functional.linear(h, w_hh[k], b_hh[k])
-                        pre = ih + hh
-                        act = torch.tanh(pre) if k == "g" else torch.sigmoid(pre)
-                        note("ih", ours.gates[k].ih, ih)
-                        note("hh", ours.gates[k].hh, hh)
-                        note("pre", ours.gates[k].pre, pre)
-                        note(k, ours.gates[k].act, act)
-                        acts[k] = act
-                    c = acts["f"] * c + acts["i"] * acts["g"]
-                    h = acts["o"] * torch.tanh(c)
-                    if p["w_hr"] is not None:
-                        h = h @ p["w_hr"].T
-                    note("c", ours.c, c)
+                    parts = {
+                        k: (
+                            torch.nn.functional.linear(layer_input[k_t], w_ih[k], b_ih[k]),
+                            torch.nn.functional.linear(h, w_hh[k], b_hh[k]),
+                        )
+                        for k in cell.gate_names
+                    }
+                    acts = _gates(cell, parts, ours, note)
+                    if cell.kind == "lstm":
+                        c = acts["f"] * c + acts["i"] * acts["g"]
+                        h = acts["o"] * torch.tanh(c)
+                        if p["w_hr"] is not None:
+                            h = h @ p["w_hr"].T
+                        note("c", ours.c, c)
+                    elif cell.kind == "gru":
+                        h = (1 - acts["z"]) * acts["n"] + acts["z"] * h
+                    else:
+                        h = acts["h"]
                     note("h", ours.h, h)
                     out[k_t] = h
                 outs.append(out)
-            # nn.LSTM for this layer alone, fed the layer below's torch output.
-            single = torch.nn.LSTM(
-                layer_input.shape[-1],
-                cfg.hidden_size,
-                bias=bool(cfg.bias),
-                bidirectional=cfg.bidirectional,
-                proj_size=cfg.proj_size,
-                device=dev,
-                dtype=dtype,
-            )
+            # The network for this layer alone, fed the layer below's torch output.
+            single = target.module(example, input_size=layer_input.shape[-1], num_layers=1)
             sfx = f"_l{layer}"
             single.load_state_dict(
                 {
@@ -291,7 +326,7 @@ def cross_check(
                 }
             )
             rows = slice(layer * len(directions), (layer + 1) * len(directions))
-            layer_out, _ = single(layer_input, (t(example.h0[rows]), t(example.c0[rows])))
+            layer_out, _ = single(layer_input, target.initial_state(example, rows))
             note("output", trace.layer_outputs[layer], layer_out)
             layer_input = torch.cat(outs, dim=-1)
             note("output", trace.layer_outputs[layer], layer_input)
@@ -303,3 +338,33 @@ def cross_check(
         errors=diffs.errors,
         scaled=diffs.scaled,
     )
+
+
+def _gates(
+    cell: Cell,
+    parts: dict[str, tuple[torch.Tensor, torch.Tensor]],
+    ours: Any,
+    note: Any,
+) -> dict[str, torch.Tensor]:
+    """The gates of one step in torch ops from their parts ``(ih, hh)``, each noted
+    against ``ours`` (ih, hh, pre, and the activation under the gate's name). A GRU's n
+    is ``tanh(ih_n + r * hh_n)``: torch's convention, r on W_hn h + b_hn."""
+    import torch
+
+    acts: dict[str, torch.Tensor] = {}
+    for k in cell.gate_names:
+        ih, hh = parts[k]
+        pre = ih + acts["r"] * hh if (cell.kind, k) == ("gru", "n") else ih + hh
+        activation = cell.activation(k)
+        if activation == "sigmoid":
+            act = torch.sigmoid(pre)
+        elif activation == "tanh":
+            act = torch.tanh(pre)
+        else:
+            act = torch.relu(pre)
+        note("ih", ours.gates[k].ih, ih)
+        note("hh", ours.gates[k].hh, hh)
+        note("pre", ours.gates[k].pre, pre)
+        note(k, ours.gates[k].act, act)
+        acts[k] = act
+    return acts

@@ -331,6 +331,8 @@ def _input_lines(widths: dict[str, float], line_em: float) -> list[list[str]]:
 
 def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[str, Any]:
     """Symbols and formatted numbers of one step (all gates, c and h)."""
+    assert step.c_prev is not None and step.c is not None  # an LSTM step (a GRU/RNN has no c)
+    assert step.tanh_c is not None and step.m is not None
     ex = trace.example
     cfg = ex.config
     sup = _sup(step, cfg.num_layers, cfg.bidirectional)
@@ -635,6 +637,8 @@ def _captions(
     is kept". Each gate names its largest and its smallest entry (units numbered from 1);
     the cell, the unit that changes most; the hidden state, its largest entry. With a
     batch, they read example 1. The numbers are the ones the derivation shows."""
+    assert step.c_prev is not None and step.c is not None  # an LSTM step (a GRU/RNN has no c)
+    assert step.tanh_c is not None and step.m is not None
     decimals = medium.decimals
     t = step.t
 
@@ -950,6 +954,8 @@ def _diagram_values(step: Step, first: bool, medium: _Medium) -> dict[str, Any]:
     derivation: inputs and initial states as written, the rest with the document's
     decimals. With a batch, example 1 only (as the plots): a column per example would
     shrink the picture below 8 pt on a slide."""
+    assert step.c_prev is not None and step.c is not None  # an LSTM step (a GRU/RNN has no c)
+    assert step.tanh_c is not None and step.m is not None
 
     def one(array: np.ndarray) -> np.ndarray:
         return array[:1] if array.ndim == 2 else array
@@ -1242,6 +1248,7 @@ def _results(trace: Trace, medium: _Medium) -> list[dict[str, Any]]:
     direction and example; a bidirectional layer's output, the concatenation; then the
     final states h_n, c_n in torch's order. No over-time block for one step of one
     layer and direction, where the step and the final states already show everything."""
+    assert trace.c_n is not None  # an LSTM's (a GRU/RNN has no c)
     ex = trace.example
     cfg = ex.config
     directions = directions_of(cfg.bidirectional)

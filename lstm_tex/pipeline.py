@@ -187,10 +187,31 @@ def check(trace: engine.Trace, device: str | None = None) -> CheckReport:
     return report
 
 
+#: The kinds of cell (``config.kind``) whose documents and whose backward pass are built
+#: (issue 14: nn.GRU and nn.RNN join these as their documents and BPTT land); the others
+#: are computed, cross-checked and written to values.json only (``lstm-tex check``).
+DOCUMENTED: frozenset[str] = frozenset({"lstm"})
+DIFFERENTIATED: frozenset[str] = frozenset({"lstm"})
+
+
+def _not_yet(example: spec.Example, what: str, field: str) -> InputError:
+    """A clear stop for what is not built for this kind of cell yet."""
+    label = example.config.cell.torch_class
+    return InputError(
+        f"{what} for an {label} are not built yet (issue 14); lstm-tex check "
+        f"cross-checks its forward pass (check --json for the report)",
+        file=example.file,
+        field=field,
+        line=_line_of(example, field),
+    )
+
+
 def differentiate(trace: engine.Trace) -> backward.Gradients | None:
     """The backward pass (BPTT, and the SGD step) when the example has ``backward:``."""
     if trace.example.backward is None:
         return None
+    if trace.example.config.kind not in DIFFERENTIATED:
+        raise _not_yet(trace.example, "the backward pass (BPTT) and its documents", "backward")
     from lstm_tex import backward
 
     with np.errstate(over="ignore", invalid="ignore"):
@@ -253,6 +274,8 @@ def documents(
 ) -> dict[str, Any]:
     """Every output file's content, by relative path; PyLaTeX documents under ``_docs``."""
     ex = trace.example
+    if ex.config.kind not in DOCUMENTED:
+        raise _not_yet(ex, "the documents (LaTeX, HTML, Markdown)", ex.config.kind)
     env = latex.environment(templates)
     shown = displayed(trace)
 

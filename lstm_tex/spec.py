@@ -23,9 +23,11 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from lstm_tex import checkpoint, loader, text
+from lstm_tex.cells import KINDS, LSTM, Cell, Kind, Nonlinearity, cell_of, kind_from_ratio
 from lstm_tex.errors import InputError, InputErrors
 
-GATES = ("i", "f", "g", "o")
+#: The LSTM's gates (:data:`lstm_tex.cells.LSTM`); other cells: ``config.cell.gate_names``.
+GATES = LSTM.gate_names
 Notation = Literal["pytorch", "textbook", "row-vector"]
 Format = Literal["latex", "html", "markdown"]
 #: ``render.formats``: what ``render`` writes besides values.json, in this order.
@@ -60,12 +62,37 @@ class _Strict(BaseModel):
 
 
 class LstmSection(_Strict):
+    """``lstm:``: nn.LSTM's constructor keys (all optional; inferred from the weights)."""
+
     input_size: int | None = Field(None, ge=1)
     hidden_size: int | None = Field(None, ge=1)
     num_layers: int | None = Field(None, ge=1)
     bias: Any = None  # true, false or single; checked in _infer_config
     bidirectional: bool | None = None
     proj_size: int | None = Field(None, ge=0)
+    batch_first: bool | None = None
+
+
+class GruSection(_Strict):
+    """``gru:``: nn.GRU's constructor keys (no ``proj_size``)."""
+
+    input_size: int | None = Field(None, ge=1)
+    hidden_size: int | None = Field(None, ge=1)
+    num_layers: int | None = Field(None, ge=1)
+    bias: Any = None
+    bidirectional: bool | None = None
+    batch_first: bool | None = None
+
+
+class RnnSection(_Strict):
+    """``rnn:``: nn.RNN's constructor keys, with ``nonlinearity`` (no ``proj_size``)."""
+
+    input_size: int | None = Field(None, ge=1)
+    hidden_size: int | None = Field(None, ge=1)
+    num_layers: int | None = Field(None, ge=1)
+    nonlinearity: Nonlinearity | None = None
+    bias: Any = None
+    bidirectional: bool | None = None
     batch_first: bool | None = None
 
 
@@ -102,6 +129,8 @@ class BackwardSection(_Strict):
 class ExampleSection(_Strict):
     title: str | None = None
     lstm: LstmSection = Field(default_factory=LstmSection)
+    gru: GruSection | None = None
+    rnn: RnnSection | None = None
     weights: Any  # a mapping of arrays, or a checkpoint file; checked in _weights
     x: Any
     h0: Any = None
@@ -116,10 +145,12 @@ class ExampleSection(_Strict):
 
 @dataclass(frozen=True)
 class LstmConfig:
-    """The shape of an ``nn.LSTM``: the same fields and defaults as its constructor.
+    """The shape of an ``nn.LSTM``, ``nn.GRU`` or ``nn.RNN``: the fields and defaults of
+    their constructors, and ``kind`` (which of the three; :attr:`cell` describes it).
 
     ``bias`` may also be ``"single"``: one bias per gate (``bias_ih_*`` only), computed as
-    torch with ``bias_hh_*`` fixed at zero and not trained.
+    torch with ``bias_hh_*`` fixed at zero and not trained. ``proj_size`` is an LSTM's
+    only (0 otherwise); ``nonlinearity`` (``tanh`` or ``relu``) an RNN's only.
     """
 
     input_size: int
@@ -129,6 +160,13 @@ class LstmConfig:
     bidirectional: bool = False
     proj_size: int = 0
     batch_first: bool = False
+    kind: Kind = "lstm"
+    nonlinearity: Nonlinearity = "tanh"
+
+    @property
+    def cell(self) -> Cell:
+        """The description of this network's cell: gates, activations, state."""
+        return cell_of(self.kind, self.nonlinearity)
 
     @property
     def single_bias(self) -> bool:
@@ -152,7 +190,7 @@ class LstmConfig:
 
     def weight_shapes(self) -> dict[str, tuple[int, ...]]:
         """Every ``state_dict`` key of this configuration, in torch's order, with its shape."""
-        four_h = 4 * self.hidden_size
+        four_h = self.cell.blocks * self.hidden_size
         shapes: dict[str, tuple[int, ...]] = {}
         for layer in range(self.num_layers):
             for sfx in self.suffixes():
@@ -167,15 +205,25 @@ class LstmConfig:
         return shapes
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        """The configuration section's keys (values.json's ``lstm``/``gru``/``rnn``)."""
+        keys: dict[str, Any] = {
             "input_size": self.input_size,
             "hidden_size": self.hidden_size,
             "num_layers": self.num_layers,
             "bias": self.bias,
             "bidirectional": self.bidirectional,
-            "proj_size": self.proj_size,
-            "batch_first": self.batch_first,
         }
+        if self.kind == "lstm":
+            keys["proj_size"] = self.proj_size
+        keys["batch_first"] = self.batch_first
+        if self.kind == "rnn":
+            keys["nonlinearity"] = self.nonlinearity
+        return keys
+
+
+#: The configuration of any of the three networks (the name ``LstmConfig`` stays for the
+#: modules written before nn.GRU and nn.RNN).
+NetworkConfig = LstmConfig
 
 
 @dataclass(frozen=True)
@@ -249,8 +297,10 @@ class Example:
     """A validated example: float64 arrays in canonical shapes, read-only.
 
     ``x`` is (T, B, input), also with ``batch_first`` (which only says how x and output
-    are written); ``h0`` is (L*D, B, H_out); ``c0`` is (L*D, B, hidden). ``weights`` are
-    under torch.nn.LSTM's names (``weight_ih_l0``), also when given as nn.LSTMCell's.
+    are written); ``h0`` is (L*D, B, H_out); ``c0`` is (L*D, B, hidden), and (L*D, B, 0)
+    for a cell without a cell state (GRU, RNN: ``config.cell.has_c`` is false). ``weights``
+    are under the network's names (``weight_ih_l0``), also when given as the cell
+    module's (nn.LSTMCell, nn.GRUCell, nn.RNNCell: ``weight_ih``).
     ``batched`` and ``one_step`` remember how x was written, so that outputs can be
     given back in torch's shapes for that input.
     """
@@ -351,6 +401,16 @@ _MISSING_HINTS: dict[tuple[Any, ...], str] = {
 }
 
 
+#: Keys of one configuration section written under another.
+_OTHER_CELL_KEYS: dict[tuple[Any, ...], str] = {
+    (kind, "proj_size"): f" (proj_size is nn.LSTM's only: nn.{kind.upper()} has no projections)"
+    for kind in ("gru", "rnn")
+} | {
+    (kind, "nonlinearity"): " (nonlinearity, tanh or relu, is nn.RNN's only: write it under rnn:)"
+    for kind in ("lstm", "gru")
+}
+
+
 def _pydantic_errors(doc: loader.Document, exc: ValidationError) -> InputError:
     """One :class:`InputError` per problem pydantic found, in the order of the file."""
     raw = exc.errors()
@@ -360,7 +420,7 @@ def _pydantic_errors(doc: loader.Document, exc: ValidationError) -> InputError:
         loc = tuple(err["loc"])
         if err["type"] == "extra_forbidden":
             key = str(loc[-1])
-            hint = _suggest(key, _known_keys(loc[:-1]))
+            hint = _OTHER_CELL_KEYS.get((*loc[:-1], key)) or _suggest(key, _known_keys(loc[:-1]))
             suggested.add((*loc[:-1], hint.partition("'")[2].partition("'")[0]))
             errors.append(doc.error(loc, f"unknown key {key!r}{hint}"))
     for err in raw:
@@ -572,6 +632,40 @@ _KEY = re.compile(r"^(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)_l(\d+)(_rev
 CELL_KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
+def _section_of(
+    doc: loader.Document, section: ExampleSection
+) -> tuple[Kind | None, LstmSection | GruSection | RnnSection]:
+    """The configuration section the file wrote (``lstm:``, ``gru:`` or ``rnn:``, at most
+    one) and its kind, or ``(None, an empty lstm: section)`` when it wrote none."""
+    present = [k for k in KINDS if k in section.model_fields_set]
+    if len(present) > 1:
+        raise doc.error(
+            (present[1],),
+            f"expected at most one of lstm:, gru:, rnn: (the kind of network), "
+            f"found {present[0]}: and {present[1]}:",
+        )
+    if not present:
+        return None, section.lstm
+    kind = present[0]
+    given = getattr(section, kind)
+    if given is None:  # `gru:` with nothing under it
+        given = {"lstm": LstmSection, "gru": GruSection, "rnn": RnnSection}[kind]()
+    return kind, given
+
+
+def _kind_of(kind_given: Kind | None, weights: dict[str, np.ndarray]) -> Kind:
+    """The kind of network: the section's, else an LSTM with projections for a
+    ``weight_hr_l0``, else from ``weight_hh_l0``'s rows / columns (4, 3 or 1), else LSTM."""
+    if kind_given is not None:
+        return kind_given
+    if "weight_hr_l0" in weights:
+        return "lstm"
+    w_hh = weights.get("weight_hh_l0")
+    if w_hh is None or w_hh.ndim != 2:
+        return "lstm"
+    return kind_from_ratio(int(w_hh.shape[0]), int(w_hh.shape[1])) or "lstm"
+
+
 def _infer_config(
     doc: loader.Document,
     section: ExampleSection,
@@ -579,10 +673,12 @@ def _infer_config(
     where: Any,
     single_bias: bool = False,
 ) -> LstmConfig:
-    """The configuration the weights imply, checked against ``lstm:``. ``where(key)`` is
-    the field path of weight ``key`` (the name as the file wrote it); ``single_bias``: the
-    model file has one bias per gate (Keras), so ``bias: single`` goes without saying."""
-    given = section.lstm
+    """The configuration the weights imply, checked against ``lstm:`` (``gru:``, ``rnn:``).
+    ``where(key)`` is the field path of weight ``key`` (the name as the file wrote it);
+    ``single_bias``: the model file has one bias per gate (Keras), so ``bias: single`` goes
+    without saying."""
+    kind_given, given = _section_of(doc, section)
+    sec = kind_given or "lstm"
     for key in weights:
         if not _KEY.match(key):
             raise doc.error(
@@ -602,13 +698,16 @@ def _infer_config(
                 )
                 + " (names as in "
                 "torch.nn.LSTM(...).state_dict(), or nn.LSTMCell's weight_ih, "
-                "weight_hh, bias_ih, bias_hh)",
+                "weight_hh, bias_ih, bias_hh; likewise nn.GRU, nn.RNN and their cells)",
             )
+    cell = cell_of(_kind_of(kind_given, weights))
+    blocks = cell.blocks
+    rows_text = "hidden_size rows" if blocks == 1 else f"{blocks} x hidden_size rows"
     for key in ("weight_ih_l0", "weight_hh_l0"):
         if key not in weights:
             raise doc.error(
                 where(key),
-                f"required key is missing (4 x hidden_size rows, {_MATRIX_COLUMNS[key]} columns)",
+                f"required key is missing ({rows_text}, {_MATRIX_COLUMNS[key]} columns)",
             )
     w_ih, w_hh = weights["weight_ih_l0"], weights["weight_hh_l0"]
     for key, w in (("weight_ih_l0", w_ih), ("weight_hh_l0", w_hh)):
@@ -616,18 +715,21 @@ def _infer_config(
             raise doc.error(
                 where(key), f"expected a matrix (a list of rows), found {_found_shape(w.shape)}"
             )
-    if w_ih.shape[0] % 4:
+    if w_ih.shape[0] % blocks:
+        size = given.hidden_size
+        expected = f" = {blocks * size}" if size is not None else ""
         raise doc.error(
             where("weight_ih_l0"),
-            f"expected 4 x hidden_size rows (gate blocks i, f, g, o), "
-            f"got {w_ih.shape[0]}, not a multiple of 4",
+            f"expected {blocks} x hidden_size rows{expected} (gate blocks "
+            f"{', '.join(cell.gate_names)} of {cell.torch_class}), got {w_ih.shape[0]}, "
+            f"not a multiple of {blocks}" + ("" if kind_given else _kind_reason(w_hh, cell)),
         )
     layers = 1 + max(int(m.group(2)) for m in map(_KEY.match, weights) if m)
     hr = weights.get("weight_hr_l0")
     bias: bool | Literal["single"] = any(k.startswith("bias_") for k in weights)
     if given.bias not in (None, True, False, "single"):
         raise doc.error(
-            ("lstm", "bias"),
+            (sec, "bias"),
             f"expected true, false or single (one bias per gate), found {_kind(given.bias)}",
         )
     if given.bias == "single" or (given.bias is None and single_bias):
@@ -640,39 +742,60 @@ def _infer_config(
                 "or fold it in: bias_ih + bias_hh)",
             )
         bias = "single" if bias else False
+    nonlinearity: Nonlinearity = (
+        given.nonlinearity if isinstance(given, RnnSection) and given.nonlinearity else "tanh"
+    )
     inferred = LstmConfig(
         input_size=int(w_ih.shape[1]),
-        hidden_size=int(w_ih.shape[0] // 4),
+        hidden_size=int(w_ih.shape[0] // blocks),
         num_layers=layers,
         bias=bias,
         bidirectional=any(k.endswith("_reverse") for k in weights),
-        proj_size=int(hr.shape[0]) if hr is not None and hr.ndim >= 1 else 0,
+        proj_size=int(hr.shape[0]) if cell.can_project and hr is not None and hr.ndim >= 1 else 0,
         batch_first=bool(given.batch_first),
+        kind=cell.kind,
+        nonlinearity=nonlinearity,
     )
-    values = inferred.as_dict()
+    values: dict[str, Any] = {**inferred.as_dict(), "kind": cell.kind}
     for name, inferred_value in inferred.as_dict().items():
-        value = getattr(given, name)
+        value = getattr(given, name, None)  # an RNN's nonlinearity without a section
         if value is None:
             continue
         if name == "num_layers" and value > inferred_value:
             raise doc.error(
-                ("lstm", name),
+                (sec, name),
                 f"is {value}, so expected weights such as weight_ih_l{value - 1}, found none",
             )
         if value != inferred_value and name != "num_layers":
             raise doc.error(
-                ("lstm", name),
+                (sec, name),
                 f"is {_yaml(value)}, but the weights imply "
-                f"{_yaml(inferred_value)}" + _inference_reason(name),
+                f"{_yaml(inferred_value)}" + _inference_reason(name, blocks),
             )
         values[name] = value
-    if values["proj_size"] >= values["hidden_size"]:
+    if values.get("proj_size", 0) >= values["hidden_size"]:
         raise doc.error(
             where("weight_hr_l0"),
             f"expected fewer rows than hidden_size {values['hidden_size']} "
             f"(proj_size must be smaller, as in torch), got {values['proj_size']}",
         )
     return LstmConfig(**values)
+
+
+def _kind_reason(w_hh: np.ndarray, cell: Cell) -> str:
+    """Why a file without a configuration section was read as ``cell``'s kind."""
+    rows, cols = w_hh.shape
+    ratio = kind_from_ratio(int(rows), int(cols))
+    why = (
+        f"weight_hh_l0's {rows} rows / {cols} columns is {cell.blocks}"
+        if ratio == cell.kind
+        else f"weight_hh_l0's {rows} rows / {cols} columns is not 4, 3 or 1"
+    )
+    return (
+        f" (no lstm:, gru: or rnn: section, and {why}, so read as "
+        f"{'a' if cell.kind == 'gru' else 'an'} {cell.label}; write lstm:, gru: or rnn: to "
+        "say which)"
+    )
 
 
 _MATRIX_COLUMNS = {"weight_ih_l0": "input_size", "weight_hh_l0": "hidden_size"}
@@ -689,10 +812,10 @@ def _found_shape(shape: Sequence[int]) -> str:
     return f"{len(shape)}-D shape {_shape_text(shape)}"
 
 
-def _inference_reason(name: str) -> str:
+def _inference_reason(name: str, blocks: int = 4) -> str:
     return {
         "input_size": " (columns of weight_ih_l0)",
-        "hidden_size": " (rows of weight_ih_l0 / 4)",
+        "hidden_size": " (rows of weight_ih_l0" + (f" / {blocks})" if blocks > 1 else ")"),
         "bias": " (bias_* keys present or not; bias: single for bias_ih keys only)",
         "bidirectional": " (*_reverse keys present or not)",
         "proj_size": " (rows of weight_hr_l0, or 0 without it)",
@@ -731,7 +854,8 @@ def _weights(
     if other is not None:
         raise doc.error(
             ("weights", other),
-            f"mixes nn.LSTMCell's names ({cell[0]}) with nn.LSTM's; expected "
+            f"mixes a cell module's names ({cell[0]}, as nn.LSTMCell, nn.GRUCell and "
+            "nn.RNNCell save them) with a network's; expected "
             "one kind: weight_ih, weight_hh, bias_ih, bias_hh (a cell) or "
             "weight_ih_l0, ... (a network)",
         )
@@ -810,14 +934,14 @@ def _build(
             if key not in expected:
                 raise doc.error(
                     where(key),
-                    "not a weight of this LSTM"
+                    f"not a weight of this {config.cell.label}"
                     + _suggest(key, list(expected))
                     + f" (expected keys: {', '.join(expected)})",
                 )
         for key, shape in expected.items():
             if key not in weights:
                 hint = (
-                    "; or write bias: single under lstm: for one bias per gate"
+                    f"; or write bias: single under {config.kind}: for one bias per gate"
                     if key.startswith("bias_hh")
                     else ""
                 )
@@ -870,7 +994,19 @@ def _build(
     batch = x3.shape[1]
     layers_dirs = config.num_layers * config.num_directions
     h0, h0_given = _state(doc, "h0", section.h0, layers_dirs, batch, config.out_size, batched)
-    c0, c0_given = _state(doc, "c0", section.c0, layers_dirs, batch, config.hidden_size, batched)
+    if config.cell.has_c:
+        c0, c0_given = _state(
+            doc, "c0", section.c0, layers_dirs, batch, config.hidden_size, batched
+        )
+    elif section.c0 is not None:
+        raise doc.error(
+            ("c0",),
+            f"{config.cell.torch_class} has no cell state c, so expected no c0 (only h0, "
+            f"the initial hidden state), found {_kind(section.c0)}",
+        )
+    else:
+        c0, c0_given = np.zeros((layers_dirs, batch, 0)), False
+        c0.setflags(write=False)
     check = CheckOptions(
         device=section.check.device,
         dtype=section.check.dtype,
@@ -930,12 +1066,14 @@ def _build(
                     0,
                     config.num_layers - 1,
                     "layer",
-                    f"the LSTM has {_count(config.num_layers, 'layer')}, numbered "
+                    f"the {config.cell.label} has {_count(config.num_layers, 'layer')}, numbered "
                     "from 0 as in the weight names",
                 ),
                 notation=section.render.notation,
                 carry=section.render.carry,
-                exercise=_exercise_option(doc, section.render.exercise, section.render.notation),
+                exercise=_exercise_option(
+                    doc, section.render.exercise, section.render.notation, config.cell
+                ),
                 captions=section.render.captions,
                 chosen=bool({"steps", "layers"} & section.render.model_fields_set),
                 formats=formats_option(section.render.formats),
@@ -943,6 +1081,7 @@ def _build(
                 plots=section.render.plots,
             ),
             x3.shape[0],
+            config.cell,
         ),
         backward=backward,
     )
@@ -954,7 +1093,8 @@ def _why(key: str, config: LstmConfig) -> tuple[str, ...]:
     assert m is not None
     kind, layer = m.group(1), int(m.group(2))
     h = config.hidden_size
-    rows = f"4 x hidden {h}"
+    blocks = config.cell.blocks
+    rows = f"{blocks} x hidden {h}" if blocks > 1 else f"hidden {h}"
     h_size = f"{'proj_size' if config.proj_size else 'hidden'} {config.out_size}"
     if kind == "weight_ih":
         if layer == 0:
@@ -1065,10 +1205,19 @@ class _BadExercise(ValueError):
         self.index = index
 
 
-def exercise_quantities(value: Any, notation: str) -> tuple[str, ...]:
-    """``render.exercise``: ``all`` (what ``notation`` shows) or a list of :data:`QUANTITIES`,
-    returned in the order a step computes them; ``None`` is no exercise, ``()``."""
-    shown = SHOWN[notation]
+def shown_quantities(cell: Cell, notation: str) -> tuple[str, ...]:
+    """The quantities ``notation`` prints for ``cell`` (:data:`SHOWN` for the LSTM):
+    every one of :attr:`Cell.quantities` in ``pytorch``; from ``pre`` on in the others."""
+    everything = cell.quantities
+    return everything if notation == "pytorch" else everything[2:]
+
+
+def exercise_quantities(value: Any, notation: str, cell: Cell = LSTM) -> tuple[str, ...]:
+    """``render.exercise``: ``all`` (what ``notation`` shows) or a list of the ``cell``'s
+    quantities (:data:`QUANTITIES` for the LSTM), returned in the order a step computes
+    them; ``None`` is no exercise, ``()``."""
+    shown = shown_quantities(cell, notation)
+    known = cell.quantities
     if value is None:
         return ()
     if value == "all":
@@ -1077,15 +1226,15 @@ def exercise_quantities(value: Any, notation: str) -> tuple[str, ...]:
     if not isinstance(items, list) or not items:
         raise _BadExercise(
             f"expected all or a list of quantities such as [f, c, h] "
-            f"(any of {', '.join(QUANTITIES)}), found {_kind(value)}"
+            f"(any of {', '.join(known)}), found {_kind(value)}"
         )
     for k, item in enumerate(items):
         where = k if isinstance(value, list) else None
-        if not isinstance(item, str) or item not in QUANTITIES:
+        if not isinstance(item, str) or item not in known:
             hint = (
-                _suggest(item, QUANTITIES)
+                _suggest(item, known)
                 if isinstance(item, str)
-                else (f"; expected one of: {', '.join(QUANTITIES)}")
+                else (f"; expected one of: {', '.join(known)}")
             )
             shown_item = repr(item) if isinstance(item, str) else _kind(item)
             raise _BadExercise(f"unknown quantity {shown_item}{hint}", where)
@@ -1096,12 +1245,14 @@ def exercise_quantities(value: Any, notation: str) -> tuple[str, ...]:
                 f"blanked; expected one of {', '.join(shown)}",
                 where,
             )
-    return tuple(q for q in QUANTITIES if q in items)
+    return tuple(q for q in known if q in items)
 
 
-def _exercise_option(doc: loader.Document, value: Any, notation: str) -> tuple[str, ...]:
+def _exercise_option(
+    doc: loader.Document, value: Any, notation: str, cell: Cell
+) -> tuple[str, ...]:
     try:
-        return exercise_quantities(value, notation)
+        return exercise_quantities(value, notation, cell)
     except _BadExercise as exc:
         where = ("render", "exercise") + (() if exc.index is None else (exc.index,))
         raise doc.error(where, str(exc)) from None
@@ -1132,7 +1283,7 @@ def with_render(example: Example, **changes: Any) -> Example:
     else:
         value, field_name = list(example.render.exercise) or None, "render.exercise"
     try:
-        quantities = exercise_quantities(value, notation)
+        quantities = exercise_quantities(value, notation, example.config.cell)
     except _BadExercise as exc:
         raise InputError(str(exc), field=field_name) from None
 
@@ -1165,7 +1316,7 @@ _EXPAND_FORMS = "all, a gate, or a list such as [f, o] or [{gate: f, steps: [1]}
 
 
 def expand_option(
-    value: Any, steps: int, derived: tuple[int, ...] | None
+    value: Any, steps: int, derived: tuple[int, ...] | None, cell: Cell = LSTM
 ) -> tuple[tuple[str, tuple[int, ...] | None], ...]:
     """``render.expand``: which gates, at which steps, are written out row by row.
 
@@ -1173,10 +1324,12 @@ def expand_option(
     and ``{gate: ..., steps: ...}`` entries (``gate`` one of i, f, g, o, ``all`` or a list
     of them; ``steps`` as in ``render.steps``, default ``all``). The result has one
     ``(gate, steps)`` per gate, in the order i, f, g, o (``None``: every derived step).
-    Raises :class:`_BadOption` with the path below ``render.expand``.
+    Raises :class:`_BadOption` with the path below ``render.expand``. Another ``cell``
+    than the LSTM has its own gates (r, z, n; an RNN's one block, ``h``), in its order.
     """
+    gate_names = cell.gate_names
     if value is None or value == "all":
-        return () if value is None else tuple((k, None) for k in GATES)
+        return () if value is None else tuple((k, None) for k in gate_names)
     items = value if isinstance(value, list) else [value]
     chosen: dict[str, set[int] | None] = {}
     for k, item in enumerate(items):
@@ -1190,12 +1343,13 @@ def expand_option(
                 )
             if "gate" not in item:
                 raise _BadOption(
-                    "required key is missing (gate: i, f, g, o or all)", (*where, "gate")
+                    f"required key is missing (gate: {', '.join(gate_names)} or all)",
+                    (*where, "gate"),
                 )
-            gates = _expand_gates(item["gate"], (*where, "gate"))
+            gates = _expand_gates(item["gate"], (*where, "gate"), gate_names)
             steps_of = _expand_steps(item.get("steps", "all"), steps, derived, (*where, "steps"))
         elif isinstance(item, str):
-            gates, steps_of = _expand_gates(item, where), None
+            gates, steps_of = _expand_gates(item, where, gate_names), None
         else:
             raise _BadOption(f"expected {_EXPAND_FORMS}, found {_kind(item)}", where)
         for gate in gates:
@@ -1205,22 +1359,33 @@ def expand_option(
                 chosen[gate] = (chosen.get(gate) or set()) | steps_of
     return tuple(
         (k, None if chosen[k] is None else tuple(sorted(chosen[k] or ())))
-        for k in GATES
+        for k in gate_names
         if k in chosen
     )
 
 
-def _expand_gates(value: Any, where: tuple[Any, ...]) -> tuple[str, ...]:
+def _or_list(names: Sequence[str]) -> str:
+    """``i, f, g or o``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _expand_gates(
+    value: Any, where: tuple[Any, ...], gate_names: tuple[str, ...] = GATES
+) -> tuple[str, ...]:
     if value == "all":
-        return GATES
+        return gate_names
     names = value if isinstance(value, list) else [value]
     for n, name in enumerate(names):
         at = (*where, n) if isinstance(value, list) else where
         if not isinstance(name, str):
-            raise _BadOption(f"expected a gate (i, f, g or o) or all, found {_kind(name)}", at)
-        if name not in GATES:
             raise _BadOption(
-                f"unknown gate {name!r}; expected i, f, g or o (torch's gate order) or all", at
+                f"expected a gate ({_or_list(gate_names)}) or all, found {_kind(name)}", at
+            )
+        if name not in gate_names:
+            raise _BadOption(
+                f"unknown gate {name!r}; expected {_or_list(gate_names)} (torch's gate order) "
+                "or all",
+                at,
             )
     return tuple(names)
 
@@ -1256,11 +1421,15 @@ def _expand_steps(
 
 
 def _with_view(
-    doc: loader.Document, section: RenderSection, options: RenderOptions, steps: int
+    doc: loader.Document,
+    section: RenderSection,
+    options: RenderOptions,
+    steps: int,
+    cell: Cell = LSTM,
 ) -> RenderOptions:
     """``options`` with the presentation keys of ``section`` (reveal, expand, elision)."""
     try:
-        expand = expand_option(section.expand, steps, options.steps)
+        expand = expand_option(section.expand, steps, options.steps, cell)
     except _BadOption as exc:
         raise doc.error(("render", "expand", *exc.where), str(exc)) from None
     return replace(
@@ -1301,7 +1470,9 @@ def with_view(
                     ) from None
             entries.append(entry)
         try:
-            changes["expand"] = expand_option(entries, example.steps, example.render.steps)
+            changes["expand"] = expand_option(
+                entries, example.steps, example.render.steps, example.config.cell
+            )
         except _BadOption as exc:
             raise InputError(str(exc), field="--expand") from None
     for name, value, limit in (

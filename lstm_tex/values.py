@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from lstm_tex.check import CheckReport
-from lstm_tex.engine import Trace
+from lstm_tex.engine import Step, Trace
 from lstm_tex.spec import GATES
 
 
@@ -37,15 +38,17 @@ def build(
             return a[:, 0].tolist()
         return (a.transpose(1, 0, 2) if ex.config.batch_first else a).tolist()
 
+    kind = ex.config.kind
     doc: dict[str, Any] = {
-        "cell": "lstm",  # SPEC: always present; the only kind of cell so far
-        "lstm": ex.config.as_dict(),
+        "cell": kind,  # SPEC: always present
+        kind: ex.config.as_dict(),
         "steps": _steps(trace),
         "output": sequence(trace.output),
         "h_n": state(trace.h_n),
-        "c_n": state(trace.c_n),
-        "check": report.as_json() if report is not None else None,
     }
+    if trace.c_n is not None:  # an LSTM's only
+        doc["c_n"] = state(trace.c_n)
+    doc["check"] = report.as_json() if report is not None else None
     if ex.weights_file is not None:
         doc["weights_file"] = ex.weights_file
     if ex.notes:
@@ -63,12 +66,13 @@ def build(
                 name: max(
                     float(np.max(np.abs(getattr(a, name) - getattr(b, name)))) for a, b in pairs
                 )
-                for name in ("h", "c")
+                for name in (("h", "c") if shown.c_n is not None else ("h",))
             },
             "output": sequence(shown.output),
             "h_n": state(shown.h_n),
-            "c_n": state(shown.c_n),
         }
+        if shown.c_n is not None:
+            doc["carry"]["c_n"] = state(shown.c_n)
     return doc
 
 
@@ -80,8 +84,12 @@ def _steps(trace: Trace) -> list[dict[str, Any]]:
     def vec(a: np.ndarray) -> Any:
         return (a if batched else a[0]).tolist()
 
+    cell = ex.config.cell
+    if not cell.has_c:
+        return [_step_without_c(s, vec, cell.kind) for s in trace.steps]
     steps = []
     for s in trace.steps:
+        assert s.c_prev is not None and s.c is not None and s.m is not None  # an LSTM step
         item: dict[str, Any] = {
             "layer": s.layer,
             "direction": s.direction,
@@ -105,3 +113,25 @@ def _steps(trace: Trace) -> list[dict[str, Any]]:
             item["m"] = vec(s.m)
         steps.append(item)
     return steps
+
+
+def _step_without_c(s: Step, vec: Callable[[np.ndarray], Any], kind: str) -> dict[str, Any]:
+    """A GRU step (``gates`` r, z, n, then ``h``) or an RNN step (``ih``, ``hh``, ``pre``,
+    ``h``: its one block), in SPEC.md's layout."""
+    item: dict[str, Any] = {
+        "layer": s.layer,
+        "direction": s.direction,
+        "t": s.t,
+        "x": vec(s.x),
+        "h_prev": vec(s.h_prev),
+    }
+    if kind == "rnn":
+        (gate,) = s.gates.values()
+        item |= {"ih": vec(gate.ih), "hh": vec(gate.hh), "pre": vec(gate.pre)}
+    else:
+        item["gates"] = {
+            k: {"ih": vec(g.ih), "hh": vec(g.hh), "pre": vec(g.pre), "act": vec(g.act)}
+            for k, g in s.gates.items()
+        }
+    item["h"] = vec(s.h)
+    return item
