@@ -51,6 +51,14 @@ SLIDES_TEXT_EM = 40.0  # a 16:9 frame's text width in ems of the estimates (\sma
 ARTICLE_BLOCK_ROWS = 40.0  # height of one align* in the article, in matrix rows (< a page)
 NOTE_CHARS = 90  # characters of a note per line of text on a slide
 NOTE_LINE = 1.2  # height of a line of text, in matrix rows
+#: What each block of the weights is called in titles ("Gradients: forget gate weights").
+BLOCK_NAMES = {
+    **GATE_NAMES,
+    "r": "reset gate",
+    "z": "update gate",
+    "n": "candidate",
+    "h": "recurrent",
+}
 
 
 # ---------------------------------------------------------------- matrices and lines
@@ -362,13 +370,21 @@ class _Symbols:
         return f"W_{{{sub}}}{self.sup}"
 
     def b(self, sub: str) -> str:
-        return f"b_{{{sub}}}{self.sup}"
+        return f"b_{{{sub}}}{self.sup}" if sub else f"b{self.sup}"
 
     def tr(self, sub: str) -> str:
         return f"W_{{{sub}}}^{{{self.inner}\\top}}"
 
     def delta(self, k: str | None, t: int | str) -> str:
         return f"\\delta{self.sup}_{{{k},{t}}}" if k else f"\\delta{self.sup}_{{{t}}}"
+
+    def tilde_delta(self, k: str | None, t: int | str) -> str:
+        """What reaches ``W_hh h + b_hh`` where it differs from delta (the GRU's n)."""
+        return (
+            f"\\tilde{{\\delta}}{self.sup}_{{{k},{t}}}"
+            if k
+            else f"\\tilde{{\\delta}}{self.sup}_{{{t}}}"
+        )
 
 
 def _where(layer: int, direction: str, cfg: LstmConfig) -> str:
@@ -410,6 +426,7 @@ class _Builder:
         self.dd = "\\mathsf{d}" if slides else "\\mathrm{d}"
         self.directions: tuple[Direction, ...] = directions_of(self.cfg.bidirectional)
         self.top = self.cfg.num_layers - 1
+        self.cell = self.cfg.cell
 
     def group(
         self, name: str, title: str, note: str, lines: list[dict[str, Any]]
@@ -493,11 +510,31 @@ class _Builder:
     # ------------------------------------------------------------ one step, backwards
 
     def step(self, b: BackwardStep) -> dict[str, Any]:
-        """The five groups of one step: dh; do, dc; di, df, dg; deltas; what goes back."""
+        """The groups of one step (the cell's chain rule), under the step's title."""
         s = self.g.trace.step(b.layer, b.direction, b.t)
         assert s.c_prev is not None and s.c is not None  # an LSTM step (a GRU/RNN has no c)
         assert s.tanh_c is not None and s.m is not None
         sy = _Symbols(s, self.cfg, self.dd)
+        if self.cell.kind == "lstm":
+            groups = self.lstm_groups(b, s, sy)
+        else:
+            from lstm_tex import backward_cells
+
+            groups = backward_cells.groups(self, b, s, sy)
+        where = _where(s.layer, s.direction, self.cfg)
+        return {
+            "title": "Backward, " + (f"{where}, " if where else "") + f"step {s.t}",
+            "id": f"l{s.layer}-{s.direction}-t{s.t}",
+            "layer": s.layer,
+            "direction": s.direction,
+            "t": s.t,
+            "groups": groups,
+        }
+
+    def lstm_groups(self, b: BackwardStep, s: Step, sy: _Symbols) -> list[dict[str, Any]]:
+        """The five groups of an LSTM step: dh; do, dc; di, df, dg; deltas; what goes back."""
+        assert s.c_prev is not None and s.tanh_c is not None
+        assert b.dm is not None and b.dc is not None and b.dc_prev is not None
         show = self.show
         t, tn, tp = s.t, self.next_t(s), self.prev_t(s)
         last, first = self.is_last(s), self.is_first(s)
@@ -572,7 +609,7 @@ class _Builder:
                     "dm": show.value(b.dm),
                     "o": show.value(act["o"]),
                     "one_minus": show.value(1.0 - s.tanh_c**2),
-                    **({} if last else {"next": show.value(b.dc_next)}),
+                    **({} if b.dc_next is None or last else {"next": show.value(b.dc_next)}),
                 },
                 show.value(b.dc),
                 f"{sy.d('c', t)} = {dm} \\odot {sy.q('o', t)} \\odot (1 - \\tanh^2 c)"
@@ -656,9 +693,8 @@ class _Builder:
                 )
             )
 
-        where = _where(s.layer, s.direction, self.cfg)
         notes = self.notes(s, sy)
-        groups = [
+        return [
             self.group(
                 "h",
                 f"${sy.d('h', t)}$" + (f" and ${sy.d('m', t)}$" if w_hr is not None else ""),
@@ -680,14 +716,6 @@ class _Builder:
                 group_back,
             ),
         ]
-        return {
-            "title": "Backward, " + (f"{where}, " if where else "") + f"step {t}",
-            "id": f"l{s.layer}-{s.direction}-t{t}",
-            "layer": s.layer,
-            "direction": s.direction,
-            "t": t,
-            "groups": groups,
-        }
 
     def dy_line(self, b: BackwardStep, s: Step, sy: _Symbols) -> dict[str, Any]:
         """dy_t: from the loss (top layer) or from the layer above (through its W_ih)."""
@@ -742,7 +770,7 @@ class _Builder:
         hidden = self.cfg.hidden_size
         terms: list[tuple[_Piece, _Piece | None]] = []
         expansion = []
-        for n, k in enumerate(GATES):
+        for n, k in enumerate(self.cell.gate_names):
             block = matrix[n * hidden : (n + 1) * hidden]
             terms.append((self.show.transposed(block), self.show.value(b.gates[k].dpre)))
             expansion.append(f"{sy.tr(which + k)}{sy.delta(k, b.t)}")
@@ -809,6 +837,42 @@ class _Builder:
             note_back += f" Layer {s.layer - 1} receives ${sy.d('x', t)}$."
         return {"h": note_h, "oc": note_oc, "ifg": note_ifg, "delta": note_delta, "back": note_back}
 
+    # ------------------------------------------------------------ symbols of the cell
+
+    def delta_sym(self, sy: _Symbols, k: str) -> Any:
+        """``t -> \\delta_{k,t}`` (an RNN's one block: ``\\delta_t``)."""
+        gate = None if self.cell.kind == "rnn" else k
+        return lambda t: sy.delta(gate, t)
+
+    def separate_hh(self, k: str) -> bool:
+        """Whether what reaches gate ``k``'s hh part differs from its delta (GRU's n)."""
+        return self.cell.kind == "gru" and k == "n"
+
+    def hh_delta_sym(self, sy: _Symbols, k: str) -> Any:
+        """``t ->`` the symbol of what reaches gate ``k``'s ``hh`` part: its delta, or
+        ``\\tilde\\delta_{n,t}`` (= r_t * delta_n,t) for the GRU's n."""
+        if self.separate_hh(k):
+            return lambda t: sy.tilde_delta(k, t)
+        return self.delta_sym(sy, k)
+
+    def hh_n(self, sy: _Symbols, t: int | str) -> str:
+        """The GRU's ``W_{hn} h_{t-1} + b_{hn}``, what r multiplies (no b_hn without one)."""
+        bias = f" + {sy.b('hn')}" if self.cfg.bias is True else ""
+        return f"{sy.w('hn')} {sy.q('h', t)}{bias}"
+
+    def bias_sym(self, sy: _Symbols, which: str, k: str) -> str:
+        """``b_{ik}``, ``b_{hk}`` or (one bias per gate) ``b_k``; an RNN's ``b_{ih}``,
+        ``b_{hh}`` or ``b``."""
+        if self.cell.kind == "rnn":
+            return sy.b(f"{which}h" if which else "")
+        return sy.b(which + k)
+
+    def block_name(self, k: str) -> str:
+        """What the parameter gradients of block ``k`` are called in titles."""
+        if self.cell.kind == "rnn":
+            return "the weights"
+        return f"{BLOCK_NAMES[k]} weights"
+
     # ------------------------------------------------------------ parameter gradients
 
     def params(self, layer: int, direction: Direction) -> list[dict[str, Any]]:
@@ -847,17 +911,20 @@ class _Builder:
             return general if stacked else f"{general} = " + " + ".join(terms)
 
         groups = []
-        for n, k in enumerate(GATES):
+        for n, k in enumerate(self.cell.gate_names):
             block = slice(n * hidden, (n + 1) * hidden)
             deltas = [back[s.t].gates[k].dpre for s in steps]
+            deltas_hh = [back[s.t].gates[k].dhh for s in steps]
+            dk = self.delta_sym(sy, k)
+            dk_hh = self.hh_delta_sym(sy, k)
             lhs = f"{sy.dd}{sy.w('i' + k)}"
             lines = [
                 _sum_line(
                     show,
                     lhs,
                     expand(
-                        f"\\sum_{{t}} {sy.delta(k, 't')} {sy.x('t', True)}",
-                        [f"{sy.delta(k, s.t)} {sy.x(s.t, True)}" for s in steps],
+                        f"\\sum_{{t}} {dk('t')} {sy.x('t', True)}",
+                        [f"{dk(s.t)} {sy.x(s.t, True)}" for s in steps],
                     ),
                     outer(deltas, [s.x for s in steps], [layer == 0] * len(steps)),
                     show.as_is(self.g.grads[f"weight_ih{sfx}"][block]),
@@ -869,40 +936,45 @@ class _Builder:
                     show,
                     lhs,
                     expand(
-                        f"\\sum_{{t}} {sy.delta(k, 't')} {sy.qt('h', h_prev_t)}",
-                        [f"{sy.delta(k, s.t)} {sy.qt('h', self.prev_t(s))}" for s in steps],
+                        f"\\sum_{{t}} {dk_hh('t')} {sy.qt('h', h_prev_t)}",
+                        [f"{dk_hh(s.t)} {sy.qt('h', self.prev_t(s))}" for s in steps],
                     ),
-                    outer(deltas, [s.h_prev for s in steps], [self.is_first(s) for s in steps]),
+                    outer(deltas_hh, [s.h_prev for s in steps], [self.is_first(s) for s in steps]),
                     show.as_is(self.g.grads[f"weight_hh{sfx}"][block]),
                 )
             )
-            if self.cfg.bias:
-                lhs = (
-                    f"{sy.dd}{sy.b(k)}"
-                    if self.cfg.single_bias  # one bias per gate
-                    else f"{sy.dd}{sy.b('i' + k)} = {sy.dd}{sy.b('h' + k)}"
-                )
+            split = self.cfg.bias is True and self.separate_hh(k)
+            biases: list[tuple[str, list[np.ndarray], Any, str]] = []
+            if self.cfg.single_bias:  # one bias per gate
+                biases.append((self.bias_sym(sy, "", k), deltas, dk, "bias_ih"))
+            elif split:  # the GRU's n: b_in gets delta_n, b_hn gets r * delta_n
+                biases.append((self.bias_sym(sy, "i", k), deltas, dk, "bias_ih"))
+                biases.append((self.bias_sym(sy, "h", k), deltas_hh, dk_hh, "bias_hh"))
+            elif self.cfg.bias:
+                both = f"{self.bias_sym(sy, 'i', k)} = {sy.dd}{self.bias_sym(sy, 'h', k)}"
+                biases.append((both, deltas, dk, "bias_ih"))
+            for symbol, these, sym, name in biases:
                 terms: list[tuple[_Piece, _Piece | None]] = (
-                    [(show.value(np.concatenate(deltas)), None)]
+                    [(show.value(np.concatenate(these)), None)]
                     if stacked
-                    else [(show.value(dl), None) for dl in deltas]
+                    else [(show.value(dl), None) for dl in these]
                 )
                 lines.append(
                     _sum_line(
                         show,
-                        lhs,
+                        f"{sy.dd}{symbol}",
                         expand(
-                            f"\\sum_{{t}} {sy.delta(k, 't')}{ones}",
-                            [f"{sy.delta(k, s.t)}{ones}" for s in steps],
+                            f"\\sum_{{t}} {sym('t')}{ones}",
+                            [f"{sym(s.t)}{ones}" for s in steps],
                         ),
                         terms,
-                        show.value(self.g.grads[f"bias_ih{sfx}"][block][None, :]),
+                        show.value(self.g.grads[f"{name}{sfx}"][block][None, :]),
                         right=ones or ("\\mathbf{1}" if stacked else ""),
                         right_em=1.5 if (batched or stacked) else 0.0,
                     )
                 )
             note = (
-                f"Sums over the steps of outer products: ${sy.delta(k, 't')}$ times the "
+                f"Sums over the steps of outer products: ${dk('t')}$ times the "
                 "transposed vector it multiplied in the forward pass"
                 + (
                     ", summed over the batch too ($\\mathbf{1}$ is a column of ones)"
@@ -911,12 +983,18 @@ class _Builder:
                 )
                 + "."
             )
+            if self.separate_hh(k):
+                note += (
+                    f" What reaches ${self.hh_n(sy, h_prev_t)}$ is "
+                    f"${dk_hh('t')} = {sy.q('r', 't')} \\odot {dk('t')}$, since $r$ "
+                    "multiplies it."
+                )
             if stacked:
                 note += (
                     " With this many steps each sum is one product: the columns of the "
                     "first matrix are the deltas, the rows of the second the vectors."
                 )
-            title = f"Gradients: {GATE_NAMES[k]} weights" + (f", {where}" if where else "")
+            title = f"Gradients: {self.block_name(k)}" + (f", {where}" if where else "")
             group = self.group(f"l{layer}-{direction}-grad-{k}", title, note, lines)
             if self.text_em is not None:
                 # On slides dW_ik gets a frame of its own, dW_hk and the biases the next:
@@ -957,7 +1035,10 @@ class _Builder:
                 )
                 sy = _Symbols(first, self.cfg, self.dd)
                 p = self.prev_t(first)
-                for name, array in (("h", self.g.dh0[index]), ("c", self.g.dc0[index])):
+                states = [("h", self.g.dh0[index])]
+                if self.g.dc0 is not None:
+                    states.append(("c", self.g.dc0[index]))
+                for name, array in states:
                     lines.append(
                         _line(
                             self.show,
@@ -969,9 +1050,12 @@ class _Builder:
                             ops=0,
                         )
                     )
+        per_state = 2 if self.g.dc0 is not None else 1
         note = (
-            "The gradients of the initial state (torch's \\texttt{h0.grad} and "
-            "\\texttt{c0.grad})" + (", one per layer and direction" if len(lines) > 2 else "") + "."
+            "The gradients of the initial state (torch's \\texttt{h0.grad}"
+            + (" and \\texttt{c0.grad})" if per_state == 2 else ")")
+            + (", one per layer and direction" if len(lines) > per_state else "")
+            + "."
         )
         return self.group("initial", "Gradients of the initial state", note, lines)
 
@@ -997,18 +1081,18 @@ class _Builder:
                 sfx = f"_l{layer}" + ("_reverse" if direction == "reverse" else "")
                 where = _where(layer, direction, self.cfg)
                 blocks: dict[str, list[tuple[str, str, slice]]] = {}
-                for n, k in enumerate(GATES):
+                for n, k in enumerate(self.cell.gate_names):
                     rows = slice(n * hidden, (n + 1) * hidden)
                     blocks[k] = [
                         (sy.w("i" + k), f"weight_ih{sfx}", rows),
                         (sy.w("h" + k), f"weight_hh{sfx}", rows),
                     ]
                     if self.cfg.single_bias:
-                        blocks[k] += [(sy.b(k), f"bias_ih{sfx}", rows)]
+                        blocks[k] += [(self.bias_sym(sy, "", k), f"bias_ih{sfx}", rows)]
                     elif self.cfg.bias:
                         blocks[k] += [
-                            (sy.b("i" + k), f"bias_ih{sfx}", rows),
-                            (sy.b("h" + k), f"bias_hh{sfx}", rows),
+                            (self.bias_sym(sy, "i", k), f"bias_ih{sfx}", rows),
+                            (self.bias_sym(sy, "h", k), f"bias_hh{sfx}", rows),
                         ]
                 if self.cfg.proj_size:
                     blocks["hr"] = [(sy.w("hr"), f"weight_hr{sfx}", slice(None))]
@@ -1032,7 +1116,11 @@ class _Builder:
                                 extra_em=0.5 * numbers.display_width(eta),
                             )
                         )
-                    what = GATE_NAMES.get(key, "projection")
+                    what = (
+                        "projection"
+                        if key == "hr"
+                        else ("the weights" if self.cell.kind == "rnn" else BLOCK_NAMES[key])
+                    )
                     title = f"One SGD step, $\\eta = {eta}$: {what}" + (
                         f", {where}" if where else ""
                     )
@@ -1151,6 +1239,8 @@ class _Builder:
             "check": check,
             "skipped": len(self.g.steps) - sum(len(s["groups"]) > 0 for s in steps),
             "dd": self.dd,
+            "cell": self.cell.kind,
+            "relu": self.cell.nonlinearity == "relu",
             "proj": self.cfg.proj_size > 0,
             "bias": self.cfg.bias,
             "single_bias": self.cfg.single_bias,

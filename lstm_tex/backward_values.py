@@ -8,7 +8,6 @@ import numpy as np
 
 from lstm_tex.backward import Gradients
 from lstm_tex.check_backward import GradientReport
-from lstm_tex.spec import GATES
 
 
 def build(gradients: Gradients, report: GradientReport | None) -> dict[str, Any]:
@@ -16,6 +15,10 @@ def build(gradients: Gradients, report: GradientReport | None) -> dict[str, Any]
 
     Vectors lose the batch axis unless x had one; h0 and c0 have the canonical shapes
     of the example file's h0 and c0: (L*D, H) without a batch, (L*D, B, H) with one.
+    A step has ``dy`` and ``dh``; an LSTM's also ``dc`` and per gate ``dact`` and
+    ``dpre`` (``dm`` with projections); a GRU's ``gates`` r, z, n each with ``dact``,
+    ``dpre`` and n's ``dhh`` (r * dpre_n, what reaches W_hn h + b_hn); an RNN's ``dpre``.
+    No ``c0`` (and no ``dc``) without a cell state.
     """
     ex = gradients.trace.example
     spec = gradients.spec
@@ -30,7 +33,9 @@ def build(gradients: Gradients, report: GradientReport | None) -> dict[str, Any]
     names = ex.weight_names  # as given: nn.LSTMCell's weight_ih ..., or torch.nn.LSTM's
     grads: dict[str, Any] = {names.get(k, k): v.tolist() for k, v in gradients.grads.items()}
     grads["h0"] = state(gradients.dh0)
-    grads["c0"] = state(gradients.dc0)
+    if gradients.dc0 is not None:
+        grads["c0"] = state(gradients.dc0)
+    cell = ex.config.cell
     steps = []
     for s in gradients.steps:
         item: dict[str, Any] = {
@@ -39,10 +44,21 @@ def build(gradients: Gradients, report: GradientReport | None) -> dict[str, Any]
             "t": s.t,
             "dy": vec(s.dy),
             "dh": vec(s.dh),
-            "dc": vec(s.dc),
-            "gates": {k: {"dact": vec(s.gates[k].d), "dpre": vec(s.gates[k].dpre)} for k in GATES},
         }
-        if ex.config.proj_size:
+        if s.dc is not None:
+            item["dc"] = vec(s.dc)
+        if cell.kind == "rnn":
+            (k,) = cell.gate_names
+            item["dpre"] = vec(s.gates[k].dpre)
+        else:
+            gates: dict[str, Any] = {}
+            for k in cell.gate_names:
+                g = s.gates[k]
+                gates[k] = {"dact": vec(g.d), "dpre": vec(g.dpre)}
+                if cell.kind == "gru" and k == "n":  # r * dpre_n reaches hh_n
+                    gates[k]["dhh"] = vec(g.dhh)
+            item["gates"] = gates
+        if s.dm is not None and ex.config.proj_size:
             item["dm"] = vec(s.dm)
         steps.append(item)
     doc: dict[str, Any] = {

@@ -1,0 +1,387 @@
+r"""The backward derivation of one GRU or RNN step, as groups of lines.
+
+:mod:`lstm_tex.backward_context` builds the loss, the parameter gradients, the initial
+state and the SGD step for every cell, and an LSTM step itself; a GRU or an RNN step is
+built here, from the cell description's gates and the same line kinds and packer.
+
+GRU (torch's n = tanh(ih_n + r * (W_hn h_{t-1} + b_hn)), h_t = (1 - z) n + z h_{t-1})::
+
+    dh_t     = dy_t + (W_hh^T tilde-delta_{t+1} + z_{t+1} * dh_{t+1})
+    dn_t     = dh_t * (1 - z_t)          dz_t = dh_t * (h_{t-1} - n_t)
+    delta_n  = dn_t * (1 - n_t^2)        dr_t = delta_n * (W_hn h_{t-1} + b_hn)
+    tilde-delta_n = r_t * delta_n        (what reaches W_hn h_{t-1} + b_hn)
+    delta_r  = dr_t * r_t (1 - r_t)      delta_z = dz_t * z_t (1 - z_t)
+    back     = W_hr^T delta_r + W_hz^T delta_z + W_hn^T tilde-delta_n + z_t * dh_t
+
+RNN (h_t = tanh or relu of pre_t)::
+
+    dh_t     = dy_t + W_hh^T delta_{t+1}
+    delta_t  = dh_t * (1 - h_t^2)   or   dh_t * [h_t > 0]   (relu)
+    back     = W_hh^T delta_t
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lstm_tex.backward import BackwardStep
+from lstm_tex.backward_context import OP_EM, _Builder, _line, _Piece, _sum_line, _Symbols
+from lstm_tex.engine import Step, layer_weights
+
+
+def groups(bld: _Builder, b: BackwardStep, s: Step, sy: _Symbols) -> list[dict[str, Any]]:
+    """The groups of one GRU or RNN step, in the order the chain rule walks them."""
+    if bld.cell.kind == "gru":
+        return _gru(bld, b, s, sy)
+    return _rnn(bld, b, s, sy)
+
+
+def _dh_group(bld: _Builder, b: BackwardStep, s: Step, sy: _Symbols, back: str) -> list[Any]:
+    """dy_t, then dh_t = dy_t + ``back`` (what came back from the next step)."""
+    show, t = bld.show, s.t
+    lines = [bld.dy_line(b, s, sy)]
+    if bld.is_last(s):
+        lines.append(
+            _line(
+                show,
+                "dh_last",
+                {"lhs": sy.d("h", t), "dy": sy.d("y", t)},
+                {},
+                show.value(b.dh),
+                sy.d("y", t),
+                ops=0,
+            )
+        )
+    else:
+        lines.append(
+            _line(
+                show,
+                "dh",
+                {"lhs": sy.d("h", t), "dy": sy.d("y", t), "next": back},
+                {"dy": show.value(b.dy), "next": show.value(b.dh_next)},
+                show.value(b.dh),
+                f"{sy.d('h', t)} = {sy.d('y', t)} + {back}",
+                ops=2,
+            )
+        )
+    return lines
+
+
+def _product(
+    bld: _Builder,
+    lhs: str,
+    a: tuple[str, np.ndarray],
+    c: tuple[str, np.ndarray],
+    r: np.ndarray,
+) -> dict[str, Any]:
+    """``lhs = a * c`` with the numbers of both."""
+    show = bld.show
+    return _line(
+        show,
+        "product",
+        {"lhs": lhs, "a": a[0], "b": c[0]},
+        {"a": show.value(a[1]), "b": show.value(c[1])},
+        show.value(r),
+        f"{lhs} = {a[0]} \\odot {c[0]}",
+        ops=2,
+    )
+
+
+def _delta(bld: _Builder, sy: _Symbols, k: str | None, s: Step, b: BackwardStep) -> dict[str, Any]:
+    """delta = d(act) * act'(pre): sigma's s (1 - s), tanh's 1 - a^2 or relu's [a > 0]."""
+    show, t = bld.show, s.t
+    gate = k or bld.cell.gate_names[0]
+    act = s.gates[gate].act
+    grads = b.gates[gate]
+    lhs = sy.delta(k, t)
+    d = sy.d(k, t) if k else sy.d("h", t)
+    a = sy.q(k, t) if k else sy.q("h", t)
+    activation = bld.cell.activation(gate)
+    if activation == "sigmoid":
+        return _line(
+            show,
+            "delta_sigma",
+            {"lhs": lhs, "d": d, "k": a},
+            {"d": show.value(grads.d), "k": show.value(act), "one_minus": show.value(1.0 - act)},
+            show.value(grads.dpre),
+            f"{lhs} = {d} \\odot {a} \\odot (1 - {a})",
+            ops=3,
+            extra_em=1.0,
+        )
+    if activation == "tanh":
+        return _line(
+            show,
+            "delta_tanh",
+            {"lhs": lhs, "d": d, "k": a},
+            {"d": show.value(grads.d), "one_minus": show.value(1.0 - act**2)},
+            show.value(grads.dpre),
+            f"{lhs} = {d} \\odot (1 - {a}^2)",
+            ops=2,
+            extra_em=1.0,
+        )
+    return _line(
+        show,
+        "delta_relu",
+        {"lhs": lhs, "d": d, "k": a},
+        {"d": show.value(grads.d), "mask": show.value((act > 0.0).astype(np.float64))},
+        show.value(grads.dpre),
+        f"{lhs} = {d} \\odot [{a} > 0]",
+        ops=2,
+        extra_em=1.5,
+    )
+
+
+def _apply(
+    bld: _Builder, lhs: str, matrix: np.ndarray, v: np.ndarray, r: np.ndarray
+) -> dict[str, Any]:
+    r"""``lhs = W^\top v`` where lhs already reads ``W^\top v`` (with numbers only)."""
+    show = bld.show
+    return _line(
+        show,
+        "apply",
+        {"lhs": lhs},
+        {"W": show.transposed(matrix), "v": show.value(v)},
+        show.value(r),
+        lhs,
+        ops=1,
+    )
+
+
+# ---------------------------------------------------------------- GRU
+
+
+def _gru(bld: _Builder, b: BackwardStep, s: Step, sy: _Symbols) -> list[dict[str, Any]]:
+    show = bld.show
+    t, tn, tp = s.t, bld.next_t(s), bld.prev_t(s)
+    first = bld.is_first(s)
+    w = layer_weights(bld.ex, s.layer, s.direction)
+    w_ih, w_hh = w["w_ih"], w["w_hh"]
+    hidden = bld.cfg.hidden_size
+    r, z, n = (s.gates[k] for k in ("r", "z", "n"))
+    g = b.gates
+    back = (
+        f"\\left({sy.tr('hh')}{sy.tilde_delta(None, tn)} + "
+        f"{sy.q('z', tn)} \\odot {sy.d('h', tn)}\\right)"
+    )
+    group_h = _dh_group(bld, b, s, sy, back)
+
+    h_prev = sy.q("h", tp)
+    group_nz = [
+        _product(
+            bld,
+            sy.d("n", t),
+            (sy.d("h", t), b.dh),
+            (f"\\left(1 - {sy.q('z', t)}\\right)", 1.0 - z.act),
+            g["n"].d,
+        ),
+        _product(
+            bld,
+            sy.d("z", t),
+            (sy.d("h", t), b.dh),
+            (f"\\left({h_prev} - {sy.q('n', t)}\\right)", s.h_prev - n.act),
+            g["z"].d,
+        ),
+    ]
+    group_n = [
+        _delta(bld, sy, "n", s, b),
+        _product(
+            bld,
+            sy.d("r", t),
+            (sy.delta("n", t), g["n"].dpre),
+            (f"\\left({bld.hh_n(sy, tp)}\\right)", n.hh),
+            g["r"].d,
+        ),
+        _product(
+            bld,
+            sy.tilde_delta("n", t),
+            (sy.q("r", t), r.act),
+            (sy.delta("n", t), g["n"].dpre),
+            g["n"].dhh,
+        ),
+    ]
+    group_delta = [_delta(bld, sy, "r", s, b), _delta(bld, sy, "z", s, b)]
+
+    lhs = (f"{sy.d('h', tp)} = " if first else "") + (
+        f"{sy.tr('hh')}{sy.tilde_delta(None, t)} + {sy.q('z', t)} \\odot {sy.d('h', t)}"
+    )
+    terms: list[tuple[_Piece, _Piece | None]] = []
+    expansion = []
+    for number, k in enumerate(bld.cell.gate_names):
+        block = w_hh[number * hidden : (number + 1) * hidden]
+        terms.append((show.transposed(block), show.value(g[k].dhh)))
+        delta = sy.tilde_delta(k, t) if k == "n" else sy.delta(k, t)
+        expansion.append(f"{sy.tr('h' + k)}{delta}")
+    z_piece, dh_piece = show.value(z.act), show.value(b.dh)
+    terms.append((z_piece, _Piece(f"\\odot {dh_piece.tex}", dh_piece.em + OP_EM, dh_piece.rows)))
+    expansion.append(f"{sy.q('z', t)} \\odot {sy.d('h', t)}")
+    group_back = [_sum_line(show, lhs, " + ".join(expansion), terms, show.value(b.dh_prev))]
+    if s.layer > 0:
+        group_back.append(
+            bld.back_line(
+                b, sy, "i", w_ih, b.dx, f"{sy.d('x', t)} = {sy.tr('ih')}{sy.delta(None, t)}"
+            )
+        )
+    notes = _gru_notes(bld, s, sy)
+    return [
+        bld.group("h", f"${sy.d('h', t)}$", notes["h"], group_h),
+        bld.group("nz", f"${sy.d('n', t)}$ and ${sy.d('z', t)}$", notes["nz"], group_nz),
+        bld.group("n", f"${sy.delta('n', t)}$ and ${sy.d('r', t)}$", notes["n"], group_n),
+        bld.group(
+            "delta",
+            f"the deltas ${sy.delta('r', t)}$ and ${sy.delta('z', t)}$",
+            notes["delta"],
+            group_delta,
+        ),
+        bld.group(
+            "back",
+            "back to the initial state" if first else f"back to step {tp}",
+            notes["back"],
+            group_back,
+        ),
+    ]
+
+
+def _feeds(bld: _Builder, s: Step, sy: _Symbols) -> str:
+    """What h_t feeds besides the next step: the loss, or the layer above."""
+    t = s.t
+    if s.layer == bld.top:
+        sees = not bld.g.spec.last_step_only or t == bld.ex.steps
+        return f"the loss (as ${sy.q('y', t)}$)" if sees else "no term of the loss"
+    rows = ""
+    if bld.cfg.bidirectional:
+        d = bld.directions.index(s.direction)
+        out = bld.cfg.out_size
+        rows = f"rows {d * out + 1}:{(d + 1) * out} of "
+    return f"layer {s.layer + 1} (as {rows}its input $x^{{({s.layer + 1})}}_{{{t}}}$)"
+
+
+def _gru_notes(bld: _Builder, s: Step, sy: _Symbols) -> dict[str, str]:
+    t, tn, tp = s.t, bld.next_t(s), bld.prev_t(s)
+    h = f"${sy.q('h', t)}$"
+    feeds = _feeds(bld, s, sy)
+    if bld.is_last(s):
+        note_h = (
+            f"Start at step {t}, the last this direction computes: {h} feeds "
+            f"{feeds} and no later step."
+        )
+    else:
+        note_h = (
+            f"{h} feeds {feeds} and step {tn}, there through ${sy.w('hh')}$ and directly "
+            f"through ${sy.q('z', tn)}$; the bracket came back from step {tn}."
+        )
+    note_nz = (
+        f"From ${sy.q('h', t)} = (1 - {sy.q('z', t)}) \\odot {sy.q('n', t)} + "
+        f"{sy.q('z', t)} \\odot {sy.q('h', tp)}$."
+    )
+    note_n = (
+        f"From ${sy.q('n', t)} = \\tanh({sy.w('in')} x + {sy.b('in')} + {sy.q('r', t)} "
+        f"\\odot ({bld.hh_n(sy, tp)}))$: torch's GRU multiplies $r$ with "
+        f"${sy.w('hn')} h + {sy.b('hn')}$ (the GRU paper and d2l multiply $h$ first), so "
+        f"${sy.d('r', t)}$ sees that sum, and the sum receives "
+        f"${sy.tilde_delta('n', t)} = {sy.q('r', t)} \\odot {sy.delta('n', t)}$."
+    )
+    if bld.cfg.bias is not True:
+        note_n = (
+            f"From ${sy.q('n', t)} = \\tanh({sy.w('in')} x"
+            + (f" + {sy.b('n')}" if bld.cfg.single_bias else "")
+            + f" + {sy.q('r', t)} \\odot {bld.hh_n(sy, tp)})$: torch's GRU multiplies $r$ "
+            f"with ${sy.w('hn')} h$ (the GRU paper and d2l multiply $h$ first), so "
+            f"${sy.d('r', t)}$ sees it, and it receives "
+            f"${sy.tilde_delta('n', t)} = {sy.q('r', t)} \\odot {sy.delta('n', t)}$."
+        )
+    note_delta = (
+        "Through the activations: $\\sigma' = \\sigma\\,(1 - \\sigma)$ for $r$ and $z$ "
+        f"($\\tanh' = 1 - \\tanh^2$ for $n$ above); ${sy.delta('k', t)}$ is the gradient "
+        "of gate $k$'s pre-activation."
+    )
+    stack = (
+        f"${sy.tilde_delta(None, t)}$ stacks ${sy.delta('r', t)}$, ${sy.delta('z', t)}$ "
+        f"and ${sy.tilde_delta('n', t)}$ like the blocks of ${sy.w('hh')}$."
+    )
+    if bld.is_first(s):
+        note_back = (
+            f"Step {t} is the first this direction computes, so what it hands back is the "
+            f"gradient of the initial state: through ${sy.w('hh')}$ and through "
+            f"${sy.q('z', t)}$. {stack}"
+        )
+    else:
+        note_back = (
+            f"What step {t} hands back to step {tp}, to be added into ${sy.d('h', tp)}$ "
+            f"there: through ${sy.w('hh')}$ and directly through ${sy.q('z', t)}$. {stack}"
+        )
+    if s.layer > 0:
+        note_back += (
+            f" Layer {s.layer - 1} receives ${sy.d('x', t)}$, with "
+            f"${sy.delta(None, t)} = [{sy.delta('r', t)}; {sy.delta('z', t)}; "
+            f"{sy.delta('n', t)}]$."
+        )
+    return {"h": note_h, "nz": note_nz, "n": note_n, "delta": note_delta, "back": note_back}
+
+
+# ---------------------------------------------------------------- RNN
+
+
+def _rnn(bld: _Builder, b: BackwardStep, s: Step, sy: _Symbols) -> list[dict[str, Any]]:
+    t, tn, tp = s.t, bld.next_t(s), bld.prev_t(s)
+    first = bld.is_first(s)
+    w = layer_weights(bld.ex, s.layer, s.direction)
+    (k,) = bld.cell.gate_names
+    group_h = _dh_group(bld, b, s, sy, f"{sy.tr('hh')}{sy.delta(None, tn)}")
+    group_delta = [_delta(bld, sy, None, s, b)]
+    lhs = (f"{sy.d('h', tp)} = " if first else "") + f"{sy.tr('hh')}{sy.delta(None, t)}"
+    group_back = [_apply(bld, lhs, w["w_hh"], b.gates[k].dpre, b.dh_prev)]
+    if s.layer > 0:
+        group_back.append(
+            _apply(
+                bld,
+                f"{sy.d('x', t)} = {sy.tr('ih')}{sy.delta(None, t)}",
+                w["w_ih"],
+                b.gates[k].dpre,
+                b.dx,
+            )
+        )
+    h = f"${sy.q('h', t)}$"
+    feeds = _feeds(bld, s, sy)
+    if bld.is_last(s):
+        note_h = (
+            f"Start at step {t}, the last this direction computes: {h} feeds "
+            f"{feeds} and no later step."
+        )
+    else:
+        note_h = (
+            f"{h} feeds {feeds} and step {tn} (through ${sy.w('hh')}$), so both add up; "
+            f"${sy.tr('hh')}{sy.delta(None, tn)}$ came back from step {tn}."
+        )
+    if bld.cell.nonlinearity == "relu":
+        note_delta = (
+            f"Through ${sy.q('h', t)} = \\mathrm{{relu}}(\\cdot)$: its derivative is 1 where "
+            f"the pre-activation is positive (where ${sy.q('h', t)} > 0$) and 0 elsewhere "
+            f"(torch takes 0 at 0); ${sy.delta(None, t)}$ is the gradient of the "
+            "pre-activation."
+        )
+    else:
+        note_delta = (
+            f"Through ${sy.q('h', t)} = \\tanh(\\cdot)$: $\\tanh' = 1 - \\tanh^2$; "
+            f"${sy.delta(None, t)}$ is the gradient of the pre-activation."
+        )
+    if first:
+        note_back = (
+            f"Step {t} is the first this direction computes, so what it hands back is the "
+            "gradient of the initial state."
+        )
+    else:
+        note_back = f"What step {t} hands back to step {tp}, to be added into ${sy.d('h', tp)}$."
+    if s.layer > 0:
+        note_back += f" Layer {s.layer - 1} receives ${sy.d('x', t)}$."
+    return [
+        bld.group("h", f"${sy.d('h', t)}$", note_h, group_h),
+        bld.group("delta", f"the delta ${sy.delta(None, t)}$", note_delta, group_delta),
+        bld.group(
+            "back",
+            "back to the initial state" if first else f"back to step {tp}",
+            note_back,
+            group_back,
+        ),
+    ]
