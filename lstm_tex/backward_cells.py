@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from lstm_tex.backward import BackwardStep
-from lstm_tex.backward_context import OP_EM, _Builder, _line, _Piece, _sum_line, _Symbols
+from lstm_tex.backward_context import _Builder, _line, _Piece, _sum_line, _Symbols
 from lstm_tex.engine import Step, layer_weights
 
 
@@ -203,9 +203,7 @@ def _gru(bld: _Builder, b: BackwardStep, s: Step, sy: _Symbols) -> list[dict[str
     ]
     group_delta = [_delta(bld, sy, "r", s, b), _delta(bld, sy, "z", s, b)]
 
-    lhs = (f"{sy.d('h', tp)} = " if first else "") + (
-        f"{sy.tr('hh')}{sy.tilde_delta(None, t)} + {sy.q('z', t)} \\odot {sy.d('h', t)}"
-    )
+    through_w = f"{sy.tr('hh')}{sy.tilde_delta(None, t)}"
     terms: list[tuple[_Piece, _Piece | None]] = []
     expansion = []
     for number, k in enumerate(bld.cell.gate_names):
@@ -213,10 +211,29 @@ def _gru(bld: _Builder, b: BackwardStep, s: Step, sy: _Symbols) -> list[dict[str
         terms.append((show.transposed(block), show.value(g[k].dhh)))
         delta = sy.tilde_delta(k, t) if k == "n" else sy.delta(k, t)
         expansion.append(f"{sy.tr('h' + k)}{delta}")
-    z_piece, dh_piece = show.value(z.act), show.value(b.dh)
-    terms.append((z_piece, _Piece(f"\\odot {dh_piece.tex}", dh_piece.em + OP_EM, dh_piece.rows)))
-    expansion.append(f"{sy.q('z', t)} \\odot {sy.d('h', t)}")
-    group_back = [_sum_line(show, lhs, " + ".join(expansion), terms, show.value(b.dh_prev))]
+    direct = f"{sy.q('z', t)} \\odot {sy.d('h', t)}"
+    lhs = f"{through_w} + {direct}"
+    group_back = [
+        _sum_line(show, through_w, " + ".join(expansion), terms, show.value(b.delta_hh @ w_hh)),
+        _line(
+            show,
+            "plus_product",
+            {
+                "lhs": f"{sy.d('h', tp)}" if first else lhs,
+                "a": through_w if first else None,
+                "b": sy.q("z", t),
+                "c": sy.d("h", t),
+            },
+            {
+                "a": show.value(b.delta_hh @ w_hh),
+                "b": show.value(z.act),
+                "c": show.value(b.dh),
+            },
+            show.value(b.dh_prev),
+            f"{sy.d('h', tp)} = {lhs}" if first else lhs,
+            ops=3,
+        ),
+    ]
     if s.layer > 0:
         group_back.append(
             bld.back_line(
