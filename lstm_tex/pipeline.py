@@ -187,11 +187,10 @@ def check(trace: engine.Trace, device: str | None = None) -> CheckReport:
     return report
 
 
-#: The kinds of cell (``config.kind``) whose documents and whose backward pass are built
-#: (issue 14: nn.GRU and nn.RNN join these as their documents and BPTT land); the others
-#: are computed, cross-checked and written to values.json only (``lstm-tex check``).
+#: The kinds of cell (``config.kind``) whose documents are built (issue 14: nn.GRU and
+#: nn.RNN join as their documents land); the others are computed, cross-checked (the
+#: backward pass too) and written to values.json only (``lstm-tex check``).
 DOCUMENTED: frozenset[str] = frozenset({"lstm"})
-DIFFERENTIATED: frozenset[str] = frozenset({"lstm"})
 
 
 def _not_yet(example: spec.Example, what: str, field: str) -> InputError:
@@ -210,8 +209,6 @@ def differentiate(trace: engine.Trace) -> backward.Gradients | None:
     """The backward pass (BPTT, and the SGD step) when the example has ``backward:``."""
     if trace.example.backward is None:
         return None
-    if trace.example.config.kind not in DIFFERENTIATED:
-        raise _not_yet(trace.example, "the backward pass (BPTT) and its documents", "backward")
     from lstm_tex import backward
 
     with np.errstate(over="ignore", invalid="ignore"):
