@@ -512,8 +512,6 @@ class _Builder:
     def step(self, b: BackwardStep) -> dict[str, Any]:
         """The groups of one step (the cell's chain rule), under the step's title."""
         s = self.g.trace.step(b.layer, b.direction, b.t)
-        assert s.c_prev is not None and s.c is not None  # an LSTM step (a GRU/RNN has no c)
-        assert s.tanh_c is not None and s.m is not None
         sy = _Symbols(s, self.cfg, self.dd)
         if self.cell.kind == "lstm":
             groups = self.lstm_groups(b, s, sy)

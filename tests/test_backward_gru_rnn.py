@@ -402,3 +402,120 @@ def test_a_target_of_the_wrong_shape_exits_2(kind: str, tmp_path: Path) -> None:
         result.output
     )
     assert "Traceback" not in result.output
+
+
+# ---------------------------------------------------------------- the documents
+
+#: Configurations whose backward documents are compiled: together every line kind of the
+#: GRU and the RNN (relu and tanh), with layers, both directions, batches, no bias, one
+#: bias per gate, a loss on the last step only and a sequence long enough to stack sums.
+DOCUMENTED = {
+    "gru-sequence": _fixed("gru", layers=1, bidirectional=False, batch=None, seed=1),
+    "gru-stacked": _fixed("gru", batch=None, bias="single", last=True, loss="sse", steps=2, seed=2),
+    "gru-batch": _fixed("gru", layers=1, bidirectional=False, bias=False, steps=2, seed=3),
+    "rnn-relu": _fixed("rnn", nonlinearity="relu", steps=2, seed=4),
+    "rnn-long": _fixed(
+        "rnn", layers=1, bidirectional=False, batch=None, steps=6, bias=False, seed=5
+    ),
+}
+
+
+def _rounded(cfg: dict[str, Any]) -> spec.Example:
+    """The example of ``cfg`` with numbers of two decimals, as a lecturer writes them."""
+    data = _example(cfg)
+
+    def r2(value: Any) -> Any:
+        return np.round(np.array(value), 2).tolist()
+
+    data["weights"] = {k: r2(v) for k, v in data["weights"].items()}
+    data["x"], data["h0"] = r2(data["x"]), r2(data["h0"])
+    data["backward"]["target"] = r2(data["backward"]["target"])
+    return spec.from_mapping(data, name=f"{cfg['kind']}.yaml")
+
+
+def _backward_documents(folder: Path) -> dict[str, Path]:
+    """The backward pass of every configuration of :data:`DOCUMENTED` as the pipeline
+    renders it (article section, frames, parts), gathered into one article, one deck and
+    one document of parts, so that three pdflatex runs compile them all."""
+    from lstm_tex import backward_context, latex
+
+    env = latex.environment(None)
+    frames_tex = (Path(__file__).parents[1] / "templates" / "frames.tex.j2").read_text()
+    fit = next(line for line in frames_tex.splitlines() if line.startswith("\\def\\lstmfit"))
+    article, deck, parts = [], [fit], []
+    (folder / "parts").mkdir(parents=True)
+    for name, cfg in DOCUMENTED.items():
+        ex = _rounded(cfg)
+        gradients = pipeline.differentiate(pipeline.compute(ex))
+        assert gradients is not None
+        report = pipeline.check_gradients(gradients)
+        paper = {"backward": backward_context.build(gradients, report, slides=False)}
+        slides = {"backward": backward_context.build(gradients, report, slides=True)}
+        fragments = {
+            "backward": backward_context.build(gradients, report, slides=False, parts=True),
+            "source": name,
+            "part_needs": latex.needs_comment(latex.PART_NEEDS),
+        }
+        article.append(latex.render_template(env, "backward-article.tex.j2", paper))
+        deck.append(latex.render_template(env, "backward-frames.tex.j2", slides))
+        for part in backward_context.parts(fragments["backward"]):
+            path = folder / "parts" / f"{name}-{part['id']}.tex"
+            path.write_text(
+                latex.render_template(env, "backward-part.tex.j2", {**fragments, "part": part})
+            )
+            parts.append(f"\\section*{{{name} {part['id']}}}\n\\input{{parts/{path.name}}}")
+    docs = {
+        "article": latex.article("GRU and RNN backward", "\n\\clearpage\n".join(article)),
+        "slides": latex.deck("GRU and RNN backward", "\n".join(deck)),
+    }
+    paths = {}
+    for key, doc in docs.items():
+        paths[key] = folder / f"{key}.tex"
+        paths[key].write_text(doc.dumps() + "\n")
+    paths["parts"] = folder / "parts.tex"
+    paths["parts"].write_text(
+        "\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage{graphicx}\n"
+        "\\usepackage[margin=2cm]{geometry}\n\\begin{document}\n"
+        + "\n".join(parts)
+        + "\n\\end{document}\n"
+    )
+    return paths
+
+
+@pytest.fixture(scope="module")
+def documents(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return _backward_documents(tmp_path_factory.mktemp("gru-rnn-backward"))
+
+
+def test_the_documents_derive_each_cell_with_its_own_chain_rule(
+    documents: dict[str, Path],
+) -> None:
+    article = documents["article"].read_text()
+    slides = documents["slides"].read_text()
+    for text, d in ((article, "\\mathrm{d}"), (slides, "\\mathsf{d}")):
+        # GRU: torch's r * (W_hn h + b_hn), and what goes back through z directly.
+        assert (
+            f"{d}r_t = \\delta_{{n,t}} \\odot \\left(W_{{hn}} h_{{t-1}} + b_{{hn}}\\right)" in text
+        )
+        assert f"{d}z_{{3}} &= {d}h_{{3}} \\odot \\left(h_{{2}} - n_{{3}}\\right)" in text
+        assert "\\tilde{\\delta}_{n,3} &= r_{3} \\odot \\delta_{n,3}" in text
+        assert f"{d}h_{{0}} &= W_{{hh}}^{{\\top}}\\tilde{{\\delta}}_{{1}} + z_{{1}}" in text
+        # RNN: relu's derivative as a mask, tanh's as 1 - h^2.
+        assert f"\\delta_t &= {d}h_t \\odot \\left[h_t > 0\\right]" in text
+        assert f"\\delta_t &= {d}h_t \\odot \\left(1 - h_t^2\\right)" in text
+        assert f"{d}c" not in text  # no cell state anywhere
+    assert "\\paragraph{Gradients: candidate weights.}" in article
+    assert "\\mathrm{d}b_{in} &=" in article and "\\mathrm{d}b_{hn} &=" in article
+    assert "cross-checked against PyTorch" in article
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("name", ["article", "slides", "parts"])
+def test_the_documents_compile_without_overfull_boxes(
+    documents: dict[str, Path], name: str
+) -> None:
+    from tests.conftest import compile_tex
+
+    compiled = compile_tex(documents[name])
+    assert compiled.ok, compiled.errors
+    assert compiled.overfull == 0, (compiled.overfull_hbox, compiled.overfull_vbox)
