@@ -516,6 +516,6 @@ def test_the_documents_compile_without_overfull_boxes(
 ) -> None:
     from tests.conftest import compile_tex
 
-    compiled = compile_tex(documents[name])
+    compiled = compile_tex(documents[name], draft=True)
     assert compiled.ok, compiled.errors
     assert compiled.overfull == 0, (compiled.overfull_hbox, compiled.overfull_vbox)
