@@ -33,8 +33,9 @@ class Example:
     """A validated example: build it from arrays, a mapping or a file; then use it.
 
     ``Example(weights, x, h0, c0, title=..., lstm=..., check=..., render=...)`` takes the
-    keys of an example file (SPEC.md); arrays may be nested lists, NumPy arrays or CPU
-    tensors. ``name`` names it in messages and gives the output folder's name.
+    keys of an example file (SPEC.md); ``gru=...`` or ``rnn=...`` (or weights shaped as
+    theirs) make it an nn.GRU or nn.RNN, which has no ``c0``. Arrays may be nested lists,
+    NumPy arrays or CPU tensors. ``name`` names it in messages and gives the output folder's name.
     Invalid input raises :class:`lstm_tex.InputError` naming the field.
     """
 
@@ -49,6 +50,8 @@ class Example:
         *,
         title: str | None = None,
         lstm: Mapping[str, Any] | None = None,
+        gru: Mapping[str, Any] | None = None,
+        rnn: Mapping[str, Any] | None = None,
         check: Mapping[str, Any] | None = None,
         render: Mapping[str, Any] | None = None,
         backward: Mapping[str, Any] | None = None,
@@ -57,6 +60,8 @@ class Example:
         given = {
             "title": title,
             "lstm": lstm,
+            "gru": gru,
+            "rnn": rnn,
             "weights": weights,
             "x": x,
             "h0": h0,
@@ -86,7 +91,8 @@ class Example:
 
     @property
     def config(self) -> spec.LstmConfig:
-        """The LSTM's shape (input_size, hidden_size, num_layers, ...)."""
+        """The network's shape (input_size, hidden_size, num_layers, ...) and ``kind``
+        (``lstm``, ``gru`` or ``rnn``; ``config.cell`` describes its gates)."""
         return self.validated.config
 
     @property
@@ -201,6 +207,8 @@ class Step(engine.Step):
         r"""The derivation of this step (inputs, i, f, g, o, c, h) as ``$$\begin{aligned}``."""
         assert self.trace is not None
         ex = self.trace.example
+        if ex.config.kind not in pipeline.DOCUMENTED:
+            raise pipeline.not_built(ex, "the derivations", ex.config.kind)
         medium = context._Medium(
             ex.render.decimals,
             context.layout(ex.render, False, True),
@@ -241,27 +249,22 @@ class Trace(engine.Trace):
         return cls(**values)
 
     def html(self) -> str:
-        """Every step's x, h and c before, gate activations, c and h, as an HTML table."""
+        """Every step's x, h (and c) before, gate activations, (c and) h, as an HTML table
+        (i, f, g, o for an LSTM; r, z, n for a GRU; an RNN's one gate is h itself)."""
         ex = self.example
         decimals = ex.render.decimals
-        head = [
-            "layer",
-            "direction",
-            "t",
-            "x",
-            "h<sub>t-1</sub>",
-            "c<sub>t-1</sub>",
-            "i",
-            "f",
-            "g",
-            "o",
-            "c<sub>t</sub>",
-            "h<sub>t</sub>",
-        ]
+        cell = ex.config.cell
+        gates = [k for k in cell.gate_names if k != "h"]
+        with_c = ["c<sub>t-1</sub>"] if cell.has_c else []
+        head = ["layer", "direction", "t", "x", "h<sub>t-1</sub>", *with_c, *gates]
+        head += ["c<sub>t</sub>"] * cell.has_c + ["h<sub>t</sub>"]
         rows = []
         for s in self.steps:
-            assert s.c_prev is not None and s.c is not None  # an LSTM step
-            arrays = [s.x, s.h_prev, s.c_prev, *(s.gates[k].act for k in spec.GATES), s.c, s.h]
+            acts = [s.gates[k].act for k in gates]
+            if s.c_prev is not None and s.c is not None:
+                arrays = [s.x, s.h_prev, s.c_prev, *acts, s.c, s.h]
+            else:
+                arrays = [s.x, s.h_prev, *acts, s.h]
             cells = [
                 str(s.layer),
                 s.direction,

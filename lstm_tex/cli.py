@@ -561,6 +561,7 @@ def _check_json(paths: list[Path], device: str | None) -> None:
         item: dict[str, Any] = {"file": printable(path)}
         try:
             trace = pipeline.compute(path)
+            item["cell"] = trace.example.config.kind
             item.update(pipeline.check(trace, device).as_json(), exit_code=0)
             gradients = pipeline.differentiate(trace)
             if gradients is not None:
@@ -687,7 +688,21 @@ def _size(name: str) -> click.IntRange:
     help="Biases: torch's two per gate (true), none (false), "
     "or one per gate as in textbooks (single).",
 )
-@click.option("--title", help="Title of the documents (default: the LSTM's shape).")
+@click.option(
+    "--cell",
+    type=click.Choice(["lstm", "gru", "rnn"]),
+    default="lstm",
+    show_default=True,
+    help="The network: torch.nn.LSTM, nn.GRU or nn.RNN.",
+)
+@click.option(
+    "--nonlinearity",
+    type=click.Choice(["tanh", "relu"]),
+    default="tanh",
+    show_default=True,
+    help="The activation of an nn.RNN (--cell rnn).",
+)
+@click.option("--title", help="Title of the documents (default: the network's shape).")
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
 def init(
     path: Path | None,
@@ -699,6 +714,8 @@ def init(
     seed: int,
     decimals: int,
     bias: str,
+    cell: str,
+    nonlinearity: str,
     title: str | None,
     force: bool,
 ) -> None:
@@ -714,6 +731,7 @@ def init(
       lstm-tex init -o deep.yaml --layers 2 --hidden-size 3 --decimals 1
       lstm-tex init - --steps 2                       # print it instead
       lstm-tex init one-bias.yaml --bias single --steps 2   # b_k, as in textbooks
+      lstm-tex init gru.yaml --cell gru --steps 3     # an nn.GRU (rnn: an nn.RNN)
     """
     target = _target(path, output, Path("example.yaml"))
     title = _title(title)
@@ -726,6 +744,8 @@ def init(
         decimals=decimals,
         title=title,
         bias={"true": True, "false": False}.get(bias, "single"),
+        cell="gru" if cell == "gru" else "rnn" if cell == "rnn" else "lstm",
+        nonlinearity="relu" if nonlinearity == "relu" else "tanh",
     )
     try:
         text = example_init.generate(options)
@@ -736,9 +756,14 @@ def init(
             printable(
                 f"wrote {target} (input size {input_size}, hidden size {hidden_size}, "
                 f"{_plural(steps, 'step')}, {_plural(layers, 'layer')}, seed {seed}); "
-                f"next: lstm-tex render {target}"
+                f"next: lstm-tex {_next_command(options.cell)} {target}"
             )
         )
+
+
+def _next_command(kind: str) -> str:
+    """``render``, or ``check`` for a cell whose documents are not built yet."""
+    return "render" if kind in pipeline.DOCUMENTED else "check"
 
 
 @main.command("import")
@@ -798,6 +823,11 @@ def init(
     help="The model is batch_first: --x with a batch is (batch, T, input), and "
     "the example says batch_first: true.",
 )
+@click.option(
+    "--nonlinearity",
+    type=click.Choice(["tanh", "relu"]),
+    help="An nn.RNN's activation, which its state_dict does not save (default: tanh).",
+)
 @click.option("--title", help="Title of the documents (default: the model file's name).")
 @click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
 def import_(
@@ -811,10 +841,12 @@ def import_(
     c0: str | None,
     steps: int | None,
     batch_first: bool,
+    nonlinearity: str | None,
     title: str | None,
     force: bool,
 ) -> None:
-    """Write an example file from a saved LSTM: PyTorch, safetensors, .npz, Keras, ONNX.
+    """Write an example file from a saved LSTM (or nn.GRU, nn.RNN): PyTorch, safetensors,
+    .npz, Keras, ONNX.
 
     A PyTorch MODEL (.pt, .pth, .ckpt) is read with torch.load(weights_only=True):
     tensors and plain containers only, never arbitrary pickled objects. The LSTM may sit
@@ -831,6 +863,7 @@ def import_(
       lstm-tex import ckpt.pt --steps 3 -o three-steps.yaml
       lstm-tex import model.keras --prefix encoder -o encoder.yaml
       lstm-tex import model.onnx -o onnx.yaml
+      lstm-tex import rnn.pt --nonlinearity relu                  # an nn.RNN(relu)
     """
     from lstm_tex import importer
 
@@ -853,6 +886,7 @@ def import_(
         batch_first=batch_first,
         weights=weights,  # type: ignore[arg-type]
         output=target,
+        nonlinearity="relu" if nonlinearity == "relu" else "tanh" if nonlinearity else None,
     )
     if str(target) != "-" and target.exists() and not force:
         _fail(
@@ -877,7 +911,7 @@ def import_(
                 f"wrote {target}: the {kind} of {model} (input size "
                 f"{cfg.input_size}, hidden size {cfg.hidden_size}, "
                 f"{_plural(cfg.num_layers, 'layer')}{shape}, {imported.dtype}{kept}); next: "
-                f"lstm-tex render {target}"
+                f"lstm-tex {_next_command(cfg.kind)} {target}"
             )
         )
         for note in imported.notes:

@@ -22,7 +22,7 @@ import os
 import re
 import textwrap
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -64,6 +64,9 @@ class ImportOptions:
     batch_first: bool = False
     weights: Literal["auto", "inline", "reference"] = "auto"
     output: Path | None = None
+    #: An nn.RNN's activation: a state_dict does not save it (``None``: tanh, torch's
+    #: default).
+    nonlinearity: Literal["tanh", "relu"] | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,15 @@ def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> 
     shown = _shown(path.name)
     prefix, dtype = found.prefix, found.dtype
     config = _config(found)
+    if options.nonlinearity is not None:
+        if config.kind != "rnn":
+            raise InputError(
+                f"nonlinearity is nn.RNN's only, and the weights in {shown} are an "
+                f"{config.cell.torch_class}'s; leave out --nonlinearity",
+                field="--nonlinearity",
+            )
+        config = replace(config, nonlinearity=options.nonlinearity)
+    found = _relabelled(found, config)
     count = sum(int(w.size) for w in found.weights.values())
     reference = options.weights == "reference" or (
         options.weights == "auto" and count > INLINE_LIMIT
@@ -118,7 +130,10 @@ def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> 
         "title": options.title
         if options.title is not None
         else (f"Imported from {shown}" + (f" ({_shown(prefix.rstrip('.'))})" if prefix else "")),
-        "lstm": {**_lstm_section(config), **({"batch_first": True} if options.batch_first else {})},
+        config.kind: {
+            **_lstm_section(config),
+            **({"batch_first": True} if options.batch_first else {}),
+        },
         "weights": weights,
         "x": _json_list(options.x, "--x")
         if options.x is not None
@@ -130,18 +145,17 @@ def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> 
         if options.h0 is not None
         else _zeros(rows, config.out_size, batch)
     )
-    data["c0"] = (
-        _json_list(options.c0, "--c0")
-        if options.c0 is not None
-        else _zeros(rows, config.hidden_size, batch)
-    )
+    if options.c0 is not None:
+        data["c0"] = _json_list(options.c0, "--c0")  # refused for a GRU or an RNN
+    elif config.cell.has_c:
+        data["c0"] = _zeros(rows, config.hidden_size, batch)
     example = _validated({**data, "weights": dict(found.weights)}, path)
     given = [
         flag
         for flag, v in (("--x", options.x), ("--h0", options.h0), ("--c0", options.c0))
         if v is not None
     ]
-    zeros = [name for name in ("x", "h0", "c0") if f"--{name}" not in given]
+    zeros = [name for name in ("x", "h0", "c0") if f"--{name}" not in given and name in data]
     how = (
         f"referenced in {shown} ({count} numbers; --weights inline writes them out)"
         if reference
@@ -153,6 +167,7 @@ def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> 
         f"lstm-tex import {shown}"
         + (f" --prefix {_shown(prefix)}" if prefix else "")
         + ("" if options.weights == "auto" else f" --weights {options.weights}")
+        + (f" --nonlinearity {options.nonlinearity}" if options.nonlinearity else "")
     )
     header = [
         f"Imported by: {command}",
@@ -166,10 +181,15 @@ def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> 
     ]
     if zeros:
         header.append(f"{', '.join(zeros)}: zeros; edit them (x: one row per step).")
+    if config.kind == "rnn" and options.nonlinearity is None:
+        header.append(
+            "nonlinearity: tanh, torch's default (a state_dict does not save it; "
+            "--nonlinearity relu for relu)."
+        )
     names = (
-        "nn.LSTMCell(...).state_dict() names"
-        if found.kind == "nn.LSTMCell"
-        else "torch.nn.LSTM(...).state_dict() names"
+        f"{config.cell.cell_module}(...).state_dict() names"
+        if found.kind.endswith("Cell")
+        else f"torch.{config.cell.torch_class}(...).state_dict() names"
     )
     text = yaml_text(
         data,
@@ -209,6 +229,14 @@ def _reference(model: Path, prefix: str, output: Path | None) -> Any:
     return {"file": name, "prefix": prefix} if prefix else name
 
 
+def _relabelled(found: checkpoint.Found, config: spec.LstmConfig) -> checkpoint.Found:
+    """``found`` named after its network: nn.GRU, nn.RNNCell, ... (the checkpoint reader
+    finds any of them by the key names torch gives all three)."""
+    if config.kind == "lstm" or not found.kind.startswith("nn.LSTM"):
+        return found
+    return replace(found, kind=found.kind.replace("LSTM", config.cell.label))
+
+
 def _config(found: checkpoint.Found) -> spec.LstmConfig:
     """Infer the LSTM's shape through the example validator (weights only, dummy x)."""
     w_ih = found.weights.get("weight_ih_l0", found.weights.get("weight_ih"))
@@ -238,8 +266,10 @@ def _lstm_section(config: spec.LstmConfig) -> dict[str, Any]:
     }
     defaults = spec.LstmConfig(input_size=1, hidden_size=1)
     for name in ("bias", "bidirectional", "proj_size"):
-        if getattr(config, name) != getattr(defaults, name):
+        if getattr(config, name) != getattr(defaults, name) and name in config.as_dict():
             section[name] = getattr(config, name)
+    if config.kind == "rnn":
+        section["nonlinearity"] = config.nonlinearity
     return section
 
 

@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 
 from lstm_tex import engine, loader, output, spec
+from lstm_tex.cells import Cell, Kind, Nonlinearity, cell_of
 from lstm_tex.errors import InputError, printable
 
 #: Largest |pre-activation| allowed at any step: sigma(2.5) = 0.92, tanh(2.5) = 0.987.
@@ -57,6 +58,13 @@ class InitOptions:
     decimals: int = 2
     title: str | None = None
     bias: bool | Literal["single"] = True  # single: one bias per gate (bias_ih only)
+    cell: Kind = "lstm"  # nn.LSTM, nn.GRU or nn.RNN
+    nonlinearity: Nonlinearity = "tanh"  # an RNN's
+
+    @property
+    def description(self) -> Cell:
+        """The cell of the generated network."""
+        return cell_of(self.cell, self.nonlinearity)
 
     def command(self) -> str:
         """The ``lstm-tex init`` command line that makes this file again."""
@@ -67,6 +75,10 @@ class InitOptions:
         )
         if self.bias is not True:
             line += f" --bias {str(self.bias).lower()}"
+        if self.cell != "lstm":
+            line += f" --cell {self.cell}"
+        if self.cell == "rnn" and self.nonlinearity != "tanh":
+            line += f" --nonlinearity {self.nonlinearity}"
         return line + (" --title ..." if self.title is not None else "")
 
 
@@ -118,11 +130,18 @@ def _check_options(options: InitOptions) -> None:
                 f"expected a whole number from {low} to {high}, found {value}", field=flag
             )
     o = options
+    if o.cell != "rnn" and o.nonlinearity != "tanh":
+        raise InputError(
+            f"nonlinearity is nn.RNN's only (tanh or relu), so expected --cell rnn with it, "
+            f"found --cell {o.cell}",
+            field="--nonlinearity",
+        )
+    blocks = o.description.blocks
     count = (
         sum(
-            4 * o.hidden_size * (o.input_size if layer == 0 else o.hidden_size)
-            + 4 * o.hidden_size * o.hidden_size
-            + 8 * o.hidden_size
+            blocks * o.hidden_size * (o.input_size if layer == 0 else o.hidden_size)
+            + blocks * o.hidden_size * o.hidden_size
+            + 2 * blocks * o.hidden_size
             for layer in range(o.layers)
         )
         + o.steps * o.input_size
@@ -160,7 +179,8 @@ def _matrix(
 def _draw(rng: random.Random, o: InitOptions, scale: float) -> dict[str, Any]:
     """One candidate example: weights within ``scale``, inputs and states in [-1, 1]."""
     d = o.decimals
-    four_h = 4 * o.hidden_size
+    cell = o.description
+    four_h = cell.blocks * o.hidden_size
     weights: dict[str, Any] = {}
     for layer in range(o.layers):
         cols = o.input_size if layer == 0 else o.hidden_size
@@ -172,14 +192,19 @@ def _draw(rng: random.Random, o: InitOptions, scale: float) -> dict[str, Any]:
             weights[f"bias_hh_l{layer}"] = _vector(rng, four_h, scale, d)
     steps = [_vector(rng, o.input_size, 1.0, d) for _ in range(o.steps)]
     h0 = [_vector(rng, o.hidden_size, 0.5, d) for _ in range(o.layers)]
-    c0 = [_vector(rng, o.hidden_size, 1.0, d) for _ in range(o.layers)]
-    return {
-        **({"lstm": {"bias": o.bias}} if o.bias is not True else {}),
+    section: dict[str, Any] = {"bias": o.bias} if o.bias is not True else {}
+    if o.cell == "rnn":
+        section["nonlinearity"] = o.nonlinearity
+    data: dict[str, Any] = {
+        **({o.cell: section} if section or o.cell != "lstm" else {}),
         "weights": weights,
         "x": steps[0] if o.steps == 1 else steps,
         "h0": h0[0] if o.layers == 1 else h0,
-        "c0": c0[0] if o.layers == 1 else c0,
     }
+    if cell.has_c:
+        c0 = [_vector(rng, o.hidden_size, 1.0, d) for _ in range(o.layers)]
+        data["c0"] = c0[0] if o.layers == 1 else c0
+    return data
 
 
 def _largest_pre(data: Mapping[str, Any]) -> float:
@@ -191,23 +216,27 @@ def _largest_pre(data: Mapping[str, Any]) -> float:
 def _document(data: dict[str, Any], o: InitOptions) -> str:
     steps = "one step" if o.steps == 1 else f"{o.steps} steps"
     layers = "" if o.layers == 1 else f", {o.layers} layers"
+    cell = o.description
+    article = "A" if o.cell == "gru" else "An"
+    what = cell.label + (" (relu)" if cell.nonlinearity == "relu" else "")
     title = (
         o.title
         if o.title is not None
         else (
-            f"An LSTM with input size {o.input_size}, hidden size {o.hidden_size}{layers}, {steps}"
+            f"{article} {what} with input size {o.input_size}, hidden size {o.hidden_size}"
+            f"{layers}, {steps}"
         )
     )
     x_shape = "(input_size,): one step" if o.steps == 1 else "(steps, input_size)"
     example = {
         "title": title,
-        "lstm": {
+        o.cell: {
             "input_size": o.input_size,
             "hidden_size": o.hidden_size,
             "num_layers": o.layers,
-            **data.get("lstm", {}),
+            **data.get(o.cell, {}),
         },
-        **{key: value for key, value in data.items() if key != "lstm"},
+        **{key: value for key, value in data.items() if key != o.cell},
         "check": {"device": "cpu"},
         "render": {"decimals": 4},
     }
@@ -222,8 +251,9 @@ def _document(data: dict[str, Any], o: InitOptions) -> str:
         header.insert(
             3, "One bias per gate (bias: single): bias_ih only, as in textbook equations."
         )
+    blocks = f"gate blocks {', '.join(cell.gate_names)}" if cell.blocks > 1 else "one block (h)"
     notes = {
-        "weights": "torch.nn.LSTM(...).state_dict() names; rows: gate blocks i, f, g, o",
+        "weights": f"torch.{cell.torch_class}(...).state_dict() names; rows: {blocks}",
         "x": x_shape,
         "h0": "initial hidden state" + ("" if o.layers == 1 else ", one row per layer"),
         "c0": "initial cell state" + ("" if o.layers == 1 else ", one row per layer"),

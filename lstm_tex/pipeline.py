@@ -193,8 +193,9 @@ def check(trace: engine.Trace, device: str | None = None) -> CheckReport:
 DOCUMENTED: frozenset[str] = frozenset({"lstm"})
 
 
-def _not_yet(example: spec.Example, what: str, field: str) -> InputError:
-    """A clear stop for what is not built for this kind of cell yet."""
+def not_built(example: spec.Example, what: str, field: str) -> InputError:
+    """A clear stop (exit 2) for what is not built for this kind of cell yet: ``what``
+    names it, ``field`` is the key of the file it concerns."""
     label = example.config.cell.torch_class
     return InputError(
         f"{what} for an {label} are not built yet (issue 14); lstm-tex check "
@@ -272,7 +273,7 @@ def documents(
     """Every output file's content, by relative path; PyLaTeX documents under ``_docs``."""
     ex = trace.example
     if ex.config.kind not in DOCUMENTED:
-        raise _not_yet(ex, "the documents (LaTeX, HTML, Markdown)", ex.config.kind)
+        raise not_built(ex, "the documents (LaTeX, HTML, Markdown)", ex.config.kind)
     env = latex.environment(templates)
     shown = displayed(trace)
 
