@@ -118,3 +118,14 @@ def test_a_gru_n_gate_with_r_on_h_is_caught() -> None:
     steps[0] = dataclasses.replace(first, gates={**first.gates, "n": wrong})
     report = cross_check(dataclasses.replace(trace, steps=tuple(steps)))
     assert report.failures() == ["pre"]
+
+
+@pytest.mark.skipif(
+    not __import__("torch").cuda.is_available(), reason="no CUDA GPU visible to torch here"
+)
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_every_gru_and_rnn_intermediate_agrees_on_cuda(kind: str) -> None:
+    report = cross_check(_traces(kind), device="cuda", source="--device")
+    assert report.device.startswith("cuda")
+    assert report.passed, report.scaled
+    assert report.max_abs_err <= 1e-10
