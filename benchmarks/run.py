@@ -26,6 +26,9 @@ Figures (BENCHMARKS.md has the command behind each one):
 6. Checkpoint (issue 13): ``lstm-tex render`` of an example whose weights are a reference
    to a saved nn.LSTM(300, 512) (``.pt`` and ``.safetensors``), T = 20, default elision,
    no compiling: wall time and peak memory (max RSS); goal < 10 s and < 1 GB.
+7. Cells (issue 14): ``engine.forward`` of an nn.GRU and an nn.RNN vs ``torch.nn.GRU`` /
+   ``nn.RNN`` at 1 thread, figure 4's shape; goal: within figure 4's LSTM ratio (the same
+   engine, one BLAS call for every input projection, one per step for W_hh h).
 """
 
 from __future__ import annotations
@@ -482,6 +485,66 @@ def engine_vs_torch(repeats: int) -> dict[str, Any]:
     }
 
 
+# ---------------------------------------------------------------- 7: GRU and RNN
+
+
+def cells_vs_torch(repeats: int) -> dict[str, Any]:
+    """Figure 7: ``engine.forward`` of an nn.GRU and an nn.RNN against torch's, 1 thread."""
+    import numpy as np
+    import torch
+
+    from lstm_tex import engine, spec
+    from lstm_tex.cells import cell_of
+
+    shape = ENGINE_SHAPE
+    hidden, inputs, batch = shape["hidden"], shape["input"], shape["batch"]
+    commands: dict[str, Callable[[], float]] = {}
+    threads = torch.get_num_threads()
+    for kind, module in (("gru", torch.nn.GRU), ("rnn", torch.nn.RNN)):
+        rng = np.random.default_rng(0)
+        rows, k = cell_of(kind).blocks * hidden, 1 / np.sqrt(hidden)
+        weights = {
+            "weight_ih_l0": rng.uniform(-k, k, (rows, inputs)),
+            "weight_hh_l0": rng.uniform(-k, k, (rows, hidden)),
+            "bias_ih_l0": rng.uniform(-k, k, rows),
+            "bias_hh_l0": rng.uniform(-k, k, rows),
+        }
+        example = spec.Example(
+            file="cells-bench",
+            stem="cells-bench",
+            config=spec.LstmConfig(input_size=inputs, hidden_size=hidden, kind=kind),
+            weights=MappingProxyType(weights),
+            x=rng.uniform(-1, 1, (shape["T"], batch, inputs)),
+            h0=np.zeros((1, batch, hidden)),
+            c0=np.zeros((1, batch, 0)),
+            batched=True,
+        )
+        net = module(inputs, hidden, dtype=torch.float64)
+        net.load_state_dict({n: torch.from_numpy(w) for n, w in weights.items()})
+        tx, th0 = torch.from_numpy(example.x), torch.from_numpy(example.h0)
+
+        def ours(example: spec.Example = example) -> float:
+            start = time.perf_counter()
+            engine.forward(example)
+            return time.perf_counter() - start
+
+        def theirs(net: Any = net, tx: Any = tx, th0: Any = th0) -> float:
+            torch.set_num_threads(1)
+            try:
+                start = time.perf_counter()
+                with torch.no_grad():
+                    net(tx, th0)
+                return time.perf_counter() - start
+            finally:
+                torch.set_num_threads(threads)
+
+        label = kind.upper()
+        commands[f"engine.forward {label}"] = ours
+        commands[f"torch.nn.{label} 1 thread"] = theirs
+    times = interleaved(commands, repeats)
+    return {"shape": shape, **{name: summary(values) for name, values in times.items()}}
+
+
 # ---------------------------------------------------------------- 5: watch-mode re-render
 
 
@@ -773,6 +836,20 @@ def table(results: dict[str, Any]) -> str:
         # Two threads on two cores shared with other processes: the median measures the
         # contention more than torch (see BENCHMARKS.md); shown, not judged.
         rows.append({**default, "goal": "(not judged)", "met": None})
+    cells = results.get("cells")
+    if cells:
+        lstm = e["engine.forward"]["median_s"] / e["torch.nn.LSTM 1 thread"]["median_s"] if e else 2
+        lstm = round(lstm, 2)
+        for label in ("GRU", "RNN"):
+            rows.append(
+                ratio_row(
+                    f"7. engine.forward / torch.nn.{label}, 1 thread (T50 B16 I20 H100)",
+                    cells[f"engine.forward {label}"],
+                    cells[f"torch.nn.{label} 1 thread"],
+                    lstm,
+                    "ms",
+                )
+            )
     w = results.get("watch")
     if w:
         med = w["render"]["median_s"]
@@ -841,7 +918,7 @@ def importtime_table(info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-PARTS = {"startup", "scale", "engine", "watch", "checkpoint"}
+PARTS = {"startup", "scale", "engine", "watch", "checkpoint", "cells"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -854,7 +931,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default="startup,scale,engine,watch",
-        help="comma-separated parts: startup, scale, engine, watch, checkpoint",
+        help="comma-separated parts: startup, scale, engine, watch, checkpoint, cells",
     )
     parser.add_argument("--runs", type=int, help="runs per start-up and render figure")
     parser.add_argument("--compile-runs", type=int, default=5)
@@ -901,6 +978,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "watch" in parts:
             print("warm re-render (figure 5)...", file=sys.stderr)
             results["watch"] = warm_render(10 if args.quick else 30, work / "watch")
+        if "cells" in parts:
+            print("GRU and RNN engine (figure 7)...", file=sys.stderr)
+            results["cells"] = cells_vs_torch(20 if args.quick else 100)
         if "checkpoint" in parts:
             print("checkpoint render (figure 6)...", file=sys.stderr)
             results["checkpoint"] = checkpoint_render(
