@@ -39,7 +39,12 @@ class Layout:
     shrinks: bool = False  # a line too wide is scaled down (\lstmfit), not broken inside W x
 
 
-SLIDES = Layout(line_em=50.0, max_rows=8, max_cols=8, frame_rows=19.5, shrinks=True)
+#: The deck's text is 140 mm wide: 39.5 em of \small (10 pt) math, the derivations' size;
+#: a line is elided to fit it at that size rather than scaled down (issue 12).
+SLIDES = Layout(line_em=39.5, max_rows=8, max_cols=8, frame_rows=19.5, shrinks=True)
+#: A gate's frames set their lines closer (\jot 1 pt): they hold this many more rows, which
+#: is two lines of 8-row matrices under the gate's symbolic line.
+GATE_EXTRA_ROWS = 1.0
 # The article's text is 17 cm wide: 44 em of 11 pt math (measured against pdflatex); its
 # "frames" are the display blocks that results are split into, so that pages can break.
 ARTICLE = Layout(line_em=44.0, max_rows=16, max_cols=12, frame_rows=36.0)
@@ -121,6 +126,11 @@ def _shown(a: np.ndarray, max_rows: int, max_cols: int) -> np.ndarray:
 BOX_EM = 0.3  # extra width of a number in an exercise box (\lstmblank, \lstmanswer)
 
 
+#: Up to this ``max_cols`` (the default), a slide's weight matrix shows no more columns than
+#: fit its line at full size; a larger ``max_cols`` (or ``article_full``) asks for more
+#: columns, and the line is scaled to fit instead.
+FIT_COLS = 8
+
 WEIGHT_LABEL_EM = 12.0  # width of a label such as W_{hi} h_{0} + b_{hi} = (with marks)
 
 
@@ -148,7 +158,7 @@ class _Medium:
         self.marks = dict(marks or {})
         self.captions = captions
         # Weights are shown again at every step: each one is formatted once, by content.
-        self._weights: dict[tuple[str, tuple[int, ...], bytes], Any] = {}
+        self._weights: dict[tuple[str, tuple[int, ...], bytes, float | None], Any] = {}
 
     def value(self, array: np.ndarray, kind: str = "") -> str:
         """A computed value; ``kind`` names the quantity for an exercise's marks."""
@@ -211,25 +221,32 @@ class _Medium:
         # (B, n) batch rows become n x B: one column per example (unless rows are wanted).
         return array.T if array.ndim == 2 and not self.row_vectors else array
 
-    def weight_cols(self, array: np.ndarray) -> int:
-        """Columns of a weight matrix shown: ``max_cols``, and in a medium that breaks lines
-        (the article) no more than fit the line beside the label ``W x + b =``."""
-        if self.layout.shrinks or array.ndim < 2:
+    def weight_cols(self, array: np.ndarray, room: float | None = None) -> int:
+        """Columns of a weight matrix shown: ``max_cols``, and no more than fit ``room`` ems
+        (on slides: what its line leaves for it at full size, so that the line is elided
+        rather than scaled down) or, in a medium that breaks lines (the article), the line
+        beside the label ``W x + b =``."""
+        if array.ndim < 2 or (
+            self.layout.shrinks and (room is None or self.layout.max_cols > FIT_COLS)
+        ):
             return self.layout.max_cols
+        if room is None:
+            room = self.layout.line_em - WEIGHT_LABEL_EM
         shown = _shown(array, self.layout.max_rows, self.layout.max_cols)
         col_em = 0.5 * numbers.widest(shown, "written", self.decimals) + 1.0
-        fit = int((self.layout.line_em - WEIGHT_LABEL_EM - 0.6) / col_em)
+        fit = int((room - 0.6) / col_em)
         return max(ELISION_MIN, min(self.layout.max_cols, fit))
 
-    def weights(self, array: np.ndarray) -> str:
-        """A weight matrix (or bias vector) as written, not transposed."""
-        key = ("tex", array.shape, array.tobytes())
+    def weights(self, array: np.ndarray, room: float | None = None) -> str:
+        """A weight matrix (or bias vector) as written, not transposed; ``room``: the ems
+        its line leaves for it (:meth:`weight_cols`)."""
+        key = ("tex", array.shape, array.tobytes(), room)
         if key not in self._weights:
             self._weights[key] = numbers.bmatrix(
                 array,
                 style="written",
                 max_rows=self.layout.max_rows,
-                max_cols=self.weight_cols(array),
+                max_cols=self.weight_cols(array, room),
             )
         text: str = self._weights[key]
         return text
@@ -241,14 +258,14 @@ class _Medium:
             em += BOX_EM * min(matrix.reshape(matrix.shape[0], -1).shape[1], self.layout.max_cols)
         return em
 
-    def weights_em(self, array: np.ndarray) -> float:
-        key = ("em", array.shape, array.tobytes())
+    def weights_em(self, array: np.ndarray, room: float | None = None) -> float:
+        key = ("em", array.shape, array.tobytes(), room)
         if key not in self._weights:
             self._weights[key] = _matrix_em(
                 array.reshape(array.shape[0], -1),
                 self.decimals,
                 "written",
-                replace(self.layout, max_cols=self.weight_cols(array)),
+                replace(self.layout, max_cols=self.weight_cols(array, room)),
             )
         em: float = self._weights[key]
         return em
@@ -380,22 +397,26 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
         w_hh = w["w_hh"][block]
         b_ih = w["b_ih"][block] if w["b_ih"] is not None else None
         b_hh = w["b_hh"][block] if w["b_hh"] is not None else None
-        ih_em = (
-            medium.weights_em(w_ih)
-            + medium.em(step.x, x_style)
+        # On slides, W has the room its line leaves at full size: its columns are elided
+        # rather than the line scaled down (issue 12).
+        ih_rest = (
+            medium.em(step.x, x_style)
             + (medium.weights_em(b_ih) if b_ih is not None else 0)
             + medium.em(gv.ih)
             + 9
             + 2 * sup_em
         )
-        hh_em = (
-            medium.weights_em(w_hh)
-            + medium.em(step.h_prev, state_style)
+        hh_rest = (
+            medium.em(step.h_prev, state_style)
             + (medium.weights_em(b_hh) if b_hh is not None else 0)
             + medium.em(gv.hh)
             + 9
             + 2 * sup_em
         )
+        ih_room = medium.layout.line_em - ih_rest if medium.layout.shrinks else None
+        hh_room = medium.layout.line_em - hh_rest if medium.layout.shrinks else None
+        ih_em = medium.weights_em(w_ih, ih_room) + ih_rest
+        hh_em = medium.weights_em(w_hh, hh_room) + hh_rest
         res_em = (
             medium.em(gv.ih)
             + medium.em(gv.hh)
@@ -406,8 +427,10 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
         )
         # Wide inputs and batches need more breaks: inside W x, before "+ b", inside
         # sigma(ih + hh), before the activation's result.
-        ih_part_em = medium.weights_em(w_ih) + medium.em(step.x, x_style) + 7 + 2 * sup_em
-        hh_part_em = medium.weights_em(w_hh) + medium.em(step.h_prev, state_style) + 7 + 2 * sup_em
+        ih_part_em = medium.weights_em(w_ih, ih_room) + medium.em(step.x, x_style) + 7 + 2 * sup_em
+        hh_part_em = (
+            medium.weights_em(w_hh, hh_room) + medium.em(step.h_prev, state_style) + 7 + 2 * sup_em
+        )
         sum_em = medium.em(gv.ih) + medium.em(gv.hh) + 7 + sup_em
         act_em = medium.em(gv.pre) + medium.em(gv.act) + 8
         gates.append(
@@ -423,8 +446,8 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
                 if b_ih is None
                 else (f"b_{{{k}}}{sup}" if b_hh is None else f"b_{{i{k}}}{sup}"),
                 "b_hh_sym": f"b_{{h{k}}}{sup}" if b_hh is not None else "",
-                "W_ih": medium.weights(w_ih),
-                "W_hh": medium.weights(w_hh),
+                "W_ih": medium.weights(w_ih, ih_room),
+                "W_hh": medium.weights(w_hh, hh_room),
                 "b_ih": medium.weights(b_ih) if b_ih is not None else "",
                 "b_hh": medium.weights(b_hh) if b_hh is not None else "",
                 "ih": medium.value(gv.ih, "ih"),
@@ -567,6 +590,7 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
         _captions(step, sup, prev_t, medium, first, proj is not None) if medium.captions else {}
     )
     caption_h = {key: CAPTION if text else 0.0 for key, text in captions.items()}
+    gate_rows = medium.layout.frame_rows + (GATE_EXTRA_ROWS if medium.layout.shrinks else 0.0)
     ctx["cell_caption"] = captions.get("cell", "")
     ctx["hidden_caption"] = captions.get("hidden", "")
     for g in gates:
@@ -576,7 +600,7 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
                 (name, h + (caption_h.get(g["key"], 0.0) if name == "result" else 0.0))
                 for name, h in g["heights"]
             ]
-            g["frames"] = _pack(heights, medium.layout.frame_rows, first=("symbolic", SYMBOLIC))
+            g["frames"] = _pack(heights, gate_rows, first=("symbolic", SYMBOLIC))
             continue
         g["frames"] = _pack(
             [
@@ -599,7 +623,7 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
                     + caption_h.get(g["key"], 0.0),
                 ),
             ],
-            medium.layout.frame_rows,
+            gate_rows,
             first=("symbolic", SYMBOLIC),
         )
     cell_h = (

@@ -1,0 +1,145 @@
+"""Measures of a compiled deck, read from its PDF with pdfplumber: the font size of every
+number on every page, and how much of each frame its content fills (issue 12).
+
+A *number* is a value with decimals as the derivations print it (``0.2930``, ``−0.47``,
+``-1.5``); indices and exponents (``h_0``, ``10^{-16}``) are not numbers here. Sizes are
+in TeX points (pdfplumber reports PDF big points: 72.27 pt = 72 bp).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pdfplumber
+
+PT_PER_BP = 72.27 / 72
+MM_PER_BP = 25.4 / 72
+NUMBER = re.compile(r"^[−-]?\d+\.\d+$")
+#: A frame title is set larger than anything in a frame body (\Large in Beamer's default).
+TITLE_SIZE_PT = 13.0
+
+
+@dataclass(frozen=True)
+class Number:
+    page: int  # from 1
+    text: str
+    size: float  # pt
+    box: tuple[float, float, float, float]  # x0, top, x1, bottom in bp
+
+
+@dataclass(frozen=True)
+class Fill:
+    """One frame, measured on its last page (the one with every overlay uncovered)."""
+
+    page: int  # from 1
+    title: str  # without " (continued)"
+    continued: bool
+    fill: float  # share of the body's height that the content spans, top to bottom
+    above: float  # share of the body's height left blank above the content
+    last_of_group: bool = False
+
+
+def _words(page: Any) -> list[dict[str, Any]]:
+    words: list[dict[str, Any]] = page.extract_words(extra_attrs=["size"], use_text_flow=False)
+    return words
+
+
+@functools.cache
+def numbers(pdf: Path) -> list[Number]:
+    """Every number on every page of ``pdf`` with its font size."""
+    found = []
+    with pdfplumber.open(pdf) as doc:
+        for n, page in enumerate(doc.pages, start=1):
+            for w in _words(page):
+                if NUMBER.match(w["text"]):
+                    found.append(
+                        Number(
+                            n,
+                            w["text"],
+                            round(w["size"] * PT_PER_BP, 2),
+                            (w["x0"], w["top"], w["x1"], w["bottom"]),
+                        )
+                    )
+    return found
+
+
+def _frame_pages(doc: Any) -> Iterator[tuple[int, Any, str]]:
+    """(page number, page, frame title) of the last page of every frame after the title page.
+    Pages of one frame (overlays) share its title and its frame number in the footline."""
+    previous: tuple[str, str] | None = None
+    kept: tuple[int, Any, str] | None = None
+    for n, page in enumerate(doc.pages, start=1):
+        if n == 1:
+            continue
+        words = _words(page)
+        title = " ".join(
+            w["text"]
+            for w in words
+            if w["size"] * PT_PER_BP >= TITLE_SIZE_PT and w["top"] < 0.2 * page.height
+        )
+        foot = " ".join(w["text"] for w in words if w["top"] > 0.93 * page.height)
+        key = (title, foot)
+        if kept is not None and key != previous:
+            yield kept
+        previous, kept = key, (n, page, title)
+    if kept is not None:
+        yield kept
+
+
+@functools.cache
+def fills(pdf: Path) -> list[Fill]:
+    """How much of each frame's body (between the frame title and the footline) its content
+    spans; the last frame of a group (a title and its "(continued)" frames) is marked."""
+    measured = []
+    with pdfplumber.open(pdf) as doc:
+        for n, page, title in _frame_pages(doc):
+            words = _words(page)
+            heads = [w for w in words if w["top"] < 0.2 * page.height and w["size"] >= 12]
+            top = max((w["bottom"] for w in heads), default=0.0)
+            feet = [w for w in words if w["top"] > 0.93 * page.height]
+            bottom = min((w["top"] for w in feet), default=page.height)
+            body = [
+                (o["top"], o["bottom"])
+                for o in (*page.chars, *page.lines, *page.rects, *page.curves)
+                if o["top"] >= top - 0.5 and o["bottom"] <= bottom + 0.5
+            ]
+            if not body:
+                continue
+            first = min(t for t, _ in body)
+            last = max(b for _, b in body)
+            height = bottom - top
+            base = title.replace(" (continued)", "")
+            measured.append(
+                Fill(n, base, base != title, (last - first) / height, (first - top) / height)
+            )
+    return [
+        Fill(
+            f.page,
+            f.title,
+            f.continued,
+            f.fill,
+            f.above,
+            k + 1 == len(measured)
+            or not measured[k + 1].continued
+            or measured[k + 1].title != f.title,
+        )
+        for k, f in enumerate(measured)
+    ]
+
+
+def boxes(pdf: Path, min_mm: float = 2.0) -> list[tuple[int, float, float]]:
+    """The answer boxes of an exercise sheet: (page, width, height) in mm of every
+    rectangle drawn with four rules (\\fbox) at least ``min_mm`` on each side."""
+    found = []
+    with pdfplumber.open(pdf) as doc:
+        for n, page in enumerate(doc.pages, start=1):
+            for r in page.rects:
+                w, h = r["width"] * MM_PER_BP, r["height"] * MM_PER_BP
+                if w >= min_mm and h >= min_mm:
+                    found.append((n, round(w, 2), round(h, 2)))
+    return found

@@ -1,0 +1,119 @@
+"""Slides readable from the back of the hall (issue 12), measured on the PDFs: the font
+size of every number on every page, and how much of each frame its content fills."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests import measure
+from tests.conftest import BUNDLED, compile_tex, run_cli
+
+#: Generated decks beside the bundled examples: (name, ``lstm-tex init`` flags, hidden size).
+GENERATED = {
+    "hidden8": ("--input-size", "4", "--hidden-size", "8", "--steps", "2"),
+    "hidden16": ("--input-size", "4", "--hidden-size", "16", "--steps", "2"),
+    "layers2": ("--input-size", "5", "--hidden-size", "8", "--layers", "2"),
+}
+HIDDEN = {"hidden8": 8, "hidden16": 16, "layers2": 8}
+DECKS = [*(p.stem for p in BUNDLED), *GENERATED]
+#: Beamer's 16:9 page is 160 x 90 mm; nothing smaller than this reads from the back.
+MIN_PT = 8.0
+#: For hidden <= 8, the derivation's matrices keep the \small size of the text (10 pt).
+FULL_PT = 10.0 - 0.01
+
+
+@pytest.fixture(scope="session")
+def decks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every deck compiled once: the bundled examples and the generated ones."""
+    folder = tmp_path_factory.mktemp("readable")
+    examples = list(BUNDLED)
+    for name, flags in GENERATED.items():
+        path = folder / f"{name}.yaml"
+        result = run_cli("init", path, *flags)
+        assert result.exit_code == 0, result.output
+        examples.append(path)
+    out = folder / "out"
+    pdfs = {}
+    for example in examples:
+        result = run_cli("render", example, "--out", out, "--no-check")
+        assert result.exit_code == 0, result.output
+        tex = out / example.stem / f"{example.stem}-slides.tex"
+        compiled = compile_tex(tex)
+        assert compiled.ok, (tex.name, compiled.errors)
+        assert compiled.overfull == 0, (tex.name, compiled.overfull_hbox, compiled.overfull_vbox)
+        pdfs[example.stem] = tex.with_suffix(".pdf")
+    return pdfs
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", DECKS)
+def test_no_number_below_8pt(decks: dict[str, Path], deck: str) -> None:
+    found = measure.numbers(decks[deck])
+    assert found, "no number found: the measure reads nothing"
+    small = [(n.page, n.text, n.size) for n in found if n.size < MIN_PT]
+    assert not small, small[:5]
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", [d for d in DECKS if HIDDEN.get(d, 4) <= 8])
+def test_matrices_at_full_size_up_to_hidden_8(decks: dict[str, Path], deck: str) -> None:
+    """The bundled examples have hidden sizes up to 4; the generated ones say theirs."""
+    last = forward_pages(decks[deck])
+    small = [
+        (n.page, n.text, n.size)
+        for n in measure.numbers(decks[deck])
+        if n.size < FULL_PT and n.page <= last
+    ]
+    assert not small, small[:5]
+
+
+GATE_TITLES = ("input gate", "forget gate", "cell candidate", "output gate")
+
+
+def forward_pages(pdf: Path) -> int:
+    """The pages of the forward pass (before the backward pass's first frame, if any);
+    the backward pass's frames are laid out by their own code (not yet measured here)."""
+    fills = measure.fills(pdf)
+    backward = [f.page for f in fills if f.title.startswith("Backward")]
+    return min(backward) - 1 if backward else max(f.page for f in fills)
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", DECKS)
+def test_gate_frames_are_not_half_empty(decks: dict[str, Path], deck: str) -> None:
+    """A gate that takes more than one frame fills each but its last at least half."""
+    last = forward_pages(decks[deck])
+    fills = measure.fills(decks[deck])
+    gates = [f for f in fills if any(t in f.title for t in GATE_TITLES) and f.page <= last]
+    assert gates, "no gate frame found"
+    empty = [
+        (f.page, f.title, round(f.fill, 2)) for f in gates if f.fill < 0.5 and not f.last_of_group
+    ]
+    assert not empty, empty
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", DECKS)
+def test_derivations_start_at_the_top(decks: dict[str, Path], deck: str) -> None:
+    """Derivation frames are not centred vertically: little blank above their content."""
+    fills = measure.fills(decks[deck])
+    derivations = [f for f in fills if "step" in f.title.lower()]
+    assert derivations
+    high = [(f.page, f.title, round(f.above, 2)) for f in derivations if f.above > 0.1]
+    assert not high, high
+
+
+def test_the_measure_sees_a_shrunk_number(tmp_path: Path) -> None:
+    """The measure itself: a number scaled to 70 % of 10 pt reads as 7 pt."""
+    tex = tmp_path / "shrunk.tex"
+    tex.write_text(
+        "\\documentclass[aspectratio=169,11pt]{beamer}\n\\usepackage{graphicx}\n"
+        "\\begin{document}\n\\begin{frame}{Title}\n\\small $0.2930$\n"
+        "\\scalebox{0.7}{$-0.4700$}\n\\end{frame}\n\\end{document}\n"
+    )
+    assert compile_tex(tex).ok
+    sizes = {n.text: n.size for n in measure.numbers(tex.with_suffix(".pdf"))}
+    assert sizes["0.2930"] == pytest.approx(10.0, abs=0.05)
+    assert sizes["−0.4700"] == pytest.approx(7.0, abs=0.05)
