@@ -214,6 +214,7 @@ class Step(engine.Step):
             context.layout(ex.render, False, True),
             row_vectors=ex.render.notation == "row-vector",
         )
+        medium.one_block = True
         ctx = context.step_context(self.trace, self, medium, 0)
         # one aligned block for the whole step: inputs side by side would add columns
         # beside the widest line of the gates, so each input gets a line of its own

@@ -132,6 +132,10 @@ BOX_EM = 0.3  # extra width of a number in an exercise box (\lstmblank, \lstmans
 FIT_COLS = 8
 
 WEIGHT_LABEL_EM = 12.0  # width of a label such as W_{hi} h_{0} + b_{hi} = (with marks)
+#: Width of what a row vector shares its line with at the least, in the row-vector notation:
+#: a left-hand side (``h^{(1)\leftarrow}_{1}``), ``\odot \tanh\left(``, ``\right)`` and
+#: the brackets (measured with pdflatex: 2.45 and 3.7 em).
+ROW_LINE_EM = 6.5
 
 
 class _Medium:
@@ -157,19 +161,57 @@ class _Medium:
         self.row_vectors = row_vectors
         self.marks = dict(marks or {})
         self.captions = captions
+        #: Every line of a step in one aligned block (``Step.latex()``): a long left-hand
+        #: side would widen all of them.
+        self.one_block = False
+        self.row_cap: int | None = None
         # Weights are shown again at every step: each one is formatted once, by content.
         self._weights: dict[tuple[str, tuple[int, ...], bytes, float | None], Any] = {}
 
     def value(self, array: np.ndarray, kind: str = "") -> str:
         """A computed value; ``kind`` names the quantity for an exercise's marks."""
+        matrix = self._as_matrix(array)
         return numbers.bmatrix(
-            self._as_matrix(array),
+            matrix,
             style="fixed",
             decimals=self.decimals,
             max_rows=self.layout.max_rows,
-            max_cols=self.layout.max_cols,
+            max_cols=self.row_cols(matrix, "fixed"),
             marks=self.marks.get(kind, ""),
         )
+
+    def row_cols(self, matrix: np.ndarray, style: numbers.Style) -> int:
+        """Columns shown of a vector: ``max_cols``; with row vectors in a medium that breaks
+        lines (the article, the parts, ``Step.latex()``), no more than fit a line of their
+        own (:data:`ROW_LINE_EM`), since a row cannot be broken: within a step, the same
+        columns for every vector (:meth:`rows_of_step`), so that ``[f] \\odot [c]`` pairs
+        the numbers it shows."""
+        if not self.row_vectors or self.layout.shrinks or matrix.ndim < 2:
+            return self.layout.max_cols
+        if self.row_cap is not None:
+            return self.row_cap
+        shown = _shown(matrix, self.layout.max_rows, self.layout.max_cols)
+        return self._row_fit(numbers.widest(shown, style, self.decimals))
+
+    def _row_fit(self, widest: float) -> int:
+        fit = int((self.layout.line_em - ROW_LINE_EM) / (0.5 * widest + 1.0))
+        return max(ELISION_MIN, min(self.layout.max_cols, fit))
+
+    def rows_of_step(self, given: Sequence[np.ndarray], computed: Sequence[np.ndarray]) -> None:
+        """Fix the columns of the row vectors of one step (:meth:`row_cols`) from the widest
+        number among them (``given`` ones as written, else as computed values), or lift
+        the fix (both empty)."""
+        self.row_cap = None
+        if not self.row_vectors or self.layout.shrinks or not (given or computed):
+            return
+        rows, cols = self.layout.max_rows, self.layout.max_cols
+        widest = max(
+            [
+                *(numbers.widest(_shown(a, rows, cols), "written", self.decimals) for a in given),
+                *(numbers.widest(_shown(a, rows, cols), "fixed", self.decimals) for a in computed),
+            ]
+        )
+        self.row_cap = self._row_fit(widest)
 
     def blocks(self, arrays: Sequence[np.ndarray], kind: str = "") -> str:
         """Computed values as blocks of one matrix with a rule between them: stacked (a
@@ -210,11 +252,12 @@ class _Medium:
         )
 
     def given(self, array: np.ndarray) -> str:
+        matrix = self._as_matrix(array)
         return numbers.bmatrix(
-            self._as_matrix(array),
+            matrix,
             style="written",
             max_rows=self.layout.max_rows,
-            max_cols=self.layout.max_cols,
+            max_cols=self.row_cols(matrix, "written"),
         )
 
     def _as_matrix(self, array: np.ndarray) -> np.ndarray:
@@ -253,7 +296,8 @@ class _Medium:
 
     def em(self, array: np.ndarray, style: numbers.Style = "fixed") -> float:
         matrix = self._as_matrix(array)
-        em = _matrix_em(matrix, self.decimals, style, self.layout)
+        layout = replace(self.layout, max_cols=self.row_cols(matrix, style))
+        em = _matrix_em(matrix, self.decimals, style, layout)
         if self.marks:  # boxes anywhere: count them everywhere (an over-estimate)
             em += BOX_EM * min(matrix.reshape(matrix.shape[0], -1).shape[1], self.layout.max_cols)
         return em
@@ -368,6 +412,15 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
         step.direction == "reverse" and t == ex.steps
     )
     state_style: numbers.Style = "written" if first else "fixed"
+    inputs = ((step.x, inputs_given), (step.h_prev, first), (step.c_prev, first))
+    medium.rows_of_step(
+        [a for a, given in inputs if given],
+        [
+            *(a for a, given in inputs if not given),
+            *(a for gv in step.gates.values() for a in (gv.ih, gv.hh, gv.pre, gv.act)),
+            *(step.c, step.tanh_c, step.m, step.h),
+        ],
+    )
     x_style: numbers.Style = "written" if inputs_given else "fixed"
     h_prev = medium.given(step.h_prev) if first else medium.value(step.h_prev, "h")
     c_prev = medium.given(step.c_prev) if first else medium.value(step.c_prev, "c")
@@ -578,6 +631,14 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
         "break_projection": projection_em > medium.layout.line_em,
         "rows": rows,
     }
+    # Row vectors cannot be broken inside: their lines break between the factors.
+    row_lines = medium.row_vectors and not medium.layout.shrinks
+    row_flags, row_heights = (
+        _row_state(step, medium, sup_em, state_style, proj)
+        if row_lines
+        else (dict.fromkeys(ROW_STATE_BREAKS, False), (0.0, 0.0))
+    )
+    ctx.update(row_flags)
     in_rows = medium.rows(step.x)
     h_rows = medium.rows(step.h_prev)
     if medium.layout.shrinks:
@@ -640,6 +701,8 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
         )
     )
     hidden_h += _height(rows, False) * (ctx["break_hidden_result"] + ctx["break_hidden_symbolic"])
+    if row_lines:
+        cell_h, hidden_h = SYMBOLIC + row_heights[0], row_heights[1]
     ctx["state_frames"] = _pack(
         [
             ("cell", cell_h + caption_h.get("cell", 0.0)),
@@ -647,7 +710,78 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
         ],
         medium.layout.frame_rows,
     )
+    medium.rows_of_step([], [])
     return ctx
+
+
+#: The flags of the cell and hidden-state lines that only the row-vector notation sets
+#: (:func:`_row_state`; the others are set for every notation).
+ROW_STATE_BREAKS = (
+    "break_cell_prev",
+    "break_cell_g",
+    "break_hidden_tanh",
+    "break_hidden_odot",
+    "break_projection_product",
+)
+
+
+def _row_state(
+    step: Step,
+    medium: _Medium,
+    sup_em: float,
+    state_style: numbers.Style,
+    proj: np.ndarray | None,
+) -> tuple[dict[str, bool], tuple[float, float]]:
+    r"""Where the row-vector notation's cell and hidden-state lines break (``c_t = f_t
+    \odot c_{t-1} + i_t \odot g_t``, ``h_t = o_t \odot \tanh(c_t)``, ``h_t = m_t
+    W_{hr}^\top``): before any factor that would make its line too wide, since a row
+    cannot be broken inside as the column notation breaks its lines between matrices of
+    columns. Returns the flags and the heights of the cell's and the hidden state's lines
+    (without the cell's symbolic line)."""
+    em, line = medium.em, medium.layout.line_em
+    lhs = 2.0 + sup_em
+    rows = medium.rows(step.c)
+    act = {k: step.gates[k].act for k in GATES}
+    cell, cell_h = _flow(
+        [
+            ("f", lhs + 2 + em(act["f"]), rows, False),
+            ("break_cell_prev", 2 + em(step.c_prev, state_style), rows, True),
+            ("break_cell_sum", 2 + em(act["i"]), rows, True),
+            ("break_cell_g", 2 + em(act["g"]), rows, True),
+            ("break_cell", 2 + em(step.c), rows, True),
+        ],
+        line,
+        lhs,
+    )
+    tanh_line = [
+        ("symbolic", lhs + 8 + sup_em, 0, False),
+        ("break_hidden_symbolic", 2 + em(act["o"]), rows, True),
+        ("break_hidden_tanh", 6 + em(step.c), rows, True),
+    ]
+    product = [
+        ("break_hidden_odot", 2 + em(step.tanh_c), rows, True),
+        ("break_hidden_result", 2 + em(step.m if proj is not None else step.h), rows, True),
+    ]
+    if proj is None:  # the template breaks after tanh(c_t)
+        first, first_h = _flow(tanh_line, line, lhs)
+        then, then_h = _flow([("o", lhs + 2 + em(act["o"]), rows, False), *product], line, lhs)
+        first["break_hidden"] = False
+    else:
+        first, first_h = _flow(
+            [*tanh_line, ("break_hidden", 2 + em(act["o"]), rows, True), *product], line, lhs
+        )
+        w = proj.T
+        then, then_h = _flow(
+            [
+                ("m", lhs + 6 + sup_em + em(step.m), rows, False),
+                ("break_projection_product", 3 + medium.weights_em(w), medium.rows(w), True),
+                ("break_projection", 2 + em(step.h), rows, True),
+            ],
+            line,
+            lhs,
+        )
+    flags = {k: v for k, v in {**cell, **first, **then}.items() if k.startswith("break_")}
+    return flags, (cell_h, first_h + then_h)
 
 
 CAPTION = 1.5  # height of a caption under a derivation (a line of small text), in rows
@@ -770,6 +904,7 @@ def _affine_gate(
     )
     rows = medium.rows(gv.pre)
     max_rows = medium.layout.max_rows
+    own_row = False
     entry: dict[str, Any] = {"b_sym": f"b_{{{k}}}{sup}" if bias is not None else "", "b": ""}
     if notation == "textbook":
         lhs = 8 + 2 * sup_em
@@ -793,34 +928,39 @@ def _affine_gate(
         if bias is not None:
             bias = bias.reshape(1, -1)
             entry["b"] = medium.weights(bias)
-        segments = [
-            (
-                "x",
-                lhs + medium.em(step.x, x_style) + medium.weights_em(wx),
-                max(medium.rows(step.x), min(wx.shape[0], max_rows)),
-                False,
-            ),
-            (
-                "terms",
-                medium.em(step.h_prev, state_style) + medium.weights_em(wh) + 2,
-                max(medium.rows(step.h_prev), min(wh.shape[0], max_rows)),
-                True,
-            ),
-        ]
+        if medium.layout.shrinks:
+            segments = [
+                (
+                    "x",
+                    lhs + medium.em(step.x, x_style) + medium.weights_em(wx),
+                    max(medium.rows(step.x), min(wx.shape[0], max_rows)),
+                    False,
+                ),
+                (
+                    "terms",
+                    medium.em(step.h_prev, state_style) + medium.weights_em(wh) + 2,
+                    max(medium.rows(step.h_prev), min(wh.shape[0], max_rows)),
+                    True,
+                ),
+            ]
+        else:
+            lhs, segments, own_row = _row_affine(lhs, sup_em, step, medium, (wx, wh, bias), styles)
     if bias is not None:
         segments.append(("bias", medium.weights_em(bias) + 2, min(bias.shape[0], max_rows), True))
     segments.append(("affine", medium.em(gv.pre) + 2, rows, True))
     breaks, affine_h = _flow(segments, line_em, lhs)
-    breaks.setdefault("bias", False)
-    breaks.setdefault("product", False)
-    breaks.setdefault("terms", False)
+    for name in ("bias", "product", "terms", "x_product", "h_product"):
+        breaks.setdefault(name, False)
+    breaks["lhs"] = own_row
+    if own_row:
+        affine_h += SYMBOLIC
     result_breaks, result_h = _flow(
         [
             ("pre", medium.em(gv.pre) + 9 + sup_em, rows, False),
             ("act", medium.em(gv.act) + 2, rows, True),
         ],
         line_em,
-        3 + sup_em,
+        3 + sup_em if notation == "textbook" or breaks["lhs"] or medium.layout.shrinks else lhs,
     )
     entry.update(
         lines=NOTATION_LINES[notation],
@@ -828,6 +968,45 @@ def _affine_gate(
         heights=[("affine", affine_h), ("result", result_h)],
     )
     return entry
+
+
+def _row_affine(
+    lhs: float,
+    sup_em: float,
+    step: Step,
+    medium: _Medium,
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray | None],
+    styles: tuple[numbers.Style, numbers.Style],
+) -> tuple[float, list[tuple[str, float, int, bool]], bool]:
+    r"""The row-vector notation's affine line ``x_t W_xk + h_{t-1} W_hk + b_k = [x] [W_xk] +
+    [h] [W_hk] + [b] = [pre]`` in a medium that breaks lines: breakable also inside the
+    products (``\qquad \cdot [W]``, as the column notation breaks inside ``W x``), and
+    with its long left-hand side on a row of its own (``lhs``) when a factor would not fit
+    beside it, or when one aligned block holds every line of the step (``Step.latex()``):
+    the indent of its rows, its segments (:func:`_flow`) up to the bias, and whether the
+    left-hand side has its own row."""
+    wx, wh, bias = arrays
+    x_style, state_style = styles
+    max_rows = medium.layout.max_rows
+    factors = [
+        medium.em(step.x, x_style),
+        medium.weights_em(wx),
+        medium.em(step.h_prev, state_style),
+        medium.weights_em(wh),
+        medium.em(step.c),
+        *([medium.weights_em(bias)] if bias is not None else []),
+    ]
+    own = medium.one_block or lhs + 3 + max(factors) > medium.layout.line_em
+    # its own row: the rows start with "\quad" after the gate's symbol (f_t, 1 em)
+    indent = 3 + sup_em if own else lhs
+    # a product's factor goes beside the other, or after "\qquad \cdot" (_flow adds 2 em)
+    segments = [
+        ("x", indent + 2 + factors[0], medium.rows(step.x), False),
+        ("x_product", 0.5 + factors[1], min(wx.shape[0], max_rows), True),
+        ("terms", 2 + factors[2], medium.rows(step.h_prev), True),
+        ("h_product", 0.5 + factors[3], min(wh.shape[0], max_rows), True),
+    ]
+    return indent, segments, own
 
 
 Exercise = Literal["sheet", "answers"]

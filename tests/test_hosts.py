@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BUNDLED, EXAMPLES, HOSTS, Compiled, compile_tex, run_cli
+from tests.conftest import BUNDLED, DATA, EXAMPLES, HOSTS, Compiled, compile_tex, run_cli
 
 BEAMER_HOSTS = sorted(p.stem for p in HOSTS.glob("beamer-*.tex"))
 ARTICLE_HOSTS = sorted(p.stem for p in HOSTS.glob("article-*.tex"))
@@ -206,3 +206,63 @@ def test_a_host_that_allows_fewer_matrix_columns(rendered: Path, tmp_path: Path,
     assert compiled.ok, compiled.errors[:5]
     assert "lstm-tex changed the host" not in compiled.log
     assert compiled.overfull_hbox == 0
+
+
+#: The bundled examples and two whose rows are wider than a line (tests/data/rows-*.yaml:
+#: hidden 8, input 6, two layers, both directions, a batch of 2; a projection 6 to 3).
+ROW_EXAMPLES = [*BUNDLED, DATA / "rows-wide.yaml", DATA / "rows-projected.yaml"]
+#: The host's log says so when a part is scaled down to \linewidth (part.tex.j2 does that
+#: with \resizebox only where a part is wider).
+TRACE_SCALING = (
+    "\\let\\lstmtestresizebox\\resizebox\n"
+    "\\def\\resizebox{\\typeout{lstm-tex test: scaled}\\lstmtestresizebox}\n"
+)
+
+
+@pytest.fixture(scope="module")
+def row_parts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("row-parts")
+    for example in ROW_EXAMPLES:
+        result = run_cli("render", example, "--out", out, "--no-check", "--notation", "row-vector")
+        assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.mark.parametrize("size", ["10pt", "11pt", "12pt"])
+def test_row_vector_parts_fit_without_scaling(row_parts: Path, tmp_path: Path, size: str) -> None:
+    """In the row-vector notation (d2l's x_t W) a row cannot be broken inside, so its lines
+    break between the factors (x | W, h | W, f | c, o | tanh(c), m | W_hr), a long
+    left-hand side gets a row of its own, and a row wider than a line is elided: every
+    part is no wider than the \\linewidth of a default article at 10, 11 and 12 pt, so none
+    is scaled (issue 11: up to 36 pt too wide at 10 pt, scaled to fit)."""
+    name = f"article-{size}"
+    shutil.copy(HOSTS / f"{name}.tex", tmp_path)
+    shutil.copy(HOSTS / "host-checks.tex", tmp_path)
+    (tmp_path / "lstm-tex-body.tex").write_text(TRACE_SCALING + _body(row_parts, beamer=False))
+    compiled = compile_tex(tmp_path / f"{name}.tex", draft=True, timeout=900)
+    assert compiled.ok, compiled.errors[:5]
+    assert "lstm-tex changed the host" not in compiled.log
+    assert compiled.overfull_hbox == 0
+    assert compiled.log.count("rows-wide/parts/") > 40  # every part was read
+    assert "lstm-tex test: scaled" not in compiled.log
+    # the wide rows are elided, the bundled ones (hidden 4 and less) are not
+    wide = (row_parts / "rows-wide" / "parts" / "l1-reverse-t1-c.tex").read_text()
+    assert "\\cdots" in wide
+    assert (
+        "\\cdots" not in (row_parts / "notebook-step" / "parts" / "l0-forward-t1-h.tex").read_text()
+    )
+
+
+def test_the_scaling_trace_sees_a_scaled_part(tmp_path: Path) -> None:
+    """TRACE_SCALING, which the test above relies on, reports a part wider than the line."""
+    shutil.copy(HOSTS / "article-10pt.tex", tmp_path)
+    shutil.copy(HOSTS / "host-checks.tex", tmp_path)
+    (tmp_path / "lstm-tex-body.tex").write_text(
+        TRACE_SCALING
+        + "\\begingroup\\setbox0=\\hbox{\\rule{400pt}{1pt}}%\n"
+        + "\\[ \\ifdim\\wd0>\\linewidth\\resizebox{\\linewidth}{!}{\\box0}\\else\\box0\\fi \\]\n"
+        + "\\endgroup\n"
+    )
+    compiled = compile_tex(tmp_path / "article-10pt.tex", draft=True)
+    assert compiled.ok, compiled.errors[:5]
+    assert "lstm-tex test: scaled" in compiled.log
