@@ -902,13 +902,12 @@ def import_(
     if _write_example(target, imported.text, force):
         cfg = imported.example.config
         kept = f"; weights: a reference to {model}" if imported.reference else ""
-        kind = imported.kind.replace(" at key prefix '(none)'", " (no key prefix)")
         shape = ", bidirectional" * cfg.bidirectional + (
             f", proj_size {cfg.proj_size}" if cfg.proj_size else ""
         )
         click.echo(
             printable(
-                f"wrote {target}: the {kind} of {model} (input size "
+                f"wrote {target}: the {imported.kind} of {model} (input size "
                 f"{cfg.input_size}, hidden size {cfg.hidden_size}, "
                 f"{_plural(cfg.num_layers, 'layer')}{shape}, {imported.dtype}{kept}); next: "
                 f"lstm-tex {_next_command(cfg.kind)} {target}"

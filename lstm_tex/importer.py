@@ -210,12 +210,15 @@ def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> 
 
 
 def described(found: checkpoint.Found) -> str:
-    """``nn.LSTM at key prefix 'encoder.'``, ``Keras LSTM layer 'enc'``, ..."""
+    """``nn.LSTM at key prefix 'encoder.'``, ``nn.LSTM (no key prefix)``, ``Keras LSTM layer
+    'enc'``, ..."""
     if found.kind == "Keras layer":
         return f"Keras LSTM layer {found.prefix!r}"
     if found.kind == "ONNX node":
         return f"ONNX LSTM node {found.prefix!r}"
-    return f"{found.kind} at key prefix {found.prefix or '(none)'!r}"
+    if not found.prefix:
+        return f"{found.kind} (no key prefix)"
+    return f"{found.kind} at key prefix {found.prefix!r}"
 
 
 def _reference(model: Path, prefix: str, output: Path | None) -> Any:

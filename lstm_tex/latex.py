@@ -14,17 +14,19 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import hashlib
 import os
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.nodes
 import jinja2.sandbox
 from jinja2.exceptions import SecurityError
 from pylatex import Command, Document, NoEscape, Package
@@ -116,11 +118,56 @@ def _environment(dirs: tuple[str, ...], cwd: str) -> jinja2.Environment:
 MAX_TEMPLATE_SIZE = 100_000
 
 
+#: Most steps that all the ``{% for %}`` loops of one render may take together: the
+#: packaged templates take a few thousand for a large example; nested loops over
+#: ``range(100000)`` (10^10 steps, hours) stop after about a second.
+MAX_LOOP_STEPS = 2_000_000
+
+_LOOP_STEPS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
+    "lstm_tex_loop_steps", default=None
+)
+
+
+def _counted(iterable: Any) -> Any:
+    """What a template's ``{% for %}`` loops over (:meth:`_Sandbox._parse` puts every loop's
+    iterable through it): the same items, each counted against :data:`MAX_LOOP_STEPS`
+    for the render under way (:func:`render_template`)."""
+    steps = _LOOP_STEPS.get()
+    if steps is None:  # not inside render_template (Step.latex()'s macros): not counted
+        return iterable
+
+    def items() -> Iterator[Any]:
+        for item in iterable:
+            steps[0] += 1
+            if steps[0] > MAX_LOOP_STEPS:
+                raise SecurityError(
+                    f"the loops of this render took more than {MAX_LOOP_STEPS:,} steps, too "
+                    "many for a template (nested loops over large ranges?)"
+                )
+            yield item
+
+    return items()
+
+
 class _Sandbox(jinja2.sandbox.SandboxedEnvironment):
     """Jinja's sandbox (no Python internals), and no ``'x' * 10**9`` or ``10**10**10``:
-    those would hold a render for minutes or fill the memory."""
+    those would hold a render for minutes or fill the memory; nor loops of more than
+    :data:`MAX_LOOP_STEPS` steps in all (nested ``range(100000)`` loops would take hours)."""
 
     intercepted_binops = frozenset(["*", "**"])
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> jinja2.nodes.Template:
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(jinja2.nodes.For):
+            loop.iter = jinja2.nodes.Call(
+                jinja2.nodes.ImportedName(f"{__name__}._counted"),
+                [loop.iter],
+                [],
+                None,
+                None,
+                lineno=loop.iter.lineno,
+            )
+        return tree
 
     def call_binop(
         self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
@@ -158,7 +205,10 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
     @classmethod
     def create(cls) -> _CompiledTemplates | None:
         key = hashlib.sha1(
-            repr(sorted((k, repr(v)) for k, v in JINJA_OPTIONS.items())).encode(),
+            # the options, and the version of what _Sandbox._parse adds to compiled code
+            repr(
+                [*sorted((k, repr(v)) for k, v in JINJA_OPTIONS.items()), "counted loops"]
+            ).encode(),
             usedforsecurity=False,
         ).hexdigest()[:12]
         try:
@@ -184,7 +234,9 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
 def render_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
     """Render ``name``; any template mistake, found when it is read or while it runs
     (``1/0``, ``title + 1``, endless recursion, a forbidden attribute, bytes that are not
-    UTF-8) becomes ``template:line: template error: message`` (exit 2)."""
+    UTF-8, loops of more than :data:`MAX_LOOP_STEPS` steps) becomes ``template:line:
+    template error: message`` (exit 2)."""
+    token = _LOOP_STEPS.set([0])
     try:
         return env.get_template(name).render(**context)
     except jinja2.TemplateSyntaxError as exc:
@@ -207,6 +259,8 @@ def render_template(env: jinja2.Environment, name: str, context: dict[str, Any])
         raise InputError(
             f"template error: {_runtime_message(exc)}", file=file or name, line=line
         ) from None
+    finally:
+        _LOOP_STEPS.reset(token)
 
 
 def _runtime_message(exc: Exception) -> str:

@@ -243,8 +243,36 @@ def recover(out: Path, stem: str) -> None:
                     shutil.rmtree(new, ignore_errors=True)
 
 
+def followed(out: Path, stem: str) -> tuple[Path, str]:
+    """Where ``out/stem`` really is: a symbolic link to a folder is followed, so that the
+    output replaces the folder it points to and the link stays. Only a folder that is empty
+    or holds an earlier output (its ``values.json``) is replaced that way; a link to any
+    other folder (``out`` itself, a parent, a folder of other files) exits 2."""
+    target = out / stem
+    if not (target.is_symlink() and target.is_dir()):
+        return out, stem
+    real = target.resolve()
+    here = out.resolve()
+    try:
+        empty = not any(real.iterdir())
+    except OSError:
+        empty = False
+    if real == here or real in here.parents or not (empty or (real / "values.json").is_file()):
+        raise InputError(
+            f"is a symbolic link to {printable(os.readlink(target))}, a folder that is "
+            "neither empty nor an earlier lstm-tex output (no values.json), and the output "
+            "replaces the folder it is written to; point the link to an empty folder (or "
+            "an earlier output), or remove the link",
+            field="--out",
+            file=printable(target),
+        )
+    return real.parent, real.name
+
+
 def check_target(out: Path, stem: str) -> None:
-    """Refuse (exit 2) when ``out/stem`` is taken by something that is not a folder."""
+    """Refuse (exit 2) when ``out/stem`` is taken by something that is not a folder, or
+    is a link to a folder that the output must not replace (:func:`followed`)."""
+    out, stem = followed(out, stem)
     target = out / stem
     if target.is_symlink() and not target.exists():
         raise InputError(
@@ -268,7 +296,8 @@ def write_tree(
     files: Mapping[str, str | bytes],
     finish: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Write ``files`` (relative path -> content) as ``out/stem/``, all or nothing.
+    """Write ``files`` (relative path -> content) as ``out/stem/``, all or nothing; where
+    ``out/stem`` is a link to a folder, into that folder (:func:`followed`).
 
     ``finish(staging)`` runs after the files are staged (e.g. to compile PDFs) and
     may raise; the swap happens only if it succeeds.
@@ -280,6 +309,8 @@ def write_tree(
             f"cannot write the output: text that is not valid UTF-8 ({exc.reason})",
             file=printable(out / stem),
         ) from None
+    shown = out / stem
+    out, stem = followed(out, stem)
     writable_folder(out)
     recover(out, stem)
     check_target(out, stem)
@@ -322,4 +353,4 @@ def write_tree(
             shutil.rmtree(staging, ignore_errors=True)
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
-    return target
+    return shown

@@ -1,4 +1,5 @@
-"""``lstm-tex render --watch``: render again whenever an example or a template changes.
+"""``lstm-tex render --watch``: render again whenever an example, the checkpoint file its
+``weights:`` names, or a template changes.
 
 Polling on each file's modification time and size (no extra dependency, works on
 every file system and with editors that save by renaming). The process stays
@@ -16,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from lstm_tex import loader
 from lstm_tex.errors import InputError, LstmTexError
 
 Signature = tuple[int, int] | None  # (mtime in ns, size), or None when missing
@@ -57,6 +59,19 @@ def snapshot(folders: Iterable[Path]) -> dict[Path, Signature]:
     return found
 
 
+def dependencies(example: Path) -> list[Path]:
+    """The files an example reads besides itself: the checkpoint that ``weights: model.pt``
+    or ``weights: {file: model.pt, prefix: ...}`` names (relative to the example's folder).
+    None when the example cannot be read (its render reports why)."""
+    try:
+        data = loader.read(example).data
+    except (LstmTexError, OSError):
+        return []
+    weights = data.get("weights") if isinstance(data, dict) else None
+    name = weights.get("file") if isinstance(weights, dict) else weights
+    return [example.parent / name] if isinstance(name, str) and name else []
+
+
 def run_one(path: Path, work: Callable[[Path], str]) -> Event:
     """Render one file with ``work``; any failure becomes an Event instead of an exception."""
     start = time.perf_counter()
@@ -81,6 +96,7 @@ def watch(
     notify: Callable[[Event], None],
     *,
     templates: Iterable[Path] = (),
+    depends: Callable[[Path], list[Path]] = dependencies,
     interval: float = INTERVAL,
     stop: threading.Event | None = None,
     max_iterations: int | None = None,
@@ -88,16 +104,24 @@ def watch(
     """Render every file of ``examples()`` now, then each one again when it changes.
 
     ``examples`` is called on every poll, so a new file in a watched folder is picked
-    up. A change to any file under ``templates`` re-renders everything. Every render is
-    passed to ``notify``. Returns the number of renders.
+    up. A change to any file under ``templates`` re-renders everything; a change to a file
+    that ``depends(example)`` lists (the checkpoint its ``weights:`` names, read again
+    whenever the example changes) re-renders that example. Every render is passed to
+    ``notify``. Returns the number of renders.
     """
     stop = stop or threading.Event()
-    seen: dict[Path, Signature] = {}
+    seen: dict[Path, tuple[Signature, ...]] = {}
+    needs: dict[Path, list[Path]] = {}
+
+    def state(path: Path) -> tuple[Signature, ...]:
+        return (signature(path), *(signature(p) for p in needs[path]))
+
     watched_templates = list(templates)
     template_state = snapshot(watched_templates)
     renders = 0
     for path in examples():
-        seen[path] = signature(path)
+        needs[path] = depends(path)
+        seen[path] = state(path)
         notify(run_one(path, work))
         renders += 1
     polls = 0
@@ -109,10 +133,15 @@ def watch(
         now = snapshot(watched_templates)
         everything = now != template_state
         template_state = now
-        changed = [p for p in files if everything or signature(p) != seen.get(p)]
+        for path in files:
+            if path not in needs:
+                needs[path] = depends(path)
+        changed = [p for p in files if everything or state(p) != seen.get(p)]
         if changed and not everything:
             stop.wait(SETTLE)
-        seen = {p: signature(p) for p in files}
+        for path in changed:
+            needs[path] = depends(path)
+        seen = {p: state(p) for p in files}
         for path in changed:
             notify(run_one(path, work))
             renders += 1

@@ -182,6 +182,10 @@ def test_import_says_no_key_prefix_and_the_shape(tmp_path: Path) -> None:
         "(input size 2, hidden size 4, 2 layers, bidirectional, proj_size 3, float32); "
     ), result.stdout
     assert "(none)" not in result.stdout
+    # the YAML's header reads the same (it said "at key prefix '(none)'")
+    header = (tmp_path / "bi.yaml").read_text().split("\ntitle:", 1)[0]
+    assert "# The float32 weights of the nn.LSTM (no key prefix) in " in header, header
+    assert "(none)" not in header
 
 
 @pytest.mark.skipif(not have_pdflatex(), reason="needs pdflatex")

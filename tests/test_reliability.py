@@ -10,6 +10,8 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,10 +21,13 @@ import torch
 from click.testing import Result
 
 from lstm_tex import output
-from tests.conftest import EXAMPLES, compile_tex, run_cli
+from tests.conftest import EXAMPLES, ROOT, compile_tex, run_cli
 
 EXAMPLE = EXAMPLES / "notebook-step.yaml"
 BASE = EXAMPLE.read_text(encoding="utf-8")
+#: Template loops of 10^10 steps, and how a render stops them (latex.MAX_LOOP_STEPS).
+LOOPS = "\\BLOCK{for a in range(100000)}\\BLOCK{for b in range(100000)}.\\BLOCK{endfor}"
+STOPPED = "the loops of this render took more than 2,000,000 steps, too many for a template"
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -171,6 +176,16 @@ def previous(tmp_path: Path) -> Iterator[tuple[Path, dict[str, bytes]]]:
         ),
         ("\\VAR{''.__class__.__mro__[1].__subclasses__()}", "is unsafe"),
         ("\\VAR{joiner.__init__.__globals__['__builtins__']}", "is unsafe"),
+        (
+            "\\BLOCK{set r = range(100000)}\\BLOCK{for a in r}\\BLOCK{for b in r}"
+            "\\BLOCK{endfor}\\BLOCK{endfor}",
+            STOPPED,
+        ),
+        (
+            "\\BLOCK{for a in 'x' * 99999}\\BLOCK{for b in 'x' * 99999}\\BLOCK{endfor}"
+            "\\BLOCK{endfor}",
+            STOPPED,
+        ),
     ],
     ids=[
         "zero-division",
@@ -179,6 +194,8 @@ def previous(tmp_path: Path) -> Iterator[tuple[Path, dict[str, bytes]]]:
         "sandbox-cycler",
         "sandbox-mro",
         "sandbox-joiner",
+        "loops-one-range-twice",
+        "loops-nested-strings",
     ],
 )
 def test_template_runtime_errors_exit_2_with_template_and_line(
@@ -196,6 +213,36 @@ def test_template_runtime_errors_exit_2_with_template_and_line(
     result = run_cli("render", EXAMPLE, "--out", out, "--no-check", "--templates", templates)
     one_line_error(result, 2, "part.tex.j2:3: template error: ", fragment)
     assert not (tmp_path / "PROOF").exists(), "a template ran a shell command"
+    assert snapshot(out / EXAMPLE.stem) == before
+    assert hidden(out) == []
+
+
+def test_endless_template_loops_stop_with_exit_2(
+    tmp_path: Path, previous: tuple[Path, dict[str, bytes]]
+) -> None:
+    """Nested loops over range(100000) (10^10 steps, hours) stop once a render's loops
+    took MAX_LOOP_STEPS steps in all: exit 2 naming the template and the line. In a
+    separate process with a time limit, so that a loop that is not stopped fails the test
+    instead of hanging it (test_template_runtime_errors_... has two more such loops)."""
+    body = LOOPS + "\\BLOCK{endfor}"
+    out, before = previous
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "part.tex.j2").write_text(f"% line 1\n% line 2\n{body}\n")
+    run = subprocess.run(
+        [
+            *(sys.executable, "-m", "lstm_tex.cli", "render", str(EXAMPLE), "--out", str(out)),
+            *("--no-check", "--templates", str(templates)),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        cwd=tmp_path,
+    )
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr
+    assert f"part.tex.j2:3: template error: {STOPPED}" in run.stderr, run.stderr
     assert snapshot(out / EXAMPLE.stem) == before
     assert hidden(out) == []
 
@@ -468,6 +515,51 @@ def test_a_dangling_symlink_at_the_output_folder(tmp_path: Path, out: Path) -> N
         "which does not exist; remove the link",
     )
     assert (out / EXAMPLE.stem).is_symlink() and hidden(out) == []
+
+
+def test_a_symlink_to_a_folder_is_followed_and_kept(tmp_path: Path, out: Path) -> None:
+    """A lecturer's link out/<stem> -> a folder of the course site: the output goes into
+    that folder, twice (the second run replaces the first), and the link stays a link (it
+    was replaced by a plain folder)."""
+    site = tmp_path / "site" / "lecture-3"
+    site.mkdir(parents=True)
+    out.mkdir()
+    link = out / EXAMPLE.stem
+    link.symlink_to(site, target_is_directory=True)
+    for title in ("first", "second"):
+        example = tmp_path / EXAMPLE.name
+        example.write_text(BASE.replace("title: ", f"title: {title} ", 1), encoding="utf-8")
+        result = run_cli("render", example, "--out", out, "--no-check")
+        assert result.exit_code == 0, result.output
+        assert link.is_symlink() and link.resolve() == site.resolve()
+        assert (site / "values.json").is_file()
+        assert title in (site / f"{EXAMPLE.stem}.tex").read_text(encoding="utf-8")
+        assert hidden(out) == [] and hidden(site.parent) == []
+    assert sorted(p.name for p in out.iterdir()) == [EXAMPLE.stem]
+
+
+@pytest.mark.parametrize("where", ["other files", "the out folder", "a parent"])
+def test_a_symlink_to_a_folder_that_is_not_an_output_is_refused(
+    tmp_path: Path, out: Path, where: str
+) -> None:
+    """A link to a folder the output would wrongly replace (one with other files in it,
+    ``--out`` itself, a folder above it) exits 2 naming the link; nothing changes."""
+    out.mkdir()
+    folder = {"other files": tmp_path / "notes", "the out folder": out, "a parent": tmp_path}[where]
+    folder.mkdir(exist_ok=True)
+    (folder / "keep.txt").write_text("mine\n")
+    link = out / EXAMPLE.stem
+    link.symlink_to(folder, target_is_directory=True)
+    before = snapshot(tmp_path)
+    result = run_cli("render", EXAMPLE, "--out", out, "--no-check")
+    one_line_error(
+        result,
+        2,
+        f"{EXAMPLE.stem}: --out: is a symbolic link to ",
+        "neither empty nor an earlier lstm-tex output",
+        "or remove the link",
+    )
+    assert link.is_symlink() and snapshot(tmp_path) == before
 
 
 @pytest.mark.parametrize(("name", "stem"), [("..yaml", "."), ("...yaml", "..")])

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -206,3 +207,55 @@ def test_cli_watch_stops_on_ctrl_c_with_exit_0(example: Path, out: Path) -> None
             proc.wait()
     assert proc.returncode == 0, stderr
     assert "stopped watching" in stderr and "Traceback" not in stderr
+
+
+def save_later(path: Path, weights: dict[str, Any]) -> None:
+    """``np.savez`` over ``path`` with an mtime surely different from the last one."""
+    import numpy as np
+
+    before = path.stat().st_mtime_ns
+    with path.open("wb") as f:
+        np.savez(f, **weights)
+    if path.stat().st_mtime_ns == before:
+        os.utime(path, ns=(before + 1_000_000, before + 1_000_000))
+
+
+def test_a_change_to_the_weights_file_rerenders(tmp_path: Path, out: Path) -> None:
+    """An example whose ``weights:`` names a model file (here .npz, read without torch) is
+    rendered again when that file changes, not only when the example does; the example
+    may name another file later (it is read again on each change)."""
+    import numpy as np
+
+    from lstm_tex import loader
+
+    data = loader.read(NOTEBOOK).data
+    weights = {k: np.asarray(v, dtype=np.float64) for k, v in data["weights"].items()}
+    model = tmp_path / "model.npz"
+    np.savez(model, **weights)
+    example = tmp_path / "step.yaml"
+    example.write_text(json.dumps({**data, "weights": {"file": "model.npz"}}))
+
+    def ih(out: Path) -> float:
+        values = json.loads((out / "step" / "values.json").read_text())
+        return float(values["steps"][0]["gates"]["i"]["ih"][0])
+
+    with Watcher(example, out, check=False) as w:
+        assert w.events[0].ok, w.events[0].message
+        before = ih(out)
+        weights["bias_ih_l0"][0] += 1.0
+        save_later(model, weights)  # the example itself is untouched
+        event = w.next_event(1)
+        assert event.ok and event.path == example, event.message
+        assert ih(out) == pytest.approx(before + 1.0)
+
+        other = tmp_path / "other.npz"
+        weights["bias_ih_l0"][0] += 1.0
+        np.savez(other, **weights)
+        touch_later(example, json.dumps({**data, "weights": "other.npz"}))
+        assert w.next_event(2).ok
+        assert ih(out) == pytest.approx(before + 2.0)
+        weights["bias_ih_l0"][0] += 1.0
+        save_later(other, weights)
+        assert w.next_event(3).ok
+        assert ih(out) == pytest.approx(before + 3.0)
+        assert len(w.events) == 4
