@@ -738,6 +738,8 @@ def _row_state(
     cannot be broken inside as the column notation breaks its lines between matrices of
     columns. Returns the flags and the heights of the cell's and the hidden state's lines
     (without the cell's symbolic line)."""
+    assert step.c_prev is not None and step.c is not None  # an LSTM step (a GRU/RNN has no c)
+    assert step.tanh_c is not None and step.m is not None
     em, line = medium.em, medium.layout.line_em
     lhs = 2.0 + sup_em
     rows = medium.rows(step.c)
@@ -985,6 +987,7 @@ def _row_affine(
     beside it, or when one aligned block holds every line of the step (``Step.latex()``):
     the indent of its rows, its segments (:func:`_flow`) up to the bias, and whether the
     left-hand side has its own row."""
+    assert step.c is not None  # an LSTM step
     wx, wh, bias = arrays
     x_style, state_style = styles
     max_rows = medium.layout.max_rows
