@@ -398,6 +398,11 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
     cfg = ex.config
     sup = _sup(step, cfg.num_layers, cfg.bidirectional)
     sup_em = SUP_EM / 2 * ((cfg.num_layers > 1) + cfg.bidirectional)  # per symbol
+    # Step.latex(): one aligned block, so every line starts after the widest left-hand
+    # side, PyTorch's W_ii x_t + b_ii (about 5 em and its marks), not after its own (i_t)
+    state_line = medium.layout.line_em - (
+        4 + sup_em if medium.one_block and ex.render.notation == "pytorch" else 0.0
+    )
     t = step.t
     prev_t = t - 1 if step.direction == "forward" else t + 1
     w = layer_weights(ex, step.layer, step.direction)
@@ -509,7 +514,7 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
                 "act": medium.value(gv.act, k),
                 "break_ih": ih_em > medium.layout.line_em,
                 "break_hh": hh_em > medium.layout.line_em,
-                "break_result": res_em > medium.layout.line_em,
+                "break_result": res_em > state_line,
                 "break_ih_product": not medium.layout.shrinks
                 and (ih_part_em > medium.layout.line_em),
                 "break_hh_product": not medium.layout.shrinks
@@ -518,8 +523,8 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
                 and (ih_part_em + medium.weights_em(b_ih) + 2 > medium.layout.line_em),
                 "break_hh_bias": b_hh is not None
                 and (hh_part_em + medium.weights_em(b_hh) + 2 > medium.layout.line_em),
-                "break_sum": sum_em > medium.layout.line_em,
-                "break_act": act_em > medium.layout.line_em,
+                "break_sum": sum_em > state_line,
+                "break_act": act_em > state_line,
                 "lines": NOTATION_LINES[notation],
             }
         )
@@ -619,16 +624,16 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
             medium.weights(proj.T if medium.row_vectors else proj) if proj is not None else ""
         ),
         "proj": proj is not None,
-        "break_cell": cell_em > medium.layout.line_em,
+        "break_cell": cell_em > state_line,
         "input_lines": input_lines,
         "input_frames": [
             Frame.of([input_lines[int(n)] for n in frame], frame.tall) for frame in input_frames
         ],
-        "break_hidden": hidden_em > medium.layout.line_em,
-        "break_cell_sum": cell_sum_em > medium.layout.line_em,
-        "break_hidden_result": hidden_result_em > medium.layout.line_em,
-        "break_hidden_symbolic": hidden_symbolic_em > medium.layout.line_em,
-        "break_projection": projection_em > medium.layout.line_em,
+        "break_hidden": hidden_em > state_line,
+        "break_cell_sum": cell_sum_em > state_line,
+        "break_hidden_result": hidden_result_em > state_line,
+        "break_hidden_symbolic": hidden_symbolic_em > state_line,
+        "break_projection": projection_em > state_line,
         "rows": rows,
     }
     # Row vectors cannot be broken inside: their lines break between the factors.
@@ -914,8 +919,12 @@ def _affine_gate(
         entry.update(W_sym=f"W_{{{k}}}{sup}", W=medium.weights(w))
         if bias is not None:
             entry["b"] = medium.weights(bias)
+        # one aligned block for the whole step (Step.latex()): the long left-hand side
+        # W_k [h; x] + b_k gets a row of its own, or it would widen every line
+        own_row = medium.one_block
+        lhs = 3 + sup_em if own_row else lhs
         segments = [
-            ("W", lhs + medium.weights_em(w), min(w.shape[0], max_rows), False),
+            ("W", lhs + 2 * own_row + medium.weights_em(w), min(w.shape[0], max_rows), False),
             ("product", stacked["v_em"] + 1, stacked["v_rows"], not medium.layout.shrinks),
         ]
     else:

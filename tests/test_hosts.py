@@ -266,3 +266,22 @@ def test_the_scaling_trace_sees_a_scaled_part(tmp_path: Path) -> None:
     compiled = compile_tex(tmp_path / "article-10pt.tex", draft=True)
     assert compiled.ok, compiled.errors[:5]
     assert "lstm-tex test: scaled" in compiled.log
+
+
+#: An environment that makes a matrix (brackets of its own, or inside \left[ \right]).
+MATRIX = re.compile(r"\\(begin|end)\{(bmatrix|pmatrix|matrix|smallmatrix|array)\}")
+
+
+@pytest.mark.parametrize("kind", ["pytorch", "row-vector"])
+def test_no_matrix_inside_a_matrix(rendered: Path, row_parts: Path, kind: str) -> None:
+    """No generated file sets a matrix inside another (issue 11: the bidirectional output
+    was a bmatrix of bmatrices, and the brackets collided): stacked or side-by-side blocks
+    are one matrix with a rule, in every file of every bundled example (and the wide ones
+    in the row-vector notation)."""
+    files = sorted((rendered if kind == "pytorch" else row_parts).rglob("*.tex"))
+    assert len(files) > 100
+    for tex in files:
+        depth = 0
+        for match in MATRIX.finditer(tex.read_text()):
+            depth += 1 if match.group(1) == "begin" else -1
+            assert depth <= 1, (tex.name, match.string[match.start() - 200 : match.end()])
