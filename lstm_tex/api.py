@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from lstm_tex import context, engine, latex, numbers, pipeline, spec
-from lstm_tex.check import CheckReport
+from lstm_tex.report import Report
 
 
 class Example:
@@ -104,7 +104,7 @@ class Example:
         """The float64 NumPy forward pass with every intermediate."""
         return Trace.of(pipeline.compute(self.validated))
 
-    def check(self, device: str | None = None) -> CheckReport:
+    def check(self, device: str | None = None) -> Report:
         """Cross-check against torch (``device`` overrides ``check.device``).
 
         Raises :class:`lstm_tex.CheckFailed` (with ``.report``) on a disagreement.

@@ -26,7 +26,6 @@ import numpy as np
 
 from lstm_tex import numbers
 from lstm_tex.backward import BackwardStep, Gradients
-from lstm_tex.check_backward import GradientReport
 from lstm_tex.context import (
     ARTICLE,
     GATE_NAMES,
@@ -40,6 +39,7 @@ from lstm_tex.context import (
     _sup,
 )
 from lstm_tex.engine import Direction, Step, directions_of, layer_weights
+from lstm_tex.report import Report
 from lstm_tex.spec import GATES, LstmConfig
 
 OP_EM = 1.6  # an operator between matrices (=, +, -, \odot) with its spacing, in ems
@@ -1195,7 +1195,7 @@ class _Builder:
         group["went"] = went
         return group
 
-    def build(self, report: GradientReport | None) -> dict[str, Any]:
+    def build(self, report: Report | None) -> dict[str, Any]:
         spec = self.g.spec
         steps = []
         for layer in reversed(range(self.cfg.num_layers)):
@@ -1248,7 +1248,7 @@ class _Builder:
 
 
 def build(
-    gradients: Gradients, report: GradientReport | None, *, slides: bool, parts: bool = False
+    gradients: Gradients, report: Report | None, *, slides: bool, parts: bool = False
 ) -> dict[str, Any]:
     """The ``backward`` key of the template context for one medium (slides, article, or
     with ``parts`` the fragments of ``parts/``)."""

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from lstm_tex.backward import Gradients
-from lstm_tex.check_backward import GradientReport
+from lstm_tex.report import Report
+from lstm_tex.values import Arrays, step_header
 
 
-def build(gradients: Gradients, report: GradientReport | None) -> dict[str, Any]:
+def build(gradients: Gradients, report: Report | None) -> dict[str, Any]:
     """``loss``, ``grads`` (weights, h0, c0), ``steps``, ``check`` and ``sgd`` (with ``lr``).
 
     Vectors lose the batch axis unless x had one; h0 and c0 have the canonical shapes
@@ -22,13 +21,8 @@ def build(gradients: Gradients, report: GradientReport | None) -> dict[str, Any]
     """
     ex = gradients.trace.example
     spec = gradients.spec
-    batched = ex.batched
-
-    def vec(a: np.ndarray) -> Any:
-        return (a if batched else a[0]).tolist()
-
-    def state(a: np.ndarray) -> Any:
-        return (a if batched else a[:, 0]).tolist()
+    arrays = Arrays.of(ex)
+    vec, state = arrays.vec, arrays.state
 
     names = ex.weight_names  # as given: nn.LSTMCell's weight_ih ..., or torch.nn.LSTM's
     grads: dict[str, Any] = {names.get(k, k): v.tolist() for k, v in gradients.grads.items()}
@@ -38,13 +32,7 @@ def build(gradients: Gradients, report: GradientReport | None) -> dict[str, Any]
     cell = ex.config.cell
     steps = []
     for s in gradients.steps:
-        item: dict[str, Any] = {
-            "layer": s.layer,
-            "direction": s.direction,
-            "t": s.t,
-            "dy": vec(s.dy),
-            "dh": vec(s.dh),
-        }
+        item = step_header(s.key) | {"dy": vec(s.dy), "dh": vec(s.dh)}
         if s.dc is not None:
             item["dc"] = vec(s.dc)
         if cell.kind == "rnn":

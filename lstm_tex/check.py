@@ -14,7 +14,7 @@ torch is imported here only, so ``--no-check`` never loads it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,6 +22,7 @@ import numpy as np
 from lstm_tex.cells import LSTM, Cell
 from lstm_tex.engine import Trace, directions_of, gate_blocks, layer_weights
 from lstm_tex.errors import InputError
+from lstm_tex.report import Differences, Report
 from lstm_tex.spec import Example
 
 if TYPE_CHECKING:
@@ -38,49 +39,8 @@ def quantities(cell: Cell) -> tuple[str, ...]:
 QUANTITIES = quantities(LSTM)
 
 
-@dataclass(frozen=True)
-class CheckReport:
-    """Max error per quantity, and the verdict against ``atol``.
-
-    ``errors`` holds the largest absolute difference per quantity. ``scaled`` holds
-    ``|ours - torch| / max(1, |torch|)``: the same for values up to 1 in size (gates,
-    h, c), relative for larger ones (pre-activations of huge weights), where float64
-    itself cannot promise an absolute 1e-10. The verdict uses ``scaled``.
-    """
-
-    device: str
-    dtype: str
-    torch_version: str
-    atol: float
-    errors: dict[str, float] = field(default_factory=dict)
-    scaled: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def max_abs_err(self) -> float:
-        return max(self.errors.values(), default=0.0)
-
-    @property
-    def max_scaled_err(self) -> float:
-        return max(self.scaled.values(), default=0.0)
-
-    @property
-    def passed(self) -> bool:
-        return self.max_scaled_err <= self.atol
-
-    def failures(self) -> list[str]:
-        return [q for q, e in self.scaled.items() if e > self.atol]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "device": self.device,
-            "dtype": self.dtype,
-            "torch": self.torch_version,
-            "max_abs_err": self.max_abs_err,
-            "max_scaled_err": self.max_scaled_err,
-            "atol": self.atol,
-            "passed": self.passed,
-            "errors": dict(self.errors),
-        }
+#: The forward check's report (one type with the gradient check's: :class:`Report`).
+CheckReport = Report
 
 
 def resolve_device(requested: str, *, source: str) -> torch.device:
@@ -204,20 +164,6 @@ class TorchTarget:
         return (self.tensor(h0), self.tensor(c0))
 
 
-class Differences:
-    """The largest absolute and scaled (``/ max(1, |torch|)``) difference per quantity."""
-
-    def __init__(self, names: tuple[str, ...]) -> None:
-        self.errors = dict.fromkeys(names, 0.0)
-        self.scaled = dict.fromkeys(names, 0.0)
-
-    def note(self, name: str, ours: np.ndarray | float, reference: np.ndarray | float) -> None:
-        diff = np.abs(np.asarray(ours) - reference)
-        self.errors[name] = max(self.errors[name], float(diff.max(initial=0.0)))
-        relative = diff / np.maximum(1.0, np.abs(reference))
-        self.scaled[name] = max(self.scaled[name], float(relative.max(initial=0.0)))
-
-
 def torch_state(example: Example, tensor: Any) -> dict[str, Any]:
     """The torch state_dict of ``example`` (``tensor`` converts each array): with
     ``bias: single``, ``bias_hh_*`` are zeros (they are fixed at zero, not trained)."""
@@ -228,9 +174,7 @@ def torch_state(example: Example, tensor: Any) -> dict[str, Any]:
     return state
 
 
-def cross_check(
-    trace: Trace, *, device: str | None = None, source: str = "check.device"
-) -> CheckReport:
+def cross_check(trace: Trace, *, device: str | None = None, source: str = "check.device") -> Report:
     """Compare every intermediate of ``trace`` with torch; never raises on disagreement."""
     example = trace.example
     opts = example.check
@@ -330,14 +274,7 @@ def cross_check(
             note("output", trace.layer_outputs[layer], layer_out)
             layer_input = torch.cat(outs, dim=-1)
             note("output", trace.layer_outputs[layer], layer_input)
-    return CheckReport(
-        device=str(dev),
-        dtype=opts.dtype,
-        torch_version=torch.__version__,
-        atol=opts.atol,
-        errors=diffs.errors,
-        scaled=diffs.scaled,
-    )
+    return diffs.report(str(dev), torch.__version__, opts)
 
 
 def _gates(

@@ -15,15 +15,15 @@ torch is imported inside the functions only, so ``--no-check`` never loads it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lstm_tex.backward import Gradients
 from lstm_tex.cells import Cell
-from lstm_tex.check import Differences, TorchTarget
-from lstm_tex.errors import CheckFailed
+from lstm_tex.check import TorchTarget
+from lstm_tex.report import Differences, Report
 from lstm_tex.spec import BackwardSpec
 
 if TYPE_CHECKING:
@@ -37,61 +37,16 @@ def quantities(cell: Cell) -> tuple[str, ...]:
     return tuple(q for q in QUANTITIES if cell.has_c or q not in ("c0", "dc"))
 
 
-@dataclass(frozen=True)
-class GradientReport:
-    """Max error per backward quantity, and the verdict against ``atol``.
-
-    ``errors`` holds the largest absolute difference per quantity; ``scaled`` holds
-    ``|ours - torch| / max(1, |torch|)`` (absolute for values up to 1, relative for
-    larger ones such as the sse loss of large errors). The verdict uses ``scaled``.
-    """
-
-    device: str
-    dtype: str
-    torch_version: str
-    atol: float
-    errors: dict[str, float] = field(default_factory=dict)
-    scaled: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def max_abs_err(self) -> float:
-        return max(self.errors.values(), default=0.0)
-
-    @property
-    def passed(self) -> bool:
-        return max(self.scaled.values(), default=0.0) <= self.atol
-
-    def failures(self) -> list[str]:
-        """The quantities whose (scaled) error is beyond ``atol``."""
-        return [q for q, e in self.scaled.items() if e > self.atol]
-
-    def as_json(self) -> dict[str, Any]:
-        """The ``backward.check`` entry of values.json."""
-        return {
-            "max_abs_err": self.max_abs_err,
-            "atol": self.atol,
-            "passed": self.passed,
-            "device": self.device,
-            "dtype": self.dtype,
-            "torch": self.torch_version,
-            "errors": dict(self.errors),
-        }
+#: The gradient check's report (one type with the forward check's: :class:`Report`).
+GradientReport = Report
 
 
-def verify(gradients: Gradients, device: str | None = None) -> GradientReport:
+def verify(gradients: Gradients, device: str | None = None) -> Report:
     """Cross-check ``gradients``; raise :class:`CheckFailed` (exit 1) on disagreement."""
     report = cross_check_gradients(
         gradients, device=device, source="--device" if device else "check.device"
     )
-    if not report.passed:
-        worst = ", ".join(f"{q} ({report.errors[q]:.3g})" for q in report.failures())
-        raise CheckFailed(
-            f"{gradients.trace.example.file}: torch autograd ({report.device}, "
-            f"{report.dtype}) disagrees with the NumPy backward pass beyond atol "
-            f"{report.atol:g} on: {worst}; nothing was written",
-            report,
-        )
-    return report
+    return report.require_passed(gradients.trace.example.file)
 
 
 def _loss(output: torch.Tensor, target: torch.Tensor, spec: BackwardSpec) -> torch.Tensor:
@@ -105,7 +60,7 @@ def _loss(output: torch.Tensor, target: torch.Tensor, spec: BackwardSpec) -> tor
 
 def cross_check_gradients(
     gradients: Gradients, *, device: str | None = None, source: str = "check.device"
-) -> GradientReport:
+) -> Report:
     """Compare every gradient of ``gradients`` with torch autograd; never raises on
     disagreement (see :func:`verify`)."""
     ex = gradients.trace.example
@@ -161,14 +116,7 @@ def cross_check_gradients(
             output_after = run(x, t(ex.h0), None if c0 is None else t(ex.c0))
             note("loss_after", gradients.sgd.loss_after, _loss(output_after, target, spec))
     _check_steps(gradients, t, note)
-    return GradientReport(
-        device=str(dev),
-        dtype=opts.dtype,
-        torch_version=torch.__version__,
-        atol=opts.atol,
-        errors=diffs.errors,
-        scaled=diffs.scaled,
-    )
+    return diffs.report(str(dev), torch.__version__, opts, backward=True)
 
 
 def _check_steps(gradients: Gradients, t: Any, note: Any) -> None:

@@ -27,12 +27,11 @@ from lstm_tex import (
     values,
     web,
 )
-from lstm_tex.check import CheckReport
-from lstm_tex.errors import CheckFailed, InputError, import_torch
+from lstm_tex.errors import InputError, import_torch
+from lstm_tex.report import Report
 
 if TYPE_CHECKING:  # the backward modules are imported when an example has ``backward:``
     from lstm_tex import backward
-    from lstm_tex.check_backward import GradientReport
 
 
 #: The auxiliary files (.aux, .nav, ...) of every document compiled in this process, by
@@ -83,7 +82,7 @@ class Rendered:
 
     example: spec.Example
     trace: engine.Trace
-    report: CheckReport | None
+    report: Report | None
     folder: Path
     files: tuple[str, ...]
 
@@ -171,20 +170,13 @@ def _line_of(example: spec.Example, key: str) -> int | None:
         return None
 
 
-def check(trace: engine.Trace, device: str | None = None) -> CheckReport:
+def check(trace: engine.Trace, device: str | None = None) -> Report:
     """Cross-check ``trace`` against torch; raise :class:`CheckFailed` on disagreement."""
     from lstm_tex.check import cross_check
 
     import_torch("the cross-check", "use --no-check to skip it", file=trace.example.file)
     report = cross_check(trace, device=device, source="--device" if device else "check.device")
-    if not report.passed:
-        worst = ", ".join(f"{q} ({report.errors[q]:.3g})" for q in report.failures())
-        raise CheckFailed(
-            f"{trace.example.file}: torch ({report.device}, {report.dtype}) disagrees with "
-            f"the NumPy trace beyond atol {report.atol:g} on: {worst}; nothing was written",
-            report,
-        )
-    return report
+    return report.require_passed(trace.example.file)
 
 
 #: The kinds of cell (``config.kind``) whose documents are built (issue 14: nn.GRU and
@@ -241,7 +233,7 @@ def differentiate(trace: engine.Trace) -> backward.Gradients | None:
     return gradients
 
 
-def check_gradients(gradients: backward.Gradients, device: str | None = None) -> GradientReport:
+def check_gradients(gradients: backward.Gradients, device: str | None = None) -> Report:
     """Cross-check ``gradients`` against torch autograd; raise :class:`CheckFailed` on
     disagreement."""
     from lstm_tex.check_backward import verify
@@ -265,10 +257,10 @@ def displayed(trace: engine.Trace) -> engine.Trace:
 
 def documents(
     trace: engine.Trace,
-    report: CheckReport | None,
+    report: Report | None,
     templates: Path | None = None,
     gradients: backward.Gradients | None = None,
-    gradients_report: GradientReport | None = None,
+    gradients_report: Report | None = None,
 ) -> dict[str, Any]:
     """Every output file's content, by relative path; PyLaTeX documents under ``_docs``."""
     ex = trace.example
@@ -354,7 +346,7 @@ def latex_documents(
 
 
 def exercise_documents(
-    shown: engine.Trace, exact: engine.Trace, report: CheckReport | None, env: Any
+    shown: engine.Trace, exact: engine.Trace, report: Report | None, env: Any
 ) -> dict[str, Any]:
     """``render.exercise``: the exercise sheet (article and deck), whose boxes stand for
     the chosen quantities, and its answer key (the article, those quantities boxed).

@@ -1,20 +1,59 @@
-"""``values.json``: every number of the trace at full precision, in SPEC.md's layout."""
+"""``values.json``: every number of the trace at full precision, in SPEC.md's layout.
+
+:class:`Arrays` and :func:`step_header` are the layout both passes share: the
+``backward`` section (:mod:`lstm_tex.backward_values`) writes its vectors the same way.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from lstm_tex.check import CheckReport
-from lstm_tex.engine import Step, Trace
-from lstm_tex.spec import GATES
+from lstm_tex.engine import Direction, Step, Trace
+from lstm_tex.report import Report
+from lstm_tex.spec import Example
+
+
+@dataclass(frozen=True)
+class Arrays:
+    """How values.json writes an example's arrays: without the batch axis unless x had one
+    (``batched``), sequences batch first when the file says so (``batch_first``)."""
+
+    batched: bool
+    batch_first: bool
+
+    @classmethod
+    def of(cls, example: Example) -> Arrays:
+        """The layout of ``example``'s arrays."""
+        return cls(example.batched, example.config.batch_first)
+
+    def vec(self, a: np.ndarray) -> Any:
+        """A step's vector, (B, n): (n) without a batch."""
+        return (a if self.batched else a[0]).tolist()
+
+    def state(self, a: np.ndarray) -> Any:
+        """A state of every layer and direction, (L*D, B, H): (L*D, H) without a batch."""
+        return (a if self.batched else a[:, 0]).tolist()
+
+    def sequence(self, a: np.ndarray) -> Any:
+        """(T, B, n) as torch gives it back: (T, n) without a batch, (B, T, n) with
+        batch_first."""
+        if not self.batched:
+            return a[:, 0].tolist()
+        return (a.transpose(1, 0, 2) if self.batch_first else a).tolist()
+
+
+def step_header(key: tuple[int, Direction, int]) -> dict[str, Any]:
+    """The first entries of a step in values.json: ``layer``, ``direction`` and ``t``."""
+    layer, direction, t = key
+    return {"layer": layer, "direction": direction, "t": t}
 
 
 def build(
     trace: Trace,
-    report: CheckReport | None,
+    report: Report | None,
     backward: dict[str, Any] | None = None,
     shown: Trace | None = None,
 ) -> dict[str, Any]:
@@ -26,18 +65,8 @@ def build(
     exact values); ``steps`` stay the exact, cross-checked values.
     """
     ex = trace.example
-    batched = ex.batched
-
-    def state(a: np.ndarray) -> Any:
-        return (a if batched else a[:, 0]).tolist()
-
-    def sequence(a: np.ndarray) -> Any:
-        """(T, B, n) as torch gives it back: (T, n) without a batch, (B, T, n) with
-        batch_first."""
-        if not batched:
-            return a[:, 0].tolist()
-        return (a.transpose(1, 0, 2) if ex.config.batch_first else a).tolist()
-
+    arrays = Arrays.of(ex)
+    state, sequence = arrays.state, arrays.sequence
     kind = ex.config.kind
     doc: dict[str, Any] = {
         "cell": kind,  # SPEC: always present
@@ -79,52 +108,18 @@ def build(
 def _steps(trace: Trace) -> list[dict[str, Any]]:
     """Every step in SPEC.md's layout."""
     ex = trace.example
-    batched = ex.batched
-
-    def vec(a: np.ndarray) -> Any:
-        return (a if batched else a[0]).tolist()
-
-    cell = ex.config.cell
-    if not cell.has_c:
-        return [_step_without_c(s, vec, cell.kind) for s in trace.steps]
-    steps = []
-    for s in trace.steps:
-        assert s.c_prev is not None and s.c is not None and s.m is not None  # an LSTM step
-        item: dict[str, Any] = {
-            "layer": s.layer,
-            "direction": s.direction,
-            "t": s.t,
-            "x": vec(s.x),
-            "h_prev": vec(s.h_prev),
-            "c_prev": vec(s.c_prev),
-            "gates": {
-                k: {
-                    "ih": vec(s.gates[k].ih),
-                    "hh": vec(s.gates[k].hh),
-                    "pre": vec(s.gates[k].pre),
-                    "act": vec(s.gates[k].act),
-                }
-                for k in GATES
-            },
-            "c": vec(s.c),
-            "h": vec(s.h),
-        }
-        if ex.config.proj_size:
-            item["m"] = vec(s.m)
-        steps.append(item)
-    return steps
+    arrays = Arrays.of(ex)
+    return [_step(s, arrays, ex.config.kind, bool(ex.config.proj_size)) for s in trace.steps]
 
 
-def _step_without_c(s: Step, vec: Callable[[np.ndarray], Any], kind: str) -> dict[str, Any]:
-    """A GRU step (``gates`` r, z, n, then ``h``) or an RNN step (``ih``, ``hh``, ``pre``,
-    ``h``: its one block), in SPEC.md's layout."""
-    item: dict[str, Any] = {
-        "layer": s.layer,
-        "direction": s.direction,
-        "t": s.t,
-        "x": vec(s.x),
-        "h_prev": vec(s.h_prev),
-    }
+def _step(s: Step, arrays: Arrays, kind: str, projected: bool) -> dict[str, Any]:
+    """One step: ``x``, ``h_prev`` (an LSTM's ``c_prev``), the ``gates`` with ``ih``, ``hh``,
+    ``pre`` and ``act`` (an RNN's ``ih``, ``hh``, ``pre`` of its one block), (``c``), ``h``
+    (and an LSTM with projections' ``m``)."""
+    vec = arrays.vec
+    item = step_header(s.key) | {"x": vec(s.x), "h_prev": vec(s.h_prev)}
+    if s.c_prev is not None:
+        item["c_prev"] = vec(s.c_prev)
     if kind == "rnn":
         (gate,) = s.gates.values()
         item |= {"ih": vec(gate.ih), "hh": vec(gate.hh), "pre": vec(gate.pre)}
@@ -133,5 +128,10 @@ def _step_without_c(s: Step, vec: Callable[[np.ndarray], Any], kind: str) -> dic
             k: {"ih": vec(g.ih), "hh": vec(g.hh), "pre": vec(g.pre), "act": vec(g.act)}
             for k, g in s.gates.items()
         }
+    if s.c is not None:
+        item["c"] = vec(s.c)
     item["h"] = vec(s.h)
+    if projected:
+        assert s.m is not None  # an LSTM step with projections
+        item["m"] = vec(s.m)
     return item
