@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -136,8 +136,7 @@ def _each(paths: list[Path], work: Callable[[Path], str]) -> None:
         try:
             results.append((path, 0, work(path)))
         except LstmTexError as exc:
-            exc = _located(exc, path)
-            text = exc.format() if isinstance(exc, InputError) else str(exc)
+            exc, text = _message(exc, path)
             _say(
                 text
                 if isinstance(exc, InputError) or printable(path) in text
@@ -169,6 +168,12 @@ def _each(paths: list[Path], work: Callable[[Path], str]) -> None:
     Console().print(table)
     if worst:
         raise SystemExit(worst)
+
+
+def _message(exc: LstmTexError, path: Path) -> tuple[LstmTexError, str]:
+    """``exc`` located in ``path`` (:func:`_located`), and its one-line message."""
+    exc = _located(exc, path)
+    return exc, exc.format() if isinstance(exc, InputError) else str(exc)
 
 
 def _version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -567,8 +572,7 @@ def _check_json(paths: list[Path], device: str | None) -> None:
             if gradients is not None:
                 item["backward"] = pipeline.check_gradients(gradients, device).as_json()
         except LstmTexError as exc:
-            exc = _located(exc, path)
-            text = exc.format() if isinstance(exc, InputError) else str(exc)
+            exc, text = _message(exc, path)
             report = getattr(exc, "report", None)
             item.update(
                 report.as_json() if report is not None else {"passed": False},
@@ -618,52 +622,51 @@ def _plural(n: int, word: str) -> str:
 _FILE = click.Path(dir_okay=False, readable=False, path_type=Path)
 
 
-def _size(name: str) -> click.IntRange:
-    low, high = example_init.LIMITS[name]
-    return click.IntRange(low, high)
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _size_option(flag: str, metavar: str, default: int, help: str) -> Callable[[_F], _F]:
+    """An ``init`` option for a size or count, bounded by :data:`lstm_tex.init.LIMITS`
+    (keyed by the flag's name: ``--input-size`` is ``input_size``)."""
+    low, high = example_init.LIMITS[flag.removeprefix("--").replace("-", "_")]
+    return click.option(
+        flag,
+        type=click.IntRange(low, high),
+        metavar=metavar,
+        default=default,
+        show_default=True,
+        help=help,
+    )
+
+
+def _choice_option(flag: str, choices: list[str], default: str, help: str) -> Callable[[_F], _F]:
+    """An option taking one of ``choices``, ``default`` shown in the help."""
+    return click.option(
+        flag, type=click.Choice(choices), default=default, show_default=True, help=help
+    )
+
+
+def _output_option(help: str) -> Callable[[_F], _F]:
+    """``-o``/``--output``: the file ``init`` or ``import`` writes."""
+    return click.option("-o", "--output", "output", type=_FILE, help=help)
+
+
+def _nonlinearity_option(help: str, **default: Any) -> Callable[[_F], _F]:
+    """``--nonlinearity``: an nn.RNN's activation (``default``: click's, if any)."""
+    return click.option("--nonlinearity", type=click.Choice(["tanh", "relu"]), help=help, **default)
+
+
+#: ``--force`` of ``init`` and ``import``.
+_FORCE = click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
 
 
 @main.command()
 @click.argument("path", required=False, type=_FILE)
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    type=_FILE,
-    help="The file to write (the same as PATH); - writes to stdout.",
-)
-@click.option(
-    "--input-size",
-    type=_size("input_size"),
-    metavar="N",
-    default=2,
-    show_default=True,
-    help="Size of each input x_t.",
-)
-@click.option(
-    "--hidden-size",
-    type=_size("hidden_size"),
-    metavar="N",
-    default=4,
-    show_default=True,
-    help="Size of h and c.",
-)
-@click.option(
-    "--steps",
-    type=_size("steps"),
-    metavar="T",
-    default=1,
-    show_default=True,
-    help="Number of time steps of x.",
-)
-@click.option(
-    "--layers",
-    type=_size("layers"),
-    metavar="L",
-    default=1,
-    show_default=True,
-    help="Number of stacked LSTM layers.",
-)
+@_output_option("The file to write (the same as PATH); - writes to stdout.")
+@_size_option("--input-size", "N", 2, "Size of each input x_t.")
+@_size_option("--hidden-size", "N", 4, "Size of h and c.")
+@_size_option("--steps", "T", 1, "Number of time steps of x.")
+@_size_option("--layers", "L", 1, "Number of stacked LSTM layers.")
 @click.option(
     "--seed",
     type=click.IntRange(min=0),
@@ -672,38 +675,21 @@ def _size(name: str) -> click.IntRange:
     show_default=True,
     help="Random seed: the same seed gives the same file, byte for byte.",
 )
-@click.option(
-    "--decimals",
-    type=_size("decimals"),
-    metavar="D",
-    default=2,
-    show_default=True,
-    help="Digits of the generated weights, inputs and initial states.",
-)
-@click.option(
+@_size_option("--decimals", "D", 2, "Digits of the generated weights, inputs and initial states.")
+@_choice_option(
     "--bias",
-    type=click.Choice(["true", "false", "single"]),
-    default="true",
-    show_default=True,
-    help="Biases: torch's two per gate (true), none (false), "
-    "or one per gate as in textbooks (single).",
+    ["true", "false", "single"],
+    "true",
+    "Biases: torch's two per gate (true), none (false), or one per gate as in textbooks (single).",
 )
-@click.option(
-    "--cell",
-    type=click.Choice(["lstm", "gru", "rnn"]),
-    default="lstm",
-    show_default=True,
-    help="The network: torch.nn.LSTM, nn.GRU or nn.RNN.",
+@_choice_option(
+    "--cell", ["lstm", "gru", "rnn"], "lstm", "The network: torch.nn.LSTM, nn.GRU or nn.RNN."
 )
-@click.option(
-    "--nonlinearity",
-    type=click.Choice(["tanh", "relu"]),
-    default="tanh",
-    show_default=True,
-    help="The activation of an nn.RNN (--cell rnn).",
+@_nonlinearity_option(
+    "The activation of an nn.RNN (--cell rnn).", default="tanh", show_default=True
 )
 @click.option("--title", help="Title of the documents (default: the network's shape).")
-@click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+@_FORCE
 def init(
     path: Path | None,
     output: Path | None,
@@ -768,13 +754,9 @@ def _next_command(kind: str) -> str:
 
 @main.command("import")
 @click.argument("model", type=click.Path(readable=False, path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    "output",
-    type=_FILE,
-    help="The file to write (default: MODEL's name with .yaml, in the current "
-    "folder); - writes to stdout.",
+@_output_option(
+    "The file to write (default: MODEL's name with .yaml, in the current "
+    "folder); - writes to stdout."
 )
 @click.option(
     "--prefix",
@@ -782,13 +764,11 @@ def _next_command(kind: str) -> str:
     "as encoder.lstm., or the name of the Keras layer or ONNX "
     "node (default: the only LSTM in the file).",
 )
-@click.option(
+@_choice_option(
     "--weights",
-    "weights",
-    type=click.Choice(["auto", "inline", "reference"]),
-    default="auto",
-    show_default=True,
-    help="Write the weights into the example (inline), or name the model file "
+    ["auto", "inline", "reference"],
+    "auto",
+    "Write the weights into the example (inline), or name the model file "
     "(reference); auto: a reference beyond 10,000 numbers.",
 )
 @click.option(
@@ -823,13 +803,9 @@ def _next_command(kind: str) -> str:
     help="The model is batch_first: --x with a batch is (batch, T, input), and "
     "the example says batch_first: true.",
 )
-@click.option(
-    "--nonlinearity",
-    type=click.Choice(["tanh", "relu"]),
-    help="An nn.RNN's activation, which its state_dict does not save (default: tanh).",
-)
+@_nonlinearity_option("An nn.RNN's activation, which its state_dict does not save (default: tanh).")
 @click.option("--title", help="Title of the documents (default: the model file's name).")
-@click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+@_FORCE
 def import_(
     model: Path,
     output: Path | None,

@@ -218,19 +218,47 @@ class _Direction:
         b = self.p["b_hh"]
         return w_hh, None if b is None else b.reshape(blocks, 1, self.hidden)
 
-    def step(self, t: int, h_prev: np.ndarray, gates: dict[str, GateValues], h: np.ndarray) -> Step:
-        """A step without a cell state (GRU, RNN)."""
+    def recurrent(
+        self, h: np.ndarray, w_hh: np.ndarray, b_hh: np.ndarray | None, out: np.ndarray
+    ) -> np.ndarray:
+        """hh = W_hh h + b_hh of every block, into ``out`` (rounded as the documents show
+        the parts, with rounding)."""
+        hh = np.matmul(h, w_hh, out=out)
+        if b_hh is not None:
+            hh += b_hh
+        if self.rounded:
+            hh[...] = self.shown_parts(hh)
+        return hh
+
+    def step(
+        self,
+        t: int,
+        h_prev: np.ndarray,
+        parts: tuple[np.ndarray, np.ndarray, np.ndarray],
+        h: np.ndarray,
+        *,
+        c: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+    ) -> Step:
+        """Step ``t`` (from 0) viewing the frozen arrays: ``parts`` are its hh, pre and
+        act (blocks first); ``c`` an LSTM's c_prev, c, tanh(c) and m."""
+        ih = self.ih_all[t]
+        hh, pre, act = parts
+        gates = {
+            k: GateValues(ih=ih[n], hh=hh[n], pre=pre[n], act=act[n])
+            for n, k in enumerate(self.cell.gate_names)
+        }
+        c_prev, c_t, tanh_c, m = (None, None, None, None) if c is None else c
         return Step(
             layer=self.layer,
             direction=self.direction,
             t=t + 1,
             x=self.x[t],
             h_prev=h_prev,
-            c_prev=None,
+            c_prev=c_prev,
             gates=gates,
-            c=None,
-            tanh_c=None,
-            m=None,
+            c=c_t,
+            tanh_c=tanh_c,
+            m=m,
             h=h,
         )
 
@@ -262,7 +290,7 @@ def _frozen(*arrays: np.ndarray) -> None:
 
 def _lstm(run: _Direction) -> _Run:
     """The LSTM's steps of one layer and direction (see the module docstring)."""
-    hidden, rounded, shown, shown_parts = run.hidden, run.rounded, run.shown, run.shown_parts
+    hidden, rounded, shown = run.hidden, run.rounded, run.shown
     # The products W_k h_{t-1} of a step in one call with the gates stacked, (4, out,
     # hidden) contiguous. Other calls than one gate and one step at a time, so the last
     # bits of a sum may differ (FMA order): within 1e-15 of the magnitude of its terms
@@ -283,11 +311,7 @@ def _lstm(run: _Direction) -> _Run:
     h_all = np.empty((T, B, run.out_size)) if w_hr is not None else m_all
     h, c = run.h0, run.c0
     for t in run.order:
-        hh = np.matmul(h, w_hh, out=hh_all[t])  # (4, B, hidden): gates i, f, g, o
-        if b_hh is not None:
-            hh += b_hh
-        if rounded:
-            hh[...] = shown_parts(hh)
+        hh = run.recurrent(h, w_hh, b_hh, hh_all[t])  # (4, B, hidden): gates i, f, g, o
         pre = np.add(ih_all[t], hh, out=pre_all[t])
         if rounded:
             pre[...] = shown(pre)
@@ -316,34 +340,16 @@ def _lstm(run: _Direction) -> _Run:
     h, c = run.h0, run.c0
     steps = []
     for t in run.order:
-        ih, hh, pre, act = ih_all[t], hh_all[t], pre_all[t], act_all[t]
-        gates = {
-            k: GateValues(ih=ih[n], hh=hh[n], pre=pre[n], act=act[n])
-            for n, k in enumerate(LSTM.gate_names)
-        }
+        parts = (hh_all[t], pre_all[t], act_all[t])
         c_new, h_new = c_all[t], h_all[t]
-        steps.append(
-            Step(
-                layer=run.layer,
-                direction=run.direction,
-                t=t + 1,
-                x=run.x[t],
-                h_prev=h,
-                c_prev=c,
-                gates=gates,
-                c=c_new,
-                tanh_c=tanh_all[t],
-                m=m_all[t],
-                h=h_new,
-            )
-        )
+        steps.append(run.step(t, h, parts, h_new, c=(c, c_new, tanh_all[t], m_all[t])))
         h, c = h_new, c_new
     return _Run(steps=steps, h_all=h_all, h_last=h, c_last=c)
 
 
 def _gru(run: _Direction) -> _Run:
     """The GRU's steps of one layer and direction: torch's formulas, r on W_hn h + b_hn."""
-    rounded, shown, shown_parts = run.rounded, run.shown, run.shown_parts
+    rounded, shown = run.rounded, run.shown
     w_hh, b_hh = run.hh_weights()
     ih_all = run.ih_all
     hh_all = np.empty_like(ih_all)
@@ -353,11 +359,7 @@ def _gru(run: _Direction) -> _Run:
     h = run.h0
     for t in run.order:
         ih = ih_all[t]
-        hh = np.matmul(h, w_hh, out=hh_all[t])  # (3, B, hidden): blocks r, z, n
-        if b_hh is not None:
-            hh += b_hh
-        if rounded:
-            hh[...] = shown_parts(hh)
+        hh = run.recurrent(h, w_hh, b_hh, hh_all[t])  # (3, B, hidden): blocks r, z, n
         pre, act = pre_all[t], act_all[t]
         np.add(ih[:2], hh[:2], out=pre[:2])
         if rounded:
@@ -384,7 +386,7 @@ def _gru(run: _Direction) -> _Run:
 
 def _rnn(run: _Direction) -> _Run:
     """The Elman RNN's steps of one layer and direction: h_t = tanh or relu of ih + hh."""
-    rounded, shown, shown_parts = run.rounded, run.shown, run.shown_parts
+    rounded, shown = run.rounded, run.shown
     w_hh, b_hh = run.hh_weights()
     relu = run.cell.activation("h") == "relu"
     ih_all = run.ih_all
@@ -393,11 +395,7 @@ def _rnn(run: _Direction) -> _Run:
     act_all = np.empty_like(ih_all)  # (T, 1, B, hidden): the one block, h itself
     h = run.h0
     for t in run.order:
-        hh = np.matmul(h, w_hh, out=hh_all[t])
-        if b_hh is not None:
-            hh += b_hh
-        if rounded:
-            hh[...] = shown_parts(hh)
+        hh = run.recurrent(h, w_hh, b_hh, hh_all[t])
         pre = np.add(ih_all[t], hh, out=pre_all[t])
         if rounded:
             pre[...] = shown(pre)
@@ -414,15 +412,10 @@ def _without_c(
 ) -> _Run:
     """The steps of a cell with h only (GRU, RNN), viewing the frozen arrays."""
     hh_all, pre_all, act_all = parts
-    names = run.cell.gate_names
     h = run.h0
     steps = []
     for t in run.order:
-        ih, hh, pre, act = run.ih_all[t], hh_all[t], pre_all[t], act_all[t]
-        gates = {
-            k: GateValues(ih=ih[n], hh=hh[n], pre=pre[n], act=act[n]) for n, k in enumerate(names)
-        }
-        steps.append(run.step(t, h, gates, h_all[t]))
+        steps.append(run.step(t, h, (hh_all[t], pre_all[t], act_all[t]), h_all[t]))
         h = h_all[t]
     return _Run(steps=steps, h_all=h_all, h_last=h, c_last=None)
 

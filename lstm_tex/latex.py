@@ -304,20 +304,28 @@ def needs_comment(packages: Sequence[str] = NEEDS) -> str:
     return "\n".join(f"% needs: \\usepackage{{{p}}}" for p in packages)
 
 
-def article(title: str, body: str, *, packages: Sequence[str] = ()) -> Document:
-    """A standalone article around ``body`` (already LaTeX); ``title`` is escaped text;
-    ``packages`` are loaded besides the usual ones."""
+def _document(
+    documentclass: str, options: list[str], packages: Sequence[str], **extra: Any
+) -> Document:
+    """A pylatex document of ``documentclass`` with the common preamble and ``packages``."""
     doc = Document(
-        documentclass="article",
-        document_options=["11pt", "a4paper"],
-        geometry_options={"margin": "2cm"},
+        documentclass=documentclass,
+        document_options=options,
         page_numbers=False,
         lmodern=True,
         textcomp=False,
+        **extra,
     )
     _common_preamble(doc)
     for name in packages:
         doc.packages.append(Package(name))
+    return doc
+
+
+def article(title: str, body: str, *, packages: Sequence[str] = ()) -> Document:
+    """A standalone article around ``body`` (already LaTeX); ``title`` is escaped text;
+    ``packages`` are loaded besides the usual ones."""
+    doc = _document("article", ["11pt", "a4paper"], packages, geometry_options={"margin": "2cm"})
     doc.preamble.append(Command("title", NoEscape(title)))
     doc.preamble.append(Command("date", ""))
     # page_numbers=True would need lastpage.sty, which Debian's TeX lacks: number the
@@ -331,16 +339,7 @@ def article(title: str, body: str, *, packages: Sequence[str] = ()) -> Document:
 def deck(title: str, frames: str, *, subtitle: str = "", packages: Sequence[str] = ()) -> Document:
     """A standalone 16:9 Beamer deck of ``frames`` (already LaTeX); ``packages`` are loaded
     besides the usual ones."""
-    doc = Document(
-        documentclass="beamer",
-        document_options=["aspectratio=169", "11pt"],
-        page_numbers=False,
-        lmodern=True,
-        textcomp=False,
-    )
-    _common_preamble(doc)
-    for name in packages:
-        doc.packages.append(Package(name))
+    doc = _document("beamer", ["aspectratio=169", "11pt"], packages)
     doc.preamble.append(NoEscape(r"\usetheme{default}"))
     doc.preamble.append(NoEscape(r"\setbeamertemplate{navigation symbols}{}"))
     doc.preamble.append(NoEscape(r"\setbeamertemplate{footline}[frame number]"))

@@ -84,12 +84,15 @@ def writable_folder(out: Path) -> Path:
         with tempfile.NamedTemporaryFile(dir=out, prefix=".lstm-tex-probe-"):
             pass
     except OSError as exc:
-        raise InputError(
-            f"cannot write the output folder: {_reason(out, exc)}",
-            field="--out",
-            file=printable(out),
-        ) from None
+        raise _unwritable("the output folder", out, exc) from None
     return out
+
+
+def _unwritable(what: str, path: Path, exc: OSError) -> InputError:
+    """The exit-2 error for ``what`` (at ``path``) that could not be written."""
+    return InputError(
+        f"cannot write {what}: {_reason(path, exc)}", field="--out", file=printable(path)
+    )
 
 
 def _reason(path: Path, exc: OSError) -> str:
@@ -343,11 +346,7 @@ def write_tree(
                         os.replace(old / stem, target)
                     raise
     except OSError as exc:
-        raise InputError(
-            f"cannot write the output: {_reason(target, exc)}",
-            field="--out",
-            file=printable(target),
-        ) from None
+        raise _unwritable("the output", target, exc) from None
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
