@@ -168,33 +168,35 @@ class _Medium:
         # Weights are shown again at every step: each one is formatted once, by content.
         self._weights: dict[tuple[str, tuple[int, ...], bytes, float | None], Any] = {}
 
-    def value(self, array: np.ndarray, kind: str = "") -> str:
-        """A computed value; ``kind`` names the quantity for an exercise's marks."""
+    def value(self, array: np.ndarray, kind: str = "", beside: float = 0.0) -> str:
+        """A computed value; ``kind`` names the quantity for an exercise's marks;
+        ``beside``: the ems of what shares its line (:meth:`row_cols`)."""
         matrix = self._as_matrix(array)
         return numbers.bmatrix(
             matrix,
             style="fixed",
             decimals=self.decimals,
             max_rows=self.layout.max_rows,
-            max_cols=self.row_cols(matrix, "fixed"),
+            max_cols=self.row_cols(matrix, "fixed", beside),
             marks=self.marks.get(kind, ""),
         )
 
-    def row_cols(self, matrix: np.ndarray, style: numbers.Style) -> int:
+    def row_cols(self, matrix: np.ndarray, style: numbers.Style, beside: float = 0.0) -> int:
         """Columns shown of a vector: ``max_cols``; with row vectors in a medium that breaks
         lines (the article, the parts, ``Step.latex()``), no more than fit a line of their
         own (:data:`ROW_LINE_EM`), since a row cannot be broken: within a step, the same
         columns for every vector (:meth:`rows_of_step`), so that ``[f] \\odot [c]`` pairs
-        the numbers it shows."""
+        the numbers it shows. ``beside``: a longer label that shares the line (a results
+        row's ``[h_1 \\cdots h_T] =``) leaves less room."""
         if not self.row_vectors or self.layout.shrinks or matrix.ndim < 2:
             return self.layout.max_cols
         if self.row_cap is not None:
             return self.row_cap
         shown = _shown(matrix, self.layout.max_rows, self.layout.max_cols)
-        return self._row_fit(numbers.widest(shown, style, self.decimals))
+        return self._row_fit(numbers.widest(shown, style, self.decimals), beside)
 
-    def _row_fit(self, widest: float) -> int:
-        fit = int((self.layout.line_em - ROW_LINE_EM) / (0.5 * widest + 1.0))
+    def _row_fit(self, widest: float, beside: float = 0.0) -> int:
+        fit = int((self.layout.line_em - max(ROW_LINE_EM, beside)) / (0.5 * widest + 1.0))
         return max(ELISION_MIN, min(self.layout.max_cols, fit))
 
     def rows_of_step(self, given: Sequence[np.ndarray], computed: Sequence[np.ndarray]) -> None:
@@ -213,18 +215,23 @@ class _Medium:
         )
         self.row_cap = self._row_fit(widest)
 
-    def blocks(self, arrays: Sequence[np.ndarray], kind: str = "") -> str:
+    def blocks(self, arrays: Sequence[np.ndarray], kind: str = "", beside: float = 0.0) -> str:
         """Computed values as blocks of one matrix with a rule between them: stacked (a
-        bidirectional output, ``[h->; h<-]``), or side by side with row vectors."""
+        bidirectional output, ``[h->; h<-]``), or side by side with row vectors (each block
+        elided on its own, together no wider than :meth:`row_cols` allows)."""
         blocks = [self._as_matrix(a) for a in arrays]
         axis = 1 if self.row_vectors else 0
         sizes = [b.shape[axis] for b in blocks]
+        whole = np.concatenate(blocks, axis=axis)
+        cols = self.layout.max_cols
+        if self.row_vectors and not self.layout.shrinks:
+            cols = max(ELISION_MIN, self.row_cols(whole, "fixed", beside) // len(blocks))
         return numbers.bmatrix(
-            np.concatenate(blocks, axis=axis),
+            whole,
             style="fixed",
             decimals=self.decimals,
             max_rows=self.layout.max_rows,
-            max_cols=self.layout.max_cols,
+            max_cols=cols,
             marks=self.marks.get(kind, ""),
             blocks=None if self.row_vectors else sizes,
             column_blocks=sizes if self.row_vectors else None,
@@ -294,9 +301,9 @@ class _Medium:
         text: str = self._weights[key]
         return text
 
-    def em(self, array: np.ndarray, style: numbers.Style = "fixed") -> float:
+    def em(self, array: np.ndarray, style: numbers.Style = "fixed", beside: float = 0.0) -> float:
         matrix = self._as_matrix(array)
-        layout = replace(self.layout, max_cols=self.row_cols(matrix, style))
+        layout = replace(self.layout, max_cols=self.row_cols(matrix, style, beside))
         em = _matrix_em(matrix, self.decimals, style, layout)
         if self.marks:  # boxes anywhere: count them everywhere (an over-estimate)
             em += BOX_EM * min(matrix.reshape(matrix.shape[0], -1).shape[1], self.layout.max_cols)
@@ -385,7 +392,8 @@ def _input_lines(widths: dict[str, float], line_em: float) -> list[list[str]]:
     else one per line."""
     if sum(widths.values()) + 4 <= line_em:
         return [["x", "h", "c"]]
-    if widths["h"] + widths["c"] + 2 <= line_em:
+    # on two rows, x and h_{t-1} share the first column of the aligned block
+    if max(widths["x"], widths["h"]) + widths["c"] + 2 <= line_em:
         return [["x"], ["h", "c"]]
     return [["x"], ["h"], ["c"]]
 
@@ -1266,11 +1274,12 @@ def _entry(
 ) -> dict[str, Any]:
     """One ``label = mid = value`` of a results row; ``columns`` (k, n) shows as n x k
     (as k x n with row vectors); ``kind`` names the quantity for an exercise's marks."""
+    beside = label_em + mid_em + 2.0
     return {
         "label": label,
         "mid": mid,
-        "value": medium.value(columns, kind),
-        "em": label_em + mid_em + medium.em(columns) + 2.0,
+        "value": medium.value(columns, kind, beside),
+        "em": beside + medium.em(columns, beside=beside),
         "rows": medium.rows(columns),
     }
 
@@ -1405,8 +1414,9 @@ def _concatenation(
             mid_em=8.0,
             kind="h",
         )
-        entry["value"] = medium.blocks(halves, "h")
-        entry["em"] += medium.em(halves[1]) + 0.5
+        beside = TIME_LABEL_EM + SUP_EM + tag[1] + 8.0 + 2.0
+        entry["value"] = medium.blocks(halves, "h", beside)
+        entry["em"] += medium.em(halves[1], beside=beside) + 0.5
         return entry
     entry = _entry(
         tag[0] + label,
