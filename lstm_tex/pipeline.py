@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -300,11 +299,8 @@ def documents(
         from lstm_tex import backward_values
 
         grads = backward_values.build(gradients, gradients_report)
-    files["values.json"] = (
-        json.dumps(
-            values.build(trace, report, grads, shown=None if shown is trace else shown), indent=1
-        )
-        + "\n"
+    files["values.json"] = values.dumps(
+        values.build(trace, report, grads, shown=None if shown is trace else shown, arrays=True)
     )
     if ex.render.exercise and "latex" in ex.render.formats:
         exercise = exercise_documents(shown, trace, report, env)
