@@ -174,7 +174,17 @@ def check(trace: engine.Trace, device: str | None = None) -> Report:
     from lstm_tex.check import cross_check
 
     import_torch("the cross-check", "use --no-check to skip it", file=trace.example.file)
-    report = cross_check(trace, device=device, source="--device" if device else "check.device")
+    import torch
+
+    # One intra-op thread: the cross-check runs a few tiny products per gate and step,
+    # where torch's second thread costs more in hand-offs than it saves (issue 17: at
+    # T = 1000, hidden 256, 20 s of CPU with two threads on a busy machine, 0.8 s with one).
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        report = cross_check(trace, device=device, source="--device" if device else "check.device")
+    finally:
+        torch.set_num_threads(threads)
     return report.require_passed(trace.example.file)
 
 
