@@ -27,50 +27,19 @@ from typing import Any
 import numpy as np
 
 from lstm_tex.backward import BackwardStep
-from lstm_tex.backward_context import _Builder, _line, _Piece, _sum_line, _Symbols
+from lstm_tex.backward_context import Builder, Piece, Symbols, line, sum_line
 from lstm_tex.engine import Step, layer_weights
 
 
-def groups(bld: _Builder, b: BackwardStep, s: Step, sy: _Symbols) -> list[dict[str, Any]]:
+def groups(bld: Builder, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, Any]]:
     """The groups of one GRU or RNN step, in the order the chain rule walks them."""
     if bld.cell.kind == "gru":
         return _gru(bld, b, s, sy)
     return _rnn(bld, b, s, sy)
 
 
-def _dh_group(bld: _Builder, b: BackwardStep, s: Step, sy: _Symbols, back: str) -> list[Any]:
-    """dy_t, then dh_t = dy_t + ``back`` (what came back from the next step)."""
-    show, t = bld.show, s.t
-    lines = [bld.dy_line(b, s, sy)]
-    if bld.is_last(s):
-        lines.append(
-            _line(
-                show,
-                "dh_last",
-                {"lhs": sy.d("h", t), "dy": sy.d("y", t)},
-                {},
-                show.value(b.dh),
-                sy.d("y", t),
-                ops=0,
-            )
-        )
-    else:
-        lines.append(
-            _line(
-                show,
-                "dh",
-                {"lhs": sy.d("h", t), "dy": sy.d("y", t), "next": back},
-                {"dy": show.value(b.dy), "next": show.value(b.dh_next)},
-                show.value(b.dh),
-                f"{sy.d('h', t)} = {sy.d('y', t)} + {back}",
-                ops=2,
-            )
-        )
-    return lines
-
-
 def _product(
-    bld: _Builder,
+    bld: Builder,
     lhs: str,
     a: tuple[str, np.ndarray],
     c: tuple[str, np.ndarray],
@@ -78,7 +47,7 @@ def _product(
 ) -> dict[str, Any]:
     """``lhs = a * c`` with the numbers of both."""
     show = bld.show
-    return _line(
+    return line(
         show,
         "product",
         {"lhs": lhs, "a": a[0], "b": c[0]},
@@ -89,7 +58,7 @@ def _product(
     )
 
 
-def _delta(bld: _Builder, sy: _Symbols, k: str | None, s: Step, b: BackwardStep) -> dict[str, Any]:
+def _delta(bld: Builder, sy: Symbols, k: str | None, s: Step, b: BackwardStep) -> dict[str, Any]:
     """delta = d(act) * act'(pre): sigma's s (1 - s), tanh's 1 - a^2 or relu's [a > 0]."""
     show, t = bld.show, s.t
     gate = k or bld.cell.gate_names[0]
@@ -100,7 +69,7 @@ def _delta(bld: _Builder, sy: _Symbols, k: str | None, s: Step, b: BackwardStep)
     a = sy.q(k, t) if k else sy.q("h", t)
     activation = bld.cell.activation(gate)
     if activation == "sigmoid":
-        return _line(
+        return line(
             show,
             "delta_sigma",
             {"lhs": lhs, "d": d, "k": a},
@@ -111,7 +80,7 @@ def _delta(bld: _Builder, sy: _Symbols, k: str | None, s: Step, b: BackwardStep)
             extra_em=1.0,
         )
     if activation == "tanh":
-        return _line(
+        return line(
             show,
             "delta_tanh",
             {"lhs": lhs, "d": d, "k": a},
@@ -121,7 +90,7 @@ def _delta(bld: _Builder, sy: _Symbols, k: str | None, s: Step, b: BackwardStep)
             ops=2,
             extra_em=1.0,
         )
-    return _line(
+    return line(
         show,
         "delta_relu",
         {"lhs": lhs, "d": d, "k": a},
@@ -134,11 +103,11 @@ def _delta(bld: _Builder, sy: _Symbols, k: str | None, s: Step, b: BackwardStep)
 
 
 def _apply(
-    bld: _Builder, lhs: str, matrix: np.ndarray, v: np.ndarray, r: np.ndarray
+    bld: Builder, lhs: str, matrix: np.ndarray, v: np.ndarray, r: np.ndarray
 ) -> dict[str, Any]:
     r"""``lhs = W^\top v`` where lhs already reads ``W^\top v`` (with numbers only)."""
     show = bld.show
-    return _line(
+    return line(
         show,
         "apply",
         {"lhs": lhs},
@@ -152,7 +121,7 @@ def _apply(
 # ---------------------------------------------------------------- GRU
 
 
-def _gru(bld: _Builder, b: BackwardStep, s: Step, sy: _Symbols) -> list[dict[str, Any]]:
+def _gru(bld: Builder, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, Any]]:
     show = bld.show
     t, tn, tp = s.t, bld.next_t(s), bld.prev_t(s)
     first = bld.is_first(s)
@@ -165,7 +134,7 @@ def _gru(bld: _Builder, b: BackwardStep, s: Step, sy: _Symbols) -> list[dict[str
         f"\\left({sy.tr('hh')}{sy.tilde_delta(None, tn)} + "
         f"{sy.q('z', tn)} \\odot {sy.d('h', tn)}\\right)"
     )
-    group_h = _dh_group(bld, b, s, sy, back)
+    group_h = bld.dh_lines(b, s, sy, back)
 
     h_prev = sy.q("h", tp)
     group_nz = [
@@ -204,7 +173,7 @@ def _gru(bld: _Builder, b: BackwardStep, s: Step, sy: _Symbols) -> list[dict[str
     group_delta = [_delta(bld, sy, "r", s, b), _delta(bld, sy, "z", s, b)]
 
     through_w = f"{sy.tr('hh')}{sy.tilde_delta(None, t)}"
-    terms: list[tuple[_Piece, _Piece | None]] = []
+    terms: list[tuple[Piece, Piece | None]] = []
     expansion = []
     for number, k in enumerate(bld.cell.gate_names):
         block = w_hh[number * hidden : (number + 1) * hidden]
@@ -214,8 +183,8 @@ def _gru(bld: _Builder, b: BackwardStep, s: Step, sy: _Symbols) -> list[dict[str
     direct = f"{sy.q('z', t)} \\odot {sy.d('h', t)}"
     lhs = f"{through_w} + {direct}"
     group_back = [
-        _sum_line(show, through_w, " + ".join(expansion), terms, show.value(b.delta_hh @ w_hh)),
-        _line(
+        sum_line(show, through_w, " + ".join(expansion), terms, show.value(b.delta_hh @ w_hh)),
+        line(
             show,
             "plus_product",
             {
@@ -260,34 +229,14 @@ def _gru(bld: _Builder, b: BackwardStep, s: Step, sy: _Symbols) -> list[dict[str
     ]
 
 
-def _feeds(bld: _Builder, s: Step, sy: _Symbols) -> str:
-    """What h_t feeds besides the next step: the loss, or the layer above."""
-    t = s.t
-    if s.layer == bld.top:
-        sees = not bld.g.spec.last_step_only or t == bld.ex.steps
-        return f"the loss (as ${sy.q('y', t)}$)" if sees else "no term of the loss"
-    rows = ""
-    if bld.cfg.bidirectional:
-        d = bld.directions.index(s.direction)
-        out = bld.cfg.out_size
-        rows = f"rows {d * out + 1}:{(d + 1) * out} of "
-    return f"layer {s.layer + 1} (as {rows}its input $x^{{({s.layer + 1})}}_{{{t}}}$)"
-
-
-def _gru_notes(bld: _Builder, s: Step, sy: _Symbols) -> dict[str, str]:
+def _gru_notes(bld: Builder, s: Step, sy: Symbols) -> dict[str, str]:
     t, tn, tp = s.t, bld.next_t(s), bld.prev_t(s)
-    h = f"${sy.q('h', t)}$"
-    feeds = _feeds(bld, s, sy)
-    if bld.is_last(s):
-        note_h = (
-            f"Start at step {t}, the last this direction computes: {h} feeds "
-            f"{feeds} and no later step."
-        )
-    else:
-        note_h = (
-            f"{h} feeds {feeds} and step {tn}, there through ${sy.w('hh')}$ and directly "
-            f"through ${sy.q('z', tn)}$; the bracket came back from step {tn}."
-        )
+    note_h = bld.h_note(
+        s,
+        sy,
+        f", there through ${sy.w('hh')}$ and directly through ${sy.q('z', tn)}$; "
+        f"the bracket came back from step {tn}.",
+    )
     note_nz = (
         f"From ${sy.q('h', t)} = (1 - {sy.q('z', t)}) \\odot {sy.q('n', t)} + "
         f"{sy.q('z', t)} \\odot {sy.q('h', tp)}$."
@@ -340,12 +289,12 @@ def _gru_notes(bld: _Builder, s: Step, sy: _Symbols) -> dict[str, str]:
 # ---------------------------------------------------------------- RNN
 
 
-def _rnn(bld: _Builder, b: BackwardStep, s: Step, sy: _Symbols) -> list[dict[str, Any]]:
+def _rnn(bld: Builder, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, Any]]:
     t, tn, tp = s.t, bld.next_t(s), bld.prev_t(s)
     first = bld.is_first(s)
     w = layer_weights(bld.ex, s.layer, s.direction)
     (k,) = bld.cell.gate_names
-    group_h = _dh_group(bld, b, s, sy, f"{sy.tr('hh')}{sy.delta(None, tn)}")
+    group_h = bld.dh_lines(b, s, sy, f"{sy.tr('hh')}{sy.delta(None, tn)}")
     group_delta = [_delta(bld, sy, None, s, b)]
     lhs = (f"{sy.d('h', tp)} = " if first else "") + f"{sy.tr('hh')}{sy.delta(None, t)}"
     group_back = [_apply(bld, lhs, w["w_hh"], b.gates[k].dpre, b.dh_prev)]
@@ -359,18 +308,7 @@ def _rnn(bld: _Builder, b: BackwardStep, s: Step, sy: _Symbols) -> list[dict[str
                 b.dx,
             )
         )
-    h = f"${sy.q('h', t)}$"
-    feeds = _feeds(bld, s, sy)
-    if bld.is_last(s):
-        note_h = (
-            f"Start at step {t}, the last this direction computes: {h} feeds "
-            f"{feeds} and no later step."
-        )
-    else:
-        note_h = (
-            f"{h} feeds {feeds} and step {tn} (through ${sy.w('hh')}$), so both add up; "
-            f"${sy.tr('hh')}{sy.delta(None, tn)}$ came back from step {tn}."
-        )
+    note_h = bld.h_note(s, sy)
     if bld.cell.nonlinearity == "relu":
         note_delta = (
             f"Through ${sy.q('h', t)} = \\mathrm{{relu}}(\\cdot)$: its derivative is 1 where "

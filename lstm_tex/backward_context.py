@@ -65,7 +65,7 @@ BLOCK_NAMES = {
 
 
 @dataclass(frozen=True)
-class _Piece:
+class Piece:
     """One matrix of a line: its LaTeX, estimated width (em) and rows."""
 
     tex: str
@@ -74,33 +74,33 @@ class _Piece:
 
 
 class _Show:
-    """Turns arrays into :class:`_Piece` objects for one medium (slides or article)."""
+    """Turns arrays into :class:`Piece` objects for one medium (slides or article)."""
 
     def __init__(self, medium: _Medium) -> None:
         self.medium = medium
         self.limit = medium.layout.line_em
 
-    def value(self, array: np.ndarray) -> _Piece:
+    def value(self, array: np.ndarray) -> Piece:
         """A computed (B, n) array as an n x B matrix (one column per example), rounded."""
         m = self.medium
-        return _Piece(m.value(array), m.em(array), m.rows(array))
+        return Piece(m.value(array), m.em(array), m.rows(array))
 
-    def given(self, array: np.ndarray) -> _Piece:
+    def given(self, array: np.ndarray) -> Piece:
         """A (B, n) input as an n x B matrix, its numbers as written in the example."""
         m = self.medium
-        return _Piece(m.given(array), m.em(array, "written"), m.rows(array))
+        return Piece(m.given(array), m.em(array, "written"), m.rows(array))
 
-    def state(self, array: np.ndarray, given: bool) -> _Piece:
+    def state(self, array: np.ndarray, given: bool) -> Piece:
         return self.given(array) if given else self.value(array)
 
-    def transposed(self, matrix: np.ndarray) -> _Piece:
+    def transposed(self, matrix: np.ndarray) -> Piece:
         """A weight block transposed, its numbers as written."""
         m = self.medium
-        return _Piece(
+        return Piece(
             m.weights(matrix.T), m.weights_em(matrix.T), min(matrix.shape[1], m.layout.max_rows)
         )
 
-    def as_is(self, array: np.ndarray, given: bool = False) -> _Piece:
+    def as_is(self, array: np.ndarray, given: bool = False) -> Piece:
         """A matrix shown as it is stored: a gradient of a weight, or (B, n) rows x^T."""
         m = self.medium
         style: numbers.Style = "written" if given else "fixed"
@@ -111,7 +111,7 @@ class _Show:
             max_rows=m.layout.max_rows,
             max_cols=m.layout.max_cols,
         )
-        return _Piece(
+        return Piece(
             tex,
             _matrix_em(array, m.decimals, style, m.layout),
             min(array.shape[0], m.layout.max_rows),
@@ -158,7 +158,7 @@ def _tex_em(tex: str) -> float:
 
 
 def _fit(
-    limit: float, lhs: str, symbolic: str, numbers_em: float, result: _Piece | None, rows: int
+    limit: float, lhs: str, symbolic: str, numbers_em: float, result: Piece | None, rows: int
 ) -> dict[str, Any]:
     """Where a ``lhs = symbolic = numbers = result`` line breaks, and its height.
 
@@ -194,12 +194,12 @@ def _fit(
     }
 
 
-def _line(
+def line(
     show: _Show,
     kind: str,
     sym: dict[str, Any],
-    pieces: dict[str, _Piece],
-    result: _Piece | None,
+    pieces: dict[str, Piece],
+    result: Piece | None,
     symbolic: str,
     ops: int,
     extra_em: float = 0.0,
@@ -242,12 +242,12 @@ def _text_line(kind: str, sym: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _sum_line(
+def sum_line(
     show: _Show,
     lhs: str,
     expansion: str,
-    terms: list[tuple[_Piece, _Piece | None]],
-    result: _Piece,
+    terms: list[tuple[Piece, Piece | None]],
+    result: Piece,
     right: str = "",
     right_em: float = 0.0,
 ) -> dict[str, Any]:
@@ -340,7 +340,7 @@ def _group(
 # ---------------------------------------------------------------- symbols
 
 
-class _Symbols:
+class Symbols:
     r"""Symbols of one layer and direction: ``d("h", 3)`` is ``\mathrm{d}h_{3}`` with
     the layer/direction superscript, ``tr("hh")`` is ``W_{hh}^{\top}``, and so on."""
 
@@ -410,7 +410,7 @@ def _shown_pair(before: float, after: float, decimals: int) -> tuple[str, str]:
 # ---------------------------------------------------------------- the context
 
 
-class _Builder:
+class Builder:
     """Builds the backward context of one medium."""
 
     def __init__(self, gradients: Gradients, slides: bool, parts: bool = False) -> None:
@@ -448,21 +448,27 @@ class _Builder:
 
     # ------------------------------------------------------------ the loss
 
-    def loss(self) -> dict[str, Any]:
-        """``E = Y - Y_hat`` and ``L``, the group that opens the backward pass."""
+    def error_lines(
+        self, out: np.ndarray, error: np.ndarray | None, prime: str, loss: str
+    ) -> list[dict[str, Any]]:
+        """``E = Y - Y_hat`` and ``L`` of the output sequence ``out`` (the last step alone
+        with ``last_step_only``): ``error`` as the backward pass has it, or (``None``)
+        computed here; ``prime`` marks the names after the SGD step; ``loss`` is L shown."""
         spec = self.g.spec
-        out = self.g.trace.output
         width = out.shape[-1]
         T = self.ex.steps
         if spec.last_step_only:
-            y, target, error = out[-1], spec.target, self.g.error[-1]
-            names = (f"y_{{{T}}}", f"\\hat y_{{{T}}}", f"e_{{{T}}}")
+            y, target = out[-1], spec.target
+            error = y - target if error is None else error[-1]
+            names = (f"y{prime}_{{{T}}}", f"\\hat y_{{{T}}}", f"e{prime}_{{{T}}}")
         else:
             y, target = out.reshape(-1, width), spec.target.reshape(-1, width)
-            error = self.g.error.reshape(-1, width)
-            names = ("Y", "\\hat Y", "E")
-        lines = [
-            _line(
+            error = y - target if error is None else error.reshape(-1, width)
+            names = (f"Y{prime}", "\\hat Y", f"E{prime}")
+        factor = f"\\frac{{1}}{{{spec.target.size}}}" if spec.loss == "mse" else "\\frac{1}{2}"
+        squares = numbers.format_number(float(np.sum(error**2)), "fixed", self.medium.decimals)
+        return [
+            line(
                 self.show,
                 "difference",
                 {"lhs": names[2], "a": names[0], "b": names[1], "factor": ""},
@@ -470,23 +476,25 @@ class _Builder:
                 self.show.value(error),
                 f"{names[2]} = {names[0]} - {names[1]}",
                 ops=2,
-            )
-        ]
-        factor = f"\\frac{{1}}{{{spec.target.size}}}" if spec.loss == "mse" else "\\frac{1}{2}"
-        lines.append(
+            ),
             _text_line(
                 "loss",
                 {
-                    "lhs": "L",
+                    "lhs": f"L{prime}",
                     "e": names[2],
                     "factor": factor,
-                    "squares": numbers.format_number(
-                        float(np.sum(error**2)), "fixed", self.medium.decimals
-                    ),
-                    "r": numbers.format_number(self.g.loss, "fixed", self.medium.decimals),
+                    "squares": squares,
+                    "r": loss,
                 },
-            )
-        )
+            ),
+        ]
+
+    def loss(self) -> dict[str, Any]:
+        """``E = Y - Y_hat`` and ``L``, the group that opens the backward pass."""
+        spec = self.g.spec
+        T = self.ex.steps
+        loss = numbers.format_number(self.g.loss, "fixed", self.medium.decimals)
+        lines = self.error_lines(self.g.trace.output, self.g.error, "", loss)
         if spec.last_step_only:
             note = (
                 f"The loss sees the last step only: the output $y_{{{T}}}$ against the "
@@ -512,7 +520,7 @@ class _Builder:
     def step(self, b: BackwardStep) -> dict[str, Any]:
         """The groups of one step (the cell's chain rule), under the step's title."""
         s = self.g.trace.step(b.layer, b.direction, b.t)
-        sy = _Symbols(s, self.cfg, self.dd)
+        sy = Symbols(s, self.cfg, self.dd)
         if self.cell.kind == "lstm":
             groups = self.lstm_groups(b, s, sy)
         else:
@@ -529,7 +537,7 @@ class _Builder:
             "groups": groups,
         }
 
-    def lstm_groups(self, b: BackwardStep, s: Step, sy: _Symbols) -> list[dict[str, Any]]:
+    def lstm_groups(self, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, Any]]:
         """The five groups of an LSTM step: dh; do, dc; di, df, dg; deltas; what goes back."""
         assert s.c_prev is not None and s.tanh_c is not None
         assert b.dm is not None and b.dc is not None and b.dc_prev is not None
@@ -542,35 +550,10 @@ class _Builder:
         dm = sy.d("m", t) if w_hr is not None else sy.d("h", t)
         act = {k: s.gates[k].act for k in GATES}
 
-        group_h = [self.dy_line(b, s, sy)]
-        if last:
-            group_h.append(
-                _line(
-                    show,
-                    "dh_last",
-                    {"lhs": sy.d("h", t), "dy": sy.d("y", t)},
-                    {},
-                    show.value(b.dh),
-                    sy.d("y", t),
-                    ops=0,
-                )
-            )
-        else:
-            back = f"{sy.tr('hh')}{sy.delta(None, tn)}"
-            group_h.append(
-                _line(
-                    show,
-                    "dh",
-                    {"lhs": sy.d("h", t), "dy": sy.d("y", t), "next": back},
-                    {"dy": show.value(b.dy), "next": show.value(b.dh_next)},
-                    show.value(b.dh),
-                    f"{sy.d('h', t)} = {sy.d('y', t)} + {back}",
-                    ops=2,
-                )
-            )
+        group_h = self.dh_lines(b, s, sy, f"{sy.tr('hh')}{sy.delta(None, tn)}")
         if w_hr is not None:
             group_h.append(
-                _line(
+                line(
                     show,
                     "matvec",
                     {"lhs": sy.d("m", t), "W": sy.tr("hr"), "v": sy.d("h", t)},
@@ -583,7 +566,7 @@ class _Builder:
 
         tanh_c = f"\\tanh\\left({sy.q('c', t)}\\right)"
         group_oc = [
-            _line(
+            line(
                 show,
                 "product",
                 {"lhs": sy.d("o", t), "a": dm, "b": tanh_c},
@@ -592,7 +575,7 @@ class _Builder:
                 f"{sy.d('o', t)} = {dm} \\odot {tanh_c}",
                 ops=2,
             ),
-            _line(
+            line(
                 show,
                 "dc",
                 {
@@ -625,7 +608,7 @@ class _Builder:
         group_ifg = []
         for k, (other, piece) in partners.items():
             group_ifg.append(
-                _line(
+                line(
                     show,
                     "product",
                     {"lhs": sy.d(k, t), "a": sy.d("c", t), "b": other},
@@ -641,7 +624,7 @@ class _Builder:
             sym = {"lhs": sy.delta(k, t), "d": sy.d(k, t), "k": sy.q(k, t)}
             if k == "g":
                 group_delta.append(
-                    _line(
+                    line(
                         show,
                         "delta_tanh",
                         sym,
@@ -654,7 +637,7 @@ class _Builder:
                 )
             else:
                 group_delta.append(
-                    _line(
+                    line(
                         show,
                         "delta_sigma",
                         sym,
@@ -674,7 +657,7 @@ class _Builder:
         c_lhs = (f"{sy.d('c', tp)} = " if first else "") + (f"{sy.d('c', t)} \\odot {sy.q('f', t)}")
         group_back = [
             self.back_line(b, sy, "h", w_hh, b.dh_prev, h_lhs),
-            _line(
+            line(
                 show,
                 "product",
                 {"lhs": c_lhs, "a": None, "b": None},
@@ -715,7 +698,7 @@ class _Builder:
             ),
         ]
 
-    def dy_line(self, b: BackwardStep, s: Step, sy: _Symbols) -> dict[str, Any]:
+    def dy_line(self, b: BackwardStep, s: Step, sy: Symbols) -> dict[str, Any]:
         """dy_t: from the loss (top layer) or from the layer above (through its W_ih)."""
         show = self.show
         t = s.t
@@ -728,7 +711,7 @@ class _Builder:
                 return _text_line("dy_none", {"lhs": sy.d("y", t), "T": self.ex.steps})
             target = spec.target if spec.last_step_only else spec.target[t - 1]
             factor = f"\\frac{{2}}{{{spec.target.size}}}" if spec.loss == "mse" else ""
-            return _line(
+            return line(
                 show,
                 "difference",
                 {"lhs": sy.d("y", t), "a": sy.q("y", t), "b": sy.q("\\hat y", t), "factor": factor},
@@ -739,13 +722,13 @@ class _Builder:
                 extra_em=3.0 if factor else 0.0,
             )
         sources: list[str] = []
-        pieces: dict[str, _Piece] = {}
+        pieces: dict[str, Piece] = {}
         for n, direction in enumerate(self.directions):
             upper = self.g.trace.step(s.layer + 1, direction, t)
-            sources.append(_Symbols(upper, self.cfg, self.dd).d("x", t))
+            sources.append(Symbols(upper, self.cfg, self.dd).d("x", t))
             pieces[f"s{n}"] = show.value(self.g.step(s.layer + 1, direction, t).dx[:, cols])
         rows = f"{cols.start + 1}:{cols.stop}" if self.cfg.bidirectional else ""
-        return _line(
+        return line(
             show,
             "dy_above",
             {"lhs": sy.d("y", t), "sources": sources, "rows": rows},
@@ -758,7 +741,7 @@ class _Builder:
     def back_line(
         self,
         b: BackwardStep,
-        sy: _Symbols,
+        sy: Symbols,
         which: str,
         matrix: np.ndarray,
         result: np.ndarray,
@@ -766,40 +749,81 @@ class _Builder:
     ) -> dict[str, Any]:
         r"""``W^\top \delta_t`` as the sum over the gates of ``W_k^\top \delta_{k,t}``."""
         hidden = self.cfg.hidden_size
-        terms: list[tuple[_Piece, _Piece | None]] = []
+        terms: list[tuple[Piece, Piece | None]] = []
         expansion = []
         for n, k in enumerate(self.cell.gate_names):
             block = matrix[n * hidden : (n + 1) * hidden]
             terms.append((self.show.transposed(block), self.show.value(b.gates[k].dpre)))
             expansion.append(f"{sy.tr(which + k)}{sy.delta(k, b.t)}")
-        return _sum_line(self.show, lhs, " + ".join(expansion), terms, self.show.value(result))
+        return sum_line(self.show, lhs, " + ".join(expansion), terms, self.show.value(result))
 
-    def notes(self, s: Step, sy: _Symbols) -> dict[str, str]:
+    def feeds(self, s: Step, sy: Symbols) -> str:
+        """What h_t feeds besides the next step: the loss, or the layer above."""
+        t = s.t
+        if s.layer == self.top:
+            sees = not self.g.spec.last_step_only or t == self.ex.steps
+            return f"the loss (as ${sy.q('y', t)}$)" if sees else "no term of the loss"
+        rows = ""
+        if self.cfg.bidirectional:
+            d = self.directions.index(s.direction)
+            out = self.cfg.out_size
+            rows = f"rows {d * out + 1}:{(d + 1) * out} of "
+        return f"layer {s.layer + 1} (as {rows}its input $x^{{({s.layer + 1})}}_{{{t}}}$)"
+
+    def h_note(self, s: Step, sy: Symbols, later: str | None = None) -> str:
+        """The note of dh_t: where h_t goes. ``later``: how it reaches the next step and
+        what came back (default: through W_hh only, the LSTM's and the RNN's way)."""
+        t, tn = s.t, self.next_t(s)
+        h = f"${sy.q('h', t)}$"
+        if self.is_last(s):
+            return (
+                f"Start at step {t}, the last this direction computes: {h} feeds "
+                f"{self.feeds(s, sy)} and no later step."
+            )
+        if later is None:
+            later = (
+                f" (through ${sy.w('hh')}$), so both add up; "
+                f"${sy.tr('hh')}{sy.delta(None, tn)}$ came back from step {tn}."
+            )
+        return f"{h} feeds {self.feeds(s, sy)} and step {tn}{later}"
+
+    def dh_lines(self, b: BackwardStep, s: Step, sy: Symbols, back: str) -> list[dict[str, Any]]:
+        """dy_t, then dh_t = dy_t + ``back`` (what came back from the next step), or
+        dh_t = dy_t at the last step."""
+        show, t = self.show, s.t
+        lines = [self.dy_line(b, s, sy)]
+        if self.is_last(s):
+            lines.append(
+                line(
+                    show,
+                    "dh_last",
+                    {"lhs": sy.d("h", t), "dy": sy.d("y", t)},
+                    {},
+                    show.value(b.dh),
+                    sy.d("y", t),
+                    ops=0,
+                )
+            )
+        else:
+            lines.append(
+                line(
+                    show,
+                    "dh",
+                    {"lhs": sy.d("h", t), "dy": sy.d("y", t), "next": back},
+                    {"dy": show.value(b.dy), "next": show.value(b.dh_next)},
+                    show.value(b.dh),
+                    f"{sy.d('h', t)} = {sy.d('y', t)} + {back}",
+                    ops=2,
+                )
+            )
+        return lines
+
+    def notes(self, s: Step, sy: Symbols) -> dict[str, str]:
         """One or two sentences per group: where each quantity comes from."""
         t, tn, tp = s.t, self.next_t(s), self.prev_t(s)
         last, first = self.is_last(s), self.is_first(s)
-        h = f"${sy.q('h', t)}$"
         proj = self.cfg.proj_size > 0
-        if s.layer == self.top:
-            sees = not self.g.spec.last_step_only or t == self.ex.steps
-            feeds = f"the loss (as ${sy.q('y', t)}$)" if sees else "no term of the loss"
-        else:
-            rows = ""
-            if self.cfg.bidirectional:
-                d = self.directions.index(s.direction)
-                out = self.cfg.out_size
-                rows = f"rows {d * out + 1}:{(d + 1) * out} of "
-            feeds = f"layer {s.layer + 1} (as {rows}its input $x^{{({s.layer + 1})}}_{{{t}}}$)"
-        if last:
-            note_h = (
-                f"Start at step {t}, the last this direction computes: {h} feeds "
-                f"{feeds} and no later step."
-            )
-        else:
-            note_h = (
-                f"{h} feeds {feeds} and step {tn} (through ${sy.w('hh')}$), so both "
-                f"add up; ${sy.tr('hh')}{sy.delta(None, tn)}$ came back from step {tn}."
-            )
+        note_h = self.h_note(s, sy)
         if proj:
             note_h += f" With the projection, ${sy.q('h', t)} = {sy.w('hr')}{sy.q('m', t)}$."
         m = sy.q("m", t) if proj else sy.q("h", t)
@@ -837,7 +861,7 @@ class _Builder:
 
     # ------------------------------------------------------------ symbols of the cell
 
-    def delta_sym(self, sy: _Symbols, k: str) -> Any:
+    def delta_sym(self, sy: Symbols, k: str) -> Any:
         """``t -> \\delta_{k,t}`` (an RNN's one block: ``\\delta_t``)."""
         gate = None if self.cell.kind == "rnn" else k
         return lambda t: sy.delta(gate, t)
@@ -846,19 +870,19 @@ class _Builder:
         """Whether what reaches gate ``k``'s hh part differs from its delta (GRU's n)."""
         return self.cell.kind == "gru" and k == "n"
 
-    def hh_delta_sym(self, sy: _Symbols, k: str) -> Any:
+    def hh_delta_sym(self, sy: Symbols, k: str) -> Any:
         """``t ->`` the symbol of what reaches gate ``k``'s ``hh`` part: its delta, or
         ``\\tilde\\delta_{n,t}`` (= r_t * delta_n,t) for the GRU's n."""
         if self.separate_hh(k):
             return lambda t: sy.tilde_delta(k, t)
         return self.delta_sym(sy, k)
 
-    def hh_n(self, sy: _Symbols, t: int | str) -> str:
+    def hh_n(self, sy: Symbols, t: int | str) -> str:
         """The GRU's ``W_{hn} h_{t-1} + b_{hn}``, what r multiplies (no b_hn without one)."""
         bias = f" + {sy.b('hn')}" if self.cfg.bias is True else ""
         return f"{sy.w('hn')} {sy.q('h', t)}{bias}"
 
-    def bias_sym(self, sy: _Symbols, which: str, k: str) -> str:
+    def bias_sym(self, sy: Symbols, which: str, k: str) -> str:
         """``b_{ik}``, ``b_{hk}`` or (one bias per gate) ``b_k``; an RNN's ``b_{ih}``,
         ``b_{hh}`` or ``b``."""
         if self.cell.kind == "rnn":
@@ -881,7 +905,7 @@ class _Builder:
             key=lambda s: s.t,
         )
         back = {s.t: self.g.step(layer, direction, s.t) for s in steps}
-        sy = _Symbols(steps[0], self.cfg, self.dd)
+        sy = Symbols(steps[0], self.cfg, self.dd)
         hidden = self.cfg.hidden_size
         sfx = f"_l{layer}" + ("_reverse" if direction == "reverse" else "")
         stacked = len(steps) > SUM_TERMS_MAX
@@ -892,7 +916,7 @@ class _Builder:
 
         def outer(
             deltas: list[np.ndarray], operands: list[np.ndarray], given: list[bool]
-        ) -> list[tuple[_Piece, _Piece | None]]:
+        ) -> list[tuple[Piece, Piece | None]]:
             if stacked:
                 return [
                     (
@@ -917,7 +941,7 @@ class _Builder:
             dk_hh = self.hh_delta_sym(sy, k)
             lhs = f"{sy.dd}{sy.w('i' + k)}"
             lines = [
-                _sum_line(
+                sum_line(
                     show,
                     lhs,
                     expand(
@@ -930,7 +954,7 @@ class _Builder:
             ]
             lhs = f"{sy.dd}{sy.w('h' + k)}"
             lines.append(
-                _sum_line(
+                sum_line(
                     show,
                     lhs,
                     expand(
@@ -952,13 +976,13 @@ class _Builder:
                 both = f"{self.bias_sym(sy, 'i', k)} = {sy.dd}{self.bias_sym(sy, 'h', k)}"
                 biases.append((both, deltas, dk, "bias_ih"))
             for symbol, these, sym, name in biases:
-                terms: list[tuple[_Piece, _Piece | None]] = (
+                terms: list[tuple[Piece, Piece | None]] = (
                     [(show.value(np.concatenate(these)), None)]
                     if stacked
                     else [(show.value(dl), None) for dl in these]
                 )
                 lines.append(
-                    _sum_line(
+                    sum_line(
                         show,
                         f"{sy.dd}{symbol}",
                         expand(
@@ -1005,7 +1029,7 @@ class _Builder:
         if self.cfg.proj_size:
             lhs = f"{sy.dd}{sy.w('hr')}"
             dhs = [back[s.t].dh for s in steps]
-            line = _sum_line(
+            line = sum_line(
                 show,
                 lhs,
                 expand(
@@ -1031,14 +1055,14 @@ class _Builder:
                 first = next(
                     s for s in self.g.trace.steps if s.layer == layer and s.direction == direction
                 )
-                sy = _Symbols(first, self.cfg, self.dd)
+                sy = Symbols(first, self.cfg, self.dd)
                 p = self.prev_t(first)
                 states = [("h", self.g.dh0[index])]
                 if self.g.dc0 is not None:
                     states.append(("c", self.g.dc0[index]))
                 for name, array in states:
                     lines.append(
-                        _line(
+                        line(
                             self.show,
                             "value",
                             {"lhs": sy.d(name, p)},
@@ -1075,7 +1099,7 @@ class _Builder:
                 step = next(
                     s for s in self.g.trace.steps if s.layer == layer and s.direction == direction
                 )
-                sy = _Symbols(step, self.cfg, self.dd)
+                sy = Symbols(step, self.cfg, self.dd)
                 sfx = f"_l{layer}" + ("_reverse" if direction == "reverse" else "")
                 where = _where(layer, direction, self.cfg)
                 blocks: dict[str, list[tuple[str, str, slice]]] = {}
@@ -1103,7 +1127,7 @@ class _Builder:
                         if old.ndim == 1:
                             old, grad, new = old[:, None], grad[:, None], new[:, None]
                         lines.append(
-                            _line(
+                            line(
                                 show,
                                 "sgd",
                                 {"lhs": symbol, "eta": eta, "dd": self.dd},
@@ -1138,43 +1162,8 @@ class _Builder:
         if sgd is None:
             return None
         spec = self.g.spec
-        out = sgd.trace.output
-        width = out.shape[-1]
-        T = self.ex.steps
-        if spec.last_step_only:
-            y, target = out[-1], spec.target
-            names = (f"y'_{{{T}}}", f"\\hat y_{{{T}}}", f"e'_{{{T}}}")
-        else:
-            y, target = out.reshape(-1, width), spec.target.reshape(-1, width)
-            names = ("Y'", "\\hat Y", "E'")
-        error = y - target
-        lines = [
-            _line(
-                self.show,
-                "difference",
-                {"lhs": names[2], "a": names[0], "b": names[1], "factor": ""},
-                {"a": self.show.value(y), "b": self.show.given(target)},
-                self.show.value(error),
-                f"{names[2]} = {names[0]} - {names[1]}",
-                ops=2,
-            )
-        ]
-        factor = f"\\frac{{1}}{{{spec.target.size}}}" if spec.loss == "mse" else "\\frac{1}{2}"
         before, after = _shown_pair(self.g.loss, sgd.loss_after, self.medium.decimals)
-        lines.append(
-            _text_line(
-                "loss",
-                {
-                    "lhs": "L'",
-                    "e": names[2],
-                    "factor": factor,
-                    "squares": numbers.format_number(
-                        float(np.sum(error**2)), "fixed", self.medium.decimals
-                    ),
-                    "r": after,
-                },
-            )
-        )
+        lines = self.error_lines(sgd.trace.output, None, "'", after)
         went = (
             "down"
             if sgd.loss_after < self.g.loss
@@ -1252,7 +1241,7 @@ def build(
 ) -> dict[str, Any]:
     """The ``backward`` key of the template context for one medium (slides, article, or
     with ``parts`` the fragments of ``parts/``)."""
-    return _Builder(gradients, slides, parts).build(report)
+    return Builder(gradients, slides, parts).build(report)
 
 
 def parts(ctx: dict[str, Any]) -> list[dict[str, Any]]:

@@ -49,7 +49,7 @@ class Document:
     """A parsed example file: ``data`` is plain dicts/lists/scalars.
 
     ``tree`` is ruamel's round-trip tree, which knows the line of every key and item. A
-    file read by the fast path (:func:`_fast`) has none until a message needs a line:
+    file read by the fast path (:func:`fast_parse`) has none until a message needs a line:
     then ``text`` is parsed again, once.
     """
 
@@ -274,8 +274,8 @@ def parse(text: str, file: str = "<string>") -> Document:
             file=file,
             line=text.count("\n", 0, deep.start()) + 1,
         )
-    fast = _fast(text)
-    if fast is not _SLOW:
+    fast = fast_parse(text)
+    if fast is not SLOW:
         return Document(file=file, data=fast, text=text)
     from ruamel.yaml import YAML
     from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError
@@ -330,8 +330,8 @@ def parse(text: str, file: str = "<string>") -> Document:
 
 # ---------------------------------------------------------------- the fast path
 
-#: What :func:`_fast` gives back when the round-trip parse must decide.
-_SLOW: Any = object()
+#: What :func:`fast_parse` gives back when the round-trip parse must decide.
+SLOW: Any = object()
 #: A tag (``!``), an escape in a double-quoted string (``\/`` is YAML 1.2 only), a tab or
 #: a carriage return (libyaml and ruamel differ on some tabs), or a directive (``%YAML
 #: 1.1``) anywhere, even in a comment: the round-trip path reads the file.
@@ -354,8 +354,8 @@ _WORDS: dict[str, Any] = {
 }
 
 
-def _fast(text: str) -> Any:
-    """The plain data of ``text`` by libyaml (PyYAML's C parser), or :data:`_SLOW`.
+def fast_parse(text: str) -> Any:
+    """The plain data of ``text`` by libyaml (PyYAML's C parser), or :data:`SLOW`.
 
     ruamel's pure-Python round-trip parse is most of a warm re-render (issue 17). The
     data is the same (tests/test_loader_fast.py): this path gives up, and the round-trip
@@ -366,23 +366,23 @@ def _fast(text: str) -> Any:
     merge key, a directive, a block scalar or any parse error.
     """
     if _RARE.search(text):
-        return _SLOW
+        return SLOW
     try:
         import yaml
 
         loader: Any = getattr(yaml, "CSafeLoader", None)
         if loader is None:
-            return _SLOW
+            return SLOW
         root = yaml.compose(text, Loader=loader)
     except Exception:  # any parse error: the round-trip path explains it
-        return _SLOW
+        return SLOW
     if root is None:
-        return _SLOW
+        return SLOW
     budget = [MAX_NODES]
     try:
         return _fast_value(root, 0, budget, set())
     except _Slow:
-        return _SLOW
+        return SLOW
 
 
 class _Slow(Exception):

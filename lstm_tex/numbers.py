@@ -281,13 +281,18 @@ def _blank_pattern(texts: Sequence[str]) -> str:
     )
 
 
-def _keep(n: int, limit: int | None) -> list[int | None]:
+def keep(n: int, limit: int | None) -> list[int | None]:
     """Indices to show for an axis of length ``n``: all, or head, ``None`` (gap), tail."""
     if limit is None or n <= limit or limit < 3:
         return list(range(n))
     head = (limit - 1) - (limit - 1) // 2
     tail = (limit - 1) // 2
     return [*range(head), None, *range(n - tail, n)]
+
+
+#: The former private name, still called by context.py and expansion.py (issue 18: they
+#: move to :func:`keep` when their owners next edit them).
+_keep = keep
 
 
 def bmatrix(
@@ -370,12 +375,12 @@ def bmatrix(
 
 def _blocks(sizes: Sequence[int], limit: int | None) -> tuple[list[int | None], list[int]]:
     """The indices shown of consecutive blocks of ``sizes`` entries, each elided on its own
-    (:func:`_keep`), and the count shown up to the end of each block."""
+    (:func:`keep`), and the count shown up to the end of each block."""
     shown: list[int | None] = []
     ends = []
     start = 0
     for size in sizes:
-        shown += [None if k is None else start + k for k in _keep(size, limit)]
+        shown += [None if k is None else start + k for k in keep(size, limit)]
         ends.append(len(shown))
         start += size
     return shown, ends
@@ -429,7 +434,7 @@ def dot_terms(
     v = np.asarray(vector, dtype=np.float64).ravel()
     styles = [vector_style] * len(v) if isinstance(vector_style, str) else list(vector_style)
     terms = []
-    for k in _keep(len(w), max_terms):
+    for k in keep(len(w), max_terms):
         if k is None:
             terms.append("\\cdots")
             continue
@@ -473,4 +478,4 @@ def expansion(
 def shown(n: int, limit: int | None) -> list[int]:
     """The indices of an axis of length ``n`` that a matrix elided at ``limit`` shows (its
     first and last ones): ``shown(10, 5)`` -> ``[0, 1, 8, 9]``."""
-    return [k for k in _keep(n, limit) if k is not None]
+    return [k for k in keep(n, limit) if k is not None]

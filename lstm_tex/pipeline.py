@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # the backward modules are imported when an example has ``bac
 #: The auxiliary files (.aux, .nav, ...) of every document compiled in this process, by
 #: output folder, stem and file name: a re-render in watch mode starts from them, so that
 #: one pdflatex pass is enough when the pages did not move (issue 17).
-_AUX: dict[tuple[str, str, str], dict[str, bytes]] = {}
+AUX_FILES: dict[tuple[str, str, str], dict[str, bytes]] = {}
 
 
 @dataclass(frozen=True)
@@ -422,7 +422,7 @@ def render(path: str | Path | spec.Example, options: RenderOptions = RenderOptio
 
     def compile_all(staging: Path) -> None:
         for name, doc in docs.items():
-            aux = _AUX.setdefault((str(options.out.resolve()), stem, name), {})
+            aux = AUX_FILES.setdefault((str(options.out.resolve()), stem, name), {})
             pdf = latex.compile_pdf(doc, staging / name, aux)
             if options.png:
                 latex.pdf_to_png(pdf)

@@ -20,7 +20,7 @@ from tests.conftest import BUNDLED, DATA
 def slow(text: str) -> loader.Document:
     """The round-trip path alone."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(loader, "_fast", lambda _text: loader._SLOW)
+        patch.setattr(loader, "fast_parse", lambda _text: loader.SLOW)
         return loader.parse(text, "slow.yaml")
 
 
@@ -40,8 +40,8 @@ def same(a: Any, b: Any) -> bool:
 @pytest.mark.parametrize("path", [*BUNDLED, DATA / "tiny.yaml"], ids=lambda p: p.stem)
 def test_bundled_files_take_the_fast_path_with_the_same_data(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
-    fast = loader._fast(text)
-    assert fast is not loader._SLOW
+    fast = loader.fast_parse(text)
+    assert fast is not loader.SLOW
     assert same(fast, slow(text).data)
     doc = loader.parse(text, path.name)
     assert doc.tree is None  # no round-trip parse unless a line is asked for
@@ -50,7 +50,7 @@ def test_bundled_files_take_the_fast_path_with_the_same_data(path: Path) -> None
 
 def test_a_message_on_the_fast_path_still_names_the_line() -> None:
     text = "title: t\nweights:\n  weight_ih_l0: [[1, 2]]\n  weight_hh_l0: [[1]]\nx: [1]\n"
-    assert loader._fast(text) is not loader._SLOW
+    assert loader.fast_parse(text) is not loader.SLOW
     with pytest.raises(InputError) as caught:
         spec.validate(loader.parse(text, "lines.yaml"), stem="lines")
     assert caught.value.line is not None and caught.value.line >= 3
@@ -84,7 +84,7 @@ def test_a_message_on_the_fast_path_still_names_the_line() -> None:
     ],
 )
 def test_anything_unusual_takes_the_round_trip_path(text: str) -> None:
-    assert loader._fast(text) is loader._SLOW
+    assert loader.fast_parse(text) is loader.SLOW
 
 
 ALPHABET = st.sampled_from(list(" \n\t-:,[]{}#'\"!&*%<>|.0123456789eE+_xyzTtFfNn~?@`=\\"))
@@ -109,8 +109,8 @@ def test_a_mutated_file_reads_the_same_on_both_paths(
     for where, cut, insert in edits:
         at = int(where * len(text))
         text = text[:at] + insert + text[at + cut :]
-    fast = loader._fast(text)
-    if fast is loader._SLOW:
+    fast = loader.fast_parse(text)
+    if fast is loader.SLOW:
         return
     try:
         expected = slow(text).data

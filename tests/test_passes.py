@@ -88,7 +88,9 @@ def test_watch_keeps_the_auxiliary_files(passes: list[str], tmp_path: Path) -> N
     options = pipeline.RenderOptions(out=out, check=False, pdf=True)
     pipeline.render(NOTEBOOK, options)
     kept = {
-        key: dict(value) for key, value in pipeline._AUX.items() if key[0] == str(out.resolve())
+        key: dict(value)
+        for key, value in pipeline.AUX_FILES.items()
+        if key[0] == str(out.resolve())
     }
     assert {key[2] for key in kept} == {f"{NOTEBOOK.stem}.tex", f"{NOTEBOOK.stem}-slides.tex"}
     assert all(".aux" in files for files in kept.values())
