@@ -294,7 +294,8 @@ def test_render_selection_derives_some_summarises_the_rest(tmp_path: Path) -> No
     mapping = _combination(length=4, batch=None, steps=[2, 4], layers=[1])
     folder = _render(_write(tmp_path, "chosen", mapping), tmp_path / "out", "--no-check")
     frames = (folder / "frames.tex").read_text()
-    titles = re.findall(r"\\begin\{frame\}\{([^\n]*)\}\n", frames)
+    # derivation frames have options ([t], [t,shrink]) since issue 12
+    titles = re.findall(r"\\begin\{frame\}(?:\[[^\]\n]*\])?\{([^\n]*)\}\n", frames)
     derived = sorted(
         {
             m.group(1)
