@@ -458,11 +458,11 @@ def test_batch_is_said_to_be_one_column_per_example(tmp_path: Path) -> None:
 
 def test_bundled_examples_show_hand_over_and_concatenation(tmp_path: Path) -> None:
     stacked = (_render(STACKED, tmp_path) / "frames.tex").read_text()
-    assert r"\begin{frame}{Layer 1, step 2: inputs}" in stacked
+    assert r"\begin{frame}[t]{Layer 1, step 2: inputs}" in stacked
     assert r"x^{(1)}_{2} &= h^{(0)}_{2} = \begin{bmatrix}" in stacked
     assert "Its input is the output of layer~0 at step~2." in stacked
     both = (_render(BIDIRECTIONAL, tmp_path) / "frames.tex").read_text()
-    assert r"\begin{frame}{Reverse, step 3: inputs}" in both
+    assert r"\begin{frame}[t]{Reverse, step 3: inputs}" in both
     assert "(the reverse direction starts at $t = 3$)" in both
     # the two directions as blocks of one matrix with a rule, not a bmatrix in a bmatrix
     assert (
