@@ -633,6 +633,76 @@ def checkpoint_render(runs: int, work: Path) -> dict[str, Any]:
     return out
 
 
+# ---------------------------------------------------------------- 8: T = 1000, hidden 256
+
+LARGE_SHAPE = {"input": 32, "hidden": 256}
+LARGE_T = (250, 1000)
+
+
+def _rusage_run(argv: Sequence[str]) -> tuple[float, float, int]:
+    """Run ``argv``: wall seconds, CPU seconds (user + system) and peak memory (KiB)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        error = proc.stderr.read().decode() if proc.stderr else ""
+        raise RuntimeError(f"{shell(argv)} failed: {error}")
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def large_render(runs: int, work: Path) -> dict[str, Any]:
+    """Figure 8 (issue 17): render for T = 1000, input 32, hidden 256; the weights in a
+    .npz file (SPEC: weights by reference), x in the YAML file, ``render.steps`` [1, 2, T]
+    (more than 200 derived steps need a choice): every step still goes to values.json
+    and the summaries, so the output grows with T (compared with T = 250)."""
+    import numpy as np
+
+    rng = np.random.default_rng(17)
+    hidden, size = LARGE_SHAPE["hidden"], LARGE_SHAPE["input"]
+    k = 1 / np.sqrt(hidden)
+    work.mkdir(parents=True, exist_ok=True)
+    np.savez(
+        work / "large.npz",
+        weight_ih_l0=rng.uniform(-k, k, (4 * hidden, size)).round(2),
+        weight_hh_l0=rng.uniform(-k, k, (4 * hidden, hidden)).round(2),
+        bias_ih_l0=rng.uniform(-k, k, 4 * hidden).round(2),
+        bias_hh_l0=rng.uniform(-k, k, 4 * hidden).round(2),
+    )
+    x = rng.uniform(-1, 1, (max(LARGE_T), size)).round(2)
+    out: dict[str, Any] = {"shape": LARGE_SHAPE}
+    commands = {}
+    for steps in LARGE_T:
+        example = work / f"large-t{steps}.yaml"
+        chosen = {"steps": [1, 2, steps]}
+        example.write_text(
+            json.dumps({"weights": "large.npz", "x": x[:steps].tolist(), "render": chosen})
+        )
+        for flags in ((), ("--no-check",)):
+            name = " ".join((f"T={steps}", *flags))
+            argv = [*lstm_tex_command(), "render", str(example), "--out", str(work / name), *flags]
+            commands[name] = argv
+    usage: dict[str, list[tuple[float, float, int]]] = {}
+
+    def once(name: str) -> float:
+        usage.setdefault(name, []).append(_rusage_run(commands[name]))
+        return usage[name][-1][0]
+
+    times = interleaved({name: functools.partial(once, name) for name in commands}, runs)
+    for name in commands:
+        folder = work / name / f"large-t{name.split()[0][2:]}"
+        out[name] = {
+            **summary(times[name]),
+            "cpu_median_s": median([u[1] for u in usage[name]]),
+            "max_rss_mb": max(u[2] for u in usage[name]) / 1024,
+            "output_bytes": sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()),
+            "values_json_bytes": (folder / "values.json").stat().st_size,
+            "load_average": os.getloadavg()[0],
+            "command": shell(commands[name]).replace(str(work), "/tmp/large"),
+        }
+    return out
+
+
 def machine() -> dict[str, Any]:
     import numpy
     import torch
@@ -890,6 +960,32 @@ def table(results: dict[str, Any]) -> str:
                     else None,
                 }
             )
+    lg = results.get("large")
+    if lg:
+        for flags in ("", " --no-check"):
+            r = lg[f"T=1000{flags}"]
+            rows.append(
+                {
+                    "figure": f"8. render{flags}, T 1000, input 32, hidden 256",
+                    "measured": f"{r['median_s']:.2f} s wall, {r['cpu_median_s']:.2f} "
+                    f"s CPU, {r['max_rss_mb']:.0f} MB",
+                    "baseline": "",
+                    "ratio": None,
+                    "goal": "<= 10 s, <= 400 MB",
+                    "met": r["median_s"] <= 10 and r["max_rss_mb"] <= 400,
+                }
+            )
+        small, big = lg["T=250 --no-check"], lg["T=1000 --no-check"]
+        rows.append(
+            {
+                "figure": "8. output bytes per step, T = 250 and 1000",
+                "measured": f"{small['output_bytes'] / 250:.0f}, {big['output_bytes'] / 1000:.0f}",
+                "baseline": "",
+                "ratio": big["output_bytes"] / small["output_bytes"] / 4,
+                "goal": "linear in T",
+                "met": abs(big["output_bytes"] / small["output_bytes"] / 4 - 1) < 0.1,
+            }
+        )
     lines = [
         "| figure | measured (median) | baseline (median) | ratio | ratio of minima | goal | met |",
         "|---|---|---|---|---|---|---|",
@@ -918,7 +1014,7 @@ def importtime_table(info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-PARTS = {"startup", "scale", "engine", "watch", "checkpoint", "cells"}
+PARTS = {"startup", "scale", "engine", "watch", "checkpoint", "cells", "large"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -931,7 +1027,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default="startup,scale,engine,watch",
-        help="comma-separated parts: startup, scale, engine, watch, checkpoint, cells",
+        help="comma-separated parts: startup, scale, engine, watch, checkpoint, cells, large",
     )
     parser.add_argument("--runs", type=int, help="runs per start-up and render figure")
     parser.add_argument("--compile-runs", type=int, default=5)
@@ -981,6 +1077,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "cells" in parts:
             print("GRU and RNN engine (figure 7)...", file=sys.stderr)
             results["cells"] = cells_vs_torch(20 if args.quick else 100)
+        if "large" in parts:
+            print("T = 1000, hidden 256 (figure 8)...", file=sys.stderr)
+            results["large"] = large_render(runs if args.quick else 5, work / "large")
         if "checkpoint" in parts:
             print("checkpoint render (figure 6)...", file=sys.stderr)
             results["checkpoint"] = checkpoint_render(

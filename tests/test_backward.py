@@ -320,13 +320,13 @@ def test_bundled_example_says_what_the_step_did(out: Path) -> None:
 def test_bundled_example_compiles_without_overfull_boxes(out: Path) -> None:
     folder = _render(EXAMPLE, out)
     for name in (f"{EXAMPLE.stem}.tex", f"{EXAMPLE.stem}-slides.tex"):
-        compiled = compile_tex(folder / name)
+        compiled = compile_tex(folder / name, draft=True)
         assert compiled.ok, (name, compiled.errors)
         assert compiled.overfull_hbox == 0, (name, compiled.overfull_hbox)
         assert compiled.overfull_vbox == 0, (name, compiled.overfull_vbox)
     for aspect in ("", "aspectratio=169"):
         deck = lecturer_deck(folder, folder / "frames.tex", aspect)
-        compiled = compile_tex(deck)
+        compiled = compile_tex(deck, draft=True)
         assert compiled.ok, (deck.name, compiled.errors)
         assert compiled.overfull == 0, (deck.name, compiled.overfull_hbox, compiled.overfull_vbox)
 
@@ -343,7 +343,7 @@ def test_backward_parts_compile_on_their_own(out: Path) -> None:
         "\\usepackage[margin=2cm]{geometry}\n\\begin{document}\n"
         f"{body}\n\\end{{document}}\n"
     )
-    compiled = compile_tex(doc)
+    compiled = compile_tex(doc, draft=True)
     assert compiled.ok, compiled.errors
     assert compiled.overfull == 0
 
@@ -399,7 +399,7 @@ def test_other_configurations_compile(name: str, tmp_path: Path) -> None:
     cfg = {"hidden": 2, "n_in": 2, "lr": 0.1, "seed": 3, **COMBINATIONS[name]}
     folder = _render(_configuration_yaml(tmp_path, name, cfg), tmp_path / "out")
     for tex in (f"{name}.tex", f"{name}-slides.tex"):
-        compiled = compile_tex(folder / tex)
+        compiled = compile_tex(folder / tex, draft=True)
         assert compiled.ok, (tex, compiled.errors)
         assert compiled.overfull == 0, (tex, compiled.overfull_hbox, compiled.overfull_vbox)
 

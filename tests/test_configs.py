@@ -524,7 +524,7 @@ def _compile_all(folder: Path, stem: str) -> None:
         lecturer_deck(folder, folder / "frames.tex", aspect) for aspect in ("", "aspectratio=169")
     ]
     for tex in documents:
-        compiled = compile_tex(tex)
+        compiled = compile_tex(tex, draft=True)
         assert compiled.ok, (tex.name, compiled.errors)
         assert compiled.overfull_hbox == 0, (tex.name, "Overfull \\hbox")
         assert compiled.overfull_vbox == 0, (tex.name, "Overfull \\vbox")
