@@ -268,7 +268,7 @@ def _gru_notes(bld: Builder, s: Step, sy: Symbols) -> dict[str, str]:
     )
     if bld.is_first(s):
         note_back = (
-            f"Step {t} is the first this direction computes, so what it hands back is the "
+            f"Step {t} is the first {bld.computes}, so what it hands back is the "
             f"gradient of the initial state: through ${sy.w('hh')}$ and through "
             f"${sy.q('z', t)}$. {stack}"
         )
@@ -323,7 +323,7 @@ def _rnn(bld: Builder, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, 
         )
     if first:
         note_back = (
-            f"Step {t} is the first this direction computes, so what it hands back is the "
+            f"Step {t} is the first {bld.computes}, so what it hands back is the "
             "gradient of the initial state."
         )
     else:

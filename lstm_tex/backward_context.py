@@ -446,6 +446,14 @@ class Builder:
     def is_last(self, step: Step) -> bool:
         return step.t == (self.ex.steps if step.direction == "forward" else 1)
 
+    @property
+    def computes(self) -> str:
+        """Who computes the steps, for the notes: "direction" only in a bidirectional
+        network (issue 12)."""
+        if self.cfg.bidirectional:
+            return "this direction computes"
+        return "this layer computes" if self.cfg.num_layers > 1 else "the network computes"
+
     # ------------------------------------------------------------ the loss
 
     def error_lines(
@@ -777,7 +785,7 @@ class Builder:
         h = f"${sy.q('h', t)}$"
         if self.is_last(s):
             return (
-                f"Start at step {t}, the last this direction computes: {h} feeds "
+                f"Start at step {t}, the last {self.computes}: {h} feeds "
                 f"{self.feeds(s, sy)} and no later step."
             )
         if later is None:
@@ -847,7 +855,7 @@ class Builder:
         )
         if first:
             note_back = (
-                f"Step {t} is the first this direction computes, so what it hands "
+                f"Step {t} is the first {self.computes}, so what it hands "
                 f"back is the gradient of the initial state. {stack}"
             )
         else:

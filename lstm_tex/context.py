@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from lstm_tex import expansion, numbers, plots, reveal
+from lstm_tex import expansion, numbers, plots, reveal, texmeasure
 from lstm_tex.check import CheckReport
 from lstm_tex.engine import Direction, Step, Trace, directions_of, layer_weights
 from lstm_tex.errors import printable
@@ -39,9 +39,11 @@ class Layout:
     shrinks: bool = False  # a line too wide is scaled down (\lstmfit), not broken inside W x
 
 
-#: The deck's text is 140 mm wide: 39.5 em of \small (10 pt) math, the derivations' size;
+#: The deck's text is 140 mm wide: 39.8 em of \small (10 pt) math, the derivations' size;
 #: a line is elided to fit it at that size rather than scaled down (issue 12).
-SLIDES = Layout(line_em=39.5, max_rows=8, max_cols=8, frame_rows=19.5, shrinks=True)
+SLIDES = Layout(
+    line_em=texmeasure.slide_line_em() - 0.3, max_rows=8, max_cols=8, frame_rows=19.5, shrinks=True
+)
 #: A gate's frames set their lines closer (\jot 1 pt): they hold this many more rows, which
 #: is two lines of 8-row matrices under the gate's symbolic line.
 GATE_EXTRA_ROWS = 1.0
@@ -110,7 +112,7 @@ def _matrix_em(array: np.ndarray, decimals: int, style: numbers.Style, layout: L
     a = array.reshape(array.shape[0], -1)
     cols = min(a.shape[1], layout.max_cols)
     widest = numbers.widest(_shown(a, layout.max_rows, layout.max_cols), style, decimals)
-    return cols * (0.5 * widest + 1.0) + 0.6
+    return texmeasure.matrix_em(widest, cols)
 
 
 def _shown(a: np.ndarray, max_rows: int, max_cols: int) -> np.ndarray:
@@ -249,13 +251,30 @@ class _Medium:
             for (_, _, kind), b in zip(parts, blocks, strict=True)
             for _ in range(b.shape[0])
         ]
+        stacked = np.concatenate(blocks)
+        limit = min(self.layout.max_rows, self.layout.max_cols)
+        whole = stacked.shape[0] <= limit  # not elided: a rule between h and x (issue 12)
         return numbers.bmatrix(
-            np.concatenate(blocks),
+            stacked,
             style=styles,
             decimals=self.decimals,
-            max_rows=min(self.layout.max_rows, self.layout.max_cols),
+            max_rows=None if whole else limit,
             max_cols=self.layout.max_cols,
             marks=marks,
+            blocks=[b.shape[0] for b in blocks] if whole else None,
+        )
+
+    def weight_blocks(self, blocks: Sequence[np.ndarray]) -> str:
+        """Weight matrices side by side (``[W_hk  W_ik]``): with a rule between them when
+        every column shows, else as one matrix elided like :meth:`weights`."""
+        array = np.hstack(blocks)
+        if array.shape[1] > self.weight_cols(array):
+            return self.weights(array)
+        return numbers.bmatrix(
+            array,
+            style="written",
+            max_rows=self.layout.max_rows,
+            column_blocks=[b.shape[1] for b in blocks],
         )
 
     def given(self, array: np.ndarray) -> str:
@@ -283,8 +302,12 @@ class _Medium:
         if room is None:
             room = self.layout.line_em - WEIGHT_LABEL_EM
         shown = _shown(array, self.layout.max_rows, self.layout.max_cols)
-        col_em = 0.5 * numbers.widest(shown, "written", self.decimals) + 1.0
-        fit = int((room - 0.6) / col_em)
+        widest = numbers.widest(shown, "written", self.decimals)
+        if self.layout.shrinks:  # a slide: as many columns as fit, counting the dots
+            return texmeasure.fit_columns(
+                widest, array.shape[1], room, ELISION_MIN, self.layout.max_cols
+            )
+        fit = int((room - texmeasure.BRACKETS_EM) / texmeasure.column_em(widest))
         return max(ELISION_MIN, min(self.layout.max_cols, fit))
 
     def weights(self, array: np.ndarray, room: float | None = None) -> str:
@@ -338,14 +361,19 @@ def _height(rows: int, broken: bool) -> float:
 class Frame(list[Any]):
     """The lines (or rows) of one frame; ``tall``: estimated taller than the frame (one line
     alone that is too tall), so the template lets Beamer shrink it (``[shrink]``, only as
-    much as needed: a frame the default theme holds may not fit a themed 16:9 deck)."""
+    much as needed: a frame the default theme holds may not fit a themed 16:9 deck);
+    ``used``: its estimated height in rows; ``tight``: its lines are set closer (a gate's
+    frame holding more than a frame's rows at the usual spacing)."""
 
     tall: bool = False
+    used: float = 0.0
+    tight: bool = False
 
     @classmethod
-    def of(cls, lines: Sequence[Any], tall: bool) -> Frame:
+    def of(cls, lines: Sequence[Any], tall: bool, used: float = 0.0) -> Frame:
         frame = cls(lines)
         frame.tall = tall
+        frame.used = used
         return frame
 
 
@@ -379,11 +407,11 @@ def _pack(
     current, used = list(head), used0
     for name, height in lines:
         if current != head and used + height > budget:
-            frames.append(Frame.of(current, used > budget * TALL))
+            frames.append(Frame.of(current, used > budget * TALL, used))
             current, used = list(head), used0
         current.append(name)
         used += height
-    frames.append(Frame.of(current, used > budget * TALL))
+    frames.append(Frame.of(current, used > budget * TALL, used))
     return frames
 
 
@@ -446,7 +474,7 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
             (step.x, x_style, "" if inputs_given else "h"),
         ]
         stacked = {
-            "v_sym": f"\\begin{{bmatrix}} {h_prev_sym} \\\\ {x_sym} \\end{{bmatrix}}",
+            "v_sym": f"\\begin{{bmatrix}} {h_prev_sym} \\\\ \\hline {x_sym} \\end{{bmatrix}}",
             "v": medium.stacked(parts),
             "v_em": max(medium.em(a, style) for a, style, _ in parts),
             "v_rows": min(
@@ -700,6 +728,11 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
             gate_rows,
             first=("symbolic", SYMBOLIC),
         )
+    for g in gates:
+        for frame in g["frames"]:
+            frame.tight = frame.used > medium.layout.frame_rows
+            # at the usual spacing, the usual budget says whether Beamer must shrink it
+            frame.tall = frame.tall or frame.used > medium.layout.frame_rows * TALL
     cell_h = (
         SYMBOLIC
         + _height(rows, ctx["break_cell"])
@@ -799,7 +832,7 @@ def _row_state(
     return flags, (cell_h, first_h + then_h)
 
 
-CAPTION = 1.5  # height of a caption under a derivation (a line of small text), in rows
+CAPTION = 2.5  # height of a caption under a derivation (two lines of small text), in rows
 
 
 def _captions(
@@ -843,8 +876,10 @@ def _captions(
         sentence = f"{said(k, hi, a[hi])}: " + text.format(
             p=numbers.percent(a[hi]), c=sym(other, hi, when), m=sym(out_name, hi)
         )
-        if lo != hi:
-            sentence += f"; {said(k, lo, a[lo])}: only {numbers.percent(a[lo])}"
+        if lo != hi:  # the same words, whatever the share (no "only" for 69 %)
+            sentence += f"; {said(k, lo, a[lo])}: " + text.format(
+                p=numbers.percent(a[lo]), c=sym(other, lo, when), m=sym(out_name, lo)
+            )
         captions[k] = sentence + "."
     change = np.abs(step.c[0] - step.c_prev[0])
     j = int(np.argmax(change))
@@ -924,7 +959,7 @@ def _affine_gate(
     if notation == "textbook":
         lhs = 8 + 2 * sup_em
         w = np.hstack([w_hh, w_ih])
-        entry.update(W_sym=f"W_{{{k}}}{sup}", W=medium.weights(w))
+        entry.update(W_sym=f"W_{{{k}}}{sup}", W=medium.weight_blocks([w_hh, w_ih]))
         if bias is not None:
             entry["b"] = medium.weights(bias)
         # one aligned block for the whole step (Step.latex()): the long left-hand side

@@ -345,6 +345,9 @@ def deck(title: str, frames: str, *, subtitle: str = "", packages: Sequence[str]
     doc.preamble.append(NoEscape(r"\setbeamertemplate{navigation symbols}{}"))
     doc.preamble.append(NoEscape(r"\setbeamertemplate{footline}[frame number]"))
     doc.preamble.append(NoEscape(r"\setbeamercolor{frametitle}{fg=blue!50!black}"))
+    # frames.tex marks a \section per derived step (and the results, the backward pass)
+    # only where \lstmsection is defined: here; a lecturer's own deck may define it too.
+    doc.preamble.append(NoEscape(r"\newcommand{\lstmsection}[1]{\section{#1}}"))
     doc.preamble.append(Command("title", NoEscape(title)))
     if subtitle:
         doc.preamble.append(Command("subtitle", NoEscape(subtitle)))

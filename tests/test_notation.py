@@ -31,7 +31,7 @@ def gate_lines(folder: Path, gate: str = "f") -> list[str]:
 
 
 M = r"\begin{bmatrix} %s \end{bmatrix}"
-H0_X1 = M % r"h_{0} \\ x_{1}"
+H0_X1 = M % r"h_{0} \\ \hline x_{1}"
 
 LINES = [
     ("pytorch", 0, r"f_{1} &= \sigma\left(W_{if} x_{1} + b_{if} + W_{hf} h_{0} + b_{hf}\right) \\"),
@@ -81,9 +81,11 @@ LINES = [
         r"W_{f} "
         + H0_X1
         + r" + b_{f} &= "
-        + M % r"0.2 & \phantom{-}0.1 & \phantom{-}0.3 & 0.2 \\ 0.1 & -0.1 & -0.1 & 0.6"
-        + " "
-        + M % r"\phantom{-}0.2 \\ -0.1 \\ \phantom{-}1\phantom{.0} \\ \phantom{-}0.5"
+        # a rule between the h and the x columns, and between h and x (issue 12)
+        + r"\left[\begin{array}{@{}cc|cc@{}} "
+        + r"0.2 & \phantom{-}0.1 & \phantom{-}0.3 & 0.2 \\ 0.1 & -0.1 & -0.1 & 0.6"
+        + r" \end{array}\right] "
+        + M % r"\phantom{-}0.2 \\ -0.1 \\ \hline \phantom{-}1\phantom{.0} \\ \phantom{-}0.5"
         + r" \\*",
     ),
     # the parts break their lines to fit any article (\\*: no page break inside)
@@ -139,12 +141,12 @@ OVERVIEW = [
     ("pytorch", r"f_t &= \sigma\left(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}\right)"),
     (
         "textbook",
-        r"f_t &= \sigma\left(W_f \begin{bmatrix} h_{t-1} \\ x_t \end{bmatrix}"
+        r"f_t &= \sigma\left(W_f \begin{bmatrix} h_{t-1} \\ \hline x_t \end{bmatrix}"
         r" + b_f\right)",
     ),
     (
         "textbook",
-        r"g_t &= \tanh\left(W_g \begin{bmatrix} h_{t-1} \\ x_t \end{bmatrix}"
+        r"g_t &= \tanh\left(W_g \begin{bmatrix} h_{t-1} \\ \hline x_t \end{bmatrix}"
         r" + b_g\right)",
     ),
     ("row-vector", r"f_t &= \sigma\left(x_t W_{xf} + h_{t-1} W_{hf} + b_f\right)"),

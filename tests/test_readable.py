@@ -3,12 +3,14 @@ size of every number on every page, and how much of each frame its content fills
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
+from lstm_tex import context, engine, spec
 from tests import measure
-from tests.conftest import BUNDLED, compile_tex, run_cli
+from tests.conftest import BUNDLED, EXAMPLES, compile_tex, run_cli
 
 #: Generated decks beside the bundled examples: (name, ``lstm-tex init`` flags, hidden size).
 GENERATED = {
@@ -117,3 +119,33 @@ def test_the_measure_sees_a_shrunk_number(tmp_path: Path) -> None:
     sizes = {n.text: n.size for n in measure.numbers(tex.with_suffix(".pdf"))}
     assert sizes["0.2930"] == pytest.approx(10.0, abs=0.05)
     assert sizes["−0.4700"] == pytest.approx(7.0, abs=0.05)
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", ["notebook-step", "stacked", "bidirectional"])
+def test_a_section_per_step(decks: dict[str, Path], deck: str) -> None:
+    """The deck marks a \\section per derived step (and the results), so a theme's
+    navigation lists them; frames.tex alone in a host marks none (see README)."""
+    nav = decks[deck].with_suffix(".nav").read_text()
+    sections = re.findall(r"\\sectionentry \{\d+\}\{([^}]*)\}", nav)
+    assert sections and sections[-1] == "Results", sections
+    assert any(s.endswith("step 1") or s == "Step 1" for s in sections), sections
+
+
+@pytest.mark.latex
+def test_direction_only_when_bidirectional(decks: dict[str, Path]) -> None:
+    """The backward notes say "direction" only in a bidirectional network."""
+    frames = (decks["backward-sequence"].parent / "frames.tex").read_text()
+    assert "direction" not in frames
+    assert "Step 1 is the first the network computes" in frames
+
+
+def test_textbook_blocks_of_w_and_hx() -> None:
+    """In the textbook notation, W_k = [W_hk | W_ik] and [h; x] show their blocks: a
+    vertical rule after the h columns, a rule between h and x."""
+    example = spec.with_render(spec.load(EXAMPLES / "notebook-step.yaml"), notation="textbook")
+    step = context.build(engine.forward(example), None, slides=True)["steps"][0]
+    gate = step["gates"][1]
+    assert gate["W"].startswith("\\left[\\begin{array}{@{}cccc|cc@{}}"), gate["W"][:60]
+    assert step["v"].count("\\hline") == 1
+    assert step["v_sym"] == "\\begin{bmatrix} h_{0} \\\\ \\hline x_{1} \\end{bmatrix}"

@@ -1,0 +1,64 @@
+r"""How wide and tall TeX sets what lstm-tex writes, estimated without running TeX.
+
+The layout (where a line breaks, how many columns of a matrix a slide shows, what goes on
+which frame) is decided from these estimates. Widths are in ems of the math font at the
+size the derivation is set in (1 em = 10 pt at Beamer's ``\small``, 11 pt in the 11 pt
+article); the constants are named here once and calibrated against pdflatex with Latin
+Modern (``tests/test_texmeasure.py`` typesets a table of samples and holds every estimate
+to within :data:`MARGIN` of the measured width).
+"""
+
+from __future__ import annotations
+
+from lstm_tex import numbers
+
+#: A digit, a sign or a decimal point of a number, in ems (``numbers.display_width``
+#: counts in these): Latin Modern's digits are half an em; a minus is wider and a point
+#: narrower, which about cancels in a number such as -0.2930.
+DIGIT_EM = 0.5
+#: Between two columns of a matrix: twice amsmath's ``\arraycolsep`` (5 pt at 10 pt).
+COLUMN_GAP_EM = 1.0
+#: The two brackets of a ``bmatrix`` and the space inside them.
+BRACKETS_EM = 0.6
+#: The column of ``\cdots`` of an elided matrix, with its gap (measured 2.46 em).
+DOTS_COLUMN_EM = 2.5
+#: Beamer's 16:9 text is 398.3 pt wide (160 mm less 1 cm margins); 10 pt ``\small``.
+BEAMER_169_TEXT_PT = 398.34
+SLIDE_TEXT_PT = 10.0
+#: The estimates agree with pdflatex to within this share of the measured width; the
+#: widest miss is a column without a minus sign (its point, narrower than a digit, is
+#: counted as one: 12 % over for a vector of 0.1234), always on the safe side.
+MARGIN = 0.125
+
+
+def column_em(widest: float) -> float:
+    """One column of a matrix whose widest number is ``widest`` digit widths."""
+    return DIGIT_EM * widest + COLUMN_GAP_EM
+
+
+def matrix_em(widest: float, cols: int) -> float:
+    """A ``bmatrix`` of ``cols`` columns of numbers at most ``widest`` digit widths (an
+    elided column counted as a number: an over-estimate by about an em)."""
+    return cols * column_em(widest) + BRACKETS_EM
+
+
+def elided_matrix_em(widest: float, n: int, slots: int) -> float:
+    """A ``bmatrix`` of ``n`` columns shown in ``slots`` (one of them ``\\cdots`` when
+    ``slots < n``), as :func:`numbers.bmatrix` elides them."""
+    shown = len(numbers.shown(n, slots))
+    dots = DOTS_COLUMN_EM if shown < n else 0.0
+    return shown * column_em(widest) + dots + BRACKETS_EM
+
+
+def fit_columns(widest: float, n: int, room: float, least: int, most: int) -> int:
+    """The most column slots (from ``least`` to ``most``) of an ``n``-column matrix that
+    fit ``room`` ems; ``least`` if none does."""
+    for slots in range(min(n, most), least, -1):
+        if elided_matrix_em(widest, n, slots) <= room:
+            return slots
+    return least
+
+
+def slide_line_em() -> float:
+    """The width of a line of a 16:9 slide in ems of the derivation's size."""
+    return BEAMER_169_TEXT_PT / SLIDE_TEXT_PT
