@@ -204,7 +204,8 @@ class Step(engine.Step):
         return cls(**{f.name: getattr(step, f.name) for f in fields(engine.Step)}, trace=trace)
 
     def latex(self) -> str:
-        r"""The derivation of this step (inputs, i, f, g, o, c, h) as ``$$\begin{aligned}``."""
+        r"""The derivation of this step (inputs, the gates, the states: i, f, g, o, c, h of
+        an LSTM; r, z, n, h of a GRU; h of an RNN) as ``$$\begin{aligned}``."""
         assert self.trace is not None
         ex = self.trace.example
         if ex.config.kind not in pipeline.DOCUMENTED:
@@ -223,8 +224,9 @@ class Step(engine.Step):
         pieces = [
             macros.inputs(ctx),
             *(macros.gate(ctx, g) for g in ctx["gates"]),
-            macros.cell(ctx),
-            macros.hidden(ctx),
+            # the states after the gates: c and h (LSTM), h (GRU), none (RNN: its block is h)
+            *((macros.cell(ctx),) if ctx["cell"] == "lstm" else ()),
+            *((macros.hidden(ctx),) if ctx["state_frames"] else ()),
         ]
         body = " \\\\[1ex]\n".join(str(p).strip() for p in pieces)
         return f"$$\\begin{{aligned}}\n{body}\n\\end{{aligned}}$$"

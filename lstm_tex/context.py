@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from lstm_tex import expansion, numbers, plots, reveal, texmeasure
+from lstm_tex import expansion, forms, numbers, plots, reveal, texmeasure
 from lstm_tex.check import CheckReport
 from lstm_tex.engine import Direction, Step, Trace, directions_of, layer_weights
 from lstm_tex.errors import printable
@@ -416,22 +416,145 @@ def _pack(
 
 
 def _input_lines(widths: dict[str, float], line_em: float) -> list[list[str]]:
-    """x, h_{t-1} and c_{t-1} side by side if they fit, else x alone above the other two,
+    """x, h_{t-1} (and c_{t-1}) side by side if they fit, else x alone above the other two,
     else one per line."""
-    if sum(widths.values()) + 4 <= line_em:
-        return [["x", "h", "c"]]
+    if sum(widths.values()) + 2 * (len(widths) - 1) <= line_em:
+        return [list(widths)]
     # on two rows, x and h_{t-1} share the first column of the aligned block
-    if max(widths["x"], widths["h"]) + widths["c"] + 2 <= line_em:
+    if "c" in widths and max(widths["x"], widths["h"]) + widths["c"] + 2 <= line_em:
         return [["x"], ["h", "c"]]
-    return [["x"], ["h"], ["c"]]
+    return [[key] for key in widths]
+
+
+def _gate_context(
+    form: forms.Form,
+    gate: forms.GateForm,
+    n: int,
+    step: Step,
+    medium: _Medium,
+    where: dict[str, Any],
+) -> dict[str, Any]:
+    """Symbols, numbers and line breaks of one gate of a step (``where`` holds the step's
+    symbols and styles, and its weights ``w``)."""
+    k = gate.key
+    sup, sup_em, t = where["sup"], where["sup_em"], step.t
+    x_style, state_style, w = where["x_style"], where["state_style"], where["w"]
+    hidden = where["hidden"]
+    notation = where["notation"]
+    block = slice(n * hidden, (n + 1) * hidden)
+    gv = step.gates[k]
+    w_ih = w["w_ih"][block]
+    w_hh = w["w_hh"][block]
+    b_ih = w["b_ih"][block] if w["b_ih"] is not None else None
+    b_hh = w["b_hh"][block] if w["b_hh"] is not None else None
+    # The GRU's candidate in the row-vector notation: x W_xn + b_in and h W_hn + b_hn, its
+    # two parts apart (r multiplies the second), each as d2l writes a product.
+    row_form = gate.gated and medium.row_vectors
+    shown_ih = w_ih.T if row_form else w_ih
+    shown_hh = w_hh.T if row_form else w_hh
+    shown_b_ih = None if b_ih is None else (b_ih.reshape(1, -1) if row_form else b_ih)
+    shown_b_hh = None if b_hh is None else (b_hh.reshape(1, -1) if row_form else b_hh)
+    # On slides, W has the room its line leaves at full size: its columns are elided
+    # rather than the line scaled down (issue 12).
+    ih_rest = (
+        medium.em(step.x, x_style)
+        + (medium.weights_em(shown_b_ih) if shown_b_ih is not None else 0)
+        + medium.em(gv.ih)
+        + 9
+        + 2 * sup_em
+    )
+    hh_rest = (
+        medium.em(step.h_prev, state_style)
+        + (medium.weights_em(shown_b_hh) if shown_b_hh is not None else 0)
+        + medium.em(gv.hh)
+        + 9
+        + 2 * sup_em
+    )
+    ih_room = medium.layout.line_em - ih_rest if medium.layout.shrinks else None
+    hh_room = medium.layout.line_em - hh_rest if medium.layout.shrinks else None
+    ih_em = medium.weights_em(shown_ih, ih_room) + ih_rest
+    hh_em = medium.weights_em(shown_hh, hh_room) + hh_rest
+    reset = step.gates["r"].act if gate.gated else None
+    gated_em = medium.em(reset) + 6 + sup_em if reset is not None else 0.0  # " + r ⊙"
+    res_em = (
+        medium.em(gv.ih)
+        + medium.em(gv.hh)
+        + medium.em(gv.pre)
+        + medium.em(gv.act)
+        + 12
+        + sup_em
+        + gated_em
+    )
+    # Wide inputs and batches need more breaks: inside W x, before "+ b", inside
+    # sigma(ih + hh), before the activation's result.
+    ih_part_em = medium.weights_em(shown_ih, ih_room) + medium.em(step.x, x_style) + 7 + 2 * sup_em
+    hh_part_em = (
+        medium.weights_em(shown_hh, hh_room) + medium.em(step.h_prev, state_style) + 7 + 2 * sup_em
+    )
+    sum_em = medium.em(gv.ih) + medium.em(gv.hh) + 7 + sup_em + gated_em
+    act_em = medium.em(gv.pre) + medium.em(gv.act) + 8
+    line_em = medium.layout.line_em
+    x_letter = "x" if row_form else "i"
+    entry: dict[str, Any] = {
+        "key": k,
+        "name": gate.name,
+        "act_fn": gate.act_fn,
+        "gated": gate.gated,
+        "row_form": row_form,
+        "sym": f"{k}{sup}_{{{t}}}",
+        "W_ih_sym": f"W_{{{x_letter}{k}}}{sup}",
+        "W_hh_sym": f"W_{{h{k}}}{sup}",
+        # bias: single: one bias per gate, b_k, added in the ih line
+        "b_ih_sym": ""
+        if b_ih is None
+        else (f"b_{{{k}}}{sup}" if b_hh is None else f"b_{{i{k}}}{sup}"),
+        "b_hh_sym": f"b_{{h{k}}}{sup}" if b_hh is not None else "",
+        "W_ih": medium.weights(shown_ih, ih_room),
+        "W_hh": medium.weights(shown_hh, hh_room),
+        "b_ih": medium.weights(shown_b_ih) if shown_b_ih is not None else "",
+        "b_hh": medium.weights(shown_b_hh) if shown_b_hh is not None else "",
+        "ih": medium.value(gv.ih, "ih"),
+        "hh": medium.value(gv.hh, "hh"),
+        "pre": medium.value(gv.pre, "pre"),
+        "act": medium.value(gv.act, k),
+        "break_ih": ih_em > line_em,
+        "break_hh": hh_em > line_em,
+        "break_result": res_em > where["state_line"],
+        "break_ih_product": not medium.layout.shrinks and (ih_part_em > line_em),
+        "break_hh_product": not medium.layout.shrinks and (hh_part_em > line_em),
+        "break_ih_bias": shown_b_ih is not None
+        and (ih_part_em + medium.weights_em(shown_b_ih) + 2 > line_em),
+        "break_hh_bias": shown_b_hh is not None
+        and (hh_part_em + medium.weights_em(shown_b_hh) + 2 > line_em),
+        "break_sum": sum_em > where["state_line"],
+        "break_act": act_em > where["state_line"],
+        "lines": NOTATION_LINES["pytorch" if gate.gated else notation],
+    }
+    if reset is not None:
+        entry["r_sym"] = f"r{sup}_{{{t}}}"
+        entry["r"] = medium.value(reset, "r")
+    if notation != "pytorch" and not gate.gated:
+        entry.update(
+            _affine_gate(
+                notation,
+                k,
+                sup,
+                sup_em,
+                step,
+                medium,
+                (w_ih, w_hh, b_ih, b_hh),
+                (x_style, state_style),
+                where["stacked"],
+            )
+        )
+    return entry
 
 
 def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[str, Any]:
-    """Symbols and formatted numbers of one step (all gates, c and h)."""
-    assert step.c_prev is not None and step.c is not None  # an LSTM step (a GRU/RNN has no c)
-    assert step.tanh_c is not None and step.m is not None
+    """Symbols and formatted numbers of one step (all gates, and the states after them)."""
     ex = trace.example
     cfg = ex.config
+    form = forms.of(ex)
     sup = _sup(step, cfg.num_layers, cfg.bidirectional)
     sup_em = SUP_EM / 2 * ((cfg.num_layers > 1) + cfg.bidirectional)  # per symbol
     # Step.latex(): one aligned block, so every line starts after the widest left-hand
@@ -442,7 +565,6 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
     t = step.t
     prev_t = t - 1 if step.direction == "forward" else t + 1
     w = layer_weights(ex, step.layer, step.direction)
-    hidden = cfg.hidden_size
     x_sym = f"x_{{{t}}}" if step.layer == 0 else f"x^{{({step.layer})}}_{{{t}}}"
     inputs_given = step.layer == 0
 
@@ -454,17 +576,21 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
     )
     state_style: numbers.Style = "written" if first else "fixed"
     inputs = ((step.x, inputs_given), (step.h_prev, first), (step.c_prev, first))
+    states = (step.c, step.tanh_c, step.m, step.h)  # c, tanh_c, m: an LSTM's only
     medium.rows_of_step(
-        [a for a, given in inputs if given],
+        [a for a, given in inputs if given and a is not None],
         [
-            *(a for a, given in inputs if not given),
+            *(a for a, given in inputs if not given and a is not None),
             *(a for gv in step.gates.values() for a in (gv.ih, gv.hh, gv.pre, gv.act)),
-            *(step.c, step.tanh_c, step.m, step.h),
+            *(a for a in states if a is not None),
         ],
     )
     x_style: numbers.Style = "written" if inputs_given else "fixed"
     h_prev = medium.given(step.h_prev) if first else medium.value(step.h_prev, "h")
-    c_prev = medium.given(step.c_prev) if first else medium.value(step.c_prev, "c")
+    c_prev = ""
+    if form.carries_c:
+        assert step.c_prev is not None  # an LSTM step
+        c_prev = medium.given(step.c_prev) if first else medium.value(step.c_prev, "c")
     notation = ex.render.notation
     h_prev_sym = f"h{sup}_{{{prev_t}}}"
     stacked: dict[str, Any] = {}
@@ -483,116 +609,18 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
                 medium.layout.max_cols,
             ),
         }
-    gates: list[dict[str, Any]] = []
-    for n, k in enumerate(GATES):
-        block = slice(n * hidden, (n + 1) * hidden)
-        gv = step.gates[k]
-        w_ih = w["w_ih"][block]
-        w_hh = w["w_hh"][block]
-        b_ih = w["b_ih"][block] if w["b_ih"] is not None else None
-        b_hh = w["b_hh"][block] if w["b_hh"] is not None else None
-        # On slides, W has the room its line leaves at full size: its columns are elided
-        # rather than the line scaled down (issue 12).
-        ih_rest = (
-            medium.em(step.x, x_style)
-            + (medium.weights_em(b_ih) if b_ih is not None else 0)
-            + medium.em(gv.ih)
-            + 9
-            + 2 * sup_em
-        )
-        hh_rest = (
-            medium.em(step.h_prev, state_style)
-            + (medium.weights_em(b_hh) if b_hh is not None else 0)
-            + medium.em(gv.hh)
-            + 9
-            + 2 * sup_em
-        )
-        ih_room = medium.layout.line_em - ih_rest if medium.layout.shrinks else None
-        hh_room = medium.layout.line_em - hh_rest if medium.layout.shrinks else None
-        ih_em = medium.weights_em(w_ih, ih_room) + ih_rest
-        hh_em = medium.weights_em(w_hh, hh_room) + hh_rest
-        res_em = (
-            medium.em(gv.ih)
-            + medium.em(gv.hh)
-            + medium.em(gv.pre)
-            + medium.em(gv.act)
-            + 12
-            + sup_em
-        )
-        # Wide inputs and batches need more breaks: inside W x, before "+ b", inside
-        # sigma(ih + hh), before the activation's result.
-        ih_part_em = medium.weights_em(w_ih, ih_room) + medium.em(step.x, x_style) + 7 + 2 * sup_em
-        hh_part_em = (
-            medium.weights_em(w_hh, hh_room) + medium.em(step.h_prev, state_style) + 7 + 2 * sup_em
-        )
-        sum_em = medium.em(gv.ih) + medium.em(gv.hh) + 7 + sup_em
-        act_em = medium.em(gv.pre) + medium.em(gv.act) + 8
-        gates.append(
-            {
-                "key": k,
-                "name": GATE_NAMES[k],
-                "act_fn": ACTIVATION[k],
-                "sym": f"{k}{sup}_{{{t}}}",
-                "W_ih_sym": f"W_{{i{k}}}{sup}",
-                "W_hh_sym": f"W_{{h{k}}}{sup}",
-                # bias: single: one bias per gate, b_k, added in the ih line
-                "b_ih_sym": ""
-                if b_ih is None
-                else (f"b_{{{k}}}{sup}" if b_hh is None else f"b_{{i{k}}}{sup}"),
-                "b_hh_sym": f"b_{{h{k}}}{sup}" if b_hh is not None else "",
-                "W_ih": medium.weights(w_ih, ih_room),
-                "W_hh": medium.weights(w_hh, hh_room),
-                "b_ih": medium.weights(b_ih) if b_ih is not None else "",
-                "b_hh": medium.weights(b_hh) if b_hh is not None else "",
-                "ih": medium.value(gv.ih, "ih"),
-                "hh": medium.value(gv.hh, "hh"),
-                "pre": medium.value(gv.pre, "pre"),
-                "act": medium.value(gv.act, k),
-                "break_ih": ih_em > medium.layout.line_em,
-                "break_hh": hh_em > medium.layout.line_em,
-                "break_result": res_em > state_line,
-                "break_ih_product": not medium.layout.shrinks
-                and (ih_part_em > medium.layout.line_em),
-                "break_hh_product": not medium.layout.shrinks
-                and (hh_part_em > medium.layout.line_em),
-                "break_ih_bias": b_ih is not None
-                and (ih_part_em + medium.weights_em(b_ih) + 2 > medium.layout.line_em),
-                "break_hh_bias": b_hh is not None
-                and (hh_part_em + medium.weights_em(b_hh) + 2 > medium.layout.line_em),
-                "break_sum": sum_em > state_line,
-                "break_act": act_em > state_line,
-                "lines": NOTATION_LINES[notation],
-            }
-        )
-        if notation != "pytorch":
-            gates[-1].update(
-                _affine_gate(
-                    notation,
-                    k,
-                    sup,
-                    sup_em,
-                    step,
-                    medium,
-                    (w_ih, w_hh, b_ih, b_hh),
-                    (x_style, state_style),
-                    stacked,
-                )
-            )
-    rows = medium.rows(step.c)
-    cell_em = 5 * medium.em(step.c) + 14
-    proj = w["w_hr"]
-    # Without a projection the template always breaks the h line after tanh(c).
-    hidden_em = (5 if proj is not None else 4) * medium.em(step.c) + 16 + 3 * sup_em
-    # Wide batches need more breaks: before "+ i g" in the cell line, before the result
-    # of "o * tanh(c)", and before the result of the projection.
-    cell_sum_em = 4 * medium.em(step.c) + 10
-    hidden_result_em = 3 * medium.em(step.c) + 8
-    hidden_symbolic_em = 2 * medium.em(step.c) + 14 + 3 * sup_em
-    projection_em = (
-        medium.weights_em(proj) + medium.em(step.m) + medium.em(step.h) + 10
-        if proj is not None
-        else 0.0
-    )
+    where = {
+        "sup": sup,
+        "sup_em": sup_em,
+        "x_style": x_style,
+        "state_style": state_style,
+        "w": w,
+        "hidden": cfg.hidden_size,
+        "notation": notation,
+        "stacked": stacked,
+        "state_line": state_line,
+    }
+    gates = [_gate_context(form, gate, n, step, medium, where) for n, gate in enumerate(form.gates)]
     # The hand-over: layer l > 0 reads the layer below's h at the same step.
     x_from = ""
     if step.layer > 0:
@@ -605,19 +633,18 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
             )
         else:
             x_from = f"h^{{{below}}}_{{{t}}}"
-    input_lines = _input_lines(
-        {
-            "x": medium.em(step.x, x_style) + 5 + sup_em + (5 if x_from else 0),
-            "h": medium.em(step.h_prev, state_style) + 5 + sup_em,
-            "c": medium.em(step.c_prev, state_style) + 5 + sup_em,
-        },
-        medium.layout.line_em,
-    )
-    input_rows = {
-        "x": medium.rows(step.x),
-        "h": medium.rows(step.h_prev),
-        "c": medium.rows(step.c_prev),
+    # [h^(l-1)-> h^(l-1)<-] as a row is wider than stacked
+    from_em = (10 if medium.row_vectors and cfg.bidirectional else 5) if x_from else 0
+    x_em = medium.em(step.x, x_style) + 5 + sup_em
+    widths = {
+        "x": x_em + from_em,
+        "h": medium.em(step.h_prev, state_style) + 5 + sup_em,
     }
+    input_rows = {"x": medium.rows(step.x), "h": medium.rows(step.h_prev)}
+    if step.c_prev is not None:
+        widths["c"] = medium.em(step.c_prev, state_style) + 5 + sup_em
+        input_rows["c"] = medium.rows(step.c_prev)
+    input_lines = _input_lines(widths, medium.layout.line_em)
     input_frames = _pack(
         [
             (str(n), max(input_rows[key] for key in line) + LINE)
@@ -628,7 +655,10 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
     title = ", ".join([*_where(step.layer, step.direction, cfg), f"step {t}"])
     ctx: dict[str, Any] = {
         "title": title[0].upper() + title[1:],
+        "cell": form.kind,
         "x_from": x_from,
+        # a wide x_t of a layer above goes on below its symbols
+        "break_x_from": bool(x_from) and x_em + from_em > medium.layout.line_em,
         "index": index,
         "layer": step.layer,
         "direction": step.direction,
@@ -645,41 +675,33 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
         "h_sym": f"h{sup}_{{{t}}}",
         "c_sym": f"c{sup}_{{{t}}}",
         "m_sym": f"m{sup}_{{{t}}}",
-        # with row vectors, h_t = m_t W_hr^T: the transpose joins the layer/direction marks
-        "W_hr_sym": "W_{hr}"
-        + ((sup[:-1] + "\\top}" if sup else "^{\\top}") if medium.row_vectors else sup),
         "x": given_or_value(step.x),
         "h_prev": h_prev,
         "c_prev": c_prev,
         "gates": gates,
-        "c": medium.value(step.c, "c"),
-        "tanh_c": medium.value(step.tanh_c, "c"),
-        "m": medium.value(step.m),
         "h": medium.value(step.h, "h"),
-        "W_hr": (
-            medium.weights(proj.T if medium.row_vectors else proj) if proj is not None else ""
-        ),
-        "proj": proj is not None,
-        "break_cell": cell_em > state_line,
+        "proj": False,
         "input_lines": input_lines,
         "input_frames": [
             Frame.of([input_lines[int(n)] for n in frame], frame.tall) for frame in input_frames
         ],
-        "break_hidden": hidden_em > state_line,
-        "break_cell_sum": cell_sum_em > state_line,
-        "break_hidden_result": hidden_result_em > state_line,
-        "break_hidden_symbolic": hidden_symbolic_em > state_line,
-        "break_projection": projection_em > state_line,
-        "rows": rows,
+        "state_frames": [],
+        "cell_caption": "",
+        "hidden_caption": "",
     }
+    rows = medium.rows(step.c if step.c is not None else step.h)
+    ctx["rows"] = rows
     # Row vectors cannot be broken inside: their lines break between the factors.
     row_lines = medium.row_vectors and not medium.layout.shrinks
-    row_flags, row_heights = (
-        _row_state(step, medium, sup_em, state_style, proj)
-        if row_lines
-        else (dict.fromkeys(ROW_STATE_BREAKS, False), (0.0, 0.0))
-    )
-    ctx.update(row_flags)
+    row_heights = (0.0, 0.0)
+    if form.carries_c:
+        _lstm_states(ctx, step, medium, w["w_hr"], sup_em, state_line)
+        row_flags, row_heights = (
+            _row_state(step, medium, sup_em, state_style, w["w_hr"])
+            if row_lines
+            else (dict.fromkeys(ROW_STATE_BREAKS, False), (0.0, 0.0))
+        )
+        ctx.update(row_flags)
     in_rows = medium.rows(step.x)
     h_rows = medium.rows(step.h_prev)
     if medium.layout.shrinks:
@@ -689,7 +711,9 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
             )
     ctx.update(stacked)
     captions = (
-        _captions(step, sup, prev_t, medium, first, proj is not None) if medium.captions else {}
+        _captions(form, step, sup, prev_t, medium, first, w["w_hr"] is not None)
+        if medium.captions
+        else {}
     )
     caption_h = {key: CAPTION if text else 0.0 for key, text in captions.items()}
     gate_rows = medium.layout.frame_rows + (GATE_EXTRA_ROWS if medium.layout.shrinks else 0.0)
@@ -697,7 +721,7 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
     ctx["hidden_caption"] = captions.get("hidden", "")
     for g in gates:
         g["caption"] = captions.get(g["key"], "")
-        if notation != "pytorch":
+        if g["lines"] != NOTATION_LINES["pytorch"]:
             heights = [
                 (name, h + (caption_h.get(g["key"], 0.0) if name == "result" else 0.0))
                 for name, h in g["heights"]
@@ -733,29 +757,40 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
             frame.tight = frame.used > medium.layout.frame_rows
             # at the usual spacing, the usual budget says whether Beamer must shrink it
             frame.tall = frame.tall or frame.used > medium.layout.frame_rows * TALL
-    cell_h = (
-        SYMBOLIC
-        + _height(rows, ctx["break_cell"])
-        + (_height(rows, False) if ctx["break_cell_sum"] else 0.0)
-    )
-    hidden_h = (
-        2 * _height(rows, False)
-        if not ctx["proj"]
-        else (
-            _height(rows, ctx["break_hidden"])
-            + _height(max(rows, medium.rows(step.h)), ctx["break_projection"])
+    if form.carries_c:
+        cell_h = (
+            SYMBOLIC
+            + _height(rows, ctx["break_cell"])
+            + (_height(rows, False) if ctx["break_cell_sum"] else 0.0)
         )
-    )
-    hidden_h += _height(rows, False) * (ctx["break_hidden_result"] + ctx["break_hidden_symbolic"])
-    if row_lines:
-        cell_h, hidden_h = SYMBOLIC + row_heights[0], row_heights[1]
-    ctx["state_frames"] = _pack(
-        [
-            ("cell", cell_h + caption_h.get("cell", 0.0)),
-            ("hidden", hidden_h + caption_h.get("hidden", 0.0)),
-        ],
-        medium.layout.frame_rows,
-    )
+        hidden_h = (
+            2 * _height(rows, False)
+            if not ctx["proj"]
+            else (
+                _height(rows, ctx["break_hidden"])
+                + _height(max(rows, medium.rows(step.h)), ctx["break_projection"])
+            )
+        )
+        hidden_h += _height(rows, False) * (
+            ctx["break_hidden_result"] + ctx["break_hidden_symbolic"]
+        )
+        if row_lines:
+            cell_h, hidden_h = SYMBOLIC + row_heights[0], row_heights[1]
+        ctx["state_frames"] = _pack(
+            [
+                ("cell", cell_h + caption_h.get("cell", 0.0)),
+                ("hidden", hidden_h + caption_h.get("hidden", 0.0)),
+            ],
+            medium.layout.frame_rows,
+        )
+    elif "hidden" in form.states:
+        _gru_hidden(ctx, step, medium, sup_em, state_style)
+        hidden_h = SYMBOLIC + _height(rows, False) * (
+            1 + ctx["break_update_sum"] + ctx["break_hidden_result"]
+        )
+        ctx["state_frames"] = _pack(
+            [("hidden", hidden_h + caption_h.get("hidden", 0.0))], medium.layout.frame_rows
+        )
     medium.rows_of_step([], [])
     return ctx
 
@@ -832,10 +867,152 @@ def _row_state(
     return flags, (cell_h, first_h + then_h)
 
 
+def _lstm_states(
+    ctx: dict[str, Any],
+    step: Step,
+    medium: _Medium,
+    proj: np.ndarray | None,
+    sup_em: float,
+    line_em: float,
+) -> None:
+    """The LSTM's cell-state and hidden-state lines: their numbers and where they break
+    (``line_em``: the room of a line, less in ``Step.latex()``'s one block)."""
+    assert step.c is not None and step.tanh_c is not None and step.m is not None
+    cell_em = 5 * medium.em(step.c) + 14
+    # Without a projection the template always breaks the h line after tanh(c).
+    hidden_em = (5 if proj is not None else 4) * medium.em(step.c) + 16 + 3 * sup_em
+    # Wide batches need more breaks: before "+ i g" in the cell line, before the result
+    # of "o * tanh(c)", and before the result of the projection.
+    cell_sum_em = 4 * medium.em(step.c) + 10
+    hidden_result_em = 3 * medium.em(step.c) + 8
+    hidden_symbolic_em = 2 * medium.em(step.c) + 14 + 3 * sup_em
+    projection_em = (
+        medium.weights_em(proj) + medium.em(step.m) + medium.em(step.h) + 10
+        if proj is not None
+        else 0.0
+    )
+    sup = ctx["sup"]
+    ctx.update(
+        {
+            # with row vectors, h_t = m_t W_hr^T: the transpose joins the layer/direction
+            # marks
+            "W_hr_sym": "W_{hr}"
+            + ((sup[:-1] + "\\top}" if sup else "^{\\top}") if medium.row_vectors else sup),
+            "c": medium.value(step.c, "c"),
+            "tanh_c": medium.value(step.tanh_c, "c"),
+            "m": medium.value(step.m),
+            "W_hr": (
+                medium.weights(proj.T if medium.row_vectors else proj) if proj is not None else ""
+            ),
+            "proj": proj is not None,
+            "break_cell": cell_em > line_em,
+            "break_hidden": hidden_em > line_em,
+            "break_cell_sum": cell_sum_em > line_em,
+            "break_hidden_result": hidden_result_em > line_em,
+            "break_hidden_symbolic": hidden_symbolic_em > line_em,
+            "break_projection": projection_em > line_em,
+        }
+    )
+
+
+def _gru_hidden(
+    ctx: dict[str, Any], step: Step, medium: _Medium, sup_em: float, state_style: numbers.Style
+) -> None:
+    """The GRU's new hidden state ``h_t = (1 - z_t) * n_t + z_t * h_{t-1}``: the numbers of
+    z and n (as their gates show them) and where the line breaks."""
+    z, n = step.gates["z"].act, step.gates["n"].act
+    z_em, n_em = medium.em(z), medium.em(n)
+    update_em = 2 * z_em + n_em + medium.em(step.h_prev, state_style) + 14
+    ctx.update(
+        {
+            "z": medium.value(z, "z"),
+            "n": medium.value(n, "n"),
+            "z_sym": f"z{ctx['sup']}_{{{step.t}}}",
+            "n_sym": f"n{ctx['sup']}_{{{step.t}}}",
+            "break_update_sum": update_em > medium.layout.line_em,
+            "break_hidden_result": update_em + medium.em(step.h) + 2 > medium.layout.line_em,
+        }
+    )
+
+
 CAPTION = 2.5  # height of a caption under a derivation (two lines of small text), in rows
 
 
 def _captions(
+    form: forms.Form,
+    step: Step,
+    sup: str,
+    prev_t: int,
+    medium: _Medium,
+    first: bool,
+    proj: bool,
+) -> dict[str, str]:
+    """Sentences that read the numbers of a step, by gate and state (see
+    :func:`_lstm_captions`, :func:`_gated_captions`); with a batch, of example 1."""
+    if form.carries_c:
+        captions = _lstm_captions(step, sup, prev_t, medium, first, proj)
+    else:
+        captions = _gated_captions(form, step, sup, prev_t, medium, first)
+    if step.x.shape[0] > 1:
+        captions = {key: f"Example~1: {text}" for key, text in captions.items()}
+    return captions
+
+
+def _gated_captions(
+    form: forms.Form, step: Step, sup: str, prev_t: int, medium: _Medium, first: bool
+) -> dict[str, str]:
+    """The GRU's and the RNN's sentences: "$z_{1,2} = 0.71$: $h_{1,2}$ keeps 71 % of
+    $h_{0,2}$ and takes the rest from $n_{1,2}$"; the unit of h that changes most; with
+    ReLU, how many units it cuts to zero."""
+    decimals = medium.decimals
+    t = step.t
+
+    def sym(name: str, j: int, when: int = t) -> str:
+        return f"{name}{sup}_{{{when},{j + 1}}}"
+
+    def said(name: str, j: int, value: float, when: int = t, style: numbers.Style = "fixed") -> str:
+        return f"${sym(name, j, when)} = {numbers.format_number(value, style, decimals)}$"
+
+    captions: dict[str, str] = {}
+    acts = {k: step.gates[k].act[0] for k in form.keys}
+    shares = {
+        "r": "{p} of the hidden part $W_{{hn}} h_{{t-1}} + b_{{hn}}$ enters ${n}$",
+        "z": "${h}$ keeps {p} of ${prev}$ and takes the rest from ${n}$",
+    }
+    for k, text in shares.items():
+        if k not in acts:
+            continue
+        a = acts[k]
+        hi, lo = int(np.argmax(a)), int(np.argmin(a))
+        sentence = f"{said(k, hi, a[hi])}: " + text.format(
+            p=numbers.percent(a[hi]), n=sym("n", hi), h=sym("h", hi), prev=sym("h", hi, prev_t)
+        )
+        if lo != hi:
+            sentence += f"; {said(k, lo, a[lo])}: only {numbers.percent(a[lo])}"
+        captions[k] = sentence + "."
+    if "n" in acts:
+        a = acts["n"]
+        words = []
+        for j in dict.fromkeys((int(np.argmax(a)), int(np.argmin(a)))):
+            way = "up" if a[j] > 0 else "down" if a[j] < 0 else "nowhere"
+            words.append(f"{said('n', j, a[j])} pulls ${sym('h', j)}$ {way}")
+        captions["n"] = ", ".join(words) + " (as far as $1 - z_t$ lets it)."
+    change = np.abs(step.h[0] - step.h_prev[0])
+    j = int(np.argmax(change))
+    before = said("h", j, step.h_prev[0, j], prev_t, "written" if first else "fixed")
+    moved = f"The state changes most in unit~{j + 1}: {before} becomes {said('h', j, step.h[0, j])}"
+    key = "hidden" if "hidden" in form.states else form.keys[-1]
+    captions[key] = moved + "."
+    if form.gates[-1].act_fn == forms.RELU:
+        zero = int(np.sum(step.h[0] == 0.0))
+        captions[key] = (
+            f"{moved}; {zero} of {step.h.shape[1]} units are $0$ "
+            "(ReLU cuts a negative pre-activation to zero)."
+        )
+    return captions
+
+
+def _lstm_captions(
     step: Step, sup: str, prev_t: int, medium: _Medium, first: bool, proj: bool
 ) -> dict[str, str]:
     """Sentences that read the numbers of a step, by gate (``i``, ``f``, ``g``, ``o``) and
@@ -894,8 +1071,6 @@ def _captions(
         f"$\\tanh({sym('c', j)}) = {numbers.fixed(step.tanh_c[0, j], decimals)}$ through"
         + ("; the projection then maps $m_t$ to $h_t$." if proj else ".")
     )
-    if step.x.shape[0] > 1:
-        captions = {key: f"Example~1: {text}" for key, text in captions.items()}
     return captions
 
 
@@ -1097,9 +1272,11 @@ def build(
         captions=ex.render.captions and exercise != "sheet",
     )
     medium.layout = layout(ex.render, slides, parts)
+    form = forms.of(ex)
     derived = [s for s in trace.steps if ex.render.derives(s.layer, s.t)]
     steps = [step_context(trace, s, medium, n) for n, s in enumerate(derived)]
-    if ex.render.diagram:
+    drawn = ex.render.diagram and form.diagram
+    if drawn:
         pictured = _Medium(
             medium.decimals,
             replace(medium.layout, max_rows=min(medium.layout.max_rows, DIAGRAM_ROWS[slides])),
@@ -1113,13 +1290,14 @@ def build(
         expansion.add(trace, step, step_ctx, medium)
         if slides and ex.render.reveal:
             reveal.add(trace, step, step_ctx, medium)
-    title = ex.title if ex.title is not None else f"LSTM forward pass: {printable(ex.stem)}"
+    title = ex.title if ex.title is not None else f"{form.title} forward pass: {printable(ex.stem)}"
     layers = f"{cfg.num_layers} layer" + ("s" if cfg.num_layers > 1 else "")
     summary = (
         f"input size {cfg.input_size}, hidden size {cfg.hidden_size}, {layers}"
         + (", bidirectional" if cfg.bidirectional else "")
         + (f", projection to {cfg.proj_size}" if cfg.proj_size else "")
         + ("" if cfg.bias is True else ", one bias per gate" if cfg.bias else ", no bias")
+        + (", ReLU" if form.gates[0].act_fn == forms.RELU else "")
         + (f", batch of {ex.batch}" if ex.batched else "")
         + f", {ex.steps} step"
         + ("s" if ex.steps > 1 else "")
@@ -1134,10 +1312,17 @@ def build(
             "atol": numbers.scientific(report.atol),
             "passed": report.passed,
         }
-    pictures = _pictures(ex.render, ex.steps, ex.batch if ex.batched else 0)
+    pictures = _pictures(ex.render, ex.steps, ex.batch if ex.batched else 0, drawn)
     return {
         "needs": needs_comment(pictures["needs"]),
         "part_needs": needs_comment(tuple(dict.fromkeys((*PART_NEEDS, *pictures["packages"])))),
+        "cell_kind": form.kind,  # not "cell": derivation.tex.j2 has a macro of that name
+        "cell_title": form.title,
+        "torch_class": form.torch_class,
+        "gate_order": form.order,
+        "carries_c": form.carries_c,
+        "activation": form.gates[-1].act_fn,
+        "diagram_omitted": ex.render.diagram and not form.diagram,
         "results": _results(trace, medium),
         "sequence": _sequence(trace, steps, medium),
         "title": escape(title),
@@ -1178,17 +1363,16 @@ def build(
         "notation": ex.render.notation,
         "row_vectors": medium.row_vectors,
         "carry": _carry(trace, exact),
-        "exercise": _exercise(ex.render.exercise, exercise),
+        "exercise": _exercise(ex.render.exercise, exercise, form),
     }
 
 
-def _pictures(render: RenderOptions, steps: int, batch: int) -> dict[str, Any]:
-    """What ``render.diagram`` and ``render.plots`` add: the packages the documents load
-    and list in their ``% needs:`` lines, and the diagram's spacing; with a ``batch`` (0:
-    none), the note that the diagram shows its example 1."""
-    packages = (("tikz",) if render.diagram else ()) + (
-        ("pgfplots",) if render.plots and steps > 1 else ()
-    )
+def _pictures(render: RenderOptions, steps: int, batch: int, drawn: bool) -> dict[str, Any]:
+    """What ``render.diagram`` (where the cell has a drawing: ``drawn``) and
+    ``render.plots`` add: the packages the documents load and list in their ``% needs:``
+    lines, and the diagram's spacing; with a ``batch`` (0: none), the note that the
+    diagram shows its example 1."""
+    packages = (("tikz",) if drawn else ()) + (("pgfplots",) if render.plots and steps > 1 else ())
     return {
         "needs": (*NEEDS, *packages),
         "packages": packages,
@@ -1196,7 +1380,7 @@ def _pictures(render: RenderOptions, steps: int, batch: int) -> dict[str, Any]:
             "gap": DIAGRAM_GAP_MM,
             "batch_note": f"example~1 of {batch} in the batch" if batch else "",
         }
-        if render.diagram
+        if drawn
         else None,
     }
 
@@ -1247,7 +1431,7 @@ def _carry(shown: Trace, exact: Trace | None) -> dict[str, str] | None:
         name: numbers.scientific(
             max(float(np.max(np.abs(getattr(a, name) - getattr(b, name)))) for a, b in pairs)
         )
-        for name in ("h", "c")
+        for name in forms.of(shown.example).state_names
     }
 
 
@@ -1256,20 +1440,16 @@ _QUANTITY_TEXT = {
     "ih": "$W_{ik} x_t + b_{ik}$",
     "hh": "$W_{hk} h_{t-1} + b_{hk}$",
     "pre": "the pre-activations",
-    "i": "$i_t$",
-    "f": "$f_t$",
-    "g": "$g_t$",
-    "o": "$o_t$",
-    "c": "$c_t$",
-    "h": "$h_t$",
 }
 
 
-def _exercise(quantities: Sequence[str], exercise: Exercise | None) -> dict[str, Any] | None:
+def _exercise(
+    quantities: Sequence[str], exercise: Exercise | None, form: forms.Form
+) -> dict[str, Any] | None:
     """What the exercise sheet asks for, in words (``$f_t$, $c_t$ and $h_t$``)."""
     if exercise is None:
         return None
-    names = [_QUANTITY_TEXT[q] for q in quantities]
+    names = [_QUANTITY_TEXT.get(q, f"${q}_t$") for q in quantities]
     listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
     return {"mode": exercise, "quantities": listed}
 
@@ -1292,6 +1472,9 @@ def _time_label(name: str, sup: str, ts: Sequence[int], rows: bool = False) -> s
         )
     sep = "\\;" if len(ts) == 2 else " \\cdots "
     return f"\\left[{name}{sup}_{{{ts[0]}}}{sep}{name}{sup}_{{{ts[-1]}}}\\right]"
+
+
+NO_TAG = ("", 0.0)
 
 
 def _example_tag(batched: bool, b: int) -> tuple[str, float]:
@@ -1366,12 +1549,13 @@ def summary_context(trace: Trace, run: Sequence[Step], medium: _Medium) -> dict[
     span = f"step {ts[0]}" if len(ts) == 1 else f"steps {ts[0]}--{ts[-1]}"
     title = ", ".join([*_where(ordered[0].layer, ordered[0].direction, cfg), span])
     groups = []
+    states = forms.of(ex).state_names
     for b in range(ex.batch):
         tag = _example_tag(ex.batched, b)
         groups.append(
             [
-                _over_steps("h", ordered, b, sup, medium, tag),
-                _over_steps("c", ordered, b, sup, medium),
+                _over_steps(name, ordered, b, sup, medium, tag if name == "h" else NO_TAG)
+                for name in states
             ]
         )
     return {
@@ -1508,10 +1692,10 @@ def _results(trace: Trace, medium: _Medium) -> list[dict[str, Any]]:
     direction and example; a bidirectional layer's output, the concatenation; then the
     final states h_n, c_n in torch's order. No over-time block for one step of one
     layer and direction, where the step and the final states already show everything."""
-    assert trace.c_n is not None  # an LSTM's (a GRU/RNN has no c)
     ex = trace.example
     cfg = ex.config
     directions = directions_of(cfg.bidirectional)
+    states = forms.of(ex).state_names
     blocks: list[dict[str, Any]] = []
     if ex.steps > 1 or cfg.num_layers > 1 or cfg.bidirectional:
         groups = []
@@ -1526,14 +1710,14 @@ def _results(trace: Trace, medium: _Medium) -> list[dict[str, Any]]:
                     sup = _sup(steps[0], cfg.num_layers, cfg.bidirectional)
                     groups.append(
                         [
-                            _over_steps("h", steps, b, sup, medium, tag),
-                            _over_steps("c", steps, b, sup, medium),
+                            _over_steps(name, steps, b, sup, medium, tag if name == "h" else NO_TAG)
+                            for name in states
                         ]
                     )
         blocks.append(
             {
                 "kind": "over_time",
-                "title": "$h_t$ and $c_t$ over time",
+                "title": " and ".join(f"${name}_t$" for name in states) + " over time",
                 "rows": _rows(groups, medium),
             }
         )
@@ -1558,31 +1742,23 @@ def _results(trace: Trace, medium: _Medium) -> list[dict[str, Any]]:
         last = trace.step(layer, direction, ex.steps if direction == "forward" else 1)
         sup = _sup(last, cfg.num_layers, cfg.bidirectional)
         index = f"[{k}]" if len(directions) * cfg.num_layers > 1 else ""
+        finals = {"h": trace.h_n, "c": trace.h_n if trace.c_n is None else trace.c_n}
         groups.append(
             [
                 _entry(
-                    f"h_n{index}",
-                    trace.h_n[k],
+                    f"{name}_n{index}",
+                    finals[name][k],
                     medium,
                     4,
-                    mid=f"h{sup}_{{{last.t}}}",
+                    mid=f"{name}{sup}_{{{last.t}}}",
                     mid_em=3,
-                    kind="h",
-                ),
-                _entry(
-                    f"c_n{index}",
-                    trace.c_n[k],
-                    medium,
-                    4,
-                    mid=f"c{sup}_{{{last.t}}}",
-                    mid_em=3,
-                    kind="c",
-                ),
+                    kind=name,
+                )
+                for name in states
             ]
         )
-    blocks.append(
-        {"kind": "final", "title": "final states $h_n$ and $c_n$", "rows": _rows(groups, medium)}
-    )
+    title = "final states $h_n$ and $c_n$" if len(states) > 1 else "final state $h_n$"
+    blocks.append({"kind": "final", "title": title, "rows": _rows(groups, medium)})
     frames = []
     for block in blocks:
         # The intro heads the first frame; the cross-check note ends the last one.
@@ -1639,24 +1815,18 @@ def parts(ctx: dict[str, Any]) -> list[dict[str, Any]]:
                         "caption": f"{s['title']}: {g['name']}, row by row",
                     }
                 )
-        pieces.append(
-            {
-                "id": f"{s['id']}-c",
-                "kind": "cell",
-                "step": s,
-                "gate": None,
-                "caption": f"{s['title']}: cell state",
-            }
-        )
-        pieces.append(
-            {
-                "id": f"{s['id']}-h",
-                "kind": "hidden",
-                "step": s,
-                "gate": None,
-                "caption": f"{s['title']}: hidden state",
-            }
-        )
+        states = [line for frame in s["state_frames"] for line in frame]
+        for kind, short, name in (("cell", "c", "cell state"), ("hidden", "h", "hidden state")):
+            if kind in states:
+                pieces.append(
+                    {
+                        "id": f"{s['id']}-{short}",
+                        "kind": kind,
+                        "step": s,
+                        "gate": None,
+                        "caption": f"{s['title']}: {name}",
+                    }
+                )
     for p in ctx["plots"]:
         pieces.append(
             {

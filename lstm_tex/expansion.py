@@ -21,9 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lstm_tex import context, numbers
+from lstm_tex import context, forms, numbers
 from lstm_tex.engine import Step, Trace, layer_weights
-from lstm_tex.spec import GATES
 
 if TYPE_CHECKING:
     from lstm_tex.context import _Medium
@@ -89,13 +88,14 @@ def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: _Medium) -> None:
     x_style: numbers.Style = "written" if step.layer == 0 else "fixed"
     h_style: numbers.Style = "written" if first else "fixed"
     sheet = "blank" in getattr(medium, "marks", {}).values()
-    for n, (k, g) in enumerate(zip(GATES, ctx["gates"], strict=True)):
+    form = forms.of(ex)
+    for n, (k, g) in enumerate(zip(form.keys, ctx["gates"], strict=True)):
         g["expansion"] = None
         if sheet or not ex.render.expands(k, step.t):
             continue
         rows: list[dict[str, Any]] = []
         parts = _parts(
-            ex.render.notation,
+            "pytorch" if g["gated"] else ex.render.notation,
             ctx,
             g,
             w,
@@ -157,26 +157,32 @@ def _parts(
     gv = step.gates[k]
     x_sym, h_sym = ctx["x_sym"], ctx["h_prev_sym"]
     if notation == "pytorch":
+        # The GRU's candidate in the row-vector notation: x W_xn + b_in and h W_hn + b_hn.
+        row = bool(g["row_form"])
+
+        def product(w_sym: str, v_sym: str) -> str:
+            return f"{v_sym} {w_sym}" if row else f"{w_sym} {v_sym}"
+
         return [
             (
                 "ih",
-                f"{g['W_ih_sym']} {x_sym}" + (f" + {g['b_ih_sym']}" if b_ih is not None else ""),
+                product(g["W_ih_sym"], x_sym) + (f" + {g['b_ih_sym']}" if b_ih is not None else ""),
                 w_ih,
                 step.x,
                 b_ih,
                 gv.ih,
                 [x_style] * w_ih.shape[1],
-                False,
+                row,
             ),
             (
                 "hh",
-                f"{g['W_hh_sym']} {h_sym}" + (f" + {g['b_hh_sym']}" if b_hh is not None else ""),
+                product(g["W_hh_sym"], h_sym) + (f" + {g['b_hh_sym']}" if b_hh is not None else ""),
                 w_hh,
                 step.h_prev,
                 b_hh,
                 gv.hh,
                 [h_style] * w_hh.shape[1],
-                False,
+                row,
             ),
         ]
     bias = (

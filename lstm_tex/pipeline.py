@@ -191,7 +191,7 @@ def check(trace: engine.Trace, device: str | None = None) -> Report:
 #: The kinds of cell (``config.kind``) whose documents are built (issue 14: nn.GRU and
 #: nn.RNN join as their documents land); the others are computed, cross-checked (the
 #: backward pass too) and written to values.json only (``lstm-tex check``).
-DOCUMENTED: frozenset[str] = frozenset({"lstm"})
+DOCUMENTED: frozenset[str] = frozenset({"lstm", "gru", "rnn"})
 
 
 def not_built(example: spec.Example, what: str, field: str) -> InputError:

@@ -12,9 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tex import numbers
+from lstm_tex import forms, numbers
 from lstm_tex.engine import Step, Trace, directions_of
-from lstm_tex.spec import GATES
 
 #: What is plotted, left to right and top to bottom: (quantity, symbol, bounds of its
 #: values or None: σ gates lie in (0, 1), tanh in (-1, 1); h too, without a projection).
@@ -26,13 +25,31 @@ PANELS: tuple[tuple[str, str, tuple[int, int] | None], ...] = (
     ("c", "c_t", None),
     ("h", "h_t", (-1, 1)),
 )
+#: The GRU's panels: r and z in (0, 1), n and h in (-1, 1) (h mixes n and h_{t-1}).
+GRU_PANELS: tuple[tuple[str, str, tuple[int, int] | None], ...] = (
+    ("r", "r_t", (0, 1)),
+    ("z", "z_t", (0, 1)),
+    ("n", "n_t", (-1, 1)),
+    ("h", "h_t", (-1, 1)),
+)
+
+
+def panels_of(form: forms.Form) -> tuple[tuple[str, str, tuple[int, int] | None], ...]:
+    """What is plotted for a kind of cell: the RNN's h alone (unbounded with ReLU)."""
+    if form.kind == "gru":
+        return GRU_PANELS
+    if form.kind == "rnn":
+        return (("h", "h_t", None if form.gates[0].act_fn == forms.RELU else (-1, 1)),)
+    return PANELS
+
+
 #: Marks on the lines for short sequences only (they would blur a long one).
 MARKS_UP_TO = 12
 
 
 def _series(steps: list[Step], name: str) -> np.ndarray:
     """(T, units) values of ``name`` (a gate's activation, ``c`` or ``h``) for example 1."""
-    if name in GATES:
+    if name in steps[0].gates and name != "h":
         return np.stack([s.gates[name].act[0] for s in steps])
     return np.stack([getattr(s, name)[0] for s in steps])
 
@@ -59,6 +76,7 @@ def build(trace: Trace, decimals: int, max_units: int) -> list[dict[str, Any]]:
     if ex.steps < 2:
         return []
     cfg = ex.config
+    form = forms.of(ex)
     found = []
     for layer in range(cfg.num_layers):
         for direction in directions_of(cfg.bidirectional):
@@ -67,7 +85,7 @@ def build(trace: Trace, decimals: int, max_units: int) -> list[dict[str, Any]]:
                 key=lambda s: s.t,
             )
             panels = []
-            for name, symbol, limits in PANELS:
+            for name, symbol, limits in panels_of(form):
                 if name == "h" and cfg.proj_size:
                     limits = None  # h = W_hr m may leave (-1, 1)
                 values = _series(steps, name)
@@ -101,8 +119,7 @@ def build(trace: Trace, decimals: int, max_units: int) -> list[dict[str, Any]]:
                     "id": f"l{layer}-{direction}-plots",
                     "where": label,
                     "title": (label[0].upper() + label[1:] + ": " if label else "")
-                    + ("gates" if label else "Gates")
-                    + ", $c_t$ and $h_t$ over time",
+                    + _what(form, capital=not label),
                     "reverse": direction == "reverse",
                     "steps": ex.steps,
                     "marks": ex.steps <= MARKS_UP_TO,
@@ -112,3 +129,12 @@ def build(trace: Trace, decimals: int, max_units: int) -> list[dict[str, Any]]:
                 }
             )
     return found
+
+
+def _what(form: forms.Form, capital: bool) -> str:
+    """What the plots show, for their title: ``gates, $c_t$ and $h_t$ over time``."""
+    if form.kind == "rnn":
+        return "$h_t$ over time"
+    gates = "Gates" if capital else "gates"
+    states = ", $c_t$ and $h_t$" if form.carries_c else " and $h_t$"
+    return f"{gates}{states} over time"

@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lstm_tex import numbers
+from lstm_tex import forms, numbers
 from lstm_tex.engine import Step, Trace, layer_weights
-from lstm_tex.spec import GATES
 
 if TYPE_CHECKING:
     from lstm_tex.context import _Medium
@@ -133,7 +132,8 @@ def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: _Medium) -> None:
     x_style: numbers.Style = "written" if step.layer == 0 else "fixed"
     h_style: numbers.Style = "written" if ctx["first"] else "fixed"
     exercise = bool(getattr(medium, "marks", None))
-    for n, (k, g) in enumerate(zip(GATES, ctx["gates"], strict=True)):
+    form = forms.of(ex)
+    for n, (k, g) in enumerate(zip(form.keys, ctx["gates"], strict=True)):
         block = slice(n * hidden, (n + 1) * hidden)
         gv = step.gates[k]
         b_ih = None if w["b_ih"] is None else w["b_ih"][block]
@@ -156,7 +156,13 @@ def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: _Medium) -> None:
                 {"W": g["W_hh"], "v": ctx["h_prev"], "b": g["b_hh"], "r": g["hh"]},
             ),
         }
-        if notation == "textbook":  # W_k [h_{t-1}; x_t] + b_k, one bias b_ik + b_hk
+        if g["row_form"]:
+            # x W_xn + b_in (the GRU's candidate with row vectors): shown at once, never
+            # walked; the vector comes first, so it takes the matrix's place in the line.
+            for line, vector in (("ih", "x"), ("hh", "h_prev")):
+                plain = products.pop(line)[5]
+                products[line + "_row"] = {**plain, "W": ctx[vector], "v": plain["W"]}
+        if notation == "textbook" and not g["gated"]:  # W_k [h; x] + b_k, one b_ik + b_hk
             products["affine"] = (
                 np.hstack([w["w_hh"][block], w["w_ih"][block]]),
                 np.concatenate([step.h_prev, step.x], axis=1),
@@ -181,7 +187,8 @@ def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: _Medium) -> None:
                     overlays[line], next_slide = product(
                         weights, vectors, bias, result, styles, plain, medium, next_slide
                     )
-                elif line == "result" and notation == "pytorch":  # sum, pre, activation
+                elif line == "result" and (notation == "pytorch" or g["gated"]):
+                    # the sum, the pre-activation, the activation
                     overlays[line] = {
                         "on": next_slide,
                         "pre": next_slide + 1,
@@ -193,6 +200,7 @@ def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: _Medium) -> None:
                     next_slide += 2
                 else:  # a product shown at once: the numbers, then the result
                     plain = products[line][5] if line in products else {}
+                    plain = products.get(line + "_row", plain)
                     overlays[line] = {"on": next_slide, "result": next_slide + 1, **plain}
                     next_slide += 2
             frames.append(overlays)
@@ -206,7 +214,8 @@ def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: _Medium) -> None:
         overlays = {}
         next_slide = 1
         for line in chunk:
-            stages = 4 if line == "hidden" else 3
+            # the LSTM's h line shows o * tanh(c) twice (with c, then with tanh(c))
+            stages = 4 if line == "hidden" and form.carries_c else 3
             overlays[line] = {
                 "on": next_slide,
                 "numbers": next_slide + 1,

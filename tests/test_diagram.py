@@ -16,7 +16,15 @@ import pytest
 import yaml
 
 from lstm_tex import numbers, spec
-from tests.conftest import BUNDLED, EXAMPLES, Compiled, compile_tex, lecturer_deck, run_cli
+from tests.conftest import (
+    BUNDLED,
+    EXAMPLES,
+    LSTM_BUNDLED,
+    Compiled,
+    compile_tex,
+    lecturer_deck,
+    run_cli,
+)
 from tests.layout import Page, pages
 
 #: Beamer's 16:9 page is 160 x 90 mm; no number on a picture is set smaller than this.
@@ -120,7 +128,7 @@ def _expected(step: dict[str, object], decimals: int, first: bool, layer0: bool)
 
 
 @pytest.mark.latex
-@pytest.mark.parametrize("example", BUNDLED, ids=lambda p: p.stem)
+@pytest.mark.parametrize("example", LSTM_BUNDLED, ids=lambda p: p.stem)
 def test_numbers_on_the_diagram_are_those_of_values_json(
     rendered: Documents, example: Path
 ) -> None:
@@ -178,7 +186,7 @@ def _sizes(pdf: Path) -> dict[str, list[float]]:
 
 
 @pytest.mark.latex
-@pytest.mark.parametrize("example", BUNDLED, ids=lambda p: p.stem)
+@pytest.mark.parametrize("example", LSTM_BUNDLED, ids=lambda p: p.stem)
 def test_numbers_are_readable_on_a_16_9_slide(rendered: Documents, example: Path) -> None:
     """On Beamer's 160 x 90 mm page, no number on a diagram or a plot is below 8 pt
     (on a diagram the values; on a plot the tick labels)."""
@@ -264,7 +272,7 @@ def test_a_bad_value_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "out" / "bad").exists()
 
 
-@pytest.mark.parametrize("example", BUNDLED, ids=lambda p: p.stem)
+@pytest.mark.parametrize("example", LSTM_BUNDLED, ids=lambda p: p.stem)
 def test_plotted_values_are_those_of_values_json(tmp_path: Path, example: Path) -> None:
     """Each line of each plot is one unit of one quantity over t = 1..T, its coordinates
     the values of values.json as the documents print them; one plot per layer and

@@ -145,7 +145,8 @@ def test_an_equation_never_breaks_across_pages(rendered: Path, example: Path) ->
             if row.lstrip().startswith("&") and "\\vdots" not in row:
                 continued += 1
                 assert before.rstrip().endswith("\\\\*"), (before[-40:], row[:40])
-    assert continued > 0
+    # an RNN's lines (one block, no state lines) fit on one row each
+    assert continued > 0 or example.stem.startswith("rnn-")
 
 
 def test_parts_with_the_render_options_fit_the_narrowest_article(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from lstm_tex import context, engine, spec
-from tests.conftest import BUNDLED, DATA, compile_tex, lecturer_deck, run_cli
+from tests.conftest import BUNDLED, DATA, LSTM_BUNDLED, compile_tex, lecturer_deck, run_cli
 
 TINY = DATA / "tiny.yaml"
 
@@ -167,7 +167,7 @@ def _numbers(tex: str) -> list[float]:
     return [float(n) for n in re.findall(r"(?<![\w{])-?\d+\.\d+", tex)]
 
 
-@pytest.mark.parametrize("example", BUNDLED, ids=lambda p: p.stem)
+@pytest.mark.parametrize("example", LSTM_BUNDLED, ids=lambda p: p.stem)
 def test_same_numbers_in_every_notation(example: Path) -> None:
     """Only the display changes: the pre-activations and gates, c and h that each notation
     prints are those of the one trace (a row-vector matrix is the transposed column one)."""

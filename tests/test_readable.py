@@ -71,7 +71,11 @@ def test_matrices_at_full_size_up_to_hidden_8(decks: dict[str, Path], deck: str)
     assert not small, small[:5]
 
 
-GATE_TITLES = ("input gate", "forget gate", "cell candidate", "output gate")
+GATE_TITLES = (
+    *("input gate", "forget gate", "cell candidate", "output gate"),  # LSTM
+    *("reset gate", "update gate", "candidate"),  # GRU
+    "hidden state",  # the RNN's one block (and a GRU's h)
+)
 
 
 def forward_pages(pdf: Path) -> int:
