@@ -1214,7 +1214,6 @@ def _row_affine(
     beside it, or when one aligned block holds every line of the step (``Step.latex()``):
     the indent of its rows, its segments (:func:`_flow`) up to the bias, and whether the
     left-hand side has its own row."""
-    assert step.c is not None  # an LSTM step
     wx, wh, bias = arrays
     x_style, state_style = styles
     max_rows = medium.layout.max_rows
@@ -1223,7 +1222,7 @@ def _row_affine(
         medium.weights_em(wx),
         medium.em(step.h_prev, state_style),
         medium.weights_em(wh),
-        medium.em(step.c),
+        medium.em(step.c if step.c is not None else step.h),  # a state vector's width
         *([medium.weights_em(bias)] if bias is not None else []),
     ]
     own = medium.one_block or lhs + 3 + max(factors) > medium.layout.line_em
