@@ -786,7 +786,7 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
     elif "hidden" in form.states:
         _gru_hidden(ctx, step, medium, sup_em, state_style)
         hidden_h = SYMBOLIC + _height(rows, False) * (
-            1 + ctx["break_update_sum"] + ctx["break_hidden_result"]
+            1 + ctx["break_update_sum"] + ctx["break_update_n"] + ctx["break_hidden_result"]
         )
         ctx["state_frames"] = _pack(
             [("hidden", hidden_h + caption_h.get("hidden", 0.0))], medium.layout.frame_rows
@@ -922,15 +922,25 @@ def _gru_hidden(
     z and n (as their gates show them) and where the line breaks."""
     z, n = step.gates["z"].act, step.gates["n"].act
     z_em, n_em = medium.em(z), medium.em(n)
+    # Step.latex(): one aligned block, whose lines start after n's W_in x_t + b_in
+    line = medium.layout.line_em - (5 + sup_em if medium.one_block else 0.0)
     update_em = 2 * z_em + n_em + medium.em(step.h_prev, state_style) + 14
+    split = update_em > line
     ctx.update(
         {
             "z": medium.value(z, "z"),
             "n": medium.value(n, "n"),
             "z_sym": f"z{ctx['sup']}_{{{step.t}}}",
             "n_sym": f"n{ctx['sup']}_{{{step.t}}}",
-            "break_update_sum": update_em > medium.layout.line_em,
-            "break_hidden_result": update_em + medium.em(step.h) + 2 > medium.layout.line_em,
+            "break_update_sum": split,
+            # a row cannot break inside: (1 - z) and its product with n on two rows
+            "break_update_n": not medium.layout.shrinks and z_em + n_em + 10 > line,
+            "break_hidden_result": (
+                medium.em(step.h_prev, state_style) + z_em if split else update_em
+            )
+            + medium.em(step.h)
+            + 4
+            > line,
         }
     )
 
