@@ -135,9 +135,6 @@ STEP_CASES = [
     (example, notation)
     for notation in NOTATIONS
     for example in [*BUNDLED, DATA / "rows-wide.yaml", DATA / "rows-projected.yaml"]
-    # Known gap (issue 14): Step.latex() of a GRU in the row-vector notation is 3.5 pt too
-    # wide at 11 pt (the candidate's "+ r * hh" row cannot break between its row vectors).
-    if not (example.stem == "gru-sequence" and notation == "row-vector")
 ]
 
 
