@@ -302,12 +302,6 @@ def test_every_option_compiles(
     displayed, captions, an exercise of every quantity the notation shows): the article,
     the deck, the frames in a lecturer's themed deck, the exercise sheet (article and deck)
     and, once per example, its answer key compile with no Overfull box."""
-    if example.stem == "gru-sequence" and notation == "textbook":
-        # Known gap (issue 14): the GRU deck's first shrunk gate frame (reset gate, W_r
-        # [h; x] + b_r) is 23 pt too high with these options; strict, so a fix shows.
-        request.applymarker(
-            pytest.mark.xfail(strict=True, reason="GRU textbook deck: Overfull \\vbox")
-        )
     folder = render(
         example,
         tmp_path,
