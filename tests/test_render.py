@@ -180,8 +180,12 @@ def test_pdf_flag_compiles_and_reports_latex_errors(out: Path, tmp_path: Path) -
     broken.mkdir()
     text = (NOTEBOOK.parents[1] / "templates" / "frames.tex.j2").read_text()
     broken.joinpath("frames.tex.j2").write_text(
-        text.replace(r"\begin{frame}{The LSTM cell}", "\\begin{frame}{The LSTM cell}\\nosuchmacro")
+        text.replace(
+            r"\begin{frame}{The \VAR{cell_title} cell}",
+            "\\begin{frame}{The \\VAR{cell_title} cell}\\nosuchmacro",
+        )
     )
+    assert "nosuchmacro" in broken.joinpath("frames.tex.j2").read_text()
     before = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
     result = run_cli("render", NOTEBOOK, "--out", out, "--no-check", "--pdf", "--templates", broken)
     assert result.exit_code == 3
