@@ -307,8 +307,9 @@ def main() -> None:
     "--expand",
     multiple=True,
     metavar="GATE[:STEPS]",
-    help="Also write gate GATE (i, f, g, o or all) out row by row, at STEPS "
-    "(f:1,2; default every derived step); repeatable (render.expand).",
+    help="Also write gate GATE out row by row (i, f, g, o for an LSTM; r, z, n "
+    "for a GRU; h for an RNN; or all), at STEPS (f:1,2; default every derived "
+    "step); repeatable (render.expand).",
 )
 @click.option(
     "--max-rows",
@@ -344,8 +345,8 @@ def main() -> None:
     "--exercise",
     metavar="QUANTITIES",
     help="Also write an exercise sheet whose boxes stand for QUANTITIES (all, or "
-    "some of ih,hh,pre,i,f,g,o,c,h such as f,c,h) and its answer key "
-    "(render.exercise).",
+    "some of ih, hh, pre, the cell's gates, c and h, such as f,c,h for an LSTM or "
+    "z,n,h for a GRU) and its answer key (render.exercise).",
 )
 @click.option(
     "--captions/--no-captions",
