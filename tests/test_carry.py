@@ -60,9 +60,16 @@ def _entry(text: str) -> Decimal:
 
 
 def matrices(tex: str) -> list[Matrix]:
-    """The numeric bmatrices of ``tex``, in order (matrices of symbols are left out)."""
+    """The numeric bmatrices of ``tex``, in order (matrices of symbols are left out). The
+    textbook notation's W_k = [W_hk | W_ik] is an ``array`` between brackets with a rule
+    between the blocks, and [h; x] a bmatrix with an ``\\hline``: both are read too."""
     found = []
-    for body in re.findall(r"\\begin\{bmatrix\}(.*?)\\end\{bmatrix\}", tex, flags=re.S):
+    pattern = (
+        r"\\begin\{bmatrix\}(.*?)\\end\{bmatrix\}"
+        r"|\\left\[\\begin\{array\}\{(?:[^{}]|\{\})*\}(.*?)\\end\{array\}\\right\]"
+    )
+    for bracketed, array in re.findall(pattern, tex, flags=re.S):
+        body = (bracketed or array).replace("\\hline", "")
         try:
             found.append([[_entry(e) for e in row.split("&")] for row in body.split("\\\\")])
         except ArithmeticError:

@@ -47,7 +47,10 @@ def test_one_pass_gives_what_two_give(passes: list[str], tmp_path: Path) -> None
     out = tmp_path / "out"
     pipeline.render(NOTEBOOK, pipeline.RenderOptions(out=out, check=False, pdf=True))
     stem = NOTEBOOK.stem
-    assert sorted(passes) == sorted([f"{stem}.tex", f"{stem}-slides.tex"])
+    # The article needs one pass. The deck has a \section per step (issue 12), which Beamer
+    # writes to its .nav and .out files (navigation, PDF bookmarks): its second pass does
+    # change something, and is taken.
+    assert sorted(passes) == sorted([f"{stem}.tex", f"{stem}-slides.tex", f"{stem}-slides.tex"])
     folder = out / stem
     assert not [p for p in folder.iterdir() if p.suffix in (*latex.AUX_SUFFIXES, ".log")]
     for name in (f"{stem}.tex", f"{stem}-slides.tex"):

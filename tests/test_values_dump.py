@@ -53,7 +53,8 @@ def test_bundled_examples_as_json_wrote_them(example: Path) -> None:
 
 def test_layout_one_key_a_line_and_one_vector_a_line() -> None:
     doc = {"a": {"b": np.array([0.1, -2.5e-7, 1e300])}, "m": np.eye(2), "n": None, "s": "x"}
-    assert values.dumps(doc) == (
+    # orjson 3.8 writes 1e300 and newer releases 1e+300: both are valid JSON, the same number.
+    assert values.dumps(doc).replace("e+", "e") == (
         '{\n "a": {\n  "b": [0.1,-2.5e-7,1e300]\n },\n "m": [[1.0,0.0],[0.0,1.0]],\n'
         ' "n": null,\n "s": "x"\n}\n'
     )
