@@ -151,19 +151,6 @@ def test_check_json_reports_a_gru(gru_file: Path) -> None:
     assert report["max_abs_err"] <= 1e-10
 
 
-def test_render_of_a_gru_stops_clearly_until_its_documents_exist(
-    gru_file: Path, tmp_path: Path
-) -> None:
-    if "gru" in pipeline.DOCUMENTED:
-        pytest.skip("GRU documents exist: tests/test_gru_rnn_docs* render them")
-    result = run_cli("render", gru_file, "--out", tmp_path)
-    assert result.exit_code == 2
-    assert "the documents (LaTeX, HTML, Markdown) for an nn.GRU are not built yet" in (
-        result.output
-    )
-    assert "Traceback" not in result.output and not any(tmp_path.iterdir())
-
-
 # ---------------------------------------------------------------- API and values.json
 
 
