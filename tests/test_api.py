@@ -74,11 +74,13 @@ def test_example_from_arrays_equals_the_file() -> None:
 
 def test_tensors_are_accepted() -> None:
     torch = pytest.importorskip("torch")
-    lstm = torch.nn.LSTM(2, 3)
-    built = lstm_tex.Example(weights=lstm.state_dict(), x=torch.tensor([[0.5, 0.1]]))
-    with torch.no_grad():
-        output, _ = lstm.double()(torch.tensor([[0.5, 0.1]], dtype=torch.float64))
-    np.testing.assert_allclose(built.compute().output[:, 0], output.numpy(), atol=1e-12)
+    torch.manual_seed(0)
+    lstm = torch.nn.LSTM(2, 3)  # float32 weights and input, as a trained model has them
+    x = torch.tensor([[0.5, 0.1]])
+    built = lstm_tex.Example(weights=lstm.state_dict(), x=x)
+    with torch.no_grad():  # float32 values widen exactly: compare with the same values
+        output, _ = lstm.double()(x.double())
+    np.testing.assert_allclose(built.compute().output[:, 0], output.numpy(), rtol=0, atol=1e-12)
 
 
 def test_invalid_input_names_the_field() -> None:
