@@ -340,6 +340,11 @@ def _group(
 # ---------------------------------------------------------------- symbols
 
 
+#: The network's output, its prediction, in the backward pass; ``y`` is the target (issue 12:
+#: students read a hat as the prediction).
+HAT_Y = "\\hat y"
+
+
 class Symbols:
     r"""Symbols of one layer and direction: ``d("h", 3)`` is ``\mathrm{d}h_{3}`` with
     the layer/direction superscript, ``tr("hh")`` is ``W_{hh}^{\top}``, and so on."""
@@ -356,6 +361,12 @@ class Symbols:
     def qt(self, name: str, t: int | str) -> str:
         """A vector transposed: ``h^{\\top}_{2}``."""
         return f"{name}^{{{self.inner}\\top}}_{{{t}}}"
+
+    def target(self, t: int | str) -> str:
+        """The target ``y_t`` (the prediction is ``\\hat y_t``): it has no layer; in a
+        bidirectional network, this direction's rows of it carry the direction's arrow."""
+        arrow = self.inner.rpartition(")")[2]
+        return f"y^{{{arrow}}}_{{{t}}}" if arrow else f"y_{{{t}}}"
 
     def x(self, t: int | str, transposed: bool = False) -> str:
         """The layer's input (shared by both directions, so no arrow)."""
@@ -459,7 +470,7 @@ class Builder:
     def error_lines(
         self, out: np.ndarray, error: np.ndarray | None, prime: str, loss: str
     ) -> list[dict[str, Any]]:
-        """``E = Y - Y_hat`` and ``L`` of the output sequence ``out`` (the last step alone
+        """``E = Y_hat - Y`` (prediction less target) and ``L`` of the output sequence ``out`` (the last step alone
         with ``last_step_only``): ``error`` as the backward pass has it, or (``None``)
         computed here; ``prime`` marks the names after the SGD step; ``loss`` is L shown."""
         spec = self.g.spec
@@ -468,11 +479,11 @@ class Builder:
         if spec.last_step_only:
             y, target = out[-1], spec.target
             error = y - target if error is None else error[-1]
-            names = (f"y{prime}_{{{T}}}", f"\\hat y_{{{T}}}", f"e{prime}_{{{T}}}")
+            names = (f"\\hat y{prime}_{{{T}}}", f"y_{{{T}}}", f"e{prime}_{{{T}}}")
         else:
             y, target = out.reshape(-1, width), spec.target.reshape(-1, width)
             error = y - target if error is None else error.reshape(-1, width)
-            names = (f"Y{prime}", "\\hat Y", f"E{prime}")
+            names = (f"\\hat Y{prime}", "Y", f"E{prime}")
         factor = f"\\frac{{1}}{{{spec.target.size}}}" if spec.loss == "mse" else "\\frac{1}{2}"
         squares = numbers.format_number(float(np.sum(error**2)), "fixed", self.medium.decimals)
         return [
@@ -498,26 +509,27 @@ class Builder:
         ]
 
     def loss(self) -> dict[str, Any]:
-        """``E = Y - Y_hat`` and ``L``, the group that opens the backward pass."""
+        """``E = Y_hat - Y`` and ``L``, the group that opens the backward pass."""
         spec = self.g.spec
         T = self.ex.steps
         loss = numbers.format_number(self.g.loss, "fixed", self.medium.decimals)
         lines = self.error_lines(self.g.trace.output, self.g.error, "", loss)
         if spec.last_step_only:
             note = (
-                f"The loss sees the last step only: the output $y_{{{T}}}$ against the "
-                f"target $\\hat y_{{{T}}}$, {spec.target.size} numbers."
+                f"The loss sees the last step only: the prediction $\\hat y_{{{T}}}$ (the "
+                f"output) against the target $y_{{{T}}}$, {spec.target.size} numbers."
             )
         else:
             note = (
-                f"The loss sees every step: $Y$ holds the outputs $y_t$ (one column per "
-                f"step), $\\hat Y$ the targets, {spec.target.size} numbers in all."
+                f"The loss sees every step: $\\hat Y$ holds the predictions $\\hat y_t$ (the "
+                f"outputs, one column per step), $Y$ the targets $y_t$, "
+                f"{spec.target.size} numbers in all."
             )
         if self.ex.batched:
             note += f" With a batch, each step has {self.ex.batch} columns, one per example."
         if self.cfg.bidirectional:
             note += (
-                " Both directions give $y_t = [y^{\\rightarrow}_t; y^{\\leftarrow}_t]$: "
+                " Both directions give $\\hat y_t = [\\hat y^{\\rightarrow}_t; \\hat y^{\\leftarrow}_t]$: "
                 "the forward and the reverse $h_t$ stacked."
             )
         what = "mean squared error" if spec.loss == "mse" else "half the sum of squares"
@@ -716,16 +728,16 @@ class Builder:
         cols = slice(d * out_size, (d + 1) * out_size)
         if s.layer == self.top:
             if spec.last_step_only and t != self.ex.steps:
-                return _text_line("dy_none", {"lhs": sy.d("y", t), "T": self.ex.steps})
+                return _text_line("dy_none", {"lhs": sy.d(HAT_Y, t), "T": self.ex.steps})
             target = spec.target if spec.last_step_only else spec.target[t - 1]
             factor = f"\\frac{{2}}{{{spec.target.size}}}" if spec.loss == "mse" else ""
             return line(
                 show,
                 "difference",
-                {"lhs": sy.d("y", t), "a": sy.q("y", t), "b": sy.q("\\hat y", t), "factor": factor},
+                {"lhs": sy.d(HAT_Y, t), "a": sy.q(HAT_Y, t), "b": sy.target(t), "factor": factor},
                 {"a": show.value(s.h), "b": show.given(target[:, cols])},
                 show.value(b.dy),
-                f"{sy.d('y', t)} = {factor}(y_t - \\hat y_t)",
+                f"{sy.d(HAT_Y, t)} = {factor}(\\hat y_t - y_t)",
                 ops=2,
                 extra_em=3.0 if factor else 0.0,
             )
@@ -739,10 +751,10 @@ class Builder:
         return line(
             show,
             "dy_above",
-            {"lhs": sy.d("y", t), "sources": sources, "rows": rows},
+            {"lhs": sy.d(HAT_Y, t), "sources": sources, "rows": rows},
             pieces,
             show.value(b.dy),
-            f"{sy.d('y', t)} = " + " + ".join(sources) + rows,
+            f"{sy.d(HAT_Y, t)} = " + " + ".join(sources) + rows,
             ops=len(sources),
         )
 
@@ -770,7 +782,7 @@ class Builder:
         t = s.t
         if s.layer == self.top:
             sees = not self.g.spec.last_step_only or t == self.ex.steps
-            return f"the loss (as ${sy.q('y', t)}$)" if sees else "no term of the loss"
+            return f"the loss (as ${sy.q(HAT_Y, t)}$)" if sees else "no term of the loss"
         rows = ""
         if self.cfg.bidirectional:
             d = self.directions.index(s.direction)
@@ -805,10 +817,10 @@ class Builder:
                 line(
                     show,
                     "dh_last",
-                    {"lhs": sy.d("h", t), "dy": sy.d("y", t)},
+                    {"lhs": sy.d("h", t), "dy": sy.d(HAT_Y, t)},
                     {},
                     show.value(b.dh),
-                    sy.d("y", t),
+                    sy.d(HAT_Y, t),
                     ops=0,
                 )
             )
@@ -817,10 +829,10 @@ class Builder:
                 line(
                     show,
                     "dh",
-                    {"lhs": sy.d("h", t), "dy": sy.d("y", t), "next": back},
+                    {"lhs": sy.d("h", t), "dy": sy.d(HAT_Y, t), "next": back},
                     {"dy": show.value(b.dy), "next": show.value(b.dh_next)},
                     show.value(b.dh),
-                    f"{sy.d('h', t)} = {sy.d('y', t)} + {back}",
+                    f"{sy.d('h', t)} = {sy.d(HAT_Y, t)} + {back}",
                     ops=2,
                 )
             )

@@ -153,3 +153,16 @@ def test_textbook_blocks_of_w_and_hx() -> None:
     assert gate["W"].startswith("\\left[\\begin{array}{@{}cccc|cc@{}}"), gate["W"][:60]
     assert step["v"].count("\\hline") == 1
     assert step["v_sym"] == "\\begin{bmatrix} h_{0} \\\\ \\hline x_{1} \\end{bmatrix}"
+
+
+@pytest.mark.latex
+def test_target_y_and_prediction_y_hat(decks: dict[str, Path]) -> None:
+    """The backward pass writes the target y and the prediction y-hat (students read a hat
+    as the prediction): the error is y-hat - y, and dL/dy-hat_t starts each step."""
+    for deck in ("backward-sequence", "gru-backward"):
+        frames = (decks[deck].parent / "frames.tex").read_text()
+        assert "E &= \\hat Y - Y = " in frames, deck
+        assert re.search(r"\\hat y_\{3\} - y_\{3\}\\right\)", frames), deck
+        assert "h_{3}$ feeds the loss (as $\\hat y_{3}$)" in frames, deck
+        assert "$Y$ the targets $y_t$" in frames, deck
+        assert "target $\\hat" not in frames and "$\\hat Y$ the targets" not in frames, deck
