@@ -470,9 +470,10 @@ class Builder:
     def error_lines(
         self, out: np.ndarray, error: np.ndarray | None, prime: str, loss: str
     ) -> list[dict[str, Any]]:
-        """``E = Y_hat - Y`` (prediction less target) and ``L`` of the output sequence ``out`` (the last step alone
-        with ``last_step_only``): ``error`` as the backward pass has it, or (``None``)
-        computed here; ``prime`` marks the names after the SGD step; ``loss`` is L shown."""
+        """``E = Y_hat - Y`` (prediction less target) and ``L`` of the output sequence
+        ``out`` (the last step alone with ``last_step_only``): ``error`` as the backward
+        pass has it, or (``None``) computed here; ``prime`` marks the names after the SGD
+        step; ``loss`` is L shown."""
         spec = self.g.spec
         width = out.shape[-1]
         T = self.ex.steps
@@ -529,7 +530,8 @@ class Builder:
             note += f" With a batch, each step has {self.ex.batch} columns, one per example."
         if self.cfg.bidirectional:
             note += (
-                " Both directions give $\\hat y_t = [\\hat y^{\\rightarrow}_t; \\hat y^{\\leftarrow}_t]$: "
+                " Both directions give "
+                "$\\hat y_t = [\\hat y^{\\rightarrow}_t; \\hat y^{\\leftarrow}_t]$: "
                 "the forward and the reverse $h_t$ stacked."
             )
         what = "mean squared error" if spec.loss == "mse" else "half the sum of squares"
