@@ -299,7 +299,10 @@ def render_stages(example: Path, runs: int, out: Path) -> dict[str, dict[str, An
     parts that grow with T, without the start-up that dominates the command's time."""
     import torch  # noqa: F401  (loaded once, outside the timings)
 
-    from lstm_tex import engine, output, pipeline, spec
+    from lstm_tex import pipeline
+    from lstm_tex.compute import engine
+    from lstm_tex.output import atomic
+    from lstm_tex.validate import spec
 
     def once() -> dict[str, float]:
         times, start = {}, time.perf_counter()
@@ -318,7 +321,7 @@ def render_stages(example: Path, runs: int, out: Path) -> dict[str, dict[str, An
         files = pipeline.documents(trace, report)
         files.pop("_docs")
         lap("documents")
-        output.write_tree(out, example_.stem, files)
+        atomic.write_tree(out, example_.stem, files)
         lap("write")
         return times
 
@@ -420,7 +423,8 @@ def engine_vs_torch(repeats: int) -> dict[str, Any]:
     import numpy as np
     import torch
 
-    from lstm_tex import engine, spec
+    from lstm_tex.compute import engine
+    from lstm_tex.validate import spec
 
     shape = ENGINE_SHAPE
     rng = np.random.default_rng(0)
@@ -493,8 +497,9 @@ def cells_vs_torch(repeats: int) -> dict[str, Any]:
     import numpy as np
     import torch
 
-    from lstm_tex import engine, spec
-    from lstm_tex.cells import cell_of
+    from lstm_tex.compute import engine
+    from lstm_tex.compute.cells import cell_of
+    from lstm_tex.validate import spec
 
     shape = ENGINE_SHAPE
     hidden, inputs, batch = shape["hidden"], shape["input"], shape["batch"]

@@ -6,8 +6,8 @@ from lstm_tex.errors import CheckFailed, InputError, LatexFailed, LstmTexError
 
 if TYPE_CHECKING:
     from lstm_tex.api import Example, Step, Trace, load
-    from lstm_tex.check import CheckReport
-    from lstm_tex.engine import forward
+    from lstm_tex.check.forward import CheckReport
+    from lstm_tex.compute.engine import forward
     from lstm_tex.pipeline import RenderOptions, render
 
 # The API's names are imported on first use (PEP 562): ``import lstm_tex.cli`` (every
@@ -17,8 +17,8 @@ _LAZY = {
     "Step": "api",
     "Trace": "api",
     "load": "api",
-    "CheckReport": "check",
-    "forward": "engine",
+    "CheckReport": "check.forward",
+    "forward": "compute.engine",
     "RenderOptions": "pipeline",
     "render": "pipeline",
 }

@@ -7,7 +7,7 @@ r"""The Python API: an example as an object that computes, checks and renders it
     >>> report = ex.check()           # against torch (raises CheckFailed on disagreement)
     >>> ex.render("output")           # output/notebook-step/, as lstm-tex render writes it
 
-:class:`Example` is a thin handle on a validated :class:`lstm_tex.spec.Example`;
+:class:`Example` is a thin handle on a validated :class:`lstm_tex.validate.spec.Example`;
 every method goes through :mod:`lstm_tex.pipeline`, the same functions the
 command line calls, so there is one code path and the data still flows one way.
 :class:`Trace` and :class:`Step` are the engine's records with Jupyter displays
@@ -25,8 +25,12 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tex import context, engine, latex, numbers, pipeline, spec
-from lstm_tex.report import Report
+from lstm_tex import pipeline
+from lstm_tex.check.report import Report
+from lstm_tex.compute import engine
+from lstm_tex.document import context, numbers
+from lstm_tex.latex import tex
+from lstm_tex.validate import spec
 
 
 class Example:
@@ -192,7 +196,7 @@ def _plain(value: Any) -> Any:
 
 @dataclass(frozen=True, repr=False)
 class Step(engine.Step):
-    """One step of the trace (all of :class:`lstm_tex.engine.Step`) that Jupyter typesets.
+    """One step of the trace (all of :class:`lstm_tex.compute.engine.Step`) that Jupyter typesets.
 
     ``trace`` is the forward pass the step belongs to; its weights make the derivation.
     """
@@ -220,7 +224,7 @@ class Step(engine.Step):
         # one aligned block for the whole step: inputs side by side would add columns
         # beside the widest line of the gates, so each input gets a line of its own
         ctx["input_lines"] = [[key] for line in ctx["input_lines"] for key in line]
-        macros: Any = latex.environment().get_template("derivation.tex.j2").make_module({})
+        macros: Any = tex.environment().get_template("derivation.tex.j2").make_module({})
         pieces = [
             macros.inputs(ctx),
             *(macros.gate(ctx, g) for g in ctx["gates"]),
@@ -240,7 +244,8 @@ class Step(engine.Step):
 
 @dataclass(frozen=True, repr=False)
 class Trace(engine.Trace):
-    """The forward pass (all of :class:`lstm_tex.engine.Trace`); Jupyter shows it as a table.
+    """The forward pass (all of :class:`lstm_tex.compute.engine.Trace`); Jupyter shows it as a
+    table.
 
     ``steps`` are :class:`Step` objects, each showing its own derivation.
     """

@@ -11,9 +11,10 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from lstm_tex import init as example_init
-from lstm_tex import loader, pipeline
+from lstm_tex import pipeline
+from lstm_tex.commands import init as example_init
 from lstm_tex.errors import CheckFailed, InputError, LstmTexError, printable
+from lstm_tex.read import loader
 
 DEVICES = "cpu, cuda, cuda:N, mps or auto"
 #: Most zero steps ``import --steps`` writes (more than 200 need render.steps anyway).
@@ -219,7 +220,7 @@ def _text(value: str | None, flag: str) -> str | None:
 def _title(value: str | None) -> str | None:
     """``--title``: UTF-8 text without control characters (an example file cannot hold
     them, and LaTeX cannot show them)."""
-    from lstm_tex.loader import unprintable
+    from lstm_tex.read.loader import unprintable
 
     value = _text(value, "--title")
     if value is not None:
@@ -233,7 +234,7 @@ def _title(value: str | None) -> str | None:
                     field="--title",
                 )
             )
-        from lstm_tex.text import problem
+        from lstm_tex.latex.text import problem
 
         reason = problem(value)  # what render would refuse in the file (see README, Titles)
         if reason is not None:
@@ -511,7 +512,7 @@ def check(examples: tuple[str, ...], device: str | None, as_json: bool) -> None:
 
 
 def _valid_device(device: str) -> None:
-    from lstm_tex.spec import DEVICE_PATTERN
+    from lstm_tex.validate.spec import DEVICE_PATTERN
 
     _text(device, "--device")
     if not DEVICE_PATTERN.match(device):
@@ -525,12 +526,13 @@ def _watch(examples: tuple[str, ...], work: Callable[[Path], str], templates: Pa
     """Render now and on every change until Ctrl-C (exit 0); errors keep the watch going."""
     import time
 
-    from lstm_tex import latex, watch
+    from lstm_tex.commands import watch
+    from lstm_tex.latex import tex
 
     def files() -> list[Path]:
         return _expand(examples)
 
-    folders = latex.template_dirs(templates)
+    folders = tex.template_dirs(templates)
     click.echo(
         f"watching {_plural(len(files()), 'example file')} and the templates in "
         f"{', '.join(map(str, folders))}; press Ctrl-C to stop",
@@ -627,7 +629,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 
 def _size_option(flag: str, metavar: str, default: int, help: str) -> Callable[[_F], _F]:
-    """An ``init`` option for a size or count, bounded by :data:`lstm_tex.init.LIMITS`
+    """An ``init`` option for a size or count, bounded by :data:`lstm_tex.commands.init.LIMITS`
     (keyed by the flag's name: ``--input-size`` is ``input_size``)."""
     low, high = example_init.LIMITS[flag.removeprefix("--").replace("-", "_")]
     return click.option(
@@ -842,7 +844,7 @@ def import_(
       lstm-tex import model.onnx -o onnx.yaml
       lstm-tex import rnn.pt --nonlinearity relu                  # an nn.RNN(relu)
     """
-    from lstm_tex import importer
+    from lstm_tex.commands import importer
 
     target = output or Path(model.stem + ".yaml")
     prefix, x, h0, c0 = (

@@ -15,22 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lstm_tex import (
-    context,
-    engine,
-    latex,
-    loader,
-    numbers,
-    output,
-    spec,
-    values,
-    web,
-)
+from lstm_tex.check.report import Report
+from lstm_tex.compute import engine
+from lstm_tex.document import context, numbers
 from lstm_tex.errors import InputError, import_torch
-from lstm_tex.report import Report
+from lstm_tex.latex import tex
+from lstm_tex.output import atomic, values, web
+from lstm_tex.read import loader
+from lstm_tex.validate import spec
 
 if TYPE_CHECKING:  # the backward modules are imported when an example has ``backward:``
-    from lstm_tex import backward
+    from lstm_tex.compute import backward
 
 
 #: The auxiliary files (.aux, .nav, ...) of every document compiled in this process, by
@@ -171,7 +166,7 @@ def _line_of(example: spec.Example, key: str) -> int | None:
 
 def check(trace: engine.Trace, device: str | None = None) -> Report:
     """Cross-check ``trace`` against torch; raise :class:`CheckFailed` on disagreement."""
-    from lstm_tex.check import cross_check
+    from lstm_tex.check.forward import cross_check
 
     import_torch("the cross-check", "use --no-check to skip it", file=trace.example.file)
     import torch
@@ -211,7 +206,7 @@ def differentiate(trace: engine.Trace) -> backward.Gradients | None:
     """The backward pass (BPTT, and the SGD step) when the example has ``backward:``."""
     if trace.example.backward is None:
         return None
-    from lstm_tex import backward
+    from lstm_tex.compute import backward
 
     with np.errstate(over="ignore", invalid="ignore"):
         gradients = backward.backward(trace)
@@ -245,7 +240,7 @@ def differentiate(trace: engine.Trace) -> backward.Gradients | None:
 def check_gradients(gradients: backward.Gradients, device: str | None = None) -> Report:
     """Cross-check ``gradients`` against torch autograd; raise :class:`CheckFailed` on
     disagreement."""
-    from lstm_tex.check_backward import verify
+    from lstm_tex.check.backward import verify
 
     import_torch("the cross-check", "use --no-check to skip it", file=gradients.trace.example.file)
     return verify(gradients, device)
@@ -275,7 +270,7 @@ def documents(
     ex = trace.example
     if ex.config.kind not in DOCUMENTED:
         raise not_built(ex, "the documents (LaTeX, HTML, Markdown)", ex.config.kind)
-    env = latex.environment(templates)
+    env = tex.environment(templates)
     shown = displayed(trace)
 
     @functools.cache
@@ -283,7 +278,7 @@ def documents(
         ctx = context.build(shown, report, slides=slides, exact=trace, parts=parts)
         ctx["backward"] = None
         if gradients is not None:
-            from lstm_tex import backward_context
+            from lstm_tex.document import backward_context
 
             ctx["backward"] = backward_context.build(
                 gradients, gradients_report, slides=slides, parts=parts
@@ -291,13 +286,13 @@ def documents(
         return ctx
 
     paper = medium(False)
-    name = output.file_stem(ex.stem)
+    name = atomic.file_stem(ex.stem)
     files: dict[str, Any] = {"_docs": {}}
     if "latex" in ex.render.formats:
         files.update(latex_documents(env, medium(True), paper, medium(False, True), name))
     files.update(
         web.pages(
-            lambda template, ctx: latex.render_template(env, template, ctx),
+            lambda template, ctx: tex.render_template(env, template, ctx),
             paper,
             lambda: medium(True),
             ex.render.formats,
@@ -306,7 +301,7 @@ def documents(
     )
     grads = None
     if gradients is not None:
-        from lstm_tex import backward_values
+        from lstm_tex.output import backward_values
 
         grads = backward_values.build(gradients, gradients_report)
     files["values.json"] = values.dumps(
@@ -325,10 +320,10 @@ def latex_documents(
     """``render.formats: latex``: the article, the deck, frames.tex and the parts (the
     PyLaTeX documents to compile under ``_docs``); ``fragments`` is the context of the
     parts, whose lines fit any article."""
-    frames = latex.render_template(env, "frames.tex.j2", slides)
-    body = latex.render_template(env, "article.tex.j2", paper)
-    article = latex.article(paper["title"], body, packages=paper["article_packages"])
-    deck = latex.deck(
+    frames = tex.render_template(env, "frames.tex.j2", slides)
+    body = tex.render_template(env, "article.tex.j2", paper)
+    article = tex.article(paper["title"], body, packages=paper["article_packages"])
+    deck = tex.deck(
         slides["title"], frames, subtitle=slides["summary"], packages=slides["deck_packages"]
     )
     files: dict[str, Any] = {
@@ -337,14 +332,14 @@ def latex_documents(
         "frames.tex": frames,
     }
     for part in context.parts(fragments):
-        files[f"parts/{part['id']}.tex"] = latex.render_template(
+        files[f"parts/{part['id']}.tex"] = tex.render_template(
             env, "part.tex.j2", {**fragments, "part": part}
         )
     if fragments["backward"] is not None:
-        from lstm_tex import backward_context
+        from lstm_tex.document import backward_context
 
         for part in backward_context.parts(fragments["backward"]):
-            files[f"parts/{part['id']}.tex"] = latex.render_template(
+            files[f"parts/{part['id']}.tex"] = tex.render_template(
                 env, "backward-part.tex.j2", {**fragments, "part": part}
             )
     files["_docs"] = {f"{stem}.tex": article, f"{stem}-slides.tex": deck}
@@ -357,7 +352,7 @@ def exercise_documents(
     """``render.exercise``: the exercise sheet (article and deck), whose boxes stand for
     the chosen quantities, and its answer key (the article, those quantities boxed).
     Forward pass only, without captions on the sheet (they read the numbers)."""
-    stem = output.file_stem(shown.example.stem)
+    stem = atomic.file_stem(shown.example.stem)
     docs: dict[str, Any] = {}
     modes: tuple[tuple[context.Exercise, str, str], ...] = (
         ("sheet", "exercise", "exercise"),
@@ -366,14 +361,14 @@ def exercise_documents(
     for mode, suffix, heading in modes:
         paper = context.build(shown, report, slides=False, exact=exact, exercise=mode)
         paper["backward"] = None
-        body = latex.render_template(env, "article.tex.j2", paper)
-        docs[f"{stem}-{suffix}.tex"] = latex.article(
+        body = tex.render_template(env, "article.tex.j2", paper)
+        docs[f"{stem}-{suffix}.tex"] = tex.article(
             f"{paper['title']} --- {heading}", body, packages=paper["article_packages"]
         )
     slides = context.build(shown, report, slides=True, exact=exact, exercise="sheet")
     slides["backward"] = None
-    frames = latex.render_template(env, "frames.tex.j2", slides)
-    docs[f"{stem}-exercise-slides.tex"] = latex.deck(
+    frames = tex.render_template(env, "frames.tex.j2", slides)
+    docs[f"{stem}-exercise-slides.tex"] = tex.deck(
         f"{slides['title']} --- exercise",
         frames,
         subtitle=slides["summary"],
@@ -386,11 +381,11 @@ def render(path: str | Path | spec.Example, options: RenderOptions = RenderOptio
     """Render one example file (or validated example) into ``options.out/<stem>/``, all or
     nothing. Bad input creates no folder; a run killed earlier is cleaned up first."""
     stem = path.stem if isinstance(path, spec.Example) else Path(path).stem
-    output.usable_stem(stem, path.file if isinstance(path, spec.Example) else str(path))
-    output.check_out(options.out)
-    output.recover(options.out, stem)
+    atomic.usable_stem(stem, path.file if isinstance(path, spec.Example) else str(path))
+    atomic.check_out(options.out)
+    atomic.recover(options.out, stem)
     if options.png:
-        latex.pdftoppm()
+        tex.pdftoppm()
     if options.view:
         path = spec.with_view(
             path if isinstance(path, spec.Example) else spec.load(path), **options.view
@@ -402,7 +397,7 @@ def render(path: str | Path | spec.Example, options: RenderOptions = RenderOptio
         )
     trace = compute(path)
     _bounded(trace.example)
-    output.check_target(options.out, stem)
+    atomic.check_target(options.out, stem)
     if (options.pdf or options.png) and "latex" not in trace.example.render.formats:
         raise InputError(
             "render.formats has no latex, so there is nothing to compile; add "
@@ -423,11 +418,11 @@ def render(path: str | Path | spec.Example, options: RenderOptions = RenderOptio
     def compile_all(staging: Path) -> None:
         for name, doc in docs.items():
             aux = AUX_FILES.setdefault((str(options.out.resolve()), stem, name), {})
-            pdf = latex.compile_pdf(doc, staging / name, aux)
+            pdf = tex.compile_pdf(doc, staging / name, aux)
             if options.png:
-                latex.pdf_to_png(pdf)
+                tex.pdf_to_png(pdf)
 
-    folder = output.write_tree(
+    folder = atomic.write_tree(
         options.out, trace.example.stem, files, compile_all if options.pdf or options.png else None
     )
     return Rendered(

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from lstm_tex import loader
+from lstm_tex.read import loader
 from tests.conftest import compile_tex, lecturer_deck, run_cli
 
 

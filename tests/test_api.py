@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 
 import lstm_tex
-from lstm_tex import engine, loader, spec
+from lstm_tex.compute import engine
+from lstm_tex.read import loader
+from lstm_tex.validate import spec
 from tests.conftest import BUNDLED, DATA, EXAMPLES, ROOT, compile_tex, run_cli
 
 NOTATIONS = ("pytorch", "textbook", "row-vector")

@@ -1,8 +1,8 @@
 """The backward pass (BPTT): gradients against torch autograd, values.json, documents, errors.
 
 The property test builds a random configuration, computes the gradients with
-``lstm_tex.backward`` and compares them with ``torch.nn.LSTM`` and autograd, written
-here (independently of ``lstm_tex.check_backward``). A central-difference test checks
+``lstm_tex.compute.backward`` and compares them with ``torch.nn.LSTM`` and autograd, written
+here (independently of ``lstm_tex.check.backward``). A central-difference test checks
 the same gradients without torch at all.
 """
 
@@ -22,9 +22,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstm_tex import backward, engine, spec
-from lstm_tex.check_backward import cross_check_gradients
-from lstm_tex.spec import GATES
+from lstm_tex.check.backward import cross_check_gradients
+from lstm_tex.compute import backward, engine
+from lstm_tex.validate import spec
+from lstm_tex.validate.spec import GATES
 from tests.conftest import EXAMPLES, compile_tex, lecturer_deck, run_cli
 
 EXAMPLE = EXAMPLES / "backward-sequence.yaml"

@@ -1,9 +1,9 @@
 """The backward pass (BPTT) of nn.GRU and nn.RNN: gradients against torch autograd.
 
 The property test builds a random GRU or RNN (tanh or relu) configuration, computes the
-gradients with ``lstm_tex.backward`` and compares them with ``torch.nn.GRU`` /
+gradients with ``lstm_tex.compute.backward`` and compares them with ``torch.nn.GRU`` /
 ``torch.nn.RNN`` and autograd, written here (independently of
-``lstm_tex.check_backward``), on every weight, h0, the loss and the SGD step; then the
+``lstm_tex.check.backward``), on every weight, h0, the loss and the SGD step; then the
 module the pipeline uses must agree too, on every dh_t and dpre. A central-difference
 test checks the GRU's gradients without torch at all.
 """
@@ -23,9 +23,12 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstm_tex import backward, backward_values, engine, pipeline, spec
-from lstm_tex.check_backward import cross_check_gradients
+from lstm_tex import pipeline
+from lstm_tex.check.backward import cross_check_gradients
+from lstm_tex.compute import backward, engine
 from lstm_tex.errors import CheckFailed
+from lstm_tex.output import backward_values
+from lstm_tex.validate import spec
 from tests.conftest import run_cli
 
 TOLERANCE = 1e-10
@@ -437,9 +440,10 @@ def _backward_documents(folder: Path) -> dict[str, Path]:
     """The backward pass of every configuration of :data:`DOCUMENTED` as the pipeline
     renders it (article section, frames, parts), gathered into one article, one deck and
     one document of parts, so that three pdflatex runs compile them all."""
-    from lstm_tex import backward_context, latex
+    from lstm_tex.document import backward_context
+    from lstm_tex.latex import tex
 
-    env = latex.environment(None)
+    env = tex.environment(None)
     frames_tex = (Path(__file__).parents[1] / "templates" / "frames.tex.j2").read_text()
     fit = next(line for line in frames_tex.splitlines() if line.startswith("\\def\\lstmfit"))
     article, deck, parts = [], [fit], []
@@ -454,19 +458,19 @@ def _backward_documents(folder: Path) -> dict[str, Path]:
         fragments = {
             "backward": backward_context.build(gradients, report, slides=False, parts=True),
             "source": name,
-            "part_needs": latex.needs_comment(latex.PART_NEEDS),
+            "part_needs": tex.needs_comment(tex.PART_NEEDS),
         }
-        article.append(latex.render_template(env, "backward-article.tex.j2", paper))
-        deck.append(latex.render_template(env, "backward-frames.tex.j2", slides))
+        article.append(tex.render_template(env, "backward-article.tex.j2", paper))
+        deck.append(tex.render_template(env, "backward-frames.tex.j2", slides))
         for part in backward_context.parts(fragments["backward"]):
             path = folder / "parts" / f"{name}-{part['id']}.tex"
             path.write_text(
-                latex.render_template(env, "backward-part.tex.j2", {**fragments, "part": part})
+                tex.render_template(env, "backward-part.tex.j2", {**fragments, "part": part})
             )
             parts.append(f"\\section*{{{name} {part['id']}}}\n\\input{{parts/{path.name}}}")
     docs = {
-        "article": latex.article("GRU and RNN backward", "\n\\clearpage\n".join(article)),
-        "slides": latex.deck("GRU and RNN backward", "\n".join(deck)),
+        "article": tex.article("GRU and RNN backward", "\n\\clearpage\n".join(article)),
+        "slides": tex.deck("GRU and RNN backward", "\n".join(deck)),
     }
     paths = {}
     for key, doc in docs.items():

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from lstm_tex import context, engine, spec
+from lstm_tex.compute import engine
+from lstm_tex.document import context
+from lstm_tex.validate import spec
 from tests.conftest import EXAMPLES, run_cli
 
 NOTEBOOK = EXAMPLES / "notebook-step.yaml"

@@ -19,7 +19,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lstm_tex import engine, numbers, spec
+from lstm_tex.compute import engine
+from lstm_tex.document import numbers
+from lstm_tex.validate import spec
 from tests.conftest import EXAMPLES, run_cli
 
 Matrix = list[list[Decimal]]

@@ -14,16 +14,16 @@ torch = pytest.importorskip("torch")
 def test_the_check_uses_one_thread_and_restores_the_count(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from lstm_tex import check
+    from lstm_tex.check import forward
 
     seen = []
-    real = check.cross_check
+    real = forward.cross_check
 
     def spy(*args: object, **kwargs: object) -> object:
         seen.append(torch.get_num_threads())
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(check, "cross_check", spy)
+    monkeypatch.setattr(forward, "cross_check", spy)
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:

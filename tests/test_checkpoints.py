@@ -16,7 +16,9 @@ import pytest
 import torch
 
 import lstm_tex
-from lstm_tex import InputError, importer, spec
+from lstm_tex import InputError
+from lstm_tex.commands import importer
+from lstm_tex.validate import spec
 from tests.conftest import run_cli
 
 X = [[0.5, -0.2, 0.1], [0.1, 0.3, -0.4]]

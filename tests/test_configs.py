@@ -4,7 +4,7 @@ projections, batches, no bias, and their combinations; ``render.steps``/``render
 The property tests build a random ``torch.nn.LSTM``, write its ``state_dict`` into an
 example and compare the NumPy trace with torch twice: with ``nn.LSTM`` itself and with
 the gate formulas recomputed step by step in torch ops (written here, independently of
-``lstm_tex.check``). The compile tests render fixed combinations through the CLI.
+``lstm_tex.check.forward``). The compile tests render fixed combinations through the CLI.
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstm_tex import context, engine, spec
-from lstm_tex.check import cross_check
-from lstm_tex.spec import GATES
+from lstm_tex.check.forward import cross_check
+from lstm_tex.compute import engine
+from lstm_tex.document import context
+from lstm_tex.validate import spec
+from lstm_tex.validate.spec import GATES
 from tests.conftest import EXAMPLES, compile_tex, lecturer_deck, run_cli
 
 STACKED = EXAMPLES / "stacked.yaml"

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 import yaml
 
-from lstm_tex import numbers, spec
+from lstm_tex.document import numbers
+from lstm_tex.validate import spec
 from tests.conftest import (
     BUNDLED,
     EXAMPLES,
@@ -358,7 +359,8 @@ def test_tall_vectors_are_elided_on_the_diagram(tmp_path: Path) -> None:
         "render": {"diagram": True},
     }
     example = spec.from_mapping(data)
-    from lstm_tex import context, engine
+    from lstm_tex.compute import engine
+    from lstm_tex.document import context
 
     trace = engine.forward(example)
     for slides, rows, derived in ((True, 4, 8), (False, 8, 10)):

@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_tex import context, numbers, spec
+from lstm_tex.document import context, numbers
 from lstm_tex.errors import InputError
+from lstm_tex.validate import spec
 from tests.conftest import BUNDLED, EXAMPLES, compile_tex, run_cli
 from tests.layout import assert_compiles_cleanly, assert_on_the_pages, render, with_render
 

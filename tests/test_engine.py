@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstm_tex import engine, spec
-from lstm_tex.check import cross_check
+from lstm_tex.check.forward import cross_check
+from lstm_tex.compute import engine
+from lstm_tex.validate import spec
 from tests.conftest import EXAMPLES
 
 # Printed by shared/seeds/single-step-notebook.txt (In [24] and In [25]).

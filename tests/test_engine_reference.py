@@ -14,7 +14,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstm_tex import engine, numbers, spec
+from lstm_tex.compute import engine
+from lstm_tex.document import numbers
+from lstm_tex.validate import spec
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from lstm_tex import loader
 from lstm_tex.errors import InputError
+from lstm_tex.read import loader
 from tests.conftest import EXAMPLES, run_cli
 
 BASE = (EXAMPLES / "notebook-step.yaml").read_text(encoding="utf-8")

@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_tex import engine, numbers, spec
+from lstm_tex.compute import engine
+from lstm_tex.document import numbers
+from lstm_tex.validate import spec
 from tests.conftest import EXAMPLES, compile_tex, run_cli
 
 NOTEBOOK = EXAMPLES / "notebook-step.yaml"

@@ -9,8 +9,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from lstm_tex import context, engine, expansion, numbers, spec
+from lstm_tex.compute import engine
+from lstm_tex.document import context, expansion, numbers
 from lstm_tex.errors import InputError
+from lstm_tex.validate import spec
 from tests.conftest import BUNDLED, EXAMPLES, run_cli
 from tests.layout import assert_compiles_cleanly, render, with_render
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_tex import spec
+from lstm_tex.validate import spec
 from tests.conftest import run_cli
 
 T, INPUT = 3, 3

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
-from lstm_tex import loader
+from lstm_tex.read import loader
 from tests.conftest import BUNDLED, run_cli
 
 EXAMPLES = int(os.environ.get("LSTM_TEX_FUZZ_EXAMPLES", "150"))

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from lstm_tex import engine, spec
-from lstm_tex.check import cross_check
+from lstm_tex.check.forward import cross_check
+from lstm_tex.compute import engine
+from lstm_tex.validate import spec
 from tests.conftest import BUNDLED, run_cli
 
 torch = pytest.importorskip("torch")

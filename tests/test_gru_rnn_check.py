@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from lstm_tex import engine, pipeline, spec
-from lstm_tex.check import cross_check
+from lstm_tex import pipeline
+from lstm_tex.check.forward import cross_check
+from lstm_tex.compute import engine
 from lstm_tex.errors import CheckFailed
+from lstm_tex.validate import spec
 from tests.test_regressions import (
     DAMAGE,
     damage_gate,

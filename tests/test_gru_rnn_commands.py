@@ -16,8 +16,11 @@ import pytest
 import torch
 
 import lstm_tex
-from lstm_tex import engine, pipeline, spec, values
-from lstm_tex.check import cross_check
+from lstm_tex import pipeline
+from lstm_tex.check.forward import cross_check
+from lstm_tex.compute import engine
+from lstm_tex.output import values
+from lstm_tex.validate import spec
 from tests.conftest import ROOT, run_cli
 
 # ---------------------------------------------------------------- init --cell
@@ -240,7 +243,7 @@ def test_computing_a_gru_and_its_values_does_not_import_torch(gru_file: Path) ->
     """What ``--no-check`` runs (validation, the engine, values.json) needs no torch."""
     code = (
         "import json, os, sys\n"
-        "from lstm_tex import pipeline, values\n"
+        "from lstm_tex import pipeline\nfrom lstm_tex.output import values\n"
         f"trace = pipeline.compute({str(gru_file)!r})\n"
         "json.dumps(values.build(trace, None))\n"
         "assert trace.example.config.kind == 'gru'\n"

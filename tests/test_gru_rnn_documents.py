@@ -21,7 +21,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstm_tex import numbers, pipeline, spec
+from lstm_tex import pipeline
+from lstm_tex.document import numbers
+from lstm_tex.validate import spec
 from tests.conftest import EXAMPLES, Compiled, compile_tex, run_cli
 
 BLOCKS = {"gru": 3, "rnn": 1}

@@ -3,7 +3,7 @@
 A random ``torch.nn.GRU`` or ``nn.RNN`` (layers, directions, batch, bias true/false/single,
 batch_first, tanh/relu) is written into an example; the NumPy trace is compared with the
 module itself (output, h_n) and with every intermediate recomputed step by step in torch
-ops here, independently of ``lstm_tex.check`` (whose own verdict is checked too).
+ops here, independently of ``lstm_tex.check.forward`` (whose own verdict is checked too).
 """
 
 from __future__ import annotations
@@ -16,8 +16,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstm_tex import cells, engine, spec
-from lstm_tex.check import cross_check
+from lstm_tex.check.forward import cross_check
+from lstm_tex.compute import cells, engine
+from lstm_tex.validate import spec
 
 Key = tuple[int, str, int]
 

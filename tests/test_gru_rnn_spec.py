@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import yaml
 
-from lstm_tex import cells, spec
+from lstm_tex.compute import cells
+from lstm_tex.validate import spec
 from tests.conftest import run_cli
 
 RNG = np.random.default_rng(14)

@@ -107,7 +107,7 @@ def test_the_host_checks_catch_a_leak(tmp_path: Path) -> None:
 def test_numbers_of_any_size_fit(tmp_path: Path) -> None:
     """x of 1e-320, a weight of 1e300 and lr 1e308 (issue 11: 1, 5 and 17 Overfull boxes)
     show as a·10^p: the article, the deck and the parts in a 10 pt article fit."""
-    from lstm_tex import loader
+    from lstm_tex.read import loader
 
     data = loader.read(EXAMPLES / "backward-sequence.yaml").data
     data["x"][0][0] = 1e-320

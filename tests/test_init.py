@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstm_tex import engine, spec
-from lstm_tex.init import PRE_LIMIT, InitOptions, generate, number_text
+from lstm_tex.commands.init import PRE_LIMIT, InitOptions, generate, number_text
+from lstm_tex.compute import engine
+from lstm_tex.validate import spec
 from tests.conftest import compile_tex, run_cli
 
 #: (seed, input size, hidden size, steps, layers, decimals)
@@ -159,7 +160,7 @@ def test_generated_pre_activations_stay_off_saturation(
             decimals=decimals,
         )
     )
-    from lstm_tex import loader
+    from lstm_tex.read import loader
 
     example = spec.validate(loader.parse(text, "gen.yaml"), stem="gen")
     trace = engine.forward(example)

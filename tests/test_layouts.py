@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 import torch
 
-from lstm_tex import InputError, pipeline, spec
+from lstm_tex import InputError, pipeline
+from lstm_tex.validate import spec
 from tests.conftest import compile_tex, run_cli
 
 

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lstm_tex import loader, spec
 from lstm_tex.errors import InputError
+from lstm_tex.read import loader
+from lstm_tex.validate import spec
 from tests.conftest import BUNDLED, DATA
 
 

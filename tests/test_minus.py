@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lstm_tex import numbers
+from lstm_tex.document import numbers
 from tests.conftest import EXAMPLES, compile_tex, run_cli
 
 pdfplumber = pytest.importorskip("pdfplumber")

@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_tex import context, engine, spec
+from lstm_tex.compute import engine
+from lstm_tex.document import context
+from lstm_tex.validate import spec
 from tests.conftest import BUNDLED, DATA, LSTM_BUNDLED, compile_tex, lecturer_deck, run_cli
 
 TINY = DATA / "tiny.yaml"

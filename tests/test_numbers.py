@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lstm_tex import numbers
+from lstm_tex.document import numbers
 
 
 @pytest.mark.parametrize(

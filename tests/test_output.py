@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from lstm_tex import output
+from lstm_tex.output import atomic
 from tests.conftest import EXAMPLES, run_cli
 
 EXAMPLE = EXAMPLES / "notebook-step.yaml"
@@ -80,7 +80,7 @@ def test_crash_while_staging(
 ) -> None:
     monkeypatch.setattr(pathlib.Path, "write_bytes", failing_staged_writes(2, exc))
     with pytest.raises(type(exc)):
-        output.write_tree(
+        atomic.write_tree(
             out, STEM, {"a.tex": "a", "b.tex": "b", "parts/c.tex": "c", "values.json": "{}"}
         )
     assert_untouched(out, previous)
@@ -102,14 +102,14 @@ def test_crash_during_the_swap(
             raise exc
         real(src, dst)
 
-    monkeypatch.setattr(output.os, "replace", replace)
+    monkeypatch.setattr(atomic.os, "replace", replace)
     files = {"values.json": "{}\n", "parts/x.tex": "x\n"}
     if isinstance(exc, OSError):
-        with pytest.raises(output.InputError, match="cannot write the output: i/o error"):
-            output.write_tree(out, STEM, files)
+        with pytest.raises(atomic.InputError, match="cannot write the output: i/o error"):
+            atomic.write_tree(out, STEM, files)
     else:
         with pytest.raises(KeyboardInterrupt):
-            output.write_tree(out, STEM, files)
+            atomic.write_tree(out, STEM, files)
     assert moved[0] == STEM, "the swap was not reached"
     assert_untouched(out, previous)
 
@@ -117,10 +117,10 @@ def test_crash_during_the_swap(
 def test_failing_finish_step_keeps_previous(out: Path, previous: dict[str, bytes]) -> None:
     def finish(staging: Path) -> None:
         (staging / "half.pdf").write_bytes(b"%PDF-")
-        raise output.InputError("LaTeX is missing")
+        raise atomic.InputError("LaTeX is missing")
 
-    with pytest.raises(output.InputError):
-        output.write_tree(out, STEM, {"values.json": "{}\n"}, finish)
+    with pytest.raises(atomic.InputError):
+        atomic.write_tree(out, STEM, {"values.json": "{}\n"}, finish)
     assert_untouched(out, previous)
 
 

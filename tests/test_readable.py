@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from lstm_tex import context, engine, spec
+from lstm_tex.compute import engine
+from lstm_tex.document import context
+from lstm_tex.validate import spec
 from tests import measure
 from tests.conftest import BUNDLED, EXAMPLES, compile_tex, run_cli
 

@@ -18,10 +18,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from lstm_tex import backward, engine, loader, numbers, pipeline, spec
-from lstm_tex.check import cross_check
-from lstm_tex.check_backward import cross_check_gradients
+from lstm_tex import pipeline
+from lstm_tex.check.backward import cross_check_gradients
+from lstm_tex.check.forward import cross_check
+from lstm_tex.compute import backward, engine
+from lstm_tex.document import numbers
 from lstm_tex.errors import CheckFailed, InputError
+from lstm_tex.read import loader
+from lstm_tex.validate import spec
 from tests.conftest import EXAMPLES
 
 #: Far beyond atol (1e-10) and far below anything a rounding could explain.

@@ -20,12 +20,12 @@ import pytest
 import torch
 from click.testing import Result
 
-from lstm_tex import output
+from lstm_tex.output import atomic
 from tests.conftest import EXAMPLES, ROOT, compile_tex, run_cli
 
 EXAMPLE = EXAMPLES / "notebook-step.yaml"
 BASE = EXAMPLE.read_text(encoding="utf-8")
-#: Template loops of 10^10 steps, and how a render stops them (latex.MAX_LOOP_STEPS).
+#: Template loops of 10^10 steps, and how a render stops them (tex.MAX_LOOP_STEPS).
 LOOPS = "\\BLOCK{for a in range(100000)}\\BLOCK{for b in range(100000)}.\\BLOCK{endfor}"
 STOPPED = "the loops of this render took more than 2,000,000 steps, too many for a template"
 
@@ -118,7 +118,7 @@ def test_a_failing_write_keeps_the_previous_file(
     def fsync(fd: int) -> None:
         raise failure
 
-    monkeypatch.setattr(output.os, "fsync", fsync)
+    monkeypatch.setattr(atomic.os, "fsync", fsync)
     args = (
         ("init", made, "--force", "--seed", "3")
         if command == "init"
@@ -308,7 +308,7 @@ def test_a_batch_with_a_name_that_is_not_utf8_goes_on(
     ],
 )
 def test_file_names_inside_the_folder_are_normalised(stem: str, name: str) -> None:
-    assert output.file_stem(stem) == name
+    assert atomic.file_stem(stem) == name
 
 
 @pytest.mark.latex
@@ -585,7 +585,7 @@ def test_bad_input_creates_no_output_folders(tmp_path: Path) -> None:
 
 
 def test_many_steps_ask_for_render_steps(tmp_path: Path, out: Path) -> None:
-    from lstm_tex import spec
+    from lstm_tex.validate import spec
 
     steps = spec.MAX_DERIVED + 1
     many = tmp_path / "many.yaml"
@@ -618,17 +618,17 @@ def test_disk_full_while_compiling(
     import shutil
     import subprocess
 
-    from lstm_tex import latex
+    from lstm_tex.latex import tex
 
     out, before = previous
 
     def latexmk(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
         return subprocess.CompletedProcess(command, 12, stdout="Latexmk: Errors\n")
 
-    monkeypatch.setattr(latex.subprocess, "run", latexmk)
-    monkeypatch.setattr(latex.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(tex.subprocess, "run", latexmk)
+    monkeypatch.setattr(tex.shutil, "which", lambda name: f"/usr/bin/{name}")
     monkeypatch.setattr(
-        latex.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 10**9, 0)
+        tex.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 10**9, 0)
     )  # type: ignore[attr-defined]
     result = run_cli("render", EXAMPLE, "--out", out, "--no-check", "--pdf")
     one_line_error(

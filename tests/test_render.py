@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_tex import engine, spec
+from lstm_tex.compute import engine
+from lstm_tex.validate import spec
 from tests.conftest import BUNDLED, EXAMPLES, compile_tex, run_cli
 
 NOTEBOOK = EXAMPLES / "notebook-step.yaml"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lstm_tex.check.report import Differences, Report
 from lstm_tex.errors import CheckFailed
-from lstm_tex.report import Differences, Report
-from lstm_tex.spec import CheckOptions
+from lstm_tex.validate.spec import CheckOptions
 
 
 def _report(*, backward: bool, error: float) -> Report:

@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_tex import context, engine, reveal, spec
+from lstm_tex.compute import engine
+from lstm_tex.document import context, reveal
+from lstm_tex.validate import spec
 from tests.conftest import BUNDLED, EXAMPLES, ROOT, compile_tex, lecturer_deck
 from tests.layout import (
     assert_compiles_cleanly,

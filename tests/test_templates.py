@@ -1,4 +1,5 @@
-"""Finding templates: from a checkout, from an installed wheel, and --templates overrides."""
+"""Finding templates: from a checkout, from an installed wheel, and --templates overrides;
+what the wheel ships (templates, KaTeX, every module of every stage folder, py.typed)."""
 
 from __future__ import annotations
 
@@ -10,19 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from lstm_tex import latex
+from lstm_tex.latex import tex
 from tests.conftest import EXAMPLES, ROOT, run_cli
 
 NOTEBOOK = EXAMPLES / "notebook-step.yaml"
 
 
 def test_checkout_finds_top_level_templates() -> None:
-    dirs = latex.template_dirs()
+    dirs = tex.template_dirs()
     assert dirs == [ROOT / "templates"]
 
 
 def test_override_comes_first(tmp_path: Path) -> None:
-    assert latex.template_dirs(tmp_path)[0] == tmp_path
+    assert tex.template_dirs(tmp_path)[0] == tmp_path
 
 
 def test_installed_layout_finds_packaged_templates(tmp_path: Path) -> None:
@@ -33,7 +34,8 @@ def test_installed_layout_finds_packaged_templates(tmp_path: Path) -> None:
     )
     shutil.copytree(ROOT / "templates", site / "lstm_tex" / "templates")
     code = (
-        "import lstm_tex.latex as l; d = l.template_dirs(); print(d[0].relative_to(l.PACKAGE_DIR))"
+        "import lstm_tex.latex.tex as t; d = t.template_dirs(); "
+        "print(d[0].relative_to(t.PACKAGE_DIR))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -73,6 +75,9 @@ def test_wheel_ships_the_templates(tmp_path: Path) -> None:
         "lstm_tex/assets/katex/LICENSE",
         "lstm_tex/assets/katex/fonts/KaTeX_Main-Regular.woff2",
     } <= katex
+    assert "lstm_tex/py.typed" in names
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "lstm_tex").rglob("*.py")}
+    assert modules <= set(names), sorted(modules - set(names))
 
 
 def test_override_one_template_file(tmp_path: Path) -> None:

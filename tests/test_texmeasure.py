@@ -1,5 +1,5 @@
 """The TeX measurement module against pdflatex: a table of samples typeset at the slides'
-size (10 pt ``\\small`` in an 11 pt Beamer deck), each estimate within texmeasure.MARGIN."""
+size (10 pt ``\\small`` in an 11 pt Beamer deck), each estimate within measure.MARGIN."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from lstm_tex import numbers, texmeasure
+from lstm_tex.document import measure, numbers
 from tests.conftest import compile_tex
 
 RNG = np.random.default_rng(0)
@@ -34,8 +34,8 @@ SAMPLES: dict[str, tuple[np.ndarray, numbers.Style, int | None]] = {
 def _estimate(a: np.ndarray, style: numbers.Style, slots: int | None) -> float:
     widest = numbers.widest(a, style, 4)
     if slots is None:
-        return texmeasure.matrix_em(widest, a.shape[1])
-    return texmeasure.elided_matrix_em(widest, a.shape[1], slots)
+        return measure.matrix_em(widest, a.shape[1])
+    return measure.elided_matrix_em(widest, a.shape[1], slots)
 
 
 @pytest.fixture(scope="module")
@@ -68,16 +68,16 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> dict[str, float]:
 def test_matrix_width_within_margin(measured: dict[str, float], name: str) -> None:
     estimate = _estimate(*SAMPLES[name])
     real = measured[name]
-    assert abs(estimate - real) <= texmeasure.MARGIN * real, (name, estimate, real)
+    assert abs(estimate - real) <= measure.MARGIN * real, (name, estimate, real)
 
 
 @pytest.mark.latex
 def test_slide_text_width(measured: dict[str, float]) -> None:
-    assert measured["textwidth"] == pytest.approx(texmeasure.BEAMER_169_TEXT_PT, abs=0.01)
+    assert measured["textwidth"] == pytest.approx(measure.BEAMER_169_TEXT_PT, abs=0.01)
 
 
 def test_fit_columns_counts_the_dots() -> None:
     """8 columns of -0.27 (3.5 em each) in 17.2 em: 4 numbers and the dots (16.6 em)."""
-    assert texmeasure.fit_columns(5, 8, 17.2, 3, 8) == 5
-    assert texmeasure.fit_columns(5, 8, 100.0, 3, 8) == 8
-    assert texmeasure.fit_columns(5, 8, 1.0, 3, 8) == 3
+    assert measure.fit_columns(5, 8, 17.2, 3, 8) == 5
+    assert measure.fit_columns(5, 8, 100.0, 3, 8) == 8
+    assert measure.fit_columns(5, 8, 1.0, 3, 8) == 3

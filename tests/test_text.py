@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lstm_tex import latex, text
+from lstm_tex.latex import tex, text
 from tests.conftest import EXAMPLES, compile_tex, run_cli
 
 NOTEBOOK = EXAMPLES / "notebook-step.yaml"
@@ -49,7 +49,7 @@ def _example(folder: Path, title: str, name: str = "titled") -> Path:
 
 
 def _notebook() -> dict[str, object]:
-    from lstm_tex import loader
+    from lstm_tex.read import loader
 
     data: dict[str, object] = loader.read(NOTEBOOK).data
     return data
@@ -98,22 +98,22 @@ def test_every_accepted_title_compiles_in_the_article_and_the_deck(
     body = "\n".join(
         f"{line}\\makeatletter\\@title\\makeatother\\par" for _, line in typeset_titles
     )
-    article = latex.article("Titles", body)
-    deck = latex.deck("Titles", "\\begin{frame}{Titles}\n" + body + "\n\\end{frame}")
+    article = tex.article("Titles", body)
+    deck = tex.deck("Titles", "\\begin{frame}{Titles}\n" + body + "\n\\end{frame}")
     for name, doc in (("article", article), ("deck", deck)):
-        tex = tmp_path / f"{name}.tex"
-        tex.write_text(
+        tex_file = tmp_path / f"{name}.tex"
+        tex_file.write_text(
             doc.dumps().replace("\\begin{document}", "\\tracinglostchars=3\n\\begin{document}"),
             encoding="utf-8",
         )
-        compiled = compile_tex(tex)
+        compiled = compile_tex(tex_file)
         assert compiled.ok, (name, compiled.errors[:5])
         assert "Missing character" not in compiled.log
 
 
 @pytest.mark.latex
 def test_every_character_text_allows_compiles(tmp_path: Path) -> None:
-    """The allow-lists of lstm_tex.text, checked: every character from U+00A0 to U+2BFF
+    """The allow-lists of lstm_tex.latex.text, checked: every character from U+00A0 to U+2BFF
     that a title may hold compiles in the article and the deck, none lost (one compile
     each); the refused ones include the CJK, emoji and control blocks."""
     allowed = [chr(cp) for cp in range(0xA0, 0x2C00) if text.problem(chr(cp)) is None]
@@ -121,15 +121,15 @@ def test_every_character_text_allows_compiles(tmp_path: Path) -> None:
     assert all(text.problem(c) is not None for c in ("\u4e00", "\U0001f600", "\x00", "\u202e"))
     body = "\n".join(f"X{text.to_latex(c)}X\\par % U+{ord(c):04X}" for c in allowed)
     for name, doc in (
-        ("article", latex.article("All", body)),
-        ("deck", latex.deck("All", f"\\begin{{frame}}\n{body}\n\\end{{frame}}")),
+        ("article", tex.article("All", body)),
+        ("deck", tex.deck("All", f"\\begin{{frame}}\n{body}\n\\end{{frame}}")),
     ):
-        tex = tmp_path / f"{name}.tex"
-        tex.write_text(
+        tex_file = tmp_path / f"{name}.tex"
+        tex_file.write_text(
             doc.dumps().replace("\\begin{document}", "\\tracinglostchars=3\n\\begin{document}"),
             encoding="utf-8",
         )
-        compiled = compile_tex(tex)
+        compiled = compile_tex(tex_file)
         assert compiled.ok, (name, compiled.errors[:5])
         assert "Missing character" not in compiled.log
 

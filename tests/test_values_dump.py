@@ -11,7 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_tex import engine, spec, values
+from lstm_tex.compute import engine
+from lstm_tex.output import values
+from lstm_tex.validate import spec
 from tests.conftest import BUNDLED
 
 

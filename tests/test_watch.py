@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from lstm_tex import pipeline, watch
+from lstm_tex import pipeline
+from lstm_tex.commands import watch
 from tests.conftest import EXAMPLES
 
 NOTEBOOK = EXAMPLES / "notebook-step.yaml"
@@ -226,7 +227,7 @@ def test_a_change_to_the_weights_file_rerenders(tmp_path: Path, out: Path) -> No
     may name another file later (it is read again on each change)."""
     import numpy as np
 
-    from lstm_tex import loader
+    from lstm_tex.read import loader
 
     data = loader.read(NOTEBOOK).data
     weights = {k: np.asarray(v, dtype=np.float64) for k, v in data["weights"].items()}

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
-from lstm_tex import pipeline, spec, web
+from lstm_tex import pipeline
 from lstm_tex.errors import InputError
+from lstm_tex.output import web
+from lstm_tex.validate import spec
 from tests.conftest import BUNDLED, EXAMPLES, ROOT, run_cli
 
 NOTEBOOK = EXAMPLES / "notebook-step.yaml"

@@ -1,6 +1,6 @@
 r"""The backward derivation of one GRU or RNN step, as groups of lines.
 
-:mod:`lstm_tex.backward_context` builds the loss, the parameter gradients, the initial
+:mod:`lstm_tex.document.backward_context` builds the loss, the parameter gradients, the initial
 state and the SGD step for every cell, and an LSTM step itself; a GRU or an RNN step is
 built here, from the cell description's gates and the same line kinds and packer.
 
@@ -26,9 +26,9 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tex.backward import BackwardStep
-from lstm_tex.backward_context import Builder, Piece, Symbols, line, sum_line
-from lstm_tex.engine import Step, layer_weights
+from lstm_tex.compute.backward import BackwardStep
+from lstm_tex.compute.engine import Step, layer_weights
+from lstm_tex.document.backward_context import Builder, Piece, Symbols, line, sum_line
 
 
 def groups(bld: Builder, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, Any]]:

@@ -1,7 +1,7 @@
 r"""How each kind of cell is written in the documents: its gates' symbols, names and
 activations, the state lines that follow the gates, and the quantities it shows.
 
-The cell description (:mod:`lstm_tex.cells`: gate blocks, activations, state) says what is
+The cell description (:mod:`lstm_tex.compute.cells`: gate blocks, activations, state) says what is
 computed; a :class:`Form`, made from it, says how the documents write it. Adding a cell to
 the documents means its gates' names here (:data:`NAMES`) and, in
 ``templates/derivation.tex.j2``, the macros of its overview and its state lines (those
@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lstm_tex import cells
-from lstm_tex.cells import Cell, Kind
+from lstm_tex.compute import cells
+from lstm_tex.compute.cells import Cell, Kind
 
 SIGMA = "\\sigma"
 TANH = "\\tanh"
@@ -90,12 +90,12 @@ NAMES = {
 }
 #: The gate whose hidden part the reset gate multiplies (torch's GRU: n).
 GATED = {"gru": "n"}
-#: The activations of :mod:`lstm_tex.cells` as the documents write them.
+#: The activations of :mod:`lstm_tex.compute.cells` as the documents write them.
 TEX = {"sigmoid": SIGMA, "tanh": TANH, "relu": RELU}
 
 
 def form_of(cell: Cell) -> Form:
-    """The document form of a cell description (:mod:`lstm_tex.cells`): its gates in block
+    """The document form of a cell description (:mod:`lstm_tex.compute.cells`): its gates in block
     order with their names and activations; the states that follow them."""
     kind = cell.kind
     gates = tuple(

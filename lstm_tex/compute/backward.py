@@ -59,9 +59,9 @@ from types import MappingProxyType
 
 import numpy as np
 
-from lstm_tex.cells import Cell
-from lstm_tex.engine import Direction, GateValues, Step, Trace, forward, layer_weights
-from lstm_tex.spec import BackwardSpec, Example
+from lstm_tex.compute.cells import Cell
+from lstm_tex.compute.engine import Direction, GateValues, Step, Trace, forward, layer_weights
+from lstm_tex.validate.spec import BackwardSpec, Example
 
 
 @dataclass(frozen=True)

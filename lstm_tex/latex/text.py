@@ -2,7 +2,7 @@ r"""User text (the title) as LaTeX, and which characters of it LaTeX can show.
 
 * :func:`problem` says why a text cannot be typeset (a character pdflatex cannot show with
   the fonts every TeX Live has, a control or formatting character, too long), or
-  ``None``; :mod:`lstm_tex.spec` refuses such a title at validation (exit 2).
+  ``None``; :mod:`lstm_tex.validate.spec` refuses such a title at validation (exit 2).
 * :func:`to_latex` escapes ASCII's special characters (PyLaTeX) and maps every other
   character with pylatexenc (``α`` -> ``\ensuremath{\alpha}``, ``ü`` -> ``\"u``,
   ``–`` -> ``\textendash``).

@@ -1,7 +1,7 @@
 """``values.json``: every number of the trace at full precision, in SPEC.md's layout.
 
 :class:`Arrays` and :func:`step_header` are the layout both passes share: the
-``backward`` section (:mod:`lstm_tex.backward_values`) writes its vectors the same way.
+``backward`` section (:mod:`lstm_tex.output.backward_values`) writes its vectors the same way.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tex.engine import Direction, Step, Trace
-from lstm_tex.report import Report
-from lstm_tex.spec import Example
+from lstm_tex.check.report import Report
+from lstm_tex.compute.engine import Direction, Step, Trace
+from lstm_tex.validate.spec import Example
 
 
 @dataclass(frozen=True)

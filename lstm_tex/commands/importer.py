@@ -1,6 +1,6 @@
 """``lstm-tex import``: an example file from the weights of a saved LSTM.
 
-The model is read by :mod:`lstm_tex.checkpoint`: PyTorch files with
+The model is read by :mod:`lstm_tex.read.checkpoint`: PyTorch files with
 ``torch.load(..., weights_only=True)`` (tensors and plain containers only, never
 arbitrary pickled objects), safetensors and .npz without torch, Keras 3 files and
 ONNX LSTM nodes. The LSTM is found by its key names (``<prefix>weight_ih_l0``, or an
@@ -26,9 +26,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from lstm_tex import checkpoint, spec
+from lstm_tex.commands.init import yaml_text
 from lstm_tex.errors import InputError, printable
-from lstm_tex.init import yaml_text
+from lstm_tex.read import checkpoint
+from lstm_tex.validate import spec
 
 #: Most weight numbers written into the example file; beyond, a reference to the model
 #: file (about 12 characters a number: 10,000 numbers are some 120 KB of YAML).

@@ -1,6 +1,6 @@
 """Cross-check the NumPy backward pass against torch autograd, on the requested device and dtype.
 
-Two independent computations are compared with :class:`~lstm_tex.backward.Gradients`:
+Two independent computations are compared with :class:`~lstm_tex.compute.backward.Gradients`:
 
 * ``torch.nn.LSTM`` (``nn.GRU``, ``nn.RNN``) built from the same ``state_dict``, with
   ``requires_grad`` on every weight and on h0 (and c0), and the same loss: autograd gives
@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lstm_tex.backward import Gradients
-from lstm_tex.cells import Cell
-from lstm_tex.check import TorchTarget
-from lstm_tex.report import Differences, Report
-from lstm_tex.spec import BackwardSpec
+from lstm_tex.check.forward import TorchTarget
+from lstm_tex.check.report import Differences, Report
+from lstm_tex.compute.backward import Gradients
+from lstm_tex.compute.cells import Cell
+from lstm_tex.validate.spec import BackwardSpec
 
 if TYPE_CHECKING:
     import torch

@@ -1,7 +1,7 @@
 """The report of a cross-check against torch: one type for the forward and backward passes.
 
-:func:`lstm_tex.check.cross_check` (the NumPy trace against ``torch.nn.LSTM`` and the
-gate formulas in torch ops) and :func:`lstm_tex.check_backward.cross_check_gradients`
+:func:`lstm_tex.check.forward.cross_check` (the NumPy trace against ``torch.nn.LSTM`` and the
+gate formulas in torch ops) and :func:`lstm_tex.check.backward.cross_check_gradients`
 (the NumPy backward pass against torch autograd) both collect their differences in a
 :class:`Differences` and give back a :class:`Report`. No torch here: the report is
 plain numbers, so values.json and the documents read it without loading torch.
@@ -17,7 +17,7 @@ import numpy as np
 from lstm_tex.errors import CheckFailed
 
 if TYPE_CHECKING:
-    from lstm_tex.spec import CheckOptions
+    from lstm_tex.validate.spec import CheckOptions
 
 
 @dataclass(frozen=True)

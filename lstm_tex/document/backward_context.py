@@ -8,7 +8,7 @@ decided here from width and height estimates: whether the numbers and the result
 onto lines of their own (``break_numbers``, ``break_result``) and the line's height.
 Lines come in groups (per step: dh; do and dc; di, df, dg; the deltas; what goes back
 to the step before), and each group is packed into frames with the size estimates of
-the forward pass (:mod:`lstm_tex.context`), counting on ``\lstmfit`` shrinking wide
+the forward pass (:mod:`lstm_tex.document.context`), counting on ``\lstmfit`` shrinking wide
 frames; ``\lstmcap`` in the frames shrinks whatever the estimates miss, so nothing
 overflows. In the article, a group is split into align* blocks shorter than a page.
 
@@ -24,9 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tex import numbers
-from lstm_tex.backward import BackwardStep, Gradients
-from lstm_tex.context import (
+from lstm_tex.check.report import Report
+from lstm_tex.compute.backward import BackwardStep, Gradients
+from lstm_tex.compute.engine import Direction, Step, directions_of, layer_weights
+from lstm_tex.document import numbers
+from lstm_tex.document.context import (
     ARTICLE,
     GATE_NAMES,
     LINE,
@@ -38,9 +40,7 @@ from lstm_tex.context import (
     _Medium,
     _sup,
 )
-from lstm_tex.engine import Direction, Step, directions_of, layer_weights
-from lstm_tex.report import Report
-from lstm_tex.spec import GATES, LstmConfig
+from lstm_tex.validate.spec import GATES, LstmConfig
 
 OP_EM = 1.6  # an operator between matrices (=, +, -, \odot) with its spacing, in ems
 SUM_TERMS_MAX = 4  # a longer sum over t is shown as one product of stacked matrices
@@ -546,7 +546,7 @@ class Builder:
         if self.cell.kind == "lstm":
             groups = self.lstm_groups(b, s, sy)
         else:
-            from lstm_tex import backward_cells
+            from lstm_tex.document import backward_cells
 
             groups = backward_cells.groups(self, b, s, sy)
         where = _where(s.layer, s.direction, self.cfg)

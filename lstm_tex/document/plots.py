@@ -1,7 +1,7 @@
 """``render.plots``: the gates, c and h over time, one set of plots per layer and direction.
 
 Values come from the trace the documents show (every step, derived or not), as pgfplots
-coordinates already formatted by :mod:`lstm_tex.numbers`; the template only draws them.
+coordinates already formatted by :mod:`lstm_tex.document.numbers`; the template only draws them.
 One line per unit; beyond ``max_rows`` units the middle ones are left out, as a matrix
 elides its rows. With a batch the plots read example 1.
 """
@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tex import forms, numbers
-from lstm_tex.engine import Step, Trace, directions_of
+from lstm_tex.compute.engine import Step, Trace, directions_of
+from lstm_tex.document import forms, numbers
 
 #: What is plotted, left to right and top to bottom: (quantity, symbol, bounds of its
 #: values or None: σ gates lie in (0, 1), tanh in (-1, 1); h too, without a projection).

@@ -2,7 +2,7 @@ r"""HTML and Markdown: the article's content as a web page and as a Markdown fil
 
 ``render.formats`` (``--html``, ``--markdown``) adds ``<stem>.html`` and ``<stem>.md`` to
 the output. Both are renderings of the article's template context (the same steps, gates,
-numbers and sentences, formatted once by :mod:`lstm_tex.numbers`) through the templates
+numbers and sentences, formatted once by :mod:`lstm_tex.document.numbers`) through the templates
 ``page.html.j2`` and ``page.md.j2``, which share the body ``page-body.j2``. The maths are
 the article's own equations (the macros of ``derivation.tex.j2``); the sentences, written
 in the article as LaTeX text, are turned into the medium's markup by :class:`Markup`.
@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
-ASSETS = Path(__file__).resolve().parent / "assets" / "katex"
+ASSETS = Path(__file__).resolve().parents[1] / "assets" / "katex"
 #: The KaTeX release in :data:`ASSETS` (``npm pack katex@0.19.1``).
 KATEX_VERSION = "0.19.1"
 #: Where the page finds KaTeX, relative to ``<stem>.html``.

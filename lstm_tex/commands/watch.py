@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from lstm_tex import loader
 from lstm_tex.errors import InputError, LstmTexError
+from lstm_tex.read import loader
 
 Signature = tuple[int, int] | None  # (mtime in ns, size), or None when missing
 

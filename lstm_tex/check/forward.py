@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lstm_tex.cells import LSTM, Cell
-from lstm_tex.engine import Trace, directions_of, gate_blocks, layer_weights
+from lstm_tex.check.report import Differences, Report
+from lstm_tex.compute.cells import LSTM, Cell
+from lstm_tex.compute.engine import Trace, directions_of, gate_blocks, layer_weights
 from lstm_tex.errors import InputError
-from lstm_tex.report import Differences, Report
-from lstm_tex.spec import Example
+from lstm_tex.validate.spec import Example
 
 if TYPE_CHECKING:
     import torch
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 def quantities(cell: Cell) -> tuple[str, ...]:
     """The quantities a cross-check of ``cell`` compares, by name: each step's
-    (:attr:`~lstm_tex.cells.Cell.quantities`), then ``output``, ``h_n`` (and ``c_n``)."""
+    (:attr:`~lstm_tex.compute.cells.Cell.quantities`), then ``output``, ``h_n`` (and ``c_n``)."""
     return (*cell.quantities, "output", "h_n", *(("c_n",) if cell.has_c else ()))
 
 

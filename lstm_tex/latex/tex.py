@@ -1,7 +1,7 @@
 """LaTeX plumbing: escaping user text, the Jinja environment, PyLaTeX documents, compiling.
 
 * :func:`escape` is the only escape used on user text (titles, file names); math
-  is never passed through it. :func:`lstm_tex.text.comment` puts text on a
+  is never passed through it. :func:`lstm_tex.latex.text.comment` puts text on a
   comment line as written.
 * :func:`template_dirs` is the one place templates are found: ``--templates DIR``
   first (file by file), then the packaged ``templates/``.
@@ -32,9 +32,9 @@ from jinja2.exceptions import SecurityError
 from pylatex import Command, Document, NoEscape, Package
 
 from lstm_tex.errors import InputError, LatexFailed, printable
-from lstm_tex.text import to_latex
+from lstm_tex.latex.text import to_latex
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 #: Packages that ``frames.tex`` and ``parts/*.tex`` need (beamer loads xcolor and graphicx).
 NEEDS = ("amsmath",)
@@ -45,7 +45,7 @@ PART_NEEDS = ("amsmath", "graphicx")
 def escape(text: str) -> str:
     r"""User text for LaTeX text mode: ``& % $ # _ { } ~ ^ \`` escaped, newlines as spaces,
     other characters mapped to LaTeX (``α`` -> ``\ensuremath{\alpha}``; see
-    :func:`lstm_tex.text.to_latex`)."""
+    :func:`lstm_tex.latex.text.to_latex`)."""
     return to_latex(text)
 
 

@@ -22,11 +22,12 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lstm_tex import checkpoint, loader, text
-from lstm_tex.cells import KINDS, LSTM, Cell, Kind, Nonlinearity, cell_of, kind_from_ratio
+from lstm_tex.compute.cells import KINDS, LSTM, Cell, Kind, Nonlinearity, cell_of, kind_from_ratio
 from lstm_tex.errors import InputError, InputErrors
+from lstm_tex.latex import text
+from lstm_tex.read import checkpoint, loader
 
-#: The LSTM's gates (:data:`lstm_tex.cells.LSTM`); other cells: ``config.cell.gate_names``.
+#: The LSTM's gates (:data:`lstm_tex.compute.cells.LSTM`); other cells: ``config.cell.gate_names``.
 GATES = LSTM.gate_names
 Notation = Literal["pytorch", "textbook", "row-vector"]
 Format = Literal["latex", "html", "markdown"]
@@ -383,7 +384,7 @@ def validate(
 
 
 def _title(doc: loader.Document, title: str | None) -> str | None:
-    """The title, if LaTeX can typeset it (:func:`lstm_tex.text.problem`), else exit 2."""
+    """The title, if LaTeX can typeset it (:func:`lstm_tex.latex.text.problem`), else exit 2."""
     if title is not None:
         problem = text.problem(title)
         if problem is not None:

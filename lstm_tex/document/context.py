@@ -16,13 +16,13 @@ from typing import Any, Literal
 
 import numpy as np
 
-from lstm_tex import expansion, forms, numbers, plots, reveal, texmeasure
-from lstm_tex.check import CheckReport
-from lstm_tex.engine import Direction, Step, Trace, directions_of, layer_weights
+from lstm_tex.check.forward import CheckReport
+from lstm_tex.compute.engine import Direction, Step, Trace, directions_of, layer_weights
+from lstm_tex.document import expansion, forms, measure, numbers, plots, reveal
 from lstm_tex.errors import printable
-from lstm_tex.latex import NEEDS, PART_NEEDS, escape, needs_comment
-from lstm_tex.spec import ELISION_MIN, GATES, LstmConfig, RenderOptions
-from lstm_tex.text import comment
+from lstm_tex.latex.tex import NEEDS, PART_NEEDS, escape, needs_comment
+from lstm_tex.latex.text import comment
+from lstm_tex.validate.spec import ELISION_MIN, GATES, LstmConfig, RenderOptions
 
 GATE_NAMES = {"i": "input gate", "f": "forget gate", "g": "cell candidate", "o": "output gate"}
 ACTIVATION = {"i": "\\sigma", "f": "\\sigma", "g": "\\tanh", "o": "\\sigma"}
@@ -42,7 +42,7 @@ class Layout:
 #: The deck's text is 140 mm wide: 39.8 em of \small (10 pt) math, the derivations' size;
 #: a line is elided to fit it at that size rather than scaled down (issue 12).
 SLIDES = Layout(
-    line_em=texmeasure.slide_line_em() - 0.3, max_rows=8, max_cols=8, frame_rows=19.5, shrinks=True
+    line_em=measure.slide_line_em() - 0.3, max_rows=8, max_cols=8, frame_rows=19.5, shrinks=True
 )
 #: A gate's frames set their lines closer (\jot 1 pt): they hold this many more rows, which
 #: is two lines of 8-row matrices under the gate's symbolic line.
@@ -112,7 +112,7 @@ def _matrix_em(array: np.ndarray, decimals: int, style: numbers.Style, layout: L
     a = array.reshape(array.shape[0], -1)
     cols = min(a.shape[1], layout.max_cols)
     widest = numbers.widest(_shown(a, layout.max_rows, layout.max_cols), style, decimals)
-    return texmeasure.matrix_em(widest, cols)
+    return measure.matrix_em(widest, cols)
 
 
 def _shown(a: np.ndarray, max_rows: int, max_cols: int) -> np.ndarray:
@@ -304,10 +304,10 @@ class _Medium:
         shown = _shown(array, self.layout.max_rows, self.layout.max_cols)
         widest = numbers.widest(shown, "written", self.decimals)
         if self.layout.shrinks:  # a slide: as many columns as fit, counting the dots
-            return texmeasure.fit_columns(
+            return measure.fit_columns(
                 widest, array.shape[1], room, ELISION_MIN, self.layout.max_cols
             )
-        fit = int((room - texmeasure.BRACKETS_EM) / texmeasure.column_em(widest))
+        fit = int((room - measure.BRACKETS_EM) / measure.column_em(widest))
         return max(ELISION_MIN, min(self.layout.max_cols, fit))
 
     def weights(self, array: np.ndarray, room: float | None = None) -> str:

@@ -3,12 +3,12 @@
 The numbers are drawn from a seeded :class:`random.Random` (whose ``random()``
 sequence Python keeps stable across versions), quantised to ``decimals`` digits,
 so one seed always gives the same file, byte for byte. A draw is kept only when
-every gate pre-activation of the forward pass (run by :mod:`lstm_tex.engine`, the
+every gate pre-activation of the forward pass (run by :mod:`lstm_tex.compute.engine`, the
 same code that renders it) stays within :data:`PRE_LIMIT`, so that sigma and tanh
 show values well away from 0 and 1 on every slide.
 
 :func:`yaml_text` writes an example mapping as compact, readable YAML (one flow
-list per matrix, wrapped); :mod:`lstm_tex.importer` uses it too. No torch here.
+list per matrix, wrapped); :mod:`lstm_tex.commands.importer` uses it too. No torch here.
 """
 
 from __future__ import annotations
@@ -24,9 +24,12 @@ from typing import Any, Literal
 
 import numpy as np
 
-from lstm_tex import engine, loader, output, spec
-from lstm_tex.cells import Cell, Kind, Nonlinearity, cell_of
+from lstm_tex.compute import engine
+from lstm_tex.compute.cells import Cell, Kind, Nonlinearity, cell_of
 from lstm_tex.errors import InputError, printable
+from lstm_tex.output import atomic
+from lstm_tex.read import loader
+from lstm_tex.validate import spec
 
 #: Largest |pre-activation| allowed at any step: sigma(2.5) = 0.92, tanh(2.5) = 0.987.
 PRE_LIMIT = 2.5
@@ -115,7 +118,7 @@ def write(path: Path, text: str, *, force: bool = False) -> Path:
             "already exists; choose another name or pass --force to overwrite it",
             file=printable(path),
         )
-    return output.write_file(path, text)
+    return atomic.write_file(path, text)
 
 
 # ---------------------------------------------------------------- drawing numbers

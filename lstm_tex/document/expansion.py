@@ -8,7 +8,7 @@ For a chosen gate k at a chosen step, each entry of ``W_ik x_t + b_ik`` and of
 one entry per line (with a batch, one per entry and example: ``_{j,b}``), negative
 factors in parentheses. In the textbook notation the line written out is
 ``W_k [h_{t-1}; x_t] + b_k``, in the row-vector one ``x_t W_xk + h_{t-1} W_hk + b_k``.
-The numbers come from :func:`lstm_tex.numbers.expansion`; here they are laid out: long
+The numbers come from :func:`lstm_tex.document.numbers.expansion`; here they are laid out: long
 sums break onto continuation lines, rows and terms are elided like the matrices of the
 same medium (``\vdots`` for the rows between, ``\cdots`` for the middle terms), and on
 slides the lines are packed into frames.
@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lstm_tex import context, forms, numbers
-from lstm_tex.engine import Step, Trace, layer_weights
+from lstm_tex.compute.engine import Step, Trace, layer_weights
+from lstm_tex.document import context, forms, numbers
 
 if TYPE_CHECKING:
-    from lstm_tex.context import _Medium
+    from lstm_tex.document.context import _Medium
 
 LINE_ROWS = 1.45  # height of one line of an expansion, in matrix rows (with \\ spacing)
 PART_GAP = 0.5  # extra space between the rows of W_i x + b_i and those of W_h h + b_h

@@ -1,8 +1,9 @@
 r"""The forward pass in float64 NumPy, keeping every intermediate.
 
-The cell (:attr:`lstm_tex.spec.LstmConfig.cell`, described in :mod:`lstm_tex.cells`) says
-which formulas run. Each step keeps, per gate k, a :class:`GateValues` of (B, hidden)
-arrays ``ih``, ``hh``, ``pre``, ``act``; ``Step.gates`` holds them in torch's block order.
+The cell (:attr:`lstm_tex.validate.spec.LstmConfig.cell`, described in
+:mod:`lstm_tex.compute.cells`) says which formulas run. Each step keeps, per gate k, a
+:class:`GateValues` of (B, hidden) arrays ``ih``, ``hh``, ``pre``, ``act``; ``Step.gates``
+holds them in torch's block order.
 
 **nn.LSTM** (gate order i, f, g, o). For each layer l, direction d and step t::
 
@@ -52,8 +53,8 @@ from typing import Any, Literal, TypeVar
 
 import numpy as np
 
-from lstm_tex.cells import LSTM, Cell
-from lstm_tex.spec import Example
+from lstm_tex.compute.cells import LSTM, Cell
+from lstm_tex.validate.spec import Example
 
 Direction = Literal["forward", "reverse"]
 
@@ -136,7 +137,7 @@ Block = TypeVar("Block", bound=Any)
 def gate_blocks(matrix: Block, hidden: int, cell: Cell | Sequence[str] = LSTM) -> dict[str, Block]:
     """Split a (blocks*hidden, ...) weight or bias (NumPy or torch) into its gate blocks,
     by name: i, f, g, o for an LSTM (the default), r, z, n for a GRU, h for an RNN.
-    ``cell`` is a :class:`~lstm_tex.cells.Cell` or the gates' names in block order."""
+    ``cell`` is a :class:`~lstm_tex.compute.cells.Cell` or the gates' names in block order."""
     names = cell.gate_names if isinstance(cell, Cell) else tuple(cell)
     return {k: matrix[n * hidden : (n + 1) * hidden] for n, k in enumerate(names)}
 

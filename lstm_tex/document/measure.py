@@ -10,7 +10,7 @@ to within :data:`MARGIN` of the measured width).
 
 from __future__ import annotations
 
-from lstm_tex import numbers
+from lstm_tex.document import numbers
 
 #: A digit, a sign or a decimal point of a number, in ems (``numbers.display_width``
 #: counts in these): Latin Modern's digits are half an em; a minus is wider and a point

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from lstm_tex.backward import Gradients
-from lstm_tex.report import Report
-from lstm_tex.values import Arrays, step_header
+from lstm_tex.check.report import Report
+from lstm_tex.compute.backward import Gradients
+from lstm_tex.output.values import Arrays, step_header
 
 
 def build(gradients: Gradients, report: Report | None) -> dict[str, Any]:

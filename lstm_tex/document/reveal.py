@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lstm_tex import forms, numbers
-from lstm_tex.engine import Step, Trace, layer_weights
+from lstm_tex.compute.engine import Step, Trace, layer_weights
+from lstm_tex.document import forms, numbers
 
 if TYPE_CHECKING:
-    from lstm_tex.context import _Medium
+    from lstm_tex.document.context import _Medium
 
 #: The largest product walked element by element: rows (hidden), columns (input or
 #: hidden) and examples of a batch; larger ones show their result at once.

@@ -1,0 +1,1 @@
+"""Check: the NumPy forward and backward passes against torch, one Report type."""

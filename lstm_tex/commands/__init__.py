@@ -1,0 +1,1 @@
+"""The work of the commands besides render: init, import and --watch."""

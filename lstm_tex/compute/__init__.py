@@ -1,0 +1,1 @@
+"""Compute: the cell descriptions, the forward pass and the backward pass (NumPy)."""

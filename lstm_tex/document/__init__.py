@@ -1,0 +1,1 @@
+"""Document: from a trace to the template context, every number already LaTeX text."""

@@ -1,0 +1,1 @@
+"""LaTeX: user text, the Jinja templates, PyLaTeX documents and pdflatex."""

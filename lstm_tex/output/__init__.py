@@ -1,0 +1,1 @@
+"""Output: the files written (atomically): values.json, the web page, the folder."""

@@ -1,0 +1,1 @@
+"""Read: example files (YAML) and saved models' weights into plain data."""

@@ -1,0 +1,1 @@
+"""Validate: plain data and command-line flags into one frozen Example."""
