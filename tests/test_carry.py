@@ -64,7 +64,7 @@ def _entry(text: str) -> Decimal:
 def matrices(tex: str) -> list[Matrix]:
     """The numeric bmatrices of ``tex``, in order (matrices of symbols are left out). The
     textbook notation's W_k = [W_hk | W_ik] is an ``array`` between brackets with a rule
-    between the blocks, and [h; x] a bmatrix with an ``\\hline``: both are read too."""
+    between the blocks, and [h; x] such an array with an ``\\hline``: both are read too."""
     found = []
     pattern = (
         r"\\begin\{bmatrix\}(.*?)\\end\{bmatrix\}"

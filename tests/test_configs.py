@@ -468,12 +468,12 @@ def test_bundled_examples_show_hand_over_and_concatenation(tmp_path: Path) -> No
     assert "(the reverse direction starts at $t = 3$)" in both
     # the two directions as blocks of one matrix with a rule, not a bmatrix in a bmatrix
     assert (
-        r"\text{output} &= \begin{bmatrix} h^{\rightarrow}_{1} & \cdots & "
+        r"\text{output} &= \left[\begin{array}{@{}ccc@{}} h^{\rightarrow}_{1} & \cdots & "
         r"h^{\rightarrow}_{3} \\ \hline h^{\leftarrow}_{1} & \cdots & h^{\leftarrow}_{3} "
-        r"\end{bmatrix} = \begin{bmatrix} -0.0927 & "
+        r"\end{array}\right] = \left[\begin{array}{@{}ccc@{}} -0.0927 & "
     ) in both
     output = next(line for line in both.splitlines() if line.startswith(r"\text{output}"))
-    assert output.count(r"\hline") == 2 and output.count(r"\begin{bmatrix}") == 2
+    assert output.count(r"\hline") == 2 and output.count(r"\begin{array}") == 2
     assert r"\begin{bmatrix} \begin{bmatrix}" not in both
 
 

@@ -33,7 +33,9 @@ def gate_lines(folder: Path, gate: str = "f") -> list[str]:
 
 
 M = r"\begin{bmatrix} %s \end{bmatrix}"
-H0_X1 = M % r"h_{0} \\ \hline x_{1}"
+#: A rule between blocks: an array whose rule stops inside the brackets (issue 12).
+R = r"\left[\begin{array}{@{}c@{}} %s \end{array}\right]"
+H0_X1 = R % r"h_{0} \\ \hline x_{1}"
 
 LINES = [
     ("pytorch", 0, r"f_{1} &= \sigma\left(W_{if} x_{1} + b_{if} + W_{hf} h_{0} + b_{hf}\right) \\"),
@@ -87,7 +89,7 @@ LINES = [
         + r"\left[\begin{array}{@{}cc|cc@{}} "
         + r"0.2 & \phantom{-}0.1 & \phantom{-}0.3 & 0.2 \\ 0.1 & -0.1 & -0.1 & 0.6"
         + r" \end{array}\right] "
-        + M % r"\phantom{-}0.2 \\ -0.1 \\ \hline \phantom{-}1\phantom{.0} \\ \phantom{-}0.5"
+        + R % r"\phantom{-}0.2 \\ -0.1 \\ \hline \phantom{-}1\phantom{.0} \\ \phantom{-}0.5"
         + r" \\*",
     ),
     # the parts break their lines to fit any article (\\*: no page break inside)
@@ -143,13 +145,13 @@ OVERVIEW = [
     ("pytorch", r"f_t &= \sigma\left(W_{if} x_t + b_{if} + W_{hf} h_{t-1} + b_{hf}\right)"),
     (
         "textbook",
-        r"f_t &= \sigma\left(W_f \begin{bmatrix} h_{t-1} \\ \hline x_t \end{bmatrix}"
-        r" + b_f\right)",
+        r"f_t &= \sigma\left(W_f \left[\begin{array}{@{}c@{}} h_{t-1} \\ \hline x_t "
+        r"\end{array}\right] + b_f\right)",
     ),
     (
         "textbook",
-        r"g_t &= \tanh\left(W_g \begin{bmatrix} h_{t-1} \\ \hline x_t \end{bmatrix}"
-        r" + b_g\right)",
+        r"g_t &= \tanh\left(W_g \left[\begin{array}{@{}c@{}} h_{t-1} \\ \hline x_t "
+        r"\end{array}\right] + b_g\right)",
     ),
     ("row-vector", r"f_t &= \sigma\left(x_t W_{xf} + h_{t-1} W_{hf} + b_f\right)"),
     ("row-vector", r"h_t &= o_t \odot \tanh(c_t)"),

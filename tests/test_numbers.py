@@ -171,16 +171,20 @@ def test_factor_parenthesises_exponents() -> None:
 
 
 def test_blocks_are_one_matrix_with_a_rule() -> None:
-    r"""Stacked directions as one matrix with \hline (never a bmatrix inside a bmatrix);
+    r"""Stacked directions as one matrix with \hline (never a bmatrix inside a bmatrix),
     side by side as an array with a vertical rule; each block elided on its own."""
     stacked = numbers.bmatrix(
         [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], style="written", blocks=[3, 3], max_rows=3
     )
-    assert stacked == r"\begin{bmatrix} 1 \\ 2 \\ 3 \\ \hline 4 \\ 5 \\ 6 \end{bmatrix}"
+    # an array without outer column space: the rule stops inside the brackets (issue 12)
+    assert (
+        stacked
+        == r"\left[\begin{array}{@{}c@{}} 1 \\ 2 \\ 3 \\ \hline 4 \\ 5 \\ 6 \end{array}\right]"
+    )
     elided = numbers.bmatrix(list(map(float, range(8))), style="written", blocks=[4, 4], max_rows=3)
     assert elided == (
-        r"\begin{bmatrix} 0 \\ \vdots \\ 3 \\ \hline 4 \\ \vdots \\ 7 "
-        r"\end{bmatrix}"
+        r"\left[\begin{array}{@{}c@{}} 0 \\ \vdots \\ 3 \\ \hline 4 \\ \vdots \\ 7 "
+        r"\end{array}\right]"
     )
     side = numbers.bmatrix([[1.0, -2.0, 3.0, 4.0]], style="written", column_blocks=[2, 2])
     assert side == r"\left[\begin{array}{@{}cc|cc@{}} 1 & -2 & 3 & 4 \end{array}\right]"

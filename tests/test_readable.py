@@ -154,7 +154,10 @@ def test_textbook_blocks_of_w_and_hx() -> None:
     gate = step["gates"][1]
     assert gate["W"].startswith("\\left[\\begin{array}{@{}cccc|cc@{}}"), gate["W"][:60]
     assert step["v"].count("\\hline") == 1
-    assert step["v_sym"] == "\\begin{bmatrix} h_{0} \\\\ \\hline x_{1} \\end{bmatrix}"
+    assert (
+        step["v_sym"]
+        == "\\left[\\begin{array}{@{}c@{}} h_{0} \\\\ \\hline x_{1} \\end{array}\\right]"
+    )
 
 
 @pytest.mark.latex

@@ -600,7 +600,7 @@ def step_context(trace: Trace, step: Step, medium: _Medium, index: int) -> dict[
             (step.x, x_style, "" if inputs_given else "h"),
         ]
         stacked = {
-            "v_sym": f"\\begin{{bmatrix}} {h_prev_sym} \\\\ \\hline {x_sym} \\end{{bmatrix}}",
+            "v_sym": numbers.ruled_matrix(f"{h_prev_sym} \\\\ \\hline {x_sym}", "c"),
             "v": medium.stacked(parts),
             "v_em": max(medium.em(a, style) for a, style, _ in parts),
             "v_rows": min(
@@ -1616,9 +1616,8 @@ def _concatenation(
         sup = _sup(trace.step(layer, direction, 1), cfg.num_layers, True)
         return " & ".join("\\cdots" if t is None else f"h{sup}_{{{t}}}" for t in ts)
 
-    mid = (
-        f"\\begin{{bmatrix}} {symbols('forward')} \\\\ \\hline {symbols('reverse')} "
-        f"\\end{{bmatrix}}"
+    mid = numbers.ruled_matrix(
+        f"{symbols('forward')} \\\\ \\hline {symbols('reverse')}", "c" * len(ts)
     )
     if layer == cfg.num_layers - 1:
         label = "\\text{output}"

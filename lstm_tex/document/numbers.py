@@ -365,12 +365,20 @@ def bmatrix(
         if j:
             body += " \\\\ \\hline " if j in rules else " \\\\ "
         body += " & ".join(columns[k][j] for k in range(len(cols)))
-    if column_blocks:  # a vertical rule needs array's column spec; bmatrix has none
+    if column_blocks or len(rules) > 1:
         spec = "|".join(
             "c" * (end - start) for start, end in zip([0, *col_rules[:-1]], col_rules, strict=True)
         )
-        return f"\\left[\\begin{{array}}{{@{{}}{spec}@{{}}}} {body} \\end{{array}}\\right]"
+        return ruled_matrix(body, spec)
     return matrix(body, len(cols))
+
+
+def ruled_matrix(body: str, spec: str) -> str:
+    r"""A bracketed matrix with rules (``\hline`` between rows, ``|`` in ``spec`` between
+    columns): an ``array`` without outer column space (``@{}``), so that a rule spans the
+    entries only and stops inside the brackets; in ``bmatrix`` an ``\hline`` runs
+    ``\arraycolsep`` further on each side, across the brackets (issue 12)."""
+    return f"\\left[\\begin{{array}}{{@{{}}{spec}@{{}}}} {body} \\end{{array}}\\right]"
 
 
 def _blocks(sizes: Sequence[int], limit: int | None) -> tuple[list[int | None], list[int]]:
