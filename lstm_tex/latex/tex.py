@@ -207,8 +207,12 @@ class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
     def create(cls) -> _CompiledTemplates | None:
         key = hashlib.sha1(
             # the options, and the version of what _Sandbox._parse adds to compiled code
+            # (which names this module: a cache from before a move would import from it)
             repr(
-                [*sorted((k, repr(v)) for k, v in JINJA_OPTIONS.items()), "counted loops"]
+                [
+                    *sorted((k, repr(v)) for k, v in JINJA_OPTIONS.items()),
+                    f"counted loops: {__name__}._counted",
+                ]
             ).encode(),
             usedforsecurity=False,
         ).hexdigest()[:12]
