@@ -346,6 +346,12 @@ def latex_documents(
     return files
 
 
+#: The margins of the printed exercise sheet and its key: narrower than the article's 2 cm,
+#: so that the room the layout counts on (44 em of 11 pt) holds the wide answer boxes, whose
+#: lines cannot always break where a number would (the GRU's r ⊙ (W_hn h + b_hn) row).
+EXERCISE_MARGIN = "1.5cm"
+
+
 def exercise_documents(
     shown: engine.Trace, exact: engine.Trace, report: Report | None, env: Any
 ) -> dict[str, Any]:
@@ -363,7 +369,10 @@ def exercise_documents(
         paper["backward"] = None
         body = tex.render_template(env, "article.tex.j2", paper)
         docs[f"{stem}-{suffix}.tex"] = tex.article(
-            f"{paper['title']} --- {heading}", body, packages=paper["article_packages"]
+            f"{paper['title']} --- {heading}",
+            body,
+            packages=paper["article_packages"],
+            margin=EXERCISE_MARGIN,
         )
     slides = context.build(shown, report, slides=True, exact=exact, exercise="sheet")
     slides["backward"] = None

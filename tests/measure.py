@@ -143,3 +143,126 @@ def boxes(pdf: Path, min_mm: float = 2.0) -> list[tuple[int, float, float]]:
                 if w >= min_mm and h >= min_mm:
                     found.append((n, round(w, 2), round(h, 2)))
     return found
+
+
+@dataclass(frozen=True)
+class Framed:
+    """A box drawn by ``\\fbox`` (two horizontal rules and two vertical ones), in mm from
+    the page's top left corner, and the number set in it (``""`` if none)."""
+
+    page: int  # from 1
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    number: str = ""
+    number_mm: float = 0.0  # the width of that number
+
+    @property
+    def width(self) -> float:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> float:
+        return self.bottom - self.top
+
+
+def _near(a: float, b: float) -> bool:
+    return abs(a - b) < 0.5
+
+
+def _rules(page: Any) -> list[dict[str, float]]:
+    """The rules of a page with their thickness, as filled rectangles (pdfTeX draws a rule
+    as a filled rectangle or as a stroked line, which pdfplumber gives as its centre)."""
+    found = []
+    for r in (*page.rects, *page.lines):
+        x0, x1, top, bottom = r["x0"], r["x1"], r["top"], r["bottom"]
+        if r["object_type"] == "line":
+            half = r.get("linewidth", 0.4) / 2
+            if bottom - top < x1 - x0:
+                top, bottom = top - half, bottom + half
+            else:
+                x0, x1 = x0 - half, x1 + half
+        if min(x1 - x0, bottom - top) < 1.0:
+            found.append(
+                {
+                    "x0": x0,
+                    "x1": x1,
+                    "top": top,
+                    "bottom": bottom,
+                    "width": x1 - x0,
+                    "height": bottom - top,
+                }
+            )
+    return found
+
+
+@functools.cache
+def framed(pdf: Path) -> list[Framed]:
+    """Every ``\\fbox`` of ``pdf``: a pair of horizontal rules of the same extent joined
+    by vertical rules at both ends (TeX draws an ``\\fbox`` as four filled rules), with
+    the number inside it, if any."""
+    found = []
+    with pdfplumber.open(pdf) as doc:
+        for n, page in enumerate(doc.pages, start=1):
+            rules = _rules(page)
+            across = sorted((r for r in rules if r["width"] >= 1.0), key=lambda r: r["top"])
+            down = [r for r in rules if r["height"] >= 1.0]
+            words = [w for w in _words(page) if NUMBER.match(w["text"])]
+            for k, upper in enumerate(across):
+                lower = next(
+                    (
+                        r
+                        for r in across[k + 1 :]
+                        if _near(r["x0"], upper["x0"]) and _near(r["x1"], upper["x1"])
+                    ),
+                    None,
+                )
+                if lower is None:
+                    continue
+                sides = [
+                    r
+                    for r in down
+                    if _near(r["top"], upper["bottom"]) and _near(r["bottom"], lower["top"])
+                ]
+                left = any(_near(r["x0"], upper["x0"]) for r in sides)
+                right = any(_near(r["x1"], upper["x1"]) for r in sides)
+                if not (left and right):
+                    continue
+                inside = [
+                    w
+                    for w in words
+                    if upper["x0"] < w["x0"] and w["x1"] < upper["x1"]
+                    if upper["top"] < (w["top"] + w["bottom"]) / 2 < lower["bottom"]
+                ]
+                found.append(
+                    Framed(
+                        n,
+                        upper["x0"] * MM_PER_BP,
+                        upper["top"] * MM_PER_BP,
+                        upper["x1"] * MM_PER_BP,
+                        lower["bottom"] * MM_PER_BP,
+                        inside[0]["text"] if len(inside) == 1 else "",
+                        (inside[0]["x1"] - inside[0]["x0"]) * MM_PER_BP if len(inside) == 1 else 0,
+                    )
+                )
+    return found
+
+
+def rules(pdf: Path, page: int) -> list[tuple[float, float, float]]:
+    """The horizontal rules of a page (``\\rule``, underlines): (x0, x1, top) in mm."""
+    with pdfplumber.open(pdf) as doc:
+        return [
+            (r["x0"] * MM_PER_BP, r["x1"] * MM_PER_BP, r["top"] * MM_PER_BP)
+            for r in _rules(doc.pages[page - 1])
+            if r["width"] >= 1.0
+        ]
+
+
+def words(pdf: Path, page: int) -> list[tuple[str, float, float]]:
+    """The words of a page: (text, x0, top) in mm."""
+    with pdfplumber.open(pdf) as doc:
+        return [
+            (w["text"], w["x0"] * MM_PER_BP, w["top"] * MM_PER_BP)
+            for w in _words(doc.pages[page - 1])
+        ]

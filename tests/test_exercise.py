@@ -4,6 +4,7 @@ answer key with those values boxed; the sheet shows none of them, the key every 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 from lstm_tex.compute import engine
 from lstm_tex.document import numbers
 from lstm_tex.validate import spec
+from tests import measure
 from tests.conftest import EXAMPLES, compile_tex, run_cli
 
 NOTEBOOK = EXAMPLES / "notebook-step.yaml"
@@ -71,7 +73,9 @@ def test_the_key_carries_every_value_the_sheet_blanks(tmp_path: Path) -> None:
     assert len(blanks) == len(answers) > 0
     # Box for box the same documents: where the sheet has a box, the key has its answer.
     token = re.compile(r"\\lstm(blank|answer)\{(?:[^{}]|\{[^{}]*\})*\}")
-    assert token.sub("BOX", derivation(sheet)) == token.sub("BOX", derivation(key))
+    work = re.compile(r"\n\\par\\medskip\\noindent\\fbox\{\\parbox.*Working space\}\}\}\\par\n")
+    assert len(work.findall(sheet)) == 3  # the working space after each step, on the sheet only
+    assert token.sub("BOX", work.sub("", derivation(sheet))) == token.sub("BOX", derivation(key))
     trace = engine.forward(spec.load(SEQUENCE))
     asked = printed(trace, "f") | printed(trace, "c") | printed(trace, "h")
     in_key = answered(key)
@@ -159,3 +163,94 @@ def test_sheet_and_key_compile(tmp_path: Path) -> None:
         compiled = compile_tex(folder / name, draft=True)
         assert compiled.ok, compiled.errors
         assert compiled.overfull == 0, name
+
+
+# ---------------------------------------------------------------- the printed sheet, measured
+
+#: A handwritten number needs a box this tall (mm) and this many times the printed width.
+BOX_MM = 8.0
+BOX_WIDTH = 1.5
+#: The working space after each step of the printed sheet (mm).
+WORKING_MM = (150.0, 45.0)
+
+
+@dataclass(frozen=True)
+class Printed:
+    """The exercise sheet and the answer key of one render, compiled once for the module."""
+
+    sheet: Path
+    key: Path
+    sheet_tex: str
+    key_tex: str
+
+
+@pytest.fixture(scope="module")
+def printed_sheets(tmp_path_factory: pytest.TempPathFactory) -> Printed:
+    folder = render(SEQUENCE, tmp_path_factory.mktemp("printed"), "--exercise", "f,c,h")
+    pdfs = []
+    for name in ("short-sequence-exercise.tex", "short-sequence-answers.tex"):
+        compiled = compile_tex(folder / name)
+        assert compiled.ok, compiled.errors
+        assert compiled.overfull_hbox == 0, name
+        pdfs.append((folder / name).with_suffix(".pdf"))
+    return Printed(
+        pdfs[0],
+        pdfs[1],
+        (folder / "short-sequence-exercise.tex").read_text(),
+        (folder / "short-sequence-answers.tex").read_text(),
+    )
+
+
+def _answer_boxes(pdf: Path) -> list[measure.Framed]:
+    return [b for b in measure.framed(pdf) if b.height < WORKING_MM[1]]
+
+
+@pytest.mark.latex
+def test_every_box_of_the_sheet_takes_a_handwritten_number(printed_sheets: Printed) -> None:
+    drawn = _answer_boxes(printed_sheets.sheet)
+    assert len(drawn) == len(boxes(derivation(printed_sheets.sheet_tex), r"\lstmblank")) > 0
+    assert min(b.height for b in drawn) >= BOX_MM
+    assert not any(b.number for b in drawn)
+
+
+@pytest.mark.latex
+def test_every_box_of_the_key_is_half_again_as_wide_as_its_number(printed_sheets: Printed) -> None:
+    sheet = _answer_boxes(printed_sheets.sheet)
+    key = _answer_boxes(printed_sheets.key)
+    assert len(key) == len(sheet)
+    assert {(b.page, round(b.width, 1), round(b.height, 1)) for b in key} <= {
+        (b.page, round(b.width, 1), round(b.height, 1)) for b in sheet
+    } | {(b.page + 1, round(b.width, 1), round(b.height, 1)) for b in sheet} | {
+        (b.page - 1, round(b.width, 1), round(b.height, 1)) for b in sheet
+    }  # the same boxes (the key's pages break elsewhere: it has no working space)
+    assert all(b.number for b in key), [b for b in key if not b.number]
+    assert min(b.height for b in key) >= BOX_MM
+    assert min(b.width / b.number_mm for b in key) >= BOX_WIDTH
+    assert {b.number.replace("\u2212", "-") for b in key} == answered(printed_sheets.key_tex)
+
+
+@pytest.mark.latex
+def test_the_sheet_has_a_name_line_and_working_space_after_each_step(
+    printed_sheets: Printed,
+) -> None:
+    words = measure.words(printed_sheets.sheet, 1)
+    lines = measure.rules(printed_sheets.sheet, 1)
+    for label, least in (("Name:", 60.0), ("Date:", 30.0)):
+        (x0, top) = next((x, t) for w, x, t in words if w == label)
+        assert any(x > x0 and x1 - x >= least and top < y < top + 6 for x, x1, y in lines), label
+        assert top < min(t for w, _, t in words if w == "Exercise."), label  # at the top
+    working = [b for b in measure.framed(printed_sheets.sheet) if b.height >= WORKING_MM[1]]
+    assert len(working) == 3  # one per step
+    assert all(b.width >= WORKING_MM[0] for b in working)
+    assert "Working space" in printed_sheets.sheet_tex
+    assert "Name:" not in printed_sheets.key_tex and "Working space" not in printed_sheets.key_tex
+    # after each step: after the sentence that opens it ("Step t reads ..."), before the next
+    opens = [
+        (page, top)
+        for page in range(1, 1 + max(b.page for b in working))
+        for text, _, top in measure.words(printed_sheets.sheet, page)
+        if text == "reads"
+    ]
+    ends = [*opens[1:], (10**6, 0.0)]
+    for space, start, end in zip(working, opens, ends, strict=True):
+        assert start < (space.page, space.top) < end

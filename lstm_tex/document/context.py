@@ -126,6 +126,9 @@ def _shown(a: np.ndarray, max_rows: int, max_cols: int) -> np.ndarray:
 
 
 BOX_EM = 0.3  # extra width of a number in an exercise box (\lstmblank, \lstmanswer)
+#: On paper (the article's exercise sheet and answer key) a box is this many times as wide
+#: as the number it stands for, room for a handwritten one (issue 12; exercise.tex.j2).
+PAPER_BOX_SCALE = 1.5
 
 
 #: Up to this ``max_cols`` (the default), a slide's weight matrix shows no more columns than
@@ -167,6 +170,9 @@ class _Medium:
         #: side would widen all of them.
         self.one_block = False
         self.row_cap: int | None = None
+        #: Exercise boxes :data:`PAPER_BOX_SCALE` times as wide as their number (the
+        #: article), else :data:`BOX_EM` wider (slides).
+        self.paper_boxes = False
         # Weights are shown again at every step: each one is formatted once, by content.
         self._weights: dict[tuple[str, tuple[int, ...], bytes, float | None], Any] = {}
 
@@ -329,8 +335,19 @@ class _Medium:
         layout = replace(self.layout, max_cols=self.row_cols(matrix, style, beside))
         em = _matrix_em(matrix, self.decimals, style, layout)
         if self.marks:  # boxes anywhere: count them everywhere (an over-estimate)
-            em += BOX_EM * min(matrix.reshape(matrix.shape[0], -1).shape[1], self.layout.max_cols)
+            em += self.box_em(matrix, style) * min(
+                matrix.reshape(matrix.shape[0], -1).shape[1], self.layout.max_cols
+            )
         return em
+
+    def box_em(self, matrix: np.ndarray, style: numbers.Style = "fixed") -> float:
+        """What an exercise box adds to each column of ``matrix``, in ems."""
+        if not self.paper_boxes:
+            return BOX_EM
+        a = matrix.reshape(matrix.shape[0], -1)
+        shown = _shown(a, self.layout.max_rows, self.layout.max_cols)
+        widest = numbers.widest(shown, style, self.decimals)
+        return BOX_EM + (PAPER_BOX_SCALE - 1.0) * measure.DIGIT_EM * widest
 
     def weights_em(self, array: np.ndarray, room: float | None = None) -> float:
         key = ("em", array.shape, array.tobytes(), room)
@@ -1281,6 +1298,7 @@ def build(
         captions=ex.render.captions and exercise != "sheet",
     )
     medium.layout = layout(ex.render, slides, parts)
+    medium.paper_boxes = bool(marks) and not slides
     form = forms.of(ex)
     derived = [s for s in trace.steps if ex.render.derives(s.layer, s.t)]
     steps = [step_context(trace, s, medium, n) for n, s in enumerate(derived)]

@@ -327,10 +327,12 @@ def _document(
     return doc
 
 
-def article(title: str, body: str, *, packages: Sequence[str] = ()) -> Document:
+def article(
+    title: str, body: str, *, packages: Sequence[str] = (), margin: str = "2cm"
+) -> Document:
     """A standalone article around ``body`` (already LaTeX); ``title`` is escaped text;
-    ``packages`` are loaded besides the usual ones."""
-    doc = _document("article", ["11pt", "a4paper"], packages, geometry_options={"margin": "2cm"})
+    ``packages`` are loaded besides the usual ones; ``margin`` on every side."""
+    doc = _document("article", ["11pt", "a4paper"], packages, geometry_options={"margin": margin})
     doc.preamble.append(Command("title", NoEscape(title)))
     doc.preamble.append(Command("date", ""))
     # page_numbers=True would need lastpage.sty, which Debian's TeX lacks: number the
