@@ -424,7 +424,7 @@ def engine_vs_torch(repeats: int) -> dict[str, Any]:
     import torch
 
     from lstm_tex.compute import engine
-    from lstm_tex.validate import spec
+    from lstm_tex.validate import model
 
     shape = ENGINE_SHAPE
     rng = np.random.default_rng(0)
@@ -439,10 +439,10 @@ def engine_vs_torch(repeats: int) -> dict[str, Any]:
     x = rng.uniform(-1, 1, (shape["T"], shape["batch"], inputs))
     zeros = np.zeros((1, shape["batch"], hidden))
     # Built directly: as a file this example would be over the loader's size limit.
-    example = spec.Example(
+    example = model.Example(
         file="engine-bench",
         stem="engine-bench",
-        config=spec.LstmConfig(input_size=inputs, hidden_size=hidden),
+        config=model.LstmConfig(input_size=inputs, hidden_size=hidden),
         weights=MappingProxyType(weights),
         x=x,
         h0=zeros,
@@ -499,7 +499,7 @@ def cells_vs_torch(repeats: int) -> dict[str, Any]:
 
     from lstm_tex.compute import engine
     from lstm_tex.compute.cells import cell_of
-    from lstm_tex.validate import spec
+    from lstm_tex.validate import model
 
     shape = ENGINE_SHAPE
     hidden, inputs, batch = shape["hidden"], shape["input"], shape["batch"]
@@ -514,10 +514,10 @@ def cells_vs_torch(repeats: int) -> dict[str, Any]:
             "bias_ih_l0": rng.uniform(-k, k, rows),
             "bias_hh_l0": rng.uniform(-k, k, rows),
         }
-        example = spec.Example(
+        example = model.Example(
             file="cells-bench",
             stem="cells-bench",
-            config=spec.LstmConfig(input_size=inputs, hidden_size=hidden, kind=kind),
+            config=model.LstmConfig(input_size=inputs, hidden_size=hidden, kind=kind),
             weights=MappingProxyType(weights),
             x=rng.uniform(-1, 1, (shape["T"], batch, inputs)),
             h0=np.zeros((1, batch, hidden)),
@@ -528,7 +528,7 @@ def cells_vs_torch(repeats: int) -> dict[str, Any]:
         net.load_state_dict({n: torch.from_numpy(w) for n, w in weights.items()})
         tx, th0 = torch.from_numpy(example.x), torch.from_numpy(example.h0)
 
-        def ours(example: spec.Example = example) -> float:
+        def ours(example: model.Example = example) -> float:
             start = time.perf_counter()
             engine.forward(example)
             return time.perf_counter() - start

@@ -7,7 +7,7 @@ r"""The Python API: an example as an object that computes, checks and renders it
     >>> report = ex.check()           # against torch (raises CheckFailed on disagreement)
     >>> ex.render("output")           # output/notebook-step/, as lstm-tex render writes it
 
-:class:`Example` is a thin handle on a validated :class:`lstm_tex.validate.spec.Example`;
+:class:`Example` is a thin handle on a validated :class:`lstm_tex.validate.model.Example`;
 every method goes through :mod:`lstm_tex.pipeline`, the same functions the
 command line calls, so there is one code path and the data still flows one way.
 :class:`Trace` and :class:`Step` are the engine's records with Jupyter displays
@@ -30,7 +30,7 @@ from lstm_tex.check.report import Report
 from lstm_tex.compute import engine
 from lstm_tex.document import context, numbers
 from lstm_tex.latex import tex
-from lstm_tex.validate import spec
+from lstm_tex.validate import model, spec
 
 
 class Example:
@@ -43,7 +43,7 @@ class Example:
     Invalid input raises :class:`lstm_tex.InputError` naming the field.
     """
 
-    validated: spec.Example
+    validated: model.Example
 
     def __init__(
         self,
@@ -88,13 +88,13 @@ class Example:
         return cls._of(spec.load(path))
 
     @classmethod
-    def _of(cls, validated: spec.Example) -> Example:
+    def _of(cls, validated: model.Example) -> Example:
         self = cls.__new__(cls)
         self.validated = validated
         return self
 
     @property
-    def config(self) -> spec.LstmConfig:
+    def config(self) -> model.LstmConfig:
         """The network's shape (input_size, hidden_size, num_layers, ...) and ``kind``
         (``lstm``, ``gru`` or ``rnn``; ``config.cell`` describes its gates)."""
         return self.validated.config

@@ -512,7 +512,7 @@ def check(examples: tuple[str, ...], device: str | None, as_json: bool) -> None:
 
 
 def _valid_device(device: str) -> None:
-    from lstm_tex.validate.spec import DEVICE_PATTERN
+    from lstm_tex.validate.model import DEVICE_PATTERN
 
     _text(device, "--device")
     if not DEVICE_PATTERN.match(device):

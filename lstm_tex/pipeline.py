@@ -22,7 +22,7 @@ from lstm_tex.errors import InputError, import_torch
 from lstm_tex.latex import tex
 from lstm_tex.output import atomic, values, web
 from lstm_tex.read import loader
-from lstm_tex.validate import spec
+from lstm_tex.validate import model, overrides, spec
 
 if TYPE_CHECKING:  # the backward modules are imported when an example has ``backward:``
     from lstm_tex.compute import backward
@@ -45,7 +45,7 @@ class RenderOptions:
     pdf: bool = False
     png: bool = False  # PNG pages next to the PDFs (needs pdf and pdftoppm)
     #: Presentation options from the command line (--reveal, --expand, --max-rows,
-    #: --max-cols, --article-full) over the file's ``render:``: see :func:`spec.with_view`.
+    #: --max-cols, --article-full) over the file's ``render:``: see :func:`overrides.with_view`.
     view: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     # render: options given as flags (None: as in the file); exercise as text, "f,c,h"
     notation: str | None = None
@@ -57,7 +57,7 @@ class RenderOptions:
     plots: bool | None = None
 
     def render_flags(self) -> dict[str, Any]:
-        """The ``render:`` options given as flags, for :func:`spec.with_render`."""
+        """The ``render:`` options given as flags, for :func:`overrides.with_render`."""
         flags = {
             "notation": self.notation,
             "carry": self.carry,
@@ -74,17 +74,17 @@ class RenderOptions:
 class Rendered:
     """The outcome of rendering one example."""
 
-    example: spec.Example
+    example: model.Example
     trace: engine.Trace
     report: Report | None
     folder: Path
     files: tuple[str, ...]
 
 
-def compute(source: str | Path | spec.Example) -> engine.Trace:
+def compute(source: str | Path | model.Example) -> engine.Trace:
     """Load and validate an example file (or take a validated one), then run the NumPy
     forward pass. Finite inputs so large that float64 overflows are an input error."""
-    example = source if isinstance(source, spec.Example) else spec.load(source)
+    example = source if isinstance(source, model.Example) else spec.load(source)
     with np.errstate(over="ignore", invalid="ignore"):
         trace = engine.forward(example)
     _require_finite(trace, example, "the forward pass")
@@ -93,7 +93,7 @@ def compute(source: str | Path | spec.Example) -> engine.Trace:
 
 def _require_finite(
     result: object,
-    example: spec.Example,
+    example: model.Example,
     what: str,
     field: str = "weights",
     why: str = "the weights and inputs are too large for a worked example; scale them down",
@@ -114,7 +114,7 @@ def _non_finite(value: object, path: str) -> str | None:
         return None if np.isfinite(value).all() else path
     if isinstance(value, float):
         return None if np.isfinite(value) else path
-    if isinstance(value, (spec.Example, engine.Trace)) and path:
+    if isinstance(value, (model.Example, engine.Trace)) and path:
         return None  # checked on its own
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         for f in dataclasses.fields(value):
@@ -134,12 +134,12 @@ def _non_finite(value: object, path: str) -> str | None:
     return None
 
 
-def _bounded(example: spec.Example) -> None:
-    """Refuse to derive more than :data:`spec.MAX_DERIVED` steps unless the file chose
+def _bounded(example: model.Example) -> None:
+    """Refuse to derive more than :data:`model.MAX_DERIVED` steps unless the file chose
     them (``render.steps`` or ``render.layers``, ``all`` included)."""
     cfg, options = example.config, example.render
     derived = example.steps * cfg.num_layers * cfg.num_directions
-    if options.chosen or derived <= spec.MAX_DERIVED:
+    if options.chosen or derived <= model.MAX_DERIVED:
         return
     runs = f"{example.steps} steps" + (
         f" x {cfg.num_layers * cfg.num_directions} layers and directions"
@@ -148,7 +148,7 @@ def _bounded(example: spec.Example) -> None:
     )
     raise InputError(
         f"{runs} would all be derived in full, about {7 * derived + 4:,} files; more than "
-        f"{spec.MAX_DERIVED} derived steps need a choice: add render: {{steps: [1, 2, "
+        f"{model.MAX_DERIVED} derived steps need a choice: add render: {{steps: [1, 2, "
         f"{example.steps}]}} to derive those (the others are summarised), or render: "
         "{steps: all} to derive every one",
         file=example.file,
@@ -157,7 +157,7 @@ def _bounded(example: spec.Example) -> None:
     )
 
 
-def _line_of(example: spec.Example, key: str) -> int | None:
+def _line_of(example: model.Example, key: str) -> int | None:
     try:
         return loader.read(example.file).line_of(key.split("."))
     except (InputError, OSError):
@@ -189,7 +189,7 @@ def check(trace: engine.Trace, device: str | None = None) -> Report:
 DOCUMENTED: frozenset[str] = frozenset({"lstm", "gru", "rnn"})
 
 
-def not_built(example: spec.Example, what: str, field: str) -> InputError:
+def not_built(example: model.Example, what: str, field: str) -> InputError:
     """A clear stop (exit 2) for what is not built for this kind of cell yet: ``what``
     names it, ``field`` is the key of the file it concerns."""
     label = example.config.cell.torch_class
@@ -386,23 +386,23 @@ def exercise_documents(
     return docs
 
 
-def render(path: str | Path | spec.Example, options: RenderOptions = RenderOptions()) -> Rendered:
+def render(path: str | Path | model.Example, options: RenderOptions = RenderOptions()) -> Rendered:
     """Render one example file (or validated example) into ``options.out/<stem>/``, all or
     nothing. Bad input creates no folder; a run killed earlier is cleaned up first."""
-    stem = path.stem if isinstance(path, spec.Example) else Path(path).stem
-    atomic.usable_stem(stem, path.file if isinstance(path, spec.Example) else str(path))
+    stem = path.stem if isinstance(path, model.Example) else Path(path).stem
+    atomic.usable_stem(stem, path.file if isinstance(path, model.Example) else str(path))
     atomic.check_out(options.out)
     atomic.recover(options.out, stem)
     if options.png:
         tex.pdftoppm()
     if options.view:
-        path = spec.with_view(
-            path if isinstance(path, spec.Example) else spec.load(path), **options.view
+        path = overrides.with_view(
+            path if isinstance(path, model.Example) else spec.load(path), **options.view
         )
     flags = options.render_flags()
     if flags:
-        path = spec.with_render(
-            path if isinstance(path, spec.Example) else spec.load(path), **flags
+        path = overrides.with_render(
+            path if isinstance(path, model.Example) else spec.load(path), **flags
         )
     trace = compute(path)
     _bounded(trace.example)

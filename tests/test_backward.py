@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 
 from lstm_tex.check.backward import cross_check_gradients
 from lstm_tex.compute import backward, engine
-from lstm_tex.validate import spec
-from lstm_tex.validate.spec import GATES
+from lstm_tex.validate import model, spec
+from lstm_tex.validate.model import GATES
 from tests.conftest import EXAMPLES, compile_tex, lecturer_deck, run_cli
 
 EXAMPLE = EXAMPLES / "backward-sequence.yaml"
@@ -68,7 +68,7 @@ def _example(cfg: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _torch_autograd(ex: spec.Example) -> dict[str, Any]:
+def _torch_autograd(ex: model.Example) -> dict[str, Any]:
     """Loss, gradients and the loss after one SGD step, by nn.LSTM and autograd."""
     cfg = ex.config
     assert ex.backward is not None
@@ -175,7 +175,7 @@ def test_gradients_agree_with_central_differences() -> None:
     assert ex.backward is not None
     h = 1e-6
 
-    def loss(example: spec.Example) -> float:
+    def loss(example: model.Example) -> float:
         return backward.loss_and_grad(engine.forward(example).output, ex.backward)[0]
 
     for name, w in ex.weights.items():
@@ -218,7 +218,7 @@ def test_loss_and_its_gradient(
     output = np.array([[[1.0, -1.0]], [[2.0, 0.5]]])  # (T=2, B=1, 2)
     target = np.array([[0.5, 0.0], [0.0, 0.5]])
     target = target[-1:].reshape(1, 2) if last else target.reshape(2, 1, 2)
-    bw = spec.BackwardSpec(target=target, last_step_only=last, loss=loss)  # type: ignore[arg-type]
+    bw = model.BackwardSpec(target=target, last_step_only=last, loss=loss)  # type: ignore[arg-type]
     value, error, d_output = backward.loss_and_grad(output, bw)
     assert value == pytest.approx(expected_loss, abs=1e-15)
     np.testing.assert_allclose(d_output[:, 0], expected_grad, rtol=0, atol=1e-15)

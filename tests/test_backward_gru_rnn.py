@@ -28,7 +28,7 @@ from lstm_tex.check.backward import cross_check_gradients
 from lstm_tex.compute import backward, engine
 from lstm_tex.errors import CheckFailed
 from lstm_tex.output import backward_values
-from lstm_tex.validate import spec
+from lstm_tex.validate import model, spec
 from tests.conftest import run_cli
 
 TOLERANCE = 1e-10
@@ -205,7 +205,7 @@ def test_gradients_agree_with_central_differences(kind: str) -> None:
     assert ex.backward is not None
     h = 1e-6
 
-    def loss(example: spec.Example) -> float:
+    def loss(example: model.Example) -> float:
         return backward.loss_and_grad(engine.forward(example).output, ex.backward)[0]
 
     for name, w in ex.weights.items():
@@ -423,7 +423,7 @@ DOCUMENTED = {
 }
 
 
-def _rounded(cfg: dict[str, Any]) -> spec.Example:
+def _rounded(cfg: dict[str, Any]) -> model.Example:
     """The example of ``cfg`` with numbers of two decimals, as a lecturer writes them."""
     data = _example(cfg)
 

@@ -9,7 +9,7 @@ import pytest
 
 from lstm_tex.compute import engine
 from lstm_tex.document import context
-from lstm_tex.validate import spec
+from lstm_tex.validate import model, overrides, spec
 from tests.conftest import EXAMPLES, run_cli
 
 NOTEBOOK = EXAMPLES / "notebook-step.yaml"
@@ -48,7 +48,7 @@ CAPTIONS = [
 ]
 
 
-def captions(example: spec.Example, slides: bool = True) -> dict[str, str]:
+def captions(example: model.Example, slides: bool = True) -> dict[str, str]:
     ctx = context.build(engine.forward(example), None, slides=slides)
     step = ctx["steps"][0]
     found = {g["key"]: g["caption"] for g in step["gates"]}
@@ -58,7 +58,7 @@ def captions(example: spec.Example, slides: bool = True) -> dict[str, str]:
 
 @pytest.mark.parametrize("key,caption", CAPTIONS)
 def test_caption(key: str, caption: str) -> None:
-    assert captions(spec.with_render(spec.load(NOTEBOOK), captions=True))[key] == caption
+    assert captions(overrides.with_render(spec.load(NOTEBOOK), captions=True))[key] == caption
 
 
 def test_off_by_default() -> None:

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 from lstm_tex.check.forward import cross_check
 from lstm_tex.compute import engine
 from lstm_tex.document import context
-from lstm_tex.validate import spec
-from lstm_tex.validate.spec import GATES
+from lstm_tex.validate import model, spec
+from lstm_tex.validate.model import GATES
 from tests.conftest import EXAMPLES, compile_tex, lecturer_deck, run_cli
 
 STACKED = EXAMPLES / "stacked.yaml"
@@ -159,7 +159,7 @@ def test_any_configuration_agrees_with_torch(cfg: dict[str, Any], data: st.DataO
     )
     x, h0, c0 = _inputs(lstm, cfg["steps"], cfg["batch"], cfg["seed"] + 1)
     example = spec.from_mapping(_torch_example(lstm, x, h0, c0), name="random.yaml")
-    assert example.config == spec.LstmConfig(
+    assert example.config == model.LstmConfig(
         cfg["n_in"], cfg["hidden"], cfg["layers"], cfg["bias"], cfg["bidirectional"], proj
     )
     trace = engine.forward(example)
@@ -512,7 +512,7 @@ def test_bundled_examples_show_hand_over_and_concatenation(tmp_path: Path) -> No
     ],
 )
 def test_network_diagram(layers: int, bidirectional: bool, steps: int, expected: str) -> None:
-    cfg = spec.LstmConfig(2, 3, num_layers=layers, bidirectional=bidirectional)
+    cfg = model.LstmConfig(2, 3, num_layers=layers, bidirectional=bidirectional)
     assert context.network_diagram(cfg, steps) == expected
 
 

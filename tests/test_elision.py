@@ -11,7 +11,7 @@ import pytest
 
 from lstm_tex.document import context, numbers
 from lstm_tex.errors import InputError
-from lstm_tex.validate import spec
+from lstm_tex.validate import model, spec
 from tests.conftest import BUNDLED, EXAMPLES, compile_tex, run_cli
 from tests.layout import assert_compiles_cleanly, assert_on_the_pages, render, with_render
 
@@ -71,12 +71,12 @@ def test_bmatrix_elided_column_vector() -> None:
 def test_layout_of_each_medium(
     render: dict[str, object], slides: bool, limits: tuple[int, int]
 ) -> None:
-    layout = context.layout(spec.RenderOptions(**render), slides)  # type: ignore[arg-type]
+    layout = context.layout(model.RenderOptions(**render), slides)  # type: ignore[arg-type]
     assert (layout.max_rows, layout.max_cols) == limits
 
 
 def test_defaults_are_the_slides_layout() -> None:
-    options = spec.RenderOptions()
+    options = model.RenderOptions()
     assert (options.max_rows, options.max_cols) == (
         context.SLIDES.max_rows,
         context.SLIDES.max_cols,

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from lstm_tex.check.forward import cross_check
 from lstm_tex.compute import engine
-from lstm_tex.validate import spec
+from lstm_tex.validate import model, spec
 from tests.conftest import EXAMPLES
 
 # Printed by shared/seeds/single-step-notebook.txt (In [24] and In [25]).
@@ -63,7 +63,7 @@ def test_sigmoid_symmetry() -> None:
     np.testing.assert_allclose(engine.sigmoid(z) + engine.sigmoid(-z), 1.0, rtol=0, atol=1e-15)
 
 
-def _example(input_size: int, hidden: int, steps: int, scale: float, seed: int) -> spec.Example:
+def _example(input_size: int, hidden: int, steps: int, scale: float, seed: int) -> model.Example:
     rng = np.random.default_rng(seed)
     weights = {
         "weight_ih_l0": (rng.standard_normal((4 * hidden, input_size)) * scale).tolist(),
@@ -117,15 +117,15 @@ def test_float32_check_uses_its_own_tolerance() -> None:
     base = spec.load(EXAMPLES / "notebook-step.yaml")
     from dataclasses import replace
 
-    example = replace(base, check=spec.CheckOptions(dtype="float32", atol=1e-5))
+    example = replace(base, check=model.CheckOptions(dtype="float32", atol=1e-5))
     report = cross_check(engine.forward(example))
     assert report.dtype == "float32" and report.passed
     assert 1e-10 < report.max_abs_err < 1e-5  # float32 really ran, and is within its atol
-    strict = replace(base, check=spec.CheckOptions(dtype="float32", atol=1e-12))
+    strict = replace(base, check=model.CheckOptions(dtype="float32", atol=1e-12))
     assert not cross_check(engine.forward(strict)).passed
 
 
-def _per_gate(example: spec.Example) -> list[dict[str, np.ndarray]]:
+def _per_gate(example: model.Example) -> list[dict[str, np.ndarray]]:
     """One layer, written gate by gate with the first sigmoid formula: the engine batches
     the gates (and, for the input, the steps) into one matmul call and must give these
     numbers to 1e-15 of the terms' magnitude (issue 17; the last bits may differ)."""
@@ -134,7 +134,7 @@ def _per_gate(example: spec.Example) -> list[dict[str, np.ndarray]]:
     steps = []
     for x_t in example.x:
         got: dict[str, np.ndarray] = {}
-        for n, k in enumerate(spec.GATES):
+        for n, k in enumerate(model.GATES):
             rows = slice(n * hidden, (n + 1) * hidden)
             ih = x_t @ w["weight_ih_l0"][rows].T + w["bias_ih_l0"][rows]
             hh = h @ w["weight_hh_l0"][rows].T + w["bias_hh_l0"][rows]

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from lstm_tex.compute import engine
 from lstm_tex.document import numbers
-from lstm_tex.validate import spec
+from lstm_tex.validate import model
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -26,7 +26,7 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def reference(
-    example: spec.Example, rounding: engine.Rounding | None = None
+    example: model.Example, rounding: engine.Rounding | None = None
 ) -> list[dict[str, np.ndarray]]:
     """The per-step loop of the engine before issue 17, with every quantity by name."""
     shown = rounding.values if rounding is not None else (lambda a: a)
@@ -96,10 +96,10 @@ def magnitude(steps: list[dict[str, np.ndarray]]) -> float:
 def _of(trace: engine.Trace) -> list[dict[str, np.ndarray]]:
     got = [
         {
-            "ih": np.stack([s.gates[k].ih for k in spec.GATES]),
-            "hh": np.stack([s.gates[k].hh for k in spec.GATES]),
-            "pre": np.stack([s.gates[k].pre for k in spec.GATES]),
-            "act": np.stack([s.gates[k].act for k in spec.GATES]),
+            "ih": np.stack([s.gates[k].ih for k in model.GATES]),
+            "hh": np.stack([s.gates[k].hh for k in model.GATES]),
+            "pre": np.stack([s.gates[k].pre for k in model.GATES]),
+            "act": np.stack([s.gates[k].act for k in model.GATES]),
             "c": s.c,
             "tanh_c": s.tanh_c,
             "m": s.m,
@@ -141,7 +141,7 @@ def test_engine_equals_the_per_step_formulas(
     seed: int,
 ) -> None:
     rng = np.random.default_rng(seed)
-    cfg = spec.LstmConfig(
+    cfg = model.LstmConfig(
         input_size=input_size,
         hidden_size=hidden,
         num_layers=layers,
@@ -153,7 +153,7 @@ def test_engine_equals_the_per_step_formulas(
         name: rng.standard_normal(shape) * scale for name, shape in cfg.weight_shapes().items()
     }
     states = (cfg.num_layers * cfg.num_directions, batch)
-    example = spec.Example(
+    example = model.Example(
         file="random",
         stem="random",
         config=cfg,

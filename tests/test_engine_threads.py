@@ -14,7 +14,7 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from lstm_tex.compute import engine
-from lstm_tex.validate import spec
+from lstm_tex.validate import model
 from tests.conftest import EXAMPLES
 
 
@@ -22,12 +22,12 @@ def _blas_threads() -> list[int]:
     return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
 
 
-def _example(steps: int, batch: int, inputs: int, hidden: int) -> spec.Example:
+def _example(steps: int, batch: int, inputs: int, hidden: int) -> model.Example:
     rng = np.random.default_rng(0)
-    cfg = spec.LstmConfig(input_size=inputs, hidden_size=hidden)
+    cfg = model.LstmConfig(input_size=inputs, hidden_size=hidden)
     weights = {name: rng.uniform(-0.3, 0.3, shape) for name, shape in cfg.weight_shapes().items()}
     zeros = np.zeros((1, batch, hidden))
-    return spec.Example(
+    return model.Example(
         file="threads",
         stem="threads",
         config=cfg,

@@ -12,7 +12,7 @@ import pytest
 from lstm_tex.compute import engine
 from lstm_tex.document import context, expansion, numbers
 from lstm_tex.errors import InputError
-from lstm_tex.validate import spec
+from lstm_tex.validate import overrides, spec
 from tests.conftest import BUNDLED, EXAMPLES, run_cli
 from tests.layout import assert_compiles_cleanly, render, with_render
 
@@ -110,7 +110,7 @@ def test_break_terms(terms: list[str], first: float, rest: float, lines: list[st
 
 def _context(path: Path | dict[str, Any], slides: bool = False, **render: Any) -> dict[str, Any]:
     ex = spec.load(path) if isinstance(path, Path) else spec.from_mapping(path)
-    ex = spec.with_view(ex, **render)
+    ex = overrides.with_view(ex, **render)
     return context.build(engine.forward(ex), None, slides=slides)
 
 
@@ -206,7 +206,7 @@ def test_large_rows_and_terms_are_elided() -> None:
     ],
 )
 def test_expand_forms(value: Any, expected: tuple[Any, ...]) -> None:
-    assert spec.expand_option(value, 3, None) == expected
+    assert overrides.expand_option(value, 3, None) == expected
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from lstm_tex import pipeline
 from lstm_tex.check.forward import cross_check
 from lstm_tex.compute import engine
 from lstm_tex.errors import CheckFailed
-from lstm_tex.validate import spec
+from lstm_tex.validate import model, spec
 from tests.test_regressions import (
     DAMAGE,
     damage_gate,
@@ -34,11 +34,11 @@ KINDS = {
 }
 
 
-def example(kind: str) -> spec.Example:
+def example(kind: str) -> model.Example:
     """Two layers, both directions, a batch of 2: every quantity of the check is present."""
     section, _ = KINDS[kind]
     rng = np.random.default_rng(14)
-    cfg = spec.LstmConfig(
+    cfg = model.LstmConfig(
         input_size=2, hidden_size=3, num_layers=2, bidirectional=True, kind=kind, **section
     )
     weights = {

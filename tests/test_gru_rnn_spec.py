@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from lstm_tex.compute import cells
-from lstm_tex.validate import spec
+from lstm_tex.validate import model, spec
 from tests.conftest import run_cli
 
 RNG = np.random.default_rng(14)
@@ -185,7 +185,7 @@ def test_bad_gru_and_rnn_input_exits_2_naming_file_line_and_field(
 @pytest.mark.parametrize(
     ("cell", "blocks", "quantities", "activations"),
     [
-        (cells.LSTM, 4, spec.QUANTITIES, ("sigmoid", "sigmoid", "tanh", "sigmoid")),
+        (cells.LSTM, 4, model.QUANTITIES, ("sigmoid", "sigmoid", "tanh", "sigmoid")),
         (cells.GRU, 3, ("ih", "hh", "pre", "r", "z", "n", "h"), ("sigmoid", "sigmoid", "tanh")),
         (cells.RNN_TANH, 1, ("ih", "hh", "pre", "h"), ("tanh",)),
         (cells.RNN_RELU, 1, ("ih", "hh", "pre", "h"), ("relu",)),
@@ -198,7 +198,7 @@ def test_cell_descriptions(
     assert cell.quantities == quantities
     assert tuple(cell.activation(k) for k in cell.gate_names) == activations
     assert cell.has_c == cell.can_project == (cell.kind == "lstm")
-    assert cells.LSTM.gate_names == spec.GATES
+    assert cells.LSTM.gate_names == model.GATES
 
 
 @pytest.mark.parametrize(

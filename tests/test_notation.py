@@ -13,7 +13,7 @@ import pytest
 
 from lstm_tex.compute import engine
 from lstm_tex.document import context
-from lstm_tex.validate import spec
+from lstm_tex.validate import model, overrides, spec
 from tests.conftest import BUNDLED, DATA, LSTM_BUNDLED, compile_tex, lecturer_deck, run_cli
 
 TINY = DATA / "tiny.yaml"
@@ -128,7 +128,7 @@ LINES = [
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("notation")
-    return {n: render(TINY, out / n, "--notation", n) for n in spec.SHOWN}
+    return {n: render(TINY, out / n, "--notation", n) for n in model.SHOWN}
 
 
 @pytest.mark.parametrize("notation,index,line", LINES, ids=[f"{n}-{k}" for n, k, _ in LINES])
@@ -136,7 +136,7 @@ def test_gate_line(tiny: dict[str, Path], notation: str, index: int, line: str) 
     assert gate_lines(tiny[notation])[index] == line
 
 
-@pytest.mark.parametrize("notation", list(spec.SHOWN))
+@pytest.mark.parametrize("notation", list(model.SHOWN))
 def test_gate_has_exactly_these_lines(tiny: dict[str, Path], notation: str) -> None:
     assert len(gate_lines(tiny[notation])) == max(k for n, k, _ in LINES if n == notation) + 1
 
@@ -178,8 +178,8 @@ def test_same_numbers_in_every_notation(example: Path) -> None:
     ex = spec.load(example)
     trace = engine.forward(ex)
     shown: dict[str, list[list[float]]] = {}
-    for notation in spec.SHOWN:
-        changed = spec.with_render(ex, notation=notation)
+    for notation in model.SHOWN:
+        changed = overrides.with_render(ex, notation=notation)
         ctx = context.build(engine.forward(changed), None, slides=False)
         shown[notation] = [
             sorted(_numbers(g[key]))
@@ -297,7 +297,7 @@ def _compile_all(folder: Path) -> list[tuple[str, int, int, bool]]:
 
 
 @pytest.mark.latex
-@pytest.mark.parametrize("notation", list(spec.SHOWN))
+@pytest.mark.parametrize("notation", list(model.SHOWN))
 @pytest.mark.parametrize("example", BUNDLED, ids=lambda p: p.stem)
 def test_every_option_compiles(
     example: Path, notation: str, tmp_path: Path, request: pytest.FixtureRequest

@@ -10,7 +10,7 @@ import pytest
 
 from lstm_tex.compute import engine
 from lstm_tex.document import context
-from lstm_tex.validate import spec
+from lstm_tex.validate import overrides, spec
 from tests import measure
 from tests.conftest import BUNDLED, EXAMPLES, compile_tex, run_cli
 
@@ -149,7 +149,7 @@ def test_direction_only_when_bidirectional(decks: dict[str, Path]) -> None:
 def test_textbook_blocks_of_w_and_hx() -> None:
     """In the textbook notation, W_k = [W_hk | W_ik] and [h; x] show their blocks: a
     vertical rule after the h columns, a rule between h and x."""
-    example = spec.with_render(spec.load(EXAMPLES / "notebook-step.yaml"), notation="textbook")
+    example = overrides.with_render(spec.load(EXAMPLES / "notebook-step.yaml"), notation="textbook")
     step = context.build(engine.forward(example), None, slides=True)["steps"][0]
     gate = step["gates"][1]
     assert gate["W"].startswith("\\left[\\begin{array}{@{}cccc|cc@{}}"), gate["W"][:60]

@@ -25,7 +25,7 @@ from lstm_tex.compute import backward, engine
 from lstm_tex.document import numbers
 from lstm_tex.errors import CheckFailed, InputError
 from lstm_tex.read import loader
-from lstm_tex.validate import spec
+from lstm_tex.validate import model, spec
 from tests.conftest import EXAMPLES
 
 #: Far beyond atol (1e-10) and far below anything a rounding could explain.
@@ -39,11 +39,11 @@ def bumped(array: np.ndarray) -> np.ndarray:
     return out
 
 
-def example(**render: Any) -> spec.Example:
+def example(**render: Any) -> model.Example:
     """Two layers, both directions, projection, a batch of 2 and an SGD step: every
     quantity of both checks is present."""
     rng = np.random.default_rng(19)
-    cfg = spec.LstmConfig(
+    cfg = model.LstmConfig(
         input_size=2, hidden_size=3, num_layers=2, bidirectional=True, proj_size=2
     )
     weights = {
@@ -124,10 +124,10 @@ def damage_layer_output(layer: int) -> Callable[[engine.Trace], engine.Trace]:
 FORWARD = [
     *(
         pytest.param(damage_gate(g, part), part, id=f"{g}.{part}")
-        for g in spec.GATES
+        for g in model.GATES
         for part in ("ih", "hh", "pre")
     ),
-    *(pytest.param(damage_gate(g, "act"), g, id=f"{g}.act") for g in spec.GATES),
+    *(pytest.param(damage_gate(g, "act"), g, id=f"{g}.act") for g in model.GATES),
     pytest.param(damage_step("c", 0), "c", id="c-first-step"),
     pytest.param(damage_step("c", -1), "c", id="c-last-step"),
     pytest.param(damage_step("h", 0), "h", id="h-first-step"),
@@ -202,7 +202,7 @@ def backward_cases() -> Iterator[Any]:
     for index in (0, -1):
         yield pytest.param("dh", (index, None), "dh", id=f"dh-step{index}")
         yield pytest.param("dc", (index, None), "dc", id=f"dc-step{index}")
-        for gate in spec.GATES:
+        for gate in model.GATES:
             yield pytest.param("dpre", (index, gate), "dpre", id=f"dpre-{gate}-step{index}")
     for name in names:
         yield pytest.param("sgd_weights", name, "sgd_weights", id=f"sgd-{name}")
@@ -226,7 +226,7 @@ def arrays(value: Any, path: str = "") -> Iterator[tuple[str, np.ndarray]]:
     """Every NumPy array reachable from a trace or a backward pass, with its path."""
     if isinstance(value, np.ndarray):
         yield path, value
-    elif isinstance(value, spec.Example):
+    elif isinstance(value, model.Example):
         return
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         for f in dataclasses.fields(value):

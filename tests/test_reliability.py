@@ -585,9 +585,9 @@ def test_bad_input_creates_no_output_folders(tmp_path: Path) -> None:
 
 
 def test_many_steps_ask_for_render_steps(tmp_path: Path, out: Path) -> None:
-    from lstm_tex.validate import spec
+    from lstm_tex.validate import model
 
-    steps = spec.MAX_DERIVED + 1
+    steps = model.MAX_DERIVED + 1
     many = tmp_path / "many.yaml"
     many.write_text(BASE.replace("x: [0.5, 0.1]", "x: " + str([[0.5, 0.1]] * steps)))
     result = run_cli("render", many, "--out", out, "--no-check")

@@ -7,7 +7,7 @@ import pytest
 
 from lstm_tex.check.report import Differences, Report
 from lstm_tex.errors import CheckFailed
-from lstm_tex.validate.spec import CheckOptions
+from lstm_tex.validate.model import CheckOptions
 
 
 def _report(*, backward: bool, error: float) -> Report:

@@ -11,7 +11,7 @@ import pytest
 
 from lstm_tex.compute import engine
 from lstm_tex.document import context, reveal
-from lstm_tex.validate import spec
+from lstm_tex.validate import model, overrides, spec
 from tests.conftest import BUNDLED, EXAMPLES, ROOT, compile_tex, lecturer_deck
 from tests.layout import (
     assert_compiles_cleanly,
@@ -42,7 +42,7 @@ def test_overlay_specifications(slides: list[int], spec_text: str) -> None:
 class _Medium(context._Medium):
     def __init__(self, max_rows: int = 8, max_cols: int = 8) -> None:
         super().__init__(
-            4, context.layout(spec.RenderOptions(max_rows=max_rows, max_cols=max_cols), True)
+            4, context.layout(model.RenderOptions(max_rows=max_rows, max_cols=max_cols), True)
         )
 
 
@@ -114,7 +114,7 @@ def test_large_product_shows_its_result_at_once() -> None:
 
 
 def _slides_context(path: Path, **render: object) -> dict[str, object]:
-    ex = spec.with_view(spec.load(path), **render)  # type: ignore[arg-type]
+    ex = overrides.with_view(spec.load(path), **render)  # type: ignore[arg-type]
     return context.build(engine.forward(ex), None, slides=True)
 
 
@@ -223,7 +223,7 @@ def test_textbook_notation_is_revealed_and_walked_when_small() -> None:
         "h0": [0.5, -0.5],
         "render": {"notation": "textbook"},
     }
-    ex = spec.with_view(spec.from_mapping(data), reveal=True)
+    ex = overrides.with_view(spec.from_mapping(data), reveal=True)
     ctx = context.build(engine.forward(ex), None, slides=True)
     (frame,) = ctx["steps"][0]["gates"][0]["reveal"]
     affine = frame["affine"]

@@ -13,11 +13,11 @@ import pytest
 
 from lstm_tex.compute import engine
 from lstm_tex.output import values
-from lstm_tex.validate import spec
+from lstm_tex.validate import model, spec
 from tests.conftest import BUNDLED
 
 
-def _random(batch: int | None, seed: int) -> spec.Example:
+def _random(batch: int | None, seed: int) -> model.Example:
     """Two layers, both directions, 3 steps; full-precision random numbers (17 digits)."""
     rng = np.random.default_rng(seed)
     weights = {}

@@ -12,7 +12,7 @@ from markdown_it import MarkdownIt
 from lstm_tex import pipeline
 from lstm_tex.errors import InputError
 from lstm_tex.output import web
-from lstm_tex.validate import spec
+from lstm_tex.validate import overrides, spec
 from tests.conftest import BUNDLED, EXAMPLES, ROOT, run_cli
 
 NOTEBOOK = EXAMPLES / "notebook-step.yaml"
@@ -203,7 +203,7 @@ def test_bad_formats(tmp_path: Path, value: str, message: str) -> None:
 
 def test_formats_keep_their_order_without_repeats(tmp_path: Path) -> None:
     example = spec.load(NOTEBOOK)
-    both = spec.with_render(example, formats=("markdown", "html", "markdown"))
+    both = overrides.with_render(example, formats=("markdown", "html", "markdown"))
     assert both.render.formats == ("latex", "html", "markdown")
 
 

@@ -24,7 +24,7 @@ from lstm_tex.check.forward import TorchTarget
 from lstm_tex.check.report import Differences, Report
 from lstm_tex.compute.backward import Gradients
 from lstm_tex.compute.cells import Cell
-from lstm_tex.validate.spec import BackwardSpec
+from lstm_tex.validate.model import BackwardSpec
 
 if TYPE_CHECKING:
     import torch

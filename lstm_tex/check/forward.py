@@ -23,7 +23,7 @@ from lstm_tex.check.report import Differences, Report
 from lstm_tex.compute.cells import LSTM, Cell
 from lstm_tex.compute.engine import Trace, directions_of, gate_blocks, layer_weights
 from lstm_tex.errors import InputError
-from lstm_tex.validate.spec import Example
+from lstm_tex.validate.model import Example
 
 if TYPE_CHECKING:
     import torch

@@ -17,7 +17,7 @@ import numpy as np
 from lstm_tex.errors import CheckFailed
 
 if TYPE_CHECKING:
-    from lstm_tex.validate.spec import CheckOptions
+    from lstm_tex.validate.model import CheckOptions
 
 
 @dataclass(frozen=True)

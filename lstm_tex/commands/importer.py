@@ -30,6 +30,7 @@ from lstm_tex.commands.init import yaml_text
 from lstm_tex.errors import InputError, printable
 from lstm_tex.read import checkpoint
 from lstm_tex.validate import spec
+from lstm_tex.validate.model import Example, LstmConfig
 
 #: Most weight numbers written into the example file; beyond, a reference to the model
 #: file (about 12 characters a number: 10,000 numbers are some 120 KB of YAML).
@@ -76,7 +77,7 @@ class Imported:
 
     text: str
     prefix: str
-    example: spec.Example
+    example: Example
     dtype: str
     kind: str = "nn.LSTM"  # what was read, with where: nn.LSTM at key prefix 'enc.', ...
     reference: bool = False
@@ -233,7 +234,7 @@ def _reference(model: Path, prefix: str, output: Path | None) -> Any:
     return {"file": name, "prefix": prefix} if prefix else name
 
 
-def _relabelled(found: checkpoint.Found, config: spec.LstmConfig) -> checkpoint.Found:
+def _relabelled(found: checkpoint.Found, config: LstmConfig) -> checkpoint.Found:
     """``found`` named after its network: nn.GRU, nn.RNNCell, ... (the checkpoint reader
     finds any of them by the key names torch gives all three)."""
     if config.kind == "lstm" or not found.kind.startswith("nn.LSTM"):
@@ -241,7 +242,7 @@ def _relabelled(found: checkpoint.Found, config: spec.LstmConfig) -> checkpoint.
     return replace(found, kind=found.kind.replace("LSTM", config.cell.label))
 
 
-def _config(found: checkpoint.Found) -> spec.LstmConfig:
+def _config(found: checkpoint.Found) -> LstmConfig:
     """Infer the LSTM's shape through the example validator (weights only, dummy x)."""
     w_ih = found.weights.get("weight_ih_l0", found.weights.get("weight_ih"))
     if w_ih is None:
@@ -262,13 +263,13 @@ def _config(found: checkpoint.Found) -> spec.LstmConfig:
         raise found.located(InputError(exc.message, file=found.file, field=exc.field)) from None
 
 
-def _lstm_section(config: spec.LstmConfig) -> dict[str, Any]:
+def _lstm_section(config: LstmConfig) -> dict[str, Any]:
     section: dict[str, Any] = {
         "input_size": config.input_size,
         "hidden_size": config.hidden_size,
         "num_layers": config.num_layers,
     }
-    defaults = spec.LstmConfig(input_size=1, hidden_size=1)
+    defaults = LstmConfig(input_size=1, hidden_size=1)
     for name in ("bias", "bidirectional", "proj_size"):
         if getattr(config, name) != getattr(defaults, name) and name in config.as_dict():
             section[name] = getattr(config, name)
@@ -372,7 +373,7 @@ def _depths(text: str) -> list[int]:
     return found
 
 
-def _validated(data: Mapping[str, Any], path: Path) -> spec.Example:
+def _validated(data: Mapping[str, Any], path: Path) -> Example:
     """Validate the example as it will be written; x/h0/c0 problems name their flag."""
     try:
         return spec.from_mapping(data, name=str(path))

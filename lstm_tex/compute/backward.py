@@ -61,7 +61,7 @@ import numpy as np
 
 from lstm_tex.compute.cells import Cell
 from lstm_tex.compute.engine import Direction, GateValues, Step, Trace, forward, layer_weights
-from lstm_tex.validate.spec import BackwardSpec, Example
+from lstm_tex.validate.model import BackwardSpec, Example
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 r"""The forward pass in float64 NumPy, keeping every intermediate.
 
-The cell (:attr:`lstm_tex.validate.spec.LstmConfig.cell`, described in
+The cell (:attr:`lstm_tex.validate.model.LstmConfig.cell`, described in
 :mod:`lstm_tex.compute.cells`) says which formulas run. Each step keeps, per gate k, a
 :class:`GateValues` of (B, hidden) arrays ``ih``, ``hh``, ``pre``, ``act``; ``Step.gates``
 holds them in torch's block order.
@@ -56,7 +56,7 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 
 from lstm_tex.compute.cells import GRU, LSTM, Cell
-from lstm_tex.validate.spec import Example
+from lstm_tex.validate.model import Example
 
 Direction = Literal["forward", "reverse"]
 

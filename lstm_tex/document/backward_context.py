@@ -40,7 +40,7 @@ from lstm_tex.document.context import (
     _Medium,
     _sup,
 )
-from lstm_tex.validate.spec import GATES, LstmConfig
+from lstm_tex.validate.model import GATES, LstmConfig
 
 OP_EM = 1.6  # an operator between matrices (=, +, -, \odot) with its spacing, in ems
 SUM_TERMS_MAX = 4  # a longer sum over t is shown as one product of stacked matrices

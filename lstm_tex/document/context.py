@@ -22,7 +22,7 @@ from lstm_tex.document import expansion, forms, measure, numbers, plots, reveal
 from lstm_tex.errors import printable
 from lstm_tex.latex.tex import NEEDS, PART_NEEDS, escape, needs_comment
 from lstm_tex.latex.text import comment
-from lstm_tex.validate.spec import ELISION_MIN, GATES, LstmConfig, RenderOptions
+from lstm_tex.validate.model import ELISION_MIN, GATES, LstmConfig, RenderOptions
 
 GATE_NAMES = {"i": "input gate", "f": "forget gate", "g": "cell candidate", "o": "output gate"}
 ACTIVATION = {"i": "\\sigma", "f": "\\sigma", "g": "\\tanh", "o": "\\sigma"}

@@ -14,7 +14,7 @@ import numpy as np
 
 from lstm_tex.check.report import Report
 from lstm_tex.compute.engine import Direction, Step, Trace
-from lstm_tex.validate.spec import Example
+from lstm_tex.validate.model import Example
 
 
 @dataclass(frozen=True)
