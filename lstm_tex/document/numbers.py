@@ -21,6 +21,7 @@ r"""The one place where a float becomes LaTeX text.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
@@ -47,7 +48,16 @@ def written(x: float) -> str:
     float16 nearest to 0.02, not the 17 digits of its float64 value. A decimal as written
     in an example file is never such a number unless it is that short already.
     """
-    value = float(x)
+    return _written(float(x))
+
+
+#: A document formats the same weights and values again and again (each medium, each gate,
+#: each width estimate): the numbers' text is remembered (issue 17: most of a warm re-render).
+_remembered = functools.lru_cache(maxsize=1 << 16)
+
+
+@_remembered
+def _written(value: float) -> str:
     text = np.format_float_positional(_saved_precision(value), unique=True, trim="-")
     return "0" if text in ("-0", "0") else text
 
@@ -155,7 +165,12 @@ def _exponent_form(x: float, style: Style, decimals: int) -> tuple[str, int] | N
 def format_number(x: float, style: Style, decimals: int) -> str:
     r"""A number as LaTeX math: :func:`fixed` or :func:`written`, or from 10^6 up (and below
     10^-6 as written) ``a \times 10^{p}``: ``1e300`` -> ``1 \times 10^{300}``."""
-    sci = _exponent_form(float(x), style, decimals)
+    return _format_number(float(x), style, decimals)
+
+
+@_remembered
+def _format_number(x: float, style: Style, decimals: int) -> str:
+    sci = _exponent_form(x, style, decimals)
     if sci is None:
         return fixed(x, decimals) if style == "fixed" else written(x)
     return f"{sci[0]}{_TIMES}{sci[1]}}}"
