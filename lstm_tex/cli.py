@@ -15,6 +15,7 @@ from lstm_tex import pipeline
 from lstm_tex.commands import init as example_init
 from lstm_tex.errors import CheckFailed, InputError, LstmTexError, printable
 from lstm_tex.read import loader
+from lstm_tex.validate import model
 
 DEVICES = "cpu, cuda, cuda:N, mps or auto"
 #: Most zero steps ``import --steps`` writes (more than 200 need render.steps anyway).
@@ -340,7 +341,8 @@ def main() -> None:
     "--carry",
     type=click.Choice(["exact", "displayed"]),
     help="displayed: compute every shown value from the rounded values shown "
-    "before it, so a calculator reproduces every digit (render.carry).",
+    "before it, so a calculator reproduces every digit (render.carry; default exact, "
+    "displayed with an exercise).",
 )
 @click.option(
     "--exercise",
@@ -456,13 +458,34 @@ def render(
             else (f"max abs error vs torch {result.report.max_abs_err:.2g}")
         )
         written = sum(1 for p in result.folder.rglob("*") if p.is_file())  # PDFs, PNGs too
-        return f"{printable(path)} -> {printable(result.folder)}/ ({written} files, {check})"
+        done = f"{printable(path)} -> {printable(result.folder)}/ ({written} files, {check})"
+        note = exercise_note(result.example.render)
+        return f"{done}\n  {note}" if note else done
 
     paths = _distinct_stems(_expand(examples), out)
     if watch:
         _watch(examples, work, templates)
         return
     _each(paths, work)
+
+
+def exercise_note(options: model.RenderOptions) -> str:
+    """What the lecturer should know about an exercise's rounding (``render.carry``)."""
+    if not options.exercise:
+        return ""
+    if options.carry == "exact":
+        return (
+            "exercise with carry: exact: a student who goes on from rounded values may miss "
+            "a last digit of the answer key (carry: displayed, the default with an "
+            "exercise, avoids this)"
+        )
+    if options.carry_chosen:
+        return ""
+    return (
+        "exercise: carry: displayed (the default with an exercise): every value is "
+        "computed from the rounded values printed before it, so students match the answer "
+        "key digit for digit; carry: exact in render: (or --carry exact) keeps exact values"
+    )
 
 
 @main.command()

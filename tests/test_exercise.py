@@ -54,7 +54,7 @@ def printed(trace: engine.Trace, quantity: str) -> set[str]:
 def test_files_are_written_only_when_asked(tmp_path: Path) -> None:
     plain = render(NOTEBOOK, tmp_path / "plain")
     assert not list(plain.glob("*exercise*")) and not list(plain.glob("*answers*"))
-    folder = render(NOTEBOOK, tmp_path / "ex", "--exercise", "f,c,h")
+    folder = render(NOTEBOOK, tmp_path / "ex", "--exercise", "f,c,h", "--carry", "exact")
     for name in (
         "notebook-step-exercise.tex",
         "notebook-step-exercise-slides.tex",
@@ -65,7 +65,7 @@ def test_files_are_written_only_when_asked(tmp_path: Path) -> None:
 
 
 def test_the_key_carries_every_value_the_sheet_blanks(tmp_path: Path) -> None:
-    folder = render(SEQUENCE, tmp_path, "--exercise", "f,c,h")
+    folder = render(SEQUENCE, tmp_path, "--exercise", "f,c,h", "--carry", "exact")
     sheet = (folder / "short-sequence-exercise.tex").read_text()
     key = (folder / "short-sequence-answers.tex").read_text()
     blanks = boxes(derivation(sheet), r"\lstmblank")
@@ -108,6 +108,33 @@ def test_the_key_of_the_displayed_carry_is_the_displayed_trace(tmp_path: Path) -
     key = (folder / "short-sequence-answers.tex").read_text()
     shown = engine.forward(spec.load(SEQUENCE), rounding=engine.Rounding(numbers.rounder(4)))
     assert answered(key) == printed(shown, "h")
+
+
+def test_an_exercise_carries_the_displayed_values_unless_told(tmp_path: Path) -> None:
+    """carry: displayed is the default with an exercise (the documents go on from the
+    printed values, as students do), and the command line says so; a chosen carry: exact
+    stays, with a warning."""
+    result = run_cli("render", SEQUENCE, "--out", tmp_path / "d", "--no-check", "--exercise", "h")
+    assert result.exit_code == 0, result.output
+    assert "exercise: carry: displayed (the default with an exercise)" in result.output
+    told = render(SEQUENCE, tmp_path / "t", "--exercise", "h", "--carry", "displayed")
+    for name in ("short-sequence-answers.tex", "short-sequence.tex", "values.json"):
+        default = (tmp_path / "d" / "short-sequence" / name).read_text()
+        assert default == (told / name).read_text(), name
+    assert (
+        "Compute each value from the rounded values before it"
+        in (told / "short-sequence-exercise.tex").read_text()
+    )
+    bad = tmp_path / "exact.yaml"
+    bad.write_text(SEQUENCE.read_text() + "render:\n  carry: exact\n  exercise: [h]\n")
+    for flags in ((bad,), (SEQUENCE, "--exercise", "h", "--carry", "exact")):
+        result = run_cli("render", *flags, "--out", tmp_path / "e", "--no-check")
+        assert result.exit_code == 0, result.output
+        assert "exercise with carry: exact: a student who goes on from rounded" in result.output
+        assert "max_drift" not in (tmp_path / "e" / Path(flags[0]).stem / "values.json").read_text()
+    plain = run_cli("render", SEQUENCE, "--out", tmp_path / "p", "--no-check")
+    assert "carry" not in plain.output  # no exercise, no note
+    assert spec.load(SEQUENCE).render.carry == "exact"
 
 
 @pytest.mark.parametrize(

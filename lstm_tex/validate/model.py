@@ -186,6 +186,9 @@ class RenderOptions:
     article_full: bool = False
     notation: Notation = "pytorch"
     carry: Literal["exact", "displayed"] = "exact"
+    #: Whether the file (or ``--carry``) chose ``carry``; else it follows ``exercise``:
+    #: ``displayed`` with an exercise (students go on from rounded values), else ``exact``.
+    carry_chosen: bool = False
     exercise: tuple[str, ...] = ()  # the QUANTITIES an exercise sheet blanks; () for none
     captions: bool = False
     #: Whether the file wrote ``render.steps`` or ``render.layers`` (even as ``all``): a

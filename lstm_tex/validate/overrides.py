@@ -89,6 +89,14 @@ def exercise_option(doc: loader.Document, value: Any, notation: str, cell: Cell)
         raise doc.error(where, str(exc)) from None
 
 
+def carry_and_exercise(carry: str | None, exercise: tuple[str, ...]) -> dict[str, Any]:
+    """``render.carry`` as chosen, or by default ``displayed`` with an exercise (so that a
+    student who goes on from rounded values matches the answer key) and ``exact`` without;
+    with ``render.exercise``."""
+    default = "displayed" if exercise else "exact"
+    return {"carry": carry or default, "carry_chosen": carry is not None, "exercise": exercise}
+
+
 def formats_option(formats: Sequence[str]) -> tuple[Format, ...]:
     """``render.formats`` without repeats, in :data:`FORMATS` order (validated before)."""
     return tuple(f for f in FORMATS if f in formats)
@@ -122,11 +130,15 @@ def with_render(example: Example, **changes: Any) -> Example:
         given = changes.get(key)
         return bool(getattr(example.render, key) if given is None else given)
 
+    given = example.render
+    # A carry that is not the default of the file's exercise was chosen (also when an
+    # Example is built in code without carry_chosen).
+    chosen = given.carry_chosen or given.carry != carry_and_exercise(None, given.exercise)["carry"]
+    carry = changes.get("carry") or (given.carry if chosen else None)
     options = replace(
         example.render,
         notation=notation,
-        exercise=quantities,
-        carry=changes.get("carry") or example.render.carry,
+        **carry_and_exercise(carry, quantities),
         captions=switch("captions"),
         diagram=switch("diagram"),
         plots=switch("plots"),
@@ -345,8 +357,9 @@ def render_options(
             "from 0 as in the weight names",
         ),
         notation=section.notation,
-        carry=section.carry,
-        exercise=exercise_option(doc, section.exercise, section.notation, config.cell),
+        **carry_and_exercise(
+            section.carry, exercise_option(doc, section.exercise, section.notation, config.cell)
+        ),
         captions=section.captions,
         chosen=bool({"steps", "layers"} & section.model_fields_set),
         formats=formats_option(section.formats),

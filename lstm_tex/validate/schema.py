@@ -76,7 +76,7 @@ class RenderSection(_Strict):
     steps: Any = "all"  # `all`, or the steps t (from 1) derived in full; checked in _build
     layers: Any = "all"  # `all`, or the layers (from 0) derived in full
     notation: Notation = "pytorch"
-    carry: Literal["exact", "displayed"] = "exact"
+    carry: Literal["exact", "displayed"] | None = None  # default: displayed with an exercise
     exercise: Any = None  # `all`, or a list of QUANTITIES; checked in _build
     captions: bool = False
     formats: list[Format] = Field(["latex"], min_length=1)
