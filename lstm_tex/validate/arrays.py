@@ -15,7 +15,7 @@ import numpy as np
 from lstm_tex.read import loader
 from lstm_tex.validate.messages import counted, described, found_shape, shape_text
 from lstm_tex.validate.model import BackwardSpec, LstmConfig
-from lstm_tex.validate.schema import BackwardSection
+from lstm_tex.validate.structs import BackwardSection
 
 
 def read_array(doc: loader.Document, path: tuple[Any, ...], value: Any) -> np.ndarray:

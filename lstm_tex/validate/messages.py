@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from pydantic import BaseModel, ValidationError
 
 from lstm_tex.compute.cells import Cell, kind_from_ratio
 from lstm_tex.errors import InputError, InputErrors
 from lstm_tex.read import loader
-from lstm_tex.validate.schema import ExampleSection
+
+if TYPE_CHECKING:  # pydantic is imported only to explain a file the schema rejects
+    from pydantic import ValidationError
 
 _MISSING_HINTS: dict[tuple[Any, ...], str] = {
     ("weights",): " (the LSTM's state_dict: weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0)",
@@ -108,6 +109,10 @@ def _pydantic_message(err: Any) -> str:
 
 
 def _known_keys(loc: tuple[Any, ...]) -> list[str]:
+    from pydantic import BaseModel
+
+    from lstm_tex.validate.schema import ExampleSection
+
     model: type[BaseModel] = ExampleSection
     for part in loc:
         annotation = model.model_fields[str(part)].annotation

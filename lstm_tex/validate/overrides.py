@@ -27,7 +27,7 @@ from lstm_tex.validate.model import (
     LstmConfig,
     RenderOptions,
 )
-from lstm_tex.validate.schema import RenderSection
+from lstm_tex.validate.structs import RenderSection
 
 
 class BadExercise(ValueError):
@@ -361,7 +361,7 @@ def render_options(
             section.carry, exercise_option(doc, section.exercise, section.notation, config.cell)
         ),
         captions=section.captions,
-        chosen=bool({"steps", "layers"} & section.model_fields_set),
+        chosen=bool({"steps", "layers"} & set(doc.data.get("render") or ())),
         formats=formats_option(section.formats),
         diagram=section.diagram,
         plots=section.plots,

@@ -1,7 +1,10 @@
 """The example file's schema: its sections and keys as pydantic models.
 
-pydantic checks the structure (known keys, types, ranges, defaults); what it cannot express
-(arrays, shapes, the weights against each other) is checked by :mod:`lstm_tex.validate.spec`.
+The structure (known keys, types, ranges, defaults); what it cannot express (arrays,
+shapes, the weights against each other) is checked by :mod:`lstm_tex.validate.spec`.
+:mod:`lstm_tex.validate.structs` says the same in msgspec and checks every file; these
+models are imported only for a file it rejects, and their verdicts become the messages
+(:mod:`lstm_tex.validate.messages`). ``tests/test_schema_twins.py`` keeps the two the same.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from lstm_tex.validate.messages import (
     suggest,
 )
 from lstm_tex.validate.model import LstmConfig
-from lstm_tex.validate.schema import ExampleSection, GruSection, LstmSection, RnnSection
+from lstm_tex.validate.structs import ExampleSection, GruSection, LstmSection, RnnSection
 
 #: A function from a weight's torch name to its field path in the file.
 Where = Callable[[str], tuple[Any, ...]]
@@ -45,7 +45,7 @@ def _section_of(
 ) -> tuple[Kind | None, LstmSection | GruSection | RnnSection]:
     """The configuration section the file wrote (``lstm:``, ``gru:`` or ``rnn:``, at most
     one) and its kind, or ``(None, an empty lstm: section)`` when it wrote none."""
-    present = [k for k in KINDS if k in section.model_fields_set]
+    present = [k for k in KINDS if k in doc.data]  # `gru:` with nothing under it counts
     if len(present) > 1:
         raise doc.error(
             (present[1],),
