@@ -89,7 +89,7 @@ class RenderSection(_Strict, frozen=True, kw_only=True):
     steps: Any = "all"  # `all`, or the steps t (from 1) derived in full; checked in _build
     layers: Any = "all"  # `all`, or the layers (from 0) derived in full
     notation: Notation = "pytorch"
-    carry: Literal["exact", "displayed"] = "exact"
+    carry: Literal["exact", "displayed"] | None = None  # default: displayed with an exercise
     exercise: Any = None  # `all`, or a list of QUANTITIES; checked in _build
     captions: bool = False
     formats: Annotated[list[Format], Meta(min_length=1)] = field(default_factory=lambda: ["latex"])
