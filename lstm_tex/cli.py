@@ -349,7 +349,9 @@ def main() -> None:
     metavar="QUANTITIES",
     help="Also write an exercise sheet whose boxes stand for QUANTITIES (all, or "
     "some of ih, hh, pre, the cell's gates, c and h, such as f,c,h for an LSTM or "
-    "z,n,h for a GRU) and its answer key (render.exercise).",
+    "z,n,h for a GRU) and its answer key (render.exercise). With backward: also "
+    "gradients, named as in values.json: dy, dh, dc, d + a gate (df, dz ...), dpre "
+    "(the deltas), grads (weights and initial state), such as dh,dpre.",
 )
 @click.option(
     "--captions/--no-captions",

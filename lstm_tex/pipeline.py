@@ -308,7 +308,7 @@ def documents(
         values.build(trace, report, grads, shown=None if shown is trace else shown, arrays=True)
     )
     if ex.render.exercise and "latex" in ex.render.formats:
-        exercise = exercise_documents(shown, trace, report, env)
+        exercise = exercise_documents(shown, trace, report, env, gradients, gradients_report)
         files["_docs"].update(exercise)
         files.update({doc_name: doc.dumps() + "\n" for doc_name, doc in exercise.items()})
     return files
@@ -353,20 +353,36 @@ EXERCISE_MARGIN = "1.5cm"
 
 
 def exercise_documents(
-    shown: engine.Trace, exact: engine.Trace, report: Report | None, env: Any
+    shown: engine.Trace,
+    exact: engine.Trace,
+    report: Report | None,
+    env: Any,
+    gradients: backward.Gradients | None = None,
+    gradients_report: Report | None = None,
 ) -> dict[str, Any]:
     """``render.exercise``: the exercise sheet (article and deck), whose boxes stand for
     the chosen quantities, and its answer key (the article, those quantities boxed).
-    Forward pass only, without captions on the sheet (they read the numbers)."""
+    The forward pass, without captions on the sheet (they read the numbers); the backward
+    pass too when gradients (``dh``, ``dpre``, ...) are chosen."""
     stem = atomic.file_stem(shown.example.stem)
     docs: dict[str, Any] = {}
+    ex = shown.example
+    asks_gradients = any(q in ex.config.cell.gradients for q in ex.render.exercise)
+
+    def backward_part(slides: bool, mode: context.Exercise) -> dict[str, Any] | None:
+        if gradients is None or not asks_gradients:
+            return None
+        from lstm_tex.document import backward_context
+
+        return backward_context.build(gradients, gradients_report, slides=slides, exercise=mode)
+
     modes: tuple[tuple[context.Exercise, str, str], ...] = (
         ("sheet", "exercise", "exercise"),
         ("answers", "answers", "answer key"),
     )
     for mode, suffix, heading in modes:
         paper = context.build(shown, report, slides=False, exact=exact, exercise=mode)
-        paper["backward"] = None
+        paper["backward"] = backward_part(False, mode)
         body = tex.render_template(env, "article.tex.j2", paper)
         docs[f"{stem}-{suffix}.tex"] = tex.article(
             f"{paper['title']} --- {heading}",
@@ -375,7 +391,7 @@ def exercise_documents(
             margin=EXERCISE_MARGIN,
         )
     slides = context.build(shown, report, slides=True, exact=exact, exercise="sheet")
-    slides["backward"] = None
+    slides["backward"] = backward_part(True, "sheet")
     frames = tex.render_template(env, "frames.tex.j2", slides)
     docs[f"{stem}-exercise-slides.tex"] = tex.deck(
         f"{slides['title']} --- exercise",

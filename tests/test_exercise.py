@@ -3,9 +3,11 @@ answer key with those values boxed; the sheet shows none of them, the key every 
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -281,3 +283,166 @@ def test_the_sheet_has_a_name_line_and_working_space_after_each_step(
     ends = [*opens[1:], (10**6, 0.0)]
     for space, start, end in zip(working, opens, ends, strict=True):
         assert start < (space.page, space.top) < end
+
+
+# ---------------------------------------------------------------- the backward exercise
+
+BACKWARD = EXAMPLES / "backward-sequence.yaml"
+GRU_BACKWARD = EXAMPLES / "gru-backward.yaml"
+RNN_BACKWARD = "backward: {target: [0.1, -0.2, 0.3], loss: sse}\n"
+
+
+def backward_part(tex: str) -> str:
+    """The backward pass of a document (from its heading on)."""
+    return tex[tex.index("\\section*{Backward pass}") :]
+
+
+def gradient_values(values: dict[str, Any], name: str) -> set[str]:
+    """Every value of one gradient of values.json's backward steps as printed (4 decimals):
+    ``dh``, ``dpre`` (every gate's), ``d`` + a gate (its ``dact``)."""
+    found: list[float] = []
+    for step in values["backward"]["steps"]:
+        if name in step:
+            found += list(np.ravel(step[name]))
+        for k, gate in step.get("gates", {}).items():
+            if name == "dpre" or name == f"d{k}":
+                found += list(np.ravel(gate["dpre" if name == "dpre" else "dact"]))
+    return {numbers.fixed(v, 4) for v in found}
+
+
+@dataclass(frozen=True)
+class Backward:
+    """A backward exercise (LSTM: dh and the deltas), its sheet and key compiled once."""
+
+    folder: Path
+    sheet: Path
+    key: Path
+    output: str
+
+
+@pytest.fixture(scope="module")
+def backward_sheets(tmp_path_factory: pytest.TempPathFactory) -> Backward:
+    out = tmp_path_factory.mktemp("backward")
+    result = run_cli("render", BACKWARD, "--out", out, "--no-check", "--exercise", "dh,dpre")
+    assert result.exit_code == 0, result.output
+    folder = out / BACKWARD.stem
+    pdfs = []
+    for name in ("backward-sequence-exercise.tex", "backward-sequence-answers.tex"):
+        compiled = compile_tex(folder / name)
+        assert compiled.ok, compiled.errors
+        assert compiled.overfull_hbox == 0, name
+        pdfs.append((folder / name).with_suffix(".pdf"))
+    return Backward(folder, pdfs[0], pdfs[1], result.output)
+
+
+def test_the_backward_key_has_the_gradients_of_values_json(backward_sheets: Backward) -> None:
+    folder = backward_sheets.folder
+    sheet = (folder / "backward-sequence-exercise.tex").read_text()
+    key = (folder / "backward-sequence-answers.tex").read_text()
+    values = json.loads((folder / "values.json").read_text())
+    asked = gradient_values(values, "dh") | gradient_values(values, "dpre")
+    in_key = {
+        re.sub(r"\\phantom\{[^}]*\}", "", a) for a in boxes(backward_part(key), r"\lstmanswer")
+    }
+    assert in_key == asked
+    forward = derivation(key)[: derivation(key).index("\\section*{Backward pass}")]
+    assert not boxes(forward, r"\lstmanswer")
+    token = re.compile(r"\\lstm(blank|answer)\{(?:[^{}]|\{[^{}]*\})*\}")
+    work = re.compile(r"\n\\par\\medskip\\noindent\\fbox\{\\parbox.*Working space\}\}\}\\par\n")
+    assert len(work.findall(backward_part(sheet))) == 3  # after each step of the backward pass
+    assert (
+        token.sub("BOX", work.sub("", sheet))
+        .split("\\maketitle")[1]
+        .split("\\section*{Backward pass}")[1]
+        == token.sub("BOX", key).split("\\section*{Backward pass}")[1]
+    )
+    for blank in boxes(sheet, r"\lstmblank"):
+        assert set(blank) <= set("-0."), blank
+    assert "in the backward pass" not in sheet  # gradients only: named as such
+    assert (
+        "Fill in every box: $\\mathrm{d}h_t$ and the deltas $\\delta_{k,t}$ (backward pass) at "
+        "every step" in " ".join(sheet.split())
+    )
+    assert "computed from the exact forward values" in " ".join(sheet.split())
+    deck = (folder / "backward-sequence-exercise-slides.tex").read_text()
+    assert len(boxes(backward_part_of_deck(deck), r"\lstmblank")) == len(in_key_boxes(key))
+
+
+def backward_part_of_deck(tex: str) -> str:
+    return tex[tex.index("\\lstmsection{Backward pass}") :]
+
+
+def in_key_boxes(key: str) -> list[str]:
+    return boxes(backward_part(key), r"\lstmanswer")
+
+
+@pytest.mark.latex
+def test_the_backward_boxes_take_a_handwritten_number(backward_sheets: Backward) -> None:
+    sheet = _answer_boxes(backward_sheets.sheet)
+    key = _answer_boxes(backward_sheets.key)
+    assert len(sheet) == len(key) > 0
+    assert min(b.height for b in sheet + key) >= BOX_MM
+    assert all(b.number for b in key) and not any(b.number for b in sheet)
+    assert min(b.width / b.number_mm for b in key) >= BOX_WIDTH
+
+
+@pytest.mark.parametrize(
+    "example,chosen,extra",
+    [
+        (GRU_BACKWARD, ("dh", "dz", "dpre"), ""),
+        (EXAMPLES / "rnn-sequence.yaml", ("dh",), RNN_BACKWARD),
+    ],
+    ids=["gru", "rnn"],
+)
+@pytest.mark.latex
+def test_a_backward_exercise_for_a_gru_and_an_rnn(
+    tmp_path: Path, example: Path, chosen: tuple[str, ...], extra: str
+) -> None:
+    source = tmp_path / example.name
+    source.write_text(example.read_text() + extra)
+    folder = render(source, tmp_path / "out", "--exercise", ",".join(chosen))
+    stem = example.stem
+    key = (folder / f"{stem}-answers.tex").read_text()
+    values = json.loads((folder / "values.json").read_text())
+    asked = set().union(*(gradient_values(values, q) for q in chosen))
+    answers = {re.sub(r"\\phantom\{[^}]*\}", "", a) for a in in_key_boxes(key)}
+    assert asked <= answers  # (the GRU's dpre boxes also hold r * delta_n)
+    for name in (f"{stem}-exercise.tex", f"{stem}-answers.tex"):
+        compiled = compile_tex(folder / name, draft=True)
+        assert compiled.ok, compiled.errors
+        assert compiled.overfull_hbox == 0, name
+
+
+@pytest.mark.parametrize(
+    "example,flag,message",
+    [
+        (BACKWARD, "dh,dpree", "--exercise: unknown quantity 'dpree'; did you mean 'dpre'?"),
+        (
+            BACKWARD,
+            "dq",
+            "unknown quantity 'dq'; expected one of: ih, hh, pre, i, f, g, o, c, h, "
+            "dy, dh, dc, di, df, dg, do, dpre, grads",
+        ),
+        (NOTEBOOK, "f,dh", "--exercise: dh is a gradient, and the example has no backward:"),
+        (GRU_BACKWARD, "dc", "--exercise: unknown quantity 'dc'"),
+        (EXAMPLES / "rnn-sequence.yaml", "dpre", "--exercise: dpre is a gradient, and the"),
+    ],
+)
+def test_a_gradient_that_does_not_exist_is_an_input_error(
+    tmp_path: Path, example: Path, flag: str, message: str
+) -> None:
+    result = run_cli("render", example, "--out", tmp_path, "--no-check", "--exercise", flag)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_gradient_in_the_file_without_backward_names_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        NOTEBOOK.read_text().replace("  decimals: 4", "  decimals: 4\n  exercise: [h, dh]")
+    )
+    result = run_cli("render", bad, "--out", tmp_path / "out", "--no-check")
+    assert result.exit_code == 2
+    assert "render.exercise[1]" in result.output and "dh is a gradient" in result.output

@@ -92,6 +92,15 @@ class Cell:
         names = ("ih", "hh", "pre", *self.gate_names, *(("c",) if self.has_c else ()), "h")
         return tuple(dict.fromkeys(names))
 
+    @property
+    def gradients(self) -> tuple[str, ...]:
+        """What a backward exercise can blank, named as values.json's ``backward``: ``dy``
+        and ``dh`` (and ``dc``), ``d`` + each gate (``dact``; not an RNN's one block, which
+        is h), ``dpre`` (every gate's delta) and ``grads`` (the weights' and the initial
+        state's gradients)."""
+        gates = () if self.kind == "rnn" else tuple(f"d{k}" for k in self.gate_names)
+        return ("dy", "dh", *(("dc",) if self.has_c else ()), *gates, "dpre", "grads")
+
     def activation(self, gate: str) -> Activation:
         """The activation of gate ``gate`` (``sigmoid``, ``tanh`` or ``relu``)."""
         for g in self.gates:

@@ -74,16 +74,22 @@ class Piece:
 
 
 class _Show:
-    """Turns arrays into :class:`Piece` objects for one medium (slides or article)."""
+    """Turns arrays into :class:`Piece` objects for one medium (slides or article).
 
-    def __init__(self, medium: _Medium) -> None:
+    ``kinds``: the exercise quantity (``dh``, ``dpre``, ...) of each array of the backward
+    pass, by identity, so that every line that shows one of them blanks it (or boxes it,
+    in the answer key) as the medium's marks say."""
+
+    def __init__(self, medium: _Medium, kinds: dict[int, str] | None = None) -> None:
         self.medium = medium
         self.limit = medium.layout.line_em
+        self.kinds = kinds or {}
 
-    def value(self, array: np.ndarray) -> Piece:
+    def value(self, array: np.ndarray, kind: str = "") -> Piece:
         """A computed (B, n) array as an n x B matrix (one column per example), rounded."""
         m = self.medium
-        return Piece(m.value(array), m.em(array), m.rows(array))
+        kind = kind or self.kinds.get(id(array), "")
+        return Piece(m.value(array, kind), m.em(array), m.rows(array))
 
     def given(self, array: np.ndarray) -> Piece:
         """A (B, n) input as an n x B matrix, its numbers as written in the example."""
@@ -100,22 +106,25 @@ class _Show:
             m.weights(matrix.T), m.weights_em(matrix.T), min(matrix.shape[1], m.layout.max_rows)
         )
 
-    def as_is(self, array: np.ndarray, given: bool = False) -> Piece:
-        """A matrix shown as it is stored: a gradient of a weight, or (B, n) rows x^T."""
+    def as_is(self, array: np.ndarray, given: bool = False, kind: str = "") -> Piece:
+        """A matrix shown as it is stored: a gradient of a weight, or (B, n) rows x^T;
+        ``kind``: its exercise quantity (``grads``)."""
         m = self.medium
         style: numbers.Style = "written" if given else "fixed"
+        mark = m.marks.get(kind, "")
         tex = numbers.bmatrix(
             array,
             style=style,
             decimals=m.decimals,
             max_rows=m.layout.max_rows,
             max_cols=m.layout.max_cols,
+            marks=mark,
         )
-        return Piece(
-            tex,
-            _matrix_em(array, m.decimals, style, m.layout),
-            min(array.shape[0], m.layout.max_rows),
-        )
+        em = _matrix_em(array, m.decimals, style, m.layout)
+        if mark:
+            cols = min(array.reshape(array.shape[0], -1).shape[1], m.layout.max_cols)
+            em += m.box_em(array, style) * cols
+        return Piece(tex, em, min(array.shape[0], m.layout.max_rows))
 
 
 _COMMAND = re.compile(r"\\(mathrm|mathsf|mathbf|left|right|text|quad|[,;!])")
@@ -424,14 +433,23 @@ def _shown_pair(before: float, after: float, decimals: int) -> tuple[str, str]:
 class Builder:
     """Builds the backward context of one medium."""
 
-    def __init__(self, gradients: Gradients, slides: bool, parts: bool = False) -> None:
+    def __init__(
+        self,
+        gradients: Gradients,
+        slides: bool,
+        parts: bool = False,
+        marks: dict[str, numbers.Mark] | None = None,
+    ) -> None:
         self.g = gradients
         self.ex = gradients.trace.example
         self.cfg = self.ex.config
         self.medium = _Medium(
-            self.ex.render.decimals, PARTS if parts else SLIDES if slides else ARTICLE
+            self.ex.render.decimals,
+            PARTS if parts else SLIDES if slides else ARTICLE,
+            marks=marks,
         )
-        self.show = _Show(self.medium)
+        self.medium.paper_boxes = bool(marks) and not slides
+        self.show = _Show(self.medium, exercise_kinds(gradients) if marks else None)
         self.budget = self.medium.layout.frame_rows * SLIDES_ROOM if slides else ARTICLE_BLOCK_ROWS
         self.text_em = SLIDES_TEXT_EM if slides else None
         self.dd = "\\mathsf{d}" if slides else "\\mathrm{d}"
@@ -942,7 +960,7 @@ class Builder:
             if stacked:
                 return [
                     (
-                        show.value(np.concatenate(deltas)),
+                        show.value(np.concatenate(deltas), "dpre"),
                         show.as_is(np.concatenate(operands), all(given)),
                     )
                 ]
@@ -971,7 +989,7 @@ class Builder:
                         [f"{dk(s.t)} {sy.x(s.t, True)}" for s in steps],
                     ),
                     outer(deltas, [s.x for s in steps], [layer == 0] * len(steps)),
-                    show.as_is(self.g.grads[f"weight_ih{sfx}"][block]),
+                    show.as_is(self.g.grads[f"weight_ih{sfx}"][block], kind="grads"),
                 )
             ]
             lhs = f"{sy.dd}{sy.w('h' + k)}"
@@ -984,7 +1002,7 @@ class Builder:
                         [f"{dk_hh(s.t)} {sy.qt('h', self.prev_t(s))}" for s in steps],
                     ),
                     outer(deltas_hh, [s.h_prev for s in steps], [self.is_first(s) for s in steps]),
-                    show.as_is(self.g.grads[f"weight_hh{sfx}"][block]),
+                    show.as_is(self.g.grads[f"weight_hh{sfx}"][block], kind="grads"),
                 )
             )
             split = self.cfg.bias is True and self.separate_hh(k)
@@ -999,7 +1017,7 @@ class Builder:
                 biases.append((both, deltas, dk, "bias_ih"))
             for symbol, these, sym, name in biases:
                 terms: list[tuple[Piece, Piece | None]] = (
-                    [(show.value(np.concatenate(these)), None)]
+                    [(show.value(np.concatenate(these), "dpre"), None)]
                     if stacked
                     else [(show.value(dl), None) for dl in these]
                 )
@@ -1012,7 +1030,7 @@ class Builder:
                             [f"{sym(s.t)}{ones}" for s in steps],
                         ),
                         terms,
-                        show.value(self.g.grads[f"{name}{sfx}"][block][None, :]),
+                        show.value(self.g.grads[f"{name}{sfx}"][block][None, :], "grads"),
                         right=ones or ("\\mathbf{1}" if stacked else ""),
                         right_em=1.5 if (batched or stacked) else 0.0,
                     )
@@ -1059,7 +1077,7 @@ class Builder:
                     [f"{sy.d('h', s.t)} {sy.qt('m', s.t)}" for s in steps],
                 ),
                 outer(dhs, [s.m for s in steps if s.m is not None], [False] * len(steps)),
-                show.as_is(self.g.grads[f"weight_hr{sfx}"]),
+                show.as_is(self.g.grads[f"weight_hr{sfx}"], kind="grads"),
             )
             note = f"From ${sy.q('h', 't')} = {sy.w('hr')}{sy.q('m', 't')}$ at every step."
             title = "Gradients: projection" + (f", {where}" if where else "")
@@ -1089,7 +1107,7 @@ class Builder:
                             "value",
                             {"lhs": sy.d(name, p)},
                             {},
-                            self.show.value(array),
+                            self.show.value(array, "grads"),
                             sy.d(name, p),
                             ops=0,
                         )
@@ -1153,8 +1171,12 @@ class Builder:
                                 show,
                                 "sgd",
                                 {"lhs": symbol, "eta": eta, "dd": self.dd},
-                                {"w": show.as_is(old, given=True), "d": show.as_is(grad)},
-                                show.as_is(new),
+                                {
+                                    "w": show.as_is(old, given=True),
+                                    "d": show.as_is(grad, kind="grads"),
+                                },
+                                # the new weights would give the gradients away
+                                show.as_is(new, kind="grads"),
                                 f"{symbol} = {symbol} - {eta} d{symbol}",
                                 ops=3,
                                 extra_em=0.5 * numbers.display_width(eta),
@@ -1259,11 +1281,47 @@ class Builder:
 
 
 def build(
-    gradients: Gradients, report: Report | None, *, slides: bool, parts: bool = False
+    gradients: Gradients,
+    report: Report | None,
+    *,
+    slides: bool,
+    parts: bool = False,
+    exercise: str | None = None,
 ) -> dict[str, Any]:
     """The ``backward`` key of the template context for one medium (slides, article, or
-    with ``parts`` the fragments of ``parts/``)."""
-    return Builder(gradients, slides, parts).build(report)
+    with ``parts`` the fragments of ``parts/``). ``exercise``: the exercise sheet
+    (``sheet``: the gradients of ``render.exercise`` blank) or its answer key
+    (``answers``: boxed)."""
+    marks: dict[str, numbers.Mark] = {}
+    if exercise is not None:
+        ex = gradients.trace.example
+        chosen = [q for q in ex.render.exercise if q in ex.config.cell.gradients]
+        marks = dict.fromkeys(chosen, "blank" if exercise == "sheet" else "answer")
+    return Builder(gradients, slides, parts, marks).build(report)
+
+
+def exercise_kinds(gradients: Gradients) -> dict[int, str]:
+    """The exercise quantity of every array of the backward pass that lines show as it is
+    (``id`` to ``dy``, ``dh``, ``dc``, ``di``..., ``dpre``, ``grads``): what the steps
+    hand back to the initial state is its gradient."""
+    kinds: dict[int, str] = {}
+    for b in gradients.steps:
+        first = b.t == (1 if b.direction == "forward" else gradients.trace.example.steps)
+        if first:
+            kinds[id(b.dh_prev)] = "grads"
+            if b.dc_prev is not None:
+                kinds[id(b.dc_prev)] = "grads"
+        kinds[id(b.dy)] = "dy"
+        for k, g in b.gates.items():
+            kinds[id(g.dhh)] = "dpre"  # the GRU's r * delta_n; delta itself for the others
+            kinds[id(g.d)] = f"d{k}"
+            kinds[id(g.dpre)] = "dpre"
+        if b.dc is not None:
+            kinds[id(b.dc)] = "dc"
+        kinds[id(b.dh)] = "dh"
+        if b.dm is not None and b.dm is not b.dh:
+            kinds.pop(id(b.dm), None)  # with projections, dL/dm is not asked for
+    return kinds
 
 
 def parts(ctx: dict[str, Any]) -> list[dict[str, Any]]:

@@ -1467,6 +1467,9 @@ _QUANTITY_TEXT = {
     "ih": "$W_{ik} x_t + b_{ik}$",
     "hh": "$W_{hk} h_{t-1} + b_{hk}$",
     "pre": "the pre-activations",
+    "dy": "$\\mathrm{d}\\hat y_t$",
+    "dpre": "the deltas $\\delta_{k,t}$",
+    "grads": "the gradients of the weights and of the initial state",
 }
 
 
@@ -1476,9 +1479,22 @@ def _exercise(
     """What the exercise sheet asks for, in words (``$f_t$, $c_t$ and $h_t$``)."""
     if exercise is None:
         return None
-    names = [_QUANTITY_TEXT.get(q, f"${q}_t$") for q in quantities]
-    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-    return {"mode": exercise, "quantities": listed}
+    # Gradients (the backward exercise) are named d + the quantity, or grads.
+    gradients = [q for q in quantities if q.startswith("d") or q == "grads"]
+    forward = [q for q in quantities if q not in gradients]
+
+    def listed(chosen: Sequence[str]) -> str:
+        names = [
+            _QUANTITY_TEXT.get(q, f"$\\mathrm{{d}}{q[1:]}_t$" if q in gradients else f"${q}_t$")
+            for q in chosen
+        ]
+        return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+    text = listed(forward) if forward else ""
+    if gradients:
+        back = listed(gradients)
+        text = f"{text} and, in the backward pass, {back}" if forward else f"{back} (backward pass)"
+    return {"mode": exercise, "quantities": text, "backward": bool(gradients)}
 
 
 TIME_LABEL_EM = 4.5  # width of a label like [h_1 \cdots h_T], in ems

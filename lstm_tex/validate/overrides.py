@@ -45,12 +45,15 @@ def shown_quantities(cell: Cell, notation: str) -> tuple[str, ...]:
     return everything if notation == "pytorch" else everything[2:]
 
 
-def exercise_quantities(value: Any, notation: str, cell: Cell = LSTM) -> tuple[str, ...]:
+def exercise_quantities(
+    value: Any, notation: str, cell: Cell = LSTM, backward: bool = False
+) -> tuple[str, ...]:
     """``render.exercise``: ``all`` (what ``notation`` shows) or a list of the ``cell``'s
-    quantities (:data:`QUANTITIES` for the LSTM), returned in the order a step computes
-    them; ``None`` is no exercise, ``()``."""
+    quantities (:data:`QUANTITIES` for the LSTM) and gradients (:attr:`Cell.gradients`,
+    with ``backward``: the example has a backward section), returned in the order a step
+    computes them, the gradients last; ``None`` is no exercise, ``()``."""
     shown = shown_quantities(cell, notation)
-    known = cell.quantities
+    known = cell.quantities + cell.gradients
     if value is None:
         return ()
     if value == "all":
@@ -71,7 +74,14 @@ def exercise_quantities(value: Any, notation: str, cell: Cell = LSTM) -> tuple[s
             )
             shown_item = repr(item) if isinstance(item, str) else described(item)
             raise BadExercise(f"unknown quantity {shown_item}{hint}", where)
-        if item not in shown:
+        if item in cell.gradients and not backward:
+            raise BadExercise(
+                f"{item} is a gradient, and the example has no backward: section to derive "
+                f"it; add one (backward: {{target: ...}}) or choose from "
+                f"{', '.join(shown)}",
+                where,
+            )
+        if item in cell.quantities and item not in shown:
             raise BadExercise(
                 f"{item} is not shown in the {notation} notation (one "
                 f"affine line per gate, straight to pre), so it cannot be "
@@ -81,9 +91,11 @@ def exercise_quantities(value: Any, notation: str, cell: Cell = LSTM) -> tuple[s
     return tuple(q for q in known if q in items)
 
 
-def exercise_option(doc: loader.Document, value: Any, notation: str, cell: Cell) -> tuple[str, ...]:
+def exercise_option(
+    doc: loader.Document, value: Any, notation: str, cell: Cell, backward: bool = False
+) -> tuple[str, ...]:
     try:
-        return exercise_quantities(value, notation, cell)
+        return exercise_quantities(value, notation, cell, backward)
     except BadExercise as exc:
         where = ("render", "exercise") + (() if exc.index is None else (exc.index,))
         raise doc.error(where, str(exc)) from None
@@ -122,7 +134,9 @@ def with_render(example: Example, **changes: Any) -> Example:
     else:
         value, field_name = list(example.render.exercise) or None, "render.exercise"
     try:
-        quantities = exercise_quantities(value, notation, example.config.cell)
+        quantities = exercise_quantities(
+            value, notation, example.config.cell, example.backward is not None
+        )
     except BadExercise as exc:
         raise InputError(str(exc), field=field_name) from None
 
@@ -332,9 +346,14 @@ def with_view(
 
 
 def render_options(
-    doc: loader.Document, section: RenderSection, config: LstmConfig, steps: int
+    doc: loader.Document,
+    section: RenderSection,
+    config: LstmConfig,
+    steps: int,
+    backward: bool = False,
 ) -> RenderOptions:
-    """The file's ``render:`` section, every option checked against the example."""
+    """The file's ``render:`` section, every option checked against the example (which
+    has a ``backward:`` section with ``backward``)."""
     options = RenderOptions(
         decimals=section.decimals,
         steps=selection(
@@ -358,7 +377,8 @@ def render_options(
         ),
         notation=section.notation,
         **carry_and_exercise(
-            section.carry, exercise_option(doc, section.exercise, section.notation, config.cell)
+            section.carry,
+            exercise_option(doc, section.exercise, section.notation, config.cell, backward),
         ),
         captions=section.captions,
         chosen=bool({"steps", "layers"} & set(doc.data.get("render") or ())),

@@ -140,7 +140,9 @@ def _build(
         c0_given=c0_given,
         title=_title(doc, section.title),
         check=_check_options(section.check),
-        render=render_options(doc, section.render, config, x.shape[0]),
+        render=render_options(
+            doc, section.render, config, x.shape[0], backward=backward is not None
+        ),
         backward=backward,
     )
 
