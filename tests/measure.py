@@ -203,66 +203,68 @@ def framed(pdf: Path) -> list[Framed]:
     by vertical rules at both ends (TeX draws an ``\\fbox`` as four filled rules), with
     the number inside it, if any."""
     found = []
-    with pdfplumber.open(pdf) as doc:
-        for n, page in enumerate(doc.pages, start=1):
-            rules = _rules(page)
-            across = sorted((r for r in rules if r["width"] >= 1.0), key=lambda r: r["top"])
-            down = [r for r in rules if r["height"] >= 1.0]
-            words = [w for w in _words(page) if NUMBER.match(w["text"])]
-            for k, upper in enumerate(across):
-                lower = next(
-                    (
-                        r
-                        for r in across[k + 1 :]
-                        if _near(r["x0"], upper["x0"]) and _near(r["x1"], upper["x1"])
-                    ),
-                    None,
-                )
-                if lower is None:
-                    continue
-                sides = [
+    for n, (page_words, rules) in enumerate(_page_text(pdf), start=1):
+        across = sorted((r for r in rules if r["width"] >= 1.0), key=lambda r: r["top"])
+        down = [r for r in rules if r["height"] >= 1.0]
+        words = [w for w in page_words if NUMBER.match(w["text"])]
+        for k, upper in enumerate(across):
+            lower = next(
+                (
                     r
-                    for r in down
-                    if _near(r["top"], upper["bottom"]) and _near(r["bottom"], lower["top"])
-                ]
-                left = any(_near(r["x0"], upper["x0"]) for r in sides)
-                right = any(_near(r["x1"], upper["x1"]) for r in sides)
-                if not (left and right):
-                    continue
-                inside = [
-                    w
-                    for w in words
-                    if upper["x0"] < w["x0"] and w["x1"] < upper["x1"]
-                    if upper["top"] < (w["top"] + w["bottom"]) / 2 < lower["bottom"]
-                ]
-                found.append(
-                    Framed(
-                        n,
-                        upper["x0"] * MM_PER_BP,
-                        upper["top"] * MM_PER_BP,
-                        upper["x1"] * MM_PER_BP,
-                        lower["bottom"] * MM_PER_BP,
-                        inside[0]["text"] if len(inside) == 1 else "",
-                        (inside[0]["x1"] - inside[0]["x0"]) * MM_PER_BP if len(inside) == 1 else 0,
-                    )
+                    for r in across[k + 1 :]
+                    if _near(r["x0"], upper["x0"]) and _near(r["x1"], upper["x1"])
+                ),
+                None,
+            )
+            if lower is None:
+                continue
+            sides = [
+                r
+                for r in down
+                if _near(r["top"], upper["bottom"]) and _near(r["bottom"], lower["top"])
+            ]
+            left = any(_near(r["x0"], upper["x0"]) for r in sides)
+            right = any(_near(r["x1"], upper["x1"]) for r in sides)
+            if not (left and right):
+                continue
+            inside = [
+                w
+                for w in words
+                if upper["x0"] < w["x0"] and w["x1"] < upper["x1"]
+                if upper["top"] < (w["top"] + w["bottom"]) / 2 < lower["bottom"]
+            ]
+            found.append(
+                Framed(
+                    n,
+                    upper["x0"] * MM_PER_BP,
+                    upper["top"] * MM_PER_BP,
+                    upper["x1"] * MM_PER_BP,
+                    lower["bottom"] * MM_PER_BP,
+                    inside[0]["text"] if len(inside) == 1 else "",
+                    (inside[0]["x1"] - inside[0]["x0"]) * MM_PER_BP if len(inside) == 1 else 0,
                 )
+            )
     return found
+
+
+@functools.cache
+def _page_text(pdf: Path) -> tuple[tuple[list[dict[str, Any]], list[dict[str, float]]], ...]:
+    """The words and the rules of every page, read once per PDF."""
+    with pdfplumber.open(pdf) as doc:
+        return tuple((_words(p), _rules(p)) for p in doc.pages)
 
 
 def rules(pdf: Path, page: int) -> list[tuple[float, float, float]]:
     """The horizontal rules of a page (``\\rule``, underlines): (x0, x1, top) in mm."""
-    with pdfplumber.open(pdf) as doc:
-        return [
-            (r["x0"] * MM_PER_BP, r["x1"] * MM_PER_BP, r["top"] * MM_PER_BP)
-            for r in _rules(doc.pages[page - 1])
-            if r["width"] >= 1.0
-        ]
+    return [
+        (r["x0"] * MM_PER_BP, r["x1"] * MM_PER_BP, r["top"] * MM_PER_BP)
+        for r in _page_text(pdf)[page - 1][1]
+        if r["width"] >= 1.0
+    ]
 
 
 def words(pdf: Path, page: int) -> list[tuple[str, float, float]]:
     """The words of a page: (text, x0, top) in mm."""
-    with pdfplumber.open(pdf) as doc:
-        return [
-            (w["text"], w["x0"] * MM_PER_BP, w["top"] * MM_PER_BP)
-            for w in _words(doc.pages[page - 1])
-        ]
+    return [
+        (w["text"], w["x0"] * MM_PER_BP, w["top"] * MM_PER_BP) for w in _page_text(pdf)[page - 1][0]
+    ]
