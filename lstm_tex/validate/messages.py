@@ -6,7 +6,6 @@ lines in the file format's own words; the other functions name what was found.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -128,6 +127,8 @@ def _known_keys(loc: tuple[Any, ...]) -> list[str]:
 
 
 def suggest(word: str, options: Sequence[str]) -> str:
+    import difflib  # an unknown key's suggestion only: not on a valid file's path
+
     close = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
     if close:
         return f"; did you mean {close[0]!r}?"
