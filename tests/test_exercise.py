@@ -436,3 +436,18 @@ def test_a_gradient_in_the_file_without_backward_names_its_line(tmp_path: Path) 
     result = run_cli("render", bad, "--out", tmp_path / "out", "--no-check")
     assert result.exit_code == 2
     assert "render.exercise[1]" in result.output and "dh is a gradient" in result.output
+
+
+@pytest.mark.latex
+def test_wide_boxes_in_row_vectors_fit_the_page(tmp_path: Path) -> None:
+    """A row vector cannot break: with boxes 1.5 times as wide, fewer of its columns show
+    (hidden 8 in the row-vector notation was up to 82 pt too wide)."""
+    example = tmp_path / "h8.yaml"
+    made = run_cli("init", example, "--hidden-size", "8", "--input-size", "5")
+    assert made.exit_code == 0, made.output
+    folder = render(example, tmp_path / "out", "--notation", "row-vector", "--exercise", "pre,h")
+    key = folder / "h8-answers.tex"
+    assert "\\cdots & \\lstmanswer" in key.read_text()  # elided, not scaled down
+    compiled = compile_tex(key, draft=True)  # the sheet has the same boxes, empty
+    assert compiled.ok, compiled.errors
+    assert compiled.overfull_hbox == 0

@@ -204,7 +204,12 @@ class _Medium:
         return self._row_fit(numbers.widest(shown, style, self.decimals), beside)
 
     def _row_fit(self, widest: float, beside: float = 0.0) -> int:
-        fit = int((self.layout.line_em - max(ROW_LINE_EM, beside)) / (0.5 * widest + 1.0))
+        column = 0.5 * widest + 1.0
+        if self.marks:  # an exercise box around any number (an over-estimate, as em())
+            column += BOX_EM
+            if self.paper_boxes:
+                column += (PAPER_BOX_SCALE - 1.0) * measure.DIGIT_EM * widest
+        fit = int((self.layout.line_em - max(ROW_LINE_EM, beside)) / column)
         return max(ELISION_MIN, min(self.layout.max_cols, fit))
 
     def rows_of_step(self, given: Sequence[np.ndarray], computed: Sequence[np.ndarray]) -> None:
