@@ -451,3 +451,20 @@ def test_wide_boxes_in_row_vectors_fit_the_page(tmp_path: Path) -> None:
     compiled = compile_tex(key, draft=True)  # the sheet has the same boxes, empty
     assert compiled.ok, compiled.errors
     assert compiled.overfull_hbox == 0
+
+
+@pytest.mark.latex
+def test_the_deltas_of_a_long_sequence_are_summed_term_by_term(tmp_path: Path) -> None:
+    """From 5 steps the document writes dW as one product of stacked deltas, whose boxes
+    would be wider than the page (6 steps: up to 99 pt); the sheet writes the sum's terms."""
+    example = tmp_path / "t6.yaml"
+    made = run_cli("init", example, "--hidden-size", "3", "--steps", "6", "--seed", "4")
+    assert made.exit_code == 0, made.output
+    example.write_text(example.read_text() + "backward: {target: [0.1, -0.2, 0.3]}\n")
+    folder = render(example, tmp_path / "out", "--exercise", "dpre")
+    key = folder / "t6-answers.tex"
+    assert "\\delta_{i,1} x^{\\top}_{1} + \\delta_{i,2} x^{\\top}_{2}" in key.read_text()
+    assert "\\delta_{i,1} x^{\\top}_{1}" not in (folder / "t6.tex").read_text()  # stacked
+    compiled = compile_tex(key, draft=True)
+    assert compiled.ok, compiled.errors
+    assert compiled.overfull_hbox == 0

@@ -948,7 +948,11 @@ class Builder:
         sy = Symbols(steps[0], self.cfg, self.dd)
         hidden = self.cfg.hidden_size
         sfx = f"_l{layer}" + ("_reverse" if direction == "reverse" else "")
-        stacked = len(steps) > SUM_TERMS_MAX
+        # An exercise sheet on paper writes the sum term by term: a product of stacked
+        # deltas as boxes 1.5 times a number wide is wider than the page from 6 steps on.
+        stacked = len(steps) > SUM_TERMS_MAX and not (
+            self.medium.paper_boxes and "dpre" in self.medium.marks
+        )
         batched = self.ex.batched
         ones = "\\mathbf{1}" if batched else ""
         h_prev_t = "t-1" if direction == "forward" else "t+1"
