@@ -326,6 +326,13 @@ def main() -> None:
     "is elided, 3 to 16 (render.max_cols, default 8).",
 )
 @click.option(
+    "--text-size",
+    type=int,
+    metavar="PT",
+    help="The slides' text size in pt: 9, 10 (the default) or 11 (render.text_size). "
+    "A line too wide for it elides matrix columns: numbers never go below 8 pt.",
+)
+@click.option(
     "--article-full",
     is_flag=True,
     help="Show every row and column in the article (render.article_full).",
@@ -398,6 +405,7 @@ def render(
     expand: tuple[str, ...],
     max_rows: int | None,
     max_cols: int | None,
+    text_size: int | None,
     article_full: bool,
     notation: str | None,
     carry: str | None,
@@ -431,6 +439,7 @@ def render(
             ("expand", expand or None),
             ("max_rows", max_rows),
             ("max_cols", max_cols),
+            ("text_size", text_size),
             ("article_full", article_full or None),
         )
         if value is not None

@@ -27,18 +27,18 @@ import numpy as np
 from lstm_tex.check.report import Report
 from lstm_tex.compute.backward import BackwardStep, Gradients
 from lstm_tex.compute.engine import Direction, Step, directions_of, layer_weights
-from lstm_tex.document import numbers
+from lstm_tex.document import measure, numbers
 from lstm_tex.document.context import (
     ARTICLE,
     GATE_NAMES,
     LINE,
     PARTS,
-    SLIDES,
     SYMBOLIC,
     _height,
     _matrix_em,
     _Medium,
     _sup,
+    slides_layout,
 )
 from lstm_tex.validate.model import GATES, LstmConfig
 
@@ -445,13 +445,15 @@ class Builder:
         self.cfg = self.ex.config
         self.medium = _Medium(
             self.ex.render.decimals,
-            PARTS if parts else SLIDES if slides else ARTICLE,
+            PARTS if parts else slides_layout(self.ex.render.text_size) if slides else ARTICLE,
             marks=marks,
         )
         self.medium.paper_boxes = bool(marks) and not slides
         self.show = _Show(self.medium, exercise_kinds(gradients) if marks else None)
         self.budget = self.medium.layout.frame_rows * SLIDES_ROOM if slides else ARTICLE_BLOCK_ROWS
-        self.text_em = SLIDES_TEXT_EM if slides else None
+        self.text_em = (
+            SLIDES_TEXT_EM * measure.SLIDE_TEXT_PT / self.ex.render.text_size if slides else None
+        )
         self.dd = "\\mathsf{d}" if slides else "\\mathrm{d}"
         self.directions: tuple[Direction, ...] = directions_of(self.cfg.bidirectional)
         self.top = self.cfg.num_layers - 1
@@ -1063,11 +1065,20 @@ class Builder:
             title = f"Gradients: {self.block_name(k)}" + (f", {where}" if where else "")
             group = self.group(f"l{layer}-{direction}-grad-{k}", title, note, lines)
             if self.text_em is not None:
-                # On slides dW_ik gets a frame of its own, dW_hk and the biases the next:
-                # three sums of outer products on one frame are too small to read.
+                # On slides dW_ik gets a frame of its own, dW_hk the next: three sums of outer
+                # products on one frame are too small to read. A bias goes with dW_ik (issue
+                # 12: dW_ik alone filled 45 % of its frame), two (the GRU's n: db_ik and
+                # db_hk) each with its weight; where the sums are scaled to the width, the
+                # biases go with dW_hk.
+                first, second = [lines[0]], [lines[1]]
+                if max(q["width"] for q in lines) > self.text_em:
+                    second += lines[2:]
+                else:
+                    first += lines[2:3]
+                    second += lines[3:]
                 group["frames"] = (
-                    self.group("", title, note, lines[:1])["frames"]
-                    + self.group("", title, "", lines[1:])["frames"]
+                    self.group("", title, note, first)["frames"]
+                    + self.group("", title, "", second)["frames"]
                 )
             groups.append(group)
         if self.cfg.proj_size:

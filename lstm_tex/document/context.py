@@ -80,13 +80,27 @@ def _one_line(ctx: dict[str, Any]) -> None:
             entry["breaks"] = dict.fromkeys(entry["breaks"], False)
 
 
+def slides_layout(size: int) -> Layout:
+    """:data:`SLIDES` at ``render.text_size`` ``size`` (pt): a line holds fewer ems of a
+    larger size and a frame fewer matrix rows, so more is elided or split, never shrunk."""
+    if size == measure.SLIDE_TEXT_PT:
+        return SLIDES
+    return replace(
+        SLIDES,
+        line_em=measure.slide_line_em(size) - 0.3,
+        frame_rows=SLIDES.frame_rows * measure.SLIDE_TEXT_PT / size,
+    )
+
+
 def layout(render: RenderOptions, slides: bool, parts: bool = False) -> Layout:
     """The limits of a medium under the ``render:`` options: ``max_rows``/``max_cols`` on
-    slides and in the parts, ``article_full`` in the article."""
+    slides and in the parts, ``text_size`` on slides, ``article_full`` in the article."""
     if parts:
         return replace(PARTS, max_rows=render.max_rows, max_cols=render.max_cols)
     if slides:
-        return replace(SLIDES, max_rows=render.max_rows, max_cols=render.max_cols)
+        return replace(
+            slides_layout(render.text_size), max_rows=render.max_rows, max_cols=render.max_cols
+        )
     return ARTICLE_FULL if render.article_full else ARTICLE
 
 
@@ -357,12 +371,19 @@ class _Medium:
     def weights_em(self, array: np.ndarray, room: float | None = None) -> float:
         key = ("em", array.shape, array.tobytes(), room)
         if key not in self._weights:
-            self._weights[key] = _matrix_em(
-                array.reshape(array.shape[0], -1),
-                self.decimals,
-                "written",
-                replace(self.layout, max_cols=self.weight_cols(array, room)),
-            )
+            matrix = array.reshape(array.shape[0], -1)
+            cols = self.weight_cols(array, room)
+            if self.layout.shrinks and cols < matrix.shape[1]:
+                # as weight_cols counted it (the dots column as itself), or the line that
+                # W was elided to fit is taken for too wide and broken (issue 12)
+                widest = numbers.widest(
+                    _shown(matrix, self.layout.max_rows, cols), "written", self.decimals
+                )
+                self._weights[key] = measure.elided_matrix_em(widest, matrix.shape[1], cols)
+            else:
+                self._weights[key] = _matrix_em(
+                    matrix, self.decimals, "written", replace(self.layout, max_cols=cols)
+                )
         em: float = self._weights[key]
         return em
 
@@ -404,6 +425,41 @@ class Frame(list[Any]):
 #: footline) holds a little less, and taller matrices (render.max_rows) more than their
 #: estimate says.
 TALL = 0.95
+
+
+#: A gate line of up to this many matrix rows may move its result and bias to rows of their
+#: own to show its weight matrix whole: the gate's two lines still share a frame.
+MOVE_ROWS = 4
+
+
+def _weight_room(
+    medium: _Medium,
+    shown: np.ndarray,
+    rest: float,
+    movable: tuple[float, float],
+    line: tuple[np.ndarray, ...],
+) -> float | None:
+    """On slides, the ems a weight matrix has on its line ``W x + b = result`` (``rest``:
+    all but W), so that its columns are elided rather than the line scaled down. When the
+    whole matrix does not fit there but does with the result (``movable[0]`` ems), then
+    also the bias (``movable[1]``), on rows of their own, it keeps every column and they
+    move (issue 12: a hidden-4 W_hn was elided on a half-empty frame); only for lines of
+    up to :data:`MOVE_ROWS` rows, since taller ones on three rows take a frame more."""
+    if not medium.layout.shrinks:
+        return None
+    room = medium.layout.line_em - rest
+    every = min(shown.shape[1], medium.layout.max_cols) if shown.ndim == 2 else 0
+    if every == 0 or medium.weight_cols(shown, room) >= every:
+        return room
+    rows = max(min(shown.shape[0], medium.layout.max_rows), *(medium.rows(a) for a in line))
+    if rows > MOVE_ROWS:
+        return room
+    wider = room
+    for em in movable:
+        wider += em
+        if medium.weight_cols(shown, wider) >= every:
+            return wider
+    return room
 
 
 def _unbreak_tall(g: dict[str, Any], ih_rows: int, hh_rows: int, rows: int, budget: float) -> None:
@@ -492,8 +548,16 @@ def _gate_context(
         + 9
         + 2 * sup_em
     )
-    ih_room = medium.layout.line_em - ih_rest if medium.layout.shrinks else None
-    hh_room = medium.layout.line_em - hh_rest if medium.layout.shrinks else None
+
+    def bias_em(b: np.ndarray | None) -> float:
+        return medium.weights_em(b) if b is not None else 0.0
+
+    ih_room = _weight_room(
+        medium, shown_ih, ih_rest, (medium.em(gv.ih), bias_em(shown_b_ih)), (gv.ih,)
+    )
+    hh_room = _weight_room(
+        medium, shown_hh, hh_rest, (medium.em(gv.hh), bias_em(shown_b_hh)), (gv.hh,)
+    )
     ih_em = medium.weights_em(shown_ih, ih_room) + ih_rest
     hh_em = medium.weights_em(shown_hh, hh_room) + hh_rest
     reset = step.gates["r"].act if gate.gated else None
@@ -1364,6 +1428,10 @@ def build(
         "source_name": Path(ex.file).name,
         "summary": escape(summary),
         "decimals": ex.render.decimals,
+        # the slides' body and note sizes (render.text_size)
+        "text_size": dict(
+            zip(("body", "note"), measure.SLIDE_SIZES[ex.render.text_size], strict=True)
+        ),
         "bias": cfg.bias,
         "single_bias": cfg.single_bias,
         "batched": ex.batched,

@@ -59,6 +59,15 @@ def fit_columns(widest: float, n: int, room: float, least: int, most: int) -> in
     return least
 
 
-def slide_line_em() -> float:
-    """The width of a line of a 16:9 slide in ems of the derivation's size."""
-    return BEAMER_169_TEXT_PT / SLIDE_TEXT_PT
+#: ``render.text_size`` (pt) -> the Beamer size commands of a slide's body and of its notes
+#: and captions, one step smaller but never below 8 pt (Beamer's 11 pt class).
+SLIDE_SIZES = {
+    9: ("\\footnotesize", "\\footnotesize"),
+    10: ("\\small", "\\footnotesize"),
+    11: ("\\normalsize", "\\small"),
+}
+
+
+def slide_line_em(size: float = SLIDE_TEXT_PT) -> float:
+    """The width of a line of a 16:9 slide in ems of the derivation's size (pt)."""
+    return BEAMER_169_TEXT_PT / size

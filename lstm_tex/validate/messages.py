@@ -65,6 +65,8 @@ HINTS: dict[tuple[Any, ...], str] = {
     "render.article_full shows every number in the article)",
     ("render", "max_cols"): " (matrix columns a frame shows before eliding with \\cdots; "
     "render.article_full shows every number in the article)",
+    ("render", "text_size"): " (the slides' text size in pt; a line too wide for it "
+    "elides columns, numbers never go below 8 pt)",
     ("render", "formats"): " (a list of latex, html and markdown, such as [latex, html])",
 }
 

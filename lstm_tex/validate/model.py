@@ -59,6 +59,12 @@ SLIDES_MAX_ROWS = 16
 
 
 SLIDES_MAX_COLS = 16
+#: ``render.text_size``: the slides' text size in pt, the size of their derivations and
+#: numbers (Beamer's ``\footnotesize``, ``\small`` and ``\normalsize`` at 11 pt). Nothing
+#: below 9 is offered: a number must read at 8 pt or more from the back of a hall, so a
+#: line too wide for its size elides columns rather than shrinks. Nothing above 11: at
+#: 12 pt a hidden-4 gate no longer fits a 16:9 frame and takes three a third full.
+TEXT_SIZES = (9, 10, 11)
 
 
 #: Most steps (T x layers x directions) a render derives in full unless the file chooses
@@ -173,7 +179,8 @@ class RenderOptions:
     ``reveal`` uncovers the frames' derivations step by step (Beamer overlays);
     ``expand`` lists the gates (with their steps) whose affine parts are also written
     out row by row; ``max_rows``/``max_cols`` bound the matrices on slides (the rest is
-    elided); ``article_full`` shows every row and column in the article.
+    elided); ``text_size`` is the slides' text size in pt (:data:`TEXT_SIZES`);
+    ``article_full`` shows every row and column in the article.
     """
 
     decimals: int = 4
@@ -183,6 +190,7 @@ class RenderOptions:
     expand: tuple[tuple[str, tuple[int, ...] | None], ...] = ()  # (gate, steps; None: all)
     max_rows: int = 8
     max_cols: int = 8
+    text_size: int = 10
     article_full: bool = False
     notation: Notation = "pytorch"
     carry: Literal["exact", "displayed"] = "exact"

@@ -22,6 +22,7 @@ from lstm_tex.validate.model import (
     SHOWN,
     SLIDES_MAX_COLS,
     SLIDES_MAX_ROWS,
+    TEXT_SIZES,
     Example,
     Format,
     LstmConfig,
@@ -290,6 +291,7 @@ def view_options(
         expand=expand,
         max_rows=section.max_rows,
         max_cols=section.max_cols,
+        text_size=section.text_size,
         article_full=section.article_full,
     )
 
@@ -302,6 +304,7 @@ def with_view(
     max_rows: int | None = None,
     max_cols: int | None = None,
     article_full: bool | None = None,
+    text_size: int | None = None,
 ) -> Example:
     """``example`` with presentation options replaced (the command line's flags; ``None``
     keeps the file's). ``expand`` holds ``GATE`` or ``GATE:STEPS`` texts (``f``, ``all``,
@@ -338,6 +341,14 @@ def with_view(
                     field="--" + name.replace("_", "-"),
                 )
             changes[name] = value
+    if text_size is not None:
+        if text_size not in TEXT_SIZES:
+            raise InputError(
+                f"expected {', '.join(map(str, TEXT_SIZES[:-1]))} or {TEXT_SIZES[-1]}, "
+                f"found {text_size}" + HINTS[("render", "text_size")],
+                field="--text-size",
+            )
+        changes["text_size"] = text_size
     if reveal is not None:
         changes["reveal"] = reveal
     if article_full is not None:

@@ -75,6 +75,7 @@ class RenderSection(_Strict):
     expand: Any = None  # `all`, gates, or [{gate: f, steps: [1]}]; checked in _build
     max_rows: int = Field(8, ge=ELISION_MIN, le=SLIDES_MAX_ROWS)
     max_cols: int = Field(8, ge=ELISION_MIN, le=SLIDES_MAX_COLS)
+    text_size: Literal[9, 10, 11] = 10  # TEXT_SIZES
     article_full: bool = False
     steps: Any = "all"  # `all`, or the steps t (from 1) derived in full; checked in _build
     layers: Any = "all"  # `all`, or the layers (from 0) derived in full

@@ -85,6 +85,7 @@ class RenderSection(_Strict, frozen=True, kw_only=True):
     expand: Any = None  # `all`, gates, or [{gate: f, steps: [1]}]; checked in _build
     max_rows: Annotated[int, Meta(ge=ELISION_MIN, le=SLIDES_MAX_ROWS)] = 8
     max_cols: Annotated[int, Meta(ge=ELISION_MIN, le=SLIDES_MAX_COLS)] = 8
+    text_size: Literal[9, 10, 11] = 10  # TEXT_SIZES
     article_full: bool = False
     steps: Any = "all"  # `all`, or the steps t (from 1) derived in full; checked in _build
     layers: Any = "all"  # `all`, or the layers (from 0) derived in full
