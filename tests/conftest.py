@@ -33,6 +33,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from lstm_tex.cli import main
+from tests import cpu_profile, texformat
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -44,6 +45,10 @@ BUNDLED = sorted(EXAMPLES.glob("*.yaml"))
 #: The bundled nn.LSTM examples, for the tests of what only an LSTM has (the cell diagram,
 #: c_t, the four gates).
 LSTM_BUNDLED = [p for p in BUNDLED if not p.stem.startswith(("gru-", "rnn-"))]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    cpu_profile.configure(config)
 
 
 def run_cli(*args: str | Path) -> Result:
@@ -70,23 +75,35 @@ def have_pdflatex() -> bool:
 
 def compile_tex(tex: Path, runs: int = 1, draft: bool = False, timeout: int = 180) -> Compiled:
     """Run pdflatex on ``tex`` in its folder; collect errors and Overfull box counts.
-    ``draft``: no PDF is written (``-draftmode``, faster; the log is the same)."""
+    ``draft``: no PDF is written (``-draftmode``, faster; the log is the same). The
+    preamble's packages come from a format shared by the documents of this test process
+    that load the same ones (tests/texformat.py); the log is the whole document's."""
     if not have_pdflatex():
         if os.environ.get("CI"):
             pytest.fail("pdflatex is missing on CI; .ci/run must install TeX Live")
         pytest.skip("pdflatex is not installed (see README: apt-get install texlive-...)")
-    log_text = ""
+    fast = texformat.through_format(tex, timeout)
+    if fast is not None and texformat.mode() == "check":
+        alone = _run_pdflatex(tex, runs, draft, timeout, None)
+        compiled = _run_pdflatex(tex, runs, draft, timeout, fast)
+        assert texformat.messages(compiled.log) == texformat.messages(alone.log), tex
+        assert (compiled.ok, compiled.overfull_hbox, compiled.overfull_vbox) == (
+            alone.ok,
+            alone.overfull_hbox,
+            alone.overfull_vbox,
+        ), tex
+        return compiled
+    return _run_pdflatex(tex, runs, draft, timeout, fast)
+
+
+def _run_pdflatex(
+    tex: Path, runs: int, draft: bool, timeout: int, fast: tuple[Path, Path, str] | None
+) -> Compiled:
+    fmt, rest, preamble_log = fast if fast is not None else (None, None, "")
     proc = None
     for _ in range(runs):
         proc = subprocess.run(
-            [
-                "pdflatex",
-                "-interaction=nonstopmode",
-                "-halt-on-error",
-                "-file-line-error",
-                *(["-draftmode"] if draft else []),
-                tex.name,
-            ],
+            texformat.command(tex, draft, fmt, rest),
             cwd=tex.parent,
             capture_output=True,
             text=True,
@@ -94,7 +111,7 @@ def compile_tex(tex: Path, runs: int = 1, draft: bool = False, timeout: int = 18
         )
     assert proc is not None
     log = tex.with_suffix(".log")
-    log_text = log.read_text(errors="replace") if log.exists() else proc.stdout
+    log_text = preamble_log + (log.read_text(errors="replace") if log.exists() else proc.stdout)
     errors = re.findall(r"^(?:.*?:\d+: |! ).*$", log_text, flags=re.M)
     return Compiled(
         # draft: no PDF to look for, but a document must still have pages

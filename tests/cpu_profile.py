@@ -1,0 +1,100 @@
+"""Per-test CPU time, pdflatex and other child processes included (issue 17).
+
+Off by default. ``LSTM_TEX_CPU_PROFILE=DIR python -m pytest -n auto`` writes one JSON line
+per test (setup + call + teardown: a session fixture is charged to the first test that uses
+it) to ``DIR/<worker>.jsonl``, and each worker's whole CPU time (imports and collection
+included) to ``DIR/<worker>.total.json``; ``python -m tests.cpu_profile DIR`` prints the CPU
+seconds per test file and the costliest tests. CPU time, unlike the wall clock, hardly moves
+when other processes share the cores.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Generator
+from pathlib import Path
+
+import pytest
+
+ENV = "LSTM_TEX_CPU_PROFILE"
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """(this process, its waited-for children) user + system CPU seconds."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime, kids.ru_utime + kids.ru_stime
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+class Recorder:
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.folder = folder
+        self.stream = (folder / f"{_worker()}.jsonl").open("a")
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Generator[None, None, None]:
+        me, kids = cpu_seconds()
+        wall = time.perf_counter()
+        yield
+        me2, kids2 = cpu_seconds()
+        record = {
+            "test": item.nodeid,
+            "self": round(me2 - me, 3),
+            "children": round(kids2 - kids, 3),
+            "wall": round(time.perf_counter() - wall, 3),
+        }
+        self.stream.write(json.dumps(record) + "\n")
+        self.stream.flush()
+
+    def pytest_sessionfinish(self) -> None:
+        me, kids = cpu_seconds()
+        total = {"self": round(me, 3), "children": round(kids, 3)}
+        (self.folder / f"{_worker()}.total.json").write_text(json.dumps(total))
+        self.stream.close()
+
+
+def configure(config: pytest.Config) -> None:
+    """Register the recorder when ``LSTM_TEX_CPU_PROFILE`` names a folder."""
+    folder = os.environ.get(ENV)
+    if folder:
+        config.pluginmanager.register(Recorder(Path(folder)), "lstm-tex-cpu-profile")
+
+
+def report(folder: Path, top: int = 25) -> str:
+    """Markdown tables: CPU seconds per test file, then the ``top`` costliest tests."""
+    per_file: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
+    tests = []
+    for path in sorted(folder.glob("*.jsonl")):
+        for line in path.read_text().splitlines():
+            r = json.loads(line)
+            cpu = r["self"] + r["children"]
+            row = per_file[r["test"].split("::")[0]]
+            row[0] += cpu
+            row[1] += r["children"]
+            row[2] += 1
+            tests.append((cpu, r["test"]))
+    totals = [json.loads(p.read_text()) for p in folder.glob("*.total.json")]
+    whole = sum(t["self"] + t["children"] for t in totals)
+    in_tests = sum(row[0] for row in per_file.values())
+    lines = ["| file | tests | CPU s | of which children |", "|---|---|---|---|"]
+    for name, (cpu, kids, count) in sorted(per_file.items(), key=lambda kv: -kv[1][0]):
+        lines.append(f"| {name} | {count} | {cpu:.1f} | {kids:.1f} |")
+    lines.append(f"| **tests** | {sum(r[2] for r in per_file.values())} | **{in_tests:.1f}** | |")
+    lines.append(f"| **workers, whole** ({len(totals)}) | | **{whole:.1f}** | |")
+    lines += ["", "| test | CPU s |", "|---|---|"]
+    lines += [f"| {name} | {cpu:.1f} |" for cpu, name in sorted(tests, reverse=True)[:top]]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(report(Path(sys.argv[1]), *(int(a) for a in sys.argv[2:3])))

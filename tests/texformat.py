@@ -1,0 +1,202 @@
+r"""Preamble formats for the tests' pdflatex runs (issue 17).
+
+A Beamer preamble (the class, its theme, lmodern, amsmath; TikZ and pgfplots for the
+pictures) costs 0.7 to 1.2 s of CPU before the first frame, and the suite compiles a few
+hundred documents that share a dozen preambles. ``compile_tex`` (tests/conftest.py)
+therefore runs a document through a format: its preamble up to the last line that loads
+the class, a package or a theme is processed once per test process, by
+``pdflatex -ini "&pdflatex"`` ending in ``\dump``; each document then starts from that
+format and reads the rest of its own file (the rest of the preamble, the body) from a copy
+whose first lines are blank, so that ``-file-line-error`` names the document's own line
+numbers. The document's folder stays the working folder and its name the job name:
+``\input``, the ``.aux``, ``.nav`` and ``.log`` files are where they would be.
+
+What the tests see does not change: ``Compiled.log`` is the format's log (the preamble's
+messages) followed by the document's. A format is used only where its build succeeded
+and read nothing outside the TeX installation; otherwise the document is compiled on its
+own, as before. ``LSTM_TEX_TEX_FORMATS=0`` turns formats off; ``=check`` compiles every
+document both ways and fails a test where the two disagree (errors, Overfull and
+Underfull boxes, warnings, pages).
+"""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+ENV = "LSTM_TEX_TEX_FORMATS"
+#: A line that loads code: the class, a package, a theme. The format holds the preamble up
+#: to the last such line; what follows (titles, colours, \newcommand) is read per document.
+LOADS = re.compile(
+    r"^\s*\\(documentclass|usepackage|RequirePackage|use(?:color|font|inner|outer)?theme)\b"
+)
+
+
+@dataclass(frozen=True)
+class Split:
+    """A document as a format (``prefix``) and what each run reads after it (``rest``,
+    starting with as many blank lines as ``prefix`` has, so line numbers stay)."""
+
+    prefix: str
+    rest: str
+
+
+def split(text: str) -> Split | None:
+    """The format-able part of ``text``'s preamble, or None (no class loaded before
+    ``\\begin{document}``)."""
+    lines = text.splitlines(keepends=True)
+    last = None
+    for n, line in enumerate(lines):
+        if line.lstrip().startswith("\\begin{document}"):
+            break
+        if LOADS.match(line):
+            last = n
+    else:
+        return None
+    if last is None or not lines[0].lstrip().startswith(("%", "\\documentclass")):
+        return None
+    prefix = "".join(lines[: last + 1])
+    if "\\documentclass" not in prefix:
+        return None
+    return Split(prefix, "\n" * (last + 1) + "".join(lines[last + 1 :]))
+
+
+def _tex_roots() -> tuple[str, ...]:
+    """The TeX installation's trees: a format may read files from these only."""
+    names = "TEXMFROOT,TEXMFDIST,TEXMFMAIN,TEXMFLOCAL,TEXMFSYSVAR,TEXMFSYSCONFIG,TEXMFVAR,TEXMFCONFIG"
+    done = subprocess.run(
+        ["kpsewhich", *(f"-var-value={n}" for n in names.split(","))],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    roots = {str(Path(p).resolve()) for p in done.stdout.split() if p.startswith("/")}
+    return tuple(sorted(r.rstrip("/") + "/" for r in roots))
+
+
+class Formats:
+    """The formats of one test process, built on first use in a private folder."""
+
+    def __init__(self) -> None:
+        self.folder: Path | None = None
+        self.built: dict[str, tuple[Path, str] | None] = {}
+        self.locks: dict[str, threading.Lock] = {}
+        self.lock = threading.Lock()
+        self.roots: tuple[str, ...] | None = None
+        self.runs = 0
+
+    def _folder(self) -> Path:
+        if self.folder is None:
+            self.folder = Path(tempfile.mkdtemp(prefix="lstm-tex-formats-"))
+            atexit.register(shutil.rmtree, self.folder, True)
+            self.roots = _tex_roots()
+        return self.folder
+
+    def get(self, prefix: str, timeout: int) -> tuple[Path, str] | None:
+        """(the format file, the preamble's log), or None where no format can be used."""
+        key = hashlib.sha256(prefix.encode()).hexdigest()[:16]
+        with self.lock:
+            folder = self._folder()
+            lock = self.locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self.built:
+                self.built[key] = self._build(folder, key, prefix, timeout)
+            return self.built[key]
+
+    def _build(self, folder: Path, key: str, prefix: str, timeout: int) -> tuple[Path, str] | None:
+        source = folder / f"{key}.tex"
+        source.write_text(prefix + "\n\\dump\n")
+        done = subprocess.run(
+            [
+                "pdflatex",
+                "-ini",
+                "-interaction=nonstopmode",
+                "-halt-on-error",
+                "-file-line-error",
+                "-recorder",
+                f"-jobname={key}",
+                "&pdflatex",
+                source.name,
+            ],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        fmt = folder / f"{key}.fmt"
+        if done.returncode != 0 or not fmt.exists():
+            return None
+        assert self.roots is not None
+        for line in (folder / f"{key}.fls").read_text(errors="replace").splitlines():
+            if line.startswith("INPUT "):
+                path = os.path.realpath(os.path.join(folder, line[6:]))
+                if path != str(source.resolve()) and not path.startswith(self.roots):
+                    return None  # the preamble reads a file of the test's: no format
+        log = (folder / f"{key}.log").read_text(errors="replace")
+        # the preamble's messages: from the class on, without the banner and \dump's report
+        start = log.find(f"({key}.tex")
+        end = log.find("Beginning to dump on file")
+        return fmt, log[start if start >= 0 else 0 : end if end >= 0 else len(log)]
+
+
+FORMATS = Formats()
+
+
+def mode() -> str:
+    """``on`` (the default), ``0`` (off) or ``check`` (both ways, compared)."""
+    return os.environ.get(ENV, "on")
+
+
+def command(tex: Path, draft: bool, fmt: Path | None, source: Path | None) -> list[str]:
+    """The pdflatex command line for ``tex``, run in its folder; with a format, the job
+    keeps ``tex``'s name and reads ``source`` (the document after the format's part)."""
+    flags = [
+        "pdflatex",
+        "-interaction=nonstopmode",
+        "-halt-on-error",
+        "-file-line-error",
+        *(["-draftmode"] if draft else []),
+    ]
+    if fmt is None or source is None:
+        return [*flags, tex.name]
+    return [*flags, f"-fmt={fmt.with_suffix('')}", f"-jobname={tex.stem}", str(source)]
+
+
+def through_format(tex: Path, timeout: int) -> tuple[Path, Path, str] | None:
+    """(format, the rest to read, the preamble's log) for ``tex``, or None."""
+    if mode() == "0":
+        return None
+    parts = split(tex.read_text(errors="replace"))
+    if parts is None:
+        return None
+    built = FORMATS.get(parts.prefix, timeout)
+    if built is None:
+        return None
+    fmt, preamble_log = built
+    with FORMATS.lock:
+        FORMATS.runs += 1
+        rest = fmt.parent / f"run-{FORMATS.runs}" / tex.name
+    rest.parent.mkdir()
+    rest.write_text(parts.rest)
+    return fmt, rest, preamble_log
+
+
+#: What a run through a format and a run on its own must agree on.
+_MESSAGES = re.compile(
+    r"^(?:.*?:\d+: .*|! .*|(?:Overfull|Underfull) \\[hv]box.*|.*Warning:.*|Output written on .*)$",
+    re.M,
+)
+
+
+def messages(log: str) -> list[str]:
+    """A log's errors, box messages, warnings and page count, without file names."""
+    found = [re.sub(r"^\S*?\.tex:(\d+):", r"\1:", m) for m in _MESSAGES.findall(log)]
+    return [re.sub(r"Output written on \S+", "Output written", m) for m in found]
