@@ -84,7 +84,9 @@ def compile_tex(tex: Path, runs: int = 1, draft: bool = False, timeout: int = 18
         pytest.skip("pdflatex is not installed (see README: apt-get install texlive-...)")
     fast = texformat.through_format(tex, timeout)
     if fast is not None and texformat.mode() == "check":
+        before = texformat.snapshot(tex.parent)
         alone = _run_pdflatex(tex, runs, draft, timeout, None)
+        texformat.restore(tex.parent, before)
         compiled = _run_pdflatex(tex, runs, draft, timeout, fast)
         assert texformat.messages(compiled.log) == texformat.messages(alone.log), tex
         assert (compiled.ok, compiled.overfull_hbox, compiled.overfull_vbox) == (

@@ -70,16 +70,13 @@ def split(text: str) -> Split | None:
 
 
 def _tex_roots() -> tuple[str, ...]:
-    """The TeX installation's trees: a format may read files from these only."""
-    names = "TEXMFROOT,TEXMFDIST,TEXMFMAIN,TEXMFLOCAL,TEXMFSYSVAR,TEXMFSYSCONFIG,TEXMFVAR,TEXMFCONFIG"
+    """The TeX installation's trees (kpathsea's ``$TEXMF``): a format may read files from
+    these only."""
     done = subprocess.run(
-        ["kpsewhich", *(f"-var-value={n}" for n in names.split(","))],
-        capture_output=True,
-        text=True,
-        check=False,
+        ["kpsewhich", "--expand-braces=$TEXMF"], capture_output=True, text=True, check=False
     )
-    roots = {str(Path(p).resolve()) for p in done.stdout.split() if p.startswith("/")}
-    return tuple(sorted(r.rstrip("/") + "/" for r in roots))
+    trees = {os.path.realpath(p.lstrip("!")) for p in done.stdout.strip().split(os.pathsep) if p}
+    return tuple(sorted(t.rstrip("/") + "/" for t in trees if t.startswith("/")))
 
 
 class Formats:
@@ -199,4 +196,18 @@ _MESSAGES = re.compile(
 def messages(log: str) -> list[str]:
     """A log's errors, box messages, warnings and page count, without file names."""
     found = [re.sub(r"^\S*?\.tex:(\d+):", r"\1:", m) for m in _MESSAGES.findall(log)]
-    return [re.sub(r"Output written on \S+", "Output written", m) for m in found]
+    return [re.sub(r"Output written on \S+ \((\d+ pages?).*", r"\1", m) for m in found]
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """The files of ``folder`` (not its subfolders), to compile a document twice from the
+    same state (``check``)."""
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+def restore(folder: Path, files: dict[str, bytes]) -> None:
+    for p in folder.iterdir():
+        if p.is_file() and p.name not in files:
+            p.unlink()
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
