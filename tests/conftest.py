@@ -3,6 +3,14 @@ r"""Shared fixtures: the CLI runner, example paths and a pdflatex helper.
 Adding a test that compiles LaTeX (issue 17: the suite must stay under 6 minutes on two
 cores, and pdflatex is about 85 % of its CPU time, Beamer most of that):
 
+- Call ``compile_tex(tex)``: it does the cheap things for you. The preamble's class,
+  packages and theme come from a TeX format made once per test process for each distinct
+  set (``tests/texformat.py``; 0.3 to 1 s of CPU less per document), and a document
+  compiled again with the same text, the same files in its folder and the same flags is
+  not run again: the first result is returned and its ``.pdf``/``.nav``/``.log`` copied
+  into the folder. The log, errors and box counts are those of the whole document.
+  ``LSTM_TEX_TEX_FORMATS=0`` turns both off; ``=check`` compiles each document with and
+  without its format and fails where they disagree.
 - Compile each document once per session. Render and compile in a session fixture and put
   every assertion about that document on the shared result; before adding a compile, look
   for a test that already compiles the same document with the same options and extend it.
@@ -16,8 +24,11 @@ cores, and pdflatex is about 85 % of its CPU time, Beamer most of that):
   without navigation symbols, 155 article pages 0.2 s); to test one frame's behaviour,
   render with ``render.steps`` (or ``--max-rows``...) so that only the steps it needs are
   derived, or ``\input`` the one part into a small document, instead of a whole deck.
-- See where the time goes with ``python -m pytest -n auto --durations=40``; speed itself
-  is measured in ``benchmarks/run.py``, never in timed tests.
+- See where the CPU goes (pdflatex included) with
+  ``LSTM_TEX_CPU_PROFILE=DIR python -m pytest -n auto`` and ``python -m tests.cpu_profile
+  DIR`` (``tests/cpu_profile.py``); a new costly file belongs in ``COSTLIEST`` below, so
+  that it starts early. Speed itself is measured in ``benchmarks/run.py``, never in timed
+  tests.
 """
 
 from __future__ import annotations
@@ -48,7 +59,33 @@ LSTM_BUNDLED = [p for p in BUNDLED if not p.stem.startswith(("gru-", "rnn-"))]
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    cpu_profile.configure(config)
+    cpu_profile.configure(config, lambda: texformat.STATS)
+
+
+#: The test files that cost the most CPU (``python -m tests.cpu_profile``: 30 November 2026),
+#: costliest first. pytest-xdist (``--dist=worksteal``) hands tests out in collection order,
+#: so these run first and the last minute of a run is cheap tests on both workers, not one
+#: long compile on one worker while the other waits. A file stays together (its module
+#: fixtures are made once); files not named keep their order after these.
+COSTLIEST = (
+    "test_gru_rnn_documents.py",
+    "test_hosts.py",
+    "test_diagram.py",
+    "test_elision.py",
+    "test_reveal.py",
+    "test_notation.py",
+    "test_expand.py",
+    "test_configs.py",
+    "test_fuzz.py",
+    "test_backward.py",
+    "test_new_user.py",
+    "test_readable.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: n for n, name in enumerate(COSTLIEST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(COSTLIEST)))
 
 
 def run_cli(*args: str | Path) -> Result:
@@ -82,6 +119,19 @@ def compile_tex(tex: Path, runs: int = 1, draft: bool = False, timeout: int = 18
         if os.environ.get("CI"):
             pytest.fail("pdflatex is missing on CI; .ci/run must install TeX Live")
         pytest.skip("pdflatex is not installed (see README: apt-get install texlive-...)")
+    key = texformat.Results.key(tex, runs, draft) if texformat.mode() != "0" else None
+    if key is not None:
+        reused = texformat.RESULTS.get(key, tex)
+        if isinstance(reused, Compiled):
+            return reused
+    compiled = _compile(tex, runs, draft, timeout)
+    if key is not None:
+        texformat.RESULTS.put(key, tex, compiled)
+    return compiled
+
+
+def _compile(tex: Path, runs: int, draft: bool, timeout: int) -> Compiled:
+    texformat.STATS["compiles"] += 1
     fast = texformat.through_format(tex, timeout)
     if fast is not None and texformat.mode() == "check":
         before = texformat.snapshot(tex.parent)

@@ -16,7 +16,7 @@ import resource
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from pathlib import Path
 
 import pytest
@@ -36,7 +36,8 @@ def _worker() -> str:
 
 
 class Recorder:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, stats: Callable[[], dict[str, int]]) -> None:
+        self.stats = stats
         folder.mkdir(parents=True, exist_ok=True)
         self.folder = folder
         self.stream = (folder / f"{_worker()}.jsonl").open("a")
@@ -58,16 +59,16 @@ class Recorder:
 
     def pytest_sessionfinish(self) -> None:
         me, kids = cpu_seconds()
-        total = {"self": round(me, 3), "children": round(kids, 3)}
+        total = {"self": round(me, 3), "children": round(kids, 3), **self.stats()}
         (self.folder / f"{_worker()}.total.json").write_text(json.dumps(total))
         self.stream.close()
 
 
-def configure(config: pytest.Config) -> None:
+def configure(config: pytest.Config, stats: Callable[[], dict[str, int]] = dict) -> None:
     """Register the recorder when ``LSTM_TEX_CPU_PROFILE`` names a folder."""
     folder = os.environ.get(ENV)
     if folder:
-        config.pluginmanager.register(Recorder(Path(folder)), "lstm-tex-cpu-profile")
+        config.pluginmanager.register(Recorder(Path(folder), stats), "lstm-tex-cpu-profile")
 
 
 def report(folder: Path, top: int = 25) -> str:
@@ -91,6 +92,13 @@ def report(folder: Path, top: int = 25) -> str:
         lines.append(f"| {name} | {count} | {cpu:.1f} | {kids:.1f} |")
     lines.append(f"| **tests** | {sum(r[2] for r in per_file.values())} | **{in_tests:.1f}** | |")
     lines.append(f"| **workers, whole** ({len(totals)}) | | **{whole:.1f}** | |")
+    counts: dict[str, int] = defaultdict(int)
+    for t in totals:
+        for name, value in t.items():
+            if name not in ("self", "children"):
+                counts[name] += value
+    if counts:
+        lines += ["", ", ".join(f"{name}: {value}" for name, value in counts.items())]
     lines += ["", "| test | CPU s |", "|---|---|"]
     lines += [f"| {name} | {cpu:.1f} |" for cpu, name in sorted(tests, reverse=True)[:top]]
     return "\n".join(lines)
