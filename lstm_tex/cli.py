@@ -349,7 +349,7 @@ def main() -> None:
     type=click.Choice(["exact", "displayed"]),
     help="displayed: compute every shown value from the rounded values shown "
     "before it, so a calculator reproduces every digit (render.carry; default exact, "
-    "displayed with an exercise).",
+    "displayed with an exercise unless the example has backward:).",
 )
 @click.option(
     "--exercise",
@@ -470,7 +470,7 @@ def render(
         )
         written = sum(1 for p in result.folder.rglob("*") if p.is_file())  # PDFs, PNGs too
         done = f"{printable(path)} -> {printable(result.folder)}/ ({written} files, {check})"
-        note = exercise_note(result.example.render)
+        note = exercise_note(result.example.render, result.example.backward is not None)
         return f"{done}\n  {note}" if note else done
 
     paths = _distinct_stems(_expand(examples), out)
@@ -480,10 +480,22 @@ def render(
     _each(paths, work)
 
 
-def exercise_note(options: model.RenderOptions) -> str:
+def exercise_note(options: model.RenderOptions, backward: bool = False) -> str:
     """What the lecturer should know about an exercise's rounding (``render.carry``)."""
     if not options.exercise:
         return ""
+    if backward and options.carry == "displayed":
+        return (
+            "exercise with backward: and carry: displayed: the backward pass starts from "
+            "the exact forward values, so the output its loss uses may differ in a last "
+            "digit from the printed h (carry: exact, the default with backward:, avoids this)"
+        )
+    if backward:
+        return (
+            "exercise with backward:: carry: exact (the default with backward:, whose pass "
+            "starts from the exact forward values): every printed value is the exact one "
+            "rounded, so a student who goes on from rounded values may miss a last digit"
+        )
     if options.carry == "exact":
         return (
             "exercise with carry: exact: a student who goes on from rounded values may miss "

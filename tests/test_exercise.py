@@ -468,3 +468,22 @@ def test_the_deltas_of_a_long_sequence_are_summed_term_by_term(tmp_path: Path) -
     compiled = compile_tex(key, draft=True)
     assert compiled.ok, compiled.errors
     assert compiled.overfull_hbox == 0
+
+
+def test_a_backward_exercise_keeps_the_exact_forward_pass(tmp_path: Path) -> None:
+    """With backward:, an exercise keeps carry: exact by default: the backward pass starts
+    from the exact forward values, so a displayed forward pass printed an h (-0.3025) other
+    than the output its loss used (-0.3024, rounded). A chosen carry: displayed is warned
+    about."""
+    result = run_cli("render", BACKWARD, "--out", tmp_path, "--no-check", "--exercise", "h,dh")
+    assert result.exit_code == 0, result.output
+    assert "carry: exact (the default with backward:" in " ".join(result.output.split())
+    values = json.loads((tmp_path / BACKWARD.stem / "values.json").read_text())
+    assert "carry" not in values
+    told = run_cli(
+        "render", BACKWARD, "--out", tmp_path / "d", "--no-check", "--exercise", "h,dh",
+        "--carry", "displayed",
+    )  # fmt: skip
+    assert told.exit_code == 0, told.output
+    assert "may differ in a last digit from the printed h" in " ".join(told.output.split())
+    assert "carry" in json.loads((tmp_path / "d" / BACKWARD.stem / "values.json").read_text())

@@ -102,11 +102,15 @@ def exercise_option(
         raise doc.error(where, str(exc)) from None
 
 
-def carry_and_exercise(carry: str | None, exercise: tuple[str, ...]) -> dict[str, Any]:
+def carry_and_exercise(
+    carry: str | None, exercise: tuple[str, ...], backward: bool = False
+) -> dict[str, Any]:
     """``render.carry`` as chosen, or by default ``displayed`` with an exercise (so that a
-    student who goes on from rounded values matches the answer key) and ``exact`` without;
+    student who goes on from rounded values matches the answer key) and ``exact`` without,
+    or with a ``backward:`` section (its pass starts from the exact forward values, so a
+    displayed forward pass would print an output other than the one its loss uses);
     with ``render.exercise``."""
-    default = "displayed" if exercise else "exact"
+    default = "displayed" if exercise and not backward else "exact"
     return {"carry": carry or default, "carry_chosen": carry is not None, "exercise": exercise}
 
 
@@ -148,12 +152,14 @@ def with_render(example: Example, **changes: Any) -> Example:
     given = example.render
     # A carry that is not the default of the file's exercise was chosen (also when an
     # Example is built in code without carry_chosen).
-    chosen = given.carry_chosen or given.carry != carry_and_exercise(None, given.exercise)["carry"]
+    has_backward = example.backward is not None
+    default = carry_and_exercise(None, given.exercise, has_backward)["carry"]
+    chosen = given.carry_chosen or given.carry != default
     carry = changes.get("carry") or (given.carry if chosen else None)
     options = replace(
         example.render,
         notation=notation,
-        **carry_and_exercise(carry, quantities),
+        **carry_and_exercise(carry, quantities, has_backward),
         captions=switch("captions"),
         diagram=switch("diagram"),
         plots=switch("plots"),
@@ -390,6 +396,7 @@ def render_options(
         **carry_and_exercise(
             section.carry,
             exercise_option(doc, section.exercise, section.notation, config.cell, backward),
+            backward,
         ),
         captions=section.captions,
         chosen=bool({"steps", "layers"} & set(doc.data.get("render") or ())),
