@@ -28,7 +28,9 @@ import numpy as np
 from lstm_tex import pipeline
 from lstm_tex.check.report import Report
 from lstm_tex.compute import engine
-from lstm_tex.document import context, numbers
+from lstm_tex.document import medium as media
+from lstm_tex.document import numbers
+from lstm_tex.document.step import step_context
 from lstm_tex.latex import tex
 from lstm_tex.validate import model, spec
 
@@ -214,13 +216,13 @@ class Step(engine.Step):
         ex = self.trace.example
         if ex.config.kind not in pipeline.DOCUMENTED:
             raise pipeline.not_built(ex, "the derivations", ex.config.kind)
-        medium = context._Medium(
+        medium = media.Medium(
             ex.render.decimals,
-            context.layout(ex.render, False, True),
+            media.layout(ex.render, False, True),
             row_vectors=ex.render.notation == "row-vector",
         )
         medium.one_block = True
-        ctx = context.step_context(self.trace, self, medium, 0)
+        ctx = step_context(self.trace, self, medium, 0)
         # one aligned block for the whole step: inputs side by side would add columns
         # beside the widest line of the gates, so each input gets a line of its own
         ctx["input_lines"] = [[key] for line in ctx["input_lines"] for key in line]

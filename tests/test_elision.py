@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lstm_tex.document import context, numbers
+from lstm_tex.document import medium as media
+from lstm_tex.document import numbers
 from lstm_tex.errors import InputError
 from lstm_tex.validate import model, spec
 from tests.conftest import BUNDLED, EXAMPLES, compile_tex, run_cli
@@ -64,35 +65,35 @@ def test_bmatrix_elided_column_vector() -> None:
         ({}, True, (8, 8)),
         ({"max_rows": 12, "max_cols": 3}, True, (12, 3)),
         ({"max_rows": 12}, False, (16, 12)),  # the article keeps its own limits
-        ({"article_full": True}, False, (context.NO_ELISION, context.NO_ELISION)),
+        ({"article_full": True}, False, (media.NO_ELISION, media.NO_ELISION)),
         ({"article_full": True}, True, (8, 8)),
     ],
 )
 def test_layout_of_each_medium(
     render: dict[str, object], slides: bool, limits: tuple[int, int]
 ) -> None:
-    layout = context.layout(model.RenderOptions(**render), slides)  # type: ignore[arg-type]
+    layout = media.layout(model.RenderOptions(**render), slides)  # type: ignore[arg-type]
     assert (layout.max_rows, layout.max_cols) == limits
 
 
 def test_defaults_are_the_slides_layout() -> None:
     options = model.RenderOptions()
     assert (options.max_rows, options.max_cols) == (
-        context.SLIDES.max_rows,
-        context.SLIDES.max_cols,
+        media.SLIDES.max_rows,
+        media.SLIDES.max_cols,
     )
-    assert context.layout(options, True) == context.SLIDES
-    assert context.layout(options, False) == context.ARTICLE
+    assert media.layout(options, True) == media.SLIDES
+    assert media.layout(options, False) == media.ARTICLE
 
 
 def test_article_weights_show_the_columns_that_fit() -> None:
     weights = np.full((64, 32), -0.25)  # five characters a number
-    article = context._Medium(4, context.ARTICLE)
+    article = media.Medium(4, media.ARTICLE)
     assert article.weight_cols(weights) == 8
     assert _body(article.weights(weights))[0].count("\\cdots") == 1
     assert len(_body(article.weights(weights))[0]) == 8
-    assert context._Medium(4, context.SLIDES).weight_cols(weights) == 8
-    assert context._Medium(4, context.ARTICLE).weight_cols(np.full((4, 3), 0.5)) == 12
+    assert media.Medium(4, media.SLIDES).weight_cols(weights) == 8
+    assert media.Medium(4, media.ARTICLE).weight_cols(np.full((4, 3), 0.5)) == 12
 
 
 @pytest.mark.parametrize(

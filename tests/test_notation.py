@@ -13,6 +13,7 @@ import pytest
 
 from lstm_tex.compute import engine
 from lstm_tex.document import context
+from lstm_tex.document import medium as media
 from lstm_tex.validate import model, overrides, spec
 from tests.conftest import BUNDLED, DATA, LSTM_BUNDLED, compile_tex, lecturer_deck, run_cli
 
@@ -269,7 +270,7 @@ def test_row_vector_projection_transposes_w_hr(layers: int, symbol: str) -> None
     step = ctx["steps"][-1]
     assert step["W_hr_sym"] == symbol
     w_hr = ex.weights[f"weight_hr_l{layers - 1}"]
-    assert step["W_hr"] == context._Medium(4, context.SLIDES).weights(w_hr.T)
+    assert step["W_hr"] == media.Medium(4, media.SLIDES).weights(w_hr.T)
 
 
 @pytest.mark.latex

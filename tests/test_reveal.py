@@ -11,6 +11,7 @@ import pytest
 
 from lstm_tex.compute import engine
 from lstm_tex.document import context, reveal
+from lstm_tex.document import medium as media
 from lstm_tex.validate import model, overrides, spec
 from tests.conftest import BUNDLED, EXAMPLES, ROOT, compile_tex, lecturer_deck
 from tests.layout import (
@@ -39,10 +40,10 @@ def test_overlay_specifications(slides: list[int], spec_text: str) -> None:
     assert reveal.overlay(slides) == spec_text
 
 
-class _Medium(context._Medium):
+class _Medium(media.Medium):
     def __init__(self, max_rows: int = 8, max_cols: int = 8) -> None:
         super().__init__(
-            4, context.layout(model.RenderOptions(max_rows=max_rows, max_cols=max_cols), True)
+            4, media.layout(model.RenderOptions(max_rows=max_rows, max_cols=max_cols), True)
         )
 
 

@@ -28,10 +28,12 @@ import numpy as np
 
 from lstm_tex.compute.backward import BackwardStep
 from lstm_tex.compute.engine import Step, layer_weights
-from lstm_tex.document.backward_context import Builder, Piece, Symbols, line, sum_line
+from lstm_tex.document.backward_lines import Piece, line, sum_line
+from lstm_tex.document.backward_steps import StepLines
+from lstm_tex.document.backward_symbols import Symbols
 
 
-def groups(bld: Builder, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, Any]]:
+def groups(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, Any]]:
     """The groups of one GRU or RNN step, in the order the chain rule walks them."""
     if bld.cell.kind == "gru":
         return _gru(bld, b, s, sy)
@@ -39,7 +41,7 @@ def groups(bld: Builder, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str
 
 
 def _product(
-    bld: Builder,
+    bld: StepLines,
     lhs: str,
     a: tuple[str, np.ndarray],
     c: tuple[str, np.ndarray],
@@ -58,7 +60,7 @@ def _product(
     )
 
 
-def _delta(bld: Builder, sy: Symbols, k: str | None, s: Step, b: BackwardStep) -> dict[str, Any]:
+def _delta(bld: StepLines, sy: Symbols, k: str | None, s: Step, b: BackwardStep) -> dict[str, Any]:
     """delta = d(act) * act'(pre): sigma's s (1 - s), tanh's 1 - a^2 or relu's [a > 0]."""
     show, t = bld.show, s.t
     gate = k or bld.cell.gate_names[0]
@@ -103,7 +105,7 @@ def _delta(bld: Builder, sy: Symbols, k: str | None, s: Step, b: BackwardStep) -
 
 
 def _apply(
-    bld: Builder, lhs: str, matrix: np.ndarray, v: np.ndarray, r: np.ndarray
+    bld: StepLines, lhs: str, matrix: np.ndarray, v: np.ndarray, r: np.ndarray
 ) -> dict[str, Any]:
     r"""``lhs = W^\top v`` where lhs already reads ``W^\top v`` (with numbers only)."""
     show = bld.show
@@ -121,7 +123,7 @@ def _apply(
 # ---------------------------------------------------------------- GRU
 
 
-def _gru(bld: Builder, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, Any]]:
+def _gru(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, Any]]:
     show = bld.show
     t, tn, tp = s.t, bld.next_t(s), bld.prev_t(s)
     first = bld.is_first(s)
@@ -229,7 +231,7 @@ def _gru(bld: Builder, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, 
     ]
 
 
-def _gru_notes(bld: Builder, s: Step, sy: Symbols) -> dict[str, str]:
+def _gru_notes(bld: StepLines, s: Step, sy: Symbols) -> dict[str, str]:
     t, tn, tp = s.t, bld.next_t(s), bld.prev_t(s)
     note_h = bld.h_note(
         s,
@@ -289,7 +291,7 @@ def _gru_notes(bld: Builder, s: Step, sy: Symbols) -> dict[str, str]:
 # ---------------------------------------------------------------- RNN
 
 
-def _rnn(bld: Builder, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, Any]]:
+def _rnn(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, Any]]:
     t, tn, tp = s.t, bld.next_t(s), bld.prev_t(s)
     first = bld.is_first(s)
     w = layer_weights(bld.ex, s.layer, s.direction)

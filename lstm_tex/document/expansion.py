@@ -22,10 +22,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lstm_tex.compute.engine import Step, Trace, layer_weights
-from lstm_tex.document import context, forms, numbers
+from lstm_tex.document import forms, numbers
+from lstm_tex.document.frames import SYMBOLIC, pack
 
 if TYPE_CHECKING:
-    from lstm_tex.document.context import _Medium
+    from lstm_tex.document.medium import Medium
 
 LINE_ROWS = 1.45  # height of one line of an expansion, in matrix rows (with \\ spacing)
 PART_GAP = 0.5  # extra space between the rows of W_i x + b_i and those of W_h h + b_h
@@ -77,7 +78,7 @@ def break_terms(terms: list[str], value: str, first_em: float, rest_em: float) -
     return [("+ " if k else "") + " + ".join(line) for k, line in enumerate(lines)]
 
 
-def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: _Medium) -> None:
+def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: Medium) -> None:
     """Set ``expansion`` of every gate of the step context ``ctx``: ``None``, or when
     ``render.expand`` chooses the gate at this step, its rows and their frames. An exercise
     sheet (``render.exercise``) leaves them out: the sums would give its blanks away."""
@@ -119,18 +120,13 @@ def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: _Medium) -> None:
             part_rows[0]["part_start"] = bool(rows)
             part_rows[0]["kind"] = kind
             rows.extend(part_rows)
-        heights = [
-            (str(r), row["height"] + (PART_GAP if row["part_start"] else 0.0))
-            for r, row in enumerate(rows)
-        ]
+        heights = [(row, row["height"] + (PART_GAP if row["part_start"] else 0.0)) for row in rows]
         # The first frame opens with a sentence of one or two lines.
-        frames = context._pack(heights, medium.layout.frame_rows - 2 * context.SYMBOLIC)
+        frames = pack(heights, medium.layout.frame_rows - 2 * SYMBOLIC)
         g["expansion"] = {
             "parts": [sym for _, sym, *_ in parts],
             "rows": rows,
-            "frames": [
-                context.Frame.of([rows[int(r)] for r in frame], frame.tall) for frame in frames
-            ],
+            "frames": frames,
             "batched": ex.batched,
             "bias": parts[0][4] is not None,
         }
@@ -160,30 +156,23 @@ def _parts(
         # The GRU's candidate in the row-vector notation: x W_xn + b_in and h W_hn + b_hn.
         row = bool(g["row_form"])
 
-        def product(w_sym: str, v_sym: str) -> str:
-            return f"{v_sym} {w_sym}" if row else f"{w_sym} {v_sym}"
-
+        pytorch = {
+            "ih": (w_ih, step.x, b_ih, x_sym, x_style),
+            "hh": (w_hh, step.h_prev, b_hh, h_sym, h_style),
+        }
         return [
             (
-                "ih",
-                product(g["W_ih_sym"], x_sym) + (f" + {g['b_ih_sym']}" if b_ih is not None else ""),
-                w_ih,
-                step.x,
-                b_ih,
-                gv.ih,
-                [x_style] * w_ih.shape[1],
+                part,
+                (f"{v_sym} {g[f'W_{part}_sym']}" if row else f"{g[f'W_{part}_sym']} {v_sym}")
+                + (f" + {g[f'b_{part}_sym']}" if b is not None else ""),
+                weights,
+                vectors,
+                b,
+                getattr(gv, part),
+                [style] * weights.shape[1],
                 row,
-            ),
-            (
-                "hh",
-                product(g["W_hh_sym"], h_sym) + (f" + {g['b_hh_sym']}" if b_hh is not None else ""),
-                w_hh,
-                step.h_prev,
-                b_hh,
-                gv.hh,
-                [h_style] * w_hh.shape[1],
-                row,
-            ),
+            )
+            for part, (weights, vectors, b, v_sym, style) in pytorch.items()
         ]
     bias = (
         None
@@ -192,29 +181,26 @@ def _parts(
         else (b_ih if b_hh is None else numbers.decimal_sum(b_ih, b_hh))
     )
     plus = f" + {g['b_sym']}" if bias is not None else ""
-    if notation == "textbook":
-        return [
-            (
-                "affine",
-                f"{g['W_sym']} [{h_sym}; {x_sym}]{plus}",
-                np.hstack([w_hh, w_ih]),
-                np.concatenate([step.h_prev, step.x], axis=1),
-                bias,
-                gv.pre,
-                [h_style] * w_hh.shape[1] + [x_style] * w_ih.shape[1],
-                False,
-            )
-        ]
+    # the textbook's W_k = [W_hk  W_ik] times [h; x]; the row-vector x W_xk + h W_hk
+    textbook = notation == "textbook"
+    parts = [(w_hh, step.h_prev, h_style), (w_ih, step.x, x_style)]
+    if not textbook:
+        parts.reverse()
+    sym = (
+        f"{g['W_sym']} [{h_sym}; {x_sym}]{plus}"
+        if textbook
+        else f"{x_sym} {g['Wx_sym']} + {h_sym} {g['Wh_sym']}{plus}"
+    )
     return [
         (
             "affine",
-            f"{x_sym} {g['Wx_sym']} + {h_sym} {g['Wh_sym']}{plus}",
-            np.hstack([w_ih, w_hh]),
-            np.concatenate([step.x, step.h_prev], axis=1),
+            sym,
+            np.hstack([m for m, _, _ in parts]),
+            np.concatenate([v for _, v, _ in parts], axis=1),
             bias,
             gv.pre,
-            [x_style] * w_ih.shape[1] + [h_style] * w_hh.shape[1],
-            True,
+            [style for m, _, style in parts for _ in range(m.shape[1])],
+            not textbook,
         )
     ]
 
@@ -226,7 +212,7 @@ def _rows(
     bias: np.ndarray | None,
     values: np.ndarray,
     styles: list[numbers.Style],
-    medium: _Medium,
+    medium: Medium,
     *,
     batched: bool,
     vector_first: bool = False,
@@ -238,7 +224,7 @@ def _rows(
     label_em = symbol_em(sym) + 3.0  # the parentheses, the index and " = "
     line_em = layout.line_em - label_em - 2.0
     rows: list[dict[str, Any]] = []
-    for j in numbers._keep(weights.shape[0], layout.max_rows):
+    for j in numbers.keep(weights.shape[0], layout.max_rows):
         if j is None:
             rows.append(
                 {

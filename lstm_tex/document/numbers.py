@@ -307,7 +307,6 @@ def keep(n: int, limit: int | None) -> list[int | None]:
 
 #: The former private name, still called by context.py and expansion.py (issue 18: they
 #: move to :func:`keep` when their owners next edit them).
-_keep = keep
 
 
 def bmatrix(

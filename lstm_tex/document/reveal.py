@@ -24,7 +24,7 @@ from lstm_tex.compute.engine import Step, Trace, layer_weights
 from lstm_tex.document import forms, numbers
 
 if TYPE_CHECKING:
-    from lstm_tex.document.context import _Medium
+    from lstm_tex.document.medium import Medium
 
 #: The largest product walked element by element: rows (hidden), columns (input or
 #: hidden) and examples of a batch; larger ones show their result at once.
@@ -45,7 +45,7 @@ def overlay(slides: Sequence[int]) -> str:
     return ",".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
 
 
-def walks(weights: np.ndarray, vectors: np.ndarray, medium: _Medium) -> bool:
+def walks(weights: np.ndarray, vectors: np.ndarray, medium: Medium) -> bool:
     """Whether ``weights @ vectors`` is small enough to walk element by element, whole."""
     rows, cols = (int(n) for n in weights.shape)
     batch = int(vectors.shape[0])
@@ -64,7 +64,7 @@ def product(
     result: np.ndarray,
     styles: Sequence[numbers.Style],
     plain: dict[str, str],
-    medium: _Medium,
+    medium: Medium,
     start: int,
 ) -> tuple[dict[str, Any], int]:
     """The line ``W v + b = r`` uncovered from slide ``start``: its numbers on ``start``, then
@@ -116,7 +116,7 @@ def product(
     return {"on": start, "result": start + 1, **lines}, start + 1 + n * batch
 
 
-def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: _Medium) -> None:
+def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: Medium) -> None:
     """Set the overlays of the step context ``ctx``: ``reveal`` of each gate (per frame, the
     overlays of each line), ``reveal_states`` (per frame of the cell and hidden state) and
     the slides of the rows written out by ``render.expand``.
@@ -138,30 +138,21 @@ def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: _Medium) -> None:
         gv = step.gates[k]
         b_ih = None if w["b_ih"] is None else w["b_ih"][block]
         b_hh = None if w["b_hh"] is None else w["b_hh"][block]
+        # PyTorch's W_ik x_t + b_ik and W_hk h_{t-1} + b_hk; x W_xn + b_in (the GRU's
+        # candidate with row vectors) is shown at once, never walked.
+        parts = {"ih": (step.x, x_style, "x", b_ih), "hh": (step.h_prev, h_style, "h_prev", b_hh)}
         products: dict[str, Any] = {
-            "ih": (
-                w["w_ih"][block],
-                step.x,
-                b_ih,
-                gv.ih,
-                [x_style],
-                {"W": g["W_ih"], "v": ctx["x"], "b": g["b_ih"], "r": g["ih"]},
-            ),
-            "hh": (
-                w["w_hh"][block],
-                step.h_prev,
-                b_hh,
-                gv.hh,
-                [h_style],
-                {"W": g["W_hh"], "v": ctx["h_prev"], "b": g["b_hh"], "r": g["hh"]},
-            ),
+            part: (
+                w["w_" + part][block],
+                vector,
+                bias,
+                getattr(gv, part),
+                [style],
+                {"W": g["W_" + part], "v": ctx[key], "b": g["b_" + part], "r": g[part]},
+            )
+            for part, (vector, style, key, bias) in parts.items()
+            if not g["row_form"]
         }
-        if g["row_form"]:
-            # x W_xn + b_in (the GRU's candidate with row vectors): shown at once, never
-            # walked; the vector comes first, so it takes the matrix's place in the line.
-            for line, vector in (("ih", "x"), ("hh", "h_prev")):
-                plain = products.pop(line)[5]
-                products[line + "_row"] = {**plain, "W": ctx[vector], "v": plain["W"]}
         if notation == "textbook" and not g["gated"]:  # W_k [h; x] + b_k, one b_ik + b_hk
             products["affine"] = (
                 np.hstack([w["w_hh"][block], w["w_ih"][block]]),
@@ -200,7 +191,6 @@ def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: _Medium) -> None:
                     next_slide += 2
                 else:  # a product shown at once: the numbers, then the result
                     plain = products[line][5] if line in products else {}
-                    plain = products.get(line + "_row", plain)
                     overlays[line] = {"on": next_slide, "result": next_slide + 1, **plain}
                     next_slide += 2
             frames.append(overlays)

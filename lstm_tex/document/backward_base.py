@@ -1,0 +1,135 @@
+r"""What every part of the backward context's builder shares: the medium, the frame
+budget, the order of the steps, and the symbols of the cell's gates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lstm_tex.compute.backward import Gradients
+from lstm_tex.compute.engine import Direction, Step, directions_of
+from lstm_tex.document import measure, numbers
+from lstm_tex.document.backward_lines import (
+    ARTICLE_BLOCK_ROWS,
+    SLIDES_ROOM,
+    SLIDES_TEXT_EM,
+    Show,
+    pack_group,
+)
+from lstm_tex.document.backward_symbols import BLOCK_NAMES, Symbols
+from lstm_tex.document.medium import ARTICLE, PARTS, Medium, slides_layout
+
+
+class BuilderBase:
+    """The state and helpers shared by the builder's parts (the steps, the parameters)."""
+
+    def __init__(
+        self,
+        gradients: Gradients,
+        slides: bool,
+        parts: bool = False,
+        marks: dict[str, numbers.Mark] | None = None,
+    ) -> None:
+        self.g = gradients
+        self.ex = gradients.trace.example
+        self.cfg = self.ex.config
+        self.medium = Medium(
+            self.ex.render.decimals,
+            PARTS if parts else slides_layout(self.ex.render.text_size) if slides else ARTICLE,
+            marks=marks,
+        )
+        self.medium.paper_boxes = bool(marks) and not slides
+        self.show = Show(self.medium, exercise_kinds(gradients) if marks else None)
+        self.budget = self.medium.layout.frame_rows * SLIDES_ROOM if slides else ARTICLE_BLOCK_ROWS
+        self.text_em = (
+            SLIDES_TEXT_EM * measure.SLIDE_TEXT_PT / self.ex.render.text_size if slides else None
+        )
+        self.dd = "\\mathsf{d}" if slides else "\\mathrm{d}"
+        self.directions: tuple[Direction, ...] = directions_of(self.cfg.bidirectional)
+        self.top = self.cfg.num_layers - 1
+        self.cell = self.cfg.cell
+
+    def group(
+        self, name: str, title: str, note: str, lines: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        return pack_group(name, title, note, lines, self.budget, self.text_em)
+
+    def next_t(self, step: Step) -> int:
+        return step.t + 1 if step.direction == "forward" else step.t - 1
+
+    def prev_t(self, step: Step) -> int:
+        return step.t - 1 if step.direction == "forward" else step.t + 1
+
+    def is_first(self, step: Step) -> bool:
+        """Computed first in its direction: its h_prev, c_prev are the initial state."""
+        return step.t == (1 if step.direction == "forward" else self.ex.steps)
+
+    def is_last(self, step: Step) -> bool:
+        return step.t == (self.ex.steps if step.direction == "forward" else 1)
+
+    @property
+    def computes(self) -> str:
+        """Who computes the steps, for the notes: "direction" only in a bidirectional
+        network (issue 12)."""
+        if self.cfg.bidirectional:
+            return "this direction computes"
+        return "this layer computes" if self.cfg.num_layers > 1 else "the network computes"
+
+    # ------------------------------------------------------------ symbols of the cell
+
+    def delta_sym(self, sy: Symbols, k: str) -> Any:
+        """``t -> \\delta_{k,t}`` (an RNN's one block: ``\\delta_t``)."""
+        gate = None if self.cell.kind == "rnn" else k
+        return lambda t: sy.delta(gate, t)
+
+    def separate_hh(self, k: str) -> bool:
+        """Whether what reaches gate ``k``'s hh part differs from its delta (GRU's n)."""
+        return self.cell.kind == "gru" and k == "n"
+
+    def hh_delta_sym(self, sy: Symbols, k: str) -> Any:
+        """``t ->`` the symbol of what reaches gate ``k``'s ``hh`` part: its delta, or
+        ``\\tilde\\delta_{n,t}`` (= r_t * delta_n,t) for the GRU's n."""
+        if self.separate_hh(k):
+            return lambda t: sy.tilde_delta(k, t)
+        return self.delta_sym(sy, k)
+
+    def hh_n(self, sy: Symbols, t: int | str) -> str:
+        """The GRU's ``W_{hn} h_{t-1} + b_{hn}``, what r multiplies (no b_hn without one)."""
+        bias = f" + {sy.b('hn')}" if self.cfg.bias is True else ""
+        return f"{sy.w('hn')} {sy.q('h', t)}{bias}"
+
+    def bias_sym(self, sy: Symbols, which: str, k: str) -> str:
+        """``b_{ik}``, ``b_{hk}`` or (one bias per gate) ``b_k``; an RNN's ``b_{ih}``,
+        ``b_{hh}`` or ``b``."""
+        if self.cell.kind == "rnn":
+            return sy.b(f"{which}h" if which else "")
+        return sy.b(which + k)
+
+    def block_name(self, k: str) -> str:
+        """What the parameter gradients of block ``k`` are called in titles."""
+        if self.cell.kind == "rnn":
+            return "the weights"
+        return f"{BLOCK_NAMES[k]} weights"
+
+
+def exercise_kinds(gradients: Gradients) -> dict[int, str]:
+    """The exercise quantity of every array of the backward pass that lines show as it is
+    (``id`` to ``dy``, ``dh``, ``dc``, ``di``..., ``dpre``, ``grads``): what the steps
+    hand back to the initial state is its gradient."""
+    kinds: dict[int, str] = {}
+    for b in gradients.steps:
+        first = b.t == (1 if b.direction == "forward" else gradients.trace.example.steps)
+        if first:
+            kinds[id(b.dh_prev)] = "grads"
+            if b.dc_prev is not None:
+                kinds[id(b.dc_prev)] = "grads"
+        kinds[id(b.dy)] = "dy"
+        for k, g in b.gates.items():
+            kinds[id(g.dhh)] = "dpre"  # the GRU's r * delta_n; delta itself for the others
+            kinds[id(g.d)] = f"d{k}"
+            kinds[id(g.dpre)] = "dpre"
+        if b.dc is not None:
+            kinds[id(b.dc)] = "dc"
+        kinds[id(b.dh)] = "dh"
+        if b.dm is not None and b.dm is not b.dh:
+            kinds.pop(id(b.dm), None)  # with projections, dL/dm is not asked for
+    return kinds

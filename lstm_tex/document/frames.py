@@ -1,0 +1,113 @@
+"""Lines into frames: the one packer of every derivation.
+
+A derivation is a list of lines, each with an estimated height (in matrix rows, see
+:func:`height`) and, where it matters, an estimated width (in ems). :func:`pack` fills
+frames (slides) or display blocks (the article) with them greedily: the forward pass's
+gates, inputs, states and results, the rows of an expansion, and the backward pass's
+groups all go through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+SYMBOLIC = 1.6  # height of a line without matrices, in matrix rows
+LINE = 1.4  # extra height of a line of matrices (brackets, spacing), in matrix rows
+
+#: A frame is shrunk when its estimate exceeds this share of the budget. The budget is
+#: calibrated on the default theme; a themed 16:9 deck (Madrid: a taller title bar, a
+#: footline) holds a little less, and taller matrices (render.max_rows) more than their
+#: estimate says.
+TALL = 0.95
+
+T = TypeVar("T")
+
+
+def line_height(rows: int, broken: bool) -> float:
+    """Estimated height of a derivation line of ``rows``-row matrices (two if broken)."""
+    return (rows + LINE) * (2 if broken else 1)
+
+
+class Frame(list[Any]):
+    """The lines (or rows) of one frame; ``tall``: estimated taller than the frame (one line
+    alone that is too tall), so the template lets Beamer shrink it (``[shrink]``, only as
+    much as needed: a frame the default theme holds may not fit a themed 16:9 deck);
+    ``used``: its estimated height in rows; ``tight``: its lines are set closer (a gate's
+    frame holding more than a frame's rows at the usual spacing)."""
+
+    tall: bool = False
+    used: float = 0.0
+    tight: bool = False
+
+    @classmethod
+    def of(cls, lines: Sequence[Any], tall: bool, used: float = 0.0) -> Frame:
+        frame = cls(lines)
+        frame.tall = tall
+        frame.used = used
+        return frame
+
+
+def pack(
+    lines: Sequence[tuple[T, float]],
+    budget: float,
+    first: tuple[T, float] | None = None,
+    *,
+    widths: Sequence[float] | None = None,
+    text_em: float | None = None,
+) -> list[Frame]:
+    """Fill frames greedily with ``lines`` (each with its height), at least one line each.
+
+    ``first`` (a symbolic line and its height) heads every frame. With ``widths`` and
+    ``text_em`` (the backward pass on slides), a frame wider than ``text_em`` is shrunk to
+    fit (``\\lstmfit``), and its height with it: the packing counts on that.
+    """
+    head = [first[0]] if first else []
+    start = first[1] if first else 0.0
+    frames: list[Frame] = []
+    current: list[Any] = list(head)
+    used, widest = start, 0.0
+    for n, (line, line_h) in enumerate(lines):
+        width = widths[n] if widths is not None else 0.0
+        wider, taller = max(widest, width), used + line_h
+        scale = min(1.0, text_em / wider) if text_em and wider else 1.0
+        if len(current) > len(head) and taller * scale > budget:
+            frames.append(Frame.of(current, used > budget * TALL, used))
+            current, wider, taller = list(head), width, start + line_h
+        current.append(line)
+        widest, used = wider, taller
+    frames.append(Frame.of(current, used > budget * TALL, used))
+    return frames
+
+
+def unbreak_tall(g: dict[str, Any], ih_rows: int, hh_rows: int, rows: int, budget: float) -> None:
+    r"""On slides, a gate line whose breaks make it taller than a frame stays one line:
+    \lstmfit then scales it to the width, which costs less than shrinking the frame."""
+    for line_rows, flags in (
+        (ih_rows, ("break_ih", "break_ih_bias")),
+        (hh_rows, ("break_hh", "break_hh_bias")),
+        (rows, ("break_result", "break_sum", "break_act")),
+    ):
+        if (line_rows + LINE) * (1 + sum(bool(g[f]) for f in flags)) > budget:
+            for f in flags:
+                g[f] = False
+
+
+def flow(
+    segments: Sequence[tuple[str, float, int, bool]], line_em: float, indent: float
+) -> tuple[dict[str, bool], float]:
+    """Fill a derivation line greedily: ``segments`` are (name, width in em, matrix rows,
+    may break before it), in order; the first one includes the left-hand side, ``indent``
+    wide, where the lines after a break start. A break goes before a segment that would
+    make its line too wide. Returns where the breaks are (by segment name) and the
+    height."""
+    breaks: dict[str, bool] = {}
+    width, rows, line_h = 0.0, 0, 0.0
+    for n, (name, em, seg_rows, breakable) in enumerate(segments):
+        breaks[name] = bool(n) and breakable and width + em > line_em
+        if breaks[name]:
+            line_h += rows + LINE
+            width, rows = indent + 2.0 + em, seg_rows
+        else:
+            width, rows = width + em, max(rows, seg_rows)
+    return breaks, line_h + rows + LINE

@@ -1,0 +1,357 @@
+r"""The limits of a medium (slides, the article, the parts) and the one formatter of its
+numbers: :class:`Medium` turns arrays into ``bmatrix`` strings, elided to the medium's
+rows and columns, and estimates their widths (with :mod:`lstm_tex.document.measure`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from lstm_tex.document import measure, numbers
+from lstm_tex.validate.model import ELISION_MIN, RenderOptions
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Size limits of one medium (slides or article), in ems of the body font."""
+
+    line_em: float
+    max_rows: int
+    max_cols: int
+    frame_rows: float
+    shrinks: bool = False  # a line too wide is scaled down (\lstmfit), not broken inside W x
+
+
+#: The deck's text is 140 mm wide: 39.8 em of \small (10 pt) math, the derivations' size;
+#: a line is elided to fit it at that size rather than scaled down (issue 12).
+SLIDES = Layout(
+    line_em=measure.slide_line_em() - 0.3, max_rows=8, max_cols=8, frame_rows=19.5, shrinks=True
+)
+#: A gate's frames set their lines closer (\jot 1 pt): they hold this many more rows, which
+#: is two lines of 8-row matrices under the gate's symbolic line.
+GATE_EXTRA_ROWS = 1.0
+# The article's text is 17 cm wide: 44 em of 11 pt math (measured against pdflatex); its
+# "frames" are the display blocks that results are split into, so that pages can break.
+ARTICLE = Layout(line_em=44.0, max_rows=16, max_cols=12, frame_rows=36.0)
+#: No elision (``render.article_full``): every row and column; a line too large for the
+#: page is scaled down as a whole (``\lstmfitpage``) rather than broken inside ``W x``.
+NO_ELISION = 1_000_000
+ARTICLE_FULL = Layout(
+    line_em=44.0, max_rows=NO_ELISION, max_cols=NO_ELISION, frame_rows=36.0, shrinks=True
+)
+
+
+#: ``parts/*.tex`` and the API's ``Step.latex()``: lines broken to 30 em, which fit the text
+#: of a default ``\documentclass{article}`` at 10, 11 and 12 pt (345 pt of 10 pt, 360 pt of
+#: 10.95 pt and 390 pt of 12 pt: 34.5, 32.9 and 32.5 em); a part still wider than its host's
+#: ``\linewidth`` (a 4:3 frame) is scaled down to it as a whole (part.tex.j2).
+PARTS = Layout(line_em=30.0, max_rows=8, max_cols=8, frame_rows=36.0)
+
+
+#: With ``article_full``, matrices taller than this are not broken onto more lines: two
+#: lines of them would not fit a page, so each derivation line is scaled down whole.
+FULL_ROWS = 24
+
+
+def slides_layout(size: int) -> Layout:
+    """:data:`SLIDES` at ``render.text_size`` ``size`` (pt): a line holds fewer ems of a
+    larger size and a frame fewer matrix rows, so more is elided or split, never shrunk."""
+    if size == measure.SLIDE_TEXT_PT:
+        return SLIDES
+    return replace(
+        SLIDES,
+        line_em=measure.slide_line_em(size) - 0.3,
+        frame_rows=SLIDES.frame_rows * measure.SLIDE_TEXT_PT / size,
+    )
+
+
+def layout(render: RenderOptions, slides: bool, parts: bool = False) -> Layout:
+    """The limits of a medium under the ``render:`` options: ``max_rows``/``max_cols`` on
+    slides and in the parts, ``text_size`` on slides, ``article_full`` in the article."""
+    if parts:
+        return replace(PARTS, max_rows=render.max_rows, max_cols=render.max_cols)
+    if slides:
+        return replace(
+            slides_layout(render.text_size), max_rows=render.max_rows, max_cols=render.max_cols
+        )
+    return ARTICLE_FULL if render.article_full else ARTICLE
+
+
+def matrix_em(array: np.ndarray, decimals: int, style: numbers.Style, layout: Layout) -> float:
+    """Estimated width of a bmatrix in ems (digits are half an em wide)."""
+    a = array.reshape(array.shape[0], -1)
+    cols = min(a.shape[1], layout.max_cols)
+    widest = numbers.widest(shown_entries(a, layout.max_rows, layout.max_cols), style, decimals)
+    return measure.matrix_em(widest, cols)
+
+
+def shown_entries(a: np.ndarray, max_rows: int, max_cols: int) -> np.ndarray:
+    """The entries of matrix ``a`` that an elided bmatrix can show (all when it fits):
+    widths are measured on them, not on the thousands of numbers elided away."""
+    if a.ndim < 2 or (a.shape[0] <= max_rows and a.shape[1] <= max_cols):
+        return a
+    rows = [r for r in numbers.keep(a.shape[0], max_rows) if r is not None]
+    cols = [c for c in numbers.keep(a.shape[1], max_cols) if c is not None]
+    return a[np.ix_(rows, cols)]
+
+
+BOX_EM = 0.3  # extra width of a number in an exercise box (\lstmblank, \lstmanswer)
+#: On paper (the article's exercise sheet and answer key) a box is this many times as wide
+#: as the number it stands for, room for a handwritten one (issue 12; exercise.tex.j2).
+PAPER_BOX_SCALE = 1.5
+
+
+#: Up to this ``max_cols`` (the default), a slide's weight matrix shows no more columns than
+#: fit its line at full size; a larger ``max_cols`` (or ``article_full``) asks for more
+#: columns, and the line is scaled to fit instead.
+FIT_COLS = 8
+
+WEIGHT_LABEL_EM = 12.0  # width of a label such as W_{hi} h_{0} + b_{hi} = (with marks)
+#: Width of what a row vector shares its line with at the least, in the row-vector notation:
+#: a left-hand side (``h^{(1)\leftarrow}_{1}``), ``\odot \tanh\left(``, ``\right)`` and
+#: the brackets (measured with pdflatex: 2.45 and 3.7 em).
+ROW_LINE_EM = 6.5
+
+
+class Medium:
+    """Formats the numbers of one medium with its limits.
+
+    ``row_vectors``: vectors are rows and a batch is one row per example (the row-vector
+    notation); else columns, one per example. ``marks``: what an exercise sheet does with
+    the values of each quantity (``ih``, ..., ``i``, ``c``, ``h``): blank them or box
+    them as answers. ``captions``: whether derivations get sentences that read them.
+    """
+
+    def __init__(
+        self,
+        decimals: int,
+        layout: Layout,
+        *,
+        row_vectors: bool = False,
+        marks: Mapping[str, numbers.Mark] | None = None,
+        captions: bool = False,
+    ) -> None:
+        self.decimals = decimals
+        self.layout = layout
+        self.row_vectors = row_vectors
+        self.marks = dict(marks or {})
+        self.captions = captions
+        #: Every line of a step in one aligned block (``Step.latex()``): a long left-hand
+        #: side would widen all of them.
+        self.one_block = False
+        self.row_cap: int | None = None
+        #: Exercise boxes :data:`PAPER_BOX_SCALE` times as wide as their number (the
+        #: article), else :data:`BOX_EM` wider (slides).
+        self.paper_boxes = False
+        # Weights are shown again at every step: each one is formatted once, by content.
+        self._weights: dict[tuple[str, tuple[int, ...], bytes, float | None], Any] = {}
+
+    def value(self, array: np.ndarray, kind: str = "", beside: float = 0.0) -> str:
+        """A computed value; ``kind`` names the quantity for an exercise's marks;
+        ``beside``: the ems of what shares its line (:meth:`row_cols`)."""
+        matrix = self._as_matrix(array)
+        return numbers.bmatrix(
+            matrix,
+            style="fixed",
+            decimals=self.decimals,
+            max_rows=self.layout.max_rows,
+            max_cols=self.row_cols(matrix, "fixed", beside),
+            marks=self.marks.get(kind, ""),
+        )
+
+    def row_cols(self, matrix: np.ndarray, style: numbers.Style, beside: float = 0.0) -> int:
+        """Columns shown of a vector: ``max_cols``; with row vectors in a medium that breaks
+        lines (the article, the parts, ``Step.latex()``), no more than fit a line of their
+        own (:data:`ROW_LINE_EM`), since a row cannot be broken: within a step, the same
+        columns for every vector (:meth:`rows_of_step`), so that ``[f] \\odot [c]`` pairs
+        the numbers it shows. ``beside``: a longer label that shares the line (a results
+        row's ``[h_1 \\cdots h_T] =``) leaves less room."""
+        if not self.row_vectors or self.layout.shrinks or matrix.ndim < 2:
+            return self.layout.max_cols
+        if self.row_cap is not None:
+            return self.row_cap
+        shown = shown_entries(matrix, self.layout.max_rows, self.layout.max_cols)
+        return self._row_fit(numbers.widest(shown, style, self.decimals), beside)
+
+    def _row_fit(self, widest: float, beside: float = 0.0) -> int:
+        column = 0.5 * widest + 1.0
+        if self.marks:  # an exercise box around any number (an over-estimate, as em())
+            column += BOX_EM
+            if self.paper_boxes:
+                column += (PAPER_BOX_SCALE - 1.0) * measure.DIGIT_EM * widest
+        fit = int((self.layout.line_em - max(ROW_LINE_EM, beside)) / column)
+        return max(ELISION_MIN, min(self.layout.max_cols, fit))
+
+    def rows_of_step(self, given: Sequence[np.ndarray], computed: Sequence[np.ndarray]) -> None:
+        """Fix the columns of the row vectors of one step (:meth:`row_cols`) from the widest
+        number among them (``given`` ones as written, else as computed values), or lift
+        the fix (both empty)."""
+        self.row_cap = None
+        if not self.row_vectors or self.layout.shrinks or not (given or computed):
+            return
+        rows, cols = self.layout.max_rows, self.layout.max_cols
+        widest = max(
+            [
+                *(
+                    numbers.widest(shown_entries(a, rows, cols), "written", self.decimals)
+                    for a in given
+                ),
+                *(
+                    numbers.widest(shown_entries(a, rows, cols), "fixed", self.decimals)
+                    for a in computed
+                ),
+            ]
+        )
+        self.row_cap = self._row_fit(widest)
+
+    def blocks(self, arrays: Sequence[np.ndarray], kind: str = "", beside: float = 0.0) -> str:
+        """Computed values as blocks of one matrix with a rule between them: stacked (a
+        bidirectional output, ``[h->; h<-]``), or side by side with row vectors (each block
+        elided on its own, together no wider than :meth:`row_cols` allows)."""
+        blocks = [self._as_matrix(a) for a in arrays]
+        axis = 1 if self.row_vectors else 0
+        sizes = [b.shape[axis] for b in blocks]
+        whole = np.concatenate(blocks, axis=axis)
+        cols = self.layout.max_cols
+        if self.row_vectors and not self.layout.shrinks:
+            cols = max(ELISION_MIN, self.row_cols(whole, "fixed", beside) // len(blocks))
+        return numbers.bmatrix(
+            whole,
+            style="fixed",
+            decimals=self.decimals,
+            max_rows=self.layout.max_rows,
+            max_cols=cols,
+            marks=self.marks.get(kind, ""),
+            blocks=None if self.row_vectors else sizes,
+            column_blocks=sizes if self.row_vectors else None,
+        )
+
+    def stacked(self, parts: Sequence[tuple[np.ndarray, numbers.Style, str]]) -> str:
+        """Vectors stacked into one (``[h_{t-1}; x_t]``), each part with its style and kind;
+        elided like the columns of the matrix that multiplies it."""
+        blocks = [self._as_matrix(a) for a, _, _ in parts]
+        styles = [
+            style for (_, style, _), b in zip(parts, blocks, strict=True) for _ in range(b.shape[0])
+        ]
+        marks = [
+            self.marks.get(kind, "")
+            for (_, _, kind), b in zip(parts, blocks, strict=True)
+            for _ in range(b.shape[0])
+        ]
+        stacked = np.concatenate(blocks)
+        limit = min(self.layout.max_rows, self.layout.max_cols)
+        whole = stacked.shape[0] <= limit  # not elided: a rule between h and x (issue 12)
+        return numbers.bmatrix(
+            stacked,
+            style=styles,
+            decimals=self.decimals,
+            max_rows=None if whole else limit,
+            max_cols=self.layout.max_cols,
+            marks=marks,
+            blocks=[b.shape[0] for b in blocks] if whole else None,
+        )
+
+    def weight_blocks(self, blocks: Sequence[np.ndarray]) -> str:
+        """Weight matrices side by side (``[W_hk  W_ik]``): with a rule between them when
+        every column shows, else as one matrix elided like :meth:`weights`."""
+        array = np.hstack(blocks)
+        if array.shape[1] > self.weight_cols(array):
+            return self.weights(array)
+        return numbers.bmatrix(
+            array,
+            style="written",
+            max_rows=self.layout.max_rows,
+            column_blocks=[b.shape[1] for b in blocks],
+        )
+
+    def given(self, array: np.ndarray) -> str:
+        matrix = self._as_matrix(array)
+        return numbers.bmatrix(
+            matrix,
+            style="written",
+            max_rows=self.layout.max_rows,
+            max_cols=self.row_cols(matrix, "written"),
+        )
+
+    def _as_matrix(self, array: np.ndarray) -> np.ndarray:
+        # (B, n) batch rows become n x B: one column per example (unless rows are wanted).
+        return array.T if array.ndim == 2 and not self.row_vectors else array
+
+    def weight_cols(self, array: np.ndarray, room: float | None = None) -> int:
+        """Columns of a weight matrix shown: ``max_cols``, and no more than fit ``room`` ems
+        (on slides: what its line leaves for it at full size, so that the line is elided
+        rather than scaled down) or, in a medium that breaks lines (the article), the line
+        beside the label ``W x + b =``."""
+        if array.ndim < 2 or (
+            self.layout.shrinks and (room is None or self.layout.max_cols > FIT_COLS)
+        ):
+            return self.layout.max_cols
+        if room is None:
+            room = self.layout.line_em - WEIGHT_LABEL_EM
+        shown = shown_entries(array, self.layout.max_rows, self.layout.max_cols)
+        widest = numbers.widest(shown, "written", self.decimals)
+        if self.layout.shrinks:  # a slide: as many columns as fit, counting the dots
+            return measure.fit_columns(
+                widest, array.shape[1], room, ELISION_MIN, self.layout.max_cols
+            )
+        fit = int((room - measure.BRACKETS_EM) / measure.column_em(widest))
+        return max(ELISION_MIN, min(self.layout.max_cols, fit))
+
+    def weights(self, array: np.ndarray, room: float | None = None) -> str:
+        """A weight matrix (or bias vector) as written, not transposed; ``room``: the ems
+        its line leaves for it (:meth:`weight_cols`)."""
+        key = ("tex", array.shape, array.tobytes(), room)
+        if key not in self._weights:
+            self._weights[key] = numbers.bmatrix(
+                array,
+                style="written",
+                max_rows=self.layout.max_rows,
+                max_cols=self.weight_cols(array, room),
+            )
+        text: str = self._weights[key]
+        return text
+
+    def em(self, array: np.ndarray, style: numbers.Style = "fixed", beside: float = 0.0) -> float:
+        matrix = self._as_matrix(array)
+        layout = replace(self.layout, max_cols=self.row_cols(matrix, style, beside))
+        em = matrix_em(matrix, self.decimals, style, layout)
+        if self.marks:  # boxes anywhere: count them everywhere (an over-estimate)
+            em += self.box_em(matrix, style) * min(
+                matrix.reshape(matrix.shape[0], -1).shape[1], self.layout.max_cols
+            )
+        return em
+
+    def box_em(self, matrix: np.ndarray, style: numbers.Style = "fixed") -> float:
+        """What an exercise box adds to each column of ``matrix``, in ems."""
+        if not self.paper_boxes:
+            return BOX_EM
+        a = matrix.reshape(matrix.shape[0], -1)
+        shown = shown_entries(a, self.layout.max_rows, self.layout.max_cols)
+        widest = numbers.widest(shown, style, self.decimals)
+        return BOX_EM + (PAPER_BOX_SCALE - 1.0) * measure.DIGIT_EM * widest
+
+    def weights_em(self, array: np.ndarray, room: float | None = None) -> float:
+        key = ("em", array.shape, array.tobytes(), room)
+        if key not in self._weights:
+            matrix = array.reshape(array.shape[0], -1)
+            cols = self.weight_cols(array, room)
+            if self.layout.shrinks and cols < matrix.shape[1]:
+                # as weight_cols counted it (the dots column as itself), or the line that
+                # W was elided to fit is taken for too wide and broken (issue 12)
+                widest = numbers.widest(
+                    shown_entries(matrix, self.layout.max_rows, cols), "written", self.decimals
+                )
+                self._weights[key] = measure.elided_matrix_em(widest, matrix.shape[1], cols)
+            else:
+                self._weights[key] = matrix_em(
+                    matrix, self.decimals, "written", replace(self.layout, max_cols=cols)
+                )
+        em: float = self._weights[key]
+        return em
+
+    def rows(self, array: np.ndarray) -> int:
+        n = int(self._as_matrix(array).shape[0])
+        return min(n, self.layout.max_rows)

@@ -1,0 +1,286 @@
+r"""The results (h_t and c_t over time, a bidirectional layer's output, the final states)
+and the steps that are not derived, in brief."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from lstm_tex.compute.engine import Direction, Step, Trace, directions_of
+from lstm_tex.document import forms, numbers
+from lstm_tex.document.frames import (
+    LINE,
+    SYMBOLIC,
+    Frame,
+    pack,
+)
+from lstm_tex.document.medium import (
+    Medium,
+)
+from lstm_tex.document.symbols import (
+    NO_TAG,
+    SUP_EM,
+    TIME_LABEL_EM,
+    example_tag,
+    placement,
+    superscript,
+    time_label,
+)
+
+
+def result_entry(
+    label: str,
+    columns: np.ndarray,
+    medium: Medium,
+    label_em: float,
+    mid: str = "",
+    mid_em: float = 0.0,
+    kind: str = "",
+) -> dict[str, Any]:
+    """One ``label = mid = value`` of a results row; ``columns`` (k, n) shows as n x k
+    (as k x n with row vectors); ``kind`` names the quantity for an exercise's marks."""
+    beside = label_em + mid_em + 2.0
+    return {
+        "label": label,
+        "mid": mid,
+        "value": medium.value(columns, kind, beside),
+        "em": beside + medium.em(columns, beside=beside),
+        "rows": medium.rows(columns),
+    }
+
+
+def over_steps(
+    name: str,
+    steps: Sequence[Step],
+    b: int,
+    sup: str,
+    medium: Medium,
+    tag: tuple[str, float] = ("", 0.0),
+) -> dict[str, Any]:
+    """``[h_t1 ... h_tk]`` (``name`` is ``h`` or ``c``) of example ``b``: a column per step."""
+    columns = np.stack([getattr(s, name)[b] for s in steps])
+    return result_entry(
+        tag[0] + time_label(name, sup, [s.t for s in steps], medium.row_vectors),
+        columns,
+        medium,
+        TIME_LABEL_EM + (SUP_EM if sup else 0.0) + tag[1],
+        kind=name,
+    )
+
+
+def entry_rows(groups: list[list[dict[str, Any]]], medium: Medium) -> list[dict[str, Any]]:
+    """Each group of entries on one row, if that fits: the rows of an aligned block share
+    their columns, so the widest entry of each column counts. Else one entry per row."""
+    columns = max(len(group) for group in groups)
+    width = sum(max(g[k]["em"] for g in groups if len(g) > k) + 2.0 for k in range(columns))
+    if width > medium.layout.line_em:
+        groups = [[entry] for group in groups for entry in group]
+    return [{"entries": group, "height": max(e["rows"] for e in group) + LINE} for group in groups]
+
+
+def _pack_rows(rows: list[dict[str, Any]], budget: float) -> list[Frame]:
+    """Rows into frames of at most ``budget`` rows of height (at least one row each)."""
+    frames = pack([(str(k), r["height"]) for k, r in enumerate(rows)], budget)
+    return [Frame.of([rows[int(k)] for k in frame], frame.tall) for frame in frames]
+
+
+def summary_context(trace: Trace, run: Sequence[Step], medium: Medium) -> dict[str, Any]:
+    """Consecutive steps of one layer and direction that are not derived in full, in brief:
+    the states they carry on, ``[h_a ... h_b]`` and ``[c_a ... c_b]``, one column per step
+    (a row of them per example). The gates of every step are in values.json."""
+    ex = trace.example
+    cfg = ex.config
+    ordered = sorted(run, key=lambda s: s.t)
+    sup = superscript(ordered[0], cfg.num_layers, cfg.bidirectional)
+    ts = [s.t for s in ordered]
+    span = f"step {ts[0]}" if len(ts) == 1 else f"steps {ts[0]}--{ts[-1]}"
+    title = ", ".join([*placement(ordered[0].layer, ordered[0].direction, cfg), span])
+    groups = []
+    states = forms.of(ex).state_names
+    for b in range(ex.batch):
+        tag = example_tag(ex.batched, b)
+        groups.append(
+            [
+                over_steps(name, ordered, b, sup, medium, tag if name == "h" else NO_TAG)
+                for name in states
+            ]
+        )
+    return {
+        "title": title[0].upper() + title[1:],
+        "span": span,
+        "count": len(ts),
+        "frames": _pack_rows(entry_rows(groups, medium), medium.layout.frame_rows - 2 * SYMBOLIC),
+    }
+
+
+def derived_sequence(
+    trace: Trace, steps: list[dict[str, Any]], medium: Medium
+) -> list[dict[str, Any]]:
+    """Derived steps and summaries of the others, in the order torch computes them."""
+    by_key = {(s["layer"], s["direction"], s["t"]): s for s in steps}
+    sequence: list[dict[str, Any]] = []
+    run: list[Step] = []
+
+    def flush() -> None:
+        if run:
+            sequence.append(
+                {"kind": "summary", "summary": summary_context(trace, list(run), medium)}
+            )
+            run.clear()
+
+    for step in trace.steps:
+        derived = by_key.get(step.key)
+        if derived is not None:
+            flush()
+            sequence.append({"kind": "step", "step": derived})
+            continue
+        if run and (run[-1].layer, run[-1].direction) != (step.layer, step.direction):
+            flush()
+        run.append(step)
+    flush()
+    return sequence
+
+
+def concatenation(
+    trace: Trace, layer: int, b: int, medium: Medium, tag: tuple[str, float]
+) -> dict[str, Any]:
+    r"""A bidirectional layer's output over time: ``[h^\rightarrow_t; h^\leftarrow_t]``
+    stacked, one column per step; the next layer's input, or torch's ``output``."""
+    ex = trace.example
+    cfg = ex.config
+    ts: list[int | None] = list(range(1, ex.steps + 1))
+    if len(ts) > 2:
+        ts = [1, None, ex.steps]
+
+    def symbols(direction: Direction) -> str:
+        sup = superscript(trace.step(layer, direction, 1), cfg.num_layers, True)
+        return " & ".join("\\cdots" if t is None else f"h{sup}_{{{t}}}" for t in ts)
+
+    mid = numbers.ruled_matrix(
+        f"{symbols('forward')} \\\\ \\hline {symbols('reverse')}", "c" * len(ts)
+    )
+    if layer == cfg.num_layers - 1:
+        label = "\\text{output}"
+    else:
+        label = time_label(
+            f"x^{{({layer + 1})}}", "", list(range(1, ex.steps + 1)), medium.row_vectors
+        )
+    # The two directions as two blocks of one matrix, mirroring the symbols in ``mid``.
+    halves = np.split(trace.layer_outputs[layer][:, b], 2, axis=-1)
+    if medium.row_vectors:  # one row per step: [H-> H<-] side by side
+        sups = [
+            superscript(trace.step(layer, d, 1), cfg.num_layers, True)
+            for d in ("forward", "reverse")
+        ]
+        rows = " \\\\ ".join(
+            " & ".join("\\vdots" if t is None else f"h{sup}_{{{t}}}" for sup in sups) for t in ts
+        )
+        entry = result_entry(
+            tag[0] + label,
+            halves[0],
+            medium,
+            TIME_LABEL_EM + SUP_EM + tag[1],
+            mid=f"\\begin{{bmatrix}} {rows} \\end{{bmatrix}}",
+            mid_em=8.0,
+            kind="h",
+        )
+        beside = TIME_LABEL_EM + SUP_EM + tag[1] + 8.0 + 2.0
+        entry["value"] = medium.blocks(halves, "h", beside)
+        entry["em"] += medium.em(halves[1], beside=beside) + 0.5
+        return entry
+    entry = result_entry(
+        tag[0] + label,
+        halves[0],
+        medium,
+        TIME_LABEL_EM + SUP_EM + tag[1],
+        mid=mid,
+        mid_em=3.5 * len(ts) + 1,
+        kind="h",
+    )
+    entry["value"] = medium.blocks(halves, "h")
+    entry["rows"] = 2 * entry["rows"] + 0.5
+    return entry
+
+
+def result_frames(trace: Trace, medium: Medium) -> list[dict[str, Any]]:
+    """The result blocks, split into frames: h_t and c_t over time for every layer,
+    direction and example; a bidirectional layer's output, the concatenation; then the
+    final states h_n, c_n in torch's order. No over-time block for one step of one
+    layer and direction, where the step and the final states already show everything."""
+    ex = trace.example
+    cfg = ex.config
+    directions = directions_of(cfg.bidirectional)
+    states = forms.of(ex).state_names
+    blocks: list[dict[str, Any]] = []
+    if ex.steps > 1 or cfg.num_layers > 1 or cfg.bidirectional:
+        groups = []
+        for layer in range(cfg.num_layers):
+            for b in range(ex.batch):
+                tag = example_tag(ex.batched, b)
+                for direction in directions:
+                    steps = sorted(
+                        (s for s in trace.steps if s.layer == layer and s.direction == direction),
+                        key=lambda s: s.t,
+                    )
+                    sup = superscript(steps[0], cfg.num_layers, cfg.bidirectional)
+                    groups.append(
+                        [
+                            over_steps(name, steps, b, sup, medium, tag if name == "h" else NO_TAG)
+                            for name in states
+                        ]
+                    )
+        blocks.append(
+            {
+                "kind": "over_time",
+                "title": " and ".join(f"${name}_t$" for name in states) + " over time",
+                "rows": entry_rows(groups, medium),
+            }
+        )
+    if cfg.bidirectional:
+        groups = [
+            [concatenation(trace, layer, b, medium, example_tag(ex.batched, b))]
+            for layer in range(cfg.num_layers)
+            for b in range(ex.batch)
+        ]
+        title = "each layer's output" if cfg.num_layers > 1 else "the output"
+        blocks.append(
+            {
+                "kind": "outputs",
+                "title": f"{title}, both directions stacked",
+                "rows": entry_rows(groups, medium),
+            }
+        )
+    groups = []
+    for k, (layer, direction) in enumerate(
+        (layer, d) for layer in range(cfg.num_layers) for d in directions
+    ):
+        last = trace.step(layer, direction, ex.steps if direction == "forward" else 1)
+        sup = superscript(last, cfg.num_layers, cfg.bidirectional)
+        index = f"[{k}]" if len(directions) * cfg.num_layers > 1 else ""
+        finals = {"h": trace.h_n, "c": trace.h_n if trace.c_n is None else trace.c_n}
+        groups.append(
+            [
+                result_entry(
+                    f"{name}_n{index}",
+                    finals[name][k],
+                    medium,
+                    4,
+                    mid=f"{name}{sup}_{{{last.t}}}",
+                    mid_em=3,
+                    kind=name,
+                )
+                for name in states
+            ]
+        )
+    title = "final states $h_n$ and $c_n$" if len(states) > 1 else "final state $h_n$"
+    blocks.append({"kind": "final", "title": title, "rows": entry_rows(groups, medium)})
+    frames = []
+    for block in blocks:
+        # The intro heads the first frame; the cross-check note ends the last one.
+        budget = medium.layout.frame_rows - SYMBOLIC * (3 if block is blocks[-1] else 1)
+        chunks = _pack_rows(block["rows"], budget)
+        for n, chunk in enumerate(chunks):
+            frames.append({**block, "rows": chunk, "continued": n > 0, "tall": chunk.tall})
+    return frames
