@@ -136,15 +136,18 @@ def step_context(trace: Trace, step: Step, medium: Medium, index: int) -> dict[s
         else:
             x_from = f"h^{{{below}}}_{{{t}}}"
     # [h^(l-1)-> h^(l-1)<-] as a row is wider than stacked
-    from_em = (10 if medium.row_vectors and cfg.bidirectional else 5) if x_from else 0
+    # On slides "h_{t-1} = " takes about 3.5 em (measured: a layer-1 step's x, h and c,
+    # estimated at 5 em each, went on two frames half full; issue 12)
+    label = 3.5 if medium.layout.shrinks else 5.0
+    from_em = (10 if medium.row_vectors and cfg.bidirectional else label) if x_from else 0
     x_em = medium.em(step.x, x_style) + 5 + sup_em
     widths = {
         "x": x_em + from_em,
-        "h": medium.em(step.h_prev, state_style) + 5 + sup_em,
+        "h": medium.em(step.h_prev, state_style) + label + sup_em,
     }
     input_rows = {"x": medium.rows(step.x), "h": medium.rows(step.h_prev)}
     if step.c_prev is not None:
-        widths["c"] = medium.em(step.c_prev, state_style) + 5 + sup_em
+        widths["c"] = medium.em(step.c_prev, state_style) + label + sup_em
         input_rows["c"] = medium.rows(step.c_prev)
     input_lines = arrange_inputs(widths, medium.layout.line_em)
     input_frames = pack(
