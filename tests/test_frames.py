@@ -1,0 +1,123 @@
+"""The document layer's one packer and its line estimates, as tables (issue 18).
+
+Per line kind: where a line breaks (``flow`` for the forward pass's lines, ``fit_line``
+for the backward pass's ``lhs = symbolic = numbers = result``), how tall it is, and how
+``pack`` puts lines into frames.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lstm_tex.document.backward_lines import Piece, fit_line
+from lstm_tex.document.frames import LINE, flow, line_height, pack
+
+
+@pytest.mark.parametrize(
+    ("rows", "broken", "height"),
+    [(2, False, 2 + LINE), (2, True, 2 * (2 + LINE)), (8, False, 8 + LINE)],
+)
+def test_line_height(rows: int, broken: bool, height: float) -> None:
+    assert line_height(rows, broken) == pytest.approx(height)
+
+
+#: (lines with their heights, budget, first line or None, frames, which frames are tall)
+PACKED: list[tuple[list[tuple[str, float]], float, tuple[str, float] | None, Any, Any]] = [
+    ([("a", 1), ("b", 1), ("c", 1)], 2, None, [["a", "b"], ["c"]], [True, False]),
+    ([("a", 1), ("b", 1), ("c", 1)], 3, None, [["a", "b", "c"]], [True]),
+    ([("a", 1), ("b", 1)], 10, None, [["a", "b"]], [False]),
+    # the symbolic line heads every frame of a gate
+    (
+        [("ih", 3), ("hh", 3), ("result", 3)],
+        8,
+        ("symbolic", 1.6),
+        [["symbolic", "ih", "hh"], ["symbolic", "result"]],
+        [False, False],
+    ),
+    # a line taller than a frame gets one of its own, and Beamer may shrink it
+    ([("a", 1), ("big", 10), ("c", 1)], 5, None, [["a"], ["big"], ["c"]], [False, True, False]),
+]
+
+
+@pytest.mark.parametrize(("lines", "budget", "first", "frames", "tall"), PACKED)
+def test_pack(
+    lines: list[tuple[str, float]],
+    budget: float,
+    first: tuple[str, float] | None,
+    frames: list[list[str]],
+    tall: list[bool],
+) -> None:
+    packed = pack(lines, budget, first)
+    assert [list(f) for f in packed] == frames
+    assert [f.tall for f in packed] == tall
+
+
+@pytest.mark.parametrize(
+    ("widths", "text_em", "frames"),
+    [
+        (None, None, [["a"], ["b"]]),
+        # a frame twice as wide as the text is shrunk to half: both lines fit (backward pass)
+        ([80.0, 80.0], 40.0, [["a", "b"]]),
+        ([20.0, 20.0], 40.0, [["a"], ["b"]]),
+    ],
+)
+def test_pack_counts_on_shrinking_wide_frames(
+    widths: list[float] | None, text_em: float | None, frames: list[list[str]]
+) -> None:
+    packed = pack([("a", 3.0), ("b", 3.0)], 4.0, widths=widths, text_em=text_em)
+    assert [list(f) for f in packed] == frames
+
+
+#: (segments: name, width, rows, may break before it; line width; breaks; height)
+FLOWED = [
+    ([("f", 10.0, 2, False), ("x", 10.0, 2, True)], 25.0, {"f": False, "x": False}, 2 + LINE),
+    (
+        [("f", 10.0, 2, False), ("x", 10.0, 2, True), ("y", 10.0, 2, True)],
+        25.0,
+        {"f": False, "x": False, "y": True},
+        2 * (2 + LINE),
+    ),
+    # a segment that may not break stays on its line however wide
+    ([("f", 10.0, 2, False), ("x", 30.0, 3, False)], 25.0, {"f": False, "x": False}, 3 + LINE),
+    # a symbolic start (no matrices) and two breaks
+    (
+        [("s", 8.0, 0, False), ("a", 20.0, 4, True), ("b", 20.0, 4, True)],
+        25.0,
+        {"s": False, "a": True, "b": True},
+        (0 + LINE) + (4 + LINE) + (4 + LINE),
+    ),
+]
+
+
+@pytest.mark.parametrize(("segments", "line_em", "breaks", "height"), FLOWED)
+def test_flow(
+    segments: list[tuple[str, float, int, bool]],
+    line_em: float,
+    breaks: dict[str, bool],
+    height: float,
+) -> None:
+    got, got_height = flow(segments, line_em, indent=3.0)
+    assert got == breaks
+    assert got_height == pytest.approx(height)
+
+
+#: (symbolic part, ems of the numbers, ems of the result; break before the numbers, before
+#: the result): ``a = <symbolic> = <numbers> = <result>`` on a line of 20 em, where a
+#: letter is 0.55 em and "=" with its spacing 1.6.
+FITTED = [
+    ("a", 5.0, 5.0, (False, False)),
+    ("a", 15.0, 5.0, (False, True)),
+    ("abcdefghij", 15.0, 1.0, (True, False)),
+    ("a", 25.0, 5.0, (True, True)),
+]
+
+
+@pytest.mark.parametrize(("symbolic", "numbers_em", "result_em", "breaks"), FITTED)
+def test_fit_line(
+    symbolic: str, numbers_em: float, result_em: float, breaks: tuple[bool, bool]
+) -> None:
+    fit = fit_line(20.0, "a", symbolic, numbers_em, Piece("r", result_em, 2), 2)
+    assert (fit["break_numbers"], fit["break_result"]) == breaks
+    assert fit["height"] == pytest.approx((1.6 if breaks[0] else 0.0) + line_height(2, breaks[1]))
