@@ -304,7 +304,7 @@ def documents(
         from lstm_tex.output import backward_values
 
         grads = backward_values.build(gradients, gradients_report)
-    files["values.json"] = values.dumps(
+    files["values.json"] = values.Streamed(
         values.build(trace, report, grads, shown=None if shown is trace else shown, arrays=True)
     )
     if ex.render.exercise and "latex" in ex.render.formats:

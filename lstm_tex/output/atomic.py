@@ -27,6 +27,7 @@ import tempfile
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 from lstm_tex.errors import InputError, printable
 
@@ -296,11 +297,12 @@ def check_target(out: Path, stem: str) -> None:
 def write_tree(
     out: Path,
     stem: str,
-    files: Mapping[str, str | bytes],
+    files: Mapping[str, str | bytes | Callable[[BinaryIO], None]],
     finish: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write ``files`` (relative path -> content) as ``out/stem/``, all or nothing; where
-    ``out/stem`` is a link to a folder, into that folder (:func:`followed`).
+    ``out/stem`` is a link to a folder, into that folder (:func:`followed`). A content
+    that is a function writes the file itself, given it open (values.json, streamed).
 
     ``finish(staging)`` runs after the files are staged (e.g. to compile PDFs) and
     may raise; the swap happens only if it succeeds.
@@ -331,7 +333,11 @@ def write_tree(
             for rel, content in encoded.items():
                 path = staging / rel
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(content)
+                if callable(content):
+                    with path.open("wb") as stream:
+                        content(stream)
+                else:
+                    path.write_bytes(content)
             if finish is not None:
                 finish(staging)
             with _locked(out):

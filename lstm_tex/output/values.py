@@ -7,8 +7,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -155,27 +156,52 @@ def dumps(doc: Any) -> str:
     that took over two minutes and 140 MB. orjson writes the shortest decimal that reads
     back as the same float64 (``0.00001`` where ``json`` writes ``1e-05``).
     """
+    return "".join(_pieces(doc, ""))
+
+
+class Streamed:
+    """values.json written piece by piece into the staged file (``output.atomic``): the
+    text of :func:`dumps`, never held whole (at T = 1000, hidden 256 it is over 100 MB,
+    and a joined copy and its UTF-8 bytes were held besides; issue 17)."""
+
+    def __init__(self, doc: Any) -> None:
+        self.doc = doc
+
+    def __call__(self, out: BinaryIO) -> None:
+        for piece in _pieces(self.doc, ""):
+            out.write(piece.encode("utf-8"))
+
+
+def _leaf(value: Any) -> str:
     import orjson
 
-    def leaf(value: Any) -> str:
-        try:
-            text = orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
-        except orjson.JSONEncodeError:  # an int beyond 64 bits
-            text = "null"
-        # orjson writes NaN and infinities as null; json's NaN/Infinity say what they were
-        if "null" not in text:
-            return text
-        return json.dumps(value.tolist() if isinstance(value, np.ndarray) else value)
+    try:
+        text = orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY).decode()
+    except orjson.JSONEncodeError:  # an int beyond 64 bits
+        text = "null"
+    # orjson writes NaN and infinities as null; json's NaN/Infinity say what they were
+    if "null" not in text:
+        return text
+    return json.dumps(value.tolist() if isinstance(value, np.ndarray) else value)
 
-    def dump(value: Any, indent: str) -> str:
-        inner = indent + " "
-        if isinstance(value, dict) and value:
-            items = (f"{inner}{leaf(str(key))}: {dump(item, inner)}" for key, item in value.items())
-        elif isinstance(value, list) and any(isinstance(item, (list, dict)) for item in value[:1]):
-            items = (inner + dump(item, inner) for item in value)
-        else:
-            return leaf(value)
-        opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
-        return f"{opening}\n" + ",\n".join(items) + f"\n{indent}{closing}"
 
-    return dump(doc, "") + "\n"
+def _pieces(value: Any, indent: str) -> Iterator[str]:
+    """The text of :func:`dumps` in pieces: one per key, vector or bracket."""
+    inner = indent + " "
+    if isinstance(value, dict) and value:
+        children: Iterable[tuple[str, Any]] = (
+            (f"{inner}{_leaf(str(key))}: ", item) for key, item in value.items()
+        )
+    elif isinstance(value, list) and any(isinstance(item, (list, dict)) for item in value[:1]):
+        children = ((inner, item) for item in value)
+    else:
+        yield _leaf(value)
+        if not indent:
+            yield "\n"
+        return
+    opening, closing = ("{", "}") if isinstance(value, dict) else ("[", "]")
+    yield f"{opening}\n"
+    for n, (prefix, item) in enumerate(children):
+        yield ",\n" + prefix if n else prefix
+        yield from _pieces(item, inner)
+    yield f"\n{indent}{closing}" + ("" if indent else "\n")
