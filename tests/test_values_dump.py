@@ -69,3 +69,19 @@ def test_what_orjson_cannot_write_is_written_as_json_writes_it() -> None:
     """NaN and infinities (orjson would write null), an int beyond 64 bits."""
     text = values.dumps({"v": np.array([1.0, math.nan, -math.inf]), "big": [2**70]})
     assert text == '{\n "v": [1.0, NaN, -Infinity],\n "big": [1180591620717411303424]\n}\n'
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.stem)
+def test_streamed_values_json_is_the_text_of_dumps(path: Path) -> None:
+    """values.json is written piece by piece into the staged file (issue 17: never held
+    whole): the same bytes as :func:`values.dumps`."""
+    import io
+
+    from lstm_tex import pipeline
+
+    trace = pipeline.compute(path)
+    doc = values.build(trace, None, arrays=True)
+    stream = io.BytesIO()
+    values.Streamed(doc)(stream)
+    assert stream.getvalue() == values.dumps(doc).encode("utf-8")
+    assert json.loads(stream.getvalue())["steps"]
