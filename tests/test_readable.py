@@ -78,6 +78,16 @@ def test_matrices_at_full_size_up_to_hidden_8(decks: dict[str, Path], deck: str)
     assert not small, small[:5]
 
 
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", [p.stem for p in BUNDLED])
+def test_every_bundled_frame_at_full_size(decks: dict[str, Path], deck: str) -> None:
+    """The bundled examples (hidden <= 4) keep every number at 10 pt, the backward pass's
+    frames too: a note above the derivation made the SGD step's first frame shrink its
+    numbers to 8.1 pt although they fit (lecturer-tester)."""
+    small = [(n.page, n.text, n.size) for n in measure.numbers(decks[deck]) if n.size < FULL_PT]
+    assert not small, small[:5]
+
+
 GATE_TITLES = (
     *("input gate", "forget gate", "cell candidate", "output gate"),  # LSTM
     *("reset gate", "update gate", "candidate"),  # GRU
