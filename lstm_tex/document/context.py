@@ -32,7 +32,7 @@ from lstm_tex.document.step import one_line, step_context
 from lstm_tex.errors import printable
 from lstm_tex.latex.tex import NEEDS, PART_NEEDS, escape, needs_comment
 from lstm_tex.latex.text import comment
-from lstm_tex.validate.model import GATES, LstmConfig, RenderOptions
+from lstm_tex.validate.model import GATES, Example, LstmConfig, RenderOptions
 
 Exercise = Literal["sheet", "answers"]
 
@@ -87,27 +87,8 @@ def build(
         if slides and ex.render.reveal:
             reveal.add(trace, step, step_ctx, medium)
     title = ex.title if ex.title is not None else f"{form.title} forward pass: {printable(ex.stem)}"
-    layers = f"{cfg.num_layers} layer" + ("s" if cfg.num_layers > 1 else "")
-    summary = (
-        f"input size {cfg.input_size}, hidden size {cfg.hidden_size}, {layers}"
-        + (", bidirectional" if cfg.bidirectional else "")
-        + (f", projection to {cfg.proj_size}" if cfg.proj_size else "")
-        + ("" if cfg.bias is True else ", one bias per gate" if cfg.bias else ", no bias")
-        + (", ReLU" if form.gates[0].act_fn == forms.RELU else "")
-        + (f", batch of {ex.batch}" if ex.batched else "")
-        + f", {ex.steps} step"
-        + ("s" if ex.steps > 1 else "")
-    )
-    check = None
-    if report is not None:
-        check = {
-            "device": escape(report.device),
-            "dtype": escape(report.dtype),
-            "torch": escape(report.torch_version),
-            "max_abs_err": numbers.scientific(report.max_abs_err),
-            "atol": numbers.scientific(report.atol),
-            "passed": report.passed,
-        }
+    summary = _summary(trace.example, form)
+    check = _check(report)
     pictures = _pictures(ex.render, ex.steps, ex.batch if ex.batched else 0, drawn)
     return {
         "needs": needs_comment(pictures["needs"]),
@@ -164,6 +145,36 @@ def build(
         "row_vectors": medium.row_vectors,
         "carry": _carry(trace, exact),
         "exercise": _exercise(ex.render.exercise, exercise, form),
+    }
+
+
+def _summary(ex: Example, form: forms.Form) -> str:
+    """The network in one line: "input size 2, hidden size 3, 1 layer, ..., 2 steps"."""
+    cfg = ex.config
+    layers = f"{cfg.num_layers} layer" + ("s" if cfg.num_layers > 1 else "")
+    return (
+        f"input size {cfg.input_size}, hidden size {cfg.hidden_size}, {layers}"
+        + (", bidirectional" if cfg.bidirectional else "")
+        + (f", projection to {cfg.proj_size}" if cfg.proj_size else "")
+        + ("" if cfg.bias is True else ", one bias per gate" if cfg.bias else ", no bias")
+        + (", ReLU" if form.gates[0].act_fn == forms.RELU else "")
+        + (f", batch of {ex.batch}" if ex.batched else "")
+        + f", {ex.steps} step"
+        + ("s" if ex.steps > 1 else "")
+    )
+
+
+def _check(report: CheckReport | None) -> dict[str, Any] | None:
+    """The torch cross-check's verdict as the documents state it (None: ``--no-check``)."""
+    if report is None:
+        return None
+    return {
+        "device": escape(report.device),
+        "dtype": escape(report.dtype),
+        "torch": escape(report.torch_version),
+        "max_abs_err": numbers.scientific(report.max_abs_err),
+        "atol": numbers.scientific(report.atol),
+        "passed": report.passed,
     }
 
 
