@@ -59,7 +59,7 @@ CASES: tuple[tuple[str, str, dict[str, Any], dict[str, Any]], ...] = (
         "rnn-rows",
         "rnn",
         {"layers": 2, "bidirectional": False, "batch": None, "bias": False, "seed": 5},
-        {"notation": "row-vector", "exercise": "all", "plots": True},
+        {"notation": "row-vector", "exercise": "all", "plots": True, "carry": "exact"},
     ),
     (
         "rnn-wide",
