@@ -214,8 +214,6 @@ class Step(engine.Step):
         an LSTM; r, z, n, h of a GRU; h of an RNN) as ``$$\begin{aligned}``."""
         assert self.trace is not None
         ex = self.trace.example
-        if ex.config.kind not in pipeline.DOCUMENTED:
-            raise pipeline.not_built(ex, "the derivations", ex.config.kind)
         medium = media.Medium(
             ex.render.decimals,
             media.layout(ex.render, False, True),

@@ -183,25 +183,6 @@ def check(trace: engine.Trace, device: str | None = None) -> Report:
     return report.require_passed(trace.example.file)
 
 
-#: The kinds of cell (``config.kind``) whose documents are built (issue 14: nn.GRU and
-#: nn.RNN join as their documents land); the others are computed, cross-checked (the
-#: backward pass too) and written to values.json only (``lstm-tex check``).
-DOCUMENTED: frozenset[str] = frozenset({"lstm", "gru", "rnn"})
-
-
-def not_built(example: model.Example, what: str, field: str) -> InputError:
-    """A clear stop (exit 2) for what is not built for this kind of cell yet: ``what``
-    names it, ``field`` is the key of the file it concerns."""
-    label = example.config.cell.torch_class
-    return InputError(
-        f"{what} for an {label} are not built yet (issue 14); lstm-tex check "
-        f"cross-checks its forward pass (check --json for the report)",
-        file=example.file,
-        field=field,
-        line=_line_of(example, field),
-    )
-
-
 def differentiate(trace: engine.Trace) -> backward.Gradients | None:
     """The backward pass (BPTT, and the SGD step) when the example has ``backward:``."""
     if trace.example.backward is None:
@@ -268,8 +249,6 @@ def documents(
 ) -> dict[str, Any]:
     """Every output file's content, by relative path; PyLaTeX documents under ``_docs``."""
     ex = trace.example
-    if ex.config.kind not in DOCUMENTED:
-        raise not_built(ex, "the documents (LaTeX, HTML, Markdown)", ex.config.kind)
     env = tex.environment(templates)
     shown = displayed(trace)
 
