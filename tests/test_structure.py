@@ -44,7 +44,6 @@ LONG_MODULES: dict[str, int] = {
     "lstm_tex/document/numbers.py": 499,
     "lstm_tex/latex/tex.py": 551,
     "lstm_tex/pipeline.py": 455,
-    "lstm_tex/read/checkpoint.py": 650,
     "lstm_tex/read/loader.py": 621,
 }
 
@@ -68,8 +67,6 @@ LONG_FUNCTIONS: dict[str, int] = {
     "lstm_tex/document/numbers.py:bmatrix": 76,
     "lstm_tex/document/reveal.py:add": 111,
     "lstm_tex/latex/tex.py:compile_pdf": 80,
-    "lstm_tex/read/checkpoint.py:_keras": 64,
-    "lstm_tex/read/checkpoint.py:_onnx": 84,
     "lstm_tex/read/loader.py:parse": 66,
 }
 

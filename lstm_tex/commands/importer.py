@@ -29,6 +29,7 @@ from typing import Any, Literal
 from lstm_tex.commands.init import yaml_text
 from lstm_tex.errors import InputError, printable
 from lstm_tex.read import checkpoint
+from lstm_tex.read.found import Found
 from lstm_tex.validate import spec
 from lstm_tex.validate.model import Example, LstmConfig
 
@@ -211,7 +212,7 @@ def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> 
     )
 
 
-def described(found: checkpoint.Found) -> str:
+def described(found: Found) -> str:
     """``nn.LSTM at key prefix 'encoder.'``, ``nn.LSTM (no key prefix)``, ``Keras LSTM layer
     'enc'``, ..."""
     if found.kind == "Keras layer":
@@ -234,7 +235,7 @@ def _reference(model: Path, prefix: str, output: Path | None) -> Any:
     return {"file": name, "prefix": prefix} if prefix else name
 
 
-def _relabelled(found: checkpoint.Found, config: LstmConfig) -> checkpoint.Found:
+def _relabelled(found: Found, config: LstmConfig) -> Found:
     """``found`` named after its network: nn.GRU, nn.RNNCell, ... (the checkpoint reader
     finds any of them by the key names torch gives all three)."""
     if config.kind == "lstm" or not found.kind.startswith("nn.LSTM"):
@@ -242,7 +243,7 @@ def _relabelled(found: checkpoint.Found, config: LstmConfig) -> checkpoint.Found
     return replace(found, kind=found.kind.replace("LSTM", config.cell.label))
 
 
-def _config(found: checkpoint.Found) -> LstmConfig:
+def _config(found: Found) -> LstmConfig:
     """Infer the LSTM's shape through the example validator (weights only, dummy x)."""
     w_ih = found.weights.get("weight_ih_l0", found.weights.get("weight_ih"))
     if w_ih is None:

@@ -16,6 +16,7 @@ import numpy as np
 from lstm_tex.compute.cells import KINDS, Cell, Kind, Nonlinearity, cell_of, kind_from_ratio
 from lstm_tex.errors import InputError
 from lstm_tex.read import checkpoint, loader
+from lstm_tex.read.found import Found
 from lstm_tex.validate.arrays import expect_shape, finite_array, read_array
 from lstm_tex.validate.messages import (
     as_yaml,
@@ -233,7 +234,7 @@ _REFERENCE_KEYS = ("file", "prefix")
 
 def read_weights(
     doc: loader.Document, section: ExampleSection, preloaded: Mapping[str, np.ndarray] | None
-) -> tuple[dict[str, np.ndarray], dict[str, str], checkpoint.Found | None]:
+) -> tuple[dict[str, np.ndarray], dict[str, str], Found | None]:
     """The weights under torch.nn.LSTM's names, the names as given, and the checkpoint
     they came from: arrays in the file, arrays from the API, or ``weights: model.pt``."""
     value = section.weights
@@ -268,7 +269,7 @@ def read_weights(
     return ({k + "_l0": v for k, v in arrays.items()}, {k + "_l0": k for k in arrays}, source)
 
 
-def _reference(doc: loader.Document, value: Any) -> checkpoint.Found:
+def _reference(doc: loader.Document, value: Any) -> Found:
     """``weights: model.pt`` or ``{file: model.pt, prefix: ...}``, relative to the file."""
     prefix = None
     if isinstance(value, dict):
@@ -336,7 +337,7 @@ class Network:
     config: LstmConfig
     weights: Mapping[str, np.ndarray]
     names: Mapping[str, str]
-    source: checkpoint.Found | None
+    source: Found | None
 
 
 def network(
