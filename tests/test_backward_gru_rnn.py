@@ -440,7 +440,7 @@ def _backward_documents(folder: Path) -> dict[str, Path]:
     """The backward pass of every configuration of :data:`DOCUMENTED` as the pipeline
     renders it (article section, frames, parts), gathered into one article, one deck and
     one document of parts, so that three pdflatex runs compile them all."""
-    from lstm_tex.document import backward_context
+    from lstm_tex.document import backward_context, measure
     from lstm_tex.latex import tex
 
     env = tex.environment(None)
@@ -454,7 +454,13 @@ def _backward_documents(folder: Path) -> dict[str, Path]:
         assert gradients is not None
         report = pipeline.check_gradients(gradients)
         paper = {"backward": backward_context.build(gradients, report, slides=False)}
-        slides = {"backward": backward_context.build(gradients, report, slides=True)}
+        slides = {
+            "backward": backward_context.build(gradients, report, slides=True),
+            # what context.build adds for the frames: the slides' sizes (render.text_size)
+            "text_size": dict(
+                zip(("body", "note"), measure.SLIDE_SIZES[ex.render.text_size], strict=True)
+            ),
+        }
         fragments = {
             "backward": backward_context.build(gradients, report, slides=False, parts=True),
             "source": name,
