@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from lstm_tex.document.backward_lines import Piece, fit_line
-from lstm_tex.document.frames import LINE, flow, line_height, pack
+from lstm_tex.document.frames import LINE, SYMBOLIC, flow, line_height, pack, pack_lines
+from lstm_tex.document.line import Line, Term, symbolic
 
 
 @pytest.mark.parametrize(
@@ -121,3 +122,75 @@ def test_fit_line(
     fit = fit_line(20.0, "a", symbolic, numbers_em, Piece("r", result_em, 2), 2)
     assert (fit["break_numbers"], fit["break_result"]) == breaks
     assert fit["height"] == pytest.approx((1.6 if breaks[0] else 0.0) + line_height(2, breaks[1]))
+
+
+# ---------------------------------------------------------------- the Line record
+
+#: (line, rows it is set on)
+ROWS = [
+    (Line("result"), 1),
+    (Line("ih", breaks={"product": False, "bias": True, "result": True}), 3),
+    (Line("affine", terms=(Term("W", "v"), Term("x", "W", newline=True, inside=True))), 3),
+]
+
+
+@pytest.mark.parametrize(("line", "rows"), ROWS)
+def test_line_rows(line: Line, rows: int) -> None:
+    assert line.rows == rows
+
+
+def test_line_unbroken_keeps_everything_else() -> None:
+    line = Line(
+        "affine",
+        symbolic={"lhs": "W x"},
+        numbers={"b": "b"},
+        result="r",
+        terms=(Term("W", "v", newline=True, inside=True),),
+        breaks={"bias": True, "result": False},
+        width=30.0,
+        height=6.8,
+    )
+    one = line.unbroken()
+    assert one.breaks == {"bias": False, "result": False}
+    assert one.terms == (Term("W", "v"),)
+    assert (one.symbolic, one.numbers, one.result, one.width, one.height) == (
+        {"lhs": "W x"},
+        {"b": "b"},
+        "r",
+        30.0,
+        6.8,
+    )
+    assert line.broken("bias") and not line.broken("result") and not line.broken("elsewhere")
+
+
+def test_line_is_frozen() -> None:
+    line = Line("ih", breaks={"result": True})
+    with pytest.raises(AttributeError):
+        line.height = 2.0  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        line.breaks["result"] = False  # type: ignore[index]
+
+
+#: (heights of the lines, budget, extra rows by position, frames as the lines' kinds)
+PACKED_LINES: list[tuple[list[float], float, list[float], list[list[str]]]] = [
+    ([3.0, 3.0, 3.0], 8.0, [], [["symbolic", "a", "b"], ["symbolic", "c"]]),
+    ([3.0, 3.0, 3.0], 12.0, [], [["symbolic", "a", "b", "c"]]),
+    # a caption after the last line takes it to a frame of its own
+    ([3.0, 3.0, 3.0], 12.0, [0.0, 0.0, 2.0], [["symbolic", "a", "b"], ["symbolic", "c"]]),
+]
+
+
+@pytest.mark.parametrize(("heights", "budget", "extra", "frames"), PACKED_LINES)
+def test_pack_lines(
+    heights: list[float], budget: float, extra: list[float], frames: list[list[str]]
+) -> None:
+    lines = [Line(kind, height=h) for kind, h in zip("abc", heights, strict=False)]
+    packed = pack_lines(lines, budget, symbolic(), extra=extra)
+    assert [[line.kind for line in frame] for frame in packed] == frames
+    assert packed[0][0].height == SYMBOLIC
+
+
+def test_pack_lines_counts_on_shrinking_wide_frames() -> None:
+    lines = [Line("a", width=80.0, height=3.0), Line("b", width=80.0, height=3.0)]
+    assert [len(f) for f in pack_lines(lines, 4.0, text_em=40.0)] == [2]
+    assert [len(f) for f in pack_lines(lines, 4.0)] == [1, 1]

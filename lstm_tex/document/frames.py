@@ -1,10 +1,11 @@
 """Lines into frames: the one packer of every derivation.
 
-A derivation is a list of lines, each with an estimated height (in matrix rows, see
-:func:`height`) and, where it matters, an estimated width (in ems). :func:`pack` fills
-frames (slides) or display blocks (the article) with them greedily: the forward pass's
-gates, inputs, states and results, the rows of an expansion, and the backward pass's
-groups all go through it.
+A derivation is a list of lines (:class:`~lstm_tex.document.line.Line` records), each
+with an estimated height (in matrix rows, :func:`~lstm_tex.document.measure.line_height`)
+and, where it matters, an estimated width (in ems). :func:`pack` (:func:`pack_lines` for
+Line records) fills frames (slides) or display blocks (the article) with them greedily:
+the forward pass's gates, inputs, states and results, the rows of an expansion, and the
+backward pass's groups all go through it. :func:`flow` says where a line breaks.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-SYMBOLIC = 1.6  # height of a line without matrices, in matrix rows
-LINE = 1.4  # extra height of a line of matrices (brackets, spacing), in matrix rows
+from lstm_tex.document.line import Line
+from lstm_tex.document.measure import LINE, SYMBOLIC, line_height
+
+__all__ = ["LINE", "SYMBOLIC", "TALL", "Frame", "flow", "line_height", "pack", "pack_lines"]
+
 
 #: A frame is shrunk when its estimate exceeds this share of the budget. The budget is
 #: calibrated on the default theme; a themed 16:9 deck (Madrid: a taller title bar, a
@@ -22,11 +26,6 @@ LINE = 1.4  # extra height of a line of matrices (brackets, spacing), in matrix 
 TALL = 0.95
 
 T = TypeVar("T")
-
-
-def line_height(rows: int, broken: bool) -> float:
-    """Estimated height of a derivation line of ``rows``-row matrices (two if broken)."""
-    return (rows + LINE) * (2 if broken else 1)
 
 
 class Frame(list[Any]):
@@ -78,6 +77,27 @@ def pack(
         widest, used = wider, taller
     frames.append(Frame.of(current, used > budget * TALL, used))
     return frames
+
+
+def pack_lines(
+    lines: Sequence[Line],
+    budget: float,
+    first: Line | None = None,
+    *,
+    text_em: float | None = None,
+    extra: Sequence[float] = (),
+) -> list[Frame]:
+    """:func:`pack` for :class:`~lstm_tex.document.line.Line` records, by their heights
+    (and, with ``text_em``, their widths); ``extra``: rows a line takes besides its own
+    (a caption read after it), by position."""
+    heights = [line.height + (extra[n] if n < len(extra) else 0.0) for n, line in enumerate(lines)]
+    return pack(
+        list(zip(lines, heights, strict=True)),
+        budget,
+        None if first is None else (first, first.height),
+        widths=[line.width for line in lines] if text_em is not None else None,
+        text_em=text_em,
+    )
 
 
 def unbreak_tall(g: dict[str, Any], ih_rows: int, hh_rows: int, rows: int, budget: float) -> None:

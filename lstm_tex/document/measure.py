@@ -30,6 +30,18 @@ SLIDE_TEXT_PT = 10.0
 #: counted as one: 12 % over for a vector of 0.1234), always on the safe side.
 MARGIN = 0.125
 
+#: Heights are in matrix rows (a row of numbers with its spacing, about 2.9 ex at the
+#: derivation's size): a line without matrices (a symbolic line) is this tall ...
+SYMBOLIC = 1.6
+#: ... and a line of matrices this much taller than its matrices' rows (the brackets'
+#: overhang and the space between lines).
+LINE = 1.4
+
+
+def line_height(rows: int, broken: bool = False) -> float:
+    """A derivation line of ``rows``-row matrices (two rows of them if ``broken``)."""
+    return (rows + LINE) * (2 if broken else 1)
+
 
 def column_em(widest: float) -> float:
     """One column of a matrix whose widest number is ``widest`` digit widths."""
