@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lstm_tex.check.report import Report
-from lstm_tex.compute import engine
+from lstm_tex.compute import engine, limits
 from lstm_tex.document import context, numbers
 from lstm_tex.errors import InputError, import_torch
+from lstm_tex.latex import documents as latex_documents
 from lstm_tex.latex import tex
 from lstm_tex.output import atomic, values, web
-from lstm_tex.read import loader
 from lstm_tex.validate import model, overrides, spec
 
 if TYPE_CHECKING:  # the backward modules are imported when an example has ``backward:``
@@ -87,81 +87,8 @@ def compute(source: str | Path | model.Example) -> engine.Trace:
     example = source if isinstance(source, model.Example) else spec.load(source)
     with np.errstate(over="ignore", invalid="ignore"):
         trace = engine.forward(example)
-    _require_finite(trace, example, "the forward pass")
+    limits.require_finite(trace, example, "the forward pass")
     return trace
-
-
-def _require_finite(
-    result: object,
-    example: model.Example,
-    what: str,
-    field: str = "weights",
-    why: str = "the weights and inputs are too large for a worked example; scale them down",
-) -> None:
-    where = _non_finite(result, "")
-    if where is not None:
-        raise InputError(
-            f"{what} overflows float64 ({where.lstrip('.')} is not finite): {why}",
-            file=example.file,
-            field=field,
-            line=_line_of(example, field) if field != "weights" else None,
-        )
-
-
-def _non_finite(value: object, path: str) -> str | None:
-    """Path of the first non-finite number in a trace-like record, or None."""
-    if isinstance(value, np.ndarray):
-        return None if np.isfinite(value).all() else path
-    if isinstance(value, float):
-        return None if np.isfinite(value) else path
-    if isinstance(value, (model.Example, engine.Trace)) and path:
-        return None  # checked on its own
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        for f in dataclasses.fields(value):
-            found = _non_finite(getattr(value, f.name), f"{path}.{f.name}")
-            if found:
-                return found
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            found = _non_finite(item, f"{path}.{key}")
-            if found:
-                return found
-    elif isinstance(value, (tuple, list)):
-        for n, item in enumerate(value):
-            found = _non_finite(item, f"{path}[{n}]")
-            if found:
-                return found
-    return None
-
-
-def _bounded(example: model.Example) -> None:
-    """Refuse to derive more than :data:`model.MAX_DERIVED` steps unless the file chose
-    them (``render.steps`` or ``render.layers``, ``all`` included)."""
-    cfg, options = example.config, example.render
-    derived = example.steps * cfg.num_layers * cfg.num_directions
-    if options.chosen or derived <= model.MAX_DERIVED:
-        return
-    runs = f"{example.steps} steps" + (
-        f" x {cfg.num_layers * cfg.num_directions} layers and directions"
-        if derived != example.steps
-        else ""
-    )
-    raise InputError(
-        f"{runs} would all be derived in full, about {7 * derived + 4:,} files; more than "
-        f"{model.MAX_DERIVED} derived steps need a choice: add render: {{steps: [1, 2, "
-        f"{example.steps}]}} to derive those (the others are summarised), or render: "
-        "{steps: all} to derive every one",
-        file=example.file,
-        field="x",
-        line=_line_of(example, "x"),
-    )
-
-
-def _line_of(example: model.Example, key: str) -> int | None:
-    try:
-        return loader.read(example.file).line_of(key.split("."))
-    except (InputError, OSError):
-        return None
 
 
 def check(trace: engine.Trace, device: str | None = None) -> Report:
@@ -197,7 +124,7 @@ def differentiate(trace: engine.Trace) -> backward.Gradients | None:
     assert example.backward is not None
     target = float(np.abs(example.backward.target).max(initial=0.0))
     if target >= float(np.abs(trace.output).max(initial=0.0)):
-        _require_finite(
+        limits.require_finite(
             before,
             example,
             "the backward pass",
@@ -206,9 +133,9 @@ def differentiate(trace: engine.Trace) -> backward.Gradients | None:
             "output - target); scale it down",
         )
     else:
-        _require_finite(before, example, "the backward pass")
+        limits.require_finite(before, example, "the backward pass")
     if gradients.sgd is not None:
-        _require_finite(
+        limits.require_finite(
             gradients.sgd,
             example,
             "the SGD step",
@@ -268,7 +195,7 @@ def documents(
     name = atomic.file_stem(ex.stem)
     files: dict[str, Any] = {"_docs": {}}
     if "latex" in ex.render.formats:
-        files.update(latex_documents(env, medium(True), paper, medium(False, True), name))
+        files.update(latex_documents.documents(env, medium(True), paper, medium(False, True), name))
     files.update(
         web.pages(
             lambda template, ctx: tex.render_template(env, template, ctx),
@@ -287,98 +214,12 @@ def documents(
         values.build(trace, report, grads, shown=None if shown is trace else shown, arrays=True)
     )
     if ex.render.exercise and "latex" in ex.render.formats:
-        exercise = exercise_documents(shown, trace, report, env, gradients, gradients_report)
+        exercise = latex_documents.exercise(
+            shown, trace, report, env, name, gradients, gradients_report
+        )
         files["_docs"].update(exercise)
         files.update({doc_name: doc.dumps() + "\n" for doc_name, doc in exercise.items()})
     return files
-
-
-def latex_documents(
-    env: Any, slides: dict[str, Any], paper: dict[str, Any], fragments: dict[str, Any], stem: str
-) -> dict[str, Any]:
-    """``render.formats: latex``: the article, the deck, frames.tex and the parts (the
-    PyLaTeX documents to compile under ``_docs``); ``fragments`` is the context of the
-    parts, whose lines fit any article."""
-    frames = tex.render_template(env, "frames.tex.j2", slides)
-    body = tex.render_template(env, "article.tex.j2", paper)
-    article = tex.article(paper["title"], body, packages=paper["article_packages"])
-    deck = tex.deck(
-        slides["title"], frames, subtitle=slides["summary"], packages=slides["deck_packages"]
-    )
-    files: dict[str, Any] = {
-        f"{stem}.tex": article.dumps() + "\n",
-        f"{stem}-slides.tex": deck.dumps() + "\n",
-        "frames.tex": frames,
-    }
-    for part in context.parts(fragments):
-        files[f"parts/{part['id']}.tex"] = tex.render_template(
-            env, "part.tex.j2", {**fragments, "part": part}
-        )
-    if fragments["backward"] is not None:
-        from lstm_tex.document import backward_context
-
-        for part in backward_context.parts(fragments["backward"]):
-            files[f"parts/{part['id']}.tex"] = tex.render_template(
-                env, "backward-part.tex.j2", {**fragments, "part": part}
-            )
-    files["_docs"] = {f"{stem}.tex": article, f"{stem}-slides.tex": deck}
-    return files
-
-
-#: The margins of the printed exercise sheet and its key: narrower than the article's 2 cm,
-#: so that the room the layout counts on (44 em of 11 pt) holds the wide answer boxes, whose
-#: lines cannot always break where a number would (the GRU's r ⊙ (W_hn h + b_hn) row).
-EXERCISE_MARGIN = "1.5cm"
-
-
-def exercise_documents(
-    shown: engine.Trace,
-    exact: engine.Trace,
-    report: Report | None,
-    env: Any,
-    gradients: backward.Gradients | None = None,
-    gradients_report: Report | None = None,
-) -> dict[str, Any]:
-    """``render.exercise``: the exercise sheet (article and deck), whose boxes stand for
-    the chosen quantities, and its answer key (the article, those quantities boxed).
-    The forward pass, without captions on the sheet (they read the numbers); the backward
-    pass too when gradients (``dh``, ``dpre``, ...) are chosen."""
-    stem = atomic.file_stem(shown.example.stem)
-    docs: dict[str, Any] = {}
-    ex = shown.example
-    asks_gradients = any(q in ex.config.cell.gradients for q in ex.render.exercise)
-
-    def backward_part(slides: bool, mode: context.Exercise) -> dict[str, Any] | None:
-        if gradients is None or not asks_gradients:
-            return None
-        from lstm_tex.document import backward_context
-
-        return backward_context.build(gradients, gradients_report, slides=slides, exercise=mode)
-
-    modes: tuple[tuple[context.Exercise, str, str], ...] = (
-        ("sheet", "exercise", "exercise"),
-        ("answers", "answers", "answer key"),
-    )
-    for mode, suffix, heading in modes:
-        paper = context.build(shown, report, slides=False, exact=exact, exercise=mode)
-        paper["backward"] = backward_part(False, mode)
-        body = tex.render_template(env, "article.tex.j2", paper)
-        docs[f"{stem}-{suffix}.tex"] = tex.article(
-            f"{paper['title']} --- {heading}",
-            body,
-            packages=paper["article_packages"],
-            margin=EXERCISE_MARGIN,
-        )
-    slides = context.build(shown, report, slides=True, exact=exact, exercise="sheet")
-    slides["backward"] = backward_part(True, "sheet")
-    frames = tex.render_template(env, "frames.tex.j2", slides)
-    docs[f"{stem}-exercise-slides.tex"] = tex.deck(
-        f"{slides['title']} --- exercise",
-        frames,
-        subtitle=slides["summary"],
-        packages=slides["deck_packages"],
-    )
-    return docs
 
 
 def render(path: str | Path | model.Example, options: RenderOptions = RenderOptions()) -> Rendered:
@@ -400,7 +241,7 @@ def render(path: str | Path | model.Example, options: RenderOptions = RenderOpti
             path if isinstance(path, model.Example) else spec.load(path), **flags
         )
     trace = compute(path)
-    _bounded(trace.example)
+    limits.bounded(trace.example)
     atomic.check_target(options.out, stem)
     if (options.pdf or options.png) and "latex" not in trace.example.render.formats:
         raise InputError(

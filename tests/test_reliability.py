@@ -398,12 +398,12 @@ def test_ctrl_c_exits_130_saying_interrupted(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     out, before = previous
-    from lstm_tex import pipeline
+    from lstm_tex.document import context
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pipeline.context, "build", interrupted)
+    monkeypatch.setattr(context, "build", interrupted)
     result = run_cli("render", EXAMPLE, "--out", out, "--no-check")
     one_line_error(result, 130, "interrupted (Ctrl-C)")
     assert snapshot(out / EXAMPLE.stem) == before

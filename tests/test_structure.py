@@ -39,7 +39,6 @@ LONG_MODULES: dict[str, int] = {
     "lstm_tex/document/backward_params.py": 402,
     "lstm_tex/document/numbers.py": 503,
     "lstm_tex/latex/tex.py": 551,
-    "lstm_tex/pipeline.py": 434,
     "lstm_tex/read/loader.py": 621,
 }
 
