@@ -31,7 +31,7 @@ from lstm_tex.compute import engine
 from lstm_tex.document import medium as media
 from lstm_tex.document import numbers
 from lstm_tex.document.step import step_context
-from lstm_tex.latex import tex
+from lstm_tex.latex.templates import environment
 from lstm_tex.validate import model, spec
 
 
@@ -224,7 +224,7 @@ class Step(engine.Step):
         # one aligned block for the whole step: inputs side by side would add columns
         # beside the widest line of the gates, so each input gets a line of its own
         ctx["input_lines"] = [[key] for line in ctx["input_lines"] for key in line]
-        macros: Any = tex.environment().get_template("derivation.tex.j2").make_module({})
+        macros: Any = environment().get_template("derivation.tex.j2").make_module({})
         pieces = [
             macros.inputs(ctx),
             *(macros.gate(ctx, g) for g in ctx["gates"]),

@@ -20,7 +20,8 @@ from lstm_tex.compute import engine, limits
 from lstm_tex.document import context, numbers
 from lstm_tex.errors import InputError, import_torch
 from lstm_tex.latex import documents as latex_documents
-from lstm_tex.latex import tex
+from lstm_tex.latex import pdf
+from lstm_tex.latex.templates import environment, render_template
 from lstm_tex.output import atomic, values, web
 from lstm_tex.validate import model, overrides, spec
 
@@ -176,7 +177,7 @@ def documents(
 ) -> dict[str, Any]:
     """Every output file's content, by relative path; PyLaTeX documents under ``_docs``."""
     ex = trace.example
-    env = tex.environment(templates)
+    env = environment(templates)
     shown = displayed(trace)
 
     @functools.cache
@@ -198,7 +199,7 @@ def documents(
         files.update(latex_documents.documents(env, medium(True), paper, medium(False, True), name))
     files.update(
         web.pages(
-            lambda template, ctx: tex.render_template(env, template, ctx),
+            lambda template, ctx: render_template(env, template, ctx),
             paper,
             lambda: medium(True),
             ex.render.formats,
@@ -230,7 +231,7 @@ def render(path: str | Path | model.Example, options: RenderOptions = RenderOpti
     atomic.check_out(options.out)
     atomic.recover(options.out, stem)
     if options.png:
-        tex.pdftoppm()
+        pdf.pdftoppm()
     if options.view:
         path = overrides.with_view(
             path if isinstance(path, model.Example) else spec.load(path), **options.view
@@ -263,9 +264,9 @@ def render(path: str | Path | model.Example, options: RenderOptions = RenderOpti
     def compile_all(staging: Path) -> None:
         for name, doc in docs.items():
             aux = AUX_FILES.setdefault((str(options.out.resolve()), stem, name), {})
-            pdf = tex.compile_pdf(doc, staging / name, aux)
+            compiled = pdf.compile_pdf(doc, staging / name, aux)
             if options.png:
-                tex.pdf_to_png(pdf)
+                pdf.pdf_to_png(compiled)
 
     folder = atomic.write_tree(
         options.out, trace.example.stem, files, compile_all if options.pdf or options.png else None

@@ -442,8 +442,9 @@ def _backward_documents(folder: Path) -> dict[str, Path]:
     one document of parts, so that three pdflatex runs compile them all."""
     from lstm_tex.document import backward_context, measure
     from lstm_tex.latex import tex
+    from lstm_tex.latex.templates import environment, render_template
 
-    env = tex.environment(None)
+    env = environment(None)
     frames_tex = (Path(__file__).parents[1] / "templates" / "frames.tex.j2").read_text()
     fit = next(line for line in frames_tex.splitlines() if line.startswith("\\def\\lstmfit"))
     article, deck, parts = [], [fit], []
@@ -466,12 +467,12 @@ def _backward_documents(folder: Path) -> dict[str, Path]:
             "source": name,
             "part_needs": tex.needs_comment(tex.PART_NEEDS),
         }
-        article.append(tex.render_template(env, "backward-article.tex.j2", paper))
-        deck.append(tex.render_template(env, "backward-frames.tex.j2", slides))
+        article.append(render_template(env, "backward-article.tex.j2", paper))
+        deck.append(render_template(env, "backward-frames.tex.j2", slides))
         for part in backward_context.parts(fragments["backward"]):
             path = folder / "parts" / f"{name}-{part['id']}.tex"
             path.write_text(
-                tex.render_template(env, "backward-part.tex.j2", {**fragments, "part": part})
+                render_template(env, "backward-part.tex.j2", {**fragments, "part": part})
             )
             parts.append(f"\\section*{{{name} {part['id']}}}\n\\input{{parts/{path.name}}}")
     docs = {

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lstm_tex.latex import tex
+from lstm_tex.latex import pdf
 from tests.conftest import EXAMPLES, run_cli
 
 NOTEBOOK = EXAMPLES / "notebook-step.yaml"
@@ -141,7 +141,7 @@ def test_pdf_and_png_pages(out: Path) -> None:
 def test_png_without_pdftoppm_is_exit_2(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     real = shutil.which
     monkeypatch.setattr(
-        tex.shutil, "which", lambda name, *a, **k: None if name == "pdftoppm" else real(name)
+        pdf.shutil, "which", lambda name, *a, **k: None if name == "pdftoppm" else real(name)
     )
     result = run_cli("render", NOTEBOOK, "--out", out, "--png")
     assert result.exit_code == 2

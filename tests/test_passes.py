@@ -12,7 +12,7 @@ import pytest
 from pylatex import Document, NoEscape
 
 from lstm_tex import pipeline
-from lstm_tex.latex import tex
+from lstm_tex.latex import pdf
 from tests.conftest import EXAMPLES, compile_tex
 
 NOTEBOOK = EXAMPLES / "notebook-step.yaml"
@@ -31,7 +31,7 @@ def passes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
             seen.append(command[-1])
         return real(command, **kwargs)
 
-    monkeypatch.setattr(tex.subprocess, "run", run)
+    monkeypatch.setattr(pdf.subprocess, "run", run)
     return seen
 
 
@@ -53,7 +53,7 @@ def test_one_pass_gives_what_two_give(passes: list[str], tmp_path: Path) -> None
     # change something, and is taken.
     assert sorted(passes) == sorted([f"{stem}.tex", f"{stem}-slides.tex", f"{stem}-slides.tex"])
     folder = out / stem
-    assert not [p for p in folder.iterdir() if p.suffix in (*tex.AUX_SUFFIXES, ".log")]
+    assert not [p for p in folder.iterdir() if p.suffix in (*pdf.AUX_SUFFIXES, ".log")]
     for name in (f"{stem}.tex", f"{stem}-slides.tex"):
         again = tmp_path / "again"
         again.mkdir(exist_ok=True)
@@ -70,17 +70,17 @@ def test_one_pass_gives_what_two_give(passes: list[str], tmp_path: Path) -> None
 def test_a_reference_gets_its_second_pass(passes: list[str], tmp_path: Path) -> None:
     doc = Document(documentclass="article", page_numbers=False)
     doc.append(NoEscape(r"\section{One}\label{one} See section~\ref{one}: marker."))
-    pdf = tex.compile_pdf(doc, tmp_path / "ref.tex")
+    compiled = pdf.compile_pdf(doc, tmp_path / "ref.tex")
     assert passes == ["ref.tex", "ref.tex"]
     if shutil.which("pdftotext") is not None:
-        assert "See section 1: marker." in text(pdf)
+        assert "See section 1: marker." in text(compiled)
 
 
 @pytest.mark.latex
 def test_a_table_of_contents_gets_its_second_pass(passes: list[str], tmp_path: Path) -> None:
     doc = Document(documentclass="article", page_numbers=False)
     doc.append(NoEscape(r"\tableofcontents\section{Alpha}\section{Beta}"))
-    tex.compile_pdf(doc, tmp_path / "toc.tex")
+    pdf.compile_pdf(doc, tmp_path / "toc.tex")
     assert passes == ["toc.tex", "toc.tex"]
 
 
@@ -99,7 +99,7 @@ def test_watch_keeps_the_auxiliary_files(passes: list[str], tmp_path: Path) -> N
     assert {key[2] for key in kept} == {f"{NOTEBOOK.stem}.tex", f"{NOTEBOOK.stem}-slides.tex"}
     assert all(".aux" in files for files in kept.values())
     written: list[str] = []
-    real = tex.compile_pdf
+    real = pdf.compile_pdf
 
     def compile_pdf(doc: Document, tex_path: Path, aux: dict[str, bytes] | None = None) -> Path:
         assert aux == kept[(str(out.resolve()), NOTEBOOK.stem, tex_path.name)]
@@ -108,7 +108,7 @@ def test_watch_keeps_the_auxiliary_files(passes: list[str], tmp_path: Path) -> N
 
     passes.clear()
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(tex, "compile_pdf", compile_pdf)
+        patch.setattr(pdf, "compile_pdf", compile_pdf)
         pipeline.render(NOTEBOOK, options)
     assert sorted(written) == sorted(passes) and len(passes) == 2
     assert not [p for p in (out / NOTEBOOK.stem).iterdir() if p.suffix == ".aux"]

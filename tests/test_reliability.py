@@ -25,7 +25,7 @@ from tests.conftest import EXAMPLES, ROOT, compile_tex, run_cli
 
 EXAMPLE = EXAMPLES / "notebook-step.yaml"
 BASE = EXAMPLE.read_text(encoding="utf-8")
-#: Template loops of 10^10 steps, and how a render stops them (tex.MAX_LOOP_STEPS).
+#: Template loops of 10^10 steps, and how a render stops them (latex.templates.MAX_LOOP_STEPS).
 LOOPS = "\\BLOCK{for a in range(100000)}\\BLOCK{for b in range(100000)}.\\BLOCK{endfor}"
 STOPPED = "the loops of this render took more than 2,000,000 steps, too many for a template"
 
@@ -618,17 +618,17 @@ def test_disk_full_while_compiling(
     import shutil
     import subprocess
 
-    from lstm_tex.latex import tex
+    from lstm_tex.latex import pdf
 
     out, before = previous
 
     def latexmk(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
         return subprocess.CompletedProcess(command, 12, stdout="Latexmk: Errors\n")
 
-    monkeypatch.setattr(tex.subprocess, "run", latexmk)
-    monkeypatch.setattr(tex.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(pdf.subprocess, "run", latexmk)
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: f"/usr/bin/{name}")
     monkeypatch.setattr(
-        tex.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 10**9, 0)
+        pdf.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 10**9, 0)
     )  # type: ignore[attr-defined]
     result = run_cli("render", EXAMPLE, "--out", out, "--no-check", "--pdf")
     one_line_error(

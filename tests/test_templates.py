@@ -11,19 +11,19 @@ from pathlib import Path
 
 import pytest
 
-from lstm_tex.latex import tex
+from lstm_tex.latex import templates
 from tests.conftest import EXAMPLES, ROOT, run_cli
 
 NOTEBOOK = EXAMPLES / "notebook-step.yaml"
 
 
 def test_checkout_finds_top_level_templates() -> None:
-    dirs = tex.template_dirs()
+    dirs = templates.template_dirs()
     assert dirs == [ROOT / "templates"]
 
 
 def test_override_comes_first(tmp_path: Path) -> None:
-    assert tex.template_dirs(tmp_path)[0] == tmp_path
+    assert templates.template_dirs(tmp_path)[0] == tmp_path
 
 
 def test_installed_layout_finds_packaged_templates(tmp_path: Path) -> None:
@@ -34,7 +34,7 @@ def test_installed_layout_finds_packaged_templates(tmp_path: Path) -> None:
     )
     shutil.copytree(ROOT / "templates", site / "lstm_tex" / "templates")
     code = (
-        "import lstm_tex.latex.tex as t; d = t.template_dirs(); "
+        "import lstm_tex.latex.templates as t; d = t.template_dirs(); "
         "print(d[0].relative_to(t.PACKAGE_DIR))"
     )
     done = subprocess.run(

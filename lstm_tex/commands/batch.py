@@ -207,12 +207,12 @@ def watch_render(
     import time
 
     from lstm_tex.commands import watch
-    from lstm_tex.latex import tex
+    from lstm_tex.latex.templates import template_dirs
 
     def files() -> list[Path]:
         return expand_paths(examples)
 
-    folders = tex.template_dirs(templates)
+    folders = template_dirs(templates)
     click.echo(
         f"watching {plural(len(files()), 'example file')} and the templates in "
         f"{', '.join(map(str, folders))}; press Ctrl-C to stop",

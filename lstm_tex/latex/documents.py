@@ -10,6 +10,7 @@ from lstm_tex.check.report import Report
 from lstm_tex.compute import engine
 from lstm_tex.document import context
 from lstm_tex.latex import tex
+from lstm_tex.latex.templates import render_template
 
 if TYPE_CHECKING:  # the backward modules are imported when an example has ``backward:``
     from lstm_tex.compute import backward
@@ -21,8 +22,8 @@ def documents(
     """``render.formats: latex``: the article, the deck, frames.tex and the parts (the
     PyLaTeX documents to compile under ``_docs``); ``fragments`` is the context of the
     parts, whose lines fit any article."""
-    frames = tex.render_template(env, "frames.tex.j2", slides)
-    body = tex.render_template(env, "article.tex.j2", paper)
+    frames = render_template(env, "frames.tex.j2", slides)
+    body = render_template(env, "article.tex.j2", paper)
     article = tex.article(paper["title"], body, packages=paper["article_packages"])
     deck = tex.deck(
         slides["title"], frames, subtitle=slides["summary"], packages=slides["deck_packages"]
@@ -33,14 +34,14 @@ def documents(
         "frames.tex": frames,
     }
     for part in context.parts(fragments):
-        files[f"parts/{part['id']}.tex"] = tex.render_template(
+        files[f"parts/{part['id']}.tex"] = render_template(
             env, "part.tex.j2", {**fragments, "part": part}
         )
     if fragments["backward"] is not None:
         from lstm_tex.document import backward_context
 
         for part in backward_context.parts(fragments["backward"]):
-            files[f"parts/{part['id']}.tex"] = tex.render_template(
+            files[f"parts/{part['id']}.tex"] = render_template(
                 env, "backward-part.tex.j2", {**fragments, "part": part}
             )
     files["_docs"] = {f"{stem}.tex": article, f"{stem}-slides.tex": deck}
@@ -84,7 +85,7 @@ def exercise(
     for mode, suffix, heading in modes:
         paper = context.build(shown, report, slides=False, exact=exact, exercise=mode)
         paper["backward"] = backward_part(False, mode)
-        body = tex.render_template(env, "article.tex.j2", paper)
+        body = render_template(env, "article.tex.j2", paper)
         docs[f"{stem}-{suffix}.tex"] = tex.article(
             f"{paper['title']} --- {heading}",
             body,
@@ -93,7 +94,7 @@ def exercise(
         )
     slides = context.build(shown, report, slides=True, exact=exact, exercise="sheet")
     slides["backward"] = backward_part(True, "sheet")
-    frames = tex.render_template(env, "frames.tex.j2", slides)
+    frames = render_template(env, "frames.tex.j2", slides)
     docs[f"{stem}-exercise-slides.tex"] = tex.deck(
         f"{slides['title']} --- exercise",
         frames,
