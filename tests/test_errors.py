@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from lstm_tex.errors import InputError
-from lstm_tex.read import loader
+from lstm_tex.read import document, loader
 from tests.conftest import EXAMPLES, run_cli
 
 BASE = (EXAMPLES / "notebook-step.yaml").read_text(encoding="utf-8")
@@ -796,7 +796,7 @@ def test_unreadable_permissions(shared: Path) -> None:
         ),
         pytest.param(b"\x00\x01\x02binary\xfe", ("expected UTF-8 text",), id="binary"),
         pytest.param(
-            BASE.encode() + b"#" + b"x" * loader.MAX_FILE_BYTES,
+            BASE.encode() + b"#" + b"x" * document.MAX_FILE_BYTES,
             ("the YAML text is larger than 256 KiB", "weights: model.pt"),
             id="huge-file",
         ),

@@ -13,15 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lstm_tex.errors import InputError
-from lstm_tex.read import loader
+from lstm_tex.read import document, fast, loader
 from lstm_tex.validate import spec
 from tests.conftest import BUNDLED, DATA
 
 
-def slow(text: str) -> loader.Document:
+def slow(text: str) -> document.Document:
     """The round-trip path alone."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(loader, "fast_parse", lambda _text: loader.SLOW)
+        patch.setattr(fast, "fast_parse", lambda _text: fast.SLOW)
         return loader.parse(text, "slow.yaml")
 
 
@@ -41,17 +41,17 @@ def same(a: Any, b: Any) -> bool:
 @pytest.mark.parametrize("path", [*BUNDLED, DATA / "tiny.yaml"], ids=lambda p: p.stem)
 def test_bundled_files_take_the_fast_path_with_the_same_data(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
-    fast = loader.fast_parse(text)
-    assert fast is not loader.SLOW
-    assert same(fast, slow(text).data)
+    data = fast.fast_parse(text)
+    assert data is not fast.SLOW
+    assert same(data, slow(text).data)
     doc = loader.parse(text, path.name)
     assert doc.tree is None  # no round-trip parse unless a line is asked for
-    assert same(doc.data, fast)
+    assert same(doc.data, data)
 
 
 def test_a_message_on_the_fast_path_still_names_the_line() -> None:
     text = "title: t\nweights:\n  weight_ih_l0: [[1, 2]]\n  weight_hh_l0: [[1]]\nx: [1]\n"
-    assert loader.fast_parse(text) is not loader.SLOW
+    assert fast.fast_parse(text) is not fast.SLOW
     with pytest.raises(InputError) as caught:
         spec.validate(loader.parse(text, "lines.yaml"), stem="lines")
     assert caught.value.line is not None and caught.value.line >= 3
@@ -85,7 +85,7 @@ def test_a_message_on_the_fast_path_still_names_the_line() -> None:
     ],
 )
 def test_anything_unusual_takes_the_round_trip_path(text: str) -> None:
-    assert loader.fast_parse(text) is loader.SLOW
+    assert fast.fast_parse(text) is fast.SLOW
 
 
 ALPHABET = st.sampled_from(list(" \n\t-:,[]{}#'\"!&*%<>|.0123456789eE+_xyzTtFfNn~?@`=\\"))
@@ -110,11 +110,11 @@ def test_a_mutated_file_reads_the_same_on_both_paths(
     for where, cut, insert in edits:
         at = int(where * len(text))
         text = text[:at] + insert + text[at + cut :]
-    fast = loader.fast_parse(text)
-    if fast is loader.SLOW:
+    data = fast.fast_parse(text)
+    if data is fast.SLOW:
         return
     try:
         expected = slow(text).data
     except InputError as exc:  # the fast path must not accept what the round trip refuses
         raise AssertionError(f"fast path accepted a file refused with: {exc}") from None
-    assert same(fast, expected)
+    assert same(data, expected)

@@ -43,7 +43,7 @@ def text_flag(value: str | None, flag: str) -> str | None:
 def title_flag(value: str | None) -> str | None:
     """``--title``: UTF-8 text without control characters (an example file cannot hold
     them, and LaTeX cannot show them)."""
-    from lstm_tex.read.loader import unprintable
+    from lstm_tex.read.problems import unprintable
 
     value = text_flag(value, "--title")
     if value is not None:

@@ -28,7 +28,7 @@ from lstm_tex.compute import engine
 from lstm_tex.compute.cells import Cell, Kind, Nonlinearity, cell_of
 from lstm_tex.errors import InputError, printable
 from lstm_tex.output import atomic
-from lstm_tex.read import loader
+from lstm_tex.read.document import MAX_FILE_BYTES
 from lstm_tex.validate import spec
 
 #: Largest |pre-activation| allowed at any step: sigma(2.5) = 0.92, tanh(2.5) = 0.987.
@@ -151,12 +151,12 @@ def _check_options(options: InitOptions) -> None:
         + 2 * o.layers * (o.hidden_size)
     )
     size = count * (o.decimals + 6)  # "-0.12, ", line breaks and indents, rounded up
-    if size > loader.MAX_FILE_BYTES:
+    if size > MAX_FILE_BYTES:
         raise InputError(
             f"--input-size {o.input_size}, --hidden-size {o.hidden_size}, --layers "
             f"{o.layers} and --steps {o.steps} make {count:,} numbers, about {size // 1024} "
             f"KiB of YAML, more than an example file may hold "
-            f"({loader.MAX_FILE_BYTES // 1024} KiB); choose smaller sizes",
+            f"({MAX_FILE_BYTES // 1024} KiB); choose smaller sizes",
             field="--hidden-size",
         )
 

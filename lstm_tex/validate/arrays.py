@@ -12,13 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tex.read import loader
+from lstm_tex.read import document
 from lstm_tex.validate.messages import counted, described, found_shape, shape_text
 from lstm_tex.validate.model import BackwardSpec, LstmConfig
 from lstm_tex.validate.structs import BackwardSection
 
 
-def read_array(doc: loader.Document, path: tuple[Any, ...], value: Any) -> np.ndarray:
+def read_array(doc: document.Document, path: tuple[Any, ...], value: Any) -> np.ndarray:
     """A rectangular float64 array from nested lists of finite numbers.
 
     The size expected at each depth is the one most lists there have, so a ragged
@@ -33,7 +33,7 @@ def read_array(doc: loader.Document, path: tuple[Any, ...], value: Any) -> np.nd
 
 
 def _shape_of(
-    doc: loader.Document, path: tuple[Any, ...], value: Any
+    doc: document.Document, path: tuple[Any, ...], value: Any
 ) -> tuple[list[int], list[tuple[Any, ...]]]:
     """The shape most lists agree on, and a list of the expected size per depth."""
     shape: list[int] = []
@@ -53,7 +53,7 @@ def _shape_of(
 
 
 def _flatten(
-    doc: loader.Document,
+    doc: document.Document,
     node: Any,
     where: tuple[Any, ...],
     shape: list[int],
@@ -70,19 +70,19 @@ def _flatten(
         raise doc.error(
             where,
             f"expected a list of {counted(size, 'number')} like "
-            f"{loader.format_path(like[depth])}, found {described(node)}",
+            f"{document.format_path(like[depth])}, found {described(node)}",
         )
     if len(node) != size:
         raise doc.error(
             where,
             f"ragged: expected {counted(size, 'entry', 'entries')} "
-            f"like {loader.format_path(like[depth])}, found {len(node)}",
+            f"like {document.format_path(like[depth])}, found {len(node)}",
         )
     for k, item in enumerate(node):
         _flatten(doc, item, (*where, k), shape, like, flat, depth + 1)
 
 
-def _number(doc: loader.Document, node: Any, where: tuple[Any, ...], nested: bool) -> float:
+def _number(doc: document.Document, node: Any, where: tuple[Any, ...], nested: bool) -> float:
     """One finite number (a whole number too large for a float is refused too)."""
     if isinstance(node, bool) or not isinstance(node, (int, float)):
         what = "a number" if nested else "a list of numbers"
@@ -101,7 +101,7 @@ def _number(doc: loader.Document, node: Any, where: tuple[Any, ...], nested: boo
     return number
 
 
-def inputs(doc: loader.Document, value: Any, config: LstmConfig) -> tuple[np.ndarray, bool, bool]:
+def inputs(doc: document.Document, value: Any, config: LstmConfig) -> tuple[np.ndarray, bool, bool]:
     """``x`` as (T, batch, input), read-only; whether it was batched and one step only."""
     x = read_array(doc, ("x",), value)
     n_in = config.input_size
@@ -142,7 +142,7 @@ def _frozen(array: np.ndarray) -> np.ndarray:
 
 
 def expect_shape(
-    doc: loader.Document,
+    doc: document.Document,
     path: tuple[Any, ...],
     array: np.ndarray,
     shape: tuple[int, ...],
@@ -174,7 +174,7 @@ def expect_shape(
     raise doc.error(path, f"expected shape {shape_text(shape)} ({why}), found {found}")
 
 
-def finite_array(doc: loader.Document, path: tuple[Any, ...], value: np.ndarray) -> np.ndarray:
+def finite_array(doc: document.Document, path: tuple[Any, ...], value: np.ndarray) -> np.ndarray:
     """A float64, read-only copy of an array given through the API; finite numbers only."""
     if not np.issubdtype(value.dtype, np.number) or np.iscomplexobj(value):
         raise doc.error(path, f"expected an array of real numbers, found dtype {value.dtype}")
@@ -189,7 +189,7 @@ def finite_array(doc: loader.Document, path: tuple[Any, ...], value: np.ndarray)
 
 
 def initial_state(
-    doc: loader.Document,
+    doc: document.Document,
     name: str,
     value: Any,
     layers_dirs: int,
@@ -233,7 +233,7 @@ def initial_state(
     return out, True
 
 
-def _state_size_name(name: str, doc: loader.Document) -> str:
+def _state_size_name(name: str, doc: document.Document) -> str:
     lstm = doc.data.get("lstm") if isinstance(doc.data, dict) else None
     weights = doc.data.get("weights") if isinstance(doc.data, dict) else None
     projected = (isinstance(lstm, dict) and lstm.get("proj_size")) or (
@@ -245,7 +245,7 @@ def _state_size_name(name: str, doc: loader.Document) -> str:
 
 
 def backward_spec(
-    doc: loader.Document,
+    doc: document.Document,
     section: BackwardSection,
     steps: int,
     batch: int,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from lstm_tex.compute.cells import LSTM, Cell
-from lstm_tex.read import loader
+from lstm_tex.read import document
 from lstm_tex.validate.messages import described, suggest
 
 
@@ -73,7 +73,7 @@ def exercise_quantities(
 
 
 def exercise_option(
-    doc: loader.Document, value: Any, notation: str, cell: Cell, backward: bool = False
+    doc: document.Document, value: Any, notation: str, cell: Cell, backward: bool = False
 ) -> tuple[str, ...]:
     try:
         return exercise_quantities(value, notation, cell, backward)

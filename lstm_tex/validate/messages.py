@@ -13,7 +13,7 @@ import numpy as np
 
 from lstm_tex.compute.cells import Cell, kind_from_ratio
 from lstm_tex.errors import InputError, InputErrors
-from lstm_tex.read import loader
+from lstm_tex.read import document
 
 if TYPE_CHECKING:  # pydantic is imported only to explain a file the schema rejects
     from pydantic import ValidationError
@@ -35,7 +35,7 @@ _OTHER_CELL_KEYS: dict[tuple[Any, ...], str] = {
 }
 
 
-def pydantic_errors(doc: loader.Document, exc: ValidationError) -> InputError:
+def pydantic_errors(doc: document.Document, exc: ValidationError) -> InputError:
     """One :class:`InputError` per problem pydantic found, in the order of the file."""
     raw = exc.errors()
     suggested = set()

@@ -14,7 +14,7 @@ from typing import Any
 
 from lstm_tex.compute.cells import LSTM, Cell
 from lstm_tex.errors import InputError
-from lstm_tex.read import loader
+from lstm_tex.read import document
 from lstm_tex.validate.exercise import (
     BadExercise,
     carry_and_exercise,
@@ -204,7 +204,7 @@ def _expand_steps(
 
 
 def view_options(
-    doc: loader.Document,
+    doc: document.Document,
     section: RenderSection,
     options: RenderOptions,
     steps: int,
@@ -287,7 +287,7 @@ def with_view(
 
 
 def render_options(
-    doc: loader.Document,
+    doc: document.Document,
     section: RenderSection,
     config: LstmConfig,
     steps: int,
@@ -332,7 +332,7 @@ def render_options(
 
 
 def selection(
-    doc: loader.Document,
+    doc: document.Document,
     path: tuple[Any, ...],
     value: Any,
     first: int,

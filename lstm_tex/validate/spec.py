@@ -26,7 +26,7 @@ import numpy as np
 
 from lstm_tex.errors import InputError
 from lstm_tex.latex import text
-from lstm_tex.read import loader
+from lstm_tex.read import document, loader
 from lstm_tex.validate import structs
 from lstm_tex.validate.arrays import backward_spec, initial_state, inputs
 from lstm_tex.validate.messages import described, pydantic_errors
@@ -62,7 +62,7 @@ def from_mapping(data: Mapping[str, Any], *, name: str = "<example>") -> Example
 
 
 def validate(
-    doc: loader.Document, *, stem: str, preloaded: Mapping[str, np.ndarray] | None = None
+    doc: document.Document, *, stem: str, preloaded: Mapping[str, np.ndarray] | None = None
 ) -> Example:
     """Turn a parsed document into an :class:`Example` or raise :class:`InputError`.
 
@@ -79,7 +79,7 @@ def validate(
     return _build(doc, section, stem, preloaded)
 
 
-def _rejected(doc: loader.Document, exc: msgspec.ValidationError) -> InputError:
+def _rejected(doc: document.Document, exc: msgspec.ValidationError) -> InputError:
     """Every problem of a file the schema rejected, in the file's words: pydantic's verdicts
     (:mod:`lstm_tex.validate.schema`, imported only here, for a bad file)."""
     from pydantic import ValidationError
@@ -97,7 +97,7 @@ def _rejected(doc: loader.Document, exc: msgspec.ValidationError) -> InputError:
     return doc.error(loc, message[:1].lower() + message[1:])
 
 
-def _title(doc: loader.Document, title: str | None) -> str | None:
+def _title(doc: document.Document, title: str | None) -> str | None:
     """The title, if LaTeX can typeset it (:func:`lstm_tex.latex.text.problem`), else exit 2."""
     if title is not None:
         problem = text.problem(title)
@@ -107,7 +107,7 @@ def _title(doc: loader.Document, title: str | None) -> str | None:
 
 
 def _build(
-    doc: loader.Document,
+    doc: document.Document,
     section: ExampleSection,
     stem: str,
     preloaded: Mapping[str, np.ndarray] | None = None,
@@ -148,7 +148,7 @@ def _build(
 
 
 def _states(
-    doc: loader.Document, section: ExampleSection, config: LstmConfig, batch: int, batched: bool
+    doc: document.Document, section: ExampleSection, config: LstmConfig, batch: int, batched: bool
 ) -> tuple[np.ndarray, bool, np.ndarray, bool]:
     """``h0`` and ``c0`` (zeros where not given; c0 (L*D, batch, 0) for a cell without c)."""
     layers_dirs = config.num_layers * config.num_directions

@@ -15,7 +15,7 @@ import numpy as np
 
 from lstm_tex.compute.cells import KINDS, Cell, Kind, Nonlinearity, cell_of, kind_from_ratio
 from lstm_tex.errors import InputError
-from lstm_tex.read import checkpoint, loader
+from lstm_tex.read import checkpoint, document
 from lstm_tex.read.found import Found
 from lstm_tex.validate.arrays import expect_shape, finite_array, read_array
 from lstm_tex.validate.messages import (
@@ -42,7 +42,7 @@ CELL_KEYS = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
 
 
 def _section_of(
-    doc: loader.Document, section: ExampleSection
+    doc: document.Document, section: ExampleSection
 ) -> tuple[Kind | None, LstmSection | GruSection | RnnSection]:
     """The configuration section the file wrote (``lstm:``, ``gru:`` or ``rnn:``, at most
     one) and its kind, or ``(None, an empty lstm: section)`` when it wrote none."""
@@ -76,7 +76,7 @@ def _kind_of(kind_given: Kind | None, weights: dict[str, np.ndarray]) -> Kind:
 
 
 def infer_config(
-    doc: loader.Document,
+    doc: document.Document,
     section: ExampleSection,
     weights: dict[str, np.ndarray],
     where: Where,
@@ -127,7 +127,7 @@ _NAMES = (
 )
 
 
-def _known_names(doc: loader.Document, weights: dict[str, np.ndarray], where: Where) -> None:
+def _known_names(doc: document.Document, weights: dict[str, np.ndarray], where: Where) -> None:
     """Raise on the first weight whose name is not one of torch's."""
     for key in weights:
         if not _KEY.match(key):
@@ -140,7 +140,7 @@ def _known_names(doc: loader.Document, weights: dict[str, np.ndarray], where: Wh
 
 
 def _first_layer(
-    doc: loader.Document,
+    doc: document.Document,
     weights: dict[str, np.ndarray],
     where: Where,
     cell: Cell,
@@ -174,7 +174,7 @@ def _first_layer(
 
 
 def _bias(
-    doc: loader.Document,
+    doc: document.Document,
     given: Section,
     sec: str,
     weights: dict[str, np.ndarray],
@@ -202,7 +202,7 @@ def _bias(
 
 
 def _agreed(
-    doc: loader.Document, inferred: LstmConfig, given: Section, sec: str, blocks: int
+    doc: document.Document, inferred: LstmConfig, given: Section, sec: str, blocks: int
 ) -> dict[str, Any]:
     """The inferred configuration's keys, with the section's where they agree (raise where
     they do not); a section's larger ``num_layers`` than the weights have is refused."""
@@ -233,7 +233,7 @@ _REFERENCE_KEYS = ("file", "prefix")
 
 
 def read_weights(
-    doc: loader.Document, section: ExampleSection, preloaded: Mapping[str, np.ndarray] | None
+    doc: document.Document, section: ExampleSection, preloaded: Mapping[str, np.ndarray] | None
 ) -> tuple[dict[str, np.ndarray], dict[str, str], Found | None]:
     """The weights under torch.nn.LSTM's names, the names as given, and the checkpoint
     they came from: arrays in the file, arrays from the API, or ``weights: model.pt``."""
@@ -269,7 +269,7 @@ def read_weights(
     return ({k + "_l0": v for k, v in arrays.items()}, {k + "_l0": k for k in arrays}, source)
 
 
-def _reference(doc: loader.Document, value: Any) -> Found:
+def _reference(doc: document.Document, value: Any) -> Found:
     """``weights: model.pt`` or ``{file: model.pt, prefix: ...}``, relative to the file."""
     prefix = None
     if isinstance(value, dict):
@@ -302,7 +302,7 @@ def _reference(doc: loader.Document, value: Any) -> Found:
             f"{where}: {message}",
             file=doc.file,
             line=doc.line_of(path),
-            field=loader.format_path(path),
+            field=document.format_path(path),
         ) from None
 
 
@@ -341,7 +341,7 @@ class Network:
 
 
 def network(
-    doc: loader.Document, section: ExampleSection, preloaded: Mapping[str, np.ndarray] | None
+    doc: document.Document, section: ExampleSection, preloaded: Mapping[str, np.ndarray] | None
 ) -> Network:
     """The weights of ``section`` (or ``preloaded``), every one checked against the
     configuration they imply; errors in a checkpoint name its file."""
@@ -368,7 +368,7 @@ def network(
 
 
 def _check_shapes(
-    doc: loader.Document, weights: dict[str, np.ndarray], config: LstmConfig, where: Where
+    doc: document.Document, weights: dict[str, np.ndarray], config: LstmConfig, where: Where
 ) -> None:
     """Every key ``config`` expects is there with its shape, and no other key."""
     expected = config.weight_shapes()
