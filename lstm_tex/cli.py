@@ -15,7 +15,6 @@ import click
 
 from lstm_tex import pipeline
 from lstm_tex.commands import batch, flags, options
-from lstm_tex.commands import init as example_init
 from lstm_tex.errors import InputError, LstmTexError, printable
 from lstm_tex.validate import model
 
@@ -197,6 +196,8 @@ def init(path: Path | None, output: Path | None, force: bool, **given: Any) -> N
       lstm-tex init one-bias.yaml --bias single --steps 2   # b_k, as in textbooks
       lstm-tex init gru.yaml --cell gru --steps 3     # an nn.GRU (rnn: an nn.RNN)
     """
+    from lstm_tex.commands import init as example_init
+
     target = flags.target_file(path, output, Path("example.yaml"))
     made = flags.init_options(given)
     try:

@@ -15,17 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lstm_tex.check.report import Report
 from lstm_tex.compute import engine, limits
 from lstm_tex.document import context, numbers
 from lstm_tex.errors import InputError, import_torch
 from lstm_tex.latex import documents as latex_documents
 from lstm_tex.latex import pdf
 from lstm_tex.latex.templates import environment, render_template
-from lstm_tex.output import atomic, values, web
+from lstm_tex.output import atomic, values
 from lstm_tex.validate import model, overrides, spec
 
-if TYPE_CHECKING:  # the backward modules are imported when an example has ``backward:``
+if TYPE_CHECKING:  # imported where used (issue 17: tests/test_startup.py)
+    from lstm_tex.check.report import Report
     from lstm_tex.compute import backward
 
 
@@ -197,15 +197,11 @@ def documents(
     files: dict[str, Any] = {"_docs": {}}
     if "latex" in ex.render.formats:
         files.update(latex_documents.documents(env, medium(True), paper, medium(False, True), name))
-    files.update(
-        web.pages(
-            lambda template, ctx: render_template(env, template, ctx),
-            paper,
-            lambda: medium(True),
-            ex.render.formats,
-            name,
-        )
-    )
+    if set(ex.render.formats) - {"latex"}:
+        from lstm_tex.output import web
+
+        render_web = functools.partial(render_template, env)
+        files.update(web.pages(render_web, paper, lambda: medium(True), ex.render.formats, name))
     grads = None
     if gradients is not None:
         from lstm_tex.output import backward_values

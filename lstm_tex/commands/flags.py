@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from lstm_tex import pipeline
-from lstm_tex.commands import init as example_init
 from lstm_tex.commands.batch import fail
 from lstm_tex.commands.options import DEVICES
 from lstm_tex.errors import InputError, LstmTexError
 
-if TYPE_CHECKING:  # importer is imported when ``import`` runs
+if TYPE_CHECKING:  # importer is imported when ``import`` runs, init when ``init`` does
     from lstm_tex.commands.importer import ImportOptions
+    from lstm_tex.commands.init import InitOptions
 
 
 def text_flag(value: str | None, flag: str) -> str | None:
@@ -89,6 +89,8 @@ def write_example(target: Path, text: str, force: bool) -> bool:
     if str(target) == "-":
         click.echo(text, nl=False)
         return False
+    from lstm_tex.commands import init as example_init
+
     try:
         example_init.write(target, text, force=force)
     except LstmTexError as exc:
@@ -100,8 +102,10 @@ def write_example(target: Path, text: str, force: bool) -> bool:
 _SIZES = ("input_size", "hidden_size", "steps", "layers", "seed", "decimals")
 
 
-def init_options(given: dict[str, Any]) -> example_init.InitOptions:
+def init_options(given: dict[str, Any]) -> InitOptions:
     """``init``'s options from its flags (sizes as given; the title checked)."""
+    from lstm_tex.commands import init as example_init
+
     cell, nonlinearity = given["cell"], given["nonlinearity"]
     return example_init.InitOptions(
         **{key: given[key] for key in _SIZES},

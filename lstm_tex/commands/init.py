@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from lstm_tex.commands.options import LIMITS
 from lstm_tex.compute import engine
 from lstm_tex.compute.cells import Cell, Kind, Nonlinearity, cell_of
 from lstm_tex.errors import InputError, printable
@@ -38,15 +39,6 @@ PRE_SPREAD = 0.75
 MAX_ATTEMPTS = 400
 WIDTH = 92
 _YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "nan", "inf"}
-
-#: Allowed ranges of the generator's options: (smallest, largest).
-LIMITS = {
-    "input_size": (1, 64),
-    "hidden_size": (1, 64),
-    "steps": (1, 50),
-    "layers": (1, 4),
-    "decimals": (1, 4),
-}
 
 
 @dataclass(frozen=True)

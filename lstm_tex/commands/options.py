@@ -10,14 +10,23 @@ from typing import Any
 
 import click
 
-from lstm_tex.commands import init as example_init
-
 DEVICES = "cpu, cuda, cuda:N, mps or auto"
 #: Most zero steps ``import --steps`` writes (more than 200 need render.steps anyway).
 IMPORT_MAX_STEPS = 1000
 #: A file to write: click checks nothing but that it is not a folder (an unreadable file
 #: is ours to report, in our words).
 FILE = click.Path(dir_okay=False, readable=False, path_type=Path)
+
+#: Allowed ranges of ``init``'s options, (smallest, largest): click checks the flags,
+#: :func:`lstm_tex.commands.init.generate` the options given through the API. Kept here
+#: so that the command line is built without importing ``init`` (issue 17).
+LIMITS = {
+    "input_size": (1, 64),
+    "hidden_size": (1, 64),
+    "steps": (1, 50),
+    "layers": (1, 4),
+    "decimals": (1, 4),
+}
 
 #: A click option, as a decorator of a command's function.
 Option = Callable[[Any], Any]
@@ -35,9 +44,9 @@ def apply(options: Sequence[Option]) -> Option:
 
 
 def size_option(flag: str, metavar: str, default: int, help: str) -> Option:
-    """An ``init`` option for a size or count, bounded by :data:`lstm_tex.commands.init.LIMITS`
-    (keyed by the flag's name: ``--input-size`` is ``input_size``)."""
-    low, high = example_init.LIMITS[flag.removeprefix("--").replace("-", "_")]
+    """An ``init`` option for a size or count, bounded by :data:`LIMITS` (keyed by the
+    flag's name: ``--input-size`` is ``input_size``)."""
+    low, high = LIMITS[flag.removeprefix("--").replace("-", "_")]
     return click.option(
         flag,
         type=click.IntRange(low, high),

@@ -12,11 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from lstm_tex.check.forward import CheckReport
 from lstm_tex.compute.engine import Step, Trace, directions_of
 from lstm_tex.document import expansion, forms, measure, numbers, plots, reveal
 from lstm_tex.document.medium import (
@@ -33,6 +32,9 @@ from lstm_tex.errors import printable
 from lstm_tex.latex.tex import NEEDS, PART_NEEDS, escape, needs_comment
 from lstm_tex.latex.text import comment
 from lstm_tex.validate.model import GATES, Example, LstmConfig, RenderOptions
+
+if TYPE_CHECKING:  # the check's modules load only with the check (issue 17)
+    from lstm_tex.check.forward import CheckReport
 
 Exercise = Literal["sheet", "answers"]
 

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lstm_tex.check.report import Report
 from lstm_tex.compute import engine
 from lstm_tex.document import context
 from lstm_tex.latex import tex
 from lstm_tex.latex.templates import render_template
 
-if TYPE_CHECKING:  # the backward modules are imported when an example has ``backward:``
+if TYPE_CHECKING:  # imported where used (issue 17: tests/test_startup.py)
+    from lstm_tex.check.report import Report
     from lstm_tex.compute import backward
 
 

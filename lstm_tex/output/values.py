@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
-from lstm_tex.check.report import Report
 from lstm_tex.compute.engine import Direction, Step, Trace
 from lstm_tex.validate.model import Example
+
+if TYPE_CHECKING:  # the check's modules load only with the check (issue 17)
+    from lstm_tex.check.report import Report
 
 
 @dataclass(frozen=True)

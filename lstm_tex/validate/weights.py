@@ -9,14 +9,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from lstm_tex.compute.cells import KINDS, Cell, Kind, Nonlinearity, cell_of, kind_from_ratio
 from lstm_tex.errors import InputError
-from lstm_tex.read import checkpoint, document
-from lstm_tex.read.found import Found
+from lstm_tex.read import document
 from lstm_tex.validate.arrays import expect_shape, finite_array, read_array
 from lstm_tex.validate.messages import (
     as_yaml,
@@ -29,6 +28,9 @@ from lstm_tex.validate.messages import (
 )
 from lstm_tex.validate.model import LstmConfig
 from lstm_tex.validate.structs import ExampleSection, GruSection, LstmSection, RnnSection
+
+if TYPE_CHECKING:  # the checkpoint readers load only for ``weights: model.pt`` (issue 17)
+    from lstm_tex.read.found import Found
 
 #: A function from a weight's torch name to its field path in the file.
 Where = Callable[[str], tuple[Any, ...]]
@@ -291,6 +293,8 @@ def _reference(doc: document.Document, value: Any) -> Found:
         name, path = value, ("weights",)
     if not name.strip():
         raise doc.error(path, "expected a checkpoint file name such as model.pt, found empty text")
+    from lstm_tex.read import checkpoint
+
     folder = Path(doc.file).parent if doc.file and not doc.file.startswith("<") else Path()
     try:
         return checkpoint.read(folder / name, prefix)
