@@ -27,7 +27,7 @@ import numpy as np
 
 from lstm_tex import pipeline
 from lstm_tex.check.report import Report
-from lstm_tex.compute import engine
+from lstm_tex.compute import trace as records
 from lstm_tex.document import medium as media
 from lstm_tex.document import numbers
 from lstm_tex.document.step import step_context
@@ -197,17 +197,17 @@ def _plain(value: Any) -> Any:
 
 
 @dataclass(frozen=True, repr=False)
-class Step(engine.Step):
-    """One step of the trace (all of :class:`lstm_tex.compute.engine.Step`) that Jupyter typesets.
+class Step(records.Step):
+    """One step of the trace (all of :class:`lstm_tex.compute.records.Step`) that Jupyter typesets.
 
     ``trace`` is the forward pass the step belongs to; its weights make the derivation.
     """
 
-    trace: engine.Trace | None = field(default=None, compare=False)
+    trace: records.Trace | None = field(default=None, compare=False)
 
     @classmethod
-    def of(cls, step: engine.Step, trace: engine.Trace) -> Step:
-        return cls(**{f.name: getattr(step, f.name) for f in fields(engine.Step)}, trace=trace)
+    def of(cls, step: records.Step, trace: records.Trace) -> Step:
+        return cls(**{f.name: getattr(step, f.name) for f in fields(records.Step)}, trace=trace)
 
     def latex(self) -> str:
         r"""The derivation of this step (inputs, the gates, the states: i, f, g, o, c, h of
@@ -243,16 +243,16 @@ class Step(engine.Step):
 
 
 @dataclass(frozen=True, repr=False)
-class Trace(engine.Trace):
-    """The forward pass (all of :class:`lstm_tex.compute.engine.Trace`); Jupyter shows it as a
+class Trace(records.Trace):
+    """The forward pass (all of :class:`lstm_tex.compute.records.Trace`); Jupyter shows it as a
     table.
 
     ``steps`` are :class:`Step` objects, each showing its own derivation.
     """
 
     @classmethod
-    def of(cls, trace: engine.Trace) -> Trace:
-        values = {f.name: getattr(trace, f.name) for f in fields(engine.Trace)}
+    def of(cls, trace: records.Trace) -> Trace:
+        values = {f.name: getattr(trace, f.name) for f in fields(records.Trace)}
         values["steps"] = tuple(Step.of(s, trace) for s in trace.steps)
         return cls(**values)
 

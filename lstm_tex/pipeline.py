@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from lstm_tex.compute import engine, limits
+from lstm_tex.compute.trace import Trace
 from lstm_tex.document import context, numbers
 from lstm_tex.errors import InputError, import_torch
 from lstm_tex.latex import documents as latex_documents
@@ -76,13 +77,13 @@ class Rendered:
     """The outcome of rendering one example."""
 
     example: model.Example
-    trace: engine.Trace
+    trace: Trace
     report: Report | None
     folder: Path
     files: tuple[str, ...]
 
 
-def compute(source: str | Path | model.Example) -> engine.Trace:
+def compute(source: str | Path | model.Example) -> Trace:
     """Load and validate an example file (or take a validated one), then run the NumPy
     forward pass. Finite inputs so large that float64 overflows are an input error."""
     example = source if isinstance(source, model.Example) else spec.load(source)
@@ -92,7 +93,7 @@ def compute(source: str | Path | model.Example) -> engine.Trace:
     return trace
 
 
-def check(trace: engine.Trace, device: str | None = None) -> Report:
+def check(trace: Trace, device: str | None = None) -> Report:
     """Cross-check ``trace`` against torch; raise :class:`CheckFailed` on disagreement."""
     from lstm_tex.check.forward import cross_check
 
@@ -111,7 +112,7 @@ def check(trace: engine.Trace, device: str | None = None) -> Report:
     return report.require_passed(trace.example.file)
 
 
-def differentiate(trace: engine.Trace) -> backward.Gradients | None:
+def differentiate(trace: Trace) -> backward.Gradients | None:
     """The backward pass (BPTT, and the SGD step) when the example has ``backward:``."""
     if trace.example.backward is None:
         return None
@@ -155,7 +156,7 @@ def check_gradients(gradients: backward.Gradients, device: str | None = None) ->
     return verify(gradients, device)
 
 
-def displayed(trace: engine.Trace) -> engine.Trace:
+def displayed(trace: Trace) -> Trace:
     """What the documents show: ``trace`` itself, or with ``render.carry: displayed`` the
     forward pass recomputed from the rounded values the documents print (ih and hh
     rounded on their own only in the notation that prints them)."""
@@ -169,7 +170,7 @@ def displayed(trace: engine.Trace) -> engine.Trace:
 
 
 def documents(
-    trace: engine.Trace,
+    trace: Trace,
     report: Report | None,
     templates: Path | None = None,
     gradients: backward.Gradients | None = None,

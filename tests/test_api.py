@@ -13,6 +13,7 @@ import pytest
 
 import lstm_tex
 from lstm_tex.compute import engine
+from lstm_tex.compute.trace import Trace
 from lstm_tex.read import loader
 from lstm_tex.validate import spec
 from tests.conftest import BUNDLED, DATA, EXAMPLES, ROOT, compile_tex, run_cli
@@ -28,7 +29,7 @@ def test_load_compute_matches_the_engine() -> None:
     assert isinstance(ex, lstm_tex.Example)
     assert ex.stem == "notebook-step" and ex.config.hidden_size == 4
     trace = ex.compute()
-    assert isinstance(trace, lstm_tex.Trace) and isinstance(trace, engine.Trace)
+    assert isinstance(trace, lstm_tex.Trace) and isinstance(trace, Trace)
     reference = engine.forward(spec.load(NOTEBOOK))
     np.testing.assert_array_equal(trace.output, reference.output)
     (step,) = trace.steps

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from lstm_tex.check.backward import cross_check_gradients
 from lstm_tex.compute import backward, engine
+from lstm_tex.compute.trace import Trace
 from lstm_tex.validate import model, spec
 from lstm_tex.validate.model import GATES
 from tests.conftest import EXAMPLES, compile_tex, lecturer_deck, run_cli
@@ -442,7 +443,7 @@ def test_a_wrong_gradient_exits_1_and_writes_nothing(
 ) -> None:
     right_backward = backward.backward
 
-    def wrong(trace: engine.Trace) -> backward.Gradients:
+    def wrong(trace: Trace) -> backward.Gradients:
         right = right_backward(trace)
         grads = dict(right.grads)
         grads["weight_hh_l0"] = grads["weight_hh_l0"] + 1e-6

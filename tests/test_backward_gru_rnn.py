@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from lstm_tex import pipeline
 from lstm_tex.check.backward import cross_check_gradients
 from lstm_tex.compute import backward, engine
+from lstm_tex.compute.trace import Trace
 from lstm_tex.errors import CheckFailed
 from lstm_tex.output import backward_values
 from lstm_tex.validate import model, spec
@@ -378,7 +379,7 @@ def test_a_damaged_gru_gradient_exits_1_naming_it(
     path.write_text(json.dumps(_example(_fixed("gru", layers=1, bidirectional=False))))
     right = backward.backward
 
-    def wrong(trace: engine.Trace) -> backward.Gradients:
+    def wrong(trace: Trace) -> backward.Gradients:
         return _damaged(right(trace), "dpre", (1, "n"))
 
     monkeypatch.setattr(backward, "backward", wrong)

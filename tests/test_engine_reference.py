@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lstm_tex.compute import engine
+from lstm_tex.compute.trace import Trace, directions_of
 from lstm_tex.document import numbers
 from lstm_tex.validate import model
 
@@ -32,7 +33,7 @@ def reference(
     shown = rounding.values if rounding is not None else (lambda a: a)
     parts = shown if rounding is not None and rounding.parts else (lambda a: a)
     cfg, hidden = example.config, example.config.hidden_size
-    directions = engine.directions_of(cfg.bidirectional)
+    directions = directions_of(cfg.bidirectional)
     got: list[dict[str, np.ndarray]] = []
     layer_input = example.x
     for layer in range(cfg.num_layers):
@@ -93,7 +94,7 @@ def magnitude(steps: list[dict[str, np.ndarray]]) -> float:
     return max([1.0, *(float(s["terms"]) for s in steps if "terms" in s)])
 
 
-def _of(trace: engine.Trace) -> list[dict[str, np.ndarray]]:
+def _of(trace: Trace) -> list[dict[str, np.ndarray]]:
     got = [
         {
             "ih": np.stack([s.gates[k].ih for k in model.GATES]),

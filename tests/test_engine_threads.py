@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from lstm_tex.compute import engine
+from lstm_tex.compute import engine, recurrence
 from lstm_tex.validate import model
 from tests.conftest import EXAMPLES
 
@@ -45,13 +45,12 @@ def test_a_large_forward_pass_uses_one_blas_thread_and_restores_the_count(
     if not _blas_threads():
         pytest.skip("no BLAS library that threadpoolctl can see")
     seen: list[list[int]] = []
-    real = engine._lstm
 
-    def spy(run: engine._Direction) -> engine._Run:
+    def spy(run: recurrence.DirectionInputs) -> recurrence.DirectionOutputs:
         seen.append(_blas_threads())
-        return real(run)
+        return recurrence.lstm(run)
 
-    monkeypatch.setattr(engine, "_CELLS", {**engine._CELLS, "lstm": spy})
+    monkeypatch.setattr(recurrence, "CELLS", {**recurrence.CELLS, "lstm": spy})
     with threadpool_limits(limits=2, user_api="blas"):
         engine.forward(_example(steps=20, batch=4, inputs=20, hidden=64))
         assert seen and all(threads == 1 for threads in seen[0]), seen

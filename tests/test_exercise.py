@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from lstm_tex.compute import engine
+from lstm_tex.compute.trace import Trace
 from lstm_tex.document import numbers
 from lstm_tex.validate import spec
 from tests import measure
@@ -43,7 +44,7 @@ def derivation(tex: str) -> str:
     return tex[tex.index("\\section*{") :]
 
 
-def printed(trace: engine.Trace, quantity: str) -> set[str]:
+def printed(trace: Trace, quantity: str) -> set[str]:
     """Every value of a quantity as the documents print it (4 decimals)."""
     arrays = (
         [getattr(s, quantity) for s in trace.steps]

@@ -18,6 +18,7 @@ import pytest
 from lstm_tex import pipeline
 from lstm_tex.check.forward import cross_check
 from lstm_tex.compute import engine
+from lstm_tex.compute.trace import Trace
 from lstm_tex.errors import CheckFailed
 from lstm_tex.validate import model, spec
 from tests.test_regressions import (
@@ -57,7 +58,7 @@ def example(kind: str) -> model.Example:
 
 
 @functools.cache
-def _traces(kind: str) -> engine.Trace:
+def _traces(kind: str) -> Trace:
     return pipeline.compute(example(kind))
 
 
@@ -90,7 +91,7 @@ def _cases() -> list[Any]:
 
 @pytest.mark.parametrize(("kind", "damage", "name"), _cases())
 def test_the_cross_check_names_each_damaged_quantity(
-    kind: str, damage: Callable[[engine.Trace], engine.Trace], name: str
+    kind: str, damage: Callable[[Trace], Trace], name: str
 ) -> None:
     trace = _traces(kind)
     report = cross_check(damage(trace))

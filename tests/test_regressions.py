@@ -21,7 +21,8 @@ import pytest
 from lstm_tex import pipeline
 from lstm_tex.check.backward import cross_check_gradients
 from lstm_tex.check.forward import cross_check
-from lstm_tex.compute import backward, engine
+from lstm_tex.compute import backward
+from lstm_tex.compute.trace import Trace
 from lstm_tex.document import numbers
 from lstm_tex.errors import CheckFailed, InputError
 from lstm_tex.read import loader
@@ -66,12 +67,12 @@ def example(**render: Any) -> model.Example:
 
 
 @pytest.fixture(scope="module")
-def trace() -> engine.Trace:
+def trace() -> Trace:
     return pipeline.compute(example())
 
 
 @pytest.fixture(scope="module")
-def gradients(trace: engine.Trace) -> backward.Gradients:
+def gradients(trace: Trace) -> backward.Gradients:
     found = pipeline.differentiate(trace)
     assert found is not None
     return found
@@ -80,8 +81,8 @@ def gradients(trace: engine.Trace) -> backward.Gradients:
 # ---------------------------------------------------------------- forward cross-check
 
 
-def damage_gate(gate: str, part: str) -> Callable[[engine.Trace], engine.Trace]:
-    def damage(trace: engine.Trace) -> engine.Trace:
+def damage_gate(gate: str, part: str) -> Callable[[Trace], Trace]:
+    def damage(trace: Trace) -> Trace:
         last = trace.steps[-1]
         values = last.gates[gate]
         gates = {
@@ -94,8 +95,8 @@ def damage_gate(gate: str, part: str) -> Callable[[engine.Trace], engine.Trace]:
     return damage
 
 
-def damage_step(part: str, index: int) -> Callable[[engine.Trace], engine.Trace]:
-    def damage(trace: engine.Trace) -> engine.Trace:
+def damage_step(part: str, index: int) -> Callable[[Trace], Trace]:
+    def damage(trace: Trace) -> Trace:
         steps = list(trace.steps)
         steps[index] = dataclasses.replace(
             steps[index], **{part: bumped(getattr(steps[index], part))}
@@ -105,15 +106,15 @@ def damage_step(part: str, index: int) -> Callable[[engine.Trace], engine.Trace]
     return damage
 
 
-def damage_result(part: str) -> Callable[[engine.Trace], engine.Trace]:
-    def damage(trace: engine.Trace) -> engine.Trace:
+def damage_result(part: str) -> Callable[[Trace], Trace]:
+    def damage(trace: Trace) -> Trace:
         return dataclasses.replace(trace, **{part: bumped(getattr(trace, part))})
 
     return damage
 
 
-def damage_layer_output(layer: int) -> Callable[[engine.Trace], engine.Trace]:
-    def damage(trace: engine.Trace) -> engine.Trace:
+def damage_layer_output(layer: int) -> Callable[[Trace], Trace]:
+    def damage(trace: Trace) -> Trace:
         outputs = list(trace.layer_outputs)
         outputs[layer] = bumped(outputs[layer])
         return dataclasses.replace(trace, layer_outputs=tuple(outputs))
@@ -139,14 +140,14 @@ FORWARD = [
 ]
 
 
-def test_the_undamaged_trace_passes(trace: engine.Trace, gradients: backward.Gradients) -> None:
+def test_the_undamaged_trace_passes(trace: Trace, gradients: backward.Gradients) -> None:
     assert cross_check(trace).passed
     assert cross_check_gradients(gradients).passed
 
 
 @pytest.mark.parametrize(("damage", "name"), FORWARD)
 def test_the_cross_check_names_each_damaged_quantity(
-    trace: engine.Trace, damage: Callable[[engine.Trace], engine.Trace], name: str
+    trace: Trace, damage: Callable[[Trace], Trace], name: str
 ) -> None:
     report = cross_check(damage(trace))
     assert not report.passed
@@ -240,7 +241,7 @@ def arrays(value: Any, path: str = "") -> Iterator[tuple[str, np.ndarray]]:
 
 
 def test_every_array_of_a_trace_and_a_backward_pass_is_read_only(
-    trace: engine.Trace, gradients: backward.Gradients
+    trace: Trace, gradients: backward.Gradients
 ) -> None:
     found = [*arrays(trace, "trace"), *arrays(gradients, "gradients")]
     assert len(found) > 100
@@ -252,7 +253,7 @@ def test_every_array_of_a_trace_and_a_backward_pass_is_read_only(
         next(iter(gradients.grads.values()))[...] = 0.0
 
 
-def test_the_example_is_read_only(trace: engine.Trace) -> None:
+def test_the_example_is_read_only(trace: Trace) -> None:
     ex = trace.example
     for path, a in [
         ("x", ex.x),

@@ -21,7 +21,8 @@ import numpy as np
 
 from lstm_tex.check.report import Differences, Report
 from lstm_tex.compute.cells import LSTM, Cell
-from lstm_tex.compute.engine import Trace, directions_of, gate_blocks, layer_weights
+from lstm_tex.compute.engine import gate_blocks, layer_weights
+from lstm_tex.compute.trace import Trace, directions_of
 from lstm_tex.errors import InputError
 from lstm_tex.validate.model import Example
 

@@ -60,7 +60,8 @@ from types import MappingProxyType
 import numpy as np
 
 from lstm_tex.compute.cells import Cell
-from lstm_tex.compute.engine import Direction, GateValues, Step, Trace, forward, layer_weights
+from lstm_tex.compute.engine import forward, layer_weights
+from lstm_tex.compute.trace import Direction, GateValues, Step, Trace
 from lstm_tex.validate.model import BackwardSpec, Example
 
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from lstm_tex.compute import engine
+from lstm_tex.compute.trace import Trace
 from lstm_tex.errors import InputError
 from lstm_tex.read import loader
 from lstm_tex.validate import model
@@ -41,7 +41,7 @@ def _non_finite(value: object, path: str) -> str | None:
         return None if np.isfinite(value).all() else path
     if isinstance(value, float):
         return None if np.isfinite(value) else path
-    if isinstance(value, (model.Example, engine.Trace)) and path:
+    if isinstance(value, (model.Example, Trace)) and path:
         return None  # checked on its own
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         for f in dataclasses.fields(value):

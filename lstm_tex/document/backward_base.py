@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from lstm_tex.compute.backward import Gradients
-from lstm_tex.compute.engine import Direction, Step, directions_of
+from lstm_tex.compute.trace import Direction, Step, directions_of
 from lstm_tex.document import measure, numbers
 from lstm_tex.document.backward_lines import (
     ARTICLE_BLOCK_ROWS,

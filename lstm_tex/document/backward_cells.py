@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from lstm_tex.compute.backward import BackwardStep
-from lstm_tex.compute.engine import Step, layer_weights
+from lstm_tex.compute.engine import layer_weights
+from lstm_tex.compute.trace import Step
 from lstm_tex.document.backward_lines import Piece, line, sum_line
 from lstm_tex.document.backward_steps import StepLines
 from lstm_tex.document.backward_symbols import Symbols

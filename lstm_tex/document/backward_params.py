@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tex.compute.engine import Direction
+from lstm_tex.compute.trace import Direction
 from lstm_tex.document import numbers
 from lstm_tex.document.backward_base import BuilderBase
 from lstm_tex.document.backward_lines import (

@@ -3,7 +3,7 @@ layer/direction superscript, and the names of the weights' blocks."""
 
 from __future__ import annotations
 
-from lstm_tex.compute.engine import Step
+from lstm_tex.compute.trace import Step
 from lstm_tex.document import numbers
 from lstm_tex.document.symbols import GATE_NAMES, superscript
 from lstm_tex.validate.model import LstmConfig

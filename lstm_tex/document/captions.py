@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lstm_tex.compute.engine import Step
+from lstm_tex.compute.trace import Step
 from lstm_tex.document import forms, numbers
 from lstm_tex.document.medium import (
     Medium,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from lstm_tex.compute.engine import Step, Trace, directions_of
+from lstm_tex.compute.trace import Step, Trace, directions_of
 from lstm_tex.document import expansion, forms, measure, numbers, plots, reveal
 from lstm_tex.document.medium import (
     ARTICLE,

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lstm_tex.compute.engine import Step, Trace, layer_weights
+from lstm_tex.compute.engine import layer_weights
+from lstm_tex.compute.trace import Step, Trace
 from lstm_tex.document import forms, numbers
 from lstm_tex.document.frames import SYMBOLIC, pack
 

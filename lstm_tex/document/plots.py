@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tex.compute.engine import Step, Trace, directions_of
+from lstm_tex.compute.trace import Step, Trace, directions_of
 from lstm_tex.document import forms, numbers
 
 #: What is plotted, left to right and top to bottom: (quantity, symbol, bounds of its

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tex.compute.engine import Direction, Step, Trace, directions_of
+from lstm_tex.compute.trace import Direction, Step, Trace, directions_of
 from lstm_tex.document import forms, numbers
 from lstm_tex.document.frames import (
     LINE,

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from lstm_tex.compute.engine import Step, Trace, layer_weights
+from lstm_tex.compute.engine import layer_weights
+from lstm_tex.compute.trace import Step, Trace
 from lstm_tex.document import forms, numbers
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tex.compute.engine import Step
+from lstm_tex.compute.trace import Step
 from lstm_tex.document import numbers
 from lstm_tex.document.frames import (
     flow,

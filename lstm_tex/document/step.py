@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tex.compute.engine import Step, Trace, layer_weights
+from lstm_tex.compute.engine import layer_weights
+from lstm_tex.compute.trace import Step, Trace
 from lstm_tex.document import forms, numbers
 from lstm_tex.document.captions import CAPTION, step_captions
 from lstm_tex.document.frames import (

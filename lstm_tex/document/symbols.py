@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lstm_tex.compute.engine import Step
+from lstm_tex.compute.trace import Step
 from lstm_tex.validate.model import LstmConfig
 
 GATE_NAMES = {"i": "input gate", "f": "forget gate", "g": "cell candidate", "o": "output gate"}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lstm_tex.compute import engine
+from lstm_tex.compute.trace import Trace
 from lstm_tex.document import context
 from lstm_tex.latex import tex
 from lstm_tex.latex.templates import render_template
@@ -55,8 +55,8 @@ EXERCISE_MARGIN = "1.5cm"
 
 
 def exercise(
-    shown: engine.Trace,
-    exact: engine.Trace,
+    shown: Trace,
+    exact: Trace,
     report: Report | None,
     env: Any,
     stem: str,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
-from lstm_tex.compute.engine import Direction, Step, Trace
+from lstm_tex.compute.trace import Direction, Step, Trace
 from lstm_tex.validate.model import Example
 
 if TYPE_CHECKING:  # the check's modules load only with the check (issue 17)
