@@ -83,3 +83,28 @@ def test_the_modules_load_where_they_are_used(tmp_path: Path) -> None:
     modules = _modules_after(["render", str(NOTEBOOK), "--out", str(tmp_path), "--html"])
     for name in ("lstm_tex.output.web", "lstm_tex.check.forward", "lstm_tex.check.report"):
         assert name in modules, name
+
+
+def _freeze_count(call: str) -> int:
+    """``gc.get_freeze_count()`` after ``call`` ran a plain render in a fresh interpreter."""
+    code = (
+        "import gc, sys\n"
+        "from lstm_tex.cli import main\n"
+        f"try:\n    {call}\n"
+        "except SystemExit as e:\n    assert e.code in (0, None), e.code\n"
+        "print(gc.get_freeze_count())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return int(done.stdout.splitlines()[-1])
+
+
+def test_the_program_freezes_what_its_imports_made_and_a_caller_is_left_alone(
+    tmp_path: Path,
+) -> None:
+    """Run as a program (arguments from sys.argv: the console script, ``python -m``), the
+    command line moves the objects its imports made out of the cyclic collector's way
+    (``gc.freeze``), which spares the collector's passes over them at exit; called with
+    arguments (tests, a user's script), it leaves the caller's collector as it was."""
+    args = ["render", str(NOTEBOOK), "--out", str(tmp_path), "--no-check"]
+    assert _freeze_count(f"sys.argv = {['lstm-tex', *args]!r}; main()") > 10_000
+    assert _freeze_count(f"main({args!r})") == 0
