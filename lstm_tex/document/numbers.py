@@ -176,6 +176,7 @@ def _format_number(x: float, style: Style, decimals: int) -> str:
     return f"{sci[0]}{_TIMES}{sci[1]}}}"
 
 
+@_remembered
 def _split(text: str) -> tuple[bool, int, int, str | None]:
     r"""``-12.50 \times 10^{7}`` -> (negative, integer digits, decimals, exponent or None)."""
     exponent = None
@@ -187,6 +188,7 @@ def _split(text: str) -> tuple[bool, int, int, str | None]:
     return negative, len(whole), len(frac), exponent
 
 
+@_remembered
 def display_width(text: str) -> float:
     r"""The printed width of a formatted number in digit widths (half an em): a minus, a
     point and each digit count one; ``\times 10`` counts four, each exponent character 0.7."""
@@ -303,10 +305,6 @@ def keep(n: int, limit: int | None) -> list[int | None]:
     head = (limit - 1) - (limit - 1) // 2
     tail = (limit - 1) // 2
     return [*range(head), None, *range(n - tail, n)]
-
-
-#: The former private name, still called by context.py and expansion.py (issue 18: they
-#: move to :func:`keep` when their owners next edit them).
 
 
 def bmatrix(
