@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lstm_tex.document import matrices
 from lstm_tex.document import medium as media
-from lstm_tex.document import numbers
 from lstm_tex.errors import InputError
 from lstm_tex.validate import model, spec
 from tests.conftest import BUNDLED, EXAMPLES, compile_tex, run_cli
@@ -49,12 +49,12 @@ def _body(tex: str) -> list[list[str]]:
     ],
 )
 def test_bmatrix_elision(max_rows: int | None, max_cols: int | None, rows: list[list[str]]) -> None:
-    tex = numbers.bmatrix(GRID, style="written", max_rows=max_rows, max_cols=max_cols)
+    tex = matrices.bmatrix(GRID, style="written", max_rows=max_rows, max_cols=max_cols)
     assert _body(tex) == rows
 
 
 def test_bmatrix_elided_column_vector() -> None:
-    assert numbers.bmatrix(np.arange(10.0), style="written", max_rows=4) == (
+    assert matrices.bmatrix(np.arange(10.0), style="written", max_rows=4) == (
         "\\begin{bmatrix} 0 \\\\ 1 \\\\ \\vdots \\\\ 9 \\end{bmatrix}"
     )
 

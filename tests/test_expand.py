@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from lstm_tex.compute import engine
-from lstm_tex.document import context, expansion, numbers
+from lstm_tex.document import context, expansion, matrices, numbers
 from lstm_tex.errors import InputError
 from lstm_tex.validate import overrides, spec
 from tests.conftest import BUNDLED, EXAMPLES, run_cli
@@ -64,11 +64,11 @@ def test_factor(x: float, style: numbers.Style, text: str) -> None:
 def test_expansion(
     w: list[float], v: list[float], bias: float | None, value: float, terms: list[str], shown: str
 ) -> None:
-    assert numbers.expansion(w, v, bias, value, vector_style="written") == (terms, shown)
+    assert matrices.expansion(w, v, bias, value, vector_style="written") == (terms, shown)
 
 
 def test_expansion_of_computed_vectors_rounds_them() -> None:
-    terms, value = numbers.expansion([1.0], [0.123456], None, 0.123456, decimals=3)
+    terms, value = matrices.expansion([1.0], [0.123456], None, 0.123456, decimals=3)
     assert terms == ["1 \\cdot 0.123"] and value == "0.123"
 
 
@@ -82,7 +82,7 @@ def test_expansion_of_computed_vectors_rounds_them() -> None:
     ],
 )
 def test_dot_terms_elide_like_matrix_columns(n: int, limit: int | None, kept: list[str]) -> None:
-    terms = numbers.dot_terms(range(n), [1.0] * n, vector_style="written", max_terms=limit)
+    terms = matrices.dot_terms(range(n), [1.0] * n, vector_style="written", max_terms=limit)
     assert [t.split(" ")[0] for t in terms] == kept
 
 

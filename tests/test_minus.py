@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lstm_tex.document import numbers
+from lstm_tex.document import matrices
 from tests.conftest import EXAMPLES, compile_tex, run_cli
 
 pdfplumber = pytest.importorskip("pdfplumber")
@@ -44,18 +44,18 @@ def test_minus_in_matrices_and_parts_is_a_sign(tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     parts = sorted((folder / "notebook-step" / "parts").glob("*.tex"))
-    matrices = [
-        numbers.bmatrix([10.0, -1.0, 0.001], style="written"),
-        numbers.bmatrix([[1.0, -1.0, 0.001], [-12.5, 3.0, -0.25]], style="written"),
-        numbers.bmatrix([0.1234, -0.5, -12.0], decimals=4),
-        numbers.bmatrix([1e300, -2.5, -1e-7], style="written"),
-        numbers.bmatrix([[-0.5, 10.0]], style="written", marks="answer"),
+    shown = [
+        matrices.bmatrix([10.0, -1.0, 0.001], style="written"),
+        matrices.bmatrix([[1.0, -1.0, 0.001], [-12.5, 3.0, -0.25]], style="written"),
+        matrices.bmatrix([0.1234, -0.5, -12.0], decimals=4),
+        matrices.bmatrix([1e300, -2.5, -1e-7], style="written"),
+        matrices.bmatrix([[-0.5, 10.0]], style="written", marks="answer"),
     ]
     doc = tmp_path / "minus.tex"
     doc.write_text(
         "\\documentclass{article}\n\\usepackage{amsmath}\n\\usepackage{graphicx}\n"
         "\\providecommand{\\lstmanswer}[1]{\\fbox{$#1$}}\n\\begin{document}\n"
-        + "".join(f"\\[ {m} \\]\n" for m in matrices)
+        + "".join(f"\\[ {m} \\]\n" for m in shown)
         + "".join(f"\\input{{{p.as_posix()}}}\n" for p in parts)
         + "\\newpage\n\\[ 1 - 1 \\qquad x - 0.5 \\]\n\\end{document}\n"
     )

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lstm_tex.document import numbers
+from lstm_tex.document import matrices, numbers
 
 
 @pytest.mark.parametrize(
@@ -101,13 +101,13 @@ def test_scientific(value: float, text: str) -> None:
     ],
 )
 def test_bmatrix(values: object, kwargs: dict[str, object], latex: str) -> None:
-    assert numbers.bmatrix(values, **kwargs) == latex  # type: ignore[arg-type]
+    assert matrices.bmatrix(values, **kwargs) == latex  # type: ignore[arg-type]
 
 
 def test_wide_matrix_raises_max_matrix_cols_for_itself_only() -> None:
     r"""A local assignment inside ``\begingroup``: ``\setcounter`` is global and would
     change the host document's MaxMatrixCols."""
-    latex = numbers.bmatrix([[float(k) for k in range(12)]], style="written")
+    latex = matrices.bmatrix([[float(k) for k in range(12)]], style="written")
     assert latex.startswith(
         r"\begingroup\csname c@MaxMatrixCols\endcsname=12\relax"
         r"\begin{bmatrix} 0 & 1 &"
@@ -115,7 +115,7 @@ def test_wide_matrix_raises_max_matrix_cols_for_itself_only() -> None:
     assert latex.endswith(r"\end{bmatrix}\endgroup")
     assert "setcounter" not in latex
     assert latex.count("&") == 11
-    assert numbers.bmatrix([[1.0] * 10], style="written").startswith(r"\begin{bmatrix}")
+    assert matrices.bmatrix([[1.0] * 10], style="written").startswith(r"\begin{bmatrix}")
 
 
 @pytest.mark.parametrize(
@@ -139,7 +139,7 @@ def test_wide_matrix_raises_max_matrix_cols_for_itself_only() -> None:
     ],
 )
 def test_align_column(texts: list[str], padded: list[str]) -> None:
-    assert numbers.align_column(texts) == padded
+    assert matrices.align_column(texts) == padded
 
 
 @pytest.mark.parametrize(
@@ -173,7 +173,7 @@ def test_factor_parenthesises_exponents() -> None:
 def test_blocks_are_one_matrix_with_a_rule() -> None:
     r"""Stacked directions as one matrix with \hline (never a bmatrix inside a bmatrix),
     side by side as an array with a vertical rule; each block elided on its own."""
-    stacked = numbers.bmatrix(
+    stacked = matrices.bmatrix(
         [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], style="written", blocks=[3, 3], max_rows=3
     )
     # an array without outer column space: the rule stops inside the brackets (issue 12)
@@ -181,19 +181,21 @@ def test_blocks_are_one_matrix_with_a_rule() -> None:
         stacked
         == r"\left[\begin{array}{@{}c@{}} 1 \\ 2 \\ 3 \\ \hline 4 \\ 5 \\ 6 \end{array}\right]"
     )
-    elided = numbers.bmatrix(list(map(float, range(8))), style="written", blocks=[4, 4], max_rows=3)
+    elided = matrices.bmatrix(
+        list(map(float, range(8))), style="written", blocks=[4, 4], max_rows=3
+    )
     assert elided == (
         r"\left[\begin{array}{@{}c@{}} 0 \\ \vdots \\ 3 \\ \hline 4 \\ \vdots \\ 7 "
         r"\end{array}\right]"
     )
-    side = numbers.bmatrix([[1.0, -2.0, 3.0, 4.0]], style="written", column_blocks=[2, 2])
+    side = matrices.bmatrix([[1.0, -2.0, 3.0, 4.0]], style="written", column_blocks=[2, 2])
     assert side == r"\left[\begin{array}{@{}cc|cc@{}} 1 & -2 & 3 & 4 \end{array}\right]"
     assert side.count("begin") == stacked.count("begin") == 1
 
 
 def test_the_notebook_bug_is_gone() -> None:
     r"""The seed's ``to_la_nd`` wrapped bmatrix in ``\left\lbrack ... \rbrack\right``."""
-    latex = numbers.bmatrix([[0.1, -0.19], [0.08, -0.13]], style="written")
+    latex = matrices.bmatrix([[0.1, -0.19], [0.08, -0.13]], style="written")
     assert latex.startswith(r"\begin{bmatrix}") and latex.endswith(r"\end{bmatrix}")
     assert r"\left" not in latex and r"\rbrack" not in latex
 
@@ -253,7 +255,7 @@ def test_written_shows_saved_precision(value: float, text: str) -> None:
 def test_column_entries_have_equal_shape(xs: list[float], decimals: int) -> None:
     """After padding (phantoms count as visible), every entry has the same character count."""
     texts = [numbers.fixed(x, decimals) for x in xs]
-    padded = numbers.align_column(texts)
+    padded = matrices.align_column(texts)
 
     def visible(s: str) -> str:
         return s.replace(r"\phantom{", "").replace("{", "").replace("}", "")

@@ -23,7 +23,7 @@ from lstm_tex.check.backward import cross_check_gradients
 from lstm_tex.check.forward import cross_check
 from lstm_tex.compute import backward
 from lstm_tex.compute.trace import Trace
-from lstm_tex.document import numbers
+from lstm_tex.document import matrices
 from lstm_tex.errors import CheckFailed, InputError
 from lstm_tex.read import loader
 from lstm_tex.validate import model, spec
@@ -280,11 +280,11 @@ def test_the_example_is_read_only(trace: Trace) -> None:
 def test_a_blank_is_as_wide_as_the_widest_number_of_its_column(
     column: list[float], decimals: int, blank: str
 ) -> None:
-    tex = numbers.bmatrix(column, decimals=decimals, marks="blank")
+    tex = matrices.bmatrix(column, decimals=decimals, marks="blank")
     assert tex == (
         "\\begin{bmatrix} " + " \\\\ ".join([f"\\lstmblank{{{blank}}}"] * 2) + " \\end{bmatrix}"
     )
-    shown = numbers.bmatrix(column, decimals=decimals)
+    shown = matrices.bmatrix(column, decimals=decimals)
     widest = max(
         shown.removeprefix("\\begin{bmatrix} ").removesuffix(" \\end{bmatrix}").split(" \\\\ "),
         key=lambda t: len(t.replace("\\phantom", "")),
@@ -296,7 +296,7 @@ def test_a_blank_is_as_wide_as_the_widest_number_of_its_column(
 def test_blank_rows_keep_other_rows_and_columns_apart() -> None:
     """One blank row of a matrix: the other rows keep their numbers; each column's blank
     has that column's width."""
-    tex = numbers.bmatrix([[1.5, -0.25], [10.0, 0.5]], decimals=2, marks=["", "blank"])
+    tex = matrices.bmatrix([[1.5, -0.25], [10.0, 0.5]], decimals=2, marks=["", "blank"])
     assert tex == (
         "\\begin{bmatrix} \\phantom{0}1.50 & -0.25 \\\\ \\lstmblank{00.00} & "
         "\\lstmblank{-0.00} \\end{bmatrix}"
@@ -304,8 +304,8 @@ def test_blank_rows_keep_other_rows_and_columns_apart() -> None:
 
 
 def test_answers_are_the_numbers_in_boxes_of_the_same_size() -> None:
-    plain = numbers.bmatrix([0.5, -0.25], decimals=2)
-    key = numbers.bmatrix([0.5, -0.25], decimals=2, marks="answer")
+    plain = matrices.bmatrix([0.5, -0.25], decimals=2)
+    key = matrices.bmatrix([0.5, -0.25], decimals=2, marks="answer")
     assert key == plain.replace("\\phantom{-}0.50", "\\lstmanswer{\\phantom{-}0.50}").replace(
         "-0.25", "\\lstmanswer{-0.25}"
     )

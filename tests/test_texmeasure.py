@@ -8,7 +8,7 @@ import re
 import numpy as np
 import pytest
 
-from lstm_tex.document import measure, numbers
+from lstm_tex.document import matrices, measure, numbers
 from tests.conftest import compile_tex
 
 RNG = np.random.default_rng(0)
@@ -43,7 +43,7 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> dict[str, float]:
     """Every sample's width in ems (of 10 pt), as pdflatex sets it."""
     lines = []
     for k, (a, style, slots) in enumerate(SAMPLES.values()):
-        tex = numbers.bmatrix(a, style=style, decimals=4, max_cols=slots)
+        tex = matrices.bmatrix(a, style=style, decimals=4, max_cols=slots)
         lines.append(
             f"\\setbox0\\hbox{{\\small$\\displaystyle {tex}$}}\\typeout{{W{k} \\the\\wd0}}"
         )

@@ -7,7 +7,7 @@ from typing import Any
 
 from lstm_tex.compute.backward import Gradients
 from lstm_tex.compute.trace import Direction, Step, directions_of
-from lstm_tex.document import measure, numbers
+from lstm_tex.document import matrices, measure
 from lstm_tex.document.backward_lines import (
     ARTICLE_BLOCK_ROWS,
     SLIDES_ROOM,
@@ -27,7 +27,7 @@ class BuilderBase:
         gradients: Gradients,
         slides: bool,
         parts: bool = False,
-        marks: dict[str, numbers.Mark] | None = None,
+        marks: dict[str, matrices.Mark] | None = None,
     ) -> None:
         self.g = gradients
         self.ex = gradients.trace.example

@@ -22,7 +22,7 @@ from typing import Any
 
 from lstm_tex.check.report import Report
 from lstm_tex.compute.backward import BackwardStep, Gradients
-from lstm_tex.document import backward_cells, numbers
+from lstm_tex.document import backward_cells, matrices, numbers
 from lstm_tex.document.backward_params import ParamLines
 from lstm_tex.document.backward_steps import StepLines
 from lstm_tex.document.backward_symbols import Symbols, placement
@@ -113,7 +113,7 @@ def build(
     with ``parts`` the fragments of ``parts/``). ``exercise``: the exercise sheet
     (``sheet``: the gradients of ``render.exercise`` blank) or its answer key
     (``answers``: boxed)."""
-    marks: dict[str, numbers.Mark] = {}
+    marks: dict[str, matrices.Mark] = {}
     if exercise is not None:
         ex = gradients.trace.example
         chosen = [q for q in ex.render.exercise if q in ex.config.cell.gradients]

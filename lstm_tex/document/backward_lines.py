@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tex.document import numbers
+from lstm_tex.document import matrices, numbers
 from lstm_tex.document.frames import LINE, SYMBOLIC, line_height, pack
 from lstm_tex.document.medium import Medium, matrix_em
 
@@ -77,7 +77,7 @@ class Show:
         m = self.medium
         style: numbers.Style = "written" if given else "fixed"
         mark = m.marks.get(kind, "")
-        tex = numbers.bmatrix(
+        tex = matrices.bmatrix(
             array,
             style=style,
             decimals=m.decimals,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from lstm_tex.compute.trace import Step, Trace, directions_of
-from lstm_tex.document import expansion, forms, measure, numbers, plots, reveal
+from lstm_tex.document import expansion, forms, matrices, measure, numbers, plots, reveal
 from lstm_tex.document.medium import (
     ARTICLE,
     ARTICLE_FULL,
@@ -58,7 +58,7 @@ def build(
     """
     ex = trace.example
     cfg = ex.config
-    marks: dict[str, numbers.Mark] = {}
+    marks: dict[str, matrices.Mark] = {}
     if exercise is not None:
         marks = dict.fromkeys(ex.render.exercise, "blank" if exercise == "sheet" else "answer")
     medium = Medium(

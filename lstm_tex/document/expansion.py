@@ -8,7 +8,7 @@ For a chosen gate k at a chosen step, each entry of ``W_ik x_t + b_ik`` and of
 one entry per line (with a batch, one per entry and example: ``_{j,b}``), negative
 factors in parentheses. In the textbook notation the line written out is
 ``W_k [h_{t-1}; x_t] + b_k``, in the row-vector one ``x_t W_xk + h_{t-1} W_hk + b_k``.
-The numbers come from :func:`lstm_tex.document.numbers.expansion`; here they are laid out: long
+The numbers come from :func:`lstm_tex.document.matrices.expansion`; here they are laid out: long
 sums break onto continuation lines, rows and terms are elided like the matrices of the
 same medium (``\vdots`` for the rows between, ``\cdots`` for the middle terms), and on
 slides the lines are packed into frames.
@@ -23,7 +23,7 @@ import numpy as np
 
 from lstm_tex.compute.engine import layer_weights
 from lstm_tex.compute.trace import Step, Trace
-from lstm_tex.document import forms, numbers
+from lstm_tex.document import forms, matrices, numbers
 from lstm_tex.document.frames import SYMBOLIC, pack
 
 if TYPE_CHECKING:
@@ -225,7 +225,7 @@ def _rows(
     label_em = symbol_em(sym) + 3.0  # the parentheses, the index and " = "
     line_em = layout.line_em - label_em - 2.0
     rows: list[dict[str, Any]] = []
-    for j in numbers.keep(weights.shape[0], layout.max_rows):
+    for j in matrices.keep(weights.shape[0], layout.max_rows):
         if j is None:
             rows.append(
                 {
@@ -239,7 +239,7 @@ def _rows(
             )
             continue
         for b in range(batch):
-            terms, value = numbers.expansion(
+            terms, value = matrices.expansion(
                 weights[j],
                 vectors[b],
                 None if bias is None else float(bias[j]),

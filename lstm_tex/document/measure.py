@@ -10,7 +10,7 @@ to within :data:`MARGIN` of the measured width).
 
 from __future__ import annotations
 
-from lstm_tex.document import numbers
+from lstm_tex.document import matrices
 
 #: A digit, a sign or a decimal point of a number, in ems (``numbers.display_width``
 #: counts in these): Latin Modern's digits are half an em; a minus is wider and a point
@@ -56,8 +56,8 @@ def matrix_em(widest: float, cols: int) -> float:
 
 def elided_matrix_em(widest: float, n: int, slots: int) -> float:
     """A ``bmatrix`` of ``n`` columns shown in ``slots`` (one of them ``\\cdots`` when
-    ``slots < n``), as :func:`numbers.bmatrix` elides them."""
-    shown = len(numbers.shown(n, slots))
+    ``slots < n``), as :func:`matrices.bmatrix` elides them."""
+    shown = len(matrices.shown(n, slots))
     dots = DOTS_COLUMN_EM if shown < n else 0.0
     return shown * column_em(widest) + dots + BRACKETS_EM
 

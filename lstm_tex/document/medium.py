@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tex.document import measure, numbers
+from lstm_tex.document import matrices, measure, numbers
 from lstm_tex.validate.model import ELISION_MIN, RenderOptions
 
 
@@ -93,8 +93,8 @@ def shown_entries(a: np.ndarray, max_rows: int, max_cols: int) -> np.ndarray:
     widths are measured on them, not on the thousands of numbers elided away."""
     if a.ndim < 2 or (a.shape[0] <= max_rows and a.shape[1] <= max_cols):
         return a
-    rows = [r for r in numbers.keep(a.shape[0], max_rows) if r is not None]
-    cols = [c for c in numbers.keep(a.shape[1], max_cols) if c is not None]
+    rows = [r for r in matrices.keep(a.shape[0], max_rows) if r is not None]
+    cols = [c for c in matrices.keep(a.shape[1], max_cols) if c is not None]
     return a[np.ix_(rows, cols)]
 
 
@@ -131,7 +131,7 @@ class Medium:
         layout: Layout,
         *,
         row_vectors: bool = False,
-        marks: Mapping[str, numbers.Mark] | None = None,
+        marks: Mapping[str, matrices.Mark] | None = None,
         captions: bool = False,
     ) -> None:
         self.decimals = decimals
@@ -153,7 +153,7 @@ class Medium:
         """A computed value; ``kind`` names the quantity for an exercise's marks;
         ``beside``: the ems of what shares its line (:meth:`row_cols`)."""
         matrix = self._as_matrix(array)
-        return numbers.bmatrix(
+        return matrices.bmatrix(
             matrix,
             style="fixed",
             decimals=self.decimals,
@@ -218,7 +218,7 @@ class Medium:
         cols = self.layout.max_cols
         if self.row_vectors and not self.layout.shrinks:
             cols = max(ELISION_MIN, self.row_cols(whole, "fixed", beside) // len(blocks))
-        return numbers.bmatrix(
+        return matrices.bmatrix(
             whole,
             style="fixed",
             decimals=self.decimals,
@@ -244,7 +244,7 @@ class Medium:
         stacked = np.concatenate(blocks)
         limit = min(self.layout.max_rows, self.layout.max_cols)
         whole = stacked.shape[0] <= limit  # not elided: a rule between h and x (issue 12)
-        return numbers.bmatrix(
+        return matrices.bmatrix(
             stacked,
             style=styles,
             decimals=self.decimals,
@@ -260,7 +260,7 @@ class Medium:
         array = np.hstack(blocks)
         if array.shape[1] > self.weight_cols(array):
             return self.weights(array)
-        return numbers.bmatrix(
+        return matrices.bmatrix(
             array,
             style="written",
             max_rows=self.layout.max_rows,
@@ -269,7 +269,7 @@ class Medium:
 
     def given(self, array: np.ndarray) -> str:
         matrix = self._as_matrix(array)
-        return numbers.bmatrix(
+        return matrices.bmatrix(
             matrix,
             style="written",
             max_rows=self.layout.max_rows,
@@ -305,7 +305,7 @@ class Medium:
         its line leaves for it (:meth:`weight_cols`)."""
         key = ("tex", array.shape, array.tobytes(), room)
         if key not in self._weights:
-            self._weights[key] = numbers.bmatrix(
+            self._weights[key] = matrices.bmatrix(
                 array,
                 style="written",
                 max_rows=self.layout.max_rows,

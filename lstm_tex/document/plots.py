@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from lstm_tex.compute.trace import Step, Trace, directions_of
-from lstm_tex.document import forms, numbers
+from lstm_tex.document import forms, matrices, numbers
 
 #: What is plotted, left to right and top to bottom: (quantity, symbol, bounds of its
 #: values or None: σ gates lie in (0, 1), tanh in (-1, 1); h too, without a projection).
@@ -89,7 +89,7 @@ def build(trace: Trace, decimals: int, max_units: int) -> list[dict[str, Any]]:
                 if name == "h" and cfg.proj_size:
                     limits = None  # h = W_hr m may leave (-1, 1)
                 values = _series(steps, name)
-                units = numbers.shown(values.shape[1], max_units)
+                units = matrices.shown(values.shape[1], max_units)
                 panels.append(
                     {
                         "name": name,

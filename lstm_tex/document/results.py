@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from lstm_tex.compute.trace import Direction, Step, Trace, directions_of
-from lstm_tex.document import forms, numbers
+from lstm_tex.document import forms, matrices
 from lstm_tex.document.frames import (
     LINE,
     SYMBOLIC,
@@ -158,7 +158,7 @@ def concatenation(
         sup = superscript(trace.step(layer, direction, 1), cfg.num_layers, True)
         return " & ".join("\\cdots" if t is None else f"h{sup}_{{{t}}}" for t in ts)
 
-    mid = numbers.ruled_matrix(
+    mid = matrices.ruled_matrix(
         f"{symbols('forward')} \\\\ \\hline {symbols('reverse')}", "c" * len(ts)
     )
     if layer == cfg.num_layers - 1:

@@ -22,7 +22,7 @@ import numpy as np
 
 from lstm_tex.compute.engine import layer_weights
 from lstm_tex.compute.trace import Step, Trace
-from lstm_tex.document import forms, numbers
+from lstm_tex.document import forms, matrices, numbers
 
 if TYPE_CHECKING:
     from lstm_tex.document.medium import Medium
@@ -89,10 +89,10 @@ def product(
 
     decimals = medium.decimals
     lines = {
-        "W": numbers.bmatrix(
+        "W": matrices.bmatrix(
             weights, style="written", decorate=lambda j, c, text: colour("lstmrow", row(j), text)
         ),
-        "v": numbers.bmatrix(
+        "v": matrices.bmatrix(
             vectors.T,
             style=styles[0] if len(styles) == 1 else styles,
             decimals=decimals,
@@ -102,10 +102,10 @@ def product(
         ),
         "b": ""
         if bias is None
-        else numbers.bmatrix(
+        else matrices.bmatrix(
             bias, style="written", decorate=lambda j, _, text: colour("lstmrow", row(j), text)
         ),
-        "r": numbers.bmatrix(
+        "r": matrices.bmatrix(
             result.T,
             style="fixed",
             decimals=decimals,

@@ -8,7 +8,7 @@ import numpy as np
 
 from lstm_tex.compute.engine import layer_weights
 from lstm_tex.compute.trace import Step, Trace
-from lstm_tex.document import forms, numbers
+from lstm_tex.document import forms, matrices, numbers
 from lstm_tex.document.captions import CAPTION, step_captions
 from lstm_tex.document.frames import (
     LINE,
@@ -103,7 +103,7 @@ def step_context(trace: Trace, step: Step, medium: Medium, index: int) -> dict[s
             (step.x, x_style, "" if inputs_given else "h"),
         ]
         stacked = {
-            "v_sym": numbers.ruled_matrix(f"{h_prev_sym} \\\\ \\hline {x_sym}", "c"),
+            "v_sym": matrices.ruled_matrix(f"{h_prev_sym} \\\\ \\hline {x_sym}", "c"),
             "v": medium.stacked(parts),
             "v_em": max(medium.em(a, style) for a, style, _ in parts),
             "v_rows": min(

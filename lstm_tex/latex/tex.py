@@ -93,6 +93,6 @@ def _common_preamble(doc: Document) -> None:
     for name in NEEDS:
         doc.packages.append(Package(name))
     doc.packages.append(Package("booktabs"))
-    # No MaxMatrixCols here: numbers.bmatrix raises it in front of each matrix wider than
+    # No MaxMatrixCols here: matrices.bmatrix raises it in front of each matrix wider than
     # amsmath's 10 columns. A preamble counter of max(input, hidden, T) made amsmath build
     # every bmatrix with that many columns: pdflatex 30 times slower at T = 200.
