@@ -20,7 +20,6 @@ from lstm_tex.compute.trace import Trace
 from lstm_tex.document import context, numbers
 from lstm_tex.errors import InputError, import_torch
 from lstm_tex.latex import documents as latex_documents
-from lstm_tex.latex import pdf
 from lstm_tex.latex.templates import environment, render_template
 from lstm_tex.output import atomic, values
 from lstm_tex.validate import model, overrides, spec
@@ -228,6 +227,8 @@ def render(path: str | Path | model.Example, options: RenderOptions = RenderOpti
     atomic.check_out(options.out)
     atomic.recover(options.out, stem)
     if options.png:
+        from lstm_tex.latex import pdf
+
         pdf.pdftoppm()
     if options.view:
         path = overrides.with_view(
@@ -259,6 +260,8 @@ def render(path: str | Path | model.Example, options: RenderOptions = RenderOpti
     docs = files.pop("_docs")
 
     def compile_all(staging: Path) -> None:
+        from lstm_tex.latex import pdf  # only for a render that compiles (issue 17)
+
         for name, doc in docs.items():
             aux = AUX_FILES.setdefault((str(options.out.resolve()), stem, name), {})
             compiled = pdf.compile_pdf(doc, staging / name, aux)

@@ -43,6 +43,7 @@ LAZY = {
     "lstm_tex.read.found": "weights: model.pt",
     "lstm_tex.read.frameworks": "Keras and ONNX files",
     "lstm_tex.validate.schema": "the messages for a file msgspec rejects",
+    "lstm_tex.latex.pdf": "--pdf and --png",
 }
 
 
@@ -78,10 +79,24 @@ def test_a_plain_no_check_render_imports_none_of_the_lazy_modules(tmp_path: Path
     assert not imported, f"imported, though only needed for: {imported}"
 
 
+def test_the_help_imports_neither_these_nor_pylatex() -> None:
+    """A command that writes no document (here ``--help``) does not import PyLaTeX either:
+    escaping text needs none; the article and the deck import it."""
+    modules = _modules_after(["--help"])
+    assert "lstm_tex.pipeline" in modules
+    lazy = {**LAZY, "pylatex": "the article and the deck"}
+    assert not {name for name in lazy if name in modules}
+
+
 def test_the_modules_load_where_they_are_used(tmp_path: Path) -> None:
     """The other side: an HTML page imports the web module, the check its modules."""
     modules = _modules_after(["render", str(NOTEBOOK), "--out", str(tmp_path), "--html"])
-    for name in ("lstm_tex.output.web", "lstm_tex.check.forward", "lstm_tex.check.report"):
+    for name in (
+        "lstm_tex.output.web",
+        "lstm_tex.check.forward",
+        "lstm_tex.check.report",
+        "pylatex",
+    ):
         assert name in modules, name
 
 

@@ -9,10 +9,12 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-
-from pylatex import Document
+from typing import TYPE_CHECKING
 
 from lstm_tex.errors import InputError, LatexFailed, printable
+
+if TYPE_CHECKING:
+    from pylatex import Document
 
 _TEX_LINE_VAR = "max_print_line"  # TeX wraps its log at this many characters
 _ERROR_LINE = re.compile(r"^(?P<file>[^:\n]+\.tex):(?P<line>\d+): (?P<msg>.+)$", re.M)

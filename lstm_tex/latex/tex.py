@@ -12,11 +12,12 @@ the standalone documents PyLaTeX assembles around bodies rendered from the templ
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-from pylatex import Command, Document, NoEscape, Package
+from typing import TYPE_CHECKING, Any
 
 from lstm_tex.latex.text import to_latex
+
+if TYPE_CHECKING:  # PyLaTeX is imported where a document is made (issue 17: escape needs none)
+    from pylatex import Document
 
 #: Packages that ``frames.tex`` and ``parts/*.tex`` need (beamer loads xcolor and graphicx).
 NEEDS = ("amsmath",)
@@ -39,6 +40,8 @@ def _document(
     documentclass: str, options: list[str], packages: Sequence[str], **extra: Any
 ) -> Document:
     """A pylatex document of ``documentclass`` with the common preamble and ``packages``."""
+    from pylatex import Document, Package
+
     doc = Document(
         documentclass=documentclass,
         document_options=options,
@@ -58,6 +61,8 @@ def article(
 ) -> Document:
     """A standalone article around ``body`` (already LaTeX); ``title`` is escaped text;
     ``packages`` are loaded besides the usual ones; ``margin`` on every side."""
+    from pylatex import Command, NoEscape
+
     doc = _document("article", ["11pt", "a4paper"], packages, geometry_options={"margin": margin})
     doc.preamble.append(Command("title", NoEscape(title)))
     doc.preamble.append(Command("date", ""))
@@ -72,6 +77,8 @@ def article(
 def deck(title: str, frames: str, *, subtitle: str = "", packages: Sequence[str] = ()) -> Document:
     """A standalone 16:9 Beamer deck of ``frames`` (already LaTeX); ``packages`` are loaded
     besides the usual ones."""
+    from pylatex import Command, NoEscape
+
     doc = _document("beamer", ["aspectratio=169", "11pt"], packages)
     doc.preamble.append(NoEscape(r"\usetheme{default}"))
     doc.preamble.append(NoEscape(r"\setbeamertemplate{navigation symbols}{}"))
@@ -90,6 +97,8 @@ def deck(title: str, frames: str, *, subtitle: str = "", packages: Sequence[str]
 
 
 def _common_preamble(doc: Document) -> None:
+    from pylatex import Package
+
     for name in NEEDS:
         doc.packages.append(Package(name))
     doc.packages.append(Package("booktabs"))
