@@ -16,7 +16,9 @@ Figures (BENCHMARKS.md has the command behind each one):
 2. ``lstm-tex render --no-check`` vs ``python -c "import numpy, jinja2, ruamel.yaml"``
    (and the literal ``import numpy, jinja2, yaml`` when PyYAML is installed); goal <= 1.5
    (issue 17; issue 8 had 2.0),
-   and torch is never imported (``python -X importtime``).
+   and torch is never imported (``python -X importtime``). Figures 1 and 2 are judged on
+   CPU time (user + system of each command, ``os.wait4``), which other engineers' jobs on a
+   shared machine move far less than the wall clock; the wall clock is shown beside it.
 3. Scale: input 32, hidden 64, T = 1, 10, 50, 200: render time, one pdflatex pass on the
    article and on the deck, .tex sizes; growth should be linear in T.
 4. ``engine.forward`` (every intermediate kept) vs ``torch.nn.LSTM`` (CPU, float64) at
@@ -88,6 +90,15 @@ def wall(argv: Sequence[str], cwd: Path = ROOT) -> float:
     start = time.perf_counter()
     run_quiet(argv, cwd)
     return time.perf_counter() - start
+
+
+def both_clocks_run(argv: Sequence[str], cpu: list[float]) -> float:
+    """Run ``argv`` from the repository root: its wall time, and its CPU time (user +
+    system of the process and its children: what a busy machine hardly moves) appended to
+    ``cpu`` (issue 17 judges start-up on it)."""
+    elapsed, used, _ = _rusage_run(argv, ROOT)
+    cpu.append(used)
+    return elapsed
 
 
 def interleaved(
@@ -209,9 +220,16 @@ def startup(runs: int, out: Path) -> dict[str, Any]:
     }
     if importlib.util.find_spec("yaml") is not None:
         commands["import numpy, jinja2, yaml"] = [py, "-c", "import numpy, jinja2, yaml"]
-    times = interleaved({k: functools.partial(wall, a) for k, a in commands.items()}, runs)
+    cpu: dict[str, list[float]] = {name: [] for name in commands}
+    times = interleaved(
+        {k: functools.partial(both_clocks_run, a, cpu[k]) for k, a in commands.items()}, runs
+    )
     result: dict[str, Any] = {
-        name: {"command": shell(argv).replace(str(out), "/tmp/out"), **summary(times[name])}
+        name: {
+            "command": shell(argv).replace(str(out), "/tmp/out"),
+            **summary(times[name]),
+            "cpu": summary(cpu[name][1:]),  # the first is the warm-up's
+        }
         for name, argv in commands.items()
     }
     for key, argv in (
@@ -660,10 +678,12 @@ LARGE_SHAPE = {"input": 32, "hidden": 256}
 LARGE_T = (250, 1000)
 
 
-def _rusage_run(argv: Sequence[str]) -> tuple[float, float, int]:
+def _rusage_run(argv: Sequence[str], cwd: Path | None = None) -> tuple[float, float, int]:
     """Run ``argv``: wall seconds, CPU seconds (user + system) and peak memory (KiB)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
+    proc = subprocess.Popen(
+        argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
@@ -791,26 +811,30 @@ def table(results: dict[str, Any]) -> str:
     rows: list[dict[str, Any]] = []
     s = results.get("startup")
     if s:
-        rows.append(
-            ratio_row("1. render (torch check) / import torch", s["render"], s["import torch"], 1.1)
-        )
-        rows.append(
-            ratio_row(
+        pairs = [
+            ("1. render (torch check) / import torch", "render", "import torch", 1.1),
+            (
                 "2. render --no-check / import numpy, jinja2, ruamel.yaml",
-                s["render --no-check"],
-                s["import numpy, jinja2, ruamel.yaml"],
+                "render --no-check",
+                "import numpy, jinja2, ruamel.yaml",
                 1.5,
-            )
-        )
+            ),
+        ]
         if "import numpy, jinja2, yaml" in s:
-            rows.append(
-                ratio_row(
+            pairs.append(
+                (
                     "2. render --no-check / import numpy, jinja2, yaml",
-                    s["render --no-check"],
-                    s["import numpy, jinja2, yaml"],
+                    "render --no-check",
+                    "import numpy, jinja2, yaml",
                     1.5,
                 )
             )
+        for figure, ours, theirs, goal in pairs:
+            # issue 17: judged on CPU time (the machine is shared), the wall clock beside it
+            if "cpu" in s[ours]:
+                rows.append(ratio_row(f"{figure}, CPU", s[ours]["cpu"], s[theirs]["cpu"], goal))
+            wall_row = ratio_row(f"{figure}, wall", s[ours], s[theirs], goal)
+            rows.append(wall_row if "cpu" not in s[ours] else {**wall_row, "met": None})
         imported = s["importtime --no-check"]["torch_imported"]
         rows.append(
             {
