@@ -14,6 +14,7 @@ torch is imported here only, so ``--no-check`` never loads it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,7 @@ import numpy as np
 from lstm_tex.check.report import Differences, Report
 from lstm_tex.compute.cells import LSTM, Cell
 from lstm_tex.compute.engine import gate_blocks, layer_weights
-from lstm_tex.compute.trace import Trace, directions_of
+from lstm_tex.compute.trace import Direction, Step, Trace, directions_of
 from lstm_tex.errors import InputError
 from lstm_tex.validate.model import Example
 
@@ -175,107 +176,183 @@ def torch_state(example: Example, tensor: Any) -> dict[str, Any]:
     return state
 
 
+#: How the cross-check records one quantity: its name, the trace's value, torch's.
+Note = Callable[[str, "np.ndarray | None", "torch.Tensor"], None]
+
+
 def cross_check(trace: Trace, *, device: str | None = None, source: str = "check.device") -> Report:
     """Compare every intermediate of ``trace`` with torch; never raises on disagreement."""
     example = trace.example
-    opts = example.check
     import torch
 
     target = TorchTarget.of(example, device, source)
-    dev, dtype, t = target.device, target.dtype, target.tensor
     cfg = example.config
-    cell = cfg.cell
-    diffs = Differences(quantities(cell))
+    diffs = Differences(quantities(cfg.cell))
 
     def note(name: str, ours: np.ndarray | None, theirs: torch.Tensor) -> None:
         assert ours is not None
         diffs.note(name, ours, theirs.detach().to("cpu", torch.float64).numpy())
 
     with torch.no_grad():
-        # batch_first as the file has it: torch reads x (batch, T, input) and gives
-        # output (batch, T, ...), compared with the trace's (T, batch, ...).
-        batch_first = cfg.batch_first and example.batched
-        net = target.network(example)
-        x = t(example.x.transpose(1, 0, 2) if batch_first else example.x)
-        output, final = net(x, target.initial_state(example))
-        note("output", trace.output, output.transpose(0, 1) if batch_first else output)
-        if cell.has_c:
-            note("h_n", trace.h_n, final[0])
-            note("c_n", trace.c_n, final[1])
-        else:
-            note("h_n", trace.h_n, final)
-
+        _whole_network(trace, target, note)
         by_key = {s.key: s for s in trace.steps}
         directions = directions_of(cfg.bidirectional)
-        layer_input = t(example.x)
+        layer_input = target.tensor(example.x)
         for layer in range(cfg.num_layers):
-            outs = []
-            for d, direction in enumerate(directions):
-                p: dict[str, Any] = {
-                    k: (t(v) if v is not None else None)
-                    for k, v in layer_weights(example, layer, direction).items()
-                }
-                w_ih = gate_blocks(p["w_ih"], cfg.hidden_size, cell)
-                w_hh = gate_blocks(p["w_hh"], cfg.hidden_size, cell)
-                b_ih = (
-                    gate_blocks(p["b_ih"], cfg.hidden_size, cell)
-                    if p["b_ih"] is not None
-                    else dict.fromkeys(cell.gate_names)
-                )
-                b_hh = (
-                    gate_blocks(p["b_hh"], cfg.hidden_size, cell)
-                    if p["b_hh"] is not None
-                    else dict.fromkeys(cell.gate_names)
-                )
-                index = layer * len(directions) + d
-                h, c = t(example.h0[index]), t(example.c0[index])
-                out = torch.empty(
-                    (example.steps, example.batch, cfg.out_size), dtype=dtype, device=dev
-                )
-                order = (
-                    range(example.steps)
-                    if direction == "forward"
-                    else range(example.steps - 1, -1, -1)
-                )
-                for k_t in order:
-                    ours = by_key[(layer, direction, k_t + 1)]
-                    parts = {
-                        k: (
-                            torch.nn.functional.linear(layer_input[k_t], w_ih[k], b_ih[k]),
-                            torch.nn.functional.linear(h, w_hh[k], b_hh[k]),
-                        )
-                        for k in cell.gate_names
-                    }
-                    acts = _gates(cell, parts, ours, note)
-                    if cell.kind == "lstm":
-                        c = acts["f"] * c + acts["i"] * acts["g"]
-                        h = acts["o"] * torch.tanh(c)
-                        if p["w_hr"] is not None:
-                            h = h @ p["w_hr"].T
-                        note("c", ours.c, c)
-                    elif cell.kind == "gru":
-                        h = (1 - acts["z"]) * acts["n"] + acts["z"] * h
-                    else:
-                        h = acts["h"]
-                    note("h", ours.h, h)
-                    out[k_t] = h
-                outs.append(out)
-            # The network for this layer alone, fed the layer below's torch output.
-            single = target.module(example, input_size=layer_input.shape[-1], num_layers=1)
-            sfx = f"_l{layer}"
-            single.load_state_dict(
-                {
-                    k.replace(sfx, "_l0"): v
-                    for k, v in torch_state(example, t).items()
-                    if k.endswith((sfx, sfx + "_reverse"))
-                }
-            )
-            rows = slice(layer * len(directions), (layer + 1) * len(directions))
-            layer_out, _ = single(layer_input, target.initial_state(example, rows))
-            note("output", trace.layer_outputs[layer], layer_out)
+            outs = [
+                _direction(
+                    example, target, (layer, direction, layer * len(directions) + d), layer_input
+                ).run(by_key, note)
+                for d, direction in enumerate(directions)
+            ]
+            _layer_alone(trace, target, layer, layer_input, note)
             layer_input = torch.cat(outs, dim=-1)
             note("output", trace.layer_outputs[layer], layer_input)
-    return diffs.report(str(dev), torch.__version__, opts)
+    return diffs.report(str(target.device), torch.__version__, example.check)
+
+
+def _whole_network(trace: Trace, target: TorchTarget, note: Note) -> None:
+    """torch's network from the same state_dict: its output, h_n (and c_n) against the
+    trace's."""
+    example = trace.example
+    cfg = example.config
+    # batch_first as the file has it: torch reads x (batch, T, input) and gives
+    # output (batch, T, ...), compared with the trace's (T, batch, ...).
+    batch_first = cfg.batch_first and example.batched
+    net = target.network(example)
+    x = target.tensor(example.x.transpose(1, 0, 2) if batch_first else example.x)
+    output, final = net(x, target.initial_state(example))
+    note("output", trace.output, output.transpose(0, 1) if batch_first else output)
+    if cfg.cell.has_c:
+        note("h_n", trace.h_n, final[0])
+        note("c_n", trace.c_n, final[1])
+    else:
+        note("h_n", trace.h_n, final)
+
+
+def _layer_alone(
+    trace: Trace, target: TorchTarget, layer: int, layer_input: torch.Tensor, note: Note
+) -> None:
+    """The network for this layer alone, fed the layer below's torch output."""
+    example = trace.example
+    directions = example.config.num_directions
+    single = target.module(example, input_size=layer_input.shape[-1], num_layers=1)
+    sfx = f"_l{layer}"
+    single.load_state_dict(
+        {
+            k.replace(sfx, "_l0"): v
+            for k, v in torch_state(example, target.tensor).items()
+            if k.endswith((sfx, sfx + "_reverse"))
+        }
+    )
+    rows = slice(layer * directions, (layer + 1) * directions)
+    layer_out, _ = single(layer_input, target.initial_state(example, rows))
+    note("output", trace.layer_outputs[layer], layer_out)
+
+
+@dataclass(frozen=True)
+class _TorchDirection:
+    """One layer and direction written again in torch ops: its weights by gate, the place
+    of its initial state in h0 and c0, its input sequence (torch's, from the layer below)."""
+
+    example: Example
+    layer: int
+    direction: Direction
+    index: int
+    layer_input: torch.Tensor
+    p: dict[str, Any]
+    w_ih: dict[str, Any]
+    w_hh: dict[str, Any]
+    b_ih: dict[str, Any]
+    b_hh: dict[str, Any]
+    target: TorchTarget
+
+    def run(self, by_key: dict[tuple[int, Direction, int], Step], note: Note) -> torch.Tensor:
+        """The gate formulas in torch ops, step by step, carrying torch's own h and c;
+        every quantity noted against the trace's step. The output sequence."""
+        import torch
+
+        example, cell, t = self.example, self.example.config.cell, self.target.tensor
+        h, c = t(example.h0[self.index]), t(example.c0[self.index])
+        out = torch.empty(
+            (example.steps, example.batch, example.config.out_size),
+            dtype=self.target.dtype,
+            device=self.target.device,
+        )
+        T = example.steps
+        order = range(T) if self.direction == "forward" else range(T - 1, -1, -1)
+        for k_t in order:
+            ours = by_key[(self.layer, self.direction, k_t + 1)]
+            parts = {
+                k: (
+                    torch.nn.functional.linear(self.layer_input[k_t], self.w_ih[k], self.b_ih[k]),
+                    torch.nn.functional.linear(h, self.w_hh[k], self.b_hh[k]),
+                )
+                for k in cell.gate_names
+            }
+            acts = _gates(cell, parts, ours, note)
+            h, c = _next_state(cell, acts, h, c, self.p["w_hr"])
+            if cell.kind == "lstm":
+                note("c", ours.c, c)
+            note("h", ours.h, h)
+            out[k_t] = h
+        return out
+
+
+def _direction(
+    example: Example,
+    target: TorchTarget,
+    where: tuple[int, Direction, int],
+    layer_input: torch.Tensor,
+) -> _TorchDirection:
+    """The torch weights of one layer and direction (``where``: layer, direction and the
+    place of its initial state), split by gate."""
+    layer, direction, index = where
+    t, cell, hidden = target.tensor, example.config.cell, example.config.hidden_size
+    p: dict[str, Any] = {
+        k: (t(v) if v is not None else None)
+        for k, v in layer_weights(example, layer, direction).items()
+    }
+
+    def blocks(name: str) -> dict[str, Any]:
+        if p[name] is None:
+            return dict.fromkeys(cell.gate_names)
+        return gate_blocks(p[name], hidden, cell)
+
+    return _TorchDirection(
+        example=example,
+        layer=layer,
+        direction=direction,
+        index=index,
+        layer_input=layer_input,
+        p=p,
+        w_ih=blocks("w_ih"),
+        w_hh=blocks("w_hh"),
+        b_ih=blocks("b_ih"),
+        b_hh=blocks("b_hh"),
+        target=target,
+    )
+
+
+def _next_state(
+    cell: Cell,
+    acts: dict[str, torch.Tensor],
+    h: torch.Tensor,
+    c: torch.Tensor,
+    w_hr: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """h and c after one step, from the step's gates (c unchanged without a cell state)."""
+    import torch
+
+    if cell.kind == "lstm":
+        c = acts["f"] * c + acts["i"] * acts["g"]
+        h = acts["o"] * torch.tanh(c)
+        if w_hr is not None:
+            h = h @ w_hr.T
+        return h, c
+    if cell.kind == "gru":
+        return (1 - acts["z"]) * acts["n"] + acts["z"] * h, c
+    return acts["h"], c
 
 
 def _gates(

@@ -16,10 +16,7 @@ for its size. x, h0 and c0 come from JSON lists, or are zeros.
 
 from __future__ import annotations
 
-import json
-import math
 import os
-import re
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -27,6 +24,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from lstm_tex.commands.init import yaml_text
+from lstm_tex.commands.json_lists import json_list
 from lstm_tex.errors import InputError, printable
 from lstm_tex.read import checkpoint
 from lstm_tex.read.found import Found
@@ -88,6 +86,40 @@ class Imported:
 def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> Imported:
     """Read ``path`` safely, pick the LSTM's weights and write an example file's text."""
     path = Path(path)
+    _check_options(options)
+    found = checkpoint.read(path, options.prefix)
+    shown = _shown(path.name)
+    config = _config_with(found, options, shown)
+    found = _relabelled(found, config)
+    count = sum(int(w.size) for w in found.weights.values())
+    reference = _referenced(options, count, shown)
+    data = _example_data(found, config, options, path, reference)
+    example = _validated({**data, "weights": dict(found.weights)}, path)
+    names = (
+        f"{config.cell.cell_module}(...).state_dict() names"
+        if found.kind.endswith("Cell")
+        else f"torch.{config.cell.torch_class}(...).state_dict() names"
+    )
+    text = yaml_text(
+        data,
+        header=_header(found, config, options, data, shown, count if reference else None),
+        decimals=options.decimals,
+        dtype=found.dtype,
+        notes={"weights": "read from the model file when rendering" if reference else names},
+    )
+    return Imported(
+        text=text,
+        prefix=found.prefix,
+        example=example,
+        dtype=found.dtype,
+        kind=described(found),
+        reference=reference,
+        notes=found.notes,
+    )
+
+
+def _check_options(options: ImportOptions) -> None:
+    """The flags that make no sense alone or together, before the model is read."""
     if options.decimals is not None and not 0 <= options.decimals <= 12:
         raise InputError(f"expected 0 to 12 digits, found {options.decimals}", field="--decimals")
     if options.steps is not None and options.steps < 1:
@@ -97,20 +129,24 @@ def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> 
             "give either --x (the inputs) or --steps (that many zero inputs), not both",
             field="--steps",
         )
-    found = checkpoint.read(path, options.prefix)
-    shown = _shown(path.name)
-    prefix, dtype = found.prefix, found.dtype
+
+
+def _config_with(found: Found, options: ImportOptions, shown: str) -> LstmConfig:
+    """The network the weights imply, with ``--nonlinearity`` (an nn.RNN's only)."""
     config = _config(found)
-    if options.nonlinearity is not None:
-        if config.kind != "rnn":
-            raise InputError(
-                f"nonlinearity is nn.RNN's only, and the weights in {shown} are an "
-                f"{config.cell.torch_class}'s; leave out --nonlinearity",
-                field="--nonlinearity",
-            )
-        config = replace(config, nonlinearity=options.nonlinearity)
-    found = _relabelled(found, config)
-    count = sum(int(w.size) for w in found.weights.values())
+    if options.nonlinearity is None:
+        return config
+    if config.kind != "rnn":
+        raise InputError(
+            f"nonlinearity is nn.RNN's only, and the weights in {shown} are an "
+            f"{config.cell.torch_class}'s; leave out --nonlinearity",
+            field="--nonlinearity",
+        )
+    return replace(config, nonlinearity=options.nonlinearity)
+
+
+def _referenced(options: ImportOptions, count: int, shown: str) -> bool:
+    """Whether the file names the model file for its weights rather than writing them."""
     reference = options.weights == "reference" or (
         options.weights == "auto" and count > INLINE_LIMIT
     )
@@ -121,6 +157,15 @@ def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> 
             "write them",
             field="--decimals",
         )
+    return reference
+
+
+def _example_data(
+    found: Found, config: LstmConfig, options: ImportOptions, path: Path, reference: bool
+) -> dict[str, Any]:
+    """The example file's keys: the title, the network's section, the weights (written
+    out or a reference), x, h0 and c0 (given by flags, or zeros)."""
+    shown, prefix = _shown(path.name), found.prefix
     steps = options.steps or 1
     zeros_x = [0.0] * config.input_size
     rows = config.num_layers * config.num_directions
@@ -138,21 +183,35 @@ def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> 
             **({"batch_first": True} if options.batch_first else {}),
         },
         "weights": weights,
-        "x": _json_list(options.x, "--x")
+        "x": json_list(options.x, "--x")
         if options.x is not None
         else (zeros_x if steps == 1 else [zeros_x] * steps),
     }
     batch = _batch(data["x"], options.batch_first)
     data["h0"] = (
-        _json_list(options.h0, "--h0")
+        json_list(options.h0, "--h0")
         if options.h0 is not None
         else _zeros(rows, config.out_size, batch)
     )
     if options.c0 is not None:
-        data["c0"] = _json_list(options.c0, "--c0")  # refused for a GRU or an RNN
+        data["c0"] = json_list(options.c0, "--c0")  # refused for a GRU or an RNN
     elif config.cell.has_c:
         data["c0"] = _zeros(rows, config.hidden_size, batch)
-    example = _validated({**data, "weights": dict(found.weights)}, path)
+    return data
+
+
+def _header(
+    found: Found,
+    config: LstmConfig,
+    options: ImportOptions,
+    data: dict[str, Any],
+    shown: str,
+    referenced: int | None,
+) -> list[str]:
+    """The file's opening comment: the command that wrote it, where the weights come from
+    and how they are written (``referenced``: the count of numbers left in the model
+    file ``shown``), the reader's notes, which inputs are zeros."""
+    prefix, dtype = found.prefix, found.dtype
     given = [
         flag
         for flag, v in (("--x", options.x), ("--h0", options.h0), ("--c0", options.c0))
@@ -160,8 +219,8 @@ def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> 
     ]
     zeros = [name for name in ("x", "h0", "c0") if f"--{name}" not in given and name in data]
     how = (
-        f"referenced in {shown} ({count} numbers; --weights inline writes them out)"
-        if reference
+        f"referenced in {shown} ({referenced} numbers; --weights inline writes them out)"
+        if referenced is not None
         else f"rounded to {options.decimals} decimals"
         if options.decimals is not None
         else f"the shortest decimals that read back as the same {dtype} values"
@@ -189,27 +248,7 @@ def import_model(path: str | Path, options: ImportOptions = ImportOptions()) -> 
             "nonlinearity: tanh, torch's default (a state_dict does not save it; "
             "--nonlinearity relu for relu)."
         )
-    names = (
-        f"{config.cell.cell_module}(...).state_dict() names"
-        if found.kind.endswith("Cell")
-        else f"torch.{config.cell.torch_class}(...).state_dict() names"
-    )
-    text = yaml_text(
-        data,
-        header=header,
-        decimals=options.decimals,
-        dtype=dtype,
-        notes={"weights": "read from the model file when rendering" if reference else names},
-    )
-    return Imported(
-        text=text,
-        prefix=prefix,
-        example=example,
-        dtype=dtype,
-        kind=described(found),
-        reference=reference,
-        notes=found.notes,
-    )
+    return header
 
 
 def described(found: Found) -> str:
@@ -293,85 +332,6 @@ def _batch(x: Any, batch_first: bool) -> int | None:
     ):
         return None
     return len(x) if batch_first else len(x[0])
-
-
-#: Deepest nesting of a --x/--h0/--c0 list (a batch of sequences is 3 deep).
-MAX_JSON_DEPTH = 8
-#: Longest number in a --x/--h0/--c0 list, in characters.
-MAX_NUMBER_CHARS = 100
-
-
-def _json_list(text: str, flag: str) -> list[Any]:
-    """A command-line JSON list of numbers, refused with one line (exit 2) when it is not
-    JSON, nested too deep or holds numbers too long to be weights or inputs."""
-    shown = text if len(text) <= 40 else text[:37] + "..."
-    depth = max(_depths(text), default=0)
-    if depth > MAX_JSON_DEPTH:
-        raise InputError(
-            f"expected a JSON list at most {MAX_JSON_DEPTH} levels deep, found "
-            f"one nested {depth} deep",
-            field=flag,
-        )
-    longest = max((len(m) for m in re.findall(r"[-+0-9.eE]+", text)), default=0)
-    if longest > MAX_NUMBER_CHARS:
-        raise InputError(
-            f"expected numbers such as 0.5, found a number written with "
-            f"{longest} characters (at most {MAX_NUMBER_CHARS})",
-            field=flag,
-        )
-
-    def finite(number: str) -> float:
-        if not math.isfinite(float(number)):
-            raise _NotFinite(number)
-        return float(number)
-
-    try:
-        value = json.loads(text, parse_float=finite, parse_constant=finite)
-    except _NotFinite as exc:
-        found = exc.args[0]
-        why = "" if found in ("NaN", "Infinity", "-Infinity") else " (too large for a float64)"
-        raise InputError(f"expected finite numbers, found {found}{why}", field=flag) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"expected a JSON list such as [0.5, 0.1], found {shown!r} "
-            f"({exc.msg} at character {exc.pos + 1})",
-            field=flag,
-        ) from None
-    except (ValueError, RecursionError) as exc:
-        raise InputError(
-            f"expected a JSON list such as [0.5, 0.1], found {shown!r} "
-            f"({str(exc).splitlines()[0][:80]})",
-            field=flag,
-        ) from None
-    if not isinstance(value, list):
-        raise InputError(f"expected a JSON list such as [0.5, 0.1], found {shown!r}", field=flag)
-    return value
-
-
-class _NotFinite(ValueError):
-    """A JSON number that is NaN or infinite (or becomes infinite as a float64)."""
-
-
-def _depths(text: str) -> list[int]:
-    """Nesting depth of the brackets of ``text`` at each bracket (strings are skipped)."""
-    depth, found, in_string, escaped = 0, [], False, False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-            continue
-        if char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            found.append(depth)
-        elif char in "]}":
-            depth -= 1
-    return found
 
 
 def _validated(data: Mapping[str, Any], path: Path) -> Example:

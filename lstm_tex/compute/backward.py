@@ -283,15 +283,7 @@ def backward(trace: Trace) -> Gradients:
             dc_next = np.zeros((ex.batch, hidden)) if has_c else None
             for s in reversed(computed):
                 b = _step(ex, s, dy_all[s.t - 1], dh_next, dc_next, w)
-                grads[f"weight_ih{sfx}"] += b.delta.T @ s.x
-                grads[f"weight_hh{sfx}"] += b.delta_hh.T @ s.h_prev
-                if cfg.bias:
-                    grads[f"bias_ih{sfx}"] += b.delta.sum(axis=0)
-                if cfg.bias is True:  # bias: single has no bias_hh, which stays zero
-                    grads[f"bias_hh{sfx}"] += b.delta_hh.sum(axis=0)
-                if w["w_hr"] is not None:
-                    assert s.m is not None
-                    grads[f"weight_hr{sfx}"] += b.dh.T @ s.m
+                _add_weight_gradients(grads, sfx, cfg.bias, s, b)
                 d_layer_in[s.t - 1] += b.dx
                 done[s.key] = b
                 dh_next, dc_next = b.dh_prev, b.dc_prev
@@ -315,6 +307,22 @@ def backward(trace: Trace) -> Gradients:
     if spec.lr is None:
         return gradients
     return replace(gradients, sgd=sgd_step(ex, frozen, spec.lr))
+
+
+def _add_weight_gradients(
+    grads: dict[str, np.ndarray], sfx: str, bias: bool | str, s: Step, b: BackwardStep
+) -> None:
+    """Add one step's share to the gradients of its layer and direction's weights
+    (``sfx``: their names' ending, ``_l0_reverse``)."""
+    grads[f"weight_ih{sfx}"] += b.delta.T @ s.x
+    grads[f"weight_hh{sfx}"] += b.delta_hh.T @ s.h_prev
+    if bias:
+        grads[f"bias_ih{sfx}"] += b.delta.sum(axis=0)
+    if bias is True:  # bias: single has no bias_hh, which stays zero
+        grads[f"bias_hh{sfx}"] += b.delta_hh.sum(axis=0)
+    if f"weight_hr{sfx}" in grads:
+        assert s.m is not None
+        grads[f"weight_hr{sfx}"] += b.dh.T @ s.m
 
 
 def _step(

@@ -307,13 +307,7 @@ def write_tree(
     ``finish(staging)`` runs after the files are staged (e.g. to compile PDFs) and
     may raise; the swap happens only if it succeeds.
     """
-    try:
-        encoded = {rel: c.encode("utf-8") if isinstance(c, str) else c for rel, c in files.items()}
-    except UnicodeEncodeError as exc:
-        raise InputError(
-            f"cannot write the output: text that is not valid UTF-8 ({exc.reason})",
-            file=printable(out / stem),
-        ) from None
+    encoded = _encoded(files, out / stem)
     shown = out / stem
     out, stem = followed(out, stem)
     writable_folder(out)
@@ -330,14 +324,7 @@ def write_tree(
     try:
         with _locked(staging):
             _follow_umask(staging, 0o777)
-            for rel, content in encoded.items():
-                path = staging / rel
-                path.parent.mkdir(parents=True, exist_ok=True)
-                if callable(content):
-                    with path.open("wb") as stream:
-                        content(stream)
-                else:
-                    path.write_bytes(content)
+            _stage(staging, encoded)
             if finish is not None:
                 finish(staging)
             with _locked(out):
@@ -359,3 +346,28 @@ def write_tree(
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
     return shown
+
+
+def _encoded(
+    files: Mapping[str, str | bytes | Callable[[BinaryIO], None]], target: Path
+) -> dict[str, bytes | Callable[[BinaryIO], None]]:
+    """The files' texts as UTF-8, before anything is written."""
+    try:
+        return {rel: c.encode("utf-8") if isinstance(c, str) else c for rel, c in files.items()}
+    except UnicodeEncodeError as exc:
+        raise InputError(
+            f"cannot write the output: text that is not valid UTF-8 ({exc.reason})",
+            file=printable(target),
+        ) from None
+
+
+def _stage(staging: Path, files: Mapping[str, bytes | Callable[[BinaryIO], None]]) -> None:
+    """Write ``files`` under ``staging`` (a function writes its file itself, given it open)."""
+    for rel, content in files.items():
+        path = staging / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if callable(content):
+            with path.open("wb") as stream:
+                content(stream)
+        else:
+            path.write_bytes(content)
