@@ -1,8 +1,9 @@
-"""The two schemas of an example file say the same (issue 17): msgspec's Structs
-(:mod:`lstm_tex.validate.structs`) check every file, pydantic's models
-(:mod:`lstm_tex.validate.schema`) explain a file the Structs reject. Same sections, keys
-and defaults; the same verdict, and the same values, on the bundled examples and on random
-changes of one key."""
+"""The two readings of an example file's schema agree (issues 17 and 18): msgspec's
+Structs (:mod:`lstm_tex.validate.structs`) check every file; the pydantic models built
+from them (:mod:`lstm_tex.validate.schema`) explain a file the Structs reject. The models
+have the same sections, keys and defaults as the Structs, and the same verdict, and the
+same values, on the bundled examples and on random changes of one key (what the
+translation of types and bounds must keep)."""
 
 from __future__ import annotations
 

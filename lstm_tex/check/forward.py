@@ -200,7 +200,7 @@ def cross_check(trace: Trace, *, device: str | None = None, source: str = "check
         layer_input = target.tensor(example.x)
         for layer in range(cfg.num_layers):
             outs = [
-                _direction(
+                _TorchDirection(
                     example, target, (layer, direction, layer * len(directions) + d), layer_input
                 ).run(by_key, note)
                 for d, direction in enumerate(directions)
@@ -252,20 +252,31 @@ def _layer_alone(
 
 @dataclass(frozen=True)
 class _TorchDirection:
-    """One layer and direction written again in torch ops: its weights by gate, the place
-    of its initial state in h0 and c0, its input sequence (torch's, from the layer below)."""
+    """One layer and direction written again in torch ops: ``where`` is its layer, its
+    direction and the place of its initial state in h0 and c0; ``layer_input`` its input
+    sequence (torch's, from the layer below)."""
 
     example: Example
-    layer: int
-    direction: Direction
-    index: int
-    layer_input: torch.Tensor
-    p: dict[str, Any]
-    w_ih: dict[str, Any]
-    w_hh: dict[str, Any]
-    b_ih: dict[str, Any]
-    b_hh: dict[str, Any]
     target: TorchTarget
+    where: tuple[int, Direction, int]
+    layer_input: torch.Tensor
+
+    def weights(self) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+        """The weights in torch (w_ih, ..., w_hr) and each one split by gate (a missing
+        bias as ``None`` per gate)."""
+        layer, direction, _ = self.where
+        cell, hidden = self.example.config.cell, self.example.config.hidden_size
+        p: dict[str, Any] = {
+            k: (self.target.tensor(v) if v is not None else None)
+            for k, v in layer_weights(self.example, layer, direction).items()
+        }
+        by_gate = {
+            name: dict.fromkeys(cell.gate_names)
+            if p[name] is None
+            else gate_blocks(p[name], hidden, cell)
+            for name in ("w_ih", "w_hh", "b_ih", "b_hh")
+        }
+        return p, by_gate
 
     def run(self, by_key: dict[tuple[int, Direction, int], Step], note: Note) -> torch.Tensor:
         """The gate formulas in torch ops, step by step, carrying torch's own h and c;
@@ -273,65 +284,31 @@ class _TorchDirection:
         import torch
 
         example, cell, t = self.example, self.example.config.cell, self.target.tensor
-        h, c = t(example.h0[self.index]), t(example.c0[self.index])
+        layer, direction, index = self.where
+        p, g = self.weights()
+        h, c = t(example.h0[index]), t(example.c0[index])
         out = torch.empty(
             (example.steps, example.batch, example.config.out_size),
             dtype=self.target.dtype,
             device=self.target.device,
         )
         T = example.steps
-        order = range(T) if self.direction == "forward" else range(T - 1, -1, -1)
-        for k_t in order:
-            ours = by_key[(self.layer, self.direction, k_t + 1)]
+        for k_t in range(T) if direction == "forward" else range(T - 1, -1, -1):
+            ours = by_key[(layer, direction, k_t + 1)]
             parts = {
                 k: (
-                    torch.nn.functional.linear(self.layer_input[k_t], self.w_ih[k], self.b_ih[k]),
-                    torch.nn.functional.linear(h, self.w_hh[k], self.b_hh[k]),
+                    torch.nn.functional.linear(self.layer_input[k_t], g["w_ih"][k], g["b_ih"][k]),
+                    torch.nn.functional.linear(h, g["w_hh"][k], g["b_hh"][k]),
                 )
                 for k in cell.gate_names
             }
             acts = _gates(cell, parts, ours, note)
-            h, c = _next_state(cell, acts, h, c, self.p["w_hr"])
+            h, c = _next_state(cell, acts, h, c, p["w_hr"])
             if cell.kind == "lstm":
                 note("c", ours.c, c)
             note("h", ours.h, h)
             out[k_t] = h
         return out
-
-
-def _direction(
-    example: Example,
-    target: TorchTarget,
-    where: tuple[int, Direction, int],
-    layer_input: torch.Tensor,
-) -> _TorchDirection:
-    """The torch weights of one layer and direction (``where``: layer, direction and the
-    place of its initial state), split by gate."""
-    layer, direction, index = where
-    t, cell, hidden = target.tensor, example.config.cell, example.config.hidden_size
-    p: dict[str, Any] = {
-        k: (t(v) if v is not None else None)
-        for k, v in layer_weights(example, layer, direction).items()
-    }
-
-    def blocks(name: str) -> dict[str, Any]:
-        if p[name] is None:
-            return dict.fromkeys(cell.gate_names)
-        return gate_blocks(p[name], hidden, cell)
-
-    return _TorchDirection(
-        example=example,
-        layer=layer,
-        direction=direction,
-        index=index,
-        layer_input=layer_input,
-        p=p,
-        w_ih=blocks("w_ih"),
-        w_hh=blocks("w_hh"),
-        b_ih=blocks("b_ih"),
-        b_hh=blocks("b_hh"),
-        target=target,
-    )
 
 
 def _next_state(

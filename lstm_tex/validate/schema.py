@@ -1,108 +1,89 @@
-"""The example file's schema: its sections and keys as pydantic models.
+"""The example file's schema in pydantic, built from the msgspec Structs of
+:mod:`lstm_tex.validate.structs`, so that the file format is written once.
 
-The structure (known keys, types, ranges, defaults); what it cannot express (arrays,
-shapes, the weights against each other) is checked by :mod:`lstm_tex.validate.spec`.
-:mod:`lstm_tex.validate.structs` says the same in msgspec and checks every file; these
-models are imported only for a file it rejects, and their verdicts become the messages
-(:mod:`lstm_tex.validate.messages`). ``tests/test_schema_twins.py`` keeps the two the same.
+The Structs check every file (msgspec costs about 2 ms of a start, pydantic about 70 ms;
+issue 17). This module is imported only for a file they reject: pydantic then finds
+every problem of the file, with its kind and bounds, and :mod:`lstm_tex.validate.messages`
+puts each in the file format's own words. Each Struct becomes a strict, frozen model that
+forbids unknown keys, with the same fields, defaults and bounds (msgspec's ``Meta``
+becomes pydantic's ``Field``); ``tests/test_schema_twins.py`` checks that the two give the
+same verdict on the bundled examples and on random changes of them.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import functools
+import types
+import typing
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field
+import msgspec
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from lstm_tex.compute.cells import Nonlinearity
-from lstm_tex.validate.model import (
-    DEVICE_PATTERN,
-    ELISION_MIN,
-    SLIDES_MAX_COLS,
-    SLIDES_MAX_ROWS,
-    Format,
-    Notation,
-)
+from lstm_tex.validate import structs
+
+#: The constraints of msgspec's ``Meta`` that the Structs use, by their pydantic names.
+_CONSTRAINTS = ("ge", "gt", "le", "lt", "pattern", "min_length", "max_length")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+    # python-re: the Structs' patterns are Python's (``\Z``), as msgspec reads them.
+    model_config = ConfigDict(
+        extra="forbid", strict=True, allow_inf_nan=False, frozen=True, regex_engine="python-re"
+    )
 
 
-class LstmSection(_Strict):
-    """``lstm:``: nn.LSTM's constructor keys (all optional; inferred from the weights)."""
-
-    input_size: int | None = Field(None, ge=1)
-    hidden_size: int | None = Field(None, ge=1)
-    num_layers: int | None = Field(None, ge=1)
-    bias: Any = None  # true, false or single; checked in infer_config
-    bidirectional: bool | None = None
-    proj_size: int | None = Field(None, ge=0)
-    batch_first: bool | None = None
+def _is_struct(value: object) -> bool:
+    return isinstance(value, type) and issubclass(value, msgspec.Struct)
 
 
-class GruSection(_Strict):
-    """``gru:``: nn.GRU's constructor keys (no ``proj_size``)."""
-
-    input_size: int | None = Field(None, ge=1)
-    hidden_size: int | None = Field(None, ge=1)
-    num_layers: int | None = Field(None, ge=1)
-    bias: Any = None
-    bidirectional: bool | None = None
-    batch_first: bool | None = None
-
-
-class RnnSection(_Strict):
-    """``rnn:``: nn.RNN's constructor keys, with ``nonlinearity`` (no ``proj_size``)."""
-
-    input_size: int | None = Field(None, ge=1)
-    hidden_size: int | None = Field(None, ge=1)
-    num_layers: int | None = Field(None, ge=1)
-    nonlinearity: Nonlinearity | None = None
-    bias: Any = None
-    bidirectional: bool | None = None
-    batch_first: bool | None = None
-
-
-class CheckSection(_Strict):
-    device: str = Field("cpu", pattern=DEVICE_PATTERN.pattern)
-    dtype: Literal["float64", "float32"] = "float64"
-    atol: float | None = Field(None, gt=0)
+def _annotation(tp: Any) -> Any:
+    """A Struct field's type as pydantic reads it: Structs become models, ``Meta`` bounds
+    become ``Field`` constraints, through unions, lists and ``Annotated``."""
+    origin = get_origin(tp)
+    if origin is Annotated:
+        inner, *extras = get_args(tp)
+        bounds = {
+            name: getattr(meta, name)
+            for meta in extras
+            if isinstance(meta, msgspec.Meta)
+            for name in _CONSTRAINTS
+            if getattr(meta, name) is not None
+        }
+        return typing.cast(Any, Annotated)[_annotation(inner), Field(**bounds)]
+    if _is_struct(tp):
+        return model(tp)
+    if origin in (Union, types.UnionType):
+        return typing.cast(Any, Union)[tuple(_annotation(a) for a in get_args(tp))]
+    if origin is list:
+        return list[_annotation(get_args(tp)[0])]  # type: ignore[misc]
+    return tp
 
 
-class RenderSection(_Strict):
-    decimals: int = Field(4, ge=0, le=12)
-    reveal: bool = False
-    expand: Any = None  # `all`, gates, or [{gate: f, steps: [1]}]; checked in _build
-    max_rows: int = Field(8, ge=ELISION_MIN, le=SLIDES_MAX_ROWS)
-    max_cols: int = Field(8, ge=ELISION_MIN, le=SLIDES_MAX_COLS)
-    text_size: Literal[9, 10, 11] = 10  # TEXT_SIZES
-    article_full: bool = False
-    steps: Any = "all"  # `all`, or the steps t (from 1) derived in full; checked in _build
-    layers: Any = "all"  # `all`, or the layers (from 0) derived in full
-    notation: Notation = "pytorch"
-    carry: Literal["exact", "displayed"] | None = None  # default: displayed with an exercise
-    exercise: Any = None  # `all`, or a list of QUANTITIES; checked in _build
-    captions: bool = False
-    formats: list[Format] = Field(["latex"], min_length=1)
-    diagram: bool = False
-    plots: bool = False
+@functools.cache
+def model(struct: type[msgspec.Struct]) -> type[BaseModel]:
+    """The pydantic model of ``struct``: its fields in order, with their defaults."""
+    hints = typing.get_type_hints(struct, include_extras=True)
+    fields: dict[str, Any] = {}
+    for f in msgspec.structs.fields(struct):
+        if f.default is not msgspec.NODEFAULT:
+            default = Field(f.default)
+        elif f.default_factory is not msgspec.NODEFAULT:
+            factory = f.default_factory
+            default = Field(default_factory=model(factory) if _is_struct(factory) else factory)
+        else:
+            default = Field(...)
+        fields[f.name] = (_annotation(hints[f.name]), default)
+    built: type[BaseModel] = create_model(
+        struct.__name__, __base__=_Strict, __doc__=struct.__doc__, **fields
+    )
+    return built
 
 
-class BackwardSection(_Strict):
-    target: Any
-    loss: Literal["mse", "sse"] = "mse"
-    lr: float | None = Field(None, gt=0)
-
-
-class ExampleSection(_Strict):
-    title: str | None = None
-    lstm: LstmSection = Field(default_factory=LstmSection)
-    gru: GruSection | None = None
-    rnn: RnnSection | None = None
-    weights: Any  # a mapping of arrays, or a checkpoint file; checked in read_weights
-    x: Any
-    h0: Any = None
-    c0: Any = None
-    check: CheckSection = Field(default_factory=CheckSection)
-    render: RenderSection = Field(default_factory=RenderSection)
-    backward: BackwardSection | None = None
+LstmSection = model(structs.LstmSection)
+GruSection = model(structs.GruSection)
+RnnSection = model(structs.RnnSection)
+CheckSection = model(structs.CheckSection)
+RenderSection = model(structs.RenderSection)
+BackwardSection = model(structs.BackwardSection)
+ExampleSection = model(structs.ExampleSection)

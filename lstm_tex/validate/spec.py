@@ -3,8 +3,8 @@
 The front door of validation; one concern per module of :mod:`lstm_tex.validate`:
 
 * :mod:`~lstm_tex.validate.structs`: the file's sections and keys (msgspec), and
-  :mod:`~lstm_tex.validate.schema`, the same in pydantic, which says what is wrong with a
-  file the Structs reject;
+  :mod:`~lstm_tex.validate.schema`, pydantic models built from them, which say what is
+  wrong with a file the Structs reject;
 * :mod:`~lstm_tex.validate.weights`: the weights and the network they imply;
 * :mod:`~lstm_tex.validate.arrays`: numbers, inputs and states, with their shapes;
 * :mod:`~lstm_tex.validate.overrides`: the render options, from the file or the flags;

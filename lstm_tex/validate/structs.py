@@ -1,12 +1,11 @@
 """The example file's schema as msgspec Structs: what checks a file on the way in.
 
-:mod:`lstm_tex.validate.schema` says the same in pydantic, whose verdicts
-:mod:`lstm_tex.validate.messages` puts in the file format's own words. pydantic and the
-models it builds cost about 70 ms of every start against about 2 ms for msgspec (issue 17),
-so a file is checked here, and pydantic is imported only when this check rejects it, to
-say why. ``tests/test_schema_twins.py`` keeps the two the same: the same sections, keys,
-defaults and bounds, and the same verdict on the bundled examples and on random mutations
-of them.
+The file format is written here once. :mod:`lstm_tex.validate.schema` builds pydantic
+models from these Structs, whose verdicts :mod:`lstm_tex.validate.messages` puts in the
+file format's own words. pydantic and the models it builds cost about 70 ms of every start
+against about 2 ms for msgspec (issue 17), so a file is checked here, and pydantic is
+imported only when this check rejects it, to say why. ``tests/test_schema_twins.py`` checks
+that the built models read the same: the same sections, keys, defaults and verdicts.
 """
 
 from __future__ import annotations
