@@ -2,7 +2,7 @@ r"""One description per kind of recurrent cell: its gates, their activations, it
 
 The engine, the cross-check, the backward pass and the documents read a :class:`Cell`
 instead of assuming the LSTM's four gates, so a new cell is one description (and its
-formulas in :mod:`lstm_tex.compute.engine`), not an edit of every module.
+formulas in :mod:`lstm_tex.compute.recurrence`), not an edit of every module.
 
 The row blocks of ``weight_ih_l*`` / ``weight_hh_l*`` / ``bias_*`` follow torch's
 state_dict (https://pytorch.org/docs/stable/generated/torch.nn.LSTM.html, ``nn.GRU``,
