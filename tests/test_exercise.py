@@ -343,6 +343,11 @@ def test_the_backward_key_has_the_gradients_of_values_json(backward_sheets: Back
     token = re.compile(r"\\lstm(blank|answer)\{(?:[^{}]|\{[^{}]*\})*\}")
     work = re.compile(r"\n\\par\\medskip\\noindent\\fbox\{\\parbox.*Working space\}\}\}\\par\n")
     assert len(work.findall(backward_part(sheet))) == 3  # after each step of the backward pass
+    assert len(work.findall(sheet)) == 3  # and none after the forward steps: no blank there
+    # dh_3 = dy_3 at the last step: dy_3 is blanked too, not printed above dh_3's blank
+    last_step = backward_part(sheet).split("\\subsection*{Backward, step 3}")[1]
+    dy = next(q for q in last_step.splitlines() if q.startswith("\\mathrm{d}\\hat y_{3} &="))
+    assert dy.split(" = ")[-1].count("\\lstmblank") == 2, dy
     assert (
         token.sub("BOX", work.sub("", sheet))
         .split("\\maketitle")[1]

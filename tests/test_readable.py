@@ -19,10 +19,16 @@ GENERATED = {
     "hidden8": ("--input-size", "4", "--hidden-size", "8", "--steps", "2"),
     "hidden16": ("--input-size", "4", "--hidden-size", "16", "--steps", "2"),
     "layers2": ("--input-size", "5", "--hidden-size", "8", "--layers", "2"),
+    "gru8": ("--cell", "gru", "--input-size", "4", "--hidden-size", "8", "--steps", "2"),
+    "gru16": ("--cell", "gru", "--input-size", "4", "--hidden-size", "16", "--steps", "2"),
+    "rnn8": ("--cell", "rnn", "--input-size", "4", "--hidden-size", "8", "--steps", "2"),
+    "rnn16": ("--cell", "rnn", "--input-size", "4", "--hidden-size", "16", "--steps", "2"),
 }
+#: Generated decks with a backward pass (a target per step and an SGD step): by hidden size.
+BACKWARD = {"hidden8": 8, "hidden16": 16, "gru8": 8, "gru16": 16, "rnn8": 8, "rnn16": 16}
 #: Decks at another ``render.text_size`` (``--text-size``): (deck above, size in pt).
 SIZED = {"notebook-step-9pt": ("notebook-step", 9), "hidden8-11pt": ("hidden8", 11)}
-HIDDEN = {"hidden8": 8, "hidden16": 16, "layers2": 8, "hidden8-11pt": 8}
+HIDDEN = {**BACKWARD, "layers2": 8, "hidden8-11pt": 8}
 DECKS = [*(p.stem for p in BUNDLED), *GENERATED, *SIZED]
 #: Beamer's 16:9 page is 160 x 90 mm; nothing smaller than this reads from the back.
 MIN_PT = 8.0
@@ -39,6 +45,8 @@ def decks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         path = folder / f"{name}.yaml"
         result = run_cli("init", path, *flags)
         assert result.exit_code == 0, result.output
+        if name in BACKWARD:
+            path.write_text(path.read_text() + backward_section(BACKWARD[name], steps=2))
         examples.append(path)
     runs = [(example.stem, example, "10") for example in examples]
     by_stem = {example.stem: example for example in examples}
@@ -56,6 +64,16 @@ def decks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return pdfs
 
 
+def backward_section(hidden: int, steps: int) -> str:
+    """A ``backward:`` section for a generated example: targets of one row per step, within
+    the range of tanh, and an SGD step."""
+    rows = [
+        "[" + ", ".join(f"{((3 * i + 5 * t) % 9 - 4) / 10:.1f}" for i in range(hidden)) + "]"
+        for t in range(steps)
+    ]
+    return f"backward:\n  target: [{', '.join(rows)}]\n  lr: 0.1\n"
+
+
 @pytest.mark.latex
 @pytest.mark.parametrize("deck", DECKS)
 def test_no_number_below_8pt(decks: dict[str, Path], deck: str) -> None:
@@ -68,14 +86,22 @@ def test_no_number_below_8pt(decks: dict[str, Path], deck: str) -> None:
 @pytest.mark.latex
 @pytest.mark.parametrize("deck", [d for d in DECKS if HIDDEN.get(d, 4) <= 8 and d not in SIZED])
 def test_matrices_at_full_size_up_to_hidden_8(decks: dict[str, Path], deck: str) -> None:
-    """The bundled examples have hidden sizes up to 4; the generated ones say theirs."""
-    last = forward_pages(decks[deck])
-    small = [
-        (n.page, n.text, n.size)
-        for n in measure.numbers(decks[deck])
-        if n.size < FULL_PT and n.page <= last
-    ]
+    """The bundled examples have hidden sizes up to 4; the generated ones say theirs. Every
+    page: the backward pass's too (at hidden 8 its widest lines were shrunk to 2.8 pt)."""
+    small = [(n.page, n.text, n.size) for n in measure.numbers(decks[deck]) if n.size < FULL_PT]
     assert not small, small[:5]
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", sorted(BACKWARD))
+def test_generated_backward_decks_are_measured(decks: dict[str, Path], deck: str) -> None:
+    """The generated backward decks have backward frames with numbers: the 8 pt and 10 pt
+    measures above read the backward pass too, W^T delta and the gradients elided."""
+    last = forward_pages(decks[deck])
+    found = [n for n in measure.numbers(decks[deck]) if n.page > last]
+    assert found, "no number on the backward pages"
+    frames = (decks[deck].parent / "frames.tex").read_text()
+    assert "Gradients" in frames and "\\cdots" in frames.split("Backward pass")[-1]
 
 
 @pytest.mark.latex
@@ -118,11 +144,12 @@ def test_gate_frames_are_not_half_empty(decks: dict[str, Path], deck: str) -> No
 
 
 @pytest.mark.latex
-@pytest.mark.parametrize("deck", [p.stem for p in BUNDLED if "backward" in p.stem])
+@pytest.mark.parametrize("deck", [*(p.stem for p in BUNDLED if "backward" in p.stem), *BACKWARD])
 def test_backward_frames_are_not_half_empty(decks: dict[str, Path], deck: str) -> None:
     """The backward pass's frames (the loss, each step's groups, the gradients, the SGD
     step) fill each frame but the last of its group at least half (the gradients of a
-    gate's weights filled 45 % when dW_ik had its frame alone)."""
+    gate's weights filled 45 % when dW_ik had its frame alone; at hidden 8 a line of
+    8-row vectors alone with its note filled 47 %: its symbols go on a row of their own)."""
     fills = measure.fills(decks[deck])
     backward = [f for f in fills if f.page > forward_pages(decks[deck])]
     assert any(f.title.startswith("Gradients") for f in backward), "no gradient frame"

@@ -10,11 +10,12 @@ from lstm_tex.compute.trace import Direction, Step, directions_of
 from lstm_tex.document import matrices, measure
 from lstm_tex.document.backward_lines import (
     ARTICLE_BLOCK_ROWS,
-    SLIDES_ROOM,
+    LAST_WORDS_PT,
     SLIDES_TEXT_EM,
-    Show,
     pack_group,
+    slide_rows,
 )
+from lstm_tex.document.backward_show import Show
 from lstm_tex.document.backward_symbols import BLOCK_NAMES, Symbols
 from lstm_tex.document.medium import ARTICLE, PARTS, Medium, slides_layout
 
@@ -39,7 +40,10 @@ class BuilderBase:
         )
         self.medium.paper_boxes = bool(marks) and not slides
         self.show = Show(self.medium, exercise_kinds(gradients) if marks else None)
-        self.budget = self.medium.layout.frame_rows * SLIDES_ROOM if slides else ARTICLE_BLOCK_ROWS
+        size = self.ex.render.text_size
+        self.budget = slide_rows(size) if slides else ARTICLE_BLOCK_ROWS
+        #: Rows kept free on a group's last frame for its closing words (slides).
+        self.last_words = slide_rows(size, LAST_WORDS_PT) if slides else 0.0
         self.text_em = (
             SLIDES_TEXT_EM * measure.SLIDE_TEXT_PT / self.ex.render.text_size if slides else None
         )
@@ -49,9 +53,17 @@ class BuilderBase:
         self.cell = self.cfg.cell
 
     def group(
-        self, name: str, title: str, note: str, lines: list[dict[str, Any]]
+        self,
+        name: str,
+        title: str,
+        note: str,
+        lines: list[dict[str, Any]],
+        last_words: bool = False,
     ) -> dict[str, Any]:
-        return pack_group(name, title, note, lines, self.budget, self.text_em)
+        """``lines`` packed into frames; ``last_words``: the group's last frame closes
+        with a sentence (the check, the verdict), so every frame keeps room for it."""
+        reserve = self.last_words if last_words else 0.0
+        return pack_group(name, title, note, lines, self.budget, self.text_em, reserve)
 
     def next_t(self, step: Step) -> int:
         return step.t + 1 if step.direction == "forward" else step.t - 1

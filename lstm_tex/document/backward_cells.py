@@ -29,7 +29,8 @@ import numpy as np
 from lstm_tex.compute.backward import BackwardStep
 from lstm_tex.compute.engine import layer_weights
 from lstm_tex.compute.trace import Step
-from lstm_tex.document.backward_lines import Piece, line, sum_line
+from lstm_tex.document.backward_lines import line, sum_line
+from lstm_tex.document.backward_show import Piece
 from lstm_tex.document.backward_steps import StepLines
 from lstm_tex.document.backward_symbols import Symbols
 
@@ -109,28 +110,15 @@ def _apply(
     bld: StepLines, lhs: str, matrix: np.ndarray, v: np.ndarray, r: np.ndarray
 ) -> dict[str, Any]:
     r"""``lhs = W^\top v`` where lhs already reads ``W^\top v`` (with numbers only)."""
-    show = bld.show
-    return line(
-        show,
-        "apply",
-        {"lhs": lhs},
-        {"W": show.transposed(matrix), "v": show.value(v)},
-        show.value(r),
-        lhs,
-        ops=1,
-    )
+    return bld.through(None, lhs, matrix.T, v, r)
 
 
 # ---------------------------------------------------------------- GRU
 
 
 def _gru(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, Any]]:
-    show = bld.show
     t, tn, tp = s.t, bld.next_t(s), bld.prev_t(s)
     first = bld.is_first(s)
-    w = layer_weights(bld.ex, s.layer, s.direction)
-    w_ih, w_hh = w["w_ih"], w["w_hh"]
-    hidden = bld.cfg.hidden_size
     r, z, n = (s.gates[k] for k in ("r", "z", "n"))
     g = b.gates
     back = (
@@ -175,6 +163,38 @@ def _gru(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str
     ]
     group_delta = [_delta(bld, sy, "r", s, b), _delta(bld, sy, "z", s, b)]
 
+    group_back = _gru_back(bld, b, s, sy)
+    notes = _gru_notes(bld, s, sy)
+    return [
+        bld.group("h", f"${sy.d('h', t)}$", notes["h"], group_h),
+        bld.group("nz", f"${sy.d('n', t)}$ and ${sy.d('z', t)}$", notes["nz"], group_nz),
+        bld.group("n", f"${sy.delta('n', t)}$ and ${sy.d('r', t)}$", notes["n"], group_n),
+        bld.group(
+            "delta",
+            f"the deltas ${sy.delta('r', t)}$ and ${sy.delta('z', t)}$",
+            notes["delta"],
+            group_delta,
+        ),
+        bld.group(
+            "back",
+            "back to the initial state" if first else f"back to step {tp}",
+            notes["back"],
+            group_back,
+        ),
+    ]
+
+
+def _gru_back(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, Any]]:
+    """What a GRU step hands back: through W_hh (the sum over the gates, or one product),
+    directly through z, and to the layer below."""
+    show = bld.show
+    t, tp = s.t, bld.prev_t(s)
+    first = bld.is_first(s)
+    w = layer_weights(bld.ex, s.layer, s.direction)
+    w_ih, w_hh = w["w_ih"], w["w_hh"]
+    hidden = bld.cfg.hidden_size
+    z = s.gates["z"]
+    g = b.gates
     through_w = f"{sy.tr('hh')}{sy.tilde_delta(None, t)}"
     terms: list[tuple[Piece, Piece | None]] = []
     expansion = []
@@ -185,8 +205,9 @@ def _gru(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str
         expansion.append(f"{sy.tr('h' + k)}{delta}")
     direct = f"{sy.q('z', t)} \\odot {sy.d('h', t)}"
     lhs = f"{through_w} + {direct}"
+    summed = sum_line(show, through_w, " + ".join(expansion), terms, show.value(b.delta_hh @ w_hh))
     group_back = [
-        sum_line(show, through_w, " + ".join(expansion), terms, show.value(b.delta_hh @ w_hh)),
+        bld.through(summed, through_w, w_hh.T, b.delta_hh, b.delta_hh @ w_hh),
         line(
             show,
             "plus_product",
@@ -212,24 +233,7 @@ def _gru(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str
                 b, sy, "i", w_ih, b.dx, f"{sy.d('x', t)} = {sy.tr('ih')}{sy.delta(None, t)}"
             )
         )
-    notes = _gru_notes(bld, s, sy)
-    return [
-        bld.group("h", f"${sy.d('h', t)}$", notes["h"], group_h),
-        bld.group("nz", f"${sy.d('n', t)}$ and ${sy.d('z', t)}$", notes["nz"], group_nz),
-        bld.group("n", f"${sy.delta('n', t)}$ and ${sy.d('r', t)}$", notes["n"], group_n),
-        bld.group(
-            "delta",
-            f"the deltas ${sy.delta('r', t)}$ and ${sy.delta('z', t)}$",
-            notes["delta"],
-            group_delta,
-        ),
-        bld.group(
-            "back",
-            "back to the initial state" if first else f"back to step {tp}",
-            notes["back"],
-            group_back,
-        ),
-    ]
+    return group_back
 
 
 def _gru_notes(bld: StepLines, s: Step, sy: Symbols) -> dict[str, str]:

@@ -1,4 +1,4 @@
-r"""The backward pass's lines: a line's matrices (:class:`Piece`, made by :class:`Show`),
+r"""The backward pass's lines: its matrices (:class:`~lstm_tex.document.backward_show.Piece`),
 where a ``lhs = symbolic = numbers = result`` line breaks and how tall it is (:func:`fit`,
 :func:`line`, :func:`sum_line`), and groups of lines packed into frames (:func:`group`,
 with the one packer of :mod:`lstm_tex.document.frames`)."""
@@ -6,90 +6,61 @@ with the one packer of :mod:`lstm_tex.document.frames`)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from lstm_tex.document import matrices, numbers
+from lstm_tex.document.backward_show import Piece, Show
 from lstm_tex.document.frames import LINE, SYMBOLIC, line_height, pack
-from lstm_tex.document.medium import Medium, matrix_em
 
 OP_EM = 1.6  # an operator between matrices (=, +, -, \odot) with its spacing, in ems
 SUM_TERMS_MAX = 4  # a longer sum over t is shown as one product of stacked matrices
-# The forward pass's frame budget fills a frame to about 80% with these lines (measured
-# on the rendered decks); \lstmcap in the frames shrinks anything the estimate misses.
-SLIDES_ROOM = 1.2
 SLIDES_TEXT_EM = 40.0  # a 16:9 frame's text width in ems of the estimates (\small math)
 ARTICLE_BLOCK_ROWS = 40.0  # height of one align* in the article, in matrix rows (< a page)
 NOTE_CHARS = 90  # characters of a note per line of text on a slide
 NOTE_LINE = 1.2  # height of a line of text, in matrix rows
 
+# On slides a frame is packed by what pdflatex sets (issue 12: the estimates above, with
+# a budget 1.2 times a frame, let \lstmcap shrink hidden-8 frames to 2.8 pt): heights in
+# rows of the text (\baselineskip, 12 pt at 10 pt), measured with pdflatex in Beamer's
+# 16:9 frame. A row of r-row matrices is r rows; every further row of an equation
+# (``\\*``, \jot) a third of a row more; a symbolic row alone 1.34; the gap between two
+# lines (``\\[1ex]``) 0.7; a note 0.95 a line of text and 0.35 below it.
+ROW_BREAK = 0.34
+VDOTS_ROW = 0.5  # what a row of \vdots (an elided vector) adds to a row of matrices
+SYMBOLIC_ROW = 1.34
+LINE_GAP = 0.7
+NOTE_ROW = 0.95
+NOTE_SKIP = 0.35
+NOTE_ROW_CHARS = 80  # characters of a note per line of text on a slide (at most)
+#: What a frame's body holds below its title in the default theme: \textheight (244.1 pt)
+#: less the title (19.1 pt) and 12 pt (\lstmcap's margin, for themes' footlines), in pt.
+FRAME_BODY_PT = 212.0
+#: \baselineskip of the slides' body sizes in Beamer's 11 pt class, by render.text_size.
+BASELINE_PT = {9: 11.0, 10: 12.0, 11: 13.6}
+#: \lstmcap's reserve for a frame's closing words (the check, the verdict), in pt.
+LAST_WORDS_PT = 50.0
+#: On slides, a line whose matrices have more rows than this keeps them on one row of the
+#: frame, its matrices elided to the width (two rows of 8-row matrices and a note do not
+#: fit a frame): dW as one product of stacked deltas, W^T delta as one product.
+TALL_ROWS = 4
 
-# ---------------------------------------------------------------- matrices and lines
+
+def slide_rows(text_size: int, pt: float = FRAME_BODY_PT) -> float:
+    """``pt`` of a slide in rows of the text at ``text_size``."""
+    return pt / BASELINE_PT.get(text_size, 1.2 * text_size)
 
 
-@dataclass(frozen=True)
-class Piece:
-    """One matrix of a line: its LaTeX, estimated width (em) and rows."""
+def tall(rows: list[int], symbolic: bool) -> float:
+    """The height of an equation on slides, in rows of the text: a row per entry of
+    ``rows`` (the rows of its tallest matrix there; 1 for a row of symbols), below a
+    symbolic row of its own if ``symbolic``."""
+    return (
+        sum(max(r, 1) for r in rows)
+        + ROW_BREAK * max(len(rows) - 1, 0)
+        + (SYMBOLIC_ROW if symbolic else 0.0)
+    )
 
-    tex: str
-    em: float
-    rows: int
 
-
-class Show:
-    """Turns arrays into :class:`Piece` objects for one medium (slides or article).
-
-    ``kinds``: the exercise quantity (``dh``, ``dpre``, ...) of each array of the backward
-    pass, by identity, so that every line that shows one of them blanks it (or boxes it,
-    in the answer key) as the medium's marks say."""
-
-    def __init__(self, medium: Medium, kinds: dict[int, str] | None = None) -> None:
-        self.medium = medium
-        self.limit = medium.layout.line_em
-        self.kinds = kinds or {}
-
-    def value(self, array: np.ndarray, kind: str = "") -> Piece:
-        """A computed (B, n) array as an n x B matrix (one column per example), rounded."""
-        m = self.medium
-        kind = kind or self.kinds.get(id(array), "")
-        return Piece(m.value(array, kind), m.em(array), m.rows(array))
-
-    def given(self, array: np.ndarray) -> Piece:
-        """A (B, n) input as an n x B matrix, its numbers as written in the example."""
-        m = self.medium
-        return Piece(m.given(array), m.em(array, "written"), m.rows(array))
-
-    def state(self, array: np.ndarray, given: bool) -> Piece:
-        return self.given(array) if given else self.value(array)
-
-    def transposed(self, matrix: np.ndarray) -> Piece:
-        """A weight block transposed, its numbers as written."""
-        m = self.medium
-        return Piece(
-            m.weights(matrix.T), m.weights_em(matrix.T), min(matrix.shape[1], m.layout.max_rows)
-        )
-
-    def as_is(self, array: np.ndarray, given: bool = False, kind: str = "") -> Piece:
-        """A matrix shown as it is stored: a gradient of a weight, or (B, n) rows x^T;
-        ``kind``: its exercise quantity (``grads``)."""
-        m = self.medium
-        style: numbers.Style = "written" if given else "fixed"
-        mark = m.marks.get(kind, "")
-        tex = matrices.bmatrix(
-            array,
-            style=style,
-            decimals=m.decimals,
-            max_rows=m.layout.max_rows,
-            max_cols=m.layout.max_cols,
-            marks=mark,
-        )
-        em = matrix_em(array, m.decimals, style, m.layout)
-        if mark:
-            cols = min(array.reshape(array.shape[0], -1).shape[1], m.layout.max_cols)
-            em += m.box_em(array, style) * cols
-        return Piece(tex, em, min(array.shape[0], m.layout.max_rows))
+# ---------------------------------------------------------------- lines
 
 
 _COMMAND = re.compile(r"\\(mathrm|mathsf|mathbf|left|right|text|quad|[,;!])")
@@ -142,9 +113,12 @@ def fit_line(
     lhs_em = tex_em(lhs)
     sym_em = tex_em(symbolic)
     res_em = (result.em + OP_EM) if result is not None else 0.0
+    # Tall matrices keep the numbers and the result on one row, the symbols above: two
+    # rows of them are taller than a frame with its note.
+    numbers_first = rows > TALL_ROWS and lhs_em + numbers_em + res_em <= limit
     if sym_em + numbers_em + res_em <= limit:
         breaks = (False, False)
-    elif sym_em + numbers_em <= limit and lhs_em + res_em <= limit:
+    elif not numbers_first and sym_em + numbers_em <= limit and lhs_em + res_em <= limit:
         breaks = (False, True)
     elif lhs_em + numbers_em + res_em <= limit:
         breaks = (True, False)
@@ -165,6 +139,7 @@ def fit_line(
         "break_inner": inner,
         "height": height,
         "width": width,
+        "tall": tall([rows] * (1 + breaks[1]), breaks[0]),
     }
 
 
@@ -194,11 +169,14 @@ def line(
             break_numbers=True,
             break_result=True,
             height=SYMBOLIC + (len(pieces) + 1) * line_height(rows, False),
+            tall=tall([rows] * (len(pieces) + 1), True),
             width=max(tex_em(symbolic), tex_em(lhs) + 2 * OP_EM + max(p.em for p in everything)),
         )
     else:
         fit["break_inner"] = False
-    return {"kind": kind, "sym": sym, "val": val, "terms": [], **fit}
+    if any("\\vdots" in p.tex for p in everything):
+        fit["tall"] += VDOTS_ROW * (1 + fit["break_result"] + fit["break_inner"] * len(pieces))
+    return {"kind": kind, "sym": sym, "val": val, "terms": [], "rows": rows, **fit}
 
 
 def text_line(kind: str, sym: dict[str, Any]) -> dict[str, Any]:
@@ -213,6 +191,8 @@ def text_line(kind: str, sym: dict[str, Any]) -> dict[str, Any]:
         "break_inner": False,
         "height": SYMBOLIC,
         "width": 0.0,
+        "tall": 2.0 if kind == "loss" else 1.0,  # the loss's display-style sum and fraction
+        "rows": 1,
     }
 
 
@@ -270,7 +250,35 @@ def sum_line(
         "break_inner": False,
         "height": height,
         "width": line_width,
+        "tall": tall(wrapped + ([result.rows] if break_result else []), not fits_whole)
+        + (VDOTS_ROW * (len(wrapped) + break_result) if "\\vdots" in result.tex else 0.0),
+        "rows": max([*wrapped, result.rows]),
     }
+
+
+def note_rows(note: str) -> float:
+    """The rows of text a frame's note takes on a slide, with the space below it."""
+    chars = len(_COMMAND.sub("", note))
+    return NOTE_ROW * -(-chars // NOTE_ROW_CHARS) + NOTE_SKIP if chars else 0.0
+
+
+#: Line kinds whose symbolic part can take a row of its own (``break_numbers``).
+SPREADS = {"difference", "dh", "matvec", "dc", "delta_sigma", "delta_relu", "delta_tanh", "sgd"}
+
+
+def spread(frame: list[dict[str, Any]], room: float) -> None:
+    """On slides, a line of tall matrices alone on its frame sets its symbolic part on
+    a row of its own above the numbers, where the frame has room: it reads better, and
+    the frame is not left more than half empty (issue 12)."""
+    if len(frame) != 1:
+        return
+    q = frame[0]
+    kinds = SPREADS | ({"product", "plus_product"} if q["sym"].get("a") else set())
+    if q["rows"] <= TALL_ROWS or q["break_numbers"] or q["kind"] not in kinds:
+        return
+    taller = q["tall"] + SYMBOLIC_ROW
+    if taller + LINE_GAP <= room:
+        q.update(break_numbers=True, tall=taller, height=q["height"] + SYMBOLIC)
 
 
 def pack_group(
@@ -280,20 +288,34 @@ def pack_group(
     lines: list[dict[str, Any]],
     budget: float,
     text_em: float | None,
+    reserve: float = 0.0,
 ) -> dict[str, Any]:
     """Lines that belong together, packed into frames (one or more, never overflowing).
 
-    A frame's note takes a line of text (about a matrix row) per 90 characters. With
-    ``text_em`` (slides), a frame wider than that is shrunk to fit (``\\lstmfit``), and
-    its height with it; the packing counts on that.
+    On slides (``text_em``) ``budget`` is the rows of text a frame holds, and each line
+    counts what pdflatex sets (``tall``, and the gap to the next line); the note goes on
+    the first frame only; ``reserve``: rows kept free for the group's closing words.
+    In the article, a frame's note takes a line of text (about a matrix row) per 90
+    characters, and a frame wider than ``text_em`` would be shrunk to fit, its height
+    with it: the packing counts on that.
     """
-    note_rows = NOTE_LINE * -(-len(_COMMAND.sub("", note)) // NOTE_CHARS)
+    if text_em is not None:
+        heights = [line["tall"] + LINE_GAP for line in lines]
+        if heights:
+            heights[0] += note_rows(note)
+        room = budget - reserve + LINE_GAP  # no gap after a frame's last line
+    else:
+        heights = [line["height"] for line in lines]
+        room = budget - NOTE_LINE * -(-len(_COMMAND.sub("", note)) // NOTE_CHARS)
     frames = pack(
-        [(line, line["height"]) for line in lines],
-        budget - note_rows,
+        list(zip(lines, heights, strict=True)),
+        room,
         widths=[line["width"] for line in lines],
         text_em=text_em,
     )
+    if text_em is not None:
+        for n, frame in enumerate(frames):
+            spread(frame, room - (note_rows(note) if n == 0 else 0.0))
     heading = title[0].upper() + title[1:] if title[:1].isalpha() else title
     return {
         "name": name,

@@ -10,14 +10,9 @@ import numpy as np
 from lstm_tex.compute.trace import Direction
 from lstm_tex.document import numbers
 from lstm_tex.document.backward_base import BuilderBase
-from lstm_tex.document.backward_lines import (
-    SUM_TERMS_MAX,
-    Piece,
-    line,
-    sum_line,
-    text_line,
-)
-from lstm_tex.document.backward_symbols import BLOCK_NAMES, Symbols, placement, shown_pair
+from lstm_tex.document.backward_lines import TALL_ROWS, line, text_line
+from lstm_tex.document.backward_sums import Sums
+from lstm_tex.document.backward_symbols import Symbols, placement, shown_pair
 
 
 class ParamLines(BuilderBase):
@@ -99,163 +94,120 @@ class ParamLines(BuilderBase):
 
     def params(self, layer: int, direction: Direction) -> list[dict[str, Any]]:
         """Per gate: dW_ik, dW_hk and db as sums over t of outer products; then dW_hr."""
-        show = self.show
         steps = sorted(
             (s for s in self.g.trace.steps if s.layer == layer and s.direction == direction),
             key=lambda s: s.t,
         )
-        back = {s.t: self.g.step(layer, direction, s.t) for s in steps}
-        sy = Symbols(steps[0], self.cfg, self.dd)
-        hidden = self.cfg.hidden_size
-        sfx = f"_l{layer}" + ("_reverse" if direction == "reverse" else "")
-        # An exercise sheet on paper writes the sum term by term: a product of stacked
-        # deltas as boxes 1.5 times a number wide is wider than the page from 6 steps on.
-        stacked = len(steps) > SUM_TERMS_MAX and not (
-            self.medium.paper_boxes and "dpre" in self.medium.marks
-        )
-        batched = self.ex.batched
-        ones = "\\mathbf{1}" if batched else ""
-        h_prev_t = "t-1" if direction == "forward" else "t+1"
-        where = placement(layer, direction, self.cfg)
-
-        def outer(
-            deltas: list[np.ndarray], operands: list[np.ndarray], given: list[bool]
-        ) -> list[tuple[Piece, Piece | None]]:
-            if stacked:
-                return [
-                    (
-                        show.value(np.concatenate(deltas), "dpre"),
-                        show.as_is(np.concatenate(operands), all(given)),
-                    )
-                ]
-            return [
-                (show.value(dl), show.as_is(op, gv))
-                for dl, op, gv in zip(deltas, operands, given, strict=True)
-            ]
-
-        def expand(general: str, terms: list[str]) -> str:
-            return general if stacked else f"{general} = " + " + ".join(terms)
-
-        groups = []
-        for n, k in enumerate(self.cell.gate_names):
-            block = slice(n * hidden, (n + 1) * hidden)
-            deltas = [back[s.t].gates[k].dpre for s in steps]
-            deltas_hh = [back[s.t].gates[k].dhh for s in steps]
-            dk = self.delta_sym(sy, k)
-            dk_hh = self.hh_delta_sym(sy, k)
-            lhs = f"{sy.dd}{sy.w('i' + k)}"
-            lines = [
-                sum_line(
-                    show,
-                    lhs,
-                    expand(
-                        f"\\sum_{{t}} {dk('t')} {sy.x('t', True)}",
-                        [f"{dk(s.t)} {sy.x(s.t, True)}" for s in steps],
-                    ),
-                    outer(deltas, [s.x for s in steps], [layer == 0] * len(steps)),
-                    show.as_is(self.g.grads[f"weight_ih{sfx}"][block], kind="grads"),
-                )
-            ]
-            lhs = f"{sy.dd}{sy.w('h' + k)}"
-            lines.append(
-                sum_line(
-                    show,
-                    lhs,
-                    expand(
-                        f"\\sum_{{t}} {dk_hh('t')} {sy.qt('h', h_prev_t)}",
-                        [f"{dk_hh(s.t)} {sy.qt('h', self.prev_t(s))}" for s in steps],
-                    ),
-                    outer(deltas_hh, [s.h_prev for s in steps], [self.is_first(s) for s in steps]),
-                    show.as_is(self.g.grads[f"weight_hh{sfx}"][block], kind="grads"),
-                )
-            )
-            split = self.cfg.bias is True and self.separate_hh(k)
-            biases: list[tuple[str, list[np.ndarray], Any, str]] = []
-            if self.cfg.single_bias:  # one bias per gate
-                biases.append((self.bias_sym(sy, "", k), deltas, dk, "bias_ih"))
-            elif split:  # the GRU's n: b_in gets delta_n, b_hn gets r * delta_n
-                biases.append((self.bias_sym(sy, "i", k), deltas, dk, "bias_ih"))
-                biases.append((self.bias_sym(sy, "h", k), deltas_hh, dk_hh, "bias_hh"))
-            elif self.cfg.bias:
-                both = f"{self.bias_sym(sy, 'i', k)} = {sy.dd}{self.bias_sym(sy, 'h', k)}"
-                biases.append((both, deltas, dk, "bias_ih"))
-            for symbol, these, sym, name in biases:
-                terms: list[tuple[Piece, Piece | None]] = (
-                    [(show.value(np.concatenate(these), "dpre"), None)]
-                    if stacked
-                    else [(show.value(dl), None) for dl in these]
-                )
-                lines.append(
-                    sum_line(
-                        show,
-                        f"{sy.dd}{symbol}",
-                        expand(
-                            f"\\sum_{{t}} {sym('t')}{ones}",
-                            [f"{sym(s.t)}{ones}" for s in steps],
-                        ),
-                        terms,
-                        show.value(self.g.grads[f"{name}{sfx}"][block][None, :], "grads"),
-                        right=ones or ("\\mathbf{1}" if stacked else ""),
-                        right_em=1.5 if (batched or stacked) else 0.0,
-                    )
-                )
-            note = (
-                f"Sums over the steps of outer products: ${dk('t')}$ times the "
-                "transposed vector it multiplied in the forward pass"
-                + (
-                    ", summed over the batch too ($\\mathbf{1}$ is a column of ones)"
-                    if batched
-                    else ""
-                )
-                + "."
-            )
-            if self.separate_hh(k):
-                note += (
-                    f" What reaches ${self.hh_n(sy, h_prev_t)}$ is "
-                    f"${dk_hh('t')} = {sy.q('r', 't')} \\odot {dk('t')}$, since $r$ "
-                    "multiplies it."
-                )
-            if stacked:
-                note += (
-                    " With this many steps each sum is one product: the columns of the "
-                    "first matrix are the deltas, the rows of the second the vectors."
-                )
-            title = f"Gradients: {self.block_name(k)}" + (f", {where}" if where else "")
-            group = self.group(f"l{layer}-{direction}-grad-{k}", title, note, lines)
-            if self.text_em is not None:
-                # On slides dW_ik gets a frame of its own, dW_hk the next: three sums of outer
-                # products on one frame are too small to read. A bias goes with dW_ik (issue
-                # 12: dW_ik alone filled 45 % of its frame), two (the GRU's n: db_ik and
-                # db_hk) each with its weight; where the sums are scaled to the width, the
-                # biases go with dW_hk.
-                first, second = [lines[0]], [lines[1]]
-                if max(q["width"] for q in lines) > self.text_em:
-                    second += lines[2:]
-                else:
-                    first += lines[2:3]
-                    second += lines[3:]
-                group["frames"] = (
-                    self.group("", title, note, first)["frames"]
-                    + self.group("", title, "", second)["frames"]
-                )
-            groups.append(group)
+        sums = Sums(self, layer, direction, steps)
+        groups = [self.gate_grads(sums, n, k) for n, k in enumerate(self.cell.gate_names)]
         if self.cfg.proj_size:
-            lhs = f"{sy.dd}{sy.w('hr')}"
-            dhs = [back[s.t].dh for s in steps]
-            line = sum_line(
-                show,
-                lhs,
-                expand(
-                    f"\\sum_{{t}} {sy.d('h', 't')} {sy.qt('m', 't')}",
+            sy, back = sums.sy, sums.back
+            line = sums.weight(
+                f"{sy.dd}{sy.w('hr')}",
+                (
+                    f"{sy.d('h', 't')} {sy.qt('m', 't')}",
                     [f"{sy.d('h', s.t)} {sy.qt('m', s.t)}" for s in steps],
                 ),
-                outer(dhs, [s.m for s in steps if s.m is not None], [False] * len(steps)),
-                show.as_is(self.g.grads[f"weight_hr{sfx}"], kind="grads"),
+                [back[s.t].dh for s in steps],
+                ([s.m for s in steps if s.m is not None], [False] * len(steps)),
+                self.g.grads[f"weight_hr{sums.sfx}"],
             )
             note = f"From ${sy.q('h', 't')} = {sy.w('hr')}{sy.q('m', 't')}$ at every step."
+            where = placement(layer, direction, self.cfg)
             title = "Gradients: projection" + (f", {where}" if where else "")
             groups.append(self.group(f"l{layer}-{direction}-grad-hr", title, note, [line]))
         return groups
+
+    def gate_grads(self, sums: Sums, n: int, k: str) -> dict[str, Any]:
+        """The gradients of gate ``k``'s weights and biases (block ``n``)."""
+        sy, steps, back = sums.sy, sums.steps, sums.back
+        block = slice(n * self.cfg.hidden_size, (n + 1) * self.cfg.hidden_size)
+        deltas = [back[s.t].gates[k].dpre for s in steps]
+        deltas_hh = [back[s.t].gates[k].dhh for s in steps]
+        dk, dk_hh = self.delta_sym(sy, k), self.hh_delta_sym(sy, k)
+        h_prev_t = "t-1" if sums.direction == "forward" else "t+1"
+        lines = [
+            sums.weight(
+                f"{sy.dd}{sy.w('i' + k)}",
+                (f"{dk('t')} {sy.x('t', True)}", [f"{dk(s.t)} {sy.x(s.t, True)}" for s in steps]),
+                deltas,
+                ([s.x for s in steps], [sums.layer == 0] * len(steps)),
+                self.g.grads[f"weight_ih{sums.sfx}"][block],
+            ),
+            sums.weight(
+                f"{sy.dd}{sy.w('h' + k)}",
+                (
+                    f"{dk_hh('t')} {sy.qt('h', h_prev_t)}",
+                    [f"{dk_hh(s.t)} {sy.qt('h', self.prev_t(s))}" for s in steps],
+                ),
+                deltas_hh,
+                ([s.h_prev for s in steps], [self.is_first(s) for s in steps]),
+                self.g.grads[f"weight_hh{sums.sfx}"][block],
+            ),
+        ]
+        biases: list[tuple[str, list[np.ndarray], Any, str]] = []
+        if self.cfg.single_bias:  # one bias per gate
+            biases.append((self.bias_sym(sy, "", k), deltas, dk, "bias_ih"))
+        elif self.cfg.bias is True and self.separate_hh(k):
+            # the GRU's n: b_in gets delta_n, b_hn gets r * delta_n
+            biases.append((self.bias_sym(sy, "i", k), deltas, dk, "bias_ih"))
+            biases.append((self.bias_sym(sy, "h", k), deltas_hh, dk_hh, "bias_hh"))
+        elif self.cfg.bias:
+            both = f"{self.bias_sym(sy, 'i', k)} = {sy.dd}{self.bias_sym(sy, 'h', k)}"
+            biases.append((both, deltas, dk, "bias_ih"))
+        for symbol, these, sym, name in biases:
+            lines.append(sums.bias(symbol, these, sym, self.g.grads[f"{name}{sums.sfx}"][block]))
+        note = self.grads_note(sums, k, h_prev_t)
+        where = placement(sums.layer, sums.direction, self.cfg)
+        title = f"Gradients: {self.block_name(k)}" + (f", {where}" if where else "")
+        group = self.group(f"l{sums.layer}-{sums.direction}-grad-{k}", title, note, lines)
+        if self.text_em is not None and not sums.tall:
+            # On slides dW_ik gets a frame of its own, dW_hk the next: three sums of outer
+            # products on one frame are too small to read. A bias goes with dW_ik (issue
+            # 12: dW_ik alone filled 45 % of its frame), two (the GRU's n: db_ik and
+            # db_hk) each with its weight; where the sums are scaled to the width, the
+            # biases go with dW_hk. Lines of tall matrices are packed as they come.
+            first, second = [lines[0]], [lines[1]]
+            if max(q["width"] for q in lines) > self.text_em:
+                second += lines[2:]
+            else:
+                first += lines[2:3]
+                second += lines[3:]
+            group["frames"] = (
+                self.group("", title, note, first)["frames"]
+                + self.group("", title, "", second)["frames"]
+            )
+        return group
+
+    def grads_note(self, sums: Sums, k: str, h_prev_t: str) -> str:
+        """What the gradients of a gate's weights are: sums over the steps."""
+        sy = sums.sy
+        dk, dk_hh = self.delta_sym(sy, k), self.hh_delta_sym(sy, k)
+        note = (
+            f"Sums over the steps of outer products: ${dk('t')}$ times the "
+            "transposed vector it multiplied in the forward pass"
+            + (
+                ", summed over the batch too ($\\mathbf{1}$ is a column of ones)"
+                if self.ex.batched
+                else ""
+            )
+            + "."
+        )
+        if self.separate_hh(k):
+            note += (
+                f" What reaches ${self.hh_n(sy, h_prev_t)}$ is "
+                f"${dk_hh('t')} = {sy.q('r', 't')} \\odot {dk('t')}$, since $r$ "
+                "multiplies it."
+            )
+        if sums.stacked:
+            note += (
+                " With this many steps each sum is one product: the columns of the "
+                "first matrix are the deltas, the rows of the second the vectors."
+                if not sums.tall
+                else " Each sum is one product: the columns of the first matrix are the "
+                "deltas, the rows of the second the vectors."
+            )
+        return note
 
     # ------------------------------------------------------------ initial state, SGD
 
@@ -273,105 +225,24 @@ class ParamLines(BuilderBase):
                 states = [("h", self.g.dh0[index])]
                 if self.g.dc0 is not None:
                     states.append(("c", self.g.dc0[index]))
-                for name, array in states:
-                    lines.append(
-                        line(
-                            self.show,
-                            "value",
-                            {"lhs": sy.d(name, p)},
-                            {},
-                            self.show.value(array, "grads"),
-                            sy.d(name, p),
-                            ops=0,
-                        )
-                    )
+                pieces = [(sy.d(name, p), self.show.value(a, "grads")) for name, a in states]
+                if len(pieces) == 2 and self.text_em is not None and pieces[0][1].rows > TALL_ROWS:
+                    # on slides, tall dh_0 and dc_0 side by side: one above the other and
+                    # a note do not fit a frame, and one alone fills half of it
+                    (h, dh), (c, dc) = pieces
+                    sym = {"lhs": h, "lhs2": c}
+                    lines.append(line(self.show, "value2", sym, {"r2": dc}, dh, h + c, ops=2))
+                    continue
+                for lhs, piece in pieces:
+                    lines.append(line(self.show, "value", {"lhs": lhs}, {}, piece, lhs, ops=0))
         per_state = 2 if self.g.dc0 is not None else 1
         note = (
             "The gradients of the initial state (torch's \\texttt{h0.grad}"
             + (" and \\texttt{c0.grad})" if per_state == 2 else ")")
-            + (", one per layer and direction" if len(lines) > per_state else "")
+            + (", one per layer and direction" if len(self.g.dh0) > 1 else "")
             + "."
         )
-        return self.group("initial", "Gradients of the initial state", note, lines)
-
-    def sgd(self) -> list[dict[str, Any]]:
-        """``W <- W - eta dW`` for every weight block: one group per gate (and projection)."""
-        sgd = self.g.sgd
-        if sgd is None:
-            return []
-        show = self.show
-        eta = numbers.format_number(sgd.lr, "written", 0)
-        hidden = self.cfg.hidden_size
-        note = (
-            f"Every weight moves against its gradient, $W \\leftarrow W - \\eta\\,"
-            f"{self.dd}W$, with the gradients derived above."
-        )
-        groups: list[dict[str, Any]] = []
-        for layer in range(self.cfg.num_layers):
-            for direction in self.directions:
-                step = next(
-                    s for s in self.g.trace.steps if s.layer == layer and s.direction == direction
-                )
-                sy = Symbols(step, self.cfg, self.dd)
-                sfx = f"_l{layer}" + ("_reverse" if direction == "reverse" else "")
-                where = placement(layer, direction, self.cfg)
-                blocks: dict[str, list[tuple[str, str, slice]]] = {}
-                for n, k in enumerate(self.cell.gate_names):
-                    rows = slice(n * hidden, (n + 1) * hidden)
-                    blocks[k] = [
-                        (sy.w("i" + k), f"weight_ih{sfx}", rows),
-                        (sy.w("h" + k), f"weight_hh{sfx}", rows),
-                    ]
-                    if self.cfg.single_bias:
-                        blocks[k] += [(self.bias_sym(sy, "", k), f"bias_ih{sfx}", rows)]
-                    elif self.cfg.bias:
-                        blocks[k] += [
-                            (self.bias_sym(sy, "i", k), f"bias_ih{sfx}", rows),
-                            (self.bias_sym(sy, "h", k), f"bias_hh{sfx}", rows),
-                        ]
-                if self.cfg.proj_size:
-                    blocks["hr"] = [(sy.w("hr"), f"weight_hr{sfx}", slice(None))]
-                for key, items in blocks.items():
-                    lines = []
-                    for symbol, name, rows in items:
-                        old = self.ex.weights[name][rows]
-                        grad = self.g.grads[name][rows]
-                        new = sgd.weights[name][rows]
-                        if old.ndim == 1:
-                            old, grad, new = old[:, None], grad[:, None], new[:, None]
-                        lines.append(
-                            line(
-                                show,
-                                "sgd",
-                                {"lhs": symbol, "eta": eta, "dd": self.dd},
-                                {
-                                    "w": show.as_is(old, given=True),
-                                    "d": show.as_is(grad, kind="grads"),
-                                },
-                                # the new weights would give the gradients away
-                                show.as_is(new, kind="grads"),
-                                f"{symbol} = {symbol} - {eta} d{symbol}",
-                                ops=3,
-                                extra_em=0.5 * numbers.display_width(eta),
-                            )
-                        )
-                    what = (
-                        "projection"
-                        if key == "hr"
-                        else ("the weights" if self.cell.kind == "rnn" else BLOCK_NAMES[key])
-                    )
-                    title = f"One SGD step, $\\eta = {eta}$: {what}" + (
-                        f", {where}" if where else ""
-                    )
-                    groups.append(
-                        self.group(
-                            f"sgd-l{layer}-{direction}-{key}",
-                            title,
-                            note if not groups else "",
-                            lines,
-                        )
-                    )
-        return groups
+        return self.group("initial", "Gradients of the initial state", note, lines, True)
 
     def loss_after(self) -> dict[str, Any] | None:
         """The forward pass again with the new weights: the new error and loss."""
@@ -396,7 +267,7 @@ class ParamLines(BuilderBase):
             if not spec.last_step_only
             else "The forward pass again, with the new weights ($y'$ is its last output)."
         )
-        group = self.group("after", "The loss after one step", note, lines)
+        group = self.group("after", "The loss after one step", note, lines, True)
         group["verdict"] = f"{verdict}: from ${before}$ to ${after}$."
         group["went"] = went
         return group

@@ -12,12 +12,8 @@ from lstm_tex.compute.backward import BackwardStep
 from lstm_tex.compute.engine import layer_weights
 from lstm_tex.compute.trace import Step
 from lstm_tex.document.backward_base import BuilderBase
-from lstm_tex.document.backward_lines import (
-    Piece,
-    line,
-    sum_line,
-    text_line,
-)
+from lstm_tex.document.backward_lines import OP_EM, line, sum_line, tex_em, text_line
+from lstm_tex.document.backward_show import Piece
 from lstm_tex.document.backward_symbols import HAT_Y, Symbols
 from lstm_tex.validate.model import GATES
 
@@ -40,17 +36,17 @@ class StepLines(BuilderBase):
 
         group_h = self.dh_lines(b, s, sy, f"{sy.tr('hh')}{sy.delta(None, tn)}")
         if w_hr is not None:
-            group_h.append(
-                line(
-                    show,
-                    "matvec",
-                    {"lhs": sy.d("m", t), "W": sy.tr("hr"), "v": sy.d("h", t)},
-                    {"W": show.transposed(w_hr), "v": show.value(b.dh)},
-                    show.value(b.dm),
-                    f"{sy.d('m', t)} = {sy.tr('hr')}{sy.d('h', t)}",
-                    ops=1,
-                )
+            matvec = line(
+                show,
+                "matvec",
+                {"lhs": sy.d("m", t), "W": sy.tr("hr"), "v": sy.d("h", t)},
+                {"W": show.transposed(w_hr), "v": show.value(b.dh)},
+                show.value(b.dm),
+                f"{sy.d('m', t)} = {sy.tr('hr')}{sy.d('h', t)}",
+                ops=1,
             )
+            lhs = f"{sy.d('m', t)} = {sy.tr('hr')}{sy.d('h', t)}"
+            group_h.append(self.through(matvec, lhs, w_hr.T, b.dh, b.dm))
 
         tanh_c = f"\\tanh\\left({sy.q('c', t)}\\right)"
         group_oc = [
@@ -186,8 +182,9 @@ class StepLines(BuilderBase):
             ),
         ]
 
-    def dy_line(self, b: BackwardStep, s: Step, sy: Symbols) -> dict[str, Any]:
-        """dy_t: from the loss (top layer) or from the layer above (through its W_ih)."""
+    def dy_line(self, b: BackwardStep, s: Step, sy: Symbols, kind: str = "") -> dict[str, Any]:
+        """dy_t: from the loss (top layer) or from the layer above (through its W_ih);
+        ``kind``: the exercise quantity its result counts as (default ``dy``)."""
         show = self.show
         t = s.t
         spec = self.g.spec
@@ -204,7 +201,7 @@ class StepLines(BuilderBase):
                 "difference",
                 {"lhs": sy.d(HAT_Y, t), "a": sy.q(HAT_Y, t), "b": sy.target(t), "factor": factor},
                 {"a": show.value(s.h), "b": show.given(target[:, cols])},
-                show.value(b.dy),
+                show.value(b.dy, kind),
                 f"{sy.d(HAT_Y, t)} = {factor}(\\hat y_t - y_t)",
                 ops=2,
                 extra_em=3.0 if factor else 0.0,
@@ -221,7 +218,7 @@ class StepLines(BuilderBase):
             "dy_above",
             {"lhs": sy.d(HAT_Y, t), "sources": sources, "rows": rows},
             pieces,
-            show.value(b.dy),
+            show.value(b.dy, kind),
             f"{sy.d(HAT_Y, t)} = " + " + ".join(sources) + rows,
             ops=len(sources),
         )
@@ -243,7 +240,27 @@ class StepLines(BuilderBase):
             block = matrix[n * hidden : (n + 1) * hidden]
             terms.append((self.show.transposed(block), self.show.value(b.gates[k].dpre)))
             expansion.append(f"{sy.tr(which + k)}{sy.delta(k, b.t)}")
-        return sum_line(self.show, lhs, " + ".join(expansion), terms, self.show.value(result))
+        summed = sum_line(self.show, lhs, " + ".join(expansion), terms, self.show.value(result))
+        return self.through(summed, lhs, matrix.T, b.delta, result)
+
+    def through(
+        self,
+        summed: dict[str, Any] | None,
+        lhs: str,
+        matrix: np.ndarray,
+        vector: np.ndarray,
+        result: np.ndarray,
+    ) -> dict[str, Any]:
+        r"""``lhs = W^\top v = r``, ``lhs`` reading ``W^\top v``: the sum over the gates
+        (``summed``) where it takes at most half a frame, else (on slides, issue 12) one
+        product, ``W^\top``'s columns (and ``v``'s rows) elided to the room of one row."""
+        if summed is not None and (self.text_em is None or summed["tall"] <= self.budget / 2):
+            return summed
+        show = self.show
+        r = show.value(result)
+        room = None if self.text_em is None else show.limit - tex_em(lhs) - 3 * OP_EM - r.em
+        w, v = show.product(matrix, vector, room)
+        return line(show, "apply", {"lhs": lhs}, {"W": w, "v": v}, r, lhs, ops=1)
 
     def feeds(self, s: Step, sy: Symbols) -> str:
         """What h_t feeds besides the next step: the loss, or the layer above."""
@@ -279,7 +296,11 @@ class StepLines(BuilderBase):
         """dy_t, then dh_t = dy_t + ``back`` (what came back from the next step), or
         dh_t = dy_t at the last step."""
         show, t = self.show, s.t
-        lines = [self.dy_line(b, s, sy)]
+        # At the last step dh_t is dy_t: where an exercise blanks dh, dy_t's result is
+        # blanked as dh too, not printed right above the blank (lecturer-tester).
+        marks = self.medium.marks
+        same = "dh" if self.is_last(s) and "dh" in marks and "dy" not in marks else ""
+        lines = [self.dy_line(b, s, sy, same)]
         if self.is_last(s):
             lines.append(
                 line(

@@ -280,7 +280,15 @@ def _exercise(
     if gradients:
         back = listed(gradients)
         text = f"{text} and, in the backward pass, {back}" if forward else f"{back} (backward pass)"
-    return {"mode": exercise, "quantities": text, "backward": bool(gradients)}
+    # Working space goes only after the steps that have a blank: the forward pass's with a
+    # forward quantity, the backward pass's with a gradient other than the parameters'.
+    return {
+        "mode": exercise,
+        "quantities": text,
+        "backward": bool(gradients),
+        "forward": bool(forward),
+        "backward_steps": any(q != "grads" for q in gradients),
+    }
 
 
 def network_diagram(cfg: LstmConfig, steps: int) -> str:

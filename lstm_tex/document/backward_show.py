@@ -1,0 +1,155 @@
+r"""The backward pass's matrices: a line's matrices as :class:`Piece` objects, made by
+:class:`Show` for one medium, elided on slides to the room of their line (issue 12)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lstm_tex.document import matrices, measure, numbers
+from lstm_tex.document.medium import Medium, matrix_em, shown_entries
+from lstm_tex.validate.model import ELISION_MIN
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One matrix of a line: its LaTeX, estimated width (em) and rows."""
+
+    tex: str
+    em: float
+    rows: int
+
+
+class Show:
+    """Turns arrays into :class:`Piece` objects for one medium (slides or article).
+
+    ``kinds``: the exercise quantity (``dh``, ``dpre``, ...) of each array of the backward
+    pass, by identity, so that every line that shows one of them blanks it (or boxes it,
+    in the answer key) as the medium's marks say."""
+
+    def __init__(self, medium: Medium, kinds: dict[int, str] | None = None) -> None:
+        self.medium = medium
+        self.limit = medium.layout.line_em
+        self.kinds = kinds or {}
+
+    def value(self, array: np.ndarray, kind: str = "", slots: int | None = None) -> Piece:
+        """A computed (B, n) array as an n x B matrix (one column per example), rounded;
+        ``slots``: its rows elided to that many (the columns of the matrix it multiplies)."""
+        m = self.medium
+        kind = kind or self.kinds.get(id(array), "")
+        if slots is None or slots >= min(array.shape[-1], m.layout.max_rows):
+            return Piece(m.value(array, kind), m.em(array), m.rows(array))
+        matrix = array.T if array.ndim == 2 else array
+        tex = matrices.bmatrix(
+            matrix,
+            style="fixed",
+            decimals=m.decimals,
+            max_rows=slots,
+            max_cols=m.layout.max_cols,
+            marks=m.marks.get(kind, ""),
+        )
+        return Piece(tex, m.em(array), min(slots, len(matrices.keep(matrix.shape[0], slots))))
+
+    def given(self, array: np.ndarray) -> Piece:
+        """A (B, n) input as an n x B matrix, its numbers as written in the example."""
+        m = self.medium
+        return Piece(m.given(array), m.em(array, "written"), m.rows(array))
+
+    def state(self, array: np.ndarray, given: bool) -> Piece:
+        return self.given(array) if given else self.value(array)
+
+    def transposed(self, matrix: np.ndarray) -> Piece:
+        """A weight block transposed, its numbers as written."""
+        m = self.medium
+        return Piece(
+            m.weights(matrix.T), m.weights_em(matrix.T), min(matrix.shape[1], m.layout.max_rows)
+        )
+
+    def product(
+        self, matrix: np.ndarray, vector: np.ndarray, room: float | None
+    ) -> tuple[Piece, Piece]:
+        """``matrix`` (as written, already transposed where it is) times a computed (B, n)
+        ``vector``: on slides (``room``: the ems the two have on their line) the matrix's
+        columns are elided to fit, and the vector's rows with them, so that the line is
+        not scaled down (issue 12); else as :meth:`transposed` and :meth:`value` show them."""
+        m = self.medium
+        n = matrix.shape[1]
+        if room is None or matrix.ndim != 2:
+            return self._weights(matrix), self.value(vector)
+        widest = numbers.widest(
+            shown_entries(matrix, m.layout.max_rows, m.layout.max_cols), "written", m.decimals
+        )
+        most = min(n, m.layout.max_cols)
+        slots = most
+        while slots > ELISION_MIN and (
+            measure.elided_matrix_em(widest, n, slots) + self.value(vector, slots=slots).em > room
+        ):
+            slots -= 1
+        w_tex = matrices.bmatrix(
+            matrix, style="written", max_rows=m.layout.max_rows, max_cols=slots
+        )
+        w_em = measure.elided_matrix_em(widest, n, slots)
+        rows = min(matrix.shape[0], m.layout.max_rows)
+        return Piece(w_tex, w_em, rows), self.value(vector, slots=slots)
+
+    def _weights(self, matrix: np.ndarray) -> Piece:
+        m = self.medium
+        return Piece(
+            m.weights(matrix), m.weights_em(matrix), min(matrix.shape[0], m.layout.max_rows)
+        )
+
+    def as_is(
+        self,
+        array: np.ndarray,
+        given: bool = False,
+        kind: str = "",
+        cols: int | None = None,
+        rows: int | None = None,
+    ) -> Piece:
+        """A matrix shown as it is stored: a gradient of a weight, or (B, n) rows x^T;
+        ``kind``: its exercise quantity (``grads``); ``cols``, ``rows``: elided to that
+        many (slides: to the room of its line)."""
+        m = self.medium
+        style: numbers.Style = "written" if given else "fixed"
+        mark = m.marks.get(kind, "")
+        matrix = array.reshape(array.shape[0], -1)
+        slots = m.layout.max_cols if cols is None else min(cols, m.layout.max_cols)
+        height = m.layout.max_rows if rows is None else min(rows, m.layout.max_rows)
+        tex = matrices.bmatrix(
+            array,
+            style=style,
+            decimals=m.decimals,
+            max_rows=height,
+            max_cols=slots,
+            marks=mark,
+        )
+        if cols is None or slots >= matrix.shape[1]:
+            em = matrix_em(array, m.decimals, style, m.layout)
+        else:
+            widest = numbers.widest(
+                shown_entries(matrix, m.layout.max_rows, slots), style, m.decimals
+            )
+            em = measure.elided_matrix_em(widest, matrix.shape[1], slots)
+        if mark:
+            em += m.box_em(array, style) * min(matrix.shape[1], slots)
+        return Piece(tex, em, min(array.shape[0], height))
+
+    def columns(
+        self,
+        arrays: list[tuple[np.ndarray, bool, str]],
+        room: float,
+        fit: int | None = None,
+        rows: int | None = None,
+    ) -> list[Piece]:
+        """Matrices with the same columns (a product's right factor and its result, or a
+        weight, its gradient and the new weight), each ``(array, given, kind)``, elided
+        to the same columns: as many as let the first ``fit`` (all) fit ``room`` ems
+        together (at least :data:`ELISION_MIN`); ``rows``: their rows elided so."""
+        n = arrays[0][0].reshape(arrays[0][0].shape[0], -1).shape[1]
+        slots = min(n, self.medium.layout.max_cols)
+        while True:
+            pieces = [self.as_is(a, g, kind, cols=slots, rows=rows) for a, g, kind in arrays]
+            if slots <= ELISION_MIN or sum(p.em for p in pieces[:fit]) <= room:
+                return pieces
+            slots -= 1

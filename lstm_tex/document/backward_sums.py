@@ -1,0 +1,123 @@
+r"""The sums over the steps that give the parameters' gradients of one layer and
+direction: ``dW = \sum_t \delta_t v_t^\top`` term by term, or as one product of stacked
+deltas (many steps; on slides, tall matrices), and ``db = \sum_t \delta_t``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from lstm_tex.compute.trace import Direction, Step
+from lstm_tex.document.backward_lines import OP_EM, SUM_TERMS_MAX, TALL_ROWS, sum_line, tex_em
+from lstm_tex.document.backward_show import Piece
+from lstm_tex.document.backward_symbols import Symbols
+
+if TYPE_CHECKING:
+    from lstm_tex.document.backward_base import BuilderBase
+
+
+#: The rows a product of tall matrices shows when its result needs a row of its own.
+TALL_PRODUCT_ROWS = 6
+
+
+class Sums:
+    """The sums of one layer and direction (``steps`` in order of t)."""
+
+    def __init__(
+        self, bld: BuilderBase, layer: int, direction: Direction, steps: Sequence[Step]
+    ) -> None:
+        self.bld = bld
+        self.show = bld.show
+        self.layer, self.direction, self.steps = layer, direction, list(steps)
+        self.back = {s.t: bld.g.step(layer, direction, s.t) for s in steps}
+        self.sy = Symbols(steps[0], bld.cfg, bld.dd)
+        self.sfx = f"_l{layer}" + ("_reverse" if direction == "reverse" else "")
+        medium = bld.medium
+        #: On slides, deltas of more rows than TALL_ROWS: each sum is one product on one
+        #: row, its right factor and result elided to the width (issue 12).
+        self.tall = bld.text_em is not None and medium.rows(self.back[steps[0].t].dh) > TALL_ROWS
+        # An exercise sheet on paper writes the sum term by term: a product of stacked
+        # deltas as boxes 1.5 times a number wide is wider than the page from 6 steps on.
+        self.stacked = self.tall or (
+            len(steps) > SUM_TERMS_MAX and not (medium.paper_boxes and "dpre" in medium.marks)
+        )
+        self.batched = bld.ex.batched
+        self.ones = "\\mathbf{1}" if self.batched else ""
+
+    def expand(self, general: str, terms: list[str]) -> str:
+        r"""``\sum_t general``, written out term by term unless the sum is one product."""
+        summed = f"\\sum_{{t}} {general}"
+        return summed if self.stacked else f"{summed} = " + " + ".join(terms)
+
+    def weight(
+        self,
+        lhs: str,
+        symbols: tuple[str, list[str]],
+        deltas: list[np.ndarray],
+        operands: tuple[list[np.ndarray], list[bool]],
+        grad: np.ndarray,
+    ) -> dict[str, Any]:
+        r"""``lhs = \sum_t \delta_t v_t^\top = ... = grad``: ``symbols`` the general term
+        and each step's, ``operands`` the vectors ``v_t`` and whether each is as given."""
+        show = self.show
+        vectors, given = operands
+        terms: list[tuple[Piece, Piece | None]]
+        if not self.stacked:
+            terms = [
+                (show.value(dl), show.as_is(op, gv))
+                for dl, op, gv in zip(deltas, vectors, given, strict=True)
+            ]
+            result = show.as_is(grad, kind="grads")
+        else:
+            left = show.value(np.concatenate(deltas), "dpre")
+            right = np.concatenate(vectors)
+            if self.tall:
+                shown, result, left = self.tall_product(lhs, deltas, right, all(given), grad)
+            else:
+                shown, result = show.as_is(right, all(given)), show.as_is(grad, kind="grads")
+            terms = [(left, shown)]
+        return sum_line(show, lhs, self.expand(*symbols), terms, result)
+
+    def tall_product(
+        self, lhs: str, deltas: list[np.ndarray], right: np.ndarray, given: bool, grad: np.ndarray
+    ) -> tuple[Piece, Piece, Piece]:
+        """On slides, ``[deltas] [right] = [grad]`` of tall matrices: on one row, the
+        columns of ``right`` and ``grad`` elided alike to fit; where even the fewest do
+        not fit, the result goes on a row of its own and both rows show
+        :data:`TALL_PRODUCT_ROWS` rows (two rows of 8 and a note do not fit a frame)."""
+        show = self.show
+        left = show.value(np.concatenate(deltas), "dpre")
+        arrays = [(right, given, ""), (grad, False, "grads")]
+        room = show.limit - tex_em(lhs) - 3 * OP_EM - left.em
+        shown, result = show.columns(arrays, room)
+        if shown.em + result.em <= room:
+            return shown, result, left
+        left = show.value(np.concatenate(deltas), "dpre", slots=TALL_PRODUCT_ROWS)
+        shown, result = show.columns(arrays, room + OP_EM, fit=1, rows=TALL_PRODUCT_ROWS)
+        return shown, result, left
+
+    def bias(
+        self,
+        symbol: str,
+        deltas: list[np.ndarray],
+        sym: Callable[[int | str], str],
+        grad: np.ndarray,
+    ) -> dict[str, Any]:
+        r"""``db = \sum_t \delta_t`` (times a column of ones with a batch)."""
+        show = self.show
+        terms: list[tuple[Piece, Piece | None]] = (
+            [(show.value(np.concatenate(deltas), "dpre"), None)]
+            if self.stacked
+            else [(show.value(dl), None) for dl in deltas]
+        )
+        return sum_line(
+            show,
+            f"{self.sy.dd}{symbol}",
+            self.expand(f"{sym('t')}{self.ones}", [f"{sym(s.t)}{self.ones}" for s in self.steps]),
+            terms,
+            show.value(grad[None, :], "grads"),
+            right=self.ones or ("\\mathbf{1}" if self.stacked else ""),
+            right_em=1.5 if (self.batched or self.stacked) else 0.0,
+        )
