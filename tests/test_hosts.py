@@ -297,3 +297,63 @@ def test_wide_rows_fit_the_article_and_the_deck(row_parts: Path, name: str) -> N
         compiled = compile_tex(tex, draft=True)
         assert compiled.ok, (tex.name, compiled.errors[:5])
         assert compiled.overfull_hbox == 0, tex.name
+
+
+#: frames.tex's lines that skip Beamer's "math text" colour work (templates/frames.tex.j2).
+SKIP_MATH_COLOUR = re.compile(r"% Beamer sets its \"math text\".*?\n\\fi\n", re.S)
+
+
+@pytest.mark.parametrize("colour", ["", "red"])
+def test_frames_keep_the_host_s_maths_colour(tmp_path: Path, colour: str) -> None:
+    """frames.tex and the parts skip Beamer's "math text" colour work where the host's theme
+    gives that colour none (a third to a half of the compile time saved): every character of
+    their frames has the colour and place it has without those lines, in a host that colours
+    its maths red (the numbers are red) and in one that does not; the hooks are the host's
+    again after them (tests/hosts/host-checks.tex)."""
+    import pdfplumber
+
+    result = run_cli("render", DATA / "tiny.yaml", "--out", tmp_path / "out", "--no-check")
+    assert result.exit_code == 0, result.output
+    frames = (tmp_path / "out" / "tiny" / "frames.tex").read_text()
+    assert SKIP_MATH_COLOUR.search(frames)
+    assert SKIP_MATH_COLOUR.search(
+        (tmp_path / "out" / "tiny" / "parts" / "l0-forward-t1-f.tex").read_text()
+    )
+    text = (HOSTS / "beamer-default.tex").read_text()
+    if colour:
+        text = text.replace(
+            "\\input{host-checks}", "\\input{host-checks}\n\\setbeamercolor{math text}{fg=red}"
+        )
+    chars = {}
+    for side, body in (("skips", frames), ("plain", SKIP_MATH_COLOUR.sub("", frames))):
+        folder = tmp_path / side
+        folder.mkdir()
+        (folder / "host.tex").write_text(text)
+        shutil.copy(HOSTS / "host-checks.tex", folder)
+        (folder / "frames.tex").write_text(body)
+        parts = sorted((tmp_path / "out" / "tiny" / "parts").glob("*-t1-[fch].tex"))
+        for part in parts:
+            text_of_part = part.read_text()
+            (folder / part.name).write_text(
+                text_of_part if side == "skips" else SKIP_MATH_COLOUR.sub("", text_of_part)
+            )
+        inputs = "".join(f"\\input{{{p.stem}}}\n" for p in parts)
+        (folder / "lstm-tex-body.tex").write_text(
+            f"\\input{{frames}}\n\\begin{{frame}}{{parts}}\n{inputs}\\end{{frame}}\n"
+        )
+        compiled = compile_tex(folder / "host.tex")
+        assert compiled.ok, compiled.errors[:5]
+        assert "lstm-tex changed the host" not in compiled.log
+        with pdfplumber.open(folder / "host.pdf") as pdf:
+            chars[side] = [
+                (c["text"], c["x0"], c["top"], c["non_stroking_color"])
+                for page in pdf.pages
+                for c in page.chars
+            ]
+    assert len(chars["skips"]) > 500
+    assert chars["skips"] == chars["plain"]
+    red = [c for c in chars["skips"] if c[3] == (1, 0, 0) and c[0].isdigit()]
+    if colour:
+        assert len(red) > 100
+    else:
+        assert not red
