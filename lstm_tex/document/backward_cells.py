@@ -62,50 +62,6 @@ def _product(
     )
 
 
-def _delta(bld: StepLines, sy: Symbols, k: str | None, s: Step, b: BackwardStep) -> dict[str, Any]:
-    """delta = d(act) * act'(pre): sigma's s (1 - s), tanh's 1 - a^2 or relu's [a > 0]."""
-    show, t = bld.show, s.t
-    gate = k or bld.cell.gate_names[0]
-    act = s.gates[gate].act
-    grads = b.gates[gate]
-    lhs = sy.delta(k, t)
-    d = sy.d(k, t) if k else sy.d("h", t)
-    a = sy.q(k, t) if k else sy.q("h", t)
-    activation = bld.cell.activation(gate)
-    if activation == "sigmoid":
-        return line(
-            show,
-            "delta_sigma",
-            {"lhs": lhs, "d": d, "k": a},
-            {"d": show.value(grads.d), "k": show.value(act), "one_minus": show.value(1.0 - act)},
-            show.value(grads.dpre),
-            f"{lhs} = {d} \\odot {a} \\odot (1 - {a})",
-            ops=3,
-            extra_em=1.0,
-        )
-    if activation == "tanh":
-        return line(
-            show,
-            "delta_tanh",
-            {"lhs": lhs, "d": d, "k": a},
-            {"d": show.value(grads.d), "one_minus": show.value(1.0 - act**2)},
-            show.value(grads.dpre),
-            f"{lhs} = {d} \\odot (1 - {a}^2)",
-            ops=2,
-            extra_em=1.0,
-        )
-    return line(
-        show,
-        "delta_relu",
-        {"lhs": lhs, "d": d, "k": a},
-        {"d": show.value(grads.d), "mask": show.value((act > 0.0).astype(np.float64))},
-        show.value(grads.dpre),
-        f"{lhs} = {d} \\odot [{a} > 0]",
-        ops=2,
-        extra_em=1.5,
-    )
-
-
 def _apply(
     bld: StepLines, lhs: str, matrix: np.ndarray, v: np.ndarray, r: np.ndarray
 ) -> dict[str, Any]:
@@ -118,7 +74,6 @@ def _apply(
 
 def _gru(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, Any]]:
     t, tn, tp = s.t, bld.next_t(s), bld.prev_t(s)
-    first = bld.is_first(s)
     r, z, n = (s.gates[k] for k in ("r", "z", "n"))
     g = b.gates
     back = (
@@ -126,8 +81,6 @@ def _gru(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str
         f"{sy.q('z', tn)} \\odot {sy.d('h', tn)}\\right)"
     )
     group_h = bld.dh_lines(b, s, sy, back)
-
-    h_prev = sy.q("h", tp)
     group_nz = [
         _product(
             bld,
@@ -140,12 +93,12 @@ def _gru(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str
             bld,
             sy.d("z", t),
             (sy.d("h", t), b.dh),
-            (f"\\left({h_prev} - {sy.q('n', t)}\\right)", s.h_prev - n.act),
+            (f"\\left({sy.q('h', tp)} - {sy.q('n', t)}\\right)", s.h_prev - n.act),
             g["z"].d,
         ),
     ]
     group_n = [
-        _delta(bld, sy, "n", s, b),
+        bld.delta_line(sy, "n", s, b),
         _product(
             bld,
             sy.d("r", t),
@@ -161,9 +114,6 @@ def _gru(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str
             g["n"].dhh,
         ),
     ]
-    group_delta = [_delta(bld, sy, "r", s, b), _delta(bld, sy, "z", s, b)]
-
-    group_back = _gru_back(bld, b, s, sy)
     notes = _gru_notes(bld, s, sy)
     return [
         bld.group("h", f"${sy.d('h', t)}$", notes["h"], group_h),
@@ -173,14 +123,9 @@ def _gru(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str
             "delta",
             f"the deltas ${sy.delta('r', t)}$ and ${sy.delta('z', t)}$",
             notes["delta"],
-            group_delta,
+            [bld.delta_line(sy, "r", s, b), bld.delta_line(sy, "z", s, b)],
         ),
-        bld.group(
-            "back",
-            "back to the initial state" if first else f"back to step {tp}",
-            notes["back"],
-            group_back,
-        ),
+        bld.back_group(s, notes["back"], _gru_back(bld, b, s, sy)),
     ]
 
 
@@ -302,7 +247,7 @@ def _rnn(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str
     w = layer_weights(bld.ex, s.layer, s.direction)
     (k,) = bld.cell.gate_names
     group_h = bld.dh_lines(b, s, sy, f"{sy.tr('hh')}{sy.delta(None, tn)}")
-    group_delta = [_delta(bld, sy, None, s, b)]
+    group_delta = [bld.delta_line(sy, None, s, b)]
     lhs = (f"{sy.d('h', tp)} = " if first else "") + f"{sy.tr('hh')}{sy.delta(None, t)}"
     group_back = [_apply(bld, lhs, w["w_hh"], b.gates[k].dpre, b.dh_prev)]
     if s.layer > 0:
@@ -340,10 +285,5 @@ def _rnn(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str
     return [
         bld.group("h", f"${sy.d('h', t)}$", note_h, group_h),
         bld.group("delta", f"the delta ${sy.delta(None, t)}$", note_delta, group_delta),
-        bld.group(
-            "back",
-            "back to the initial state" if first else f"back to step {tp}",
-            note_back,
-            group_back,
-        ),
+        bld.back_group(s, note_back, group_back),
     ]

@@ -22,7 +22,7 @@ from typing import Any
 
 from lstm_tex.check.report import Report
 from lstm_tex.compute.backward import BackwardStep, Gradients
-from lstm_tex.document import backward_cells, matrices, numbers
+from lstm_tex.document import backward_cells, backward_lstm, matrices, numbers
 from lstm_tex.document.backward_params import ParamLines
 from lstm_tex.document.backward_sgd import SgdLines
 from lstm_tex.document.backward_steps import StepLines
@@ -37,7 +37,7 @@ class Builder(StepLines, ParamLines, SgdLines):
         s = self.g.trace.step(b.layer, b.direction, b.t)
         sy = Symbols(s, self.cfg, self.dd)
         if self.cell.kind == "lstm":
-            groups = self.lstm_groups(b, s, sy)
+            groups = backward_lstm.groups(self, b, s, sy)
         else:
             groups = backward_cells.groups(self, b, s, sy)
         if self.text_em is not None:

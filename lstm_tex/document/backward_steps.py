@@ -9,178 +9,68 @@ from typing import Any
 import numpy as np
 
 from lstm_tex.compute.backward import BackwardStep
-from lstm_tex.compute.engine import layer_weights
 from lstm_tex.compute.trace import Step
 from lstm_tex.document.backward_base import BuilderBase
 from lstm_tex.document.backward_lines import OP_EM, line, sum_line, tex_em, text_line
 from lstm_tex.document.backward_show import Piece
 from lstm_tex.document.backward_symbols import HAT_Y, Symbols
-from lstm_tex.validate.model import GATES
 
 
 class StepLines(BuilderBase):
     """The builder's one step's lines."""
 
-    def lstm_groups(self, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, Any]]:
-        """The five groups of an LSTM step: dh; do, dc; di, df, dg; deltas; what goes back."""
-        assert s.c_prev is not None and s.tanh_c is not None
-        assert b.dm is not None and b.dc is not None and b.dc_prev is not None
-        show = self.show
-        t, tn, tp = s.t, self.next_t(s), self.prev_t(s)
-        last, first = self.is_last(s), self.is_first(s)
-        w = layer_weights(self.ex, s.layer, s.direction)
-        w_ih, w_hh, w_hr = w["w_ih"], w["w_hh"], w["w_hr"]
-        assert w_ih is not None and w_hh is not None
-        dm = sy.d("m", t) if w_hr is not None else sy.d("h", t)
-        act = {k: s.gates[k].act for k in GATES}
-
-        group_h = self.dh_lines(b, s, sy, f"{sy.tr('hh')}{sy.delta(None, tn)}")
-        if w_hr is not None:
-            matvec = line(
+    def delta_line(self, sy: Symbols, k: str | None, s: Step, b: BackwardStep) -> dict[str, Any]:
+        """delta = d(act) * act'(pre): sigma's s (1 - s), tanh's 1 - a^2 or relu's [a > 0]
+        (``k``: the gate; None: an RNN's one block, written with h)."""
+        show, t = self.show, s.t
+        gate = k or self.cell.gate_names[0]
+        act = s.gates[gate].act
+        grads = b.gates[gate]
+        lhs = sy.delta(k, t)
+        d = sy.d(k, t) if k else sy.d("h", t)
+        a = sy.q(k, t) if k else sy.q("h", t)
+        activation = self.cell.activation(gate)
+        if activation == "sigmoid":
+            return line(
                 show,
-                "matvec",
-                {"lhs": sy.d("m", t), "W": sy.tr("hr"), "v": sy.d("h", t)},
-                {"W": show.transposed(w_hr), "v": show.value(b.dh)},
-                show.value(b.dm),
-                f"{sy.d('m', t)} = {sy.tr('hr')}{sy.d('h', t)}",
-                ops=1,
-            )
-            lhs = f"{sy.d('m', t)} = {sy.tr('hr')}{sy.d('h', t)}"
-            group_h.append(self.through(matvec, lhs, w_hr.T, b.dh, b.dm))
-
-        tanh_c = f"\\tanh\\left({sy.q('c', t)}\\right)"
-        group_oc = [
-            line(
-                show,
-                "product",
-                {"lhs": sy.d("o", t), "a": dm, "b": tanh_c},
-                {"a": show.value(b.dm), "b": show.value(s.tanh_c)},
-                show.value(b.gates["o"].d),
-                f"{sy.d('o', t)} = {dm} \\odot {tanh_c}",
-                ops=2,
-            ),
-            line(
-                show,
-                "dc",
+                "delta_sigma",
+                {"lhs": lhs, "d": d, "k": a},
                 {
-                    "lhs": sy.d("c", t),
-                    "dm": dm,
-                    "o": sy.q("o", t),
-                    "c": sy.q("c", t),
-                    "dc_next": None if last else sy.d("c", tn),
-                    "f_next": None if last else sy.q("f", tn),
+                    "d": show.value(grads.d),
+                    "k": show.value(act),
+                    "one_minus": show.value(1.0 - act),
                 },
-                {
-                    "dm": show.value(b.dm),
-                    "o": show.value(act["o"]),
-                    "one_minus": show.value(1.0 - s.tanh_c**2),
-                    **({} if b.dc_next is None or last else {"next": show.value(b.dc_next)}),
-                },
-                show.value(b.dc),
-                f"{sy.d('c', t)} = {dm} \\odot {sy.q('o', t)} \\odot (1 - \\tanh^2 c)"
-                + ("" if last else f" + {sy.d('c', tn)} \\odot {sy.q('f', tn)}"),
-                ops=4 if last else 6,
+                show.value(grads.dpre),
+                f"{lhs} = {d} \\odot {a} \\odot (1 - {a})",
+                ops=3,
                 extra_em=1.0,
-            ),
-        ]
-
-        partners = {
-            "i": (sy.q("g", t), show.value(act["g"])),
-            "f": (sy.q("c", tp), show.state(s.c_prev, first)),
-            "g": (sy.q("i", t), show.value(act["i"])),
-        }
-        group_ifg = []
-        for k, (other, piece) in partners.items():
-            group_ifg.append(
-                line(
-                    show,
-                    "product",
-                    {"lhs": sy.d(k, t), "a": sy.d("c", t), "b": other},
-                    {"a": show.value(b.dc), "b": piece},
-                    show.value(b.gates[k].d),
-                    f"{sy.d(k, t)} = {sy.d('c', t)} \\odot {other}",
-                    ops=2,
-                )
             )
-
-        group_delta = []
-        for k in GATES:
-            sym = {"lhs": sy.delta(k, t), "d": sy.d(k, t), "k": sy.q(k, t)}
-            if k == "g":
-                group_delta.append(
-                    line(
-                        show,
-                        "delta_tanh",
-                        sym,
-                        {"d": show.value(b.gates[k].d), "one_minus": show.value(1.0 - act[k] ** 2)},
-                        show.value(b.gates[k].dpre),
-                        f"{sym['lhs']} = {sym['d']} \\odot (1 - {sym['k']}^2)",
-                        ops=2,
-                        extra_em=1.0,
-                    )
-                )
-            else:
-                group_delta.append(
-                    line(
-                        show,
-                        "delta_sigma",
-                        sym,
-                        {
-                            "d": show.value(b.gates[k].d),
-                            "k": show.value(act[k]),
-                            "one_minus": show.value(1.0 - act[k]),
-                        },
-                        show.value(b.gates[k].dpre),
-                        f"{sym['lhs']} = {sym['d']} \\odot {sym['k']} \\odot (1 - {sym['k']})",
-                        ops=3,
-                        extra_em=1.0,
-                    )
-                )
-
-        h_lhs = (f"{sy.d('h', tp)} = " if first else "") + f"{sy.tr('hh')}{sy.delta(None, t)}"
-        c_lhs = (f"{sy.d('c', tp)} = " if first else "") + (f"{sy.d('c', t)} \\odot {sy.q('f', t)}")
-        group_back = [
-            self.back_line(b, sy, "h", w_hh, b.dh_prev, h_lhs),
-            line(
+        if activation == "tanh":
+            return line(
                 show,
-                "product",
-                {"lhs": c_lhs, "a": None, "b": None},
-                {"a": show.value(b.dc), "b": show.value(act["f"])},
-                show.value(b.dc_prev),
-                c_lhs,
+                "delta_tanh",
+                {"lhs": lhs, "d": d, "k": a},
+                {"d": show.value(grads.d), "one_minus": show.value(1.0 - act**2)},
+                show.value(grads.dpre),
+                f"{lhs} = {d} \\odot (1 - {a}^2)",
                 ops=2,
-            ),
-        ]
-        if s.layer > 0:
-            group_back.append(
-                self.back_line(
-                    b, sy, "i", w_ih, b.dx, f"{sy.d('x', t)} = {sy.tr('ih')}{sy.delta(None, t)}"
-                )
+                extra_em=1.0,
             )
+        return line(
+            show,
+            "delta_relu",
+            {"lhs": lhs, "d": d, "k": a},
+            {"d": show.value(grads.d), "mask": show.value((act > 0.0).astype(np.float64))},
+            show.value(grads.dpre),
+            f"{lhs} = {d} \\odot [{a} > 0]",
+            ops=2,
+            extra_em=1.5,
+        )
 
-        notes = self.notes(s, sy)
-        return [
-            self.group(
-                "h",
-                f"${sy.d('h', t)}$" + (f" and ${sy.d('m', t)}$" if w_hr is not None else ""),
-                notes["h"],
-                group_h,
-            ),
-            self.group("oc", f"${sy.d('o', t)}$ and ${sy.d('c', t)}$", notes["oc"], group_oc),
-            self.group(
-                "ifg",
-                f"${sy.d('i', t)}$, ${sy.d('f', t)}$ and ${sy.d('g', t)}$",
-                notes["ifg"],
-                group_ifg,
-            ),
-            self.group("delta", f"the deltas ${sy.delta('k', t)}$", notes["delta"], group_delta),
-            self.group(
-                "back",
-                "back to the initial state" if first else f"back to step {tp}",
-                notes["back"],
-                group_back,
-            ),
-        ]
+    def back_group(self, s: Step, note: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
+        """The group of what a step hands back: to the step before, or the initial state."""
+        to = "the initial state" if self.is_first(s) else f"step {self.prev_t(s)}"
+        return self.group("back", f"back to {to}", note, lines)
 
     def dy_line(self, b: BackwardStep, s: Step, sy: Symbols, kind: str = "") -> dict[str, Any]:
         """dy_t: from the loss (top layer) or from the layer above (through its W_ih);
