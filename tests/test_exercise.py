@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pdfplumber
 import pytest
 
 from lstm_tex.compute import engine
@@ -493,3 +494,25 @@ def test_a_backward_exercise_keeps_the_exact_forward_pass(tmp_path: Path) -> Non
     assert told.exit_code == 0, told.output
     assert "may differ in a last digit from the printed h" in " ".join(told.output.split())
     assert "carry" in json.loads((tmp_path / "d" / BACKWARD.stem / "values.json").read_text())
+
+
+def _page_openings(pdf: Path) -> list[tuple[int, str]]:
+    """The first word of every page after the first (top to bottom, left to right)."""
+    found = []
+    with pdfplumber.open(pdf) as doc:
+        for n, page in enumerate(doc.pages[1:], start=2):
+            ws = sorted(page.extract_words(), key=lambda w: (round(w["top"]), w["x0"]))
+            found.append((n, ws[0]["text"] if ws else ""))
+    return found
+
+
+@pytest.mark.latex
+def test_a_gate_keeps_its_heading_and_lines_together(printed_sheets: Printed) -> None:
+    """The printed sheet and key break pages before a gate's (the states', a result's)
+    heading, never inside its lines: a GRU sheet left "Update gate z_2" at the foot of a
+    page and its boxes on the next (lecturer-tester). No page opens with a bracket piece
+    or a number, as one that breaks inside a derivation does."""
+    for pdf in (printed_sheets.sheet, printed_sheets.key):
+        opened = _page_openings(pdf)
+        inside = [(n, w) for n, w in opened if not w[:1].isalpha()]
+        assert not inside, (pdf.name, inside)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
+import pdfplumber
 import pytest
 
 from lstm_tex.compute import engine
@@ -27,8 +29,12 @@ GENERATED = {
 #: Generated decks with a backward pass (a target per step and an SGD step): by hidden size.
 BACKWARD = {"hidden8": 8, "hidden16": 16, "gru8": 8, "gru16": 16, "rnn8": 8, "rnn16": 16}
 #: Decks at another ``render.text_size`` (``--text-size``): (deck above, size in pt).
-SIZED = {"notebook-step-9pt": ("notebook-step", 9), "hidden8-11pt": ("hidden8", 11)}
-HIDDEN = {**BACKWARD, "layers2": 8, "hidden8-11pt": 8}
+SIZED = {
+    "notebook-step-9pt": ("notebook-step", 9),
+    "hidden8-9pt": ("hidden8", 9),
+    "hidden8-11pt": ("hidden8", 11),
+}
+HIDDEN = {**BACKWARD, "layers2": 8, "hidden8-9pt": 8, "hidden8-11pt": 8}
 DECKS = [*(p.stem for p in BUNDLED), *GENERATED, *SIZED]
 #: Beamer's 16:9 page is 160 x 90 mm; nothing smaller than this reads from the back.
 MIN_PT = 8.0
@@ -268,3 +274,74 @@ def test_text_size_refused(tmp_path: Path, flags: tuple[str, ...], found: str) -
     assert result.exit_code == 2, result.output
     assert "render.text_size" in result.output and "expected 9, 10 or 11" in result.output
     assert not (tmp_path / "big").exists()
+
+
+def _layers2(tmp_path: Path) -> dict[str, Any]:
+    path = tmp_path / "layers2.yaml"
+    result = run_cli("init", path, *GENERATED["layers2"])
+    assert result.exit_code == 0, result.output
+    return context.build(engine.forward(spec.load(path)), None, slides=True)
+
+
+def test_a_tall_line_uses_the_half_empty_frame(tmp_path: Path) -> None:
+    """Input 5, hidden 8: W_ii (8 x 5) showed 3 of its 5 columns (with the dots) although
+    the gate's second frame was half empty (lecturer-tester). Its result now goes on a
+    row of its own and W_ii shows every column; the gate keeps its two frames."""
+    step = _layers2(tmp_path)["steps"][0]
+    for g in step["gates"]:
+        assert "\\cdots" not in g["W_ih"], g["W_ih"][:80]
+        assert g["break_ih"] and not g["break_hh"], g["key"]
+        assert [list(f) for f in g["frames"]] == [["symbolic", "ih"], ["symbolic", "hh", "result"]]
+
+
+@pytest.mark.latex
+def test_a_tall_line_fills_both_frames(decks: dict[str, Path]) -> None:
+    """The layer-0 gates of the 2-layer deck fill both their frames (93 % and 54 % when
+    W_ii was elided), at 10 pt."""
+    fills = [f for f in measure.fills(decks["layers2"]) if f.title.startswith("Layer 0, step 1:")]
+    gates = [f for f in fills if any(t in f.title for t in GATE_TITLES[:4])]  # LSTM gates
+    assert len(gates) == 8, [(f.page, f.title) for f in gates]
+    assert min(f.fill for f in gates) >= 0.85, [(f.page, round(f.fill, 2)) for f in gates]
+
+
+@pytest.mark.latex
+def test_9pt_hidden_8_keeps_9pt(decks: dict[str, Path]) -> None:
+    """At 9 pt the column gaps and brackets of a matrix, set in points, are wider in ems:
+    counted as 10 pt ems, W_hh h lines of a hidden-8 deck were scaled to 8.76 pt
+    (lecturer-tester). Every number of its forward pass is at 9 pt now."""
+    last = forward_pages(decks["hidden8-9pt"])
+    sizes = {n.size for n in measure.numbers(decks["hidden8-9pt"]) if n.page <= last}
+    assert sizes == {9.0}, sorted(sizes)
+
+
+def _page_words(pdf: Path, title: str) -> tuple[list[float], str]:
+    """The character sizes (pt) and text of the page of the frame titled ``title``."""
+    with pdfplumber.open(pdf) as doc:
+        for page in doc.pages:
+            text = page.extract_text() or ""
+            if text.startswith(title):
+                return [round(c["size"] * measure.PT_PER_BP, 1) for c in page.chars], text
+    raise AssertionError(f"no frame titled {title!r}")
+
+
+@pytest.mark.latex
+def test_bidirectional_overview_readable(decks: dict[str, Path]) -> None:
+    """The overview of a one-layer bidirectional network: a title that says what it is
+    (it said "Two directions"), and the stacked output [h->; h<-] displayed, not a
+    smallmatrix at 5 pt: nothing on the page smaller than the 7 pt of \\small's indices."""
+    sizes, text = _page_words(decks["bidirectional"], "Bidirectional: forward and reverse")
+    assert min(sizes) >= 7.0, sorted(set(sizes))
+    assert "The output at step" in text and "A layer's output" not in text
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", ["gru-sequence", "gru-backward"])
+def test_gru_note_on_the_cell_frame(decks: dict[str, Path], deck: str) -> None:
+    """The note on PyTorch's GRU and the paper's had a frame of two lines (11 % full); it
+    follows the GRU's equations on the cell's frame, which stays within the frame."""
+    titles = [f.title for f in measure.fills(decks[deck])]
+    assert not any("paper" in t for t in titles), titles[:4]
+    _, text = _page_words(decks[deck], "The GRU cell")
+    assert "Cho et al., 2014" in text, text
+    cell = next(f for f in measure.fills(decks[deck]) if f.title == "The GRU cell")
+    assert 0.5 <= cell.fill <= 0.95, cell

@@ -3,6 +3,7 @@ r"""One gate of a step: its symbols, numbers and line breaks in each notation (P
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ from lstm_tex.compute.trace import Step
 from lstm_tex.document import forms, numbers
 from lstm_tex.document.frames import (
     SYMBOLIC,
+    Frame,
     flow,
 )
 from lstm_tex.document.medium import (
@@ -26,7 +28,8 @@ NOTATION_LINES = {
 
 
 #: A gate line of up to this many matrix rows may move its result and bias to rows of their
-#: own to show its weight matrix whole: the gate's two lines still share a frame.
+#: own to show its weight matrix whole: the gate's two lines still share a frame. A taller
+#: line moves them only where the gate keeps its number of frames (:func:`take_room`).
 MOVE_ROWS = 4
 
 
@@ -36,13 +39,15 @@ def weight_room(
     rest: float,
     movable: tuple[float, float],
     line: tuple[np.ndarray, ...],
+    tall: bool = False,
 ) -> float | None:
     """On slides, the ems a weight matrix has on its line ``W x + b = result`` (``rest``:
     all but W), so that its columns are elided rather than the line scaled down. When the
     whole matrix does not fit there but does with the result (``movable[0]`` ems), then
     also the bias (``movable[1]``), on rows of their own, it keeps every column and they
     move (issue 12: a hidden-4 W_hn was elided on a half-empty frame); only for lines of
-    up to :data:`MOVE_ROWS` rows, since taller ones on three rows take a frame more."""
+    up to :data:`MOVE_ROWS` rows, since taller ones on three rows take a frame more; with
+    ``tall``, for any line (:func:`take_room` keeps it only where no frame is added)."""
     if not medium.layout.shrinks:
         return None
     room = medium.layout.line_em - rest
@@ -50,7 +55,7 @@ def weight_room(
     if every == 0 or medium.weight_cols(shown, room) >= every:
         return room
     rows = max(min(shown.shape[0], medium.layout.max_rows), *(medium.rows(a) for a in line))
-    if rows > MOVE_ROWS:
+    if rows > MOVE_ROWS and not tall:
         return room
     wider = room
     for em in movable:
@@ -66,11 +71,13 @@ def product_part(
     style: numbers.Style,
     sup_em: float,
     row_form: bool,
+    tall: bool = False,
 ) -> dict[str, Any]:
     """One of PyTorch's products ``W v + b = r`` of a gate (``arrays``: W, v, b or None, r;
     ``style``: how v is written): W and b as shown (transposed for the GRU's candidate
     with row vectors, ``row_form``) and where its line breaks: before the result, inside
-    ``W v``, before ``+ b``."""
+    ``W v``, before ``+ b``; ``tall``: a line of any height may move its result and bias
+    to rows of their own (:func:`weight_room`)."""
     w, v, b, result = arrays
     shown_w = w.T if row_form else w
     shown_b = None if b is None else (b.reshape(1, -1) if row_form else b)
@@ -85,7 +92,7 @@ def product_part(
     )
     line_em = medium.layout.line_em
     bias_em = medium.weights_em(shown_b) if shown_b is not None else 0.0
-    room = weight_room(medium, shown_w, rest, (medium.em(result), bias_em), (result,))
+    room = weight_room(medium, shown_w, rest, (medium.em(result), bias_em), (result,), tall)
     w_em = medium.weights_em(shown_w, room)
     part_em = w_em + medium.em(v, style) + 7 + 2 * sup_em
     return {
@@ -121,8 +128,20 @@ def gate_context(
     # The GRU's candidate in the row-vector notation: x W_xn + b_in and h W_hn + b_hn, its
     # two parts apart (r multiplies the second), each as d2l writes a product.
     row_form = gate.gated and medium.row_vectors
-    ih = product_part(medium, (w_ih, step.x, b_ih, gv.ih), x_style, sup_em, row_form)
-    hh = product_part(medium, (w_hh, step.h_prev, b_hh, gv.hh), state_style, sup_em, row_form)
+    products = {
+        "ih": ((w_ih, step.x, b_ih, gv.ih), x_style),
+        "hh": ((w_hh, step.h_prev, b_hh, gv.hh), state_style),
+    }
+    ih, hh = (product_part(medium, *products[p], sup_em, row_form) for p in ("ih", "hh"))
+    # A tall line that shows more columns with its result on a row of its own: step.py
+    # takes it where the gate keeps its number of frames (take_room; issue 12).
+    moves = {}
+    lines = NOTATION_LINES["pytorch" if gate.gated else notation]
+    if medium.layout.shrinks and lines == NOTATION_LINES["pytorch"]:
+        for part, now in (("ih", ih), ("hh", hh)):
+            moved = product_part(medium, *products[part], sup_em, row_form, tall=True)
+            if moved["W"] != now["W"]:
+                moves[part] = moved
     reset = step.gates["r"].act if gate.gated else None
     gated_em = medium.em(reset) + 6 + sup_em if reset is not None else 0.0  # " + r ⊙"
     res_em = (
@@ -169,7 +188,8 @@ def gate_context(
         "break_hh_bias": hh["break_bias"],
         "break_sum": sum_em > where["state_line"],
         "break_act": act_em > where["state_line"],
-        "lines": NOTATION_LINES["pytorch" if gate.gated else notation],
+        "lines": lines,
+        "moves": moves,
     }
     if reset is not None:
         entry["r_sym"] = f"r{sup}_{{{t}}}"
@@ -189,6 +209,29 @@ def gate_context(
             )
         )
     return entry
+
+
+def take_room(
+    g: dict[str, Any],
+    heights: Callable[[dict[str, Any]], list[tuple[str, float]]],
+    frames: Callable[[list[tuple[str, float]]], list[Frame]],
+) -> None:
+    """Take the moves of a gate in PyTorch's notation (``g["moves"]``: a tall line's W with
+    more columns, its result on a row of its own) that keep the gate's number of frames
+    and make none of its frames taller than its tallest: a 2-layer network's W_ii (8 x 5)
+    showed 3 of its 5 columns while the gate's second frame was half empty (issue 12).
+    ``heights``: the gate's lines and their heights; ``frames``: packs them
+    (``g["frames"]``: the packing so far)."""
+    for part, moved in g.pop("moves", {}).items():
+        trial = {**g, f"W_{part}": moved["W"], f"b_{part}": moved["b"]}
+        for flag in ("", "_product", "_bias"):
+            trial[f"break_{part}{flag}"] = moved["break" + flag]
+        packed = frames(heights(trial))
+        # no frame taller than one the gate has already (those are known to fit)
+        fits = max(f.used for f in packed) <= max(f.used for f in g["frames"]) + 1e-9
+        if len(packed) <= len(g["frames"]) and fits:
+            g.update(trial)
+            g["frames"] = packed
 
 
 def affine_gate(

@@ -43,30 +43,41 @@ def line_height(rows: int, broken: bool = False) -> float:
     return (rows + LINE) * (2 if broken else 1)
 
 
-def column_em(widest: float) -> float:
-    """One column of a matrix whose widest number is ``widest`` digit widths."""
-    return DIGIT_EM * widest + COLUMN_GAP_EM
+def fixed_em(size: float) -> float:
+    """What one em of 10 pt is in ems of ``size`` pt: amsmath's column gap and a matrix's
+    brackets are set in points, not in ems of the text (at 9 pt a column of a matrix is
+    wider in ems, at 11 pt narrower; measured: lines of a 9 pt deck scaled to 8.76 pt)."""
+    return SLIDE_TEXT_PT / size
 
 
-def matrix_em(widest: float, cols: int) -> float:
+def column_em(widest: float, size: float = SLIDE_TEXT_PT) -> float:
+    """One column of a matrix whose widest number is ``widest`` digit widths (in ems of
+    ``size`` pt)."""
+    return DIGIT_EM * widest + COLUMN_GAP_EM * fixed_em(size)
+
+
+def matrix_em(widest: float, cols: int, size: float = SLIDE_TEXT_PT) -> float:
     """A ``bmatrix`` of ``cols`` columns of numbers at most ``widest`` digit widths (an
     elided column counted as a number: an over-estimate by about an em)."""
-    return cols * column_em(widest) + BRACKETS_EM
+    return cols * column_em(widest, size) + BRACKETS_EM * fixed_em(size)
 
 
-def elided_matrix_em(widest: float, n: int, slots: int) -> float:
+def elided_matrix_em(widest: float, n: int, slots: int, size: float = SLIDE_TEXT_PT) -> float:
     """A ``bmatrix`` of ``n`` columns shown in ``slots`` (one of them ``\\cdots`` when
     ``slots < n``), as :func:`matrices.bmatrix` elides them."""
     shown = len(matrices.shown(n, slots))
-    dots = DOTS_COLUMN_EM if shown < n else 0.0
-    return shown * column_em(widest) + dots + BRACKETS_EM
+    gap = COLUMN_GAP_EM * (fixed_em(size) - 1.0)
+    dots = DOTS_COLUMN_EM + gap if shown < n else 0.0
+    return shown * column_em(widest, size) + dots + BRACKETS_EM * fixed_em(size)
 
 
-def fit_columns(widest: float, n: int, room: float, least: int, most: int) -> int:
+def fit_columns(
+    widest: float, n: int, room: float, least: int, most: int, size: float = SLIDE_TEXT_PT
+) -> int:
     """The most column slots (from ``least`` to ``most``) of an ``n``-column matrix that
-    fit ``room`` ems; ``least`` if none does."""
+    fit ``room`` ems (of ``size`` pt); ``least`` if none does."""
     for slots in range(min(n, most), least, -1):
-        if elided_matrix_em(widest, n, slots) <= room:
+        if elided_matrix_em(widest, n, slots, size) <= room:
             return slots
     return least
 

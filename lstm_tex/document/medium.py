@@ -23,6 +23,9 @@ class Layout:
     max_cols: int
     frame_rows: float
     shrinks: bool = False  # a line too wide is scaled down (\lstmfit), not broken inside W x
+    #: The size (pt) that the ems are of, for what TeX sets in points (measure.fixed_em):
+    #: the slides' ``render.text_size``; 10 elsewhere, as the widths were calibrated.
+    size: float = measure.SLIDE_TEXT_PT
 
 
 #: The deck's text is 140 mm wide: 39.8 em of \small (10 pt) math, the derivations' size;
@@ -65,6 +68,7 @@ def slides_layout(size: int) -> Layout:
         SLIDES,
         line_em=measure.slide_line_em(size) - 0.3,
         frame_rows=SLIDES.frame_rows * measure.SLIDE_TEXT_PT / size,
+        size=size,
     )
 
 
@@ -85,7 +89,7 @@ def matrix_em(array: np.ndarray, decimals: int, style: numbers.Style, layout: La
     a = array.reshape(array.shape[0], -1)
     cols = min(a.shape[1], layout.max_cols)
     widest = numbers.widest(shown_entries(a, layout.max_rows, layout.max_cols), style, decimals)
-    return measure.matrix_em(widest, cols)
+    return measure.matrix_em(widest, cols, layout.size)
 
 
 def shown_entries(a: np.ndarray, max_rows: int, max_cols: int) -> np.ndarray:
@@ -295,7 +299,7 @@ class Medium:
         widest = numbers.widest(shown, "written", self.decimals)
         if self.layout.shrinks:  # a slide: as many columns as fit, counting the dots
             return measure.fit_columns(
-                widest, array.shape[1], room, ELISION_MIN, self.layout.max_cols
+                widest, array.shape[1], room, ELISION_MIN, self.layout.max_cols, self.layout.size
             )
         fit = int((room - measure.BRACKETS_EM) / measure.column_em(widest))
         return max(ELISION_MIN, min(self.layout.max_cols, fit))
@@ -344,7 +348,9 @@ class Medium:
                 widest = numbers.widest(
                     shown_entries(matrix, self.layout.max_rows, cols), "written", self.decimals
                 )
-                self._weights[key] = measure.elided_matrix_em(widest, matrix.shape[1], cols)
+                self._weights[key] = measure.elided_matrix_em(
+                    widest, matrix.shape[1], cols, self.layout.size
+                )
             else:
                 self._weights[key] = matrix_em(
                     matrix, self.decimals, "written", replace(self.layout, max_cols=cols)

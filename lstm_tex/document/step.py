@@ -19,7 +19,7 @@ from lstm_tex.document.frames import (
     pack,
     unbreak_tall,
 )
-from lstm_tex.document.gates import NOTATION_LINES, gate_context
+from lstm_tex.document.gates import NOTATION_LINES, gate_context, take_room
 from lstm_tex.document.medium import (
     GATE_EXTRA_ROWS,
     Medium,
@@ -225,6 +225,32 @@ def step_context(trace: Trace, step: Step, medium: Medium, index: int) -> dict[s
     gate_rows = medium.layout.frame_rows + (GATE_EXTRA_ROWS if medium.layout.shrinks else 0.0)
     ctx["cell_caption"] = captions.get("cell", "")
     ctx["hidden_caption"] = captions.get("hidden", "")
+
+    def gate_heights(g: dict[str, Any]) -> list[tuple[str, float]]:
+        return [
+            (
+                "ih",
+                line_height(max(rows, in_rows), g["break_ih"])
+                + line_height(max(rows, in_rows), False)
+                * (g["break_ih_bias"] + g["break_ih_product"]),
+            ),
+            (
+                "hh",
+                line_height(max(rows, h_rows), g["break_hh"])
+                + line_height(max(rows, h_rows), False)
+                * (g["break_hh_bias"] + g["break_hh_product"]),
+            ),
+            (
+                "result",
+                line_height(rows, g["break_result"])
+                + line_height(rows, False) * (g["break_sum"] + g["break_act"])
+                + caption_h.get(g["key"], 0.0),
+            ),
+        ]
+
+    def gate_frames(lines: list[tuple[str, float]]) -> list[Frame]:
+        return pack(lines, gate_rows, first=("symbolic", SYMBOLIC))
+
     for g in gates:
         g["caption"] = captions.get(g["key"], "")
         if g["lines"] != NOTATION_LINES["pytorch"]:
@@ -232,32 +258,10 @@ def step_context(trace: Trace, step: Step, medium: Medium, index: int) -> dict[s
                 (name, h + (caption_h.get(g["key"], 0.0) if name == "result" else 0.0))
                 for name, h in g["heights"]
             ]
-            g["frames"] = pack(heights, gate_rows, first=("symbolic", SYMBOLIC))
+            g["frames"] = gate_frames(heights)
             continue
-        g["frames"] = pack(
-            [
-                (
-                    "ih",
-                    line_height(max(rows, in_rows), g["break_ih"])
-                    + line_height(max(rows, in_rows), False)
-                    * (g["break_ih_bias"] + g["break_ih_product"]),
-                ),
-                (
-                    "hh",
-                    line_height(max(rows, h_rows), g["break_hh"])
-                    + line_height(max(rows, h_rows), False)
-                    * (g["break_hh_bias"] + g["break_hh_product"]),
-                ),
-                (
-                    "result",
-                    line_height(rows, g["break_result"])
-                    + line_height(rows, False) * (g["break_sum"] + g["break_act"])
-                    + caption_h.get(g["key"], 0.0),
-                ),
-            ],
-            gate_rows,
-            first=("symbolic", SYMBOLIC),
-        )
+        g["frames"] = gate_frames(gate_heights(g))
+        take_room(g, gate_heights, gate_frames)
     for g in gates:
         for frame in g["frames"]:
             frame.tight = frame.used > medium.layout.frame_rows
