@@ -15,8 +15,8 @@ import pytest
 
 from lstm_tex.compute import engine
 from lstm_tex.compute.trace import Trace
-from lstm_tex.document import numbers
-from lstm_tex.validate import spec
+from lstm_tex.document import context, numbers
+from lstm_tex.validate import overrides, spec
 from tests import measure
 from tests.conftest import EXAMPLES, compile_tex, run_cli
 
@@ -516,3 +516,28 @@ def test_a_gate_keeps_its_heading_and_lines_together(printed_sheets: Printed) ->
         opened = _page_openings(pdf)
         inside = [(n, w) for n, w in opened if not w[:1].isalpha()]
         assert not inside, (pdf.name, inside)
+
+
+def _gate_breaks(ctx: dict[str, Any]) -> list[dict[str, bool]]:
+    return [
+        {k: v for k, v in g.items() if k.startswith(("break_ih", "break_hh"))}
+        for s in ctx["steps"]
+        for g in s["gates"]
+    ]
+
+
+def test_box_widths_count_only_where_boxes_are(tmp_path: Path) -> None:
+    """The answer boxes' extra width is counted for the values that hold them, not for
+    every matrix of a sheet: with f blanked (or c, or the pre-activations), the W x + b
+    lines of a 2-layer, input-5, hidden-8 article break as without an exercise; they
+    broke before their result (layer 0) and inside W x (layer 1) when every matrix was
+    counted with boxes."""
+    path = tmp_path / "layers2.yaml"
+    made = run_cli("init", path, "--input-size", "5", "--hidden-size", "8", "--layers", "2")
+    assert made.exit_code == 0, made.output
+    example = spec.load(path)
+    plain = _gate_breaks(context.build(engine.forward(example), None, slides=False))
+    for quantity in ("f", "c", "pre"):
+        sheet = overrides.with_render(example, exercise=quantity)
+        built = context.build(engine.forward(sheet), None, slides=False, exercise="sheet")
+        assert _gate_breaks(built) == plain, quantity

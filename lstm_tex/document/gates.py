@@ -72,29 +72,33 @@ def product_part(
     sup_em: float,
     row_form: bool,
     tall: bool = False,
+    part: str = "ih",
 ) -> dict[str, Any]:
     """One of PyTorch's products ``W v + b = r`` of a gate (``arrays``: W, v, b or None, r;
     ``style``: how v is written): W and b as shown (transposed for the GRU's candidate
     with row vectors, ``row_form``) and where its line breaks: before the result, inside
     ``W v``, before ``+ b``; ``tall``: a line of any height may move its result and bias
-    to rows of their own (:func:`weight_room`)."""
+    to rows of their own (:func:`weight_room`); ``part``: ``ih`` or ``hh``, the kind of
+    its result (an exercise's boxes, :meth:`Medium.em`)."""
     w, v, b, result = arrays
     shown_w = w.T if row_form else w
     shown_b = None if b is None else (b.reshape(1, -1) if row_form else b)
     # On slides, W has the room its line leaves at full size: its columns are elided
     # rather than the line scaled down (issue 12).
+    # v is an h when computed (h_{t-1}, or the layer below's h_t); the result is ih or hh
+    v_em, result_em = medium.em(v, style, kind="h"), medium.em(result, kind=part)
     rest = (
-        medium.em(v, style)
+        v_em
         + (medium.weights_em(shown_b) if shown_b is not None else 0)
-        + medium.em(result)
+        + result_em
         + 9
         + 2 * sup_em
     )
     line_em = medium.layout.line_em
     bias_em = medium.weights_em(shown_b) if shown_b is not None else 0.0
-    room = weight_room(medium, shown_w, rest, (medium.em(result), bias_em), (result,), tall)
+    room = weight_room(medium, shown_w, rest, (result_em, bias_em), (result,), tall)
     w_em = medium.weights_em(shown_w, room)
-    part_em = w_em + medium.em(v, style) + 7 + 2 * sup_em
+    part_em = w_em + v_em + 7 + 2 * sup_em
     return {
         "W": medium.weights(shown_w, room),
         "b": medium.weights(shown_b) if shown_b is not None else "",
@@ -132,30 +136,24 @@ def gate_context(
         "ih": ((w_ih, step.x, b_ih, gv.ih), x_style),
         "hh": ((w_hh, step.h_prev, b_hh, gv.hh), state_style),
     }
-    ih, hh = (product_part(medium, *products[p], sup_em, row_form) for p in ("ih", "hh"))
+    ih, hh = (product_part(medium, *products[p], sup_em, row_form, part=p) for p in ("ih", "hh"))
     # A tall line that shows more columns with its result on a row of its own: step.py
     # takes it where the gate keeps its number of frames (take_room; issue 12).
     moves = {}
     lines = NOTATION_LINES["pytorch" if gate.gated else notation]
     if medium.layout.shrinks and lines == NOTATION_LINES["pytorch"]:
         for part, now in (("ih", ih), ("hh", hh)):
-            moved = product_part(medium, *products[part], sup_em, row_form, tall=True)
+            moved = product_part(medium, *products[part], sup_em, row_form, True, part)
             if moved["W"] != now["W"]:
                 moves[part] = moved
     reset = step.gates["r"].act if gate.gated else None
-    gated_em = medium.em(reset) + 6 + sup_em if reset is not None else 0.0  # " + r ⊙"
-    res_em = (
-        medium.em(gv.ih)
-        + medium.em(gv.hh)
-        + medium.em(gv.pre)
-        + medium.em(gv.act)
-        + 12
-        + sup_em
-        + gated_em
-    )
+    gated_em = medium.em(reset, kind="r") + 6 + sup_em if reset is not None else 0.0  # + r ⊙
+    ih_em, hh_em = medium.em(gv.ih, kind="ih"), medium.em(gv.hh, kind="hh")
+    pre_em, value_em = medium.em(gv.pre, kind="pre"), medium.em(gv.act, kind=k)
+    res_em = ih_em + hh_em + pre_em + value_em + 12 + sup_em + gated_em
     # Wide batches need more breaks: inside sigma(ih + hh), before the activation's result.
-    sum_em = medium.em(gv.ih) + medium.em(gv.hh) + 7 + sup_em + gated_em
-    act_em = medium.em(gv.pre) + medium.em(gv.act) + 8
+    sum_em = ih_em + hh_em + 7 + sup_em + gated_em
+    act_em = pre_em + value_em + 8
     x_letter = "x" if row_form else "i"
     entry: dict[str, Any] = {
         "key": k,

@@ -318,11 +318,23 @@ class Medium:
         text: str = self._weights[key]
         return text
 
-    def em(self, array: np.ndarray, style: numbers.Style = "fixed", beside: float = 0.0) -> float:
+    def em(
+        self,
+        array: np.ndarray,
+        style: numbers.Style = "fixed",
+        beside: float = 0.0,
+        kind: str | None = None,
+    ) -> float:
+        """The width of a value (``kind``: the quantity, as :meth:`value` takes it) in ems,
+        with an exercise's boxes where it has them: values given as written never do, a
+        value of a known ``kind`` only if that quantity is blanked or boxed; one of no
+        known kind is counted with boxes whenever the sheet has any (an over-estimate:
+        counted for every matrix of a sheet, it broke lines early; issue 12)."""
         matrix = self._as_matrix(array)
         layout = replace(self.layout, max_cols=self.row_cols(matrix, style, beside))
         em = matrix_em(matrix, self.decimals, style, layout)
-        if self.marks:  # boxes anywhere: count them everywhere (an over-estimate)
+        boxed = style != "written" and (self.marks.get(kind, "") if kind is not None else True)
+        if self.marks and boxed:
             em += self.box_em(matrix, style) * min(
                 matrix.reshape(matrix.shape[0], -1).shape[1], self.layout.max_cols
             )

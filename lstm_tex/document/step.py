@@ -141,14 +141,14 @@ def step_context(trace: Trace, step: Step, medium: Medium, index: int) -> dict[s
     # estimated at 5 em each, went on two frames half full; issue 12)
     label = 3.5 if medium.layout.shrinks else 5.0
     from_em = (10 if medium.row_vectors and cfg.bidirectional else label) if x_from else 0
-    x_em = medium.em(step.x, x_style) + 5 + sup_em
+    x_em = medium.em(step.x, x_style, kind="h") + 5 + sup_em
     widths = {
         "x": x_em + from_em,
-        "h": medium.em(step.h_prev, state_style) + label + sup_em,
+        "h": medium.em(step.h_prev, state_style, kind="h") + label + sup_em,
     }
     input_rows = {"x": medium.rows(step.x), "h": medium.rows(step.h_prev)}
     if step.c_prev is not None:
-        widths["c"] = medium.em(step.c_prev, state_style) + label + sup_em
+        widths["c"] = medium.em(step.c_prev, state_style, kind="c") + label + sup_em
         input_rows["c"] = medium.rows(step.c_prev)
     input_lines = arrange_inputs(widths, medium.layout.line_em)
     input_frames = pack(
