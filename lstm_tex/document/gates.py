@@ -27,6 +27,9 @@ NOTATION_LINES = {
 }
 
 
+#: The breaks of a product line (``break_ih``, ``break_ih_product``, ``break_ih_bias``).
+PART_BREAKS = ("", "_product", "_bias")
+
 #: A gate line of up to this many matrix rows may move its result and bias to rows of their
 #: own to show its weight matrix whole: the gate's two lines still share a frame. A taller
 #: line moves them only where the gate keeps its number of frames (:func:`take_room`).
@@ -125,10 +128,8 @@ def gate_context(
     notation = where["notation"]
     block = slice(n * hidden, (n + 1) * hidden)
     gv = step.gates[k]
-    w_ih = w["w_ih"][block]
-    w_hh = w["w_hh"][block]
-    b_ih = w["b_ih"][block] if w["b_ih"] is not None else None
-    b_hh = w["b_hh"][block] if w["b_hh"] is not None else None
+    w_ih, w_hh = w["w_ih"][block], w["w_hh"][block]
+    b_ih, b_hh = (w[b][block] if w[b] is not None else None for b in ("b_ih", "b_hh"))
     # The GRU's candidate in the row-vector notation: x W_xn + b_in and h W_hn + b_hn, its
     # two parts apart (r multiplies the second), each as d2l writes a product.
     row_form = gate.gated and medium.row_vectors
@@ -136,16 +137,10 @@ def gate_context(
         "ih": ((w_ih, step.x, b_ih, gv.ih), x_style),
         "hh": ((w_hh, step.h_prev, b_hh, gv.hh), state_style),
     }
-    ih, hh = (product_part(medium, *products[p], sup_em, row_form, part=p) for p in ("ih", "hh"))
-    # A tall line that shows more columns with its result on a row of its own: step.py
-    # takes it where the gate keeps its number of frames (take_room; issue 12).
-    moves = {}
+    parts = {p: product_part(medium, *products[p], sup_em, row_form, part=p) for p in products}
     lines = NOTATION_LINES["pytorch" if gate.gated else notation]
-    if medium.layout.shrinks and lines == NOTATION_LINES["pytorch"]:
-        for part, now in (("ih", ih), ("hh", hh)):
-            moved = product_part(medium, *products[part], sup_em, row_form, True, part)
-            if moved["W"] != now["W"]:
-                moves[part] = moved
+    pytorch = medium.layout.shrinks and lines == NOTATION_LINES["pytorch"]
+    moves = tall_moves(medium, products, parts, (sup_em, row_form)) if pytorch else {}
     reset = step.gates["r"].act if gate.gated else None
     gated_em = medium.em(reset, kind="r") + 6 + sup_em if reset is not None else 0.0  # + r ⊙
     ih_em, hh_em = medium.em(gv.ih, kind="ih"), medium.em(gv.hh, kind="hh")
@@ -169,21 +164,13 @@ def gate_context(
         if b_ih is None
         else (f"b_{{{k}}}{sup}" if b_hh is None else f"b_{{i{k}}}{sup}"),
         "b_hh_sym": f"b_{{h{k}}}{sup}" if b_hh is not None else "",
-        "W_ih": ih["W"],
-        "W_hh": hh["W"],
-        "b_ih": ih["b"],
-        "b_hh": hh["b"],
+        **{f"{x}_{p}": parts[p][x] for p in parts for x in ("W", "b")},
         "ih": medium.value(gv.ih, "ih"),
         "hh": medium.value(gv.hh, "hh"),
         "pre": medium.value(gv.pre, "pre"),
         "act": medium.value(gv.act, k),
-        "break_ih": ih["break"],
-        "break_hh": hh["break"],
+        **{f"break_{p}{f}": parts[p]["break" + f] for p in parts for f in PART_BREAKS},
         "break_result": res_em > where["state_line"],
-        "break_ih_product": ih["break_product"],
-        "break_hh_product": hh["break_product"],
-        "break_ih_bias": ih["break_bias"],
-        "break_hh_bias": hh["break_bias"],
         "break_sum": sum_em > where["state_line"],
         "break_act": act_em > where["state_line"],
         "lines": lines,
@@ -209,6 +196,24 @@ def gate_context(
     return entry
 
 
+def tall_moves(
+    medium: Medium,
+    products: dict[str, tuple[tuple[Any, ...], numbers.Style]],
+    parts: dict[str, dict[str, Any]],
+    marks: tuple[float, bool],
+) -> dict[str, dict[str, Any]]:
+    """The products of a gate (``ih``, ``hh``) that show more columns of W when they may
+    move their result to a row of their own whatever their height (:func:`product_part`
+    with ``tall``; ``parts``: as they are; ``marks``: ``sup_em`` and ``row_form``): step.py
+    takes them where the gate keeps its number of frames (:func:`take_room`)."""
+    moves = {}
+    for part, now in parts.items():
+        moved = product_part(medium, *products[part], *marks, True, part)
+        if moved["W"] != now["W"]:
+            moves[part] = moved
+    return moves
+
+
 def take_room(
     g: dict[str, Any],
     heights: Callable[[dict[str, Any]], list[tuple[str, float]]],
@@ -222,7 +227,7 @@ def take_room(
     (``g["frames"]``: the packing so far)."""
     for part, moved in g.pop("moves", {}).items():
         trial = {**g, f"W_{part}": moved["W"], f"b_{part}": moved["b"]}
-        for flag in ("", "_product", "_bias"):
+        for flag in PART_BREAKS:
             trial[f"break_{part}{flag}"] = moved["break" + flag]
         packed = frames(heights(trial))
         # no frame taller than one the gate has already (those are known to fit)

@@ -2,6 +2,7 @@ r"""One derived step: its inputs, gates and states, each packed into frames."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -51,6 +52,33 @@ def arrange_inputs(widths: dict[str, float], line_em: float) -> list[list[str]]:
     if "c" in widths and max(widths["x"], widths["h"]) + widths["c"] + 2 <= line_em:
         return [["x"], ["h", "c"]]
     return [[key] for key in widths]
+
+
+def gate_heights(
+    g: dict[str, Any], rows: tuple[int, int, int], caption: dict[str, float]
+) -> list[tuple[str, float]]:
+    """The heights of a gate's lines in PyTorch's notation (``ih``, ``hh``, ``result``) as
+    they break; ``rows``: those of the states, of x and of h_{t-1}; ``caption``: the
+    height of each gate's caption, under its result."""
+    state, x, h = rows
+    return [
+        (
+            "ih",
+            line_height(max(state, x), g["break_ih"])
+            + line_height(max(state, x), False) * (g["break_ih_bias"] + g["break_ih_product"]),
+        ),
+        (
+            "hh",
+            line_height(max(state, h), g["break_hh"])
+            + line_height(max(state, h), False) * (g["break_hh_bias"] + g["break_hh_product"]),
+        ),
+        (
+            "result",
+            line_height(state, g["break_result"])
+            + line_height(state, False) * (g["break_sum"] + g["break_act"])
+            + caption.get(g["key"], 0.0),
+        ),
+    ]
 
 
 def step_context(trace: Trace, step: Step, medium: Medium, index: int) -> dict[str, Any]:
@@ -226,31 +254,7 @@ def step_context(trace: Trace, step: Step, medium: Medium, index: int) -> dict[s
     ctx["cell_caption"] = captions.get("cell", "")
     ctx["hidden_caption"] = captions.get("hidden", "")
 
-    def gate_heights(g: dict[str, Any]) -> list[tuple[str, float]]:
-        return [
-            (
-                "ih",
-                line_height(max(rows, in_rows), g["break_ih"])
-                + line_height(max(rows, in_rows), False)
-                * (g["break_ih_bias"] + g["break_ih_product"]),
-            ),
-            (
-                "hh",
-                line_height(max(rows, h_rows), g["break_hh"])
-                + line_height(max(rows, h_rows), False)
-                * (g["break_hh_bias"] + g["break_hh_product"]),
-            ),
-            (
-                "result",
-                line_height(rows, g["break_result"])
-                + line_height(rows, False) * (g["break_sum"] + g["break_act"])
-                + caption_h.get(g["key"], 0.0),
-            ),
-        ]
-
-    def gate_frames(lines: list[tuple[str, float]]) -> list[Frame]:
-        return pack(lines, gate_rows, first=("symbolic", SYMBOLIC))
-
+    gate_frames = partial(pack, budget=gate_rows, first=("symbolic", SYMBOLIC))
     for g in gates:
         g["caption"] = captions.get(g["key"], "")
         if g["lines"] != NOTATION_LINES["pytorch"]:
@@ -260,8 +264,9 @@ def step_context(trace: Trace, step: Step, medium: Medium, index: int) -> dict[s
             ]
             g["frames"] = gate_frames(heights)
             continue
-        g["frames"] = gate_frames(gate_heights(g))
-        take_room(g, gate_heights, gate_frames)
+        sized = partial(gate_heights, rows=(rows, in_rows, h_rows), caption=caption_h)
+        g["frames"] = gate_frames(sized(g))
+        take_room(g, sized, gate_frames)
     for g in gates:
         for frame in g["frames"]:
             frame.tight = frame.used > medium.layout.frame_rows
