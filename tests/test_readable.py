@@ -242,7 +242,9 @@ def test_target_y_and_prediction_y_hat(decks: dict[str, Path]) -> None:
 def test_text_size(decks: dict[str, Path]) -> None:
     """``render.text_size`` sets the derivations' numbers at that size: 9 pt for every
     number of the bundled one-step deck; at 11 pt a hidden-8 deck's gates keep 11 pt
-    (eliding more columns), its c and h lines at least 9.5 pt, nothing below 8."""
+    (eliding more columns), its c line too (c = f c + i g = c fits one line; an estimate
+    of its symbols 5 em too wide broke it onto a frame shrunk to 9.83 pt), its h line
+    (two rows of 8-row vectors) at least 10.5 pt, nothing below 8."""
     small = {n.size for n in measure.numbers(decks["notebook-step-9pt"])}
     assert small == {9.0}, small
     last = forward_pages(decks["hidden8-11pt"])
@@ -254,7 +256,13 @@ def test_text_size(decks: dict[str, Path]) -> None:
     ]
     assert gates and {n.size for n in gates} == {10.95}, {n.size for n in gates}
     forward = [n.size for n in measure.numbers(decks["hidden8-11pt"]) if n.page <= last]
-    assert min(forward) >= 9.5, min(forward)
+    assert min(forward) >= 10.5, min(forward)
+    cells = [
+        n.size
+        for n in measure.numbers(decks["hidden8-11pt"])
+        if "cell state" in fills.get(n.page, "")
+    ]
+    assert cells and set(cells) == {10.95}, sorted(set(cells))
 
 
 @pytest.mark.parametrize(
@@ -345,3 +353,13 @@ def test_gru_note_on_the_cell_frame(decks: dict[str, Path], deck: str) -> None:
     assert "Cho et al., 2014" in text, text
     cell = next(f for f in measure.fills(decks[deck]) if f.title == "The GRU cell")
     assert 0.5 <= cell.fill <= 0.95, cell
+
+
+@pytest.mark.parametrize("example", ["gru-sequence", "gru-backward"])
+def test_gru_hidden_state_on_one_line(example: str) -> None:
+    """h_t = (1 - z) n + z h = h_t fits a slide's line at hidden 3: its result was moved
+    to a row of its own (an estimate of its symbols 7 em too wide), and the frame held a
+    short line and a lone vector."""
+    trace = engine.forward(spec.load(EXAMPLES / f"{example}.yaml"))
+    for step in context.build(trace, None, slides=True)["steps"]:
+        assert not step["break_hidden_result"] and not step["break_update_sum"], step["t"]

@@ -100,7 +100,10 @@ def lstm_states(
     """The LSTM's cell-state and hidden-state lines: their numbers and where they break
     (``line_em``: the room of a line, less in ``Step.latex()``'s one block)."""
     assert step.c is not None and step.tanh_c is not None and step.m is not None
-    cell_em = 5 * medium.em(step.c) + 14
+    # its left-hand side, two "=", two "⊙" and a "+" take about 9 em (measured: 8.8 with
+    # c_1; an estimate of 14 broke an 11 pt hidden-8 line that fits, and the frame was
+    # shrunk to 9.83 pt; issue 12)
+    cell_em = 5 * medium.em(step.c) + 10 + sup_em
     # Without a projection the template always breaks the h line after tanh(c).
     hidden_em = (5 if proj is not None else 4) * medium.em(step.c) + 16 + 3 * sup_em
     # Wide batches need more breaks: before "+ i g" in the cell line, before the result
@@ -146,7 +149,9 @@ def gru_hidden(
     z_em, n_em = medium.em(z), medium.em(n)
     # Step.latex(): one aligned block, whose lines start after n's W_in x_t + b_in
     line = medium.layout.line_em - (5 + sup_em if medium.one_block else 0.0)
-    update_em = 2 * z_em + n_em + medium.em(step.h_prev, state_style) + 14
+    # "= (1 - " ... ")", two "⊙", a "+" and h_t: about 9 em (measured: 8.8 with h_1; an
+    # estimate of 14, and 4 for "= h_t", moved a result that fits to a row of its own)
+    update_em = 2 * z_em + n_em + medium.em(step.h_prev, state_style) + 10 + sup_em
     split = update_em > line
     ctx.update(
         {
@@ -161,7 +166,7 @@ def gru_hidden(
                 medium.em(step.h_prev, state_style) + z_em if split else update_em
             )
             + medium.em(step.h)
-            + 4
+            + 2
             > line,
         }
     )
