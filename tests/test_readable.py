@@ -363,3 +363,14 @@ def test_gru_hidden_state_on_one_line(example: str) -> None:
     trace = engine.forward(spec.load(EXAMPLES / f"{example}.yaml"))
     for step in context.build(trace, None, slides=True)["steps"]:
         assert not step["break_hidden_result"] and not step["break_update_sum"], step["t"]
+
+
+def test_one_step_overview_wording(tmp_path: Path) -> None:
+    """A 2-layer network of one step: its overview said "Unrolled over the 1 step"."""
+    path = tmp_path / "deep.yaml"
+    made = run_cli("init", path, "--layers", "2", "--hidden-size", "3", "--decimals", "1")
+    assert made.exit_code == 0, made.output
+    result = run_cli("render", path, "--out", tmp_path / "out", "--no-check")
+    assert result.exit_code == 0, result.output
+    frames = (tmp_path / "out" / "deep" / "frames.tex").read_text()
+    assert "Unrolled over its one step" in frames and "the 1~step" not in frames
