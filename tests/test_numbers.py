@@ -264,15 +264,31 @@ def test_column_entries_have_equal_shape(xs: list[float], decimals: int) -> None
     assert all(t.lstrip("-") in p for p, t in zip(padded, texts, strict=True))
 
 
+#: Any floats, or floats of the size a document shows (where the fixed style's shortcut
+#: applies: the widest of few and of many integer digits, negative or not).
+_WIDTH_FLOATS = st.one_of(st.floats(width=64), st.floats(-1e5, 1e5))
+
+
+def _float_lists(min_size: int, max_size: int) -> st.SearchStrategy[list[float]]:
+    return st.one_of(
+        st.lists(st.floats(width=64), min_size=min_size, max_size=max_size),
+        st.lists(st.floats(-1e5, 1e5), min_size=min_size, max_size=max_size),
+        st.lists(_WIDTH_FLOATS, min_size=min_size, max_size=max_size),
+    )
+
+
 @given(
-    st.lists(st.floats(width=64), max_size=8),
+    # a few numbers (their candidates chosen in plain Python) or more than numbers.FEW
+    # (chosen with NumPy)
+    st.one_of(_float_lists(0, 8), _float_lists(numbers.FEW + 1, numbers.FEW + 8)),
     st.sampled_from(["fixed", "written"]),
     st.integers(0, 12),
 )
 def test_widest_is_the_longest_formatted_number(
     xs: list[float], style: numbers.Style, decimals: int
 ) -> None:
-    """The shortcut used for width estimates agrees with formatting every number."""
+    """The shortcut used for width estimates agrees with formatting every number, for a
+    few numbers (chosen in Python) and for many (chosen with NumPy)."""
     expected = max(
         (numbers.display_width(numbers.format_number(x, style, decimals)) for x in xs), default=1.0
     )

@@ -206,6 +206,8 @@ def widest(values: np.ndarray, style: Style, decimals: int) -> float:
     flat = np.asarray(values, dtype=np.float64).ravel()
     if flat.size == 0:
         return 1.0
+    if flat.size <= FEW:  # the same choice in Python: NumPy's calls cost more than the work
+        return _widest_of(flat.tolist(), style, decimals)
     if style == "fixed" and np.isfinite(flat).all() and not (np.abs(flat) >= 5e5).any():
         negative = flat < 0
         candidates = [flat[negative].min()] if negative.any() else []
@@ -213,6 +215,22 @@ def widest(values: np.ndarray, style: Style, decimals: int) -> float:
             candidates.append(flat[~negative].max())
     else:
         candidates = list(set(flat.tolist()))  # not np.unique: it imports numpy.ma (20 ms)
+    return max(display_width(format_number(v, style, decimals)) for v in candidates)
+
+
+#: Up to this many numbers, :func:`widest` chooses its candidates without NumPy (a width
+#: estimate is mostly of a few numbers: a bias, a state, an elided matrix's corners).
+FEW = 64
+
+
+def _widest_of(xs: list[float], style: Style, decimals: int) -> float:
+    """:func:`widest` of a few numbers, the same candidates chosen in plain Python."""
+    if style == "fixed" and all(-5e5 < x < 5e5 for x in xs):  # finite, below 5 x 10^5
+        negative = [x for x in xs if x < 0]
+        rest = [x for x in xs if not x < 0]
+        candidates = ([min(negative)] if negative else []) + ([max(rest)] if rest else [])
+    else:
+        candidates = list(set(xs))
     return max(display_width(format_number(v, style, decimals)) for v in candidates)
 
 
