@@ -17,6 +17,7 @@ from lstm_tex.document.backward_lines import (
 )
 from lstm_tex.document.backward_show import Show
 from lstm_tex.document.backward_symbols import BLOCK_NAMES, Symbols
+from lstm_tex.document.line import Line
 from lstm_tex.document.medium import ARTICLE, PARTS, Medium, slides_layout
 
 
@@ -57,7 +58,7 @@ class BuilderBase:
         name: str,
         title: str,
         note: str,
-        lines: list[dict[str, Any]],
+        lines: list[Line],
         last_words: bool = False,
     ) -> dict[str, Any]:
         """``lines`` packed into frames; ``last_words``: the group's last frame closes

@@ -33,6 +33,7 @@ from lstm_tex.document.backward_lines import line, sum_line
 from lstm_tex.document.backward_show import Piece
 from lstm_tex.document.backward_steps import StepLines
 from lstm_tex.document.backward_symbols import Symbols
+from lstm_tex.document.line import Line
 
 
 def groups(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, Any]]:
@@ -48,7 +49,7 @@ def _product(
     a: tuple[str, np.ndarray],
     c: tuple[str, np.ndarray],
     r: np.ndarray,
-) -> dict[str, Any]:
+) -> Line:
     """``lhs = a * c`` with the numbers of both."""
     show = bld.show
     return line(
@@ -62,9 +63,7 @@ def _product(
     )
 
 
-def _apply(
-    bld: StepLines, lhs: str, matrix: np.ndarray, v: np.ndarray, r: np.ndarray
-) -> dict[str, Any]:
+def _apply(bld: StepLines, lhs: str, matrix: np.ndarray, v: np.ndarray, r: np.ndarray) -> Line:
     r"""``lhs = W^\top v`` where lhs already reads ``W^\top v`` (with numbers only)."""
     return bld.through(None, lhs, matrix.T, v, r)
 
@@ -129,7 +128,7 @@ def _gru(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str
     ]
 
 
-def _gru_back(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, Any]]:
+def _gru_back(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[Line]:
     """What a GRU step hands back: through W_hh (the sum over the gates, or one product),
     directly through z, and to the layer below."""
     show = bld.show

@@ -1,16 +1,18 @@
 r"""From the backward pass to the template context: every number already LaTeX text.
 
-The backward derivation is a list of *lines*. Each line is a dict with a ``kind`` that
-``templates/backward-derivation.tex.j2`` turns into one equation (the symbolic form,
-the same with the numbers, the result), its symbols (``sym``), its numbers as finished
-``bmatrix`` strings (``val``), the terms of a sum where it has them, and the layout
-decided here from width and height estimates: whether the numbers and the result move
-onto lines of their own (``break_numbers``, ``break_result``) and the line's height.
-Lines come in groups (per step: dh; do and dc; di, df, dg; the deltas; what goes back
-to the step before), and each group is packed into frames with the size estimates of
-the forward pass (:mod:`lstm_tex.document.context`), counting on ``\lstmfit`` shrinking wide
-frames; ``\lstmcap`` in the frames shrinks whatever the estimates miss, so nothing
-overflows. In the article, a group is split into align* blocks shorter than a page.
+The backward derivation is a list of *lines*, each a :class:`~lstm_tex.document.line.Line`
+(the record the forward pass's lines use too) whose ``kind``
+``templates/backward-derivation.tex.j2`` turns into one equation (the symbolic form, the
+same with the numbers, the result): its symbols (``symbolic``), its numbers as finished
+``bmatrix`` strings (``numbers``, ``result``), the terms of a sum where it has them, and
+the layout decided here from width and height estimates: whether the numbers and the
+result move onto rows of their own (``breaks``: ``numbers``, ``result``, ``inner``) and
+the line's height. Lines come in groups (per step: dh; do and dc; di, df, dg; the
+deltas; what goes back to the step before), and each group is packed into frames by the
+one packer (:func:`lstm_tex.document.frames.pack_lines`): on slides by what pdflatex
+sets, so that nothing is scaled (issue 12; ``\lstmcap`` remains a guard for themes),
+with a step's groups that fit one frame together sharing it. In the article, a group is
+split into align* blocks shorter than a page.
 
 Notation: ``\mathrm{d}v`` is dL/dv (``\mathsf{d}v`` on slides, whose math is sans
 serif); ``\delta_{k,t}`` is dL/d(pre-activation of gate k).

@@ -6,10 +6,12 @@ with the one packer of :mod:`lstm_tex.document.frames`)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from lstm_tex.document.backward_show import Piece, Show
-from lstm_tex.document.frames import LINE, SYMBOLIC, line_height, pack
+from lstm_tex.document.frames import LINE, SYMBOLIC, line_height, pack_lines
+from lstm_tex.document.line import Line, Term
 
 OP_EM = 1.6  # an operator between matrices (=, +, -, \odot) with its spacing, in ems
 SUM_TERMS_MAX = 4  # a longer sum over t is shown as one product of stacked matrices
@@ -152,7 +154,7 @@ def line(
     symbolic: str,
     ops: int,
     extra_em: float = 0.0,
-) -> dict[str, Any]:
+) -> Line:
     """A line of ``kind``: its symbols, numbers and where it breaks. ``symbolic`` is
     its symbolic part for the width estimate, ``ops`` the operators between numbers."""
     everything = [*pieces.values(), *([result] if result is not None else [])]
@@ -176,24 +178,40 @@ def line(
         fit["break_inner"] = False
     if any("\\vdots" in p.tex for p in everything):
         fit["tall"] += VDOTS_ROW * (1 + fit["break_result"] + fit["break_inner"] * len(pieces))
-    return {"kind": kind, "sym": sym, "val": val, "terms": [], "rows": rows, **fit}
+    return record(show, kind, sym, val, fit)
 
 
-def text_line(kind: str, sym: dict[str, Any]) -> dict[str, Any]:
+def record(
+    show: Show,
+    kind: str,
+    sym: dict[str, Any],
+    val: dict[str, str],
+    fit: dict[str, Any],
+    terms: tuple[Term, ...] = (),
+) -> Line:
+    """The :class:`Line` of a backward line: ``val["r"]`` its result; its height in rows of
+    the text on slides (``tall``), else in matrix rows as the article packs them."""
+    numbers = {k: v for k, v in val.items() if k != "r"}
+    breaks = {
+        "numbers": fit["break_numbers"],
+        "result": fit["break_result"],
+        "inner": fit["break_inner"],
+    }
+    height = fit["tall"] if show.slides else fit["height"]
+    return Line(kind, sym, numbers, val.get("r", ""), terms, breaks, fit["width"], height)
+
+
+def text_line(show: Show, kind: str, sym: dict[str, Any]) -> Line:
     """A line without matrices (a scalar result, or a zero)."""
-    return {
-        "kind": kind,
-        "sym": sym,
-        "val": {},
-        "terms": [],
+    fit = {
         "break_numbers": False,
         "break_result": False,
         "break_inner": False,
         "height": SYMBOLIC,
         "width": 0.0,
         "tall": 2.0 if kind == "loss" else 1.0,  # the loss's display-style sum and fraction
-        "rows": 1,
     }
+    return record(show, kind, sym, {}, fit)
 
 
 def sum_line(
@@ -204,7 +222,7 @@ def sum_line(
     result: Piece,
     right: str = "",
     right_em: float = 0.0,
-) -> dict[str, Any]:
+) -> Line:
     """``lhs = expansion = a1 b1 + a2 b2 + ... = result``, the terms wrapped to the width.
 
     ``b`` is None where a term is one matrix followed by ``right`` (such as a column
@@ -212,7 +230,7 @@ def sum_line(
     """
     limit = show.limit - tex_em(lhs)  # every row starts after the lhs column
     wrapped: list[int] = []  # the rows of each wrapped line of terms
-    out: list[dict[str, Any]] = []
+    out: list[Term] = []
     width = widest = OP_EM
     for a, b in terms:
         em = a.em + (b.em if b is not None else right_em) + OP_EM
@@ -224,7 +242,7 @@ def sum_line(
         wrapped[-1] = max(wrapped[-1], rows)
         width += em
         widest = max(widest, width)
-        out.append({"left": a.tex, "right": b.tex if b is not None else right, "newline": newline})
+        out.append(Term(a.tex, b.tex if b is not None else right, newline))
     symbolic_em = tex_em(f"{lhs} = {expansion}")
     fits_whole = len(wrapped) == 1 and symbolic_em + width + result.em + OP_EM <= show.limit
     break_result = width + result.em + OP_EM > limit
@@ -240,11 +258,7 @@ def sum_line(
         + sum(r + LINE for r in wrapped)
         + (result.rows + LINE if break_result else 0.0)
     )
-    return {
-        "kind": "sum",
-        "sym": {"lhs": lhs, "expansion": expansion},
-        "val": {"r": result.tex},
-        "terms": out,
+    fit = {
         "break_numbers": not fits_whole,
         "break_result": break_result,
         "break_inner": False,
@@ -252,8 +266,9 @@ def sum_line(
         "width": line_width,
         "tall": tall(wrapped + ([result.rows] if break_result else []), not fits_whole)
         + (VDOTS_ROW * (len(wrapped) + break_result) if "\\vdots" in result.tex else 0.0),
-        "rows": max([*wrapped, result.rows]),
     }
+    sym = {"lhs": lhs, "expansion": expansion}
+    return record(show, "sum", sym, {"r": result.tex}, fit, tuple(out))
 
 
 def note_rows(note: str) -> float:
@@ -266,26 +281,29 @@ def note_rows(note: str) -> float:
 SPREADS = {"difference", "dh", "matvec", "dc", "delta_sigma", "delta_relu", "delta_tanh", "sgd"}
 
 
-def spread(frame: list[dict[str, Any]], room: float) -> None:
-    """On slides, a line of tall matrices alone on its frame sets its symbolic part on
-    a row of its own above the numbers, where the frame has room: it reads better, and
-    the frame is not left more than half empty (issue 12)."""
+def spread(frame: list[Line], room: float) -> None:
+    """On slides, a line of tall matrices alone on its frame sets its symbolic part on a
+    row of its own above the numbers, where the frame has room: it reads better, and the
+    frame is not left more than half empty (issue 12)."""
     if len(frame) != 1:
         return
     q = frame[0]
-    kinds = SPREADS | ({"product", "plus_product"} if q["sym"].get("a") else set())
-    if q["rows"] <= TALL_ROWS or q["break_numbers"] or q["kind"] not in kinds:
+    kinds = SPREADS | ({"product", "plus_product"} if q.symbolic.get("a") else set())
+    # its matrices have more than TALL_ROWS rows: taller than that many on each of its rows
+    sets = 1 + q.broken("result")
+    tall_rows = q.height > sets * (TALL_ROWS + VDOTS_ROW) + ROW_BREAK * (sets - 1)
+    if q.broken("numbers") or not tall_rows or q.kind not in kinds:
         return
-    taller = q["tall"] + SYMBOLIC_ROW
+    taller = q.height + SYMBOLIC_ROW
     if taller + LINE_GAP <= room:
-        q.update(break_numbers=True, tall=taller, height=q["height"] + SYMBOLIC)
+        frame[0] = replace(q, breaks={**q.breaks, "numbers": True}, height=taller)
 
 
 def pack_group(
     name: str,
     title: str,
     note: str,
-    lines: list[dict[str, Any]],
+    lines: list[Line],
     budget: float,
     text_em: float | None,
     reserve: float = 0.0,
@@ -293,26 +311,18 @@ def pack_group(
     """Lines that belong together, packed into frames (one or more, never overflowing).
 
     On slides (``text_em``) ``budget`` is the rows of text a frame holds, and each line
-    counts what pdflatex sets (``tall``, and the gap to the next line); the note goes on
+    counts what pdflatex sets (its height, and the gap to the next line); the note goes on
     the first frame only; ``reserve``: rows kept free for the group's closing words.
     In the article, a frame's note takes a line of text (about a matrix row) per 90
-    characters, and a frame wider than ``text_em`` would be shrunk to fit, its height
-    with it: the packing counts on that.
+    characters.
     """
     if text_em is not None:
-        heights = [line["tall"] + LINE_GAP for line in lines]
-        if heights:
-            heights[0] += note_rows(note)
+        extra = [LINE_GAP + (note_rows(note) if n == 0 else 0.0) for n in range(len(lines))]
         room = budget - reserve + LINE_GAP  # no gap after a frame's last line
     else:
-        heights = [line["height"] for line in lines]
+        extra = []
         room = budget - NOTE_LINE * -(-len(_COMMAND.sub("", note)) // NOTE_CHARS)
-    frames = pack(
-        list(zip(lines, heights, strict=True)),
-        room,
-        widths=[line["width"] for line in lines],
-        text_em=text_em,
-    )
+    frames = pack_lines(lines, room, text_em=text_em, extra=extra)
     if text_em is not None:
         for n, frame in enumerate(frames):
             spread(frame, room - (note_rows(note) if n == 0 else 0.0))

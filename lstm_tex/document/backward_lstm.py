@@ -19,6 +19,7 @@ from lstm_tex.compute.trace import Step
 from lstm_tex.document.backward_lines import line
 from lstm_tex.document.backward_steps import StepLines
 from lstm_tex.document.backward_symbols import Symbols
+from lstm_tex.document.line import Line
 from lstm_tex.validate.model import GATES
 
 
@@ -51,7 +52,7 @@ def groups(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[s
     ]
 
 
-def _h(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, Any]]:
+def _h(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[Line]:
     """dy_t and dh_t (and dm_t = W_hr^T dh_t with a projection)."""
     show, t = bld.show, s.t
     lines = bld.dh_lines(b, s, sy, f"{sy.tr('hh')}{sy.delta(None, bld.next_t(s))}")
@@ -78,7 +79,7 @@ def _dm(bld: StepLines, s: Step, sy: Symbols) -> str:
     return sy.d("m", s.t) if proj else sy.d("h", s.t)
 
 
-def _oc(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, Any]]:
+def _oc(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[Line]:
     """do_t and dc_t (with what came back from c_{t+1} through f_{t+1})."""
     assert b.dm is not None and b.dc is not None and s.tanh_c is not None
     show, t, tn = bld.show, s.t, bld.next_t(s)
@@ -122,7 +123,7 @@ def _oc(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str,
     return [do, dc]
 
 
-def _ifg(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, Any]]:
+def _ifg(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[Line]:
     """di_t, df_t and dg_t: dc_t times what each gate multiplied."""
     assert b.dc is not None and s.c_prev is not None
     show, t, tp = bld.show, s.t, bld.prev_t(s)
@@ -145,7 +146,7 @@ def _ifg(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str
     ]
 
 
-def _back(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, Any]]:
+def _back(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[Line]:
     """What the step hands back: W_hh^T delta_t, dc_t * f_t (and dx_t to the layer below)."""
     assert b.dc is not None and b.dc_prev is not None
     show, t, tp = bld.show, s.t, bld.prev_t(s)

@@ -13,6 +13,7 @@ from lstm_tex.document.backward_base import BuilderBase
 from lstm_tex.document.backward_lines import TALL_ROWS, line, text_line
 from lstm_tex.document.backward_sums import Sums
 from lstm_tex.document.backward_symbols import Symbols, placement, shown_pair
+from lstm_tex.document.line import Line
 
 
 class ParamLines(BuilderBase):
@@ -22,7 +23,7 @@ class ParamLines(BuilderBase):
 
     def error_lines(
         self, out: np.ndarray, error: np.ndarray | None, prime: str, loss: str
-    ) -> list[dict[str, Any]]:
+    ) -> list[Line]:
         """``E = Y_hat - Y`` (prediction less target) and ``L`` of the output sequence
         ``out`` (the last step alone with ``last_step_only``): ``error`` as the backward
         pass has it, or (``None``) computed here; ``prime`` marks the names after the SGD
@@ -51,6 +52,7 @@ class ParamLines(BuilderBase):
                 ops=2,
             ),
             text_line(
+                self.show,
                 "loss",
                 {
                     "lhs": f"L{prime}",
@@ -168,7 +170,7 @@ class ParamLines(BuilderBase):
             # db_hk) each with its weight; where the sums are scaled to the width, the
             # biases go with dW_hk. Lines of tall matrices are packed as they come.
             first, second = [lines[0]], [lines[1]]
-            if max(q["width"] for q in lines) > self.text_em:
+            if max(q.width for q in lines) > self.text_em:
                 second += lines[2:]
             else:
                 first += lines[2:3]

@@ -10,6 +10,7 @@ from lstm_tex.document import numbers
 from lstm_tex.document.backward_base import BuilderBase
 from lstm_tex.document.backward_lines import OP_EM, TALL_ROWS, line, tex_em
 from lstm_tex.document.backward_symbols import BLOCK_NAMES, Symbols, placement
+from lstm_tex.document.line import Line
 
 #: On slides, the rows an SGD line of tall weights shows: W - eta dW on one row and the
 #: new W on the next, below the symbolic row, fit a frame with its note at 8 rows only
@@ -82,7 +83,7 @@ class SgdLines(BuilderBase):
         title = f"One SGD step, $\\eta = {eta}$: {what}" + (f", {where}" if where else "")
         return self.group(f"sgd-l{layer}-{direction}-{key}", title, note, lines)
 
-    def sgd_line(self, symbol: str, name: str, rows: Any, eta: str) -> dict[str, Any]:
+    def sgd_line(self, symbol: str, name: str, rows: Any, eta: str) -> Line:
         """``W <- W - eta dW = [W] - eta [dW] = [W']`` for one block: on slides, tall
         blocks show the same columns of the three, as many as fit W - eta dW's row
         (the new weights would give the gradients away in an exercise: boxed as them)."""

@@ -30,6 +30,8 @@ class Show:
 
     def __init__(self, medium: Medium, kinds: dict[int, str] | None = None) -> None:
         self.medium = medium
+        #: Slides: lines are packed by their height in rows of the text (issue 12).
+        self.slides = medium.layout.shrinks
         self.limit = medium.layout.line_em
         self.kinds = kinds or {}
 

@@ -14,12 +14,13 @@ from lstm_tex.document.backward_base import BuilderBase
 from lstm_tex.document.backward_lines import OP_EM, line, sum_line, tex_em, text_line
 from lstm_tex.document.backward_show import Piece
 from lstm_tex.document.backward_symbols import HAT_Y, Symbols
+from lstm_tex.document.line import Line
 
 
 class StepLines(BuilderBase):
     """The builder's one step's lines."""
 
-    def delta_line(self, sy: Symbols, k: str | None, s: Step, b: BackwardStep) -> dict[str, Any]:
+    def delta_line(self, sy: Symbols, k: str | None, s: Step, b: BackwardStep) -> Line:
         """delta = d(act) * act'(pre): sigma's s (1 - s), tanh's 1 - a^2 or relu's [a > 0]
         (``k``: the gate; None: an RNN's one block, written with h)."""
         show, t = self.show, s.t
@@ -67,12 +68,12 @@ class StepLines(BuilderBase):
             extra_em=1.5,
         )
 
-    def back_group(self, s: Step, note: str, lines: list[dict[str, Any]]) -> dict[str, Any]:
+    def back_group(self, s: Step, note: str, lines: list[Line]) -> dict[str, Any]:
         """The group of what a step hands back: to the step before, or the initial state."""
         to = "the initial state" if self.is_first(s) else f"step {self.prev_t(s)}"
         return self.group("back", f"back to {to}", note, lines)
 
-    def dy_line(self, b: BackwardStep, s: Step, sy: Symbols, kind: str = "") -> dict[str, Any]:
+    def dy_line(self, b: BackwardStep, s: Step, sy: Symbols, kind: str = "") -> Line:
         """dy_t: from the loss (top layer) or from the layer above (through its W_ih);
         ``kind``: the exercise quantity its result counts as (default ``dy``)."""
         show = self.show
@@ -83,7 +84,7 @@ class StepLines(BuilderBase):
         cols = slice(d * out_size, (d + 1) * out_size)
         if s.layer == self.top:
             if spec.last_step_only and t != self.ex.steps:
-                return text_line("dy_none", {"lhs": sy.d(HAT_Y, t), "T": self.ex.steps})
+                return text_line(show, "dy_none", {"lhs": sy.d(HAT_Y, t), "T": self.ex.steps})
             target = spec.target if spec.last_step_only else spec.target[t - 1]
             factor = f"\\frac{{2}}{{{spec.target.size}}}" if spec.loss == "mse" else ""
             return line(
@@ -121,7 +122,7 @@ class StepLines(BuilderBase):
         matrix: np.ndarray,
         result: np.ndarray,
         lhs: str,
-    ) -> dict[str, Any]:
+    ) -> Line:
         r"""``W^\top \delta_t`` as the sum over the gates of ``W_k^\top \delta_{k,t}``."""
         hidden = self.cfg.hidden_size
         terms: list[tuple[Piece, Piece | None]] = []
@@ -135,16 +136,16 @@ class StepLines(BuilderBase):
 
     def through(
         self,
-        summed: dict[str, Any] | None,
+        summed: Line | None,
         lhs: str,
         matrix: np.ndarray,
         vector: np.ndarray,
         result: np.ndarray,
-    ) -> dict[str, Any]:
+    ) -> Line:
         r"""``lhs = W^\top v = r``, ``lhs`` reading ``W^\top v``: the sum over the gates
         (``summed``) where it takes at most half a frame, else (on slides, issue 12) one
         product, ``W^\top``'s columns (and ``v``'s rows) elided to the room of one row."""
-        if summed is not None and (self.text_em is None or summed["tall"] <= self.budget / 2):
+        if summed is not None and (self.text_em is None or summed.height <= self.budget / 2):
             return summed
         show = self.show
         r = show.value(result)
@@ -182,7 +183,7 @@ class StepLines(BuilderBase):
             )
         return f"{h} feeds {self.feeds(s, sy)} and step {tn}{later}"
 
-    def dh_lines(self, b: BackwardStep, s: Step, sy: Symbols, back: str) -> list[dict[str, Any]]:
+    def dh_lines(self, b: BackwardStep, s: Step, sy: Symbols, back: str) -> list[Line]:
         """dy_t, then dh_t = dy_t + ``back`` (what came back from the next step), or
         dh_t = dy_t at the last step."""
         show, t = self.show, s.t

@@ -5,7 +5,7 @@ deltas (many steps; on slides, tall matrices), and ``db = \sum_t \delta_t``."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -13,6 +13,7 @@ from lstm_tex.compute.trace import Direction, Step
 from lstm_tex.document.backward_lines import OP_EM, SUM_TERMS_MAX, TALL_ROWS, sum_line, tex_em
 from lstm_tex.document.backward_show import Piece
 from lstm_tex.document.backward_symbols import Symbols
+from lstm_tex.document.line import Line
 
 if TYPE_CHECKING:
     from lstm_tex.document.backward_base import BuilderBase
@@ -58,7 +59,7 @@ class Sums:
         deltas: list[np.ndarray],
         operands: tuple[list[np.ndarray], list[bool]],
         grad: np.ndarray,
-    ) -> dict[str, Any]:
+    ) -> Line:
         r"""``lhs = \sum_t \delta_t v_t^\top = ... = grad``: ``symbols`` the general term
         and each step's, ``operands`` the vectors ``v_t`` and whether each is as given."""
         show = self.show
@@ -104,7 +105,7 @@ class Sums:
         deltas: list[np.ndarray],
         sym: Callable[[int | str], str],
         grad: np.ndarray,
-    ) -> dict[str, Any]:
+    ) -> Line:
         r"""``db = \sum_t \delta_t`` (times a column of ones with a batch)."""
         show = self.show
         terms: list[tuple[Piece, Piece | None]] = (
