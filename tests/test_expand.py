@@ -11,6 +11,7 @@ import pytest
 
 from lstm_tex.compute import engine
 from lstm_tex.document import context, expansion, matrices, numbers
+from lstm_tex.document.line import Line
 from lstm_tex.errors import InputError
 from lstm_tex.validate import overrides, spec
 from tests.conftest import BUNDLED, EXAMPLES, run_cli
@@ -114,6 +115,11 @@ def _context(path: Path | dict[str, Any], slides: bool = False, **render: Any) -
     return context.build(engine.forward(ex), None, slides=slides)
 
 
+def _lines(row: Line) -> list[str]:
+    """The rows a row of an expansion is set on (a long sum goes on over more)."""
+    return [term.left for term in row.terms]
+
+
 def test_notebook_forget_gate_rows() -> None:
     ctx = _context(NOTEBOOK, expand=["f"])
     gates = ctx["steps"][0]["gates"]
@@ -121,15 +127,18 @@ def test_notebook_forget_gate_rows() -> None:
     rows = gates[1]["expansion"]["rows"]
     assert len(rows) == 8  # four rows of W_if x + b_if, four of W_hf h + b_hf
     first = rows[0]
-    assert first["label"] == "(W_{if} x_{1} + b_{if})_{1}"
-    assert first["lines"] == ["(-0.46) \\cdot 0.5 + 0 \\cdot 0.1 + 0.02"]
-    assert first["value"] == "-0.2100"
-    assert rows[4]["part_start"] and rows[4]["label"] == "(W_{hf} h_{0} + b_{hf})_{1}"
-    assert " + ".join(rows[4]["lines"]).replace("+ + ", "+ ") == (
+    assert first.symbolic["label"] == "(W_{if} x_{1} + b_{if})_{1}"
+    assert _lines(first) == ["(-0.46) \\cdot 0.5 + 0 \\cdot 0.1 + 0.02"]
+    assert first.result == "-0.2100"
+    assert (
+        rows[4].symbolic["part_start"]
+        and rows[4].symbolic["label"] == "(W_{hf} h_{0} + b_{hf})_{1}"
+    )
+    assert " + ".join(_lines(rows[4])).replace("+ + ", "+ ") == (
         "0.1 \\cdot (-0.5) + (-0.19) \\cdot 0.18 + (-0.24) \\cdot 0.11 + 0.45 \\cdot (-0.06) "
         "+ (-0.13)"
     )
-    assert rows[4]["value"] == "-0.2676"
+    assert rows[4].result == "-0.2676"
 
 
 def test_values_are_the_trace() -> None:
@@ -138,8 +147,8 @@ def test_values_are_the_trace() -> None:
     trace = engine.forward(spec.load(SHORT))
     for s, step in zip(ctx["steps"], trace.steps, strict=True):
         for k, g in zip("ifgo", s["gates"], strict=True):
-            rows = [r for r in g["expansion"]["rows"] if not r["gap"]]
-            shown = [float(r["value"]) for r in rows]
+            rows = [r for r in g["expansion"]["rows"] if r.kind != "gap"]
+            shown = [float(r.result) for r in rows]
             exact = np.concatenate([step.gates[k].ih[0], step.gates[k].hh[0]])
             np.testing.assert_allclose(shown, exact, atol=5e-5)
 
@@ -170,10 +179,10 @@ def test_rows_with_and_without_bias_and_batch(
 ) -> None:
     ctx = _context(_tiny(bias, batch), expand=["i"])
     rows = ctx["steps"][0]["gates"][0]["expansion"]["rows"]
-    assert rows[0]["label"] == label and rows[0]["lines"] == [line]
+    assert rows[0].symbolic["label"] == label and _lines(rows[0]) == [line]
     if batch:  # then entry (1, 2): the same row of W, the second example
-        assert rows[1]["label"] == "(W_{ii} x_{1} + b_{ii})_{1,2}"
-        assert rows[1]["lines"] == ["0.5 \\cdot (-1) + (-0.8) \\cdot (-1) + 0.1"]
+        assert rows[1].symbolic["label"] == "(W_{ii} x_{1} + b_{ii})_{1,2}"
+        assert _lines(rows[1]) == ["0.5 \\cdot (-1) + (-0.8) \\cdot (-1) + 0.1"]
         assert len(rows) == 2 * 2 * 2  # rows x examples, for W_i x + b_i and W_h h + b_h
     else:
         assert len(rows) == 2 * 2
@@ -185,10 +194,10 @@ def test_large_rows_and_terms_are_elided() -> None:
     )
     rows = ctx["steps"][0]["gates"][2]["expansion"]["rows"]
     ih = rows[:3]
-    assert [r["gap"] for r in ih] == [False, True, False]
-    assert ih[0]["label"].endswith("_{1}") and ih[2]["label"].endswith("_{10}")
-    assert ih[0]["lines"][0].count("\\cdots") == 1
-    assert len(ih[0]["lines"][0].split(" + ")) == 4  # w1 x1, \cdots, w10 x10, b
+    assert [r.kind == "gap" for r in ih] == [False, True, False]
+    assert ih[0].symbolic["label"].endswith("_{1}") and ih[2].symbolic["label"].endswith("_{10}")
+    assert _lines(ih[0])[0].count("\\cdots") == 1
+    assert len(_lines(ih[0])[0].split(" + ")) == 4  # w1 x1, \cdots, w10 x10, b
 
 
 @pytest.mark.parametrize(
@@ -303,6 +312,6 @@ def test_other_notations_write_out_their_own_line(notation: str, label: str, lin
     ctx = _context(data, expand=["i"])
     gate = ctx["steps"][0]["gates"][0]
     rows = gate["expansion"]["rows"]
-    assert len(rows) == 2 and not any(r["part_start"] for r in rows)
-    assert rows[0]["label"] == label and " ".join(rows[0]["lines"]) == line
-    assert float(rows[0]["value"]) == pytest.approx(0.2 * 0.5 - 0.2 * 0.5 + 0.25 - 0.4 - 0.1)
+    assert len(rows) == 2 and not any(r.symbolic["part_start"] for r in rows)
+    assert rows[0].symbolic["label"] == label and " ".join(_lines(rows[0])) == line
+    assert float(rows[0].result) == pytest.approx(0.2 * 0.5 - 0.2 * 0.5 + 0.25 - 0.4 - 0.1)

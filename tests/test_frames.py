@@ -2,18 +2,26 @@
 
 Per line kind: where a line breaks (``flow`` for the forward pass's lines, ``fit_line``
 for the backward pass's ``lhs = symbolic = numbers = result``), how tall it is, and how
-``pack`` puts lines into frames.
+``pack`` puts lines into frames; the Line record itself; and the forward pass's Lines
+(a gate's, the states', the inputs') on lines of given widths: fit -> breaks and height,
+pack -> frames.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
+from lstm_tex.compute import engine
 from lstm_tex.document.backward_lines import Piece, fit_line
 from lstm_tex.document.frames import LINE, SYMBOLIC, flow, line_height, pack, pack_lines
 from lstm_tex.document.line import Line, Term, symbolic
+from lstm_tex.document.medium import ARTICLE, SLIDES, Medium
+from lstm_tex.document.step import step_context
+from lstm_tex.validate import overrides, spec
+from tests.conftest import EXAMPLES
 
 
 @pytest.mark.parametrize(
@@ -194,3 +202,109 @@ def test_pack_lines_counts_on_shrinking_wide_frames() -> None:
     lines = [Line("a", width=80.0, height=3.0), Line("b", width=80.0, height=3.0)]
     assert [len(f) for f in pack_lines(lines, 4.0, text_em=40.0)] == [2]
     assert [len(f) for f in pack_lines(lines, 4.0)] == [1, 1]
+
+
+# ---------------------------------------------------------------- the forward pass's Lines
+
+NOTEBOOK = "notebook-step.yaml"  # input 2, hidden 4, one step
+
+
+def _step(
+    notation: str, line_em: float, frame_rows: float = 36.0, slides: bool = False
+) -> dict[str, Any]:
+    """The notebook's step on a line of ``line_em`` ems (the article's limits, or the
+    slides')."""
+    ex = overrides.with_render(spec.load(EXAMPLES / NOTEBOOK), notation=notation)
+    trace = engine.forward(ex)
+    limits = replace(SLIDES if slides else ARTICLE, line_em=line_em, frame_rows=frame_rows)
+    medium = Medium(4, limits, row_vectors=notation == "row-vector")
+    return step_context(trace, trace.steps[0], medium, 0)
+
+
+def _broken(line: Line) -> set[str]:
+    return {name for name, broken in line.breaks.items() if broken}
+
+
+#: (notation, line width in ems; the forget gate's lines after its symbolic one: kind,
+#: where it breaks, where its terms break (before, inside), height in matrix rows)
+GATE_LINES = [
+    ("pytorch", 60.0, [("ih", set(), [(0, 0)], 5.4), ("hh", set(), [(0, 0)], 5.4),
+                       ("result", set(), [], 5.4)]),
+    ("pytorch", 30.0, [("ih", set(), [(0, 0)], 5.4), ("hh", {"bias", "result"}, [(0, 0)], 16.2),
+                       ("result", {"pre"}, [], 10.8)]),
+    ("pytorch", 20.0, [("ih", {"bias", "result"}, [(0, 0)], 16.2),
+                       ("hh", {"bias", "result"}, [(0, 1)], 21.6), ("result", {"pre"}, [], 10.8)]),
+    ("textbook", 60.0, [("affine", set(), [(0, 0)], 7.4), ("result", set(), [], 5.4)]),
+    ("textbook", 30.0, [("affine", {"bias"}, [(0, 0)], 12.8), ("result", set(), [], 5.4)]),
+    ("textbook", 20.0, [("affine", {"bias", "result"}, [(0, 1)], 23.6),
+                        ("result", {"act"}, [], 10.8)]),
+    ("row-vector", 60.0, [("affine", {"result"}, [(0, 0), (0, 1)], 11.2),
+                          ("result", set(), [], 2.4)]),
+    # the left-hand side x W_xf + h W_hf + b_f on a row of its own
+    ("row-vector", 30.0, [("affine", {"lhs", "bias", "result"}, [(0, 0), (1, 1)], 17.6),
+                          ("result", {"act"}, [], 4.8)]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("notation", "line_em", "lines"), GATE_LINES)
+def test_gate_lines_break_to_fit(
+    notation: str, line_em: float, lines: list[tuple[str, set[str], list[Any], float]]
+) -> None:
+    gate = _step(notation, line_em)["gates"][1]
+    assert gate["lines"][0].kind == "symbolic"
+    got = [
+        (
+            line.kind,
+            _broken(line),
+            [(int(t.newline), int(t.inside)) for t in line.terms],
+            round(line.height, 2),
+        )
+        for line in gate["lines"][1:]
+    ]
+    assert got == lines
+
+
+#: (notation, line width; the state lines: kind, where it breaks, height; the inputs'
+#: lines, by the inputs on each)
+STATE_LINES = [
+    ("pytorch", 60.0, [("cell", set(), 7.0), ("hidden", {"then"}, 10.8)], [("x", "h", "c")]),
+    ("pytorch", 30.0, [("cell", {"sum", "result"}, 17.8), ("hidden", {"then"}, 10.8)],
+     [("x",), ("h", "c")]),
+    ("pytorch", 20.0, [("cell", {"sum", "result"}, 17.8),
+                       ("hidden", {"symbolic", "then", "result"}, 21.6)],
+     [("x",), ("h",), ("c",)]),
+    # rows break between their factors
+    ("row-vector", 30.0, [("cell", {"prev", "sum", "g", "result"}, 13.6),
+                          ("hidden", {"tanh", "then", "odot", "result"}, 12.0)],
+     [("x",), ("h",), ("c",)]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("notation", "line_em", "states", "inputs"), STATE_LINES)
+def test_state_and_input_lines_break_to_fit(
+    notation: str,
+    line_em: float,
+    states: list[tuple[str, set[str], float]],
+    inputs: list[tuple[str, ...]],
+) -> None:
+    step = _step(notation, line_em)
+    got = [(k, _broken(q), round(q.height, 2)) for k, q in step["state_lines"].items()]
+    assert got == states
+    assert [q.symbolic["entries"] for q in step["input_lines"]] == inputs
+
+
+#: (a slide's frame height in matrix rows; the forget gate's frames and the state frames
+#: as their lines' kinds) on a slide line of 30 em: a line taller than a frame stays on one
+#: row (16.2 -> 5.4 rows for W_hf h + b_hf), so that two share a frame.
+SLIDE_FRAMES = [
+    (19.5, [["symbolic", "ih"], ["symbolic", "hh"], ["symbolic", "result"]]),
+    (12.0, [["symbolic", "ih", "hh"], ["symbolic", "result"]]),
+    (8.0, [["symbolic", "ih"], ["symbolic", "hh"], ["symbolic", "result"]]),
+]
+
+
+@pytest.mark.parametrize(("frame_rows", "frames"), SLIDE_FRAMES)
+def test_gate_lines_pack_into_frames(frame_rows: float, frames: list[list[str]]) -> None:
+    step = _step("pytorch", 30.0, frame_rows, slides=True)
+    assert [[line.kind for line in f] for f in step["gates"][1]["frames"]] == frames
+    assert [[line.kind for line in f] for f in step["state_frames"]] == [["cell"], ["hidden"]]

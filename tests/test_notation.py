@@ -183,12 +183,16 @@ def test_same_numbers_in_every_notation(example: Path) -> None:
         changed = overrides.with_render(ex, notation=notation)
         ctx = context.build(engine.forward(changed), None, slides=False)
         shown[notation] = [
-            sorted(_numbers(g[key]))
+            sorted(_numbers(text))
             for s in ctx["steps"]
             for g in s["gates"]
-            for key in ("pre", "act")
+            for text in (g["lines"][-1].numbers["pre"], g["act"])  # the result line's
         ]
-        shown[notation] += [sorted(_numbers(s[key])) for s in ctx["steps"] for key in "ch"]
+        shown[notation] += [
+            sorted(_numbers(text))
+            for s in ctx["steps"]
+            for text in (s["state_lines"]["cell"].result, s["h"])
+        ]
     assert shown["textbook"] == shown["pytorch"] == shown["row-vector"]
     assert len(shown["pytorch"]) == 10 * len(
         [s for s in trace.steps if ex.render.derives(s.layer, s.t)]
@@ -210,7 +214,8 @@ def test_combined_bias_is_added_as_decimals() -> None:
         }
     )
     ctx = context.build(engine.forward(ex), None, slides=True)
-    assert ctx["steps"][0]["gates"][0]["b"] == M % "0.3"
+    (_, affine, _) = ctx["steps"][0]["gates"][0]["lines"]
+    assert affine.numbers["b"] == M % "0.3"
 
 
 def test_unknown_notation_is_an_input_error(tmp_path: Path) -> None:
@@ -270,7 +275,8 @@ def test_row_vector_projection_transposes_w_hr(layers: int, symbol: str) -> None
     step = ctx["steps"][-1]
     assert step["W_hr_sym"] == symbol
     w_hr = ex.weights[f"weight_hr_l{layers - 1}"]
-    assert step["W_hr"] == media.Medium(4, media.SLIDES).weights(w_hr.T)
+    hidden = step["state_lines"]["hidden"]
+    assert hidden.numbers["W_hr"] == media.Medium(4, media.SLIDES).weights(w_hr.T)
 
 
 @pytest.mark.latex

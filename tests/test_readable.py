@@ -216,8 +216,9 @@ def test_textbook_blocks_of_w_and_hx() -> None:
     vertical rule after the h columns, a rule between h and x."""
     example = overrides.with_render(spec.load(EXAMPLES / "notebook-step.yaml"), notation="textbook")
     step = context.build(engine.forward(example), None, slides=True)["steps"][0]
-    gate = step["gates"][1]
-    assert gate["W"].startswith("\\left[\\begin{array}{@{}cccc|cc@{}}"), gate["W"][:60]
+    (_, affine, _) = step["gates"][1]["lines"]
+    w = affine.terms[0].left  # W_f = [W_hf | W_if]
+    assert w.startswith("\\left[\\begin{array}{@{}cccc|cc@{}}"), w[:60]
     assert step["v"].count("\\hline") == 1
     assert (
         step["v_sym"]
@@ -297,9 +298,11 @@ def test_a_tall_line_uses_the_half_empty_frame(tmp_path: Path) -> None:
     row of its own and W_ii shows every column; the gate keeps its two frames."""
     step = _layers2(tmp_path)["steps"][0]
     for g in step["gates"]:
-        assert "\\cdots" not in g["W_ih"], g["W_ih"][:80]
-        assert g["break_ih"] and not g["break_hh"], g["key"]
-        assert [list(f) for f in g["frames"]] == [["symbolic", "ih"], ["symbolic", "hh", "result"]]
+        _, ih, hh, _ = g["lines"]
+        assert "\\cdots" not in ih.numbers["W"], ih.numbers["W"][:80]
+        assert ih.broken("result") and not hh.broken("result"), g["key"]
+        kinds = [[line.kind for line in f] for f in g["frames"]]
+        assert kinds == [["symbolic", "ih"], ["symbolic", "hh", "result"]]
 
 
 @pytest.mark.latex
@@ -362,7 +365,8 @@ def test_gru_hidden_state_on_one_line(example: str) -> None:
     short line and a lone vector."""
     trace = engine.forward(spec.load(EXAMPLES / f"{example}.yaml"))
     for step in context.build(trace, None, slides=True)["steps"]:
-        assert not step["break_hidden_result"] and not step["break_update_sum"], step["t"]
+        hidden = step["state_lines"]["hidden"]
+        assert not hidden.broken("result") and not hidden.broken("sum"), step["t"]
 
 
 def test_one_step_overview_wording(tmp_path: Path) -> None:

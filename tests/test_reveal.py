@@ -68,7 +68,7 @@ def test_product_highlights_row_vector_bias_and_uncovers_each_element() -> None:
     w = np.array([[0.5, -0.25], [0.0, 1.0]])
     x = np.array([[1.0, -2.0]])
     b = np.array([0.1, -0.3])
-    line, next_slide = reveal.product(w, x, b, x @ w.T + b, "written", {}, _Medium(), 2)
+    line, next_slide = reveal.product(w, x, b, x @ w.T + b, "written", _Medium(), 2)
     assert (line["on"], line["result"], next_slide) == (2, 3, 5)
     assert line["W"] == (
         r"\begin{bmatrix} \textcolor<3>{lstmrow}{0.5} & "
@@ -92,7 +92,7 @@ def test_product_highlights_row_vector_bias_and_uncovers_each_element() -> None:
 def test_product_of_a_batch_walks_example_by_example_without_bias() -> None:
     w = np.array([[1.0, 2.0]])
     x = np.array([[1.0, 0.0], [0.0, 1.0]])  # two examples: columns of the vector
-    line, next_slide = reveal.product(w, x, None, x @ w.T, "written", {}, _Medium(), 2)
+    line, next_slide = reveal.product(w, x, None, x @ w.T, "written", _Medium(), 2)
     assert next_slide == 5 and line["b"] == ""
     assert line["W"] == (
         r"\begin{bmatrix} \textcolor<3-4>{lstmrow}{1} & "
@@ -107,11 +107,11 @@ def test_product_of_a_batch_walks_example_by_example_without_bias() -> None:
 
 
 def test_large_product_shows_its_result_at_once() -> None:
-    plain = {"W": "W", "v": "v", "b": "b", "r": "r"}
+    """Not walked: the line keeps its own numbers, uncovered, then its result."""
     line, next_slide = reveal.product(
-        np.zeros((6, 2)), np.zeros((1, 2)), None, np.zeros((1, 6)), "fixed", plain, _Medium(), 2
+        np.zeros((6, 2)), np.zeros((1, 2)), None, np.zeros((1, 6)), "fixed", _Medium(), 2
     )
-    assert line == {"on": 2, "result": 3, **plain} and next_slide == 4
+    assert line == {"on": 2, "result": 3} and next_slide == 4
 
 
 def _slides_context(path: Path, **render: object) -> dict[str, object]:

@@ -1,5 +1,7 @@
 """The TeX measurement module against pdflatex: a table of samples typeset at the slides'
-size (10 pt ``\\small`` in an 11 pt Beamer deck), each estimate within measure.MARGIN."""
+size (10 pt ``\\small`` in an 11 pt Beamer deck): each matrix's estimate within
+measure.MARGIN, and each line's (its symbols' constants and its matrices, as the document
+layer adds them) between measure.LINE_UNDER under and measure.LINE_OVER over."""
 
 from __future__ import annotations
 
@@ -38,14 +40,147 @@ def _estimate(a: np.ndarray, style: numbers.Style, slots: int | None) -> float:
     return measure.elided_matrix_em(widest, a.shape[1], slots)
 
 
+# ---------------------------------------------------------------- whole lines
+
+#: The matrices of the sample lines: a computed vector (4 decimals), a written input, a
+#: weight matrix and a bias; their row forms for d2l's notation.
+SLOTS: dict[str, tuple[np.ndarray, numbers.Style]] = {
+    "v": (np.round(RNG.uniform(-1, 1, (4, 1)), 4), "fixed"),
+    "x": (_written((3, 1)), "written"),
+    "W": (_written((4, 3)), "written"),
+    "b": (_written((4, 1)), "written"),
+    "vr": (np.round(RNG.uniform(-1, 1, (1, 4)), 4), "fixed"),
+    "xr": (_written((1, 3)), "written"),
+    "Wx": (_written((3, 4)), "written"),
+    "hr": (_written((1, 4)), "written"),
+    "Wh": (_written((4, 4)), "written"),
+    "br": (_written((1, 4)), "written"),
+}
+_SLOT = re.compile(r"\[(\w+)\]")
+
+
+def _slot_em(name: str) -> float:
+    a, style = SLOTS[name]
+    return measure.matrix_em(numbers.widest(a, style, 4), a.shape[1])
+
+
+def _slot_tex(name: str) -> str:
+    a, style = SLOTS[name]
+    return matrices.bmatrix(a, style=style, decimals=4)
+
+
+def _line(tex: str, symbols: float) -> tuple[str, float]:
+    """A sample line (``[v]``, ``[W]`` ...: its matrices) and its estimate: the constants
+    of its symbols plus the estimate of each matrix, as the document layer adds them."""
+    return tex, symbols + sum(_slot_em(name) for name in _SLOT.findall(tex))
+
+
+M = measure
+#: The lines the forward pass estimates, each as its module adds up its width (the
+#: layer/direction marks left out).
+LINES: dict[str, tuple[str, float]] = {
+    "W x + b = r": _line(r"W_{ii} x_{1} + b_{ii} = [W] [x] + [b] = [v]", M.PRODUCT_LINE_EM),
+    "W x + b, first row": _line(
+        r"W_{ii} x_{1} + b_{ii} = [W] [x] + [b]", M.PRODUCT_ROW_EM + M.OPERATOR_EM
+    ),
+    "sigma(ih + hh) = sigma(pre) = act": _line(
+        r"i_{1} = \sigma\left([v] + [v]\right) = \sigma\left([v]\right) = [v]", M.RESULT_LINE_EM
+    ),
+    "sigma(ih + hh)": _line(r"i_{1} = \sigma\left([v] + [v]\right)", M.RESULT_SUM_EM),
+    "= sigma(pre) = act": _line(r"{} = \sigma\left([v]\right) = [v]", M.RESULT_ACT_EM),
+    "tanh(ih + r * hh)": _line(
+        r"n_{1} = \tanh\left([v] + [v] \odot \left([v]\right)\right)",
+        M.RESULT_SUM_EM + M.GATED_EM,
+    ),
+    "sigma(pre) = act": _line(
+        r"i_{1} = \sigma\left([v]\right) = [v]", M.ACTIVATION_LINE_EM + M.OPERATOR_EM
+    ),
+    "W_k [h; x] + b_k = ...": _line(
+        r"W_{i} "
+        + matrices.ruled_matrix("h_{0} \\\\ \\hline x_{1}", "c")
+        + r" + b_{i} = [W] [x] + [b] = [v]",
+        M.TEXTBOOK_LHS_EM + M.STACKED_GAP_EM + 2 * M.OPERATOR_EM,
+    ),
+    "x W_x + h W_h + b = ...": _line(
+        r"x_{1} W_{xi} + h_{0} W_{hi} + b_{i} = [xr] [Wx] + [hr] [Wh] + [br] = [vr]",
+        M.ROW_LHS_EM + 4 * M.OPERATOR_EM + 2 * M.FACTOR_GAP_EM,
+    ),
+    # the numbers' row of c_t = f c + i g (its symbolic row is a row of its own)
+    "c = f c + i g = c": _line(r"c_{1} = [v] \odot [v] + [v] \odot [v] = [v]", M.CELL_LINE_EM),
+    "c = f c + i g": _line(r"c_{1} = [v] \odot [v] + [v] \odot [v]", M.CELL_SUM_EM),
+    "h = o tanh(c) = ... = h": _line(
+        r"h_{1} = o_{1} \odot \tanh\left(c_{1}\right) = [v] \odot \tanh\left([v]\right) "
+        r"= [v] \odot [v] = [v]",
+        M.HIDDEN_LINE_EM,
+    ),
+    "h = o tanh(c) = o tanh(c)": _line(
+        r"h_{1} = o_{1} \odot \tanh\left(c_{1}\right) = [v] \odot \tanh\left([v]\right)",
+        M.HIDDEN_SYMBOLIC_EM,
+    ),
+    "h = o tanh c = h": _line(r"h_{1} = [v] \odot [v] = [v]", M.HIDDEN_RESULT_EM),
+    "h = W_hr m = ...": _line(r"h_{1} = W_{hr} m_{1} = [W] [x] = [v]", M.PROJECTION_LINE_EM),
+    # the numbers' row of h_t = (1 - z) n + z h
+    "h = (1 - z) n + z h": _line(
+        r"h_{1} = \left(1 - [v]\right) \odot [v] + [v] \odot [v]", M.GRU_UPDATE_EM
+    ),
+    "h = (1 - z) n": _line(r"h_{1} = \left(1 - [v]\right) \odot [v]", M.GRU_PRODUCT_EM),
+    "h + z h = h": _line(r"h_{1} {} + [v] \odot [v] = [v]", M.GRU_RESULT_EM),
+    "h = o tanh(c), row": _line(
+        r"h_{1} = o_{1} \odot \tanh\left(c_{1}\right)", M.STATE_LHS_EM + M.TANH_SYMBOLIC_EM
+    ),
+    "o tanh(c), row": _line(r"{} \odot \tanh\left([vr]\right)", M.TANH_EM),
+    "h = m W_hr^T = m, row": _line(
+        r"h_{1} = m_{1} W_{hr}^{\top} = [vr]", M.STATE_LHS_EM + M.PROJECTION_LHS_EM
+    ),
+    "f = (own row)": _line(r"i_{1} = \quad", M.OWN_ROW_INDENT_EM),
+    "W x + b (one block)": _line(r"W_{ii} x_{1} + b_{ii}", M.BLOCK_LHS_EM),
+    "W_in x + b_in (one block)": _line(r"W_{in} x_{1} + b_{in}", M.GRU_BLOCK_LHS_EM),
+    "x = [x] & h = [h] (slides)": _line(
+        r"\begin{aligned} x_{1} &= [x] & h_{0} &= [v] \end{aligned}",
+        M.X_LABEL_EM + M.INPUT_LABEL_EM[True] + M.OPERATOR_EM,
+    ),
+    "x^(1) = [h-> h<-] = x": _line(
+        r"x^{(1)}_{1} = \begin{bmatrix} h^{(0)\rightarrow}_{1} & h^{(0)\leftarrow}_{1} "
+        r"\end{bmatrix} = [xr]",
+        M.X_LABEL_EM + M.FROM_ROW_EM + 1.0,  # 1.0: the (1) mark of x
+    ),
+    # the expansion's and the backward pass's symbolic estimates
+    "(W_if x + b_if)_1 = ...": (
+        r"\left(W_{if}^{(1)} x^{(1)}_{1} + b_{if}^{(1)}\right)_{1} = (-0.36) \cdot 0.5 "
+        r"+ 0.03 \cdot 0.1 + 0.47",
+        M.symbol_em("W_{if}^{(1)} x^{(1)}_{1} + b_{if}^{(1)}")
+        + 3.0
+        + sum(M.term_em(t) for t in ("(-0.36) \\cdot 0.5", "0.03 \\cdot 0.1", "0.47"))
+        + 2 * M.PLUS_EM,
+    ),
+    "delta_i = dc g (1 - i) i": (
+        r"\delta_{i,1} = \mathrm{d}i_{1} \odot i_{1} \odot \left(1 - i_{1}\right)",
+        M.tex_em(r"\delta_{i,1} = \mathrm{d}i_{1} \odot i_{1} \odot \left(1 - i_{1}\right)"),
+    ),
+    "dh = dy + W^T delta": (
+        r"\mathrm{d}h_{1} = \mathrm{d}\hat y_{1} + W_{hh}^{\top} \delta_{2}",
+        M.tex_em(r"\mathrm{d}h_{1} = \mathrm{d}\hat y_{1} + W_{hh}^{\top} \delta_{2}"),
+    ),
+    "L = 1/2 sum (E)^2": (
+        r"L = \frac{1}{2} \sum_{j} \left(E_{2}\right)_j^2",
+        M.tex_em(r"L = \frac{1}{2} \sum_{j} \left(E_{2}\right)_j^2"),
+    ),
+}
+
+
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory: pytest.TempPathFactory) -> dict[str, float]:
-    """Every sample's width in ems (of 10 pt), as pdflatex sets it."""
+    """Every sample's and line's width in ems (of 10 pt), as pdflatex sets it."""
     lines = []
     for k, (a, style, slots) in enumerate(SAMPLES.values()):
         tex = matrices.bmatrix(a, style=style, decimals=4, max_cols=slots)
         lines.append(
             f"\\setbox0\\hbox{{\\small$\\displaystyle {tex}$}}\\typeout{{W{k} \\the\\wd0}}"
+        )
+    for k, (tex, _) in enumerate(LINES.values()):
+        body = _SLOT.sub(lambda m: _slot_tex(m.group(1)), tex)
+        lines.append(
+            f"\\setbox0\\hbox{{\\small$\\displaystyle {body}$}}\\typeout{{L{k} \\the\\wd0}}"
         )
     lines.append("\\begin{frame}\\typeout{TEXTWIDTH \\the\\textwidth}\\end{frame}")
     doc = tmp_path_factory.mktemp("texmeasure") / "samples.tex"
@@ -57,8 +192,9 @@ def measured(tmp_path_factory: pytest.TempPathFactory) -> dict[str, float]:
     )
     compiled = compile_tex(doc, draft=True)
     assert compiled.ok, compiled.errors
-    found = dict(re.findall(r"^(W\d+|TEXTWIDTH) ([\d.]+)pt$", compiled.log, flags=re.M))
+    found = dict(re.findall(r"^([WL]\d+|TEXTWIDTH) ([\d.]+)pt$", compiled.log, flags=re.M))
     widths = {name: float(found[f"W{k}"]) / 10.0 for k, name in enumerate(SAMPLES)}
+    widths.update({name: float(found[f"L{k}"]) / 10.0 for k, name in enumerate(LINES)})
     widths["textwidth"] = float(found["TEXTWIDTH"])
     return widths
 
@@ -81,3 +217,17 @@ def test_fit_columns_counts_the_dots() -> None:
     assert measure.fit_columns(5, 8, 17.2, 3, 8) == 5
     assert measure.fit_columns(5, 8, 100.0, 3, 8) == 8
     assert measure.fit_columns(5, 8, 1.0, 3, 8) == 3
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("name", list(LINES))
+def test_line_width_within_margins(measured: dict[str, float], name: str) -> None:
+    """A line's estimate is at most LINE_UNDER under its width (a line under-estimated
+    runs past the slide: then \\lstmfit scales it) and at most LINE_OVER over it (a line
+    over-estimated breaks early)."""
+    estimate, real = LINES[name][1], measured[name]
+    assert real * (1 - measure.LINE_UNDER) <= estimate <= real * (1 + measure.LINE_OVER), (
+        name,
+        estimate,
+        real,
+    )

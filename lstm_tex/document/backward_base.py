@@ -37,7 +37,7 @@ class BuilderBase:
         self.medium = Medium(
             self.ex.render.decimals,
             PARTS if parts else slides_layout(self.ex.render.text_size) if slides else ARTICLE,
-            marks=marks,
+            marks=marks or {},
         )
         self.medium.paper_boxes = bool(marks) and not slides
         self.show = Show(self.medium, exercise_kinds(gradients) if marks else None)

@@ -5,15 +5,14 @@ with the one packer of :mod:`lstm_tex.document.frames`)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any
 
 from lstm_tex.document.backward_show import Piece, Show
 from lstm_tex.document.frames import LINE, SYMBOLIC, line_height, pack_lines
 from lstm_tex.document.line import Line, Term
+from lstm_tex.document.measure import OP_EM, strip_commands, tex_em
 
-OP_EM = 1.6  # an operator between matrices (=, +, -, \odot) with its spacing, in ems
 SUM_TERMS_MAX = 4  # a longer sum over t is shown as one product of stacked matrices
 SLIDES_TEXT_EM = 40.0  # a 16:9 frame's text width in ems of the estimates (\small math)
 ARTICLE_BLOCK_ROWS = 40.0  # height of one align* in the article, in matrix rows (< a page)
@@ -63,45 +62,6 @@ def tall(rows: list[int], symbolic: bool) -> float:
 
 
 # ---------------------------------------------------------------- lines
-
-
-_COMMAND = re.compile(r"\\(mathrm|mathsf|mathbf|left|right|text|quad|[,;!])")
-_SCRIPT = re.compile(r"[_^](\{[^{}]*\}|\\[a-zA-Z]+|.)")
-_FRAC = re.compile(r"\\frac\{[^{}]*\}\{[^{}]*\}")
-#: Widths in ems of what symbolic lines are made of (math italic letters are about 0.55).
-_EMS = {
-    "\\tanh": 1.9,
-    "\\sigma": 0.6,
-    "\\odot": 1.7,
-    "\\sum": 1.7,
-    "\\cdot": 0.9,
-    "\\leftarrow": 1.9,
-    "\\rightarrow": 1.0,
-    "\\top": 0.8,
-    "\\delta": 0.45,
-    "\\eta": 0.5,
-    "\\hat": 0.0,
-    "\\dots": 1.2,
-    "=": 1.35,
-    "+": 1.25,
-    "-": 1.25,
-    "(": 0.4,
-    ")": 0.4,
-    ",": 0.3,
-    "'": 0.3,
-}
-
-
-def tex_em(tex: str) -> float:
-    """Rough width of a symbolic expression in ems (matrices are estimated apart);
-    sub- and superscripts count at 70%."""
-    plain = _FRAC.sub("\\frac", _COMMAND.sub("", tex))
-    scripts = sum(tex_em(m.group(1).strip("{}")) for m in _SCRIPT.finditer(plain))
-    body = _SCRIPT.sub("", plain).replace("{", "").replace("}", "").replace(" ", "")
-    em = 0.0
-    for token in re.findall(r"\\[a-zA-Z]+|.", body):
-        em += 1.0 if token == "\\frac" else _EMS.get(token, 0.55)
-    return em + 0.7 * scripts
 
 
 def fit_line(
@@ -273,7 +233,7 @@ def sum_line(
 
 def note_rows(note: str) -> float:
     """The rows of text a frame's note takes on a slide, with the space below it."""
-    chars = len(_COMMAND.sub("", note))
+    chars = len(strip_commands(note))
     return NOTE_ROW * -(-chars // NOTE_ROW_CHARS) + NOTE_SKIP if chars else 0.0
 
 
@@ -321,7 +281,7 @@ def pack_group(
         room = budget - reserve + LINE_GAP  # no gap after a frame's last line
     else:
         extra = []
-        room = budget - NOTE_LINE * -(-len(_COMMAND.sub("", note)) // NOTE_CHARS)
+        room = budget - NOTE_LINE * -(-len(strip_commands(note)) // NOTE_CHARS)
     frames = pack_lines(lines, room, text_em=text_em, extra=extra)
     if text_em is not None:
         for n, frame in enumerate(frames):

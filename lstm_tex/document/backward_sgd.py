@@ -8,9 +8,10 @@ from typing import Any
 from lstm_tex.compute.trace import Direction
 from lstm_tex.document import numbers
 from lstm_tex.document.backward_base import BuilderBase
-from lstm_tex.document.backward_lines import OP_EM, TALL_ROWS, line, tex_em
+from lstm_tex.document.backward_lines import TALL_ROWS, line
 from lstm_tex.document.backward_symbols import BLOCK_NAMES, Symbols, placement
 from lstm_tex.document.line import Line
+from lstm_tex.document.measure import OP_EM, tex_em
 
 #: On slides, the rows an SGD line of tall weights shows: W - eta dW on one row and the
 #: new W on the next, below the symbolic row, fit a frame with its note at 8 rows only

@@ -11,10 +11,11 @@ import numpy as np
 from lstm_tex.compute.backward import BackwardStep
 from lstm_tex.compute.trace import Step
 from lstm_tex.document.backward_base import BuilderBase
-from lstm_tex.document.backward_lines import OP_EM, line, sum_line, tex_em, text_line
+from lstm_tex.document.backward_lines import line, sum_line, text_line
 from lstm_tex.document.backward_show import Piece
 from lstm_tex.document.backward_symbols import HAT_Y, Symbols
 from lstm_tex.document.line import Line
+from lstm_tex.document.measure import OP_EM, tex_em
 
 
 class StepLines(BuilderBase):

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lstm_tex.compute.trace import Direction, Step
-from lstm_tex.document.backward_lines import OP_EM, SUM_TERMS_MAX, TALL_ROWS, sum_line, tex_em
+from lstm_tex.document.backward_lines import SUM_TERMS_MAX, TALL_ROWS, sum_line
 from lstm_tex.document.backward_show import Piece
 from lstm_tex.document.backward_symbols import Symbols
 from lstm_tex.document.line import Line
+from lstm_tex.document.measure import OP_EM, tex_em
 
 if TYPE_CHECKING:
     from lstm_tex.document.backward_base import BuilderBase

@@ -19,10 +19,8 @@ import numpy as np
 from lstm_tex.compute.trace import Step, Trace, directions_of
 from lstm_tex.document import expansion, forms, matrices, measure, numbers, plots, reveal
 from lstm_tex.document.medium import (
-    ARTICLE,
     ARTICLE_FULL,
     FULL_ROWS,
-    SLIDES,
     Medium,
     layout,
 )
@@ -57,28 +55,85 @@ def build(
     captions) or its answer key (those quantities boxed).
     """
     ex = trace.example
-    cfg = ex.config
+    form = forms.of(ex)
+    medium = _medium(ex, slides, parts, exercise)
+    derived = [s for s in trace.steps if ex.render.derives(s.layer, s.t)]
+    steps = [step_context(trace, s, medium, n) for n, s in enumerate(derived)]
+    drawn = ex.render.diagram and form.diagram
+    _views(trace, derived, steps, medium, (slides, drawn))
+    title = ex.title if ex.title is not None else f"{form.title} forward pass: {printable(ex.stem)}"
+    pictures = _pictures(ex.render, ex.steps, ex.batch if ex.batched else 0, drawn)
+    return {
+        **_network(ex, form),
+        "needs": needs_comment(pictures["needs"]),
+        "part_needs": needs_comment(tuple(dict.fromkeys((*PART_NEEDS, *pictures["packages"])))),
+        "results": result_frames(trace, medium),
+        "sequence": derived_sequence(trace, steps, medium),
+        "title": escape(title),
+        "title_text": title,  # as written, for media that escape it their own way
+        "title_comment": comment(title),
+        "source": comment(printable(ex.file)),
+        "source_name": Path(ex.file).name,
+        "summary": escape(_summary(ex, form)),
+        # the slides' body and note sizes (render.text_size)
+        "text_size": dict(
+            zip(("body", "note"), measure.SLIDE_SIZES[ex.render.text_size], strict=True)
+        ),
+        "steps": steps,
+        "check": _check(report),
+        "slides": slides,
+        "reveal": slides and ex.render.reveal,
+        "article_full": not slides and ex.render.article_full,
+        "article_packages": (
+            ("graphicx",) if (not slides and ex.render.article_full) or pictures["packages"] else ()
+        )
+        + pictures["packages"],
+        "deck_packages": pictures["packages"],
+        "diagram": pictures["diagram"],
+        "plots": plots.build(trace, ex.render.decimals, medium.layout.max_rows)
+        if ex.render.plots
+        else [],
+        "row_vectors": medium.row_vectors,
+        "carry": _carry(trace, exact),
+        "exercise": _exercise(ex.render.exercise, exercise, form),
+    }
+
+
+def _medium(ex: Example, slides: bool, parts: bool, exercise: Exercise | None) -> Medium:
+    """The medium of the documents: its limits, notation, exercise marks and captions."""
     marks: dict[str, matrices.Mark] = {}
     if exercise is not None:
         marks = dict.fromkeys(ex.render.exercise, "blank" if exercise == "sheet" else "answer")
     medium = Medium(
         ex.render.decimals,
-        SLIDES if slides else ARTICLE,
+        layout(ex.render, slides, parts),
         row_vectors=ex.render.notation == "row-vector",
         marks=marks,
         captions=ex.render.captions and exercise != "sheet",
     )
-    medium.layout = layout(ex.render, slides, parts)
     medium.paper_boxes = bool(marks) and not slides
-    form = forms.of(ex)
-    derived = [s for s in trace.steps if ex.render.derives(s.layer, s.t)]
-    steps = [step_context(trace, s, medium, n) for n, s in enumerate(derived)]
-    drawn = ex.render.diagram and form.diagram
+    return medium
+
+
+def _views(
+    trace: Trace,
+    derived: list[Step],
+    steps: list[dict[str, Any]],
+    medium: Medium,
+    shown: tuple[bool, bool],
+) -> None:
+    """What the options add to each derived step: the cell drawn with its numbers
+    (``render.diagram``), one row per line (``article_full`` with matrices too tall to
+    break), the rows written out (``render.expand``) and the overlays (``render.reveal``).
+    ``shown``: whether on slides, whether the cell is drawn."""
+    ex = trace.example
+    cfg = ex.config
+    slides, drawn = shown
     if drawn:
         pictured = Medium(
             medium.decimals,
             replace(medium.layout, max_rows=min(medium.layout.max_rows, DIAGRAM_ROWS[slides])),
-            marks=marks,
+            marks=medium.marks,
         )
         for step, step_ctx in zip(derived, steps, strict=True):
             step_ctx["diagram"] = _diagram_values(step, step_ctx["first"], pictured)
@@ -88,13 +143,12 @@ def build(
         expansion.add(trace, step, step_ctx, medium)
         if slides and ex.render.reveal:
             reveal.add(trace, step, step_ctx, medium)
-    title = ex.title if ex.title is not None else f"{form.title} forward pass: {printable(ex.stem)}"
-    summary = _summary(trace.example, form)
-    check = _check(report)
-    pictures = _pictures(ex.render, ex.steps, ex.batch if ex.batched else 0, drawn)
+
+
+def _network(ex: Example, form: forms.Form) -> dict[str, Any]:
+    """The network a document derives: its cell, sizes, options and notation."""
+    cfg = ex.config
     return {
-        "needs": needs_comment(pictures["needs"]),
-        "part_needs": needs_comment(tuple(dict.fromkeys((*PART_NEEDS, *pictures["packages"])))),
         "cell_kind": form.kind,  # not "cell": derivation.tex.j2 has a macro of that name
         "cell_title": form.title,
         "torch_class": form.torch_class,
@@ -102,19 +156,7 @@ def build(
         "carries_c": form.carries_c,
         "activation": form.gates[-1].act_fn,
         "diagram_omitted": ex.render.diagram and not form.diagram,
-        "results": result_frames(trace, medium),
-        "sequence": derived_sequence(trace, steps, medium),
-        "title": escape(title),
-        "title_text": title,  # as written, for media that escape it their own way
-        "title_comment": comment(title),
-        "source": comment(printable(ex.file)),
-        "source_name": Path(ex.file).name,
-        "summary": escape(summary),
         "decimals": ex.render.decimals,
-        # the slides' body and note sizes (render.text_size)
-        "text_size": dict(
-            zip(("body", "note"), measure.SLIDE_SIZES[ex.render.text_size], strict=True)
-        ),
         "bias": cfg.bias,
         "single_bias": cfg.single_bias,
         "batched": ex.batched,
@@ -129,24 +171,7 @@ def build(
         "proj": cfg.proj_size > 0,
         "h0_given": ex.h0_given,
         "c0_given": ex.c0_given,
-        "steps": steps,
-        "check": check,
-        "slides": slides,
-        "reveal": slides and ex.render.reveal,
-        "article_full": not slides and ex.render.article_full,
-        "article_packages": (
-            ("graphicx",) if (not slides and ex.render.article_full) or pictures["packages"] else ()
-        )
-        + pictures["packages"],
-        "deck_packages": pictures["packages"],
-        "diagram": pictures["diagram"],
-        "plots": plots.build(trace, ex.render.decimals, medium.layout.max_rows)
-        if ex.render.plots
-        else [],
         "notation": ex.render.notation,
-        "row_vectors": medium.row_vectors,
-        "carry": _carry(trace, exact),
-        "exercise": _exercise(ex.render.exercise, exercise, form),
     }
 
 
@@ -331,69 +356,40 @@ def parts(ctx: dict[str, Any]) -> list[dict[str, Any]]:
     """One fragment per derivation piece: the cell drawn (with ``render.diagram``), inputs,
     each gate (and its rows written out, with ``render.expand``), the cell and the hidden
     state; with ``render.plots``, the values over time of each layer and direction."""
-    pieces = []
-    for s in ctx["steps"]:
-        if ctx["diagram"]:
-            pieces.append(
-                {
-                    "id": f"{s['id']}-diagram",
-                    "kind": "diagram",
-                    "step": s,
-                    "gate": None,
-                    "caption": f"{s['title']}: the cell"
-                    + (f", example 1 of {ctx['batch']} in the batch" if ctx["batched"] else ""),
-                }
-            )
-        pieces.append(
-            {
-                "id": f"{s['id']}-inputs",
-                "kind": "inputs",
-                "step": s,
-                "gate": None,
-                "caption": f"{s['title']}: inputs",
-            }
-        )
-        for g in s["gates"]:
-            pieces.append(
-                {
-                    "id": f"{s['id']}-{g['key']}",
-                    "kind": "gate",
-                    "step": s,
-                    "gate": g,
-                    "caption": f"{s['title']}: {g['name']}",
-                }
-            )
-            if g["expansion"] is not None:
-                pieces.append(
-                    {
-                        "id": f"{s['id']}-{g['key']}-rows",
-                        "kind": "rows",
-                        "step": s,
-                        "gate": g,
-                        "caption": f"{s['title']}: {g['name']}, row by row",
-                    }
-                )
-        states = [line for frame in s["state_frames"] for line in frame]
-        for kind, short, name in (("cell", "c", "cell state"), ("hidden", "h", "hidden state")):
-            if kind in states:
-                pieces.append(
-                    {
-                        "id": f"{s['id']}-{short}",
-                        "kind": kind,
-                        "step": s,
-                        "gate": None,
-                        "caption": f"{s['title']}: {name}",
-                    }
-                )
+    pieces = [piece for s in ctx["steps"] for piece in _step_parts(ctx, s)]
     for p in ctx["plots"]:
+        pieces.append(_part(p["id"], "plots", None, None, p["title"], plots=p))
+    return pieces
+
+
+def _part(
+    id_: str,
+    kind: str,
+    step: dict[str, Any] | None,
+    gate: dict[str, Any] | None,
+    caption: str,
+    **more: Any,
+) -> dict[str, Any]:
+    return {"id": id_, "kind": kind, "step": step, "gate": gate, "caption": caption, **more}
+
+
+def _step_parts(ctx: dict[str, Any], s: dict[str, Any]) -> list[dict[str, Any]]:
+    """The fragments of one derived step, in the order the documents show them."""
+    pieces = []
+    if ctx["diagram"]:
+        batch = f", example 1 of {ctx['batch']} in the batch" if ctx["batched"] else ""
         pieces.append(
-            {
-                "id": p["id"],
-                "kind": "plots",
-                "step": None,
-                "gate": None,
-                "plots": p,
-                "caption": p["title"],
-            }
+            _part(f"{s['id']}-diagram", "diagram", s, None, f"{s['title']}: the cell{batch}")
         )
+    pieces.append(_part(f"{s['id']}-inputs", "inputs", s, None, f"{s['title']}: inputs"))
+    for g in s["gates"]:
+        name = f"{s['title']}: {g['name']}"
+        pieces.append(_part(f"{s['id']}-{g['key']}", "gate", s, g, name))
+        if g["expansion"] is not None:
+            rows = f"{s['id']}-{g['key']}-rows"
+            pieces.append(_part(rows, "rows", s, g, f"{name}, row by row"))
+    states = [line.kind for frame in s["state_frames"] for line in frame]
+    for kind, short, name in (("cell", "c", "cell state"), ("hidden", "h", "hidden state")):
+        if kind in states:
+            pieces.append(_part(f"{s['id']}-{short}", kind, s, None, f"{s['title']}: {name}"))
     return pieces

@@ -16,50 +16,24 @@ slides the lines are packed into frames.
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from lstm_tex.compute.engine import layer_weights
 from lstm_tex.compute.trace import Step, Trace
-from lstm_tex.document import forms, matrices, numbers
-from lstm_tex.document.frames import SYMBOLIC, pack
+from lstm_tex.document import forms, matrices, measure, numbers
+from lstm_tex.document.blocks import Blocks
+from lstm_tex.document.frames import SYMBOLIC, pack_lines
+from lstm_tex.document.line import Line, Term
+from lstm_tex.document.measure import EXPANSION_INDENT_EM, PLUS_EM, symbol_em, term_em
 
 if TYPE_CHECKING:
     from lstm_tex.document.medium import Medium
 
 LINE_ROWS = 1.45  # height of one line of an expansion, in matrix rows (with \\ spacing)
 PART_GAP = 0.5  # extra space between the rows of W_i x + b_i and those of W_h h + b_h
-PLUS_EM = 1.6  # " + " between terms
-CDOT_EM = 1.3  # " \cdot " between factors
-INDENT_EM = 3.0  # \qquad and "+" at the start of a continuation line
-
-
-def term_em(text: str) -> float:
-    r"""Estimated width of a term such as ``(-0.36) \cdot 0.5`` in ems."""
-    if text == "\\cdots":
-        return 1.5
-    body = text.replace("\\cdot", "")
-    return (
-        0.5 * sum(ch.isdigit() or ch in ".-" for ch in body)
-        + 0.4 * sum(ch in "()" for ch in body)
-        + CDOT_EM * text.count("\\cdot")
-    )
-
-
-_SCRIPT = re.compile(r"[_^](?:\{([^{}]*)\}|(.))")
-_COMMAND = re.compile(r"\\[a-zA-Z]+")
-
-
-def symbol_em(sym: str) -> float:
-    r"""Estimated width of a symbol such as ``W_{if}^{(1)} x^{(1)}_{1} + b_{if}^{(1)}`` in
-    ems: letters 0.6, sub- and superscripts 0.4 a character (a command counts as one),
-    `` + `` 1.6."""
-    scripts = sum(len(_COMMAND.sub("x", a or b)) for a, b in _SCRIPT.findall(sym))
-    main = _SCRIPT.sub("", sym)
-    letters = len(re.sub(r"[\s+]", "", _COMMAND.sub("x", main)))
-    return 0.6 * letters + 0.4 * scripts + PLUS_EM * main.count("+")
 
 
 def break_terms(terms: list[str], value: str, first_em: float, rest_em: float) -> list[str]:
@@ -67,7 +41,7 @@ def break_terms(terms: list[str], value: str, first_em: float, rest_em: float) -
     the last one also holding ``= value``; continuation lines start with ``+``."""
     lines: list[list[str]] = [[]]
     width, room = 0.0, first_em
-    value_em = 2.0 + 0.5 * len(value)
+    value_em = measure.OPERATOR_EM + measure.DIGIT_EM * len(value)
     for n, term in enumerate(terms):
         em = term_em(term) + (PLUS_EM if lines[-1] else 0.0)
         last = n == len(terms) - 1
@@ -79,90 +53,78 @@ def break_terms(terms: list[str], value: str, first_em: float, rest_em: float) -
     return [("+ " if k else "") + " + ".join(line) for k, line in enumerate(lines)]
 
 
+@dataclass(frozen=True)
+class Part:
+    """One affine part of a gate written out: ``kind`` (``ih``, ``hh``, ``affine``), its
+    symbol, weights (n, m), vectors (batch, m), bias or None, values (batch, n), the
+    vector's style per entry, and whether the vector comes first (``x W``)."""
+
+    kind: str
+    sym: str
+    weights: np.ndarray
+    vectors: np.ndarray
+    bias: np.ndarray | None
+    values: np.ndarray
+    styles: list[numbers.Style]
+    vector_first: bool
+
+
 def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: Medium) -> None:
     """Set ``expansion`` of every gate of the step context ``ctx``: ``None``, or when
-    ``render.expand`` chooses the gate at this step, its rows and their frames. An exercise
-    sheet (``render.exercise``) leaves them out: the sums would give its blanks away."""
+    ``render.expand`` chooses the gate at this step, its rows (Lines) and their frames. An
+    exercise sheet (``render.exercise``) leaves them out: the sums would give its blanks
+    away."""
     ex = trace.example
     w = layer_weights(ex, step.layer, step.direction)
-    hidden = ex.config.hidden_size
-    first = ctx["first"]
-    x_style: numbers.Style = "written" if step.layer == 0 else "fixed"
-    h_style: numbers.Style = "written" if first else "fixed"
-    sheet = "blank" in getattr(medium, "marks", {}).values()
-    form = forms.of(ex)
-    for n, (k, g) in enumerate(zip(form.keys, ctx["gates"], strict=True)):
+    styles: tuple[numbers.Style, numbers.Style] = (
+        "written" if step.layer == 0 else "fixed",
+        "written" if ctx["first"] else "fixed",
+    )
+    sheet = "blank" in medium.marks.values()
+    for n, (k, g) in enumerate(zip(forms.of(ex).keys, ctx["gates"], strict=True)):
         g["expansion"] = None
         if sheet or not ex.render.expands(k, step.t):
             continue
-        rows: list[dict[str, Any]] = []
-        parts = _parts(
-            "pytorch" if g["gated"] else ex.render.notation,
-            ctx,
-            g,
-            w,
-            slice(n * hidden, (n + 1) * hidden),
-            step,
-            k,
-            (x_style, h_style),
-        )
-        for kind, sym, weights, vectors, bias, values, styles, vector_first in parts:
-            part_rows = _rows(
-                sym,
-                weights,
-                vectors,
-                bias,
-                values,
-                styles,
-                medium,
-                batched=ex.batched,
-                vector_first=vector_first,
-            )
-            part_rows[0]["part_start"] = bool(rows)
-            part_rows[0]["kind"] = kind
-            rows.extend(part_rows)
-        heights = [(row, row["height"] + (PART_GAP if row["part_start"] else 0.0)) for row in rows]
-        # The first frame opens with a sentence of one or two lines.
-        frames = pack(heights, medium.layout.frame_rows - 2 * SYMBOLIC)
+        notation = "pytorch" if g["gated"] else ex.render.notation
+        blocks = Blocks.of(w, n, ex.config.hidden_size)
+        parts = affine_parts(notation, step, ctx, g, blocks, styles)
+        rows: list[Line] = []
+        for part in parts:
+            rows.extend(part_rows(part, medium, batched=ex.batched, starts=bool(rows)))
+        gaps = [PART_GAP if row.symbolic["part_start"] else 0.0 for row in rows]
         g["expansion"] = {
-            "parts": [sym for _, sym, *_ in parts],
+            "parts": [part.sym for part in parts],
             "rows": rows,
-            "frames": frames,
+            # The first frame opens with a sentence of one or two lines.
+            "frames": pack_lines(rows, medium.layout.frame_rows - 2 * SYMBOLIC, extra=gaps),
             "batched": ex.batched,
-            "bias": parts[0][4] is not None,
+            "bias": parts[0].bias is not None,
         }
 
 
-def _parts(
+def affine_parts(
     notation: str,
+    step: Step,
     ctx: dict[str, Any],
     g: dict[str, Any],
-    w: dict[str, Any],
-    block: slice,
-    step: Step,
-    k: str,
+    blocks: Blocks,
     styles: tuple[numbers.Style, numbers.Style],
-) -> list[tuple[Any, ...]]:
-    """The affine parts of gate ``k`` in ``notation``, each (kind, symbol, weights (n, m),
-    vectors (batch, m), bias or None, values (batch, n), vector styles, vector first):
-    PyTorch's ``W_ik x + b_ik`` and ``W_hk h + b_hk``; the textbook's ``W_k [h; x] + b_k``;
-    the row-vector ``x W_xk + h W_hk + b_k`` (with ``b_k = b_ik + b_hk``, as they show it)."""
+) -> list[Part]:
+    """The affine parts of a gate in ``notation``: PyTorch's ``W_ik x + b_ik`` and ``W_hk h +
+    b_hk`` (``x W_xn + b_in``... for the GRU's candidate with row vectors); the textbook's
+    ``W_k [h; x] + b_k``; the row-vector ``x W_xk + h W_hk + b_k`` (with ``b_k = b_ik +
+    b_hk``, as they show it)."""
     x_style, h_style = styles
-    w_ih, w_hh = w["w_ih"][block], w["w_hh"][block]
-    b_ih = None if w["b_ih"] is None else w["b_ih"][block]
-    b_hh = None if w["b_hh"] is None else w["b_hh"][block]
-    gv = step.gates[k]
     x_sym, h_sym = ctx["x_sym"], ctx["h_prev_sym"]
+    gv = step.gates[g["key"]]
     if notation == "pytorch":
-        # The GRU's candidate in the row-vector notation: x W_xn + b_in and h W_hn + b_hn.
         row = bool(g["row_form"])
-
         pytorch = {
-            "ih": (w_ih, step.x, b_ih, x_sym, x_style),
-            "hh": (w_hh, step.h_prev, b_hh, h_sym, h_style),
+            "ih": (blocks.w_ih, step.x, blocks.b_ih, x_sym, x_style),
+            "hh": (blocks.w_hh, step.h_prev, blocks.b_hh, h_sym, h_style),
         }
         return [
-            (
+            Part(
                 part,
                 (f"{v_sym} {g[f'W_{part}_sym']}" if row else f"{g[f'W_{part}_sym']} {v_sym}")
                 + (f" + {g[f'b_{part}_sym']}" if b is not None else ""),
@@ -175,16 +137,11 @@ def _parts(
             )
             for part, (weights, vectors, b, v_sym, style) in pytorch.items()
         ]
-    bias = (
-        None
-        if b_ih is None
-        # bias: single has b_ih only
-        else (b_ih if b_hh is None else numbers.decimal_sum(b_ih, b_hh))
-    )
+    bias = blocks.bias
     plus = f" + {g['b_sym']}" if bias is not None else ""
     # the textbook's W_k = [W_hk  W_ik] times [h; x]; the row-vector x W_xk + h W_hk
     textbook = notation == "textbook"
-    parts = [(w_hh, step.h_prev, h_style), (w_ih, step.x, x_style)]
+    parts = [(blocks.w_hh, step.h_prev, h_style), (blocks.w_ih, step.x, x_style)]
     if not textbook:
         parts.reverse()
     sym = (
@@ -193,7 +150,7 @@ def _parts(
         else f"{x_sym} {g['Wx_sym']} + {h_sym} {g['Wh_sym']}{plus}"
     )
     return [
-        (
+        Part(
             "affine",
             sym,
             np.hstack([m for m, _, _ in parts]),
@@ -206,59 +163,41 @@ def _parts(
     ]
 
 
-def _rows(
-    sym: str,
-    weights: np.ndarray,
-    vectors: np.ndarray,
-    bias: np.ndarray | None,
-    values: np.ndarray,
-    styles: list[numbers.Style],
-    medium: Medium,
-    *,
-    batched: bool,
-    vector_first: bool = False,
-) -> list[dict[str, Any]]:
-    """The lines of one affine part ``W v + b`` (its symbol ``sym``): an entry per row of W
-    (and per example), elided beyond the medium's ``max_rows``; terms beyond ``max_cols``."""
+def part_rows(part: Part, medium: Medium, *, batched: bool, starts: bool) -> list[Line]:
+    """The rows of one affine part ``W v + b`` (``starts``: after another part): an entry
+    per row of W (and per example), elided beyond the medium's ``max_rows`` (a row of kind
+    ``gap``); terms beyond ``max_cols``."""
     layout = medium.layout
-    batch = vectors.shape[0]
-    label_em = symbol_em(sym) + 3.0  # the parentheses, the index and " = "
-    line_em = layout.line_em - label_em - 2.0
-    rows: list[dict[str, Any]] = []
-    for j in matrices.keep(weights.shape[0], layout.max_rows):
+    label_em = symbol_em(part.sym) + measure.EXPANSION_LABEL_EM
+    line_em = layout.line_em - label_em - measure.EXPANSION_ROOM_EM
+    rows: list[Line] = []
+    for j in matrices.keep(part.weights.shape[0], layout.max_rows):
         if j is None:
-            rows.append(
-                {
-                    "gap": True,
-                    "label": "",
-                    "lines": [],
-                    "value": "",
-                    "height": LINE_ROWS,
-                    "part_start": False,
-                }
-            )
+            gap = {"part": part.kind, "part_start": False, "label": ""}
+            rows.append(Line("gap", symbolic=gap, height=LINE_ROWS))
             continue
-        for b in range(batch):
+        for b in range(part.vectors.shape[0]):
+            marks = {"part": part.kind, "part_start": starts and not rows}
             terms, value = matrices.expansion(
-                weights[j],
-                vectors[b],
-                None if bias is None else float(bias[j]),
-                float(values[b, j]),
-                vector_style=styles,
+                part.weights[j],
+                part.vectors[b],
+                None if part.bias is None else float(part.bias[j]),
+                float(part.values[b, j]),
+                vector_style=part.styles,
                 decimals=medium.decimals,
                 max_terms=layout.max_cols,
-                vector_first=vector_first,
+                vector_first=part.vector_first,
             )
             index = f"{j + 1},{b + 1}" if batched else f"{j + 1}"
-            lines = break_terms(terms, value, line_em, line_em - INDENT_EM)
+            lines = break_terms(terms, value, line_em, line_em - EXPANSION_INDENT_EM)
             rows.append(
-                {
-                    "gap": False,
-                    "label": f"({sym})_{{{index}}}",
-                    "lines": lines,
-                    "value": value,
-                    "height": LINE_ROWS * len(lines),
-                    "part_start": False,
-                }
+                Line(
+                    "row",
+                    symbolic={**marks, "label": f"({part.sym})_{{{index}}}"},
+                    result=value,
+                    terms=tuple(Term(text, newline=k > 0) for k, text in enumerate(lines)),
+                    width=label_em + max(term_em(t) + PLUS_EM * t.count("+") for t in lines),
+                    height=LINE_ROWS * len(lines),
+                )
             )
     return rows

@@ -100,19 +100,6 @@ def pack_lines(
     )
 
 
-def unbreak_tall(g: dict[str, Any], ih_rows: int, hh_rows: int, rows: int, budget: float) -> None:
-    r"""On slides, a gate line whose breaks make it taller than a frame stays one line:
-    \lstmfit then scales it to the width, which costs less than shrinking the frame."""
-    for line_rows, flags in (
-        (ih_rows, ("break_ih", "break_ih_bias")),
-        (hh_rows, ("break_hh", "break_hh_bias")),
-        (rows, ("break_result", "break_sum", "break_act")),
-    ):
-        if (line_rows + LINE) * (1 + sum(bool(g[f]) for f in flags)) > budget:
-            for f in flags:
-                g[f] = False
-
-
 def flow(
     segments: Sequence[tuple[str, float, int, bool]], line_em: float, indent: float
 ) -> tuple[dict[str, bool], float]:

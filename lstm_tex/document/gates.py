@@ -1,39 +1,96 @@
-r"""One gate of a step: its symbols, numbers and line breaks in each notation (PyTorch's
-``W_ik x_t + b_ik``, the textbook's ``W_k [h; x] + b_k``, d2l's ``x_t W_xk + ...``)."""
+r"""One gate of a step as :class:`~lstm_tex.document.line.Line` records, in each notation
+(PyTorch's ``W_ik x_t + b_ik``, the textbook's ``W_k [h; x] + b_k``, d2l's ``x_t W_xk +
+...``): its symbols, and for each line its numbers, where it breaks and how tall it is."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from lstm_tex.compute.trace import Step
-from lstm_tex.document import forms, numbers
-from lstm_tex.document.frames import (
-    SYMBOLIC,
-    Frame,
-    flow,
-)
-from lstm_tex.document.medium import (
-    Medium,
-)
-
-#: The lines of a gate's derivation in each notation (after the symbolic one).
-NOTATION_LINES = {
-    "pytorch": ("symbolic", "ih", "hh", "result"),
-    "textbook": ("symbolic", "affine", "result"),
-    "row-vector": ("symbolic", "affine", "result"),
-}
-
-
-#: The breaks of a product line (``break_ih``, ``break_ih_product``, ``break_ih_bias``).
-PART_BREAKS = ("", "_product", "_bias")
+from lstm_tex.document import forms, measure, numbers
+from lstm_tex.document.affine import affine_lines
+from lstm_tex.document.blocks import Blocks, Where
+from lstm_tex.document.line import Line, Term, symbolic
+from lstm_tex.document.measure import LINE, OPERATOR_EM
+from lstm_tex.document.medium import Medium
 
 #: A gate line of up to this many matrix rows may move its result and bias to rows of their
 #: own to show its weight matrix whole: the gate's two lines still share a frame. A taller
-#: line moves them only where the gate keeps its number of frames (:func:`take_room`).
+#: line moves them only where the gate keeps its number of frames (``moves``, step.py).
 MOVE_ROWS = 4
+
+
+def gate_context(gate: forms.GateForm, n: int, where: Where) -> dict[str, Any]:
+    """One gate of a step: its symbols, its activation's numbers (``act``, which the state
+    lines read) and its ``lines``, the symbolic one first. On slides, ``moves``: PyTorch's
+    product lines (by kind) that show more columns of W when they move their result and
+    bias to rows of their own whatever their height; step.py takes them where the gate
+    keeps its number of frames."""
+    blocks = Blocks.of(where.w, n, where.hidden)
+    entry = gate_symbols(gate, where, blocks)
+    entry["act"] = where.medium.value(where.step.gates[gate.key].act, gate.key)
+    lines: tuple[Line, ...]
+    entry["moves"] = {}
+    if where.notation == "pytorch" or gate.gated:
+        products = product_lines(entry, blocks, where)
+        lines = (*products, result_line(entry, where))
+        if where.medium.layout.shrinks:
+            moved = product_lines(entry, blocks, where, tall=True)
+            entry["moves"] = {
+                now.kind: line
+                for now, line in zip(products, moved, strict=True)
+                if line.numbers["W"] != now.numbers["W"]
+            }
+    else:
+        lines = affine_lines(entry, blocks, where)
+    entry["lines"] = (symbolic(), *lines)
+    return entry
+
+
+def gate_symbols(gate: forms.GateForm, where: Where, blocks: Blocks) -> dict[str, Any]:
+    """A gate's name, activation and symbols: PyTorch's ``W_ik``, ``W_hk``, ``b_ik``,
+    ``b_hk`` (``W_xn`` for the GRU's candidate with row vectors: ``row_form``), the
+    textbook's ``W_k`` or d2l's ``W_xk``, ``W_hk`` and their one ``b_k``."""
+    k, sup, t = gate.key, where.sup, where.step.t
+    row_form = gate.gated and where.medium.row_vectors
+    b_ih, b_hh = blocks.b_ih is not None, blocks.b_hh is not None
+    entry: dict[str, Any] = {
+        "key": k,
+        "name": gate.name,
+        "act_fn": gate.act_fn,
+        "gated": gate.gated,
+        "row_form": row_form,
+        "sym": f"{k}{sup}_{{{t}}}",
+        "W_ih_sym": f"W_{{{'x' if row_form else 'i'}{k}}}{sup}",
+        "W_hh_sym": f"W_{{h{k}}}{sup}",
+        # bias: single: one bias per gate, b_k, added in the ih line
+        "b_ih_sym": (f"b_{{i{k}}}{sup}" if b_hh else f"b_{{{k}}}{sup}") if b_ih else "",
+        "b_hh_sym": f"b_{{h{k}}}{sup}" if b_hh else "",
+    }
+    if gate.gated:
+        entry["r_sym"] = f"r{sup}_{{{t}}}"
+    elif where.notation != "pytorch":
+        entry["b_sym"] = f"b_{{{k}}}{sup}" if b_ih else ""
+        if where.notation == "textbook":
+            entry["W_sym"] = f"W_{{{k}}}{sup}"
+        else:
+            entry.update(Wx_sym=f"W_{{x{k}}}{sup}", Wh_sym=f"W_{{h{k}}}{sup}")
+    return entry
+
+
+def unbroken_if_tall(line: Line, where: Where) -> Line:
+    r"""On slides, a gate line whose breaks make it taller than a frame stays one row:
+    \lstmfit then scales it to the width, which costs less than shrinking the frame."""
+    if where.medium.layout.shrinks and line.height > where.budget:
+        return replace(line.unbroken(), height=line.height / line.rows)
+    return line
+
+
+def stacked_rows(line: Line, rows: int) -> Line:
+    """``line`` with its height: each of its rows as tall as ``rows``-row matrices."""
+    return replace(line, height=(rows + LINE) * line.rows)
 
 
 def weight_room(
@@ -50,7 +107,7 @@ def weight_room(
     also the bias (``movable[1]``), on rows of their own, it keeps every column and they
     move (issue 12: a hidden-4 W_hn was elided on a half-empty frame); only for lines of
     up to :data:`MOVE_ROWS` rows, since taller ones on three rows take a frame more; with
-    ``tall``, for any line (:func:`take_room` keeps it only where no frame is added)."""
+    ``tall``, for any line (step.py keeps it only where the gate keeps its frames)."""
     if not medium.layout.shrinks:
         return None
     room = medium.layout.line_em - rest
@@ -68,306 +125,114 @@ def weight_room(
     return room
 
 
-def product_part(
-    medium: Medium,
+def product_lines(
+    entry: dict[str, Any], blocks: Blocks, where: Where, tall: bool = False
+) -> tuple[Line, Line]:
+    """PyTorch's two products of a gate, ``W_ik x_t + b_ik`` and ``W_hk h_{t-1} + b_hk``
+    (``tall``: as :func:`product_line`)."""
+    step = where.step
+    gv = step.gates[entry["key"]]
+    parts = (
+        ("ih", (blocks.w_ih, step.x, blocks.b_ih, gv.ih)),
+        ("hh", (blocks.w_hh, step.h_prev, blocks.b_hh, gv.hh)),
+    )
+    ih, hh = (
+        product_line(
+            kind,
+            arrays,
+            (where.styles[n], where.symbols[n], where.shown[n]),
+            (entry[f"W_{kind}_sym"], entry[f"b_{kind}_sym"]),
+            where,
+            (entry["row_form"], tall),
+        )
+        for n, (kind, arrays) in enumerate(parts)
+    )
+    return ih, hh
+
+
+def product_line(
+    kind: str,
     arrays: tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray],
-    style: numbers.Style,
-    sup_em: float,
-    row_form: bool,
-    tall: bool = False,
-    part: str = "ih",
-) -> dict[str, Any]:
+    vector: tuple[numbers.Style, str, str],
+    symbols: tuple[str, str],
+    where: Where,
+    mode: tuple[bool, bool],
+) -> Line:
     """One of PyTorch's products ``W v + b = r`` of a gate (``arrays``: W, v, b or None, r;
-    ``style``: how v is written): W and b as shown (transposed for the GRU's candidate
-    with row vectors, ``row_form``) and where its line breaks: before the result, inside
-    ``W v``, before ``+ b``; ``tall``: a line of any height may move its result and bias
-    to rows of their own (:func:`weight_room`); ``part``: ``ih`` or ``hh``, the kind of
-    its result (an exercise's boxes, :meth:`Medium.em`)."""
+    ``vector``: v's style, symbol and numbers; ``symbols``: W's and b's): W and b as shown
+    (transposed for the GRU's candidate with row vectors, ``mode[0]``) and where its line
+    breaks: inside ``W v``, before ``+ b``, before the result. With ``mode[1]`` (tall),
+    a line of any height may move its result and bias to rows of their own
+    (:func:`weight_room`), and it keeps its breaks however tall it is."""
+    row_form, tall = mode
+    medium, sup_em, line_em = where.medium, where.sup_em, where.medium.layout.line_em
     w, v, b, result = arrays
+    style, v_sym, v_tex = vector
     shown_w = w.T if row_form else w
     shown_b = None if b is None else (b.reshape(1, -1) if row_form else b)
+    bias_em = medium.weights_em(shown_b) if shown_b is not None else 0.0
     # On slides, W has the room its line leaves at full size: its columns are elided
     # rather than the line scaled down (issue 12).
     # v is an h when computed (h_{t-1}, or the layer below's h_t); the result is ih or hh
-    v_em, result_em = medium.em(v, style, kind="h"), medium.em(result, kind=part)
-    rest = (
-        v_em
-        + (medium.weights_em(shown_b) if shown_b is not None else 0)
-        + result_em
-        + 9
-        + 2 * sup_em
-    )
-    line_em = medium.layout.line_em
-    bias_em = medium.weights_em(shown_b) if shown_b is not None else 0.0
+    v_em, result_em = medium.em(v, style, kind="h"), medium.em(result, kind=kind)
+    rest = v_em + bias_em + result_em + measure.PRODUCT_LINE_EM + 2 * sup_em
     room = weight_room(medium, shown_w, rest, (result_em, bias_em), (result,), tall)
     w_em = medium.weights_em(shown_w, room)
-    part_em = w_em + v_em + 7 + 2 * sup_em
-    return {
-        "W": medium.weights(shown_w, room),
-        "b": medium.weights(shown_b) if shown_b is not None else "",
-        "break": w_em + rest > line_em,
-        "break_product": not medium.layout.shrinks and (part_em > line_em),
-        "break_bias": shown_b is not None and (part_em + medium.weights_em(shown_b) + 2 > line_em),
-    }
+    part_em = w_em + v_em + measure.PRODUCT_ROW_EM + 2 * sup_em
+    w_tex = medium.weights(shown_w, room)
+    line = Line(
+        kind,
+        symbolic={
+            "lhs": (f"{v_sym} {symbols[0]}" if row_form else f"{symbols[0]} {v_sym}")
+            + (f" + {symbols[1]}" if symbols[1] else "")
+        },
+        numbers={"W": w_tex, "b": medium.weights(shown_b) if shown_b is not None else ""},
+        result=medium.value(result, kind),
+        terms=(
+            Term(
+                *((v_tex, w_tex) if row_form else (w_tex, v_tex)),
+                inside=not medium.layout.shrinks and part_em > line_em,
+            ),
+        ),
+        breaks={
+            "lhs": False,
+            "bias": shown_b is not None and part_em + bias_em + OPERATOR_EM > line_em,
+            "result": w_em + rest > line_em,
+        },
+        width=w_em + rest,
+    )
+    line = stacked_rows(line, max(where.rows, medium.rows(v)))
+    return line if tall else unbroken_if_tall(line, where)
 
 
-def gate_context(
-    form: forms.Form,
-    gate: forms.GateForm,
-    n: int,
-    step: Step,
-    medium: Medium,
-    where: dict[str, Any],
-) -> dict[str, Any]:
-    """Symbols, numbers and line breaks of one gate of a step (``where`` holds the step's
-    symbols and styles, and its weights ``w``)."""
-    k = gate.key
-    sup, sup_em, t = where["sup"], where["sup_em"], step.t
-    x_style, state_style, w = where["x_style"], where["state_style"], where["w"]
-    hidden = where["hidden"]
-    notation = where["notation"]
-    block = slice(n * hidden, (n + 1) * hidden)
-    gv = step.gates[k]
-    w_ih, w_hh = w["w_ih"][block], w["w_hh"][block]
-    b_ih, b_hh = (w[b][block] if w[b] is not None else None for b in ("b_ih", "b_hh"))
-    # The GRU's candidate in the row-vector notation: x W_xn + b_in and h W_hn + b_hn, its
-    # two parts apart (r multiplies the second), each as d2l writes a product.
-    row_form = gate.gated and medium.row_vectors
-    products = {
-        "ih": ((w_ih, step.x, b_ih, gv.ih), x_style),
-        "hh": ((w_hh, step.h_prev, b_hh, gv.hh), state_style),
-    }
-    parts = {p: product_part(medium, *products[p], sup_em, row_form, part=p) for p in products}
-    lines = NOTATION_LINES["pytorch" if gate.gated else notation]
-    pytorch = medium.layout.shrinks and lines == NOTATION_LINES["pytorch"]
-    moves = tall_moves(medium, products, parts, (sup_em, row_form)) if pytorch else {}
-    reset = step.gates["r"].act if gate.gated else None
-    gated_em = medium.em(reset, kind="r") + 6 + sup_em if reset is not None else 0.0  # + r ⊙
-    ih_em, hh_em = medium.em(gv.ih, kind="ih"), medium.em(gv.hh, kind="hh")
-    pre_em, value_em = medium.em(gv.pre, kind="pre"), medium.em(gv.act, kind=k)
-    res_em = ih_em + hh_em + pre_em + value_em + 12 + sup_em + gated_em
-    # Wide batches need more breaks: inside sigma(ih + hh), before the activation's result.
-    sum_em = ih_em + hh_em + 7 + sup_em + gated_em
-    act_em = pre_em + value_em + 8
-    x_letter = "x" if row_form else "i"
-    entry: dict[str, Any] = {
-        "key": k,
-        "name": gate.name,
-        "act_fn": gate.act_fn,
-        "gated": gate.gated,
-        "row_form": row_form,
-        "sym": f"{k}{sup}_{{{t}}}",
-        "W_ih_sym": f"W_{{{x_letter}{k}}}{sup}",
-        "W_hh_sym": f"W_{{h{k}}}{sup}",
-        # bias: single: one bias per gate, b_k, added in the ih line
-        "b_ih_sym": ""
-        if b_ih is None
-        else (f"b_{{{k}}}{sup}" if b_hh is None else f"b_{{i{k}}}{sup}"),
-        "b_hh_sym": f"b_{{h{k}}}{sup}" if b_hh is not None else "",
-        **{f"{x}_{p}": parts[p][x] for p in parts for x in ("W", "b")},
+def result_line(entry: dict[str, Any], where: Where) -> Line:
+    """PyTorch's ``f_t = \\sigma(ih + hh) = \\sigma(pre) = act`` (the GRU's candidate with
+    ``+ r \\odot hh``), breaking where wide batches need it: inside the sum, before the
+    pre-activation, before the activation's result."""
+    step, medium, sup_em = where.step, where.medium, where.sup_em
+    gv = step.gates[entry["key"]]
+    reset = step.gates["r"].act if entry["gated"] else None
+    em, k = medium.em, entry["key"]
+    gated_em = em(reset, kind="r") + measure.GATED_EM + sup_em if reset is not None else 0.0
+    ih_em, hh_em = em(gv.ih, kind="ih"), em(gv.hh, kind="hh")
+    pre_em, act_em = em(gv.pre, kind="pre"), em(gv.act, kind=k)
+    line_em = ih_em + hh_em + pre_em + act_em + measure.RESULT_LINE_EM + sup_em + gated_em
+    values = {
         "ih": medium.value(gv.ih, "ih"),
         "hh": medium.value(gv.hh, "hh"),
         "pre": medium.value(gv.pre, "pre"),
-        "act": medium.value(gv.act, k),
-        **{f"break_{p}{f}": parts[p]["break" + f] for p in parts for f in PART_BREAKS},
-        "break_result": res_em > where["state_line"],
-        "break_sum": sum_em > where["state_line"],
-        "break_act": act_em > where["state_line"],
-        "lines": lines,
-        "moves": moves,
     }
     if reset is not None:
-        entry["r_sym"] = f"r{sup}_{{{t}}}"
-        entry["r"] = medium.value(reset, "r")
-    if notation != "pytorch" and not gate.gated:
-        entry.update(
-            affine_gate(
-                notation,
-                k,
-                sup,
-                sup_em,
-                step,
-                medium,
-                (w_ih, w_hh, b_ih, b_hh),
-                (x_style, state_style),
-                where["stacked"],
-            )
-        )
-    return entry
-
-
-def tall_moves(
-    medium: Medium,
-    products: dict[str, tuple[tuple[Any, ...], numbers.Style]],
-    parts: dict[str, dict[str, Any]],
-    marks: tuple[float, bool],
-) -> dict[str, dict[str, Any]]:
-    """The products of a gate (``ih``, ``hh``) that show more columns of W when they may
-    move their result to a row of their own whatever their height (:func:`product_part`
-    with ``tall``; ``parts``: as they are; ``marks``: ``sup_em`` and ``row_form``): step.py
-    takes them where the gate keeps its number of frames (:func:`take_room`)."""
-    moves = {}
-    for part, now in parts.items():
-        moved = product_part(medium, *products[part], *marks, True, part)
-        if moved["W"] != now["W"]:
-            moves[part] = moved
-    return moves
-
-
-def take_room(
-    g: dict[str, Any],
-    heights: Callable[[dict[str, Any]], list[tuple[str, float]]],
-    frames: Callable[[list[tuple[str, float]]], list[Frame]],
-) -> None:
-    """Take the moves of a gate in PyTorch's notation (``g["moves"]``: a tall line's W with
-    more columns, its result on a row of its own) that keep the gate's number of frames
-    and make none of its frames taller than its tallest: a 2-layer network's W_ii (8 x 5)
-    showed 3 of its 5 columns while the gate's second frame was half empty (issue 12).
-    ``heights``: the gate's lines and their heights; ``frames``: packs them
-    (``g["frames"]``: the packing so far)."""
-    for part, moved in g.pop("moves", {}).items():
-        trial = {**g, f"W_{part}": moved["W"], f"b_{part}": moved["b"]}
-        for flag in PART_BREAKS:
-            trial[f"break_{part}{flag}"] = moved["break" + flag]
-        packed = frames(heights(trial))
-        # no frame taller than one the gate has already (those are known to fit)
-        fits = max(f.used for f in packed) <= max(f.used for f in g["frames"]) + 1e-9
-        if len(packed) <= len(g["frames"]) and fits:
-            g.update(trial)
-            g["frames"] = packed
-
-
-def affine_gate(
-    notation: str,
-    k: str,
-    sup: str,
-    sup_em: float,
-    step: Step,
-    medium: Medium,
-    blocks: tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None],
-    styles: tuple[numbers.Style, numbers.Style],
-    stacked: dict[str, Any],
-) -> dict[str, Any]:
-    """A gate in the textbook notation, ``sigma(W_k [h_{t-1}; x_t] + b_k)`` (Olah), or the
-    row-vector one, ``sigma(x_t W_xk + h_{t-1} W_hk + b_k)`` (d2l): the symbols, the
-    numbers, where the two lines break and their heights. ``W_k`` is ``[W_hk  W_ik]``,
-    ``W_xk`` and ``W_hk`` are PyTorch's blocks transposed, ``b_k = b_ik + b_hk``."""
-    w_ih, w_hh, b_ih, b_hh = blocks
-    x_style, state_style = styles
-    gv = step.gates[k]
-    line_em = medium.layout.line_em
-    bias = (
-        None
-        if b_ih is None
-        # bias: single has b_ih only
-        else (b_ih if b_hh is None else numbers.decimal_sum(b_ih, b_hh))
+        values["r"] = medium.value(reset, "r")
+    line = Line(
+        "result",
+        numbers=values,
+        result=entry["act"],
+        breaks={
+            "sum": ih_em + hh_em + measure.RESULT_SUM_EM + sup_em + gated_em > where.state_line,
+            "pre": line_em > where.state_line,
+            "act": pre_em + act_em + measure.RESULT_ACT_EM > where.state_line,
+        },
+        width=line_em,
     )
-    rows = medium.rows(gv.pre)
-    max_rows = medium.layout.max_rows
-    own_row = False
-    entry: dict[str, Any] = {"b_sym": f"b_{{{k}}}{sup}" if bias is not None else "", "b": ""}
-    if notation == "textbook":
-        lhs = 8 + 2 * sup_em
-        w = np.hstack([w_hh, w_ih])
-        entry.update(W_sym=f"W_{{{k}}}{sup}", W=medium.weight_blocks([w_hh, w_ih]))
-        if bias is not None:
-            entry["b"] = medium.weights(bias)
-        # one aligned block for the whole step (Step.latex()): the long left-hand side
-        # W_k [h; x] + b_k gets a row of its own, or it would widen every line
-        own_row = medium.one_block
-        lhs = 3 + sup_em if own_row else lhs
-        segments = [
-            ("W", lhs + 2 * own_row + medium.weights_em(w), min(w.shape[0], max_rows), False),
-            ("product", stacked["v_em"] + 1, stacked["v_rows"], not medium.layout.shrinks),
-        ]
-    else:
-        wx, wh = w_ih.T, w_hh.T
-        lhs = 12 + 3 * sup_em
-        entry.update(
-            Wx_sym=f"W_{{x{k}}}{sup}",
-            Wh_sym=f"W_{{h{k}}}{sup}",
-            Wx=medium.weights(wx),
-            Wh=medium.weights(wh),
-        )
-        if bias is not None:
-            bias = bias.reshape(1, -1)
-            entry["b"] = medium.weights(bias)
-        if medium.layout.shrinks:
-            segments = [
-                (
-                    "x",
-                    lhs + medium.em(step.x, x_style) + medium.weights_em(wx),
-                    max(medium.rows(step.x), min(wx.shape[0], max_rows)),
-                    False,
-                ),
-                (
-                    "terms",
-                    medium.em(step.h_prev, state_style) + medium.weights_em(wh) + 2,
-                    max(medium.rows(step.h_prev), min(wh.shape[0], max_rows)),
-                    True,
-                ),
-            ]
-        else:
-            lhs, segments, own_row = row_affine(lhs, sup_em, step, medium, (wx, wh, bias), styles)
-    if bias is not None:
-        segments.append(("bias", medium.weights_em(bias) + 2, min(bias.shape[0], max_rows), True))
-    segments.append(("affine", medium.em(gv.pre) + 2, rows, True))
-    breaks, affine_h = flow(segments, line_em, lhs)
-    for name in ("bias", "product", "terms", "x_product", "h_product"):
-        breaks.setdefault(name, False)
-    breaks["lhs"] = own_row
-    if own_row:
-        affine_h += SYMBOLIC
-    result_breaks, result_h = flow(
-        [
-            ("pre", medium.em(gv.pre) + 9 + sup_em, rows, False),
-            ("act", medium.em(gv.act) + 2, rows, True),
-        ],
-        line_em,
-        3 + sup_em if notation == "textbook" or breaks["lhs"] or medium.layout.shrinks else lhs,
-    )
-    entry.update(
-        lines=NOTATION_LINES[notation],
-        breaks={**breaks, **result_breaks},
-        heights=[("affine", affine_h), ("result", result_h)],
-    )
-    return entry
-
-
-def row_affine(
-    lhs: float,
-    sup_em: float,
-    step: Step,
-    medium: Medium,
-    arrays: tuple[np.ndarray, np.ndarray, np.ndarray | None],
-    styles: tuple[numbers.Style, numbers.Style],
-) -> tuple[float, list[tuple[str, float, int, bool]], bool]:
-    r"""The row-vector notation's affine line ``x_t W_xk + h_{t-1} W_hk + b_k = [x] [W_xk] +
-    [h] [W_hk] + [b] = [pre]`` in a medium that breaks lines: breakable also inside the
-    products (``\qquad \cdot [W]``, as the column notation breaks inside ``W x``), and
-    with its long left-hand side on a row of its own (``lhs``) when a factor would not fit
-    beside it, or when one aligned block holds every line of the step (``Step.latex()``):
-    the indent of its rows, its segments (:func:`flow`) up to the bias, and whether the
-    left-hand side has its own row."""
-    wx, wh, bias = arrays
-    x_style, state_style = styles
-    max_rows = medium.layout.max_rows
-    factors = [
-        medium.em(step.x, x_style),
-        medium.weights_em(wx),
-        medium.em(step.h_prev, state_style),
-        medium.weights_em(wh),
-        medium.em(step.c if step.c is not None else step.h),  # a state vector's width
-        *([medium.weights_em(bias)] if bias is not None else []),
-    ]
-    own = medium.one_block or lhs + 3 + max(factors) > medium.layout.line_em
-    # its own row: the rows start with "\quad" after the gate's symbol (f_t, 1 em)
-    indent = 3 + sup_em if own else lhs
-    # a product's factor goes beside the other, or after "\qquad \cdot" (flow adds 2 em)
-    segments = [
-        ("x", indent + 2 + factors[0], medium.rows(step.x), False),
-        ("x_product", 0.5 + factors[1], min(wx.shape[0], max_rows), True),
-        ("terms", 2 + factors[2], medium.rows(step.h_prev), True),
-        ("h_product", 0.5 + factors[3], min(wh.shape[0], max_rows), True),
-    ]
-    return indent, segments, own
+    return unbroken_if_tall(stacked_rows(line, where.rows), where)

@@ -10,6 +10,8 @@ to within :data:`MARGIN` of the measured width).
 
 from __future__ import annotations
 
+import re
+
 from lstm_tex.document import matrices
 
 #: A digit, a sign or a decimal point of a number, in ems (``numbers.display_width``
@@ -94,3 +96,218 @@ SLIDE_SIZES = {
 def slide_line_em(size: float = SLIDE_TEXT_PT) -> float:
     """The width of a line of a 16:9 slide in ems of the derivation's size (pt)."""
     return BEAMER_169_TEXT_PT / size
+
+
+# ---------------------------------------------------------------- the symbols of a line
+#
+# A line's estimate is its matrices (above) plus what is written between them: its
+# left-hand side, its operators and its function names. These allowances are what the
+# forward pass's lines add to their matrices. tests/test_texmeasure.py typesets a sample
+# of each line (its symbols and its matrices) and holds the estimate, allowances and
+# matrices added up as the document layer adds them, to between LINE_UNDER under and
+# LINE_OVER over the measured width. The allowances make up for the matrices' estimate
+# (about an em over each, a column gap it does not have), so they are calibrated on whole
+# lines, not alone.
+
+#: A line's estimate is at most this share under its width, as a matrix's. Measured
+#: (tests/test_texmeasure.py, 30 lines): PyTorch's left-hand side in one block 11.2 %
+#: under, the GRU update's last row 10.7 % (on a slide \lstmfit scales such a line) ...
+LINE_UNDER = MARGIN
+#: ... and at most this share over it (the line breaks early): ``x^{(1)}_t = [h^{(0)->}
+#: h^{(0)<-}] = x`` 37 % over, ``i_t = sigma(pre) = act`` 36 %, the inputs' line 29 %.
+LINE_OVER = 0.4
+
+#: An operator between two matrices (``+``, ``=``, ``\odot``) with its spacing and the gap
+#: to the next bracket, on the forward pass's lines.
+OPERATOR_EM = 2.0
+#: Between the two factors of a product of matrices (``[x] [W]``), and after ``\qquad
+#: \cdot`` where a product breaks.
+FACTOR_GAP_EM = 0.5
+#: Between a weight matrix and the stacked vector it multiplies (``W_k [h; x]``).
+STACKED_GAP_EM = 1.0
+
+#: PyTorch's ``W_ik x_t + b_ik = [W] [x] + [b] = [r]``: everything but the matrices.
+PRODUCT_LINE_EM = 9.0
+#: ... its first row only, ``W_ik x_t + b_ik = [W] [x]``, without the matrices.
+PRODUCT_ROW_EM = 7.0
+#: A gate's result ``f_t = \sigma([ih] + [hh]) = \sigma([pre]) = [act]`` without matrices.
+RESULT_LINE_EM = 12.0
+#: ... its first row, ``f_t = \sigma([ih] + [hh])``.
+RESULT_SUM_EM = 7.0
+#: ... its last, ``= \sigma([pre]) = [act]``.
+RESULT_ACT_EM = 8.0
+#: The GRU candidate's `` + r_t \odot (`` ... ``)`` around its hidden part.
+GATED_EM = 6.0
+#: ``f_t = \sigma\left([pre]\right)`` of the textbook's and d2l's result line, without it.
+ACTIVATION_LINE_EM = 9.0
+#: The textbook's left-hand side ``W_k [h_{t-1}; x_t] + b_k =``.
+TEXTBOOK_LHS_EM = 8.0
+#: d2l's left-hand side ``x_t W_xk + h_{t-1} W_hk + b_k =``.
+ROW_LHS_EM = 12.0
+#: Where the rows of a line start when its left-hand side has a row of its own:
+#: ``f_t = \quad`` (a gate's symbol, ``=`` and the indent).
+OWN_ROW_INDENT_EM = 3.0
+#: PyTorch's left-hand side ``W_ii x_t + b_ii`` in one aligned block (``Step.latex()``),
+#: which starts every line of the step after it.
+BLOCK_LHS_EM = 4.0
+#: The GRU's ``W_in x_t + b_in`` in ``Step.latex()``'s one block, likewise.
+GRU_BLOCK_LHS_EM = 5.0
+
+#: A state's left-hand side ``c_t =`` (the row-vector notation's state lines).
+STATE_LHS_EM = 2.0
+#: ``o_t \odot \tanh(c_t)``: the symbolic part of the hidden state's line.
+TANH_SYMBOLIC_EM = 8.0
+#: `` \odot \tanh\left(`` ... ``\right)`` around c_t's numbers.
+TANH_EM = 6.0
+#: ``m_t W_{hr}^\top =``: the projection's left-hand side with row vectors.
+PROJECTION_LHS_EM = 6.0
+#: Between m_t and W_hr^T on the projection's line.
+PROJECTION_GAP_EM = 3.0
+
+#: The column notation's LSTM state lines, everything but their matrices (numbers 5 or 4
+#: matrices wide, the symbols these ems): the numbers' row of ``c_t = f \odot c + i \odot
+#: g``, ``c_t = [f] \odot [c] + [i] \odot [g] = [c]`` (measured 8.8 em with c_1; 14 broke
+#: an 11 pt hidden-8 line that fits; issue 12),
+CELL_LINE_EM = 10.0
+#: ... its part before ``+ i \odot g``,
+CELL_SUM_EM = 10.0
+#: ... ``h_t = o \odot \tanh(c) = ... = [h]``,
+HIDDEN_LINE_EM = 16.0
+#: ... its result part ``= [o] \odot [tanh c] = [h]``,
+HIDDEN_RESULT_EM = 8.0
+#: ... its symbolic part with the first numbers ``h_t = o_t \odot \tanh(c_t) = [o] \odot``,
+HIDDEN_SYMBOLIC_EM = 14.0
+#: ... and the projection ``h_t = W_hr m_t = [W] [m] = [h]``.
+PROJECTION_LINE_EM = 10.0
+#: The numbers' row of the GRU's ``h_t = (1 - z) \odot n + z \odot h``, ``h_t = (1 -
+#: [z]) \odot [n] + [z] \odot [h]``, but its matrices (measured 8.8 em with h_1; issue 12),
+GRU_UPDATE_EM = 10.0
+#: ... ``(1 - [z]) \odot [n]``, its first product,
+GRU_PRODUCT_EM = 10.0
+#: ... and `` = [h]`` after it.
+GRU_RESULT_EM = 2.0
+
+#: An input's ``h_{t-1} =`` on slides (measured 3.5 em: a layer-1 step's x, h and c, each
+#: estimated at 5 em, went on two frames half full; issue 12) and elsewhere.
+INPUT_LABEL_EM = {True: 3.5, False: 5.0}
+#: ``x_t =`` and its spacing.
+X_LABEL_EM = 5.0
+#: The marks of a symbol's superscript, such as ``(1)`` and an arrow (both: this, one:
+#: half of it).
+SUP_EM = 2.0
+#: A label of values over time, ``[h_1 \cdots h_T]``.
+TIME_LABEL_EM = 4.5
+#: ``example 1:`` before a label.
+EXAMPLE_EM = 6.0
+#: A final state's label ``h_n[0] =`` and the step it is, ``h^{(1)}_{T} =``.
+FINAL_LABEL_EM = 4.0
+FINAL_MID_EM = 3.0
+#: A bidirectional output's ``[h^->_t  h^<-_t]`` rows of symbols (row vectors), and per
+#: step the columns of its ruled ``[h^->; h^<-]`` with their brackets (column vectors).
+ROWS_MID_EM = 8.0
+STACKED_SYMBOL_EM = 3.5
+SYMBOL_BRACKETS_EM = 1.0
+#: The rule between two blocks of one matrix: its width (side by side) and its height in
+#: matrix rows (stacked).
+BLOCK_RULE_EM = 0.5
+BLOCK_RULE_ROWS = 0.5
+#: An expansion's label ``( ... )_{j} =`` around its symbol, and the room its sum leaves.
+EXPANSION_LABEL_EM = 3.0
+EXPANSION_ROOM_EM = 2.0
+#: A layer above's ``x^{(l)}_t = [h->; h<-]`` as a row, beside its numbers.
+FROM_ROW_EM = 10.0
+
+
+# ---------------------------------------------------------------- symbolic expressions
+
+#: ``" + "`` between the terms of an expansion, in ems.
+PLUS_EM = 1.6
+#: ``" \cdot "`` between two factors of an expansion's term.
+CDOT_EM = 1.3
+#: ``\qquad`` and ``+`` at the start of an expansion's continuation row.
+EXPANSION_INDENT_EM = 3.0
+#: The ``\cdots`` of an elided sum.
+CDOTS_EM = 1.5
+
+
+def term_em(text: str) -> float:
+    r"""The width of an expansion's term such as ``(-0.36) \cdot 0.5`` in ems: digits,
+    signs and points half an em, parentheses 0.4, ``\cdot`` with its spacing
+    :data:`CDOT_EM`."""
+    if text == "\\cdots":
+        return CDOTS_EM
+    body = text.replace("\\cdot", "")
+    return (
+        DIGIT_EM * sum(ch.isdigit() or ch in ".-" for ch in body)
+        + 0.4 * sum(ch in "()" for ch in body)
+        + CDOT_EM * text.count("\\cdot")
+    )
+
+
+_SYMBOL_SCRIPT = re.compile(r"[_^](?:\{([^{}]*)\}|(.))")
+_SYMBOL_COMMAND = re.compile(r"\\[a-zA-Z]+")
+
+
+def symbol_em(sym: str) -> float:
+    r"""The width of a symbol such as ``W_{if}^{(1)} x^{(1)}_{1} + b_{if}^{(1)}`` in ems:
+    letters 0.6, sub- and superscripts 0.4 a character (a command counts as one), ``" +
+    "`` :data:`PLUS_EM`."""
+    scripts = sum(len(_SYMBOL_COMMAND.sub("x", a or b)) for a, b in _SYMBOL_SCRIPT.findall(sym))
+    main = _SYMBOL_SCRIPT.sub("", sym)
+    letters = len(re.sub(r"[\s+]", "", _SYMBOL_COMMAND.sub("x", main)))
+    return 0.6 * letters + 0.4 * scripts + PLUS_EM * main.count("+")
+
+
+#: An operator between matrices on the backward pass's lines (=, +, -, \odot) with its
+#: spacing, in ems.
+OP_EM = 1.6
+
+_COMMAND = re.compile(r"\\(mathrm|mathsf|mathbf|left|right|text|quad|[,;!])")
+_SCRIPT = re.compile(r"[_^](\{[^{}]*\}|\\[a-zA-Z]+|.)")
+_FRAC = re.compile(r"\\frac\{[^{}]*\}\{[^{}]*\}")
+#: Widths in ems of what symbolic lines are made of (a math italic letter is about 0.55,
+#: :data:`LETTER_EM`).
+TEX_EMS = {
+    "\\tanh": 1.9,
+    "\\sigma": 0.6,
+    "\\odot": 1.7,
+    "\\sum": 1.7,
+    "\\cdot": 0.9,
+    "\\leftarrow": 1.9,
+    "\\rightarrow": 1.0,
+    "\\top": 0.8,
+    "\\delta": 0.45,
+    "\\eta": 0.5,
+    "\\hat": 0.0,
+    "\\dots": 1.2,
+    "=": 1.35,
+    "+": 1.25,
+    "-": 1.25,
+    "(": 0.4,
+    ")": 0.4,
+    ",": 0.3,
+    "'": 0.3,
+}
+LETTER_EM = 0.55
+#: A fraction, counted as one wide letter.
+FRAC_EM = 1.0
+#: Sub- and superscripts are set smaller: this share of their width.
+SCRIPT_SHARE = 0.7
+
+
+def tex_em(tex: str) -> float:
+    """The width of a symbolic expression in ems (the backward pass's lines; matrices are
+    estimated apart); sub- and superscripts count at :data:`SCRIPT_SHARE`."""
+    plain = _FRAC.sub("\\frac", _COMMAND.sub("", tex))
+    scripts = sum(tex_em(m.group(1).strip("{}")) for m in _SCRIPT.finditer(plain))
+    body = _SCRIPT.sub("", plain).replace("{", "").replace("}", "").replace(" ", "")
+    em = 0.0
+    for token in re.findall(r"\\[a-zA-Z]+|.", body):
+        em += FRAC_EM if token == "\\frac" else TEX_EMS.get(token, LETTER_EM)
+    return em + SCRIPT_SHARE * scripts
+
+
+def strip_commands(tex: str) -> str:
+    r"""``tex`` without the commands that set no width of their own (``\mathrm``,
+    ``\left``, ``\,``, ...): what a note's length is counted on."""
+    return _COMMAND.sub("", tex)

@@ -4,8 +4,8 @@ rows and columns, and estimates their widths (with :mod:`lstm_tex.document.measu
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -120,6 +120,7 @@ WEIGHT_LABEL_EM = 12.0  # width of a label such as W_{hi} h_{0} + b_{hi} = (with
 ROW_LINE_EM = 6.5
 
 
+@dataclass(eq=False)
 class Medium:
     """Formats the numbers of one medium with its limits.
 
@@ -129,29 +130,25 @@ class Medium:
     them as answers. ``captions``: whether derivations get sentences that read them.
     """
 
-    def __init__(
-        self,
-        decimals: int,
-        layout: Layout,
-        *,
-        row_vectors: bool = False,
-        marks: Mapping[str, matrices.Mark] | None = None,
-        captions: bool = False,
-    ) -> None:
-        self.decimals = decimals
-        self.layout = layout
-        self.row_vectors = row_vectors
-        self.marks = dict(marks or {})
-        self.captions = captions
-        #: Every line of a step in one aligned block (``Step.latex()``): a long left-hand
-        #: side would widen all of them.
-        self.one_block = False
-        self.row_cap: int | None = None
-        #: Exercise boxes :data:`PAPER_BOX_SCALE` times as wide as their number (the
-        #: article), else :data:`BOX_EM` wider (slides).
-        self.paper_boxes = False
-        # Weights are shown again at every step: each one is formatted once, by content.
-        self._weights: dict[tuple[str, tuple[int, ...], bytes, float | None], Any] = {}
+    decimals: int
+    layout: Layout
+    row_vectors: bool = field(default=False, kw_only=True)
+    marks: dict[str, matrices.Mark] = field(default_factory=dict, kw_only=True)
+    captions: bool = field(default=False, kw_only=True)
+    #: Every line of a step in one aligned block (``Step.latex()``): a long left-hand
+    #: side would widen all of them.
+    one_block: bool = field(default=False, init=False)
+    row_cap: int | None = field(default=None, init=False)
+    #: Exercise boxes :data:`PAPER_BOX_SCALE` times as wide as their number (the
+    #: article), else :data:`BOX_EM` wider (slides).
+    paper_boxes: bool = field(default=False, init=False)
+    # Weights are shown again at every step: each one is formatted once, by content.
+    _weights: dict[tuple[str, tuple[int, ...], bytes, float | None], Any] = field(
+        default_factory=dict, init=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        self.marks = dict(self.marks)  # a copy: the caller's marks stay theirs
 
     def value(self, array: np.ndarray, kind: str = "", beside: float = 0.0) -> str:
         """A computed value; ``kind`` names the quantity for an exercise's marks;

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from lstm_tex.compute.trace import Direction, Step, Trace, directions_of
-from lstm_tex.document import forms, matrices
+from lstm_tex.document import forms, matrices, measure
 from lstm_tex.document.frames import (
     LINE,
     SYMBOLIC,
@@ -21,8 +21,6 @@ from lstm_tex.document.medium import (
 )
 from lstm_tex.document.symbols import (
     NO_TAG,
-    SUP_EM,
-    TIME_LABEL_EM,
     example_tag,
     placement,
     superscript,
@@ -41,7 +39,7 @@ def result_entry(
 ) -> dict[str, Any]:
     """One ``label = mid = value`` of a results row; ``columns`` (k, n) shows as n x k
     (as k x n with row vectors); ``kind`` names the quantity for an exercise's marks."""
-    beside = label_em + mid_em + 2.0
+    beside = label_em + mid_em + measure.OPERATOR_EM
     return {
         "label": label,
         "mid": mid,
@@ -65,7 +63,7 @@ def over_steps(
         tag[0] + time_label(name, sup, [s.t for s in steps], medium.row_vectors),
         columns,
         medium,
-        TIME_LABEL_EM + (SUP_EM if sup else 0.0) + tag[1],
+        measure.TIME_LABEL_EM + (measure.SUP_EM if sup else 0.0) + tag[1],
         kind=name,
     )
 
@@ -74,7 +72,8 @@ def entry_rows(groups: list[list[dict[str, Any]]], medium: Medium) -> list[dict[
     """Each group of entries on one row, if that fits: the rows of an aligned block share
     their columns, so the widest entry of each column counts. Else one entry per row."""
     columns = max(len(group) for group in groups)
-    width = sum(max(g[k]["em"] for g in groups if len(g) > k) + 2.0 for k in range(columns))
+    gap = measure.OPERATOR_EM
+    width = sum(max(g[k]["em"] for g in groups if len(g) > k) + gap for k in range(columns))
     if width > medium.layout.line_em:
         groups = [[entry] for group in groups for entry in group]
     return [{"entries": group, "height": max(e["rows"] for e in group) + LINE} for group in groups]
@@ -169,6 +168,7 @@ def concatenation(
         )
     # The two directions as two blocks of one matrix, mirroring the symbols in ``mid``.
     halves = np.split(trace.layer_outputs[layer][:, b], 2, axis=-1)
+    label_em = measure.TIME_LABEL_EM + measure.SUP_EM + tag[1]
     if medium.row_vectors:  # one row per step: [H-> H<-] side by side
         sups = [
             superscript(trace.step(layer, d, 1), cfg.num_layers, True)
@@ -181,26 +181,26 @@ def concatenation(
             tag[0] + label,
             halves[0],
             medium,
-            TIME_LABEL_EM + SUP_EM + tag[1],
+            label_em,
             mid=f"\\begin{{bmatrix}} {rows} \\end{{bmatrix}}",
-            mid_em=8.0,
+            mid_em=measure.ROWS_MID_EM,
             kind="h",
         )
-        beside = TIME_LABEL_EM + SUP_EM + tag[1] + 8.0 + 2.0
+        beside = label_em + measure.ROWS_MID_EM + measure.OPERATOR_EM
         entry["value"] = medium.blocks(halves, "h", beside)
-        entry["em"] += medium.em(halves[1], beside=beside) + 0.5
+        entry["em"] += medium.em(halves[1], beside=beside) + measure.BLOCK_RULE_EM
         return entry
     entry = result_entry(
         tag[0] + label,
         halves[0],
         medium,
-        TIME_LABEL_EM + SUP_EM + tag[1],
+        label_em,
         mid=mid,
-        mid_em=3.5 * len(ts) + 1,
+        mid_em=measure.STACKED_SYMBOL_EM * len(ts) + measure.SYMBOL_BRACKETS_EM,
         kind="h",
     )
     entry["value"] = medium.blocks(halves, "h")
-    entry["rows"] = 2 * entry["rows"] + 0.5
+    entry["rows"] = 2 * entry["rows"] + measure.BLOCK_RULE_ROWS
     return entry
 
 
@@ -211,47 +211,74 @@ def result_frames(trace: Trace, medium: Medium) -> list[dict[str, Any]]:
     layer and direction, where the step and the final states already show everything."""
     ex = trace.example
     cfg = ex.config
-    directions = directions_of(cfg.bidirectional)
-    states = forms.of(ex).state_names
     blocks: list[dict[str, Any]] = []
     if ex.steps > 1 or cfg.num_layers > 1 or cfg.bidirectional:
-        groups = []
-        for layer in range(cfg.num_layers):
-            for b in range(ex.batch):
-                tag = example_tag(ex.batched, b)
-                for direction in directions:
-                    steps = sorted(
-                        (s for s in trace.steps if s.layer == layer and s.direction == direction),
-                        key=lambda s: s.t,
-                    )
-                    sup = superscript(steps[0], cfg.num_layers, cfg.bidirectional)
-                    groups.append(
-                        [
-                            over_steps(name, steps, b, sup, medium, tag if name == "h" else NO_TAG)
-                            for name in states
-                        ]
-                    )
-        blocks.append(
-            {
-                "kind": "over_time",
-                "title": " and ".join(f"${name}_t$" for name in states) + " over time",
-                "rows": entry_rows(groups, medium),
-            }
-        )
+        blocks.append(over_time_block(trace, medium))
     if cfg.bidirectional:
-        groups = [
-            [concatenation(trace, layer, b, medium, example_tag(ex.batched, b))]
-            for layer in range(cfg.num_layers)
-            for b in range(ex.batch)
-        ]
-        title = "each layer's output" if cfg.num_layers > 1 else "the output"
-        blocks.append(
-            {
-                "kind": "outputs",
-                "title": f"{title}, both directions stacked",
-                "rows": entry_rows(groups, medium),
-            }
-        )
+        blocks.append(outputs_block(trace, medium))
+    blocks.append(final_block(trace, medium))
+    frames = []
+    for block in blocks:
+        # The intro heads the first frame; the cross-check note ends the last one.
+        budget = medium.layout.frame_rows - SYMBOLIC * (3 if block is blocks[-1] else 1)
+        chunks = _pack_rows(block["rows"], budget)
+        for n, chunk in enumerate(chunks):
+            frames.append({**block, "rows": chunk, "continued": n > 0, "tall": chunk.tall})
+    return frames
+
+
+def over_time_block(trace: Trace, medium: Medium) -> dict[str, Any]:
+    """h_t (and c_t) over time, one column per step, for every layer, example and
+    direction."""
+    ex = trace.example
+    cfg = ex.config
+    states = forms.of(ex).state_names
+    groups = []
+    for layer in range(cfg.num_layers):
+        for b in range(ex.batch):
+            tag = example_tag(ex.batched, b)
+            for direction in directions_of(cfg.bidirectional):
+                steps = sorted(
+                    (s for s in trace.steps if s.layer == layer and s.direction == direction),
+                    key=lambda s: s.t,
+                )
+                sup = superscript(steps[0], cfg.num_layers, cfg.bidirectional)
+                groups.append(
+                    [
+                        over_steps(name, steps, b, sup, medium, tag if name == "h" else NO_TAG)
+                        for name in states
+                    ]
+                )
+    return {
+        "kind": "over_time",
+        "title": " and ".join(f"${name}_t$" for name in states) + " over time",
+        "rows": entry_rows(groups, medium),
+    }
+
+
+def outputs_block(trace: Trace, medium: Medium) -> dict[str, Any]:
+    """A bidirectional network's output of each layer, both directions stacked."""
+    ex = trace.example
+    cfg = ex.config
+    groups = [
+        [concatenation(trace, layer, b, medium, example_tag(ex.batched, b))]
+        for layer in range(cfg.num_layers)
+        for b in range(ex.batch)
+    ]
+    title = "each layer's output" if cfg.num_layers > 1 else "the output"
+    return {
+        "kind": "outputs",
+        "title": f"{title}, both directions stacked",
+        "rows": entry_rows(groups, medium),
+    }
+
+
+def final_block(trace: Trace, medium: Medium) -> dict[str, Any]:
+    """The final states h_n (and c_n) in torch's order, each with the step it is."""
+    ex = trace.example
+    cfg = ex.config
+    directions = directions_of(cfg.bidirectional)
+    states = forms.of(ex).state_names
     groups = []
     for k, (layer, direction) in enumerate(
         (layer, d) for layer in range(cfg.num_layers) for d in directions
@@ -266,21 +293,13 @@ def result_frames(trace: Trace, medium: Medium) -> list[dict[str, Any]]:
                     f"{name}_n{index}",
                     finals[name][k],
                     medium,
-                    4,
+                    measure.FINAL_LABEL_EM,
                     mid=f"{name}{sup}_{{{last.t}}}",
-                    mid_em=3,
+                    mid_em=measure.FINAL_MID_EM,
                     kind=name,
                 )
                 for name in states
             ]
         )
     title = "final states $h_n$ and $c_n$" if len(states) > 1 else "final state $h_n$"
-    blocks.append({"kind": "final", "title": title, "rows": entry_rows(groups, medium)})
-    frames = []
-    for block in blocks:
-        # The intro heads the first frame; the cross-check note ends the last one.
-        budget = medium.layout.frame_rows - SYMBOLIC * (3 if block is blocks[-1] else 1)
-        chunks = _pack_rows(block["rows"], budget)
-        for n, chunk in enumerate(chunks):
-            frames.append({**block, "rows": chunk, "continued": n > 0, "tall": chunk.tall})
-    return frames
+    return {"kind": "final", "title": title, "rows": entry_rows(groups, medium)}

@@ -23,8 +23,10 @@ import numpy as np
 from lstm_tex.compute.engine import layer_weights
 from lstm_tex.compute.trace import Step, Trace
 from lstm_tex.document import forms, matrices, numbers
+from lstm_tex.document.blocks import Blocks
 
 if TYPE_CHECKING:
+    from lstm_tex.document.line import Line
     from lstm_tex.document.medium import Medium
 
 #: The largest product walked element by element: rows (hidden), columns (input or
@@ -64,17 +66,17 @@ def product(
     bias: np.ndarray | None,
     result: np.ndarray,
     styles: Sequence[numbers.Style],
-    plain: dict[str, str],
     medium: Medium,
     start: int,
 ) -> tuple[dict[str, Any], int]:
     """The line ``W v + b = r`` uncovered from slide ``start``: its numbers on ``start``, then
     its result. ``vectors`` and ``result`` are (batch, n) as in the trace; ``styles`` how
-    the vector's entries are written (one style, or one per entry); ``plain`` holds the
-    strings without overlays (``W``, ``v``, ``b``, ``r``), used when there is no walk.
-    Returns the line's overlays and strings, and the next free slide."""
+    the vector's entries are written (one style, or one per entry). Walked element by
+    element (:func:`walks`), the line's numbers are the walk's (``W``, ``v``, ``b``, ``r``,
+    highlighted); otherwise the line keeps its own. Returns the line's overlays and the
+    next free slide."""
     if not walks(weights, vectors, medium):
-        return {"on": start, "result": start + 1, **plain}, start + 2
+        return {"on": start, "result": start + 1}, start + 2
     batch = int(vectors.shape[0])
     n = int(weights.shape[0])
 
@@ -117,10 +119,83 @@ def product(
     return {"on": start, "result": start + 1, **lines}, start + 1 + n * batch
 
 
+#: A product line's arrays for :func:`product`: W, v, b (or None), r and v's styles.
+Product = tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, list[numbers.Style]]
+
+
+def products(
+    step: Step, g: dict[str, Any], blocks: Blocks, notation: str, first: bool
+) -> dict[str, Product]:
+    """The lines of a gate that may be walked, by kind: PyTorch's ``W_ik x_t + b_ik`` and
+    ``W_hk h_{t-1} + b_hk`` (``x W_xn + b_in``, the GRU's candidate with row vectors, is
+    shown at once, never walked), or the textbook's ``W_k [h; x] + b_k``."""
+    x_style: numbers.Style = "written" if step.layer == 0 else "fixed"
+    h_style: numbers.Style = "written" if first else "fixed"
+    gv = step.gates[g["key"]]
+    if notation == "textbook" and not g["gated"]:  # one b_ik + b_hk
+        styles = [h_style] * step.h_prev.shape[1] + [x_style] * step.x.shape[1]
+        vector = np.concatenate([step.h_prev, step.x], axis=1)
+        return {"affine": (blocks.stacked, vector, blocks.bias, gv.pre, styles)}
+    if g["row_form"]:
+        return {}
+    return {
+        "ih": (blocks.w_ih, step.x, blocks.b_ih, gv.ih, [x_style]),
+        "hh": (blocks.w_hh, step.h_prev, blocks.b_hh, gv.hh, [h_style]),
+    }
+
+
+def gate_overlays(
+    chunk: Sequence[Line], walked: dict[str, Product], medium: Medium, sums: bool
+) -> dict[str, Any]:
+    """The overlays of one frame of a gate, by line kind: its symbolic line from the start,
+    then each product (walked where it may be), then the result: with ``sums`` (PyTorch's
+    ``sigma(ih + hh)``) the sum, the pre-activation and the activation, else sigma(pre),
+    then the activation."""
+    overlays: dict[str, Any] = {}
+    next_slide = 1
+    for line in chunk:
+        kind = line.kind
+        if kind == "symbolic":  # heads the frame: visible from the start
+            overlays[kind] = {"on": next_slide}
+            next_slide += 1
+        elif kind in walked:
+            overlays[kind], next_slide = product(*walked[kind], medium, next_slide)
+        elif kind == "result":
+            stages = ("on", "pre", "act") if sums else ("on", "act")
+            overlays[kind] = {stage: next_slide + n for n, stage in enumerate(stages)}
+            next_slide += len(stages)
+        else:  # a product shown at once: the numbers, then the result
+            overlays[kind] = {"on": next_slide, "result": next_slide + 1}
+            next_slide += 2
+    return overlays
+
+
+def state_overlays(chunk: Sequence[Line], carries_c: bool, proj: bool) -> dict[str, Any]:
+    """The overlays of one frame of the state lines: each symbol first, then numbers, then
+    the result (the LSTM's h line shows o * tanh(c) twice, with c, then with tanh(c); then
+    the projection's line)."""
+    overlays: dict[str, Any] = {}
+    next_slide = 1
+    for line in chunk:
+        hidden = line.kind == "hidden"
+        stages = 4 if hidden and carries_c else 3
+        overlays[line.kind] = {
+            "on": next_slide,
+            "numbers": next_slide + 1,
+            "then": next_slide + 2,
+            "result": next_slide + stages - 1,
+            "h_on": next_slide + 4,
+            "h_result": next_slide + 5,
+        }
+        next_slide += stages + (2 if hidden and proj else 0)
+    return overlays
+
+
 def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: Medium) -> None:
     """Set the overlays of the step context ``ctx``: ``reveal`` of each gate (per frame, the
-    overlays of each line), ``reveal_states`` (per frame of the cell and hidden state) and
-    the slides of the rows written out by ``render.expand``.
+    overlays of each line, by kind) and ``reveal_states`` (per frame of the cell and hidden
+    state); the rows written out by ``render.expand`` come one slide each (their template
+    counts them).
 
     In every notation the lines come one after another; the element walk is PyTorch's
     ``W_ik x_t + b_ik`` and ``W_hk h_{t-1} + b_hk``, or the textbook's ``W_k [h; x] + b_k``
@@ -128,93 +203,13 @@ def add(trace: Trace, step: Step, ctx: dict[str, Any], medium: Medium) -> None:
     values) is never walked: the walk would show what the sheet leaves blank."""
     ex = trace.example
     w = layer_weights(ex, step.layer, step.direction)
-    hidden = ex.config.hidden_size
     notation = ex.render.notation
-    x_style: numbers.Style = "written" if step.layer == 0 else "fixed"
-    h_style: numbers.Style = "written" if ctx["first"] else "fixed"
-    exercise = bool(getattr(medium, "marks", None))
     form = forms.of(ex)
-    for n, (k, g) in enumerate(zip(form.keys, ctx["gates"], strict=True)):
-        block = slice(n * hidden, (n + 1) * hidden)
-        gv = step.gates[k]
-        b_ih = None if w["b_ih"] is None else w["b_ih"][block]
-        b_hh = None if w["b_hh"] is None else w["b_hh"][block]
-        # PyTorch's W_ik x_t + b_ik and W_hk h_{t-1} + b_hk; x W_xn + b_in (the GRU's
-        # candidate with row vectors) is shown at once, never walked.
-        parts = {"ih": (step.x, x_style, "x", b_ih), "hh": (step.h_prev, h_style, "h_prev", b_hh)}
-        products: dict[str, Any] = {
-            part: (
-                w["w_" + part][block],
-                vector,
-                bias,
-                getattr(gv, part),
-                [style],
-                {"W": g["W_" + part], "v": ctx[key], "b": g["b_" + part], "r": g[part]},
-            )
-            for part, (vector, style, key, bias) in parts.items()
-            if not g["row_form"]
-        }
-        if notation == "textbook" and not g["gated"]:  # W_k [h; x] + b_k, one b_ik + b_hk
-            products["affine"] = (
-                np.hstack([w["w_hh"][block], w["w_ih"][block]]),
-                np.concatenate([step.h_prev, step.x], axis=1),
-                None
-                if b_ih is None
-                # bias: single has b_ih only
-                else (b_ih if b_hh is None else numbers.decimal_sum(b_ih, b_hh)),
-                gv.pre,
-                [h_style] * step.h_prev.shape[1] + [x_style] * step.x.shape[1],
-                {"W": g["W"], "v": ctx["v"], "b": g["b"] if g["b_sym"] else "", "r": g["pre"]},
-            )
-        frames = []
-        for chunk in g["frames"]:
-            overlays: dict[str, Any] = {}
-            next_slide = 1
-            for line in chunk:
-                if line == "symbolic":  # heads the frame: visible from the start
-                    overlays[line] = {"on": next_slide}
-                    next_slide += 1
-                elif line in products and not exercise:
-                    weights, vectors, bias, result, styles, plain = products[line]
-                    overlays[line], next_slide = product(
-                        weights, vectors, bias, result, styles, plain, medium, next_slide
-                    )
-                elif line == "result" and (notation == "pytorch" or g["gated"]):
-                    # the sum, the pre-activation, the activation
-                    overlays[line] = {
-                        "on": next_slide,
-                        "pre": next_slide + 1,
-                        "act": next_slide + 2,
-                    }
-                    next_slide += 3
-                elif line == "result":  # sigma(pre), then the activation
-                    overlays[line] = {"on": next_slide, "act": next_slide + 1}
-                    next_slide += 2
-                else:  # a product shown at once: the numbers, then the result
-                    plain = products[line][5] if line in products else {}
-                    overlays[line] = {"on": next_slide, "result": next_slide + 1, **plain}
-                    next_slide += 2
-            frames.append(overlays)
-        g["reveal"] = frames
-        if g.get("expansion") is not None:
-            for chunk in g["expansion"]["frames"]:
-                for slide_no, row in enumerate(chunk, start=1):
-                    row["on"] = slide_no
-    states = []
-    for chunk in ctx["state_frames"]:
-        overlays = {}
-        next_slide = 1
-        for line in chunk:
-            # the LSTM's h line shows o * tanh(c) twice (with c, then with tanh(c))
-            stages = 4 if line == "hidden" and form.carries_c else 3
-            overlays[line] = {
-                "on": next_slide,
-                "numbers": next_slide + 1,
-                "then": next_slide + 2,
-                "result": next_slide + stages - 1,
-                "h_on": next_slide + 4,
-                "h_result": next_slide + 5,
-            }
-            next_slide += stages + (2 if line == "hidden" and ctx["proj"] else 0)
-        states.append(overlays)
-    ctx["reveal_states"] = states
+    for n, g in enumerate(ctx["gates"]):
+        blocks = Blocks.of(w, n, ex.config.hidden_size)
+        walked = {} if medium.marks else products(step, g, blocks, notation, ctx["first"])
+        sums = notation == "pytorch" or g["gated"]
+        g["reveal"] = [gate_overlays(chunk, walked, medium, sums) for chunk in g["frames"]]
+    ctx["reveal_states"] = [
+        state_overlays(chunk, form.carries_c, ctx["proj"]) for chunk in ctx["state_frames"]
+    ]

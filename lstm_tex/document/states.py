@@ -1,172 +1,200 @@
-r"""The lines after a step's gates: the LSTM's cell and hidden state (and the row-vector
-notation's breaks of them), the GRU's new hidden state."""
+r"""The lines after a step's gates, as :class:`~lstm_tex.document.line.Line` records: the
+LSTM's cell and hidden state (and the row-vector notation's breaks of them), the GRU's new
+hidden state."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from lstm_tex.compute.trace import Step
-from lstm_tex.document import numbers
-from lstm_tex.document.frames import (
-    flow,
-)
-from lstm_tex.document.medium import (
-    Medium,
-)
+from lstm_tex.document import measure, numbers
+from lstm_tex.document.frames import flow
+from lstm_tex.document.line import Line
+from lstm_tex.document.measure import OPERATOR_EM, SYMBOLIC, line_height
+from lstm_tex.document.medium import Medium
 from lstm_tex.validate.model import GATES
 
-#: The flags of the cell and hidden-state lines that only the row-vector notation sets
-#: (:func:`row_state`; the others are set for every notation).
-ROW_STATE_BREAKS = (
-    "break_cell_prev",
-    "break_cell_g",
-    "break_hidden_tanh",
-    "break_hidden_odot",
-    "break_projection_product",
-)
+
+@dataclass(frozen=True)
+class States:
+    """What a step's state lines are made from: the step and its medium, the projection
+    ``W_hr`` (or None), the ems of the layer/direction marks per symbol, how the previous
+    state is written (``style``, and its numbers ``c_prev``, ``h_prev`` as shown), the
+    gates' activations as shown (``acts``), the room of a line (``line_em``, less in
+    ``Step.latex()``'s one block), and whether rows are broken between factors
+    (``row_lines``: row vectors in a medium that breaks lines)."""
+
+    step: Step
+    medium: Medium
+    proj: np.ndarray | None
+    sup_em: float
+    style: numbers.Style
+    shown: dict[str, str]
+    acts: dict[str, str]
+    line_em: float
+    row_lines: bool
 
 
-def row_state(
-    step: Step,
-    medium: Medium,
-    sup_em: float,
-    state_style: numbers.Style,
-    proj: np.ndarray | None,
-) -> tuple[dict[str, bool], tuple[float, float]]:
+def row_state(s: States) -> tuple[dict[str, bool], dict[str, bool], float, float]:
     r"""Where the row-vector notation's cell and hidden-state lines break (``c_t = f_t
     \odot c_{t-1} + i_t \odot g_t``, ``h_t = o_t \odot \tanh(c_t)``, ``h_t = m_t
     W_{hr}^\top``): before any factor that would make its line too wide, since a row
     cannot be broken inside as the column notation breaks its lines between matrices of
-    columns. Returns the flags and the heights of the cell's and the hidden state's lines
-    (without the cell's symbolic line)."""
+    columns. Returns the breaks and the heights of the cell's line (without its symbolic
+    row) and of the hidden state's."""
+    step, medium, sup_em, proj = s.step, s.medium, s.sup_em, s.proj
     assert step.c_prev is not None and step.c is not None  # an LSTM step (a GRU/RNN has no c)
     assert step.tanh_c is not None and step.m is not None
     em, line = medium.em, medium.layout.line_em
-    lhs = 2.0 + sup_em
+    lhs = measure.STATE_LHS_EM + sup_em
     rows = medium.rows(step.c)
     act = {k: step.gates[k].act for k in GATES}
+    op = OPERATOR_EM
     cell, cell_h = flow(
         [
-            ("f", lhs + 2 + em(act["f"]), rows, False),
-            ("break_cell_prev", 2 + em(step.c_prev, state_style), rows, True),
-            ("break_cell_sum", 2 + em(act["i"]), rows, True),
-            ("break_cell_g", 2 + em(act["g"]), rows, True),
-            ("break_cell", 2 + em(step.c), rows, True),
+            ("f", lhs + op + em(act["f"]), rows, False),
+            ("prev", op + em(step.c_prev, s.style), rows, True),
+            ("sum", op + em(act["i"]), rows, True),
+            ("g", op + em(act["g"]), rows, True),
+            ("result", op + em(step.c), rows, True),
         ],
         line,
         lhs,
     )
     tanh_line = [
-        ("symbolic", lhs + 8 + sup_em, 0, False),
-        ("break_hidden_symbolic", 2 + em(act["o"]), rows, True),
-        ("break_hidden_tanh", 6 + em(step.c), rows, True),
+        ("lhs", lhs + measure.TANH_SYMBOLIC_EM + sup_em, 0, False),
+        ("symbolic", op + em(act["o"]), rows, True),
+        ("tanh", measure.TANH_EM + em(step.c), rows, True),
     ]
     product = [
-        ("break_hidden_odot", 2 + em(step.tanh_c), rows, True),
-        ("break_hidden_result", 2 + em(step.m if proj is not None else step.h), rows, True),
+        ("odot", op + em(step.tanh_c), rows, True),
+        ("result", op + em(step.m if proj is not None else step.h), rows, True),
     ]
     if proj is None:  # the template breaks after tanh(c_t)
         first, first_h = flow(tanh_line, line, lhs)
-        then, then_h = flow([("o", lhs + 2 + em(act["o"]), rows, False), *product], line, lhs)
-        first["break_hidden"] = False
+        then, then_h = flow([("o", lhs + op + em(act["o"]), rows, False), *product], line, lhs)
+        first["then"] = True
     else:
         first, first_h = flow(
-            [*tanh_line, ("break_hidden", 2 + em(act["o"]), rows, True), *product], line, lhs
+            [*tanh_line, ("then", op + em(act["o"]), rows, True), *product], line, lhs
         )
         w = proj.T
         then, then_h = flow(
             [
-                ("m", lhs + 6 + sup_em + em(step.m), rows, False),
-                ("break_projection_product", 3 + medium.weights_em(w), medium.rows(w), True),
-                ("break_projection", 2 + em(step.h), rows, True),
+                ("m", lhs + measure.PROJECTION_LHS_EM + sup_em + em(step.m), rows, False),
+                ("product", measure.PROJECTION_GAP_EM + medium.weights_em(w), medium.rows(w), True),
+                ("projection", op + em(step.h), rows, True),
             ],
             line,
             lhs,
         )
-    flags = {k: v for k, v in {**cell, **first, **then}.items() if k.startswith("break_")}
-    return flags, (cell_h, first_h + then_h)
+    return cell, {**first, **then}, cell_h, first_h + then_h
 
 
-def lstm_states(
-    ctx: dict[str, Any],
-    step: Step,
-    medium: Medium,
-    proj: np.ndarray | None,
-    sup_em: float,
-    line_em: float,
-) -> None:
-    """The LSTM's cell-state and hidden-state lines: their numbers and where they break
-    (``line_em``: the room of a line, less in ``Step.latex()``'s one block)."""
-    assert step.c is not None and step.tanh_c is not None and step.m is not None
-    # its left-hand side, two "=", two "⊙" and a "+" take about 9 em (measured: 8.8 with
-    # c_1; an estimate of 14 broke an 11 pt hidden-8 line that fits, and the frame was
-    # shrunk to 9.83 pt; issue 12)
-    cell_em = 5 * medium.em(step.c) + 10 + sup_em
-    # Without a projection the template always breaks the h line after tanh(c).
-    hidden_em = (5 if proj is not None else 4) * medium.em(step.c) + 16 + 3 * sup_em
-    # Wide batches need more breaks: before "+ i g" in the cell line, before the result
-    # of "o * tanh(c)", and before the result of the projection.
-    cell_sum_em = 4 * medium.em(step.c) + 10
-    hidden_result_em = 3 * medium.em(step.c) + 8
-    hidden_symbolic_em = 2 * medium.em(step.c) + 14 + 3 * sup_em
+def column_state(s: States) -> tuple[dict[str, bool], dict[str, bool], float, float]:
+    """The column notation's cell and hidden-state lines: they break between their
+    matrices, after the symbolic part always (and, without a projection, after
+    ``\\tanh(c_t)``), and where wide batches need it: before ``+ i g`` in the cell line,
+    before the result of ``o * tanh(c)``, before the result of the projection. The
+    breaks and heights as :func:`row_state`."""
+    step, medium, sup_em, proj, line = s.step, s.medium, s.sup_em, s.proj, s.line_em
+    assert step.c is not None and step.m is not None
+    c = medium.em(step.c)
     projection_em = (
-        medium.weights_em(proj) + medium.em(step.m) + medium.em(step.h) + 10
+        medium.weights_em(proj) + medium.em(step.m) + medium.em(step.h)
         if proj is not None
-        else 0.0
+        else -np.inf
     )
+    cell = {
+        "result": 5 * c + measure.CELL_LINE_EM + sup_em > line,
+        "sum": 4 * c + measure.CELL_SUM_EM > line,
+    }
+    # Without a projection the template always breaks the h line after tanh(c).
+    hidden = {
+        "then": proj is None or (5 * c + measure.HIDDEN_LINE_EM + 3 * sup_em > line),
+        "result": 3 * c + measure.HIDDEN_RESULT_EM > line,
+        "symbolic": 2 * c + measure.HIDDEN_SYMBOLIC_EM + 3 * sup_em > line,
+        "projection": projection_em + measure.PROJECTION_LINE_EM > line,
+    }
+    rows = medium.rows(step.c)
+    cell_h = line_height(rows) * (1 + sum(cell.values()))
+    hidden_h = line_height(rows) * (1 + hidden["then"] + hidden["result"] + hidden["symbolic"])
+    if proj is not None:
+        hidden_h += line_height(max(rows, medium.rows(step.h)), hidden["projection"])
+    return cell, hidden, cell_h, hidden_h
+
+
+def lstm_lines(ctx: dict[str, Any], s: States) -> tuple[Line, Line]:
+    """The LSTM's cell-state and hidden-state lines (and the symbols of the projection in
+    ``ctx``)."""
+    step, medium, proj = s.step, s.medium, s.proj
+    assert step.c is not None and step.tanh_c is not None and step.m is not None
     sup = ctx["sup"]
-    ctx.update(
-        {
-            # with row vectors, h_t = m_t W_hr^T: the transpose joins the layer/direction
-            # marks
-            "W_hr_sym": "W_{hr}"
-            + ((sup[:-1] + "\\top}" if sup else "^{\\top}") if medium.row_vectors else sup),
-            "c": medium.value(step.c, "c"),
+    # with row vectors, h_t = m_t W_hr^T: the transpose joins the layer/direction marks
+    ctx["W_hr_sym"] = "W_{hr}" + (
+        (sup[:-1] + "\\top}" if sup else "^{\\top}") if medium.row_vectors else sup
+    )
+    ctx["proj"] = proj is not None
+    cell_breaks, hidden_breaks, cell_h, hidden_h = (row_state if s.row_lines else column_state)(s)
+    acts = s.acts
+    c = medium.value(step.c, "c")
+    cell = Line(
+        "cell",
+        numbers={"f": acts["f"], "c_prev": s.shown["c_prev"], "i": acts["i"], "g": acts["g"]},
+        result=c,
+        breaks={k: cell_breaks.get(k, False) for k in ("prev", "sum", "g", "result")},
+        height=SYMBOLIC + cell_h,
+    )
+    names = ("symbolic", "tanh", "then", "odot", "result", "product", "projection")
+    hidden = Line(
+        "hidden",
+        numbers={
+            "o": acts["o"],
+            "c": c,
             "tanh_c": medium.value(step.tanh_c, "c"),
             "m": medium.value(step.m),
             "W_hr": (
                 medium.weights(proj.T if medium.row_vectors else proj) if proj is not None else ""
             ),
-            "proj": proj is not None,
-            "break_cell": cell_em > line_em,
-            "break_hidden": hidden_em > line_em,
-            "break_cell_sum": cell_sum_em > line_em,
-            "break_hidden_result": hidden_result_em > line_em,
-            "break_hidden_symbolic": hidden_symbolic_em > line_em,
-            "break_projection": projection_em > line_em,
-        }
+            "h": ctx["h"],
+        },
+        result=ctx["h"] if proj is None else medium.value(step.m),
+        breaks={k: hidden_breaks.get(k, False) for k in names},
+        height=hidden_h,
     )
+    return cell, hidden
 
 
-def gru_hidden(
-    ctx: dict[str, Any], step: Step, medium: Medium, sup_em: float, state_style: numbers.Style
-) -> None:
+def gru_line(ctx: dict[str, Any], s: States) -> Line:
     """The GRU's new hidden state ``h_t = (1 - z_t) * n_t + z_t * h_{t-1}``: the numbers of
     z and n (as their gates show them) and where the line breaks."""
+    step, medium = s.step, s.medium
     z, n = step.gates["z"].act, step.gates["n"].act
     z_em, n_em = medium.em(z), medium.em(n)
     # Step.latex(): one aligned block, whose lines start after n's W_in x_t + b_in
-    line = medium.layout.line_em - (5 + sup_em if medium.one_block else 0.0)
-    # "= (1 - " ... ")", two "⊙", a "+" and h_t: about 9 em (measured: 8.8 with h_1; an
-    # estimate of 14, and 4 for "= h_t", moved a result that fits to a row of its own)
-    update_em = 2 * z_em + n_em + medium.em(step.h_prev, state_style) + 10 + sup_em
+    line = medium.layout.line_em - (
+        measure.GRU_BLOCK_LHS_EM + s.sup_em if medium.one_block else 0.0
+    )
+    h_em = medium.em(step.h_prev, s.style)
+    update_em = 2 * z_em + n_em + h_em + measure.GRU_UPDATE_EM + s.sup_em
     split = update_em > line
-    ctx.update(
-        {
-            "z": medium.value(z, "z"),
-            "n": medium.value(n, "n"),
-            "z_sym": f"z{ctx['sup']}_{{{step.t}}}",
-            "n_sym": f"n{ctx['sup']}_{{{step.t}}}",
-            "break_update_sum": split,
-            # a row cannot break inside: (1 - z) and its product with n on two rows
-            "break_update_n": not medium.layout.shrinks and z_em + n_em + 10 > line,
-            "break_hidden_result": (
-                medium.em(step.h_prev, state_style) + z_em if split else update_em
-            )
-            + medium.em(step.h)
-            + 2
-            > line,
-        }
+    ctx["z_sym"] = f"z{ctx['sup']}_{{{step.t}}}"
+    ctx["n_sym"] = f"n{ctx['sup']}_{{{step.t}}}"
+    breaks = {
+        # a row cannot break inside: (1 - z) and its product with n on two rows
+        "n": not medium.layout.shrinks and z_em + n_em + measure.GRU_PRODUCT_EM > line,
+        "sum": split,
+        "result": (h_em + z_em if split else update_em) + medium.em(step.h) + measure.GRU_RESULT_EM
+        > line,
+    }
+    rows = medium.rows(step.h)
+    return Line(
+        "hidden",
+        numbers={"z": s.acts["z"], "n": s.acts["n"], "h_prev": s.shown["h_prev"]},
+        result=ctx["h"],
+        breaks=breaks,
+        height=SYMBOLIC + line_height(rows) * (1 + sum(breaks.values())),
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lstm_tex.compute.trace import Step
+from lstm_tex.document import measure
 from lstm_tex.validate.model import LstmConfig
 
 GATE_NAMES = {"i": "input gate", "f": "forget gate", "g": "cell candidate", "o": "output gate"}
@@ -29,11 +30,6 @@ def superscript(step: Step, layers: int, bidirectional: bool) -> str:
     return f"^{{{''.join(parts)}}}" if parts else ""
 
 
-TIME_LABEL_EM = 4.5  # width of a label like [h_1 \cdots h_T], in ems
-SUP_EM = 2.0  # extra width of its superscripts, such as (1) and an arrow
-EXAMPLE_EM = 6.0  # width of "example 1:" before a label
-
-
 def time_label(name: str, sup: str, ts: Sequence[int], rows: bool = False) -> str:
     r"""``h_{2}``, ``\left[h_{1}\; h_{2}\right]`` or ``\left[h_{1} \cdots h_{5}\right]``;
     with ``rows`` (one row per step), the same stacked in a ``bmatrix``."""
@@ -53,4 +49,4 @@ NO_TAG = ("", 0.0)
 
 
 def example_tag(batched: bool, b: int) -> tuple[str, float]:
-    return (f"\\text{{example {b + 1}: }}", EXAMPLE_EM) if batched else ("", 0.0)
+    return (f"\\text{{example {b + 1}: }}", measure.EXAMPLE_EM) if batched else ("", 0.0)

@@ -1,0 +1,166 @@
+r"""A gate's lines in the textbook notation, ``sigma(W_k [h_{t-1}; x_t] + b_k)`` (Olah), and
+in the row-vector one, ``sigma(x_t W_xk + h_{t-1} W_hk + b_k)`` (d2l): one affine line
+straight to the pre-activation, then the result, as :class:`~lstm_tex.document.line.Line`
+records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lstm_tex.document import measure
+from lstm_tex.document.blocks import Blocks, Where
+from lstm_tex.document.frames import flow
+from lstm_tex.document.line import Line, Term
+from lstm_tex.document.measure import OPERATOR_EM, SYMBOLIC
+
+
+def affine_lines(entry: dict[str, Any], blocks: Blocks, where: Where) -> tuple[Line, Line]:
+    """A gate in the textbook notation, ``sigma(W_k [h_{t-1}; x_t] + b_k)`` (Olah), or the
+    row-vector one, ``sigma(x_t W_xk + h_{t-1} W_hk + b_k)`` (d2l): its affine line straight
+    to the pre-activation, then its result. ``W_k`` is ``[W_hk  W_ik]``, ``W_xk`` and
+    ``W_hk`` are PyTorch's blocks transposed, ``b_k = b_ik + b_hk``."""
+    medium, sup_em = where.medium, where.sup_em
+    gv = where.step.gates[entry["key"]]
+    textbook = where.notation == "textbook"
+    bias = blocks.bias
+    if bias is not None and not textbook:
+        bias = bias.reshape(1, -1)
+    lhs, segments, own_row, terms = (textbook_affine if textbook else row_vector_affine)(
+        entry, blocks, where
+    )
+    rows = medium.rows(gv.pre)
+    if bias is not None:
+        bias_rows = min(bias.shape[0], medium.layout.max_rows)
+        segments.append(("bias", medium.weights_em(bias) + OPERATOR_EM, bias_rows, True))
+    segments.append(("affine", medium.em(gv.pre) + OPERATOR_EM, rows, True))
+    breaks, affine_h = flow(segments, medium.layout.line_em, lhs)
+    head = (
+        f"{entry['W_sym']} {where.stacked['v_sym']}" if textbook else row_vector_lhs(entry, where)
+    )
+    affine = Line(
+        "affine",
+        symbolic={"lhs": head + (f" + {entry['b_sym']}" if bias is not None else "")},
+        numbers={"b": medium.weights(bias) if bias is not None else ""},
+        result=medium.value(gv.pre, "pre"),
+        terms=tuple(
+            Term(a, v, breaks.get(before, False), breaks.get(inside, False))
+            for a, v, before, inside in terms
+        ),
+        breaks={"lhs": own_row, "bias": breaks.get("bias", False), "result": breaks["affine"]},
+        width=sum(em for _, em, _, _ in segments),
+        height=affine_h + (SYMBOLIC if own_row else 0.0),
+    )
+    own_indent = textbook or own_row or medium.layout.shrinks
+    result_breaks, result_h = flow(
+        [
+            ("pre", medium.em(gv.pre) + measure.ACTIVATION_LINE_EM + sup_em, rows, False),
+            ("act", medium.em(gv.act) + OPERATOR_EM, rows, True),
+        ],
+        medium.layout.line_em,
+        measure.OWN_ROW_INDENT_EM + sup_em if own_indent else lhs,
+    )
+    result = Line(
+        "result",
+        numbers={"pre": affine.result},
+        result=entry["act"],
+        breaks=result_breaks,
+        width=medium.em(gv.pre) + medium.em(gv.act) + measure.ACTIVATION_LINE_EM + OPERATOR_EM,
+        height=result_h,
+    )
+    return affine, result
+
+
+Segments = list[tuple[str, float, int, bool]]
+#: The terms of an affine line: its two factors, then the names of the breaks before it and
+#: inside it (:func:`flow`'s segments).
+Terms = list[tuple[str, str, str, str]]
+
+
+def textbook_affine(
+    entry: dict[str, Any], blocks: Blocks, where: Where
+) -> tuple[float, Segments, bool, Terms]:
+    """The textbook's ``W_k [h; x] + b_k = [W] [h; x] + [b] = [pre]`` up to the bias: the
+    indent of its rows, its segments (:func:`flow`), whether its left-hand side has a row
+    of its own, and its one term."""
+    medium, sup_em, stacked = where.medium, where.sup_em, where.stacked
+    w = blocks.stacked
+    entry_w = medium.weight_blocks([blocks.w_hh, blocks.w_ih])
+    # one aligned block for the whole step (Step.latex()): the long left-hand side
+    # W_k [h; x] + b_k gets a row of its own, or it would widen every line
+    own_row = medium.one_block
+    lhs = measure.OWN_ROW_INDENT_EM + sup_em if own_row else measure.TEXTBOOK_LHS_EM + 2 * sup_em
+    max_rows = medium.layout.max_rows
+    segments = [
+        ("W", lhs + OPERATOR_EM * own_row + medium.weights_em(w), min(w.shape[0], max_rows), False),
+        (
+            "product",
+            stacked["v_em"] + measure.STACKED_GAP_EM,
+            stacked["v_rows"],
+            not medium.layout.shrinks,
+        ),
+    ]
+    return lhs, segments, own_row, [(entry_w, stacked["v"], "", "product")]
+
+
+def row_vector_lhs(entry: dict[str, Any], where: Where) -> str:
+    x_sym, h_sym = where.symbols
+    return f"{x_sym} {entry['Wx_sym']} + {h_sym} {entry['Wh_sym']}"
+
+
+def row_vector_affine(
+    entry: dict[str, Any], blocks: Blocks, where: Where
+) -> tuple[float, Segments, bool, Terms]:
+    r"""d2l's ``x_t W_xk + h_{t-1} W_hk + b_k = [x] [W_xk] + [h] [W_hk] + [b] = [pre]`` up
+    to the bias, as :func:`textbook_affine`. In a medium that breaks lines it breaks also
+    inside the products (``\qquad \cdot [W]``, as the column notation breaks inside ``W
+    x``), with its long left-hand side on a row of its own when a factor would not fit
+    beside it, or when one aligned block holds every line of the step (``Step.latex()``)."""
+    step, medium, sup_em = where.step, where.medium, where.sup_em
+    x_style, h_style = where.styles
+    wx, wh = blocks.w_ih.T, blocks.w_hh.T
+    terms = [
+        (where.shown[0], medium.weights(wx), "", "x_product"),
+        (where.shown[1], medium.weights(wh), "terms", "h_product"),
+    ]
+    lhs = measure.ROW_LHS_EM + 3 * sup_em
+    max_rows = medium.layout.max_rows
+    x_em = medium.em(step.x, x_style)
+    h_em = medium.em(step.h_prev, h_style)
+    if medium.layout.shrinks:
+        segments = [
+            (
+                "x",
+                lhs + x_em + medium.weights_em(wx),
+                max(medium.rows(step.x), min(wx.shape[0], max_rows)),
+                False,
+            ),
+            (
+                "terms",
+                h_em + medium.weights_em(wh) + OPERATOR_EM,
+                max(medium.rows(step.h_prev), min(wh.shape[0], max_rows)),
+                True,
+            ),
+        ]
+        return lhs, segments, False, [(a, v, before, "") for a, v, before, _ in terms]
+    bias = blocks.bias
+    factors = [
+        x_em,
+        medium.weights_em(wx),
+        h_em,
+        medium.weights_em(wh),
+        medium.em(step.c if step.c is not None else step.h),  # a state vector's width
+        *([medium.weights_em(bias.reshape(1, -1))] if bias is not None else []),
+    ]
+    # the widest factor beside the left-hand side and "= [", else a row of its own
+    own = medium.one_block or lhs + measure.OWN_ROW_INDENT_EM + max(factors) > medium.layout.line_em
+    # its own row: the rows start with "\quad" after the gate's symbol (f_t, 1 em)
+    indent = measure.OWN_ROW_INDENT_EM + sup_em if own else lhs
+    # a product's factor goes beside the other, or after "\qquad \cdot" (flow adds 2 em)
+    gap = measure.FACTOR_GAP_EM
+    segments = [
+        ("x", indent + OPERATOR_EM + factors[0], medium.rows(step.x), False),
+        ("x_product", gap + factors[1], min(wx.shape[0], max_rows), True),
+        ("terms", OPERATOR_EM + factors[2], medium.rows(step.h_prev), True),
+        ("h_product", gap + factors[3], min(wh.shape[0], max_rows), True),
+    ]
+    return indent, segments, own, terms
