@@ -46,7 +46,9 @@ class Line:
     ``symbolic`` (its symbols by name: ``lhs``, ...), ``numbers`` (its matrices as LaTeX
     by name), ``result`` (the LaTeX after the last ``=``), ``terms`` (a sum written out),
     ``breaks`` (where it breaks, by name: ``True`` starts a new row there), ``width``
-    (ems, its widest row) and ``height`` (matrix rows, every row and the spacing)."""
+    (ems: its widest row where the pass estimates its rows, as the backward pass does for
+    the packer to shrink a frame by; the forward pass's lines break to fit and give their
+    width on one row) and ``height`` (matrix rows, every row and the spacing)."""
 
     kind: str
     symbolic: Mapping[str, Any] = field(default_factory=_empty)
