@@ -84,14 +84,21 @@ def report(folder: Path, top: int = 25) -> str:
             row[1] += r["children"]
             row[2] += 1
             tests.append((cpu, r["test"]))
-    totals = [json.loads(p.read_text()) for p in folder.glob("*.total.json")]
-    whole = sum(t["self"] + t["children"] for t in totals)
+    totals = [json.loads(p.read_text()) for p in sorted(folder.glob("*.total.json"))]
+    controller = folder / "main.total.json"
+    # with pytest-xdist, the controller's waited-for children are the workers with theirs:
+    # its own total is the whole run, and adding the workers' would count them twice
+    whole = (
+        sum(json.loads(controller.read_text())[k] for k in ("self", "children"))
+        if controller.exists()
+        else sum(t["self"] + t["children"] for t in totals)
+    )
     in_tests = sum(row[0] for row in per_file.values())
     lines = ["| file | tests | CPU s | of which children |", "|---|---|---|---|"]
     for name, (cpu, kids, count) in sorted(per_file.items(), key=lambda kv: -kv[1][0]):
         lines.append(f"| {name} | {count} | {cpu:.1f} | {kids:.1f} |")
     lines.append(f"| **tests** | {sum(r[2] for r in per_file.values())} | **{in_tests:.1f}** | |")
-    lines.append(f"| **workers, whole** ({len(totals)}) | | **{whole:.1f}** | |")
+    lines.append(f"| **whole run** ({len(totals)} processes) | | **{whole:.1f}** | |")
     counts: dict[str, int] = defaultdict(int)
     for t in totals:
         for name, value in t.items():
