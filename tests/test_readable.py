@@ -378,3 +378,15 @@ def test_one_step_overview_wording(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     frames = (tmp_path / "out" / "deep" / "frames.tex").read_text()
     assert "Unrolled over its one step" in frames and "the 1~step" not in frames
+
+
+@pytest.mark.parametrize("flags", [("--layers", "2"), ()])
+def test_one_step_has_no_over_time_result(tmp_path: Path, flags: tuple[str, ...]) -> None:
+    """A network of one step (2 layers, or 1) ends with its final states only: an "h_t and
+    c_t over time" frame of one column showed the same numbers again."""
+    path = tmp_path / "one.yaml"
+    made = run_cli("init", path, "--hidden-size", "3", *flags)
+    assert made.exit_code == 0, made.output
+    trace = engine.forward(spec.load(path))
+    kinds = [r["kind"] for r in context.build(trace, None, slides=True)["results"]]
+    assert kinds == ["final"], kinds

@@ -207,12 +207,13 @@ def concatenation(
 def result_frames(trace: Trace, medium: Medium) -> list[dict[str, Any]]:
     """The result blocks, split into frames: h_t and c_t over time for every layer,
     direction and example; a bidirectional layer's output, the concatenation; then the
-    final states h_n, c_n in torch's order. No over-time block for one step of one
-    layer and direction, where the step and the final states already show everything."""
+    final states h_n, c_n in torch's order. No over-time block for one step, where the
+    final states show the same numbers (a 2-layer network of one step had two frames of
+    them; issue 12)."""
     ex = trace.example
     cfg = ex.config
     blocks: list[dict[str, Any]] = []
-    if ex.steps > 1 or cfg.num_layers > 1 or cfg.bidirectional:
+    if ex.steps > 1:
         blocks.append(over_time_block(trace, medium))
     if cfg.bidirectional:
         blocks.append(outputs_block(trace, medium))
