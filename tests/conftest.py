@@ -62,24 +62,28 @@ def pytest_configure(config: pytest.Config) -> None:
     cpu_profile.configure(config, lambda: texformat.STATS)
 
 
-#: The test files that cost the most CPU (``python -m tests.cpu_profile``: 30 November 2026),
-#: costliest first. pytest-xdist (``--dist=worksteal``) hands tests out in collection order,
-#: so these run first and the last minute of a run is cheap tests on both workers, not one
-#: long compile on one worker while the other waits. A file stays together (its module
-#: fixtures are made once); files not named keep their order after these.
+#: The test files that cost the most CPU (``python -m tests.cpu_profile``: 30 November 2026,
+#: benchmarks/issue-17/fourth/tests/profile-after.md), costliest first. pytest-xdist
+#: (``--dist=worksteal``) hands tests out in collection order, so these run first and the
+#: last minute of a run is cheap tests on both workers, not one long compile on one worker
+#: while the other waits. A file stays together (its module fixtures are made once); files
+#: not named keep their order after these.
 COSTLIEST = (
-    "test_gru_rnn_documents.py",
     "test_hosts.py",
-    "test_diagram.py",
-    "test_elision.py",
-    "test_reveal.py",
     "test_notation.py",
+    "test_diagram.py",
+    "test_readable.py",
+    "test_gru_rnn_documents.py",
+    "test_reveal.py",
+    "test_elision.py",
     "test_expand.py",
     "test_configs.py",
     "test_fuzz.py",
     "test_backward.py",
+    "test_render.py",
+    "test_backward_gru_rnn.py",
+    "test_exercise.py",
     "test_new_user.py",
-    "test_readable.py",
 )
 
 
