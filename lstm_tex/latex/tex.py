@@ -74,6 +74,44 @@ def article(
     return doc
 
 
+#: The deck's Beamer colours, each worked out once (issue 17). Beamer's
+#: ``\usebeamercolor`` works a colour out again at every use, about ten xcolor
+#: ``\colorlet`` for each of some 25 uses per frame (frame title, footline, background): a
+#: third of a deck's compile time. Its result depends only on the colour's name, the
+#: colours set so far (``\setbeamercolor`` starts afresh) and the current fg and bg, so it
+#: is kept under those and set again as xcolor's ``\colorlet`` of a named colour does
+#: (``\let`` of the colour's definition). Every page of the bundled decks, revealed and
+#: exercise decks included, is the same as a PNG (BENCHMARKS.md).
+COLOUR_CACHE = r"""\makeatletter
+\newcount\lstm@colours
+\let\lstm@setbeamercolor\setbeamercolor
+\def\setbeamercolor{\global\advance\lstm@colours\@ne\lstm@setbeamercolor}
+\expandafter\let\expandafter\lstm@usebeamercolor\csname\string\beamer@usebeamercolor\endcsname
+\def\lstm@let#1#2{\expandafter\let\csname#1\expandafter\endcsname\csname#2\endcsname}
+\renewcommand\beamer@usebeamercolor[2][]{%
+  \edef\lstm@key{\the\lstm@colours|#2|%
+    \expandafter\meaning\csname\@backslashchar color@fg\endcsname|%
+    \expandafter\meaning\csname\@backslashchar color@bg\endcsname}%
+  \expandafter\lstm@usecolour\expandafter{\lstm@key}{#2}%
+  \def\beamer@temp{#1}\ifx\beamer@temp\@empty\else\color{#1}\fi}
+\def\lstm@usecolour#1#2{%
+  \expandafter\ifx\csname lstm@fg@#1\endcsname\relax
+    \lstm@usebeamercolor[]{#2}%
+    \global\lstm@let{lstm@fg@#1}{\@backslashchar color@temp@fg}%
+    \global\lstm@let{lstm@bg@#1}{\@backslashchar color@temp@bg}%
+  \else
+    \lstm@let{\@backslashchar color@temp@fg}{lstm@fg@#1}%
+    \lstm@let{\@backslashchar color@temp@bg}{lstm@bg@#1}%
+    \lstm@let{\@backslashchar color@parent.fg}{\@backslashchar color@fg}%
+    \lstm@let{\@backslashchar color@parent.bg}{\@backslashchar color@bg}%
+    \lstm@let{\@backslashchar color@fg}{lstm@fg@#1}%
+    \lstm@let{\@backslashchar color@bg}{lstm@bg@#1}%
+    \global\lstm@let{\@backslashchar color@#2.fg}{lstm@fg@#1}%
+    \global\lstm@let{\@backslashchar color@#2.bg}{lstm@bg@#1}%
+  \fi}
+\makeatother"""
+
+
 def deck(title: str, frames: str, *, subtitle: str = "", packages: Sequence[str] = ()) -> Document:
     """A standalone 16:9 Beamer deck of ``frames`` (already LaTeX); ``packages`` are loaded
     besides the usual ones."""
@@ -84,6 +122,7 @@ def deck(title: str, frames: str, *, subtitle: str = "", packages: Sequence[str]
     doc.preamble.append(NoEscape(r"\setbeamertemplate{navigation symbols}{}"))
     doc.preamble.append(NoEscape(r"\setbeamertemplate{footline}[frame number]"))
     doc.preamble.append(NoEscape(r"\setbeamercolor{frametitle}{fg=blue!50!black}"))
+    doc.preamble.append(NoEscape(COLOUR_CACHE))
     # frames.tex marks a \section per derived step (and the results, the backward pass)
     # only where \lstmsection is defined: here; a lecturer's own deck may define it too.
     doc.preamble.append(NoEscape(r"\newcommand{\lstmsection}[1]{\section{#1}}"))
