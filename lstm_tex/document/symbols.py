@@ -10,7 +10,6 @@ from lstm_tex.document import measure
 from lstm_tex.validate.model import LstmConfig
 
 GATE_NAMES = {"i": "input gate", "f": "forget gate", "g": "cell candidate", "o": "output gate"}
-ACTIVATION = {"i": "\\sigma", "f": "\\sigma", "g": "\\tanh", "o": "\\sigma"}
 
 
 def placement(layer: int, direction: str, cfg: LstmConfig) -> list[str]:

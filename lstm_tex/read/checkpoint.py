@@ -38,7 +38,6 @@ from lstm_tex.read.found import Found, finest, float64, prefix_error
 #: Keys of a checkpoint dict that may hold the model's state_dict, tried in this order.
 CHECKPOINT_KEYS = ("state_dict", "model_state_dict", "model")
 TORCH_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin")
-SUFFIXES = (*TORCH_SUFFIXES, ".safetensors", ".npz", ".keras", ".h5", ".hdf5", ".onnx")
 #: The weight names of a network (``_l0``) and of a cell module, and WeightDrop's ``_raw``.
 _NAME = re.compile(
     r"(weight_ih|weight_hh|bias_ih|bias_hh|weight_hr)(_l\d+(?:_reverse)?)?"
