@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -23,8 +23,19 @@ from tests.conftest import EXAMPLES
 
 NOTEBOOK = EXAMPLES / "notebook-step.yaml"
 WAIT = 20.0  # seconds: generous bound for a loaded CI machine
-#: Bound for a separate process (start-up, imports, renders) on a machine under load.
-PROCESS_WAIT = 180.0
+#: Bound for a separate process to start (imports) and render, on a machine under load.
+PROCESS_WAIT = 60.0
+#: Bound for it to exit once told to stop: a hang fails here, not after minutes.
+EXIT_WAIT = 20.0
+#: ``lstm-tex`` as a terminal starts it in the foreground: SIGINT at its default action.
+#: Set here because an ignored SIGINT is inherited: a shell without job control starts
+#: ``pytest ... &`` with it ignored, and every process under it, this one included, then
+#: ignored Ctrl-C (Python installs no KeyboardInterrupt handler then), so the test hung
+#: until its timeout (the 180 s stalls of full runs started in the background).
+FOREGROUND = (
+    "import signal, sys; signal.signal(signal.SIGINT, signal.{action}); "
+    "from lstm_tex.cli import main; sys.argv[0] = 'lstm-tex'; main()"
+)
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
@@ -155,59 +166,99 @@ def test_unexpected_errors_are_reported_not_raised(example: Path) -> None:
     assert not events[0].ok and "RuntimeError: boom" in events[0].message
 
 
-def test_cli_watch_stops_on_ctrl_c_with_exit_0(example: Path, out: Path) -> None:
-    """Deterministic under load: every wait is for a line the process prints (no sleeps,
-    no polling of files), bounded only by a generous :data:`PROCESS_WAIT`; Ctrl-C is sent
-    once the watch has printed its re-render, that is, while it waits for changes."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "lstm_tex.cli",
-            "render",
-            str(example),
-            "--out",
-            str(out),
-            "--no-check",
-            "--watch",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None and proc.stderr is not None
-    lines: queue.Queue[str] = queue.Queue()
-    stdout = proc.stdout
+class WatchProcess:
+    """``lstm-tex render EXAMPLE --no-check --watch`` in a process of its own, SIGINT set
+    to ``action`` (``default_int_handler``: Ctrl-C works; ``SIG_IGN``: a background job);
+    its stdout and stderr lines are read as they come."""
 
-    def read() -> None:
-        for line in stdout:
-            lines.put(line)
+    def __init__(self, example: Path, out: Path, action: str) -> None:
+        args = ["render", str(example), "--out", str(out), "--no-check", "--watch"]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", FOREGROUND.format(action=action), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: queue.Queue[tuple[str, str]] = queue.Queue()
+        self.stderr: list[str] = []
+        self.readers = []
+        for name, stream in (("out", self.proc.stdout), ("err", self.proc.stderr)):
+            reader = threading.Thread(target=self._read, args=(name, stream), daemon=True)
+            reader.start()
+            self.readers.append(reader)
 
-    threading.Thread(target=read, daemon=True).start()
+    def _read(self, name: str, stream: IO[str] | None) -> None:
+        assert stream is not None
+        for line in stream:
+            if name == "err":
+                self.stderr.append(line)
+            self.lines.put((name, line))
 
-    def next_render(what: str) -> str:
+    def next_line(self, what: str, found: Callable[[str, str], bool]) -> str:
+        """The next line for which ``found(stream, line)``; fails (never hangs) when the
+        process prints none within :data:`PROCESS_WAIT`."""
+        end = time.monotonic() + PROCESS_WAIT
         while True:
             try:
-                line = lines.get(timeout=PROCESS_WAIT)
+                name, line = self.lines.get(timeout=max(0.0, end - time.monotonic()))
             except queue.Empty:
-                pytest.fail(f"no {what} within {PROCESS_WAIT} s")
-            if "step.yaml -> " in line:
+                pytest.fail(f"no {what} within {PROCESS_WAIT} s; stderr: {self.stderr}")
+            if found(name, line):
                 return line
 
-    try:
-        next_render("first render")
+    def next_render(self, what: str) -> str:
+        return self.next_line(what, lambda name, line: name == "out" and "step.yaml -> " in line)
+
+    def stop(self, sig: int) -> tuple[int, str]:
+        """Send ``sig``; the exit status and all of stderr, within :data:`EXIT_WAIT` (else
+        the test fails)."""
+        self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout=EXIT_WAIT)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the watch did not exit within {EXIT_WAIT} s of signal {sig}")
+        for reader in self.readers:  # the pipes are at their end once the process exited
+            reader.join(timeout=WAIT)
+        return code, "".join(self.stderr)
+
+    def __enter__(self) -> WatchProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def test_cli_watch_stops_on_ctrl_c_with_exit_0(example: Path, out: Path) -> None:
+    """Deterministic under load: every wait is for a line the process prints (no sleeps,
+    no polling of files), bounded by :data:`PROCESS_WAIT` and :data:`EXIT_WAIT`; Ctrl-C is
+    sent once the watch has printed its re-render, that is, while it waits for changes."""
+    with WatchProcess(example, out, "default_int_handler") as watching:
+        banner = watching.next_line("watching line", lambda name, line: "watching" in line)
+        assert "press Ctrl-C to stop" in banner, banner
+        watching.next_render("first render")
         touch_later(example, example.read_text().replace("x: [0.5, 0.1]", "x: [0.3, 0.4]"))
-        next_render("re-render")
+        watching.next_render("re-render")
         assert x_of(out) == [0.3, 0.4]
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=PROCESS_WAIT)
-        stderr = proc.stderr.read()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, stderr
+        code, stderr = watching.stop(signal.SIGINT)
+    assert code == 0, stderr
     assert "stopped watching" in stderr and "Traceback" not in stderr
+
+
+def test_cli_watch_started_with_ctrl_c_ignored_says_how_to_stop(example: Path, out: Path) -> None:
+    """A watch started with SIGINT ignored (``lstm-tex render --watch &`` in a script: the
+    shell ignores it for the job) cannot be stopped with Ctrl-C; it says so, with the
+    ``kill`` that stops it, instead of "press Ctrl-C to stop"."""
+    with WatchProcess(example, out, "SIG_IGN") as watching:
+        banner = watching.next_line("watching line", lambda name, line: "watching" in line)
+        pid = watching.proc.pid
+        assert "press Ctrl-C" not in banner, banner
+        assert "Ctrl-C is ignored in this process (started in the background)" in banner
+        assert f"; stop it with: kill {pid}\n" in banner
+        watching.next_render("first render")
+        code, stderr = watching.stop(signal.SIGTERM)
+    assert code == -signal.SIGTERM, stderr
 
 
 def save_later(path: Path, weights: dict[str, Any]) -> None:

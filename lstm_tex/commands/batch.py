@@ -215,7 +215,7 @@ def watch_render(
     folders = template_dirs(templates)
     click.echo(
         f"watching {plural(len(files()), 'example file')} and the templates in "
-        f"{', '.join(map(str, folders))}; press Ctrl-C to stop",
+        f"{', '.join(map(str, folders))}; {watch.how_to_stop()}",
         err=True,
     )
 

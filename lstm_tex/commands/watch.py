@@ -7,10 +7,17 @@ alive between renders, so torch, Jinja and LaTeX plumbing are imported once and 
 re-render costs only the computation and the writing. A failed render (a broken
 edit) is reported and the watch goes on; it stops when ``stop`` is set, after
 ``max_iterations`` polls, or on Ctrl-C (KeyboardInterrupt, left to the caller).
+
+Ctrl-C works only where the process did not start with SIGINT ignored: a shell without job
+control starts ``lstm-tex render --watch &`` so (POSIX), the ignored action is inherited by
+every program such a job starts, and Python then installs no KeyboardInterrupt handler.
+:func:`how_to_stop` says which is the case, and what stops the watch then.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -37,6 +44,17 @@ class Event:
     message: str
     seconds: float
     exit_code: int = 0
+
+
+def how_to_stop() -> str:
+    """How a user stops the watch: Ctrl-C, or, where this process started with SIGINT
+    ignored (a background job of a shell without job control), ``kill`` with its id."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        return (
+            "Ctrl-C is ignored in this process (started in the background); "
+            f"stop it with: kill {os.getpid()}"
+        )
+    return "press Ctrl-C to stop"
 
 
 def signature(path: Path) -> Signature:
