@@ -226,11 +226,10 @@ class Step(records.Step):
         ctx["input_lines"] = inputs_apart(ctx["input_lines"])
         macros: Any = environment().get_template("derivation.tex.j2").make_module({})
         pieces = [
-            macros.inputs(ctx),
-            *(macros.gate(ctx, g) for g in ctx["gates"]),
+            macros.input_lines(ctx["input_lines"]),
+            *(macros.rows(g["lines"]) for g in ctx["gates"]),
             # the states after the gates: c and h (LSTM), h (GRU), none (RNN: its block is h)
-            *((macros.cell(ctx),) if ctx["cell"] == "lstm" else ()),
-            *((macros.hidden(ctx),) if ctx["state_frames"] else ()),
+            *(macros.rows([q]) for q in ctx["state_lines"].values()),
         ]
         body = " \\\\[1ex]\n".join(str(p).strip() for p in pieces)
         return f"$$\\begin{{aligned}}\n{body}\n\\end{{aligned}}$$"

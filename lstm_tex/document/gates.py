@@ -45,8 +45,27 @@ def gate_context(gate: forms.GateForm, n: int, where: Where) -> dict[str, Any]:
             }
     else:
         lines = affine_lines(entry, blocks, where)
-    entry["lines"] = (symbolic(), *lines)
+    shared = line_symbols(entry, where)
+    entry["lines"] = (
+        symbolic(**shared),
+        *(line.with_symbols(shared) if line.kind == "result" else line for line in lines),
+    )
     return entry
+
+
+def line_symbols(entry: dict[str, Any], where: Where) -> dict[str, Any]:
+    """What a gate's symbolic and result lines read besides their numbers: the gate's
+    symbols and activation, the step's ``x_sym`` and ``h_prev_sym`` (``v_sym``: the
+    textbook's [h; x]), and the ``form`` of its equation (``gated``: the GRU's candidate,
+    else the notation)."""
+    x_sym, h_sym = where.symbols
+    return {
+        **{k: v for k, v in entry.items() if k.endswith("sym") or k in ("act_fn", "row_form")},
+        "form": "gated" if entry["gated"] else where.notation,
+        "x_sym": x_sym,
+        "h_prev_sym": h_sym,
+        "v_sym": where.stacked.get("v_sym", ""),
+    }
 
 
 def gate_symbols(gate: forms.GateForm, where: Where, blocks: Blocks) -> dict[str, Any]:

@@ -76,6 +76,11 @@ class Line:
             + sum(t.newline + t.inside for t in self.terms)
         )
 
+    def with_symbols(self, symbols: Mapping[str, Any]) -> Line:
+        """The same line with ``symbols`` added to its symbolic part (what its equation
+        reads besides its numbers: a gate's symbols and activation, the step's x_t, ...)."""
+        return replace(self, symbolic={**self.symbolic, **symbols})
+
     def unbroken(self) -> Line:
         """The same line on one row (``render.article_full`` scales it down whole)."""
         terms = tuple(replace(t, newline=False, inside=False) for t in self.terms)

@@ -141,8 +141,14 @@ def lstm_lines(ctx: dict[str, Any], s: States) -> tuple[Line, Line]:
     cell_breaks, hidden_breaks, cell_h, hidden_h = (row_state if s.row_lines else column_state)(s)
     acts = s.acts
     c = medium.value(step.c, "c")
+    t = step.t
     cell = Line(
         "cell",
+        symbolic={
+            "lhs": ctx["c_sym"],
+            **{k: f"{k}{sup}_{{{t}}}" for k in ("f", "i", "g")},
+            "c_prev": ctx["c_prev_sym"],
+        },
         numbers={"f": acts["f"], "c_prev": s.shown["c_prev"], "i": acts["i"], "g": acts["g"]},
         result=c,
         breaks={k: cell_breaks.get(k, False) for k in ("prev", "sum", "g", "result")},
@@ -151,6 +157,13 @@ def lstm_lines(ctx: dict[str, Any], s: States) -> tuple[Line, Line]:
     names = ("symbolic", "tanh", "then", "odot", "result", "product", "projection")
     hidden = Line(
         "hidden",
+        symbolic={
+            "form": "lstm",
+            "proj": proj is not None,
+            "row_vectors": medium.row_vectors,
+            "o": f"o{sup}_{{{t}}}",
+            **{k: ctx[f"{k}_sym"] for k in ("c", "m", "h", "W_hr")},
+        },
         numbers={
             "o": acts["o"],
             "c": c,
@@ -193,6 +206,11 @@ def gru_line(ctx: dict[str, Any], s: States) -> Line:
     rows = medium.rows(step.h)
     return Line(
         "hidden",
+        symbolic={
+            "form": "gru",
+            **{k: ctx[f"{k}_sym"] for k in ("h", "z", "n")},
+            "h_prev": ctx["h_prev_sym"],
+        },
         numbers={"z": s.acts["z"], "n": s.acts["n"], "h_prev": s.shown["h_prev"]},
         result=ctx["h"],
         breaks=breaks,

@@ -3,7 +3,6 @@ r"""One derived step: its inputs, gates and states, each a list of
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -42,9 +41,7 @@ def inputs_apart(lines: list[Line]) -> list[Line]:
     """The input lines with one input on each (``Step.latex()``'s one aligned block, where
     inputs side by side would add columns beside the widest line of the gates)."""
     return [
-        replace(line, symbolic={"entries": (key,)})
-        for line in lines
-        for key in line.symbolic["entries"]
+        line.with_symbols({"entries": (key,)}) for line in lines for key in line.symbolic["entries"]
     ]
 
 
@@ -261,10 +258,14 @@ def input_lines(step: Step, medium: Medium, ctx: dict[str, Any], where: Where) -
         rows["c"] = medium.rows(step.c_prev)
     # a wide x_t of a layer above goes on below its symbols
     x_from_break = bool(ctx["x_from"]) and x_em + from_em > medium.layout.line_em
+    symbols = {"x": ctx["x_sym"], "x_from": ctx["x_from"]}
+    symbols |= {k: ctx[f"{k}_sym"] for k in ("h_prev", "c_prev")}
+    shown = {k: ctx[k] for k in ("x", "h_prev", "c_prev")}
     lines = [
         Line(
             "inputs",
-            symbolic={"entries": tuple(keys)},
+            symbolic={"entries": tuple(keys), **symbols},
+            numbers=shown,
             breaks={"x_from": x_from_break and "x" in keys},
             width=sum(widths[key] for key in keys),
             height=max(rows[key] for key in keys) + LINE,
