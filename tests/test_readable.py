@@ -10,8 +10,8 @@ from typing import Any
 import pdfplumber
 import pytest
 
-from lstm_tex.compute import engine
-from lstm_tex.document import context
+from lstm_tex.compute import backward, engine
+from lstm_tex.document import backward_context, context
 from lstm_tex.validate import overrides, spec
 from tests import measure
 from tests.conftest import BUNDLED, EXAMPLES, compile_tex, run_cli
@@ -34,6 +34,8 @@ SIZED = {
     "hidden8-9pt": ("hidden8", 9),
     "hidden8-11pt": ("hidden8", 11),
 }
+#: Backward decks at another text size, measured by the backward tests only: (deck, pt).
+BACKWARD_SIZED = {"gru8-11pt": ("gru8", 11), "rnn8-9pt": ("rnn8", 9)}
 HIDDEN = {**BACKWARD, "layers2": 8, "hidden8-9pt": 8, "hidden8-11pt": 8}
 DECKS = [*(p.stem for p in BUNDLED), *GENERATED, *SIZED]
 #: Beamer's 16:9 page is 160 x 90 mm; nothing smaller than this reads from the back.
@@ -56,7 +58,8 @@ def decks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         examples.append(path)
     runs = [(example.stem, example, "10") for example in examples]
     by_stem = {example.stem: example for example in examples}
-    runs += [(name, by_stem[deck], str(size)) for name, (deck, size) in SIZED.items()]
+    sized = {**SIZED, **BACKWARD_SIZED}
+    runs += [(name, by_stem[deck], str(size)) for name, (deck, size) in sized.items()]
     pdfs = {}
     for name, example, size in runs:
         out = folder / f"out-{size}pt"
@@ -120,6 +123,70 @@ def test_every_bundled_frame_at_full_size(decks: dict[str, Path], deck: str) -> 
     assert not small, small[:5]
 
 
+#: Backward decks at 9 and 11 pt: every number of their backward pass at that size (at
+#: 11 pt the five-vector dc line and dW with its result on a row of its own were scaled to
+#: 9.05-9.57 pt; issue 12). At 10 pt test_matrices_at_full_size_up_to_hidden_8 holds them.
+BACKWARD_AT = {"hidden8-9pt": 9, "hidden8-11pt": 11, "gru8-11pt": 11, "rnn8-9pt": 9}
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", sorted(BACKWARD_AT))
+def test_backward_numbers_at_the_text_size(decks: dict[str, Path], deck: str) -> None:
+    size = BACKWARD_AT[deck]
+    last = forward_pages(decks[deck])
+    found = [n for n in measure.numbers(decks[deck]) if n.page > last]
+    assert found, "no number on the backward pages"
+    small = [(n.page, n.text, n.size) for n in found if n.size < 0.98 * size]
+    assert not small, small[:5]
+
+
+def _shown_columns(tex: str) -> int:
+    """The columns of numbers a ``bmatrix`` shows (its first row, the dots left out)."""
+    first = tex.split("\\begin{bmatrix}", 1)[1].split("\\\\", 1)[0]
+    return sum("\\cdots" not in entry for entry in first.split("&"))
+
+
+@pytest.fixture(scope="module")
+def hidden8(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The generated hidden-8 LSTM example with a backward pass (input 4, 2 steps)."""
+    path = tmp_path_factory.mktemp("hidden8") / "hidden8.yaml"
+    result = run_cli("init", path, *GENERATED["hidden8"])
+    assert result.exit_code == 0, result.output
+    path.write_text(path.read_text() + backward_section(8, steps=2))
+    return path
+
+
+#: Columns of the input gate's weights (8 x 4 and 8 x 8) that the hidden-8 deck shows, by
+#: text size: dW_ii, dW_hi (as the product's right factor and its result), and W_ii, W_hi in
+#: the SGD step (W, dW and the new W alike). Measured: as many as fit the frame's width
+#: (the numbers stay at the text size: test_backward_numbers_at_the_text_size). Before
+#: (issue 12): 9 pt 2, 2, 4, 3; 10 pt 2, 4, 2, 3; 11 pt 4 (scaled to 9.5 pt), 4, 2, 2.
+WEIGHT_COLUMNS = {9: (4, 5, 4, 3), 10: (4, 5, 4, 3), 11: (2, 4, 2, 3)}
+
+
+@pytest.mark.parametrize("size", sorted(WEIGHT_COLUMNS))
+def test_weight_gradients_use_the_width(hidden8: Path, size: int) -> None:
+    """dW and SGD lines of hidden 8 show as many columns as fit the frame (2 of 4 or 8
+    where more fit), the same columns in each of their matrices; the five-vector dc line
+    keeps its result on the numbers' row (at 11 pt it took a row of its own, scaled)."""
+    example = overrides.with_view(spec.load(hidden8), text_size=size)
+    bw = backward_context.build(backward.backward(engine.forward(example)), None, slides=True)
+    (dw_ii, dw_hi, *_) = next(g for g in bw["params"] if g["name"].endswith("grad-i"))["lines"]
+    (w_ii, w_hi, *_) = next(g for g in bw["sgd"] if g["name"].endswith("-i"))["lines"]
+    shown = []
+    for dw in (dw_ii, dw_hi):
+        cols = {_shown_columns(dw.terms[0].right), _shown_columns(dw.result)}
+        assert len(cols) == 1, cols
+        shown.append(cols.pop())
+    for w in (w_ii, w_hi):
+        cols = {_shown_columns(w.numbers["w"]), _shown_columns(w.numbers["d"])}
+        assert len(cols | {_shown_columns(w.result)}) == 1, cols
+        shown.append(cols.pop())
+    assert all(s >= want for s, want in zip(shown, WEIGHT_COLUMNS[size], strict=True)), shown
+    cells = [q for s in bw["steps"] for g in s["groups"] for q in g["lines"] if q.kind == "dc"]
+    assert cells and not any(q.broken("result") for q in cells)
+
+
 GATE_TITLES = (
     *("input gate", "forget gate", "cell candidate", "output gate"),  # LSTM
     *("reset gate", "update gate", "candidate"),  # GRU
@@ -150,7 +217,14 @@ def test_gate_frames_are_not_half_empty(decks: dict[str, Path], deck: str) -> No
 
 
 @pytest.mark.latex
-@pytest.mark.parametrize("deck", [*(p.stem for p in BUNDLED if "backward" in p.stem), *BACKWARD])
+@pytest.mark.parametrize(
+    "deck",
+    [
+        *(p.stem for p in BUNDLED if "backward" in p.stem),
+        *BACKWARD,
+        *("hidden8-11pt", "gru8-11pt", "rnn8-9pt"),
+    ],
+)
 def test_backward_frames_are_not_half_empty(decks: dict[str, Path], deck: str) -> None:
     """The backward pass's frames (the loss, each step's groups, the gradients, the SGD
     step) fill each frame but the last of its group at least half (the gradients of a

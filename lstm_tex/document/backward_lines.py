@@ -193,7 +193,7 @@ def sum_line(
     out: list[Term] = []
     width = widest = OP_EM
     for a, b in terms:
-        em = a.em + (b.em if b is not None else right_em) + OP_EM
+        em = a.em + (b.em if b is not None else right_em) + (OP_EM if out else 0.0)  # + before
         rows = max(a.rows, b.rows if b is not None else 1)
         newline = bool(out) and width + em > limit
         if newline or not out:

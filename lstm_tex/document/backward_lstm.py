@@ -115,10 +115,9 @@ def _oc(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[Line]:
         symbols,
         pieces,
         show.value(b.dc),
-        f"{sy.d('c', t)} = {dm} \\odot {sy.q('o', t)} \\odot (1 - \\tanh^2 c)"
+        f"{sy.d('c', t)} = {dm} \\odot {sy.q('o', t)} \\odot (1 - \\tanh^2 {sy.q('c', t)})"
         + ("" if last else f" + {sy.d('c', tn)} \\odot {sy.q('f', tn)}"),
-        ops=4 if last else 6,
-        extra_em=1.0,
+        ops=3 if last else 4,
     )
     return [do, dc]
 

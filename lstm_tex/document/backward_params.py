@@ -10,7 +10,7 @@ import numpy as np
 from lstm_tex.compute.trace import Direction
 from lstm_tex.document import numbers
 from lstm_tex.document.backward_base import BuilderBase
-from lstm_tex.document.backward_lines import TALL_ROWS, line, text_line
+from lstm_tex.document.backward_lines import TALL_ROWS, line, note_rows, text_line
 from lstm_tex.document.backward_sums import Sums
 from lstm_tex.document.backward_symbols import Symbols, placement, shown_pair
 from lstm_tex.document.line import Line
@@ -104,6 +104,7 @@ class ParamLines(BuilderBase):
         groups = [self.gate_grads(sums, n, k) for n, k in enumerate(self.cell.gate_names)]
         if self.cfg.proj_size:
             sy, back = sums.sy, sums.back
+            note = f"From ${sy.q('h', 't')} = {sy.w('hr')}{sy.q('m', 't')}$ at every step."
             line = sums.weight(
                 f"{sy.dd}{sy.w('hr')}",
                 (
@@ -113,10 +114,9 @@ class ParamLines(BuilderBase):
                 [back[s.t].dh for s in steps],
                 ([s.m for s in steps if s.m is not None], [False] * len(steps)),
                 self.g.grads[f"weight_hr{sums.sfx}"],
+                self.budget - note_rows(note),
             )
-            note = f"From ${sy.q('h', 't')} = {sy.w('hr')}{sy.q('m', 't')}$ at every step."
-            where = placement(layer, direction, self.cfg)
-            title = "Gradients: projection" + (f", {where}" if where else "")
+            title = self.grads_title("projection", layer, direction)
             groups.append(self.group(f"l{layer}-{direction}-grad-hr", title, note, [line]))
         return groups
 
@@ -128,6 +128,7 @@ class ParamLines(BuilderBase):
         deltas_hh = [back[s.t].gates[k].dhh for s in steps]
         dk, dk_hh = self.delta_sym(sy, k), self.hh_delta_sym(sy, k)
         h_prev_t = "t-1" if sums.direction == "forward" else "t+1"
+        note = self.grads_note(sums, k, h_prev_t)
         lines = [
             sums.weight(
                 f"{sy.dd}{sy.w('i' + k)}",
@@ -135,6 +136,7 @@ class ParamLines(BuilderBase):
                 deltas,
                 ([s.x for s in steps], [sums.layer == 0] * len(steps)),
                 self.g.grads[f"weight_ih{sums.sfx}"][block],
+                self.budget - note_rows(note),  # the first line: with the note
             ),
             sums.weight(
                 f"{sy.dd}{sy.w('h' + k)}",
@@ -159,9 +161,7 @@ class ParamLines(BuilderBase):
             biases.append((both, deltas, dk, "bias_ih"))
         for symbol, these, sym, name in biases:
             lines.append(sums.bias(symbol, these, sym, self.g.grads[f"{name}{sums.sfx}"][block]))
-        note = self.grads_note(sums, k, h_prev_t)
-        where = placement(sums.layer, sums.direction, self.cfg)
-        title = f"Gradients: {self.block_name(k)}" + (f", {where}" if where else "")
+        title = self.grads_title(self.block_name(k), sums.layer, sums.direction)
         group = self.group(f"l{sums.layer}-{sums.direction}-grad-{k}", title, note, lines)
         if self.text_em is not None and not sums.tall:
             # On slides dW_ik gets a frame of its own, dW_hk the next: three sums of outer
@@ -180,6 +180,11 @@ class ParamLines(BuilderBase):
                 + self.group("", title, "", second)["frames"]
             )
         return group
+
+    def grads_title(self, what: str, layer: int, direction: Direction) -> str:
+        """The title of the gradients of ``what`` (a gate's weights, the projection)."""
+        where = placement(layer, direction, self.cfg)
+        return f"Gradients: {what}" + (f", {where}" if where else "")
 
     def grads_note(self, sums: Sums, k: str, h_prev_t: str) -> str:
         """What the gradients of a gate's weights are: sums over the steps."""

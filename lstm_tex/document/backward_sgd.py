@@ -97,7 +97,7 @@ class SgdLines(BuilderBase):
             old, grad, new = old[:, None], grad[:, None], new[:, None]
         eta_em = 0.5 * numbers.display_width(eta)
         if self.text_em is not None and self.medium.rows(old.T) > TALL_ROWS:
-            room = show.limit - tex_em(symbol) - 4 * OP_EM - eta_em
+            room = show.limit - tex_em(symbol) - 2 * OP_EM - eta_em  # = W - eta dW
             arrays = [(old, True, ""), (grad, False, "grads"), (new, False, "grads")]
             w, d, r = show.columns(arrays, room, fit=2, rows=SGD_TALL_ROWS)
         else:
@@ -110,6 +110,6 @@ class SgdLines(BuilderBase):
             {"w": w, "d": d},
             r,
             f"{symbol} = {symbol} - {eta} d{symbol}",
-            ops=3,
+            ops=2,
             extra_em=eta_em,
         )

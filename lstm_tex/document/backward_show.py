@@ -85,13 +85,15 @@ class Show:
         most = min(n, m.layout.max_cols)
         slots = most
         while slots > ELISION_MIN and (
-            measure.elided_matrix_em(widest, n, slots) + self.value(vector, slots=slots).em > room
+            measure.elided_matrix_em(widest, n, slots, m.layout.size)
+            + self.value(vector, slots=slots).em
+            > room
         ):
             slots -= 1
         w_tex = matrices.bmatrix(
             matrix, style="written", max_rows=m.layout.max_rows, max_cols=slots
         )
-        w_em = measure.elided_matrix_em(widest, n, slots)
+        w_em = measure.elided_matrix_em(widest, n, slots, m.layout.size)
         rows = min(matrix.shape[0], m.layout.max_rows)
         return Piece(w_tex, w_em, rows), self.value(vector, slots=slots)
 
@@ -132,7 +134,7 @@ class Show:
             widest = numbers.widest(
                 shown_entries(matrix, m.layout.max_rows, slots), style, m.decimals
             )
-            em = measure.elided_matrix_em(widest, matrix.shape[1], slots)
+            em = measure.elided_matrix_em(widest, matrix.shape[1], slots, m.layout.size)
         if mark:
             em += m.box_em(array, style) * min(matrix.shape[1], slots)
         return Piece(tex, em, min(array.shape[0], height))
@@ -148,10 +150,22 @@ class Show:
         weight, its gradient and the new weight), each ``(array, given, kind)``, elided
         to the same columns: as many as let the first ``fit`` (all) fit ``room`` ems
         together (at least :data:`ELISION_MIN`); ``rows``: their rows elided so."""
+        slots = self.slots(arrays, room, fit, rows)
+        return [self.as_is(a, g, kind, cols=slots, rows=rows) for a, g, kind in arrays]
+
+    def slots(
+        self,
+        arrays: list[tuple[np.ndarray, bool, str]],
+        room: float,
+        fit: int | None = None,
+        rows: int | None = None,
+    ) -> int:
+        """The column slots :meth:`columns` shows (the number of columns when all fit)."""
         n = arrays[0][0].reshape(arrays[0][0].shape[0], -1).shape[1]
         slots = min(n, self.medium.layout.max_cols)
-        while True:
+        while slots > ELISION_MIN:
             pieces = [self.as_is(a, g, kind, cols=slots, rows=rows) for a, g, kind in arrays]
-            if slots <= ELISION_MIN or sum(p.em for p in pieces[:fit]) <= room:
-                return pieces
+            if sum(p.em for p in pieces[:fit]) <= room:
+                break
             slots -= 1
+        return slots

@@ -10,18 +10,24 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lstm_tex.compute.trace import Direction, Step
-from lstm_tex.document.backward_lines import SUM_TERMS_MAX, TALL_ROWS, sum_line
+from lstm_tex.document.backward_lines import SUM_TERMS_MAX, TALL_ROWS, VDOTS_ROW, sum_line, tall
 from lstm_tex.document.backward_show import Piece
 from lstm_tex.document.backward_symbols import Symbols
 from lstm_tex.document.line import Line
 from lstm_tex.document.measure import OP_EM, tex_em
+from lstm_tex.validate.model import ELISION_MIN
 
 if TYPE_CHECKING:
     from lstm_tex.document.backward_base import BuilderBase
 
 
-#: The rows a product of tall matrices shows when its result needs a row of its own.
+#: The rows a product of tall matrices shows when its result needs a row of its own (fewer
+#: where the frame, with the group's note, holds less: at 11 pt two rows of 6 and the note
+#: were scaled to 9.5 pt; issue 12) ...
 TALL_PRODUCT_ROWS = 6
+#: ... and at least, where the result takes a row of its own only to show more columns
+#: than one row does (at hidden 8, dW_hk showed 2 of its 8 columns on one row).
+WIDER_PRODUCT_ROWS = 5
 
 
 class Sums:
@@ -60,9 +66,12 @@ class Sums:
         deltas: list[np.ndarray],
         operands: tuple[list[np.ndarray], list[bool]],
         grad: np.ndarray,
+        frame_rows: float | None = None,
     ) -> Line:
         r"""``lhs = \sum_t \delta_t v_t^\top = ... = grad``: ``symbols`` the general term
-        and each step's, ``operands`` the vectors ``v_t`` and whether each is as given."""
+        and each step's, ``operands`` the vectors ``v_t`` and whether each is as given;
+        ``frame_rows``: the rows of text of a frame it may take (slides; a whole frame if
+        ``None``, less the note where it has one)."""
         show = self.show
         vectors, given = operands
         terms: list[tuple[Piece, Piece | None]]
@@ -76,29 +85,58 @@ class Sums:
             left = show.value(np.concatenate(deltas), "dpre")
             right = np.concatenate(vectors)
             if self.tall:
-                shown, result, left = self.tall_product(lhs, deltas, right, all(given), grad)
+                shown, result, left = self.tall_product(
+                    lhs,
+                    np.concatenate(deltas),
+                    (right, all(given)),
+                    grad,
+                    self.bld.budget if frame_rows is None else frame_rows,
+                )
             else:
                 shown, result = show.as_is(right, all(given)), show.as_is(grad, kind="grads")
             terms = [(left, shown)]
         return sum_line(show, lhs, self.expand(*symbols), terms, result)
 
     def tall_product(
-        self, lhs: str, deltas: list[np.ndarray], right: np.ndarray, given: bool, grad: np.ndarray
+        self,
+        lhs: str,
+        deltas: np.ndarray,
+        right: tuple[np.ndarray, bool],
+        grad: np.ndarray,
+        frame_rows: float,
     ) -> tuple[Piece, Piece, Piece]:
-        """On slides, ``[deltas] [right] = [grad]`` of tall matrices: on one row, the
-        columns of ``right`` and ``grad`` elided alike to fit; where even the fewest do
-        not fit, the result goes on a row of its own and both rows show
-        :data:`TALL_PRODUCT_ROWS` rows (two rows of 8 and a note do not fit a frame)."""
+        """On slides, ``[deltas] [right] = [grad]`` of tall matrices, the columns of
+        ``right`` (and whether it is as given) and ``grad`` elided alike: on one row; or
+        with the result on a row of its own, both rows elided to the most rows (up to
+        :data:`TALL_PRODUCT_ROWS`) that fit ``frame_rows``, where even the fewest columns
+        do not fit one row, or where that shows more columns (issue 12: the frame's
+        width used, never scaled down)."""
         show = self.show
-        left = show.value(np.concatenate(deltas), "dpre")
-        arrays = [(right, given, ""), (grad, False, "grads")]
-        room = show.limit - tex_em(lhs) - 3 * OP_EM - left.em
+        left = show.value(deltas, "dpre")
+        arrays = [(right[0], right[1], ""), (grad, False, "grads")]
+        room = show.limit - tex_em(lhs) - 2 * OP_EM - left.em  # = [left] [right] = [grad]
+        one = show.slots(arrays, room)
         shown, result = show.columns(arrays, room)
-        if shown.em + result.em <= room:
+        fits = shown.em + result.em <= room
+        rows = self.product_rows(frame_rows)
+        if fits and (
+            one >= min(right[0].shape[1], show.medium.layout.max_cols)
+            or rows < WIDER_PRODUCT_ROWS
+            or show.slots(arrays, room + OP_EM, fit=1, rows=rows) <= one
+        ):
             return shown, result, left
-        left = show.value(np.concatenate(deltas), "dpre", slots=TALL_PRODUCT_ROWS)
-        shown, result = show.columns(arrays, room + OP_EM, fit=1, rows=TALL_PRODUCT_ROWS)
+        left = show.value(deltas, "dpre", slots=rows)
+        shown, result = show.columns(arrays, room + OP_EM, fit=1, rows=rows)
         return shown, result, left
+
+    def product_rows(self, frame_rows: float) -> int:
+        """The most rows (from :data:`TALL_PRODUCT_ROWS` down to ``ELISION_MIN``) of a
+        product whose result has a row of its own that fit ``frame_rows`` rows of text
+        with the line's symbolic row (as :func:`sum_line` counts them)."""
+        for rows in range(TALL_PRODUCT_ROWS, ELISION_MIN, -1):
+            if tall([rows, rows], True) + 2 * VDOTS_ROW <= frame_rows:
+                return rows
+        return ELISION_MIN
 
     def bias(
         self,
