@@ -7,15 +7,22 @@ exact-string tables); and no other template sets such a line itself.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from lstm_tex.document.line import Line, Term
+from lstm_tex.compute import engine
+from lstm_tex.document.line import Line, Term, widest
+from lstm_tex.document.medium import ARTICLE, Medium
+from lstm_tex.document.step import step_context
 from lstm_tex.latex.templates import environment
+from lstm_tex.validate import overrides, spec
+from tests.conftest import EXAMPLES
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+PROJECTED = Path(__file__).resolve().parent / "data" / "rows-projected.yaml"
 
 PYTORCH = {
     "sym": "i_{1}",
@@ -545,3 +552,55 @@ def test_no_other_template_sets_a_line(path: Path) -> None:
             assert m.group(1) in NOT_LINES, f"{path.name}: macro {m.group(1)} sets an equation"
     outside = [m.start() for m in EQUATION.finditer(text) if m.start() not in inside]
     assert not outside, f"{path.name}: an equation outside a macro at {outside}"
+
+
+#: pieces (ems, whether a row breaks before it), indent -> the widest row: a row after a
+#: break starts at the indent and an operator (2 ems), as frames.flow fills rows
+WIDEST = [
+    ([(10.0, False), (5.0, False)], 3.0, 15.0),
+    ([(10.0, False), (5.0, True)], 3.0, 10.0),
+    ([(4.0, False), (9.0, True)], 3.0, 14.0),
+    ([(4.0, False), (9.0, True), (2.0, False), (1.0, True)], 1.0, 14.0),
+    ([(4.0, True)], 3.0, 4.0),  # nothing breaks before the first piece
+]
+
+
+@pytest.mark.parametrize(("pieces", "indent", "width"), WIDEST)
+def test_widest(pieces: list[tuple[float, bool]], indent: float, width: float) -> None:
+    assert widest(pieces, indent) == pytest.approx(width)
+
+
+def forward_lines(example: str, notation: str, line_em: float) -> dict[str, Line]:
+    """Every forward line of an example's first derived step on lines of ``line_em`` ems
+    (the article's limits: the numbers do not depend on the width), by where it is."""
+    ex = overrides.with_render(spec.load(example), notation=notation)
+    trace = engine.forward(ex)
+    medium = Medium(4, replace(ARTICLE, line_em=line_em), row_vectors=notation == "row-vector")
+    ctx = step_context(trace, trace.steps[0], medium, 0)
+    lines = {f"inputs {','.join(q.symbolic['entries'])}": q for q in ctx["input_lines"]}
+    lines |= {f"{g['key']} {q.kind}": q for g in ctx["gates"] for q in g["lines"]}
+    return lines | {f"state {kind}": q for kind, q in ctx["state_lines"].items()}
+
+
+@pytest.mark.parametrize("notation", ["pytorch", "textbook", "row-vector"])
+@pytest.mark.parametrize(
+    "example", [EXAMPLES / "notebook-step.yaml", EXAMPLES / "gru-sequence.yaml", PROJECTED]
+)
+def test_forward_width_is_the_widest_row_as_set(example: Path, notation: str) -> None:
+    """A forward line's width is its widest row after its breaks (as the backward pass's):
+    a line set on more rows than on a wide page is narrower than there, one set alike is
+    as wide."""
+    wide = forward_lines(str(example), notation, 400.0)
+    assert all(q.width > 0 for q in wide.values())
+    narrower = 0
+    for line_em in (40.0, 25.0):
+        for where, q in forward_lines(str(example), notation, line_em).items():
+            if where not in wide:  # an input apart that shared a line on a wide page
+                continue
+            if q.rows > wide[where].rows:
+                assert q.width < wide[where].width, where
+                narrower += 1
+            else:
+                assert q.rows == wide[where].rows
+                assert q.width == pytest.approx(wide[where].width), where
+    assert narrower

@@ -10,7 +10,7 @@ from typing import Any
 from lstm_tex.document import measure
 from lstm_tex.document.blocks import Blocks, Where
 from lstm_tex.document.frames import flow
-from lstm_tex.document.line import Line, Term
+from lstm_tex.document.line import Line, Term, widest
 from lstm_tex.document.measure import OPERATOR_EM, SYMBOLIC
 
 
@@ -47,24 +47,22 @@ def affine_lines(entry: dict[str, Any], blocks: Blocks, where: Where) -> tuple[L
             for a, v, before, inside in terms
         ),
         breaks={"lhs": own_row, "bias": breaks.get("bias", False), "result": breaks["affine"]},
-        width=sum(em for _, em, _, _ in segments),
+        width=widest(((em, breaks.get(name, False)) for name, em, _, _ in segments), lhs),
         height=affine_h + (SYMBOLIC if own_row else 0.0),
     )
     own_indent = textbook or own_row or medium.layout.shrinks
-    result_breaks, result_h = flow(
-        [
-            ("pre", medium.em(gv.pre) + measure.ACTIVATION_LINE_EM + sup_em, rows, False),
-            ("act", medium.em(gv.act) + OPERATOR_EM, rows, True),
-        ],
-        medium.layout.line_em,
-        measure.OWN_ROW_INDENT_EM + sup_em if own_indent else lhs,
-    )
+    result_segments = [
+        ("pre", medium.em(gv.pre) + measure.ACTIVATION_LINE_EM + sup_em, rows, False),
+        ("act", medium.em(gv.act) + OPERATOR_EM, rows, True),
+    ]
+    indent = measure.OWN_ROW_INDENT_EM + sup_em if own_indent else lhs
+    result_breaks, result_h = flow(result_segments, medium.layout.line_em, indent)
     result = Line(
         "result",
         numbers={"pre": affine.result},
         result=entry["act"],
         breaks=result_breaks,
-        width=medium.em(gv.pre) + medium.em(gv.act) + measure.ACTIVATION_LINE_EM + OPERATOR_EM,
+        width=widest(((em, result_breaks[name]) for name, em, _, _ in result_segments), indent),
         height=result_h,
     )
     return affine, result

@@ -12,7 +12,7 @@ import numpy as np
 from lstm_tex.document import forms, measure, numbers
 from lstm_tex.document.affine import affine_lines
 from lstm_tex.document.blocks import Blocks, Where
-from lstm_tex.document.line import Line, Term, symbolic
+from lstm_tex.document.line import Line, Term, symbolic, widest
 from lstm_tex.document.measure import LINE, OPERATOR_EM
 from lstm_tex.document.medium import Medium
 
@@ -47,7 +47,7 @@ def gate_context(gate: forms.GateForm, n: int, where: Where) -> dict[str, Any]:
         lines = affine_lines(entry, blocks, where)
     shared = line_symbols(entry, where)
     entry["lines"] = (
-        symbolic(**shared),
+        replace(symbolic(**shared), width=symbolic_width(shared)),
         *(line.with_symbols(shared) if line.kind == "result" else line for line in lines),
     )
     return entry
@@ -97,6 +97,26 @@ def gate_symbols(gate: forms.GateForm, where: Where, blocks: Blocks) -> dict[str
         else:
             entry.update(Wx_sym=f"W_{{x{k}}}{sup}", Wh_sym=f"W_{{h{k}}}{sup}")
     return entry
+
+
+def symbolic_width(symbols: dict[str, Any]) -> float:
+    """The width of a gate's symbolic line (one row, ``f_t = sigma(W_if x_t + b_if + W_hf
+    h_{t-1} + b_hf)`` in its form; the textbook's [h; x] as wide as x), as
+    :func:`measure.tex_em` estimates it."""
+    y = {k: v for k, v in symbols.items() if isinstance(v, str)}
+    x, h = y["x_sym"], y["h_prev_sym"]
+    terms = {
+        "pytorch": [f"{y.get('W_ih_sym')} {x}", y.get("b_ih_sym"), f"{y.get('W_hh_sym')} {h}"],
+        "gated": [
+            f"{y.get('W_ih_sym')} {x}",
+            y.get("b_ih_sym"),
+            f"{y.get('r_sym')} \\odot {y.get('W_hh_sym')} {h}",
+        ],
+        "textbook": [f"{y.get('W_sym')} {x}", y.get("b_sym")],
+        "row-vector": [f"{x} {y.get('Wx_sym')}", f"{h} {y.get('Wh_sym')}", y.get("b_sym")],
+    }[y["form"]] + ([y.get("b_hh_sym")] if y["form"] in ("pytorch", "gated") else [])
+    body = " + ".join(t for t in terms if t)
+    return measure.tex_em(f"{y['sym']} = {y['act_fn']}({body})")
 
 
 def unbroken_if_tall(line: Line, where: Where) -> Line:
@@ -199,6 +219,12 @@ def product_line(
     w_em = medium.weights_em(shown_w, room)
     part_em = w_em + v_em + measure.PRODUCT_ROW_EM + 2 * sup_em
     w_tex = medium.weights(shown_w, room)
+    inside = not medium.layout.shrinks and part_em > line_em
+    breaks = {
+        "lhs": False,
+        "bias": shown_b is not None and part_em + bias_em + OPERATOR_EM > line_em,
+        "result": w_em + rest > line_em,
+    }
     line = Line(
         kind,
         symbolic={
@@ -210,18 +236,34 @@ def product_line(
         terms=(
             Term(
                 *((v_tex, w_tex) if row_form else (w_tex, v_tex)),
-                inside=not medium.layout.shrinks and part_em > line_em,
+                inside=inside,
             ),
         ),
-        breaks={
-            "lhs": False,
-            "bias": shown_b is not None and part_em + bias_em + OPERATOR_EM > line_em,
-            "result": w_em + rest > line_em,
-        },
-        width=w_em + rest,
+        breaks=breaks,
+        width=product_width(
+            (w_em, v_em, bias_em, result_em), row_form, {**breaks, "inside": inside}, sup_em
+        ),
     )
     line = stacked_rows(line, max(where.rows, medium.rows(v)))
     return line if tall else unbroken_if_tall(line, where)
+
+
+def product_width(
+    ems: tuple[float, float, float, float], row_form: bool, breaks: dict[str, bool], sup_em: float
+) -> float:
+    """The widest row of a product line ``W v + b = r`` (``ems``: W's, v's, b's and r's) as
+    it breaks: the left-hand side and the first factor, the second (after ``\\qquad
+    \\cdot``: ``inside``), ``+ b``, ``= r``."""
+    w_em, v_em, bias_em, result_em = ems
+    lhs_em = measure.PRODUCT_ROW_EM + 2 * sup_em
+    first, second = (v_em, w_em) if row_form else (w_em, v_em)
+    pieces = [
+        (first + lhs_em, False),
+        (second, breaks["inside"]),
+        (bias_em, breaks["bias"]),
+        (result_em + measure.PRODUCT_LINE_EM - measure.PRODUCT_ROW_EM, breaks["result"]),
+    ]
+    return widest(pieces, lhs_em)
 
 
 def result_line(entry: dict[str, Any], where: Where) -> Line:
@@ -243,15 +285,24 @@ def result_line(entry: dict[str, Any], where: Where) -> Line:
     }
     if reset is not None:
         values["r"] = medium.value(reset, "r")
+    breaks = {
+        "sum": ih_em + hh_em + measure.RESULT_SUM_EM + sup_em + gated_em > where.state_line,
+        "pre": line_em > where.state_line,
+        "act": pre_em + act_em + measure.RESULT_ACT_EM > where.state_line,
+    }
+    # its pieces: f_t = sigma(ih, + hh), = sigma(pre), = act
+    then_em = measure.RESULT_LINE_EM - measure.RESULT_SUM_EM - OPERATOR_EM
+    pieces = [
+        (ih_em + measure.RESULT_SUM_EM + sup_em, False),
+        (hh_em + gated_em, breaks["sum"]),
+        (pre_em + then_em, breaks["pre"]),
+        (act_em + OPERATOR_EM, breaks["act"]),
+    ]
     line = Line(
         "result",
         numbers=values,
         result=entry["act"],
-        breaks={
-            "sum": ih_em + hh_em + measure.RESULT_SUM_EM + sup_em + gated_em > where.state_line,
-            "pre": line_em > where.state_line,
-            "act": pre_em + act_em + measure.RESULT_ACT_EM > where.state_line,
-        },
-        width=line_em,
+        breaks=breaks,
+        width=widest(pieces, measure.STATE_LHS_EM + sup_em),
     )
     return unbroken_if_tall(stacked_rows(line, where.rows), where)

@@ -11,7 +11,7 @@ lines, never a second copy of them. Nothing here knows LaTeX beyond the strings 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
@@ -46,9 +46,9 @@ class Line:
     ``symbolic`` (its symbols by name: ``lhs``, ...), ``numbers`` (its matrices as LaTeX
     by name), ``result`` (the LaTeX after the last ``=``), ``terms`` (a sum written out),
     ``breaks`` (where it breaks, by name: ``True`` starts a new row there), ``width``
-    (ems: its widest row where the pass estimates its rows, as the backward pass does for
-    the packer to shrink a frame by; the forward pass's lines break to fit and give their
-    width on one row) and ``height`` (matrix rows, every row and the spacing)."""
+    (ems: its widest row as set, after its breaks, in every pass: what the packer shrinks
+    a frame by; :func:`widest` works it out from a line's pieces) and ``height`` (matrix
+    rows, every row and the spacing)."""
 
     kind: str
     symbolic: Mapping[str, Any] = field(default_factory=_empty)
@@ -90,3 +90,16 @@ class Line:
 def symbolic(kind: str = "symbolic", **symbols: Any) -> Line:
     """A line without matrices (a gate's symbolic line heading its frames, a zero)."""
     return Line(kind, symbolic=symbols, height=measure.SYMBOLIC)
+
+
+def widest(pieces: Iterable[tuple[float, bool]], indent: float) -> float:
+    """The widest row of a line set from ``pieces`` (ems, and whether a row breaks before
+    it), in order: the first row holds the left-hand side with the first piece, a row after
+    a break starts ``indent`` ems in with an operator (:data:`measure.OPERATOR_EM`), as
+    :func:`lstm_tex.document.frames.flow` fills them."""
+    rows = [0.0]
+    for n, (em, broken) in enumerate(pieces):
+        if n and broken:
+            rows.append(indent + measure.OPERATOR_EM)
+        rows[-1] += em
+    return max(rows)

@@ -12,7 +12,7 @@ import numpy as np
 from lstm_tex.compute.trace import Step
 from lstm_tex.document import measure, numbers
 from lstm_tex.document.frames import flow
-from lstm_tex.document.line import Line
+from lstm_tex.document.line import Line, widest
 from lstm_tex.document.measure import OPERATOR_EM, SYMBOLIC, line_height
 from lstm_tex.document.medium import Medium
 from lstm_tex.validate.model import GATES
@@ -38,13 +38,18 @@ class States:
     row_lines: bool
 
 
-def row_state(s: States) -> tuple[dict[str, bool], dict[str, bool], float, float]:
+#: Where a step's cell and hidden-state lines break, how tall and how wide (ems: the widest
+#: row as set) each is: (cell breaks, hidden breaks, cell height, hidden height, widths).
+Fitted = tuple[dict[str, bool], dict[str, bool], float, float, tuple[float, float]]
+
+
+def row_state(s: States) -> Fitted:
     r"""Where the row-vector notation's cell and hidden-state lines break (``c_t = f_t
     \odot c_{t-1} + i_t \odot g_t``, ``h_t = o_t \odot \tanh(c_t)``, ``h_t = m_t
     W_{hr}^\top``): before any factor that would make its line too wide, since a row
     cannot be broken inside as the column notation breaks its lines between matrices of
-    columns. Returns the breaks and the heights of the cell's line (without its symbolic
-    row) and of the hidden state's."""
+    columns. Returns the breaks, the heights of the cell's line (without its symbolic
+    row) and of the hidden state's, and their widths (:data:`Fitted`)."""
     step, medium, sup_em, proj = s.step, s.medium, s.sup_em, s.proj
     assert step.c_prev is not None and step.c is not None  # an LSTM step (a GRU/RNN has no c)
     assert step.tanh_c is not None and step.m is not None
@@ -53,16 +58,21 @@ def row_state(s: States) -> tuple[dict[str, bool], dict[str, bool], float, float
     rows = medium.rows(step.c)
     act = {k: step.gates[k].act for k in GATES}
     op = OPERATOR_EM
-    cell, cell_h = flow(
+    widths: list[float] = []
+
+    def fill(segments: list[tuple[str, float, int, bool]]) -> tuple[dict[str, bool], float]:
+        breaks, height = flow(segments, line, lhs)
+        widths.append(widest(((em, breaks[name]) for name, em, _, _ in segments), lhs))
+        return breaks, height
+
+    cell, cell_h = fill(
         [
             ("f", lhs + op + em(act["f"]), rows, False),
             ("prev", op + em(step.c_prev, s.style), rows, True),
             ("sum", op + em(act["i"]), rows, True),
             ("g", op + em(act["g"]), rows, True),
             ("result", op + em(step.c), rows, True),
-        ],
-        line,
-        lhs,
+        ]
     )
     tanh_line = [
         ("lhs", lhs + measure.TANH_SYMBOLIC_EM + sup_em, 0, False),
@@ -74,32 +84,28 @@ def row_state(s: States) -> tuple[dict[str, bool], dict[str, bool], float, float
         ("result", op + em(step.m if proj is not None else step.h), rows, True),
     ]
     if proj is None:  # the template breaks after tanh(c_t)
-        first, first_h = flow(tanh_line, line, lhs)
-        then, then_h = flow([("o", lhs + op + em(act["o"]), rows, False), *product], line, lhs)
+        first, first_h = fill(tanh_line)
+        then, then_h = fill([("o", lhs + op + em(act["o"]), rows, False), *product])
         first["then"] = True
     else:
-        first, first_h = flow(
-            [*tanh_line, ("then", op + em(act["o"]), rows, True), *product], line, lhs
-        )
+        first, first_h = fill([*tanh_line, ("then", op + em(act["o"]), rows, True), *product])
         w = proj.T
-        then, then_h = flow(
+        then, then_h = fill(
             [
                 ("m", lhs + measure.PROJECTION_LHS_EM + sup_em + em(step.m), rows, False),
                 ("product", measure.PROJECTION_GAP_EM + medium.weights_em(w), medium.rows(w), True),
                 ("projection", op + em(step.h), rows, True),
-            ],
-            line,
-            lhs,
+            ]
         )
-    return cell, {**first, **then}, cell_h, first_h + then_h
+    return cell, {**first, **then}, cell_h, first_h + then_h, (widths[0], max(widths[1:]))
 
 
-def column_state(s: States) -> tuple[dict[str, bool], dict[str, bool], float, float]:
+def column_state(s: States) -> Fitted:
     """The column notation's cell and hidden-state lines: they break between their
     matrices, after the symbolic part always (and, without a projection, after
     ``\\tanh(c_t)``), and where wide batches need it: before ``+ i g`` in the cell line,
     before the result of ``o * tanh(c)``, before the result of the projection. The
-    breaks and heights as :func:`row_state`."""
+    breaks, heights and widths as :func:`row_state`."""
     step, medium, sup_em, proj, line = s.step, s.medium, s.sup_em, s.proj, s.line_em
     assert step.c is not None and step.m is not None
     c = medium.em(step.c)
@@ -124,7 +130,40 @@ def column_state(s: States) -> tuple[dict[str, bool], dict[str, bool], float, fl
     hidden_h = line_height(rows) * (1 + hidden["then"] + hidden["result"] + hidden["symbolic"])
     if proj is not None:
         hidden_h += line_height(max(rows, medium.rows(step.h)), hidden["projection"])
-    return cell, hidden, cell_h, hidden_h
+    return cell, hidden, cell_h, hidden_h, column_widths(s, cell, hidden)
+
+
+def column_widths(s: States, cell: dict[str, bool], hidden: dict[str, bool]) -> tuple[float, float]:
+    """The widest rows of the column notation's cell and hidden-state lines as they break
+    (:func:`column_state`): their pieces are the parts of the estimates it breaks by."""
+    step, medium, sup_em, op = s.step, s.medium, s.sup_em, OPERATOR_EM
+    assert step.c is not None and step.m is not None  # an LSTM step
+    c = medium.em(step.c)
+    indent = measure.STATE_LHS_EM + sup_em
+    cell_w = widest(
+        [
+            (2 * c + measure.CELL_SUM_EM - op, False),  # = f * c_{t-1}
+            (2 * c + op, cell["sum"]),  # + i * g
+            (c + measure.CELL_LINE_EM - measure.CELL_SUM_EM + sup_em, cell["result"]),
+        ],
+        indent,
+    )
+    numbers = measure.TANH_EM + op  # = o * tanh(c), its operators
+    hidden_w = widest(
+        [
+            (measure.HIDDEN_SYMBOLIC_EM + 3 * sup_em - numbers, False),  # h = o * tanh(c)
+            (2 * c + numbers, hidden["symbolic"]),
+            (2 * c + measure.HIDDEN_RESULT_EM - op, hidden["then"]),  # = o * tanh c
+            (c + op, hidden["result"]),
+        ],
+        indent,
+    )
+    if s.proj is None:
+        return cell_w, hidden_w
+    w_em = medium.weights_em(s.proj) + medium.em(step.m)  # h = W_hr m = [W_hr] [m]
+    h_em = medium.em(step.h) + op
+    projection = [(w_em + measure.PROJECTION_LINE_EM - op, False), (h_em, hidden["projection"])]
+    return cell_w, max(hidden_w, widest(projection, indent))
 
 
 def lstm_lines(ctx: dict[str, Any], s: States) -> tuple[Line, Line]:
@@ -138,7 +177,8 @@ def lstm_lines(ctx: dict[str, Any], s: States) -> tuple[Line, Line]:
         (sup[:-1] + "\\top}" if sup else "^{\\top}") if medium.row_vectors else sup
     )
     ctx["proj"] = proj is not None
-    cell_breaks, hidden_breaks, cell_h, hidden_h = (row_state if s.row_lines else column_state)(s)
+    fitted = (row_state if s.row_lines else column_state)(s)
+    cell_breaks, hidden_breaks, cell_h, hidden_h, (cell_w, hidden_w) = fitted
     acts = s.acts
     c = medium.value(step.c, "c")
     t = step.t
@@ -152,6 +192,7 @@ def lstm_lines(ctx: dict[str, Any], s: States) -> tuple[Line, Line]:
         numbers={"f": acts["f"], "c_prev": s.shown["c_prev"], "i": acts["i"], "g": acts["g"]},
         result=c,
         breaks={k: cell_breaks.get(k, False) for k in ("prev", "sum", "g", "result")},
+        width=cell_w,
         height=SYMBOLIC + cell_h,
     )
     names = ("symbolic", "tanh", "then", "odot", "result", "product", "projection")
@@ -176,6 +217,7 @@ def lstm_lines(ctx: dict[str, Any], s: States) -> tuple[Line, Line]:
         },
         result=ctx["h"] if proj is None else medium.value(step.m),
         breaks={k: hidden_breaks.get(k, False) for k in names},
+        width=hidden_w,
         height=hidden_h,
     )
     return cell, hidden
@@ -204,6 +246,13 @@ def gru_line(ctx: dict[str, Any], s: States) -> Line:
         > line,
     }
     rows = medium.rows(step.h)
+    op = OPERATOR_EM
+    pieces = [  # = (1 - z) (with the symbols' marks), * n, + z * h_{t-1}, = h
+        (z_em + measure.GRU_UPDATE_EM + s.sup_em - op, False),
+        (n_em, breaks["n"]),
+        (z_em + h_em + op, breaks["sum"]),
+        (medium.em(step.h) + measure.GRU_RESULT_EM, breaks["result"]),
+    ]
     return Line(
         "hidden",
         symbolic={
@@ -214,5 +263,6 @@ def gru_line(ctx: dict[str, Any], s: States) -> Line:
         numbers={"z": s.acts["z"], "n": s.acts["n"], "h_prev": s.shown["h_prev"]},
         result=ctx["h"],
         breaks=breaks,
+        width=widest(pieces, measure.STATE_LHS_EM + s.sup_em),
         height=SYMBOLIC + line_height(rows) * (1 + sum(breaks.values())),
     )

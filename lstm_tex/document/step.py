@@ -261,13 +261,17 @@ def input_lines(step: Step, medium: Medium, ctx: dict[str, Any], where: Where) -
     symbols = {"x": ctx["x_sym"], "x_from": ctx["x_from"]}
     symbols |= {k: ctx[f"{k}_sym"] for k in ("h_prev", "c_prev")}
     shown = {k: ctx[k] for k in ("x", "h_prev", "c_prev")}
+    # as set: a broken x_t is as wide as the wider of its two rows
+    set_widths = widths | (
+        {"x": max(x_em, from_em + measure.X_LABEL_EM + where.sup_em)} if x_from_break else {}
+    )
     lines = [
         Line(
             "inputs",
             symbolic={"entries": tuple(keys), **symbols},
             numbers=shown,
             breaks={"x_from": x_from_break and "x" in keys},
-            width=sum(widths[key] for key in keys),
+            width=sum(set_widths[key] for key in keys),
             height=max(rows[key] for key in keys) + LINE,
         )
         for keys in arrange_inputs(widths, medium.layout.line_em)
