@@ -13,7 +13,9 @@ from typing import Any
 
 import pytest
 
+from lstm_tex import pipeline
 from lstm_tex.compute import engine
+from lstm_tex.document import backward_context
 from lstm_tex.document.line import Line, Term, widest
 from lstm_tex.document.medium import ARTICLE, Medium
 from lstm_tex.document.step import step_context
@@ -514,11 +516,7 @@ def test_line_sets_each_kind(macros: Any, name: str) -> None:
 
 
 def test_table_covers_every_kind_the_macro_knows() -> None:
-    text = (TEMPLATES / "line.tex.j2").read_text()
-    kinds = set(re.findall(r'q\.kind == "(\w+)"', text))
-    for group in re.findall(r"q\.kind in \(([^)]*)\)", text):
-        kinds |= set(re.findall(r'"(\w+)"', group))
-    assert kinds == {q.kind for q, _, _ in TABLE.values()}
+    assert known_kinds() == {q.kind for q, _, _ in TABLE.values()}
 
 
 #: The equations other templates may set themselves: the overview's and the chain rule's
@@ -604,3 +602,44 @@ def test_forward_width_is_the_widest_row_as_set(example: Path, notation: str) ->
                 assert q.rows == wide[where].rows
                 assert q.width == pytest.approx(wide[where].width), where
     assert narrower
+
+
+def known_kinds() -> set[str]:
+    """The line kinds line.tex.j2 sets (its dispatch and its sub-macros' branches)."""
+    text = (TEMPLATES / "line.tex.j2").read_text()
+    kinds = set(re.findall(r'q\.kind == "(\w+)"', text))
+    for group in re.findall(r"q\.kind in \(([^)]*)\)", text):
+        kinds |= set(re.findall(r'"(\w+)"', group))
+    return kinds
+
+
+def lines_in(value: object) -> list[Line]:
+    """Every Line in a template context (its dicts, lists, frames)."""
+    if isinstance(value, Line):
+        return [value]
+    if isinstance(value, dict):
+        return [q for v in value.values() for q in lines_in(v)]
+    if isinstance(value, list | tuple):
+        return [q for v in value for q in lines_in(v)]
+    return []
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_line_the_builders_make_is_set_by_line(macros: Any, example: Path) -> None:
+    """Every Line of a bundled example's forward steps (the three notations) and of its
+    backward pass (slides and article) is of a kind line.tex.j2 knows, and the macro sets
+    it from the Line alone as one equation (a row with its alignment point)."""
+    lines: list[Line] = []
+    for notation in ("pytorch", "textbook", "row-vector"):
+        ex = overrides.with_render(spec.load(example), notation=notation)
+        trace = engine.forward(ex)
+        medium = Medium(4, ARTICLE, row_vectors=notation == "row-vector")
+        lines += lines_in([step_context(trace, s, medium, n) for n, s in enumerate(trace.steps)])
+    gradients = pipeline.differentiate(pipeline.compute(spec.load(example)))
+    if gradients is not None:
+        for slides in (True, False):
+            lines += lines_in(backward_context.build(gradients, None, slides=slides))
+    assert lines
+    assert {q.kind for q in lines} <= known_kinds()
+    for q in lines:
+        assert "&" in str(macros.line(q)), q.kind

@@ -1,8 +1,8 @@
 r"""From the backward pass to the template context: every number already LaTeX text.
 
 The backward derivation is a list of *lines*, each a :class:`~lstm_tex.document.line.Line`
-(the record the forward pass's lines use too) whose ``kind``
-``templates/backward-derivation.tex.j2`` turns into one equation (the symbolic form, the
+(the record the forward pass's lines use too) whose ``kind`` ``line(q)`` of
+``templates/line.tex.j2`` turns into one equation (the symbolic form, the
 same with the numbers, the result): its symbols (``symbolic``), its numbers as finished
 ``bmatrix`` strings (``numbers``, ``result``), the terms of a sum where it has them, and
 the layout decided here from width and height estimates: whether the numbers and the

@@ -4,9 +4,10 @@ activations, the state lines that follow the gates, and the quantities it shows.
 The cell description (:mod:`lstm_tex.compute.cells`: gate blocks, activations, state) says what is
 computed; a :class:`Form`, made from it, says how the documents write it. Adding a cell to
 the documents means its gates' names here (:data:`NAMES`) and, in
-``templates/derivation.tex.j2``, the macros of its overview and its state lines (those
-differ from cell to cell); the gate lines, the packing into frames, the reveal, the
-expansion, the captions' shares and the exercises read the form.
+``templates/derivation.tex.j2``, the macros of its overview, and in
+``templates/line.tex.j2`` its state lines (those differ from cell to cell); the gate
+lines, the packing into frames, the reveal, the expansion, the captions' shares and the
+exercises read the form.
 
 - ``nn.LSTM``: gates i, f, g, o; then the cell state c and the hidden state h.
 - ``nn.GRU``: gates r, z, n, where n is torch's ``tanh(W_in x + b_in + r * (W_hn h +

@@ -4,8 +4,9 @@ r"""HTML and Markdown: the article's content as a web page and as a Markdown fil
 the output. Both are renderings of the article's template context (the same steps, gates,
 numbers and sentences, formatted once by :mod:`lstm_tex.document.numbers`) through the templates
 ``page.html.j2`` and ``page.md.j2``, which share the body ``page-body.j2``. The maths are
-the article's own equations (the macros of ``derivation.tex.j2``); the sentences, written
-in the article as LaTeX text, are turned into the medium's markup by :class:`Markup`.
+the article's own equations (the line macro of ``line.tex.j2``, ``derivation.tex.j2``);
+the sentences, written in the article as LaTeX text, are turned into the medium's markup
+by :class:`Markup`.
 
 The page typesets its maths with KaTeX, shipped in ``lstm_tex/assets/katex`` (from the npm
 package ``katex``, :data:`KATEX_VERSION`, MIT licence) and written next to the page, so
