@@ -35,7 +35,11 @@ SIZED = {
     "hidden8-11pt": ("hidden8", 11),
 }
 #: Backward decks at another text size, measured by the backward tests only: (deck, pt).
-BACKWARD_SIZED = {"gru8-11pt": ("gru8", 11), "rnn8-9pt": ("rnn8", 9)}
+BACKWARD_SIZED = {
+    "gru8-11pt": ("gru8", 11),
+    "rnn8-9pt": ("rnn8", 9),
+    "backward-sequence-11pt": ("backward-sequence", 11),
+}
 HIDDEN = {**BACKWARD, "layers2": 8, "hidden8-9pt": 8, "hidden8-11pt": 8}
 DECKS = [*(p.stem for p in BUNDLED), *GENERATED, *SIZED]
 #: Beamer's 16:9 page is 160 x 90 mm; nothing smaller than this reads from the back.
@@ -125,8 +129,15 @@ def test_every_bundled_frame_at_full_size(decks: dict[str, Path], deck: str) -> 
 
 #: Backward decks at 9 and 11 pt: every number of their backward pass at that size (at
 #: 11 pt the five-vector dc line and dW with its result on a row of its own were scaled to
-#: 9.05-9.57 pt; issue 12). At 10 pt test_matrices_at_full_size_up_to_hidden_8 holds them.
-BACKWARD_AT = {"hidden8-9pt": 9, "hidden8-11pt": 11, "gru8-11pt": 11, "rnn8-9pt": 9}
+#: 9.05-9.57 pt; issue 12; the bundled hidden-2 deck's SGD frames, counted as 2 rows a
+#: 2-row matrix, at 10.87 pt). At 10 pt test_matrices_at_full_size_up_to_hidden_8 holds them.
+BACKWARD_AT = {
+    "hidden8-9pt": 9,
+    "hidden8-11pt": 11,
+    "gru8-11pt": 11,
+    "rnn8-9pt": 9,
+    "backward-sequence-11pt": 11,
+}
 
 
 @pytest.mark.latex
@@ -136,7 +147,7 @@ def test_backward_numbers_at_the_text_size(decks: dict[str, Path], deck: str) ->
     last = forward_pages(decks[deck])
     found = [n for n in measure.numbers(decks[deck]) if n.page > last]
     assert found, "no number on the backward pages"
-    small = [(n.page, n.text, n.size) for n in found if n.size < 0.98 * size]
+    small = [(n.page, n.text, n.size) for n in found if n.size < 0.99 * size]  # 11: 10.95
     assert not small, small[:5]
 
 
@@ -222,7 +233,7 @@ def test_gate_frames_are_not_half_empty(decks: dict[str, Path], deck: str) -> No
     [
         *(p.stem for p in BUNDLED if "backward" in p.stem),
         *BACKWARD,
-        *("hidden8-11pt", "gru8-11pt", "rnn8-9pt"),
+        *("hidden8-11pt", "gru8-11pt", "rnn8-9pt", "backward-sequence-11pt"),
     ],
 )
 def test_backward_frames_are_not_half_empty(decks: dict[str, Path], deck: str) -> None:

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from lstm_tex.document.backward_show import Piece, Show
-from lstm_tex.document.frames import LINE, SYMBOLIC, line_height, pack_lines
+from lstm_tex.document.frames import LINE, SYMBOLIC, Frame, line_height, pack_lines
 from lstm_tex.document.line import Line, Term
 from lstm_tex.document.measure import OP_EM, strip_commands, tex_em
 
@@ -50,12 +50,20 @@ def slide_rows(text_size: int, pt: float = FRAME_BODY_PT) -> float:
     return pt / BASELINE_PT.get(text_size, 1.2 * text_size)
 
 
-def tall(rows: list[int], symbolic: bool) -> float:
-    """The height of an equation on slides, in rows of the text: a row per entry of
-    ``rows`` (the rows of its tallest matrix there; 1 for a row of symbols), below a
-    symbolic row of its own if ``symbolic``."""
+#: How tall a matrix of 1, 2, ... rows is, in rows of the text, where that is not its
+#: number of rows: its brackets come in a few sizes (measured with pdflatex in Beamer's
+#: 16:9 frame; at 10 pt an r-row matrix is r rows). At 11 pt the SGD frames of the bundled
+#: hidden-2 decks, counted as 2 rows a matrix, were scaled to 10.87 pt (issue 12).
+MATRIX_ROWS = {9: {1: 1.09, 2: 2.18}, 11: {1: 1.32, 2: 2.21, 3: 3.09, 7: 7.06}}
+
+
+def tall(rows: list[int], symbolic: bool, size: float = 10) -> float:
+    """The height of an equation on slides at ``size`` pt, in rows of the text: a row per
+    entry of ``rows`` (the rows of its tallest matrix there; 1 for a row of symbols), below
+    a symbolic row of its own if ``symbolic``."""
+    heights = MATRIX_ROWS.get(int(size), {})
     return (
-        sum(max(r, 1) for r in rows)
+        sum(heights.get(max(r, 1), max(r, 1)) for r in rows)
         + ROW_BREAK * max(len(rows) - 1, 0)
         + (SYMBOLIC_ROW if symbolic else 0.0)
     )
@@ -65,7 +73,13 @@ def tall(rows: list[int], symbolic: bool) -> float:
 
 
 def fit_line(
-    limit: float, lhs: str, symbolic: str, numbers_em: float, result: Piece | None, rows: int
+    limit: float,
+    lhs: str,
+    symbolic: str,
+    numbers_em: float,
+    result: Piece | None,
+    rows: int,
+    size: float = 10,
 ) -> dict[str, Any]:
     """Where a ``lhs = symbolic = numbers = result`` line breaks, and its height.
 
@@ -101,7 +115,7 @@ def fit_line(
         "break_inner": inner,
         "height": height,
         "width": width,
-        "tall": tall([rows] * (1 + breaks[1]), breaks[0]),
+        "tall": tall([rows] * (1 + breaks[1]), breaks[0], size),
     }
 
 
@@ -124,14 +138,14 @@ def line(
     if result is not None:
         val["r"] = result.tex
     lhs = sym.get("lhs") or ""
-    fit = fit_line(show.limit, lhs, symbolic, numbers_em, result, rows)
+    fit = fit_line(show.limit, lhs, symbolic, numbers_em, result, rows, show.size)
     if fit["break_inner"] and len(pieces) > 1:
         # Too wide even on a row of their own: one matrix per row, the result below.
         fit.update(
             break_numbers=True,
             break_result=True,
             height=SYMBOLIC + (len(pieces) + 1) * line_height(rows, False),
-            tall=tall([rows] * (len(pieces) + 1), True),
+            tall=tall([rows] * (len(pieces) + 1), True, show.size),
             width=max(tex_em(symbolic), tex_em(lhs) + 2 * OP_EM + max(p.em for p in everything)),
         )
     else:
@@ -224,7 +238,7 @@ def sum_line(
         "break_inner": False,
         "height": height,
         "width": line_width,
-        "tall": tall(wrapped + ([result.rows] if break_result else []), not fits_whole)
+        "tall": tall(wrapped + ([result.rows] if break_result else []), not fits_whole, show.size)
         + (VDOTS_ROW * (len(wrapped) + break_result) if "\\vdots" in result.tex else 0.0),
     }
     sym = {"lhs": lhs, "expansion": expansion}
@@ -259,6 +273,30 @@ def spread(frame: list[Line], room: float) -> None:
         frame[0] = replace(q, breaks={**q.breaks, "numbers": True}, height=taller)
 
 
+#: A frame but the last of its group keeps at least this share of a frame's rows when
+#: :func:`balance` takes lines from it: the PDF measures a frame's fill on its whole body,
+#: about a tenth taller than the rows packed (at 9 pt a frame left with 0.5 measured 0.49).
+KEEP_FILL = 0.6
+
+
+def balance(frames: list[Frame], heights: dict[int, float], room: float) -> None:
+    """On slides, a group's last frame less than half full takes lines from the frame
+    before it while that one stays full enough (:data:`KEEP_FILL`) and the last one fits
+    (issue 12: at 11 pt the SGD step of a hidden-2 deck left one bias alone on a frame,
+    13 % full). ``heights``: each line's rows with what goes with it, by ``id``."""
+    while len(frames) >= 2 and len(frames[-2]) >= 2:
+        before, last = frames[-2], frames[-1]
+        move = heights[id(before[-1])]
+        if (
+            last.used >= room / 2
+            or last.used + move > room
+            or before.used - move < KEEP_FILL * room
+        ):
+            return
+        last.insert(0, before.pop())
+        before.used, last.used = before.used - move, last.used + move
+
+
 def pack_group(
     name: str,
     title: str,
@@ -284,6 +322,7 @@ def pack_group(
         room = budget - NOTE_LINE * -(-len(strip_commands(note)) // NOTE_CHARS)
     frames = pack_lines(lines, room, text_em=text_em, extra=extra)
     if text_em is not None:
+        balance(frames, {id(q): q.height + extra[n] for n, q in enumerate(lines)}, room)
         for n, frame in enumerate(frames):
             spread(frame, room - (note_rows(note) if n == 0 else 0.0))
     heading = title[0].upper() + title[1:] if title[:1].isalpha() else title

@@ -33,6 +33,8 @@ class Show:
         #: Slides: lines are packed by their height in rows of the text (issue 12).
         self.slides = medium.layout.shrinks
         self.limit = medium.layout.line_em
+        #: The text size (pt) the layout is for: matrices' heights depend on it.
+        self.size = medium.layout.size
         self.kinds = kinds or {}
 
     def value(self, array: np.ndarray, kind: str = "", slots: int | None = None) -> Piece:

@@ -134,7 +134,7 @@ class Sums:
         product whose result has a row of its own that fit ``frame_rows`` rows of text
         with the line's symbolic row (as :func:`sum_line` counts them)."""
         for rows in range(TALL_PRODUCT_ROWS, ELISION_MIN, -1):
-            if tall([rows, rows], True) + 2 * VDOTS_ROW <= frame_rows:
+            if tall([rows, rows], True, self.show.size) + 2 * VDOTS_ROW <= frame_rows:
                 return rows
         return ELISION_MIN
 
