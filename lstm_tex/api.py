@@ -30,7 +30,7 @@ from lstm_tex.check.report import Report
 from lstm_tex.compute import trace as records
 from lstm_tex.document import medium as media
 from lstm_tex.document import numbers
-from lstm_tex.document.step import inputs_apart, step_context
+from lstm_tex.document.step import step_context
 from lstm_tex.latex.templates import environment
 from lstm_tex.validate import model, spec
 
@@ -220,10 +220,8 @@ class Step(records.Step):
             row_vectors=ex.render.notation == "row-vector",
         )
         medium.one_block = True
+        # one aligned block for the whole step (each input on a line of its own)
         ctx = step_context(self.trace, self, medium, 0)
-        # one aligned block for the whole step: inputs side by side would add columns
-        # beside the widest line of the gates, so each input gets a line of its own
-        ctx["input_lines"] = inputs_apart(ctx["input_lines"])
         macros: Any = environment().get_template("derivation.tex.j2").make_module({})
         pieces = [
             macros.input_lines(ctx["input_lines"]),

@@ -37,14 +37,6 @@ def one_line(ctx: dict[str, Any]) -> None:
     ctx["state_frames"] = unbroken(ctx["state_frames"])
 
 
-def inputs_apart(lines: list[Line]) -> list[Line]:
-    """The input lines with one input on each (``Step.latex()``'s one aligned block, where
-    inputs side by side would add columns beside the widest line of the gates)."""
-    return [
-        line.with_symbols({"entries": (key,)}) for line in lines for key in line.symbolic["entries"]
-    ]
-
-
 def arrange_inputs(widths: dict[str, float], line_em: float) -> list[list[str]]:
     """x, h_{t-1} (and c_{t-1}) side by side if they fit, else x alone above the other two,
     else one per line."""
@@ -242,8 +234,8 @@ def gate_where(trace: Trace, step: Step, medium: Medium, ctx: dict[str, Any]) ->
 
 
 def input_lines(step: Step, medium: Medium, ctx: dict[str, Any], where: Where) -> dict[str, Any]:
-    """The lines of a step's inputs x, h_{t-1} (and c_{t-1}), side by side where they fit,
-    and their frames."""
+    """The lines of a step's inputs x, h_{t-1} (and c_{t-1}), side by side where they fit
+    (in ``Step.latex()``'s one block, one a line), and their frames."""
     label = measure.INPUT_LABEL_EM[medium.layout.shrinks]
     # [h^(l-1)-> h^(l-1)<-] as a row is wider than stacked
     wide_from = medium.row_vectors and "\\leftarrow" in ctx["x_from"]
@@ -274,7 +266,13 @@ def input_lines(step: Step, medium: Medium, ctx: dict[str, Any], where: Where) -
             width=sum(set_widths[key] for key in keys),
             height=max(rows[key] for key in keys) + LINE,
         )
-        for keys in arrange_inputs(widths, medium.layout.line_em)
+        # Step.latex()'s one aligned block: one input a line (side by side they would add
+        # columns beside the widest line of the gates)
+        for keys in (
+            [[k] for k in widths]
+            if medium.one_block
+            else arrange_inputs(widths, medium.layout.line_em)
+        )
     ]
     return {
         "input_lines": lines,
