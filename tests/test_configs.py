@@ -465,7 +465,11 @@ def test_bundled_examples_show_hand_over_and_concatenation(tmp_path: Path) -> No
     assert "Its input is the output of layer~0 at step~2." in stacked
     both = (_render(BIDIRECTIONAL, tmp_path) / "frames.tex").read_text()
     assert r"\begin{frame}[t]{Reverse, step 3: inputs}" in both
-    assert "(the reverse direction starts at $t = 3$)" in both
+    assert (
+        r"Step~3 reads the reverse direction's initial state $h^{\leftarrow}_{4}, "
+        r"c^{\leftarrow}_{4}$ as given: that direction starts at the last step."
+    ) in both
+    assert r"runs $t = 3, 2, 1$ from its initial state" in both  # no ellipsis for three
     # the two directions as blocks of one matrix with a rule, not a bmatrix in a bmatrix
     assert (
         r"\text{output} &= \left[\begin{array}{@{}ccc@{}} h^{\rightarrow}_{1} & \cdots & "

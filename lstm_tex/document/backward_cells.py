@@ -193,7 +193,7 @@ def _gru_notes(bld: StepLines, s: Step, sy: Symbols) -> dict[str, str]:
         f"{sy.q('z', t)} \\odot {sy.q('h', tp)}$."
     )
     note_n = (
-        f"From ${sy.q('n', t)} = \\tanh({sy.w('in')} x + {sy.b('in')} + {sy.q('r', t)} "
+        f"From ${sy.q('n', t)} = \\tanh({sy.w('in')} {sy.x(t)} + {sy.b('in')} + {sy.q('r', t)} "
         f"\\odot ({bld.hh_n(sy, tp)}))$: torch's GRU multiplies $r$ with "
         f"${sy.w('hn')} h + {sy.b('hn')}$ (the GRU paper and d2l multiply $h$ first), so "
         f"${sy.d('r', t)}$ sees that sum, and the sum receives "
@@ -201,7 +201,7 @@ def _gru_notes(bld: StepLines, s: Step, sy: Symbols) -> dict[str, str]:
     )
     if bld.cfg.bias is not True:
         note_n = (
-            f"From ${sy.q('n', t)} = \\tanh({sy.w('in')} x"
+            f"From ${sy.q('n', t)} = \\tanh({sy.w('in')} {sy.x(t)}"
             + (f" + {sy.b('n')}" if bld.cfg.single_bias else "")
             + f" + {sy.q('r', t)} \\odot {bld.hh_n(sy, tp)})$: torch's GRU multiplies $r$ "
             f"with ${sy.w('hn')} h$ (the GRU paper and d2l multiply $h$ first), so "

@@ -207,12 +207,16 @@ class ParamLines(BuilderBase):
                 "multiplies it."
             )
         if sums.stacked:
+            # a bias's sum is the deltas times a column of ones: say what the bold 1 is,
+            # unless the batch sentence above has said it (issue 12)
+            ones = " ($\\mathbf{1}$, a column of ones, for a bias)" if self.cfg.bias else ""
+            ones = "" if self.ex.batched else ones
             note += (
                 " With this many steps each sum is one product: the columns of the "
-                "first matrix are the deltas, the rows of the second the vectors."
+                f"first matrix are the deltas, the rows of the second the vectors{ones}."
                 if not sums.tall
                 else " Each sum is one product: the columns of the first matrix are the "
-                "deltas, the rows of the second the vectors."
+                f"deltas, the rows of the second the vectors{ones}."
             )
         return note
 
@@ -246,10 +250,16 @@ class ParamLines(BuilderBase):
         note = (
             "The gradients of the initial state (torch's \\texttt{h0.grad}"
             + (" and \\texttt{c0.grad})" if per_state == 2 else ")")
-            + (", one per layer and direction" if len(self.g.dh0) > 1 else "")
+            + self.one_per()
             + "."
         )
         return self.group("initial", "Gradients of the initial state", note, lines, True)
+
+    def one_per(self) -> str:
+        """ ", one per layer and direction" of the initial state's gradients: only what
+        there is more than one of (no "direction" in a one-way network)."""
+        many = ["layer"] * (self.cfg.num_layers > 1) + ["direction"] * self.cfg.bidirectional
+        return f", one per {' and '.join(many)}" if many else ""
 
     def loss_after(self) -> dict[str, Any] | None:
         """The forward pass again with the new weights: the new error and loss."""

@@ -158,8 +158,9 @@ class StepLines(BuilderBase):
         """What h_t feeds besides the next step: the loss, or the layer above."""
         t = s.t
         if s.layer == self.top:
-            sees = not self.g.spec.last_step_only or t == self.ex.steps
-            return f"the loss (as ${sy.q(HAT_Y, t)}$)" if sees else "no term of the loss"
+            return (
+                f"the loss (as ${sy.q(HAT_Y, t)}$)" if self.sees_loss(s) else "no term of the loss"
+            )
         rows = ""
         if self.cfg.bidirectional:
             d = self.directions.index(s.direction)
@@ -167,9 +168,16 @@ class StepLines(BuilderBase):
             rows = f"rows {d * out + 1}:{(d + 1) * out} of "
         return f"layer {s.layer + 1} (as {rows}its input $x^{{({s.layer + 1})}}_{{{t}}}$)"
 
+    def sees_loss(self, s: Step) -> bool:
+        """Whether h_t reaches the loss other than through the next step: in the layer
+        below the top, through the layer above; at the top, unless the loss is on the
+        last step only and this is not it."""
+        return s.layer != self.top or not self.g.spec.last_step_only or s.t == self.ex.steps
+
     def h_note(self, s: Step, sy: Symbols, later: str | None = None) -> str:
         """The note of dh_t: where h_t goes. ``later``: how it reaches the next step and
-        what came back (default: through W_hh only, the LSTM's and the RNN's way)."""
+        what came back (default: through W_hh only, the LSTM's and the RNN's way). Where
+        the next step is h_t's only way to the loss, it says so (nothing to add up)."""
         t, tn = s.t, self.next_t(s)
         h = f"${sy.q('h', t)}$"
         if self.is_last(s):
@@ -177,11 +185,12 @@ class StepLines(BuilderBase):
                 f"Start at step {t}, the last {self.computes}: {h} feeds "
                 f"{self.feeds(s, sy)} and no later step."
             )
+        back = f"${sy.tr('hh')}{sy.delta(None, tn)}$ came back from step {tn}."
+        if not self.sees_loss(s):
+            lone = f", there through ${sy.w('hh')}$; {back}" if later is None else later
+            return f"{h} reaches the loss only through step {tn}{lone}"
         if later is None:
-            later = (
-                f" (through ${sy.w('hh')}$), so both add up; "
-                f"${sy.tr('hh')}{sy.delta(None, tn)}$ came back from step {tn}."
-            )
+            later = f" (through ${sy.w('hh')}$), so both add up; {back}"
         return f"{h} feeds {self.feeds(s, sy)} and step {tn}{later}"
 
     def dh_lines(self, b: BackwardStep, s: Step, sy: Symbols, back: str) -> list[Line]:

@@ -85,11 +85,15 @@ def gated_captions(
             continue
         a = acts[k]
         hi, lo = int(np.argmax(a)), int(np.argmin(a))
-        sentence = f"{said(k, hi, a[hi])}: " + text.format(
-            p=numbers.percent(a[hi]), n=sym("n", hi), h=sym("h", hi), prev=sym("h", hi, prev_t)
+        # the same words for the largest and the smallest share, as the LSTM's (no
+        # "only" for 52 % next to 68 %)
+        sentence = "; ".join(
+            f"{said(k, j, a[j])}: "
+            + text.format(
+                p=numbers.percent(a[j]), n=sym("n", j), h=sym("h", j), prev=sym("h", j, prev_t)
+            )
+            for j in dict.fromkeys((hi, lo))
         )
-        if lo != hi:
-            sentence += f"; {said(k, lo, a[lo])}: only {numbers.percent(a[lo])}"
         captions[k] = sentence + "."
     if "n" in acts:
         a = acts["n"]
