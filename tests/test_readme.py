@@ -58,6 +58,30 @@ def test_every_command_and_option_is_documented() -> None:
                     assert opt in README, f"{name} {opt}"
 
 
+def test_commands_section_lists_every_option() -> None:
+    """The synopsis of "## Commands" shows every option of every command (a short form such
+    as ``-o FILE`` will do), and the list below it describes every ``render`` option."""
+    section = README.split("## Commands", 1)[1].split("\n## ", 1)[0]
+    _, synopsis, described = section.split("```", 2)
+    usage = dict(re.findall(r"^lstm-tex (\w+)(.*(?:\n {5,}.*)*)", synopsis, re.M))
+    for name, command in main.commands.items():  # type: ignore[attr-defined]
+        for param in command.params:
+            opts = [*param.opts, *getattr(param, "secondary_opts", [])]
+            if not any(opt.startswith("--") and opt != "--help" for opt in opts):
+                continue
+            shown = [o for o in opts if re.search(rf"[\[|] ?{re.escape(o)}[\] |]", usage[name])]
+            assert shown, (name, opts)
+            if name == "render":
+                assert any(f"`{o}" in described for o in opts), opts
+
+
+def test_example_file_reference_lists_text_size() -> None:
+    """The key reference of "## The example file" has render.text_size with its sizes."""
+    section = README.split("## The example file", 1)[1].split("\n## ", 1)[0]
+    render = section.split("\nrender:\n", 1)[1].split("\nbackward:", 1)[0]
+    assert re.search(r"^  text_size: 10 +# .*9, 10 \(default\) or 11$", render, re.M)
+
+
 def test_readme_picture_exists() -> None:
     for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README):
         assert (ROOT / image).is_file(), image
