@@ -267,12 +267,13 @@ def test_gate_lines_break_to_fit(
 #: (notation, line width; the state lines: kind, where it breaks, height; the inputs'
 #: lines, by the inputs on each)
 STATE_LINES = [
-    ("pytorch", 60.0, [("cell", set(), 7.0), ("hidden", {"then"}, 10.8)], [("x", "h", "c")]),
-    ("pytorch", 30.0, [("cell", {"sum", "result"}, 17.8), ("hidden", {"then"}, 10.8)],
-     [("x",), ("h", "c")]),
+    # the h line's numbers on one row under its symbols where they fit (issue 12)
+    ("pytorch", 60.0, [("cell", set(), 7.0), ("hidden", {"symbolic"}, 7.0)], [("x", "h", "c")]),
+    ("pytorch", 30.0, [("cell", {"result"}, 12.4), ("hidden", {"then"}, 10.8)],
+     [("x", "h", "c")]),
     ("pytorch", 20.0, [("cell", {"sum", "result"}, 17.8),
-                       ("hidden", {"symbolic", "then", "result"}, 21.6)],
-     [("x",), ("h",), ("c",)]),
+                       ("hidden", {"symbolic", "then", "result"}, 17.8)],
+     [("x",), ("h", "c")]),
     # rows break between their factors
     ("row-vector", 30.0, [("cell", {"prev", "sum", "g", "result"}, 13.6),
                           ("hidden", {"tanh", "then", "odot", "result"}, 12.0)],

@@ -228,7 +228,7 @@ TABLE: dict[str, tuple[Line, dict[str, Any] | None, str]] = {
         (
             "h_{1} &= o_{1} \\odot \\tanh\\left(c_{1}\\right) = O \\odot"
             " \\tanh\\left(C\\right) \\\\*\n"
-            "  &= O \\odot T = H"
+            "  & = O \\odot T = H"
         ),
     ),
     "hidden, lstm projected, row vectors": (
@@ -598,9 +598,10 @@ def test_forward_width_is_the_widest_row_as_set(example: Path, notation: str) ->
             if q.rows > wide[where].rows:
                 assert q.width < wide[where].width, where
                 narrower += 1
-            else:
-                assert q.rows == wide[where].rows
+            elif q.breaks == wide[where].breaks:
                 assert q.width == pytest.approx(wide[where].width), where
+            else:  # as many rows, broken elsewhere (the h line's numbers on one row or two)
+                assert q.rows == wide[where].rows and where == "state hidden", where
     assert narrower
 
 

@@ -91,10 +91,12 @@ LINES = [
         + r"0.2 & \phantom{-}0.1 & \phantom{-}0.3 & 0.2 \\ 0.1 & -0.1 & -0.1 & 0.6"
         + r" \end{array}\right] "
         + R % r"\phantom{-}0.2 \\ -0.1 \\ \hline \phantom{-}1\phantom{.0} \\ \phantom{-}0.5"
+        + " + "
+        + M % r"0.1 \\ 0.4"
         + r" \\*",
     ),
     # the parts break their lines to fit any article (\\*: no page break inside)
-    ("textbook", 2, r"  & + " + M % r"0.1 \\ 0.4" + " = " + M % r"0.53 \\ 0.63" + r" \\"),
+    ("textbook", 2, r"  & = " + M % r"0.53 \\ 0.63" + r" \\"),
     (
         "textbook",
         3,
@@ -116,13 +118,10 @@ LINES = [
         2,
         r"  & + " + M % "0.2 & -0.1" + " " + M % r"0.2 & \phantom{-}0.1 \\ 0.1 & -0.1" + r" \\*",
     ),
-    ("row-vector", 3, r"  & + " + M % "0.1 & 0.4" + r" \\*"),
-    ("row-vector", 4, r"  & = " + M % "0.53 & 0.63" + r" \\"),
-    (
-        "row-vector",
-        5,
-        r"f_{1} &= \sigma\left(" + M % "0.53 & 0.63" + r"\right) = " + M % "0.63 & 0.65",
-    ),
+    ("row-vector", 3, r"  & + " + M % "0.1 & 0.4" + " = " + M % "0.53 & 0.63" + r" \\"),
+    # its result row starts after the 12 em left-hand side's column: the activation breaks
+    ("row-vector", 4, r"f_{1} &= \sigma\left(" + M % "0.53 & 0.63" + r"\right) \\*"),
+    ("row-vector", 5, r"  & = " + M % "0.63 & 0.65"),
 ]
 
 

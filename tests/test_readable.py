@@ -39,6 +39,7 @@ BACKWARD_SIZED = {
     "gru8-11pt": ("gru8", 11),
     "rnn8-9pt": ("rnn8", 9),
     "backward-sequence-11pt": ("backward-sequence", 11),
+    "rnn8-11pt": ("rnn8", 11),
 }
 HIDDEN = {**BACKWARD, "layers2": 8, "hidden8-9pt": 8, "hidden8-11pt": 8}
 DECKS = [*(p.stem for p in BUNDLED), *GENERATED, *SIZED]
@@ -149,6 +150,38 @@ def test_backward_numbers_at_the_text_size(decks: dict[str, Path], deck: str) ->
     assert found, "no number on the backward pages"
     small = [(n.page, n.text, n.size) for n in found if n.size < 0.99 * size]  # 11: 10.95
     assert not small, small[:5]
+
+
+#: Decks at 11 pt whose forward pass keeps 11 pt (Beamer's 11 pt \\normalsize, 10.95 pt):
+#: no line scaled to the width, no frame shrunk (issue 12: W_if showed 2 of its 4 columns,
+#: the brackets counted 2.7 pt too wide; two rows of 8-row vectors in the h frame were
+#: shrunk to 10.63 pt). The GRU's candidate n is not yet: see test_11pt_input_weights_whole.
+FORWARD_AT = {"hidden8-11pt": 11, "rnn8-11pt": 11}
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", sorted(FORWARD_AT))
+def test_forward_numbers_at_the_text_size(decks: dict[str, Path], deck: str) -> None:
+    size = FORWARD_AT[deck]
+    last = forward_pages(decks[deck])
+    found = [n for n in measure.numbers(decks[deck]) if n.page <= last]
+    assert found, "no number on the forward pages"
+    small = [(n.page, n.text, n.size) for n in found if n.size < 0.98 * size]
+    assert not small, small[:5]
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", ["hidden8-11pt", "gru8-11pt", "rnn8-11pt"])
+def test_11pt_input_weights_whole(decks: dict[str, Path], deck: str) -> None:
+    """At 11 pt and hidden 8, each gate's input weights (8 x 4: W_ii, W_if, ..., W_ir, W_ih)
+    show all 4 columns, on lines at 11 pt (test_forward_numbers_at_the_text_size; the
+    GRU's candidate n is the one forward line still scaled, to 10.55 pt: its result line
+    of five 8-row vectors fits neither one row of the width nor two of the frame)."""
+    frames = (decks[deck].parent / "frames.tex").read_text().split("Backward pass")[0]
+    lines = re.findall(r"^W_\{i\w\} x_\{\d+\} .*$", frames, flags=re.M)
+    assert len(lines) == {"hidden8-11pt": 8, "gru8-11pt": 6, "rnn8-11pt": 2}[deck], lines
+    weights = [line.split("\\end{bmatrix}")[0] for line in lines]
+    assert all(_shown_columns(w) == 4 and "\\cdots" not in w for w in weights), weights
 
 
 def _shown_columns(tex: str) -> int:
@@ -350,7 +383,7 @@ def test_text_size(decks: dict[str, Path]) -> None:
     ]
     assert gates and {n.size for n in gates} == {10.95}, {n.size for n in gates}
     forward = [n.size for n in measure.numbers(decks["hidden8-11pt"]) if n.page <= last]
-    assert min(forward) >= 10.5, min(forward)
+    assert min(forward) >= 0.98 * 11, min(forward)
     cells = [
         n.size
         for n in measure.numbers(decks["hidden8-11pt"])

@@ -51,8 +51,11 @@ def affine_lines(entry: dict[str, Any], blocks: Blocks, where: Where) -> tuple[L
         height=affine_h + (SYMBOLIC if own_row else 0.0),
     )
     own_indent = textbook or own_row or medium.layout.shrinks
+    # the result's row starts after the align column, as wide as the affine line's
+    # left-hand side unless that has a row of its own (``lhs``: a d2l left-hand side of
+    # 12 em was not counted, and its result lines ran 23-36 pt past an article's text)
     result_segments = [
-        ("pre", medium.em(gv.pre) + measure.ACTIVATION_LINE_EM + sup_em, rows, False),
+        ("pre", lhs + medium.em(gv.pre) + measure.ACTIVATION_LINE_EM + sup_em, rows, False),
         ("act", medium.em(gv.act) + OPERATOR_EM, rows, True),
     ]
     indent = measure.OWN_ROW_INDENT_EM + sup_em if own_indent else lhs

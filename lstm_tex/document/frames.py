@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from lstm_tex.document.line import Line
-from lstm_tex.document.measure import LINE, SYMBOLIC, line_height
+from lstm_tex.document.measure import BREAK_EM, LINE, SYMBOLIC, line_height
 
 __all__ = ["LINE", "SYMBOLIC", "TALL", "Frame", "flow", "line_height", "pack", "pack_lines"]
 
@@ -114,7 +114,7 @@ def flow(
         breaks[name] = bool(n) and breakable and width + em > line_em
         if breaks[name]:
             line_h += rows + LINE
-            width, rows = indent + 2.0 + em, seg_rows
+            width, rows = indent + BREAK_EM + em, seg_rows
         else:
             width, rows = width + em, max(rows, seg_rows)
     return breaks, line_h + rows + LINE

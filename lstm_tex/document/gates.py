@@ -211,10 +211,10 @@ def product_line(
     shown_b = None if b is None else (b.reshape(1, -1) if row_form else b)
     bias_em = medium.weights_em(shown_b) if shown_b is not None else 0.0
     # On slides, W has the room its line leaves at full size: its columns are elided
-    # rather than the line scaled down (issue 12).
-    # v is an h when computed (h_{t-1}, or the layer below's h_t); the result is ih or hh
+    # rather than the line scaled down (issue 12). v is an h when computed, r ih or hh.
     v_em, result_em = medium.em(v, style, kind="h"), medium.em(result, kind=kind)
-    rest = v_em + bias_em + result_em + measure.PRODUCT_LINE_EM + 2 * sup_em
+    symbols_em = measure.product_line_em(kind, where.step.t)
+    rest = v_em + bias_em + result_em + symbols_em + 2 * sup_em
     room = weight_room(medium, shown_w, rest, (result_em, bias_em), (result,), tall)
     w_em = medium.weights_em(shown_w, room)
     part_em = w_em + v_em + measure.PRODUCT_ROW_EM + 2 * sup_em
@@ -241,7 +241,10 @@ def product_line(
         ),
         breaks=breaks,
         width=product_width(
-            (w_em, v_em, bias_em, result_em), row_form, {**breaks, "inside": inside}, sup_em
+            (w_em, v_em, bias_em, result_em),
+            row_form,
+            breaks | {"inside": inside},
+            (sup_em, symbols_em),
         ),
     )
     line = stacked_rows(line, max(where.rows, medium.rows(v)))
@@ -249,19 +252,24 @@ def product_line(
 
 
 def product_width(
-    ems: tuple[float, float, float, float], row_form: bool, breaks: dict[str, bool], sup_em: float
+    ems: tuple[float, float, float, float],
+    row_form: bool,
+    breaks: dict[str, bool],
+    symbols: tuple[float, float],
 ) -> float:
     """The widest row of a product line ``W v + b = r`` (``ems``: W's, v's, b's and r's) as
     it breaks: the left-hand side and the first factor, the second (after ``\\qquad
-    \\cdot``: ``inside``), ``+ b``, ``= r``."""
+    \\cdot``: ``inside``), ``+ b``, ``= r`` (``symbols``: the marks' ems and the line's
+    symbols, :data:`measure.PRODUCT_LINE_EM` of its product)."""
     w_em, v_em, bias_em, result_em = ems
+    sup_em, symbols_em = symbols
     lhs_em = measure.PRODUCT_ROW_EM + 2 * sup_em
     first, second = (v_em, w_em) if row_form else (w_em, v_em)
     pieces = [
         (first + lhs_em, False),
         (second, breaks["inside"]),
         (bias_em, breaks["bias"]),
-        (result_em + measure.PRODUCT_LINE_EM - measure.PRODUCT_ROW_EM, breaks["result"]),
+        (result_em + symbols_em - measure.PRODUCT_ROW_EM, breaks["result"]),
     ]
     return widest(pieces, lhs_em)
 

@@ -95,11 +95,11 @@ def symbolic(kind: str = "symbolic", **symbols: Any) -> Line:
 def widest(pieces: Iterable[tuple[float, bool]], indent: float) -> float:
     """The widest row of a line set from ``pieces`` (ems, and whether a row breaks before
     it), in order: the first row holds the left-hand side with the first piece, a row after
-    a break starts ``indent`` ems in with an operator (:data:`measure.OPERATOR_EM`), as
+    a break starts ``indent`` ems in with an operator (:data:`measure.BREAK_EM`), as
     :func:`lstm_tex.document.frames.flow` fills them."""
     rows = [0.0]
     for n, (em, broken) in enumerate(pieces):
         if n and broken:
-            rows.append(indent + measure.OPERATOR_EM)
+            rows.append(indent + measure.BREAK_EM)
         rows[-1] += em
     return max(rows)

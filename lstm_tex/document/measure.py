@@ -18,19 +18,30 @@ from lstm_tex.document import matrices
 #: counts in these): Latin Modern's digits are half an em; a minus is wider and a point
 #: narrower, which about cancels in a number such as -0.2930.
 DIGIT_EM = 0.5
+#: What a minus sign is wider than a point makes up for (0.78 and 0.28 em against 0.5 each):
+#: a column whose widest number is negative, such as -0.27, is this much wider (2.556 em
+#: against 2.5), counted for every column (4 columns of -0.09 were 2.2 pt under, and a
+#: hidden-8 line at 10 pt was scaled to 9.96 pt; issue 12).
+MINUS_EM = 0.06
 #: Between two columns of a matrix: twice amsmath's ``\arraycolsep`` (5 pt at 10 pt).
 COLUMN_GAP_EM = 1.0
-#: The two brackets of a ``bmatrix`` and the space inside them.
-BRACKETS_EM = 0.6
+#: The two brackets of a ``bmatrix`` (in ems of 10 pt: they are set in points) beyond
+#: the column gap :func:`matrix_em` counts after its last column, which a matrix does not
+#: have: measured 8.3 pt for a 1-row matrix, 10.6 for 2 rows, 13.33 pt from 3 or 4 rows
+#: up at 9, 10 and 11 pt alike (the extensible brackets), so 10 pt + this covers them all.
+#: (It was 0.6, 2.7 pt too wide for every matrix of 3 rows or more: at 11 pt an 8 x 4
+#: W_if showed 2 of its 4 columns; issue 12.)
+BRACKETS_EM = 0.34
 #: The column of ``\cdots`` of an elided matrix, with its gap (measured 2.46 em).
 DOTS_COLUMN_EM = 2.5
 #: Beamer's 16:9 text is 398.3 pt wide (160 mm less 1 cm margins); 10 pt ``\small``.
 BEAMER_169_TEXT_PT = 398.34
 SLIDE_TEXT_PT = 10.0
-#: The estimates agree with pdflatex to within this share of the measured width; the
-#: widest miss is a column without a minus sign (its point, narrower than a digit, is
-#: counted as one: 12 % over for a vector of 0.1234), always on the safe side.
-MARGIN = 0.125
+#: The estimates agree with pdflatex to within this share of the measured width: the
+#: widest misses are a column without a minus sign (its point, narrower than a digit, is
+#: counted as one: 7 % over for a vector of 0.1234); with :data:`MINUS_EM`, never under
+#: (it was 12.5 %: 12 % over, and 1.5 % under for a matrix of -0.27).
+MARGIN = 0.075
 
 #: Heights are in matrix rows (a row of numbers with its spacing, about 2.9 ex at the
 #: derivation's size): a line without matrices (a symbolic line) is this tall ...
@@ -55,7 +66,7 @@ def fixed_em(size: float) -> float:
 def column_em(widest: float, size: float = SLIDE_TEXT_PT) -> float:
     """One column of a matrix whose widest number is ``widest`` digit widths (in ems of
     ``size`` pt)."""
-    return DIGIT_EM * widest + COLUMN_GAP_EM * fixed_em(size)
+    return DIGIT_EM * widest + MINUS_EM + COLUMN_GAP_EM * fixed_em(size)
 
 
 def matrix_em(widest: float, cols: int, size: float = SLIDE_TEXT_PT) -> float:
@@ -106,28 +117,46 @@ def slide_line_em(size: float = SLIDE_TEXT_PT) -> float:
 # of each line (its symbols and its matrices) and holds the estimate, allowances and
 # matrices added up as the document layer adds them, to between LINE_UNDER under and
 # LINE_OVER over the measured width. The allowances make up for the matrices' estimate
-# (about an em over each, a column gap it does not have), so they are calibrated on whole
-# lines, not alone.
+# (when its brackets were counted 2.7 pt too wide), so they are calibrated on whole lines,
+# not alone; since the brackets' fix (issue 12) each is also near its own measure.
 
-#: A line's estimate is at most this share under its width, as a matrix's. Measured
-#: (tests/test_texmeasure.py, 30 lines): PyTorch's left-hand side in one block 11.2 %
-#: under, the GRU update's last row 10.7 % (on a slide \lstmfit scales such a line) ...
-LINE_UNDER = MARGIN
+#: A line's estimate is at most this share under its width (on a slide \lstmfit would
+#: scale such a line down). Measured (tests/test_texmeasure.py, 31 lines): ``= [o] \odot
+#: \tanh([c]) = ...`` 1.2 % under (its vectors' minus signs); it was 12.5 % before the
+#: brackets' fix (PyTorch's left-hand side in one block 11.2 % under) ...
+LINE_UNDER = 0.03
 #: ... and at most this share over it (the line breaks early): ``x^{(1)}_t = [h^{(0)->}
-#: h^{(0)<-}] = x`` 37 % over, ``i_t = sigma(pre) = act`` 36 %, the inputs' line 29 %.
-LINE_OVER = 0.4
+#: h^{(0)<-}] = x`` 36 % over, an expansion's row 24 %, the inputs' line 22 %.
+LINE_OVER = 0.37
 
-#: An operator between two matrices (``+``, ``=``, ``\odot``) with its spacing and the gap
-#: to the next bracket, on the forward pass's lines.
-OPERATOR_EM = 2.0
+#: An operator between two matrices (``+``, ``=``, ``\odot``) with its spacing, on the
+#: forward pass's lines: measured 1.22 em for ``+``, ``-`` and ``\odot`` and 1.33 em for
+#: ``=`` at 9, 10 and 11 pt (tests/test_texmeasure.py); 1.4 keeps each on the safe side.
+#: (It was 2.0, and the backward pass's 1.6: lines broke early; issue 12.)
+OPERATOR_EM = 1.4
+#: Where a row after a break starts, past the line's indent: an operator, or ``\qquad
+#: \cdot`` inside a product (``frames.flow`` breaks by it, ``line.widest`` measures by it;
+#: it was :data:`OPERATOR_EM` while that was 2.0).
+BREAK_EM = 2.0
 #: Between the two factors of a product of matrices (``[x] [W]``), and after ``\qquad
 #: \cdot`` where a product breaks.
 FACTOR_GAP_EM = 0.5
 #: Between a weight matrix and the stacked vector it multiplies (``W_k [h; x]``).
 STACKED_GAP_EM = 1.0
 
-#: PyTorch's ``W_ik x_t + b_ik = [W] [x] + [b] = [r]``: everything but the matrices.
-PRODUCT_LINE_EM = 9.0
+#: PyTorch's ``W_ik x_t + b_ik = [W] [x] + [b] = [r]``: everything but the matrices, by
+#: the product (measured 8.56-8.95 em for ``x_1`` by the gate's letter, 9.03-9.42 for
+#: ``W_hk h_1``: at 9.0 for both, a hidden-8 W_hg h_1 line at 10 pt ran 1.4 pt wide) ...
+PRODUCT_LINE_EM = {"ih": 9.0, "hh": 9.5}
+#: ... and for each digit of the step after the first (``x_{10}``: 0.37 em).
+STEP_DIGIT_EM = 0.4
+
+
+def product_line_em(kind: str, t: int) -> float:
+    """The symbols of PyTorch's product line of ``kind`` (``ih``, ``hh``) at step ``t``."""
+    return PRODUCT_LINE_EM[kind] + STEP_DIGIT_EM * (len(str(t)) - 1)
+
+
 #: ... its first row only, ``W_ik x_t + b_ik = [W] [x]``, without the matrices.
 PRODUCT_ROW_EM = 7.0
 #: A gate's result ``f_t = \sigma([ih] + [hh]) = \sigma([pre]) = [act]`` without matrices.
@@ -138,8 +167,9 @@ RESULT_SUM_EM = 7.0
 RESULT_ACT_EM = 8.0
 #: The GRU candidate's `` + r_t \odot (`` ... ``)`` around its hidden part.
 GATED_EM = 6.0
-#: ``f_t = \sigma\left([pre]\right)`` of the textbook's and d2l's result line, without it.
-ACTIVATION_LINE_EM = 9.0
+#: ``f_t = \sigma\left([pre]\right)`` of the textbook's and d2l's result line, without it
+#: (measured 4.6 em; it was 9.0, 29 % over the line).
+ACTIVATION_LINE_EM = 5.5
 #: The textbook's left-hand side ``W_k [h_{t-1}; x_t] + b_k =``.
 TEXTBOOK_LHS_EM = 8.0
 #: d2l's left-hand side ``x_t W_xk + h_{t-1} W_hk + b_k =``.
@@ -149,7 +179,7 @@ ROW_LHS_EM = 12.0
 OWN_ROW_INDENT_EM = 3.0
 #: PyTorch's left-hand side ``W_ii x_t + b_ii`` in one aligned block (``Step.latex()``),
 #: which starts every line of the step after it.
-BLOCK_LHS_EM = 4.0
+BLOCK_LHS_EM = 4.5
 #: The GRU's ``W_in x_t + b_in`` in ``Step.latex()``'s one block, likewise.
 GRU_BLOCK_LHS_EM = 5.0
 
@@ -171,12 +201,16 @@ PROJECTION_GAP_EM = 3.0
 CELL_LINE_EM = 10.0
 #: ... its part before ``+ i \odot g``,
 CELL_SUM_EM = 10.0
-#: ... ``h_t = o \odot \tanh(c) = ... = [h]``,
-HIDDEN_LINE_EM = 16.0
+#: ... ``h_t = o \odot \tanh(c) = ... = [h]`` (measured 18.6 em),
+HIDDEN_LINE_EM = 19.0
+#: ... its numbers on a row of their own, ``= [o] \odot \tanh([c]) = [o] \odot [tanh c]
+#: = [h]`` with its indent (measured 11.4 em),
+HIDDEN_NUMBERS_EM = 11.5
 #: ... its result part ``= [o] \odot [tanh c] = [h]``,
 HIDDEN_RESULT_EM = 8.0
-#: ... its symbolic part with the first numbers ``h_t = o_t \odot \tanh(c_t) = [o] \odot``,
-HIDDEN_SYMBOLIC_EM = 14.0
+#: ... its symbolic part with the first numbers ``h_t = o_t \odot \tanh(c_t) = [o] \odot``
+#: (measured 14.6 em),
+HIDDEN_SYMBOLIC_EM = 15.0
 #: ... and the projection ``h_t = W_hr m_t = [W] [m] = [h]``.
 PROJECTION_LINE_EM = 10.0
 #: The numbers' row of the GRU's ``h_t = (1 - z) \odot n + z \odot h``, ``h_t = (1 -
@@ -184,8 +218,12 @@ PROJECTION_LINE_EM = 10.0
 GRU_UPDATE_EM = 10.0
 #: ... ``(1 - [z]) \odot [n]``, its first product,
 GRU_PRODUCT_EM = 10.0
-#: ... and `` = [h]`` after it.
+#: ... `` = [h]`` after it,
 GRU_RESULT_EM = 2.0
+#: ... and, when its sum has a row of its own, that row's indent and its ``+`` and
+#: ``\odot`` (``+ [z] \odot [h]``, measured 4.86 em with `` = [h]``; 2 em alone put it
+#: 15 % under).
+GRU_SUM_ROW_EM = 3.0
 
 #: An input's ``h_{t-1} =`` on slides (measured 3.5 em: a layer-1 step's x, h and c, each
 #: estimated at 5 em, went on two frames half full; issue 12) and elsewhere.
@@ -265,7 +303,8 @@ OP_EM = 1.35
 
 _COMMAND = re.compile(r"\\((mathrm|mathsf|mathbf|left|right|text|quad)(?![a-zA-Z])|[,;!])")
 _SCRIPT = re.compile(r"[_^](\{[^{}]*\}|\\[a-zA-Z]+|.)")
-_FRAC = re.compile(r"\\frac\{[^{}]*\}\{[^{}]*\}")
+#: ``\frac{a}{b}``, ``a`` and ``b`` holding braces one deep (``\frac{\partial L}{h_{t}}``)
+_FRAC = re.compile(r"\\frac\{((?:[^{}]|\{[^{}]*\})*)\}\{((?:[^{}]|\{[^{}]*\})*)\}")
 #: Widths in ems of what symbolic lines are made of (a math italic letter is about 0.55,
 #: :data:`LETTER_EM`).
 TEX_EMS = {
@@ -290,22 +329,28 @@ TEX_EMS = {
     "'": 0.3,
 }
 LETTER_EM = 0.55
-#: A fraction, counted as one wide letter.
-FRAC_EM = 1.0
+#: A fraction: its wider part and this (``\nulldelimiterspace`` on each side; ``\frac12``
+#: measured 0.74 em at 10 pt).
+FRAC_EM = 0.24
 #: Sub- and superscripts are set smaller: this share of their width.
 SCRIPT_SHARE = 0.7
 
 
 def tex_em(tex: str) -> float:
     """The width of a symbolic expression in ems (the backward pass's lines; matrices are
-    estimated apart); sub- and superscripts count at :data:`SCRIPT_SHARE`."""
-    plain = _FRAC.sub("\\frac", _COMMAND.sub("", tex))
+    estimated apart); sub- and superscripts count at :data:`SCRIPT_SHARE`, a fraction as
+    its wider part (:data:`FRAC_EM`)."""
+    plain = _COMMAND.sub("", tex)
+    fracs = [max(tex_em(m.group(1)), tex_em(m.group(2))) for m in _FRAC.finditer(plain)]
+    # the fractions go: a function as the replacement, since "\\f" in a replacement
+    # string is a form feed (the fraction was counted as 4 letters)
+    plain = _FRAC.sub(lambda _: " ", plain)
     scripts = sum(tex_em(m.group(1).strip("{}")) for m in _SCRIPT.finditer(plain))
     body = _SCRIPT.sub("", plain).replace("{", " ").replace("}", " ")
-    em = 0.0
+    em = sum(FRAC_EM + width for width in fracs)
     # a space ends a command: "\odot o" is two tokens (it was read as one letter)
     for token in re.findall(r"\\[a-zA-Z]+|\S", body):
-        em += FRAC_EM if token == "\\frac" else TEX_EMS.get(token, LETTER_EM)
+        em += TEX_EMS.get(token, LETTER_EM)
     return em + SCRIPT_SHARE * scripts
 
 

@@ -102,10 +102,11 @@ def row_state(s: States) -> Fitted:
 
 def column_state(s: States) -> Fitted:
     """The column notation's cell and hidden-state lines: they break between their
-    matrices, after the symbolic part always (and, without a projection, after
-    ``\\tanh(c_t)``), and where wide batches need it: before ``+ i g`` in the cell line,
-    before the result of ``o * tanh(c)``, before the result of the projection. The
-    breaks, heights and widths as :func:`row_state`."""
+    matrices, after the symbolic part always (and, without a projection, either after it
+    or, when the numbers do not fit one row, after ``\\tanh(c_t)``), and where wide
+    batches need it: before ``+ i g`` in the cell line, before the result of ``o *
+    tanh(c)``, before the result of the projection. The breaks, heights and
+    widths as :func:`row_state`."""
     step, medium, sup_em, proj, line = s.step, s.medium, s.sup_em, s.proj, s.line_em
     assert step.c is not None and step.m is not None
     c = medium.em(step.c)
@@ -118,16 +119,22 @@ def column_state(s: States) -> Fitted:
         "result": 5 * c + measure.CELL_LINE_EM + sup_em > line,
         "sum": 4 * c + measure.CELL_SUM_EM > line,
     }
-    # Without a projection the template always breaks the h line after tanh(c).
+    # Without a projection, the h line's numbers go on one row under its symbols where
+    # they fit (two rows of 8-row vectors did not fit an 11 pt frame: Beamer shrank it to
+    # 10.63 pt; issue 12), else they break after tanh(c).
+    one_row = proj is None and 5 * c + measure.HIDDEN_NUMBERS_EM <= line
     hidden = {
-        "then": proj is None or (5 * c + measure.HIDDEN_LINE_EM + 3 * sup_em > line),
-        "result": 3 * c + measure.HIDDEN_RESULT_EM > line,
-        "symbolic": 2 * c + measure.HIDDEN_SYMBOLIC_EM + 3 * sup_em > line,
+        "then": not one_row
+        and (proj is None or 5 * c + measure.HIDDEN_LINE_EM + 3 * sup_em > line),
+        "result": not one_row and 3 * c + measure.HIDDEN_RESULT_EM > line,
+        "symbolic": one_row or 2 * c + measure.HIDDEN_SYMBOLIC_EM + 3 * sup_em > line,
         "projection": projection_em + measure.PROJECTION_LINE_EM > line,
     }
     rows = medium.rows(step.c)
     cell_h = line_height(rows) * (1 + sum(cell.values()))
-    hidden_h = line_height(rows) * (1 + hidden["then"] + hidden["result"] + hidden["symbolic"])
+    hidden_h = line_height(rows) * (1 + hidden["then"] + hidden["result"]) + (
+        SYMBOLIC if hidden["symbolic"] else 0.0
+    )
     if proj is not None:
         hidden_h += line_height(max(rows, medium.rows(step.h)), hidden["projection"])
     return cell, hidden, cell_h, hidden_h, column_widths(s, cell, hidden)
@@ -149,6 +156,10 @@ def column_widths(s: States, cell: dict[str, bool], hidden: dict[str, bool]) -> 
         indent,
     )
     numbers = measure.TANH_EM + op  # = o * tanh(c), its operators
+    if s.proj is None and hidden["symbolic"] and not hidden["then"]:
+        # the numbers on one row under the symbols (column_state)
+        symbols = measure.HIDDEN_SYMBOLIC_EM + 3 * sup_em - numbers
+        return cell_w, max(indent + symbols, 5 * c + measure.HIDDEN_NUMBERS_EM)
     hidden_w = widest(
         [
             (measure.HIDDEN_SYMBOLIC_EM + 3 * sup_em - numbers, False),  # h = o * tanh(c)
@@ -242,7 +253,9 @@ def gru_line(ctx: dict[str, Any], s: States) -> Line:
         # a row cannot break inside: (1 - z) and its product with n on two rows
         "n": not medium.layout.shrinks and z_em + n_em + measure.GRU_PRODUCT_EM > line,
         "sum": split,
-        "result": (h_em + z_em if split else update_em) + medium.em(step.h) + measure.GRU_RESULT_EM
+        "result": (h_em + z_em + measure.GRU_SUM_ROW_EM if split else update_em)
+        + medium.em(step.h)
+        + measure.GRU_RESULT_EM
         > line,
     }
     rows = medium.rows(step.h)
