@@ -49,34 +49,66 @@ def _words(page: Any) -> list[dict[str, Any]]:
     return words
 
 
+@dataclass(frozen=True)
+class _Page:
+    """What the measures read of one page, taken from pdfplumber once per PDF (parsing a
+    page's content is nearly all of the cost; a deck is measured by several functions)."""
+
+    width: float
+    height: float
+    words: list[dict[str, Any]]  # with their font size
+    extents: list[tuple[float, float]]  # (top, bottom) of every char, line, rect and curve
+    rects: list[tuple[float, float]]  # (width, height) of every rectangle, in bp
+    rules: list[dict[str, float]]
+
+
+@functools.cache
+def _read(pdf: Path) -> tuple[_Page, ...]:
+    """Every page of ``pdf``, read once per PDF and test process."""
+    with pdfplumber.open(pdf) as doc:
+        return tuple(
+            _Page(
+                page.width,
+                page.height,
+                _words(page),
+                [
+                    (o["top"], o["bottom"])
+                    for o in (*page.chars, *page.lines, *page.rects, *page.curves)
+                ],
+                [(r["width"], r["height"]) for r in page.rects],
+                _rules(page),
+            )
+            for page in doc.pages
+        )
+
+
 @functools.cache
 def numbers(pdf: Path) -> list[Number]:
     """Every number on every page of ``pdf`` with its font size."""
     found = []
-    with pdfplumber.open(pdf) as doc:
-        for n, page in enumerate(doc.pages, start=1):
-            for w in _words(page):
-                if NUMBER.match(w["text"]):
-                    found.append(
-                        Number(
-                            n,
-                            w["text"],
-                            round(w["size"] * PT_PER_BP, 2),
-                            (w["x0"], w["top"], w["x1"], w["bottom"]),
-                        )
+    for n, page in enumerate(_read(pdf), start=1):
+        for w in page.words:
+            if NUMBER.match(w["text"]):
+                found.append(
+                    Number(
+                        n,
+                        w["text"],
+                        round(w["size"] * PT_PER_BP, 2),
+                        (w["x0"], w["top"], w["x1"], w["bottom"]),
                     )
+                )
     return found
 
 
-def _frame_pages(doc: Any) -> Iterator[tuple[int, Any, str]]:
+def _frame_pages(pages: tuple[_Page, ...]) -> Iterator[tuple[int, _Page, str]]:
     """(page number, page, frame title) of the last page of every frame after the title page.
     Pages of one frame (overlays) share its title and its frame number in the footline."""
     previous: tuple[str, str] | None = None
-    kept: tuple[int, Any, str] | None = None
-    for n, page in enumerate(doc.pages, start=1):
+    kept: tuple[int, _Page, str] | None = None
+    for n, page in enumerate(pages, start=1):
         if n == 1:
             continue
-        words = _words(page)
+        words = page.words
         title = " ".join(
             w["text"]
             for w in words
@@ -96,27 +128,26 @@ def fills(pdf: Path) -> list[Fill]:
     """How much of each frame's body (between the frame title and the footline) its content
     spans; the last frame of a group (a title and its "(continued)" frames) is marked."""
     measured = []
-    with pdfplumber.open(pdf) as doc:
-        for n, page, title in _frame_pages(doc):
-            words = _words(page)
-            heads = [w for w in words if w["top"] < 0.2 * page.height and w["size"] >= 12]
-            top = max((w["bottom"] for w in heads), default=0.0)
-            feet = [w for w in words if w["top"] > 0.93 * page.height]
-            bottom = min((w["top"] for w in feet), default=page.height)
-            body = [
-                (o["top"], o["bottom"])
-                for o in (*page.chars, *page.lines, *page.rects, *page.curves)
-                if o["top"] >= top - 0.5 and o["bottom"] <= bottom + 0.5
-            ]
-            if not body:
-                continue
-            first = min(t for t, _ in body)
-            last = max(b for _, b in body)
-            height = bottom - top
-            base = title.replace(" (continued)", "")
-            measured.append(
-                Fill(n, base, base != title, (last - first) / height, (first - top) / height)
-            )
+    for n, page, title in _frame_pages(_read(pdf)):
+        words = page.words
+        heads = [w for w in words if w["top"] < 0.2 * page.height and w["size"] >= 12]
+        top = max((w["bottom"] for w in heads), default=0.0)
+        feet = [w for w in words if w["top"] > 0.93 * page.height]
+        bottom = min((w["top"] for w in feet), default=page.height)
+        body = [
+            (upper, lower)
+            for upper, lower in page.extents
+            if upper >= top - 0.5 and lower <= bottom + 0.5
+        ]
+        if not body:
+            continue
+        first = min(t for t, _ in body)
+        last = max(b for _, b in body)
+        height = bottom - top
+        base = title.replace(" (continued)", "")
+        measured.append(
+            Fill(n, base, base != title, (last - first) / height, (first - top) / height)
+        )
     return [
         Fill(
             f.page,
@@ -136,12 +167,11 @@ def boxes(pdf: Path, min_mm: float = 2.0) -> list[tuple[int, float, float]]:
     """The answer boxes of an exercise sheet: (page, width, height) in mm of every
     rectangle drawn with four rules (\\fbox) at least ``min_mm`` on each side."""
     found = []
-    with pdfplumber.open(pdf) as doc:
-        for n, page in enumerate(doc.pages, start=1):
-            for r in page.rects:
-                w, h = r["width"] * MM_PER_BP, r["height"] * MM_PER_BP
-                if w >= min_mm and h >= min_mm:
-                    found.append((n, round(w, 2), round(h, 2)))
+    for n, page in enumerate(_read(pdf), start=1):
+        for width, height in page.rects:
+            w, h = width * MM_PER_BP, height * MM_PER_BP
+            if w >= min_mm and h >= min_mm:
+                found.append((n, round(w, 2), round(h, 2)))
     return found
 
 
@@ -247,11 +277,9 @@ def framed(pdf: Path) -> list[Framed]:
     return found
 
 
-@functools.cache
 def _page_text(pdf: Path) -> tuple[tuple[list[dict[str, Any]], list[dict[str, float]]], ...]:
     """The words and the rules of every page, read once per PDF."""
-    with pdfplumber.open(pdf) as doc:
-        return tuple((_words(p), _rules(p)) for p in doc.pages)
+    return tuple((page.words, page.rules) for page in _read(pdf))
 
 
 def rules(pdf: Path, page: int) -> list[tuple[float, float, float]]:
