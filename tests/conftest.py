@@ -26,7 +26,7 @@ cores, and pdflatex is about 85 % of its CPU time, Beamer most of that):
   derived, or ``\input`` the one part into a small document, instead of a whole deck.
 - See where the CPU goes (pdflatex included) with
   ``LSTM_TEX_CPU_PROFILE=DIR python -m pytest -n auto`` and ``python -m tests.cpu_profile
-  DIR`` (``tests/cpu_profile.py``); a new costly file belongs in ``COSTLIEST`` below, so
+  DIR`` (``tests/cpu_profile.py``); a new costly file belongs in ``COST`` below, so
   that it starts early. Speed itself is measured in ``benchmarks/run.py``, never in timed
   tests.
 """
@@ -62,34 +62,81 @@ def pytest_configure(config: pytest.Config) -> None:
     cpu_profile.configure(config, lambda: texformat.STATS)
 
 
-#: The test files that cost the most CPU (``python -m tests.cpu_profile``: 30 November 2026,
-#: benchmarks/issue-17/fourth/tests/profile-after.md), costliest first. pytest-xdist
-#: (``--dist=worksteal``) hands tests out in collection order, so these run first and the
-#: last minute of a run is cheap tests on both workers, not one long compile on one worker
-#: while the other waits. A file stays together (its module fixtures are made once); files
-#: not named keep their order after these.
-COSTLIEST = (
-    "test_hosts.py",
-    "test_notation.py",
-    "test_diagram.py",
-    "test_readable.py",
-    "test_gru_rnn_documents.py",
-    "test_reveal.py",
-    "test_elision.py",
-    "test_expand.py",
-    "test_configs.py",
-    "test_fuzz.py",
-    "test_backward.py",
-    "test_render.py",
-    "test_backward_gru_rnn.py",
-    "test_exercise.py",
-    "test_new_user.py",
-)
+#: CPU seconds of the test files that cost the most (``python -m tests.cpu_profile``, serial
+#: run, 1 December 2026: benchmarks/issue-17/fifth/profile-before.md), pdflatex included.
+#: A file not named here counts :data:`PER_TEST` a test. Only the proportions matter: a
+#: new costly file belongs here (a guess is fine), so that it starts early and its worker
+#: gets less of the rest.
+COST = {
+    "test_hosts.py": 85.8,
+    "test_notation.py": 73.1,
+    "test_readable.py": 66.0,
+    "test_diagram.py": 64.5,
+    "test_expand.py": 45.5,
+    "test_gru_rnn_documents.py": 44.3,
+    "test_elision.py": 38.7,
+    "test_reveal.py": 38.1,
+    "test_configs.py": 34.7,
+    "test_fuzz.py": 16.1,
+    "test_render.py": 14.2,
+    "test_backward.py": 14.2,
+    "test_exercise.py": 10.9,
+    "test_new_user.py": 10.3,
+    "test_backward_gru_rnn.py": 9.7,
+    "test_api.py": 8.9,
+    "test_reliability.py": 7.3,
+    "test_passes.py": 5.5,
+    "test_errors.py": 5.2,
+    "test_web.py": 4.7,
+    "test_browser.py": 4.4,
+    "test_frameworks.py": 3.9,
+    "test_deck_colours.py": 3.9,
+    "test_startup.py": 3.7,
+    "test_many.py": 3.1,
+}
+PER_TEST = 0.03
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    rank = {name: n for n, name in enumerate(COSTLIEST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(COSTLIEST)))
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The order of the tests, for pytest-xdist's ``--dist=worksteal``.
+
+    worksteal gives each of its N workers one contiguous run of the collection (the first
+    ``len // N`` tests to the first, and so on) and, once one runs out, moves the last half
+    of the longest queue left to it. So the files are dealt into N runs of those lengths
+    with about the same CPU in each (a file kept whole where it fits: its module and
+    session fixtures are made once), each run costliest file first: every worker starts on
+    long compiles, and what is moved at the end is the cheap tail of a run, not a long
+    test that leaves the other worker idle, nor half of a file whose fixture would be made
+    again. Without xdist, the costliest files first."""
+    files: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        files.setdefault(item.path.name, []).append(item)
+
+    def cost(name: str) -> float:
+        return COST.get(name, PER_TEST * len(files[name]))
+
+    names = sorted(files, key=lambda name: (-cost(name), name))
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    if workers <= 1:
+        items[:] = [item for name in names for item in files[name]]
+        return
+    sizes, left = [], len(items)
+    for k in range(workers):  # as worksteal sends them: len(pending) // nodes_remaining
+        sizes.append(left // (workers - k))
+        left -= sizes[-1]
+    runs: list[list[pytest.Item]] = [[] for _ in sizes]
+    spent = [0.0] * workers
+    for name in names:
+        tests = files[name]
+        while tests:
+            room = [k for k in range(workers) if len(runs[k]) < sizes[k]]
+            fits = [k for k in room if sizes[k] - len(runs[k]) >= len(tests)]
+            k = min(fits or room, key=lambda k: spent[k])
+            taken = tests[: sizes[k] - len(runs[k])]
+            runs[k] += taken
+            spent[k] += cost(name) * len(taken) / len(files[name])
+            tests = tests[len(taken) :]
+    items[:] = [item for run in runs for item in run]
 
 
 def run_cli(*args: str | Path) -> Result:

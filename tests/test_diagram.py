@@ -66,8 +66,9 @@ class Documents:
                 documents["lecturer 16:9"] = lecturer_deck(
                     folder, folder / "frames.tex", "aspectratio=169"
                 )
-            self.done[stem] = Rendered(
-                folder, {name: compile_tex(tex) for name, tex in documents.items()}
+            self.done[stem] = Rendered(  # only the deck's PDF is read (draft: no PDF)
+                folder,
+                {name: compile_tex(tex, draft=name != "deck") for name, tex in documents.items()},
             )
         return self.done[stem]
 
@@ -238,7 +239,7 @@ def test_the_part_compiles_on_its_own(rendered: Documents) -> None:
         + "\n\\usepackage[margin=2cm]{geometry}\n\\begin{document}\n"
         f"{body}\n\\end{{document}}\n"
     )
-    compiled = compile_tex(doc)
+    compiled = compile_tex(doc, draft=True)
     assert compiled.ok, compiled.errors
     assert compiled.overfull == 0
 
@@ -405,7 +406,7 @@ def test_a_batch_shows_its_first_example(tmp_path: Path) -> None:
     example.write_text(yaml.safe_dump(data, default_flow_style=None))
     folder = _render(example, tmp_path / "out", "--diagram")
     for tex in ("batch-slides.tex", "batch.tex"):
-        compiled = compile_tex(folder / tex)
+        compiled = compile_tex(folder / tex, draft=tex == "batch.tex")
         assert compiled.ok and compiled.overfull == 0, (tex, compiled.errors)
     values = json.loads((folder / "values.json").read_text())
     cells = _cell_pages(folder / "batch-slides.pdf")

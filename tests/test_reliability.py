@@ -328,7 +328,7 @@ def test_odd_stems_compile_with_pdf_and_by_hand(tmp_path: Path, out: Path) -> No
         "parts",
         "values.json",
     ]
-    by_hand = compile_tex(folder / "Ubung.tex")
+    by_hand = compile_tex(folder / "Ubung.tex", draft=True)
     assert by_hand.ok, by_hand.errors
 
 
