@@ -33,6 +33,9 @@ SIZED = {
     "notebook-step-9pt": ("notebook-step", 9),
     "hidden8-9pt": ("hidden8", 9),
     "hidden8-11pt": ("hidden8", 11),
+    "hidden16-9pt": ("hidden16", 9),
+    "gru-backward-9pt": ("gru-backward", 9),
+    "short-sequence-11pt": ("short-sequence", 11),
 }
 #: Backward decks at another text size, measured by the backward tests only: (deck, pt).
 BACKWARD_SIZED = {
@@ -41,7 +44,7 @@ BACKWARD_SIZED = {
     "backward-sequence-11pt": ("backward-sequence", 11),
     "rnn8-11pt": ("rnn8", 11),
 }
-HIDDEN = {**BACKWARD, "layers2": 8, "hidden8-9pt": 8, "hidden8-11pt": 8}
+HIDDEN = {**BACKWARD, "layers2": 8, "hidden8-9pt": 8, "hidden8-11pt": 8, "hidden16-9pt": 16}
 DECKS = [*(p.stem for p in BUNDLED), *GENERATED, *SIZED]
 #: Beamer's 16:9 page is 160 x 90 mm; nothing smaller than this reads from the back.
 MIN_PT = 8.0
@@ -256,16 +259,68 @@ def forward_pages(pdf: Path) -> int:
 
 @pytest.mark.latex
 @pytest.mark.parametrize("deck", DECKS)
-def test_gate_frames_are_not_half_empty(decks: dict[str, Path], deck: str) -> None:
-    """A gate that takes more than one frame fills each but its last at least half."""
+def test_forward_frames_are_not_half_empty(decks: dict[str, Path], deck: str) -> None:
+    """Every frame of the forward pass (the cell, inputs, gates, states, results) that is
+    not the last of its group fills at least half its body; the bundled decks are held to
+    more below (test_bundled_frames_are_half_full)."""
     last = forward_pages(decks[deck])
-    fills = measure.fills(decks[deck])
-    gates = [f for f in fills if any(t in f.title for t in GATE_TITLES) and f.page <= last]
-    assert gates, "no gate frame found"
+    fills = [f for f in measure.fills(decks[deck]) if f.page <= last]
+    assert any(t in f.title for f in fills for t in GATE_TITLES), "no gate frame found"
     empty = [
-        (f.page, f.title, round(f.fill, 2)) for f in gates if f.fill < 0.5 and not f.last_of_group
+        (f.page, f.title, round(f.fill, 2)) for f in fills if f.fill < 0.5 and not f.last_of_group
     ]
     assert not empty, empty
+
+
+#: The bundled decks (at 10 pt, and some at 9 pt) fill every frame of their forward pass
+#: at least half, but these, each with why it stands alone: (deck, title pattern): reason.
+ALONE = {
+    ("rnn-sequence", r"The RNN cell"): "its one equation and what sigma and tanh do (42 %)"
+    " open the deck; the first step's frame beside it is 88 % full",
+    ("notebook-step", r"Step 1: inputs"): "x_1, h_0 and c_0 of 4 rows (27 %) with the"
+    " input gate's frame (77 %) would overflow it",
+    ("gru-sequence", r"Step \d: hidden state"): "h_t's two lines of 3-row vectors (22 %)"
+    " after the candidate's frame (79 %) would overflow it",
+    ("gru-backward", r"Step \d: update gate"): "a gate of 2-row matrices (46 %): with the"
+    " reset gate (and the inputs) or the candidate (and h_t) it would fill 97 % or more",
+    ("backward-sequence", r"Step \d: (forget gate|cell state)"): "hidden 2: six frames of"
+    " 17 to 46 % go on four; three would take two frames of over 95 %",
+    ("stacked", r"Layer 1, step \d: inputs"): "a layer above's inputs (24 %), with a note of"
+    " two lines where a 4:3 frame breaks it, would fill its first gate's frame over 90 %",
+    ("stacked", r"Result: h and c over time"): "both layers' h_t and c_t side by side (41 %)"
+    " with both layers' final states and the cross-check note (71 %) would overflow",
+    ("short-sequence", r"Step \d: cell state c and hidden state h"): "c_t and h_t of 3 rows,"
+    " h's numbers on the row under its symbols (48 %), after the output gate's 62 %",
+    ("bidirectional", r"(Forward|Reverse), step \d: cell state c and hidden state h"): "as"
+    " in short-sequence: c_t and h_t (48 %) after the output gate's 62 %",
+    ("bidirectional", r"Result: the output, both directions stacked"): "both directions"
+    " stacked (38 %) with the final states and the cross-check note would overflow",
+}
+#: The bundled decks measured by that rule (the 9 pt ones hold more on a frame).
+HALF_FULL = [*(p.stem for p in BUNDLED), "notebook-step-9pt", "gru-backward-9pt"]
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", HALF_FULL)
+def test_bundled_frames_are_half_full(decks: dict[str, Path], deck: str) -> None:
+    """Alone, a step's inputs filled 17 to 27 % of a frame, a GRU's h_t 16 to 27 %, "The
+    GRU cell" 42 %, h_t (and c_t) over time 17 to 48 %: the rule above let them be, each
+    being the last of its group. They share frames with their neighbours now (a gate's,
+    the final states'), and what still stands alone is in ALONE, with its reason."""
+    base = SIZED[deck][0] if deck in SIZED else deck
+    patterns = [pattern for (name, pattern) in ALONE if name == base]
+    last = forward_pages(decks[deck])
+    fills = [f for f in measure.fills(decks[deck]) if f.page <= last]
+    alone = [f for f in fills if any(re.match(p, f.title) for p in patterns)]
+    empty = [(f.page, f.title, round(f.fill, 2)) for f in fills if f.fill < 0.5 and f not in alone]
+    assert not empty, empty
+    assert all(f.fill >= 0.15 for f in alone), [(f.title, round(f.fill, 2)) for f in alone]
+
+
+def test_every_alone_frame_is_a_bundled_deck() -> None:
+    """ALONE names bundled decks only, and gives each a reason."""
+    stems = {p.stem for p in BUNDLED}
+    assert all(name in stems and reason for (name, _), reason in ALONE.items())
 
 
 @pytest.mark.latex
@@ -442,12 +497,16 @@ def test_a_tall_line_fills_both_frames(decks: dict[str, Path]) -> None:
 
 
 @pytest.mark.latex
-def test_9pt_hidden_8_keeps_9pt(decks: dict[str, Path]) -> None:
+@pytest.mark.parametrize("deck", ["hidden8-9pt", "hidden16-9pt"])
+def test_9pt_keeps_9pt(decks: dict[str, Path], deck: str) -> None:
     """At 9 pt the column gaps and brackets of a matrix, set in points, are wider in ems:
     counted as 10 pt ems, W_hh h lines of a hidden-8 deck were scaled to 8.76 pt
-    (lecturer-tester). Every number of its forward pass is at 9 pt now."""
-    last = forward_pages(decks["hidden8-9pt"])
-    sizes = {n.size for n in measure.numbers(decks["hidden8-9pt"]) if n.page <= last}
+    (lecturer-tester). Every number of its forward pass is at 9 pt now. At hidden 16 the
+    gates' first frames (two lines of 8-row matrices elided to a \\vdots row) overflowed
+    by 4.5 pt at the usual spacing (the decks fixture fails on any Overfull box); they are
+    set closer now, nothing shrunk."""
+    last = forward_pages(decks[deck])
+    sizes = {n.size for n in measure.numbers(decks[deck]) if n.page <= last}
     assert sizes == {9.0}, sorted(sizes)
 
 
@@ -474,18 +533,17 @@ def test_bidirectional_overview_readable(decks: dict[str, Path]) -> None:
 @pytest.mark.latex
 @pytest.mark.parametrize("deck", ["gru-sequence", "gru-backward"])
 def test_gru_note_on_the_cell_frame(decks: dict[str, Path], deck: str) -> None:
-    """The note on PyTorch's GRU and the paper's had a frame of two lines (11 % full); on
-    the cell's frame it overflowed a lecturer's 4:3 deck (test_notation). It follows the
-    cell's frame, with what the numbers are (sizes, rounding), and both frames are used."""
+    """The note on PyTorch's GRU and the paper's had a frame of two lines (11 % full), then
+    one with what the numbers are (22 %) after the cell's (42 %). It follows the equations
+    on the cell's frame, with the sizes and rounding (a frame of its own only after the
+    textbook notation's longer overview, which overflowed a lecturer's 4:3 deck)."""
     fills = measure.fills(decks[deck])
     titles = [f.title for f in fills]
-    cell = titles.index("The GRU cell")
-    note = fills[cell + 1]
-    assert note.title.startswith("The GRU cell: PyTorch"), titles[:6]
-    _, text = _page_words(decks[deck], note.title)
+    cell = fills[titles.index("The GRU cell")]
+    assert not any(t.startswith("The GRU cell: PyTorch") for t in titles), titles[:6]
+    _, text = _page_words(decks[deck], "The GRU cell")
     assert "Cho et al., 2014" in text and "rounded to" in text, text
-    assert fills[cell].fill <= 0.95, fills[cell]
-    assert note.fill <= 0.95, note
+    assert 0.5 <= cell.fill <= 0.95, cell
 
 
 @pytest.mark.parametrize("example", ["gru-sequence", "gru-backward"])

@@ -25,6 +25,7 @@ from lstm_tex.document.medium import (
     layout,
 )
 from lstm_tex.document.results import derived_sequence, result_frames
+from lstm_tex.document.slides import share
 from lstm_tex.document.step import one_line, step_context
 from lstm_tex.errors import printable
 from lstm_tex.latex.tex import NEEDS, PART_NEEDS, escape, needs_comment
@@ -143,6 +144,7 @@ def _views(
         expansion.add(trace, step, step_ctx, medium)
         if slides and ex.render.reveal:
             reveal.add(trace, step, step_ctx, medium)
+        share(step_ctx, medium.layout.size, overlays=slides and ex.render.reveal)
 
 
 def _network(ex: Example, form: forms.Form) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from lstm_tex.document.frames import (
     SYMBOLIC,
     Frame,
     pack,
+    set_rows,
 )
 from lstm_tex.document.medium import (
     Medium,
@@ -82,7 +83,7 @@ def entry_rows(groups: list[list[dict[str, Any]]], medium: Medium) -> list[dict[
 def _pack_rows(rows: list[dict[str, Any]], budget: float) -> list[Frame]:
     """Rows into frames of at most ``budget`` rows of height (at least one row each)."""
     frames = pack([(str(k), r["height"]) for k, r in enumerate(rows)], budget)
-    return [Frame.of([rows[int(k)] for k in frame], frame.tall) for frame in frames]
+    return [Frame.of([rows[int(k)] for k in frame], frame.tall, frame.used) for frame in frames]
 
 
 def summary_context(trace: Trace, run: Sequence[Step], medium: Medium) -> dict[str, Any]:
@@ -225,7 +226,30 @@ def result_frames(trace: Trace, medium: Medium) -> list[dict[str, Any]]:
         chunks = _pack_rows(block["rows"], budget)
         for n, chunk in enumerate(chunks):
             frames.append({**block, "rows": chunk, "continued": n > 0, "tall": chunk.tall})
+    share_frames(frames, medium.layout.frame_rows)
     return frames
+
+
+#: Rows of the sentence that opens a result block on slides, by kind (one line, or two).
+INTRO_ROWS = {"over_time": SYMBOLIC, "outputs": 2 * SYMBOLIC, "final": 2 * SYMBOLIC}
+#: Rows of the cross-check note at the foot of the last result frame.
+NOTE_ROWS = 2 * SYMBOLIC
+
+
+def share_frames(frames: list[dict[str, Any]], rows: float) -> None:
+    """Number the slides' frame of each result chunk (``frame``): consecutive chunks share
+    one where they fit as set (:func:`~lstm_tex.document.frames.set_rows`) with their
+    intros and the cross-check note. Alone, "h_t and c_t over time" filled 17 to 48 % of a
+    frame and a bidirectional network's output 38 % (issue 12)."""
+    group, used = -1, rows
+    for frame in frames:
+        chunk = frame["rows"]
+        need = set_rows(chunk, [r["height"] for r in chunk])
+        need += 0.0 if frame["continued"] else INTRO_ROWS[frame["kind"]]
+        if used + need > rows - NOTE_ROWS:
+            group, used = group + 1, 0.0
+        used += need
+        frame["frame"] = group
 
 
 def over_time_block(trace: Trace, medium: Medium) -> dict[str, Any]:

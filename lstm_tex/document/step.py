@@ -12,7 +12,7 @@ from lstm_tex.compute.trace import Step, Trace
 from lstm_tex.document import forms, matrices, measure, numbers
 from lstm_tex.document.blocks import Where
 from lstm_tex.document.captions import CAPTION, step_captions
-from lstm_tex.document.frames import TALL, Frame, pack_lines
+from lstm_tex.document.frames import TALL, Frame, dotted_rows, pack_lines
 from lstm_tex.document.gates import gate_context
 from lstm_tex.document.line import Line
 from lstm_tex.document.measure import LINE, SYMBOLIC
@@ -73,7 +73,9 @@ def step_context(trace: Trace, step: Step, medium: Medium, index: int) -> dict[s
         g["caption"] = captions.get(g["key"], "")
         gate_frames(g, gate_rows, extra.get(g["key"], 0.0))
         for frame in g["frames"]:
-            frame.tight = frame.used > medium.layout.frame_rows
+            # the \vdots rows count here: at 9 pt two lines of 8-row elided matrices
+            # under the symbolic line overflowed their frame by 4.5 pt at the usual spacing
+            frame.tight = frame.used + dotted_rows(frame) > medium.layout.frame_rows
             # at the usual spacing, the usual budget says whether Beamer must shrink it
             frame.tall = frame.tall or frame.used > medium.layout.frame_rows * TALL
     states = list(ctx["state_lines"].values())

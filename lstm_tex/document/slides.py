@@ -1,0 +1,134 @@
+r"""A step's frames on slides: its inputs, gates and states share frames where they fit.
+
+Alone, a step's inputs filled 17 to 27 % of a frame, a GRU's h_t 16 to 27 % and a gate of
+2-row matrices 46 % (issue 12). :func:`share` puts consecutive frames of a step on one
+slide where they fit as Beamer sets them (:func:`~lstm_tex.document.frames.set_rows`) in
+:data:`SHARE` of a frame's body: at the usual spacing, or set closer (without the 1ex
+between a gate's lines, and if need be with less space between rows too, as a gate's own
+frames are when they hold more). Two gates of 2-row matrices (46 % each)
+filled 97 % at the usual spacing and overflowed by 2 pt; set closer they fill 79 %. A
+gate's continued frames stay its own; frames.tex.j2 sets each slide's parts in order.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import Any
+
+from lstm_tex.document.frames import GAINS, Frame, dotted_rows, set_rows
+from lstm_tex.document.measure import SYMBOLIC
+
+#: A frame's body in rows as set (:func:`~lstm_tex.document.frames.set_rows`), by text
+#: size (pt), measured in Beamer's 16:9 frame: a gate of 2-row (3-row) matrices, 9.4
+#: (12.4) rows as set, fills 46 (62) % of the body at 10 pt, 45 (57) % at 9 pt and
+#: 54 (70) % at 11 pt.
+BODY_ROWS = {9: 21.3, 10: 20.4, 11: 17.5}
+#: The share of the body that a shared slide may take: Beamer's ``[shrink]`` scaled a
+#: slide measured 92 % full (the frame's text ends a little above the footline), and the
+#: estimate of a slide as set is 2 to 4 % short.
+SHARE = 0.85
+#: A lecturer's themed 16:9 deck holds less: Madrid's title bar and footline leave about
+#: 82 % of the default theme's body (a slide of 88 % overflowed it by 12 pt). A shared
+#: slide over this share of the body may be shrunk by Beamer (``[shrink]``: only as far as
+#: needed, so never in the default theme, where it fits).
+THEMED = 0.75
+#: What a part adds where it follows another on a slide: the 1ex between them, and the
+#: next symbolic line's spacing (two gates as set filled 5 % more than their sum).
+BETWEEN_ROWS = 0.6
+
+
+def parts(ctx: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every frame of a step in order, as a part of a slide: its ``kind`` (``inputs``,
+    ``gate``, ``states``), ``gate``, ``chunk`` (the packed Frame) and ``index`` in its
+    group (a gate's second frame is 1)."""
+    found: list[dict[str, Any]] = [
+        {"kind": "inputs", "gate": None, "chunk": f, "index": n}
+        for n, f in enumerate(ctx["input_frames"])
+    ]
+    for g in ctx["gates"]:
+        found += [
+            {"kind": "gate", "gate": g, "chunk": f, "index": n} for n, f in enumerate(g["frames"])
+        ]
+    found += [
+        {"kind": "states", "gate": None, "chunk": f, "index": n}
+        for n, f in enumerate(ctx["state_frames"])
+    ]
+    return found
+
+
+def joins(before: dict[str, Any], part: dict[str, Any], overlays: bool) -> bool:
+    """Whether ``part`` may go on the slide that ``before`` ends: a group's first frame
+    after another group's last, not after a gate whose rows are written out on frames of
+    their own, nor after a caption (it reads the frame's last result); with overlays
+    (``render.reveal``) only after the inputs, which have none."""
+    if not before["last"] or part["index"] != 0:
+        return False
+    g = before["gate"]
+    if g is not None:
+        captioned = g["caption"] and any(line.kind == "result" for line in before["chunk"])
+        if g.get("expansion") or captioned:
+            return False
+    return not overlays or before["kind"] == "inputs"
+
+
+def share(ctx: dict[str, Any], size: float, overlays: bool = False) -> None:
+    """A step's ``slides``: its frames in order, consecutive ones sharing a slide where
+    they fit as set in :data:`SHARE` of the body of a frame at text ``size`` (pt): as few
+    slides as may be, and of those the ones whose sparsest slide holds the most (the
+    update gate and the candidate of a GRU at 9 pt filled 78 % and left h_t alone at
+    16 %; the candidate and h_t fill 65 %)."""
+    found = parts(ctx)
+    for part, after in zip(found, [*found[1:], None], strict=True):
+        part["last"] = after is None or after["index"] == 0
+        chunk = part["chunk"]
+        # the note that heads the inputs: what the step reads, and a layer's input
+        lines = 1 + bool(ctx["x_from"]) if part["kind"] == "inputs" and part["index"] == 0 else 0
+        heights = [line.height for line in chunk]
+        part["rows"] = set_rows(chunk, heights) + dotted_rows(chunk) + SYMBOLIC * lines
+        # the gaps between a gate's lines, which a closer setting takes in (the parts
+        # keep theirs, 1ex, to stand apart)
+        part["gaps"] = len(chunk) - 1 if part["kind"] == "gate" else 0
+    body = BODY_ROWS[round(size)]
+    room = SHARE * body
+    # best[j]: (slides, minus the rows of the sparsest) for the first j parts, and where
+    # the last of those slides starts
+    best: list[tuple[tuple[int, float], int]] = [((0, -float("inf")), 0)]
+    for j in range(1, len(found) + 1):
+        options = []
+        for i in range(j - 1, -1, -1):
+            together = found[i:j]
+            if len(together) > 1 and not joins(together[0], together[1], overlays):
+                break
+            rows = sum(p["rows"] for p in together) + BETWEEN_ROWS * (j - i - 1)
+            if j - i > 1 and rows - GAINS["tight"] * sum(p["gaps"] for p in together) > room:
+                break
+            (count, sparsest), _ = best[i]
+            options.append(((count + 1, max(sparsest, -rows)), i))
+        best.append(min(options))
+    starts, j = [], len(found)
+    while j:
+        starts.append(best[j][1])
+        j = best[j][1]
+    bounds = [*reversed(starts), len(found)]
+    ctx["slides"] = [slide(found[a:b], room, THEMED * body) for a, b in pairwise(bounds)]
+
+
+def slide(together: list[dict[str, Any]], room: float, themed: float) -> dict[str, Any]:
+    """One slide of ``together`` (parts): alone, a part keeps its frame as packed. Where
+    they take more than ``room`` rows at the usual spacing, their gates' lines go without
+    the 1ex between them (``closer``), and if that is not enough with ``\\jot`` 1 pt too
+    (``tight``); marked ``tall`` (Beamer may shrink it) if more than ``themed`` rows."""
+    if len(together) == 1:
+        return {"parts": together, "chunk": together[0]["chunk"], "closer": False}
+    lines = [line for part in together for line in part["chunk"]]
+    rows = sum(part["rows"] for part in together) + BETWEEN_ROWS * (len(together) - 1)
+    gaps = sum(part["gaps"] for part in together)
+    tight = any(part["chunk"].tight for part in together)
+    closer = tight or rows > room
+    if closer:
+        tight = tight or rows - GAINS["closer"] * gaps > room
+        rows -= GAINS["tight" if tight else "closer"] * gaps
+    tall = rows > themed or any(part["chunk"].tall for part in together)
+    chunk = Frame.of(lines, tall, rows)
+    chunk.tight = tight
+    return {"parts": together, "chunk": chunk, "closer": closer}
