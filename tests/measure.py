@@ -100,10 +100,22 @@ def numbers(pdf: Path) -> list[Number]:
     return found
 
 
+#: Beamer's frame number at the end of a footline: "23" or "23 / 40" (issue 12).
+FRAME_NUMBER = re.compile(r"(\d+)(?:\s*/\s*\d+)?$")
+
+
+def frame_number(foot: str) -> int | None:
+    """The frame number that ends the footline text ``foot`` (``None`` if there is none)."""
+    found = FRAME_NUMBER.search(foot.strip())
+    return int(found.group(1)) if found else None
+
+
 def _frame_pages(pages: tuple[_Page, ...]) -> Iterator[tuple[int, _Page, str]]:
     """(page number, page, frame title) of the last page of every frame after the title page.
-    Pages of one frame (overlays) share its title and its frame number in the footline."""
-    previous: tuple[str, str] | None = None
+    Pages of one frame (overlays) share its frame number in the footline; where the footline
+    has none, its title and footline (so consecutive "(continued)" frames of a deck without
+    frame numbers read as one frame)."""
+    previous: tuple[str, str] | int | None = None
     kept: tuple[int, _Page, str] | None = None
     for n, page in enumerate(pages, start=1):
         if n == 1:
@@ -115,7 +127,8 @@ def _frame_pages(pages: tuple[_Page, ...]) -> Iterator[tuple[int, _Page, str]]:
             if w["size"] * PT_PER_BP >= TITLE_SIZE_PT and w["top"] < 0.2 * page.height
         )
         foot = " ".join(w["text"] for w in words if w["top"] > 0.93 * page.height)
-        key = (title, foot)
+        number = frame_number(foot)
+        key: tuple[str, str] | int = (title, foot) if number is None else number
         if kept is not None and key != previous:
             yield kept
         previous, kept = key, (n, page, title)

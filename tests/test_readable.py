@@ -3,6 +3,7 @@ size of every number on every page, and how much of each frame its content fills
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -371,6 +372,65 @@ def test_the_measure_sees_a_shrunk_number(tmp_path: Path) -> None:
     sizes = {n.text: n.size for n in measure.numbers(tex.with_suffix(".pdf"))}
     assert sizes["0.2930"] == pytest.approx(10.0, abs=0.05)
     assert sizes["−0.4700"] == pytest.approx(7.0, abs=0.05)
+
+
+def _footlines(pdf: Path) -> list[str]:
+    """The footline text of every page of ``pdf`` (what lies in its bottom 7 %)."""
+    with pdfplumber.open(pdf) as doc:
+        return [
+            " ".join(w["text"] for w in measure._words(page) if w["top"] > 0.93 * page.height)
+            for page in doc.pages
+        ]
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", ["notebook-step", "hidden16", "backward-sequence"])
+def test_frames_are_numbered(decks: dict[str, Path], deck: str) -> None:
+    """Every frame of the standalone deck shows its number in the footline, so students can
+    say "slide 23" (issue 12: pylatex's \\pagestyle{empty} had removed Beamer's footline)."""
+    feet = _footlines(decks[deck])
+    numbers = [measure.frame_number(foot) for foot in feet]
+    assert None not in numbers, feet
+    assert numbers[0] == 1 and all(b - a in (0, 1) for a, b in itertools.pairwise(numbers)), feet
+    assert feet[-1].replace(" ", "").endswith(f"/{numbers[-1]}"), feet[-1]
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("numbered", [True, False])
+def test_the_measure_groups_pages_by_frame_number(tmp_path: Path, numbered: bool) -> None:
+    """Consecutive "(continued)" frames have the same title: with frame numbers each is
+    measured (only the last was); the pages of one frame's overlays (\\pause) share its
+    number and are measured once. Without numbers, title and footline group them as before."""
+    style = "\\setbeamertemplate{navigation symbols}{}\n"  # as the decks have it
+    style += "\\setbeamertemplate{footline}[frame number]\n" if numbered else ""
+    lines = "\n\n".join(f"Line {i}" for i in range(12))
+    tex = tmp_path / "numbered.tex"
+    tex.write_text(
+        f"\\documentclass[aspectratio=169,11pt]{{beamer}}\n{style}\\begin{{document}}\n"
+        "\\begin{frame}\\titlepage\\end{frame}\n"
+        f"\\begin{{frame}}[t]{{Gate}}\n{lines}\n\\end{{frame}}\n"
+        f"\\begin{{frame}}[t]{{Gate (continued)}}\n{lines}\n\\end{{frame}}\n"
+        "\\begin{frame}[t]{Gate (continued)}\nLine\n\\end{frame}\n"
+        f"\\begin{{frame}}[t]{{Reveal}}\n{lines}\n\\pause\nLast\n\\end{{frame}}\n"
+        "\\end{document}\n"
+    )
+    assert compile_tex(tex).ok
+    fills = measure.fills(tex.with_suffix(".pdf"))
+    got = [(f.page, f.title, f.continued, f.last_of_group) for f in fills]
+    if numbered:
+        assert got == [
+            (2, "Gate", False, False),
+            (3, "Gate", True, False),
+            (4, "Gate", True, True),
+            (6, "Reveal", False, True),
+        ]
+        assert fills[1].fill > 0.5 > fills[2].fill, fills
+    else:
+        assert got == [
+            (2, "Gate", False, False),
+            (4, "Gate", True, True),
+            (6, "Reveal", False, True),
+        ]
 
 
 @pytest.mark.latex

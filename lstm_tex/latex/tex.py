@@ -120,6 +120,8 @@ def deck(title: str, frames: str, *, subtitle: str = "", packages: Sequence[str]
     doc = _document("beamer", ["aspectratio=169", "11pt"], packages)
     doc.preamble.append(NoEscape(r"\usetheme{default}"))
     doc.preamble.append(NoEscape(r"\setbeamertemplate{navigation symbols}{}"))
+    # Frame numbers in the footline, so that students can say "slide 23" (issue 12). Beamer
+    # keeps the footline's 12 pt below \textheight with or without it: frames hold as much.
     doc.preamble.append(NoEscape(r"\setbeamertemplate{footline}[frame number]"))
     doc.preamble.append(NoEscape(r"\setbeamercolor{frametitle}{fg=blue!50!black}"))
     doc.preamble.append(NoEscape(COLOUR_CACHE))
@@ -130,6 +132,9 @@ def deck(title: str, frames: str, *, subtitle: str = "", packages: Sequence[str]
     if subtitle:
         doc.preamble.append(Command("subtitle", NoEscape(subtitle)))
     doc.preamble.append(Command("date", ""))
+    # pylatex's page_numbers=False puts \pagestyle{empty} after \begin{document}, which in
+    # Beamer empties the footline set above: the deck had no frame numbers (issue 12).
+    doc.data[:] = [item for item in doc.data if getattr(item, "latex_name", "") != "pagestyle"]
     doc.append(NoEscape(r"\begin{frame}" + "\n" + r"\titlepage" + "\n" + r"\end{frame}"))
     doc.append(NoEscape(frames))
     return doc
