@@ -571,12 +571,14 @@ def test_9pt_keeps_9pt(decks: dict[str, Path], deck: str) -> None:
 
 
 def _page_words(pdf: Path, title: str) -> tuple[list[float], str]:
-    """The character sizes (pt) and text of the page of the frame titled ``title``."""
+    """The character sizes (pt) and text of the page of the frame titled ``title``, without
+    its footline (the frame number, in Beamer's 6 pt \\tiny)."""
     with pdfplumber.open(pdf) as doc:
         for page in doc.pages:
             text = page.extract_text() or ""
             if text.startswith(title):
-                return [round(c["size"] * measure.PT_PER_BP, 1) for c in page.chars], text
+                body = [c for c in page.chars if c["top"] <= 0.93 * page.height]
+                return [round(c["size"] * measure.PT_PER_BP, 1) for c in body], text
     raise AssertionError(f"no frame titled {title!r}")
 
 
