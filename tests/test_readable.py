@@ -13,6 +13,7 @@ import pytest
 
 from lstm_tex.compute import backward, engine
 from lstm_tex.document import backward_context, context
+from lstm_tex.latex.tex import FOOTLINE
 from lstm_tex.validate import overrides, spec
 from tests import measure
 from tests.conftest import BUNDLED, EXAMPLES, compile_tex, run_cli
@@ -392,7 +393,7 @@ def test_frames_are_numbered(decks: dict[str, Path], deck: str) -> None:
     numbers = [measure.frame_number(foot) for foot in feet]
     assert None not in numbers, feet
     assert numbers[0] == 1 and all(b - a in (0, 1) for a, b in itertools.pairwise(numbers)), feet
-    assert feet[-1].replace(" ", "").endswith(f"/{numbers[-1]}"), feet[-1]
+    assert all(foot.isdigit() for foot in feet), feet  # no total: one pdflatex run shows "/ 1"
 
 
 @pytest.mark.latex
@@ -402,7 +403,7 @@ def test_the_measure_groups_pages_by_frame_number(tmp_path: Path, numbered: bool
     measured (only the last was); the pages of one frame's overlays (\\pause) share its
     number and are measured once. Without numbers, title and footline group them as before."""
     style = "\\setbeamertemplate{navigation symbols}{}\n"  # as the decks have it
-    style += "\\setbeamertemplate{footline}[frame number]\n" if numbered else ""
+    style += FOOTLINE + "\n" if numbered else ""
     lines = "\n\n".join(f"Line {i}" for i in range(12))
     tex = tmp_path / "numbered.tex"
     tex.write_text(

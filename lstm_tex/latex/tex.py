@@ -112,6 +112,13 @@ COLOUR_CACHE = r"""\makeatletter
 \makeatother"""
 
 
+#: The deck's footline: the frame number at the right, as Beamer's ``[frame number]``.
+FOOTLINE = (
+    r"\setbeamertemplate{footline}{\hfill\usebeamercolor[fg]{page number in head/foot}"
+    r"\usebeamerfont{page number in head/foot}\insertframenumber\kern1em\vskip2pt}"
+)
+
+
 def deck(title: str, frames: str, *, subtitle: str = "", packages: Sequence[str] = ()) -> Document:
     """A standalone 16:9 Beamer deck of ``frames`` (already LaTeX); ``packages`` are loaded
     besides the usual ones."""
@@ -122,7 +129,9 @@ def deck(title: str, frames: str, *, subtitle: str = "", packages: Sequence[str]
     doc.preamble.append(NoEscape(r"\setbeamertemplate{navigation symbols}{}"))
     # Frame numbers in the footline, so that students can say "slide 23" (issue 12). Beamer
     # keeps the footline's 12 pt below \textheight with or without it: frames hold as much.
-    doc.preamble.append(NoEscape(r"\setbeamertemplate{footline}[frame number]"))
+    # Its [frame number] footline less the total ("23 / 40"), which needs a second pdflatex
+    # run ("23 / 1" after one).
+    doc.preamble.append(NoEscape(FOOTLINE))
     doc.preamble.append(NoEscape(r"\setbeamercolor{frametitle}{fg=blue!50!black}"))
     doc.preamble.append(NoEscape(COLOUR_CACHE))
     # frames.tex marks a \section per derived step (and the results, the backward pass)
