@@ -377,11 +377,10 @@ def test_the_measure_sees_a_shrunk_number(tmp_path: Path) -> None:
 
 def _footlines(pdf: Path) -> list[str]:
     """The footline text of every page of ``pdf`` (what lies in its bottom 7 %)."""
-    with pdfplumber.open(pdf) as doc:
-        return [
-            " ".join(w["text"] for w in measure._words(page) if w["top"] > 0.93 * page.height)
-            for page in doc.pages
-        ]
+    return [
+        " ".join(w["text"] for w in page.words if w["top"] > 0.93 * page.height)
+        for page in measure._read(pdf)
+    ]
 
 
 @pytest.mark.latex
