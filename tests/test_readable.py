@@ -285,8 +285,6 @@ ALONE = {
     " after the candidate's frame (79 %) would overflow it",
     ("gru-backward", r"Step \d: update gate"): "a gate of 2-row matrices (46 %): with the"
     " reset gate (and the inputs) or the candidate (and h_t) it would fill 97 % or more",
-    ("backward-sequence", r"Step \d: (forget gate|cell state)"): "hidden 2: six frames of"
-    " 17 to 46 % go on four; three would take two frames of over 95 %",
     ("stacked", r"Layer 1, step \d: inputs"): "a layer above's inputs (24 %), with a note of"
     " two lines where a 4:3 frame breaks it, would fill its first gate's frame over 90 %",
     ("stacked", r"Result: h and c over time"): "both layers' h_t and c_t side by side (41 %)"
