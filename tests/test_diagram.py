@@ -165,9 +165,14 @@ def _is_plot(title: str) -> bool:
     return re.search("[Gg]ates, .* over time$", title) is not None
 
 
+#: The height of Beamer's footline band at the page's foot, in points (the frame number).
+FOOTLINE_PT = 12
+
+
 def _sizes(pdf: Path) -> dict[str, list[float]]:
     """The font sizes of the numbers (words such as 0.3828, -0.47, 1) on each page of a
-    picture, by the page's first line (its frame title)."""
+    picture, by the page's first line (its frame title). The footline (the deck's frame
+    number) is left out: it is no number of the picture."""
     import pdfplumber
 
     found: dict[str, list[float]] = {}
@@ -177,7 +182,8 @@ def _sizes(pdf: Path) -> dict[str, list[float]]:
             title = (page.extract_text() or "").split("\n")[0]
             if not (title.endswith(": the cell") or _is_plot(title)):
                 continue
-            words = page.extract_words(extra_attrs=["size"])
+            body = page.crop((0, 0, page.width, page.height - FOOTLINE_PT))
+            words = body.extract_words(extra_attrs=["size"])
             found[title] = [
                 w["size"]
                 for w in words

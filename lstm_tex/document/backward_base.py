@@ -64,7 +64,8 @@ class BuilderBase:
         """``lines`` packed into frames; ``last_words``: the group's last frame closes
         with a sentence (the check, the verdict), so every frame keeps room for it."""
         reserve = self.last_words if last_words else 0.0
-        return pack_group(name, title, note, lines, self.budget, self.text_em, reserve)
+        limit = self.show.limit if self.text_em is None else None
+        return pack_group(name, title, note, lines, self.budget, self.text_em, reserve, limit)
 
     def next_t(self, step: Step) -> int:
         return step.t + 1 if step.direction == "forward" else step.t - 1

@@ -302,6 +302,32 @@ def balance(frames: list[Frame], heights: dict[int, float], room: float) -> None
         before.used, last.used = before.used - move, last.used + move
 
 
+def column_em(lines: list[Line]) -> float:
+    """The width of an ``align*`` block's left column: its widest left-hand side (ems)."""
+    return max((tex_em(str(q.symbolic.get("lhs") or "")) for q in lines), default=0.0)
+
+
+def part_columns(frames: list[Frame], limit: float) -> list[Frame]:
+    """In the article, each frame is one ``align*``: every line's right-hand side starts
+    after the block's widest left-hand side, not after its own. A line that would then
+    run past ``limit`` (ems) starts a block of its own (a GRU's long
+    ``W^T delta + z . dh`` beside the sum of its terms overflowed the page by 15 pt)."""
+    out: list[Frame] = []
+    for frame in frames:
+        block = Frame.of([], frame.tall)
+        for q in frame:
+            trial = [*block, q]
+            col = column_em(trial)
+            if block and any(
+                p.width - tex_em(str(p.symbolic.get("lhs") or "")) + col > limit for p in trial
+            ):
+                out.append(block)
+                block = Frame.of([], frame.tall)
+            block.append(q)
+        out.append(block)
+    return out
+
+
 def pack_group(
     name: str,
     title: str,
@@ -310,6 +336,7 @@ def pack_group(
     budget: float,
     text_em: float | None,
     reserve: float = 0.0,
+    limit: float | None = None,
 ) -> dict[str, Any]:
     """Lines that belong together, packed into frames (one or more, never overflowing).
 
@@ -317,7 +344,8 @@ def pack_group(
     counts what pdflatex sets (its height, and the gap to the next line); the note goes on
     the first frame only; ``reserve``: rows kept free for the group's closing words.
     In the article, a frame's note takes a line of text (about a matrix row) per 90
-    characters.
+    characters, and a frame is cut where lines share its left column too wide for them
+    (:func:`part_columns`; ``limit``: the text width in ems).
     """
     if text_em is not None:
         extra = [LINE_GAP + (note_rows(note) if n == 0 else 0.0) for n in range(len(lines))]
@@ -330,6 +358,8 @@ def pack_group(
         balance(frames, {id(q): q.height + extra[n] for n, q in enumerate(lines)}, room)
         for n, frame in enumerate(frames):
             spread(frame, room - (note_rows(note) if n == 0 else 0.0))
+    elif limit is not None:
+        frames = part_columns(frames, limit)
     heading = title[0].upper() + title[1:] if title[:1].isalpha() else title
     return {
         "name": name,
