@@ -7,7 +7,10 @@ import shlex
 import subprocess
 from pathlib import Path
 
+import msgspec
+
 from lstm_tex.cli import main
+from lstm_tex.validate import structs
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
@@ -80,6 +83,34 @@ def test_example_file_reference_lists_text_size() -> None:
     section = README.split("## The example file", 1)[1].split("\n## ", 1)[0]
     render = section.split("\nrender:\n", 1)[1].split("\nbackward:", 1)[0]
     assert re.search(r"^  text_size: 10 +# .*9, 10 \(default\) or 11$", render, re.M)
+
+
+def test_example_file_reference_lists_every_key() -> None:
+    """The key reference of "## The example file" names every key the schema takes: each
+    section's fields under that section (``lstm:``'s also stand for ``gru:`` and ``rnn:``,
+    which the reference names, with nn.RNN's ``nonlinearity``)."""
+    section = README.split("## The example file", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    top = re.findall(r"^(\w+):", block, re.M)
+    fields = msgspec.structs.fields(structs.ExampleSection)
+    missing = [f.name for f in fields if f.name not in {*top, "gru", "rnn"}]
+    assert not missing, missing
+    for name, kind in [
+        ("lstm", structs.LstmSection),
+        ("check", structs.CheckSection),
+        ("render", structs.RenderSection),
+        ("backward", structs.BackwardSection),
+    ]:
+        body = re.split(r"\n(?=\w)", block.split(f"\n{name}:", 1)[1], maxsplit=1)[0]
+        keys = re.findall(r"^  (\w+):", body, re.M)
+        missing = [f.name for f in msgspec.structs.fields(kind) if f.name not in keys]
+        assert not missing, (name, missing)
+    for name, kind in [("gru", structs.GruSection), ("rnn", structs.RnnSection)]:
+        assert f"{name}:" in block, name
+        extra = {f.name for f in msgspec.structs.fields(kind)} - {
+            f.name for f in msgspec.structs.fields(structs.LstmSection)
+        }
+        assert all(f"{key}:" in block for key in extra), (name, extra)
 
 
 def test_readme_picture_exists() -> None:
