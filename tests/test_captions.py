@@ -116,3 +116,38 @@ def test_flag_and_key(tmp_path: Path) -> None:
     result = run_cli("render", on, "--out", tmp_path / "out", "--no-check", "--no-captions")
     assert result.exit_code == 0, result.output
     assert "is kept" not in (tmp_path / "out" / "on" / "frames.tex").read_text()
+
+
+@pytest.mark.parametrize(
+    "bias,notation,part",
+    [
+        (True, "pytorch", r"W_{hn} h_{1} + b_{hn}"),
+        ("single", "pytorch", r"W_{hn} h_{1}"),
+        (False, "pytorch", r"W_{hn} h_{1}"),
+        (True, "row-vector", r"h_{1} W_{hn} + b_{hn}"),
+    ],
+)
+def test_gru_reset_reads_its_steps_hidden_part(bias: object, notation: str, part: str) -> None:
+    """The reset gate's sentence names that step's hidden part and entry, as the
+    candidate's line writes it (no b_hn without it), not the generic W_hn h_{t-1}."""
+    weights = {
+        "weight_ih_l0": [[0.5], [0.1], [-0.3], [0.2], [0.4], [-0.1]],
+        "weight_hh_l0": [[0.4, 0.1], [-0.2, 0.3], [0.1, 0.2], [0.3, -0.4], [0.2, 0.1], [0.5, 0.3]],
+        "bias_ih_l0": [0.1, -0.2, 0.3, 0.0, 0.2, -0.1],
+    }
+    if bias is True:
+        weights["bias_hh_l0"] = [0.2, 0.1, -0.1, 0.3, 0.0, 0.4]
+    elif bias is False:
+        del weights["bias_ih_l0"]
+    mapping = {
+        "gru": {"bias": bias},
+        "weights": weights,
+        "x": [[1.0], [0.5]],
+        "render": {"captions": True, "notation": notation},
+    }
+    ctx = context.build(engine.forward(spec.from_mapping(mapping)), None, slides=True)
+    caption = next(g["caption"] for g in ctx["steps"][1]["gates"] if g["key"] == "r")
+    entries = caption.split("; ")
+    assert all(rf"of $\left({part}\right)_{{" in entry for entry in entries), caption
+    assert all(entry.split("_{2,")[1][0] == entry.split(r"\right)_{")[1][0] for entry in entries)
+    assert "t-1" not in caption

@@ -22,13 +22,16 @@ def step_captions(
     medium: Medium,
     first: bool,
     proj: bool,
+    hidden_bias: bool = True,
 ) -> dict[str, str]:
     """Sentences that read the numbers of a step, by gate and state (see
-    :func:`lstm_captions`, :func:`gated_captions`); with a batch, of example 1."""
+    :func:`lstm_captions`, :func:`gated_captions`); with a batch, of example 1.
+    ``hidden_bias``: the GRU's candidate adds ``b_hn`` to its hidden part (a bias, and not
+    ``bias: single``)."""
     if form.carries_c:
         captions = lstm_captions(step, sup, prev_t, medium, first, proj)
     else:
-        captions = gated_captions(form, step, sup, prev_t, medium, first)
+        captions = gated_captions(form, step, sup, prev_t, medium, first, hidden_bias)
     if step.x.shape[0] > 1:
         captions = {key: f"Example~1: {text}" for key, text in captions.items()}
     return captions
@@ -64,20 +67,36 @@ class Said:
         return f"${self.entry(name, j, when)} = {number}$"
 
 
+def _braces(tex: str) -> str:
+    """``tex`` inside a :meth:`str.format` template: its braces doubled."""
+    return tex.replace("{", "{{").replace("}", "}}")
+
+
 def gated_captions(
-    form: forms.Form, step: Step, sup: str, prev_t: int, medium: Medium, first: bool
+    form: forms.Form,
+    step: Step,
+    sup: str,
+    prev_t: int,
+    medium: Medium,
+    first: bool,
+    hidden_bias: bool = True,
 ) -> dict[str, str]:
-    """The GRU's and the RNN's sentences: "$z_{1,2} = 0.71$: $h_{1,2}$ keeps 71 % of
-    $h_{0,2}$ and takes the rest from $n_{1,2}$"; the unit of h that changes most; with
-    ReLU, how many units it cuts to zero."""
+    r"""The GRU's and the RNN's sentences: "$z_{1,2} = 0.71$: $h_{1,2}$ keeps 71 % of
+    $h_{0,2}$ and takes the rest from $n_{1,2}$", "$r_{1,2} = 0.52$: 52 % of $\left(W_{hn}
+    h_0 + b_{hn}\right)_2$ enters $n_{1,2}$" (that step's hidden part, as the candidate's
+    line writes it: ``h_0 W_hn`` with row vectors, no ``b_hn`` without it); the unit of h
+    that changes most; with ReLU, how many units it cuts to zero."""
     t = step.t
     sym = Entry(sup, t)
     said = Said(sym, medium.decimals)
+    prev = f"h{sup}_{{{prev_t}}}"
+    part = f"{prev} W_{{hn}}" if medium.row_vectors else f"W_{{hn}} {prev}"
+    part += " + b_{hn}" if hidden_bias else ""
 
     captions: dict[str, str] = {}
     acts = {k: step.gates[k].act[0] for k in form.keys}
     shares = {
-        "r": "{p} of the hidden part $W_{{hn}} h_{{t-1}} + b_{{hn}}$ enters ${n}$",
+        "r": "{p} of $\\left(" + _braces(part) + "\\right)_{{{u}}}$ enters ${n}$",
         "z": "${h}$ keeps {p} of ${prev}$ and takes the rest from ${n}$",
     }
     for k, text in shares.items():
@@ -90,7 +109,11 @@ def gated_captions(
         sentence = "; ".join(
             f"{said(k, j, a[j])}: "
             + text.format(
-                p=numbers.percent(a[j]), n=sym("n", j), h=sym("h", j), prev=sym("h", j, prev_t)
+                p=numbers.percent(a[j]),
+                n=sym("n", j),
+                h=sym("h", j),
+                prev=sym("h", j, prev_t),
+                u=j + 1,
             )
             for j in dict.fromkeys((hi, lo))
         )

@@ -61,7 +61,16 @@ def step_context(trace: Trace, step: Step, medium: Medium, index: int) -> dict[s
     ctx.update(input_lines(step, medium, ctx, where))
     ctx["state_lines"] = state_lines(ctx, form, where)
     captions = (
-        step_captions(form, step, ctx["sup"], ctx["prev_t"], medium, ctx["first"], ctx["proj"])
+        step_captions(
+            form,
+            step,
+            ctx["sup"],
+            ctx["prev_t"],
+            medium,
+            ctx["first"],
+            ctx["proj"],
+            hidden_bias=bool(ex.config.bias) and not ex.config.single_bias,
+        )
         if medium.captions
         else {}
     )
