@@ -304,6 +304,23 @@ def rules(pdf: Path, page: int) -> list[tuple[float, float, float]]:
     ]
 
 
+def vertical_rules(pdf: Path, page: int) -> list[tuple[float, float, float]]:
+    """The vertical rules of a page, each run of touching segments joined (an ``array``'s
+    ``|`` is drawn row by row): (x, top, bottom) in mm, top to bottom."""
+    down = sorted(
+        ((r["x0"] + r["x1"]) / 2, r["top"], r["bottom"])
+        for r in _page_text(pdf)[page - 1][1]
+        if r["height"] >= 1.0 and r["width"] < 1.0
+    )
+    joined: list[tuple[float, float, float]] = []
+    for x, top, bottom in down:
+        if joined and _near(joined[-1][0], x) and top <= joined[-1][2] + 0.5:
+            joined[-1] = (joined[-1][0], joined[-1][1], max(joined[-1][2], bottom))
+        else:
+            joined.append((x, top, bottom))
+    return [(x * MM_PER_BP, top * MM_PER_BP, bottom * MM_PER_BP) for x, top, bottom in joined]
+
+
 def words(pdf: Path, page: int) -> list[tuple[str, float, float]]:
     """The words of a page: (text, x0, top) in mm."""
     return [

@@ -235,8 +235,11 @@ GATE_LINES = [
     ("pytorch", 20.0, [("ih", {"bias", "result"}, [(0, 0)], 16.2),
                        ("hh", {"bias", "result"}, [(0, 1)], 21.6), ("result", {"pre"}, [], 10.8)]),
     ("textbook", 60.0, [("affine", set(), [(0, 0)], 7.4), ("result", set(), [], 5.4)]),
-    ("textbook", 30.0, [("affine", {"bias"}, [(0, 0)], 12.8), ("result", set(), [], 5.4)]),
-    ("textbook", 20.0, [("affine", {"bias", "result"}, [(0, 1)], 23.6),
+    # W_f whole, its 6 columns with the rule between h and x (it was elided to 4 columns,
+    # which lost the rule), [h; x] on the next row (issue 12)
+    ("textbook", 30.0, [("affine", set(), [(0, 1)], 12.8), ("result", set(), [], 5.4)]),
+    # W_f elided inside its h block, [h; x] in the same rows: 5 of its 6 rows (issue 12)
+    ("textbook", 20.0, [("affine", {"bias", "result"}, [(0, 1)], 22.6),
                         ("result", {"act"}, [], 10.8)]),
     ("row-vector", 60.0, [("affine", {"result"}, [(0, 0), (0, 1)], 11.2),
                           ("result", set(), [], 2.4)]),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from lstm_tex.document import measure
-from lstm_tex.document.blocks import Blocks, Where
+from lstm_tex.document.blocks import Blocks, Where, textbook_lhs
 from lstm_tex.document.frames import flow
 from lstm_tex.document.line import Line, Term, widest
 from lstm_tex.document.measure import OPERATOR_EM, SYMBOLIC
@@ -83,16 +83,20 @@ def textbook_affine(
     """The textbook's ``W_k [h; x] + b_k = [W] [h; x] + [b] = [pre]`` up to the bias: the
     indent of its rows, its segments (:func:`flow`), whether its left-hand side has a row
     of its own, and its one term."""
-    medium, sup_em, stacked = where.medium, where.sup_em, where.stacked
-    w = blocks.stacked
-    entry_w = medium.weight_blocks([blocks.w_hh, blocks.w_ih])
+    medium, stacked = where.medium, where.stacked
+    # W_k = [W_hk | W_ik] elided inside its blocks, as [h; x] is in its rows (blocks.py)
+    entry_w = blocks.textbook(medium, stacked["slots"])
     # one aligned block for the whole step (Step.latex()): the long left-hand side
     # W_k [h; x] + b_k gets a row of its own, or it would widen every line
-    own_row = medium.one_block
-    lhs = measure.OWN_ROW_INDENT_EM + sup_em if own_row else measure.TEXTBOOK_LHS_EM + 2 * sup_em
+    lhs, own_row = textbook_lhs(medium, where.sup_em)
     max_rows = medium.layout.max_rows
     segments = [
-        ("W", lhs + OPERATOR_EM * own_row + medium.weights_em(w), min(w.shape[0], max_rows), False),
+        (
+            "W",
+            lhs + OPERATOR_EM * own_row + blocks.textbook_em(medium, stacked["slots"]),
+            min(blocks.w_hh.shape[0], max_rows),
+            False,
+        ),
         (
             "product",
             stacked["v_em"] + measure.STACKED_GAP_EM,

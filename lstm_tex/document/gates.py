@@ -64,7 +64,7 @@ def line_symbols(entry: dict[str, Any], where: Where) -> dict[str, Any]:
         "form": "gated" if entry["gated"] else where.notation,
         "x_sym": x_sym,
         "h_prev_sym": h_sym,
-        "v_sym": where.stacked.get("v_sym", ""),
+        "v_sym": where.stacked.get("v_head", ""),  # [h; x] as the symbolic line writes it
     }
 
 

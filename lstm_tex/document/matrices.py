@@ -104,6 +104,10 @@ def _blank_pattern(texts: Sequence[str]) -> str:
     )
 
 
+#: An axis's limit (:func:`keep`): one for every block, or one per block.
+Limit = int | Sequence[int | None] | None
+
+
 def keep(n: int, limit: int | None) -> list[int | None]:
     """Indices to show for an axis of length ``n``: all, or head, ``None`` (gap), tail."""
     if limit is None or n <= limit or limit < 3:
@@ -118,8 +122,8 @@ def bmatrix(
     *,
     style: Style | Sequence[Style] = "fixed",
     decimals: int = 4,
-    max_rows: int | None = None,
-    max_cols: int | None = None,
+    max_rows: Limit = None,
+    max_cols: Limit = None,
     decorate: Callable[[int, int, str], str] | None = None,
     marks: Mark | Sequence[Mark] = "",
     blocks: Sequence[int] | None = None,
@@ -130,7 +134,9 @@ def bmatrix(
     ``blocks`` (row counts adding up to the rows): blocks of rows stacked in one matrix
     with a rule between them (``\hline``), each elided on its own; ``column_blocks``
     likewise side by side, with a vertical rule (then an ``array`` in brackets, as
-    ``bmatrix`` sets it).
+    ``bmatrix`` sets it). With blocks, ``max_rows`` (``max_cols``) may give each block
+    its own limit: the textbook's ``[W_hk | W_ik]`` elides its h columns and ``[h; x]``
+    the same h rows, each inside its block, so that the rule between them stays.
 
     ``decorate(row, column, text)`` may wrap each shown entry (indices into ``values``;
     gaps are not passed), e.g. in Beamer's ``\textcolor<3>{...}{...}``.
@@ -220,17 +226,26 @@ def ruled_matrix(body: str, spec: str) -> str:
     return f"\\left[\\begin{{array}}{{@{{}}{spec}@{{}}}} {body} \\end{{array}}\\right]"
 
 
-def _blocks(sizes: Sequence[int], limit: int | None) -> tuple[list[int | None], list[int]]:
+def _blocks(sizes: Sequence[int], limit: Limit) -> tuple[list[int | None], list[int]]:
     """The indices shown of consecutive blocks of ``sizes`` entries, each elided on its own
-    (:func:`keep`), and the count shown up to the end of each block."""
+    (:func:`keep`) at ``limit`` (or at its own limit), and the count shown up to the end of
+    each block."""
+    limits = list(limit) if isinstance(limit, Sequence) else [limit] * len(sizes)
     shown: list[int | None] = []
     ends = []
     start = 0
-    for size in sizes:
-        shown += [None if k is None else start + k for k in keep(size, limit)]
+    for size, cap in zip(sizes, limits, strict=True):
+        shown += [None if k is None else start + k for k in keep(size, cap)]
         ends.append(len(shown))
         start += size
     return shown, ends
+
+
+def block_indices(sizes: Sequence[int], limit: Limit) -> list[int | None]:
+    """The indices shown of an axis made of blocks of ``sizes`` entries, each elided on its
+    own at ``limit`` (or its own limit), ``None`` for each gap (as :func:`bmatrix` shows
+    them with ``blocks``)."""
+    return _blocks(sizes, limit)[0]
 
 
 def matrix(body: str, cols: int) -> str:

@@ -232,44 +232,6 @@ class Medium:
             column_blocks=sizes if self.row_vectors else None,
         )
 
-    def stacked(self, parts: Sequence[tuple[np.ndarray, numbers.Style, str]]) -> str:
-        """Vectors stacked into one (``[h_{t-1}; x_t]``), each part with its style and kind;
-        elided like the columns of the matrix that multiplies it."""
-        blocks = [self._as_matrix(a) for a, _, _ in parts]
-        styles = [
-            style for (_, style, _), b in zip(parts, blocks, strict=True) for _ in range(b.shape[0])
-        ]
-        marks = [
-            self.marks.get(kind, "")
-            for (_, _, kind), b in zip(parts, blocks, strict=True)
-            for _ in range(b.shape[0])
-        ]
-        stacked = np.concatenate(blocks)
-        limit = min(self.layout.max_rows, self.layout.max_cols)
-        whole = stacked.shape[0] <= limit  # not elided: a rule between h and x (issue 12)
-        return matrices.bmatrix(
-            stacked,
-            style=styles,
-            decimals=self.decimals,
-            max_rows=None if whole else limit,
-            max_cols=self.layout.max_cols,
-            marks=marks,
-            blocks=[b.shape[0] for b in blocks] if whole else None,
-        )
-
-    def weight_blocks(self, blocks: Sequence[np.ndarray]) -> str:
-        """Weight matrices side by side (``[W_hk  W_ik]``): with a rule between them when
-        every column shows, else as one matrix elided like :meth:`weights`."""
-        array = np.hstack(blocks)
-        if array.shape[1] > self.weight_cols(array):
-            return self.weights(array)
-        return matrices.bmatrix(
-            array,
-            style="written",
-            max_rows=self.layout.max_rows,
-            column_blocks=[b.shape[1] for b in blocks],
-        )
-
     def given(self, array: np.ndarray) -> str:
         matrix = self._as_matrix(array)
         return matrices.bmatrix(

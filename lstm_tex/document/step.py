@@ -9,8 +9,8 @@ import numpy as np
 
 from lstm_tex.compute.engine import layer_weights
 from lstm_tex.compute.trace import Step, Trace
-from lstm_tex.document import forms, matrices, measure, numbers
-from lstm_tex.document.blocks import Where
+from lstm_tex.document import forms, measure, numbers
+from lstm_tex.document.blocks import Where, textbook_stacked
 from lstm_tex.document.captions import CAPTION, step_captions
 from lstm_tex.document.frames import TALL, Frame, dotted_rows, pack_lines
 from lstm_tex.document.gates import gate_context
@@ -215,16 +215,8 @@ def gate_where(trace: Trace, step: Step, medium: Medium, ctx: dict[str, Any]) ->
             (step.h_prev, styles[1], "" if ctx["first"] else "h"),
             (step.x, styles[0], "" if step.layer == 0 else "h"),
         ]
-        stacked = {
-            "v_sym": matrices.ruled_matrix(f"{ctx['h_prev_sym']} \\\\ \\hline {ctx['x_sym']}", "c"),
-            "v": medium.stacked(parts),
-            "v_em": max(medium.em(a, style) for a, style, _ in parts),
-            "v_rows": min(
-                medium.rows(step.h_prev) + medium.rows(step.x),
-                medium.layout.max_rows,
-                medium.layout.max_cols,
-            ),
-        }
+        w = layer_weights(ex, step.layer, step.direction)
+        stacked = textbook_stacked(medium, parts, w, (ctx["h_prev_sym"], ctx["x_sym"]), sup_em)
     # Step.latex(): one aligned block, so every line starts after the widest left-hand
     # side, PyTorch's W_ii x_t + b_ii (about 5 em and its marks), not after its own (i_t)
     block = medium.one_block and notation == "pytorch"
