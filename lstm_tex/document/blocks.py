@@ -14,7 +14,7 @@ import numpy as np
 from lstm_tex.compute.trace import Step
 from lstm_tex.document import matrices, measure, numbers
 from lstm_tex.document.measure import LINE, OPERATOR_EM, SYMBOLIC
-from lstm_tex.document.medium import NO_ELISION, Medium
+from lstm_tex.document.medium import FIT_COLS, NO_ELISION, Medium
 
 
 @dataclass(frozen=True)
@@ -160,17 +160,18 @@ def textbook_stacked(
     r"""The textbook's stacked ``[h_{t-1}; x_t]`` of one step (``parts``: h_{t-1}, then
     x_t, each with its style and its kind for an exercise's marks), for every gate of the
     step (``w``: the layer's weights): its symbol ``v_sym`` (stacked, with a rule) and
-    ``v_head`` (the gates' symbolic line: the same, or ``[h; x]`` on one row where a gate's
-    frame is short of room), its numbers ``v``, their width ``v_em`` and rows ``v_rows``,
-    and the ``slots`` of its h and x blocks, which every ``W_k`` shows as columns: elided
-    inside each block, so that the rule between h and x stays and the rows of ``[h; x]``
-    are the columns of ``W_k`` (issue 12).
+    ``v_head`` (the gates' symbolic line: on slides ``[h; x]`` on one row, Olah's
+    concatenation, since the stacked symbol, two rows tall, took 7 % of a frame: a gate
+    at hidden 8 and two gates sharing a frame were shrunk), its numbers ``v``, their
+    width ``v_em`` and rows ``v_rows``, and the ``slots`` of its h and x blocks, which
+    every ``W_k`` shows as columns: elided inside each block, so that the rule between h
+    and x stays and the rows of ``[h; x]`` are the columns of ``W_k`` (issue 12).
 
     The slots fit ``W_k`` into the line beside the affine line's left-hand side (and, on
     slides, where a line is not broken inside ``W [h; x]``, beside the vector too), with
     the widest weight shown of any gate; and where two rows of the hidden size's matrices
     under the gate's symbolic line fill a frame (hidden 8 at 10 and 11 pt), ``[h; x]`` is
-    no taller than ``W_k``: its ``dots`` is a row of its own."""
+    no taller than ``W_k``: its ``\vdots`` counts as a row of its own."""
     layout = medium.layout
     h_sym, x_sym = symbols
     arrays = [a.T if a.ndim == 2 else a for a, _, _ in parts]  # one column per example
@@ -191,8 +192,10 @@ def textbook_stacked(
             shown += sum(s < n for s, n in zip(slots, sizes, strict=True))
         if shown > (rows if tight else layout.max_rows):
             return False
-        # with article_full every column shows, and a line too wide is scaled down
-        return layout.max_cols >= NO_ELISION or blocks_em(widest, sizes, slots, size) <= room
+        # more columns than fit asked for (render.max_cols above FIT_COLS on slides, or
+        # article_full): they show, and a line too wide is scaled down (as Medium.weights)
+        asked = layout.max_cols > FIT_COLS if layout.shrinks else layout.max_cols >= NO_ELISION
+        return asked or blocks_em(widest, sizes, slots, size) <= room
 
     slots = block_slots(sizes, layout.max_cols, fits)
     v_sym = matrices.ruled_matrix(f"{h_sym} \\\\ \\hline {x_sym}", "c")
@@ -202,7 +205,7 @@ def textbook_stacked(
     ]
     return {
         "v_sym": v_sym,
-        "v_head": f"\\left[{h_sym};\\, {x_sym}\\right]" if tight else v_sym,
+        "v_head": f"\\left[{h_sym};\\, {x_sym}\\right]" if layout.shrinks else v_sym,
         "v": matrices.bmatrix(
             np.concatenate(arrays),
             style=styles,
