@@ -165,6 +165,56 @@ TABLE: dict[str, tuple[Line, dict[str, Any] | None, str]] = {
             "  & = A"
         ),
     ),
+    "affine, row vectors, the first of its parts": (
+        Line(
+            "affine",
+            symbolic={"lhs": "x W + h W + b"},
+            numbers={"b": ""},
+            terms=(Term("X", "W", inside=True),),
+            breaks={"lhs": True, "bias": False, "result": False},
+        ),
+        None,
+        ("& x W + h W + b \\\\*\n  &\\quad = X \\\\*\n  &\\quad\\qquad \\cdot W"),
+    ),
+    "affine, row vectors, a part that goes on": (
+        Line(
+            "affine",
+            symbolic={"lhs": ""},
+            numbers={"b": ""},
+            terms=(Term("H", "W", inside=True),),
+            breaks={"lhs": True, "bias": False, "result": False},
+        ),
+        None,
+        ("&\\quad + H \\\\*\n  &\\quad\\qquad \\cdot W"),
+    ),
+    "affine, row vectors, the last part, revealed": (
+        Line(
+            "affine",
+            symbolic={"lhs": ""},
+            numbers={"b": "B"},
+            result="S",
+            breaks={"lhs": True, "bias": False, "result": True},
+        ),
+        {"on": 2, "result": 3},
+        ("&\\quad\\uncover<2->{{} + B} \\\\*\n  &\\quad\\uncover<3->{{}= S}"),
+    ),
+    "result, gated, row vectors": (
+        Line(
+            "result",
+            symbolic=GATED,
+            numbers={"ih": "P", "hh": "Q", "r": "R", "pre": "S"},
+            result="A",
+            breaks={"sum": True, "odot": True, "pre": True, "act": True},
+        ),
+        None,
+        (
+            "n_{1} &= \\tanh\\left(P \\right. \\\\*\n"
+            "  &\\quad \\left. + R \\odot \\right. \\\\*\n"
+            "  &\\qquad \\left.Q\\right) \\\\*\n"
+            "  & = \\tanh\\left(S\\right) \\\\*\n"
+            "  & = A"
+        ),
+    ),
     "result, gated, revealed": (
         Line(
             "result",
@@ -246,6 +296,25 @@ TABLE: dict[str, tuple[Line, dict[str, Any] | None, str]] = {
             "  & = M \\\\\n"
             "h_{1} &= m_{1} W_{hr}^{\\top} = M \\\\*\n"
             "  &\\qquad \\cdot P = H"
+        ),
+    ),
+    "hidden, gru, row vectors": (
+        Line(
+            "hidden",
+            symbolic={"form": "gru", "h": "h_{1}", "z": "z_{1}", "n": "n_{1}", "h_prev": "h_{0}"},
+            numbers={"z": "Z", "n": "N", "h_prev": "H"},
+            result="R",
+            breaks={"n": True, "sum": True, "prev": True, "result": True},
+        ),
+        None,
+        (
+            "h_{1} &= \\left(1 - z_{1}\\right) \\odot n_{1} + z_{1} \\odot"
+            " h_{0} \\\\*\n"
+            "  &= \\left(1 - Z\\right) \\\\*\n"
+            "  & \\odot N \\\\*\n"
+            "  & + Z \\\\*\n"
+            "  & \\odot H \\\\*\n"
+            "  & = R"
         ),
     ),
     "hidden, gru": (

@@ -5,16 +5,17 @@ records."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from lstm_tex.document import measure
 from lstm_tex.document.blocks import Blocks, Where, textbook_lhs
 from lstm_tex.document.frames import flow
 from lstm_tex.document.line import Line, Term, widest
-from lstm_tex.document.measure import OPERATOR_EM, SYMBOLIC
+from lstm_tex.document.measure import BREAK_EM, FACTOR_GAP_EM, OPERATOR_EM, SYMBOLIC
 
 
-def affine_lines(entry: dict[str, Any], blocks: Blocks, where: Where) -> tuple[Line, Line]:
+def affine_lines(entry: dict[str, Any], blocks: Blocks, where: Where) -> tuple[Line, ...]:
     """A gate in the textbook notation, ``sigma(W_k [h_{t-1}; x_t] + b_k)`` (Olah), or the
     row-vector one, ``sigma(x_t W_xk + h_{t-1} W_hk + b_k)`` (d2l): its affine line straight
     to the pre-activation, then its result. ``W_k`` is ``[W_hk  W_ik]``, ``W_xk`` and
@@ -34,18 +35,22 @@ def affine_lines(entry: dict[str, Any], blocks: Blocks, where: Where) -> tuple[L
         segments.append(("bias", medium.weights_em(bias) + OPERATOR_EM, bias_rows, True))
     segments.append(("affine", medium.em(gv.pre) + OPERATOR_EM, rows, True))
     breaks, affine_h = flow(segments, medium.layout.line_em, lhs)
+    closer = medium.layout.shrinks and medium.breaks_rows  # rows of a line of row vectors
+    if closer:
+        affine_h = measure.closer_rows(affine_h, sum(breaks.values()))
     head = (
         f"{entry['W_sym']} {where.stacked['v_sym']}" if textbook else row_vector_lhs(entry, where)
+    )
+    line_terms = tuple(
+        Term(a, v, breaks.get(before, False), breaks.get(inside, False))
+        for a, v, before, inside in terms
     )
     affine = Line(
         "affine",
         symbolic={"lhs": head + (f" + {entry['b_sym']}" if bias is not None else "")},
         numbers={"b": medium.weights(bias) if bias is not None else ""},
         result=medium.value(gv.pre, "pre"),
-        terms=tuple(
-            Term(a, v, breaks.get(before, False), breaks.get(inside, False))
-            for a, v, before, inside in terms
-        ),
+        terms=line_terms,
         breaks={"lhs": own_row, "bias": breaks.get("bias", False), "result": breaks["affine"]},
         width=widest(((em, breaks.get(name, False)) for name, em, _, _ in segments), lhs),
         height=affine_h + (SYMBOLIC if own_row else 0.0),
@@ -60,6 +65,8 @@ def affine_lines(entry: dict[str, Any], blocks: Blocks, where: Where) -> tuple[L
     ]
     indent = measure.OWN_ROW_INDENT_EM + sup_em if own_indent else lhs
     result_breaks, result_h = flow(result_segments, medium.layout.line_em, indent)
+    if closer:
+        result_h = measure.closer_rows(result_h, sum(result_breaks.values()))
     result = Line(
         "result",
         numbers={"pre": affine.result},
@@ -68,7 +75,62 @@ def affine_lines(entry: dict[str, Any], blocks: Blocks, where: Where) -> tuple[L
         width=widest(((em, result_breaks[name]) for name, em, _, _ in result_segments), indent),
         height=result_h,
     )
-    return affine, result
+    if textbook or not medium.layout.shrinks or affine.height <= where.budget:
+        return affine, result
+    # too tall for a frame (a hidden-8 row-vector gate: 26 rows): its terms go on lines of
+    # their own, "+ [h] . [W_hk]" and "+ [b] = [pre]" after the first, which the packer
+    # puts on the gate's frames as it does PyTorch's two product lines (issue 12)
+    parts = affine_parts(affine, segments, breaks, (lhs, own_row))
+    return (*parts, result)
+
+
+def affine_parts(
+    affine: Line, segments: Segments, breaks: dict[str, bool], indent: tuple[float, bool]
+) -> list[Line]:
+    """A broken affine line cut into lines before each of its terms and its bias that
+    starts a row (``segments`` and ``breaks`` as :func:`flow` set them; ``indent``: where
+    its rows start, and whether its left-hand side has a row of its own): the first keeps
+    the left-hand side, the others go on with ``+``; the last has the result."""
+    lhs, own = indent
+    names = [name for name, _, _, _ in segments]
+    cuts = [n for n, name in enumerate(names) if name in ("terms", "bias") and breaks[name]]
+    runs = [names[a:b] for a, b in zip([0, *cuts], [*cuts, len(names)], strict=True)]
+    # a term is two segments, its first factor (``x``, ``terms``) and its second
+    firsts = ["x", "terms"]
+    lines = []
+    for n, run in enumerate(runs):
+        # a part after the first starts a row of its own, as after a break
+        part_breaks = {name: breaks[name] and name != run[0] for name in run}
+        pieces = [(em, part_breaks[name]) for name, em, _, _ in segments if name in run]
+        if n:
+            pieces[0] = (lhs + BREAK_EM + pieces[0][0], False)
+        rows = [0]
+        for name, _, seg_rows, _ in segments:
+            if name in run:
+                if part_breaks[name]:
+                    rows.append(0)
+                rows[-1] = max(rows[-1], seg_rows)
+        lines.append(
+            replace(
+                affine,
+                symbolic={"lhs": "" if n else affine.symbolic["lhs"]},
+                numbers={"b": affine.numbers["b"] if "bias" in run else ""},
+                result=affine.result if "affine" in run else "",
+                terms=tuple(
+                    replace(t, newline=t.newline and firsts[k] != run[0])
+                    for k, t in enumerate(affine.terms)
+                    if firsts[k] in run
+                ),
+                breaks={
+                    "lhs": own,
+                    "bias": part_breaks.get("bias", False),
+                    "result": part_breaks.get("affine", False),
+                },
+                width=widest(pieces, lhs),
+                height=measure.rows_height(rows) + (SYMBOLIC if own and not n else 0.0),
+            )
+        )
+    return lines
 
 
 Segments = list[tuple[str, float, int, bool]]
@@ -123,15 +185,22 @@ def row_vector_affine(
     step, medium, sup_em = where.step, where.medium, where.sup_em
     x_style, h_style = where.styles
     wx, wh = blocks.w_ih.T, blocks.w_hh.T
+    # on slides, a weight matrix has a row of its own after "\qquad \cdot" at the most: its
+    # columns are elided to fit it rather than the line scaled down (issue 12)
+    room = (
+        medium.layout.line_em - measure.OWN_ROW_INDENT_EM - sup_em - BREAK_EM - FACTOR_GAP_EM
+        if medium.layout.shrinks
+        else None
+    )
     terms = [
-        (where.shown[0], medium.weights(wx), "", "x_product"),
-        (where.shown[1], medium.weights(wh), "terms", "h_product"),
+        (where.shown[0], medium.weights(wx, room), "", "x_product"),
+        (where.shown[1], medium.weights(wh, room), "terms", "h_product"),
     ]
     lhs = measure.ROW_LHS_EM + 3 * sup_em
     max_rows = medium.layout.max_rows
     x_em = medium.em(step.x, x_style)
     h_em = medium.em(step.h_prev, h_style)
-    if medium.layout.shrinks:
+    if not medium.breaks_rows:
         segments = [
             (
                 "x",
@@ -150,9 +219,9 @@ def row_vector_affine(
     bias = blocks.bias
     factors = [
         x_em,
-        medium.weights_em(wx),
+        medium.weights_em(wx, room),
         h_em,
-        medium.weights_em(wh),
+        medium.weights_em(wh, room),
         medium.em(step.c if step.c is not None else step.h),  # a state vector's width
         *([medium.weights_em(bias.reshape(1, -1))] if bias is not None else []),
     ]
@@ -161,7 +230,7 @@ def row_vector_affine(
     # its own row: the rows start with "\quad" after the gate's symbol (f_t, 1 em)
     indent = measure.OWN_ROW_INDENT_EM + sup_em if own else lhs
     # a product's factor goes beside the other, or after "\qquad \cdot" (flow adds 2 em)
-    gap = measure.FACTOR_GAP_EM
+    gap = FACTOR_GAP_EM
     segments = [
         ("x", indent + OPERATOR_EM + factors[0], medium.rows(step.x), False),
         ("x_product", gap + factors[1], min(wx.shape[0], max_rows), True),

@@ -216,10 +216,15 @@ def product_line(
     symbols_em = measure.product_line_em(kind, where.step.t)
     rest = v_em + bias_em + result_em + symbols_em + 2 * sup_em
     room = weight_room(medium, shown_w, rest, (result_em, bias_em), (result,), tall)
+    # d2l's x W_xn on slides: a row vector is not scaled down, so the line breaks inside
+    # its product and W has a row of its own at the most (issue 12: W_xn showed 2 of 8)
+    rows_apart = row_form and medium.breaks_rows
+    if rows_apart and room is not None:
+        room = line_em - measure.PRODUCT_ROW_EM - 2 * sup_em - measure.BREAK_EM
     w_em = medium.weights_em(shown_w, room)
     part_em = w_em + v_em + measure.PRODUCT_ROW_EM + 2 * sup_em
     w_tex = medium.weights(shown_w, room)
-    inside = not medium.layout.shrinks and part_em > line_em
+    inside = (rows_apart or not medium.layout.shrinks) and part_em > line_em
     breaks = {
         "lhs": False,
         "bias": shown_b is not None and part_em + bias_em + OPERATOR_EM > line_em,
@@ -247,6 +252,12 @@ def product_line(
             (sup_em, symbols_em),
         ),
     )
+    if rows_apart:  # its rows: x (and W beside it), W, + b, = r
+        w_rows = min(shown_w.shape[0], medium.layout.max_rows)
+        rows = [1 if inside else w_rows, *([w_rows] if inside else [])]
+        rows += [1] * (breaks["bias"] + breaks["result"])
+        # never one row: scaled to fit, its row vectors were set at 3.8 pt (11 pt, hidden 8)
+        return replace(line, height=measure.rows_height(rows))
     line = stacked_rows(line, max(where.rows, medium.rows(v)))
     return line if tall else unbroken_if_tall(line, where)
 
@@ -293,8 +304,11 @@ def result_line(entry: dict[str, Any], where: Where) -> Line:
     }
     if reset is not None:
         values["r"] = medium.value(reset, "r")
+    sum_em = hh_em + measure.RESULT_SUM_EM + sup_em + gated_em
     breaks = {
-        "sum": ih_em + hh_em + measure.RESULT_SUM_EM + sup_em + gated_em > where.state_line,
+        "sum": ih_em + sum_em > where.state_line,
+        # row vectors of the GRU's candidate: r on a row, then its product with hh
+        "odot": reset is not None and medium.breaks_rows and sum_em > where.state_line,
         "pre": line_em > where.state_line,
         "act": pre_em + act_em + measure.RESULT_ACT_EM > where.state_line,
     }
@@ -302,7 +316,8 @@ def result_line(entry: dict[str, Any], where: Where) -> Line:
     then_em = measure.RESULT_LINE_EM - measure.RESULT_SUM_EM - OPERATOR_EM
     pieces = [
         (ih_em + measure.RESULT_SUM_EM + sup_em, False),
-        (hh_em + gated_em, breaks["sum"]),
+        (gated_em, breaks["sum"]),
+        (hh_em, breaks["odot"]),
         (pre_em + then_em, breaks["pre"]),
         (act_em + OPERATOR_EM, breaks["act"]),
     ]
@@ -313,4 +328,6 @@ def result_line(entry: dict[str, Any], where: Where) -> Line:
         breaks=breaks,
         width=widest(pieces, measure.STATE_LHS_EM + sup_em),
     )
+    if medium.breaks_rows and medium.layout.shrinks:  # rows of row vectors, never one row
+        return replace(line, height=measure.rows_height([where.rows] * line.rows))
     return unbroken_if_tall(stacked_rows(line, where.rows), where)

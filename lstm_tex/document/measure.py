@@ -23,6 +23,10 @@ DIGIT_EM = 0.5
 #: against 2.5), counted for every column (4 columns of -0.09 were 2.2 pt under, and a
 #: hidden-8 line at 10 pt was scaled to 9.96 pt; issue 12).
 MINUS_EM = 0.06
+#: A minus sign and a decimal point as set (Latin Modern): what a column of a row vector on
+#: slides is counted with, column by column (``Medium._column_widths``).
+MINUS_WIDTH_EM = 0.78
+POINT_WIDTH_EM = 0.28
 #: Between two columns of a matrix: twice amsmath's ``\arraycolsep`` (5 pt at 10 pt).
 COLUMN_GAP_EM = 1.0
 #: The two brackets of a ``bmatrix`` (in ems of 10 pt: they are set in points) beyond
@@ -54,6 +58,25 @@ LINE = 1.4
 def line_height(rows: int, broken: bool = False) -> float:
     """A derivation line of ``rows``-row matrices (two rows of them if ``broken``)."""
     return (rows + LINE) * (2 if broken else 1)
+
+
+#: Between two rows of one line of row vectors on slides (``\\*``: ``\jot`` and the
+#: brackets' overhang, no ``1ex``): measured 0.4 on hidden-8 decks, where a cell line's
+#: five rows of 1-row vectors under its symbols filled 40 % of a frame, estimated at 70 %
+#: with :data:`LINE` a row (issue 12).
+ROW_GAP = 0.6
+
+
+def rows_height(rows: list[int]) -> float:
+    """A line broken on rows of row vectors (and matrices: ``rows`` tall each) on slides:
+    :data:`ROW_GAP` between them, :data:`LINE` after the last."""
+    return sum(rows) + ROW_GAP * (len(rows) - 1) + LINE
+
+
+def closer_rows(height: float, breaks: int) -> float:
+    """A height :func:`~lstm_tex.document.frames.flow` counted with :data:`LINE` after each
+    row, as :func:`rows_height` counts it for its ``breaks`` rows after the first."""
+    return height - (LINE - ROW_GAP) * breaks
 
 
 def fixed_em(size: float) -> float:

@@ -170,17 +170,28 @@ class Medium:
         columns for every vector (:meth:`rows_of_step`), so that ``[f] \\odot [c]`` pairs
         the numbers it shows. ``beside``: a longer label that shares the line (a results
         row's ``[h_1 \\cdots h_T] =``) leaves less room."""
-        if not self.row_vectors or self.layout.shrinks or matrix.ndim < 2:
+        if not self.breaks_rows or matrix.ndim < 2:
             return self.layout.max_cols
         if self.row_cap is not None:
             return self.row_cap
+        if self.layout.shrinks:
+            room = self.layout.line_em - max(ROW_LINE_EM, beside)
+            return self._row_slots(self._column_widths([(matrix, style)]), room)
         shown = shown_entries(matrix, self.layout.max_rows, self.layout.max_cols)
         return self._row_fit(numbers.widest(shown, style, self.decimals), beside)
+
+    @property
+    def breaks_rows(self) -> bool:
+        """Row vectors are elided to fit a line and their lines break between factors: in
+        a medium that breaks lines, and on slides with the default columns (a row vector
+        of 8 computed values is 37 em: scaled to fit, a hidden-8 deck set its numbers at
+        5.6 pt; issue 12); with more ``max_cols`` on slides, the line is scaled instead."""
+        return self.row_vectors and (not self.layout.shrinks or self.layout.max_cols <= FIT_COLS)
 
     def _row_fit(self, widest: float, beside: float = 0.0) -> int:
         # a minus sign counted (measure.MINUS_EM): 8 columns of -0.4551 ran 11 pt past an
         # article's text once the operator beside them was measured (issue 12)
-        column = measure.column_em(widest)
+        column = measure.column_em(widest, self.layout.size)
         if self.marks:  # an exercise box around any number (an over-estimate, as em())
             column += BOX_EM
             if self.paper_boxes:
@@ -188,12 +199,67 @@ class Medium:
         fit = int((self.layout.line_em - max(ROW_LINE_EM, beside)) / column)
         return max(ELISION_MIN, min(self.layout.max_cols, fit))
 
+    def _column_widths(self, arrays: Sequence[tuple[np.ndarray, numbers.Style]]) -> list[float]:
+        """The width of each column of row vectors in ems as a ``bmatrix`` aligns it (a
+        minus sign, the integer digits, the point and the decimals of the column's widest
+        of each), over ``arrays`` of as many columns (each with its style; their first
+        ``max_rows`` rows)."""
+        rows = self.layout.max_rows
+        widths = []
+        for k in range(arrays[0][0].shape[-1]):
+            parts = [
+                numbers.split(numbers.format_number(float(v), style, self.decimals))
+                for a, style in arrays
+                for v in a[:rows, k]
+            ]
+            if any(exponent is not None for *_, exponent in parts):  # as measure counts it
+                texts = [(a[:rows, k], style) for a, style in arrays]
+                widest = max(numbers.widest(v, style, self.decimals) for v, style in texts)
+                widths.append(measure.DIGIT_EM * widest + measure.MINUS_EM)
+                continue
+            negative = any(n for n, *_ in parts)
+            whole = max(w for _, w, _, _ in parts)
+            frac = max(f for _, _, f, _ in parts)
+            widths.append(
+                measure.MINUS_WIDTH_EM * negative
+                + measure.DIGIT_EM * (whole + frac)
+                + measure.POINT_WIDTH_EM * bool(frac)
+            )
+        return widths
+
+    def _row_slots(self, columns: Sequence[float], room: float) -> int:
+        """On slides, the most column slots of row vectors whose columns are ``columns``
+        ems wide (:meth:`_column_widths`) that fit ``room`` ems: column by column, as TeX
+        sets them (each counted as wide as the widest of all, the results' rows of 8
+        columns that fit a frame were elided to 6; issue 12)."""
+        size = self.layout.size
+        gap = measure.COLUMN_GAP_EM * measure.fixed_em(size)
+        extra = BOX_EM if self.marks else 0.0  # an exercise box around any number
+        n = len(columns)
+        for slots in range(min(n, self.layout.max_cols), ELISION_MIN, -1):
+            shown = matrices.shown(n, slots)
+            em = sum(columns[k] + gap + extra for k in shown)
+            em += measure.BRACKETS_EM * measure.fixed_em(size)
+            if len(shown) < n:  # the column of \cdots (as measure.elided_matrix_em)
+                em += measure.DOTS_COLUMN_EM + gap - measure.COLUMN_GAP_EM
+            if em <= room:
+                return slots
+        return ELISION_MIN
+
     def rows_of_step(self, given: Sequence[np.ndarray], computed: Sequence[np.ndarray]) -> None:
         """Fix the columns of the row vectors of one step (:meth:`row_cols`) from the widest
         number among them (``given`` ones as written, else as computed values), or lift
         the fix (both empty)."""
         self.row_cap = None
-        if not self.row_vectors or self.layout.shrinks or not (given or computed):
+        if not self.breaks_rows or not (given or computed):
+            return
+        if self.layout.shrinks:  # slides: column by column, those of the most columns
+            styled: list[tuple[np.ndarray, numbers.Style]] = [(a, "written") for a in given]
+            styled += [(a, "fixed") for a in computed]
+            arrays = [(a.reshape(-1, a.shape[-1]), style) for a, style in styled]
+            n = max(a.shape[-1] for a, _ in arrays)
+            widths = self._column_widths([(a, s) for a, s in arrays if a.shape[-1] == n])
+            self.row_cap = self._row_slots(widths, self.layout.line_em - ROW_LINE_EM)
             return
         rows, cols = self.layout.max_rows, self.layout.max_cols
         widest = max(
@@ -219,7 +285,7 @@ class Medium:
         sizes = [b.shape[axis] for b in blocks]
         whole = np.concatenate(blocks, axis=axis)
         cols = self.layout.max_cols
-        if self.row_vectors and not self.layout.shrinks:
+        if self.breaks_rows:
             cols = max(ELISION_MIN, self.row_cols(whole, "fixed", beside) // len(blocks))
         return matrices.bmatrix(
             whole,

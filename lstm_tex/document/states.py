@@ -63,6 +63,8 @@ def row_state(s: States) -> Fitted:
     def fill(segments: list[tuple[str, float, int, bool]]) -> tuple[dict[str, bool], float]:
         breaks, height = flow(segments, line, lhs)
         widths.append(widest(((em, breaks[name]) for name, em, _, _ in segments), lhs))
+        if medium.layout.shrinks:  # on slides: the rows of one line set closer
+            height = measure.closer_rows(height, sum(breaks.values()))
         return breaks, height
 
     cell, cell_h = fill(
@@ -251,8 +253,11 @@ def gru_line(ctx: dict[str, Any], s: States) -> Line:
     ctx["n_sym"] = f"n{ctx['sup']}_{{{step.t}}}"
     breaks = {
         # a row cannot break inside: (1 - z) and its product with n on two rows
-        "n": not medium.layout.shrinks and z_em + n_em + measure.GRU_PRODUCT_EM > line,
+        "n": (s.row_lines or not medium.layout.shrinks)
+        and z_em + n_em + measure.GRU_PRODUCT_EM > line,
         "sum": split,
+        # row vectors: z_t on the sum's row, its product with h_{t-1} on the next
+        "prev": s.row_lines and split and z_em + h_em + measure.GRU_SUM_ROW_EM > line,
         "result": (h_em + z_em + measure.GRU_SUM_ROW_EM if split else update_em)
         + medium.em(step.h)
         + measure.GRU_RESULT_EM
@@ -263,7 +268,8 @@ def gru_line(ctx: dict[str, Any], s: States) -> Line:
     pieces = [  # = (1 - z) (with the symbols' marks), * n, + z * h_{t-1}, = h
         (z_em + measure.GRU_UPDATE_EM + s.sup_em - op, False),
         (n_em, breaks["n"]),
-        (z_em + h_em + op, breaks["sum"]),
+        (z_em + op, breaks["sum"]),
+        (h_em, breaks["prev"]),
         (medium.em(step.h) + measure.GRU_RESULT_EM, breaks["result"]),
     ]
     return Line(
@@ -277,5 +283,10 @@ def gru_line(ctx: dict[str, Any], s: States) -> Line:
         result=ctx["h"],
         breaks=breaks,
         width=widest(pieces, measure.STATE_LHS_EM + s.sup_em),
-        height=SYMBOLIC + line_height(rows) * (1 + sum(breaks.values())),
+        height=SYMBOLIC
+        + (
+            measure.rows_height([rows] * (1 + sum(breaks.values())))
+            if s.row_lines and medium.layout.shrinks
+            else line_height(rows) * (1 + sum(breaks.values()))
+        ),
     )

@@ -298,7 +298,7 @@ def state_lines(ctx: dict[str, Any], form: forms.Form, where: Where) -> dict[str
         acts=acts,
         line_em=where.state_line,
         # Row vectors cannot be broken inside: their lines break between the factors.
-        row_lines=medium.row_vectors and not medium.layout.shrinks,
+        row_lines=medium.breaks_rows,
     )
     if form.carries_c:
         cell, hidden = lstm_lines(ctx, states)
