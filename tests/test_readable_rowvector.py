@@ -1,0 +1,166 @@
+"""The row-vector notation (``--notation row-vector``, d2l's ``x_t W_xk + h_{t-1} W_hk +
+b_k``) readable on slides (issue 12), measured on compiled decks: at hidden 8 its rows of
+8 numbers were scaled down to 5.6-6.3 pt, a GRU's W_xn showed its first and last column."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lstm_tex.compute import engine
+from lstm_tex.document import context
+from lstm_tex.validate import overrides, spec
+from tests import measure
+from tests.conftest import compile_tex, run_cli
+
+#: Generated examples: ``lstm-tex init`` flags.
+EXAMPLES = {
+    "lstm8": ("--input-size", "4", "--hidden-size", "8", "--steps", "2"),
+    "gru8": ("--cell", "gru", "--input-size", "4", "--hidden-size", "8", "--steps", "2"),
+    "lstm16": ("--input-size", "4", "--hidden-size", "16", "--steps", "2"),
+}
+#: Decks compiled once each: (example, text size in pt). The GRU at 11 pt had its
+#: candidate's h W_hn line set on one row (taller than a frame when broken) at 3.8 pt.
+DECKS = {
+    "lstm8": ("lstm8", 10),
+    "gru8": ("gru8", 10),
+    "lstm16": ("lstm16", 10),
+    "gru8-11pt": ("gru8", 11),
+}
+HIDDEN = {"lstm8": 8, "gru8": 8, "lstm16": 16, "gru8-11pt": 8}
+MIN_PT = 8.0
+
+
+@pytest.fixture(scope="session")
+def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("rowvector-examples")
+    paths = {}
+    for name, flags in EXAMPLES.items():
+        path = folder / f"{name}.yaml"
+        result = run_cli("init", path, *flags)
+        assert result.exit_code == 0, result.output
+        paths[name] = path
+    return paths
+
+
+@pytest.fixture(scope="session")
+def decks(examples: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Every deck rendered in the row-vector notation and compiled once: its PDF and the
+    Overfull boxes of its log."""
+    folder = tmp_path_factory.mktemp("rowvector")
+    found: dict[str, Any] = {}
+    for name, (example, size) in DECKS.items():
+        out = folder / f"{size}pt"
+        result = run_cli(
+            "render",
+            examples[example],
+            "--out",
+            out,
+            "--no-check",
+            "--notation",
+            "row-vector",
+            "--text-size",
+            str(size),
+        )
+        assert result.exit_code == 0, result.output
+        tex = out / example / f"{example}-slides.tex"
+        compiled = compile_tex(tex)
+        assert compiled.ok, (name, compiled.errors)
+        found[name] = (tex.with_suffix(".pdf"), compiled)
+    return found
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", DECKS)
+def test_no_number_below_8pt(decks: dict[str, Any], deck: str) -> None:
+    found = measure.numbers(decks[deck][0])
+    assert len(found) > 100, "the measure reads too few numbers"
+    small = [(n.page, n.text, n.size) for n in found if n.size < MIN_PT]
+    assert not small, small[:5]
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", [d for d in DECKS if HIDDEN[d] <= 8])
+def test_numbers_at_the_text_size_up_to_hidden_8(decks: dict[str, Any], deck: str) -> None:
+    """Every number of a hidden-8 deck at the text size (was 5.6 pt at 10 pt): its row
+    vectors are elided and its lines broken rather than scaled down."""
+    size = DECKS[deck][1]
+    found = measure.numbers(decks[deck][0])
+    small = [(n.page, n.text, n.size) for n in found if n.size < size - 0.06]
+    assert not small, small[:5]
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", DECKS)
+def test_no_overfull_box(decks: dict[str, Any], deck: str) -> None:
+    compiled = decks[deck][1]
+    assert compiled.overfull == 0, (compiled.overfull_hbox, compiled.overfull_vbox)
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", DECKS)
+def test_frames_are_not_half_empty(decks: dict[str, Any], deck: str) -> None:
+    """Every frame but the last of its group fills at least half its body (a hidden-8
+    gate's second frame was 21 % full, its first 47 %)."""
+    fills = measure.fills(decks[deck][0])
+    assert any("gate" in f.title for f in fills), "no gate frame found"
+    empty = [
+        (f.page, f.title, round(f.fill, 2)) for f in fills if f.fill < 0.5 and not f.last_of_group
+    ]
+    assert not empty, empty
+
+
+def _columns(bmatrix: str) -> int:
+    """The columns a ``bmatrix`` shows (a ``\\cdots`` column counted)."""
+    first = bmatrix.split("\\\\")[0]
+    return first.count("&") + 1
+
+
+def _gates(path: Path, size: int = 10) -> list[dict[str, Any]]:
+    example = overrides.with_render(spec.load(path), notation="row-vector")
+    example = overrides.with_view(example, text_size=size)
+    ctx = context.build(engine.forward(example), None, slides=True)
+    gates: list[dict[str, Any]] = ctx["steps"][0]["gates"]
+    return gates
+
+
+@pytest.mark.parametrize(("size", "columns"), [(9, 8), (10, 8), (11, 7)])
+def test_gru_candidate_shows_the_columns_of_w_xn(
+    examples: dict[str, Path], size: int, columns: int
+) -> None:
+    """The GRU's candidate ``x_t W_xn + b_in`` breaks inside its product: W_xn (4 x 8) on a
+    row of its own shows its 8 columns (it showed its first and last beside x); at 11 pt
+    6 of them and the dots."""
+    (candidate,) = [g for g in _gates(examples["gru8"], size) if g["key"] == "n"]
+    (ih,) = [line for line in candidate["lines"] if line.kind == "ih"]
+    assert ih.terms[0].inside
+    assert _columns(ih.terms[0].right) == columns, ih.terms[0].right
+
+
+def test_a_tall_gate_is_cut_into_parts(examples: dict[str, Path]) -> None:
+    """A hidden-8 gate's affine line (26 rows, taller than a frame) is cut before h W_hk
+    and the bias: each part goes on with ``+``, the last has the result, and the gate's
+    frames hold them whole, its weights with every column and its rows elided alike."""
+    gates = _gates(examples["lstm8"])
+    for gate in gates:
+        parts = [line for line in gate["lines"] if line.kind == "affine"]
+        assert len(parts) == 3, [line.symbolic for line in parts]
+        first, *rest = parts
+        assert first.symbolic["lhs"] and not any(p.symbolic["lhs"] for p in rest)
+        assert [bool(p.result) for p in parts] == [False, False, True]
+        assert all(_columns(t.right) == 8 for p in parts for t in p.terms)
+        vectors = [t.left for p in parts for t in p.terms] + [parts[-1].result]
+        assert len({_columns(v) for v in vectors if v.count("&") > 3}) == 1, vectors
+        assert len(gate["frames"]) >= 2
+
+
+@pytest.mark.latex
+def test_the_rows_break_where_the_tex_says(decks: dict[str, Any]) -> None:
+    """The slides' TeX sets d2l's products broken inside (``\\qquad \\cdot``) and goes on
+    with ``+`` on the gate's next frame, without a scaled line."""
+    tex = decks["lstm8"][0].with_suffix(".tex").read_text()
+    assert re.search(r"&\\quad\\qquad \\cdot \\begin\{bmatrix\}", tex)
+    assert re.search(r"\n&\\quad \+ \\begin\{bmatrix\}", tex)
