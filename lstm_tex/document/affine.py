@@ -13,6 +13,7 @@ from lstm_tex.document.blocks import Blocks, Where, textbook_lhs
 from lstm_tex.document.frames import flow
 from lstm_tex.document.line import Line, Term, widest
 from lstm_tex.document.measure import BREAK_EM, FACTOR_GAP_EM, OPERATOR_EM, SYMBOLIC
+from lstm_tex.document.medium import Medium
 
 
 def affine_lines(entry: dict[str, Any], blocks: Blocks, where: Where) -> tuple[Line, ...]:
@@ -35,8 +36,7 @@ def affine_lines(entry: dict[str, Any], blocks: Blocks, where: Where) -> tuple[L
         segments.append(("bias", medium.weights_em(bias) + OPERATOR_EM, bias_rows, True))
     segments.append(("affine", medium.em(gv.pre) + OPERATOR_EM, rows, True))
     breaks, affine_h = flow(segments, medium.layout.line_em, lhs)
-    closer = medium.layout.shrinks and medium.breaks_rows  # rows of a line of row vectors
-    if closer:
+    if medium.layout.shrinks and medium.breaks_rows:  # rows of a line of row vectors
         affine_h = measure.closer_rows(affine_h, sum(breaks.values()))
     head = (
         f"{entry['W_sym']} {where.stacked['v_sym']}" if textbook else row_vector_lhs(entry, where)
@@ -55,26 +55,12 @@ def affine_lines(entry: dict[str, Any], blocks: Blocks, where: Where) -> tuple[L
         width=widest(((em, breaks.get(name, False)) for name, em, _, _ in segments), lhs),
         height=affine_h + (SYMBOLIC if own_row else 0.0),
     )
-    own_indent = textbook or own_row or medium.layout.shrinks
     # the result's row starts after the align column, as wide as the affine line's
     # left-hand side unless that has a row of its own (``lhs``: a d2l left-hand side of
     # 12 em was not counted, and its result lines ran 23-36 pt past an article's text)
-    result_segments = [
-        ("pre", lhs + medium.em(gv.pre) + measure.ACTIVATION_LINE_EM + sup_em, rows, False),
-        ("act", medium.em(gv.act) + OPERATOR_EM, rows, True),
-    ]
+    own_indent = textbook or own_row or medium.layout.shrinks
     indent = measure.OWN_ROW_INDENT_EM + sup_em if own_indent else lhs
-    result_breaks, result_h = flow(result_segments, medium.layout.line_em, indent)
-    if closer:
-        result_h = measure.closer_rows(result_h, sum(result_breaks.values()))
-    result = Line(
-        "result",
-        numbers={"pre": affine.result},
-        result=entry["act"],
-        breaks=result_breaks,
-        width=widest(((em, result_breaks[name]) for name, em, _, _ in result_segments), indent),
-        height=result_h,
-    )
+    result = affine_result(entry, where, (lhs, indent), affine.result)
     if textbook or not medium.layout.shrinks or affine.height <= where.budget:
         return affine, result
     # too tall for a frame (a hidden-8 row-vector gate: 26 rows): its terms go on lines of
@@ -82,6 +68,32 @@ def affine_lines(entry: dict[str, Any], blocks: Blocks, where: Where) -> tuple[L
     # puts on the gate's frames as it does PyTorch's two product lines (issue 12)
     parts = affine_parts(affine, segments, breaks, (lhs, own_row))
     return (*parts, result)
+
+
+def affine_result(
+    entry: dict[str, Any], where: Where, indent: tuple[float, float], pre: str
+) -> Line:
+    """The result line after an affine line, ``sigma([pre]) = [act]`` (``indent``: the
+    affine line's left-hand side and where this line's rows start; ``pre`` as shown)."""
+    medium, sup_em = where.medium, where.sup_em
+    gv = where.step.gates[entry["key"]]
+    lhs, start = indent
+    rows = medium.rows(gv.pre)
+    segments = [
+        ("pre", lhs + medium.em(gv.pre) + measure.ACTIVATION_LINE_EM + sup_em, rows, False),
+        ("act", medium.em(gv.act) + OPERATOR_EM, rows, True),
+    ]
+    breaks, height = flow(segments, medium.layout.line_em, start)
+    if medium.layout.shrinks and medium.breaks_rows:  # rows of a line of row vectors
+        height = measure.closer_rows(height, sum(breaks.values()))
+    return Line(
+        "result",
+        numbers={"pre": pre},
+        result=entry["act"],
+        breaks=breaks,
+        width=widest(((em, breaks[name]) for name, em, _, _ in segments), start),
+        height=height,
+    )
 
 
 def affine_parts(
@@ -174,6 +186,34 @@ def row_vector_lhs(entry: dict[str, Any], where: Where) -> str:
     return f"{x_sym} {entry['Wx_sym']} + {h_sym} {entry['Wh_sym']}"
 
 
+def row_weight_room(medium: Medium, sup_em: float) -> float | None:
+    r"""On slides, a weight matrix of d2l's line has a row of its own after ``\qquad
+    \cdot`` at the most: its columns are elided to fit it rather than the line scaled
+    down (issue 12)."""
+    if not medium.layout.shrinks:
+        return None
+    indent = measure.OWN_ROW_INDENT_EM + sup_em
+    return medium.layout.line_em - indent - BREAK_EM - FACTOR_GAP_EM
+
+
+def row_product_room(where: Where) -> float | None:
+    """On slides, the room of W in the GRU candidate's ``x_t W_xn + b_in`` with row vectors
+    (PyTorch's product line): a row vector is not scaled down, so the line breaks inside
+    its product and W has a row of its own at the most (issue 12: W_xn showed 2 of 8)."""
+    medium = where.medium
+    if not medium.layout.shrinks:
+        return None
+    indent = measure.PRODUCT_ROW_EM + 2 * where.sup_em
+    return medium.layout.line_em - indent - BREAK_EM
+
+
+def row_product_height(w_rows: int, inside: bool, breaks: dict[str, bool]) -> float:
+    """The height of such a line: its rows x (and W beside it), W, ``+ b``, ``= r``, never
+    set on one row (scaled to fit, its row vectors were set at 3.8 pt: 11 pt, hidden 8)."""
+    rows = [1 if inside else w_rows, *([w_rows] if inside else [])]
+    return measure.rows_height(rows + [1] * (breaks["bias"] + breaks["result"]))
+
+
 def row_vector_affine(
     entry: dict[str, Any], blocks: Blocks, where: Where
 ) -> tuple[float, Segments, bool, Terms]:
@@ -185,13 +225,7 @@ def row_vector_affine(
     step, medium, sup_em = where.step, where.medium, where.sup_em
     x_style, h_style = where.styles
     wx, wh = blocks.w_ih.T, blocks.w_hh.T
-    # on slides, a weight matrix has a row of its own after "\qquad \cdot" at the most: its
-    # columns are elided to fit it rather than the line scaled down (issue 12)
-    room = (
-        medium.layout.line_em - measure.OWN_ROW_INDENT_EM - sup_em - BREAK_EM - FACTOR_GAP_EM
-        if medium.layout.shrinks
-        else None
-    )
+    room = row_weight_room(medium, sup_em)
     terms = [
         (where.shown[0], medium.weights(wx, room), "", "x_product"),
         (where.shown[1], medium.weights(wh, room), "terms", "h_product"),

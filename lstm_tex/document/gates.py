@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from lstm_tex.document import forms, measure, numbers
-from lstm_tex.document.affine import affine_lines
+from lstm_tex.document.affine import affine_lines, row_product_height, row_product_room
 from lstm_tex.document.blocks import Blocks, Where
 from lstm_tex.document.line import Line, Term, symbolic, widest
 from lstm_tex.document.measure import LINE, OPERATOR_EM
@@ -200,9 +200,8 @@ def product_line(
     """One of PyTorch's products ``W v + b = r`` of a gate (``arrays``: W, v, b or None, r;
     ``vector``: v's style, symbol and numbers; ``symbols``: W's and b's): W and b as shown
     (transposed for the GRU's candidate with row vectors, ``mode[0]``) and where its line
-    breaks: inside ``W v``, before ``+ b``, before the result. With ``mode[1]`` (tall),
-    a line of any height may move its result and bias to rows of their own
-    (:func:`weight_room`), and it keeps its breaks however tall it is."""
+    breaks: inside ``W v``, before ``+ b``, before the result. ``mode[1]`` (tall): it may
+    move its result and bias whatever its height (:func:`weight_room`), and never unbreaks."""
     row_form, tall = mode
     medium, sup_em, line_em = where.medium, where.sup_em, where.medium.layout.line_em
     w, v, b, result = arrays
@@ -210,20 +209,17 @@ def product_line(
     shown_w = w.T if row_form else w
     shown_b = None if b is None else (b.reshape(1, -1) if row_form else b)
     bias_em = medium.weights_em(shown_b) if shown_b is not None else 0.0
-    # On slides, W has the room its line leaves at full size: its columns are elided
-    # rather than the line scaled down (issue 12). v is an h when computed, r ih or hh.
     v_em, result_em = medium.em(v, style, kind="h"), medium.em(result, kind=kind)
     symbols_em = measure.product_line_em(kind, where.step.t)
     rest = v_em + bias_em + result_em + symbols_em + 2 * sup_em
+    rows_apart = row_form and medium.breaks_rows  # d2l's x W_xn (affine.row_product_room)
+    # on slides W has the room its line leaves (issue 12)
     room = weight_room(medium, shown_w, rest, (result_em, bias_em), (result,), tall)
-    # d2l's x W_xn on slides: a row vector is not scaled down, so the line breaks inside
-    # its product and W has a row of its own at the most (issue 12: W_xn showed 2 of 8)
-    rows_apart = row_form and medium.breaks_rows
-    if rows_apart and room is not None:
-        room = line_em - measure.PRODUCT_ROW_EM - 2 * sup_em - measure.BREAK_EM
+    room = row_product_room(where) if rows_apart else room
     w_em = medium.weights_em(shown_w, room)
     part_em = w_em + v_em + measure.PRODUCT_ROW_EM + 2 * sup_em
     w_tex = medium.weights(shown_w, room)
+    factors = (v_tex, w_tex) if row_form else (w_tex, v_tex)
     inside = (rows_apart or not medium.layout.shrinks) and part_em > line_em
     breaks = {
         "lhs": False,
@@ -238,12 +234,7 @@ def product_line(
         },
         numbers={"W": w_tex, "b": medium.weights(shown_b) if shown_b is not None else ""},
         result=medium.value(result, kind),
-        terms=(
-            Term(
-                *((v_tex, w_tex) if row_form else (w_tex, v_tex)),
-                inside=inside,
-            ),
-        ),
+        terms=(Term(*factors, inside=inside),),
         breaks=breaks,
         width=product_width(
             (w_em, v_em, bias_em, result_em),
@@ -252,12 +243,8 @@ def product_line(
             (sup_em, symbols_em),
         ),
     )
-    if rows_apart:  # its rows: x (and W beside it), W, + b, = r
-        w_rows = min(shown_w.shape[0], medium.layout.max_rows)
-        rows = [1 if inside else w_rows, *([w_rows] if inside else [])]
-        rows += [1] * (breaks["bias"] + breaks["result"])
-        # never one row: scaled to fit, its row vectors were set at 3.8 pt (11 pt, hidden 8)
-        return replace(line, height=measure.rows_height(rows))
+    if rows_apart:  # never on one row (affine.row_product_height)
+        return replace(line, height=row_product_height(medium.rows(shown_w), inside, breaks))
     line = stacked_rows(line, max(where.rows, medium.rows(v)))
     return line if tall else unbroken_if_tall(line, where)
 

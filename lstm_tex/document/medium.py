@@ -182,10 +182,8 @@ class Medium:
 
     @property
     def breaks_rows(self) -> bool:
-        """Row vectors are elided to fit a line and their lines break between factors: in
-        a medium that breaks lines, and on slides with the default columns (a row vector
-        of 8 computed values is 37 em: scaled to fit, a hidden-8 deck set its numbers at
-        5.6 pt; issue 12); with more ``max_cols`` on slides, the line is scaled instead."""
+        """Row vectors elided to fit a line, their lines broken between factors: not on
+        slides with more ``max_cols`` than the default (scaled; at hidden 8, 5.6 pt)."""
         return self.row_vectors and (not self.layout.shrinks or self.layout.max_cols <= FIT_COLS)
 
     def _row_fit(self, widest: float, beside: float = 0.0) -> int:
@@ -200,10 +198,8 @@ class Medium:
         return max(ELISION_MIN, min(self.layout.max_cols, fit))
 
     def _column_widths(self, arrays: Sequence[tuple[np.ndarray, numbers.Style]]) -> list[float]:
-        """The width of each column of row vectors in ems as a ``bmatrix`` aligns it (a
-        minus sign, the integer digits, the point and the decimals of the column's widest
-        of each), over ``arrays`` of as many columns (each with its style; their first
-        ``max_rows`` rows)."""
+        """The ems of each column of ``arrays`` (row vectors with their styles, as many
+        columns each) as a ``bmatrix`` aligns it: sign, digits and point as set."""
         rows = self.layout.max_rows
         widths = []
         for k in range(arrays[0][0].shape[-1]):
