@@ -164,3 +164,21 @@ def test_the_rows_break_where_the_tex_says(decks: dict[str, Any]) -> None:
     tex = decks["lstm8"][0].with_suffix(".tex").read_text()
     assert re.search(r"&\\quad\\qquad \\cdot \\begin\{bmatrix\}", tex)
     assert re.search(r"\n&\\quad \+ \\begin\{bmatrix\}", tex)
+
+
+def test_a_revealed_gate_uncovers_its_parts_together(examples: dict[str, Path]) -> None:
+    """Revealed (``--reveal``), the parts of a gate's line on one frame come on the slide
+    after the symbolic line, the result on the next: no slide of a frame shows nothing new
+    (each part took two slides, and the frame's first showed none of them)."""
+    example = overrides.with_render(spec.load(examples["lstm8"]), notation="row-vector")
+    ctx = context.build(
+        engine.forward(overrides.with_view(example, reveal=True)), None, slides=True
+    )
+    shared = 0
+    for gate in ctx["steps"][0]["gates"]:
+        for frame, overlays in zip(gate["frames"], gate["reveal"], strict=True):
+            if sum(line.kind == "affine" for line in frame) > 1:
+                shared += 1
+                assert overlays["affine"] == {"on": 2, "result": 3}, overlays
+                assert overlays.get("result", {"on": 4})["on"] == 4, overlays
+    assert shared == 4, "each of the 4 gates has a frame of two parts"

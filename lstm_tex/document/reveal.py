@@ -164,6 +164,8 @@ def gate_overlays(
             stages = ("on", "pre", "act") if sums else ("on", "act")
             overlays[kind] = {stage: next_slide + n for n, stage in enumerate(stages)}
             next_slide += len(stages)
+        elif kind in overlays:  # a part of a line cut into parts: uncovered with the first
+            continue
         else:  # a product shown at once: the numbers, then the result
             overlays[kind] = {"on": next_slide, "result": next_slide + 1}
             next_slide += 2
