@@ -65,7 +65,9 @@ class BuilderBase:
         with a sentence (the check, the verdict), so every frame keeps room for it."""
         reserve = self.last_words if last_words else 0.0
         limit = self.show.limit if self.text_em is None else None
-        return pack_group(name, title, note, lines, self.budget, self.text_em, reserve, limit)
+        return pack_group(
+            name, title, note, lines, self.budget, self.text_em, reserve, limit, self.show.size
+        )
 
     def next_t(self, step: Step) -> int:
         return step.t + 1 if step.direction == "forward" else step.t - 1

@@ -29,11 +29,13 @@ import numpy as np
 from lstm_tex.compute.backward import BackwardStep
 from lstm_tex.compute.engine import layer_weights
 from lstm_tex.compute.trace import Step
-from lstm_tex.document.backward_lines import line, sum_line
+from lstm_tex.document.backward_lines import LINE_GAP, line, sum_line
+from lstm_tex.document.backward_notes import note_rows
 from lstm_tex.document.backward_show import Piece
 from lstm_tex.document.backward_steps import StepLines
 from lstm_tex.document.backward_symbols import Symbols
 from lstm_tex.document.line import Line
+from lstm_tex.document.measure import tex_em
 
 
 def groups(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str, Any]]:
@@ -124,13 +126,13 @@ def _gru(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str
             notes["delta"],
             [bld.delta_line(sy, "r", s, b), bld.delta_line(sy, "z", s, b)],
         ),
-        bld.back_group(s, notes["back"], _gru_back(bld, b, s, sy)),
+        bld.back_group(s, notes["back"], _gru_back(bld, b, s, sy, notes["back"])),
     ]
 
 
-def _gru_back(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[Line]:
+def _gru_back(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols, note: str) -> list[Line]:
     """What a GRU step hands back: through W_hh (the sum over the gates, or one product),
-    directly through z, and to the layer below."""
+    directly through z, and to the layer below (``note``: the group's)."""
     show = bld.show
     t, tp = s.t, bld.prev_t(s)
     first = bld.is_first(s)
@@ -171,6 +173,7 @@ def _gru_back(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[Lin
             ops=3,
         ),
     ]
+    group_back[0] = _beside(bld, group_back, note, b, w_hh.T)
     if s.layer > 0:
         group_back.append(
             bld.back_line(
@@ -178,6 +181,27 @@ def _gru_back(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[Lin
             )
         )
     return group_back
+
+
+def _beside(
+    bld: StepLines, group_back: list[Line], note: str, b: BackwardStep, w_hh_t: np.ndarray
+) -> Line:
+    """W^T delta of a GRU step, on slides elided to the column of W^T delta + z . dh beside
+    it where the two fit one frame together (issue 12: at 9 pt each had a frame of its
+    own, 49 % and 39 % full): both start after the longer left-hand side."""
+    apply, plus = group_back
+    through_w = str(apply.symbolic["lhs"])
+    column = tex_em(str(plus.symbolic["lhs"])) - tex_em(through_w)
+    together = apply.height + LINE_GAP + plus.height + note_rows(note, bld.show.size)
+    if (
+        apply.kind != "apply"
+        or bld.text_em is None
+        or column <= 0
+        or apply.width + column <= bld.text_em
+        or together > bld.budget
+    ):
+        return apply
+    return bld.through(None, through_w, w_hh_t, b.delta_hh, b.delta_hh @ w_hh_t.T, column=column)
 
 
 def _gru_notes(bld: StepLines, s: Step, sy: Symbols) -> dict[str, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from lstm_tex.document.backward_notes import note_rows
 from lstm_tex.document.backward_show import Piece, Show
 from lstm_tex.document.frames import LINE, SYMBOLIC, Frame, line_height, pack_lines
 from lstm_tex.document.line import Line, Term
@@ -27,11 +28,13 @@ NOTE_LINE = 1.2  # height of a line of text, in matrix rows
 # lines (``\\[1ex]``) 0.7; a note 0.95 a line of text and 0.35 below it.
 ROW_BREAK = 0.34
 VDOTS_ROW = 0.5  # what a row of \vdots (an elided vector) adds to a row of matrices
+#: What ``\sum_t`` adds to a symbolic row of its own (its limit set below it) above a row
+#: of tall matrices (more than :data:`TALL_ROWS` rows): measured 1.0 to 1.25 rows at 9 and
+#: 10 pt (a dW line was counted 1.2 to 1.6 rows short, issue 12); above shorter ones the
+#: estimate was right without it (hidden 3: 13.55 rows counted, 13.42 set).
+SUM_LIMITS_ROW = 1.25
 SYMBOLIC_ROW = 1.34
 LINE_GAP = 0.7
-NOTE_ROW = 0.95
-NOTE_SKIP = 0.35
-NOTE_ROW_CHARS = 80  # characters of a note per line of text on a slide (at most)
 #: What a frame's body holds below its title in the default theme: \textheight (244.1 pt)
 #: less the title (19.1 pt) and 12 pt (\lstmcap's margin, for themes' footlines), in pt.
 FRAME_BODY_PT = 212.0
@@ -150,7 +153,9 @@ def line(
         )
     else:
         fit["break_inner"] = False
-    if any("\\vdots" in p.tex for p in everything):
+    # a row of \vdots makes a line taller only in its tallest matrices (an elided vector
+    # beside a whole 8-row W^T adds nothing: "back to step 1" was counted 0.5 row too tall)
+    if any("\\vdots" in p.tex and p.rows >= rows for p in everything):
         fit["tall"] += VDOTS_ROW * (1 + fit["break_result"] + fit["break_inner"] * len(pieces))
     return record(show, kind, sym, val, fit)
 
@@ -239,16 +244,15 @@ def sum_line(
         "height": height,
         "width": line_width,
         "tall": tall(wrapped + ([result.rows] if break_result else []), not fits_whole, show.size)
-        + (VDOTS_ROW * (len(wrapped) + break_result) if "\\vdots" in result.tex else 0.0),
+        + (VDOTS_ROW * (len(wrapped) + break_result) if "\\vdots" in result.tex else 0.0)
+        + (
+            SUM_LIMITS_ROW
+            if not fits_whole and wrapped[0] > TALL_ROWS and "\\sum" in expansion
+            else 0.0
+        ),
     }
     sym = {"lhs": lhs, "expansion": expansion}
     return record(show, "sum", sym, {"r": result.tex}, fit, tuple(out))
-
-
-def note_rows(note: str) -> float:
-    """The rows of text a frame's note takes on a slide, with the space below it."""
-    chars = len(strip_commands(note))
-    return NOTE_ROW * -(-chars // NOTE_ROW_CHARS) + NOTE_SKIP if chars else 0.0
 
 
 #: Line kinds whose symbolic part can take a row of its own (``break_numbers``); "sum": a
@@ -274,6 +278,8 @@ def spread(frame: list[Line], room: float) -> None:
     if q.broken("numbers") or not tall_rows or q.kind not in kinds:
         return
     taller = q.height + SYMBOLIC_ROW
+    if "\\sum" in str(q.symbolic.get("expansion", "")):
+        taller += SUM_LIMITS_ROW
     if taller + LINE_GAP <= room:
         frame[0] = replace(q, breaks={**q.breaks, "numbers": True}, height=taller)
 
@@ -307,11 +313,21 @@ def column_em(lines: list[Line]) -> float:
     return max((tex_em(str(q.symbolic.get("lhs") or "")) for q in lines), default=0.0)
 
 
-def part_columns(frames: list[Frame], limit: float) -> list[Frame]:
+#: On slides, the line kinds whose width estimate :func:`part_columns` holds to a frame's
+#: shared left column: a sum's is up to 3.4 em over what pdflatex sets (dW_ir beside
+#: db_ir = db_hr, 46.5 em estimated, fits a 9 pt frame: 43.1 em measured), which would cut
+#: frames that fit; its left-hand side still widens the column of the lines beside it.
+SHARED_COLUMN_KINDS = frozenset({"apply", "plus_product"})
+
+
+def part_columns(
+    frames: list[Frame], limit: float, trusted: frozenset[str] | None = None
+) -> list[Frame]:
     """In the article, each frame is one ``align*``: every line's right-hand side starts
     after the block's widest left-hand side, not after its own. A line that would then
     run past ``limit`` (ems) starts a block of its own (a GRU's long
-    ``W^T delta + z . dh`` beside the sum of its terms overflowed the page by 15 pt)."""
+    ``W^T delta + z . dh`` beside the sum of its terms overflowed the page by 15 pt);
+    ``trusted``: the only line kinds held so (all if ``None``)."""
     out: list[Frame] = []
     for frame in frames:
         block = Frame.of([], frame.tall)
@@ -319,7 +335,9 @@ def part_columns(frames: list[Frame], limit: float) -> list[Frame]:
             trial = [*block, q]
             col = column_em(trial)
             if block and any(
-                p.width - tex_em(str(p.symbolic.get("lhs") or "")) + col > limit for p in trial
+                p.width - tex_em(str(p.symbolic.get("lhs") or "")) + col > limit
+                for p in trial
+                if trusted is None or p.kind in trusted
             ):
                 out.append(block)
                 block = Frame.of([], frame.tall)
@@ -337,27 +355,37 @@ def pack_group(
     text_em: float | None,
     reserve: float = 0.0,
     limit: float | None = None,
+    size: float = 10,
 ) -> dict[str, Any]:
     """Lines that belong together, packed into frames (one or more, never overflowing).
 
     On slides (``text_em``) ``budget`` is the rows of text a frame holds, and each line
     counts what pdflatex sets (its height, and the gap to the next line); the note goes on
-    the first frame only; ``reserve``: rows kept free for the group's closing words.
+    the first frame only; ``reserve``: rows kept free for the group's closing words;
+    ``size``: the text size (pt) the note is set at.
     In the article, a frame's note takes a line of text (about a matrix row) per 90
     characters, and a frame is cut where lines share its left column too wide for them
     (:func:`part_columns`; ``limit``: the text width in ems).
     """
     if text_em is not None:
-        extra = [LINE_GAP + (note_rows(note) if n == 0 else 0.0) for n in range(len(lines))]
+        notes = note_rows(note, size)
+        extra = [LINE_GAP + (notes if n == 0 else 0.0) for n in range(len(lines))]
         room = budget - reserve + LINE_GAP  # no gap after a frame's last line
     else:
         extra = []
         room = budget - NOTE_LINE * -(-len(strip_commands(note)) // NOTE_CHARS)
     frames = pack_lines(lines, room, text_em=text_em, extra=extra)
     if text_em is not None:
-        balance(frames, {id(q): q.height + extra[n] for n, q in enumerate(lines)}, room)
+        heights = {id(q): q.height + extra[n] for n, q in enumerate(lines)}
+        # a frame's lines share its aligned block's left column, as in the article (at
+        # 9 pt the GRU's W^T delta line with the long left-hand side of W^T delta + z . dh
+        # below it was scaled to 8.6 pt, once a better note estimate put them together)
+        frames = part_columns(frames, text_em, trusted=SHARED_COLUMN_KINDS)
+        for frame in frames:
+            frame.used = sum(heights[id(q)] for q in frame)
+        balance(frames, heights, room)
         for n, frame in enumerate(frames):
-            spread(frame, room - (note_rows(note) if n == 0 else 0.0))
+            spread(frame, room - (notes if n == 0 else 0.0))
     elif limit is not None:
         frames = part_columns(frames, limit)
     heading = title[0].upper() + title[1:] if title[:1].isalpha() else title

@@ -10,10 +10,21 @@ import numpy as np
 from lstm_tex.compute.trace import Direction
 from lstm_tex.document import numbers
 from lstm_tex.document.backward_base import BuilderBase
-from lstm_tex.document.backward_lines import TALL_ROWS, line, note_rows, text_line
+from lstm_tex.document.backward_lines import (
+    LINE_GAP,
+    TALL_ROWS,
+    VDOTS_ROW,
+    line,
+    text_line,
+)
+from lstm_tex.document.backward_notes import note_rows
 from lstm_tex.document.backward_sums import Sums
 from lstm_tex.document.backward_symbols import Symbols, placement, shown_pair
 from lstm_tex.document.line import Line
+
+#: The fewest rows of dh_0 and dc_0 shown to put those of two layers on one frame: 4 of
+#: their numbers and a row of dots.
+INITIAL_ROWS_MIN = 5
 
 
 class ParamLines(BuilderBase):
@@ -114,7 +125,7 @@ class ParamLines(BuilderBase):
                 [back[s.t].dh for s in steps],
                 ([s.m for s in steps if s.m is not None], [False] * len(steps)),
                 self.g.grads[f"weight_hr{sums.sfx}"],
-                self.budget - note_rows(note),
+                self.budget - note_rows(note, self.show.size),
             )
             title = self.grads_title("projection", layer, direction)
             groups.append(self.group(f"l{layer}-{direction}-grad-hr", title, note, [line]))
@@ -136,7 +147,7 @@ class ParamLines(BuilderBase):
                 deltas,
                 ([s.x for s in steps], [sums.layer == 0] * len(steps)),
                 self.g.grads[f"weight_ih{sums.sfx}"][block],
-                self.budget - note_rows(note),  # the first line: with the note
+                self.budget - note_rows(note, self.show.size),  # the first line: with the note
             ),
             sums.weight(
                 f"{sy.dd}{sy.w('h' + k)}",
@@ -190,33 +201,38 @@ class ParamLines(BuilderBase):
         """What the gradients of a gate's weights are: sums over the steps."""
         sy = sums.sy
         dk, dk_hh = self.delta_sym(sy, k), self.hh_delta_sym(sy, k)
-        note = (
-            f"Sums over the steps of outer products: ${dk('t')}$ times the "
-            "transposed vector it multiplied in the forward pass"
-            + (
-                ", summed over the batch too ($\\mathbf{1}$ is a column of ones)"
-                if self.ex.batched
-                else ""
-            )
-            + "."
+        batch = (
+            ", summed over the batch too ($\\mathbf{1}$ is a column of ones)"
+            if self.ex.batched
+            else ""
         )
+        # a bias's sum is the deltas times a column of ones: say what the bold 1 is,
+        # unless the batch sentence has said it (issue 12)
+        ones = " ($\\mathbf{1}$, a column of ones, for a bias)" if self.cfg.bias else ""
+        ones = "" if self.ex.batched else ones
+        if sums.tall:
+            # one sentence, not two: at hidden 8 the GRU's n took 4 lines, and dW_in beside
+            # it showed 2 of its 4 columns at 10 pt (issue 12)
+            note = (
+                "Each sum over the steps of outer products is one product: the columns of "
+                f"the first matrix are the deltas ${dk('t')}$, the rows of the second the "
+                f"transposed vectors they multiplied{batch}{ones}."
+            )
+        else:
+            note = (
+                f"Sums over the steps of outer products: ${dk('t')}$ times the "
+                f"transposed vector it multiplied in the forward pass{batch}."
+            )
         if self.separate_hh(k):
             note += (
-                f" What reaches ${self.hh_n(sy, h_prev_t)}$ is "
+                f" ${self.hh_n(sy, h_prev_t)}$ receives "
                 f"${dk_hh('t')} = {sy.q('r', 't')} \\odot {dk('t')}$, since $r$ "
                 "multiplies it."
             )
-        if sums.stacked:
-            # a bias's sum is the deltas times a column of ones: say what the bold 1 is,
-            # unless the batch sentence above has said it (issue 12)
-            ones = " ($\\mathbf{1}$, a column of ones, for a bias)" if self.cfg.bias else ""
-            ones = "" if self.ex.batched else ones
+        if sums.stacked and not sums.tall:
             note += (
                 " With this many steps each sum is one product: the columns of the "
                 f"first matrix are the deltas, the rows of the second the vectors{ones}."
-                if not sums.tall
-                else " Each sum is one product: the columns of the first matrix are the "
-                f"deltas, the rows of the second the vectors{ones}."
             )
         return note
 
@@ -224,6 +240,21 @@ class ParamLines(BuilderBase):
 
     def initial_state(self) -> dict[str, Any]:
         """dL/dh_0 and dL/dc_0 of every layer and direction, in torch's order."""
+        group = self.initial_group(None)
+        frames = group["frames"]
+        if len(frames) > 1 and all(q.kind == "value2" for q in group["lines"]):
+            # on slides, tall dh_0 and dc_0 of two layers (or directions) side by side:
+            # their rows elided so that both share a frame with the closing words, rather
+            # than one on a frame 44 to 48 % full (issue 12)
+            n = len(group["lines"])
+            room = self.budget - self.last_words - note_rows(group["note"], self.show.size)
+            slots = int((room - (n - 1) * LINE_GAP) / n - VDOTS_ROW)
+            if slots >= INITIAL_ROWS_MIN:
+                return self.initial_group(slots)
+        return group
+
+    def initial_group(self, slots: int | None) -> dict[str, Any]:
+        """:meth:`initial_state`'s group, its vectors' rows elided to ``slots``."""
         lines = []
         for layer in range(self.cfg.num_layers):
             for d, direction in enumerate(self.directions):
@@ -236,7 +267,7 @@ class ParamLines(BuilderBase):
                 states = [("h", self.g.dh0[index])]
                 if self.g.dc0 is not None:
                     states.append(("c", self.g.dc0[index]))
-                pieces = [(sy.d(name, p), self.show.value(a, "grads")) for name, a in states]
+                pieces = [(sy.d(name, p), self.show.value(a, "grads", slots)) for name, a in states]
                 if len(pieces) == 2 and self.text_em is not None and pieces[0][1].rows > TALL_ROWS:
                     # on slides, tall dh_0 and dc_0 side by side: one above the other and
                     # a note do not fit a frame, and one alone fills half of it

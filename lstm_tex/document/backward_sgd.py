@@ -8,10 +8,12 @@ from typing import Any
 from lstm_tex.compute.trace import Direction
 from lstm_tex.document import numbers
 from lstm_tex.document.backward_base import BuilderBase
-from lstm_tex.document.backward_lines import TALL_ROWS, line
+from lstm_tex.document.backward_lines import TALL_ROWS, VDOTS_ROW, line, tall
+from lstm_tex.document.backward_notes import note_rows
 from lstm_tex.document.backward_symbols import BLOCK_NAMES, Symbols, placement
 from lstm_tex.document.line import Line
 from lstm_tex.document.measure import OP_EM, tex_em
+from lstm_tex.validate.model import ELISION_MIN
 
 #: On slides, the rows an SGD line of tall weights shows: W - eta dW on one row and the
 #: new W on the next, below the symbolic row, fit a frame with its note at 8 rows only
@@ -75,7 +77,13 @@ class SgdLines(BuilderBase):
         """The SGD lines of one weight block (``key``: a gate, or ``hr``)."""
         assert self.g.sgd is not None
         eta = numbers.format_number(self.g.sgd.lr, "written", 0)
-        lines = [self.sgd_line(symbol, name, rows, eta) for symbol, name, rows in items]
+        # the first line shares its frame with the note (at 11 pt the note's 2 lines and
+        # 6 rows of a tall W_ii on two rows were scaled to 10.56 pt; issue 12)
+        first = self.budget - note_rows(note, self.show.size)
+        lines = [
+            self.sgd_line(symbol, name, rows, eta, first if n == 0 else self.budget)
+            for n, (symbol, name, rows) in enumerate(items)
+        ]
         if key == "hr":
             what = "projection"
         else:
@@ -84,10 +92,13 @@ class SgdLines(BuilderBase):
         title = f"One SGD step, $\\eta = {eta}$: {what}" + (f", {where}" if where else "")
         return self.group(f"sgd-l{layer}-{direction}-{key}", title, note, lines)
 
-    def sgd_line(self, symbol: str, name: str, rows: Any, eta: str) -> Line:
+    def sgd_line(
+        self, symbol: str, name: str, rows: Any, eta: str, frame_rows: float = 0.0
+    ) -> Line:
         """``W <- W - eta dW = [W] - eta [dW] = [W']`` for one block: on slides, tall
         blocks show the same columns of the three, as many as fit W - eta dW's row
-        (the new weights would give the gradients away in an exercise: boxed as them)."""
+        (the new weights would give the gradients away in an exercise: boxed as them);
+        ``frame_rows``: the rows of text of the frame it may take (slides)."""
         assert self.g.sgd is not None
         show = self.show
         old = self.ex.weights[name][rows]
@@ -99,7 +110,15 @@ class SgdLines(BuilderBase):
         if self.text_em is not None and self.medium.rows(old.T) > TALL_ROWS:
             room = show.limit - tex_em(symbol) - 2 * OP_EM - eta_em  # = W - eta dW
             arrays = [(old, True, ""), (grad, False, "grads"), (new, False, "grads")]
-            w, d, r = show.columns(arrays, room, fit=2, rows=SGD_TALL_ROWS)
+            most = next(
+                (
+                    n
+                    for n in range(SGD_TALL_ROWS, ELISION_MIN, -1)
+                    if tall([n, n], True, show.size) + 2 * VDOTS_ROW <= frame_rows
+                ),
+                ELISION_MIN,
+            )
+            w, d, r = show.columns(arrays, room, fit=2, rows=most)
         else:
             w, d = show.as_is(old, given=True), show.as_is(grad, kind="grads")
             r = show.as_is(new, kind="grads")

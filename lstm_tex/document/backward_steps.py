@@ -74,11 +74,13 @@ class StepLines(BuilderBase):
         to = "the initial state" if self.is_first(s) else f"step {self.prev_t(s)}"
         return self.group("back", f"back to {to}", note, lines)
 
-    def dy_line(self, b: BackwardStep, s: Step, sy: Symbols, kind: str = "") -> Line:
+    def dy_line(self, b: BackwardStep, s: Step, sy: Symbols, kind: str = "", lhs: str = "") -> Line:
         """dy_t: from the loss (top layer) or from the layer above (through its W_ih);
-        ``kind``: the exercise quantity its result counts as (default ``dy``)."""
+        ``kind``: the exercise quantity its result counts as (default ``dy``); ``lhs``:
+        what the line is written for (default dy_t)."""
         show = self.show
         t = s.t
+        lhs = lhs or sy.d(HAT_Y, t)
         spec = self.g.spec
         out_size = self.cfg.out_size
         d = self.directions.index(s.direction)
@@ -91,10 +93,10 @@ class StepLines(BuilderBase):
             return line(
                 show,
                 "difference",
-                {"lhs": sy.d(HAT_Y, t), "a": sy.q(HAT_Y, t), "b": sy.target(t), "factor": factor},
+                {"lhs": lhs, "a": sy.q(HAT_Y, t), "b": sy.target(t), "factor": factor},
                 {"a": show.value(s.h), "b": show.given(target[:, cols])},
                 show.value(b.dy, kind),
-                f"{sy.d(HAT_Y, t)} = {factor}(\\hat y_t - y_t)",
+                f"{lhs} = {factor}(\\hat y_t - y_t)",
                 ops=2,
                 extra_em=3.0 if factor else 0.0,
             )
@@ -108,10 +110,10 @@ class StepLines(BuilderBase):
         return line(
             show,
             "dy_above",
-            {"lhs": sy.d(HAT_Y, t), "sources": sources, "rows": rows},
+            {"lhs": lhs, "sources": sources, "rows": rows},
             pieces,
             show.value(b.dy, kind),
-            f"{sy.d(HAT_Y, t)} = " + " + ".join(sources) + rows,
+            f"{lhs} = " + " + ".join(sources) + rows,
             ops=len(sources),
         )
 
@@ -142,15 +144,19 @@ class StepLines(BuilderBase):
         matrix: np.ndarray,
         vector: np.ndarray,
         result: np.ndarray,
+        column: float = 0.0,
     ) -> Line:
         r"""``lhs = W^\top v = r``, ``lhs`` reading ``W^\top v``: the sum over the gates
         (``summed``) where it takes at most half a frame, else (on slides, issue 12) one
-        product, ``W^\top``'s columns (and ``v``'s rows) elided to the room of one row."""
+        product, ``W^\top``'s columns (and ``v``'s rows) elided to the room of one row
+        (``column`` ems less: what a longer left-hand side beside it on its frame takes)."""
         if summed is not None and (self.text_em is None or summed.height <= self.budget / 2):
             return summed
         show = self.show
         r = show.value(result)
-        room = None if self.text_em is None else show.limit - tex_em(lhs) - 3 * OP_EM - r.em
+        room = (
+            None if self.text_em is None else show.limit - tex_em(lhs) - 3 * OP_EM - r.em - column
+        )
         w, v = show.product(matrix, vector, room)
         return line(show, "apply", {"lhs": lhs}, {"W": w, "v": v}, r, lhs, ops=1)
 
@@ -201,6 +207,13 @@ class StepLines(BuilderBase):
         # blanked as dh too, not printed right above the blank (lecturer-tester).
         marks = self.medium.marks
         same = "dh" if self.is_last(s) and "dh" in marks and "dy" not in marks else ""
+        if self.is_last(s) and self.text_em is not None and not marks:
+            # on slides one line, dh_t = dy_t = ...: a line dh_t = dy_t below it repeated
+            # dy_t's numbers, alone on a frame 43 % full at hidden 8 (issue 12)
+            both = f"{sy.d('h', t)} = {sy.d(HAT_Y, t)}"
+            dy = self.dy_line(b, s, sy, lhs=both)
+            if dy.kind != "dy_none":
+                return [dy]
         lines = [self.dy_line(b, s, sy, same)]
         if self.is_last(s):
             lines.append(

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from lstm_tex.compute.trace import Direction, Step
-from lstm_tex.document.backward_lines import SUM_TERMS_MAX, TALL_ROWS, VDOTS_ROW, sum_line, tall
+from lstm_tex.document.backward_lines import (
+    SUM_LIMITS_ROW,
+    SUM_TERMS_MAX,
+    TALL_ROWS,
+    VDOTS_ROW,
+    sum_line,
+    tall,
+)
 from lstm_tex.document.backward_show import Piece
 from lstm_tex.document.backward_symbols import Symbols
 from lstm_tex.document.line import Line
@@ -119,14 +126,21 @@ class Sums:
         shown, result = show.columns(arrays, room)
         fits = shown.em + result.em <= room
         rows = self.product_rows(frame_rows)
+        # with the result on a row of its own, both rows fit: [left] [right] after the
+        # left-hand side, and = [grad] (at hidden 8 with one step, a narrow left and
+        # 8 columns of dW_hk on the second row were scaled to 9.78 pt at 10 pt; issue 12)
+        wide = min(
+            show.slots(arrays, room + OP_EM, fit=1, rows=rows),
+            show.slots(arrays[1:], show.limit - tex_em(lhs) - OP_EM, rows=rows),
+        )
         if fits and (
             one >= min(right[0].shape[1], show.medium.layout.max_cols)
             or rows < WIDER_PRODUCT_ROWS
-            or show.slots(arrays, room + OP_EM, fit=1, rows=rows) <= one
+            or wide <= one
         ):
             return shown, result, left
         left = show.value(deltas, "dpre", slots=rows)
-        shown, result = show.columns(arrays, room + OP_EM, fit=1, rows=rows)
+        shown, result = (show.as_is(a, g, kind, cols=wide, rows=rows) for a, g, kind in arrays)
         return shown, result, left
 
     def product_rows(self, frame_rows: float) -> int:
@@ -134,7 +148,10 @@ class Sums:
         product whose result has a row of its own that fit ``frame_rows`` rows of text
         with the line's symbolic row (as :func:`sum_line` counts them)."""
         for rows in range(TALL_PRODUCT_ROWS, ELISION_MIN, -1):
-            if tall([rows, rows], True, self.show.size) + 2 * VDOTS_ROW <= frame_rows:
+            if (
+                tall([rows, rows], True, self.show.size) + 2 * VDOTS_ROW + SUM_LIMITS_ROW
+                <= frame_rows
+            ):
                 return rows
         return ELISION_MIN
 
