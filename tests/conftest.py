@@ -94,6 +94,7 @@ COST = {
     "test_deck_colours.py": 3.9,
     "test_startup.py": 3.7,
     "test_many.py": 3.1,
+    "test_article_large.py": 6.0,
 }
 PER_TEST = 0.03
 

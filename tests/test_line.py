@@ -395,7 +395,8 @@ TABLE: dict[str, tuple[Line, dict[str, Any] | None, str]] = {
             breaks={**B, "numbers": True, "result": False},
         ),
         None,
-        ("dW &= \\sum_t d_t x_t^{\\top} \\\\*\n  & = AB \\\\*\n  &\\quad + CD = R"),
+        # a page may break before "+ term" (tall terms: sweep #8), never before "= R"
+        ("dW &= \\sum_t d_t x_t^{\\top} \\\\*\n  & = AB \\\\\n  &\\quad + CD = R"),
     ),
     "sgd (backward)": (
         Line(

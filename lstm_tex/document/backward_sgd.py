@@ -120,8 +120,18 @@ class SgdLines(BuilderBase):
             )
             w, d, r = show.columns(arrays, room, fit=2, rows=most)
         else:
-            w, d = show.as_is(old, given=True), show.as_is(grad, kind="grads")
-            r = show.as_is(new, kind="grads")
+            # in the article each of the three may need a row of its own (= [W],
+            # - eta [dW], = [W']): as many columns of them as fit that row
+            limit = show.limit - tex_em(symbol) - OP_EM
+            cols = show.page_slots(
+                [
+                    ((old, True, ""), limit),
+                    ((grad, False, "grads"), limit - OP_EM - 1.0 - eta_em),
+                    ((new, False, "grads"), limit),
+                ]
+            )
+            w, d = show.as_is(old, given=True, cols=cols), show.as_is(grad, kind="grads", cols=cols)
+            r = show.as_is(new, kind="grads", cols=cols)
         return line(
             show,
             "sgd",

@@ -155,6 +155,19 @@ class Show:
         slots = self.slots(arrays, room, fit, rows)
         return [self.as_is(a, g, kind, cols=slots, rows=rows) for a, g, kind in arrays]
 
+    def page_slots(self, rows: list[tuple[tuple[np.ndarray, bool, str], float]]) -> int | None:
+        """In the article (and parts/: a medium that is not scaled down), the column slots
+        of matrices with the same columns that each sit on a row of their own, ``(array,
+        given, kind)`` with the ems ``room`` beside it: as many as let every one fit its
+        row, as :meth:`slots` counts them with the medium's line width (the article's
+        dW and SGD lines at hidden 16 ran 14 em past the page, sweep #8); ``None`` where
+        they all fit with ``max_cols`` columns, or on slides (scaled to fit)."""
+        if self.slides:
+            return None
+        n = rows[0][0][0].reshape(rows[0][0][0].shape[0], -1).shape[1]
+        slots = min(self.slots([array], room) for array, room in rows)
+        return None if slots >= min(n, self.medium.layout.max_cols) else slots
+
     def slots(
         self,
         arrays: list[tuple[np.ndarray, bool, str]],

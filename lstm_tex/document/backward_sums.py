@@ -83,11 +83,13 @@ class Sums:
         vectors, given = operands
         terms: list[tuple[Piece, Piece | None]]
         if not self.stacked:
+            lefts = [show.value(dl) for dl in deltas]
+            cols = self.page_cols(lhs, lefts, list(zip(vectors, given, strict=True)), grad)
             terms = [
-                (show.value(dl), show.as_is(op, gv))
-                for dl, op, gv in zip(deltas, vectors, given, strict=True)
+                (left, show.as_is(op, gv, cols=cols))
+                for left, op, gv in zip(lefts, vectors, given, strict=True)
             ]
-            result = show.as_is(grad, kind="grads")
+            result = show.as_is(grad, kind="grads", cols=cols)
         else:
             left = show.value(np.concatenate(deltas), "dpre")
             right = np.concatenate(vectors)
@@ -100,9 +102,28 @@ class Sums:
                     self.bld.budget if frame_rows is None else frame_rows,
                 )
             else:
-                shown, result = show.as_is(right, all(given)), show.as_is(grad, kind="grads")
+                cols = self.page_cols(lhs, [left], [(right, all(given))], grad)
+                shown = show.as_is(right, all(given), cols=cols)
+                result = show.as_is(grad, kind="grads", cols=cols)
             terms = [(left, shown)]
         return sum_line(show, lhs, self.expand(*symbols), terms, result)
+
+    def page_cols(
+        self,
+        lhs: str,
+        lefts: list[Piece],
+        rights: list[tuple[np.ndarray, bool]],
+        grad: np.ndarray,
+    ) -> int | None:
+        """In the article, the columns a sum's right factors and its result show: as many
+        as let each term (``+ [left] [right]`` after the left-hand side and a quad) and
+        the result (``= [grad]``) fit a row of their own (:meth:`Show.page_slots`)."""
+        limit = self.show.limit - tex_em(lhs)
+        terms = [
+            ((right, given, ""), limit - 2 * OP_EM - 1.0 - left.em)
+            for left, (right, given) in zip(lefts, rights, strict=True)
+        ]
+        return self.show.page_slots([*terms, ((grad, False, "grads"), limit - OP_EM)])
 
     def tall_product(
         self,

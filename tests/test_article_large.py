@@ -1,0 +1,88 @@
+"""The article of a large network's backward pass (hidden 16) on the page (sweep #8): the
+"back to step" sum of four 16-row products goes on over the next page between its terms
+(it ran 418 pt off the page bottom as one unbreakable equation), and the weight gradients
+and SGD steps show as many columns as fit the article's line (12 columns ran 134-145 pt
+past the right edge). One render and one compile per cell, shared."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Compiled, compile_tex, run_cli
+from tests.test_readable import backward_section
+
+CELLS = ["lstm", "gru"]
+#: The article's most columns of a matrix (document/medium.py ARTICLE.max_cols).
+ARTICLE_COLS = 12
+
+
+@pytest.fixture(scope="session")
+def articles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each cell's hidden-16 backward article, rendered (``--no-check``)."""
+    folder = tmp_path_factory.mktemp("article-large")
+    out = {}
+    for cell in CELLS:
+        path = folder / f"{cell}16.yaml"
+        flags = ("--cell", cell, "--input-size", "4", "--hidden-size", "16", "--steps", "2")
+        result = run_cli("init", path, *flags)
+        assert result.exit_code == 0, result.output
+        path.write_text(path.read_text() + backward_section(16, steps=2))
+        result = run_cli("render", path, "--out", folder / "out", "--no-check")
+        assert result.exit_code == 0, result.output
+        out[cell] = folder / "out" / path.stem / f"{path.stem}.tex"
+    return out
+
+
+_compiled: dict[str, Compiled] = {}
+
+
+def compiled(articles: dict[str, Path], cell: str) -> Compiled:
+    if cell not in _compiled:
+        _compiled[cell] = compile_tex(articles[cell], draft=True)
+    return _compiled[cell]
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("cell", CELLS)
+def test_backward_article_at_hidden_16_fits_the_page(articles: dict[str, Path], cell: str) -> None:
+    result = compiled(articles, cell)
+    assert result.ok, result.errors[:5]
+    assert (result.overfull_hbox, result.overfull_vbox) == (0, 0), re.findall(
+        r"^Overfull .*$", result.log, flags=re.M
+    )[:5]
+
+
+def _blocks(tex: str, lhs: str) -> str:
+    """The ``align*`` block whose first line's left-hand side is ``lhs``."""
+    found = re.search(
+        r"\\begin\{align\*\}\n" + re.escape(lhs) + r" &.*?\\end\{align\*\}", tex, flags=re.S
+    )
+    assert found, lhs
+    return found.group(0)
+
+
+def _columns(block: str) -> list[int]:
+    """The entries of the first row of each matrix of more than one column in ``block``."""
+    rows = re.findall(r"\\begin\{bmatrix\}(.*?)(?:\\\\|\\end\{bmatrix\})", block)
+    return [row.count("&") + 1 for row in rows if "&" in row]
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_weight_gradients_show_the_columns_that_fit_the_article(
+    articles: dict[str, Path], cell: str
+) -> None:
+    """dW_hk (16 x 16) and its SGD step: the row vectors h_t^T, the gradient and the
+    weights show the same columns, elided with \\cdots to the article's width: more than
+    a slide's few, fewer than the 12 that ran off the page."""
+    tex = articles[cell].read_text()
+    k = "i" if cell == "lstm" else "r"
+    for lhs in (f"\\mathrm{{d}}W_{{h{k}}}", f"W_{{h{k}}}"):
+        block = _blocks(tex, lhs)
+        cols = _columns(block)
+        assert len(cols) == 3, (lhs, cols)  # h_0^T, h_1^T and dW; or W, dW and W'
+        assert len(set(cols)) == 1, (lhs, cols)
+        assert 6 <= cols[0] < ARTICLE_COLS, (lhs, cols)
+        assert "\\cdots" in block
