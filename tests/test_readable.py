@@ -18,7 +18,8 @@ from lstm_tex.document.backward_notes import note_lines
 from lstm_tex.latex.tex import FOOTLINE
 from lstm_tex.validate import overrides, spec
 from tests import measure
-from tests.conftest import BUNDLED, EXAMPLES, compile_tex, run_cli
+from tests.conftest import BUNDLED, EXAMPLES, compile_tex, lecturer_deck, run_cli
+from tests.layout import assert_on_the_pages
 
 #: Generated decks beside the bundled examples: (name, ``lstm-tex init`` flags, hidden size).
 GENERATED = {
@@ -632,6 +633,20 @@ def test_9pt_keeps_9pt(decks: dict[str, Path], deck: str) -> None:
     last = forward_pages(decks[deck])
     sizes = {n.size for n in measure.numbers(decks[deck]) if n.page <= last}
     assert sizes == {9.0}, sorted(sizes)
+
+
+@pytest.mark.latex
+def test_9pt_tight_frames_fit_a_lecturers_madrid_deck(decks: dict[str, Path]) -> None:
+    """Those closer-set frames fill our 16:9 frame; in a lecturer's Madrid deck (a taller
+    title and footline) they ran 14.9 pt under the footline, numbers off the body (the
+    tester's sweep). They may shrink now, by what the host lacks: no Overfull box, nothing
+    off the page, no number under 8 pt."""
+    folder = decks["hidden16-9pt"].parent
+    deck = lecturer_deck(folder, folder / "frames.tex", "aspectratio=169")
+    compiled = compile_tex(deck)
+    assert compiled.ok and compiled.overfull == 0, (compiled.errors, compiled.overfull_vbox)
+    assert_on_the_pages(deck.with_suffix(".pdf"))
+    assert min(n.size for n in measure.numbers(deck.with_suffix(".pdf"))) >= MIN_PT
 
 
 def _page_words(pdf: Path, title: str) -> tuple[list[float], str]:
