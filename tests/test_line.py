@@ -407,7 +407,7 @@ TABLE: dict[str, tuple[Line, dict[str, Any] | None, str]] = {
             breaks={**B, "numbers": False, "result": False, "inner": True},
         ),
         None,
-        ("W &\\leftarrow W - 0.1\\,dW = W \\\\*\n  &\\quad - 0.1\\,D = R"),
+        ("W &\\leftarrow W - 0.1\\,dW = W \\\\\n  &\\quad - 0.1\\,D = R"),
     ),
     "loss (backward)": (
         Line(
@@ -452,7 +452,8 @@ TABLE: dict[str, tuple[Line, dict[str, Any] | None, str]] = {
             breaks={**B, "numbers": True, "result": False, "inner": True},
         ),
         None,
-        ("dh_1 &= dy_1 + n \\\\*\n  & = D \\\\*\n  &\\quad + N = R"),
+        # a page may break before the operator that goes on (tall matrices), not before "="
+        ("dh_1 &= dy_1 + n \\\\*\n  & = D \\\\\n  &\\quad + N = R"),
     ),
     "product (backward)": (
         Line(
