@@ -72,6 +72,28 @@ def _braces(tex: str) -> str:
     return tex.replace("{", "{{").replace("}", "}}")
 
 
+def _shares(k: str, text: str, a: np.ndarray, said: Said, prev_t: int) -> str:
+    """Gate ``k``'s sentence on its largest and smallest share ``a[j]``: ``text`` formatted
+    with the share ``p``, the unit ``u`` and the entries ``n``, ``h`` and ``prev`` of it;
+    the same words for both, as the LSTM's (no "only" for 52 % next to 68 %)."""
+    sym = said.entry
+    hi, lo = int(np.argmax(a)), int(np.argmin(a))
+    return (
+        "; ".join(
+            f"{said(k, j, a[j])}: "
+            + text.format(
+                p=numbers.percent(a[j]),
+                n=sym("n", j),
+                h=sym("h", j),
+                prev=sym("h", j, prev_t),
+                u=j + 1,
+            )
+            for j in dict.fromkeys((hi, lo))
+        )
+        + "."
+    )
+
+
 def gated_captions(
     form: forms.Form,
     step: Step,
@@ -93,31 +115,14 @@ def gated_captions(
     part = f"{prev} W_{{hn}}" if medium.row_vectors else f"W_{{hn}} {prev}"
     part += " + b_{hn}" if hidden_bias else ""
 
-    captions: dict[str, str] = {}
     acts = {k: step.gates[k].act[0] for k in form.keys}
     shares = {
         "r": "{p} of $\\left(" + _braces(part) + "\\right)_{{{u}}}$ enters ${n}$",
         "z": "${h}$ keeps {p} of ${prev}$ and takes the rest from ${n}$",
     }
-    for k, text in shares.items():
-        if k not in acts:
-            continue
-        a = acts[k]
-        hi, lo = int(np.argmax(a)), int(np.argmin(a))
-        # the same words for the largest and the smallest share, as the LSTM's (no
-        # "only" for 52 % next to 68 %)
-        sentence = "; ".join(
-            f"{said(k, j, a[j])}: "
-            + text.format(
-                p=numbers.percent(a[j]),
-                n=sym("n", j),
-                h=sym("h", j),
-                prev=sym("h", j, prev_t),
-                u=j + 1,
-            )
-            for j in dict.fromkeys((hi, lo))
-        )
-        captions[k] = sentence + "."
+    captions = {
+        k: _shares(k, text, acts[k], said, prev_t) for k, text in shares.items() if k in acts
+    }
     if "n" in acts:
         a = acts["n"]
         words = []
