@@ -32,7 +32,10 @@ GENERATED = {
     "rnn16": ("--cell", "rnn", "--input-size", "4", "--hidden-size", "16", "--steps", "2"),
 }
 #: Generated decks with a backward pass (a target per step and an SGD step): by hidden size.
-BACKWARD = {"hidden8": 8, "hidden16": 16, "gru8": 8, "gru16": 16, "rnn8": 8, "rnn16": 16}
+BACKWARD = {
+    **{"hidden8": 8, "hidden16": 16, "gru8": 8, "gru16": 16, "rnn8": 8, "rnn16": 16},
+    "layers2": 8,
+}
 #: Decks at another ``render.text_size`` (``--text-size``): (deck above, size in pt).
 SIZED = {
     "notebook-step-9pt": ("notebook-step", 9),
@@ -49,6 +52,7 @@ BACKWARD_SIZED = {
     "rnn8-9pt": ("rnn8", 9),
     "backward-sequence-11pt": ("backward-sequence", 11),
     "rnn8-11pt": ("rnn8", 11),
+    "layers2-11pt": ("layers2", 11),
 }
 HIDDEN = {**BACKWARD, "layers2": 8, "hidden8-9pt": 8, "hidden8-11pt": 8, "hidden16-9pt": 16}
 DECKS = [*(p.stem for p in BUNDLED), *GENERATED, *SIZED]
@@ -68,7 +72,8 @@ def decks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         result = run_cli("init", path, *flags)
         assert result.exit_code == 0, result.output
         if name in BACKWARD:
-            path.write_text(path.read_text() + backward_section(BACKWARD[name], steps=2))
+            steps = int(flags[flags.index("--steps") + 1]) if "--steps" in flags else 1
+            path.write_text(path.read_text() + backward_section(BACKWARD[name], steps))
         examples.append(path)
     runs = [(example.stem, example, "10") for example in examples]
     by_stem = {example.stem: example for example in examples}
@@ -140,11 +145,15 @@ def test_every_bundled_frame_at_full_size(decks: dict[str, Path], deck: str) -> 
 #: Backward decks at 9 and 11 pt: every number of their backward pass at that size (at
 #: 11 pt the five-vector dc line and dW with its result on a row of its own were scaled to
 #: 9.05-9.57 pt; issue 12; the bundled hidden-2 deck's SGD frames, counted as 2 rows a
-#: 2-row matrix, at 10.87 pt). At 10 pt test_matrices_at_full_size_up_to_hidden_8 holds them.
+#: 2-row matrix, at 10.87 pt; 2 layers: the first SGD frame with its note at 10.56 pt).
+#: At 10 pt test_matrices_at_full_size_up_to_hidden_8 holds them (2 layers of one step:
+#: dW_hk with 8 columns on its result's row was at 9.78 pt).
 BACKWARD_AT = {
     "hidden8-9pt": 9,
     "hidden8-11pt": 11,
+    "gru8-9pt": 9,
     "gru8-11pt": 11,
+    "layers2-11pt": 11,
     "rnn8-9pt": 9,
     "backward-sequence-11pt": 11,
 }
