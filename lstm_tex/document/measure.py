@@ -206,6 +206,11 @@ BLOCK_LHS_EM = 4.5
 #: The GRU's ``W_in x_t + b_in`` in ``Step.latex()``'s one block, likewise.
 GRU_BLOCK_LHS_EM = 5.0
 
+#: What shares a row with a GRU's row vector at the most where lines break (the article):
+#: the candidate's block is aligned after its widest left-hand side, ``h_{t-1} W_hn +
+#: b_hn``, and its pre-activation's row adds ``= \tanh\left(`` ... ``\right)`` (8
+#: columns of -0.5194 ran 1.1 pt past the article's text; 6.5 em for any other line).
+GRU_ROW_LINE_EM = 9.5
 #: A state's left-hand side ``c_t =`` (the row-vector notation's state lines).
 STATE_LHS_EM = 2.0
 #: ``o_t \odot \tanh(c_t)``: the symbolic part of the hidden state's line.

@@ -242,10 +242,12 @@ class Medium:
                 return slots
         return ELISION_MIN
 
-    def rows_of_step(self, given: Sequence[np.ndarray], computed: Sequence[np.ndarray]) -> None:
+    def rows_of_step(
+        self, given: Sequence[np.ndarray], computed: Sequence[np.ndarray], beside: float = 0.0
+    ) -> None:
         """Fix the columns of the row vectors of one step (:meth:`row_cols`) from the widest
-        number among them (``given`` ones as written, else as computed values), or lift
-        the fix (both empty)."""
+        number among them (``given`` ones as written, else as computed values; ``beside``:
+        the most that shares a line with one, where a line breaks), or lift the fix."""
         self.row_cap = None
         if not self.breaks_rows or not (given or computed):
             return
@@ -270,7 +272,7 @@ class Medium:
                 ),
             ]
         )
-        self.row_cap = self._row_fit(widest)
+        self.row_cap = self._row_fit(widest, beside)
 
     def blocks(self, arrays: Sequence[np.ndarray], kind: str = "", beside: float = 0.0) -> str:
         """Computed values as blocks of one matrix with a rule between them: stacked (a

@@ -53,7 +53,8 @@ def step_context(trace: Trace, step: Step, medium: Medium, index: int) -> dict[s
     """Symbols and formatted numbers of one step (all gates, and the states after them)."""
     ex = trace.example
     form = forms.of(ex)
-    medium.rows_of_step(*step_arrays(step, starts(step, ex.steps)))
+    beside = measure.GRU_ROW_LINE_EM if form.kind == "gru" else 0.0
+    medium.rows_of_step(*step_arrays(step, starts(step, ex.steps)), beside)
     ctx = step_symbols(trace, step, medium, index)
     where = gate_where(trace, step, medium, ctx)
     ctx.update(where.stacked)
