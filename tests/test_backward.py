@@ -312,7 +312,7 @@ def test_bundled_example_says_what_the_step_did(out: Path) -> None:
     positions = [frames.index(f"{{Backward, step {t}: ") for t in (3, 2, 1)]
     assert positions == sorted(positions)
     assert r"\mathsf{d}h_{0} = W_{hh}^{\top}\delta_{1}" in frames
-    assert r"\mathrm{d}c_{0} = \mathrm{d}c_{1} \odot f_{1}" in article
+    assert r"\mathrm{d}c_{0} &= \mathrm{d}c_{1} \odot f_{1}" in article
     parts = sorted(p.name for p in (folder / "parts").glob("backward-*.tex"))
     assert "backward-loss.tex" in parts and "backward-l0-forward-t3-delta.tex" in parts
     assert "backward-l0-forward-grad-i.tex" in parts and "backward-loss-after.tex" in parts

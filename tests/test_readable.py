@@ -351,7 +351,7 @@ def test_every_alone_frame_is_a_bundled_deck() -> None:
         *(p.stem for p in BUNDLED if "backward" in p.stem),
         *BACKWARD,
         *("hidden8-9pt", "gru8-9pt", "rnn8-9pt", "gru-backward-9pt"),
-        *("hidden8-11pt", "gru8-11pt", "backward-sequence-11pt"),
+        *("hidden8-11pt", "gru8-11pt", "layers2-11pt", "backward-sequence-11pt"),
     ],
 )
 def test_backward_frames_are_not_half_empty(decks: dict[str, Path], deck: str) -> None:

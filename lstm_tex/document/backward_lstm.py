@@ -155,12 +155,19 @@ def _back(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[Line]:
     assert w_ih is not None and w_hh is not None
     h_lhs = (f"{sy.d('h', tp)} = " if first else "") + f"{sy.tr('hh')}{sy.delta(None, t)}"
     c_lhs = (f"{sy.d('c', tp)} = " if first else "") + (f"{sy.d('c', t)} \\odot {sy.q('f', t)}")
+    # dc_0 = dc_1 * f_1 names its factors, so that on a frame of its own its symbols may
+    # take a row above its numbers (issue 12: 2 layers at 11 pt, 49 % full)
+    c_sym = (
+        {"lhs": sy.d("c", tp), "a": sy.d("c", t), "b": sy.q("f", t)}
+        if first
+        else {"lhs": c_lhs, "a": None, "b": None}
+    )
     lines = [
         bld.back_line(b, sy, "h", w_hh, b.dh_prev, h_lhs),
         line(
             show,
             "product",
-            {"lhs": c_lhs, "a": None, "b": None},
+            c_sym,
             {"a": show.value(b.dc), "b": show.value(s.gates["f"].act)},
             show.value(b.dc_prev),
             c_lhs,
