@@ -104,10 +104,11 @@ def gated_captions(
     hidden_bias: bool = True,
 ) -> dict[str, str]:
     r"""The GRU's and the RNN's sentences: "$z_{1,2} = 0.71$: $h_{1,2}$ keeps 71 % of
-    $h_{0,2}$ and takes the rest from $n_{1,2}$", "$r_{1,2} = 0.52$: 52 % of $\left(W_{hn}
-    h_0 + b_{hn}\right)_2$ enters $n_{1,2}$" (that step's hidden part, as the candidate's
-    line writes it: ``h_0 W_hn`` with row vectors, no ``b_hn`` without it); the unit of h
-    that changes most; with ReLU, how many units it cuts to zero."""
+    $h_{0,2}$ and takes the rest from $n_{1,2}$", "$r_{1,2} = 0.52$: 52 % of $(W_{hn} h_0
+    + b_{hn})_2$ enters $n_{1,2}$" (that step's hidden part, as the candidate's line writes
+    it: ``h_0 W_hn`` with row vectors, no ``b_hn`` without it; plain parentheses, so that a
+    line of text may break at its "+"); the unit of h that changes most; with ReLU, how
+    many units it cuts to zero."""
     t = step.t
     sym = Entry(sup, t)
     said = Said(sym, medium.decimals)
@@ -117,7 +118,7 @@ def gated_captions(
 
     acts = {k: step.gates[k].act[0] for k in form.keys}
     shares = {
-        "r": "{p} of $\\left(" + _braces(part) + "\\right)_{{{u}}}$ enters ${n}$",
+        "r": "{p} of $(" + _braces(part) + ")_{{{u}}}$ enters ${n}$",
         "z": "${h}$ keeps {p} of ${prev}$ and takes the rest from ${n}$",
     }
     captions = {
