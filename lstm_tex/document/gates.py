@@ -14,7 +14,7 @@ from lstm_tex.document.affine import affine_lines, row_product_height, row_produ
 from lstm_tex.document.blocks import Blocks, Where
 from lstm_tex.document.line import Line, Term, symbolic, widest
 from lstm_tex.document.measure import LINE, OPERATOR_EM
-from lstm_tex.document.medium import Medium
+from lstm_tex.document.medium import GATE_EXTRA_ROWS, Medium
 
 #: A gate line of up to this many matrix rows may move its result and bias to rows of their
 #: own to show its weight matrix whole: the gate's two lines still share a frame. A taller
@@ -119,10 +119,11 @@ def symbolic_width(symbols: dict[str, Any]) -> float:
     return measure.tex_em(f"{y['sym']} = {y['act_fn']}({body})")
 
 
-def unbroken_if_tall(line: Line, where: Where) -> Line:
-    r"""On slides, a gate line whose breaks make it taller than a frame stays one row:
-    \lstmfit then scales it to the width, which costs less than shrinking the frame."""
-    if where.medium.layout.shrinks and line.height > where.budget:
+def unbroken_if_tall(line: Line, where: Where, extra: float = 0.0) -> Line:
+    r"""On slides, a gate line whose breaks make it taller than a frame (``extra``: rows
+    more than :attr:`Where.budget`) stays one row: \lstmfit then scales it to the width,
+    which costs less than shrinking the frame."""
+    if where.medium.layout.shrinks and line.height > where.budget + extra:
         return replace(line.unbroken(), height=line.height / line.rows)
     return line
 
@@ -317,4 +318,7 @@ def result_line(entry: dict[str, Any], where: Where) -> Line:
     )
     if medium.breaks_rows and medium.layout.shrinks:  # rows of row vectors, never one row
         return replace(line, height=measure.rows_height([where.rows] * line.rows))
-    return unbroken_if_tall(stacked_rows(line, where.rows), where)
+    # A result line has no columns to elide: unbroken, it is scaled, to 7.96 pt in a 4:3
+    # deck for a GRU candidate of five 8-row vectors at 10 pt (42 em; issue 12). Broken,
+    # it stays so where it fits a gate's frame of its own, its lines set closer (step.py).
+    return unbroken_if_tall(stacked_rows(line, where.rows), where, GATE_EXTRA_ROWS)

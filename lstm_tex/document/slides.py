@@ -111,6 +111,39 @@ def share(ctx: dict[str, Any], size: float, overlays: bool = False) -> None:
         j = best[j][1]
     bounds = [*reversed(starts), len(found)]
     ctx["slides"] = [slide(found[a:b], room, THEMED * body) for a, b in pairwise(bounds)]
+    for made in ctx["slides"]:
+        made["title"] = title(ctx, made["parts"])
+
+
+def state_names(ctx: dict[str, Any], lines: Any) -> str:
+    """What a frame of a step's states holds: ``cell state $c_t$ and hidden state $h_t$``."""
+    return " and ".join(
+        f"cell state ${ctx['c_sym']}$" if line.kind == "cell" else f"hidden state ${ctx['h_sym']}$"
+        for line in lines
+    )
+
+
+def title(ctx: dict[str, Any], together: list[dict[str, Any]]) -> str:
+    """A slide's title, as frames.tex.j2 and slides.qmd.j2 both set it: the step's title and
+    what its parts are (``Step 1: inputs, input gate $i_1$ and forget gate $f_1$``), a
+    gate's continued frame marked ``(continued)``; the last two joined by "and", unless the
+    last is the two states (their own "and")."""
+    names = []
+    for part in together:
+        if part["kind"] == "inputs":
+            name = "inputs"
+        elif part["kind"] == "gate":
+            name = f"{part['gate']['name']} ${part['gate']['sym']}$"
+        else:
+            name = state_names(ctx, part["chunk"])
+        if part["kind"] != "states" and part["index"] > 0:
+            name += " (continued)"
+        names.append(name)
+    *rest, last = names
+    both_states = together[-1]["kind"] == "states" and len(together[-1]["chunk"]) > 1
+    if rest and not both_states:
+        return f"{ctx['title']}: {', '.join(rest)} and {last}"
+    return f"{ctx['title']}: {', '.join(names)}"
 
 
 def slide(together: list[dict[str, Any]], room: float, themed: float) -> dict[str, Any]:

@@ -1,0 +1,120 @@
+"""Readable from the back of the hall (issue 12), in a lecturer's own deck too: frames.tex
+\\input into a Madrid 4:3 deck at 11 pt (Beamer's default page, whose text is 23 % narrower
+than the 16:9 deck's), and the standalone deck's frame number. Measured on the PDFs; each
+document is compiled once (session fixture)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from lstm_tex.latex.tex import FOOTLINE, FRAME_NUMBER_SIZE
+from tests import measure
+from tests.conftest import EXAMPLES, compile_tex, lecturer_deck, run_cli
+from tests.test_readable import MIN_PT, backward_section
+
+#: A GRU of hidden size 8 with a backward pass: its candidate's result line (five 8-row
+#: vectors) stayed on one row 42 em wide, which the 4:3 deck scaled to 7.96 pt.
+GRU8 = ("--cell", "gru", "--input-size", "5", "--hidden-size", "8", "--steps", "2")
+
+
+@pytest.fixture(scope="session")
+def hall(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The GRU's standalone deck and its frames.tex in a lecturer's Madrid 4:3 deck, each
+    compiled once: their PDFs by name."""
+    folder = tmp_path_factory.mktemp("hall")
+    path = folder / "gru8.yaml"
+    made = run_cli("init", path, *GRU8)
+    assert made.exit_code == 0, made.output
+    path.write_text(path.read_text() + backward_section(8, steps=2))
+    result = run_cli("render", path, "--out", folder / "out", "--no-check")
+    assert result.exit_code == 0, result.output
+    out = folder / "out" / "gru8"
+    pdfs = {}
+    for name, tex in (
+        ("deck", out / "gru8-slides.tex"),
+        ("madrid43", lecturer_deck(out, out / "frames.tex")),
+    ):
+        compiled = compile_tex(tex)
+        assert compiled.ok, (tex.name, compiled.errors)
+        assert compiled.overfull == 0, (tex.name, compiled.overfull_hbox, compiled.overfull_vbox)
+        pdfs[name] = tex.with_suffix(".pdf")
+    return pdfs
+
+
+@pytest.mark.latex
+def test_no_number_below_8pt_in_a_madrid_43_deck(hall: dict[str, Path]) -> None:
+    """frames.tex is laid out for the 16:9 deck's width and \\lstmfit scales a line to a
+    4:3 deck's, 23 % narrower. The GRU candidate's result line (five 8-row vectors, 42 em)
+    stayed on one row, as a line taller than a frame when broken does, so both decks
+    scaled it, the 4:3 one to 7.96 pt: a result line, which has no columns to elide, now
+    breaks where it fits a gate's frame of its own."""
+    found = measure.numbers(hall["madrid43"])
+    assert len({n.page for n in found}) > 20, "the measure reads too few pages"
+    small = sorted({(n.page, round(n.size, 2)) for n in found if n.size < MIN_PT})
+    assert not small, small
+
+
+@pytest.mark.latex
+def test_frame_number_readable(hall: dict[str, Path]) -> None:
+    """The standalone deck's frame number is set at the derivation's size (\\small, 10 pt),
+    not in Beamer's 6 pt footline font, on every page after the title."""
+    pages = measure._read(hall["deck"])
+    sizes = set()
+    for page in pages[1:]:
+        feet = [w for w in page.words if w["top"] > 0.93 * page.height]
+        assert feet and all(w["text"].isdigit() for w in feet), feet
+        sizes |= {round(w["size"] * measure.PT_PER_BP, 2) for w in feet}
+    assert sizes == {10.0}, sizes
+
+
+@pytest.mark.latex
+def test_frame_number_keeps_the_text_height(tmp_path: Path) -> None:
+    """The larger frame number leaves every frame as tall as the footline font's number did
+    (its height is smashed to a digit of that font): frames packed for it still fit."""
+    heights = []
+    for name, footline in (
+        ("small", FOOTLINE),
+        ("footfont", FOOTLINE.replace(FRAME_NUMBER_SIZE, "")),
+    ):
+        tex = tmp_path / f"{name}.tex"
+        tex.write_text(
+            "\\documentclass[aspectratio=169,11pt]{beamer}\n"
+            f"{footline}\n"
+            "\\begin{document}\n"
+            "\\begin{frame}{T}\\typeout{TEXTHEIGHT=\\the\\textheight}x\\end{frame}\n"
+            "\\end{document}\n"
+        )
+        compiled = compile_tex(tex, draft=True)
+        assert compiled.ok, compiled.errors
+        heights.append(re.findall(r"TEXTHEIGHT=([\d.]+)pt", compiled.log))
+    assert heights[0] == heights[1] and heights[0], heights
+
+
+def test_quarto_slides_have_the_deck_titles(tmp_path: Path) -> None:
+    """slides.qmd.j2 reads each shared slide's title from document/slides.py, as
+    frames.tex.j2 does: the same titles, in the same order (the Quarto slides said "output
+    gate $o_1$ and cell state $c_1$ and hidden state $h_1$" where the deck has a comma)."""
+    example = EXAMPLES / "backward-sequence.yaml"
+    result = run_cli("render", example, "--out", tmp_path, "--no-check", "--markdown")
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / example.stem
+    frames = (folder / "frames.tex").read_text()
+    deck = re.findall(r"^\\begin\{frame\}(?:\[[^]]*\])?\{(Step .*)\}$", frames, flags=re.M)
+    quarto = re.findall(
+        r"^## (Step .*)$", (folder / f"{example.stem}-slides.qmd").read_text(), flags=re.M
+    )
+    assert any(" and " in t and ", " in t.split(": ", 1)[1] for t in deck), deck
+    assert quarto == deck
+
+
+@pytest.mark.latex
+def test_overview_frames_start_at_the_top(hall: dict[str, Path]) -> None:
+    """The cell's frame and the chain rule start at the top, as the derivations do (they
+    were centred, with up to a third of the frame blank above them)."""
+    fills = {f.title: f for f in measure.fills(hall["deck"])}
+    overviews = [fills["The GRU cell"], fills["Backward pass: the chain rule"]]
+    high = [(f.page, f.title, round(f.above, 2)) for f in overviews if f.above > 0.05]
+    assert not high, high
