@@ -223,7 +223,7 @@ def test_the_gru_is_written_as_torch_computes_it(rendered: Cases) -> None:
     assert r"h_t &= \left(1 - z_t\right) \odot n_t + z_t \odot h_{t-1}" in article
     assert "c_t" not in article and "c_{0}" not in article
     frames = (folder / "frames.tex").read_text()
-    assert r"\begin{frame}{The GRU cell}" in frames
+    assert r"\begin{frame}[t]{The GRU cell}" in frames
     parts = sorted(p.name for p in (folder / "parts").glob("l0-forward-t1-*"))
     assert parts == sorted(
         f"l0-forward-t1-{piece}.tex" for piece in ("inputs", "r", "r-rows", "z", "n", "n-rows", "h")

@@ -182,8 +182,8 @@ def test_pdf_flag_compiles_and_reports_latex_errors(out: Path, tmp_path: Path) -
     text = (NOTEBOOK.parents[1] / "templates" / "frames.tex.j2").read_text()
     broken.joinpath("frames.tex.j2").write_text(
         text.replace(
-            r"\begin{frame}{The \VAR{cell_title} cell}",
-            "\\begin{frame}{The \\VAR{cell_title} cell}\\nosuchmacro",
+            r"\begin{frame}[t]{The \VAR{cell_title} cell}",
+            "\\begin{frame}[t]{The \\VAR{cell_title} cell}\\nosuchmacro",
         )
     )
     assert "nosuchmacro" in broken.joinpath("frames.tex.j2").read_text()

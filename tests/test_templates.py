@@ -86,7 +86,9 @@ def test_override_one_template_file(tmp_path: Path) -> None:
     custom.mkdir()
     text = (ROOT / "templates" / "frames.tex.j2").read_text()
     custom.joinpath("frames.tex.j2").write_text(
-        text.replace(r"\begin{frame}{The \VAR{cell_title} cell}", r"\begin{frame}{Our LSTM, again}")
+        text.replace(
+            r"\begin{frame}[t]{The \VAR{cell_title} cell}", r"\begin{frame}[t]{Our LSTM, again}"
+        )
     )
     result = run_cli(
         "render", NOTEBOOK, "--out", tmp_path / "out", "--no-check", "--templates", custom
