@@ -79,6 +79,7 @@ COST = {
     "test_configs.py": 34.7,
     "test_readable_rowvector.py": 17.0,
     "test_readable_hall.py": 25.0,
+    "test_readable_textbook.py": 12.0,
     "test_fuzz.py": 16.1,
     "test_render.py": 14.2,
     "test_backward.py": 14.2,

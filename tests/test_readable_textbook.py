@@ -44,7 +44,7 @@ def textbook_decks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     pdfs = {}
     for name, (flags, _) in DECKS.items():
         example = folder / f"{name}.yaml"
-        result = run_cli("init", example, *flags, "--steps", "2")
+        result = run_cli("init", example, *flags)  # one step
         assert result.exit_code == 0, result.output
         out = folder / "out"
         result = run_cli("render", example, "--out", out, "--no-check", "--notation", "textbook")
@@ -92,7 +92,7 @@ def test_block_rule_on_every_gate_frame(textbook_decks: dict[str, Path], deck: s
     h columns and 4 below: the product reads row by row."""
     pdf = textbook_decks[deck]
     pages = gate_pages(pdf, DECKS[deck][1])
-    assert len(pages) == 2 * (4 if deck.startswith("lstm") else 2), pages
+    assert len(pages) == (4 if deck.startswith("lstm") else 2), pages
     for page in pages:
         tall = [r for r in measure.vertical_rules(pdf, page) if r[2] - r[1] > 25.0]
         assert len(tall) == 1, (page, tall)
