@@ -230,10 +230,11 @@ def _broken(line: Line) -> set[str]:
 GATE_LINES = [
     ("pytorch", 60.0, [("ih", set(), [(0, 0)], 5.4), ("hh", set(), [(0, 0)], 5.4),
                        ("result", set(), [], 5.4)]),
-    ("pytorch", 30.0, [("ih", set(), [(0, 0)], 5.4), ("hh", {"bias", "result"}, [(0, 0)], 16.2),
-                       ("result", {"pre"}, [], 10.8)]),
-    ("pytorch", 20.0, [("ih", {"bias", "result"}, [(0, 0)], 16.2),
-                       ("hh", {"bias", "result"}, [(0, 1)], 21.6), ("result", {"pre"}, [], 10.8)]),
+    # a row after a break counts its matrices and line.ROW_GAP (was LINE: issue 12)
+    ("pytorch", 30.0, [("ih", set(), [(0, 0)], 5.4), ("hh", {"bias", "result"}, [(0, 0)], 14.2),
+                       ("result", {"pre"}, [], 9.8)]),
+    ("pytorch", 20.0, [("ih", {"bias", "result"}, [(0, 0)], 14.2),
+                       ("hh", {"bias", "result"}, [(0, 1)], 18.6), ("result", {"pre"}, [], 9.8)]),
     ("textbook", 60.0, [("affine", set(), [(0, 0)], 7.4), ("result", set(), [], 5.4)]),
     # W_f whole, its 6 columns with the rule between h and x (it was elided to 4 columns,
     # which lost the rule), [h; x] on the next row (issue 12)
@@ -298,17 +299,26 @@ def test_state_and_input_lines_break_to_fit(
 
 
 #: (a slide's frame height in matrix rows; the forget gate's frames and the state frames
-#: as their lines' kinds) on a slide line of 30 em: a line taller than a frame stays on one
-#: row (16.2 -> 5.4 rows for W_hf h + b_hf), so that two share a frame.
+#: as their lines' kinds, a piece of a line cut where it breaks with where it resumes or
+#: stops) on a slide line of 30 em: a line taller than a frame goes on over the next frame,
+#: cut where it breaks (W_hf h + b_hf = [W] [h] + [b] on one, = [r] on the next; issue 12),
+#: or, where its pieces would not fit either, stays on one row (8 rows: W_hf h + b_hf).
 SLIDE_FRAMES = [
     (19.5, [["symbolic", "ih"], ["symbolic", "hh"], ["symbolic", "result"]]),
-    (12.0, [["symbolic", "ih", "hh"], ["symbolic", "result"]]),
-    (8.0, [["symbolic", "ih"], ["symbolic", "hh"], ["symbolic", "result"]]),
-]
+    (12.0, [["symbolic", "ih"], ["symbolic", "hh upto result"], ["symbolic", "hh resumes result"],
+            ["symbolic", "result"]]),
+    (8.0, [["symbolic", "ih"], ["symbolic", "hh"], ["symbolic", "result upto pre"],
+           ["symbolic", "result resumes pre"]]),
+]  # fmt: skip
+
+
+def _kind(line: Line) -> str:
+    marks = [f"{k} {line.symbolic[k]}" for k in ("resumes", "upto") if k in line.symbolic]
+    return " ".join([line.kind, *marks])
 
 
 @pytest.mark.parametrize(("frame_rows", "frames"), SLIDE_FRAMES)
 def test_gate_lines_pack_into_frames(frame_rows: float, frames: list[list[str]]) -> None:
     step = _step("pytorch", 30.0, frame_rows, slides=True)
-    assert [[line.kind for line in f] for f in step["gates"][1]["frames"]] == frames
+    assert [[_kind(line) for line in f] for f in step["gates"][1]["frames"]] == frames
     assert [[line.kind for line in f] for f in step["state_frames"]] == [["cell"], ["hidden"]]

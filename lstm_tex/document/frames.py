@@ -119,13 +119,20 @@ def pack_lines(
 ) -> list[Frame]:
     """:func:`pack` for :class:`~lstm_tex.document.line.Line` records, by their heights
     (and, with ``text_em``, their widths); ``extra``: rows a line takes besides its own
-    (a caption read after it), by position."""
-    heights = [line.height + (extra[n] if n < len(extra) else 0.0) for n, line in enumerate(lines)]
+    (a caption read after it), by position. A line too tall for a frame of its own goes
+    on over the next frames, cut where it breaks (:meth:`Line.pieces`): split, not
+    shrunk (issue 12); its extra rows go with its last piece."""
+    head = first.height if first is not None else 0.0
+    cut: list[tuple[Line, float]] = []
+    for n, line in enumerate(lines):
+        more = extra[n] if n < len(extra) else 0.0
+        pieces = line.pieces(budget - head - more)
+        cut += [(p, p.height + (more if p.closes else 0.0)) for p in pieces]
     return pack(
-        list(zip(lines, heights, strict=True)),
+        cut,
         budget,
         None if first is None else (first, first.height),
-        widths=[line.width for line in lines] if text_em is not None else None,
+        widths=[line.width for line, _ in cut] if text_em is not None else None,
         text_em=text_em,
     )
 
@@ -138,9 +145,12 @@ def set_rows(frame: Frame, heights: Sequence[float]) -> float:
 
 def dotted_rows(lines: Sequence[Line]) -> float:
     """The rows that the ``\\vdots`` of ``lines`` add to their estimated heights
-    (:data:`VDOTS_ROWS` for each line with a matrix elided in its rows)."""
+    (:data:`VDOTS_ROWS` for each row of a line with a matrix elided in its rows: a GRU's
+    candidate at hidden 16, its result on two rows, was shrunk to 9.84 pt)."""
     return VDOTS_ROWS * sum(
-        any("\\vdots" in text for text in (*line.numbers.values(), line.result)) for line in lines
+        line.rows
+        for line in lines
+        if any("\\vdots" in text for text in (*line.numbers.values(), line.result))
     )
 
 

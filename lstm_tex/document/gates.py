@@ -12,14 +12,17 @@ import numpy as np
 from lstm_tex.document import forms, measure, numbers
 from lstm_tex.document.affine import affine_lines, row_product_height, row_product_room
 from lstm_tex.document.blocks import Blocks, Where
-from lstm_tex.document.line import Line, Term, symbolic, widest
-from lstm_tex.document.measure import LINE, OPERATOR_EM
+from lstm_tex.document.line import Line, Term, broken_height, symbolic, widest
+from lstm_tex.document.measure import OPERATOR_EM, SYMBOLIC
 from lstm_tex.document.medium import GATE_EXTRA_ROWS, Medium
 
 #: A gate line of up to this many matrix rows may move its result and bias to rows of their
 #: own to show its weight matrix whole: the gate's two lines still share a frame. A taller
 #: line moves them only where the gate keeps its number of frames (``moves``, step.py).
 MOVE_ROWS = 4
+#: What a product line's left-hand side is wider than :func:`measure.stacked_em` counts
+#: (``W`` and ``h`` are wider than the average letter; :func:`lhs_gap`).
+LHS_GAP_EM = 1.0
 
 
 def gate_context(gate: forms.GateForm, n: int, where: Where) -> dict[str, Any]:
@@ -33,9 +36,13 @@ def gate_context(gate: forms.GateForm, n: int, where: Where) -> dict[str, Any]:
     entry["act"] = where.medium.value(where.step.gates[gate.key].act, gate.key)
     lines: tuple[Line, ...]
     entry["moves"] = {}
+    entry["alone"] = None
     if where.notation == "pytorch" or gate.gated:
         products = product_lines(entry, blocks, where)
         lines = (*products, result_line(entry, where))
+        alone = result_line(entry, where, beside=False)
+        if alone != lines[-1]:
+            entry["alone"] = alone.with_symbols(line_symbols(entry, where))
         if where.medium.layout.shrinks:
             moved = product_lines(entry, blocks, where, tall=True)
             entry["moves"] = {
@@ -119,18 +126,24 @@ def symbolic_width(symbols: dict[str, Any]) -> float:
     return measure.tex_em(f"{y['sym']} = {y['act_fn']}({body})")
 
 
-def unbroken_if_tall(line: Line, where: Where, extra: float = 0.0) -> Line:
-    r"""On slides, a gate line whose breaks make it taller than a frame (``extra``: rows
-    more than :attr:`Where.budget`) stays one row: \lstmfit then scales it to the width,
-    which costs less than shrinking the frame."""
-    if where.medium.layout.shrinks and line.height > where.budget + extra:
-        return replace(line.unbroken(), height=line.height / line.rows)
-    return line
+def unbroken_if_tall(line: Line, where: Where) -> Line:
+    r"""On slides, a gate line whose breaks make it taller than a frame goes on over the
+    next frame, cut where it breaks (:meth:`Line.pieces`, when the packer meets it); one
+    that cannot be cut so (a row taller than a frame: ``render.article_full``, or no break
+    to cut at) stays one row: \lstmfit then scales it to the width, which costs less than
+    shrinking the frame."""
+    layout = where.medium.layout
+    if not layout.shrinks:
+        return line
+    room = layout.frame_rows + GATE_EXTRA_ROWS - SYMBOLIC
+    if all(piece.height <= room for piece in line.pieces(room)):
+        return line
+    return replace(line.unbroken(), height=line.height / line.rows)
 
 
 def stacked_rows(line: Line, rows: int) -> Line:
     """``line`` with its height: each of its rows as tall as ``rows``-row matrices."""
-    return replace(line, height=(rows + LINE) * line.rows)
+    return replace(line, height=broken_height(rows, line.rows))
 
 
 def weight_room(
@@ -273,10 +286,11 @@ def product_width(
     return widest(pieces, lhs_em)
 
 
-def result_line(entry: dict[str, Any], where: Where) -> Line:
+def result_line(entry: dict[str, Any], where: Where, beside: bool = True) -> Line:
     """PyTorch's ``f_t = \\sigma(ih + hh) = \\sigma(pre) = act`` (the GRU's candidate with
     ``+ r \\odot hh``), breaking where wide batches need it: inside the sum, before the
-    pre-activation, before the activation's result."""
+    pre-activation, before the activation's result; ``beside``: on a frame with the
+    product lines, whose wider left-hand sides it starts after (:func:`lhs_gap`)."""
     step, medium, sup_em = where.step, where.medium, where.sup_em
     gv = step.gates[entry["key"]]
     reset = step.gates["r"].act if entry["gated"] else None
@@ -285,6 +299,9 @@ def result_line(entry: dict[str, Any], where: Where) -> Line:
     ih_em, hh_em = em(gv.ih, kind="ih"), em(gv.hh, kind="hh")
     pre_em, act_em = em(gv.pre, kind="pre"), em(gv.act, kind=k)
     line_em = ih_em + hh_em + pre_em + act_em + measure.RESULT_LINE_EM + sup_em + gated_em
+    # the gate's lines are one aligned block: its rows start after the widest left-hand side
+    gap = lhs_gap(entry, where) if beside else 0.0
+    room = where.state_line - gap
     values = {
         "ih": medium.value(gv.ih, "ih"),
         "hh": medium.value(gv.hh, "hh"),
@@ -294,11 +311,11 @@ def result_line(entry: dict[str, Any], where: Where) -> Line:
         values["r"] = medium.value(reset, "r")
     sum_em = hh_em + measure.RESULT_SUM_EM + sup_em + gated_em
     breaks = {
-        "sum": ih_em + sum_em > where.state_line,
+        "sum": ih_em + sum_em > room,
         # row vectors of the GRU's candidate: r on a row, then its product with hh
-        "odot": reset is not None and medium.breaks_rows and sum_em > where.state_line,
-        "pre": line_em > where.state_line,
-        "act": pre_em + act_em + measure.RESULT_ACT_EM > where.state_line,
+        "odot": reset is not None and medium.breaks_rows and sum_em > room,
+        "pre": line_em > room,
+        "act": pre_em + act_em + measure.RESULT_ACT_EM > room,
     }
     # its pieces: f_t = sigma(ih, + hh), = sigma(pre), = act
     then_em = measure.RESULT_LINE_EM - measure.RESULT_SUM_EM - OPERATOR_EM
@@ -314,11 +331,28 @@ def result_line(entry: dict[str, Any], where: Where) -> Line:
         numbers=values,
         result=entry["act"],
         breaks=breaks,
-        width=widest(pieces, measure.STATE_LHS_EM + sup_em),
+        width=widest(pieces, measure.STATE_LHS_EM + sup_em) + gap,
     )
     if medium.breaks_rows and medium.layout.shrinks:  # rows of row vectors, never one row
         return replace(line, height=measure.rows_height([where.rows] * line.rows))
     # A result line has no columns to elide: unbroken, it is scaled, to 7.96 pt in a 4:3
     # deck for a GRU candidate of five 8-row vectors at 10 pt (42 em; issue 12). Broken,
-    # it stays so where it fits a gate's frame of its own, its lines set closer (step.py).
-    return unbroken_if_tall(stacked_rows(line, where.rows), where, GATE_EXTRA_ROWS)
+    # it stays so where its pieces fit a gate's frame (cut over frames by the packer).
+    return unbroken_if_tall(stacked_rows(line, where.rows), where)
+
+
+def lhs_gap(entry: dict[str, Any], where: Where) -> float:
+    """On slides, how much wider (ems) the widest left-hand side of a gate's lines is than
+    its result line's own (``W_hk h_{t-1} + b_hk`` against ``f_t``): a frame's lines are one
+    aligned block, so the result's rows start after it (a bundled 11 pt g_t line ran 2.5 em
+    past the frame and was scaled to 10.45 pt; issue 12). :func:`measure.stacked_em` and
+    :data:`LHS_GAP_EM`: measured 4.34, 4.80 and 6.47 em for ``h_0``, ``h^{(0)}_0`` and
+    ``h^{(1)\\rightarrow}_0``, estimated 4.89, 5.24 and 6.64."""
+    if not where.medium.layout.shrinks:
+        return 0.0
+    lhs = [
+        " + ".join(s for s in (f"{entry[f'W_{kind}_sym']} {v}", entry[f"b_{kind}_sym"]) if s)
+        for kind, v in zip(("ih", "hh"), where.symbols, strict=True)
+    ]
+    widest_lhs = max(measure.stacked_em(s) for s in lhs)
+    return max(0.0, widest_lhs + LHS_GAP_EM - measure.stacked_em(entry["sym"]))

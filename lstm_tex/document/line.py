@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from types import MappingProxyType
 from typing import Any
 
@@ -81,10 +82,80 @@ class Line:
         reads besides its numbers: a gate's symbols and activation, the step's x_t, ...)."""
         return replace(self, symbolic={**self.symbolic, **symbols})
 
+    @property
+    def closes(self) -> bool:
+        """Whether the line ends here: not a piece cut before its end (:meth:`pieces`),
+        which a caption reading its result would not follow."""
+        return "upto" not in self.symbolic
+
+    def pieces(self, room: float) -> tuple[Line, ...]:
+        """The line cut where it breaks before one of its :data:`CUTS` into lines of at most
+        ``room`` (matrix rows) each where it can be: a line too tall for a frame goes on
+        over the next (issue 12: a GRU candidate's result of five 8-row vectors, broken
+        onto two rows, was scaled down to the width of one). Each piece after the first
+        repeats the left-hand side (``n_t = \\tanh(pre) = act``); ``symbolic`` says at
+        which break a piece starts (``resumes``) and ends (``upto``). A line that fits,
+        or that has no such break, is itself."""
+        cuts = CUTS.get(self.kind, ())
+        if self.height <= room or not cuts or any(t.newline or t.inside for t in self.terms):
+            return (self,)
+        # its rows of matrices, as broken_height counts them
+        per_row = (self.height - measure.LINE - ROW_GAP * (self.rows - 1)) / self.rows
+        names = list(self.breaks)
+        starts: list[int] = []  # where each piece after the first starts (a break's index)
+        rows = 1
+        for n, name in enumerate(names):
+            if not self.breaks[name]:
+                continue
+            if name in cuts and broken_height(per_row, rows + 1) > room:
+                starts.append(n)
+                rows = 1
+            else:
+                rows += 1
+        if not starts:
+            return (self,)
+        bounds = [-1, *starts, len(names)]  # each piece's breaks lie strictly between
+        found = []
+        for k, (a, b) in enumerate(pairwise(bounds)):
+            breaks = {name: self.breaks[name] and a < n < b for n, name in enumerate(names)}
+            marks = {"resumes": names[a]} if k else {}
+            if b < len(names):
+                marks["upto"] = names[b]
+            found.append(
+                replace(
+                    self,
+                    symbolic={**self.symbolic, **marks},
+                    breaks=breaks,
+                    height=broken_height(per_row, 1 + sum(breaks.values())),
+                )
+            )
+        return tuple(found)
+
     def unbroken(self) -> Line:
         """The same line on one row (``render.article_full`` scales it down whole)."""
         terms = tuple(replace(t, newline=False, inside=False) for t in self.terms)
         return replace(self, breaks=dict.fromkeys(self.breaks, False), terms=terms)
+
+
+#: Where a line of each kind may be cut to go on over the next frame (:meth:`Line.pieces`),
+#: among its breaks: a gate's result before ``= \sigma(pre)`` or ``= act``, a product
+#: ``W v + b`` before its result.
+CUTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {"result": ("pre", "act"), "ih": ("result",), "hh": ("result",)}
+)
+
+
+#: A row of a line after a break inside it, besides its matrices: ``\jot`` (3 pt, 0.25 of a
+#: 12 pt row of ``\small``; 1 pt in a tight frame). Between two lines it is ``\jot`` and
+#: 1ex, which :data:`measure.LINE` covers (it counted 1.4 rows for each row of a broken
+#: line: an 11 pt g_t of 3-row matrices, its result on two rows, took a frame more and
+#: left two frames half empty; issue 12).
+ROW_GAP = 0.4
+
+
+def broken_height(rows: float, count: int) -> float:
+    """The height (matrix rows) of a line set on ``count`` rows of ``rows``-row matrices."""
+    return rows * count + measure.LINE + ROW_GAP * (count - 1)
 
 
 def symbolic(kind: str = "symbolic", **symbols: Any) -> Line:

@@ -13,6 +13,7 @@ from lstm_tex.document import forms, matrices, measure
 from lstm_tex.document.frames import (
     LINE,
     SYMBOLIC,
+    VDOTS_ROWS,
     Frame,
     pack,
     set_rows,
@@ -27,6 +28,7 @@ from lstm_tex.document.symbols import (
     superscript,
     time_label,
 )
+from lstm_tex.validate.model import ELISION_MIN
 
 
 def result_entry(
@@ -200,8 +202,20 @@ def concatenation(
         mid_em=measure.STACKED_SYMBOL_EM * len(ts) + measure.SYMBOL_BRACKETS_EM,
         kind="h",
     )
-    entry["value"] = medium.blocks(halves, "h")
-    entry["rows"] = 2 * entry["rows"] + measure.BLOCK_RULE_ROWS
+    return stacked(entry, halves, medium)
+
+
+def stacked(entry: dict[str, Any], halves: list[np.ndarray], medium: Medium) -> dict[str, Any]:
+    """``entry`` with the two directions stacked as its value: on slides, each block shows
+    as many rows as fit a frame with the intro above them, elided on its own rather than
+    the frame shrunk (a hidden-8 output at 11 pt, 16 rows, was scaled to 9.38 pt; issue 12)."""
+    rows, layout = entry["rows"], medium.layout
+    room = layout.frame_rows - SYMBOLIC - LINE - measure.BLOCK_RULE_ROWS
+    shown = rows
+    if layout.shrinks and 2 * rows > room:
+        shown = max(ELISION_MIN, int((room - 2 * VDOTS_ROWS) / 2))
+    entry["value"] = medium.blocks(halves, "h", max_rows=shown)
+    entry["rows"] = 2 * shown + measure.BLOCK_RULE_ROWS + (shown < rows) * 2 * VDOTS_ROWS
     return entry
 
 

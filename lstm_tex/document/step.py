@@ -108,7 +108,9 @@ def gate_frames(g: dict[str, Any], budget: float, caption: float) -> None:
 
     def pack(lines: tuple[Line, ...]) -> list[Frame]:
         first, *rest = lines
-        after = [caption if line.kind == "result" else 0.0 for line in rest]
+        # a line with a matrix elided in its rows is taller by its \vdots: two such lines
+        # of 8-row matrices under the symbolic line were shrunk to 9.84 pt (hidden 16)
+        after = [(caption if line.kind == "result" else 0.0) + dotted_rows([line]) for line in rest]
         return pack_lines(rest, budget, first, extra=after)
 
     g["frames"] = pack(g["lines"])
@@ -118,6 +120,18 @@ def gate_frames(g: dict[str, Any], budget: float, caption: float) -> None:
         # no frame taller than one the gate has already (those are known to fit)
         fits = max(f.used for f in packed) <= max(f.used for f in g["frames"]) + 1e-9
         if len(packed) <= len(g["frames"]) and fits:
+            g["lines"], g["frames"] = trial, packed
+    # a result line on frames of its own (without the product lines, whose left-hand
+    # sides are wider) has the width of the frame: it breaks less (issue 12)
+    alone = g.pop("alone", None)
+    if alone is not None:
+        trial = tuple(alone if line.kind == "result" else line for line in g["lines"])
+        packed = pack(trial)
+        apart = not any(
+            {"ih", "hh"} & {line.kind for line in f} and "result" in {line.kind for line in f}
+            for f in packed
+        )
+        if apart and len(packed) <= len(g["frames"]):
             g["lines"], g["frames"] = trial, packed
 
 
