@@ -231,10 +231,10 @@ GATE_LINES = [
     ("pytorch", 60.0, [("ih", set(), [(0, 0)], 5.4), ("hh", set(), [(0, 0)], 5.4),
                        ("result", set(), [], 5.4)]),
     # a row after a break counts its matrices and line.ROW_GAP (was LINE: issue 12)
-    ("pytorch", 30.0, [("ih", set(), [(0, 0)], 5.4), ("hh", {"bias", "result"}, [(0, 0)], 14.2),
-                       ("result", {"pre"}, [], 9.8)]),
-    ("pytorch", 20.0, [("ih", {"bias", "result"}, [(0, 0)], 14.2),
-                       ("hh", {"bias", "result"}, [(0, 1)], 18.6), ("result", {"pre"}, [], 9.8)]),
+    ("pytorch", 30.0, [("ih", set(), [(0, 0)], 5.4), ("hh", {"bias", "result"}, [(0, 0)], 14.8),
+                       ("result", {"pre"}, [], 10.1)]),
+    ("pytorch", 20.0, [("ih", {"bias", "result"}, [(0, 0)], 14.8),
+                       ("hh", {"bias", "result"}, [(0, 1)], 19.5), ("result", {"pre"}, [], 10.1)]),
     ("textbook", 60.0, [("affine", set(), [(0, 0)], 7.4), ("result", set(), [], 5.4)]),
     # W_f whole, its 6 columns with the rule between h and x (it was elided to 4 columns,
     # which lost the rule), [h; x] on the next row (issue 12)

@@ -145,12 +145,14 @@ CUTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 
 
-#: A row of a line after a break inside it, besides its matrices: ``\jot`` (3 pt, 0.25 of a
-#: 12 pt row of ``\small``; 1 pt in a tight frame). Between two lines it is ``\jot`` and
-#: 1ex, which :data:`measure.LINE` covers (it counted 1.4 rows for each row of a broken
-#: line: an 11 pt g_t of 3-row matrices, its result on two rows, took a frame more and
-#: left two frames half empty; issue 12).
-ROW_GAP = 0.4
+#: A row of a line after a break inside it, besides its matrices: ``\jot`` and
+#: ``\lineskip`` (4 pt at the usual spacing), and its matrix rows, a little taller than the
+#: packer's rows (a frame of 19.5 rows holds about 215 pt at 10 pt). Between two lines
+#: :data:`measure.LINE` counts that and 1ex. It counted 1.4 rows, as a line's: an 11 pt
+#: g_t of 3-row matrices, its result on two rows, took a frame more and left two frames
+#: half empty; 0.4 put an 8-row W_ii x + b (result on its own row) at the usual spacing,
+#: shrunk to 9.76 pt (issue 12).
+ROW_GAP = 0.7
 
 
 def broken_height(rows: float, count: int) -> float:
