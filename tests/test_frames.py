@@ -230,11 +230,11 @@ def _broken(line: Line) -> set[str]:
 GATE_LINES = [
     ("pytorch", 60.0, [("ih", set(), [(0, 0)], 5.4), ("hh", set(), [(0, 0)], 5.4),
                        ("result", set(), [], 5.4)]),
-    # a row after a break counts its matrices and line.ROW_GAP (was LINE: issue 12)
-    ("pytorch", 30.0, [("ih", set(), [(0, 0)], 5.4), ("hh", {"bias", "result"}, [(0, 0)], 14.8),
-                       ("result", {"pre"}, [], 10.1)]),
-    ("pytorch", 20.0, [("ih", {"bias", "result"}, [(0, 0)], 14.8),
-                       ("hh", {"bias", "result"}, [(0, 1)], 19.5), ("result", {"pre"}, [], 10.1)]),
+    # a row after a break counts its matrices and measure.ROW_GAP (was LINE: issue 12)
+    ("pytorch", 30.0, [("ih", set(), [(0, 0)], 5.4), ("hh", {"bias", "result"}, [(0, 0)], 14.6),
+                       ("result", {"pre"}, [], 10.0)]),
+    ("pytorch", 20.0, [("ih", {"bias", "result"}, [(0, 0)], 14.6),
+                       ("hh", {"bias", "result"}, [(0, 1)], 19.2), ("result", {"pre"}, [], 10.0)]),
     ("textbook", 60.0, [("affine", set(), [(0, 0)], 7.4), ("result", set(), [], 5.4)]),
     # W_f whole, its 6 columns with the rule between h and x (it was elided to 4 columns,
     # which lost the rule), [h; x] on the next row (issue 12)

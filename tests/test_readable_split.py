@@ -144,7 +144,7 @@ def test_a_line_that_fits_is_one_piece() -> None:
 
 
 def test_a_line_is_cut_where_it_breaks_before_a_cut() -> None:
-    """Two rows of 8-row matrices (18.1 rows) in 16 rows: one piece per row, each as tall
+    """Two rows of 8-row matrices (18.0 rows) in 16 rows: one piece per row, each as tall
     as a line of one row; the first ends before ``pre``, the second resumes there."""
     line = _result({"sum": False, "pre": True, "act": False})
     first, second = line.pieces(16.0)

@@ -100,7 +100,7 @@ class Line:
         if self.height <= room or not cuts or any(t.newline or t.inside for t in self.terms):
             return (self,)
         # its rows of matrices, as broken_height counts them
-        per_row = (self.height - measure.LINE - ROW_GAP * (self.rows - 1)) / self.rows
+        per_row = (self.height - measure.LINE - measure.ROW_GAP * (self.rows - 1)) / self.rows
         names = list(self.breaks)
         starts: list[int] = []  # where each piece after the first starts (a break's index)
         rows = 1
@@ -145,19 +145,15 @@ CUTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
 )
 
 
-#: A row of a line after a break inside it, besides its matrices: ``\jot`` and
-#: ``\lineskip`` (4 pt at the usual spacing), and its matrix rows, a little taller than the
-#: packer's rows (a frame of 19.5 rows holds about 215 pt at 10 pt). Between two lines
-#: :data:`measure.LINE` counts that and 1ex. It counted 1.4 rows, as a line's: an 11 pt
-#: g_t of 3-row matrices, its result on two rows, took a frame more and left two frames
-#: half empty; 0.4 put an 8-row W_ii x + b (result on its own row) at the usual spacing,
-#: shrunk to 9.76 pt (issue 12).
-ROW_GAP = 0.7
-
-
 def broken_height(rows: float, count: int) -> float:
-    """The height (matrix rows) of a line set on ``count`` rows of ``rows``-row matrices."""
-    return rows * count + measure.LINE + ROW_GAP * (count - 1)
+    """The height (matrix rows) of a line set on ``count`` rows of ``rows``-row matrices:
+    :data:`measure.ROW_GAP` between its rows (``\\jot`` and ``\\lineskip``, no 1ex),
+    :data:`measure.LINE` after the last, as :func:`measure.rows_height` counts rows of row
+    vectors. Each row counted :data:`measure.LINE`: an 11 pt g_t of 3-row matrices, its
+    result on two rows, took a frame more and left two half empty; 0.4 set a 2-layer
+    hidden-8 W_ii x + b (its result on a row of its own) at the usual spacing, shrunk to
+    9.76 pt (issue 12)."""
+    return rows * count + measure.LINE + measure.ROW_GAP * (count - 1)
 
 
 def symbolic(kind: str = "symbolic", **symbols: Any) -> Line:

@@ -274,17 +274,10 @@ class Medium:
         )
         self.row_cap = self._row_fit(widest, beside)
 
-    def blocks(
-        self,
-        arrays: Sequence[np.ndarray],
-        kind: str = "",
-        beside: float = 0.0,
-        max_rows: int | None = None,
-    ) -> str:
+    def blocks(self, arrays: Sequence[np.ndarray], kind: str = "", beside: float = 0.0) -> str:
         """Computed values as blocks of one matrix with a rule between them: stacked (a
         bidirectional output, ``[h->; h<-]``), or side by side with row vectors (each block
-        elided on its own, together no wider than :meth:`row_cols` allows); ``max_rows``:
-        of each block, fewer than the medium's."""
+        elided on its own, together no wider than :meth:`row_cols` allows)."""
         blocks = [self._as_matrix(a) for a in arrays]
         axis = 1 if self.row_vectors else 0
         sizes = [b.shape[axis] for b in blocks]
@@ -296,7 +289,7 @@ class Medium:
             whole,
             style="fixed",
             decimals=self.decimals,
-            max_rows=max_rows or self.layout.max_rows,
+            max_rows=self.layout.max_rows,
             max_cols=cols,
             marks=self.marks.get(kind, ""),
             blocks=None if self.row_vectors else sizes,

@@ -4,6 +4,7 @@ and the steps that are not derived, in brief."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -214,7 +215,8 @@ def stacked(entry: dict[str, Any], halves: list[np.ndarray], medium: Medium) -> 
     shown = rows
     if layout.shrinks and 2 * rows > room:
         shown = max(ELISION_MIN, int((room - 2 * VDOTS_ROWS) / 2))
-    entry["value"] = medium.blocks(halves, "h", max_rows=shown)
+    fewer = replace(medium, layout=replace(layout, max_rows=shown))  # each block's rows
+    entry["value"] = fewer.blocks(halves, "h")
     entry["rows"] = 2 * shown + measure.BLOCK_RULE_ROWS + (shown < rows) * 2 * VDOTS_ROWS
     return entry
 
