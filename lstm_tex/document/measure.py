@@ -382,23 +382,6 @@ def tex_em(tex: str) -> float:
     return em + SCRIPT_SHARE * scripts
 
 
-_PAIR = re.compile(r"([_^])(\{[^{}]*\}|\\[a-zA-Z]+|[^\s{}])([_^])(\{[^{}]*\}|\\[a-zA-Z]+|[^\s{}])")
-
-
-def stacked_em(tex: str) -> float:
-    """As :func:`tex_em`, but a symbol's sub- and superscript (``_PAIR``) set one above the
-    other count the wider (``W_{hg}^{(0)} h^{(0)}_{0}`` and a bias: 5.7 em, measured 6.4)."""
-    wider = [0.0]
-
-    def pair(m: re.Match[str]) -> str:
-        if m.group(1) == m.group(3):
-            return m.group(0)
-        wider.append(SCRIPT_SHARE * max(tex_em(m.group(k).strip("{}")) for k in (2, 4)))
-        return " "
-
-    return tex_em(_PAIR.sub(pair, tex)) + sum(wider)
-
-
 def strip_commands(tex: str) -> str:
     r"""``tex`` without the commands that set no width of their own (``\mathrm``,
     ``\left``, ``\,``, ...): what a note's length is counted on."""
