@@ -393,10 +393,23 @@ TABLE: dict[str, tuple[Line, dict[str, Any] | None, str]] = {
             result="R",
             terms=(Term("A", "B"), Term("C", "D", newline=True)),
             breaks={**B, "numbers": True, "result": False},
+            page_breaks=True,
         ),
         None,
-        # a page may break before "+ term" (tall terms: sweep #8), never before "= R"
+        # taller than a page (the article's 16-row terms: sweep #8): a page may break
+        # before "+ term", never before "= R"
         ("dW &= \\sum_t d_t x_t^{\\top} \\\\*\n  & = AB \\\\\n  &\\quad + CD = R"),
+    ),
+    "sum, on one page (backward)": (
+        Line(
+            "sum",
+            symbolic={"lhs": "dW", "expansion": "\\sum_t d_t x_t^{\\top}"},
+            result="R",
+            terms=(Term("A", "B"), Term("C", "D", newline=True)),
+            breaks={**B, "numbers": True, "result": False},
+        ),
+        None,
+        ("dW &= \\sum_t d_t x_t^{\\top} \\\\*\n  & = AB \\\\*\n  &\\quad + CD = R"),
     ),
     "sgd (backward)": (
         Line(
@@ -407,7 +420,7 @@ TABLE: dict[str, tuple[Line, dict[str, Any] | None, str]] = {
             breaks={**B, "numbers": False, "result": False, "inner": True},
         ),
         None,
-        ("W &\\leftarrow W - 0.1\\,dW = W \\\\\n  &\\quad - 0.1\\,D = R"),
+        ("W &\\leftarrow W - 0.1\\,dW = W \\\\*\n  &\\quad - 0.1\\,D = R"),
     ),
     "loss (backward)": (
         Line(
@@ -450,9 +463,10 @@ TABLE: dict[str, tuple[Line, dict[str, Any] | None, str]] = {
             numbers={"dy": "D", "next": "N"},
             result="R",
             breaks={**B, "numbers": True, "result": False, "inner": True},
+            page_breaks=True,
         ),
         None,
-        # a page may break before the operator that goes on (tall matrices), not before "="
+        # taller than a page: a page may break before the operator that goes on, not "="
         ("dh_1 &= dy_1 + n \\\\*\n  & = D \\\\\n  &\\quad + N = R"),
     ),
     "product (backward)": (

@@ -169,7 +169,9 @@ def record(
     terms: tuple[Term, ...] = (),
 ) -> Line:
     """The :class:`Line` of a backward line: ``val["r"]`` its result; its height in rows of
-    the text on slides (``tall``), else in matrix rows as the article packs them."""
+    the text on slides (``tall``), else in matrix rows as the article packs them; in the
+    article, taller than an ``align*`` block may be (:data:`ARTICLE_BLOCK_ROWS`), it may
+    break across pages between its operators (``page_breaks``)."""
     numbers = {k: v for k, v in val.items() if k != "r"}
     breaks = {
         "numbers": fit["break_numbers"],
@@ -177,7 +179,8 @@ def record(
         "inner": fit["break_inner"],
     }
     height = fit["tall"] if show.slides else fit["height"]
-    return Line(kind, sym, numbers, val.get("r", ""), terms, breaks, fit["width"], height)
+    pages = not show.slides and fit["height"] > ARTICLE_BLOCK_ROWS
+    return Line(kind, sym, numbers, val.get("r", ""), terms, breaks, fit["width"], height, pages)
 
 
 def text_line(show: Show, kind: str, sym: dict[str, Any]) -> Line:

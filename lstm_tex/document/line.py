@@ -48,8 +48,10 @@ class Line:
     by name), ``result`` (the LaTeX after the last ``=``), ``terms`` (a sum written out),
     ``breaks`` (where it breaks, by name: ``True`` starts a new row there), ``width``
     (ems: its widest row as set, after its breaks, in every pass: what the packer shrinks
-    a frame by; :func:`widest` works it out from a line's pieces) and ``height`` (matrix
-    rows, every row and the spacing)."""
+    a frame by; :func:`widest` works it out from a line's pieces), ``height`` (matrix
+    rows, every row and the spacing) and ``page_breaks``: in the article, the line is
+    taller than a page, so a page may break before an operator that goes on with it
+    ("+ term", "- eta [dW]"); every other line keeps its rows on one page."""
 
     kind: str
     symbolic: Mapping[str, Any] = field(default_factory=_empty)
@@ -59,6 +61,7 @@ class Line:
     breaks: Mapping[str, bool] = field(default_factory=_empty)
     width: float = 0.0
     height: float = 0.0
+    page_breaks: bool = False
 
     def __post_init__(self) -> None:
         for name in ("symbolic", "numbers", "breaks"):
