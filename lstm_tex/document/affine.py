@@ -47,7 +47,12 @@ def affine_lines(entry: dict[str, Any], blocks: Blocks, where: Where) -> tuple[L
     )
     affine = Line(
         "affine",
-        symbolic={"lhs": head + (f" + {entry['b_sym']}" if bias is not None else "")},
+        # the textbook's product in symbols, where a piece of the line resumes at its bias
+        # (Line.pieces; d2l's lines are cut into terms of their own, affine_parts)
+        symbolic={
+            "lhs": head + (f" + {entry['b_sym']}" if bias is not None else ""),
+            **({"product": head} if textbook else {}),
+        },
         numbers={"b": medium.weights(bias) if bias is not None else ""},
         result=medium.value(gv.pre, "pre"),
         terms=line_terms,

@@ -100,6 +100,8 @@ class Line:
         which break a piece starts (``resumes``) and ends (``upto``). A line that fits,
         or that has no such break, is itself."""
         cuts = CUTS.get(self.kind, ())
+        if self.kind == "affine" and "product" not in self.symbolic:
+            cuts = ()  # a piece resumes at the bias after the product in symbols
         if self.height <= room or not cuts or any(t.newline or t.inside for t in self.terms):
             return (self,)
         # its rows of matrices, as broken_height counts them
@@ -142,9 +144,10 @@ class Line:
 
 #: Where a line of each kind may be cut to go on over the next frame (:meth:`Line.pieces`),
 #: among its breaks: a gate's result before ``= \sigma(pre)`` or ``= act``, a product
-#: ``W v + b`` before its result.
+#: ``W v + b`` before its result, the textbook's affine line also before its bias
+#: (``W_k [h; x]`` of 8-row matrices on one frame, ``+ b_k = pre`` on the next).
 CUTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
-    {"result": ("pre", "act"), "ih": ("result",), "hh": ("result",)}
+    {"result": ("pre", "act"), "ih": ("result",), "hh": ("result",), "affine": ("bias", "result")}
 )
 
 
