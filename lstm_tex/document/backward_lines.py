@@ -72,9 +72,6 @@ def tall(rows: list[int], symbolic: bool, size: float = 10) -> float:
     )
 
 
-# ---------------------------------------------------------------- lines
-
-
 def fit_line(
     limit: float,
     lhs: str,
@@ -169,9 +166,8 @@ def record(
     terms: tuple[Term, ...] = (),
 ) -> Line:
     """The :class:`Line` of a backward line: ``val["r"]`` its result; its height in rows of
-    the text on slides (``tall``), else in matrix rows as the article packs them; in the
-    article, taller than an ``align*`` block may be (:data:`ARTICLE_BLOCK_ROWS`), it may
-    break across pages between its operators (``page_breaks``)."""
+    the text on slides (``tall``), else in matrix rows as the article packs them (over
+    :data:`ARTICLE_BLOCK_ROWS`: ``page_breaks``)."""
     numbers = {k: v for k, v in val.items() if k != "r"}
     breaks = {
         "numbers": fit["break_numbers"],
@@ -179,7 +175,7 @@ def record(
         "inner": fit["break_inner"],
     }
     height = fit["tall"] if show.slides else fit["height"]
-    pages = not show.slides and fit["height"] > ARTICLE_BLOCK_ROWS
+    pages = not show.slides and height > ARTICLE_BLOCK_ROWS
     return Line(kind, sym, numbers, val.get("r", ""), terms, breaks, fit["width"], height, pages)
 
 

@@ -177,27 +177,7 @@ def textbook_stacked(
     arrays = [a.T if a.ndim == 2 else a for a, _, _ in parts]  # one column per example
     sizes = (int(arrays[0].shape[0]), int(arrays[1].shape[0]))
     v_em = max(medium.em(a, style) for a, style, _ in parts)
-    rows = min(int(w["w_hh"].shape[1]), layout.max_rows)  # W_k's rows shown: the hidden size
-    tight = layout.shrinks and layout.frame_rows < 2 * (rows + LINE) + SYMBOLIC + 1.0
-    lhs, own_row = textbook_lhs(medium, sup_em)
-    room = layout.line_em - lhs - OPERATOR_EM * own_row
-    if layout.shrinks:  # a slide: W and [h; x] on one row, never broken between them
-        room -= v_em + measure.STACKED_GAP_EM
-    widest = _widest_weight(medium, w)
-    size = layout.size
-
-    def fits(slots: tuple[int, int]) -> bool:
-        shown = sum(slots)
-        if tight:  # each elided block's \vdots counts as a row
-            shown += sum(s < n for s, n in zip(slots, sizes, strict=True))
-        if shown > (rows if tight else layout.max_rows):
-            return False
-        # more columns than fit asked for (render.max_cols above FIT_COLS on slides, or
-        # article_full): they show, and a line too wide is scaled down (as Medium.weights)
-        asked = layout.max_cols > FIT_COLS if layout.shrinks else layout.max_cols >= NO_ELISION
-        return asked or blocks_em(widest, sizes, slots, size) <= room
-
-    slots = block_slots(sizes, layout.max_cols, fits)
+    slots = _textbook_slots(medium, w, sizes, v_em, sup_em)
     v_sym = matrices.ruled_matrix(f"{h_sym} \\\\ \\hline {x_sym}", "c")
     styles = [style for (_, style, _), a in zip(parts, arrays, strict=True) for _ in range(len(a))]
     marks = [
@@ -219,6 +199,36 @@ def textbook_stacked(
         "v_rows": min(sum(slots), layout.max_rows),
         "slots": slots,
     }
+
+
+def _textbook_slots(
+    medium: Medium, w: dict[str, Any], sizes: tuple[int, int], v_em: float, sup_em: float
+) -> tuple[int, int]:
+    """The slots of ``[h; x]``'s h and x blocks (``sizes``) that :func:`textbook_stacked`
+    shows: as many as fit ``W_k`` beside the left-hand side (and on slides beside the
+    vector, ``v_em`` wide) and, where a gate's frame is tight, no taller than ``W_k``."""
+    layout = medium.layout
+    rows = min(int(w["w_hh"].shape[1]), layout.max_rows)  # W_k's rows shown: the hidden size
+    tight = layout.shrinks and layout.frame_rows < 2 * (rows + LINE) + SYMBOLIC + 1.0
+    lhs, own_row = textbook_lhs(medium, sup_em)
+    room = layout.line_em - lhs - OPERATOR_EM * own_row
+    if layout.shrinks:  # a slide: W and [h; x] on one row, never broken between them
+        room -= v_em + measure.STACKED_GAP_EM
+    widest = _widest_weight(medium, w)
+    size = layout.size
+
+    def fits(slots: tuple[int, int]) -> bool:
+        shown = sum(slots)
+        if tight:  # each elided block's \vdots counts as a row
+            shown += sum(s < n for s, n in zip(slots, sizes, strict=True))
+        if shown > (rows if tight else layout.max_rows):
+            return False
+        # more columns than fit asked for (render.max_cols above FIT_COLS on slides, or
+        # article_full): they show, and a line too wide is scaled down (as Medium.weights)
+        asked = layout.max_cols > FIT_COLS if layout.shrinks else layout.max_cols >= NO_ELISION
+        return asked or blocks_em(widest, sizes, slots, size) <= room
+
+    return block_slots(sizes, layout.max_cols, fits)
 
 
 def _widest_weight(medium: Medium, w: dict[str, Any]) -> float:
