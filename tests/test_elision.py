@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -195,3 +196,30 @@ def test_big_full_article(big: Path, out: Path) -> None:
     compiled = compile_tex(folder / "big.tex")
     assert compiled.ok and compiled.overfull == 0, compiled.errors
     assert_on_the_pages(folder / "big.pdf")
+
+
+# ------------------------------------------- W v: the vector elided with W's columns (#12)
+
+PRODUCT = re.compile(
+    r"W_\{[hi][a-z]\} (?:h|x)[^&]*?&= (\\begin\{bmatrix\}.*?\\end\{bmatrix\})"
+    r"(?: \\\\\*?\s*& \\qquad \\cdot)? (\\begin\{bmatrix\}.*?\\end\{bmatrix\})"
+)
+
+
+def test_gate_products_pair_the_columns_of_w_with_the_rows_of_the_vector(out: Path) -> None:
+    """A hidden-8 GRU on slides elides W_hk's columns to fit its line: h_{t-1}'s rows are
+    elided to the same entries (\\vdots where W has \\cdots), so that they pair up."""
+    path = out / "gru8.yaml"
+    made = run_cli("init", path, "--cell", "gru", "--hidden-size", "8", "--input-size", "5")
+    assert made.exit_code == 0, made.output
+    frames = (render(path, out) / "frames.tex").read_text()
+    products = PRODUCT.findall(frames)
+    assert len(products) >= 6  # W_ik x_t + b_ik and W_hk h_{t-1} + b_hk of r, z and n
+    elided = 0
+    for w, v in products:
+        w_rows, v_rows = _body(w), _body(v)
+        assert len(w_rows[0]) == len(v_rows), (w_rows[0], v_rows)
+        gaps = [k for k, e in enumerate(w_rows[0]) if e == "\\cdots"]
+        assert gaps == [k for k, row in enumerate(v_rows) if row[0] == "\\vdots"]
+        elided += bool(gaps)
+    assert elided >= 3  # the hidden-8 products really are elided

@@ -234,6 +234,7 @@ def product_line(
     w_em = medium.weights_em(shown_w, room)
     part_em = w_em + v_em + measure.PRODUCT_ROW_EM + 2 * sup_em
     w_tex = medium.weights(shown_w, room)
+    v_tex, v_rows = paired_vector(medium, (shown_w, v, style), room, v_tex, row_form)
     factors = (v_tex, w_tex) if row_form else (w_tex, v_tex)
     inside = (rows_apart or not medium.layout.shrinks) and part_em > line_em
     breaks = {
@@ -260,8 +261,30 @@ def product_line(
     )
     if rows_apart:  # never on one row (affine.row_product_height)
         return replace(line, height=row_product_height(medium.rows(shown_w), inside, breaks))
-    line = stacked_rows(line, max(where.rows, medium.rows(v)))
+    line = stacked_rows(line, max(where.rows, v_rows))
     return line if tall else unbroken_if_tall(line, where)
+
+
+def paired_vector(
+    medium: Medium,
+    arrays: tuple[np.ndarray, np.ndarray, numbers.Style],
+    room: float | None,
+    v_tex: str,
+    row_form: bool,
+) -> tuple[str, int]:
+    r"""The vector ``v`` of ``W v`` (``arrays``: W as shown, v, v's style; ``v_tex``: v as
+    the step shows it) and its rows: where W's columns are elided to fit (``room``:
+    :meth:`Medium.weights`), v's rows are elided to the same entries, ``\vdots`` where W
+    has ``\cdots``, so that each column pairs with its entry (issue 12: an 8 x 8 W_hr
+    showed 4 of its 8 columns beside all 8 rows of h), as the textbook's ``[h; x]`` and the
+    backward products are; d2l's row vectors (``row_form``) keep theirs."""
+    w, v, style = arrays
+    n = v.shape[-1]
+    cols = medium.weight_cols(w, room) if w.ndim == 2 else n
+    if row_form or cols >= n:
+        return v_tex, medium.rows(v)
+    tex = medium.given(v, rows=cols) if style == "written" else medium.value(v, "h", rows=cols)
+    return tex, cols
 
 
 def product_width(

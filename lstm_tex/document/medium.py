@@ -46,13 +46,11 @@ ARTICLE_FULL = Layout(
     line_em=44.0, max_rows=NO_ELISION, max_cols=NO_ELISION, frame_rows=36.0, shrinks=True
 )
 
-
 #: ``parts/*.tex`` and the API's ``Step.latex()``: lines broken to 30 em, which fit the text
 #: of a default ``\documentclass{article}`` at 10, 11 and 12 pt (345 pt of 10 pt, 360 pt of
 #: 10.95 pt and 390 pt of 12 pt: 34.5, 32.9 and 32.5 em); a part still wider than its host's
 #: ``\linewidth`` (a 4:3 frame) is scaled down to it as a whole (part.tex.j2).
 PARTS = Layout(line_em=30.0, max_rows=8, max_cols=8, frame_rows=36.0)
-
 
 #: With ``article_full``, matrices taller than this are not broken onto more lines: two
 #: lines of them would not fit a page, so each derivation line is scaled down whole.
@@ -107,7 +105,6 @@ BOX_EM = 0.3  # extra width of a number in an exercise box (\lstmblank, \lstmans
 #: as the number it stands for, room for a handwritten one (issue 12; exercise.tex.j2).
 PAPER_BOX_SCALE = 1.5
 
-
 #: Up to this ``max_cols`` (the default), a slide's weight matrix shows no more columns than
 #: fit its line at full size; a larger ``max_cols`` (or ``article_full``) asks for more
 #: columns, and the line is scaled to fit instead.
@@ -150,15 +147,18 @@ class Medium:
     def __post_init__(self) -> None:
         self.marks = dict(self.marks)  # a copy: the caller's marks stay theirs
 
-    def value(self, array: np.ndarray, kind: str = "", beside: float = 0.0) -> str:
-        """A computed value; ``kind`` names the quantity for an exercise's marks;
-        ``beside``: the ems of what shares its line (:meth:`row_cols`)."""
+    def value(
+        self, array: np.ndarray, kind: str = "", beside: float = 0.0, rows: int | None = None
+    ) -> str:
+        """A computed value; ``kind`` names the quantity for an exercise's marks; ``beside``:
+        the ems of what shares its line (:meth:`row_cols`); ``rows``: its rows elided to that
+        many, the columns shown of the matrix it multiplies (:meth:`given` likewise)."""
         matrix = self._as_matrix(array)
         return matrices.bmatrix(
             matrix,
             style="fixed",
             decimals=self.decimals,
-            max_rows=self.layout.max_rows,
+            max_rows=rows or self.layout.max_rows,
             max_cols=self.row_cols(matrix, "fixed", beside),
             marks=self.marks.get(kind, ""),
         )
@@ -296,12 +296,12 @@ class Medium:
             column_blocks=sizes if self.row_vectors else None,
         )
 
-    def given(self, array: np.ndarray) -> str:
+    def given(self, array: np.ndarray, rows: int | None = None) -> str:
         matrix = self._as_matrix(array)
         return matrices.bmatrix(
             matrix,
             style="written",
-            max_rows=self.layout.max_rows,
+            max_rows=rows or self.layout.max_rows,
             max_cols=self.row_cols(matrix, "written"),
         )
 
