@@ -148,6 +148,16 @@ def run_cli(*args: str | Path) -> Result:
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
+def init_example(path: Path, *flags: str, extra: str = "") -> Path:
+    """``lstm-tex init path *flags`` (which must succeed), with ``extra`` YAML appended (a
+    ``backward:`` section, say): a generated example for a test."""
+    result = run_cli("init", path, *flags)
+    assert result.exit_code == 0, result.output
+    if extra:
+        path.write_text(path.read_text() + extra)
+    return path
+
+
 @dataclass(frozen=True)
 class Compiled:
     ok: bool

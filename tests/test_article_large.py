@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Compiled, compile_tex, run_cli
+from tests.conftest import Compiled, compile_tex, init_example, run_cli
 from tests.test_readable import backward_section
 
 #: The articles: ``lstm-tex init`` flags (with a backward pass added) by name. Hidden 32:
@@ -32,10 +32,8 @@ def articles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("article-large")
     out = {}
     for cell, flags in ARTICLES.items():
-        path = folder / f"{cell}.yaml"
-        result = run_cli("init", path, *flags, "--steps", "2")
-        assert result.exit_code == 0, result.output
-        path.write_text(path.read_text() + backward_section(int(flags[-1]), steps=2))
+        extra = backward_section(int(flags[-1]), steps=2)
+        path = init_example(folder / f"{cell}.yaml", *flags, "--steps", "2", extra=extra)
         result = run_cli("render", path, "--out", folder / "out", "--no-check")
         assert result.exit_code == 0, result.output
         out[cell] = folder / "out" / path.stem / f"{path.stem}.tex"

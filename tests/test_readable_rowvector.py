@@ -14,7 +14,7 @@ from lstm_tex.compute import engine
 from lstm_tex.document import context
 from lstm_tex.validate import overrides, spec
 from tests import measure
-from tests.conftest import compile_tex, run_cli
+from tests.conftest import compile_tex, init_example, run_cli
 
 #: Generated examples: ``lstm-tex init`` flags.
 EXAMPLES = {
@@ -37,13 +37,7 @@ MIN_PT = 8.0
 @pytest.fixture(scope="session")
 def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("rowvector-examples")
-    paths = {}
-    for name, flags in EXAMPLES.items():
-        path = folder / f"{name}.yaml"
-        result = run_cli("init", path, *flags)
-        assert result.exit_code == 0, result.output
-        paths[name] = path
-    return paths
+    return {name: init_example(folder / f"{name}.yaml", *flags) for name, flags in EXAMPLES.items()}
 
 
 @pytest.fixture(scope="session")
