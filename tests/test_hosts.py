@@ -4,7 +4,9 @@ tests/hosts/ (Beamer's default, Madrid and Warsaw themes at 4:3 and 16:9; articl
 MaxMatrixCols, lengths and colours, and typesetting an 18-column matrix before and after
 lstm-tex's files. Every bundled example's frames.tex (Beamer) and parts (all hosts) are
 compiled in each host: no error, no Overfull \\hbox, and nothing of the host changed
-(host-checks.tex stops with an error otherwise). One compile per host, shared.
+(host-checks.tex stops with an error otherwise). One compile per host, shared. Every part
+of generated hidden-16 networks goes in the article hosts too: those taller than a page
+break across pages, only where an equation may.
 """
 
 from __future__ import annotations
@@ -17,7 +19,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BUNDLED, DATA, EXAMPLES, HOSTS, Compiled, compile_tex, run_cli
+from tests.conftest import (
+    BUNDLED,
+    DATA,
+    EXAMPLES,
+    HOSTS,
+    Compiled,
+    compile_tex,
+    init_example,
+    run_cli,
+)
 
 BEAMER_HOSTS = sorted(p.stem for p in HOSTS.glob("beamer-*.tex"))
 ARTICLE_HOSTS = sorted(p.stem for p in HOSTS.glob("article-*.tex"))
@@ -357,3 +368,103 @@ def test_frames_keep_the_host_s_maths_colour(tmp_path: Path, colour: str) -> Non
         assert len(red) > 100
     else:
         assert not red
+
+
+#: Generated networks of hidden 16 with a backward pass (``lstm-tex init`` flags): every
+#: part of the three in one host article per size. Their gate, gradient and SGD parts are
+#: taller than a page: as one box each they ran 172-505 pt past it (36 to 38 Overfull
+#: \vbox a host); they break across pages where they are taller, between equations.
+LARGE_CELLS = ("lstm", "gru", "rnn")
+LARGE_FLAGS = ("--input-size", "4", "--hidden-size", "16", "--steps", "2")
+#: What a row that goes on with an equation starts with: "= [..]", "+ [..]", "- 0.1 [..]",
+#: "\cdot [..]", "\odot [..]" (the minus sign as pdfTeX's fonts map it, and as ASCII).
+CONTINUED = set("=+\u2212-\u00b7\u2299")
+#: The top and bottom pieces of a tall bracket or parenthesis (Computer Modern's cmex10,
+#: as pdfium maps their glyph names), left and right.
+TOP_PIECES = set("\uf8ee\uf8f9\uf8eb\uf8f6")
+BOTTOM_PIECES = set("\uf8f0\uf8fb\uf8ed\uf8f8")
+
+
+@pytest.fixture(scope="session")
+def large_parts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hidden-16 networks, rendered once (``--no-check``)."""
+    from tests.test_readable import backward_section
+
+    folder = tmp_path_factory.mktemp("large-parts")
+    for cell in LARGE_CELLS:
+        path = init_example(
+            folder / f"{cell}16.yaml", "--cell", cell, *LARGE_FLAGS, extra=backward_section(16, 2)
+        )
+        result = run_cli("render", path, "--out", folder / "out", "--no-check")
+        assert result.exit_code == 0, result.output
+    return folder / "out"
+
+
+def page_tops(pdf: Path) -> list[tuple[str, str]]:
+    """For each page: the first glyph of its first row, and its text (pypdfium2: pdfplumber
+    took 5 s for these pages). A row is the topmost glyph's height, or where that is the
+    top of a bracket made of pieces, down to the bracket's bottom piece: an operator
+    before a matrix sits at its middle."""
+    import pypdfium2
+
+    tops = []
+    document = pypdfium2.PdfDocument(pdf)
+    for page in document:
+        text, height = page.get_textpage(), page.get_height()
+        glyphs = []  # (top, bottom, left, glyph) from the top of the page, above the footer
+        for k in range(text.count_chars()):
+            glyph = text.get_text_range(k, 1)
+            left, bottom, _, top = text.get_charbox(k)
+            if glyph.strip() and bottom > 0.15 * height:
+                glyphs.append((height - top, height - bottom, left, glyph))
+        glyphs.sort()
+        top, bottom, x, glyph = glyphs[0]
+        if glyph in TOP_PIECES:
+            bottom = min(
+                g[1] for g in glyphs if g[3] in BOTTOM_PIECES and abs(g[2] - x) < 1 and g[0] > top
+            )
+        row = [g for g in glyphs if top <= (g[0] + g[1]) / 2 <= bottom]
+        tops.append((min(row, key=lambda g: g[2])[3], text.get_text_range()))
+    document.close()
+    return tops
+
+
+def breaks_inside(part: Path) -> bool:
+    r"""Whether a part has a line taller than a page (Line.page_breaks): a row ending in a
+    bare ``\\`` that the next row goes on from (``&\quad + [..]``)."""
+    rows = part.read_text().splitlines()
+    return any(
+        row.rstrip().endswith("\\\\") and after.lstrip().startswith("&")
+        for row, after in itertools.pairwise(rows)
+    )
+
+
+@pytest.mark.parametrize("size", ["10pt", "11pt", "12pt"])
+def test_parts_taller_than_a_page_break_across_pages(large_parts: Path, size: str) -> None:
+    """Every part of the hidden-16 LSTM, GRU and RNN with a backward pass, in the article
+    host at 10, 11 and 12 pt: no error, no Overfull box, nothing of the host changed; a
+    part taller than a page goes on over the next (its rows in an align* whose page breaks
+    between equations), and no page starts with a row that goes on with an equation
+    ("= [..]", "+ [..]") but in a line taller than a page."""
+    host = large_parts.parent / f"host-{size}"
+    host.mkdir()
+    shutil.copy(HOSTS / f"article-{size}.tex", host)
+    shutil.copy(HOSTS / "host-checks.tex", host)
+    (host / "lstm-tex-body.tex").write_text(_body(large_parts, beamer=False))
+    compiled = compile_tex(host / f"article-{size}.tex", timeout=900)
+    assert compiled.ok, compiled.errors[:5]
+    assert "lstm-tex changed the host" not in compiled.log
+    overfull = re.findall(r"^Overfull .*$", compiled.log, flags=re.M)
+    assert not overfull, overfull[:5]
+    heading = re.compile(r"((?:lstm|gru|rnn)16): (\S+)")
+    part, continued = "", []
+    for first, text in page_tops(host / f"article-{size}.pdf"):
+        if first in CONTINUED:
+            continued.append(part)
+            assert first in "+\u2212", (part, text[:80])
+            assert breaks_inside(large_parts / part), (part, text[:80])
+        for folder, stem in heading.findall(text):
+            part = f"{folder}/parts/{stem}.tex"
+    # the sums of four (LSTM) and three (GRU) products back to the step before go on over
+    # the next page between their terms
+    assert {p.split("/")[0] for p in continued} == {"lstm16", "gru16"}, continued

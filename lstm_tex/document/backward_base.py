@@ -11,6 +11,7 @@ from lstm_tex.document import matrices, measure
 from lstm_tex.document.backward_lines import (
     ARTICLE_BLOCK_ROWS,
     LAST_WORDS_PT,
+    PARTS_PAGE_ROWS,
     SLIDES_TEXT_EM,
     pack_group,
     slide_rows,
@@ -41,6 +42,7 @@ class BuilderBase:
         )
         self.medium.paper_boxes = bool(marks) and not slides
         self.show = Show(self.medium, exercise_kinds(gradients) if marks else None)
+        self.show.page_rows = PARTS_PAGE_ROWS if parts else ARTICLE_BLOCK_ROWS
         size = self.ex.render.text_size
         self.budget = slide_rows(size) if slides else ARTICLE_BLOCK_ROWS
         #: Rows kept free on a group's last frame for its closing words (slides).

@@ -17,6 +17,7 @@ from lstm_tex.document.measure import OP_EM, strip_commands, tex_em
 SUM_TERMS_MAX = 4  # a longer sum over t is shown as one product of stacked matrices
 SLIDES_TEXT_EM = 40.0  # a 16:9 frame's text width in ems of the estimates (\small math)
 ARTICLE_BLOCK_ROWS = 40.0  # height of one align* in the article, in matrix rows (< a page)
+PARTS_PAGE_ROWS = 34.0  # a part's host's page: 12 pt article, 548.5 pt less skips, 14.5 pt rows
 NOTE_CHARS = 90  # characters of a note per line of text on a slide
 NOTE_LINE = 1.2  # height of a line of text, in matrix rows
 
@@ -167,7 +168,7 @@ def record(
 ) -> Line:
     """The :class:`Line` of a backward line: ``val["r"]`` its result; its height in rows of
     the text on slides (``tall``), else in matrix rows as the article packs them (over
-    :data:`ARTICLE_BLOCK_ROWS`: ``page_breaks``)."""
+    ``show.page_rows``: ``page_breaks``)."""
     numbers = {k: v for k, v in val.items() if k != "r"}
     breaks = {
         "numbers": fit["break_numbers"],
@@ -175,7 +176,7 @@ def record(
         "inner": fit["break_inner"],
     }
     height = fit["tall"] if show.slides else fit["height"]
-    pages = not show.slides and height > ARTICLE_BLOCK_ROWS
+    pages = not show.slides and height > show.page_rows
     return Line(kind, sym, numbers, val.get("r", ""), terms, breaks, fit["width"], height, pages)
 
 

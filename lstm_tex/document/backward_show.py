@@ -3,6 +3,7 @@ r"""The backward pass's matrices: a line's matrices as :class:`Piece` objects, m
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +37,9 @@ class Show:
         #: The text size (pt) the layout is for: matrices' heights depend on it.
         self.size = medium.layout.size
         self.kinds = kinds or {}
+        #: Off slides, a line taller than this (matrix rows) may break across pages
+        #: (``Line.page_breaks``); the builder sets the page of its medium.
+        self.page_rows = math.inf
 
     def value(self, array: np.ndarray, kind: str = "", slots: int | None = None) -> Piece:
         """A computed (B, n) array as an n x B matrix (one column per example), rounded;
