@@ -385,6 +385,15 @@ TOP_PIECES = set("\uf8ee\uf8f9\uf8eb\uf8f6")
 BOTTOM_PIECES = set("\uf8f0\uf8fb\uf8ed\uf8f8")
 
 
+#: The host's log says so when a part is set as an align* whose page may break (one
+#: taller than a page, part-display.tex.j2), not as one box.
+TRACE_BREAKS = (
+    "\\expandafter\\let\\csname lstmtestalign\\expandafter\\endcsname\\csname align*\\endcsname\n"
+    "\\expandafter\\def\\csname align*\\endcsname"
+    "{\\typeout{lstm-tex test: breaks}\\lstmtestalign}\n"
+)
+
+
 @pytest.fixture(scope="session")
 def large_parts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The hidden-16 networks, rendered once (``--no-check``)."""
@@ -450,12 +459,17 @@ def test_parts_taller_than_a_page_break_across_pages(large_parts: Path, size: st
     host.mkdir()
     shutil.copy(HOSTS / f"article-{size}.tex", host)
     shutil.copy(HOSTS / "host-checks.tex", host)
-    (host / "lstm-tex-body.tex").write_text(_body(large_parts, beamer=False))
+    body = _body(large_parts, beamer=False)
+    (host / "lstm-tex-body.tex").write_text(TRACE_SCALING + TRACE_BREAKS + body)
     compiled = compile_tex(host / f"article-{size}.tex", timeout=900)
     assert compiled.ok, compiled.errors[:5]
     assert "lstm-tex changed the host" not in compiled.log
     overfull = re.findall(r"^Overfull .*$", compiled.log, flags=re.M)
     assert not overfull, overfull[:5]
+    # the parts fit the line: none is scaled; the tall ones (every forward gate of the
+    # three, at least) are set to break, the others are one box
+    assert "lstm-tex test: scaled" not in compiled.log
+    assert 16 <= compiled.log.count("lstm-tex test: breaks") < body.count("\\input")
     heading = re.compile(r"((?:lstm|gru|rnn)16): (\S+)")
     part, continued = "", []
     for first, text in page_tops(host / f"article-{size}.pdf"):
@@ -468,3 +482,38 @@ def test_parts_taller_than_a_page_break_across_pages(large_parts: Path, size: st
     # the sums of four (LSTM) and three (GRU) products back to the step before go on over
     # the next page between their terms
     assert {p.split("/")[0] for p in continued} == {"lstm16", "gru16"}, continued
+
+
+#: The tallest parts of the hidden-16 LSTM: a forward gate (935 pt at 10 pt) and an SGD
+#: step (964 pt).
+TALLEST = ("lstm16/parts/l0-forward-t1-f.tex", "lstm16/parts/backward-sgd-l0-forward-i.tex")
+
+
+@pytest.mark.parametrize("name", ["beamer-default", "article-twocolumn"])
+def test_tall_parts_in_a_frame_and_in_a_column(
+    large_parts: Path, tmp_path: Path, name: str
+) -> None:
+    """A part taller than a page stays one box where a page cannot break, in a Beamer
+    frame (as before: the frame does not grow), and is scaled down to the line and the
+    page where it is also wider than the line (a two-column article: 229 pt, the parts
+    up to 290 pt): no error, no Overfull \\hbox (nor \\vbox in the article)."""
+    article = name.startswith("article")
+    text = (HOSTS / ("article-10pt.tex" if article else f"{name}.tex")).read_text()
+    if article:  # the host's own 18-column matrix does not fit a column
+        text = text.replace("[10pt]", "[10pt,twocolumn]").replace("\\hostwide\n", "")
+    (tmp_path / "host.tex").write_text(text)
+    shutil.copy(HOSTS / "host-checks.tex", tmp_path)
+    inputs = [f"\\input{{{(large_parts / part).as_posix()}}}" for part in TALLEST]
+    if not article:
+        inputs = [f"\\begin{{frame}}{{tall}}\n{part}\n\\end{{frame}}" for part in inputs]
+    (tmp_path / "lstm-tex-body.tex").write_text(
+        TRACE_SCALING + TRACE_BREAKS + "\n".join(inputs) + "\n"
+    )
+    compiled = compile_tex(tmp_path / "host.tex", draft=True)
+    assert compiled.ok, compiled.errors[:5]
+    assert "lstm-tex changed the host" not in compiled.log
+    assert compiled.overfull_hbox == 0
+    assert "lstm-tex test: breaks" not in compiled.log
+    if article:
+        assert compiled.overfull_vbox == 0
+        assert compiled.log.count("lstm-tex test: scaled") == 2 * len(TALLEST)
