@@ -196,7 +196,8 @@ def documents(
     name = atomic.file_stem(ex.stem)
     files: dict[str, Any] = {"_docs": {}}
     if "latex" in ex.render.formats:
-        files.update(latex_documents.documents(env, medium(True), paper, medium(False, True), name))
+        both = medium(True), paper, medium(False, True)
+        files.update(latex_documents.documents(env, *both, name, ex.render.deck))
     if set(ex.render.formats) - {"latex"}:
         from lstm_tex.output import web
 

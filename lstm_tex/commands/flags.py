@@ -132,6 +132,8 @@ def render_options(
             ("max_rows", flags["max_rows"]),
             ("max_cols", flags["max_cols"]),
             ("text_size", flags["text_size"]),
+            ("theme", text_flag(flags["theme"], "--theme")),
+            ("aspect", flags["aspect"]),
             ("article_full", flags["article_full"] or None),
         )
         if value is not None

@@ -142,6 +142,19 @@ RENDER: list[Option] = [
         "A line too wide for it elides matrix columns: numbers never go below 8 pt.",
     ),
     click.option(
+        "--theme",
+        metavar="NAME",
+        help="Lay the slides out for a deck in this Beamer theme (render.deck.theme, "
+        "default: default), such as Madrid: frames.tex then fits your own deck at the "
+        "text size, and the standalone deck uses that theme.",
+    ),
+    click.option(
+        "--aspect",
+        type=click.Choice(["16:9", "4:3"]),
+        help="The aspect ratio of that deck (render.deck.aspect): 16:9 (the default) or "
+        "4:3 (Beamer's default page).",
+    ),
+    click.option(
         "--article-full",
         is_flag=True,
         help="Show every row and column in the article (render.article_full).",

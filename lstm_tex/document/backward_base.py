@@ -35,20 +35,18 @@ class BuilderBase:
         self.g = gradients
         self.ex = gradients.trace.example
         self.cfg = self.ex.config
-        self.medium = Medium(
-            self.ex.render.decimals,
-            PARTS if parts else slides_layout(self.ex.render.text_size) if slides else ARTICLE,
-            marks=marks or {},
-        )
+        layout = slides_layout(self.ex.render.text_size, self.ex.render.deck) if slides else ARTICLE
+        self.medium = Medium(self.ex.render.decimals, PARTS if parts else layout, marks=marks or {})
         self.medium.paper_boxes = bool(marks) and not slides
         self.show = Show(self.medium, exercise_kinds(gradients) if marks else None)
         self.show.page_rows = PARTS_PAGE_ROWS if parts else ARTICLE_BLOCK_ROWS
-        size = self.ex.render.text_size
-        self.budget = slide_rows(size) if slides else ARTICLE_BLOCK_ROWS
+        size, deck = self.ex.render.text_size, self.ex.render.deck
+        # the frame's rows and width scale with the deck's (render.deck; 1.0 by default)
+        self.budget = slide_rows(size) * deck.height if slides else ARTICLE_BLOCK_ROWS
         #: Rows kept free on a group's last frame for its closing words (slides).
         self.last_words = slide_rows(size, LAST_WORDS_PT) if slides else 0.0
         self.text_em = (
-            SLIDES_TEXT_EM * measure.SLIDE_TEXT_PT / self.ex.render.text_size if slides else None
+            SLIDES_TEXT_EM * measure.SLIDE_TEXT_PT / size * deck.width if slides else None
         )
         self.dd = "\\mathsf{d}" if slides else "\\mathrm{d}"
         self.directions: tuple[Direction, ...] = directions_of(self.cfg.bidirectional)
@@ -68,7 +66,16 @@ class BuilderBase:
         reserve = self.last_words if last_words else 0.0
         limit = self.show.limit if self.text_em is None else None
         return pack_group(
-            name, title, note, lines, self.budget, self.text_em, reserve, limit, self.show.size
+            name,
+            title,
+            note,
+            lines,
+            self.budget,
+            self.text_em,
+            reserve,
+            limit,
+            self.show.size,
+            self.show.width,
         )
 
     def next_t(self, step: Step) -> int:

@@ -30,7 +30,6 @@ from lstm_tex.compute.backward import BackwardStep
 from lstm_tex.compute.engine import layer_weights
 from lstm_tex.compute.trace import Step
 from lstm_tex.document.backward_lines import LINE_GAP, line, sum_line
-from lstm_tex.document.backward_notes import note_rows
 from lstm_tex.document.backward_show import Piece
 from lstm_tex.document.backward_steps import StepLines
 from lstm_tex.document.backward_symbols import Symbols
@@ -192,7 +191,7 @@ def _beside(
     apply, plus = group_back
     through_w = str(apply.symbolic["lhs"])
     column = tex_em(str(plus.symbolic["lhs"])) - tex_em(through_w)
-    together = apply.height + LINE_GAP + plus.height + note_rows(note, bld.show.size)
+    together = apply.height + LINE_GAP + plus.height + bld.show.note_rows(note)
     if (
         apply.kind != "apply"
         or bld.text_em is None

@@ -356,19 +356,20 @@ def pack_group(
     reserve: float = 0.0,
     limit: float | None = None,
     size: float = 10,
+    width: float = 1.0,
 ) -> dict[str, Any]:
     """Lines that belong together, packed into frames (one or more, never overflowing).
 
     On slides (``text_em``) ``budget`` is the rows of text a frame holds, and each line
     counts what pdflatex sets (its height, and the gap to the next line); the note goes on
     the first frame only; ``reserve``: rows kept free for the group's closing words;
-    ``size``: the text size (pt) the note is set at.
+    ``size``, ``width``: the note's text size (pt) and line (:func:`note_rows`).
     In the article, a frame's note takes a line of text (about a matrix row) per 90
     characters, and a frame is cut where lines share its left column too wide for them
     (:func:`part_columns`; ``limit``: the text width in ems).
     """
     if text_em is not None:
-        notes = note_rows(note, size)
+        notes = note_rows(note, size, width)
         extra = [LINE_GAP + (notes if n == 0 else 0.0) for n in range(len(lines))]
         room = budget - reserve + LINE_GAP  # no gap after a frame's last line
     else:

@@ -32,13 +32,14 @@ def note_em(note: str) -> float:
     return NOTE_CHAR_EM * len(text) + maths
 
 
-def note_lines(note: str, size: float = 10) -> int:
-    """The lines of text a note takes on a slide at ``size`` pt (the text size)."""
-    return math.ceil(note_em(note) / slide_line_em(size)) if note.strip() else 0
+def note_lines(note: str, size: float = 10, width: float = 1.0) -> int:
+    """The lines of text a note takes on a slide at ``size`` pt (the text size) whose text
+    is ``width`` times as wide as the default deck's (render.deck)."""
+    return math.ceil(note_em(note) / (slide_line_em(size) * width)) if note.strip() else 0
 
 
-def note_rows(note: str, size: float = 10) -> float:
-    """The rows of text a frame's note takes on a slide at ``size`` pt, with the space
-    below it."""
-    lines = note_lines(note, size)
+def note_rows(note: str, size: float = 10, width: float = 1.0) -> float:
+    """The rows of text a frame's note takes on a slide at ``size`` pt (``width``: as
+    :func:`note_lines`), with the space below it."""
+    lines = note_lines(note, size, width)
     return NOTE_ROW * lines + NOTE_SKIP if lines else 0.0

@@ -17,7 +17,6 @@ from lstm_tex.document.backward_lines import (
     line,
     text_line,
 )
-from lstm_tex.document.backward_notes import note_rows
 from lstm_tex.document.backward_sums import Sums
 from lstm_tex.document.backward_symbols import Symbols, placement, shown_pair
 from lstm_tex.document.line import Line
@@ -125,7 +124,7 @@ class ParamLines(BuilderBase):
                 [back[s.t].dh for s in steps],
                 ([s.m for s in steps if s.m is not None], [False] * len(steps)),
                 self.g.grads[f"weight_hr{sums.sfx}"],
-                self.budget - note_rows(note, self.show.size),
+                self.budget - self.show.note_rows(note),
             )
             title = self.grads_title("projection", layer, direction)
             groups.append(self.group(f"l{layer}-{direction}-grad-hr", title, note, [line]))
@@ -147,7 +146,7 @@ class ParamLines(BuilderBase):
                 deltas,
                 ([s.x for s in steps], [sums.layer == 0] * len(steps)),
                 self.g.grads[f"weight_ih{sums.sfx}"][block],
-                self.budget - note_rows(note, self.show.size),  # the first line: with the note
+                self.budget - self.show.note_rows(note),  # the first line: with the note
             ),
             sums.weight(
                 f"{sy.dd}{sy.w('h' + k)}",
@@ -247,7 +246,7 @@ class ParamLines(BuilderBase):
             # their rows elided so that both share a frame with the closing words, rather
             # than one on a frame 44 to 48 % full (issue 12)
             n = len(group["lines"])
-            room = self.budget - self.last_words - note_rows(group["note"], self.show.size)
+            room = self.budget - self.last_words - self.show.note_rows(group["note"])
             slots = int((room - (n - 1) * LINE_GAP) / n - VDOTS_ROW)
             if slots >= INITIAL_ROWS_MIN:
                 return self.initial_group(slots)

@@ -9,7 +9,6 @@ from lstm_tex.compute.trace import Direction
 from lstm_tex.document import numbers
 from lstm_tex.document.backward_base import BuilderBase
 from lstm_tex.document.backward_lines import TALL_ROWS, VDOTS_ROW, line, tall
-from lstm_tex.document.backward_notes import note_rows
 from lstm_tex.document.backward_symbols import BLOCK_NAMES, Symbols, placement
 from lstm_tex.document.line import Line
 from lstm_tex.document.measure import OP_EM, tex_em
@@ -79,7 +78,7 @@ class SgdLines(BuilderBase):
         eta = numbers.format_number(self.g.sgd.lr, "written", 0)
         # the first line shares its frame with the note (at 11 pt the note's 2 lines and
         # 6 rows of a tall W_ii on two rows were scaled to 10.56 pt; issue 12)
-        first = self.budget - note_rows(note, self.show.size)
+        first = self.budget - self.show.note_rows(note)
         lines = [
             self.sgd_line(symbol, name, rows, eta, first if n == 0 else self.budget)
             for n, (symbol, name, rows) in enumerate(items)

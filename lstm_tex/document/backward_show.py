@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lstm_tex.document import matrices, measure, numbers
+from lstm_tex.document.backward_notes import note_rows
 from lstm_tex.document.medium import Medium, matrix_em, shown_entries
 from lstm_tex.validate.model import ELISION_MIN
 
@@ -36,10 +37,16 @@ class Show:
         self.limit = medium.layout.line_em
         #: The text size (pt) the layout is for: matrices' heights depend on it.
         self.size = medium.layout.size
+        #: The frame's text width, as a share of the default deck's (render.deck).
+        self.width = medium.layout.deck.width
         self.kinds = kinds or {}
         #: Off slides, a line taller than this (matrix rows) may break across pages
         #: (``Line.page_breaks``); the builder sets the page of its medium.
         self.page_rows = math.inf
+
+    def note_rows(self, note: str) -> float:
+        """The rows of text ``note`` takes on a slide (:func:`note_rows`)."""
+        return note_rows(note, self.size, self.width)
 
     def value(self, array: np.ndarray, kind: str = "", slots: int | None = None) -> Piece:
         """A computed (B, n) array as an n x B matrix (one column per example), rounded;

@@ -144,7 +144,7 @@ def _views(
         expansion.add(trace, step, step_ctx, medium)
         if slides and ex.render.reveal:
             reveal.add(trace, step, step_ctx, medium)
-        share(step_ctx, medium.layout.size, overlays=slides and ex.render.reveal)
+        share(step_ctx, medium.layout, overlays=slides and ex.render.reveal)
 
 
 def _network(ex: Example, form: forms.Form) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from lstm_tex.document import matrices, measure, numbers
+from lstm_tex.latex.decks import DEFAULT, Deck
 from lstm_tex.validate.model import ELISION_MIN, RenderOptions
 
 
@@ -26,10 +27,10 @@ class Layout:
     #: The size (pt) that the ems are of, for what TeX sets in points (measure.fixed_em):
     #: the slides' ``render.text_size``; 10 elsewhere, as the widths were calibrated.
     size: float = measure.SLIDE_TEXT_PT
+    deck: Deck = DEFAULT  # the Beamer frame the slides are for (render.deck)
 
 
-#: The deck's text is 140 mm wide: 39.8 em of \small (10 pt) math, the derivations' size;
-#: a line is elided to fit it at that size rather than scaled down (issue 12).
+#: The default deck's text is 140 mm wide: 39.8 em of \small (10 pt) math (issue 12).
 SLIDES = Layout(
     line_em=measure.slide_line_em() - 0.3, max_rows=8, max_cols=8, frame_rows=19.5, shrinks=True
 )
@@ -57,16 +58,15 @@ PARTS = Layout(line_em=30.0, max_rows=8, max_cols=8, frame_rows=36.0)
 FULL_ROWS = 24
 
 
-def slides_layout(size: int) -> Layout:
-    """:data:`SLIDES` at ``render.text_size`` ``size`` (pt): a line holds fewer ems of a
-    larger size and a frame fewer matrix rows, so more is elided or split, never shrunk."""
-    if size == measure.SLIDE_TEXT_PT:
-        return SLIDES
+def slides_layout(size: int, deck: Deck = DEFAULT) -> Layout:
+    """:data:`SLIDES` at text ``size`` (pt) in ``deck``'s frame (``render.deck``): a line holds
+    fewer ems of a larger size or a narrower frame, so more is elided or split, not shrunk."""
     return replace(
         SLIDES,
-        line_em=measure.slide_line_em(size) - 0.3,
-        frame_rows=SLIDES.frame_rows * measure.SLIDE_TEXT_PT / size,
+        line_em=measure.slide_line_em(size) * deck.width - 0.3,
+        frame_rows=SLIDES.frame_rows * measure.SLIDE_TEXT_PT / size * deck.height,
         size=size,
+        deck=deck,
     )
 
 
@@ -76,9 +76,8 @@ def layout(render: RenderOptions, slides: bool, parts: bool = False) -> Layout:
     if parts:
         return replace(PARTS, max_rows=render.max_rows, max_cols=render.max_cols)
     if slides:
-        return replace(
-            slides_layout(render.text_size), max_rows=render.max_rows, max_cols=render.max_cols
-        )
+        made = slides_layout(render.text_size, render.deck)
+        return replace(made, max_rows=render.max_rows, max_cols=render.max_cols)
     return ARTICLE_FULL if render.article_full else ARTICLE
 
 

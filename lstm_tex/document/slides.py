@@ -17,11 +17,13 @@ from typing import Any
 
 from lstm_tex.document.frames import GAINS, Frame, dotted_rows, set_rows
 from lstm_tex.document.measure import SYMBOLIC
+from lstm_tex.document.medium import Layout
 
 #: A frame's body in rows as set (:func:`~lstm_tex.document.frames.set_rows`), by text
 #: size (pt), measured in Beamer's 16:9 frame: a gate of 2-row (3-row) matrices, 9.4
 #: (12.4) rows as set, fills 46 (62) % of the body at 10 pt, 45 (57) % at 9 pt and
-#: 54 (70) % at 11 pt.
+#: 54 (70) % at 11 pt. Another deck's frame (``render.deck``) holds its body's height
+#: (:attr:`~lstm_tex.latex.decks.Deck.height`) times as many.
 BODY_ROWS = {9: 21.3, 10: 20.4, 11: 17.5}
 #: The share of the body that a shared slide may take: Beamer's ``[shrink]`` scaled a
 #: slide measured 92 % full (the frame's text ends a little above the footline), and the
@@ -71,9 +73,10 @@ def joins(before: dict[str, Any], part: dict[str, Any], overlays: bool) -> bool:
     return not overlays or before["kind"] == "inputs"
 
 
-def share(ctx: dict[str, Any], size: float, overlays: bool = False) -> None:
+def share(ctx: dict[str, Any], layout: Layout, overlays: bool = False) -> None:
     """A step's ``slides``: its frames in order, consecutive ones sharing a slide where
-    they fit as set in :data:`SHARE` of the body of a frame at text ``size`` (pt): as few
+    they fit as set in :data:`SHARE` of the body of a frame of ``layout`` (its text size
+    and its deck's frame): as few
     slides as may be, and of those the ones whose sparsest slide holds the most (the
     update gate and the candidate of a GRU at 9 pt filled 78 % and left h_t alone at
     16 %; the candidate and h_t fill 65 %)."""
@@ -88,7 +91,7 @@ def share(ctx: dict[str, Any], size: float, overlays: bool = False) -> None:
         # the gaps between a gate's lines, which a closer setting takes in (the parts
         # keep theirs, 1ex, to stand apart)
         part["gaps"] = len(chunk) - 1 if part["kind"] == "gate" else 0
-    body = BODY_ROWS[round(size)]
+    body = BODY_ROWS[round(layout.size)] * layout.deck.height
     room = SHARE * body
     # best[j]: (slides, minus the rows of the sparsest) for the first j parts, and where
     # the last of those slides starts

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from lstm_tex.compute.trace import Trace
 from lstm_tex.document import context
 from lstm_tex.latex import tex
+from lstm_tex.latex.decks import DEFAULT, Deck
 from lstm_tex.latex.templates import render_template
 
 if TYPE_CHECKING:  # imported where used (issue 17: tests/test_startup.py)
@@ -17,16 +18,26 @@ if TYPE_CHECKING:  # imported where used (issue 17: tests/test_startup.py)
 
 
 def documents(
-    env: Any, slides: dict[str, Any], paper: dict[str, Any], fragments: dict[str, Any], stem: str
+    env: Any,
+    slides: dict[str, Any],
+    paper: dict[str, Any],
+    fragments: dict[str, Any],
+    stem: str,
+    theme: Deck = DEFAULT,
 ) -> dict[str, Any]:
     """``render.formats: latex``: the article, the deck, frames.tex and the parts (the
     PyLaTeX documents to compile under ``_docs``); ``fragments`` is the context of the
-    parts, whose lines fit any article."""
+    parts, whose lines fit any article; ``theme``: the standalone deck's theme and aspect
+    ratio (``render.deck``, as the frames are laid out for)."""
     frames = render_template(env, "frames.tex.j2", slides)
     body = render_template(env, "article.tex.j2", paper)
     article = tex.article(paper["title"], body, packages=paper["article_packages"])
     deck = tex.deck(
-        slides["title"], frames, subtitle=slides["summary"], packages=slides["deck_packages"]
+        slides["title"],
+        frames,
+        subtitle=slides["summary"],
+        packages=slides["deck_packages"],
+        theme=theme,
     )
     files: dict[str, Any] = {
         f"{stem}.tex": article.dumps() + "\n",
@@ -100,5 +111,6 @@ def exercise(
         frames,
         subtitle=slides["summary"],
         packages=slides["deck_packages"],
+        theme=ex.render.deck,
     )
     return docs

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from lstm_tex.latex.decks import ASPECT_OPTIONS, DEFAULT, Deck
 from lstm_tex.latex.text import to_latex
 
 if TYPE_CHECKING:  # PyLaTeX is imported where a document is made (issue 17: escape needs none)
@@ -126,20 +127,31 @@ FOOTLINE = (
 )
 
 
-def deck(title: str, frames: str, *, subtitle: str = "", packages: Sequence[str] = ()) -> Document:
-    """A standalone 16:9 Beamer deck of ``frames`` (already LaTeX); ``packages`` are loaded
+def deck(
+    title: str,
+    frames: str,
+    *,
+    subtitle: str = "",
+    packages: Sequence[str] = (),
+    theme: Deck = DEFAULT,
+) -> Document:
+    """A standalone Beamer deck of ``frames`` (already LaTeX) in ``theme``'s theme and
+    aspect ratio (``render.deck``: the lecturer's own, so that they preview the frames as
+    their deck sets them; the default theme at 16:9 by default); ``packages`` are loaded
     besides the usual ones."""
     from pylatex import Command, NoEscape
 
-    doc = _document("beamer", ["aspectratio=169", "11pt"], packages)
-    doc.preamble.append(NoEscape(r"\usetheme{default}"))
+    doc = _document("beamer", [*ASPECT_OPTIONS[theme.aspect], "11pt"], packages)
+    doc.preamble.append(NoEscape(f"\\usetheme{{{theme.theme}}}"))
     doc.preamble.append(NoEscape(r"\setbeamertemplate{navigation symbols}{}"))
-    # Frame numbers in the footline, so that students can say "slide 23" (issue 12). Beamer
-    # keeps the footline's 12 pt below \textheight with or without it: frames hold as much.
-    # Its [frame number] footline less the total ("23 / 40"), which needs a second pdflatex
-    # run ("23 / 1" after one).
-    doc.preamble.append(NoEscape(FOOTLINE))
-    doc.preamble.append(NoEscape(r"\setbeamercolor{frametitle}{fg=blue!50!black}"))
+    if theme.theme == DEFAULT.theme:
+        # Frame numbers in the footline, so that students can say "slide 23" (issue 12).
+        # Beamer keeps the footline's 12 pt below \textheight with or without it: frames
+        # hold as much. Its [frame number] footline less the total ("23 / 40"), which needs
+        # a second pdflatex run ("23 / 1" after one). Another theme keeps its own footline
+        # and colours, as the lecturer's deck has them.
+        doc.preamble.append(NoEscape(FOOTLINE))
+        doc.preamble.append(NoEscape(r"\setbeamercolor{frametitle}{fg=blue!50!black}"))
     doc.preamble.append(NoEscape(COLOUR_CACHE))
     # frames.tex marks a \section per derived step (and the results, the backward pass)
     # only where \lstmsection is defined: here; a lecturer's own deck may define it too.

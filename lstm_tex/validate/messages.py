@@ -67,6 +67,8 @@ HINTS: dict[tuple[Any, ...], str] = {
     "render.article_full shows every number in the article)",
     ("render", "text_size"): " (the slides' text size in pt; a line too wide for it "
     "elides columns, numbers never go below 8 pt)",
+    ("render", "deck", "aspect"): " (the aspect ratio of the deck the slides go into: 16:9 "
+    "for \\documentclass[aspectratio=169]{beamer}, 4:3 for Beamer's default page)",
     ("render", "formats"): " (a list of latex, html and markdown, such as [latex, html])",
 }
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 
 from lstm_tex.compute.cells import LSTM, Cell, Kind, Nonlinearity, cell_of
+from lstm_tex.latex.decks import DEFAULT, Deck
 
 #: The LSTM's gates (:data:`lstm_tex.compute.cells.LSTM`); other cells: ``config.cell.gate_names``.
 GATES = LSTM.gate_names
@@ -179,7 +180,8 @@ class RenderOptions:
     ``reveal`` uncovers the frames' derivations step by step (Beamer overlays);
     ``expand`` lists the gates (with their steps) whose affine parts are also written
     out row by row; ``max_rows``/``max_cols`` bound the matrices on slides (the rest is
-    elided); ``text_size`` is the slides' text size in pt (:data:`TEXT_SIZES`);
+    elided); ``text_size`` is the slides' text size in pt (:data:`TEXT_SIZES`); ``deck``
+    the Beamer theme and aspect ratio they are laid out for (a lecturer's own deck);
     ``article_full`` shows every row and column in the article.
     """
 
@@ -191,6 +193,7 @@ class RenderOptions:
     max_rows: int = 8
     max_cols: int = 8
     text_size: int = 10
+    deck: Deck = DEFAULT
     article_full: bool = False
     notation: Notation = "pytorch"
     carry: Literal["exact", "displayed"] = "exact"

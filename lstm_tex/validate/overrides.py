@@ -14,6 +14,7 @@ from typing import Any
 
 from lstm_tex.compute.cells import LSTM, Cell
 from lstm_tex.errors import InputError
+from lstm_tex.latex.decks import THEMES, Deck
 from lstm_tex.read import document
 from lstm_tex.validate.exercise import (
     BadExercise,
@@ -35,7 +36,7 @@ from lstm_tex.validate.model import (
     LstmConfig,
     RenderOptions,
 )
-from lstm_tex.validate.structs import RenderSection
+from lstm_tex.validate.structs import DeckSection, RenderSection
 
 
 def formats_option(formats: Sequence[str]) -> tuple[Format, ...]:
@@ -98,6 +99,27 @@ class BadOption(ValueError):
     def __init__(self, message: str, where: tuple[Any, ...] = ()) -> None:
         super().__init__(message)
         self.where = where
+
+
+def deck_option(theme: str, aspect: str) -> Deck:
+    """``render.deck`` (``--theme``, ``--aspect``): a theme whose frame is in the table of
+    :mod:`lstm_tex.latex.deck_frames` (the aspect is checked before, by the schema or the
+    flag); raises :class:`BadOption` listing those themes."""
+    if theme not in THEMES:
+        close = suggest(theme, THEMES)
+        hint = f" ({close.removeprefix('; ')})" if close.startswith("; did") else ""
+        raise BadOption(
+            f"expected a Beamer theme whose frame lstm-tex has measured, found {theme!r}"
+            f"{hint}; the measured themes: {', '.join(THEMES)} (benchmarks/decks.py)"
+        )
+    return Deck(theme, "4:3" if aspect == "4:3" else "16:9")
+
+
+def _deck(doc: document.Document, section: DeckSection) -> Deck:
+    try:
+        return deck_option(section.theme, section.aspect)
+    except BadOption as exc:
+        raise doc.error(("render", "deck", "theme"), str(exc)) from None
 
 
 _EXPAND_FORMS = "all, a gate, or a list such as [f, o] or [{gate: f, steps: [1]}]"
@@ -222,6 +244,7 @@ def view_options(
         max_rows=section.max_rows,
         max_cols=section.max_cols,
         text_size=section.text_size,
+        deck=_deck(doc, section.deck),
         article_full=section.article_full,
     )
 
@@ -235,6 +258,8 @@ def with_view(
     max_cols: int | None = None,
     article_full: bool | None = None,
     text_size: int | None = None,
+    theme: str | None = None,
+    aspect: str | None = None,
 ) -> Example:
     """``example`` with presentation options replaced (the command line's flags; ``None``
     keeps the file's). ``expand`` holds ``GATE`` or ``GATE:STEPS`` texts (``f``, ``all``,
@@ -271,6 +296,19 @@ def with_view(
                     field="--" + name.replace("_", "-"),
                 )
             changes[name] = value
+    changes.update(_frame_flags(example.render.deck, text_size, theme, aspect))
+    if reveal is not None:
+        changes["reveal"] = reveal
+    if article_full is not None:
+        changes["article_full"] = article_full
+    return replace(example, render=replace(example.render, **changes)) if changes else example
+
+
+def _frame_flags(
+    given: Deck, text_size: int | None, theme: str | None, aspect: str | None
+) -> dict[str, Any]:
+    """``--text-size``, and ``--theme`` and ``--aspect`` over the file's ``render.deck``."""
+    changes: dict[str, Any] = {}
     if text_size is not None:
         if text_size not in TEXT_SIZES:
             raise InputError(
@@ -279,11 +317,14 @@ def with_view(
                 field="--text-size",
             )
         changes["text_size"] = text_size
-    if reveal is not None:
-        changes["reveal"] = reveal
-    if article_full is not None:
-        changes["article_full"] = article_full
-    return replace(example, render=replace(example.render, **changes)) if changes else example
+    if aspect not in (None, "16:9", "4:3"):
+        raise InputError(f"expected 16:9 or 4:3, found {aspect!r}", field="--aspect")
+    if theme is not None or aspect is not None:
+        try:
+            changes["deck"] = deck_option(theme or given.theme, aspect or given.aspect)
+        except BadOption as exc:
+            raise InputError(str(exc), field="--theme") from None
+    return changes
 
 
 def render_options(

@@ -17,6 +17,7 @@ import msgspec
 from msgspec import Meta, Struct, field
 
 from lstm_tex.compute.cells import Nonlinearity
+from lstm_tex.latex.decks import Aspect
 from lstm_tex.validate.model import (
     DEVICE_PATTERN,
     ELISION_MIN,
@@ -78,6 +79,13 @@ class CheckSection(_Strict, frozen=True, kw_only=True):
     atol: PositiveFinite | None = None
 
 
+class DeckSection(_Strict, frozen=True, kw_only=True):
+    """``render.deck``: the Beamer deck the slides are laid out for (a lecturer's own)."""
+
+    theme: str = "default"  # a theme of lstm_tex.latex.decks.THEMES; checked in _build
+    aspect: Aspect = "16:9"
+
+
 class RenderSection(_Strict, frozen=True, kw_only=True):
     decimals: Annotated[int, Meta(ge=0, le=12)] = 4
     reveal: bool = False
@@ -85,6 +93,7 @@ class RenderSection(_Strict, frozen=True, kw_only=True):
     max_rows: Annotated[int, Meta(ge=ELISION_MIN, le=SLIDES_MAX_ROWS)] = 8
     max_cols: Annotated[int, Meta(ge=ELISION_MIN, le=SLIDES_MAX_COLS)] = 8
     text_size: Literal[9, 10, 11] = 10  # TEXT_SIZES
+    deck: DeckSection = field(default_factory=DeckSection)
     article_full: bool = False
     steps: Any = "all"  # `all`, or the steps t (from 1) derived in full; checked in _build
     layers: Any = "all"  # `all`, or the layers (from 0) derived in full
