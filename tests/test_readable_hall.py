@@ -12,7 +12,7 @@ import pytest
 
 from lstm_tex.latex.tex import FOOTLINE, FRAME_NUMBER_SIZE
 from tests import measure
-from tests.conftest import EXAMPLES, compile_tex, lecturer_deck, run_cli
+from tests.conftest import EXAMPLES, compile_tex, init_example, lecturer_deck, run_cli
 from tests.test_readable import MIN_PT, backward_section
 
 #: A GRU of hidden size 8 with a backward pass: its candidate's result line (five 8-row
@@ -118,3 +118,56 @@ def test_overview_frames_start_at_the_top(hall: dict[str, Path]) -> None:
     overviews = [fills["The GRU cell"], fills["Backward pass: the chain rule"]]
     high = [(f.page, f.title, round(f.above, 2)) for f in overviews if f.above > 0.05]
     assert not high, high
+
+
+#: The generated hidden-8 decks with their backward pass, laid out for a Madrid 4:3 deck (one
+#: step: a second adds the same frames, and as many seconds of the suite).
+THEMED = {
+    cell: ("--cell", cell, "--input-size", "5", "--hidden-size", "8", "--steps", "1")
+    for cell in ("lstm", "gru", "rnn")
+}
+
+
+@pytest.fixture(scope="session")
+def themed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each of :data:`THEMED` rendered with ``--theme Madrid --aspect 4:3`` and its
+    frames.tex in the lecturer's Madrid 4:3 deck, compiled once (no Overfull box): their
+    PDFs by cell."""
+    folder = tmp_path_factory.mktemp("themed")
+    pdfs = {}
+    for cell, flags in THEMED.items():
+        path = init_example(folder / f"{cell}8.yaml", *flags, extra=backward_section(8, 1))
+        result = run_cli(
+            "render",
+            path,
+            "--out",
+            folder / "out",
+            "--no-check",
+            "--theme",
+            "Madrid",
+            "--aspect",
+            "4:3",
+        )
+        assert result.exit_code == 0, result.output
+        out = folder / "out" / f"{cell}8"
+        tex = lecturer_deck(out, out / "frames.tex")
+        compiled = compile_tex(tex)
+        assert compiled.ok, (tex.name, compiled.errors)
+        assert compiled.overfull == 0, (cell, compiled.overfull_hbox, compiled.overfull_vbox)
+        pdfs[cell] = tex.with_suffix(".pdf")
+    return pdfs
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("cell", THEMED)
+def test_every_number_at_the_text_size_in_the_deck_it_was_laid_out_for(
+    themed: dict[str, Path], cell: str
+) -> None:
+    """Laid out for the lecturer's Madrid 4:3 deck (``render.deck``), every number of the
+    frames, forward and backward, is at the text size there (10 pt): no line scaled to
+    the width by \\lstmfit, no frame by [shrink]. Laid out for the 16:9 deck, 56 % of them
+    were scaled, down to 8.96 pt."""
+    found = measure.numbers(themed[cell])
+    assert len({n.page for n in found}) > 10, "the measure reads too few pages"
+    scaled = sorted({(n.page, n.size) for n in found if n.size != 10.0})
+    assert not scaled, scaled

@@ -156,7 +156,12 @@ def deck(
     # frames.tex marks a \section per derived step (and the results, the backward pass)
     # only where \lstmsection is defined: here; a lecturer's own deck may define it too.
     doc.preamble.append(NoEscape(r"\newcommand{\lstmsection}[1]{\section{#1}}"))
-    doc.preamble.append(Command("title", NoEscape(title)))
+    if theme.theme == DEFAULT.theme:
+        doc.preamble.append(Command("title", NoEscape(title)))
+    else:
+        # a theme's footline (Madrid's) sets the short title in a third of the page: the
+        # title ran 12.6 pt past it on every frame; the lecturer's deck has its own there
+        doc.preamble.append(NoEscape(f"\\title[]{{{title}}}"))
     if subtitle:
         doc.preamble.append(Command("subtitle", NoEscape(subtitle)))
     doc.preamble.append(Command("date", ""))

@@ -1,0 +1,147 @@
+"""``render.deck`` (``--theme``, ``--aspect``): the table of Beamer frames the slides are laid
+out for (lstm_tex/latex/deck_frames.py, written by benchmarks/decks.py), how the option is
+read and refused, and the standalone deck it writes. What the layout makes of it, measured
+on a lecturer's Madrid 4:3 deck, is in tests/test_readable_hall.py."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from benchmarks import decks as measuring
+from lstm_tex.document.medium import SLIDES, slides_layout
+from lstm_tex.latex.deck_frames import FRAMES
+from lstm_tex.latex.decks import DEFAULT, THEMES, Deck
+from tests.conftest import EXAMPLES, have_pdflatex, run_cli
+
+NOTEBOOK = EXAMPLES / "notebook-step.yaml"
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize(
+    ("theme", "aspect"), [("default", "16:9"), ("Madrid", "4:3"), ("Berlin", "16:9")]
+)
+def test_the_table_is_what_pdflatex_sets(theme: str, aspect: str) -> None:
+    """A few entries compiled again as benchmarks/decks.py does: the default deck's, which
+    the layout was calibrated in, and two themes of other widths and title bars."""
+    if not have_pdflatex():
+        pytest.skip("pdflatex is not installed")
+    assert measuring.measure(theme, aspect) == pytest.approx(FRAMES[theme, aspect], abs=0.01)
+
+
+def test_the_table_covers_the_themes_asked_for() -> None:
+    """Both aspects of every theme, the issue's themes among them, and their frames as
+    Beamer makes them: Madrid's 1 em margins are wider than the default's 1 cm, Berlin's
+    navigation bars take off height, and 4:3 is narrower and taller than 16:9."""
+    named = ("default", "Madrid", "Warsaw", "Berlin", "Boadilla", "CambridgeUS", "Singapore")
+    assert set(named) <= set(THEMES)
+    assert {(t, a) for t in THEMES for a in ("16:9", "4:3")} == set(FRAMES)
+    assert Deck("Madrid", "4:3").text_pt > Deck("default", "4:3").text_pt
+    assert Deck("Berlin", "16:9").body_pt < DEFAULT.body_pt - 40
+    for theme in THEMES:
+        wide, narrow = Deck(theme, "16:9"), Deck(theme, "4:3")
+        assert narrow.text_pt < wide.text_pt and narrow.body_pt > wide.body_pt, theme
+
+
+def test_the_default_deck_is_the_layout_it_was_calibrated_in() -> None:
+    """The default deck scales nothing (the golden files stay as they were); another frame
+    scales the line's ems by its width and the frame's rows by its height."""
+    assert DEFAULT.width == 1.0 and DEFAULT.height == 1.0
+    assert slides_layout(10) == SLIDES
+    madrid = slides_layout(11, Deck("Madrid", "4:3"))
+    default = slides_layout(11)
+    assert madrid.line_em + 0.3 == pytest.approx((default.line_em + 0.3) * 342.44 / 398.34)
+    assert madrid.frame_rows == pytest.approx(default.frame_rows * 232.81 / 227.0)
+
+
+def _example(tmp_path: Path, render: str) -> Path:
+    """The notebook example with ``render`` lines added to its ``render:`` (its last)."""
+    assert NOTEBOOK.read_text().rstrip().endswith("render:\n  decimals: 4")
+    path = tmp_path / "step.yaml"
+    path.write_text(NOTEBOOK.read_text() + render)
+    return path
+
+
+def test_the_file_chooses_the_deck_and_the_standalone_deck_follows(tmp_path: Path) -> None:
+    """``render.deck`` (aspect unquoted, as YAML 1.2 reads ``4:3``: text): the standalone
+    deck is a Madrid 4:3 deck, with Madrid's own footline and title bar."""
+    path = _example(tmp_path, "  deck: {theme: Madrid, aspect: 4:3}\n")
+    result = run_cli("render", path, "--out", tmp_path / "out", "--no-check")
+    assert result.exit_code == 0, result.output
+    deck = (tmp_path / "out" / "step" / "step-slides.tex").read_text()
+    assert deck.startswith("\\documentclass[11pt]{beamer}")
+    assert "\\usetheme{Madrid}" in deck and "\\setbeamertemplate{footline}" not in deck
+    frames = (tmp_path / "out" / "step" / "frames.tex").read_text()
+    assert "\\def\\arraystretch{1}\\arraycolsep=5pt" in frames
+
+
+def test_the_flags_override_the_file(tmp_path: Path) -> None:
+    path = _example(tmp_path, "  deck: {theme: Madrid, aspect: '4:3'}\n")
+    result = run_cli("render", path, "--out", tmp_path / "out", "--no-check", "--theme", "Warsaw")
+    assert result.exit_code == 0, result.output
+    deck = (tmp_path / "out" / "step" / "step-slides.tex").read_text()
+    assert deck.startswith("\\documentclass[11pt]{beamer}") and "\\usetheme{Warsaw}" in deck
+    result = run_cli("render", path, "--out", tmp_path / "o2", "--no-check", "--aspect", "16:9")
+    assert result.exit_code == 0, result.output
+    deck = (tmp_path / "o2" / "step" / "step-slides.tex").read_text()
+    assert deck.startswith("\\documentclass[aspectratio=169,11pt]{beamer}")
+    assert "\\usetheme{Madrid}" in deck
+
+
+def test_the_default_deck_writes_what_it_wrote(tmp_path: Path) -> None:
+    """No ``render.deck``, or the default written out: the same files, byte for byte."""
+    plain = run_cli("render", NOTEBOOK, "--out", tmp_path / "a", "--no-check")
+    path = _example(tmp_path, "  deck: {theme: default, aspect: '16:9'}\n")
+    path = path.rename(tmp_path / "notebook-step.yaml")
+    chosen = run_cli("render", path, "--out", tmp_path / "b", "--no-check")
+    assert plain.exit_code == chosen.exit_code == 0, (plain.output, chosen.output)
+    for name in ("notebook-step-slides.tex", "frames.tex"):
+        a = (tmp_path / "a" / "notebook-step" / name).read_text()
+        b = (tmp_path / "b" / "notebook-step" / name).read_text()
+        assert a == b.replace(str(tmp_path / "notebook-step.yaml"), str(NOTEBOOK)), name
+
+
+@pytest.mark.parametrize(
+    ("render", "flags", "expected"),
+    [
+        pytest.param(
+            "  deck: {theme: Madird}\n",
+            (),
+            r"step\.yaml:\d+: render\.deck\.theme: expected a Beamer theme whose frame "
+            r"lstm-tex has measured, found 'Madird' \(did you mean 'Madrid'\?\); the measured "
+            r"themes: default, Madrid, Warsaw, Berlin, .*Singapore",
+            id="file-theme",
+        ),
+        pytest.param(
+            "  deck: {aspect: '5:4'}\n",
+            (),
+            r"step\.yaml:\d+: render\.deck\.aspect: expected 16:9 or 4:3, found the text '5:4'",
+            id="file-aspect",
+        ),
+        pytest.param(
+            "  deck: {theme: Madrid, colour: red}\n",
+            (),
+            r"render\.deck\.colour: unknown key 'colour'; expected one of: theme, aspect",
+            id="file-key",
+        ),
+        pytest.param(
+            "",
+            ("--theme", "metropolis"),
+            r"--theme: expected a Beamer theme whose frame lstm-tex has measured, found "
+            r"'metropolis'; the measured themes: default, Madrid",
+            id="flag-theme",
+        ),
+        pytest.param("", ("--aspect", "5:4"), r"'5:4' is not one of '16:9', '4:3'", id="flag"),
+    ],
+)
+def test_a_bad_deck_exits_2_and_says_why(
+    tmp_path: Path, render: str, flags: tuple[str, ...], expected: str
+) -> None:
+    path = _example(tmp_path, render)
+    result = run_cli("render", path, "--out", tmp_path / "out", "--no-check", *flags)
+    assert result.exit_code == 2, result.output
+    assert re.search(expected, result.output), result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
