@@ -7,11 +7,14 @@ sides: 9.27 pt); a GRU of hidden 8 at 11 pt (that line on two rows, taller than 
 LSTM and GRU at 10 pt (two lines of elided 8-row matrices and their ``\\vdots``: 9.84 pt);
 a bidirectional hidden-8 LSTM's output at 11 pt (16 rows: 9.38 pt). Each deck is compiled
 once; every number on every frame is at the text size, nothing overflows, and no frame
-is less than half full unless it is the last of its group.
+is less than half full unless it is the last of its group. A weight matrix shows the same
+columns at every step, and never just two around ``\\cdots`` (at 11 pt W_hk h_1 showed 2
+of 8 columns where W_hk h_0 showed 3: h_1 has 4 decimals and h_0 2).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -31,7 +34,11 @@ DECKS: dict[str, tuple[str, tuple[str, ...] | None, int]] = {
         ("--cell", "gru", "--input-size", "5", "--hidden-size", "8", "--steps", "2"),
         10,
     ),
-    "gru-h8-11pt": ("gru-h8", ("--cell", "gru", "--input-size", "4", "--hidden-size", "8"), 11),
+    "gru-h8-11pt": (
+        "gru-h8",
+        ("--cell", "gru", "--input-size", "4", "--hidden-size", "8", "--steps", "2"),
+        11,
+    ),
     "stacked-11pt": ("stacked", None, 11),
     "lstm-h16-10pt": ("lstm-h16", ("--input-size", "4", "--hidden-size", "16"), 10),
     "gru-h16-10pt": ("gru-h16", ("--cell", "gru", "--input-size", "4", "--hidden-size", "16"), 10),
@@ -121,6 +128,43 @@ def test_a_tall_line_goes_on_over_the_next_frame(split_decks: dict[str, Path]) -
     (first,), (second,) = numbers
     assert "\\odot \\begin{bmatrix}" in first and "= \\tanh" not in first.split("&=", 1)[1]
     assert "\\odot" not in second and second.count("\\begin{bmatrix}") == 2
+
+
+#: A weight matrix of PyTorch's product lines in frames.tex: its symbol and its first row,
+#: after ``W v + b &=`` or after its left-hand side's row of its own (``\\quad =``).
+PRODUCT = re.compile(
+    r"(W_\{[a-z]{2}\}\S*) [^&\n]*?(?:&=|\\\\\*\n\s*&\\quad =) \\begin\{bmatrix\}(.*?)\\\\"
+)
+
+
+def shown_columns(frames: str) -> dict[str, set[tuple[int, bool]]]:
+    """By weight matrix (its symbol), the columns its product lines show at each step: how
+    many numbers its first row has, and whether it is elided (``\\cdots``)."""
+    found: dict[str, set[tuple[int, bool]]] = {}
+    for symbol, row in PRODUCT.findall(frames):
+        cells = [cell.strip() for cell in row.split("&")]
+        shown = sum(cell != "\\cdots" for cell in cells)
+        found.setdefault(symbol, set()).add((shown, "\\cdots" in cells))
+    return found
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", list(DECKS))
+def test_a_weight_matrix_shows_the_same_columns_at_every_step(
+    split_decks: dict[str, Path], deck: str
+) -> None:
+    """Each W of PyTorch's products is elided alike at every step (to the room of its
+    widest), and never to two columns around ``\\cdots``: at 11 pt its left-hand side goes
+    on a row of its own for a third (the frame holds it: the numbers and fill tests)."""
+    frames = (split_decks[deck].parent / "frames.tex").read_text()
+    found = shown_columns(frames)
+    assert len(found) >= 6, found  # the measure reads the products
+    assert all(len(counts) == 1 for counts in found.values()), found
+    few = {w: counts for w, counts in found.items() if any(e and n < 3 for n, e in counts)}
+    assert not few, few
+    if deck == "gru-h8-11pt":  # W_hk h_1 and h_0: 3 of 8 columns with a row of their own
+        assert frames.count("\\\\*\n  &\\quad = \\begin{bmatrix}") >= 6
+        assert found["W_{hr}"] == {(3, True)}
 
 
 # ---------------------------------------------------------------- the Line model's cut

@@ -5,8 +5,8 @@ gates of one step share (:class:`Where`) and the textbook's ``[W_hk | W_ik]`` an
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -77,7 +77,9 @@ class Where:
     ``w``, the notation, the layer/direction superscript (and its ems per symbol), how x
     and h_{t-1} are written (styles, symbols, numbers as shown), the textbook's stacked
     ``[h; x]`` (:func:`textbook_stacked`: ``v_sym``, ``v_head``, ``v``, ``v_em``,
-    ``v_rows``, ``slots``) and the room of a result line."""
+    ``v_rows``, ``slots``), the room of a result line and ``widest``: PyTorch's products
+    by gate and kind (``("f", "hh")``), the widest ems of their vector, result and symbols
+    over the steps shown (:func:`lstm_tex.document.products.widest_products`)."""
 
     step: Step
     medium: Medium
@@ -91,6 +93,7 @@ class Where:
     shown: tuple[str, str]
     stacked: dict[str, Any]
     state_line: float
+    widest: Mapping[tuple[str, str], tuple[float, float, float]] = field(default_factory=dict)
 
     @property
     def rows(self) -> int:

@@ -26,7 +26,7 @@ from lstm_tex.document.medium import (
 )
 from lstm_tex.document.results import derived_sequence, result_frames
 from lstm_tex.document.slides import share
-from lstm_tex.document.step import one_line, step_context
+from lstm_tex.document.step import one_line, step_contexts
 from lstm_tex.errors import printable
 from lstm_tex.latex.tex import NEEDS, PART_NEEDS, escape, needs_comment
 from lstm_tex.latex.text import comment
@@ -59,7 +59,7 @@ def build(
     form = forms.of(ex)
     medium = _medium(ex, slides, parts, exercise)
     derived = [s for s in trace.steps if ex.render.derives(s.layer, s.t)]
-    steps = [step_context(trace, s, medium, n) for n, s in enumerate(derived)]
+    steps = step_contexts(trace, derived, medium)
     drawn = ex.render.diagram and form.diagram
     _views(trace, derived, steps, medium, (slides, drawn))
     title = ex.title if ex.title is not None else f"{form.title} forward pass: {printable(ex.stem)}"

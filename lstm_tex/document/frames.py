@@ -146,9 +146,10 @@ def set_rows(frame: Frame, heights: Sequence[float]) -> float:
 def dotted_rows(lines: Sequence[Line]) -> float:
     """The rows that the ``\\vdots`` of ``lines`` add to their estimated heights
     (:data:`VDOTS_ROWS` for each row of a line with a matrix elided in its rows: a GRU's
-    candidate at hidden 16, its result on two rows, was shrunk to 9.84 pt)."""
+    candidate at hidden 16, its result on two rows, was shrunk to 9.84 pt); a left-hand
+    side on a row of its own has none."""
     return VDOTS_ROWS * sum(
-        line.rows
+        line.rows - line.broken("lhs")
         for line in lines
         if any("\\vdots" in text for text in (*line.numbers.values(), line.result))
     )

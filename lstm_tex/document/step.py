@@ -3,6 +3,7 @@ r"""One derived step: its inputs, gates and states, each a list of
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from lstm_tex.document.gates import gate_context
 from lstm_tex.document.line import Line
 from lstm_tex.document.measure import LINE, SYMBOLIC
 from lstm_tex.document.medium import GATE_EXTRA_ROWS, Medium
+from lstm_tex.document.products import Widest, widest_products
 from lstm_tex.document.states import States, gru_line, lstm_lines
 from lstm_tex.document.symbols import placement, superscript
 
@@ -49,14 +51,27 @@ def arrange_inputs(widths: dict[str, float], line_em: float) -> list[list[str]]:
     return [[key] for key in widths]
 
 
-def step_context(trace: Trace, step: Step, medium: Medium, index: int) -> dict[str, Any]:
-    """Symbols and formatted numbers of one step (all gates, and the states after them)."""
+def step_contexts(trace: Trace, derived: list[Step], medium: Medium) -> list[dict[str, Any]]:
+    """The contexts of the ``derived`` steps (:func:`step_context`), each weight matrix of
+    PyTorch's products with the room of its widest step, so that it shows the same columns
+    at every step (:func:`~lstm_tex.document.products.widest_products`)."""
+    steps = trace.example.steps
+    widest = widest_products(((s, input_styles(s, starts(s, steps))) for s in derived), medium)
+    return [step_context(trace, s, medium, n, widest) for n, s in enumerate(derived)]
+
+
+def step_context(
+    trace: Trace, step: Step, medium: Medium, index: int, widest: Widest | None = None
+) -> dict[str, Any]:
+    """Symbols and formatted numbers of one step (all gates, and the states after them);
+    ``widest``: the widest products of the steps shown (:func:`step_contexts`)."""
     ex = trace.example
     form = forms.of(ex)
     beside = measure.GRU_ROW_LINE_EM if form.kind == "gru" else 0.0
     medium.rows_of_step(*step_arrays(step, starts(step, ex.steps)), beside)
     ctx = step_symbols(trace, step, medium, index)
     where = gate_where(trace, step, medium, ctx)
+    where = replace(where, widest=(widest or {}).get((step.layer, step.direction), {}))
     ctx.update(where.stacked)
     ctx["gates"] = [gate_context(gate, n, where) for n, gate in enumerate(form.gates)]
     ctx.update(input_lines(step, medium, ctx, where))
@@ -100,11 +115,12 @@ def step_context(trace: Trace, step: Step, medium: Medium, index: int) -> dict[s
 
 def gate_frames(g: dict[str, Any], budget: float, caption: float) -> None:
     """Pack a gate's lines into frames, its symbolic line heading each (``caption``: the
-    rows of the caption under its result); then take its ``moves`` (a tall product line
-    whose W shows more columns with its result and bias on rows of their own) that keep
-    the gate's number of frames and make none of them taller than its tallest: a 2-layer
-    network's W_ii (8 x 5) showed 3 of its 5 columns while the gate's second frame was
-    half empty (issue 12)."""
+    rows of the caption under its result); then take its ``moves`` (product lines whose W
+    shows more columns set otherwise: with their result and bias on rows of their own, or
+    their left-hand side) that keep the gate's number of frames and make none of them
+    taller than its tallest or than a frame: a 2-layer network's W_ii (8 x 5) showed 3 of
+    its 5 columns while the gate's second frame was half empty; at 11 pt, W_hk h_1 (8 x
+    8) showed 2 of its columns on a frame of its own (issue 12)."""
 
     def pack(lines: tuple[Line, ...]) -> list[Frame]:
         first, *rest = lines
@@ -113,14 +129,24 @@ def gate_frames(g: dict[str, Any], budget: float, caption: float) -> None:
         after = [(caption if line.kind == "result" else 0.0) + dotted_rows([line]) for line in rest]
         return pack_lines(rest, budget, first, extra=after)
 
+    def tallest(frames: list[Frame]) -> float:
+        return max(f.used + dotted_rows(f) for f in frames)
+
     g["frames"] = pack(g["lines"])
-    for kind, moved in g.pop("moves", {}).items():
-        trial = tuple(moved if line.kind == kind else line for line in g["lines"])
-        packed = pack(trial)
-        # no frame taller than one the gate has already (those are known to fit)
-        fits = max(f.used for f in packed) <= max(f.used for f in g["frames"]) + 1e-9
-        if len(packed) <= len(g["frames"]) and fits:
-            g["lines"], g["frames"] = trial, packed
+    taken: set[str] = set()  # the kinds of the lines moved (the first move that fits)
+    for found in g.pop("moves", []):
+        moves = {kind: line for kind, line in found.items() if kind not in taken}
+        # together first: two products sharing a frame move their left-hand sides together
+        for some in [moves] * (len(moves) > 1) + [{k: v} for k, v in moves.items()]:
+            trial = tuple(some.get(line.kind, line) for line in g["lines"])
+            packed = pack(trial)
+            # no frame taller than one the gate has already (those are known to fit) or,
+            # at the usual spacing, than a frame; a left-hand side on a row of its own
+            # leaves W more room only where no other product's shares the block's column
+            fits = tallest(packed) <= max(tallest(g["frames"]), budget - GATE_EXTRA_ROWS) + 1e-9
+            if len(packed) <= len(g["frames"]) and fits and not apart_lhs(packed):
+                g["lines"], g["frames"] = trial, packed
+                taken |= set(some)
     # a result line on frames of its own (without the product lines, whose left-hand
     # sides are wider) has the width of the frame: it breaks less (issue 12)
     alone = g.pop("alone", None)
@@ -133,6 +159,14 @@ def gate_frames(g: dict[str, Any], budget: float, caption: float) -> None:
         )
         if apart and len(packed) <= len(g["frames"]):
             g["lines"], g["frames"] = trial, packed
+
+
+def apart_lhs(frames: list[Frame]) -> bool:
+    """Whether a frame holds a product line whose left-hand side has a row of its own with
+    one whose left-hand side has not: that one widens the aligned block's first column,
+    which the other's numbers start after."""
+    products = [[line for line in f if line.kind in ("ih", "hh")] for f in frames]
+    return any(len({line.broken("lhs") for line in lines}) > 1 for lines in products)
 
 
 def step_symbols(trace: Trace, step: Step, medium: Medium, index: int) -> dict[str, Any]:
@@ -214,16 +248,19 @@ def x_from(step: Step, bidirectional: bool, row_vectors: bool) -> str:
     )
 
 
+def input_styles(step: Step, first: bool) -> tuple[numbers.Style, numbers.Style]:
+    """How a step's x and h_{t-1} are written: as given (layer 0's x, the initial state
+    of the ``first`` step its direction computes) or as computed."""
+    return ("written" if step.layer == 0 else "fixed", "written" if first else "fixed")
+
+
 def gate_where(trace: Trace, step: Step, medium: Medium, ctx: dict[str, Any]) -> Where:
     """What the step's gates share (:class:`~lstm_tex.document.gates.Where`)."""
     ex = trace.example
     cfg = ex.config
     sup_em = measure.SUP_EM / 2 * ((cfg.num_layers > 1) + cfg.bidirectional)  # per symbol
     notation = ex.render.notation
-    styles: tuple[numbers.Style, numbers.Style] = (
-        "written" if step.layer == 0 else "fixed",
-        "written" if ctx["first"] else "fixed",
-    )
+    styles = input_styles(step, ctx["first"])
     stacked: dict[str, Any] = {}
     if notation == "textbook":
         parts = [
