@@ -13,7 +13,6 @@ from lstm_tex.document.blocks import Blocks, Where
 from lstm_tex.document.line import Line, symbolic, widest
 from lstm_tex.document.measure import OPERATOR_EM
 from lstm_tex.document.products import (
-    Mode,
     product_lines,
     stacked_em,
     stacked_rows,
@@ -28,10 +27,10 @@ LHS_GAP_EM = 1.0
 def gate_context(gate: forms.GateForm, n: int, where: Where) -> dict[str, Any]:
     """One gate of a step: its symbols, its activation's numbers (``act``, which the state
     lines read) and its ``lines``, the symbolic one first. On slides, ``moves``: PyTorch's
-    product lines (by kind) that show more columns of W set otherwise, in order: with
-    their result and bias on rows of their own whatever their height, with their
-    left-hand side on a row of its own; step.py takes them where the gate keeps its
-    number of frames."""
+    product lines set otherwise (by kind) and the kinds whose W shows more columns so, in
+    order: with their result and bias on rows of their own whatever their height, with
+    their left-hand side on a row of its own; step.py takes them where the gate keeps
+    its number of frames."""
     blocks = Blocks.of(where.w, n, where.hidden)
     entry = gate_symbols(gate, where, blocks)
     entry["act"] = where.medium.value(where.step.gates[gate.key].act, gate.key)
@@ -45,15 +44,13 @@ def gate_context(gate: forms.GateForm, n: int, where: Where) -> dict[str, Any]:
         if alone != lines[-1]:
             entry["alone"] = alone.with_symbols(line_symbols(entry, where))
         if where.medium.layout.shrinks:
-            modes: tuple[Mode, ...] = ("tall",) if entry["row_form"] else ("tall", "own")
-            entry["moves"] = [
-                {
-                    now.kind: line
-                    for now, line in zip(products, trial, strict=True)
-                    if line.numbers["W"] != now.numbers["W"]
-                }
-                for trial in (product_lines(entry, blocks, where, mode) for mode in modes)
-            ]
+            tall = gains(products, product_lines(entry, blocks, where, "tall"))
+            entry["moves"] = [(tall, set(tall))]
+            if not entry["row_form"]:
+                own = product_lines(entry, blocks, where, "own")
+                # both may move: a product's left-hand side beside the other's own row
+                # would widen the block's first column that the other's numbers follow
+                entry["moves"].append(({q.kind: q for q in own}, set(gains(products, own))))
     else:
         lines = affine_lines(entry, blocks, where)
     shared = line_symbols(entry, where)
@@ -62,6 +59,11 @@ def gate_context(gate: forms.GateForm, n: int, where: Where) -> dict[str, Any]:
         *(line.with_symbols(shared) if line.kind == "result" else line for line in lines),
     )
     return entry
+
+
+def gains(now: tuple[Line, ...], moved: tuple[Line, ...]) -> dict[str, Line]:
+    """The ``moved`` product lines whose W shows more columns than ``now``'s, by kind."""
+    return {a.kind: b for a, b in zip(now, moved, strict=True) if b.numbers["W"] != a.numbers["W"]}
 
 
 def line_symbols(entry: dict[str, Any], where: Where) -> dict[str, Any]:

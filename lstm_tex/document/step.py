@@ -129,21 +129,23 @@ def gate_frames(g: dict[str, Any], budget: float, caption: float) -> None:
         after = [(caption if line.kind == "result" else 0.0) + dotted_rows([line]) for line in rest]
         return pack_lines(rest, budget, first, extra=after)
 
-    def tallest(frames: list[Frame]) -> float:
-        return max(f.used + dotted_rows(f) for f in frames)
-
     g["frames"] = pack(g["lines"])
     taken: set[str] = set()  # the kinds of the lines moved (the first move that fits)
-    for found in g.pop("moves", []):
-        moves = {kind: line for kind, line in found.items() if kind not in taken}
-        # together first: two products sharing a frame move their left-hand sides together
-        for some in [moves] * (len(moves) > 1) + [{k: v} for k, v in moves.items()]:
+    for lines, more in g.pop("moves", []):
+        found = {kind: line for kind, line in lines.items() if kind not in taken}
+        # each that shows more columns so, then together (two products that share a
+        # frame move their left-hand sides together)
+        trials = [{k: found[k]} for k in sorted(more - taken)] + [found] * (len(found) > 1)
+        for some in trials:
+            if not (set(some) & more) - taken:  # nothing left that shows more columns
+                continue
             trial = tuple(some.get(line.kind, line) for line in g["lines"])
             packed = pack(trial)
-            # no frame taller than one the gate has already (those are known to fit) or,
-            # at the usual spacing, than a frame; a left-hand side on a row of its own
-            # leaves W more room only where no other product's shares the block's column
-            fits = tallest(packed) <= max(tallest(g["frames"]), budget - GATE_EXTRA_ROWS) + 1e-9
+            # no frame taller than the gate's tallest or a frame (its \vdots rows counted);
+            # a left-hand side on a row of its own leaves W more room only where no other
+            # product's shares the block's first column
+            tallest = max(budget, *(f.used for f in g["frames"]))
+            fits = max(f.used for f in packed) <= tallest + 1e-9
             if len(packed) <= len(g["frames"]) and fits and not apart_lhs(packed):
                 g["lines"], g["frames"] = trial, packed
                 taken |= set(some)
