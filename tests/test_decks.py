@@ -14,7 +14,8 @@ from benchmarks import decks as measuring
 from lstm_tex.document.medium import SLIDES, slides_layout
 from lstm_tex.latex.deck_frames import FRAMES
 from lstm_tex.latex.decks import DEFAULT, THEMES, Deck
-from tests.conftest import EXAMPLES, have_pdflatex, run_cli
+from tests import measure
+from tests.conftest import EXAMPLES, compile_tex, have_pdflatex, run_cli
 
 NOTEBOOK = EXAMPLES / "notebook-step.yaml"
 
@@ -64,10 +65,15 @@ def _example(tmp_path: Path, render: str) -> Path:
     return path
 
 
+@pytest.mark.latex
 def test_the_file_chooses_the_deck_and_the_standalone_deck_follows(tmp_path: Path) -> None:
     """``render.deck`` (aspect unquoted, as YAML 1.2 reads ``4:3``: text): the standalone
-    deck is a Madrid 4:3 deck, with Madrid's own footline and title bar."""
+    deck is a Madrid 4:3 deck, with Madrid's own footline and title bar, which compiles
+    with no Overfull box (a title of 50 characters ran 12.6 pt past Madrid's footline) and
+    every number at the text size."""
     path = _example(tmp_path, "  deck: {theme: Madrid, aspect: 4:3}\n")
+    long = "title: One LSTM step, number by number, from the notebook of week 5 of the course"
+    path.write_text(path.read_text().replace("title: One LSTM step, number by number", long))
     result = run_cli("render", path, "--out", tmp_path / "out", "--no-check")
     assert result.exit_code == 0, result.output
     deck = (tmp_path / "out" / "step" / "step-slides.tex").read_text()
@@ -75,6 +81,10 @@ def test_the_file_chooses_the_deck_and_the_standalone_deck_follows(tmp_path: Pat
     assert "\\usetheme{Madrid}" in deck and "\\setbeamertemplate{footline}" not in deck
     frames = (tmp_path / "out" / "step" / "frames.tex").read_text()
     assert "\\def\\arraystretch{1}\\arraycolsep=5pt" in frames
+    compiled = compile_tex(tmp_path / "out" / "step" / "step-slides.tex")
+    assert compiled.ok and compiled.overfull == 0, (compiled.errors, compiled.overfull)
+    sizes = {n.size for n in measure.numbers(tmp_path / "out" / "step" / "step-slides.pdf")}
+    assert sizes == {10.0}, sizes
 
 
 def test_the_flags_override_the_file(tmp_path: Path) -> None:
