@@ -4,11 +4,13 @@ Adding a test that compiles LaTeX (issue 17: the suite must stay under 6 minutes
 cores, and pdflatex is about 85 % of its CPU time, Beamer most of that):
 
 - Call ``compile_tex(tex)``: it does the cheap things for you. The preamble's class,
-  packages and theme come from a TeX format made once per test process for each distinct
+  packages and theme come from a TeX format made once per test run for each distinct
   set (``tests/texformat.py``; 0.3 to 1 s of CPU less per document), and a document
   compiled again with the same text, the same files in its folder and the same flags is
-  not run again: the first result is returned and its ``.pdf``/``.nav``/``.log`` copied
-  into the folder. The log, errors and box counts are those of the whole document.
+  not run again, in any worker of pytest-xdist: the first result is returned and its
+  ``.pdf``/``.nav``/``.log`` copied into the folder (a worker that asks for a document
+  another is compiling waits for it). The log, errors and box counts are those of the
+  whole document.
   ``LSTM_TEX_TEX_FORMATS=0`` turns both off; ``=check`` compiles each document with and
   without its format and fails where they disagree.
 - Compile each document once per session. Render and compile in a session fixture and put
@@ -33,6 +35,7 @@ cores, and pdflatex is about 85 % of its CPU time, Beamer most of that):
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -60,6 +63,8 @@ LSTM_BUNDLED = [p for p in BUNDLED if not p.stem.startswith(("gru-", "rnn-"))]
 
 def pytest_configure(config: pytest.Config) -> None:
     cpu_profile.configure(config, lambda: texformat.STATS)
+    # the workers of pytest-xdist share one folder of formats and compiled documents
+    config.add_cleanup(texformat.share())
 
 
 #: CPU seconds of the test files that cost the most (``python -m tests.cpu_profile``, serial
@@ -184,14 +189,22 @@ def compile_tex(tex: Path, runs: int = 1, draft: bool = False, timeout: int = 18
         if os.environ.get("CI"):
             pytest.fail("pdflatex is missing on CI; .ci/run must install TeX Live")
         pytest.skip("pdflatex is not installed (see README: apt-get install texlive-...)")
+    note = cpu_profile.compile_note(tex, f" runs={runs} draft={draft}")
     key = texformat.Results.key(tex, runs, draft) if texformat.mode() != "0" else None
-    if key is not None:
+    if key is None:
+        before = cpu_profile.cpu_seconds()[1]
+        compiled = _compile(tex, runs, draft, timeout)
+        note(cpu_profile.cpu_seconds()[1] - before, False)
+        return compiled
+    with texformat.RESULTS.claim(key):
         reused = texformat.RESULTS.get(key, tex)
-        if isinstance(reused, Compiled):
-            return reused
-    compiled = _compile(tex, runs, draft, timeout)
-    if key is not None:
-        texformat.RESULTS.put(key, tex, compiled)
+        if reused is not None:
+            note(0.0, True)
+            return Compiled(**reused)
+        before = cpu_profile.cpu_seconds()[1]
+        compiled = _compile(tex, runs, draft, timeout)
+        note(cpu_profile.cpu_seconds()[1] - before, False)
+        texformat.RESULTS.put(key, tex, dataclasses.asdict(compiled))
     return compiled
 
 

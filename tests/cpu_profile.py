@@ -10,8 +10,10 @@ when other processes share the cores.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import resource
 import sys
 import time
@@ -71,11 +73,78 @@ def configure(config: pytest.Config, stats: Callable[[], dict[str, int]] = dict)
         config.pluginmanager.register(Recorder(Path(folder), stats), "lstm-tex-cpu-profile")
 
 
+#: A pytest temporary folder in a document (``\\input{/tmp/pytest-of-u/pytest-3/x0/a.tex}``):
+#: two tests' copies of one document differ only there.
+_TMP = re.compile(rb"/[^\s{}]*?/pytest-\d+/(?:popen-gw\d+/)?[^/\s{}]+/")
+
+
+def document(tex: Path) -> str:
+    """What a document is, whichever test wrote it: its text and its folder's other files
+    (pytest's temporary folders left out)."""
+    digest = hashlib.sha256(tex.name.encode())
+    for path in sorted(tex.parent.rglob("*")):
+        if path.is_file() and path.suffix in (".tex", ".sty", ".cls", ".png", ".pdf", ".csv"):
+            if path.suffix == ".pdf" and path.stem == tex.stem:
+                continue  # an earlier run's output
+            digest.update(str(path.relative_to(tex.parent)).encode() + b"\0")
+            digest.update(_TMP.sub(b"TMP/", path.read_bytes()))
+    return digest.hexdigest()[:16]
+
+
+def compile_note(tex: Path, flags: str) -> Callable[[float, bool], None]:
+    """Called before ``compile_tex`` runs pdflatex: what logs that compile when profiling
+    (which test, which document, its CPU seconds, whether a result was reused)."""
+    folder = os.environ.get(ENV)
+    if not folder:
+        return lambda seconds, reused: None
+    record = {
+        "test": os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" ", 1)[0],
+        "tex": tex.name,
+        "document": document(tex) + flags,
+    }
+
+    def note(seconds: float, reused: bool) -> None:
+        with (Path(folder) / f"{_worker()}.compiles.jsonl").open("a") as stream:
+            stream.write(json.dumps({**record, "cpu": round(seconds, 3), "reused": reused}))
+            stream.write("\n")
+
+    return note
+
+
+def duplicates(folder: Path, top: int = 30) -> str:
+    """The documents compiled more than once (by content), with the tests that did."""
+    seen: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for path in sorted(folder.glob("*.compiles.jsonl")):
+        for line in path.read_text().splitlines():
+            record = json.loads(line)
+            record["worker"] = path.name.split(".")[0]
+            seen[str(record["document"])].append(record)
+    again = [
+        (sum(float(str(r["cpu"])) for r in runs[1:]), runs)
+        for runs in seen.values()
+        if len(runs) > 1
+    ]
+    total = sum(float(str(r["cpu"])) for runs in seen.values() for r in runs)
+    lines = [
+        f"compiles: {sum(len(r) for r in seen.values())}, distinct documents: {len(seen)}, "
+        f"CPU {total:.1f} s, of which compiles again {sum(c for c, _ in again):.1f} s",
+        "",
+        "| again CPU s | times | document | tests (worker) |",
+        "|---|---|---|---|",
+    ]
+    for cpu, runs in sorted(again, key=lambda cr: -cr[0])[:top]:
+        tests = "<br>".join(sorted({f"{r['test']} ({r['worker']})" for r in runs}))
+        lines.append(f"| {cpu:.1f} | {len(runs)} | {runs[0]['tex']} | {tests} |")
+    return "\n".join(lines)
+
+
 def report(folder: Path, top: int = 25) -> str:
     """Markdown tables: CPU seconds per test file, then the ``top`` costliest tests."""
     per_file: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
     tests = []
     for path in sorted(folder.glob("*.jsonl")):
+        if path.name.endswith(".compiles.jsonl"):
+            continue
         for line in path.read_text().splitlines():
             r = json.loads(line)
             cpu = r["self"] + r["children"]
@@ -113,3 +182,6 @@ def report(folder: Path, top: int = 25) -> str:
 
 if __name__ == "__main__":
     print(report(Path(sys.argv[1]), *(int(a) for a in sys.argv[2:3])))
+    if list(Path(sys.argv[1]).glob("*.compiles.jsonl")):
+        print()
+        print(duplicates(Path(sys.argv[1])))

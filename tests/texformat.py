@@ -18,22 +18,36 @@ through \dump: Beamer's Warsaw theme makes its shadings so); otherwise the docum
 compiled on its own, as before. ``LSTM_TEX_TEX_FORMATS=0`` turns formats off; ``=check``
 compiles every document both ways and fails a test where the two disagree (errors,
 Overfull and Underfull boxes, warnings, pages).
+
+With pytest-xdist the workers share their formats and results: ``share`` (called by the
+controller, or the one process without xdist) makes a folder for the run, named in
+``LSTM_TEX_TESTS_SHARED`` for the workers; a format or a document's result is made by
+the first worker that needs it, under a file lock, and read by the others (a session
+fixture that runs on both workers compiles its documents once).
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
+import json
 import os
 import re
 import shutil
 import subprocess
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
 
 ENV = "LSTM_TEX_TEX_FORMATS"
+#: The folder the processes of one test run share (formats, results), set by ``share``.
+SHARED = "LSTM_TEX_TESTS_SHARED"
 #: A line that loads code: the class, a package, a theme. The format holds the preamble up
 #: to the last such line; what follows (titles, colours, \newcommand) is read per document.
 LOADS = re.compile(
@@ -80,8 +94,36 @@ def _tex_roots() -> tuple[str, ...]:
     return tuple(sorted(t.rstrip("/") + "/" for t in trees if t.startswith("/")))
 
 
+def share() -> Callable[[], None]:
+    """Make the run's shared folder (for the workers this process starts, which inherit
+    the environment); returns what removes it at the end of the run. A process started
+    within a run (a worker, a nested pytest) keeps the folder it was given."""
+    if os.environ.get(SHARED):
+        return lambda: None
+    folder = tempfile.mkdtemp(prefix="lstm-tex-tests-")
+    os.environ[SHARED] = folder
+
+    def remove() -> None:
+        os.environ.pop(SHARED, None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    return remove
+
+
+def shared(name: str) -> Path | None:
+    """A folder shared by the processes of this test run, or None (no run folder: a
+    test module used on its own)."""
+    root = os.environ.get(SHARED)
+    if not root or not Path(root).is_dir():
+        return None
+    folder = Path(root) / name
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 class Formats:
-    """The formats of one test process, built on first use in a private folder."""
+    """The formats of one test run, each built on first use by one of its processes (under
+    a file lock in the run's shared folder), or of this process alone."""
 
     def __init__(self) -> None:
         self.folder: Path | None = None
@@ -95,7 +137,6 @@ class Formats:
         if self.folder is None:
             self.folder = Path(tempfile.mkdtemp(prefix="lstm-tex-formats-"))
             atexit.register(shutil.rmtree, self.folder, True)
-            self.roots = _tex_roots()
         return self.folder
 
     def private(self, name: str) -> Path:
@@ -107,12 +148,24 @@ class Formats:
         """(the format file, the preamble's log), or None where no format can be used."""
         key = hashlib.sha256(prefix.encode()).hexdigest()[:16]
         with self.lock:
-            folder = self._folder()
+            folder = shared("formats") or self._folder()
             lock = self.locks.setdefault(key, threading.Lock())
         with lock:
             if key not in self.built:
-                self.built[key] = self._build(folder, key, prefix, timeout)
+                with FileLock(folder / f"{key}.lock"):
+                    self.built[key] = self._made(folder, key, prefix, timeout)
             return self.built[key]
+
+    def _made(self, folder: Path, key: str, prefix: str, timeout: int) -> tuple[Path, str] | None:
+        """The format of ``key``, as another process made it or built now."""
+        made = folder / f"{key}.json"
+        if made.exists():
+            STATS["formats_shared"] += 1
+            log = json.loads(made.read_text())
+            return None if log is None else (folder / f"{key}.fmt", log)
+        built = self._build(folder, key, prefix, timeout)
+        made.write_text(json.dumps(None if built is None else built[1]))
+        return built
 
     def _build(self, folder: Path, key: str, prefix: str, timeout: int) -> tuple[Path, str] | None:
         source = folder / f"{key}.tex"
@@ -142,7 +195,8 @@ class Formats:
         fmt = folder / f"{key}.fmt"
         if done.returncode != 0 or not fmt.exists():
             return None
-        assert self.roots is not None
+        if self.roots is None:
+            self.roots = _tex_roots()
         for line in (folder / f"{key}.fls").read_text(errors="replace").splitlines():
             if line.startswith("INPUT "):
                 path = os.path.realpath(os.path.join(folder, line[6:]))
@@ -198,8 +252,9 @@ def through_format(tex: Path, timeout: int) -> tuple[Path, Path, str] | None:
     fmt, preamble_log = built
     with FORMATS.lock:
         FORMATS.runs += 1
-        rest = fmt.parent / f"run-{FORMATS.runs}" / tex.name
-    rest.parent.mkdir()
+        runs = FORMATS.runs
+    rest = FORMATS.private(f"run-{runs}") / tex.name
+    rest.parent.mkdir(parents=True)
     STATS["through_format"] += 1
     rest.write_text(parts.rest)
     return fmt, rest, preamble_log
@@ -233,17 +288,26 @@ def restore(folder: Path, files: dict[str, bytes]) -> None:
 
 
 #: What this process's compiles did (written into the CPU profile's totals).
-STATS = {"compiles": 0, "reused": 0, "formats": 0, "no_format": 0, "through_format": 0}
+STATS = {
+    "compiles": 0,
+    "reused": 0,
+    "reused_shared": 0,
+    "formats": 0,
+    "formats_shared": 0,
+    "no_format": 0,
+    "through_format": 0,
+}
 
 
 class Results:
-    """Each document compiled once per test process: a result is reused where the same
+    """Each document compiled once per test run: a result is reused where the same
     document (its text and every file in its folder, auxiliary files included) is
-    compiled again with the same flags; the outputs (``.pdf``, ``.nav``, ``.log``...)
-    are copied into the new folder as pdflatex would have written them."""
+    compiled again with the same flags, in this process or another of the run; the
+    outputs (``.pdf``, ``.nav``, ``.log``...) are copied into the new folder as pdflatex
+    would have written them."""
 
     def __init__(self) -> None:
-        self.done: dict[str, tuple[object, Path]] = {}
+        self.done: dict[str, tuple[dict[str, Any], Path]] = {}
         self.lock = threading.Lock()
 
     @staticmethod
@@ -256,28 +320,58 @@ class Results:
         for path in sorted(tex.parent.rglob("*")):
             if path.is_file():
                 digest.update(str(path.relative_to(tex.parent)).encode() + b"\0")
-                digest.update(hashlib.sha256(path.read_bytes()).digest())
+                data = path.read_bytes()
+                if path.suffix == ".tex":
+                    data = _PROVENANCE.sub(b"%", data)
+                digest.update(hashlib.sha256(data).digest())
         return digest.hexdigest()
 
-    def get(self, key: str, tex: Path) -> object | None:
+    def claim(self, key: str) -> contextlib.AbstractContextManager[object]:
+        """Held while a document is looked up, compiled and put: another process of the
+        run that compiles the same document waits for this one's result."""
+        folder = shared("results")
+        return FileLock(folder / f"{key}.lock") if folder else contextlib.nullcontext()
+
+    def get(self, key: str, tex: Path) -> dict[str, Any] | None:
         with self.lock:
             found = self.done.get(key)
         if found is None:
-            return None
+            folder = shared("results")
+            if folder is None or not (folder / key / RESULT).exists():
+                return None
+            found = (json.loads((folder / key / RESULT).read_text()), folder / key)
+            STATS["reused_shared"] += 1
         result, outputs = found
         for path in outputs.iterdir():
-            shutil.copy2(path, tex.parent / path.name)
+            if path.name != RESULT:
+                shutil.copy2(path, tex.parent / path.name)
         STATS["reused"] += 1
         return result
 
-    def put(self, key: str, tex: Path, result: object) -> None:
-        outputs = FORMATS.private("results") / key
-        outputs.mkdir(parents=True, exist_ok=True)
+    def put(self, key: str, tex: Path, result: dict[str, Any]) -> None:
+        folder = shared("results")
+        outputs = (folder or FORMATS.private("results")) / key
+        partial = outputs.with_name(f"{key}.partial-{os.getpid()}-{threading.get_ident()}")
+        partial.mkdir(parents=True)
         for path in tex.parent.glob(f"{glob_escape(tex.stem)}.*"):
             if path.is_file() and path.suffix != ".tex":
-                shutil.copy2(path, outputs / path.name)
+                shutil.copy2(path, partial / path.name)
+        (partial / RESULT).write_text(json.dumps(result))
+        if outputs.exists():  # the same document, compiled by another thread meanwhile
+            shutil.rmtree(partial)
+        else:
+            partial.rename(outputs)
         with self.lock:
             self.done[key] = (result, outputs)
+
+
+#: The comment naming the example a generated file comes from (``% from /tmp/.../a.yaml``,
+#: templates/part.tex.j2, frames.tex.j2): a whole line of comment, which TeX skips, and
+#: the one thing that differs between two workers' renders of an example made in a test.
+_PROVENANCE = re.compile(rb"^% (?:generated )?from [^\n]*$", re.M)
+
+#: A stored result's own file, beside the document's outputs.
+RESULT = "lstm-tex-result.json"
 
 
 def glob_escape(name: str) -> str:
