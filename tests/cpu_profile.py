@@ -79,13 +79,12 @@ _TMP = re.compile(rb"/[^\s{}]*?/pytest-\d+/(?:popen-gw\d+/)?[^/\s{}]+/")
 
 
 def document(tex: Path) -> str:
-    """What a document is, whichever test wrote it: its text and its folder's other files
-    (pytest's temporary folders left out)."""
+    """What a document is, whichever test wrote it: its text and its folder's sources
+    (pytest's temporary folders left out; not other documents' outputs, as
+    ``texformat.Results.key`` counts them)."""
     digest = hashlib.sha256(tex.name.encode())
     for path in sorted(tex.parent.rglob("*")):
-        if path.is_file() and path.suffix in (".tex", ".sty", ".cls", ".png", ".pdf", ".csv"):
-            if path.suffix == ".pdf" and path.stem == tex.stem:
-                continue  # an earlier run's output
+        if path.is_file() and path.suffix in (".tex", ".sty", ".cls", ".png", ".csv"):
             digest.update(str(path.relative_to(tex.parent)).encode() + b"\0")
             digest.update(_TMP.sub(b"TMP/", path.read_bytes()))
     return digest.hexdigest()[:16]
@@ -112,29 +111,31 @@ def compile_note(tex: Path, flags: str) -> Callable[[float, bool], None]:
 
 
 def duplicates(folder: Path, top: int = 30) -> str:
-    """The documents compiled more than once (by content), with the tests that did."""
+    """The documents compiled more than once (by content, whatever the flags), with the
+    tests that did."""
     seen: dict[str, list[dict[str, object]]] = defaultdict(list)
     for path in sorted(folder.glob("*.compiles.jsonl")):
         for line in path.read_text().splitlines():
             record = json.loads(line)
             record["worker"] = path.name.split(".")[0]
-            seen[str(record["document"])].append(record)
-    again = [
-        (sum(float(str(r["cpu"])) for r in runs[1:]), runs)
-        for runs in seen.values()
-        if len(runs) > 1
-    ]
-    total = sum(float(str(r["cpu"])) for runs in seen.values() for r in runs)
+            seen[str(record["document"]).split(" ")[0]].append(record)
+
+    def cpu(runs: list[dict[str, object]]) -> float:
+        return sum(float(str(r["cpu"])) for r in runs)
+
+    again = [(cpu(runs[1:]), runs) for runs in seen.values() if len(runs) > 1]
     lines = [
         f"compiles: {sum(len(r) for r in seen.values())}, distinct documents: {len(seen)}, "
-        f"CPU {total:.1f} s, of which compiles again {sum(c for c, _ in again):.1f} s",
+        f"CPU {sum(cpu(r) for r in seen.values()):.1f} s, of which compiles of a document "
+        f"again {sum(c for c, _ in again):.1f} s",
         "",
-        "| again CPU s | times | document | tests (worker) |",
-        "|---|---|---|---|",
+        "| again CPU s | times | document | flags | tests (worker) |",
+        "|---|---|---|---|---|",
     ]
-    for cpu, runs in sorted(again, key=lambda cr: -cr[0])[:top]:
+    for seconds, runs in sorted(again, key=lambda cr: -cr[0])[:top]:
+        flags = ", ".join(sorted({str(r["document"]).split(" ", 1)[1] for r in runs}))
         tests = "<br>".join(sorted({f"{r['test']} ({r['worker']})" for r in runs}))
-        lines.append(f"| {cpu:.1f} | {len(runs)} | {runs[0]['tex']} | {tests} |")
+        lines.append(f"| {seconds:.1f} | {len(runs)} | {runs[0]['tex']} | {flags} | {tests} |")
     return "\n".join(lines)
 
 
