@@ -81,6 +81,7 @@ def test_the_file_chooses_the_deck_and_the_standalone_deck_follows(tmp_path: Pat
     assert "\\usetheme{Madrid}" in deck and "\\setbeamertemplate{footline}" not in deck
     frames = (tmp_path / "out" / "step" / "frames.tex").read_text()
     assert "\\def\\arraystretch{1}\\arraycolsep=5pt" in frames
+    assert "% Laid out for a Madrid 4:3 deck (render.deck)" in frames
     compiled = compile_tex(tmp_path / "out" / "step" / "step-slides.tex")
     assert compiled.ok and compiled.overfull == 0, (compiled.errors, compiled.overfull)
     sizes = {n.size for n in measure.numbers(tmp_path / "out" / "step" / "step-slides.pdf")}

@@ -29,7 +29,9 @@ def documents(
     PyLaTeX documents to compile under ``_docs``); ``fragments`` is the context of the
     parts, whose lines fit any article; ``theme``: the standalone deck's theme and aspect
     ratio (``render.deck``, as the frames are laid out for)."""
-    frames = render_template(env, "frames.tex.j2", {**slides, "deck_chosen": theme != DEFAULT})
+    frames = render_template(
+        env, "frames.tex.j2", {**slides, "deck": theme, "deck_chosen": theme != DEFAULT}
+    )
     body = render_template(env, "article.tex.j2", paper)
     article = tex.article(paper["title"], body, packages=paper["article_packages"])
     deck = tex.deck(
@@ -106,7 +108,9 @@ def exercise(
     slides = context.build(shown, report, slides=True, exact=exact, exercise="sheet")
     slides["backward"] = backward_part(True, "sheet")
     frames = render_template(
-        env, "frames.tex.j2", {**slides, "deck_chosen": ex.render.deck != DEFAULT}
+        env,
+        "frames.tex.j2",
+        {**slides, "deck": ex.render.deck, "deck_chosen": ex.render.deck != DEFAULT},
     )
     docs[f"{stem}-exercise-slides.tex"] = tex.deck(
         f"{slides['title']} --- exercise",
