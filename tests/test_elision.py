@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,7 +15,8 @@ from lstm_tex.document import matrices
 from lstm_tex.document import medium as media
 from lstm_tex.errors import InputError
 from lstm_tex.validate import model, spec
-from tests.conftest import BUNDLED, EXAMPLES, compile_tex, run_cli
+from tests import pairing
+from tests.conftest import BUNDLED, EXAMPLES, compile_tex, init_example, run_cli
 from tests.layout import assert_compiles_cleanly, assert_on_the_pages, render, with_render
 
 SHORT = EXAMPLES / "short-sequence.yaml"
@@ -223,3 +225,112 @@ def test_gate_products_pair_the_columns_of_w_with_the_rows_of_the_vector(out: Pa
         assert gaps == [k for k, row in enumerate(v_rows) if row[0] == "\\vdots"]
         elided += bool(gaps)
     assert elided >= 3  # the hidden-8 products really are elided
+
+
+# ---------------- every product's factors, sum's terms and result elided alike (#12)
+
+#: Generated examples whose decks are read back: ``lstm-tex init`` flags.
+PAIRED = {
+    "lstm8": ("--hidden-size", "8", "--input-size", "5"),
+    "gru8": ("--cell", "gru", "--hidden-size", "8", "--input-size", "5"),
+    "rnn8": ("--cell", "rnn", "--hidden-size", "8", "--input-size", "5"),
+    "lstm16": ("--hidden-size", "16", "--input-size", "4"),
+    "gru16": ("--cell", "gru", "--hidden-size", "16", "--input-size", "4"),
+    "rnn16": ("--cell", "rnn", "--hidden-size", "16", "--input-size", "4"),
+}
+NOTATIONS = ("pytorch", "textbook", "row-vector")
+#: ``render.max_rows``/``max_cols`` combinations (issue 12: with max_cols >= hidden but
+#: max_rows < hidden, W was shown whole beside a vector cut, or the other way round).
+LIMITS = ((8, 8), (4, 8), (8, 4), (3, 16), (16, 3), (5, 12), (12, 5))
+#: The decks read back: (example, notation, max_rows, max_cols, text size).
+PAIRED_DECKS = [
+    *((name, notation, 8, 8, 10) for name in PAIRED for notation in NOTATIONS),
+    *(
+        (name, notation, r, c, 10)
+        for name in ("lstm8", "gru8")
+        for notation in NOTATIONS
+        for r, c in LIMITS[1:]
+    ),
+    *(("lstm8", "row-vector", 8, 8, size) for size in (9, 11)),
+]
+
+
+@pytest.fixture(scope="session")
+def paired(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[Any, ...], dict[str, str]]:
+    """Each of :data:`PAIRED_DECKS` rendered once (not compiled): the slides' frames, the
+    article and the parts, as TeX."""
+    folder = tmp_path_factory.mktemp("paired")
+    examples = {
+        name: init_example(folder / f"{name}.yaml", *flags) for name, flags in PAIRED.items()
+    }
+    found = {}
+    for key in PAIRED_DECKS:
+        name, notation, rows, cols, size = key
+        out = render(
+            examples[name],
+            folder / "-".join(map(str, key)),
+            "--notation",
+            notation,
+            "--max-rows",
+            str(rows),
+            "--max-cols",
+            str(cols),
+            "--text-size",
+            str(size),
+        )
+        found[key] = {
+            "slides": (out / "frames.tex").read_text(),
+            "article": (out / f"{name}.tex").read_text(),
+            "parts": "\n".join(p.read_text() for p in sorted((out / "parts").glob("*.tex"))),
+        }
+    return found
+
+
+@pytest.mark.parametrize("key", PAIRED_DECKS, ids=lambda k: "-".join(map(str, k)))
+def test_products_sums_and_results_are_elided_alike(
+    paired: dict[tuple[Any, ...], dict[str, str]], key: tuple[Any, ...]
+) -> None:
+    """Read back from the TeX, in every notation, cell and max_rows/max_cols: each product's
+    factors pair (W's columns shown are the vector's entries, ``\\vdots`` opposite
+    ``\\cdots``; with row vectors, the vector's entries are W's rows) and each sum's terms,
+    its result and each entrywise product show the same rows and columns (d2l's W_hk
+    showed its 8 rows beside an h_0 of 6 entries, b_k 8 columns beside a result of 6)."""
+    name, notation, *_ = key
+    cell = name.rstrip("0123456789")
+    gates = {"lstm": 4, "gru": 3, "rnn": 1}[cell]
+    for document, tex in paired[key].items():
+        assert not pairing.disagreements(tex), (document, pairing.disagreements(tex)[:3])
+        found = pairing.products(tex)
+        # each step's gates: d2l's x W and h W, PyTorch's W x and W h, the textbook's one
+        # W [h; x] (its GRU candidate as PyTorch's two)
+        least = gates * (2 if notation != "textbook" else 1)
+        assert len(found) >= least, (document, len(found))
+
+
+def test_the_hidden_16_products_are_elided(paired: dict[tuple[Any, ...], dict[str, str]]) -> None:
+    """The check above is not vacuous: at hidden 16 on slides, every notation's products
+    show elided factors (\\cdots beside \\vdots), and so do the limits' decks."""
+    for key, documents in paired.items():
+        name, _, rows, cols, _ = key
+        if name.endswith("16") or min(rows, cols) < 8:
+            pairs = pairing.products(documents["slides"])
+            assert any(any(a.cols) and any(b.rows) for a, b in pairs), key
+
+
+def test_the_check_finds_factors_that_disagree() -> None:
+    """tests/pairing.py reads a product whose matrix shows its 8 rows beside a row vector of
+    6 entries, and a bias of 8 columns beside a result of 6, as disagreements."""
+    six = matrices.bmatrix(np.ones((1, 8)), style="written", max_cols=7)
+    eight = matrices.bmatrix(np.ones((8, 8)), style="written")
+    row = matrices.bmatrix(np.ones((1, 8)), style="written")
+    tex = (
+        "\\begin{aligned}\nf_{1} &= \\sigma(x W + b) \\\\\n"
+        f"&\\quad + {six} \\\\*\n  &\\quad\\qquad \\cdot {eight} \\\\*\n"
+        f"&\\quad + {row} \\\\*\n  &\\quad = {six}\n\\end{{aligned}}"
+    )
+    found = pairing.disagreements(tex)
+    assert len(found) == 2 and found[0].startswith("product"), found
+    paired_tex = tex.replace(
+        eight, matrices.bmatrix(np.ones((8, 8)), style="written", max_rows=7, max_cols=7)
+    )
+    assert pairing.disagreements(paired_tex.replace(row, six)) == []

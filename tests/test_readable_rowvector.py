@@ -133,23 +133,25 @@ def _gates(path: Path, size: int = 10) -> list[dict[str, Any]]:
     return gates
 
 
-@pytest.mark.parametrize(("size", "columns"), [(9, 8), (10, 8), (11, 7)])
+@pytest.mark.parametrize(("size", "columns"), [(9, 7), (10, 7), (11, 6)])
 def test_gru_candidate_shows_the_columns_of_w_xn(
     examples: dict[str, Path], size: int, columns: int
 ) -> None:
     """The GRU's candidate ``x_t W_xn + b_in`` breaks inside its product: W_xn (4 x 8) on a
-    row of its own shows its 8 columns (it showed its first and last beside x); at 11 pt
-    6 of them and the dots."""
+    row of its own shows the columns of its result (it showed its first and last beside
+    x; then all 8 beside a result of 6 and the dots: issue 12), and its bias too."""
     (candidate,) = [g for g in _gates(examples["gru8"], size) if g["key"] == "n"]
     (ih,) = [line for line in candidate["lines"] if line.kind == "ih"]
     assert ih.terms[0].inside
     assert _columns(ih.terms[0].right) == columns, ih.terms[0].right
+    assert _columns(ih.result) == _columns(ih.numbers["b"]) == columns, ih.result
 
 
 def test_a_tall_gate_is_cut_into_parts(examples: dict[str, Path]) -> None:
     """A hidden-8 gate's affine line (26 rows, taller than a frame) is cut before h W_hk
     and the bias: each part goes on with ``+``, the last has the result, and the gate's
-    frames hold them whole, its weights with every column and its rows elided alike."""
+    frames hold them whole, its weights and its bias with the columns of its result and
+    its rows elided alike (issue 12: W_hk showed 8 columns beside a result of 6)."""
     gates = _gates(examples["lstm8"])
     for gate in gates:
         parts = [line for line in gate["lines"] if line.kind == "affine"]
@@ -157,7 +159,9 @@ def test_a_tall_gate_is_cut_into_parts(examples: dict[str, Path]) -> None:
         first, *rest = parts
         assert first.symbolic["lhs"] and not any(p.symbolic["lhs"] for p in rest)
         assert [bool(p.result) for p in parts] == [False, False, True]
-        assert all(_columns(t.right) == 8 for p in parts for t in p.terms)
+        shown = _columns(parts[-1].result)
+        assert all(_columns(t.right) == shown for p in parts for t in p.terms)
+        assert _columns(parts[-1].numbers["b"]) == shown
         vectors = [t.left for p in parts for t in p.terms] + [parts[-1].result]
         assert len({_columns(v) for v in vectors if v.count("&") > 3}) == 1, vectors
         assert len(gate["frames"]) >= 2
@@ -188,3 +192,23 @@ def test_a_revealed_gate_uncovers_its_parts_together(examples: dict[str, Path]) 
                 assert overlays["affine"] == {"on": 2, "result": 3}, overlays
                 assert overlays.get("result", {"on": 4})["on"] == 4, overlays
     assert shared == 4, "each of the 4 gates has a frame of two parts"
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", ["lstm8", "gru8-11pt"])
+def test_the_inputs_show_every_entry_that_fits(decks: dict[str, Any], deck: str) -> None:
+    """On the inputs' frame h_0 (and c_0) have a row of their own: their 8 entries of 2
+    decimals fit it and show whole at the text size (they were elided to 6, the columns
+    that the step's 4-decimal values fit; issue 12), with no Overfull box
+    (:func:`test_no_overfull_box`)."""
+    pdf = decks[deck][0]
+    tex = pdf.with_suffix(".tex").read_text()
+    for sym in ("h_{0}", "c_{0}") if deck.startswith("lstm") else ("h_{0}",):
+        row = re.search(rf"\n{re.escape(sym)} &= (\\begin\{{bmatrix\}}.*?\\end\{{bmatrix\}})", tex)
+        assert row is not None, sym
+        assert "\\cdots" not in row.group(1) and row.group(1).count("&") == 7, row.group(1)
+    (page,) = [f.page for f in measure.fills(pdf) if f.title.startswith("Step 1: inputs")]
+    given = [n for n in measure.numbers(pdf) if n.page == page and len(n.text.split(".")[1]) <= 2]
+    size = {10: 10.0, 11: 10.95}[DECKS[deck][1]]
+    assert len(given) >= 8 + 4, [n.text for n in given]  # h_0 (and c_0), x_1
+    assert all(n.size >= size - 0.06 for n in given), [(n.text, n.size) for n in given]

@@ -1,5 +1,5 @@
-r"""The limits of a medium (slides, the article, the parts) and the one formatter of its
-numbers: :class:`Medium` turns arrays into ``bmatrix`` strings, elided to the medium's
+r"""The one formatter of the numbers of a medium (its limits: :mod:`.layouts`):
+:class:`Medium` turns arrays into ``bmatrix`` strings, elided to the medium's
 rows and columns, and estimates their widths (with :mod:`lstm_tex.document.measure`)."""
 
 from __future__ import annotations
@@ -11,74 +11,37 @@ from typing import Any
 import numpy as np
 
 from lstm_tex.document import matrices, measure, numbers
-from lstm_tex.latex.decks import DEFAULT, Deck
-from lstm_tex.validate.model import ELISION_MIN, RenderOptions
-
-
-@dataclass(frozen=True)
-class Layout:
-    """Size limits of one medium (slides or article), in ems of the body font."""
-
-    line_em: float
-    max_rows: int
-    max_cols: int
-    frame_rows: float
-    shrinks: bool = False  # a line too wide is scaled down (\lstmfit), not broken inside W x
-    #: The size (pt) that the ems are of, for what TeX sets in points (measure.fixed_em):
-    #: the slides' ``render.text_size``; 10 elsewhere, as the widths were calibrated.
-    size: float = measure.SLIDE_TEXT_PT
-    deck: Deck = DEFAULT  # the Beamer frame the slides are for (render.deck)
-
-
-#: The default deck's text is 140 mm wide: 39.8 em of \small (10 pt) math (issue 12).
-SLIDES = Layout(
-    line_em=measure.slide_line_em() - 0.3, max_rows=8, max_cols=8, frame_rows=19.5, shrinks=True
+from lstm_tex.document.layouts import (
+    ARTICLE,
+    ARTICLE_FULL,
+    FULL_ROWS,
+    GATE_EXTRA_ROWS,
+    NO_ELISION,
+    PARTS,
+    SLIDES,
+    Layout,
+    layout,
+    slides_layout,
 )
-#: A gate's frames set their lines closer (\jot 1 pt): they hold this many more rows, which
-#: is two lines of 8-row matrices under the gate's symbolic line.
-GATE_EXTRA_ROWS = 1.0
-# The article's text is 17 cm wide: 44 em of 11 pt math (measured against pdflatex); its
-# "frames" are the display blocks that results are split into, so that pages can break.
-ARTICLE = Layout(line_em=44.0, max_rows=16, max_cols=12, frame_rows=36.0)
-#: No elision (``render.article_full``): every row and column; a line too large for the
-#: page is scaled down as a whole (``\lstmfitpage``) rather than broken inside ``W x``.
-NO_ELISION = 1_000_000
-ARTICLE_FULL = Layout(
-    line_em=44.0, max_rows=NO_ELISION, max_cols=NO_ELISION, frame_rows=36.0, shrinks=True
-)
+from lstm_tex.document.rowfit import ROW_LINE_EM, column_widths, paired_slots, row_slots
+from lstm_tex.validate.model import ELISION_MIN
 
-#: ``parts/*.tex`` and the API's ``Step.latex()``: lines broken to 30 em, which fit the text
-#: of a default ``\documentclass{article}`` at 10, 11 and 12 pt (345 pt of 10 pt, 360 pt of
-#: 10.95 pt and 390 pt of 12 pt: 34.5, 32.9 and 32.5 em); a part still wider than its host's
-#: ``\linewidth`` (a 4:3 frame) is scaled down to it as a whole (part.tex.j2).
-PARTS = Layout(line_em=30.0, max_rows=8, max_cols=8, frame_rows=36.0)
-
-#: With ``article_full``, matrices taller than this are not broken onto more lines: two
-#: lines of them would not fit a page, so each derivation line is scaled down whole.
-FULL_ROWS = 24
-
-
-def slides_layout(size: int, deck: Deck = DEFAULT) -> Layout:
-    """:data:`SLIDES` at text ``size`` (pt) in ``deck``'s frame (``render.deck``): a line holds
-    fewer ems of a larger size or a narrower frame, so more is elided or split, not shrunk."""
-    return replace(
-        SLIDES,
-        line_em=measure.slide_line_em(size) * deck.width - 0.3,
-        frame_rows=SLIDES.frame_rows * measure.SLIDE_TEXT_PT / size * deck.height,
-        size=size,
-        deck=deck,
-    )
-
-
-def layout(render: RenderOptions, slides: bool, parts: bool = False) -> Layout:
-    """The limits of a medium under the ``render:`` options: ``max_rows``/``max_cols`` on
-    slides and in the parts, ``text_size`` on slides, ``article_full`` in the article."""
-    if parts:
-        return replace(PARTS, max_rows=render.max_rows, max_cols=render.max_cols)
-    if slides:
-        made = slides_layout(render.text_size, render.deck)
-        return replace(made, max_rows=render.max_rows, max_cols=render.max_cols)
-    return ARTICLE_FULL if render.article_full else ARTICLE
+#: The media's limits, from :mod:`lstm_tex.document.layouts`, with the one formatter.
+__all__ = [
+    "ARTICLE",
+    "ARTICLE_FULL",
+    "FULL_ROWS",
+    "GATE_EXTRA_ROWS",
+    "NO_ELISION",
+    "PARTS",
+    "SLIDES",
+    "Layout",
+    "Medium",
+    "layout",
+    "matrix_em",
+    "shown_entries",
+    "slides_layout",
+]
 
 
 def matrix_em(array: np.ndarray, decimals: int, style: numbers.Style, layout: Layout) -> float:
@@ -110,10 +73,6 @@ PAPER_BOX_SCALE = 1.5
 FIT_COLS = 8
 
 WEIGHT_LABEL_EM = 12.0  # width of a label such as W_{hi} h_{0} + b_{hi} = (with marks)
-#: Width of what a row vector shares its line with at the least, in the row-vector notation:
-#: a left-hand side (``h^{(1)\leftarrow}_{1}``), ``\odot \tanh\left(``, ``\right)`` and
-#: the brackets (measured with pdflatex: 2.45 and 3.7 em).
-ROW_LINE_EM = 6.5
 
 
 @dataclass(eq=False)
@@ -139,7 +98,7 @@ class Medium:
     #: article), else :data:`BOX_EM` wider (slides).
     paper_boxes: bool = field(default=False, init=False)
     # Weights are shown again at every step: each one is formatted once, by content.
-    _weights: dict[tuple[str, tuple[int, ...], bytes, float | None], Any] = field(
+    _weights: dict[tuple[str, tuple[int, ...], bytes, Any], Any] = field(
         default_factory=dict, init=False, repr=False
     )
 
@@ -147,34 +106,72 @@ class Medium:
         self.marks = dict(self.marks)  # a copy: the caller's marks stay theirs
 
     def value(
-        self, array: np.ndarray, kind: str = "", beside: float = 0.0, rows: int | None = None
+        self,
+        array: np.ndarray,
+        kind: str = "",
+        beside: float = 0.0,
+        rows: int | None = None,
+        cols: int | None = None,
     ) -> str:
         """A computed value; ``kind`` names the quantity for an exercise's marks; ``beside``:
-        the ems of what shares its line (:meth:`row_cols`); ``rows``: its rows elided to that
-        many, the columns shown of the matrix it multiplies (:meth:`given` likewise)."""
+        the ems of what shares its line (:meth:`row_cols`); ``rows`` (``cols``): its rows
+        (columns) elided to that many slots, those shown of the factor it pairs with
+        (:meth:`vector`; :meth:`given` likewise)."""
         matrix = self._as_matrix(array)
         return matrices.bmatrix(
             matrix,
             style="fixed",
             decimals=self.decimals,
             max_rows=rows or self.layout.max_rows,
-            max_cols=self.row_cols(matrix, "fixed", beside),
+            max_cols=cols or self.row_cols(matrix, "fixed", beside),
             marks=self.marks.get(kind, ""),
         )
 
-    def row_cols(self, matrix: np.ndarray, style: numbers.Style, beside: float = 0.0) -> int:
+    def vector(
+        self, array: np.ndarray, style: numbers.Style, kind: str = "", entries: int | None = None
+    ) -> str:
+        """A vector (as written with ``style`` "written", else computed) with its entries
+        elided to ``entries`` slots: its rows, or its columns with row vectors."""
+        rows, cols = (None, entries) if self.row_vectors else (entries, None)
+        if style == "written":
+            return self.given(array, rows=rows, cols=cols)
+        return self.value(array, kind, rows=rows, cols=cols)
+
+    def entries(self, array: np.ndarray, style: numbers.Style, alone: bool = False) -> int:
+        """The slots of a vector's entries as :meth:`vector` shows them by default: its rows
+        (``max_rows``) or, with row vectors, its columns (:meth:`row_cols`; ``alone``: on
+        a row of its own, not paired entry by entry with the step's other vectors)."""
+        if not self.row_vectors:
+            return self.layout.max_rows
+        return self.row_cols(self._as_matrix(array), style, alone=alone)
+
+    def lone(self, array: np.ndarray, style: numbers.Style, kind: str) -> tuple[str, float]:
+        """A vector on a row of its own (a step's inputs x, h_{t-1}, c_{t-1}), as many of
+        its entries as fit (:meth:`entries`), and its width in ems: the inputs' frame has
+        the room for all 8 of a hidden-8 h_0 that the step's gates elide to 6 (issue 12)."""
+        entries = self.entries(array, style, alone=True)
+        cols = entries if self.row_vectors else None
+        return self.vector(array, style, kind, entries), self.em(array, style, kind=kind, cols=cols)
+
+    def row_cols(
+        self, matrix: np.ndarray, style: numbers.Style, beside: float = 0.0, alone: bool = False
+    ) -> int:
         """Columns shown of a vector: ``max_cols``; with row vectors in a medium that breaks
         lines (the article, the parts, ``Step.latex()``), no more than fit a line of their
         own (:data:`ROW_LINE_EM`), since a row cannot be broken: within a step, the same
         columns for every vector (:meth:`rows_of_step`), so that ``[f] \\odot [c]`` pairs
-        the numbers it shows. ``beside``: a longer label that shares the line (a results
-        row's ``[h_1 \\cdots h_T] =``) leaves less room."""
-        if not self.breaks_rows or matrix.ndim < 2:
+        the numbers it shows, unless ``alone`` (a step's inputs x, h_{t-1}, c_{t-1} on rows
+        of their own, and as a product's factor, whose matrix pairs with them; issue 12).
+        ``beside``: the ems of what shares its line where known (a results row's ``[h_1
+        \\cdots h_T] =``; on slides, else :data:`ROW_LINE_EM`, at the least that)."""
+        if matrix.ndim < 2 or not self.row_vectors:
             return self.layout.max_cols
-        if self.row_cap is not None:
+        if self.row_cap is not None and not alone:
             return self.row_cap
-        if self.layout.shrinks:
-            room = self.layout.line_em - max(ROW_LINE_EM, beside)
+        if not self.breaks_rows:
+            return self.layout.max_cols
+        if self.layout.shrinks:  # what shares its line, where known (a results row's label)
+            room = self.layout.line_em - (beside or ROW_LINE_EM)
             return self._row_slots(self._column_widths([(matrix, style)]), room)
         shown = shown_entries(matrix, self.layout.max_rows, self.layout.max_cols)
         return self._row_fit(numbers.widest(shown, style, self.decimals), beside)
@@ -197,81 +194,42 @@ class Medium:
         return max(ELISION_MIN, min(self.layout.max_cols, fit))
 
     def _column_widths(self, arrays: Sequence[tuple[np.ndarray, numbers.Style]]) -> list[float]:
-        """The ems of each column of ``arrays`` (row vectors with their styles, as many
-        columns each) as a ``bmatrix`` aligns it: sign, digits and point as set."""
-        rows = self.layout.max_rows
-        widths = []
-        for k in range(arrays[0][0].shape[-1]):
-            parts = [
-                numbers.split(numbers.format_number(float(v), style, self.decimals))
-                for a, style in arrays
-                for v in a[:rows, k]
-            ]
-            if any(exponent is not None for *_, exponent in parts):  # as measure counts it
-                texts = [(a[:rows, k], style) for a, style in arrays]
-                widest = max(numbers.widest(v, style, self.decimals) for v, style in texts)
-                widths.append(measure.DIGIT_EM * widest + measure.MINUS_EM)
-                continue
-            negative = any(n for n, *_ in parts)
-            whole = max(w for _, w, _, _ in parts)
-            frac = max(f for _, _, f, _ in parts)
-            widths.append(
-                measure.MINUS_WIDTH_EM * negative
-                + measure.DIGIT_EM * (whole + frac)
-                + measure.POINT_WIDTH_EM * bool(frac)
-            )
-        return widths
+        return column_widths(arrays, self.decimals, self.layout.max_rows)
 
     def _row_slots(self, columns: Sequence[float], room: float) -> int:
-        """On slides, the most column slots of row vectors whose columns are ``columns``
-        ems wide (:meth:`_column_widths`) that fit ``room`` ems: column by column, as TeX
-        sets them (each counted as wide as the widest of all, the results' rows of 8
-        columns that fit a frame were elided to 6; issue 12)."""
-        size = self.layout.size
-        gap = measure.COLUMN_GAP_EM * measure.fixed_em(size)
-        extra = BOX_EM if self.marks else 0.0  # an exercise box around any number
-        n = len(columns)
-        for slots in range(min(n, self.layout.max_cols), ELISION_MIN, -1):
-            shown = matrices.shown(n, slots)
-            em = sum(columns[k] + gap + extra for k in shown)
-            em += measure.BRACKETS_EM * measure.fixed_em(size)
-            if len(shown) < n:  # the column of \cdots (as measure.elided_matrix_em)
-                em += measure.DOTS_COLUMN_EM + gap - measure.COLUMN_GAP_EM
-            if em <= room:
-                return slots
-        return ELISION_MIN
+        """:func:`rowfit.row_slots` in this medium (an exercise box around any number)."""
+        extra = BOX_EM if self.marks else 0.0
+        return row_slots(columns, room, self.layout.max_cols, self.layout.size, extra)
 
     def rows_of_step(
         self, given: Sequence[np.ndarray], computed: Sequence[np.ndarray], beside: float = 0.0
     ) -> None:
         """Fix the columns of the row vectors of one step (:meth:`row_cols`) from the widest
         number among them (``given`` ones as written, else as computed values; ``beside``:
-        the most that shares a line with one, where a line breaks), or lift the fix."""
+        the most that shares a line with one, where a line breaks), or lift the fix. They
+        are the rows and columns of its weight matrices too (:meth:`weights`), so no more
+        than ``max_rows``: each entry of ``x`` pairs with a row of ``W_xk``, each column
+        of ``W_xk`` with one of the result (issue 12)."""
         self.row_cap = None
-        if not self.breaks_rows or not (given or computed):
+        if not self.row_vectors or not (given or computed):
             return
-        if self.layout.shrinks:  # slides: column by column, those of the most columns
-            styled: list[tuple[np.ndarray, numbers.Style]] = [(a, "written") for a in given]
-            styled += [(a, "fixed") for a in computed]
-            arrays = [(a.reshape(-1, a.shape[-1]), style) for a, style in styled]
+        styled: list[tuple[np.ndarray, numbers.Style]] = [(a, "written") for a in given]
+        styled += [(a, "fixed") for a in computed]
+        arrays = [(a.reshape(-1, a.shape[-1]), style) for a, style in styled]
+        if not self.breaks_rows:  # slides asked for more columns: scaled, not elided
+            cap = self.layout.max_cols
+        elif self.layout.shrinks:  # slides: column by column, those of the most columns
             n = max(a.shape[-1] for a, _ in arrays)
             widths = self._column_widths([(a, s) for a, s in arrays if a.shape[-1] == n])
-            self.row_cap = self._row_slots(widths, self.layout.line_em - ROW_LINE_EM)
-            return
-        rows, cols = self.layout.max_rows, self.layout.max_cols
-        widest = max(
-            [
-                *(
-                    numbers.widest(shown_entries(a, rows, cols), "written", self.decimals)
-                    for a in given
-                ),
-                *(
-                    numbers.widest(shown_entries(a, rows, cols), "fixed", self.decimals)
-                    for a in computed
-                ),
-            ]
-        )
-        self.row_cap = self._row_fit(widest, beside)
+            cap = self._row_slots(widths, self.layout.line_em - ROW_LINE_EM)
+        else:
+            rows, cols = self.layout.max_rows, self.layout.max_cols
+            widest = max(
+                numbers.widest(shown_entries(a, rows, cols), style, self.decimals)
+                for a, style in arrays
+            )
+            cap = self._row_fit(widest, beside)
+        self.row_cap = paired_slots(cap, self.layout.max_rows)
 
     def blocks(self, arrays: Sequence[np.ndarray], kind: str = "", beside: float = 0.0) -> str:
         """Computed values as blocks of one matrix with a rule between them: stacked (a
@@ -295,13 +253,14 @@ class Medium:
             column_blocks=sizes if self.row_vectors else None,
         )
 
-    def given(self, array: np.ndarray, rows: int | None = None) -> str:
+    def given(self, array: np.ndarray, rows: int | None = None, cols: int | None = None) -> str:
+        """A value as written (an input, the initial state), elided as :meth:`value`."""
         matrix = self._as_matrix(array)
         return matrices.bmatrix(
             matrix,
             style="written",
             max_rows=rows or self.layout.max_rows,
-            max_cols=self.row_cols(matrix, "written"),
+            max_cols=cols or self.row_cols(matrix, "written"),
         )
 
     def _as_matrix(self, array: np.ndarray) -> np.ndarray:
@@ -312,7 +271,23 @@ class Medium:
         """Columns of a weight matrix shown: ``max_cols``, and no more than fit ``room`` ems
         (on slides: what its line leaves for it at full size, so that the line is elided
         rather than scaled down) or, in a medium that breaks lines (the article), the line
-        beside the label ``W x + b =``."""
+        beside the label ``W x + b =``; no more than ``max_rows`` either, since the vector
+        it multiplies shows its rows as many entries (:meth:`vector`). With row vectors,
+        those of the step's results (:meth:`rows_of_step`), which its columns pair with."""
+        if array.ndim == 2 and self.row_vectors and self.row_cap is not None:
+            return self.row_cap
+        if array.ndim == 2 and not self.row_vectors:
+            return paired_slots(self._weight_fit(array, room), self.layout.max_rows)
+        return self._weight_fit(array, room)
+
+    def _weight_rows(self, array: np.ndarray) -> int:
+        """The rows shown of a weight matrix: ``max_rows``; with row vectors, those of the
+        vector it multiplies from the left, the step's (:meth:`rows_of_step`)."""
+        if array.ndim == 2 and self.row_vectors and self.row_cap is not None:
+            return self.row_cap
+        return self.layout.max_rows
+
+    def _weight_fit(self, array: np.ndarray, room: float | None) -> int:
         if array.ndim < 2 or (
             self.layout.shrinks and (room is None or self.layout.max_cols > FIT_COLS)
         ):
@@ -328,16 +303,24 @@ class Medium:
         fit = int((room - measure.BRACKETS_EM) / measure.column_em(widest))
         return max(ELISION_MIN, min(self.layout.max_cols, fit))
 
-    def weights(self, array: np.ndarray, room: float | None = None) -> str:
+    def weights(
+        self,
+        array: np.ndarray,
+        room: float | None = None,
+        rows: int | None = None,
+        cols: int | None = None,
+    ) -> str:
         """A weight matrix (or bias vector) as written, not transposed; ``room``: the ems
-        its line leaves for it (:meth:`weight_cols`)."""
-        key = ("tex", array.shape, array.tobytes(), room)
+        its line leaves for it (:meth:`weight_cols`); ``rows`` (``cols``): its rows
+        (columns) elided to the slots shown of the factor they pair with, or of the result
+        whose rows (columns) a sum's terms show (issue 12)."""
+        key = ("tex", array.shape, array.tobytes(), (room, rows, cols, self.row_cap))
         if key not in self._weights:
             self._weights[key] = matrices.bmatrix(
                 array,
                 style="written",
-                max_rows=self.layout.max_rows,
-                max_cols=self.weight_cols(array, room),
+                max_rows=rows or self._weight_rows(array),
+                max_cols=cols or self.weight_cols(array, room),
             )
         text: str = self._weights[key]
         return text
@@ -348,14 +331,16 @@ class Medium:
         style: numbers.Style = "fixed",
         beside: float = 0.0,
         kind: str | None = None,
+        cols: int | None = None,
     ) -> float:
         """The width of a value (``kind``: the quantity, as :meth:`value` takes it) in ems,
         with an exercise's boxes where it has them: values given as written never do, a
         value of a known ``kind`` only if that quantity is blanked or boxed; one of no
         known kind is counted with boxes whenever the sheet has any (an over-estimate:
-        counted for every matrix of a sheet, it broke lines early; issue 12)."""
+        counted for every matrix of a sheet, it broke lines early; issue 12). ``cols``: its
+        columns elided to that many slots (:meth:`value`)."""
         matrix = self._as_matrix(array)
-        layout = replace(self.layout, max_cols=self.row_cols(matrix, style, beside))
+        layout = replace(self.layout, max_cols=cols or self.row_cols(matrix, style, beside))
         em = matrix_em(matrix, self.decimals, style, layout)
         boxed = style != "written" and (self.marks.get(kind, "") if kind is not None else True)
         if self.marks and boxed:
@@ -373,24 +358,31 @@ class Medium:
         widest = numbers.widest(shown, style, self.decimals)
         return BOX_EM + (PAPER_BOX_SCALE - 1.0) * measure.DIGIT_EM * widest
 
-    def weights_em(self, array: np.ndarray, room: float | None = None) -> float:
-        key = ("em", array.shape, array.tobytes(), room)
+    def weights_em(
+        self,
+        array: np.ndarray,
+        room: float | None = None,
+        rows: int | None = None,
+        cols: int | None = None,
+    ) -> float:
+        """The width of :meth:`weights` (the same arguments) in ems."""
+        key = ("em", array.shape, array.tobytes(), (room, rows, cols, self.row_cap))
         if key not in self._weights:
             matrix = array.reshape(array.shape[0], -1)
-            cols = self.weight_cols(array, room)
+            cols = cols or self.weight_cols(array, room)
+            max_rows = rows or self._weight_rows(array)
             if self.layout.shrinks and cols < matrix.shape[1]:
                 # as weight_cols counted it (the dots column as itself), or the line that
                 # W was elided to fit is taken for too wide and broken (issue 12)
                 widest = numbers.widest(
-                    shown_entries(matrix, self.layout.max_rows, cols), "written", self.decimals
+                    shown_entries(matrix, max_rows, cols), "written", self.decimals
                 )
                 self._weights[key] = measure.elided_matrix_em(
                     widest, matrix.shape[1], cols, self.layout.size
                 )
             else:
-                self._weights[key] = matrix_em(
-                    matrix, self.decimals, "written", replace(self.layout, max_cols=cols)
-                )
+                layout = replace(self.layout, max_rows=max_rows, max_cols=cols)
+                self._weights[key] = matrix_em(matrix, self.decimals, "written", layout)
         em: float = self._weights[key]
         return em
 

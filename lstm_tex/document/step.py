@@ -298,18 +298,27 @@ def input_lines(step: Step, medium: Medium, ctx: dict[str, Any], where: Where) -
     wide_from = medium.row_vectors and "\\leftarrow" in ctx["x_from"]
     from_em = (measure.FROM_ROW_EM if wide_from else label) if ctx["x_from"] else 0
     x_style, state_style = where.styles
-    x_em = medium.em(step.x, x_style, kind="h") + measure.X_LABEL_EM + where.sup_em
-    h_em = medium.em(step.h_prev, state_style, kind="h")
-    widths = {"x": x_em + from_em, "h": h_em + label + where.sup_em}
+    # each on a row of its own: as many entries as fit there (Medium.lone; issue 12)
+    lone = {
+        k: medium.lone(a, style, kind)
+        for k, a, style, kind in (
+            ("x", step.x, x_style, "h"),
+            ("h_prev", step.h_prev, state_style, "h"),
+            ("c_prev", step.c_prev, state_style, "c"),
+        )
+        if a is not None
+    }
+    x_em = lone["x"][1] + measure.X_LABEL_EM + where.sup_em
+    widths = {"x": x_em + from_em, "h": lone["h_prev"][1] + label + where.sup_em}
     rows = {"x": medium.rows(step.x), "h": medium.rows(step.h_prev)}
     if step.c_prev is not None:
-        widths["c"] = medium.em(step.c_prev, state_style, kind="c") + label + where.sup_em
+        widths["c"] = lone["c_prev"][1] + label + where.sup_em
         rows["c"] = medium.rows(step.c_prev)
     # a wide x_t of a layer above goes on below its symbols
     x_from_break = bool(ctx["x_from"]) and x_em + from_em > medium.layout.line_em
     symbols = {"x": ctx["x_sym"], "x_from": ctx["x_from"]}
     symbols |= {k: ctx[f"{k}_sym"] for k in ("h_prev", "c_prev")}
-    shown = {k: ctx[k] for k in ("x", "h_prev", "c_prev")}
+    shown = {k: lone[k][0] if k in lone else "" for k in ("x", "h_prev", "c_prev")}
     # as set: a broken x_t is as wide as the wider of its two rows
     set_widths = widths | (
         {"x": max(x_em, from_em + measure.X_LABEL_EM + where.sup_em)} if x_from_break else {}
