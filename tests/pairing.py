@@ -20,8 +20,13 @@ MATRIX = re.compile(
     r"|\\begin\{bmatrix\}(?P<plain>.*?)\\end\{bmatrix\}",
     re.S,
 )
-#: An aligned block of a deck's frames, of an article or of a part.
-ALIGNED = re.compile(r"\\begin\{(?:aligned|align\*)\}(.*?)\\end\{(?:aligned|align\*)\}", re.S)
+#: An aligned block of a deck's frames or of an article, or a part's rows (which it sets in
+#: ``aligned`` or ``align*``: ``\lstmpartrows``).
+ALIGNED = re.compile(
+    r"\\begin\{(?:aligned|align\*)\}(?!\\lstmpartrows)(.*?)\\end\{(?:aligned|align\*)\}"
+    r"|\\def\\lstmpartrows\{%\n(.*?)\n\}%",
+    re.S,
+)
 ROW_BREAK = re.compile(r"\\\\(?:\*|\[[^\]]*\])?")
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 #: What may stand between two factors of one product (after the commands that only space
@@ -91,7 +96,7 @@ def expressions(tex: str) -> list[Chain]:
     chains: list[Chain] = [[]]
     for title, body in frames(tex):
         continued = "(continued)" in title
-        for block in ALIGNED.findall(body):
+        for block in (a or b for a, b in ALIGNED.findall(body)):
             found = list(MATRIX.finditer(block))
             shapes = [shape(m.group("ruled") or m.group("plain")) for m in found]
             # each matrix as a token, so that rows split between them, not inside
