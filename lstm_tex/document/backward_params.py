@@ -310,9 +310,9 @@ class ParamLines(BuilderBase):
             "nowhere": "The loss did not change",
         }[went]
         note = (
-            "The forward pass again, with the new weights ($Y'$ are its outputs)."
+            "The forward pass again, with the new weights ($\\hat Y'$ are its outputs)."
             if not spec.last_step_only
-            else "The forward pass again, with the new weights ($y'$ is its last output)."
+            else "The forward pass again, with the new weights ($\\hat y'$ is its last output)."
         )
         group = self.group("after", "The loss after one step", note, lines, True)
         group["verdict"] = f"{verdict}: from ${before}$ to ${after}$."
