@@ -212,3 +212,20 @@ def test_the_inputs_show_every_entry_that_fits(decks: dict[str, Any], deck: str)
     size = {10: 10.0, 11: 10.95}[DECKS[deck][1]]
     assert len(given) >= 8 + 4, [n.text for n in given]  # h_0 (and c_0), x_1
     assert all(n.size >= size - 0.06 for n in given), [(n.text, n.size) for n in given]
+
+
+@pytest.mark.latex
+def test_the_results_show_every_entry_that_fits(decks: dict[str, Any]) -> None:
+    """The results' rows of a hidden-8 LSTM at 10 pt, ``[h_1; h_2] = [...]`` and ``h_n = h_2
+    = [...]``, show all 8 columns: their labels were estimated at twice their width, and
+    they showed 6 of 8 with a quarter of the frame free (issue 12); the numbers stay at the
+    text size and nothing is overfull (the tests above)."""
+    tex = decks["lstm8"][0].with_suffix(".tex").read_text()
+    rows = re.findall(
+        r"\n(?:\\begin\{bmatrix\} [hc]_\{1\} \\\\ [hc]_\{2\} \\end\{bmatrix\}|[hc]_n) &= "
+        r"(?:[hc]_\{2\} = )?(\\begin\{bmatrix\}.*?\\end\{bmatrix\})",
+        tex,
+    )
+    assert len(rows) == 4, rows
+    for row in rows:
+        assert "\\cdots" not in row and row.split("\\\\")[0].count("&") == 7, row

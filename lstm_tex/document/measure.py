@@ -261,8 +261,11 @@ X_LABEL_EM = 5.0
 #: The marks of a symbol's superscript, such as ``(1)`` and an arrow (both: this, one:
 #: half of it).
 SUP_EM = 2.0
-#: A label of values over time, ``[h_1 \cdots h_T]``.
+#: A label of values over time, ``[h_1 \cdots h_T]``, and with row vectors (one row a step)
+#: stacked, ``[h_1; h_T]`` (measured 2.0 em: estimated at 4.5, a hidden-8 row of 8 that fits
+#: its frame showed 6 of them; issue 12).
 TIME_LABEL_EM = 4.5
+ROWS_TIME_LABEL_EM = 2.0
 #: ``example 1:`` before a label.
 EXAMPLE_EM = 6.0
 #: A final state's label ``h_n[0] =`` and the step it is, ``h^{(1)}_{T} =``.

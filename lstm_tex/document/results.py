@@ -67,7 +67,9 @@ def over_steps(
         tag[0] + time_label(name, sup, [s.t for s in steps], medium.row_vectors),
         columns,
         medium,
-        measure.TIME_LABEL_EM + (measure.SUP_EM if sup else 0.0) + tag[1],
+        (measure.ROWS_TIME_LABEL_EM if medium.row_vectors else measure.TIME_LABEL_EM)
+        + (measure.SUP_EM if sup else 0.0)
+        + tag[1],
         kind=name,
     )
 
@@ -329,18 +331,19 @@ def final_block(trace: Trace, medium: Medium) -> dict[str, Any]:
         index = f"[{k}]" if len(directions) * cfg.num_layers > 1 else ""
         finals = {"h": trace.h_n, "c": trace.h_n if trace.c_n is None else trace.c_n}
         groups.append(
-            [
-                result_entry(
-                    f"{name}_n{index}",
-                    finals[name][k],
-                    medium,
-                    measure.FINAL_LABEL_EM,
-                    mid=f"{name}{sup}_{{{last.t}}}",
-                    mid_em=measure.FINAL_MID_EM,
-                    kind=name,
-                )
-                for name in states
-            ]
+            [final_entry(name, index, sup, last.t, finals[name][k], medium) for name in states]
         )
     title = "final states $h_n$ and $c_n$" if len(states) > 1 else "final state $h_n$"
     return {"kind": "final", "title": title, "rows": entry_rows(groups, medium)}
+
+
+def final_entry(
+    name: str, index: str, sup: str, t: int, value: np.ndarray, medium: Medium
+) -> dict[str, Any]:
+    """``h_n[k] = h^{(l)}_T = [...]``: with row vectors, its label as wide as set (a row of 8
+    that fits its frame showed 6 beside a label estimated at twice its width; issue 12)."""
+    label, mid = f"{name}_n{index}", f"{name}{sup}_{{{t}}}"
+    label_em, mid_em = measure.FINAL_LABEL_EM, measure.FINAL_MID_EM
+    if medium.row_vectors:
+        label_em, mid_em = measure.tex_em(label), measure.tex_em(mid) + measure.OPERATOR_EM
+    return result_entry(label, value, medium, label_em, mid=mid, mid_em=mid_em, kind=name)
