@@ -374,6 +374,16 @@ def test_backward_frames_are_not_half_empty(decks: dict[str, Path], deck: str) -
 
 
 @pytest.mark.latex
+def test_the_loss_after_one_step_on_one_frame(decks: dict[str, Path]) -> None:
+    """A hidden-8 GRU at 11 pt: the new error, the new loss and the verdict share a frame
+    (the verdict's one line kept free, not the check's 50 pt: the new loss went onto a
+    frame of its own with the verdict; issue 12)."""
+    fills = [f for f in measure.fills(decks["gru8-11pt"]) if "after one step" in f.title]
+    assert len(fills) == 1, fills
+    assert "The loss went" in decks["gru8-11pt"].with_suffix(".tex").read_text()
+
+
+@pytest.mark.latex
 def test_backward_notes_counted_as_set(decks: dict[str, Path]) -> None:
     """The packer counts a backward note's lines (backward_lines.note_lines) as pdflatex
     sets them on the frame's width at the text size: never fewer (a frame would be scaled

@@ -13,9 +13,11 @@ from lstm_tex.document.backward_lines import (
     LAST_WORDS_PT,
     PARTS_PAGE_ROWS,
     SLIDES_TEXT_EM,
+    baseline_pt,
     pack_group,
     slide_rows,
 )
+from lstm_tex.document.backward_notes import note_rows
 from lstm_tex.document.backward_show import Show
 from lstm_tex.document.backward_symbols import BLOCK_NAMES, Symbols
 from lstm_tex.document.line import Line
@@ -59,13 +61,24 @@ class BuilderBase:
         title: str,
         note: str,
         lines: list[Line],
-        last_words: bool = False,
+        last_words: bool | str = False,
     ) -> dict[str, Any]:
         """``lines`` packed into frames; ``last_words``: the group's last frame closes
-        with a sentence (the check, the verdict), so every frame keeps room for it."""
-        reserve = self.last_words if last_words else 0.0
+        with a sentence (the check, the verdict), so every frame keeps room for it: its
+        rows where it is given (a string), else :data:`LAST_WORDS_PT`. ``reserve_pt``: that
+        room, for \\lstmcap (0 where there are none)."""
+        reserve_pt = 0.0
+        if last_words and self.text_em is not None:
+            reserve_pt = LAST_WORDS_PT
+            if isinstance(last_words, str):
+                size = self.ex.render.text_size
+                reserve_pt = min(
+                    LAST_WORDS_PT,
+                    baseline_pt(size) * (note_rows(last_words, size, self.show.width) + 1),
+                )
+        reserve = slide_rows(self.ex.render.text_size, reserve_pt) if reserve_pt else 0.0
         limit = self.show.limit if self.text_em is None else None
-        return pack_group(
+        group = pack_group(
             name,
             title,
             note,
@@ -77,6 +90,8 @@ class BuilderBase:
             self.show.size,
             self.show.width,
         )
+        group["reserve_pt"] = f"{reserve_pt:.1f}".removesuffix(".0")
+        return group
 
     def next_t(self, step: Step) -> int:
         return step.t + 1 if step.direction == "forward" else step.t - 1

@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from lstm_tex.document.backward_frames import balance, part_columns, rejoin
 from lstm_tex.document.backward_notes import note_rows
 from lstm_tex.document.backward_show import Piece, Show
-from lstm_tex.document.frames import LINE, SYMBOLIC, Frame, line_height, pack_lines
+from lstm_tex.document.frames import LINE, SYMBOLIC, line_height, pack_lines
 from lstm_tex.document.line import Line, Term
 from lstm_tex.document.measure import OP_EM, strip_commands, tex_em
 
@@ -49,9 +50,14 @@ LAST_WORDS_PT = 50.0
 TALL_ROWS = 4
 
 
+def baseline_pt(text_size: int) -> float:
+    """A row of the text at ``text_size``, in pt."""
+    return BASELINE_PT.get(text_size, 1.2 * text_size)
+
+
 def slide_rows(text_size: int, pt: float = FRAME_BODY_PT) -> float:
     """``pt`` of a slide in rows of the text at ``text_size``."""
-    return pt / BASELINE_PT.get(text_size, 1.2 * text_size)
+    return pt / baseline_pt(text_size)
 
 
 #: How tall a matrix of 1, 2, ... rows is, in rows of the text, where that is not its
@@ -284,68 +290,6 @@ def spread(frame: list[Line], room: float) -> None:
         frame[0] = replace(q, breaks={**q.breaks, "numbers": True}, height=taller)
 
 
-#: A frame but the last of its group keeps at least this share of a frame's rows when
-#: :func:`balance` takes lines from it: the PDF measures a frame's fill on its whole body,
-#: about a tenth taller than the rows packed (at 9 pt a frame left with 0.5 measured 0.49).
-KEEP_FILL = 0.6
-
-
-def balance(frames: list[Frame], heights: dict[int, float], room: float) -> None:
-    """On slides, a group's last frame less than half full takes lines from the frame
-    before it while that one stays full enough (:data:`KEEP_FILL`) and the last one fits
-    (issue 12: at 11 pt the SGD step of a hidden-2 deck left one bias alone on a frame,
-    13 % full). ``heights``: each line's rows with what goes with it, by ``id``."""
-    while len(frames) >= 2 and len(frames[-2]) >= 2:
-        before, last = frames[-2], frames[-1]
-        move = heights[id(before[-1])]
-        if (
-            last.used >= room / 2
-            or last.used + move > room
-            or before.used - move < KEEP_FILL * room
-        ):
-            return
-        last.insert(0, before.pop())
-        before.used, last.used = before.used - move, last.used + move
-
-
-def column_em(lines: list[Line]) -> float:
-    """The width of an ``align*`` block's left column: its widest left-hand side (ems)."""
-    return max((tex_em(str(q.symbolic.get("lhs") or "")) for q in lines), default=0.0)
-
-
-#: On slides, the line kinds whose width estimate :func:`part_columns` holds to a frame's
-#: shared left column: a sum's is up to 3.4 em over what pdflatex sets (dW_ir beside
-#: db_ir = db_hr, 46.5 em estimated, fits a 9 pt frame: 43.1 em measured), which would cut
-#: frames that fit; its left-hand side still widens the column of the lines beside it.
-SHARED_COLUMN_KINDS = frozenset({"apply", "plus_product"})
-
-
-def part_columns(
-    frames: list[Frame], limit: float, trusted: frozenset[str] | None = None
-) -> list[Frame]:
-    """In the article, each frame is one ``align*``: every line's right-hand side starts
-    after the block's widest left-hand side, not after its own. A line that would then
-    run past ``limit`` (ems) starts a block of its own (a GRU's long
-    ``W^T delta + z . dh`` beside the sum of its terms overflowed the page by 15 pt);
-    ``trusted``: the only line kinds held so (all if ``None``)."""
-    out: list[Frame] = []
-    for frame in frames:
-        block = Frame.of([], frame.tall)
-        for q in frame:
-            trial = [*block, q]
-            col = column_em(trial)
-            if block and any(
-                p.width - tex_em(str(p.symbolic.get("lhs") or "")) + col > limit
-                for p in trial
-                if trusted is None or p.kind in trusted
-            ):
-                out.append(block)
-                block = Frame.of([], frame.tall)
-            block.append(q)
-        out.append(block)
-    return out
-
-
 def pack_group(
     name: str,
     title: str,
@@ -381,9 +325,7 @@ def pack_group(
         # a frame's lines share its aligned block's left column, as in the article (at
         # 9 pt the GRU's W^T delta line with the long left-hand side of W^T delta + z . dh
         # below it was scaled to 8.6 pt, once a better note estimate put them together)
-        frames = part_columns(frames, text_em, trusted=SHARED_COLUMN_KINDS)
-        for frame in frames:
-            frame.used = sum(heights[id(q)] for q in frame)
+        frames = rejoin(frames, heights, room, text_em)
         balance(frames, heights, room)
         for n, frame in enumerate(frames):
             spread(frame, room - (notes if n == 0 else 0.0))

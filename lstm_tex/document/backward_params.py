@@ -19,6 +19,7 @@ from lstm_tex.document.backward_lines import (
 )
 from lstm_tex.document.backward_sums import Sums
 from lstm_tex.document.backward_symbols import Symbols, placement, shown_pair
+from lstm_tex.document.frames import Frame
 from lstm_tex.document.line import Line
 
 #: The fewest rows of dh_0 and dc_0 shown to put those of two layers on one frame: 4 of
@@ -174,22 +175,34 @@ class ParamLines(BuilderBase):
         title = self.grads_title(self.block_name(k), sums.layer, sums.direction)
         group = self.group(f"l{sums.layer}-{sums.direction}-grad-{k}", title, note, lines)
         if self.text_em is not None and not sums.tall:
-            # On slides dW_ik gets a frame of its own, dW_hk the next: three sums of outer
-            # products on one frame are too small to read. A bias goes with dW_ik (issue
-            # 12: dW_ik alone filled 45 % of its frame), two (the GRU's n: db_ik and
-            # db_hk) each with its weight; where the sums are scaled to the width, the
-            # biases go with dW_hk. Lines of tall matrices are packed as they come.
-            first, second = [lines[0]], [lines[1]]
-            if max(q.width for q in lines) > self.text_em:
-                second += lines[2:]
-            else:
-                first += lines[2:3]
-                second += lines[3:]
-            group["frames"] = (
-                self.group("", title, note, first)["frames"]
-                + self.group("", title, "", second)["frames"]
-            )
+            group["frames"] = self.weight_frames(title, note, lines, self.text_em)
         return group
+
+    def weight_frames(
+        self, title: str, note: str, lines: list[Line], text_em: float
+    ) -> list[Frame]:
+        """On slides dW_ik gets a frame of its own, dW_hk the next: three sums of outer
+        products on one frame are too small to read. A bias goes with dW_ik (issue 12:
+        dW_ik alone filled 45 % of its frame), two (the GRU's n: db_ik and db_hk) each with
+        its weight; where the sums are scaled to the width, the biases go with dW_hk.
+        Where the bias would stand alone between them (34 % of a frame in a bidirectional
+        hidden-4 deck at 10 pt, issue 12), the biases follow dW_hk, on its frame or the
+        last. Lines of tall matrices are packed as they come."""
+        weights, biases = lines[:2], lines[2:]
+        if max(q.width for q in lines) > text_em:
+            splits = [([weights[0]], [weights[1], *biases])]
+        else:
+            splits = [([weights[0], *biases[:1]], [weights[1], *biases[1:]])]
+            splits.append(([weights[0]], [weights[1], *biases]))
+        tried = [
+            self.group("", title, note, first)["frames"]
+            + self.group("", title, "", second)["frames"]
+            for first, second in splits
+        ]
+        return next(
+            (frames for frames in tried if all(f.used >= self.budget / 2 for f in frames[:-1])),
+            tried[0],
+        )
 
     def grads_title(self, what: str, layer: int, direction: Direction) -> str:
         """The title of the gradients of ``what`` (a gate's weights, the projection)."""
@@ -314,7 +327,10 @@ class ParamLines(BuilderBase):
             if not spec.last_step_only
             else "The forward pass again, with the new weights ($\\hat y'$ is its last output)."
         )
-        group = self.group("after", "The loss after one step", note, lines, True)
-        group["verdict"] = f"{verdict}: from ${before}$ to ${after}$."
+        # the verdict's own lines kept free (not the check's 50 pt): at 11 pt the new loss
+        # went alone onto a frame of its own with the verdict (issue 12)
+        words = f"{verdict}: from ${before}$ to ${after}$."
+        group = self.group("after", "The loss after one step", note, lines, words)
+        group["verdict"] = words
         group["went"] = went
         return group

@@ -61,17 +61,18 @@ def over_steps(
     medium: Medium,
     tag: tuple[str, float] = ("", 0.0),
 ) -> dict[str, Any]:
-    """``[h_t1 ... h_tk]`` (``name`` is ``h`` or ``c``) of example ``b``: a column per step."""
+    """``[h_t1 ... h_tk]`` (``name`` is ``h`` or ``c``) of example ``b``: a column per step.
+    Its label's width is measured (:func:`~lstm_tex.document.measure.tex_em`) where it is
+    one row: :data:`~lstm_tex.document.measure.TIME_LABEL_EM` and
+    :data:`~lstm_tex.document.measure.SUP_EM` counted ``[h^{(0)}_1 h^{(0)}_2]`` 1.6 em
+    wider, so that a 2-layer network's h_t and c_t at hidden 8, 11 pt, went one to a frame,
+    each frame half empty (issue 12)."""
     columns = np.stack([getattr(s, name)[b] for s in steps])
-    return result_entry(
-        tag[0] + time_label(name, sup, [s.t for s in steps], medium.row_vectors),
-        columns,
-        medium,
-        (measure.ROWS_TIME_LABEL_EM if medium.row_vectors else measure.TIME_LABEL_EM)
-        + (measure.SUP_EM if sup else 0.0)
-        + tag[1],
-        kind=name,
-    )
+    label = time_label(name, sup, [s.t for s in steps], medium.row_vectors)
+    label_em = measure.ROWS_TIME_LABEL_EM + (measure.SUP_EM if sup else 0.0)
+    if not medium.row_vectors:
+        label_em = measure.tex_em(label)
+    return result_entry(tag[0] + label, columns, medium, label_em + tag[1], kind=name)
 
 
 def entry_rows(groups: list[list[dict[str, Any]]], medium: Medium) -> list[dict[str, Any]]:

@@ -128,10 +128,13 @@ def state_names(ctx: dict[str, Any], lines: Any) -> str:
 
 def title(ctx: dict[str, Any], together: list[dict[str, Any]]) -> str:
     """A slide's title, as frames.tex.j2 and slides.qmd.j2 both set it: the step's title and
-    what its parts are (``Step 1: inputs, input gate $i_1$ and forget gate $f_1$``), a
-    gate's continued frame marked ``(continued)``; the last two joined by "and", unless the
-    last is the two states (their own "and")."""
+    what its parts are (``Step 1: inputs, input gate $i_1$ and forget gate $f_1$``), the
+    last two joined by "and", unless the last is the two states (their own "and"). A gate's
+    continued frame alone is marked ``(continued)``; on a shared slide it is the end of
+    that gate, ``(end)``: "input gate $i_1$ (continued) and forget gate $f_1$" read as if
+    the forget gate went on (issue 12)."""
     names = []
+    mark = " (continued)" if len(together) == 1 else " (end)"
     for part in together:
         if part["kind"] == "inputs":
             name = "inputs"
@@ -140,7 +143,7 @@ def title(ctx: dict[str, Any], together: list[dict[str, Any]]) -> str:
         else:
             name = state_names(ctx, part["chunk"])
         if part["kind"] != "states" and part["index"] > 0:
-            name += " (continued)"
+            name += mark
         names.append(name)
     *rest, last = names
     both_states = together[-1]["kind"] == "states" and len(together[-1]["chunk"]) > 1

@@ -1,0 +1,181 @@
+"""No frame more than half empty unless it is the last of its group (issue 12), measured on
+decks that had such frames: a bidirectional backward deck whose reverse bias gradients
+stood alone between dW_ik and dW_hk (34 %), a 2-layer deck whose h_t and c_t over time
+took a frame each (49.7 %), a GRU deck whose dh_0 had a frame of its own (14 %). Every
+number stays at the text size, and shared slides' titles read naturally."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+import yaml
+
+from lstm_tex.document import measure as measure_tex
+from lstm_tex.document import slides
+from tests import measure
+from tests.conftest import EXAMPLES, compile_tex, init_example, run_cli
+from tests.test_readable import backward_section
+
+#: --text-size N is set at this size (LaTeX's 11 pt \normalsize is 10.95 pt).
+NOMINAL = {10: 10.0, 11: 10.95}
+
+
+def bidirectional(folder: Path, flags: tuple[str, ...], steps: int) -> Path:
+    """A generated bidirectional example: ``lstm-tex init`` (seed 0) with the reverse
+    direction's weights and initial states from seed 1, and a backward section."""
+    path = init_example(folder / "bi.yaml", *flags, "--steps", str(steps))
+    other = init_example(folder / "reverse.yaml", *flags, "--steps", str(steps), "--seed", "1")
+    data, reverse = yaml.safe_load(path.read_text()), yaml.safe_load(other.read_text())
+    data["lstm"]["bidirectional"] = True
+    data["weights"].update({f"{key}_reverse": value for key, value in reverse["weights"].items()})
+    for state in ("h0", "c0"):
+        data[state] = [data[state], reverse[state]]
+    hidden = data["lstm"]["hidden_size"]
+    data.update(yaml.safe_load(backward_section(2 * hidden, steps)))
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def derive_first(path: Path) -> Path:
+    """``path`` with only layer 0's step 1 derived in full (``render.steps``, ``layers``)."""
+    data = yaml.safe_load(path.read_text())
+    data.setdefault("render", {}).update(steps=[1], layers=[0])
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.fixture(scope="session")
+def fill_decks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, int]]:
+    """The decks, each compiled once (no Overfull box), with their text size. Only step 1
+    (of layer 0) of the forward pass is derived: the frames measured here are the results
+    and the backward pass."""
+    folder = tmp_path_factory.mktemp("fill")
+    flags = ("--input-size", "5", "--hidden-size", "8", "--layers", "2", "--steps", "2")
+    layers = derive_first(init_example(folder / "layers2.yaml", *flags))
+    bi = derive_first(bidirectional(folder, ("--input-size", "3", "--hidden-size", "4"), 2))
+    runs = {
+        "bi-backward-10pt": (bi, 10),
+        "layers2-11pt": (layers, 11),
+        "gru-backward-11pt": (EXAMPLES / "gru-backward.yaml", 11),
+    }
+    pdfs = {}
+    for name, (example, size) in runs.items():
+        out = folder / name
+        result = run_cli("render", example, "--out", out, "--no-check", "--text-size", str(size))
+        assert result.exit_code == 0, result.output
+        tex = out / example.stem / f"{example.stem}-slides.tex"
+        compiled = compile_tex(tex)
+        assert compiled.ok, (name, compiled.errors)
+        assert compiled.overfull == 0, (name, compiled.overfull_hbox, compiled.overfull_vbox)
+        pdfs[name] = (tex.with_suffix(".pdf"), size)
+    return pdfs
+
+
+DECKS = ["bi-backward-10pt", "layers2-11pt", "gru-backward-11pt"]
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", DECKS)
+def test_no_frame_half_empty_unless_last(
+    fill_decks: dict[str, tuple[Path, int]], deck: str
+) -> None:
+    pdf, _ = fill_decks[deck]
+    fills = measure.fills(pdf)
+    assert len(fills) > 10, "the measure reads no frames"
+    empty = [
+        (f.page, f.title, round(f.fill, 2)) for f in fills if f.fill < 0.5 and not f.last_of_group
+    ]
+    assert not empty, empty
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", DECKS)
+def test_numbers_at_the_text_size(fill_decks: dict[str, tuple[Path, int]], deck: str) -> None:
+    pdf, size = fill_decks[deck]
+    found = measure.numbers(pdf)
+    assert found, "no number found: the measure reads nothing"
+    small = [(n.page, n.text, n.size) for n in found if n.size < NOMINAL[size] - 0.01]
+    assert not small, small[:5]
+
+
+def frames_titled(pdf: Path, title: str) -> list[measure.Fill]:
+    return [f for f in measure.fills(pdf) if f.title == title]
+
+
+@pytest.mark.latex
+def test_reverse_biases_beside_their_weights(fill_decks: dict[str, tuple[Path, int]]) -> None:
+    """Each gate's weight gradients take two frames in both directions: db_ik with dW_ik,
+    then dW_hk. A reverse direction's db_ik was counted 2.4 em wider than the forward one's
+    (``\\leftarrow`` in a script counted with a relation's spaces), broke onto two rows,
+    and stood alone between dW_ik and dW_hk, 34 % full."""
+    pdf, _ = fill_decks["bi-backward-10pt"]
+    for gate in ("input gate", "forget gate", "cell candidate", "output gate"):
+        for direction in ("forward", "reverse"):
+            title = f"Gradients: {gate} weights, {direction}"
+            assert len(frames_titled(pdf, title)) == 2, title
+
+
+@pytest.mark.latex
+def test_h_and_c_over_time_side_by_side(fill_decks: dict[str, tuple[Path, int]]) -> None:
+    """A 2-layer network of hidden 8 at 11 pt: each layer's [h_1 h_2] and [c_1 c_2] on one
+    row of one frame (they took a frame each, 49.7 % full)."""
+    pdf, _ = fill_decks["layers2-11pt"]
+    over_time = frames_titled(pdf, "Result: h and c over time")
+    assert len(over_time) == 2, over_time
+    for f in over_time:
+        lines = {round(top) for text, _, top in measure.words(pdf, f.page) if text == "="}
+        assert len(lines) == 1, (f.page, lines)  # one row: both labels on one line
+
+
+@pytest.mark.latex
+def test_blocks_of_their_own_share_a_frame(fill_decks: dict[str, tuple[Path, int]]) -> None:
+    """GRU at 11 pt, "back to the initial state": the W^T delta line and dh_0 = W^T delta +
+    z . dh, too wide to share an aligned block's left column, are two blocks on one frame
+    (dh_0 had a frame of its own, 14 % full)."""
+    pdf, _ = fill_decks["gru-backward-11pt"]
+    title = "Backward, step 1: back to the initial state"
+    (frame,) = frames_titled(pdf, title)
+    assert frame.fill >= 0.5, frame
+    tex = pdf.with_suffix(".tex").read_text()
+    assert "\\lstmblockskip\n" in tex
+
+
+def test_script_arrows_counted_alike() -> None:
+    """A script's ``\\leftarrow`` is an arrow, as wide as ``\\rightarrow``; the relation
+    ``W \\leftarrow W - ...`` keeps its spaces."""
+    assert measure_tex.tex_em("h^{\\leftarrow}_{1}") == measure_tex.tex_em("h^{\\rightarrow}_{1}")
+    assert measure_tex.tex_em("W \\leftarrow W") > measure_tex.tex_em("W \\rightarrow W")
+
+
+def part(kind: str, index: int = 0, gate: str = "") -> dict[str, Any]:
+    """A part of a slide as :func:`lstm_tex.document.slides.parts` makes it."""
+    names = {"i": "input gate", "f": "forget gate", "o": "output gate"}
+    g = {"name": names[gate], "sym": f"{gate}_{{1}}"} if gate else None
+    states = [SimpleNamespace(kind="cell"), SimpleNamespace(kind="hidden")]
+    return {"kind": kind, "index": index, "gate": g, "chunk": states if kind == "states" else []}
+
+
+@pytest.mark.parametrize(
+    "together, title",
+    [
+        ([part("inputs"), part("gate", 0, "i")], "Step 1: inputs and input gate $i_{1}$"),
+        ([part("gate", 1, "i")], "Step 1: input gate $i_{1}$ (continued)"),
+        (
+            [part("gate", 1, "i"), part("gate", 0, "f")],
+            "Step 1: input gate $i_{1}$ (end) and forget gate $f_{1}$",
+        ),
+        (
+            [part("gate", 2, "o"), part("states")],
+            "Step 1: output gate $o_{1}$ (end), cell state $c_{1}$ and hidden state $h_{1}$",
+        ),
+    ],
+)
+def test_shared_titles_read_naturally(together: list[dict[str, Any]], title: str) -> None:
+    """A gate's continued frame alone says "(continued)"; on a shared slide it ends the
+    gate: "input gate i1 (continued) and forget gate f1" read as if the forget gate went
+    on."""
+    ctx = {"title": "Step 1", "c_sym": "c_{1}", "h_sym": "h_{1}"}
+    assert slides.title(ctx, together) == title
