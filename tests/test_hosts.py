@@ -453,8 +453,9 @@ def test_parts_taller_than_a_page_break_across_pages(large_parts: Path, size: st
     """Every part of the hidden-16 LSTM, GRU and RNN with a backward pass, in the article
     host at 10, 11 and 12 pt: no error, no Overfull box, nothing of the host changed; a
     part taller than a page goes on over the next (its rows in an align* whose page breaks
-    between equations), and no page starts with a row that goes on with an equation
-    ("= [..]", "+ [..]") but in a line taller than a page."""
+    between equations), no page starts with a row that goes on with an equation
+    ("= [..]", "+ [..]") but in a line taller than a page, and none ends with a part's
+    heading or its symbolic line without a row of its numbers (issue 12)."""
     host = large_parts.parent / f"host-{size}"
     host.mkdir()
     shutil.copy(HOSTS / f"article-{size}.tex", host)
@@ -479,6 +480,10 @@ def test_parts_taller_than_a_page_break_across_pages(large_parts: Path, size: st
             assert breaks_inside(large_parts / part), (part, text[:80])
         for folder, stem in heading.findall(text):
             part = f"{folder}/parts/{stem}.tex"
+        # a part that starts on a page shows numbers there: its heading and its first,
+        # symbolic line ("f_1 = \sigma(W_if x_1 + ...)") never end a page alone
+        *_, last = heading.split(text)
+        assert len(last) == len(text) or re.search(r"\d\.\d", last), (part, last[:80])
     # the sums of four (LSTM) and three (GRU) products back to the step before go on over
     # the next page between their terms
     assert {p.split("/")[0] for p in continued} == {"lstm16", "gru16"}, continued
