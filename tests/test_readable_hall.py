@@ -14,6 +14,7 @@ from lstm_tex.latex.tex import FOOTLINE, FRAME_NUMBER_SIZE
 from tests import measure
 from tests.conftest import EXAMPLES, compile_tex, init_example, lecturer_deck, run_cli
 from tests.test_readable import MIN_PT, backward_section
+from tests.test_readable_split import shown_columns
 
 #: A GRU of hidden size 8 with a backward pass: its candidate's result line (five 8-row
 #: vectors) stayed on one row 42 em wide, which the 4:3 deck scaled to 7.96 pt.
@@ -171,3 +172,44 @@ def test_every_number_at_the_text_size_in_the_deck_it_was_laid_out_for(
     assert len({n.page for n in found}) > 10, "the measure reads too few pages"
     scaled = sorted({(n.page, n.size) for n in found if n.size != 10.0})
     assert not scaled, scaled
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("cell", THEMED)
+def test_weights_show_three_columns_and_gate_frames_are_half_full_in_the_deck_laid_out_for(
+    themed: dict[str, Path], cell: str
+) -> None:
+    """Laid out for Madrid 4:3 at 10 pt, no weight matrix of a product shows only its first
+    and last column around ``\\cdots``: a product takes a frame of its own, its left-hand
+    side on a row of its own, rather (each W_i* and W_h* showed 2 columns, both products on
+    one frame and the activation 45 % full on the next; issue 12). Every frame of a step
+    but a group's last is at least half full."""
+    frames = (themed[cell].parent / "frames.tex").read_text()
+    found = shown_columns(frames)
+    assert len(found) >= (2 if cell == "rnn" else 6), found  # the measure reads the products
+    few = {w: counts for w, counts in found.items() if any(e and n < 3 for n, e in counts)}
+    assert not few, few
+    fills = [f for f in measure.fills(themed[cell]) if f.title.startswith("Step")]
+    assert len(fills) >= 3, fills
+    low = [
+        (f.page, f.title, round(f.fill, 2)) for f in fills if not f.last_of_group and f.fill < 0.5
+    ]
+    assert not low, low
+
+
+def test_a_product_stays_with_its_result_at_11pt_in_a_madrid_43_deck(tmp_path: Path) -> None:
+    """Laid out for Madrid 4:3 at 11 pt, a product ``W x + b = r`` broken before its result
+    was cut over two frames, the result apart from its factors: every gate of a hidden-8
+    LSTM took 5 or 6 frames. With its left-hand side on a row of its own, a product and its
+    result share a row: 3 frames a gate (frames.tex only, not compiled)."""
+    path = init_example(tmp_path / "lstm8.yaml", *THEMED["lstm"])
+    flags = ("--theme", "Madrid", "--aspect", "4:3", "--text-size", "11")
+    result = run_cli("render", path, "--out", tmp_path / "out", "--no-check", *flags)
+    assert result.exit_code == 0, result.output
+    titles = re.findall(
+        r"\\begin\{frame\}\[t\]\{Step 1: (.*?) \$",
+        (tmp_path / "out" / "lstm8" / "frames.tex").read_text(),
+    )
+    gates = {t: titles.count(t) for t in titles if "gate" in t}
+    assert len(gates) == 3, titles
+    assert max(gates.values()) <= 3, gates

@@ -130,6 +130,8 @@ def gate_frames(g: dict[str, Any], budget: float, caption: float) -> None:
         return pack_lines(rest, budget, first, extra=after)
 
     g["frames"] = pack(g["lines"])
+    # W shown as first \\cdots last may take a frame more to show more (issue 12: Madrid 4:3)
+    narrow = {line.kind for line in g["lines"] if two_columns(line)}
     taken: set[str] = set()  # the kinds of the lines moved (the first move that fits)
     for lines, more in g.pop("moves", []):
         found = {kind: line for kind, line in lines.items() if kind not in taken}
@@ -137,16 +139,20 @@ def gate_frames(g: dict[str, Any], budget: float, caption: float) -> None:
         # frame move their left-hand sides together)
         trials = [{k: found[k]} for k in sorted(more - taken)] + [found] * (len(found) > 1)
         for some in trials:
-            if not (set(some) & more) - taken:  # nothing left that shows more columns
-                continue
             trial = tuple(some.get(line.kind, line) for line in g["lines"])
             packed = pack(trial)
+            # nothing left that shows more columns: taken only where it stops cutting a
+            # product over frames (issue 12: 5 frames a gate at 11 pt in Madrid 4:3)
+            mends = not whole(g["frames"]) and whole(packed)
+            if not (set(some) & more) - taken and not (mends and len(packed) < len(g["frames"])):
+                continue
             # no frame taller than the gate's tallest or a frame (its \vdots rows counted);
             # a left-hand side on a row of its own leaves W more room only where no other
             # product's shares the block's first column
             tallest = max(budget, *(f.used for f in g["frames"]))
             fits = max(f.used for f in packed) <= tallest + 1e-9
-            if len(packed) <= len(g["frames"]) and fits and not apart_lhs(packed):
+            room = len(g["frames"]) + (bool(set(some) & narrow) and whole(packed))
+            if len(packed) <= room and fits and not apart_lhs(packed):
                 g["lines"], g["frames"] = trial, packed
                 taken |= set(some)
     # a result line on frames of its own (without the product lines, whose left-hand
@@ -161,6 +167,21 @@ def gate_frames(g: dict[str, Any], budget: float, caption: float) -> None:
         )
         if apart and len(packed) <= len(g["frames"]):
             g["lines"], g["frames"] = trial, packed
+
+
+def two_columns(line: Line) -> bool:
+    """Whether a product line shows its W as two columns around ``\\cdots``."""
+    first = line.numbers.get("W", "").split("\\\\")[0] if line.kind in ("ih", "hh") else ""
+    return "\\cdots" in first and first.count("&") == 2
+
+
+def whole(frames: list[Frame]) -> bool:
+    """Whether ``frames`` hold each product line whole (none cut over frames, which sets its
+    result apart from its factors: :meth:`Line.pieces`)."""
+    cut = ("upto", "resumes")
+    return not any(
+        line.kind in ("ih", "hh") and cut & line.symbolic.keys() for f in frames for line in f
+    )
 
 
 def apart_lhs(frames: list[Frame]) -> bool:
