@@ -489,6 +489,21 @@ def test_parts_taller_than_a_page_break_across_pages(large_parts: Path, size: st
     assert {p.split("/")[0] for p in continued} == {"lstm16", "gru16"}, continued
 
 
+def test_a_product_s_bias_and_result_share_a_row(large_parts: Path) -> None:
+    r"""In the hidden-16 parts, a forward product ``W v + b = r`` too wide for one row puts
+    ``+ [b] = [r]`` on its second row (they fit the line; the hosts above compile them
+    without an Overfull box or scaling), not ``+ [b]`` and ``= [r]`` on a row each."""
+    joined = 0
+    for part in sorted(large_parts.glob("*16/parts/l0-forward-t1-*.tex")):
+        rows = [row.strip() for row in part.read_text().splitlines()]  # a row a line
+        for row, after in itertools.pairwise(rows):
+            assert not (row.startswith("& + \\begin{bmatrix}") and after.startswith("& =")), part
+        joined += sum(
+            re.match(r"& \+ \\begin\{bmatrix\}.*\\end\{bmatrix\} = ", r) is not None for r in rows
+        )
+    assert joined >= 8, joined  # the LSTM's four gates, two products each, at least
+
+
 #: The tallest parts of the hidden-16 LSTM: a forward gate (935 pt at 10 pt) and an SGD
 #: step (964 pt).
 TALLEST = ("lstm16/parts/l0-forward-t1-f.tex", "lstm16/parts/backward-sgd-l0-forward-i.tex")

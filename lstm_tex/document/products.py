@@ -17,7 +17,7 @@ from lstm_tex.document import measure, numbers
 from lstm_tex.document.affine import row_product_height, row_product_room
 from lstm_tex.document.blocks import Blocks, Where
 from lstm_tex.document.line import Line, Term, broken_height, widest
-from lstm_tex.document.measure import OPERATOR_EM, SYMBOLIC
+from lstm_tex.document.measure import BREAK_EM, OPERATOR_EM, SYMBOLIC
 from lstm_tex.document.medium import FIT_COLS, GATE_EXTRA_ROWS, Medium
 
 #: A gate line of up to this many matrix rows may move its result and bias to rows of their
@@ -194,11 +194,10 @@ def product_line(
     v_tex, v_rows = paired_vector(medium, (shown_w, v, style), room, v_tex, row_form)
     factors = (v_tex, w_tex) if row_form else (w_tex, v_tex)
     inside = (rows_apart or not medium.layout.shrinks) and part_em > line_em
-    breaks = {
-        "lhs": own,
-        "bias": shown_b is not None and part_em + bias_em + OPERATOR_EM > line_em,
-        "result": w_em + rest > line_em,
-    }
+    bias_row = shown_b is not None and part_em + bias_em + OPERATOR_EM > line_em
+    joined = lead + BREAK_EM + bias_em + result_em + after  # the row "+ b = r"
+    to_result = result_row(medium, w_em + rest, joined if bias_row else None)
+    breaks = {"lhs": own, "bias": bias_row, "result": to_result}
     line = Line(
         kind,
         symbolic={
@@ -216,6 +215,19 @@ def product_line(
     if rows_apart:  # never on one row (affine.row_product_height)
         return replace(line, height=row_product_height(medium.rows(shown_w), inside, breaks))
     return product_height(line, max(where.rows, v_rows), how, where)
+
+
+def result_row(medium: Medium, whole: float, joined: float | None) -> bool:
+    """Whether a product line breaks before its result: where the whole line (``whole``
+    ems) is wider than the medium's line; but in the article and the parts (a medium that
+    breaks lines, not scales them), where ``+ b`` has a row of its own, only where
+    ``= r`` does not fit beside it (``joined``: that row's ems; None: no such row). A
+    hidden-16 part's product took three rows, ``+ [b]`` and ``= [r]`` each alone, and most
+    of a page (new-user finding 6)."""
+    line_em = medium.layout.line_em
+    if joined is not None and not medium.layout.shrinks:
+        return joined > line_em
+    return whole > line_em
 
 
 def product_symbols(kind: str, where: Where, own: bool) -> tuple[float, float]:
