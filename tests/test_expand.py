@@ -29,7 +29,8 @@ SHORT = EXAMPLES / "short-sequence.yaml"
         (0.0, "written", "0"),
         (-0.0, "written", "0"),
         (-0.12345, "fixed", "(-0.1235)"),  # rounded to 4 decimals
-        (-0.00001, "fixed", "0.0000"),  # no negative zero, so no parentheses
+        (-0.0, "fixed", "0.0000"),  # no negative zero, so no parentheses
+        (-0.00001, "fixed", "(-0.00001)"),  # not 0: never 0.0000 (issue 12)
         (12.0, "fixed", "12.0000"),
     ],
 )

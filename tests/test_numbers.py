@@ -81,7 +81,13 @@ def test_scientific(value: float, text: str) -> None:
             r"\begin{bmatrix} 1\phantom{.00} & -12.5 \\ 0.25 & \phantom{-0}3\phantom{.0} "
             r"\end{bmatrix}",
         ),
-        ([-1e-9, 1.0], {"decimals": 2}, r"\begin{bmatrix} 0.00 \\ 1.00 \end{bmatrix}"),
+        ([-0.0, 1.0], {"decimals": 2}, r"\begin{bmatrix} 0.00 \\ 1.00 \end{bmatrix}"),
+        # a value that would round to 0.00 shows its first significant digit (issue 12)
+        (
+            [-0.004, 1.0],
+            {"decimals": 2},
+            r"\begin{bmatrix} -0.004 \\ \phantom{-}1.00\phantom{0} \end{bmatrix}",
+        ),
         (
             [1.0, 2.0, 3.0, 4.0, 5.0],
             {"style": "written", "max_rows": 3},
@@ -151,7 +157,7 @@ def test_align_column(texts: list[str], padded: list[str]) -> None:
         (-1234567.891, "fixed", 4, r"-1.2346 \times 10^{6}"),
         (999999.99994, "fixed", 4, "999999.9999"),
         (1e300, "fixed", 2, r"1.00 \times 10^{300}"),
-        (1e-320, "fixed", 4, "0.0000"),
+        (1e-320, "fixed", 4, "0.0000"),  # below numbers.NOISE: float noise of a 0
         (0.000001, "written", 4, "0.000001"),
         (1.5e-7, "written", 4, r"1.5 \times 10^{-7}"),
         (float(np.float32(1e-7)), "written", 4, r"1 \times 10^{-7}"),  # as saved, float32
@@ -289,7 +295,41 @@ def test_widest_is_the_longest_formatted_number(
 ) -> None:
     """The shortcut used for width estimates agrees with formatting every number, for a
     few numbers (chosen in Python) and for many (chosen with NumPy)."""
-    expected = max(
-        (numbers.display_width(numbers.format_number(x, style, decimals)) for x in xs), default=1.0
-    )
+    texts = [numbers.format_number(x, style, decimals) for x in xs]
+    expected = max((numbers.display_width(t) for t in texts), default=1.0)
+    if style == "fixed" and xs and all(-5e5 < x < 5e5 for x in xs):
+        expected = numbers.column_width(texts)  # a column aligns their decimals
     assert numbers.widest(np.array(xs, dtype=np.float64), style, decimals) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "decimals", "text"),
+    [
+        (3.14e-5, 4, "0.00003"),
+        (-3.14e-5, 4, "-0.00003"),
+        (-0.00004999, 4, "-0.00005"),
+        (9.6e-6, 4, "0.00001"),  # rounded to one digit first
+        (1e-6, 4, "0.000001"),
+        (-2.04e-8, 4, r"-2 \times 10^{-8}"),  # below 10^-6, as written numbers
+        (0.0, 4, "0.0000"),
+        (-0.0, 4, "0.0000"),
+        (5.1e-5, 4, "0.0001"),
+        (3.14e-5, 6, "0.000031"),  # at 6 decimals it does not round to zero
+        (3.14e-7, 6, r"3 \times 10^{-7}"),
+        (1.4e-17, 4, "0.0000"),  # float64's noise of an exact 0 (below numbers.NOISE)
+        (2e-12, 4, r"2 \times 10^{-12}"),
+    ],
+)
+def test_a_value_that_is_not_zero_never_reads_zero(value: float, decimals: int, text: str) -> None:
+    """Issue 12: gradients of a hidden-16 net read 0.0000 at 4 decimals."""
+    assert numbers.format_number(value, "fixed", decimals) == text
+
+
+def test_column_width_aligns_more_decimals() -> None:
+    """-0.0036 beside 0.00003: a column of a sign, one digit and five decimals; beside
+    3 x 10^-8 every number gets a phantom exponent."""
+    assert numbers.column_width(["-0.0036", "0.0012"]) == 7.0
+    assert numbers.column_width(["-0.0036", "0.00003"]) == 8.0
+    assert numbers.column_width(["-0.0036", r"3 \times 10^{-8}"]) == 7.0 + 4 + 0.7 * 2
+    assert numbers.widest(np.array([-0.0036, 0.000031, 0.0012]), "fixed", 4) == 8.0
+    assert numbers.widest(np.array([-0.0036, 0.000031] * 40), "fixed", 4) == 8.0

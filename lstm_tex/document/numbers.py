@@ -5,7 +5,11 @@ r"""The one place where a float becomes LaTeX text.
 * :func:`written` prints an input the way it was written (the shortest decimal
   that reads back as the same float), again never in exponent notation.
 * :func:`format_number` is how a number shows in math: :func:`fixed` or
-  :func:`written`, or ``a \times 10^{p}`` when it is too large or too small to write out.
+  :func:`written`, or ``a \times 10^{p}`` when it is too large or too small to write out;
+  a computed value that is not 0 but would round to ``0.0000`` shows its first
+  significant digit (``0.00003``, below 10^-6 ``3 \times 10^{-8}``): a gradient of a large net
+  never reads as zero (issue 12); below :data:`NOISE` (float64's rounding of an exact 0)
+  it stays ``0.0000``.
 * :func:`factor` writes a number as a factor or summand (parenthesised when negative);
   :func:`display_width` and :func:`widest` say how wide the text is, :func:`split` what
   it is made of. :mod:`lstm_tex.document.matrices` lays the texts out in matrices.
@@ -17,6 +21,7 @@ r"""The one place where a float becomes LaTeX text.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 from collections.abc import Callable
@@ -167,9 +172,34 @@ def format_number(x: float, style: Style, decimals: int) -> str:
 @_remembered
 def _format_number(x: float, style: Style, decimals: int) -> str:
     sci = _exponent_form(x, style, decimals)
+    if sci is None and style == "fixed" and _rounds_to_zero(x, decimals):
+        return _small(x)
     if sci is None:
         return fixed(x, decimals) if style == "fixed" else written(x)
     return f"{sci[0]}{TIMES}{sci[1]}}}"
+
+
+#: Below this a computed value is float64's rounding of an exact 0 (``0.1 \cdot 0.2 -
+#: 0.2 \cdot 0.1`` is ``1.4 \times 10^{-17}`` in a bundled example's gate), printed as 0.
+NOISE = 1e-12
+
+
+def _rounds_to_zero(x: float, decimals: int) -> bool:
+    """Whether ``x`` is not 0 (nor float noise, :data:`NOISE`) but :func:`fixed` prints it
+    as ``0.0000``."""
+    return NOISE <= abs(x) < math.inf and float(fixed(x, decimals)) == 0.0
+
+
+def _small(x: float) -> str:
+    r"""A value that would round to zero, with one significant digit: ``3.14e-5`` ->
+    ``0.00003``; below 10^-6 (as :func:`written` numbers are) ``3 \times 10^{-8}``
+    (a gradient of a hidden-16 net at 4 decimals read ``0.0000``; issue 12). One digit,
+    as ``-0.0003`` beside it has: each further one widens the matrix's column."""
+    mantissa, _, exp = f"{x:.0e}".partition("e")
+    e = int(exp)  # of x rounded to one digit: 9.6e-6 is 1e-05, so 0.00001
+    if e <= SMALL_EXPONENT:
+        return f"{mantissa}{TIMES}{e}}}"
+    return fixed(x, -e)
 
 
 @_remembered
@@ -197,11 +227,14 @@ def display_width(text: str) -> float:
 
 def widest(values: np.ndarray, style: Style, decimals: int) -> float:
     """``max(display_width(format_number(v, style, decimals)) for v in values)`` (1 when
-    empty), fast.
+    empty), fast; computed values of which some would round to zero (shown with more
+    decimals, :func:`format_number`) count as a matrix's column aligns them
+    (:func:`column_width`).
 
     Fixed, below 10^6: the width is the sign plus the integer digits plus the decimals, and
     the integer digits never shrink as ``|v|`` grows, so the widest is that of the largest
-    negative or the largest non-negative value. Otherwise each distinct value once.
+    negative or the largest non-negative value, or of the smallest value that would round
+    to zero. Otherwise each distinct value once.
     """
     flat = np.asarray(values, dtype=np.float64).ravel()
     if flat.size == 0:
@@ -213,9 +246,28 @@ def widest(values: np.ndarray, style: Style, decimals: int) -> float:
         candidates = [flat[negative].min()] if negative.any() else []
         if not negative.all():
             candidates.append(flat[~negative].max())
-    else:
-        candidates = list(set(flat.tolist()))  # not np.unique: it imports numpy.ma (20 ms)
+        small = flat[(np.abs(flat) < 10.0**-decimals) & (flat != 0)]
+        candidates += _small_candidates(small.tolist())
+        return column_width([format_number(v, style, decimals) for v in candidates])
+    candidates = list(set(flat.tolist()))  # not np.unique: it imports numpy.ma (20 ms)
     return max(display_width(format_number(v, style, decimals)) for v in candidates)
+
+
+def column_width(texts: list[str]) -> float:
+    """The digit widths of a column of computed numbers as a matrix aligns them (padded to
+    the longest whole part, decimals and exponent, a phantom sign where one is negative):
+    the widest number's where their decimals agree and none has an exponent (every value
+    but those :func:`format_number` shows with more decimals, as they would round to
+    zero)."""
+    parts = [split(t) for t in texts]
+    exponents = [p[3] for p in parts if p[3] is not None]
+    if len({frac for _, _, frac, _ in parts}) <= 1 and not exponents:
+        return max(display_width(t) for t in texts)
+    frac = max(p[2] for p in parts)
+    width = float(any(p[0] for p in parts) + max(p[1] for p in parts) + (frac + 1 if frac else 0))
+    if exponents:  # every number of the column padded to the longest exponent
+        width += 4 + 0.7 * max(len(e) for e in exponents)
+    return width
 
 
 #: Up to this many numbers, :func:`widest` chooses its candidates without NumPy (a width
@@ -229,9 +281,30 @@ def _widest_of(xs: list[float], style: Style, decimals: int) -> float:
         negative = [x for x in xs if x < 0]
         rest = [x for x in xs if not x < 0]
         candidates = ([min(negative)] if negative else []) + ([max(rest)] if rest else [])
-    else:
-        candidates = list(set(xs))
+        small = [x for x in xs if x != 0 and abs(x) < 10.0**-decimals]
+        candidates += _small_candidates(small)
+        return column_width([format_number(v, style, decimals) for v in candidates])
+    candidates = list(set(xs))
     return max(display_width(format_number(v, style, decimals)) for v in candidates)
+
+
+def has_small(values: np.ndarray, decimals: int) -> bool:
+    """Whether any of ``values`` would round to zero but is not 0 (:func:`format_number`
+    shows it with more decimals, or an exponent)."""
+    size = np.abs(np.asarray(values, dtype=np.float64))
+    return bool(((size >= NOISE) & (size < 10.0**-decimals)).any())
+
+
+def _small_candidates(small: list[float]) -> list[float]:
+    """Of values that would round to zero, those of each sign that :func:`format_number`
+    shows widest: the smallest of all (below 10^-6, with an exponent) and the smallest
+    written out with more decimals."""
+    found = []
+    for sign in (-1.0, 1.0):
+        sizes = sorted(sign * x for x in small if sign * x >= NOISE)
+        first = bisect.bisect_left(sizes, True, key=lambda m: TIMES not in _small(m))
+        found += [sign * sizes[k] for k in {0, first} if k < len(sizes)]
+    return found
 
 
 def factor(x: float, style: Style, decimals: int) -> str:
