@@ -4,15 +4,17 @@ size of every number on every page, and how much of each frame its content fills
 from __future__ import annotations
 
 import itertools
+import json
 import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pdfplumber
 import pytest
 
 from lstm_tex.compute import backward, engine
-from lstm_tex.document import backward_context, context
+from lstm_tex.document import backward_context, context, numbers
 from lstm_tex.document import measure as measure_tex
 from lstm_tex.document.backward_notes import note_lines
 from lstm_tex.latex.tex import FOOTLINE
@@ -132,6 +134,81 @@ def test_generated_backward_decks_are_measured(decks: dict[str, Path], deck: str
     assert "Gradients" in frames and "\\cdots" in frames.split("Backward pass")[-1]
 
 
+#: A number printed as zero: ``0.0000`` or ``-0.0000`` (a longer ``0.000031`` is not).
+ZERO = re.compile(r"^[-\u2212]?0\.0000$")
+ZERO_TEX = re.compile(r"(?<![0-9.])-?0\.0000(?![0-9])")
+
+
+@pytest.mark.latex
+def test_no_gradient_reads_zero(decks: dict[str, Path]) -> None:
+    """Issue 12: at 4 decimals the gradients of hidden-16 nets read ``0.0000`` (77 numbers
+    of the LSTM deck, 267 of its article). None of their gradients is 0 (values.json), and
+    none prints as 0 on the backward pages of the PDF nor in the article; the small ones
+    show two significant digits."""
+    small = []
+    for deck in ("hidden16", "gru16", "rnn16"):
+        folder = decks[deck].parent
+        grads = json.loads((folder / "values.json").read_text())["backward"]["grads"]
+        assert all(np.all(np.asarray(g) != 0) for g in grads.values()), deck
+        last = forward_pages(decks[deck])
+        found = [n for n in measure.numbers(decks[deck]) if n.page > last]
+        assert found, deck
+        assert not [(n.page, n.text) for n in found if ZERO.match(n.text)], deck
+        small += [n.text for n in found if re.match(r"^[-\u2212]?0\.0000\d", n.text)]
+        article = (folder / f"{folder.name}.tex").read_text()
+        backward_part = article[article.index("Backward") :]
+        assert not ZERO_TEX.findall(backward_part), deck
+    assert small, "no gradient below 0.00005: the case is not exercised"
+
+
+def _entries(matrix: str) -> list[list[str]]:
+    """The rows of a ``bmatrix`` body as their numbers' text (padding left out)."""
+    text = re.sub(r"\\phantom\{(?:[^{}]|\{\})*\}", "", matrix).replace("{-}", "-")
+    rows = [[e.strip() for e in row.split("&")] for row in text.split("\\\\")]
+    return [[e for e in row if e not in ("\\cdots", "\\vdots", "\\ddots")] for row in rows]
+
+
+@pytest.mark.latex
+def test_stacked_states_as_given_and_computed(decks: dict[str, Path]) -> None:
+    """Issue 12: in dW_hi = [delta_1 delta_2] [h_0^T; h_1^T] of a hidden-8 deck, h_0 read
+    0.2100 where the forward frames show 0.21: its row is as given, h_1's as computed."""
+    pdf = decks["hidden8"]
+    h0 = spec.load(pdf.parents[2] / "hidden8.yaml").h0.ravel()
+    frames = (pdf.parent / "frames.tex").read_text()
+    row = frames.split("\\mathsf{d}W_{hi} &= \\sum_{t}")[1].split("\\\\*\n", 2)[1]
+    right = row.split("\\begin{bmatrix}")[2].split("\\end{bmatrix}")[0]
+    first, second = _entries(right)
+    assert first and set(first) <= {numbers.written(v) for v in h0}, first
+    assert all(re.fullmatch(r"-?\d\.\d{4}", e) for e in second), second
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", sorted(BACKWARD))
+def test_the_bold_one_is_said_where_it_is_met(decks: dict[str, Path], deck: str) -> None:
+    """Issue 12: the bold 1 (a column of ones) was explained only in a gradients group's
+    note, on its first frame, while db = [delta_1 delta_2] 1 was two frames on. The first
+    frame of each group that shows it says what it is."""
+    frames = (decks[deck].parent / "frames.tex").read_text().split("\\begin{frame}")[1:]
+    seen: set[str] = set()
+    for frame in frames:
+        title = frame.split("}", 1)[0].removeprefix("[t]{").replace(" (continued)", "")
+        note, _, maths = frame.partition("\\lstmfit")
+        if "\\mathbf{1}" in maths and title not in seen:
+            seen.add(title)
+            assert "column of ones" in note, (deck, title)
+    assert any(t.startswith("Gradients") for t in seen), "no bold 1: the case is not exercised"
+
+
+@pytest.mark.latex
+def test_the_same_product_shows_the_same_columns_at_every_step(decks: dict[str, Path]) -> None:
+    """Issue 12 (sweep of 80a2715): at 11 pt W_hh^T delta_t showed 5 of 8 columns at step 3
+    and 4 at step 2 (only step 3's result had a minus sign)."""
+    frames = (decks["backward-sequence-11pt"].parent / "frames.tex").read_text()
+    found = re.findall(r"\nW_\{hh\}\^\{\\top\}\\delta_\{(\d)\} &= (\\begin\{bmatrix\}.*)", frames)
+    assert len(found) == 2, found  # steps 3 and 2 (step 1's goes to dh_0)
+    assert len({_shown_columns(tex) for _, tex in found}) == 1, found
+
+
 @pytest.mark.latex
 @pytest.mark.parametrize("deck", [p.stem for p in BUNDLED])
 def test_every_bundled_frame_at_full_size(decks: dict[str, Path], deck: str) -> None:
@@ -229,10 +306,14 @@ def generated8(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 #: as fit the frame's width (the numbers stay at the text size:
 #: test_backward_numbers_at_the_text_size). Before (issue 12, each cell): 9 pt 2, 2, 4, 3;
 #: 10 pt 2, 4, 2, 3 (the GRU's dW_in 2 after that: its note of 4 lines left no room for
-#: the result's own row); 11 pt 4 (scaled to 9.5 pt), 4, 2, 2. W_hk's fourth column does
-#: not fit: at 9 pt W - eta dW would be 403 pt wide, measured, of 398 pt; dW_ik's at
-#: 11 pt only on a row of its own with 3 of its 8 rows, under a note of 3 lines.
-WEIGHT_COLUMNS = {9: (4, 5, 4, 3), 10: (4, 5, 4, 3), 11: (2, 4, 2, 3)}
+#: the result's own row); 11 pt 4 (scaled to 9.5 pt), 4, 2, 2. Then W_hk's fourth column
+#: did not fit W - eta dW's row (at 9 pt 403 pt wide, measured, of 398 pt), nor W_ik's
+#: third at 11 pt: the SGD step sets W, - eta dW and the new W each on a row of its own
+#: (fewer rows) where that shows more columns, the rows after the symbols a quad from the
+#: margin. dW_ik's at 11 pt only on a row of its own with 3 of its 8 rows, under a note of
+#: 3 lines. At 10 pt the GRU's dW_hr shows 4 of 8 (5 before): its entries that would read
+#: 0.0000 show a fifth decimal (0.00003), so each of its columns is a digit wider.
+WEIGHT_COLUMNS = {9: (4, 5, 4, 6), 10: (4, 4, 4, 6), 11: (2, 4, 4, 5)}
 
 
 @pytest.mark.parametrize("deck", ["hidden8", "gru8", "rnn8"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Any
 
 from lstm_tex.document.measure import slide_line_em, strip_commands, tex_em
 
@@ -43,3 +44,30 @@ def note_rows(note: str, size: float = 10, width: float = 1.0) -> float:
     :func:`note_lines`), with the space below it."""
     lines = note_lines(note, size, width)
     return NOTE_ROW * lines + NOTE_SKIP if lines else 0.0
+
+
+#: A frame's note where a bias's sum over the steps, a product with a column of ones, is
+#: on a later frame than its group's note, which said what the bold 1 is (issue 12).
+ONES_NOTE = "$\\mathbf{1}$ is a column of ones: times it, the deltas' columns add up."
+
+
+def ones_notes(group: dict[str, Any], room: float | None, rows: float) -> None:
+    """On slides (``room``: the rows a frame holds), each frame's note as
+    ``group["notes"]``: the group's on its first frame, and :data:`ONES_NOTE` (``rows``
+    rows of text) on the first frame that shows a bold 1 (a column of ones) if that is a
+    later one and has room."""
+    frames = group["frames"]
+    notes = [group["note"]] + [""] * (len(frames) - 1)
+    for n, frame in enumerate(frames):
+        if not any(_has_ones(q) for q in frame):
+            continue
+        if n and room is not None and frame.used + rows <= room:
+            notes[n] = ONES_NOTE
+        break
+    group["notes"] = notes
+
+
+def _has_ones(q: Any) -> bool:
+    return "\\mathbf{1}" in str(q.symbolic.get("expansion", "")) or any(
+        "\\mathbf{1}" in t.right for t in q.terms
+    )

@@ -17,6 +17,7 @@ from lstm_tex.document.backward_lines import (
     line,
     text_line,
 )
+from lstm_tex.document.backward_notes import ONES_NOTE, ones_notes
 from lstm_tex.document.backward_sums import Sums
 from lstm_tex.document.backward_symbols import Symbols, placement, shown_pair
 from lstm_tex.document.frames import Frame
@@ -113,6 +114,8 @@ class ParamLines(BuilderBase):
         )
         sums = Sums(self, layer, direction, steps)
         groups = [self.gate_grads(sums, n, k) for n, k in enumerate(self.cell.gate_names)]
+        for group in groups if self.text_em is not None else []:
+            ones_notes(group, self.budget + LINE_GAP, self.show.note_rows(ONES_NOTE))
         if self.cfg.proj_size:
             sy, back = sums.sy, sums.back
             note = f"From ${sy.q('h', 't')} = {sy.w('hr')}{sy.q('m', 't')}$ at every step."

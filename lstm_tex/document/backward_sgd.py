@@ -5,19 +5,38 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from lstm_tex.compute.trace import Direction
 from lstm_tex.document import numbers
 from lstm_tex.document.backward_base import BuilderBase
-from lstm_tex.document.backward_lines import TALL_ROWS, VDOTS_ROW, line, tall
+from lstm_tex.document.backward_lines import TALL_ROWS, VDOTS_ROW, line, record, tall
 from lstm_tex.document.backward_symbols import BLOCK_NAMES, Symbols, placement
+from lstm_tex.document.frames import line_height
 from lstm_tex.document.line import Line
-from lstm_tex.document.measure import OP_EM, tex_em
+from lstm_tex.document.measure import OP_EM, SYMBOLIC, tex_em
 from lstm_tex.validate.model import ELISION_MIN
 
 #: On slides, the rows an SGD line of tall weights shows: W - eta dW on one row and the
 #: new W on the next, below the symbolic row, fit a frame with its note at 8 rows only
 #: scaled down (issue 12).
 SGD_TALL_ROWS = 6
+#: Where the rows of a tall SGD line after its symbolic row start: a quad from the margin
+#: (the symbolic row starts at the margin, ``W`` in the right column moved back a quad).
+MARGIN_EM = 1.0
+
+
+def sgd_rows(count: int, frame_rows: float, size: float) -> int:
+    """The most rows (up to :data:`SGD_TALL_ROWS`, at least ``ELISION_MIN``) of ``count``
+    rows of tall matrices below a symbolic row that fit ``frame_rows`` rows of text."""
+    return next(
+        (
+            n
+            for n in range(SGD_TALL_ROWS, ELISION_MIN, -1)
+            if tall([n] * count, True, size) + count * VDOTS_ROW <= frame_rows
+        ),
+        ELISION_MIN,
+    )
 
 
 class SgdLines(BuilderBase):
@@ -79,8 +98,10 @@ class SgdLines(BuilderBase):
         # the first line shares its frame with the note (at 11 pt the note's 2 lines and
         # 6 rows of a tall W_ii on two rows were scaled to 10.56 pt; issue 12)
         first = self.budget - self.show.note_rows(note)
+        # the left column of the lines that keep their left-hand side in it (the biases)
+        column = max((tex_em(sy) for sy, name, _ in items if name.startswith("bias")), default=0.0)
         lines = [
-            self.sgd_line(symbol, name, rows, eta, first if n == 0 else self.budget)
+            self.sgd_line(symbol, name, rows, eta, first if n == 0 else self.budget, column)
             for n, (symbol, name, rows) in enumerate(items)
         ]
         if key == "hr":
@@ -92,12 +113,19 @@ class SgdLines(BuilderBase):
         return self.group(f"sgd-l{layer}-{direction}-{key}", title, note, lines)
 
     def sgd_line(
-        self, symbol: str, name: str, rows: Any, eta: str, frame_rows: float = 0.0
+        self,
+        symbol: str,
+        name: str,
+        rows: Any,
+        eta: str,
+        frame_rows: float = 0.0,
+        column: float = 0.0,
     ) -> Line:
         """``W <- W - eta dW = [W] - eta [dW] = [W']`` for one block: on slides, tall
-        blocks show the same columns of the three, as many as fit W - eta dW's row
-        (the new weights would give the gradients away in an exercise: boxed as them);
-        ``frame_rows``: the rows of text of the frame it may take (slides)."""
+        blocks show the same columns of the three (:meth:`tall_sgd`); in the article as
+        many as fit a row each (the new weights would give the gradients away in an
+        exercise: boxed as them); ``frame_rows``: the rows of text of the frame it may take
+        (slides); ``column``: the widest left-hand side of the lines beside it."""
         assert self.g.sgd is not None
         show = self.show
         old = self.ex.weights[name][rows]
@@ -106,18 +134,19 @@ class SgdLines(BuilderBase):
         if old.ndim == 1:
             old, grad, new = old[:, None], grad[:, None], new[:, None]
         eta_em = 0.5 * numbers.display_width(eta)
+        sym = {"lhs": symbol, "eta": eta, "dd": self.dd}
+        symbolic = f"{symbol} = {symbol} - {eta} d{symbol}"
+        arrays = [(old, True, ""), (grad, False, "grads"), (new, False, "grads")]
         if self.text_em is not None and self.medium.rows(old.T) > TALL_ROWS:
-            room = show.limit - tex_em(symbol) - 2 * OP_EM - eta_em  # = W - eta dW
-            arrays = [(old, True, ""), (grad, False, "grads"), (new, False, "grads")]
-            most = next(
-                (
-                    n
-                    for n in range(SGD_TALL_ROWS, ELISION_MIN, -1)
-                    if tall([n, n], True, show.size) + 2 * VDOTS_ROW <= frame_rows
-                ),
-                ELISION_MIN,
-            )
-            w, d, r = show.columns(arrays, room, fit=2, rows=most)
+            if old.shape[1] > 1:  # a weight: its columns elided to the width
+                room = show.limit - tex_em(symbolic) - 3 * OP_EM - eta_em
+                w, d, r = show.columns(arrays, room)
+                if w.em + d.em + r.em > room:
+                    return self.tall_sgd(sym, symbolic, (old, grad, new), frame_rows, column)
+            else:  # a bias: W - eta dW on one row, below the symbols where need be
+                most = sgd_rows(2, frame_rows, show.size)
+                room = show.limit - tex_em(symbol) - 2 * OP_EM - eta_em  # = W - eta dW
+                w, d, r = show.columns(arrays, room, fit=2, rows=most)
         else:
             # in the article each of the three may need a row of its own (= [W],
             # - eta [dW], = [W']): as many columns of them as fit that row
@@ -131,13 +160,61 @@ class SgdLines(BuilderBase):
             )
             w, d = show.as_is(old, given=True, cols=cols), show.as_is(grad, kind="grads", cols=cols)
             r = show.as_is(new, kind="grads", cols=cols)
-        return line(
-            show,
-            "sgd",
-            {"lhs": symbol, "eta": eta, "dd": self.dd},
-            {"w": w, "d": d},
-            r,
-            f"{symbol} = {symbol} - {eta} d{symbol}",
-            ops=2,
-            extra_em=eta_em,
-        )
+        return line(show, "sgd", sym, {"w": w, "d": d}, r, symbolic, ops=2, extra_em=eta_em)
+
+    def tall_sgd(
+        self,
+        sym: dict[str, Any],
+        symbolic: str,
+        arrays: tuple[np.ndarray, np.ndarray, np.ndarray],
+        frame_rows: float,
+        column: float,
+    ) -> Line:
+        """On slides, the SGD step of tall weights below its symbolic row, which starts at
+        the margin (``margin``: the rows after it start a quad in, not after ``W``): either
+        ``= [W] - eta [dW]`` on one row and ``= [W']`` on the next, or each factor on a row
+        of its own where that shows more columns, with fewer rows (more than
+        ``ELISION_MIN``): the most rows that fit ``frame_rows`` (issue 12: W_hk showed 3 of
+        its 8 columns at 10 pt, the rows after the first indented past ``W_hk``)."""
+        show = self.show
+        old, grad, new = arrays
+        eta_em = 0.5 * numbers.display_width(sym["eta"])
+        start = max(MARGIN_EM, column)  # where the rows after the first start
+        pieces = [(old, True, ""), (grad, False, "grads"), (new, False, "grads")]
+        room = show.limit - start - OP_EM  # = [..]
+        layouts = []
+        for stacked, count in ((False, 2), (True, 3)):
+            most = sgd_rows(count, frame_rows, show.size)
+            if stacked:  # the widest row: \quad - eta [dW]
+                cols = min(
+                    show.slots(pieces[:1], room, rows=most),
+                    show.slots(pieces[1:2], room - 1.0 - eta_em, rows=most),
+                    show.slots(pieces[2:], room, rows=most),
+                )
+            else:
+                cols = show.slots(pieces, room - OP_EM - eta_em, fit=2, rows=most)
+            w, d, r = (show.as_is(a, g, kind, cols=cols, rows=most) for a, g, kind in pieces)
+            rows_em = (  # each row with its operators
+                [OP_EM + w.em, 1.0 + OP_EM + eta_em + d.em, OP_EM + r.em]
+                if stacked
+                else [2 * OP_EM + w.em + eta_em + d.em, OP_EM + r.em]
+            )
+            fits = start + max(rows_em) <= show.limit
+            layouts.append((fits, cols, stacked, most, (w, d, r), rows_em))
+        one, own = layouts
+        # each factor on a row of its own where that shows more columns, with more than
+        # ELISION_MIN rows, or where one row shows only 2 columns around \cdots
+        better = own[0] and own[1] > one[1] and (own[3] > ELISION_MIN or one[1] <= ELISION_MIN)
+        _, _, stacked, most, (w, d, r), rows_em = own if better or not one[0] else one
+        count = 3 if stacked else 2
+        fit = {
+            "break_numbers": True,
+            "break_result": True,
+            "break_inner": stacked,
+            "height": SYMBOLIC + count * line_height(most),
+            "width": max(tex_em(symbolic), start + max(rows_em)),
+            "tall": tall([most] * count, True, show.size)
+            + (count * VDOTS_ROW if old.shape[0] > most else 0.0),
+        }
+        val = {"w": w.tex, "d": d.tex, "r": r.tex}
+        return record(show, "sgd", {**sym, "margin": True}, val, fit)

@@ -4,6 +4,7 @@ r"""The backward pass's matrices: a line's matrices as :class:`Piece` objects, m
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,6 +67,18 @@ class Show:
         )
         return Piece(tex, m.em(array), min(slots, len(matrices.keep(matrix.shape[0], slots))))
 
+    def steady_em(self, array: np.ndarray, slots: int | None = None) -> float:
+        """The width of a computed (B, n) value as :meth:`value` shows it, counted with a
+        minus sign in each column whether it has one or not: what the same product leaves
+        room for is then the same at every step (issue 12: W_hh^T delta showed 5 of 8
+        columns at step 3, 4 at step 2, where only step 3's result had a minus)."""
+        sign = (
+            0.0
+            if (array < 0).any()
+            else measure.DIGIT_EM * (array.shape[0] if array.ndim == 2 else 1)
+        )
+        return self.value(array, slots=slots).em + sign
+
     def given(self, array: np.ndarray) -> Piece:
         """A (B, n) input as an n x B matrix, its numbers as written in the example."""
         m = self.medium
@@ -99,7 +112,7 @@ class Show:
         slots = most
         while slots > ELISION_MIN and (
             measure.elided_matrix_em(widest, n, slots, m.layout.size)
-            + self.value(vector, slots=slots).em
+            + self.steady_em(vector, slots)
             > room
         ):
             slots -= 1
@@ -119,42 +132,68 @@ class Show:
     def as_is(
         self,
         array: np.ndarray,
-        given: bool = False,
+        given: bool | Sequence[bool] = False,
         kind: str = "",
         cols: int | None = None,
         rows: int | None = None,
     ) -> Piece:
         """A matrix shown as it is stored: a gradient of a weight, or (B, n) rows x^T;
-        ``kind``: its exercise quantity (``grads``); ``cols``, ``rows``: elided to that
-        many (slides: to the room of its line)."""
+        ``given``: its numbers as written in the example (per row: a stacked
+        ``[h_0^T; h_1^T]`` shows h_0 as given and h_1 as computed, as the forward frames
+        do); ``kind``: its exercise quantity (``grads``); ``cols``, ``rows``: elided to
+        that many (slides: to the room of its line)."""
         m = self.medium
-        style: numbers.Style = "written" if given else "fixed"
+        flags = [given] * array.shape[0] if isinstance(given, bool) else list(given)
+        styles: list[numbers.Style] = ["written" if g else "fixed" for g in flags]
         mark = m.marks.get(kind, "")
         matrix = array.reshape(array.shape[0], -1)
         slots = m.layout.max_cols if cols is None else min(cols, m.layout.max_cols)
         height = m.layout.max_rows if rows is None else min(rows, m.layout.max_rows)
         tex = matrices.bmatrix(
             array,
-            style=style,
+            style=styles[0] if len(set(styles)) == 1 else styles,
             decimals=m.decimals,
             max_rows=height,
             max_cols=slots,
             marks=mark,
         )
-        if cols is None or slots >= matrix.shape[1]:
-            em = matrix_em(array, m.decimals, style, m.layout)
-        else:
-            widest = numbers.widest(
-                shown_entries(matrix, m.layout.max_rows, slots), style, m.decimals
-            )
-            em = measure.elided_matrix_em(widest, matrix.shape[1], slots, m.layout.size)
+        # rows of both styles: as wide as the wider of their estimates (a column aligns
+        # them on the point, padded to the longer decimals)
+        em = max(
+            self._em(matrix[[n for n, s in enumerate(styles) if s == style]], style, cols)
+            for style in set(styles)
+        )
         if mark:
-            em += m.box_em(array, style) * min(matrix.shape[1], slots)
+            em += m.box_em(array, "fixed" if "fixed" in styles else "written") * min(
+                matrix.shape[1], slots
+            )
         return Piece(tex, em, min(array.shape[0], height))
+
+    def _em(self, matrix: np.ndarray, style: numbers.Style, cols: int | None) -> float:
+        """The width of ``matrix`` (2-D) in one style, its columns elided to ``cols``."""
+        m = self.medium
+        slots = m.layout.max_cols if cols is None else min(cols, m.layout.max_cols)
+        if style == "fixed" and numbers.has_small(matrix, m.decimals):
+            # column by column: a value that would round to zero widens only its own
+            # column (its digits, or its exponent, lined up)
+            size = m.layout.size
+            shown = matrices.shown(matrix.shape[1], slots)
+            rows = matrices.shown(matrix.shape[0], m.layout.max_rows)
+            em = sum(
+                measure.column_em(numbers.widest(matrix[rows, k], style, m.decimals), size)
+                for k in shown
+            )
+            if len(shown) < matrix.shape[1]:
+                em += measure.DOTS_COLUMN_EM + measure.COLUMN_GAP_EM * (measure.fixed_em(size) - 1)
+            return em + measure.BRACKETS_EM * measure.fixed_em(size)
+        if cols is None or slots >= matrix.shape[1]:
+            return matrix_em(matrix, m.decimals, style, m.layout)
+        widest = numbers.widest(shown_entries(matrix, m.layout.max_rows, slots), style, m.decimals)
+        return measure.elided_matrix_em(widest, matrix.shape[1], slots, m.layout.size)
 
     def columns(
         self,
-        arrays: list[tuple[np.ndarray, bool, str]],
+        arrays: Sequence[tuple[np.ndarray, bool | Sequence[bool], str]],
         room: float,
         fit: int | None = None,
         rows: int | None = None,
@@ -166,7 +205,9 @@ class Show:
         slots = self.slots(arrays, room, fit, rows)
         return [self.as_is(a, g, kind, cols=slots, rows=rows) for a, g, kind in arrays]
 
-    def page_slots(self, rows: list[tuple[tuple[np.ndarray, bool, str], float]]) -> int | None:
+    def page_slots(
+        self, rows: Sequence[tuple[tuple[np.ndarray, bool | Sequence[bool], str], float]]
+    ) -> int | None:
         """In the article (and parts/: a medium that is not scaled down), the column slots
         of matrices with the same columns that each sit on a row of their own, ``(array,
         given, kind)`` with the ems ``room`` beside it: as many as let every one fit its
@@ -181,7 +222,7 @@ class Show:
 
     def slots(
         self,
-        arrays: list[tuple[np.ndarray, bool, str]],
+        arrays: Sequence[tuple[np.ndarray, bool | Sequence[bool], str]],
         room: float,
         fit: int | None = None,
         rows: int | None = None,

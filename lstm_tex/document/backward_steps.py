@@ -155,7 +155,9 @@ class StepLines(BuilderBase):
         show = self.show
         r = show.value(result)
         room = (
-            None if self.text_em is None else show.limit - tex_em(lhs) - 3 * OP_EM - r.em - column
+            None
+            if self.text_em is None
+            else show.limit - tex_em(lhs) - 3 * OP_EM - show.steady_em(result) - column
         )
         w, v = show.product(matrix, vector, room)
         return line(show, "apply", {"lhs": lhs}, {"W": w, "v": v}, r, lhs, ops=1)

@@ -93,17 +93,19 @@ class Sums:
         else:
             left = show.value(np.concatenate(deltas), "dpre")
             right = np.concatenate(vectors)
+            # each row as the forward frames show it: h_0 as given, h_1 as computed
+            rows = [g for v, g in zip(vectors, given, strict=True) for _ in range(v.shape[0])]
             if self.tall:
                 shown, result, left = self.tall_product(
                     lhs,
                     np.concatenate(deltas),
-                    (right, all(given)),
+                    (right, rows),
                     grad,
                     self.bld.budget if frame_rows is None else frame_rows,
                 )
             else:
-                cols = self.page_cols(lhs, [left], [(right, all(given))], grad)
-                shown = show.as_is(right, all(given), cols=cols)
+                cols = self.page_cols(lhs, [left], [(right, rows)], grad)
+                shown = show.as_is(right, rows, cols=cols)
                 result = show.as_is(grad, kind="grads", cols=cols)
             terms = [(left, shown)]
         return sum_line(show, lhs, self.expand(*symbols), terms, result)
@@ -112,7 +114,7 @@ class Sums:
         self,
         lhs: str,
         lefts: list[Piece],
-        rights: list[tuple[np.ndarray, bool]],
+        rights: list[tuple[np.ndarray, bool | Sequence[bool]]],
         grad: np.ndarray,
     ) -> int | None:
         """In the article, the columns a sum's right factors and its result show: as many
@@ -129,19 +131,22 @@ class Sums:
         self,
         lhs: str,
         deltas: np.ndarray,
-        right: tuple[np.ndarray, bool],
+        right: tuple[np.ndarray, Sequence[bool]],
         grad: np.ndarray,
         frame_rows: float,
     ) -> tuple[Piece, Piece, Piece]:
         """On slides, ``[deltas] [right] = [grad]`` of tall matrices, the columns of
-        ``right`` (and whether it is as given) and ``grad`` elided alike: on one row; or
+        ``right`` (and whether each row is as given) and ``grad`` elided alike: on one row; or
         with the result on a row of its own, both rows elided to the most rows (up to
         :data:`TALL_PRODUCT_ROWS`) that fit ``frame_rows``, where even the fewest columns
         do not fit one row, or where that shows more columns (issue 12: the frame's
         width used, never scaled down)."""
         show = self.show
         left = show.value(deltas, "dpre")
-        arrays = [(right[0], right[1], ""), (grad, False, "grads")]
+        arrays: list[tuple[np.ndarray, bool | Sequence[bool], str]] = [
+            (right[0], right[1], ""),
+            (grad, False, "grads"),
+        ]
         room = show.limit - tex_em(lhs) - 2 * OP_EM - left.em  # = [left] [right] = [grad]
         one = show.slots(arrays, room)
         shown, result = show.columns(arrays, room)
