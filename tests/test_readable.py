@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pdfplumber
 import pytest
+import yaml
 
 from lstm_tex.compute import backward, engine
 from lstm_tex.document import backward_context, context, numbers
@@ -184,19 +185,44 @@ def test_stacked_states_as_given_and_computed(decks: dict[str, Path]) -> None:
 
 @pytest.mark.latex
 @pytest.mark.parametrize("deck", sorted(BACKWARD))
-def test_the_bold_one_is_said_where_it_is_met(decks: dict[str, Path], deck: str) -> None:
-    """Issue 12: the bold 1 (a column of ones) was explained only in a gradients group's
-    note, on its first frame, while db = [delta_1 delta_2] 1 was two frames on. The first
-    frame of each group that shows it says what it is."""
-    frames = (decks[deck].parent / "frames.tex").read_text().split("\\begin{frame}")[1:]
+def test_the_ones_of_a_bias_sum_are_written_out(decks: dict[str, Path], deck: str) -> None:
+    """Issue 12: db = [delta_1 delta_2] 1 showed a bold 1 that only its group's first frame
+    explained, two frames before. The column of ones is written out, [1; 1]; a bold 1 that
+    is left (the sum over a batch) is explained on the first frame of its group that
+    shows it."""
+    text = (decks[deck].parent / "frames.tex").read_text()
+    flags = GENERATED[deck]
+    steps = int(flags[flags.index("--steps") + 1]) if "--steps" in flags else 1
+    assert ("\\begin{bmatrix} 1 \\\\ 1 \\end{bmatrix} =" in text) == (steps == 2), steps
+    assert "\\begin{bmatrix} 1 \\end{bmatrix}" not in text  # one step: the delta alone
     seen: set[str] = set()
-    for frame in frames:
+    for frame in text.split("\\begin{frame}")[1:]:
         title = frame.split("}", 1)[0].removeprefix("[t]{").replace(" (continued)", "")
         note, _, maths = frame.partition("\\lstmfit")
         if "\\mathbf{1}" in maths and title not in seen:
             seen.add(title)
             assert "column of ones" in note, (deck, title)
-    assert any(t.startswith("Gradients") for t in seen), "no bold 1: the case is not exercised"
+
+
+def test_a_batchs_bold_one_is_said_on_its_frame(
+    generated8: dict[str, Path], tmp_path: Path
+) -> None:
+    """With a batch, db = sum_t delta_t 1 keeps its bold 1 (the ones sum over the batch);
+    on the frame where the bias's sum is, after its group's note, a note says what it is."""
+    source = yaml.safe_load(generated8["hidden8"].read_text())
+    source["x"] = [[row, [v / 2 for v in row]] for row in source.pop("x")]  # a batch of 2
+    source["backward"]["target"] = [[row, row] for row in source["backward"]["target"]]
+    del source["h0"], source["c0"]
+    path = tmp_path / "batched.yaml"
+    path.write_text(yaml.safe_dump(source))
+    example = spec.load(path)
+    assert example.batched
+    bw = backward_context.build(backward.backward(engine.forward(example)), None, slides=True)
+    for group in bw["params"]:
+        shows = [any("\\mathbf{1}" in str(q.symbolic) for q in frame) for frame in group["frames"]]
+        first = shows.index(True)
+        assert first > 0 and "column of ones" in group["notes"][first], group["title"]
+        assert group["notes"][0] == group["note"] and "column of ones" in group["note"]
 
 
 @pytest.mark.latex
@@ -310,10 +336,11 @@ def generated8(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 #: did not fit W - eta dW's row (at 9 pt 403 pt wide, measured, of 398 pt), nor W_ik's
 #: third at 11 pt: the SGD step sets W, - eta dW and the new W each on a row of its own
 #: (fewer rows) where that shows more columns, the rows after the symbols a quad from the
-#: margin. dW_ik's at 11 pt only on a row of its own with 3 of its 8 rows, under a note of
-#: 3 lines. At 10 pt the GRU's dW_hr shows 4 of 8 (5 before): its entries that would read
-#: 0.0000 show a fifth decimal (0.00003), so each of its columns is a digit wider.
-WEIGHT_COLUMNS = {9: (4, 5, 4, 6), 10: (4, 4, 4, 6), 11: (2, 4, 4, 5)}
+#: margin. dW_ik at 11 pt has its result on a row of its own, 3 of its 8 rows, where one
+#: row shows 2 columns (under its note, shorter now that the ones of a bias's sum are
+#: written out). At 10 pt the GRU's dW_hr shows 4 of 8 (5 before): its entries that would
+#: read 0.0000 show a fifth decimal (0.00003), so each of its columns is a digit wider.
+WEIGHT_COLUMNS = {9: (4, 5, 4, 6), 10: (4, 4, 4, 6), 11: (4, 4, 4, 5)}
 
 
 @pytest.mark.parametrize("deck", ["hidden8", "gru8", "rnn8"])

@@ -120,8 +120,9 @@ def test_gru_delta_n_note_subscripts_x(tmp_path: Path) -> None:
     assert "W_{in} x +" not in frames
 
 
-def test_bold_one_of_a_stacked_bias_sum_is_defined(tmp_path: Path) -> None:
-    """From five steps a bias's sum is [delta_1 ... delta_T] 1: the note says what 1 is."""
+def test_ones_of_a_stacked_bias_sum_are_written_out(tmp_path: Path) -> None:
+    """From five steps a bias's sum is [delta_1 ... delta_T] [1; ...; 1]: the column of ones
+    is written out (a bold 1 needed a note, on the group's first frame; issue 12)."""
     text = _replace(
         LSTM_BACKWARD.read_text(),
         "x",
@@ -131,8 +132,6 @@ def test_bold_one_of_a_stacked_bias_sum_is_defined(tmp_path: Path) -> None:
     text += "  target: [[0.81, -0.32], [-0.06, 0.15], [0.9, 0.71], [0.1, 0.1], [0.2, 0.3]]\n"
     text += "  loss: mse\n  lr: 0.1\n"
     frames = _frames(tmp_path, "long", text)
-    assert r"\mathbf{1}" in frames
-    assert (
-        r"the rows of the second the vectors ($\mathbf{1}$, a column of ones, for a bias)."
-        in frames
-    )
+    assert r"\mathbf{1}" not in frames
+    assert r"\begin{bmatrix} 1 \\ 1 \\ 1 \\ 1 \\ 1 \end{bmatrix} = " in frames
+    assert r"the rows of the second the vectors." in frames

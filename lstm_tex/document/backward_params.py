@@ -221,17 +221,13 @@ class ParamLines(BuilderBase):
             if self.ex.batched
             else ""
         )
-        # a bias's sum is the deltas times a column of ones: say what the bold 1 is,
-        # unless the batch sentence has said it (issue 12)
-        ones = " ($\\mathbf{1}$, a column of ones, for a bias)" if self.cfg.bias else ""
-        ones = "" if self.ex.batched else ones
         if sums.tall:
             # one sentence, not two: at hidden 8 the GRU's n took 4 lines, and dW_in beside
             # it showed 2 of its 4 columns at 10 pt (issue 12)
             note = (
-                "Each sum over the steps of outer products is one product: the columns of "
-                f"the first matrix are the deltas ${dk('t')}$, the rows of the second the "
-                f"transposed vectors they multiplied{batch}{ones}."
+                "Each sum over the steps of outer products is one product: the first "
+                f"matrix's columns are the deltas ${dk('t')}$, the second's rows the "
+                f"transposed vectors they multiplied{batch}."
             )
         else:
             note = (
@@ -247,7 +243,7 @@ class ParamLines(BuilderBase):
         if sums.stacked and not sums.tall:
             note += (
                 " With this many steps each sum is one product: the columns of the "
-                f"first matrix are the deltas, the rows of the second the vectors{ones}."
+                "first matrix are the deltas, the rows of the second the vectors."
             )
         return note
 

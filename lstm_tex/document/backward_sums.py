@@ -161,7 +161,9 @@ class Sums:
         )
         if fits and (
             one >= min(right[0].shape[1], show.medium.layout.max_cols)
-            or rows < WIDER_PRODUCT_ROWS
+            # fewer rows only where one row shows 2 columns around \cdots (at 11 pt dW_ik
+            # under its note's 3 lines: 4 of its 4 columns, 3 of its 8 rows; issue 12)
+            or (rows < WIDER_PRODUCT_ROWS and (one > ELISION_MIN or rows <= ELISION_MIN))
             or wide <= one
         ):
             return shown, result, left
@@ -188,19 +190,24 @@ class Sums:
         sym: Callable[[int | str], str],
         grad: np.ndarray,
     ) -> Line:
-        r"""``db = \sum_t \delta_t`` (times a column of ones with a batch)."""
+        r"""``db = \sum_t \delta_t``: the deltas one by one, or one product of the stacked
+        deltas with a column of ones written out, ``[\delta_1 \delta_2] [1; 1]`` (and each
+        ``\delta_t`` times ones with a batch): it says what it does where a bold 1 had to be
+        explained on an earlier frame (issue 12)."""
         show = self.show
-        terms: list[tuple[Piece, Piece | None]] = (
-            [(show.value(np.concatenate(deltas), "dpre"), None)]
-            if self.stacked
-            else [(show.value(dl), None) for dl in deltas]
-        )
+        lefts = [np.concatenate(deltas)] if self.stacked else deltas
+        ones = self.batched or self.stacked
+        terms: list[tuple[Piece, Piece | None]] = [
+            (
+                show.value(d, "dpre") if self.stacked else show.value(d),
+                show.given(np.ones((1, d.shape[0]))) if ones and d.shape[0] > 1 else None,
+            )
+            for d in lefts
+        ]
         return sum_line(
             show,
             f"{self.sy.dd}{symbol}",
             self.expand(f"{sym('t')}{self.ones}", [f"{sym(s.t)}{self.ones}" for s in self.steps]),
             terms,
             show.value(grad[None, :], "grads"),
-            right=self.ones or ("\\mathbf{1}" if self.stacked else ""),
-            right_em=1.5 if (self.batched or self.stacked) else 0.0,
         )
