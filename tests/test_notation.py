@@ -29,7 +29,7 @@ def render(example: Path, out: Path, *flags: str) -> Path:
 def gate_lines(folder: Path, gate: str = "f") -> list[str]:
     """The rows of a gate's part (the forget gate of step 1), one line each."""
     text = (folder / "parts" / f"l0-forward-t1-{gate}.tex").read_text()
-    body = text.split("\\begin{aligned}\n")[1].split("\n\\end{aligned}")[0]
+    body = text.split("\\def\\lstmpartrows{%\n")[1].split("\n}%")[0]
     return body.splitlines()
 
 
@@ -39,7 +39,7 @@ R = r"\left[\begin{array}{@{}c@{}} %s \end{array}\right]"
 H0_X1 = R % r"h_{0} \\ \hline x_{1}"
 
 LINES = [
-    ("pytorch", 0, r"f_{1} &= \sigma\left(W_{if} x_{1} + b_{if} + W_{hf} h_{0} + b_{hf}\right) \\"),
+    ("pytorch", 0, r"f_{1} &= \sigma\left(W_{if} x_{1} + b_{if} + W_{hf} h_{0} + b_{hf}\right) \\*"),
     (
         "pytorch",
         1,
@@ -79,7 +79,7 @@ LINES = [
         + M % r"0.63 \\ 0.65",
     ),
     # Olah: one matrix [W_hf W_if] on [h_0; x_1], one bias b_if + b_hf (added as decimals)
-    ("textbook", 0, r"f_{1} &= \sigma\left(W_{f} " + H0_X1 + r" + b_{f}\right) \\"),
+    ("textbook", 0, r"f_{1} &= \sigma\left(W_{f} " + H0_X1 + r" + b_{f}\right) \\*"),
     (
         "textbook",
         1,
@@ -103,7 +103,7 @@ LINES = [
         r"f_{1} &= \sigma\left(" + M % r"0.53 \\ 0.63" + r"\right) = " + M % r"0.63 \\ 0.65",
     ),
     # d2l: row vectors, x_1 W_xf with W_xf = W_if transposed, one bias
-    ("row-vector", 0, r"f_{1} &= \sigma\left(x_{1} W_{xf} + h_{0} W_{hf} + b_{f}\right) \\"),
+    ("row-vector", 0, r"f_{1} &= \sigma\left(x_{1} W_{xf} + h_{0} W_{hf} + b_{f}\right) \\*"),
     (
         "row-vector",
         1,
