@@ -39,7 +39,11 @@ R = r"\left[\begin{array}{@{}c@{}} %s \end{array}\right]"
 H0_X1 = R % r"h_{0} \\ \hline x_{1}"
 
 LINES = [
-    ("pytorch", 0, r"f_{1} &= \sigma\left(W_{if} x_{1} + b_{if} + W_{hf} h_{0} + b_{hf}\right) \\*"),
+    (
+        "pytorch",
+        0,
+        r"f_{1} &= \sigma\left(W_{if} x_{1} + b_{if} + W_{hf} h_{0} + b_{hf}\right) \\*",
+    ),
     (
         "pytorch",
         1,

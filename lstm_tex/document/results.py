@@ -23,7 +23,6 @@ from lstm_tex.document.medium import (
     Medium,
 )
 from lstm_tex.document.symbols import (
-    NO_TAG,
     example_tag,
     placement,
     superscript,
@@ -75,6 +74,13 @@ def over_steps(
     return result_entry(tag[0] + label, columns, medium, label_em + tag[1], kind=name)
 
 
+def state_tag(name: str, tag: tuple[str, float]) -> tuple[str, float]:
+    """h's label carries ``example b:``; c's has no text but shares the aligned block's left
+    column with it, so its columns count the tag's width (a batched c showed all 8 columns
+    beside h's tagged label and ran 11.45 pt past the article's line)."""
+    return tag if name == "h" else ("", tag[1])
+
+
 def entry_rows(groups: list[list[dict[str, Any]]], medium: Medium) -> list[dict[str, Any]]:
     """Each group of entries on one row, if that fits: the rows of an aligned block share
     their columns, so the widest entry of each column counts. Else one entry per row."""
@@ -108,10 +114,7 @@ def summary_context(trace: Trace, run: Sequence[Step], medium: Medium) -> dict[s
     for b in range(ex.batch):
         tag = example_tag(ex.batched, b)
         groups.append(
-            [
-                over_steps(name, ordered, b, sup, medium, tag if name == "h" else NO_TAG)
-                for name in states
-            ]
+            [over_steps(name, ordered, b, sup, medium, state_tag(name, tag)) for name in states]
         )
     return {
         "title": title[0].upper() + title[1:],
@@ -289,7 +292,7 @@ def over_time_block(trace: Trace, medium: Medium) -> dict[str, Any]:
                 sup = superscript(steps[0], cfg.num_layers, cfg.bidirectional)
                 groups.append(
                     [
-                        over_steps(name, steps, b, sup, medium, tag if name == "h" else NO_TAG)
+                        over_steps(name, steps, b, sup, medium, state_tag(name, tag))
                         for name in states
                     ]
                 )

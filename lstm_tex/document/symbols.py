@@ -44,8 +44,5 @@ def time_label(name: str, sup: str, ts: Sequence[int], rows: bool = False) -> st
     return f"\\left[{name}{sup}_{{{ts[0]}}}{sep}{name}{sup}_{{{ts[-1]}}}\\right]"
 
 
-NO_TAG = ("", 0.0)
-
-
 def example_tag(batched: bool, b: int) -> tuple[str, float]:
     return (f"\\text{{example {b + 1}: }}", measure.EXAMPLE_EM) if batched else ("", 0.0)
