@@ -231,9 +231,10 @@ GATE_LINES = [
     ("pytorch", 60.0, [("ih", set(), [(0, 0)], 5.4), ("hh", set(), [(0, 0)], 5.4),
                        ("result", set(), [], 5.4)]),
     # a row after a break counts its matrices and measure.ROW_GAP (was LINE: issue 12)
-    ("pytorch", 30.0, [("ih", set(), [(0, 0)], 5.4), ("hh", {"bias", "result"}, [(0, 0)], 14.6),
+    # + [b] = [r] share the second row where they fit the line (products.result_row)
+    ("pytorch", 30.0, [("ih", set(), [(0, 0)], 5.4), ("hh", {"bias"}, [(0, 0)], 10.0),
                        ("result", {"pre"}, [], 10.0)]),
-    ("pytorch", 20.0, [("ih", {"bias", "result"}, [(0, 0)], 14.6),
+    ("pytorch", 20.0, [("ih", {"bias"}, [(0, 0)], 10.0),
                        ("hh", {"bias", "result"}, [(0, 1)], 19.2), ("result", {"pre"}, [], 10.0)]),
     ("textbook", 60.0, [("affine", set(), [(0, 0)], 7.4), ("result", set(), [], 5.4)]),
     # W_f whole, its 6 columns with the rule between h and x (it was elided to 4 columns,
