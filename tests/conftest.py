@@ -183,6 +183,18 @@ class Compiled:
         return self.overfull_hbox + self.overfull_vbox
 
 
+def compiled_deck(example: Path, out: Path, size: int, name: str = "") -> Path:
+    """``lstm-tex render example --out out --no-check --text-size size`` and its standalone
+    deck compiled with no error and no Overfull box (``name`` in the messages): the PDF."""
+    result = run_cli("render", example, "--out", out, "--no-check", "--text-size", str(size))
+    assert result.exit_code == 0, result.output
+    tex = out / example.stem / f"{example.stem}-slides.tex"
+    compiled = compile_tex(tex)
+    assert compiled.ok, (name, compiled.errors)
+    assert compiled.overfull == 0, (name, compiled.overfull_hbox, compiled.overfull_vbox)
+    return tex.with_suffix(".pdf")
+
+
 def have_pdflatex() -> bool:
     return shutil.which("pdflatex") is not None
 

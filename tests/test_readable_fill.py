@@ -16,7 +16,7 @@ import yaml
 from lstm_tex.document import measure as measure_tex
 from lstm_tex.document import slides
 from tests import measure
-from tests.conftest import EXAMPLES, compile_tex, init_example, run_cli
+from tests.conftest import EXAMPLES, compiled_deck, init_example
 from tests.test_readable import backward_section
 
 #: --text-size N is set at this size (LaTeX's 11 pt \normalsize is 10.95 pt).
@@ -63,14 +63,7 @@ def fill_decks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path
     }
     pdfs = {}
     for name, (example, size) in runs.items():
-        out = folder / name
-        result = run_cli("render", example, "--out", out, "--no-check", "--text-size", str(size))
-        assert result.exit_code == 0, result.output
-        tex = out / example.stem / f"{example.stem}-slides.tex"
-        compiled = compile_tex(tex)
-        assert compiled.ok, (name, compiled.errors)
-        assert compiled.overfull == 0, (name, compiled.overfull_hbox, compiled.overfull_vbox)
-        pdfs[name] = (tex.with_suffix(".pdf"), size)
+        pdfs[name] = (compiled_deck(example, folder / name, size, name), size)
     return pdfs
 
 

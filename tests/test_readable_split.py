@@ -25,7 +25,7 @@ import yaml
 from lstm_tex.document.line import CUTS, Line, Term, broken_height
 from lstm_tex.latex.templates import environment
 from tests import measure
-from tests.conftest import EXAMPLES, compile_tex, run_cli
+from tests.conftest import EXAMPLES, compiled_deck, run_cli
 
 #: name: (example, ``lstm-tex init`` flags or None for a bundled example, text size in pt)
 DECKS: dict[str, tuple[str, tuple[str, ...] | None, int]] = {
@@ -76,14 +76,7 @@ def split_decks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             assert result.exit_code == 0, result.output
             if stem.startswith("bidirectional"):
                 bidirectional(example)
-        out = folder / f"out-{size}pt"
-        result = run_cli("render", example, "--out", out, "--no-check", "--text-size", str(size))
-        assert result.exit_code == 0, result.output
-        tex = out / example.stem / f"{example.stem}-slides.tex"
-        compiled = compile_tex(tex)
-        assert compiled.ok, (name, compiled.errors)
-        assert compiled.overfull == 0, (name, compiled.overfull_hbox, compiled.overfull_vbox)
-        pdfs[name] = tex.with_suffix(".pdf")
+        pdfs[name] = compiled_deck(example, folder / f"out-{size}pt", size, name)
     return pdfs
 
 
