@@ -205,6 +205,7 @@ def init(path: Path | None, output: Path | None, force: bool, **given: Any) -> N
       lstm-tex init - --steps 2                       # print it instead
       lstm-tex init one-bias.yaml --bias single --steps 2   # b_k, as in textbooks
       lstm-tex init gru.yaml --cell gru --steps 3     # an nn.GRU (rnn: an nn.RNN)
+      lstm-tex init bptt.yaml --steps 2 --backward    # with targets: the gradients too
     """
     from lstm_tex.commands import init as example_init
 

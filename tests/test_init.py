@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstm_tex.commands.init import PRE_LIMIT, InitOptions, generate, number_text
+from lstm_tex.commands.example_yaml import number_text
+from lstm_tex.commands.init import PRE_LIMIT, InitOptions, generate
 from lstm_tex.compute import engine
 from lstm_tex.validate import spec
 from tests.conftest import compile_tex, run_cli
@@ -80,6 +81,35 @@ def test_init_render_compile_round_trip(
     for name in ("made.tex", "made-slides.tex"):
         compiled = compile_tex(folder / name, draft=True)
         assert compiled.ok, (name, compiled.errors)
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_backward_adds_targets_and_keeps_the_weights(tmp_path: Path, out: Path, cell: str) -> None:
+    """``--backward`` appends a section that renders the gradients, checked against torch;
+    every number before it is the file ``init`` writes without the flag."""
+    flags = ("--cell", cell, "--steps", 2, "--hidden-size", 3, "--seed", 5)
+    plain = init(tmp_path / "plain.yaml", *flags).read_text()
+    example = init(tmp_path / "bptt.yaml", *flags, "--backward")
+    text = example.read_text()
+    header, body = text.split("\n", 1)
+    assert (
+        header.endswith(" --backward")
+        and plain.split("\n", 1)[1] == body.split("\nbackward:")[0] + "\n"
+    )
+    section = body.split("\nbackward:", 1)[1]
+    target = json.loads(re.search(r"target: (\[\[.*?\]\])", section, re.S)[1])  # type: ignore[index]
+    assert np.array(target).shape == (2, 3) and np.abs(target).max() <= 0.8
+    assert "loss: mse" in section and "lr: 0.1" in section
+    result = run_cli("render", example, "--out", out)
+    assert result.exit_code == 0, result.output
+    values = json.loads((out / "bptt" / "values.json").read_text())
+    assert values["backward"]["check"]["passed"] and values["backward"]["loss_function"] == "mse"
+    assert "sgd" in values["backward"]
+    deck = out / "bptt" / "bptt-slides.tex"
+    assert r"\mathsf{d}" in deck.read_text()
+    compiled = compile_tex(deck, draft=True)
+    assert compiled.ok, compiled.errors
 
 
 def test_numbers_have_few_decimals(tmp_path: Path) -> None:

@@ -98,8 +98,9 @@ def write_example(target: Path, text: str, force: bool) -> bool:
     return True
 
 
-#: ``init``'s flags that go to :class:`lstm_tex.commands.init.InitOptions` as they are.
-_SIZES = ("input_size", "hidden_size", "steps", "layers", "seed", "decimals")
+#: ``init``'s flags (sizes, ``--backward``) that go to
+#: :class:`lstm_tex.commands.init.InitOptions` as they are.
+_SIZES = ("input_size", "hidden_size", "steps", "layers", "seed", "decimals", "backward")
 
 
 def init_options(given: dict[str, Any]) -> InitOptions:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
-from lstm_tex.commands.init import yaml_text
+from lstm_tex.commands.example_yaml import yaml_text
 from lstm_tex.commands.json_lists import json_list
 from lstm_tex.errors import InputError, printable
 from lstm_tex.read import checkpoint

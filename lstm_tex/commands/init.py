@@ -7,23 +7,24 @@ every gate pre-activation of the forward pass (run by :mod:`lstm_tex.compute.eng
 same code that renders it) stays within :data:`PRE_LIMIT`, so that sigma and tanh
 show values well away from 0 and 1 on every slide.
 
-:func:`yaml_text` writes an example mapping as compact, readable YAML (one flow
-list per matrix, wrapped); :mod:`lstm_tex.commands.importer` uses it too. No torch here.
+With ``backward``, the file also gets a ``backward:`` section: a target for every step,
+drawn after the weights (so the weights are the same with or without it), torch's
+``mse_loss`` and an SGD step. :func:`lstm_tex.commands.example_yaml.yaml_text` writes the
+YAML. No torch here.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import random
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 
+from lstm_tex.commands.example_yaml import yaml_text
 from lstm_tex.commands.options import LIMITS
 from lstm_tex.compute import engine
 from lstm_tex.compute.cells import Cell, Kind, Nonlinearity, cell_of
@@ -37,8 +38,6 @@ PRE_LIMIT = 2.5
 #: Smallest largest-|pre-activation| wanted, so that the gates are not all about 0.5.
 PRE_SPREAD = 0.75
 MAX_ATTEMPTS = 400
-WIDTH = 92
-_YAML_WORDS = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "nan", "inf"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +54,7 @@ class InitOptions:
     bias: bool | Literal["single"] = True  # single: one bias per gate (bias_ih only)
     cell: Kind = "lstm"  # nn.LSTM, nn.GRU or nn.RNN
     nonlinearity: Nonlinearity = "tanh"  # an RNN's
+    backward: bool = False  # add a backward: section (targets, mse loss, an SGD step)
 
     @property
     def description(self) -> Cell:
@@ -74,6 +74,8 @@ class InitOptions:
             line += f" --cell {self.cell}"
         if self.cell == "rnn" and self.nonlinearity != "tanh":
             line += f" --nonlinearity {self.nonlinearity}"
+        if self.backward:
+            line += " --backward"
         return line + (" --title ..." if self.title is not None else "")
 
 
@@ -89,6 +91,8 @@ def generate(options: InitOptions = InitOptions()) -> str:
         largest = _largest_pre(data)
         want_spread = attempt < MAX_ATTEMPTS // 2
         if largest <= PRE_LIMIT and (largest >= PRE_SPREAD or not want_spread):
+            if options.backward:
+                data["backward"] = _backward(rng, options)
             return _document(data, options)
         if attempt % 8 == 7:
             scale *= 0.85 if largest > PRE_LIMIT else 1.0
@@ -202,6 +206,13 @@ def _draw(rng: random.Random, o: InitOptions, scale: float) -> dict[str, Any]:
     return data
 
 
+def _backward(rng: random.Random, o: InitOptions) -> dict[str, Any]:
+    """A ``backward:`` section: a target in [-0.8, 0.8] (inside tanh's range) for every
+    step, shaped as the output ``(steps, hidden)``; torch's ``mse_loss``; SGD with lr 0.1."""
+    target = [_vector(rng, o.hidden_size, 0.8, o.decimals) for _ in range(o.steps)]
+    return {"target": target, "loss": "mse", "lr": 0.1}
+
+
 def _largest_pre(data: Mapping[str, Any]) -> float:
     """The largest |pre-activation| of any gate at any step (the engine's forward pass)."""
     trace = engine.forward(spec.from_mapping(data, name="init.yaml"))
@@ -231,9 +242,10 @@ def _document(data: dict[str, Any], o: InitOptions) -> str:
             "num_layers": o.layers,
             **data.get(o.cell, {}),
         },
-        **{key: value for key, value in data.items() if key != o.cell},
+        **{key: value for key, value in data.items() if key not in (o.cell, "backward")},
         "check": {"device": "cpu"},
         "render": {"decimals": 4},
+        **({"backward": data["backward"]} if "backward" in data else {}),
     }
     header = [
         f"Made by: {o.command()}",
@@ -252,131 +264,6 @@ def _document(data: dict[str, Any], o: InitOptions) -> str:
         "x": x_shape,
         "h0": "initial hidden state" + ("" if o.layers == 1 else ", one row per layer"),
         "c0": "initial cell state" + ("" if o.layers == 1 else ", one row per layer"),
+        "backward": "gradients (BPTT): target (steps, hidden), torch's mse_loss, one SGD step",
     }
     return yaml_text(example, header=header, notes=notes, decimals=o.decimals)
-
-
-# ---------------------------------------------------------------- writing YAML
-
-
-def number_text(
-    value: float, decimals: int | None = None, *, single: bool = False, dtype: str | None = None
-) -> str:
-    """A YAML number: ``decimals`` digits with trailing zeros trimmed (``0.50`` -> ``0.5``),
-    else the shortest decimal that reads back as the same value of ``dtype`` (float64,
-    float32, float16 or bfloat16; ``single`` is float32)."""
-    if decimals is not None:
-        text = f"{round(float(value), decimals):.{decimals}f}".rstrip("0")
-        text = text + "0" if text.endswith(".") else text
-    elif dtype == "bfloat16":
-        text = _shortest_bfloat16(float(value))
-    else:
-        name = dtype or ("float32" if single else "float64")
-        number: np.floating[Any] = (
-            np.float16(value)
-            if name == "float16"
-            else np.float32(value)
-            if name == "float32"
-            else np.float64(value)
-        )
-        text = np.format_float_positional(number, unique=True, trim="0")
-    return "0.0" if float(text) == 0.0 else text
-
-
-def to_bfloat16(value: float) -> float:
-    """``value`` rounded to bfloat16 as torch and ml_dtypes do it: to float32, then to
-    the nearest bfloat16 (ties to even)."""
-    bits = int(np.array(value, dtype=np.float32).view(np.uint32))
-    bits = ((bits + 0x7FFF + ((bits >> 16) & 1)) & 0xFFFF0000) & 0xFFFFFFFF
-    return float(np.array(bits, dtype=np.uint32).view(np.float32))
-
-
-def _shortest_bfloat16(value: float) -> str:
-    """The fewest significant digits that read back (via :func:`to_bfloat16`) as ``value``."""
-    target = to_bfloat16(value)
-    for digits in range(1, 10):
-        candidate = float(f"{value:.{digits}g}")
-        if to_bfloat16(candidate) == target:
-            return np.format_float_positional(candidate, unique=True, trim="0")
-    return np.format_float_positional(np.float32(value), unique=True, trim="0")
-
-
-def _flow(value: Any, decimals: int | None, dtype: str) -> str:
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_flow(v, decimals, dtype) for v in value) + "]"
-    return number_text(value, decimals, dtype=dtype)
-
-
-def _wrapped(key: str, value: Any, indent: int, decimals: int | None, dtype: str) -> str:
-    """``key: [...]`` as a flow list, wrapped so that lines stay near :data:`WIDTH`."""
-    head = " " * indent + f"{key}: "
-    if not isinstance(value, (list, tuple)):
-        return head + _flow(value, decimals, dtype)
-    items = [_flow(v, decimals, dtype) for v in value]
-    pad = " " * (len(head) + 1)
-    lines: list[str] = []
-    line = head + "["
-    for n, item in enumerate(items):
-        piece = item + ("]" if n == len(items) - 1 else ",")
-        if line not in (head + "[", pad) and len(line) + 1 + len(piece) > WIDTH:
-            lines.append(line)
-            line = pad + piece
-        else:
-            line = line + ("" if line in (head + "[", pad) else " ") + piece
-    lines.append(line)
-    return "\n".join(lines)
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    text = str(value)
-    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_.:-]*", text) and text.lower() not in _YAML_WORDS:
-        return text
-    return json.dumps(text, ensure_ascii=False)
-
-
-def yaml_text(
-    example: Mapping[str, Any],
-    *,
-    header: Sequence[str] = (),
-    notes: Mapping[str, str] | None = None,
-    decimals: int | None = None,
-    single: bool = False,
-    dtype: str | None = None,
-) -> str:
-    """An example mapping as YAML: comment ``header`` lines, then the keys in order.
-
-    Sections (``lstm``, ``check``, ...) are block mappings of scalars; ``weights`` is a
-    mapping of flow lists (or a checkpoint reference: a file name, or ``file`` and
-    ``prefix``); ``x``, ``h0``, ``c0`` are flow lists. ``notes`` become end-of-line
-    comments on top-level keys. Numbers go through :func:`number_text`: the weights as
-    the shortest decimals of ``dtype`` (``single``: float32), the rest of float64.
-    """
-    notes = notes or {}
-    weights_dtype = dtype or ("float32" if single else "float64")
-    lines = [f"# {h}".rstrip() for h in header]
-    for key, value in example.items():
-        note = f"  # {notes[key]}" if key in notes else ""
-        if key == "weights" and isinstance(value, Mapping) and "file" not in value:
-            lines.append(f"weights:{note}")
-            lines.extend(_wrapped(name, w, 2, decimals, weights_dtype) for name, w in value.items())
-        elif isinstance(value, Mapping):
-            lines.append(f"{key}:{note}")
-            lines.extend(f"  {k}: {_scalar(v)}" for k, v in value.items())
-        elif isinstance(value, (list, tuple)):
-            lines.append(
-                _wrapped(
-                    key,
-                    value,
-                    0,
-                    decimals,
-                    weights_dtype if single and dtype is None else "float64",
-                )
-                + note
-            )
-        else:
-            lines.append(f"{key}: {_scalar(value)}{note}")
-    return "\n".join(lines) + "\n"

@@ -258,6 +258,12 @@ INIT: list[Option] = [
         "The activation of an nn.RNN (--cell rnn).", default="tanh", show_default=True
     ),
     click.option("--title", help="Title of the documents (default: the network's shape)."),
+    click.option(
+        "--backward",
+        is_flag=True,
+        help="Also write a backward: section (a target for every step, torch's mse_loss, "
+        "an SGD step with lr 0.1): the documents then derive the gradients (BPTT).",
+    ),
     FORCE,
 ]
 
