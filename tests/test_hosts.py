@@ -540,3 +540,46 @@ def test_tall_parts_in_a_frame_and_in_a_column(
         assert compiled.log.count("lstm-tex test: scaled") > 4 * len(TALLEST)
     else:
         assert "lstm-tex test: breaks" not in compiled.log
+
+
+def test_forward_lines_taller_than_a_page_break_inside(tmp_path: Path) -> None:
+    """A batch of 3 in an LSTM of hidden size 16 with ``--max-rows 16``: its gates'
+    products ``W x + b = r`` take three rows and their activations four, each of 16-row
+    matrices, so one equation is taller than a page (as one box, 70 and 225 pt past a
+    10 pt article's page: Overfull \\vbox). In the parts, such a line ends its rows of
+    numbers in ``\\\\`` (Line.page_breaks), so it goes on over the next page inside the
+    equation, as a backward line does: no Overfull box, and a page starts inside an
+    equation only in a part with such a line; a state's symbolic row (``c_1 = f_1 ⊙ c_0 +
+    i_1 ⊙ g_1``) stays with its numbers."""
+    from lstm_tex.read import loader
+
+    path = init_example(tmp_path / "batch16.yaml", "--input-size", "4", "--hidden-size", "16")
+    data = loader.read(path).data
+    steps = [data["x"]] if not isinstance(data["x"][0], list) else data["x"]  # (T, input)
+    data["x"] = [[[round(v * (1 - 0.3 * b), 2) for v in x] for b in range(3)] for x in steps]
+    for key in ("h0", "c0"):
+        data[key] = [[[round(v * (1 - 0.2 * b), 2) for v in data[key]] for b in range(3)]]
+    path.write_text(json.dumps(data))
+    result = run_cli("render", path, "--out", tmp_path / "out", "--no-check", "--max-rows", "16")
+    assert result.exit_code == 0, result.output
+    parts = tmp_path / "out" / "batch16" / "parts"
+    paged = {p.stem for p in parts.glob("*.tex") if breaks_inside(p)}
+    assert paged >= {f"l0-forward-t1-{k}" for k in "ifgoch"}, paged
+    for state in ("c", "h"):  # the symbolic row ends in \\*
+        rows = (parts / f"l0-forward-t1-{state}.tex").read_text().split("\\def\\lstmpartrows{%\n")
+        assert rows[1].splitlines()[0].endswith("\\\\*"), rows[1][:80]
+    shutil.copy(HOSTS / "article-10pt.tex", tmp_path)
+    shutil.copy(HOSTS / "host-checks.tex", tmp_path)
+    (tmp_path / "lstm-tex-body.tex").write_text(TRACE_BREAKS + _body(tmp_path / "out", False))
+    compiled = compile_tex(tmp_path / "article-10pt.tex", timeout=300)
+    assert compiled.ok, compiled.errors[:5]
+    assert "lstm-tex changed the host" not in compiled.log
+    assert compiled.overfull == 0, (compiled.overfull_hbox, compiled.overfull_vbox)
+    assert compiled.log.count("lstm-tex test: breaks") >= len(paged)
+    part, inside = "", 0
+    for first, text in page_tops(tmp_path / "article-10pt.pdf"):
+        if first in CONTINUED:
+            inside += 1
+            assert part in paged, (part, text[:80])
+        part = (re.findall(r"batch16: (\S+)", text) or [part])[-1]
+    assert inside >= 4, inside

@@ -12,13 +12,13 @@ from lstm_tex.document.backward_frames import balance, part_columns, rejoin
 from lstm_tex.document.backward_notes import note_rows
 from lstm_tex.document.backward_show import Piece, Show
 from lstm_tex.document.frames import LINE, SYMBOLIC, line_height, pack_lines
-from lstm_tex.document.line import Line, Term
+from lstm_tex.document.line import PAGE_ROWS, Line, Term
 from lstm_tex.document.measure import OP_EM, strip_commands, tex_em
 
 SUM_TERMS_MAX = 4  # a longer sum over t is shown as one product of stacked matrices
 SLIDES_TEXT_EM = 40.0  # a 16:9 frame's text width in ems of the estimates (\small math)
 ARTICLE_BLOCK_ROWS = 40.0  # height of one align* in the article, in matrix rows (< a page)
-PARTS_PAGE_ROWS = 34.0  # a part's host's page: 12 pt article, 548.5 pt less skips, 14.5 pt rows
+PARTS_PAGE_ROWS = PAGE_ROWS  # a part's host's page, as the forward lines' (line.py)
 NOTE_CHARS = 90  # characters of a note per line of text on a slide
 NOTE_LINE = 1.2  # height of a line of text, in matrix rows
 

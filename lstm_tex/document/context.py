@@ -18,6 +18,7 @@ import numpy as np
 
 from lstm_tex.compute.trace import Step, Trace, directions_of
 from lstm_tex.document import expansion, forms, matrices, measure, numbers, plots, reveal
+from lstm_tex.document.line import Line
 from lstm_tex.document.medium import (
     ARTICLE_FULL,
     FULL_ROWS,
@@ -26,7 +27,7 @@ from lstm_tex.document.medium import (
 )
 from lstm_tex.document.results import derived_sequence, result_frames
 from lstm_tex.document.slides import share
-from lstm_tex.document.step import one_line, step_contexts
+from lstm_tex.document.step import relined, step_contexts
 from lstm_tex.errors import printable
 from lstm_tex.latex.tex import NEEDS, PART_NEEDS, escape, needs_comment
 from lstm_tex.latex.text import comment
@@ -140,7 +141,9 @@ def _views(
             step_ctx["diagram"] = _diagram_values(step, step_ctx["first"], pictured)
     for step, step_ctx in zip(derived, steps, strict=True):
         if medium.layout is ARTICLE_FULL and max(cfg.input_size, cfg.hidden_size) > FULL_ROWS:
-            one_line(step_ctx)
+            relined(step_ctx, Line.unbroken)
+        if (page := medium.layout.page_rows) is not None:
+            relined(step_ctx, lambda line: line.paged(page))
         expansion.add(trace, step, step_ctx, medium)
         if slides and ex.render.reveal:
             reveal.add(trace, step, step_ctx, medium)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from lstm_tex.document import measure
+from lstm_tex.document.line import PAGE_ROWS
 from lstm_tex.latex.decks import DEFAULT, Deck
 from lstm_tex.validate.model import RenderOptions
 
@@ -23,6 +24,9 @@ class Layout:
     #: the slides' ``render.text_size``; 10 elsewhere, as the widths were calibrated.
     size: float = measure.SLIDE_TEXT_PT
     deck: Deck = DEFAULT  # the Beamer frame the slides are for (render.deck)
+    #: A page that a line taller than it breaks across (matrix rows; the parts': their
+    #: host's), ``None`` where none does (slides; the article packs its own blocks).
+    page_rows: float | None = None
 
 
 #: The default deck's text is 140 mm wide: 39.8 em of \small (10 pt) math (issue 12).
@@ -46,7 +50,7 @@ ARTICLE_FULL = Layout(
 #: of a default ``\documentclass{article}`` at 10, 11 and 12 pt (345 pt of 10 pt, 360 pt of
 #: 10.95 pt and 390 pt of 12 pt: 34.5, 32.9 and 32.5 em); a part still wider than its host's
 #: ``\linewidth`` (a 4:3 frame) is scaled down to it as a whole (part.tex.j2).
-PARTS = Layout(line_em=30.0, max_rows=8, max_cols=8, frame_rows=36.0)
+PARTS = Layout(line_em=30.0, max_rows=8, max_cols=8, frame_rows=36.0, page_rows=PAGE_ROWS)
 
 #: With ``article_full``, matrices taller than this are not broken onto more lines: two
 #: lines of them would not fit a page, so each derivation line is scaled down whole.

@@ -141,6 +141,13 @@ class Line:
         terms = tuple(replace(t, newline=False, inside=False) for t in self.terms)
         return replace(self, breaks=dict.fromkeys(self.breaks, False), terms=terms)
 
+    def paged(self, page_rows: float) -> Line:
+        """The same line, which a page may break inside (``page_breaks``) where it is taller
+        than ``page_rows`` (matrix rows): in the parts, where one equation taller than a
+        host's page had no row a page could break after (a batch of 3, hidden 16 and
+        ``max_rows`` 16: 70 to 225 pt past a 10 pt article's page)."""
+        return replace(self, page_breaks=self.height > page_rows)
+
 
 #: Where a line of each kind may be cut to go on over the next frame (:meth:`Line.pieces`),
 #: among its breaks: a gate's result before ``= \sigma(pre)`` or ``= act``, a product
@@ -149,6 +156,12 @@ class Line:
 CUTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {"result": ("pre", "act"), "ih": ("result",), "hh": ("result",), "affine": ("bias", "result")}
 )
+
+
+#: A page of a part's host (a 12 pt article, the shortest of the default articles: 548.5 pt
+#: less its skips, rows of 14.5 pt), in matrix rows: a line taller than this may break
+#: across pages (``Line.page_breaks``).
+PAGE_ROWS = 34.0
 
 
 def broken_height(rows: float, count: int) -> float:

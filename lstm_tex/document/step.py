@@ -3,6 +3,7 @@ r"""One derived step: its inputs, gates and states, each a list of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -23,20 +24,21 @@ from lstm_tex.document.states import States, gru_line, lstm_lines
 from lstm_tex.document.symbols import placement, superscript
 
 
-def one_line(ctx: dict[str, Any]) -> None:
-    """Set every line of a step context on one row (its inputs', gates' and states'),
-    in its frames too."""
+def relined(ctx: dict[str, Any], change: Callable[[Line], Line]) -> None:
+    """Change every line of a step context (its inputs', gates' and states'), in its frames
+    too: ``Line.unbroken`` sets each on one row, ``Line.paged`` lets a page break inside
+    one taller than a page."""
 
-    def unbroken(frames: list[Frame]) -> list[Frame]:
-        return [Frame.of([line.unbroken() for line in f], f.tall, f.used) for f in frames]
+    def each(frames: list[Frame]) -> list[Frame]:
+        return [Frame.of([change(line) for line in f], f.tall, f.used) for f in frames]
 
-    ctx["input_lines"] = [line.unbroken() for line in ctx["input_lines"]]
-    ctx["input_frames"] = unbroken(ctx["input_frames"])
+    ctx["input_lines"] = [change(line) for line in ctx["input_lines"]]
+    ctx["input_frames"] = each(ctx["input_frames"])
     for g in ctx["gates"]:
-        g["lines"] = tuple(line.unbroken() for line in g["lines"])
-        g["frames"] = unbroken(g["frames"])
-    ctx["state_lines"] = {k: line.unbroken() for k, line in ctx["state_lines"].items()}
-    ctx["state_frames"] = unbroken(ctx["state_frames"])
+        g["lines"] = tuple(change(line) for line in g["lines"])
+        g["frames"] = each(g["frames"])
+    ctx["state_lines"] = {k: change(line) for k, line in ctx["state_lines"].items()}
+    ctx["state_frames"] = each(ctx["state_frames"])
 
 
 def arrange_inputs(widths: dict[str, float], line_em: float) -> list[list[str]]:
