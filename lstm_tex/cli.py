@@ -133,7 +133,7 @@ def exercise_note(options: model.RenderOptions, backward: bool = False) -> str:
         )
     if backward:
         return (
-            "exercise with backward:: carry: exact (the default with backward:, whose pass "
+            "exercise with backward: and carry: exact (the default with backward:, whose pass "
             "starts from the exact forward values): every printed value is the exact one "
             "rounded, so a student who goes on from rounded values may miss a last digit"
         )

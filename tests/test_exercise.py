@@ -484,7 +484,9 @@ def test_a_backward_exercise_keeps_the_exact_forward_pass(tmp_path: Path) -> Non
     about."""
     result = run_cli("render", BACKWARD, "--out", tmp_path, "--no-check", "--exercise", "h,dh")
     assert result.exit_code == 0, result.output
-    assert "carry: exact (the default with backward:" in " ".join(result.output.split())
+    said = " ".join(result.output.split())
+    assert "exercise with backward: and carry: exact (the default with backward:" in said
+    assert "::" not in said
     values = json.loads((tmp_path / BACKWARD.stem / "values.json").read_text())
     assert "carry" not in values
     told = run_cli(

@@ -276,7 +276,7 @@ TABLE: dict[str, tuple[Line, dict[str, Any] | None, str]] = {
         ),
         None,
         (
-            "h_{1} &= o_{1} \\odot \\tanh\\left(c_{1}\\right) = O \\odot"
+            "h_{1} &= o_{1} \\odot \\tanh(c_{1}) = O \\odot"
             " \\tanh\\left(C\\right) \\\\*\n"
             "  & = O \\odot T = H"
         ),
@@ -291,7 +291,7 @@ TABLE: dict[str, tuple[Line, dict[str, Any] | None, str]] = {
         ),
         None,
         (
-            "m_{1} &= o_{1} \\odot \\tanh\\left(c_{1}\\right) = O \\odot"
+            "m_{1} &= o_{1} \\odot \\tanh(c_{1}) = O \\odot"
             " \\tanh\\left(C\\right) = O \\odot T \\\\*\n"
             "  & = M \\\\\n"
             "h_{1} &= m_{1} W_{hr}^{\\top} = M \\\\*\n"
@@ -425,10 +425,17 @@ TABLE: dict[str, tuple[Line, dict[str, Any] | None, str]] = {
     "loss (backward)": (
         Line(
             "loss",
-            symbolic={"lhs": "L", "factor": "\\tfrac{1}{2}", "e": "e", "squares": "S", "r": "0.5"},
+            symbolic={
+                "lhs": "L",
+                "factor": "\\tfrac{1}{2}",
+                "e": "e_{j}^2",
+                "n": 4,
+                "squares": "S",
+                "r": "0.5",
+            },
         ),
         None,
-        ("L &= \\tfrac{1}{2} \\sum_{j} \\left(e\\right)_j^2 = \\tfrac{1}{2} \\cdot S = 0.5"),
+        ("L &= \\tfrac{1}{2} \\sum_{j=1}^{4} e_{j}^2 = \\tfrac{1}{2} \\cdot S = 0.5"),
     ),
     "dy_none (backward)": (
         Line("dy_none", symbolic={"lhs": "dy_1", "T": 2}),
@@ -508,7 +515,7 @@ TABLE: dict[str, tuple[Line, dict[str, Any] | None, str]] = {
         ),
         None,
         (
-            "dc &= dh \\odot o \\odot \\left(1 - \\tanh^2 c\\right) + dc_2"
+            "dc &= dh \\odot o \\odot \\left(1 - \\tanh^2(c)\\right) + dc_2"
             " \\odot f_2 \\\\*\n"
             "  & = D \\odot O \\odot M + N \\\\*\n"
             "  & = R"

@@ -416,13 +416,13 @@ ALONE = {
     " reset gate (and the inputs) or the candidate (and h_t) it would fill 97 % or more",
     ("stacked", r"Layer 1, step \d: inputs"): "a layer above's inputs (24 %), with a note of"
     " two lines where a 4:3 frame breaks it, would fill its first gate's frame over 90 %",
-    ("stacked", r"Result: h and c over time"): "both layers' h_t and c_t side by side (41 %)"
+    ("stacked", r"Results: h and c over time"): "both layers' h_t and c_t side by side (41 %)"
     " with both layers' final states and the cross-check note (71 %) would overflow",
     ("short-sequence", r"Step \d: cell state c and hidden state h"): "c_t and h_t of 3 rows,"
     " h's numbers on the row under its symbols (48 %), after the output gate's 62 %",
     ("bidirectional", r"(Forward|Reverse), step \d: cell state c and hidden state h"): "as"
     " in short-sequence: c_t and h_t (48 %) after the output gate's 62 %",
-    ("bidirectional", r"Result: the output, both directions stacked"): "both directions"
+    ("bidirectional", r"Results: the output, both directions stacked"): "both directions"
     " stacked (38 %) with the final states and the cross-check note would overflow",
 }
 #: The bundled decks measured by that rule (the 9 pt ones hold more on a frame).
@@ -641,7 +641,8 @@ def test_direction_only_when_bidirectional(decks: dict[str, Path]) -> None:
     """The backward notes say "direction" only in a bidirectional network."""
     frames = (decks["backward-sequence"].parent / "frames.tex").read_text()
     assert "direction" not in frames
-    assert "Step 1 is the first the network computes" in frames
+    assert "Step 1 is the first step the network computes" in frames
+    assert "Start at step 3, the last step the network computes" in frames
 
 
 def test_textbook_blocks_of_w_and_hx() -> None:

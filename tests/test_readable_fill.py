@@ -116,7 +116,7 @@ def test_h_and_c_over_time_side_by_side(fill_decks: dict[str, tuple[Path, int]])
     """A 2-layer network of hidden 8 at 11 pt: each layer's [h_1 h_2] and [c_1 c_2] on one
     row of one frame (they took a frame each, 49.7 % full)."""
     pdf, _ = fill_decks["layers2-11pt"]
-    over_time = frames_titled(pdf, "Result: h and c over time")
+    over_time = frames_titled(pdf, "Results: h and c over time")
     assert len(over_time) == 2, over_time
     for f in over_time:
         lines = {round(top) for text, _, top in measure.words(pdf, f.page) if text == "="}

@@ -55,6 +55,7 @@ def test_h_note_with_the_loss_on_the_last_step_only(tmp_path: Path, cell: str) -
     through = ", there through $W_{hh}$" if cell != "gru" else ", there through $W_{hh}$ and"
     lone = _frames(tmp_path / "last", cell, every.replace("  target:", f"  target: {last} #", 1))
     assert "feeds no term of the loss and" not in lone
+    assert re.search(r"\\sum_\{j=1\}\^\{\d\} e_\{\d,j\}\^2 = ", lone)  # e_T's entries
     assert "both add up" not in lone
     for t in (1, 2):
         assert f"$h_{{{t}}}$ reaches the loss only through step {t + 1}{through}" in lone
@@ -135,3 +136,31 @@ def test_ones_of_a_stacked_bias_sum_are_written_out(tmp_path: Path) -> None:
     assert r"\mathbf{1}" not in frames
     assert r"\begin{bmatrix} 1 \\ 1 \\ 1 \\ 1 \\ 1 \end{bmatrix} = " in frames
     assert r"the rows of the second the vectors." in frames
+
+
+def test_backward_notes_and_lines_read_naturally(tmp_path: Path) -> None:
+    """The looker's nits (issue 12): a noun after "the last", the loss summed over E's
+    entries (not (E)_j), what the weights multiplied, one tanh(c_t), "Results:" and the
+    final states without "each layer" in a one-layer, one-direction network."""
+    frames = _frames(tmp_path, "lstm", LSTM_BACKWARD.read_text())
+    assert "Start at step 3, the last step the network computes: " in frames
+    assert "Step 1 is the first step the network computes, so" in frames
+    assert r"L &= \frac{1}{6} \sum_{j=1}^{6} E_{j}^2 = " in frames
+    assert r"L' &= \frac{1}{6} \sum_{j=1}^{6} (E'_{j})^2 = " in frames
+    assert r"\right)_j" not in frames
+    assert "times the transposed vector its weights multiplied in the forward pass" in frames
+    assert "vector it multiplied" not in frames
+    tanh = re.findall(r"\\tanh(?:\^2)?\s*(?:\\left)?\(?\s*c_", frames)
+    assert len(tanh) > 10 and set(tanh) <= {r"\tanh(c_", r"\tanh^2(c_"}, set(tanh)
+    assert "Results: $h_t$ and $c_t$ over time" in frames and "Result:" not in frames
+    assert "The state after the last step. Torch's \\texttt{output} is $h_t$ at every" in frames
+    assert "each layer" not in frames and "the last layer" not in frames
+
+
+def test_final_states_of_each_layer_only_where_there_are_layers(tmp_path: Path) -> None:
+    stacked = _frames(tmp_path / "st", "stacked", (EXAMPLES / "stacked.yaml").read_text())
+    assert "The state after the last step of each layer, in torch's order." in stacked
+    assert r"\texttt{output} is $h_t$ of the last layer at every step." in stacked
+    assert "Results: $h_t$ and $c_t$ over time" in stacked and "Result:" not in stacked
+    both = _frames(tmp_path / "bi", "bi", (EXAMPLES / "bidirectional.yaml").read_text())
+    assert "The state after the last step of each layer and direction (forward" in both

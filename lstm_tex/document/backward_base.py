@@ -108,11 +108,13 @@ class BuilderBase:
 
     @property
     def computes(self) -> str:
-        """Who computes the steps, for the notes: "direction" only in a bidirectional
-        network (issue 12)."""
+        """The steps and who computes them, for the notes ("the last step the network
+        computes"): "direction" only in a bidirectional network (issue 12)."""
         if self.cfg.bidirectional:
-            return "this direction computes"
-        return "this layer computes" if self.cfg.num_layers > 1 else "the network computes"
+            return "step this direction computes"
+        return (
+            "step this layer computes" if self.cfg.num_layers > 1 else "step the network computes"
+        )
 
     # ------------------------------------------------------------ symbols of the cell
 

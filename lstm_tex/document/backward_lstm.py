@@ -85,7 +85,7 @@ def _oc(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[Line]:
     show, t, tn = bld.show, s.t, bld.next_t(s)
     last = bld.is_last(s)
     dm = _dm(bld, s, sy)
-    tanh_c = f"\\tanh\\left({sy.q('c', t)}\\right)"
+    tanh_c = f"\\tanh({sy.q('c', t)})"
     do = line(
         show,
         "product",
@@ -115,7 +115,7 @@ def _oc(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[Line]:
         symbols,
         pieces,
         show.value(b.dc),
-        f"{sy.d('c', t)} = {dm} \\odot {sy.q('o', t)} \\odot (1 - \\tanh^2 {sy.q('c', t)})"
+        f"{sy.d('c', t)} = {dm} \\odot {sy.q('o', t)} \\odot (1 - \\tanh^2({sy.q('c', t)}))"
         + ("" if last else f" + {sy.d('c', tn)} \\odot {sy.q('f', tn)}"),
         ops=3 if last else 4,
     )

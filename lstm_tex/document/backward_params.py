@@ -47,10 +47,12 @@ class ParamLines(BuilderBase):
             y, target = out[-1], spec.target
             error = y - target if error is None else error[-1]
             names = (f"\\hat y{prime}_{{{T}}}", f"y_{{{T}}}", f"e{prime}_{{{T}}}")
+            entry = f"e{prime}_{{{T},j}}"
         else:
             y, target = out.reshape(-1, width), spec.target.reshape(-1, width)
             error = y - target if error is None else error.reshape(-1, width)
             names = (f"\\hat Y{prime}", "Y", f"E{prime}")
+            entry = f"E{prime}_{{j}}"
         factor = f"\\frac{{1}}{{{spec.target.size}}}" if spec.loss == "mse" else "\\frac{1}{2}"
         squares = numbers.format_number(float(np.sum(error**2)), "fixed", self.medium.decimals)
         return [
@@ -68,7 +70,9 @@ class ParamLines(BuilderBase):
                 "loss",
                 {
                     "lhs": f"L{prime}",
-                    "e": names[2],
+                    # E_j^2 over the entries of E (or e_T); a prime is a superscript too
+                    "e": f"({entry})^2" if prime else f"{entry}^2",
+                    "n": spec.target.size,
                     "factor": factor,
                     "squares": squares,
                     "r": loss,
@@ -227,12 +231,12 @@ class ParamLines(BuilderBase):
             note = (
                 "Each sum over the steps of outer products is one product: the first "
                 f"matrix's columns are the deltas ${dk('t')}$, the second's rows the "
-                f"transposed vectors they multiplied{batch}."
+                f"transposed vectors the weights multiplied{batch}."
             )
         else:
             note = (
                 f"Sums over the steps of outer products: ${dk('t')}$ times the "
-                f"transposed vector it multiplied in the forward pass{batch}."
+                f"transposed vector its weights multiplied in the forward pass{batch}."
             )
         if self.separate_hh(k):
             note += (

@@ -252,7 +252,7 @@ class StepLines(BuilderBase):
         if proj:
             note_h += f" With the projection, ${sy.q('h', t)} = {sy.w('hr')}{sy.q('m', t)}$."
         m = sy.q("m", t) if proj else sy.q("h", t)
-        note_oc = f"From ${m} = {sy.q('o', t)} \\odot \\tanh {sy.q('c', t)}$" + (
+        note_oc = f"From ${m} = {sy.q('o', t)} \\odot \\tanh({sy.q('c', t)})$" + (
             "."
             if last
             else f"; ${sy.q('c', t)}$ also reaches ${sy.q('c', tn)}$ through ${sy.q('f', tn)}$."

@@ -150,7 +150,7 @@ def lstm_captions(
     step: Step, sup: str, prev_t: int, medium: Medium, first: bool, proj: bool
 ) -> dict[str, str]:
     """Sentences that read the numbers of a step, by gate (``i``, ``f``, ``g``, ``o``) and
-    for the ``cell`` and the ``hidden`` state: "$f_{1,1} = 0.3828$: about 38 % of $c_{0,1}$
+    for the ``cell`` and the ``hidden`` state: "$f_{1,1} = 0.3828$: 38 % of $c_{0,1}$
     is kept". Each gate names its largest and its smallest entry (units numbered from 1);
     the cell, the unit that changes most; the hidden state, its largest entry. With a
     batch, they read example 1. The numbers are the ones the derivation shows."""
@@ -163,7 +163,7 @@ def lstm_captions(
     act = {k: step.gates[k].act[0] for k in GATES}
     out_name = "m" if proj else "h"
     shares = {
-        "f": ("about {p} of ${c}$ is kept", "c", prev_t),
+        "f": ("{p} of ${c}$ is kept", "c", prev_t),
         "i": ("{p} of the candidate ${c}$ is written into the cell", "g", t),
         "o": ("{p} of $\\tanh({c})$ reaches ${m}$", "c", t),
     }
