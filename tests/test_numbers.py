@@ -333,3 +333,121 @@ def test_column_width_aligns_more_decimals() -> None:
     assert numbers.column_width(["-0.0036", r"3 \times 10^{-8}"]) == 7.0 + 4 + 0.7 * 2
     assert numbers.widest(np.array([-0.0036, 0.000031, 0.0012]), "fixed", 4) == 8.0
     assert numbers.widest(np.array([-0.0036, 0.000031] * 40), "fixed", 4) == 8.0
+
+
+@pytest.mark.parametrize(
+    ("values", "decimals", "exponent"),
+    [
+        ([3.012e-5, 2e-7], 4, -4),  # 10^{-4} [0.3012; 0.0020]
+        ([-4e-4, 3e-5, -2e-7], 4, -3),  # the hidden-8 article's delta (issue 12)
+        ([0.00096], 4, -3),
+        ([0.000999996], 4, -2),  # 0.9999... would print 1.0000: 0.1000 instead
+        ([0.0027, 0.0001], 4, None),  # from 10^-3 up the largest keeps two digits
+        ([0.5, 2e-7], 4, None),  # one entry of ordinary size: none
+        ([0.0, -0.0], 4, None),
+        ([1e-13, -1e-15], 4, None),  # float noise of exact zeros (numbers.NOISE)
+        ([0.05, 0.01], 2, -1),  # at 2 decimals from 0.1 down
+        ([0.5], 2, None),
+        ([0.05], 1, -1),  # never 10^{0}
+        ([3e-6], 6, -5),
+        ([4e-6], 6, -5),
+        ([2e-5], 6, None),
+        ([], 4, None),
+        ([math.nan, 1e-5], 4, None),
+    ],
+)
+def test_shared_exponent(values: list[float], decimals: int, exponent: int | None) -> None:
+    """A matrix of tiny computed values is written 10^{p}[...] where even its largest entry
+    would keep one significant digit at ``decimals`` (issue 12)."""
+    assert numbers.shared_exponent(np.array(values, dtype=np.float64), decimals) == exponent
+
+
+@pytest.mark.parametrize(
+    ("values", "kwargs", "latex"),
+    [
+        ([3.012e-5, 2e-7], {}, r"10^{-4}\begin{bmatrix} 0.3012 \\ 0.0020 \end{bmatrix}"),
+        (
+            [-4.1e-4, 3e-5, -2e-7],
+            {},
+            r"10^{-3}\begin{bmatrix} -0.4100 \\ \phantom{-}0.0300 \\ -0.0002 \end{bmatrix}",
+        ),
+        # what the matrix shows decides: 0.5 is elided away
+        (
+            [1e-5, 0.5, 0.5, 2e-5],
+            {"max_rows": 3},
+            r"10^{-4}\begin{bmatrix} 0.1000 \\ \vdots \\ 0.2000 \end{bmatrix}",
+        ),
+        # float noise stays 0 under the power; a value 10^4 times smaller than the
+        # largest shows its first digit as any value that would round to zero does
+        (
+            [3e-5, 1e-14, 2e-10],
+            {},
+            r"10^{-4}\begin{bmatrix} 0.3000\phantom{00} \\ 0.0000\phantom{00} \\ 0.000002 "
+            r"\end{bmatrix}",
+        ),
+        # numbers as written, rows of both styles and an exercise's boxes: never
+        ([1e-5, 2e-5], {"style": "written"}, r"\begin{bmatrix} 0.00001 \\ 0.00002 \end{bmatrix}"),
+        (
+            [1e-5, 2e-5],
+            {"style": ["written", "fixed"]},
+            r"\begin{bmatrix} 0.00001 \\ 0.00002 \end{bmatrix}",
+        ),
+        (
+            [1e-5, 2e-5],
+            {"marks": ["blank", ""]},
+            r"\begin{bmatrix} \lstmblank{0.00000} \\ 0.00002 \end{bmatrix}",
+        ),
+        (
+            [[1e-5, -2e-5], [3e-5, 4e-5]],
+            {"blocks": [1, 1]},
+            r"10^{-4}\left[\begin{array}{@{}cc@{}} 0.1000 & -0.2000 \\ \hline 0.3000 & "
+            r"\phantom{-}0.4000 \end{array}\right]",
+        ),
+    ],
+)
+def test_bmatrix_shared_power_of_ten(values: object, kwargs: dict[str, object], latex: str) -> None:
+    assert matrices.bmatrix(values, **kwargs) == latex  # type: ignore[arg-type]
+
+
+def test_power_and_its_width() -> None:
+    """Measured with pdflatex (Latin Modern, 10 pt): 10^{-4} and the thin space before the
+    matrix 22.4 pt, 10^{-10} 26.4 pt; in digit widths (half an em) 4.5 and 5.3."""
+    assert numbers.power(-4) == "10^{-4}"
+    assert numbers.power(None) == ""
+    assert numbers.power_width(-4) == pytest.approx(22.4 / 5, abs=0.05)
+    assert numbers.power_width(-10) == pytest.approx(26.4 / 5, abs=0.05)
+    assert numbers.power_width(None) == 0.0
+
+
+def test_matrix_widths_count_mantissas_and_the_power() -> None:
+    """-2 x 10^{-7} padded every entry of its column to 14.4 digit widths; under a shared
+    power the column is that of -0.4000 (7) and the power 4.5 (issue 12)."""
+    delta = np.array([-2e-7, 3e-5, -1e-5, -8e-6, -3e-4, -4e-5, 4e-4, -4e-4])
+    assert numbers.widest(delta, "fixed", 4) == pytest.approx(14.4)
+    assert numbers.matrix_widths(delta, "fixed", 4) == (7.0, 4.5)
+    assert numbers.matrix_widths(delta, "fixed", 4, scale=False) == (pytest.approx(14.4), 0.0)
+    assert numbers.matrix_widths(delta, "written", 4)[1] == 0.0
+
+
+@given(
+    st.lists(st.floats(-9e-4, 9e-4), min_size=1, max_size=12).filter(
+        lambda xs: max(abs(x) for x in xs) >= 1e-9
+    ),
+    st.integers(2, 6),
+)
+def test_mantissas_read_back_the_values(xs: list[float], decimals: int) -> None:
+    """10^{p} times each printed mantissa is the value to half a unit of the mantissa's
+    last decimal (or its one significant digit), and the largest mantissa prints between
+    0.1000 and 1 (as the document's other values)."""
+    values = np.array(xs, dtype=np.float64)
+    p = numbers.shared_exponent(values, decimals)
+    if max(abs(x) for x in xs) >= numbers.scale_below(decimals):
+        assert p is None
+        return
+    assert p is not None and p < 0
+    texts = [numbers.format_number(m, "fixed", decimals) for m in numbers.mantissas(values, p)]
+    assert 0.1 <= max(abs(float(t)) for t in texts if numbers.TIMES not in t) < 1.0
+    for x, text in zip(xs, texts, strict=True):
+        if numbers.TIMES not in text:
+            digits = max(decimals, len(text.partition(".")[2]))
+            assert abs(float(text) * 10.0**p - x) <= 0.5 * 10.0 ** (p - digits) * (1 + 1e-9)

@@ -211,8 +211,28 @@ def sum_line(
     """``lhs = expansion = a1 b1 + a2 b2 + ... = result``, the terms wrapped to the width.
 
     ``b`` is None where a term is one matrix followed by ``right`` (such as a column
-    of ones).
+    of ones). Off slides, where the terms do not fit after a left-hand side that reads
+    ``a = b`` (``dh_0 = W_hh^T delta_1``), its rows start after ``a`` and the symbolic
+    row reads ``a = b = expansion``: a hidden-8 article's W^T delta rows ran 23.7 pt past
+    the margin (issue 12), with nothing to elide.
     """
+    made = _sum_line(show, lhs, expansion, terms, result, right, right_em)
+    head, equals, tail = lhs.partition(" = ")
+    if show.slides or not equals or made.width <= show.limit:
+        return made
+    return _sum_line(show, head, f"{tail} = {expansion}", terms, result, right, right_em)
+
+
+def _sum_line(
+    show: Show,
+    lhs: str,
+    expansion: str,
+    terms: list[tuple[Piece, Piece | None]],
+    result: Piece,
+    right: str,
+    right_em: float,
+) -> Line:
+    """:func:`sum_line` with its rows after ``lhs``."""
     limit = show.limit - tex_em(lhs)  # every row starts after the lhs column
     wrapped: list[int] = []  # the rows of each wrapped line of terms
     out: list[Term] = []
@@ -235,8 +255,11 @@ def sum_line(
     if fits_whole:
         line_width = symbolic_em + width + result.em + OP_EM
     else:
-        line_width = max(
-            symbolic_em, lhs_em + max(widest, width + (0.0 if break_result else result.em + OP_EM))
+        line_width = max(  # the result's own row too (a dW of 8 columns under a power of
+            # ten ran 11.5 pt past the article's margin after a shared left column; issue 12)
+            symbolic_em,
+            lhs_em + max(widest, width + (0.0 if break_result else result.em + OP_EM)),
+            lhs_em + OP_EM + result.em if break_result else 0.0,
         )
     height = (
         (0.0 if fits_whole else SYMBOLIC)

@@ -65,7 +65,9 @@ class Show:
             max_cols=m.layout.max_cols,
             marks=m.marks.get(kind, ""),
         )
-        return Piece(tex, m.em(array), min(slots, len(matrices.keep(matrix.shape[0], slots))))
+        # at least as wide as all its rows: fewer may take a power of ten (10^{-4}) they lack
+        em = max(m.em(array), m.em(array, rows=slots))
+        return Piece(tex, em, min(slots, len(matrices.keep(matrix.shape[0], slots))))
 
     def steady_em(self, array: np.ndarray, slots: int | None = None) -> float:
         """The width of a computed (B, n) value as :meth:`value` shows it, counted with a
@@ -159,8 +161,11 @@ class Show:
         )
         # rows of both styles: as wide as the wider of their estimates (a column aligns
         # them on the point, padded to the longer decimals)
+        scale = not mark and set(styles) == {"fixed"}  # as bmatrix takes a power of ten
         em = max(
-            self._em(matrix[[n for n, s in enumerate(styles) if s == style]], style, cols)
+            self._em(
+                matrix[[n for n, s in enumerate(styles) if s == style]], style, cols, scale, height
+            )
             for style in set(styles)
         )
         if mark:
@@ -169,27 +174,43 @@ class Show:
             )
         return Piece(tex, em, min(array.shape[0], height))
 
-    def _em(self, matrix: np.ndarray, style: numbers.Style, cols: int | None) -> float:
-        """The width of ``matrix`` (2-D) in one style, its columns elided to ``cols``."""
+    def _em(
+        self,
+        matrix: np.ndarray,
+        style: numbers.Style,
+        cols: int | None,
+        scale: bool = True,
+        height: int | None = None,
+    ) -> float:
+        """The width of ``matrix`` (2-D) in one style, its columns elided to ``cols``;
+        ``scale``: with the power of ten of tiny computed values that :func:`matrices.bmatrix`
+        finds among the entries it shows (``height``: its rows elided to that many)."""
         m = self.medium
         slots = m.layout.max_cols if cols is None else min(cols, m.layout.max_cols)
+        shown = shown_entries(matrix, height or m.layout.max_rows, slots)
+        exponent = (
+            numbers.shared_exponent(shown, m.decimals) if scale and style == "fixed" else None
+        )
+        power = measure.DIGIT_EM * numbers.power_width(exponent)
+        if exponent is not None:
+            matrix = numbers.mantissas(matrix, exponent)
         if style == "fixed" and numbers.has_small(matrix, m.decimals):
             # column by column: a value that would round to zero widens only its own
             # column (its digits, or its exponent, lined up)
             size = m.layout.size
-            shown = matrices.shown(matrix.shape[1], slots)
+            columns = matrices.shown(matrix.shape[1], slots)
             rows = matrices.shown(matrix.shape[0], m.layout.max_rows)
             em = sum(
                 measure.column_em(numbers.widest(matrix[rows, k], style, m.decimals), size)
-                for k in shown
+                for k in columns
             )
-            if len(shown) < matrix.shape[1]:
+            if len(columns) < matrix.shape[1]:
                 em += measure.DOTS_COLUMN_EM + measure.COLUMN_GAP_EM * (measure.fixed_em(size) - 1)
-            return em + measure.BRACKETS_EM * measure.fixed_em(size)
+            return em + measure.BRACKETS_EM * measure.fixed_em(size) + power
         if cols is None or slots >= matrix.shape[1]:
-            return matrix_em(matrix, m.decimals, style, m.layout)
+            return matrix_em(matrix, m.decimals, style, m.layout, scale=False) + power
         widest = numbers.widest(shown_entries(matrix, m.layout.max_rows, slots), style, m.decimals)
-        return measure.elided_matrix_em(widest, matrix.shape[1], slots, m.layout.size)
+        return measure.elided_matrix_em(widest, matrix.shape[1], slots, m.layout.size) + power
 
     def columns(
         self,

@@ -1,11 +1,14 @@
 r"""The limits of each medium (:class:`Layout`: slides, the article, the parts) under the
-``render:`` options, which :class:`~lstm_tex.document.medium.Medium` formats numbers to."""
+``render:`` options, which :class:`~lstm_tex.document.medium.Medium` formats numbers to,
+and :func:`matrix_em`, how wide a matrix is set under them."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from lstm_tex.document import measure
+import numpy as np
+
+from lstm_tex.document import matrices, measure, numbers
 from lstm_tex.document.line import PAGE_ROWS
 from lstm_tex.latex.decks import DEFAULT, Deck
 from lstm_tex.validate.model import RenderOptions
@@ -78,3 +81,25 @@ def layout(render: RenderOptions, slides: bool, parts: bool = False) -> Layout:
         made = slides_layout(render.text_size, render.deck)
         return replace(made, max_rows=render.max_rows, max_cols=render.max_cols)
     return ARTICLE_FULL if render.article_full else ARTICLE
+
+
+def matrix_em(
+    array: np.ndarray, decimals: int, style: numbers.Style, layout: Layout, scale: bool = True
+) -> float:
+    """Estimated width of a bmatrix in ems (digits are half an em wide), with the power of
+    ten of tiny computed values (``scale``: unless an exercise boxes them)."""
+    a = array.reshape(array.shape[0], -1)
+    cols = min(a.shape[1], layout.max_cols)
+    shown = shown_entries(a, layout.max_rows, layout.max_cols)
+    widest, power = numbers.matrix_widths(shown, style, decimals, scale)
+    return measure.matrix_em(widest, cols, layout.size) + measure.DIGIT_EM * power
+
+
+def shown_entries(a: np.ndarray, max_rows: int, max_cols: int) -> np.ndarray:
+    """The entries of matrix ``a`` that an elided bmatrix can show (all when it fits):
+    widths are measured on them, not on the thousands of numbers elided away."""
+    if a.ndim < 2 or (a.shape[0] <= max_rows and a.shape[1] <= max_cols):
+        return a
+    rows = [r for r in matrices.keep(a.shape[0], max_rows) if r is not None]
+    cols = [c for c in matrices.keep(a.shape[1], max_cols) if c is not None]
+    return a[np.ix_(rows, cols)]

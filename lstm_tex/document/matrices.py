@@ -8,6 +8,8 @@ float becomes text.
   and a padded minus is written ``{-}`` so that TeX sets it as a sign.
   Matrices wider than amsmath's default of 10 columns raise ``MaxMatrixCols`` inside a
   group of their own (the host document's counter stays as it was).
+  A matrix of tiny computed values is written with a shared power of ten,
+  ``10^{-4}\begin{bmatrix} 0.3012 \\ 0.0020 \end{bmatrix}`` (:func:`shared_exponent`).
   Large matrices can be elided with ``\cdots``, ``\vdots`` and ``\ddots``
   (:func:`keep`, :func:`shown`).
 * :func:`dot_terms` and :func:`expansion` write one entry of ``W v + b`` out as its
@@ -21,6 +23,7 @@ from typing import Literal
 
 import numpy as np
 
+from lstm_tex.document import numbers
 from lstm_tex.document.numbers import TIMES, Style, factor, fixed, format_number, split
 
 AMSMATH_MAX_COLS = 10
@@ -155,7 +158,9 @@ def bmatrix(
     row_marks = [marks] * n if isinstance(marks, str) else list(marks)
     rows, rules = _blocks(blocks or [n], max_rows)
     cols, col_rules = _blocks(column_blocks or [array.shape[1]], max_cols)
-    grid = _grid(array, rows, cols, row_styles, decimals)
+    exponent = shared_exponent(array, rows, cols, row_styles, row_marks, decimals)
+    shown = array if exponent is None else numbers.mantissas(array, exponent)
+    grid = _grid(shown, rows, cols, row_styles, decimals)
     columns = [align_column([row[k] for row in grid]) for k in range(len(cols))]
     if decorate is not None:  # after the padding, so that decorated columns still align
         for k, c in enumerate(cols):
@@ -173,8 +178,26 @@ def bmatrix(
         spec = "|".join(
             "c" * (end - start) for start, end in zip([0, *col_rules[:-1]], col_rules, strict=True)
         )
-        return ruled_matrix(body, spec)
-    return matrix(body, len(cols))
+        return numbers.power(exponent) + ruled_matrix(body, spec)
+    return numbers.power(exponent) + matrix(body, len(cols))
+
+
+def shared_exponent(
+    array: np.ndarray,
+    rows: Sequence[int | None],
+    cols: Sequence[int | None],
+    styles: Sequence[Style],
+    marks: Sequence[Mark],
+    decimals: int,
+) -> int | None:
+    """The power of ten :func:`bmatrix` writes before the matrix (``10^{-4}``), from the
+    entries it shows (:func:`numbers.shared_exponent`): only for computed values (every
+    row ``fixed``) and never on an exercise sheet's boxes (a power before a blank would
+    give the answer's size away; the answer key boxes what the sheet blanks)."""
+    if any(s != "fixed" for s in styles) or any(marks):
+        return None
+    shown = array[np.ix_([r for r in rows if r is not None], [c for c in cols if c is not None])]
+    return numbers.shared_exponent(shown, decimals)
 
 
 def _grid(

@@ -21,6 +21,8 @@ from lstm_tex.document.layouts import (
     SLIDES,
     Layout,
     layout,
+    matrix_em,
+    shown_entries,
     slides_layout,
 )
 from lstm_tex.document.rowfit import ROW_LINE_EM, column_widths, paired_slots, row_slots
@@ -42,24 +44,6 @@ __all__ = [
     "shown_entries",
     "slides_layout",
 ]
-
-
-def matrix_em(array: np.ndarray, decimals: int, style: numbers.Style, layout: Layout) -> float:
-    """Estimated width of a bmatrix in ems (digits are half an em wide)."""
-    a = array.reshape(array.shape[0], -1)
-    cols = min(a.shape[1], layout.max_cols)
-    widest = numbers.widest(shown_entries(a, layout.max_rows, layout.max_cols), style, decimals)
-    return measure.matrix_em(widest, cols, layout.size)
-
-
-def shown_entries(a: np.ndarray, max_rows: int, max_cols: int) -> np.ndarray:
-    """The entries of matrix ``a`` that an elided bmatrix can show (all when it fits):
-    widths are measured on them, not on the thousands of numbers elided away."""
-    if a.ndim < 2 or (a.shape[0] <= max_rows and a.shape[1] <= max_cols):
-        return a
-    rows = [r for r in matrices.keep(a.shape[0], max_rows) if r is not None]
-    cols = [c for c in matrices.keep(a.shape[1], max_cols) if c is not None]
-    return a[np.ix_(rows, cols)]
 
 
 BOX_EM = 0.3  # extra width of a number in an exercise box (\lstmblank, \lstmanswer)
@@ -173,8 +157,7 @@ class Medium:
         if self.layout.shrinks:  # what shares its line, where known (a results row's label)
             room = self.layout.line_em - (beside or ROW_LINE_EM)
             return self._row_slots(self._column_widths([(matrix, style)]), room)
-        shown = shown_entries(matrix, self.layout.max_rows, self.layout.max_cols)
-        return self._row_fit(numbers.widest(shown, style, self.decimals), beside)
+        return self._row_fit(*self._row_widths([(matrix, style)]), beside)
 
     @property
     def breaks_rows(self) -> bool:
@@ -182,7 +165,21 @@ class Medium:
         slides with more ``max_cols`` than the default (scaled; at hidden 8, 5.6 pt)."""
         return self.row_vectors and (not self.layout.shrinks or self.layout.max_cols <= FIT_COLS)
 
-    def _row_fit(self, widest: float, beside: float = 0.0) -> int:
+    def _row_widths(
+        self, arrays: Sequence[tuple[np.ndarray, numbers.Style]]
+    ) -> tuple[float, float]:
+        """The widest number of row vectors (with their styles; of the entries they show)
+        and the widest power of ten before one (``10^{-4}``, in ems): with one and, on an
+        exercise sheet (whose boxes take none), without."""
+        rows, cols = self.layout.max_rows, self.layout.max_cols
+        found = [
+            numbers.matrix_widths(shown_entries(a, rows, cols), style, self.decimals, scale)
+            for a, style in arrays
+            for scale in {True, not self.marks}
+        ]
+        return max(w for w, _ in found), measure.DIGIT_EM * max(p for _, p in found)
+
+    def _row_fit(self, widest: float, power: float = 0.0, beside: float = 0.0) -> int:
         # a minus sign counted (measure.MINUS_EM): 8 columns of -0.4551 ran 11 pt past an
         # article's text once the operator beside them was measured (issue 12)
         column = measure.column_em(widest, self.layout.size)
@@ -190,7 +187,7 @@ class Medium:
             column += BOX_EM
             if self.paper_boxes:
                 column += (PAPER_BOX_SCALE - 1.0) * measure.DIGIT_EM * widest
-        fit = int((self.layout.line_em - max(ROW_LINE_EM, beside)) / column)
+        fit = int((self.layout.line_em - max(ROW_LINE_EM, beside) - power) / column)
         return max(ELISION_MIN, min(self.layout.max_cols, fit))
 
     def _column_widths(self, arrays: Sequence[tuple[np.ndarray, numbers.Style]]) -> list[float]:
@@ -223,12 +220,7 @@ class Medium:
             widths = self._column_widths([(a, s) for a, s in arrays if a.shape[-1] == n])
             cap = self._row_slots(widths, self.layout.line_em - ROW_LINE_EM)
         else:
-            rows, cols = self.layout.max_rows, self.layout.max_cols
-            widest = max(
-                numbers.widest(shown_entries(a, rows, cols), style, self.decimals)
-                for a, style in arrays
-            )
-            cap = self._row_fit(widest, beside)
+            cap = self._row_fit(*self._row_widths(arrays), beside)
         self.row_cap = paired_slots(cap, self.layout.max_rows)
 
     def blocks(self, arrays: Sequence[np.ndarray], kind: str = "", beside: float = 0.0) -> str:
@@ -332,17 +324,22 @@ class Medium:
         beside: float = 0.0,
         kind: str | None = None,
         cols: int | None = None,
+        rows: int | None = None,
     ) -> float:
         """The width of a value (``kind``: the quantity, as :meth:`value` takes it) in ems,
         with an exercise's boxes where it has them: values given as written never do, a
         value of a known ``kind`` only if that quantity is blanked or boxed; one of no
         known kind is counted with boxes whenever the sheet has any (an over-estimate:
-        counted for every matrix of a sheet, it broke lines early; issue 12). ``cols``: its
-        columns elided to that many slots (:meth:`value`)."""
+        counted for every matrix of a sheet, it broke lines early; issue 12). ``cols``
+        (``rows``): its columns (rows) elided to that many slots (:meth:`value`)."""
         matrix = self._as_matrix(array)
         layout = replace(self.layout, max_cols=cols or self.row_cols(matrix, style, beside))
-        em = matrix_em(matrix, self.decimals, style, layout)
+        if rows is not None:
+            layout = replace(layout, max_rows=rows)
         boxed = style != "written" and (self.marks.get(kind, "") if kind is not None else True)
+        # a sheet's boxes take no power of ten (those of no known kind: either)
+        scales = {True, False} if kind is None and self.marks else {not self.marks.get(kind or "")}
+        em = max(matrix_em(matrix, self.decimals, style, layout, s) for s in scales)
         if self.marks and boxed:
             em += self.box_em(matrix, style) * min(
                 matrix.reshape(matrix.shape[0], -1).shape[1], self.layout.max_cols

@@ -13,6 +13,9 @@ r"""The one place where a float becomes LaTeX text.
 * :func:`factor` writes a number as a factor or summand (parenthesised when negative);
   :func:`display_width` and :func:`widest` say how wide the text is, :func:`split` what
   it is made of. :mod:`lstm_tex.document.matrices` lays the texts out in matrices.
+* :func:`shared_exponent` is the power of ten a matrix of tiny computed values is written
+  with (``10^{-4}\begin{bmatrix} 0.3012 \\ 0.0020 \end{bmatrix}``, :func:`power`), its
+  entries as :func:`mantissas`; :func:`power_width` is the power's width.
 * :func:`scientific` prints an error size as ``1.1 \times 10^{-16}``.
 * :func:`rounder` rounds arrays to the values :func:`fixed` prints (for documents that
   go on from the printed values); :func:`decimal_sum` adds written numbers as decimals;
@@ -315,3 +318,66 @@ def factor(x: float, style: Style, decimals: int) -> str:
     """
     text = format_number(x, style, decimals)
     return f"({text})" if text.startswith("-") or TIMES in text else text
+
+
+def scale_below(decimals: int) -> float:
+    r"""A matrix of computed values is written with a shared power of ten when every entry
+    it shows is smaller than this (and one is not 0): ``10^{-(decimals - 1)}``, where even
+    its largest entry would keep one significant digit (at 4 decimals below 0.001, which
+    reads ``0.0004``, the smaller ones ``0.00003`` or ``2 \times 10^{-7}``, padding every
+    entry of the column to that width; issue 12), and at most 0.1. From there up a matrix
+    reads as it is (``0.0027``: two digits, and a power would take more room than it saves)."""
+    return 10.0 ** -max(decimals - 1, 1)
+
+
+def shared_exponent(values: np.ndarray, decimals: int) -> int | None:
+    r"""The power of ten ``p`` a matrix of the computed ``values`` (the entries it shows) is
+    written with, ``10^{p}`` times its :func:`mantissas`, or None: when every value is
+    below :func:`scale_below` in size and one is not 0 (nor float noise, :data:`NOISE`),
+    the largest mantissa shows as the document's other values do, ``0.3012`` (between 0.1
+    and 1, with ``decimals`` decimals): ``[3.012e-5, 2e-7]`` -> -4, ``10^{-4}[0.3012;
+    0.0020]``. The exercise sheets' boxes and numbers as written never take one."""
+    size = np.abs(np.asarray(values, dtype=np.float64))
+    if size.size == 0 or not np.isfinite(size).all():
+        return None
+    top = float(size.max())
+    if not NOISE <= top < scale_below(decimals):
+        return None
+    p = math.floor(math.log10(top)) + 1
+    if float(fixed(top * 10.0**-p, decimals)) >= 1.0:  # 0.99996e-3 -> 0.1000, not 1.0000
+        p += 1
+    return p
+
+
+def mantissas(values: np.ndarray, exponent: int) -> np.ndarray:
+    """``values`` divided by ``10^{exponent}`` (:func:`shared_exponent`): float noise
+    (:data:`NOISE`) stays 0, as it reads without the power."""
+    a = np.asarray(values, dtype=np.float64)
+    out: np.ndarray = np.where(np.abs(a) < NOISE, 0.0, a) * 10.0**-exponent
+    return out
+
+
+def power(exponent: int | None) -> str:
+    """The factor written before a matrix: ``10^{-4}``; ``""`` for None."""
+    return "" if exponent is None else f"10^{{{exponent}}}"
+
+
+def power_width(exponent: int | None) -> float:
+    r"""The printed width of :func:`power` in digit widths (half an em), with the thin
+    space before the matrix: measured 2.24 em for ``10^{-4}`` and 2.64 em for ``10^{-10}``
+    at 10 pt (Latin Modern); 0 for None."""
+    if exponent is None:
+        return 0.0
+    return 3.7 + 0.8 * len(str(abs(exponent)))
+
+
+def matrix_widths(
+    values: np.ndarray, style: Style, decimals: int, scale: bool = True
+) -> tuple[float, float]:
+    """The digit widths of the widest entry (:func:`widest`) of a matrix that shows
+    ``values`` and of the power of ten it is written with (:func:`shared_exponent`; 0
+    without one, or where ``scale`` is False: an exercise's boxes)."""
+    exponent = shared_exponent(values, decimals) if scale and style == "fixed" else None
+    if exponent is None:
+        return widest(values, style, decimals), 0.0
+    return widest(mantissas(values, exponent), style, decimals), power_width(exponent)

@@ -21,7 +21,16 @@ def column_widths(
     arrays: Sequence[tuple[np.ndarray, numbers.Style]], decimals: int, max_rows: int
 ) -> list[float]:
     """The ems of each column of ``arrays`` (row vectors with their styles, as many
-    columns each) as a ``bmatrix`` aligns it: sign, digits and point as set."""
+    columns each) as a ``bmatrix`` aligns it: sign, digits and point as set; a vector of
+    tiny computed values as its mantissas, its power of ten (``10^{-4}``) counted with its
+    first column, which every elision shows (:func:`numbers.shared_exponent`)."""
+    power = 0.0
+    scaled = []
+    for a, style in arrays:
+        exponent = None if style != "fixed" else numbers.shared_exponent(a[:max_rows], decimals)
+        power = max(power, measure.DIGIT_EM * numbers.power_width(exponent))
+        scaled.append((a if exponent is None else numbers.mantissas(a, exponent), style))
+    arrays = scaled
     widths = []
     for k in range(arrays[0][0].shape[-1]):
         parts = [
@@ -42,6 +51,7 @@ def column_widths(
             + measure.DIGIT_EM * (whole + frac)
             + measure.POINT_WIDTH_EM * bool(frac)
         )
+    widths[0] += power
     return widths
 
 
