@@ -367,6 +367,25 @@ def test_the_backward_key_has_the_gradients_of_values_json(backward_sheets: Back
     assert len(boxes(backward_part_of_deck(deck), r"\lstmblank")) == len(in_key_boxes(key))
 
 
+def test_each_gradient_is_asked_where_it_is_derived_only(backward_sheets: Backward) -> None:
+    """dh_t and the deltas are blank on the line that derives them; where a later line uses
+    one (do_t, W_hh^T delta_t, dW_ik, dW_hk, db_k) it stands by its name (issue 12: each
+    delta was blank five times, 140 boxes; 32 now: 3 dh_t, 12 deltas of 2 rows, and
+    dy_3, which dh_3 equals)."""
+    sheet = backward_part((backward_sheets.folder / "backward-sequence-exercise.tex").read_text())
+    assert len(boxes(sheet, r"\lstmblank")) == 32
+    lines = [q for q in sheet.splitlines() if "\\lstmblank" in q]
+    assert len(lines) == 16 and all(q.split(" &= ")[-1].count("\\lstmblank") == 2 for q in lines)
+    assert (
+        "\\mathrm{d}o_{2} &= \\mathrm{d}h_{2} \\odot \\tanh(c_{2}) = \\mathrm{d}h_{2} \\odot"
+        in sheet
+    )
+    assert "\\end{bmatrix}\\delta_{i,3} + \\begin{bmatrix}" in sheet  # W_hi^T delta_i,3
+    assert "& = \\delta_{i,1}\\begin{bmatrix} 0.38 & 0.99 \\end{bmatrix} + \\delta_{i,2}" in sheet
+    # db_k: the deltas by name once, then the sum
+    assert "= \\sum_{t} \\delta_{i,t} = \\delta_{i,1} + \\delta_{i,2} + \\delta_{i,3} = " in sheet
+
+
 def backward_part_of_deck(tex: str) -> str:
     return tex[tex.index("\\lstmsection{Backward pass}") :]
 

@@ -64,9 +64,12 @@ def _product(
     )
 
 
-def _apply(bld: StepLines, lhs: str, matrix: np.ndarray, v: np.ndarray, r: np.ndarray) -> Line:
-    r"""``lhs = W^\top v`` where lhs already reads ``W^\top v`` (with numbers only)."""
-    return bld.through(None, lhs, matrix.T, v, r)
+def _apply(
+    bld: StepLines, lhs: str, matrix: np.ndarray, v: tuple[str, np.ndarray], r: np.ndarray
+) -> Line:
+    r"""``lhs = W^\top v`` where lhs already reads ``W^\top v`` (with numbers only; ``v``:
+    its name and value)."""
+    return bld.through(None, lhs, matrix.T, v[1], r, name=v[0])
 
 
 # ---------------------------------------------------------------- GRU
@@ -145,8 +148,8 @@ def _gru_back(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols, note: str) 
     expansion = []
     for number, k in enumerate(bld.cell.gate_names):
         block = w_hh[number * hidden : (number + 1) * hidden]
-        terms.append((show.transposed(block), show.value(g[k].dhh)))
         delta = sy.tilde_delta(k, t) if k == "n" else sy.delta(k, t)
+        terms.append((show.transposed(block), show.operand(g[k].dhh, delta)))
         expansion.append(f"{sy.tr('h' + k)}{delta}")
     direct = f"{sy.q('z', t)} \\odot {sy.d('h', t)}"
     lhs = f"{through_w} + {direct}"
@@ -271,14 +274,15 @@ def _rnn(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str
     group_h = bld.dh_lines(b, s, sy, f"{sy.tr('hh')}{sy.delta(None, tn)}")
     group_delta = [bld.delta_line(sy, None, s, b)]
     lhs = (f"{sy.d('h', tp)} = " if first else "") + f"{sy.tr('hh')}{sy.delta(None, t)}"
-    group_back = [_apply(bld, lhs, w["w_hh"], b.gates[k].dpre, b.dh_prev)]
+    delta = (sy.delta(None, t), b.gates[k].dpre)
+    group_back = [_apply(bld, lhs, w["w_hh"], delta, b.dh_prev)]
     if s.layer > 0:
         group_back.append(
             _apply(
                 bld,
                 f"{sy.d('x', t)} = {sy.tr('ih')}{sy.delta(None, t)}",
                 w["w_ih"],
-                b.gates[k].dpre,
+                delta,
                 b.dx,
             )
         )

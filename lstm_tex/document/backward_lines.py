@@ -138,6 +138,7 @@ def line(
 ) -> Line:
     """A line of ``kind``: its symbols, numbers and where it breaks. ``symbolic`` is
     its symbolic part for the width estimate, ``ops`` the operators between numbers."""
+    pieces = {k: show.used(p, sym.get(k)) for k, p in pieces.items()}  # a blank once
     everything = [*pieces.values(), *([result] if result is not None else [])]
     rows = max((p.rows for p in everything), default=1)
     numbers_em = sum(p.em for p in pieces.values()) + ops * OP_EM + extra_em

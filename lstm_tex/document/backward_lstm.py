@@ -69,7 +69,7 @@ def _h(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[Line]:
             lhs,
             ops=1,
         )
-        lines.append(bld.through(matvec, lhs, w_hr.T, b.dh, b.dm))
+        lines.append(bld.through(matvec, lhs, w_hr.T, b.dh, b.dm, name=sy.d("h", t)))
     return lines
 
 

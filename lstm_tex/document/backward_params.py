@@ -133,6 +133,7 @@ class ParamLines(BuilderBase):
                 ([s.m for s in steps if s.m is not None], [False] * len(steps)),
                 self.g.grads[f"weight_hr{sums.sfx}"],
                 self.budget - self.show.note_rows(note),
+                names=[sy.d("h", s.t) for s in steps],
             )
             title = self.grads_title("projection", layer, direction)
             groups.append(self.group(f"l{layer}-{direction}-grad-hr", title, note, [line]))
@@ -155,6 +156,7 @@ class ParamLines(BuilderBase):
                 ([s.x for s in steps], [sums.layer == 0] * len(steps)),
                 self.g.grads[f"weight_ih{sums.sfx}"][block],
                 self.budget - self.show.note_rows(note),  # the first line: with the note
+                names=[dk(s.t) for s in steps],
             ),
             sums.weight(
                 f"{sy.dd}{sy.w('h' + k)}",
@@ -165,6 +167,7 @@ class ParamLines(BuilderBase):
                 deltas_hh,
                 ([s.h_prev for s in steps], [self.is_first(s) for s in steps]),
                 self.g.grads[f"weight_hh{sums.sfx}"][block],
+                names=[dk_hh(s.t) for s in steps],
             ),
         ]
         biases: list[tuple[str, list[np.ndarray], Any, str]] = []

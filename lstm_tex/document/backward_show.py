@@ -69,6 +69,20 @@ class Show:
         em = max(m.em(array), m.em(array, rows=slots))
         return Piece(tex, em, min(slots, len(matrices.keep(matrix.shape[0], slots))))
 
+    def used(self, piece: Piece, name: object) -> Piece:
+        """``piece`` where it is used after the line that derives it: on an exercise
+        sheet that leaves it blank, its ``name`` (the student's own answer, derived above)
+        instead of the same boxes again (issue 12: each delta was asked five times); the
+        answer key alike, so that it is the sheet with its boxes filled."""
+        boxed = matrices.BLANK in piece.tex or matrices.ANSWER in piece.tex
+        if not isinstance(name, str) or not name or not boxed:
+            return piece
+        return Piece(name, measure.tex_em(name), 1)
+
+    def operand(self, array: np.ndarray, name: str, kind: str = "") -> Piece:
+        """A computed value used again (:meth:`used`) under its ``name``."""
+        return self.used(self.value(array, kind), name)
+
     def steady_em(self, array: np.ndarray, slots: int | None = None) -> float:
         """The width of a computed (B, n) value as :meth:`value` shows it, counted with a
         minus sign in each column whether it has one or not: what the same product leaves

@@ -132,8 +132,9 @@ class StepLines(BuilderBase):
         expansion = []
         for n, k in enumerate(self.cell.gate_names):
             block = matrix[n * hidden : (n + 1) * hidden]
-            terms.append((self.show.transposed(block), self.show.value(b.gates[k].dpre)))
-            expansion.append(f"{sy.tr(which + k)}{sy.delta(k, b.t)}")
+            delta = sy.delta(k, b.t)
+            terms.append((self.show.transposed(block), self.show.operand(b.gates[k].dpre, delta)))
+            expansion.append(f"{sy.tr(which + k)}{delta}")
         summed = sum_line(self.show, lhs, " + ".join(expansion), terms, self.show.value(result))
         return self.through(summed, lhs, matrix.T, b.delta, result)
 
@@ -145,11 +146,13 @@ class StepLines(BuilderBase):
         vector: np.ndarray,
         result: np.ndarray,
         column: float = 0.0,
+        name: str = "",
     ) -> Line:
         r"""``lhs = W^\top v = r``, ``lhs`` reading ``W^\top v``: the sum over the gates
         (``summed``) where it takes at most half a frame, else (on slides, issue 12) one
         product, ``W^\top``'s columns (and ``v``'s rows) elided to the room of one row
-        (``column`` ems less: what a longer left-hand side beside it on its frame takes)."""
+        (``column`` ems less: what a longer left-hand side beside it on its frame takes);
+        ``name``: v's, for an exercise sheet that leaves v blank."""
         if summed is not None and (self.text_em is None or summed.height <= self.budget / 2):
             return summed
         show = self.show
@@ -160,7 +163,7 @@ class StepLines(BuilderBase):
             else show.limit - tex_em(lhs) - 3 * OP_EM - show.steady_em(result) - column
         )
         w, v = show.product(matrix, vector, room)
-        return line(show, "apply", {"lhs": lhs}, {"W": w, "v": v}, r, lhs, ops=1)
+        return line(show, "apply", {"lhs": lhs, "v": name}, {"W": w, "v": v}, r, lhs, ops=1)
 
     def feeds(self, s: Step, sy: Symbols) -> str:
         """What h_t feeds besides the next step: the loss, or the layer above."""

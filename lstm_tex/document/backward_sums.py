@@ -61,6 +61,16 @@ class Sums:
         self.batched = bld.ex.batched
         self.ones = "\\mathbf{1}" if self.batched else ""
 
+    def named(self, left: Piece, names: Sequence[str], n: int | None = None) -> Piece:
+        """A sum's left factor on an exercise sheet that leaves the deltas blank: the
+        ``n``-th delta by its name, or (``None``) the stacked deltas as a row of names,
+        as the lines that derive them left them (:meth:`Show.used`)."""
+        if not names:
+            return left
+        if n is not None:
+            return self.show.used(left, names[n])
+        return self.show.used(left, "\\begin{bmatrix} " + " & ".join(names) + " \\end{bmatrix}")
+
     def expand(self, general: str, terms: list[str]) -> str:
         r"""``\sum_t general``, written out term by term unless the sum is one product."""
         summed = f"\\sum_{{t}} {general}"
@@ -74,6 +84,7 @@ class Sums:
         operands: tuple[list[np.ndarray], list[bool]],
         grad: np.ndarray,
         frame_rows: float | None = None,
+        names: Sequence[str] = (),
     ) -> Line:
         r"""``lhs = \sum_t \delta_t v_t^\top = ... = grad``: ``symbols`` the general term
         and each step's, ``operands`` the vectors ``v_t`` and whether each is as given;
@@ -83,7 +94,7 @@ class Sums:
         vectors, given = operands
         terms: list[tuple[Piece, Piece | None]]
         if not self.stacked:
-            lefts = [show.value(dl) for dl in deltas]
+            lefts = [self.named(show.value(dl), names, n) for n, dl in enumerate(deltas)]
             cols = self.page_cols(lhs, lefts, list(zip(vectors, given, strict=True)), grad)
             terms = [
                 (left, show.as_is(op, gv, cols=cols))
@@ -107,7 +118,7 @@ class Sums:
                 cols = self.page_cols(lhs, [left], [(right, rows)], grad)
                 shown = show.as_is(right, rows, cols=cols)
                 result = show.as_is(grad, kind="grads", cols=cols)
-            terms = [(left, shown)]
+            terms = [(self.named(left, names), shown)]
         return sum_line(show, lhs, self.expand(*symbols), terms, result)
 
     def page_cols(
@@ -197,17 +208,25 @@ class Sums:
         show = self.show
         lefts = [np.concatenate(deltas)] if self.stacked else deltas
         ones = self.batched or self.stacked
+        names = [sym(s.t) for s in self.steps]
         terms: list[tuple[Piece, Piece | None]] = [
             (
-                show.value(d, "dpre") if self.stacked else show.value(d),
+                self.named(show.value(d, "dpre"), names)
+                if self.stacked
+                else self.named(show.value(d), names, n),
                 show.given(np.ones((1, d.shape[0]))) if ones and d.shape[0] > 1 else None,
             )
-            for d in lefts
+            for n, d in enumerate(lefts)
         ]
+        general = f"{sym('t')}{self.ones}"
+        # the deltas by name and nothing beside them: written out once, not twice
+        named = all(left.tex in names and right is None for left, right in terms)
         return sum_line(
             show,
             f"{self.sy.dd}{symbol}",
-            self.expand(f"{sym('t')}{self.ones}", [f"{sym(s.t)}{self.ones}" for s in self.steps]),
+            f"\\sum_{{t}} {general}"
+            if named
+            else self.expand(general, [f"{sym(s.t)}{self.ones}" for s in self.steps]),
             terms,
             show.value(grad[None, :], "grads"),
         )
