@@ -213,3 +213,40 @@ def test_a_product_stays_with_its_result_at_11pt_in_a_madrid_43_deck(tmp_path: P
     gates = {t: titles.count(t) for t in titles if "gate" in t}
     assert len(gates) == 3, titles
     assert max(gates.values()) <= 3, gates
+
+
+#: Madrid 4:3 at 11 pt (``--text-size 11``: ``\normalsize``, 10.95 pt in the lecturer's 11 pt
+#: deck), forward only: one step of each cell, compiled once per cell (:func:`hall11`).
+HALL11 = ("--theme", "Madrid", "--aspect", "4:3", "--text-size", "11")
+TEXT_PT = 10.95
+
+
+@pytest.fixture(scope="session")
+def hall11(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The hidden-8 LSTM of :data:`THEMED` laid out for Madrid 4:3 at 11 pt and its frames.tex
+    in the lecturer's Madrid 4:3 deck, compiled once (no Overfull box): its PDF by cell."""
+    folder = tmp_path_factory.mktemp("hall11")
+    pdfs = {}
+    for cell in ("lstm",):
+        path = init_example(folder / f"{cell}8.yaml", *THEMED[cell])
+        result = run_cli("render", path, "--out", folder / "out", "--no-check", *HALL11)
+        assert result.exit_code == 0, result.output
+        out = folder / "out" / f"{cell}8"
+        tex = lecturer_deck(out, out / "frames.tex")
+        compiled = compile_tex(tex)
+        assert compiled.ok, (tex.name, compiled.errors)
+        assert compiled.overfull == 0, (cell, compiled.overfull_hbox, compiled.overfull_vbox)
+        pdfs[cell] = tex.with_suffix(".pdf")
+    return pdfs
+
+
+@pytest.mark.latex
+def test_cell_state_at_the_text_size_at_11pt_in_a_madrid_43_deck(hall11: dict[str, Path]) -> None:
+    """Every number of the LSTM's frames is at the text size: the cell line's numbers
+    (``= [f] \\odot [c] + [i] \\odot [g] = [c]``, 28.5 em as pdflatex sets them) fit the
+    line's 31.3 em on one row. Estimated as five times c's width and 10 em of symbols
+    (33.9 em), the result went on a row of its own, and [shrink] set the frame at 10.24 pt."""
+    found = measure.numbers(hall11["lstm"])
+    assert len({n.page for n in found}) >= 12, "the measure reads too few pages"
+    scaled = sorted({(n.page, round(n.size, 2)) for n in found if round(n.size, 2) != TEXT_PT})
+    assert not scaled, scaled

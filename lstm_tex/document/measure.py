@@ -222,13 +222,13 @@ PROJECTION_LHS_EM = 6.0
 #: Between m_t and W_hr^T on the projection's line.
 PROJECTION_GAP_EM = 3.0
 
-#: The column notation's LSTM state lines, everything but their matrices (numbers 5 or 4
-#: matrices wide, the symbols these ems): the numbers' row of ``c_t = f \odot c + i \odot
-#: g``, ``c_t = [f] \odot [c] + [i] \odot [g] = [c]`` (measured 8.8 em with c_1; 14 broke
-#: an 11 pt hidden-8 line that fits; issue 12),
-CELL_LINE_EM = 10.0
-#: ... its part before ``+ i \odot g``,
-CELL_SUM_EM = 10.0
+#: The column notation's LSTM state lines, everything but their matrices (each its own
+#: estimate; benchmarks/calibrate.py measures the symbols at 9-11 pt): the numbers' row of
+#: ``c_t = [f] \odot [c] + [i] \odot [g] = [c]`` (measured 7.2-7.4 em; at 10, 11 pt broke
+#: before its result, and Madrid 4:3 shrank the frame to 10.24 pt; issue 12),
+CELL_LINE_EM = 7.4
+#: ... its part before ``= [c]`` (measured 5.9-6.0 em),
+CELL_SUM_EM = 6.1
 #: ... ``h_t = o \odot \tanh(c) = ... = [h]`` (measured 18.6 em),
 HIDDEN_LINE_EM = 19.0
 #: ... its numbers on a row of their own, ``= [o] \odot \tanh([c]) = [o] \odot [tanh c]
@@ -242,10 +242,10 @@ HIDDEN_SYMBOLIC_EM = 15.0
 #: ... and the projection ``h_t = W_hr m_t = [W] [m] = [h]``.
 PROJECTION_LINE_EM = 10.0
 #: The numbers' row of the GRU's ``h_t = (1 - z) \odot n + z \odot h``, ``h_t = (1 -
-#: [z]) \odot [n] + [z] \odot [h]``, but its matrices (measured 8.8 em with h_1; issue 12),
-GRU_UPDATE_EM = 10.0
-#: ... ``(1 - [z]) \odot [n]``, its first product,
-GRU_PRODUCT_EM = 10.0
+#: [z]) \odot [n] + [z] \odot [h]``, but its matrices (measured 9.3-9.8 em, calibrate.py),
+GRU_UPDATE_EM = 9.8
+#: ... ``(1 - [z]) \odot [n]``, its first product (measured 6.8-7.3 em),
+GRU_PRODUCT_EM = 7.3
 #: ... `` = [h]`` after it,
 GRU_RESULT_EM = 2.0
 #: ... and, when its sum has a row of its own, that row's indent and its ``+`` and

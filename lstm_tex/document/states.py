@@ -112,14 +112,18 @@ def column_state(s: States) -> Fitted:
     step, medium, sup_em, proj, line = s.step, s.medium, s.sup_em, s.proj, s.line_em
     assert step.c is not None and step.m is not None
     c = medium.em(step.c)
+    f, prev, i, g = cell_ems(s)
     projection_em = (
         medium.weights_em(proj) + medium.em(step.m) + medium.em(step.h)
         if proj is not None
         else -np.inf
     )
+    # each vector as wide as it is (five times c's width made an 11 pt hidden-8 line 19 %
+    # wider than pdflatex sets it: it broke before its result, and Madrid 4:3 shrank the
+    # frame to 10.24 pt; issue 12)
     cell = {
-        "result": 5 * c + measure.CELL_LINE_EM + sup_em > line,
-        "sum": 4 * c + measure.CELL_SUM_EM > line,
+        "result": f + prev + i + g + c + measure.CELL_LINE_EM + sup_em > line,
+        "sum": f + prev + i + g + measure.CELL_SUM_EM > line,
     }
     # Without a projection, the h line's numbers go on one row under its symbols where
     # they fit (two rows of 8-row vectors did not fit an 11 pt frame: Beamer shrank it to
@@ -142,17 +146,30 @@ def column_state(s: States) -> Fitted:
     return cell, hidden, cell_h, hidden_h, column_widths(s, cell, hidden)
 
 
+def cell_ems(s: States) -> tuple[float, float, float, float]:
+    """The ems of the cell line's factors ``f``, ``c_{t-1}`` (as it is shown), ``i``, ``g``."""
+    step, em = s.step, s.medium.em
+    assert step.c_prev is not None
+    return (
+        em(step.gates["f"].act),
+        em(step.c_prev, s.style),
+        em(step.gates["i"].act),
+        em(step.gates["g"].act),
+    )
+
+
 def column_widths(s: States, cell: dict[str, bool], hidden: dict[str, bool]) -> tuple[float, float]:
     """The widest rows of the column notation's cell and hidden-state lines as they break
     (:func:`column_state`): their pieces are the parts of the estimates it breaks by."""
     step, medium, sup_em, op = s.step, s.medium, s.sup_em, OPERATOR_EM
     assert step.c is not None and step.m is not None  # an LSTM step
     c = medium.em(step.c)
+    f, prev, i, g = cell_ems(s)
     indent = measure.STATE_LHS_EM + sup_em
     cell_w = widest(
         [
-            (2 * c + measure.CELL_SUM_EM - op, False),  # = f * c_{t-1}
-            (2 * c + op, cell["sum"]),  # + i * g
+            (f + prev + measure.CELL_SUM_EM - op, False),  # = f * c_{t-1}
+            (i + g + op, cell["sum"]),  # + i * g
             (c + measure.CELL_LINE_EM - measure.CELL_SUM_EM + sup_em, cell["result"]),
         ],
         indent,
