@@ -186,9 +186,14 @@ def test_the_exercise_deck_compiles(tmp_path: Path) -> None:
     """The pytorch notation's own quantities (ih, hh); the sheet and the key of them are
     compiled by :func:`printed_sheets`, every option with every example in test_notation."""
     folder = render(NOTEBOOK, tmp_path, "--exercise", "ih,hh")
-    compiled = compile_tex(folder / "notebook-step-exercise-slides.tex", draft=True)
+    compiled = compile_tex(folder / "notebook-step-exercise-slides.tex")
     assert compiled.ok, compiled.errors
     assert compiled.overfull == 0
+    # the "Exercise" frame is top-aligned as every other frame (it was centred: 34 % blank
+    # above its text; issue 12)
+    pdf = folder / "notebook-step-exercise-slides.pdf"
+    (exercise,) = [f for f in measure.fills(pdf) if f.title == "Exercise"]
+    assert exercise.above < 0.05, exercise
 
 
 # ---------------------------------------------------------------- the printed sheet, measured
@@ -237,6 +242,45 @@ def test_every_box_of_the_sheet_takes_a_handwritten_number(printed_sheets: Print
     assert len(drawn) == len(boxes(derivation(printed_sheets.sheet_tex), r"\lstmblank")) > 0
     assert min(b.height for b in drawn) >= BOX_MM
     assert not any(b.number for b in drawn)
+
+
+#: The pieces of a tall left bracket (Latin Modern's math extension font): top, middle.
+BRACKET_TOP, BRACKET_MIDDLE = "\uf8ee", "\uf8ef"
+MM = 72 / 25.4
+
+
+def bracket_gaps(pdf: Path) -> tuple[list[float], list[float]]:
+    """For each box in the first column of a matrix: the white (mm) between the left
+    bracket's pieces and the box, and between the top of the bracket's top piece (its
+    glyph's box) and the top of a first row's box."""
+    side, above = [], []
+    with pdfplumber.open(pdf) as opened:
+        for b in _answer_boxes(pdf):
+            pieces = [
+                c
+                for c in opened.pages[b.page - 1].chars
+                if c["text"] in (BRACKET_TOP, BRACKET_MIDDLE)
+                and -0.5 <= b.x0 - c["x1"] / MM < 5
+                and c["bottom"] / MM > b.top
+                and c["top"] / MM < b.bottom + 8
+            ]
+            beside = [c for c in pieces if c["top"] / MM < b.bottom]
+            if not beside:
+                continue
+            side.append(b.x0 - max(c["x1"] for c in beside) / MM)
+            tops = [c["top"] / MM for c in pieces if c["text"] == BRACKET_TOP]
+            above += [b.top - t for t in tops if 0 < b.top - t < 8]
+    return side, above
+
+
+@pytest.mark.latex
+def test_boxes_stand_clear_of_their_brackets(printed_sheets: Printed) -> None:
+    """A box stood against its matrix's bracket (0.0 mm beside it, 1.9 mm below the top
+    piece's glyph box, whose ink starts lower; issue 12): 0.6 mm beside, 2.6 mm below."""
+    side, above = bracket_gaps(printed_sheets.sheet)
+    assert len(side) > 100 and len(above) > 50
+    assert min(side) >= 0.5, min(side)
+    assert min(above) >= 2.4, min(above)
 
 
 @pytest.mark.latex

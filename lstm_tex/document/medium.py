@@ -50,6 +50,9 @@ BOX_EM = 0.3  # extra width of a number in an exercise box (\lstmblank, \lstmans
 #: On paper (the article's exercise sheet and answer key) a box is this many times as wide
 #: as the number it stands for, room for a handwritten one (issue 12; exercise.tex.j2).
 PAPER_BOX_SCALE = 1.5
+#: ... with 0.6 mm on each side, so that a box does not stand against its matrix's bracket
+#: (issue 12): 1.2 mm in ems of a 10 pt article (exercise.tex.j2's \lstmbox).
+PAPER_BOX_SIDES_EM = 0.35
 
 #: Up to this ``max_cols`` (the default), a slide's weight matrix shows no more columns than
 #: fit its line at full size; a larger ``max_cols`` (or ``article_full``) asks for more
@@ -187,6 +190,7 @@ class Medium:
             column += BOX_EM
             if self.paper_boxes:
                 column += (PAPER_BOX_SCALE - 1.0) * measure.DIGIT_EM * widest
+                column += PAPER_BOX_SIDES_EM
         fit = int((self.layout.line_em - max(ROW_LINE_EM, beside) - power) / column)
         return max(ELISION_MIN, min(self.layout.max_cols, fit))
 
@@ -353,7 +357,7 @@ class Medium:
         a = matrix.reshape(matrix.shape[0], -1)
         shown = shown_entries(a, self.layout.max_rows, self.layout.max_cols)
         widest = numbers.widest(shown, style, self.decimals)
-        return BOX_EM + (PAPER_BOX_SCALE - 1.0) * measure.DIGIT_EM * widest
+        return BOX_EM + PAPER_BOX_SIDES_EM + (PAPER_BOX_SCALE - 1.0) * measure.DIGIT_EM * widest
 
     def weights_em(
         self,
