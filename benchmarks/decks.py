@@ -1,5 +1,6 @@
-r"""Measure the frame of each Beamer theme that TeX Live ships, at 16:9 and 4:3, and write
-the table the slides are laid out by (``render.deck``): lstm_tex/latex/deck_frames.py.
+r"""Measure the frame of each Beamer theme that TeX Live ships, at 16:9 and 4:3, in a
+10, 11 and 12 pt class, and write the tables the slides are laid out by
+(``render.deck``): lstm_tex/latex/deck_frames.py.
 
 Each entry compiles a one-frame deck with lstm-tex's own preamble in that theme and aspect
 (:func:`lstm_tex.latex.tex.deck`, as ``render.deck`` writes the standalone deck) and reads
@@ -9,6 +10,7 @@ off too). tests/test_decks.py compiles a few entries again and compares.
 
     python benchmarks/decks.py            # measure every theme, rewrite the table
     python benchmarks/decks.py Madrid     # measure these themes, print them
+    python benchmarks/decks.py --sized    # measure the 10 and 12 pt classes, rewrite them
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import tempfile
 from pathlib import Path
 
 from lstm_tex.latex import tex
-from lstm_tex.latex.decks import ASPECT_OPTIONS, Deck
+from lstm_tex.latex.decks import ASPECT_OPTIONS, FONT_SIZES, Deck
 
 TABLE = Path(__file__).resolve().parents[1] / "lstm_tex" / "latex" / "deck_frames.py"
 #: Measured first, in this order; then every other theme TeX Live's Beamer ships.
@@ -48,9 +50,10 @@ def themes() -> list[str]:
     return [t for t in NAMED if t in shipped] + rest
 
 
-def measure(theme: str, aspect: str) -> tuple[float, float]:
-    """The text width and the body's height (pt) of ``theme``'s frame at ``aspect``."""
-    doc = tex.deck("Probe", PROBE, theme=Deck(theme, aspect))  # type: ignore[arg-type]
+def measure(theme: str, aspect: str, size: int = 11) -> tuple[float, float]:
+    """The text width and the body's height (pt) of ``theme``'s frame at ``aspect`` in a
+    ``size`` pt class."""
+    doc = tex.deck("Probe", PROBE, theme=Deck(theme, aspect, size))  # type: ignore[arg-type]
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "probe.tex"
         path.write_text(doc.dumps())
@@ -68,32 +71,50 @@ def measure(theme: str, aspect: str) -> tuple[float, float]:
     return round(float(found[1]), 2), round(float(found[2]), 2)
 
 
-def write(table: dict[tuple[str, str], tuple[float, float]]) -> None:
-    """The table as a Python module, formatted as ruff formats it."""
-    rows = "".join(
-        f'    ("{theme}", "{aspect}"): ({width}, {body}),\n'
-        for (theme, aspect), (width, body) in table.items()
+Table = dict[tuple[str, str, int], tuple[float, float]]
+
+
+def _rows(table: Table, sized: bool) -> str:
+    return "".join(
+        f'    ("{theme}", "{aspect}"{f", {size}" if sized else ""}): ({width}, {body}),\n'
+        for (theme, aspect, size), (width, body) in table.items()
+        if (size != 11) == sized
     )
+
+
+def write(table: Table) -> None:
+    """The tables as a Python module, formatted as ruff formats it: the 11 pt class's
+    frames (``FRAMES``) and the other sizes' (``SIZED``)."""
     TABLE.write_text(
         '"""The frame of each Beamer theme TeX Live ships, at 16:9 and 4:3, as pdflatex sets\n'
         "it with lstm-tex's preamble: (theme, aspect) -> (text width, body height below a\n"
-        "one-line frame title), in pt. Written by benchmarks/decks.py (do not edit by hand;\n"
-        'tests/test_decks.py compiles a few entries again)."""\n\n'
-        "FRAMES: dict[tuple[str, str], tuple[float, float]] = {\n" + rows + "}\n"
+        "one-line frame title), in pt, in Beamer's 11 pt class (FRAMES) and in its 10 and\n"
+        "12 pt classes (SIZED, keyed by the size too). Written by benchmarks/decks.py (do not\n"
+        'edit by hand; tests/test_decks.py compiles a few entries again)."""\n\n'
+        "FRAMES: dict[tuple[str, str], tuple[float, float]] = {\n"
+        + _rows(table, False)
+        + "}\nSIZED: dict[tuple[str, str, int], tuple[float, float]] = {\n"
+        + _rows(table, True)
+        + "}\n"
     )
 
 
 def main(args: list[str]) -> None:
-    table = {}
+    sized = args[:1] == ["--sized"]
+    args = args[1:] if sized else args
+    table: Table = {}
+    if sized:  # the 11 pt class's table as it is
+        from lstm_tex.latex.deck_frames import FRAMES
+
+        table = {(theme, aspect, 11): frame for (theme, aspect), frame in FRAMES.items()}
     for theme in args or themes():
         for aspect in ASPECT_OPTIONS:
-            table[theme, aspect] = measure(theme, aspect)
-            print(
-                f"{theme:12} {aspect:5} text {table[theme, aspect][0]:7.2f} pt, "
-                f"body {table[theme, aspect][1]:7.2f} pt"
-            )
+            for size in [s for s in FONT_SIZES if s != 11] if sized else [11]:
+                table[theme, aspect, size] = measure(theme, aspect, size)
+                width, body = table[theme, aspect, size]
+                print(f"{theme:12} {aspect:5} {size} pt text {width:7.2f} pt, body {body:7.2f} pt")
     if not args:
-        write(table)
+        write(dict(sorted(table.items(), key=lambda kv: kv[0][2] != 11)))
 
 
 if __name__ == "__main__":

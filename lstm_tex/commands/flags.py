@@ -135,6 +135,7 @@ def render_options(
             ("text_size", flags["text_size"]),
             ("theme", text_flag(flags["theme"], "--theme")),
             ("aspect", flags["aspect"]),
+            ("font_size", flags["font_size"]),
             ("article_full", flags["article_full"] or None),
         )
         if value is not None

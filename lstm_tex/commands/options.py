@@ -155,6 +155,14 @@ RENDER: list[Option] = [
         "4:3 (Beamer's default page).",
     ),
     click.option(
+        "--font-size",
+        type=int,
+        metavar="PT",
+        help="The font size of that deck's class, as in \\documentclass[10pt]{beamer} "
+        "(render.deck.font_size): 10, 11 (Beamer's default) or 12. The slides' text "
+        "keeps --text-size in it.",
+    ),
+    click.option(
         "--article-full",
         is_flag=True,
         help="Show every row and column in the article (render.article_full).",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from lstm_tex.compute.trace import Step, Trace, directions_of
-from lstm_tex.document import expansion, forms, matrices, measure, numbers, plots, reveal
+from lstm_tex.document import expansion, forms, matrices, numbers, plots, reveal
 from lstm_tex.document.line import Line
 from lstm_tex.document.medium import (
     ARTICLE_FULL,
@@ -77,9 +77,9 @@ def build(
         "source": comment(printable(ex.file)),
         "source_name": Path(ex.file).name,
         "summary": escape(_summary(ex, form)),
-        # the slides' body and note sizes (render.text_size)
+        # the slides' body and note sizes (render.text_size) in the deck's class
         "text_size": dict(
-            zip(("body", "note"), measure.SLIDE_SIZES[ex.render.text_size], strict=True)
+            zip(("body", "note"), ex.render.deck.sizes(ex.render.text_size), strict=True)
         ),
         "steps": steps,
         "check": _check(report),

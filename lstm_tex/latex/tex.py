@@ -141,7 +141,7 @@ def deck(
     besides the usual ones."""
     from pylatex import Command, NoEscape
 
-    doc = _document("beamer", [*ASPECT_OPTIONS[theme.aspect], "11pt"], packages)
+    doc = _document("beamer", [*ASPECT_OPTIONS[theme.aspect], f"{theme.font_size}pt"], packages)
     doc.preamble.append(NoEscape(f"\\usetheme{{{theme.theme}}}"))
     doc.preamble.append(NoEscape(r"\setbeamertemplate{navigation symbols}{}"))
     if theme.theme == DEFAULT.theme:

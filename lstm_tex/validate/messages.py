@@ -69,6 +69,8 @@ HINTS: dict[tuple[Any, ...], str] = {
     "elides columns, numbers never go below 8 pt)",
     ("render", "deck", "aspect"): " (the aspect ratio of the deck the slides go into: 16:9 "
     "for \\documentclass[aspectratio=169]{beamer}, 4:3 for Beamer's default page)",
+    ("render", "deck", "font_size"): " (the font size of that deck's class in pt, as in "
+    "\\documentclass[10pt]{beamer}: 10, 11 (Beamer's default) or 12)",
     ("render", "formats"): " (a list of latex, html and markdown, such as [latex, html])",
 }
 

@@ -181,7 +181,8 @@ class RenderOptions:
     ``expand`` lists the gates (with their steps) whose affine parts are also written
     out row by row; ``max_rows``/``max_cols`` bound the matrices on slides (the rest is
     elided); ``text_size`` is the slides' text size in pt (:data:`TEXT_SIZES`); ``deck``
-    the Beamer theme and aspect ratio they are laid out for (a lecturer's own deck);
+    the Beamer theme, aspect ratio and class font size they are laid out for (a
+    lecturer's own deck);
     ``article_full`` shows every row and column in the article.
     """
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from lstm_tex.compute.cells import LSTM, Cell
 from lstm_tex.errors import InputError
-from lstm_tex.latex.decks import THEMES, Deck
 from lstm_tex.read import document
+from lstm_tex.validate.deck import file_deck, frame_flags
 from lstm_tex.validate.exercise import (
     BadExercise,
     carry_and_exercise,
@@ -30,13 +30,12 @@ from lstm_tex.validate.model import (
     SHOWN,
     SLIDES_MAX_COLS,
     SLIDES_MAX_ROWS,
-    TEXT_SIZES,
     Example,
     Format,
     LstmConfig,
     RenderOptions,
 )
-from lstm_tex.validate.structs import DeckSection, RenderSection
+from lstm_tex.validate.structs import RenderSection
 
 
 def formats_option(formats: Sequence[str]) -> tuple[Format, ...]:
@@ -99,27 +98,6 @@ class BadOption(ValueError):
     def __init__(self, message: str, where: tuple[Any, ...] = ()) -> None:
         super().__init__(message)
         self.where = where
-
-
-def deck_option(theme: str, aspect: str) -> Deck:
-    """``render.deck`` (``--theme``, ``--aspect``): a theme whose frame is in the table of
-    :mod:`lstm_tex.latex.deck_frames` (the aspect is checked before, by the schema or the
-    flag); raises :class:`BadOption` listing those themes."""
-    if theme not in THEMES:
-        close = suggest(theme, THEMES)
-        hint = f" ({close.removeprefix('; ')})" if close.startswith("; did") else ""
-        raise BadOption(
-            f"expected a Beamer theme whose frame lstm-tex has measured, found {theme!r}"
-            f"{hint}; the measured themes: {', '.join(THEMES)} (benchmarks/decks.py)"
-        )
-    return Deck(theme, "4:3" if aspect == "4:3" else "16:9")
-
-
-def _deck(doc: document.Document, section: DeckSection) -> Deck:
-    try:
-        return deck_option(section.theme, section.aspect)
-    except BadOption as exc:
-        raise doc.error(("render", "deck", "theme"), str(exc)) from None
 
 
 _EXPAND_FORMS = "all, a gate, or a list such as [f, o] or [{gate: f, steps: [1]}]"
@@ -244,7 +222,7 @@ def view_options(
         max_rows=section.max_rows,
         max_cols=section.max_cols,
         text_size=section.text_size,
-        deck=_deck(doc, section.deck),
+        deck=file_deck(doc, section.deck),
         article_full=section.article_full,
     )
 
@@ -260,10 +238,13 @@ def with_view(
     text_size: int | None = None,
     theme: str | None = None,
     aspect: str | None = None,
+    font_size: int | None = None,
 ) -> Example:
     """``example`` with presentation options replaced (the command line's flags; ``None``
     keeps the file's). ``expand`` holds ``GATE`` or ``GATE:STEPS`` texts (``f``, ``all``,
-    ``o:1,3``), one per ``--expand``. Raises :class:`InputError` naming the flag."""
+    ``o:1,3``), one per ``--expand``; ``text_size``, ``theme``, ``aspect`` and
+    ``font_size``: :func:`~lstm_tex.validate.deck.frame_flags`. Raises
+    :class:`InputError` naming the flag."""
     changes: dict[str, Any] = {}
     if expand is not None:
         entries: list[Any] = []
@@ -296,35 +277,13 @@ def with_view(
                     field="--" + name.replace("_", "-"),
                 )
             changes[name] = value
-    changes.update(_frame_flags(example.render.deck, text_size, theme, aspect))
+    frame = {"text_size": text_size, "theme": theme, "aspect": aspect, "font_size": font_size}
+    changes.update(frame_flags(example.render.deck, frame))
     if reveal is not None:
         changes["reveal"] = reveal
     if article_full is not None:
         changes["article_full"] = article_full
     return replace(example, render=replace(example.render, **changes)) if changes else example
-
-
-def _frame_flags(
-    given: Deck, text_size: int | None, theme: str | None, aspect: str | None
-) -> dict[str, Any]:
-    """``--text-size``, and ``--theme`` and ``--aspect`` over the file's ``render.deck``."""
-    changes: dict[str, Any] = {}
-    if text_size is not None:
-        if text_size not in TEXT_SIZES:
-            raise InputError(
-                f"expected {', '.join(map(str, TEXT_SIZES[:-1]))} or {TEXT_SIZES[-1]}, "
-                f"found {text_size}" + HINTS[("render", "text_size")],
-                field="--text-size",
-            )
-        changes["text_size"] = text_size
-    if aspect not in (None, "16:9", "4:3"):
-        raise InputError(f"expected 16:9 or 4:3, found {aspect!r}", field="--aspect")
-    if theme is not None or aspect is not None:
-        try:
-            changes["deck"] = deck_option(theme or given.theme, aspect or given.aspect)
-        except BadOption as exc:
-            raise InputError(str(exc), field="--theme") from None
-    return changes
 
 
 def render_options(

@@ -17,7 +17,7 @@ import msgspec
 from msgspec import Meta, Struct, field
 
 from lstm_tex.compute.cells import Nonlinearity
-from lstm_tex.latex.decks import Aspect
+from lstm_tex.latex.decks import Aspect, FontSize
 from lstm_tex.validate.model import (
     DEVICE_PATTERN,
     ELISION_MIN,
@@ -84,6 +84,7 @@ class DeckSection(_Strict, frozen=True, kw_only=True):
 
     theme: str = "default"  # a theme of lstm_tex.latex.decks.THEMES; checked in _build
     aspect: Aspect = "16:9"
+    font_size: FontSize = 11  # the class's: \documentclass[10pt]{beamer}
 
 
 class RenderSection(_Strict, frozen=True, kw_only=True):
