@@ -344,6 +344,12 @@ def test_column_width_aligns_more_decimals() -> None:
         ([0.000999996], 4, -2),  # 0.9999... would print 1.0000: 0.1000 instead
         ([0.0027, 0.0001], 4, None),  # from 10^-3 up the largest keeps two digits
         ([0.5, 2e-7], 4, None),  # one entry of ordinary size: none
+        # below 0.1, where an entry would take an exponent of its own (2 x 10^{-7})
+        ([0.0058, -2e-7], 4, -2),
+        ([0.05, 2e-7], 4, -1),
+        ([0.0058, 2e-6], 4, None),  # 0.000002: no exponent
+        ([0.0058, 1e-13], 4, None),  # float noise: 0.0000
+        ([0.0058, 2e-7], 7, None),  # 0.0000002 at 7 decimals
         ([0.0, -0.0], 4, None),
         ([1e-13, -1e-15], 4, None),  # float noise of exact zeros (numbers.NOISE)
         ([0.05, 0.01], 2, -1),  # at 2 decimals from 0.1 down
@@ -438,13 +444,16 @@ def test_matrix_widths_count_mantissas_and_the_power() -> None:
 def test_mantissas_read_back_the_values(xs: list[float], decimals: int) -> None:
     """10^{p} times each printed mantissa is the value to half a unit of the mantissa's
     last decimal (or its one significant digit), and the largest mantissa prints between
-    0.1000 and 1 (as the document's other values)."""
+    0.1000 and 1 (as the document's other values); without a power, no entry prints with
+    an exponent of its own."""
     values = np.array(xs, dtype=np.float64)
     p = numbers.shared_exponent(values, decimals)
-    if max(abs(x) for x in xs) >= numbers.scale_below(decimals):
-        assert p is None
+    if max(abs(x) for x in xs) < numbers.scale_below(decimals):
+        assert p is not None
+    if p is None:  # none is tiny enough, nor would one take an exponent of its own
+        assert not any(numbers.TIMES in numbers.format_number(x, "fixed", decimals) for x in xs)
         return
-    assert p is not None and p < 0
+    assert p < 0
     texts = [numbers.format_number(m, "fixed", decimals) for m in numbers.mantissas(values, p)]
     assert 0.1 <= max(abs(float(t)) for t in texts if numbers.TIMES not in t) < 1.0
     for x, text in zip(xs, texts, strict=True):

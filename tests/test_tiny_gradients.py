@@ -138,3 +138,19 @@ def test_the_hidden_8_articles_delta_shares_a_power(layers2: dict[str, Any]) -> 
     assert "\\times" not in back
     powers = [int(p) for p, _ in SCALED.findall(back)]
     assert -3 in powers and len(powers) >= 2, powers
+
+
+@pytest.mark.latex
+def test_no_entry_takes_its_own_exponent_beside_small_ones(layers2: dict[str, Any]) -> None:
+    r"""A matrix whose entries are all below 0.1 never pads its column to an entry's own
+    ``\times 10^{-7}``: it takes a power (``[0.0058; -2 x 10^-7]`` is ``10^{-2}[0.5800;
+    -0.00002]``); 10 such matrices in this article before."""
+    text = layers2["tex"].read_text()
+    mixed = []
+    for power, body in re.findall(r"(10\^\{-\d+\})?\\begin\{bmatrix\}(.*?)\\end\{bmatrix\}", text):
+        shown = entries(body)
+        own = [n for n in shown if "times" in n]
+        plain = [abs(float(n)) for n in shown if "times" not in n]
+        if own and (power or max(plain, default=0.0) < 0.1):
+            mixed.append(shown)
+    assert not mixed, mixed[:3]

@@ -336,17 +336,29 @@ def shared_exponent(values: np.ndarray, decimals: int) -> int | None:
     below :func:`scale_below` in size and one is not 0 (nor float noise, :data:`NOISE`),
     the largest mantissa shows as the document's other values do, ``0.3012`` (between 0.1
     and 1, with ``decimals`` decimals): ``[3.012e-5, 2e-7]`` -> -4, ``10^{-4}[0.3012;
-    0.0020]``. The exercise sheets' boxes and numbers as written never take one."""
+    0.0020]``. Also below 0.1 where a value would otherwise take an exponent of its own:
+    ``[0.0058, -2e-7]`` -> -2, ``10^{-2}[0.5800; -0.00002]``, not ``0.0058`` over ``-2
+    \times 10^{-7}`` (every entry padded to the exponent's width; issue 12). The exercise
+    sheets' boxes and numbers as written never take one."""
     size = np.abs(np.asarray(values, dtype=np.float64))
     if size.size == 0 or not np.isfinite(size).all():
         return None
     top = float(size.max())
-    if not NOISE <= top < scale_below(decimals):
+    if not NOISE <= top < scale_below(decimals) and not (
+        NOISE <= top < 0.1 and _needs_exponent(size, decimals)
+    ):
         return None
     p = math.floor(math.log10(top)) + 1
     if float(fixed(top * 10.0**-p, decimals)) >= 1.0:  # 0.99996e-3 -> 0.1000, not 1.0000
         p += 1
     return p
+
+
+def _needs_exponent(size: np.ndarray, decimals: int) -> bool:
+    r"""Whether a value of sizes ``size`` prints with an exponent of its own (``2 \times
+    10^{-7}``, :func:`format_number`), padding every entry of its column to that width."""
+    tiny = size[(size >= NOISE) & (size < 1e-6)]
+    return any(TIMES in format_number(float(x), "fixed", decimals) for x in set(tiny.tolist()))
 
 
 def mantissas(values: np.ndarray, exponent: int) -> np.ndarray:
