@@ -460,3 +460,16 @@ def test_mantissas_read_back_the_values(xs: list[float], decimals: int) -> None:
         if numbers.TIMES not in text:
             digits = max(decimals, len(text.partition(".")[2]))
             assert abs(float(text) * 10.0**p - x) <= 0.5 * 10.0 ** (p - digits) * (1 + 1e-9)
+
+
+def test_row_vector_widths_count_the_power_once() -> None:
+    """A row vector of tiny values (the row-vector notation) is as wide as its mantissas,
+    its power of ten counted with its first column (every elision shows it)."""
+    from lstm_tex.document import measure, rowfit
+
+    tiny = np.array([[3.012e-5, -2e-7, 1e-5, 2.5e-5]])
+    plain = np.array([[0.3012, -0.0020, 0.1000, 0.2500]])
+    scaled = rowfit.column_widths([(tiny, "fixed")], 4, 8)
+    widths = rowfit.column_widths([(plain, "fixed")], 4, 8)
+    assert scaled[1:] == pytest.approx(widths[1:])
+    assert scaled[0] == pytest.approx(widths[0] + measure.DIGIT_EM * numbers.power_width(-4))

@@ -68,7 +68,8 @@ def layers2(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     path = init_example(folder / "l2.yaml", *flags, extra=backward_section(8, 2))
     result = run_cli("render", path, "--out", folder, "--no-check", "--text-size", "10")
     assert result.exit_code == 0, result.output
-    return {"tex": folder / "l2" / "l2.tex", "article": compile_tex(folder / "l2" / "l2.tex")}
+    tex = folder / "l2" / "l2.tex"
+    return {"tex": tex, "article": compile_tex(tex, draft=True)}
 
 
 @pytest.mark.latex
