@@ -193,3 +193,23 @@ def products(tex: str) -> list[tuple[Shape, Shape]]:
         for factors in chain
         for a, b in itertools.pairwise(factors)
     ]
+
+
+#: A backward product ``lhs = W^\top v &= [W^\top] [v] = [r]`` (dx, dh_{t-1}, W_hr^T dh) of
+#: a deck's ``frames.tex``, ``W^\top v`` ending its left-hand side (not the GRU's
+#: ``W^\top v + z \odot dh``): its weight's symbol and the first row of its matrix.
+BACKWARD_PRODUCT = re.compile(
+    r"^[^&\n]*?(?P<w>W_\{\w+\}\^\{[^&\n]*?\\top\})[^&\n+=]*&= \\begin\{bmatrix\}(?P<row>.*?)\\\\",
+    re.M,
+)
+
+
+def backward_columns(tex: str) -> dict[str, set[int]]:
+    """By weight (its symbol, ``W_{hh}^{(1)\\top}``), the columns each of its backward
+    products shows (how many numbers the first row of ``W^\\top`` has): one count per
+    weight where it is elided alike at every step."""
+    found: dict[str, set[int]] = {}
+    for m in BACKWARD_PRODUCT.finditer(tex):
+        cells = [cell.strip() for cell in m.group("row").split("&")]
+        found.setdefault(m.group("w"), set()).add(sum(cell != "\\cdots" for cell in cells))
+    return found

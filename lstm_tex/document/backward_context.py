@@ -74,8 +74,17 @@ class Builder(StepLines, ParamLines, SgdLines):
             out.append(g)
         return out
 
-    def build(self, report: Report | None) -> dict[str, Any]:
-        spec = self.g.spec
+    def steps(self) -> list[dict[str, Any]]:
+        """Every step derived, from the last layer's last step back, each weight's products
+        W^T v showing the same columns at every step: the room of its widest
+        (:meth:`Show.settle`; built again where they differed)."""
+        steps = self.derived()
+        while self.show.settle():
+            steps = self.derived()
+        return steps
+
+    def derived(self) -> list[dict[str, Any]]:
+        """The steps derived (:meth:`step`), in the order the backward pass walks them."""
         steps = []
         for layer in reversed(range(self.cfg.num_layers)):
             for direction in self.directions:
@@ -85,6 +94,11 @@ class Builder(StepLines, ParamLines, SgdLines):
                 steps += [
                     self.step(b) for b in reversed(computed) if self.ex.render.derives(b.layer, b.t)
                 ]
+        return steps
+
+    def build(self, report: Report | None) -> dict[str, Any]:
+        spec = self.g.spec
+        steps = self.steps()
         params = [
             g
             for layer in range(self.cfg.num_layers)

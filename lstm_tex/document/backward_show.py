@@ -44,6 +44,11 @@ class Show:
         #: Off slides, a line taller than this (matrix rows) may break across pages
         #: (``Line.page_breaks``); the builder sets the page of its medium.
         self.page_rows = math.inf
+        #: By weight (:func:`weight_key`), the columns its products ``W^\top v`` showed
+        #: (:meth:`product`), and the most each may show: where they differed between
+        #: steps, the fewest (:meth:`settle`).
+        self.shown: dict[bytes, set[int]] = {}
+        self.most: dict[bytes, int] = {}
 
     def note_rows(self, note: str) -> float:
         """The rows of text ``note`` takes on a slide (:func:`note_rows`)."""
@@ -83,18 +88,6 @@ class Show:
         """A computed value used again (:meth:`used`) under its ``name``."""
         return self.used(self.value(array, kind), name)
 
-    def steady_em(self, array: np.ndarray, slots: int | None = None) -> float:
-        """The width of a computed (B, n) value as :meth:`value` shows it, counted with a
-        minus sign in each column whether it has one or not: what the same product leaves
-        room for is then the same at every step (issue 12: W_hh^T delta showed 5 of 8
-        columns at step 3, 4 at step 2, where only step 3's result had a minus)."""
-        sign = (
-            0.0
-            if (array < 0).any()
-            else measure.DIGIT_EM * (array.shape[0] if array.ndim == 2 else 1)
-        )
-        return self.value(array, slots=slots).em + sign
-
     def given(self, array: np.ndarray) -> Piece:
         """A (B, n) input as an n x B matrix, its numbers as written in the example."""
         m = self.medium
@@ -116,7 +109,8 @@ class Show:
         """``matrix`` (as written, already transposed where it is) times a computed (B, n)
         ``vector``: on slides (``room``: the ems the two have on their line) the matrix's
         columns are elided to fit, and the vector's rows with them, so that the line is
-        not scaled down (issue 12); else as :meth:`transposed` and :meth:`value` show them."""
+        not scaled down (issue 12), to no more than :meth:`settle` allows the matrix; else as
+        :meth:`transposed` and :meth:`value` show them."""
         m = self.medium
         n = matrix.shape[1]
         if room is None or matrix.ndim != 2:
@@ -124,20 +118,33 @@ class Show:
         widest = numbers.widest(
             shown_entries(matrix, m.layout.max_rows, m.layout.max_cols), "written", m.decimals
         )
-        most = min(n, m.layout.max_cols)
-        slots = most
+        key = weight_key(matrix)
+        slots = min(n, m.layout.max_cols, self.most.get(key, n))
         while slots > ELISION_MIN and (
             measure.elided_matrix_em(widest, n, slots, m.layout.size)
-            + self.steady_em(vector, slots)
+            + self.value(vector, slots=slots).em
             > room
         ):
             slots -= 1
+        self.shown.setdefault(key, set()).add(slots)
         w_tex = matrices.bmatrix(
             matrix, style="written", max_rows=m.layout.max_rows, max_cols=slots
         )
         w_em = measure.elided_matrix_em(widest, n, slots, m.layout.size)
         rows = min(matrix.shape[0], m.layout.max_rows)
         return Piece(w_tex, w_em, rows), self.value(vector, slots=slots)
+
+    def settle(self) -> bool:
+        """Whether a weight's products showed different columns at different steps (the
+        room of a line differs with its left-hand side, dh_0 = W^T delta_1, and with its
+        vector's and result's numbers): then each such weight may show no more than the
+        fewest, the room of its widest step, and the steps are to be built again (issue
+        12: W_ih^T delta showed 3 of 8 columns at one step, 4 at the other). What was
+        shown is forgotten."""
+        uneven = {key: min(counts) for key, counts in self.shown.items() if len(counts) > 1}
+        self.most.update(uneven)
+        self.shown.clear()
+        return bool(uneven)
 
     def _weights(self, matrix: np.ndarray) -> Piece:
         m = self.medium
@@ -271,3 +278,8 @@ class Show:
                 break
             slots -= 1
         return slots
+
+
+def weight_key(matrix: np.ndarray) -> bytes:
+    """What identifies a weight matrix at every step it is used in: its numbers and shape."""
+    return repr(matrix.shape).encode() + np.ascontiguousarray(matrix).tobytes()

@@ -157,11 +157,9 @@ class StepLines(BuilderBase):
             return summed
         show = self.show
         r = show.value(result)
-        room = (
-            None
-            if self.text_em is None
-            else show.limit - tex_em(lhs) - 3 * OP_EM - show.steady_em(result) - column
-        )
+        room = None
+        if self.text_em is not None:
+            room = show.limit - tex_em(lhs) - 3 * OP_EM - r.em - column
         w, v = show.product(matrix, vector, room)
         return line(show, "apply", {"lhs": lhs, "v": name}, {"W": w, "v": v}, r, lhs, ops=1)
 
