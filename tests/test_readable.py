@@ -390,6 +390,42 @@ def test_weight_gradients_use_the_width(generated8: dict[str, Path], deck: str, 
     assert cells or deck != "hidden8"
 
 
+def _sgd_frames(frames: str) -> list[str]:
+    """The bodies of the SGD frames of a deck's ``frames.tex`` whose weight ``W_hk`` sets
+    its symbols and ``= [W]`` on one row, ``- eta [dW]`` and ``= [W']`` below."""
+    bodies = [f for f in frames.split("\\begin{frame}")[1:] if "SGD step" in f.split("\n")[0]]
+    return [f for f in bodies if re.search(r"\nW_\{h\w\} &\\leftarrow .*= \\begin\{bmatrix", f)]
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", ["hidden8", "gru8", "rnn8"])
+def test_the_sgd_step_of_tall_weights_uses_the_frame_height(
+    decks: dict[str, Path], deck: str
+) -> None:
+    """Issue 12 (note-26, item 6): at 10 pt, W_hk <- W_hk - eta dW_hk with [W], - eta [dW]
+    and [W'] on rows of their own below its symbols showed 6 of W_hk's 8 columns but 3 of
+    its 8 rows, its frame 83 % full. The symbols share the first row with [W]: a row of the
+    frame more for the matrices, 4 of 8 rows with the same 6 columns, the frame 94 % full
+    (measured), every number at 10 pt."""
+    pdf = decks[deck]
+    bodies = _sgd_frames((pdf.parent / "frames.tex").read_text())
+    assert len(bodies) == {"hidden8": 4, "gru8": 3, "rnn8": 1}[deck], len(bodies)
+    for body in bodies:
+        found = [pairing.shape(m.group("plain") or "") for m in pairing.MATRIX.finditer(body)]
+        shapes = [s for s in found if s is not None and len(s.cols) > 1]
+        assert len(shapes) == 3 and len(set(shapes)) == 1, [str(s) for s in shapes]
+        rows = sum(not dots for dots in shapes[0].rows)
+        cols = sum(not dots for dots in shapes[0].cols)
+        assert rows >= 4 and cols >= 6, (rows, cols)
+    sgd = [f for f in measure.fills(pdf) if f.title.startswith("One SGD step")]
+    middle = [f for f in sgd if f.continued and not f.last_of_group]  # W_hk's frames
+    assert len(middle) == len(bodies), middle
+    assert all(0.9 < f.fill <= 1.0 for f in middle), [round(f.fill, 3) for f in middle]
+    pages = {f.page for f in sgd}
+    found = [(n.page, n.text, n.size) for n in measure.numbers(pdf) if n.page in pages]
+    assert found and min(size for _, _, size in found) >= FULL_PT, min(found, key=lambda n: n[2])
+
+
 GATE_TITLES = (
     *("input gate", "forget gate", "cell candidate", "output gate"),  # LSTM
     *("reset gate", "update gate", "candidate"),  # GRU

@@ -26,14 +26,14 @@ SGD_TALL_ROWS = 6
 MARGIN_EM = 1.0
 
 
-def sgd_rows(count: int, frame_rows: float, size: float) -> int:
+def sgd_rows(count: int, frame_rows: float, size: float, symbolic: bool = True) -> int:
     """The most rows (up to :data:`SGD_TALL_ROWS`, at least ``ELISION_MIN``) of ``count``
-    rows of tall matrices below a symbolic row that fit ``frame_rows`` rows of text."""
+    rows of tall matrices (below a ``symbolic`` row) that fit ``frame_rows`` rows of text."""
     return next(
         (
             n
             for n in range(SGD_TALL_ROWS, ELISION_MIN, -1)
-            if tall([n] * count, True, size) + count * VDOTS_ROW <= frame_rows
+            if tall([n] * count, symbolic, size) + count * VDOTS_ROW <= frame_rows
         ),
         ELISION_MIN,
     )
@@ -170,51 +170,76 @@ class SgdLines(BuilderBase):
         frame_rows: float,
         column: float,
     ) -> Line:
-        """On slides, the SGD step of tall weights below its symbolic row, which starts at
-        the margin (``margin``: the rows after it start a quad in, not after ``W``): either
-        ``= [W] - eta [dW]`` on one row and ``= [W']`` on the next, or each factor on a row
-        of its own where that shows more columns, with fewer rows (more than
-        ``ELISION_MIN``): the most rows that fit ``frame_rows`` (issue 12: W_hk showed 3 of
-        its 8 columns at 10 pt, the rows after the first indented past ``W_hk``)."""
+        """On slides, the SGD step of tall weights (:meth:`sgd_layouts`): the one that shows
+        the most columns, then the most rows (issue 12: W_hk showed 3 of its 8 columns at
+        10 pt, the rows after the first indented past ``W_hk``; then 3 of its 8 rows)."""
         show = self.show
-        old, grad, new = arrays
+        old = arrays[0]
+        one, *stacked_ones = self.sgd_layouts(sym, symbolic, arrays, frame_rows, column)
+        # of the stacked ones, the symbols on the first row where that shows more rows
+        own = max(stacked_ones, key=lambda layout: (layout[0], layout[1], layout[3]))
+        # each factor on a row of its own where that shows more columns, with more than
+        # ELISION_MIN rows, or where one row shows only 2 columns around \cdots
+        better = own[0] and own[1] > one[1] and (own[3] > ELISION_MIN or one[1] <= ELISION_MIN)
+        _, _, stacked, most, (w, d, r), rows_em, inline = own if better or not one[0] else one
+        count = 3 if stacked else 2
+        fit = {
+            "break_numbers": not inline,
+            "break_result": True,
+            "break_inner": stacked,
+            "height": (0.0 if inline else SYMBOLIC) + count * line_height(most),
+            "width": max(rows_em) if inline else max(tex_em(symbolic), *rows_em),
+            "tall": tall([most] * count, not inline, show.size)
+            + (count * VDOTS_ROW if old.shape[0] > most else 0.0),
+        }
+        val = {"w": w.tex, "d": d.tex, "r": r.tex}
+        return record(show, "sgd", {**sym, "margin": not inline}, val, fit)
+
+    def sgd_layouts(
+        self,
+        sym: dict[str, Any],
+        symbolic: str,
+        arrays: tuple[np.ndarray, np.ndarray, np.ndarray],
+        frame_rows: float,
+        column: float,
+    ) -> list[tuple[Any, ...]]:
+        """The layouts of :meth:`tall_sgd`, each ``(fits, columns, stacked, rows, pieces,
+        the width of each row, inline)``: below its symbolic row, which starts at the margin
+        (the rows after it a quad in, not after ``W``), ``= [W] - eta [dW]`` on one row and
+        ``= [W']`` on the next, or each factor on a row of its own; or, where the symbols
+        and ``= [W]`` share the first row (``inline``, a row of the frame less, so more
+        rows of the matrices), ``- eta [dW]`` and ``= [W']`` on rows of their own after the
+        left-hand side. Rows from ``ELISION_MIN`` up: the most that fit ``frame_rows``."""
+        show = self.show
         eta_em = 0.5 * numbers.display_width(sym["eta"])
-        start = max(MARGIN_EM, column)  # where the rows after the first start
-        pieces = [(old, True, ""), (grad, False, "grads"), (new, False, "grads")]
-        room = show.limit - start - OP_EM  # = [..]
+        pieces = [(arrays[0], True, ""), (arrays[1], False, "grads"), (arrays[2], False, "grads")]
         layouts = []
-        for stacked, count in ((False, 2), (True, 3)):
-            most = sgd_rows(count, frame_rows, show.size)
+        for stacked, count, inline in ((False, 2, False), (True, 3, False), (True, 3, True)):
+            # where the rows after the first start: a quad in, or after the left-hand side
+            start = max(tex_em(sym["lhs"]), column) if inline else max(MARGIN_EM, column)
+            # what the first row holds before "= [W]": the symbols after the left column
+            lead = start + tex_em(symbolic) - tex_em(sym["lhs"]) if inline else start
+            room = show.limit - start - OP_EM  # = [..]
+            most = sgd_rows(count, frame_rows, show.size, symbolic=not inline)
             if stacked:  # the widest row: \quad - eta [dW]
+                first = show.limit - lead - OP_EM
                 cols = min(
-                    show.slots(pieces[:1], room, rows=most),
+                    show.slots(pieces[:1], first, rows=most),
                     show.slots(pieces[1:2], room - 1.0 - eta_em, rows=most),
                     show.slots(pieces[2:], room, rows=most),
                 )
             else:
                 cols = show.slots(pieces, room - OP_EM - eta_em, fit=2, rows=most)
             w, d, r = (show.as_is(a, g, kind, cols=cols, rows=most) for a, g, kind in pieces)
-            rows_em = (  # each row with its operators
-                [OP_EM + w.em, 1.0 + OP_EM + eta_em + d.em, OP_EM + r.em]
-                if stacked
-                else [2 * OP_EM + w.em + eta_em + d.em, OP_EM + r.em]
+            rows_em = (  # each row with its operators, from the margin
+                [start + 2 * OP_EM + w.em + eta_em + d.em, start + OP_EM + r.em]
+                if not stacked
+                else [
+                    lead + OP_EM + w.em,
+                    start + 1.0 + OP_EM + eta_em + d.em,
+                    start + OP_EM + r.em,
+                ]
             )
-            fits = start + max(rows_em) <= show.limit
-            layouts.append((fits, cols, stacked, most, (w, d, r), rows_em))
-        one, own = layouts
-        # each factor on a row of its own where that shows more columns, with more than
-        # ELISION_MIN rows, or where one row shows only 2 columns around \cdots
-        better = own[0] and own[1] > one[1] and (own[3] > ELISION_MIN or one[1] <= ELISION_MIN)
-        _, _, stacked, most, (w, d, r), rows_em = own if better or not one[0] else one
-        count = 3 if stacked else 2
-        fit = {
-            "break_numbers": True,
-            "break_result": True,
-            "break_inner": stacked,
-            "height": SYMBOLIC + count * line_height(most),
-            "width": max(tex_em(symbolic), start + max(rows_em)),
-            "tall": tall([most] * count, True, show.size)
-            + (count * VDOTS_ROW if old.shape[0] > most else 0.0),
-        }
-        val = {"w": w.tex, "d": d.tex, "r": r.tex}
-        return record(show, "sgd", {**sym, "margin": True}, val, fit)
+            fits = max(rows_em) <= show.limit
+            layouts.append((fits, cols, stacked, most, (w, d, r), rows_em, inline))
+        return layouts
