@@ -119,6 +119,15 @@ def test_gru_delta_n_note_subscripts_x(tmp_path: Path) -> None:
     frames = _frames(tmp_path, "gru", GRU_BACKWARD.read_text())
     assert r"From $n_{2} = \tanh(W_{in} x_{2} + b_{in} + r_{2} \odot (W_{hn} h_{1}" in frames
     assert "W_{in} x +" not in frames
+    # the sum written once (a 4-line note squeezed its inline maths; 3 lines now), h with
+    # its step, and inline + keeps room in our group only (issue 12)
+    assert r"torch's $r$ multiplies the sum (the GRU paper and d2l multiply $h_{1}$ first)" in (
+        frames
+    )
+    assert "W_{hn} h + b_{hn}$" not in frames
+    group = frames.index("\\begingroup")
+    assert frames.index("\\medmuskip=4mu plus 2mu minus 1mu\\relax") > group
+    assert frames.rstrip().endswith("\\endgroup")
 
 
 def test_ones_of_a_stacked_bias_sum_are_written_out(tmp_path: Path) -> None:

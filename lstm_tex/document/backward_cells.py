@@ -218,20 +218,21 @@ def _gru_notes(bld: StepLines, s: Step, sy: Symbols) -> dict[str, str]:
         f"From ${sy.q('h', t)} = (1 - {sy.q('z', t)}) \\odot {sy.q('n', t)} + "
         f"{sy.q('z', t)} \\odot {sy.q('h', tp)}$."
     )
+    # the sum named once, in the formula: written again in the sentence, a line of
+    # inline maths was squeezed to the width of a 4-line note (issue 12)
     note_n = (
         f"From ${sy.q('n', t)} = \\tanh({sy.w('in')} {sy.x(t)} + {sy.b('in')} + {sy.q('r', t)} "
-        f"\\odot ({bld.hh_n(sy, tp)}))$: torch's GRU multiplies $r$ with "
-        f"${sy.w('hn')} h + {sy.b('hn')}$ (the GRU paper and d2l multiply $h$ first), so "
-        f"${sy.d('r', t)}$ sees that sum, and the sum receives "
-        f"${sy.tilde_delta('n', t)} = {sy.q('r', t)} \\odot {sy.delta('n', t)}$."
+        f"\\odot ({bld.hh_n(sy, tp)}))$: torch's $r$ multiplies the sum (the GRU paper "
+        f"and d2l multiply ${sy.q('h', tp)}$ first), so ${sy.d('r', t)}$ sees the sum, "
+        f"which receives ${sy.tilde_delta('n', t)} = {sy.q('r', t)} \\odot {sy.delta('n', t)}$."
     )
     if bld.cfg.bias is not True:
         note_n = (
             f"From ${sy.q('n', t)} = \\tanh({sy.w('in')} {sy.x(t)}"
             + (f" + {sy.b('n')}" if bld.cfg.single_bias else "")
-            + f" + {sy.q('r', t)} \\odot {bld.hh_n(sy, tp)})$: torch's GRU multiplies $r$ "
-            f"with ${sy.w('hn')} h$ (the GRU paper and d2l multiply $h$ first), so "
-            f"${sy.d('r', t)}$ sees it, and it receives "
+            + f" + {sy.q('r', t)} \\odot {bld.hh_n(sy, tp)})$: torch's $r$ multiplies "
+            f"${bld.hh_n(sy, tp)}$ (the GRU paper and d2l multiply ${sy.q('h', tp)}$ first), "
+            f"so ${sy.d('r', t)}$ sees it, which receives "
             f"${sy.tilde_delta('n', t)} = {sy.q('r', t)} \\odot {sy.delta('n', t)}$."
         )
     note_delta = (
