@@ -193,7 +193,7 @@ def test_the_exercise_deck_compiles(tmp_path: Path) -> None:
     # above its text; issue 12)
     pdf = folder / "notebook-step-exercise-slides.pdf"
     (exercise,) = [f for f in measure.fills(pdf) if f.title == "Exercise"]
-    assert exercise.above < 0.05, exercise
+    assert exercise.above < 0.1, exercise  # as the other frames: 0.03 to 0.04
 
 
 # ---------------------------------------------------------------- the printed sheet, measured
