@@ -1,21 +1,22 @@
-"""Measures of a compiled deck, read from its PDF with pdfplumber: the font size of every
-number on every page, and how much of each frame its content fills (issue 12).
+"""Measures of a compiled deck, read from its PDF (``tests/pdfpages.py``: pdfplumber's
+objects, read with pypdfium2): the font size of every number on every page, and how much
+of each frame its content fills (issue 12).
 
 A *number* is a value with decimals as the derivations print it (``0.2930``, ``−0.47``,
 ``-1.5``); indices and exponents (``h_0``, ``10^{-16}``) are not numbers here. Sizes are
-in TeX points (pdfplumber reports PDF big points: 72.27 pt = 72 bp).
+in TeX points (a PDF has big points: 72.27 pt = 72 bp).
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pdfplumber
+from tests import pdfpages
 
 PT_PER_BP = 72.27 / 72
 MM_PER_BP = 25.4 / 72
@@ -44,15 +45,10 @@ class Fill:
     last_of_group: bool = False
 
 
-def _words(page: Any) -> list[dict[str, Any]]:
-    words: list[dict[str, Any]] = page.extract_words(extra_attrs=["size"], use_text_flow=False)
-    return words
-
-
 @dataclass(frozen=True)
 class _Page:
-    """What the measures read of one page, taken from pdfplumber once per PDF (parsing a
-    page's content is nearly all of the cost; a deck is measured by several functions)."""
+    """What the measures read of one page, read once per PDF (a deck is measured by
+    several functions)."""
 
     width: float
     height: float
@@ -65,28 +61,38 @@ class _Page:
 @functools.cache
 def _read(pdf: Path) -> tuple[_Page, ...]:
     """Every page of ``pdf``, read once per PDF and test process."""
-    with pdfplumber.open(pdf) as doc:
-        return tuple(
-            _Page(
-                page.width,
-                page.height,
-                _words(page),
-                [
-                    (o["top"], o["bottom"])
-                    for o in (*page.chars, *page.lines, *page.rects, *page.curves)
-                ],
-                [(r["width"], r["height"]) for r in page.rects],
-                _rules(page),
-            )
-            for page in doc.pages
+    return read(pdfpages.pages(pdf))
+
+
+def read(pages: Iterable[pdfpages.Page]) -> tuple[_Page, ...]:
+    """What the measures use of ``pages`` (tests/pdfpages.py's, or an object with the
+    same attributes: tests/test_pdfpages.py gives pdfplumber's pages)."""
+    return tuple(
+        _Page(
+            page.width,
+            page.height,
+            page.words(),
+            [
+                (o["top"], o["bottom"])
+                for o in (*page.chars, *page.lines, *page.rects, *page.curves)
+            ],
+            [(r["width"], r["height"]) for r in page.rects],
+            _rules(page),
         )
+        for page in pages
+    )
 
 
 @functools.cache
 def numbers(pdf: Path) -> list[Number]:
     """Every number on every page of ``pdf`` with its font size."""
+    return numbers_in(_read(pdf))
+
+
+def numbers_in(pages: tuple[_Page, ...]) -> list[Number]:
+    """Every number of ``pages`` (:func:`read`) with its font size."""
     found = []
-    for n, page in enumerate(_read(pdf), start=1):
+    for n, page in enumerate(pages, start=1):
         for w in page.words:
             if NUMBER.match(w["text"]):
                 found.append(
@@ -140,8 +146,13 @@ def _frame_pages(pages: tuple[_Page, ...]) -> Iterator[tuple[int, _Page, str]]:
 def fills(pdf: Path) -> list[Fill]:
     """How much of each frame's body (between the frame title and the footline) its content
     spans; the last frame of a group (a title and its "(continued)" frames) is marked."""
+    return fills_in(_read(pdf))
+
+
+def fills_in(pages: tuple[_Page, ...]) -> list[Fill]:
+    """:func:`fills` of ``pages`` (:func:`read`)."""
     measured = []
-    for n, page, title in _frame_pages(_read(pdf)):
+    for n, page, title in _frame_pages(pages):
         words = page.words
         heads = [w for w in words if w["top"] < 0.2 * page.height and w["size"] >= 12]
         top = max((w["bottom"] for w in heads), default=0.0)
@@ -214,9 +225,9 @@ def _near(a: float, b: float) -> bool:
     return abs(a - b) < 0.5
 
 
-def _rules(page: Any) -> list[dict[str, float]]:
+def _rules(page: pdfpages.Page) -> list[dict[str, float]]:
     """The rules of a page with their thickness, as filled rectangles (pdfTeX draws a rule
-    as a filled rectangle or as a stroked line, which pdfplumber gives as its centre)."""
+    as a filled rectangle or as a stroked line, which is read as its centre)."""
     found = []
     for r in (*page.rects, *page.lines):
         x0, x1, top, bottom = r["x0"], r["x1"], r["top"], r["bottom"]
