@@ -172,4 +172,5 @@ def test_final_states_of_each_layer_only_where_there_are_layers(tmp_path: Path) 
     assert r"\texttt{output} is $h_t$ of the last layer at every step." in stacked
     assert "Results: $h_t$ and $c_t$ over time" in stacked and "Result:" not in stacked
     both = _frames(tmp_path / "bi", "bi", (EXAMPLES / "bidirectional.yaml").read_text())
-    assert "The state after the last step of each layer and direction (forward" in both
+    assert "The state after the last step of each direction (forward: $t = 3$" in both
+    assert "each layer" not in both
