@@ -463,12 +463,11 @@ ALONE = {
     " open the deck; the first step's frame beside it is 88 % full",
     ("notebook-step", r"Step 1: inputs"): "x_1, h_0 and c_0 of 4 rows (27 %) with the"
     " input gate's frame (77 %) would overflow it",
-    ("gru-sequence", r"Step \d: hidden state"): "h_t's two lines of 3-row vectors (22 %)"
-    " after the candidate's frame (79 %) would overflow it",
+    ("gru-sequence", r"Step \d: hidden state"): "h_t's two lines of 3-row vectors would"
+    " overflow the candidate's frame (83 %); with the next step's inputs they fill 49 %,"
+    " and the last step's (22 %) comes before the results (79 %)",
     ("gru-backward", r"Step \d: update gate"): "a gate of 2-row matrices (46 %): with the"
     " reset gate (and the inputs) or the candidate (and h_t) it would fill 97 % or more",
-    ("stacked", r"Layer 1, step \d: inputs"): "a layer above's inputs (24 %), with a note of"
-    " two lines where a 4:3 frame breaks it, would fill its first gate's frame over 90 %",
     ("stacked", r"Results: h and c over time"): "both layers' h_t and c_t side by side (41 %)"
     " with both layers' final states and the cross-check note (71 %) would overflow",
     ("short-sequence", r"Step \d: cell state c and hidden state h"): "c_t and h_t of 3 rows,"

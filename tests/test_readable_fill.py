@@ -2,10 +2,14 @@
 decks that had such frames: a bidirectional backward deck whose reverse bias gradients
 stood alone between dW_ik and dW_hk (34 %), a 2-layer deck whose h_t and c_t over time
 took a frame each (49.7 %), a GRU deck whose dh_0 had a frame of its own (14 %). Every
-number stays at the text size, and shared slides' titles read naturally."""
+number stays at the text size, and shared slides' titles read naturally. A frame under
+35 % stands alone only where it fills either neighbour past what a slide holds: a GRU's
+h_t and the next step's inputs (a quarter of a frame each at 11 pt) share a slide, and a
+layer above's inputs go on the slide of the step before."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -16,7 +20,7 @@ import yaml
 from lstm_tex.document import measure as measure_tex
 from lstm_tex.document import slides
 from tests import measure
-from tests.conftest import EXAMPLES, compiled_deck, init_example
+from tests.conftest import EXAMPLES, compiled_deck, init_example, run_cli
 from tests.test_readable import backward_section
 
 #: --text-size N is set at this size (LaTeX's 11 pt \normalsize is 10.95 pt).
@@ -60,6 +64,10 @@ def fill_decks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path
         "bi-backward-10pt": (bi, 10),
         "layers2-11pt": (layers, 11),
         "gru-backward-11pt": (EXAMPLES / "gru-backward.yaml", 11),
+        # whole forward passes: test_readable compiles the 10 pt ones too (one compile)
+        "gru-sequence-11pt": (EXAMPLES / "gru-sequence.yaml", 11),
+        "gru-sequence-10pt": (EXAMPLES / "gru-sequence.yaml", 10),
+        "stacked-10pt": (EXAMPLES / "stacked.yaml", 10),
     }
     pdfs = {}
     for name, (example, size) in runs.items():
@@ -68,6 +76,14 @@ def fill_decks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path
 
 
 DECKS = ["bi-backward-10pt", "layers2-11pt", "gru-backward-11pt"]
+#: Decks whose forward pass had frames a quarter full, each the last of its group: "Step
+#: N: inputs" and "Step N: hidden state h" at 11 pt, a layer above's inputs at 10 pt.
+FORWARD = ["gru-sequence-11pt", "gru-sequence-10pt", "stacked-10pt"]
+#: Under this share of its body a frame is a near-blank slide to a lecturer.
+SPARSE = 0.35
+#: Two frames' contents that fill more than this together do not go on one slide
+#: (slides.SHARE, the share of a body that a shared slide may take).
+FULL = slides.SHARE
 
 
 @pytest.mark.latex
@@ -82,6 +98,64 @@ def test_no_frame_half_empty_unless_last(
         (f.page, f.title, round(f.fill, 2)) for f in fills if f.fill < 0.5 and not f.last_of_group
     ]
     assert not empty, empty
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", FORWARD)
+def test_a_sparse_frame_stands_alone_only_where_nothing_fits(
+    fill_decks: dict[str, tuple[Path, int]], deck: str
+) -> None:
+    """A frame under :data:`SPARSE` stands alone only where, with the frame before it or
+    the frame after it, it would fill more than a slide holds (:data:`FULL`). A GRU's
+    "Step 1: inputs" (26 % at 11 pt) follows the cell's frame (81 %) and precedes the reset
+    gate's (73 %); the last step's h_t (25 %) follows the candidate's (84 %) and precedes
+    the results (83 %). Before, 6 of 18 slides at 11 pt were a quarter full, and the
+    layer-1 inputs of the stacked deck (25 %) had frames of their own."""
+    pdf, size = fill_decks[deck]
+    fills = measure.fills(pdf)
+    assert len(fills) > 10, "the measure reads no frames"
+    lonely = [
+        (f.page, f.title, round(f.fill, 2))
+        for before, f, after in zip(fills, fills[1:], fills[2:], strict=False)
+        if f.fill < SPARSE and min(before.fill, after.fill) + f.fill <= FULL
+    ]
+    assert not lonely, lonely
+    assert all(f.fill >= 0.5 or f.last_of_group for f in fills)
+    assert min(n.size for n in measure.numbers(pdf)) >= NOMINAL[size] - 0.01
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", ["gru-sequence-11pt", "gru-sequence-10pt"])
+def test_the_next_steps_inputs_follow_h(fill_decks: dict[str, tuple[Path, int]], deck: str) -> None:
+    """A GRU's step t's h_t and step t+1's inputs on one slide, titled for both; the
+    step's inputs are not shown twice. At 11 pt each had a slide of its own (25 and 26 %);
+    at 10 pt the inputs shared the reset gate's frame and h_t stood alone (23 %): the reset
+    gate alone fills 65 %."""
+    pdf, _ = fill_decks[deck]
+    fills = measure.fills(pdf)
+    shared = [f for f in fills if "step 2: inputs" in f.title or "step 3: inputs" in f.title]
+    assert len(shared) == 2, [f.title for f in fills]
+    assert all(f.title.startswith(f"Step {n}: hidden state") for n, f in enumerate(shared, 1))
+    assert all(0.5 <= f.fill <= FULL for f in shared), shared
+    tex = pdf.with_suffix(".tex").read_text()
+    for t in (2, 3):
+        assert tex.count(f"Step~{t} reads") == 1, t
+        # the inputs come before the step's section mark, after the step before's h_t
+        assert tex.index(f"Step~{t} reads") < tex.index(f"\\lstmsection{{Step {t}}}")
+        assert tex.index(f"h_{{{t - 1}}} &=") < tex.index(f"Step~{t} reads")
+
+
+def test_the_quarto_slides_show_the_handed_inputs(tmp_path: Path) -> None:
+    """The Quarto slides follow the deck: step 2's inputs under step 1's h_t, once."""
+    example = EXAMPLES / "gru-sequence.yaml"
+    flags = ("--markdown", "--no-check", "--text-size", "11")
+    result = run_cli("render", example, "--out", tmp_path, *flags)
+    assert result.exit_code == 0, result.output
+    qmd = (tmp_path / "gru-sequence" / "gru-sequence-slides.qmd").read_text()
+    heading = "## Step 1: hidden state $h_{1}$; step 2: inputs"
+    reads = [m.start() for m in re.finditer(r"Step\s2 reads", qmd)]  # ~ is a no-break space
+    assert len(reads) == 1, qmd
+    assert qmd.index(heading) < reads[0] < qmd.index("## Step 2: reset gate")
 
 
 @pytest.mark.latex

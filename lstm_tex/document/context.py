@@ -26,7 +26,7 @@ from lstm_tex.document.medium import (
     layout,
 )
 from lstm_tex.document.results import derived_sequence, result_frames
-from lstm_tex.document.slides import share
+from lstm_tex.document.slides import hand_over, share
 from lstm_tex.document.step import relined, step_contexts
 from lstm_tex.errors import printable
 from lstm_tex.latex.tex import NEEDS, PART_NEEDS, escape, needs_comment
@@ -124,10 +124,8 @@ def _views(
     medium: Medium,
     shown: tuple[bool, bool],
 ) -> None:
-    """What the options add to each derived step: the cell drawn with its numbers
-    (``render.diagram``), one row per line (``article_full`` with matrices too tall to
-    break), the rows written out (``render.expand``) and the overlays (``render.reveal``).
-    ``shown``: whether on slides, whether the cell is drawn."""
+    """What the options add to each derived step (the drawn cell, ``article_full``'s rows,
+    render.expand, reveal), and its slides. ``shown``: whether on slides, cell drawn."""
     ex = trace.example
     cfg = ex.config
     slides, drawn = shown
@@ -148,6 +146,8 @@ def _views(
         if slides and ex.render.reveal:
             reveal.add(trace, step, step_ctx, medium)
         share(step_ctx, medium.layout, overlays=slides and ex.render.reveal)
+    if slides and not drawn and not ex.render.reveal:
+        hand_over(steps, [s.key for s in trace.steps], medium.layout)
 
 
 def _network(ex: Example, form: forms.Form) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
+from lstm_tex.document.backward_notes import note_rows
 from lstm_tex.document.frames import GAINS, Frame, dotted_rows, set_rows
-from lstm_tex.document.measure import SYMBOLIC
 from lstm_tex.document.medium import Layout
 
 #: A frame's body in rows as set (:func:`~lstm_tex.document.frames.set_rows`), by text
@@ -37,6 +37,11 @@ THEMED = 0.75
 #: What a part adds where it follows another on a slide: the 1ex between them, and the
 #: next symbolic line's spacing (two gates as set filled 5 % more than their sum).
 BETWEEN_ROWS = 0.6
+#: A step's last slide estimated under this share of a frame's body takes the next step's
+#: inputs (:func:`hand_over`), even where they would have shared the next step's first
+#: gate: a GRU's h_t alone filled 23 % of its frame at 10 pt (estimated 26 %), an LSTM's
+#: c_t and h_t fill 54 % (51 %) and stay as they are.
+LONELY = 0.4
 
 
 def parts(ctx: dict[str, Any]) -> list[dict[str, Any]]:
@@ -73,21 +78,42 @@ def joins(before: dict[str, Any], part: dict[str, Any], overlays: bool) -> bool:
     return not overlays or before["kind"] == "inputs"
 
 
-def share(ctx: dict[str, Any], layout: Layout, overlays: bool = False) -> None:
+def intro_note(ctx: dict[str, Any]) -> str:
+    """The note that heads a step's inputs as derivation.tex.j2 writes it (``carry_note``
+    and ``input_note``), for counting its lines: what the step reads, and a layer's
+    input."""
+    carried = f"${ctx['h_prev_sym']}$" + (f" and ${ctx['c_prev_sym']}$" if ctx["c_prev"] else "")
+    reads = f"{carried} carried over from step~{ctx['prev_t']}"
+    if ctx["first"]:
+        state = ctx["h_prev_sym"] + (f", {ctx['c_prev_sym']}" if ctx["c_prev"] else "")
+        reverse = ctx["direction"] == "reverse"
+        reads = "the " + "reverse direction's " * reverse + f"initial state ${state}$ as given"
+        reads += ": that direction starts at the last step" * reverse
+    note = f"Step~{ctx['t']} reads {reads}. "
+    if ctx["x_from"]:
+        stacked = ", both directions stacked" if "leftarrow" in ctx["x_from"] else ""
+        note += f"Its input is the output of layer~{ctx['layer'] - 1} at step~{ctx['t']}{stacked}."
+    return note
+
+
+def share(ctx: dict[str, Any], layout: Layout, overlays: bool = False, inputs: bool = True) -> None:
     """A step's ``slides``: its frames in order, consecutive ones sharing a slide where
     they fit as set in :data:`SHARE` of the body of a frame of ``layout`` (its text size
-    and its deck's frame): as few
+    and its deck's frame; ``inputs``: whether its inputs are among them): as few
     slides as may be, and of those the ones whose sparsest slide holds the most (the
     update gate and the candidate of a GRU at 9 pt filled 78 % and left h_t alone at
     16 %; the candidate and h_t fill 65 %)."""
-    found = parts(ctx)
+    found = [part for part in parts(ctx) if inputs or part["kind"] != "inputs"]
+    # the note that heads the inputs: what the step reads, and a layer's input, in lines
+    # of text as the backward notes are counted (two lines of symbols, 3.2 rows, were
+    # counted for a layer's note that takes one)
+    note = note_rows(intro_note(ctx), layout.size, layout.deck.width)
     for part, after in zip(found, [*found[1:], None], strict=True):
         part["last"] = after is None or after["index"] == 0
         chunk = part["chunk"]
-        # the note that heads the inputs: what the step reads, and a layer's input
-        lines = 1 + bool(ctx["x_from"]) if part["kind"] == "inputs" and part["index"] == 0 else 0
         heights = [line.height for line in chunk]
-        part["rows"] = set_rows(chunk, heights) + dotted_rows(chunk) + SYMBOLIC * lines
+        first = part["kind"] == "inputs" and part["index"] == 0
+        part["rows"] = set_rows(chunk, heights) + dotted_rows(chunk) + note * first
         # the gaps between a gate's lines, which a closer setting takes in (the parts
         # keep theirs, 1ex, to stand apart)
         part["gaps"] = len(chunk) - 1 if part["kind"] == "gate" else 0
@@ -116,6 +142,7 @@ def share(ctx: dict[str, Any], layout: Layout, overlays: bool = False) -> None:
     ctx["slides"] = [slide(found[a:b], room, THEMED * body) for a, b in pairwise(bounds)]
     for made in ctx["slides"]:
         made["title"] = title(ctx, made["parts"])
+        made["handed"] = None  # the next step's context, whose inputs it shows (hand_over)
 
 
 def state_names(ctx: dict[str, Any], lines: Any) -> str:
@@ -158,7 +185,8 @@ def slide(together: list[dict[str, Any]], room: float, themed: float) -> dict[st
     the 1ex between them (``closer``), and if that is not enough with ``\\jot`` 1 pt too
     (``tight``); marked ``tall`` (Beamer may shrink it) if more than ``themed`` rows."""
     if len(together) == 1:
-        return {"parts": together, "chunk": together[0]["chunk"], "closer": False}
+        alone = together[0]
+        return {"parts": together, "chunk": alone["chunk"], "closer": False, "rows": alone["rows"]}
     lines = [line for part in together for line in part["chunk"]]
     rows = sum(part["rows"] for part in together) + BETWEEN_ROWS * (len(together) - 1)
     gaps = sum(part["gaps"] for part in together)
@@ -170,4 +198,41 @@ def slide(together: list[dict[str, Any]], room: float, themed: float) -> dict[st
     tall = rows > themed or any(part["chunk"].tall for part in together)
     chunk = Frame.of(lines, tall, rows)
     chunk.tight = tight
-    return {"parts": together, "chunk": chunk, "closer": closer}
+    return {"parts": together, "chunk": chunk, "closer": closer, "rows": rows}
+
+
+def hand_over(
+    steps: list[dict[str, Any]], order: list[tuple[int, str, int]], layout: Layout
+) -> None:
+    """A step's inputs on the last slide of the step before (``steps`` in the order of
+    ``order``, torch's: the one computed just before it, of any layer or direction) where
+    they fit in :data:`SHARE` of the body, as that slide's ``handed`` (the step's context;
+    its ``slides`` then start at its first gate): where they had a slide of their own, or
+    where that slide is under :data:`LONELY` of the body (issue 12: a GRU's h_t and the
+    next step's inputs filled 23 and 26 % of a frame each at 11 pt; at 10 pt the inputs
+    shared the reset gate's frame and h_t stood alone). A gate written out row by row
+    (``render.expand``) ends its step with frames of its own: nothing is handed to it."""
+    body = BODY_ROWS[round(layout.size)] * layout.deck.height
+    for before, ctx in pairwise(steps):
+        keys = [(c["layer"], c["direction"], c["t"]) for c in (before, ctx)]
+        last, first = before["slides"][-1], ctx["slides"][0]
+        inputs = first["parts"][0]
+        expanded = any(p["gate"] is not None and p["gate"].get("expansion") for p in last["parts"])
+        adjacent = order.index(keys[1]) == order.index(keys[0]) + 1
+        if not adjacent or inputs["kind"] != "inputs" or not inputs["last"] or expanded:
+            continue
+        rows = last["rows"] + BETWEEN_ROWS + inputs["rows"]
+        alone = len(first["parts"]) == 1
+        if rows > SHARE * body or not (alone or last["rows"] < LONELY * body):
+            continue
+        if alone:
+            del ctx["slides"][0]
+        else:
+            share(ctx, layout, inputs=False)
+        chunk = last["chunk"]
+        last["chunk"] = Frame.of(chunk, chunk.tall or rows > THEMED * body, rows)
+        last["chunk"].tight = chunk.tight
+        last["rows"], last["handed"], last["handed_chunk"] = rows, ctx, inputs["chunk"]
+        same = keys[0][:2] == keys[1][:2]
+        name = f"step {ctx['t']}" if same else ctx["title"][0].lower() + ctx["title"][1:]
+        last["title"] += f"; {name}: inputs"
