@@ -10,10 +10,12 @@ layer above's inputs go on the slide of the step before."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import pdfplumber
 import pytest
 import yaml
 
@@ -143,6 +145,24 @@ def test_the_next_steps_inputs_follow_h(fill_decks: dict[str, tuple[Path, int]],
         # the inputs come before the step's section mark, after the step before's h_t
         assert tex.index(f"Step~{t} reads") < tex.index(f"\\lstmsection{{Step {t}}}")
         assert tex.index(f"h_{{{t - 1}}} &=") < tex.index(f"Step~{t} reads")
+
+
+@pytest.mark.latex
+@pytest.mark.parametrize("deck", ["gru-sequence-11pt", "gru-sequence-10pt"])
+def test_the_cell_frame_at_the_text_size(
+    fill_decks: dict[str, tuple[Path, int]], deck: str
+) -> None:
+    """The cell's frame (page 2) follows --text-size as the derivation does: at 11 pt its
+    equations and text were set at 10 pt, \\small, whatever the size."""
+    pdf, size = fill_decks[deck]
+    with pdfplumber.open(pdf) as doc:
+        page = doc.pages[1]
+        found = page.extract_words(extra_attrs=["size"])
+    body = [w for w in found if w["top"] > 0.2 * page.height and w["top"] < 0.93 * page.height]
+    assert len(body) > 20, "the measure reads no text"
+    # the most common size is the text's (sub- and superscripts are smaller)
+    sizes = Counter(round(w["size"] * measure.PT_PER_BP, 2) for w in body)
+    assert abs(sizes.most_common(1)[0][0] - NOMINAL[size]) < 0.1, sizes
 
 
 def test_the_quarto_slides_show_the_handed_inputs(tmp_path: Path) -> None:
