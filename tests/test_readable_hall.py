@@ -223,11 +223,12 @@ TEXT_PT = 10.95
 
 @pytest.fixture(scope="session")
 def hall11(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The hidden-8 LSTM of :data:`THEMED` laid out for Madrid 4:3 at 11 pt and its frames.tex
-    in the lecturer's Madrid 4:3 deck, compiled once (no Overfull box): its PDF by cell."""
+    """The hidden-8 LSTM and GRU of :data:`THEMED` laid out for Madrid 4:3 at 11 pt and their
+    frames.tex in the lecturer's Madrid 4:3 deck, compiled once (no Overfull box): their PDFs
+    by cell."""
     folder = tmp_path_factory.mktemp("hall11")
     pdfs = {}
-    for cell in ("lstm",):
+    for cell in ("lstm", "gru"):
         path = init_example(folder / f"{cell}8.yaml", *THEMED[cell])
         result = run_cli("render", path, "--out", folder / "out", "--no-check", *HALL11)
         assert result.exit_code == 0, result.output
@@ -250,3 +251,19 @@ def test_cell_state_at_the_text_size_at_11pt_in_a_madrid_43_deck(hall11: dict[st
     assert len({n.page for n in found}) >= 12, "the measure reads too few pages"
     scaled = sorted({(n.page, round(n.size, 2)) for n in found if round(n.size, 2) != TEXT_PT})
     assert not scaled, scaled
+
+
+@pytest.mark.latex
+def test_gru_candidate_at_the_text_size_at_11pt_in_a_madrid_43_deck(
+    hall11: dict[str, Path],
+) -> None:
+    """The GRU candidate's result line ``n_t = \\tanh([ih] + [r] \\odot ([hh])) = \\tanh([pre])
+    = [n]`` (37.8 em as pdflatex sets it, of a 31.3 em line) breaks before ``= \\tanh`` and
+    goes on over the next frame: its first row was estimated 13 em of symbols (10.8
+    measured), too wide for a row, so the line stayed whole and \\lstmfit scaled it to
+    8.86 pt."""
+    pages = {f.page for f in measure.fills(hall11["gru"]) if "candidate" in f.title}
+    assert len(pages) >= 3, pages  # the measure reads the candidate's frames
+    found = [n for n in measure.numbers(hall11["gru"]) if n.page in pages]
+    scaled = sorted({(n.page, round(n.size, 2)) for n in found if round(n.size, 2) != TEXT_PT})
+    assert found and not scaled, scaled

@@ -20,8 +20,11 @@ from lstm_tex.document.products import (
 )
 
 #: What a product line's left-hand side is wider than :func:`stacked_em` counts
-#: (``W`` and ``h`` are wider than the average letter; :func:`lhs_gap`).
-LHS_GAP_EM = 1.0
+#: (``W`` and ``h`` are wider than the average letter; :func:`lhs_gap`): 0.85 puts the
+#: gaps measured (4.34, 4.80, 6.47 em) 0.02 to 0.4 em under the estimate (it was 1.0: with
+#: tanh counted at its width, a 2-layer g_t result line of 38.8 em was estimated 39.6 of
+#: 39.5 and broke, and W_ig was elided again; issue 12).
+LHS_GAP_EM = 0.85
 
 
 def gate_context(gate: forms.GateForm, n: int, where: Where) -> dict[str, Any]:
@@ -141,10 +144,12 @@ def result_line(entry: dict[str, Any], where: Where, beside: bool = True) -> Lin
     gv = step.gates[entry["key"]]
     reset = step.gates["r"].act if entry["gated"] else None
     em, k = medium.em, entry["key"]
-    gated_em = em(reset, kind="r") + measure.GATED_EM + sup_em if reset is not None else 0.0
+    sym = result_symbols(entry["act_fn"], medium.layout.size)
+    fn = sym["fn"]
+    gated_em = em(reset, kind="r") + sym["gated"] + sup_em if reset is not None else 0.0
     ih_em, hh_em = em(gv.ih, kind="ih"), em(gv.hh, kind="hh")
-    pre_em, act_em = em(gv.pre, kind="pre"), em(gv.act, kind=k)
-    line_em = ih_em + hh_em + pre_em + act_em + measure.RESULT_LINE_EM + sup_em + gated_em
+    pre_em, act_em = em(gv.pre, kind="pre") + fn, em(gv.act, kind=k)
+    line_em = ih_em + hh_em + pre_em + act_em + sym["line"] + sup_em + gated_em + fn
     # the gate's lines are one aligned block: its rows start after the widest left-hand side
     gap = lhs_gap(entry, where) if beside else 0.0
     room = where.state_line - gap
@@ -155,18 +160,18 @@ def result_line(entry: dict[str, Any], where: Where, beside: bool = True) -> Lin
     }
     if reset is not None:
         values["r"] = medium.value(reset, "r")
-    sum_em = hh_em + measure.RESULT_SUM_EM + sup_em + gated_em
+    sum_em = hh_em + sym["sum"] + sup_em + gated_em + fn
     breaks = {
         "sum": ih_em + sum_em > room,
         # row vectors of the GRU's candidate: r on a row, then its product with hh
         "odot": reset is not None and medium.breaks_rows and sum_em > room,
         "pre": line_em > room,
-        "act": pre_em + act_em + measure.RESULT_ACT_EM > room,
+        "act": pre_em + act_em + sym["act"] > room,
     }
     # its pieces: f_t = sigma(ih, + hh), = sigma(pre), = act
-    then_em = measure.RESULT_LINE_EM - measure.RESULT_SUM_EM - OPERATOR_EM
+    then_em = sym["line"] - sym["sum"] - OPERATOR_EM
     pieces = [
-        (ih_em + measure.RESULT_SUM_EM + sup_em, False),
+        (ih_em + sym["sum"] + sup_em + fn, False),
         (gated_em, breaks["sum"]),
         (hh_em, breaks["odot"]),
         (pre_em + then_em, breaks["pre"]),
@@ -185,6 +190,23 @@ def result_line(entry: dict[str, Any], where: Where, beside: bool = True) -> Lin
     # deck for a GRU candidate of five 8-row vectors at 10 pt (42 em; issue 12). Broken,
     # it stays so where its pieces fit a gate's frame (cut over frames by the packer).
     return unbroken_if_tall(stacked_rows(line, where.rows), where)
+
+
+def result_symbols(act_fn: str, size: float) -> dict[str, float]:
+    """A result line's symbols (``line``, its rows ``sum`` and ``act``, the GRU's ``gated``
+    part) as pdflatex sets them at ``size`` pt (benchmarks/calibrate.py): \\sigma's, and
+    ``fn``, what the line's function (tanh, ReLU) adds once in each row."""
+    fn = measure.ACT_FN_EM.get(act_fn, max(measure.ACT_FN_EM.values()))
+    return {
+        name: measure.symbols_em(value, size)
+        for name, value in (
+            ("line", measure.RESULT_LINE_EM),
+            ("sum", measure.RESULT_SUM_EM),
+            ("act", measure.RESULT_ACT_EM),
+            ("gated", measure.GATED_EM),
+            ("fn", fn),
+        )
+    }
 
 
 def lhs_gap(entry: dict[str, Any], where: Where) -> float:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from lstm_tex.document import matrices
+from lstm_tex.document import calibrated, matrices
 
 #: A digit, a sign or a decimal point of a number, in ems (``numbers.display_width``
 #: counts in these): Latin Modern's digits are half an em; a minus is wider and a point
@@ -182,14 +182,15 @@ def product_line_em(kind: str, t: int) -> float:
 
 #: ... its first row only, ``W_ik x_t + b_ik = [W] [x]``, without the matrices.
 PRODUCT_ROW_EM = 7.0
-#: A gate's result ``f_t = \sigma([ih] + [hh]) = \sigma([pre]) = [act]`` without matrices.
-RESULT_LINE_EM = 12.0
-#: ... its first row, ``f_t = \sigma([ih] + [hh])``.
-RESULT_SUM_EM = 7.0
-#: ... its last, ``= \sigma([pre]) = [act]``.
-RESULT_ACT_EM = 8.0
-#: The GRU candidate's `` + r_t \odot (`` ... ``)`` around its hidden part.
-GATED_EM = 6.0
+#: A gate's result line ``f_t = \sigma([ih] + [hh]) = \sigma([pre]) = [act]`` without its
+#: matrices, its first row and its last; the GRU candidate's `` + r_t \odot (`` ... ``)``;
+#: what \tanh and ReLU add to \sigma (measured: benchmarks/calibrate.py, calibrated.py).
+RESULT_LINE_EM = calibrated.RESULT_LINE_EM
+RESULT_SUM_EM = calibrated.RESULT_SUM_EM
+RESULT_ACT_EM = calibrated.RESULT_ACT_EM
+GATED_EM = calibrated.GATED_EM
+ACT_FN_EM = calibrated.ACT_FN_EM
+symbols_em = calibrated.symbols_em
 #: ``f_t = \sigma\left([pre]\right)`` of the textbook's and d2l's result line, without it
 #: (measured 4.6 em; it was 9.0, 29 % over the line).
 ACTIVATION_LINE_EM = 5.5
@@ -222,13 +223,10 @@ PROJECTION_LHS_EM = 6.0
 #: Between m_t and W_hr^T on the projection's line.
 PROJECTION_GAP_EM = 3.0
 
-#: The column notation's LSTM state lines, everything but their matrices (each its own
-#: estimate; benchmarks/calibrate.py measures the symbols at 9-11 pt): the numbers' row of
-#: ``c_t = [f] \odot [c] + [i] \odot [g] = [c]`` (measured 7.2-7.4 em; at 10, 11 pt broke
-#: before its result, and Madrid 4:3 shrank the frame to 10.24 pt; issue 12),
-CELL_LINE_EM = 7.4
-#: ... its part before ``= [c]`` (measured 5.9-6.0 em),
-CELL_SUM_EM = 6.1
+#: The column notation's LSTM state lines: the numbers' row of ``c_t = [f] \odot [c] + [i]
+#: \odot [g] = [c]`` but its matrices, and its part before ``= [c]`` (calibrated.py),
+CELL_LINE_EM = calibrated.CELL_LINE_EM
+CELL_SUM_EM = calibrated.CELL_SUM_EM
 #: ... ``h_t = o \odot \tanh(c) = ... = [h]`` (measured 18.6 em),
 HIDDEN_LINE_EM = 19.0
 #: ... its numbers on a row of their own, ``= [o] \odot \tanh([c]) = [o] \odot [tanh c]
@@ -241,11 +239,10 @@ HIDDEN_RESULT_EM = 8.0
 HIDDEN_SYMBOLIC_EM = 15.0
 #: ... and the projection ``h_t = W_hr m_t = [W] [m] = [h]``.
 PROJECTION_LINE_EM = 10.0
-#: The numbers' row of the GRU's ``h_t = (1 - z) \odot n + z \odot h``, ``h_t = (1 -
-#: [z]) \odot [n] + [z] \odot [h]``, but its matrices (measured 9.3-9.8 em, calibrate.py),
-GRU_UPDATE_EM = 9.8
-#: ... ``(1 - [z]) \odot [n]``, its first product (measured 6.8-7.3 em),
-GRU_PRODUCT_EM = 7.3
+#: The numbers' row of the GRU's ``h_t = (1 - [z]) \odot [n] + [z] \odot [h]`` but its
+#: matrices, and its first product ``(1 - [z]) \odot [n]`` (calibrated.py),
+GRU_UPDATE_EM = calibrated.GRU_UPDATE_EM
+GRU_PRODUCT_EM = calibrated.GRU_PRODUCT_EM
 #: ... `` = [h]`` after it,
 GRU_RESULT_EM = 2.0
 #: ... and, when its sum has a row of its own, that row's indent and its ``+`` and

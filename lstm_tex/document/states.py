@@ -121,9 +121,10 @@ def column_state(s: States) -> Fitted:
     # each vector as wide as it is (five times c's width made an 11 pt hidden-8 line 19 %
     # wider than pdflatex sets it: it broke before its result, and Madrid 4:3 shrank the
     # frame to 10.24 pt; issue 12)
+    cell_em, sum_em = cell_symbols(medium)
     cell = {
-        "result": f + prev + i + g + c + measure.CELL_LINE_EM + sup_em > line,
-        "sum": f + prev + i + g + measure.CELL_SUM_EM > line,
+        "result": f + prev + i + g + c + cell_em + sup_em > line,
+        "sum": f + prev + i + g + sum_em > line,
     }
     # Without a projection, the h line's numbers go on one row under its symbols where
     # they fit (two rows of 8-row vectors did not fit an 11 pt frame: Beamer shrank it to
@@ -158,6 +159,15 @@ def cell_ems(s: States) -> tuple[float, float, float, float]:
     )
 
 
+def cell_symbols(medium: Medium) -> tuple[float, float]:
+    """The cell line's symbols at the medium's size: all, and those before ``= [c]``."""
+    size = medium.layout.size
+    return (
+        measure.symbols_em(measure.CELL_LINE_EM, size),
+        measure.symbols_em(measure.CELL_SUM_EM, size),
+    )
+
+
 def column_widths(s: States, cell: dict[str, bool], hidden: dict[str, bool]) -> tuple[float, float]:
     """The widest rows of the column notation's cell and hidden-state lines as they break
     (:func:`column_state`): their pieces are the parts of the estimates it breaks by."""
@@ -165,12 +175,13 @@ def column_widths(s: States, cell: dict[str, bool], hidden: dict[str, bool]) -> 
     assert step.c is not None and step.m is not None  # an LSTM step
     c = medium.em(step.c)
     f, prev, i, g = cell_ems(s)
+    cell_em, sum_em = cell_symbols(medium)
     indent = measure.STATE_LHS_EM + sup_em
     cell_w = widest(
         [
-            (f + prev + measure.CELL_SUM_EM - op, False),  # = f * c_{t-1}
+            (f + prev + sum_em - op, False),  # = f * c_{t-1}
             (i + g + op, cell["sum"]),  # + i * g
-            (c + measure.CELL_LINE_EM - measure.CELL_SUM_EM + sup_em, cell["result"]),
+            (c + cell_em - sum_em + sup_em, cell["result"]),
         ],
         indent,
     )
@@ -264,14 +275,15 @@ def gru_line(ctx: dict[str, Any], s: States) -> Line:
         measure.GRU_BLOCK_LHS_EM + s.sup_em if medium.one_block else 0.0
     )
     h_em = medium.em(step.h_prev, s.style)
-    update_em = 2 * z_em + n_em + h_em + measure.GRU_UPDATE_EM + s.sup_em
+    update_sym = measure.symbols_em(measure.GRU_UPDATE_EM, medium.layout.size)
+    product_sym = measure.symbols_em(measure.GRU_PRODUCT_EM, medium.layout.size)
+    update_em = 2 * z_em + n_em + h_em + update_sym + s.sup_em
     split = update_em > line
     ctx["z_sym"] = f"z{ctx['sup']}_{{{step.t}}}"
     ctx["n_sym"] = f"n{ctx['sup']}_{{{step.t}}}"
     breaks = {
         # a row cannot break inside: (1 - z) and its product with n on two rows
-        "n": (s.row_lines or not medium.layout.shrinks)
-        and z_em + n_em + measure.GRU_PRODUCT_EM > line,
+        "n": (s.row_lines or not medium.layout.shrinks) and z_em + n_em + product_sym > line,
         "sum": split,
         # row vectors: z_t on the sum's row, its product with h_{t-1} on the next
         "prev": s.row_lines and split and z_em + h_em + measure.GRU_SUM_ROW_EM > line,
@@ -283,7 +295,7 @@ def gru_line(ctx: dict[str, Any], s: States) -> Line:
     rows = medium.rows(step.h)
     op = OPERATOR_EM
     pieces = [  # = (1 - z) (with the symbols' marks), * n, + z * h_{t-1}, = h
-        (z_em + measure.GRU_UPDATE_EM + s.sup_em - op, False),
+        (z_em + update_sym + s.sup_em - op, False),
         (n_em, breaks["n"]),
         (z_em + op, breaks["sum"]),
         (h_em, breaks["prev"]),
