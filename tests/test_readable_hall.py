@@ -242,28 +242,22 @@ def hall11(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.mark.latex
-def test_cell_state_at_the_text_size_at_11pt_in_a_madrid_43_deck(hall11: dict[str, Path]) -> None:
-    """Every number of the LSTM's frames is at the text size: the cell line's numbers
-    (``= [f] \\odot [c] + [i] \\odot [g] = [c]``, 28.5 em as pdflatex sets them) fit the
-    line's 31.3 em on one row. Estimated as five times c's width and 10 em of symbols
-    (33.9 em), the result went on a row of its own, and [shrink] set the frame at 10.24 pt."""
-    found = measure.numbers(hall11["lstm"])
-    assert len({n.page for n in found}) >= 12, "the measure reads too few pages"
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_every_number_at_the_text_size_at_11pt_in_a_madrid_43_deck(
+    hall11: dict[str, Path], cell: str
+) -> None:
+    """Every number of the frames is at the text size (issue 12, note-26 item 3), where
+    three lines were scaled:
+
+    - the LSTM's cell line ``= [f] \\odot [c] + [i] \\odot [g] = [c]`` (28.5 em as
+      pdflatex sets it, of a 31.3 em line), estimated 33.9 em, put its result on a row of
+      its own, and [shrink] set the frame at 10.24 pt;
+    - the GRU candidate's result line (37.8 em) was estimated 13 em of symbols in its first
+      row (10.3 measured), so it stayed whole and \\lstmfit scaled it to 8.86 pt: it now
+      goes on over the next frame, broken before ``= \\tanh``;
+    - the GRU's h_t, its symbols and two rows of numbers, was shrunk to 10.24 pt: its
+      numbers now start on the symbols' row, as the LSTM's h_t does."""
+    found = measure.numbers(hall11[cell])
+    assert len({n.page for n in found}) >= 10, "the measure reads too few pages"
     scaled = sorted({(n.page, round(n.size, 2)) for n in found if round(n.size, 2) != TEXT_PT})
     assert not scaled, scaled
-
-
-@pytest.mark.latex
-def test_gru_candidate_at_the_text_size_at_11pt_in_a_madrid_43_deck(
-    hall11: dict[str, Path],
-) -> None:
-    """The GRU candidate's result line ``n_t = \\tanh([ih] + [r] \\odot ([hh])) = \\tanh([pre])
-    = [n]`` (37.8 em as pdflatex sets it, of a 31.3 em line) breaks before ``= \\tanh`` and
-    goes on over the next frame: its first row was estimated 13 em of symbols (10.8
-    measured), too wide for a row, so the line stayed whole and \\lstmfit scaled it to
-    8.86 pt."""
-    pages = {f.page for f in measure.fills(hall11["gru"]) if "candidate" in f.title}
-    assert len(pages) >= 3, pages  # the measure reads the candidate's frames
-    found = [n for n in measure.numbers(hall11["gru"]) if n.page in pages]
-    scaled = sorted({(n.page, round(n.size, 2)) for n in found if round(n.size, 2) != TEXT_PT})
-    assert found and not scaled, scaled

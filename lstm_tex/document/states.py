@@ -301,21 +301,51 @@ def gru_line(ctx: dict[str, Any], s: States) -> Line:
         (h_em, breaks["prev"]),
         (medium.em(step.h) + measure.GRU_RESULT_EM, breaks["result"]),
     ]
+    width = widest(pieces, measure.STATE_LHS_EM + s.sup_em)
+    height = SYMBOLIC + (
+        measure.rows_height([rows] * (1 + sum(breaks.values())))
+        if s.row_lines and medium.layout.shrinks
+        else line_height(rows) * (1 + sum(breaks.values()))
+    )
+    symbolic = {
+        "form": "gru",
+        **{k: ctx[f"{k}_sym"] for k in ("h", "z", "n")},
+        "h_prev": ctx["h_prev_sym"],
+    }
+    inline = gru_inline(symbolic, s, (z_em, n_em, h_em, medium.em(step.h)), height)
+    if inline is not None:
+        breaks, height, width = inline
     return Line(
         "hidden",
-        symbolic={
-            "form": "gru",
-            **{k: ctx[f"{k}_sym"] for k in ("h", "z", "n")},
-            "h_prev": ctx["h_prev_sym"],
-        },
+        symbolic={**symbolic, "inline": inline is not None},
         numbers={"z": s.acts["z"], "n": s.acts["n"], "h_prev": s.shown["h_prev"]},
         result=ctx["h"],
         breaks=breaks,
-        width=widest(pieces, measure.STATE_LHS_EM + s.sup_em),
-        height=SYMBOLIC
-        + (
-            measure.rows_height([rows] * (1 + sum(breaks.values())))
-            if s.row_lines and medium.layout.shrinks
-            else line_height(rows) * (1 + sum(breaks.values()))
-        ),
+        width=width,
+        height=height,
     )
+
+
+def gru_inline(
+    symbolic: dict[str, Any], s: States, ems: tuple[float, float, float, float], height: float
+) -> tuple[dict[str, bool], float, float] | None:
+    """On slides, where the GRU's h_t line (its symbols on a row of their own, its numbers
+    on two) is taller than a frame, its numbers start on the symbols' row, ``h_t = (1 - z)
+    n + z h = (1 - [z]) [n]``, and go on with ``+ [z] [h] = [h]``: two rows of matrices, as
+    the LSTM's h_t (in Madrid 4:3 at 11 pt, the three rows were shrunk to 10.24 pt; issue
+    12). ``ems``: z's, n's, h_{t-1}'s and h_t's. The breaks, height and width, or None."""
+    medium, line = s.medium, s.line_em
+    if s.row_lines or not medium.layout.shrinks or height <= medium.layout.frame_rows:
+        return None
+    z_em, n_em, h_em, result_em = ems
+    y = symbolic
+    symbols = measure.tex_em(
+        f"{y['h']} = \\left(1 - {y['z']}\\right) \\odot {y['n']} + {y['z']} \\odot {y['h_prev']}"
+    )
+    product_sym = measure.symbols_em(measure.GRU_PRODUCT_EM, medium.layout.size)
+    first = symbols + product_sym + z_em + n_em
+    second = measure.GRU_SUM_ROW_EM + z_em + h_em + measure.GRU_RESULT_EM + result_em
+    if max(first, second + measure.STATE_LHS_EM + s.sup_em) > line:
+        return None
+    breaks = {"n": False, "sum": True, "prev": False, "result": False}
+    return breaks, 2 * line_height(medium.rows(s.step.h)), max(first, second)
