@@ -14,6 +14,9 @@ point along a line (``python -m tests.pdfpages PDF...`` compares the two reading
 from __future__ import annotations
 
 import ctypes
+import itertools
+import math
+import operator
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +24,7 @@ from typing import Any
 
 import pypdfium2
 import pypdfium2.raw as pdfium
-from pdfplumber.utils.text import WordExtractor
+from pdfplumber.utils.text import LIGATURES, WordExtractor
 
 #: pdfplumber's word grouping as tests/measure.py asked it of ``extract_words``.
 WORDS = WordExtractor(extra_attrs=["size", "descent"], use_text_flow=False)
@@ -43,9 +46,67 @@ class Page:
     curves: list[dict[str, Any]]
 
     def words(self) -> list[dict[str, Any]]:
-        """``pdfplumber.Page.extract_words(extra_attrs=["size"], use_text_flow=False)``."""
-        found: list[dict[str, Any]] = WORDS.extract_words(self.chars)
+        """The words of the page as pdfplumber's ``WordExtractor`` groups them (``WORDS``):
+        its algorithm, spelt out for upright text (1.6 times as fast), nearly all of it."""
+        found: list[dict[str, Any]] = []
+        for key, group in itertools.groupby(self.chars, key=_RUN):
+            run = list(group)
+            found += _upright_words(run) if key[0] else WORDS.extract_words(run)
         return found
+
+
+_RUN = operator.itemgetter("upright", "size", "descent")
+
+
+def _upright_words(chars: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``WORDS.iter_extract_tuples`` for one run of upright characters of one size: lines
+    by their tops (a top within 3 bp of the previous one's), each read left to right,
+    a word ending at a space, a gap over 3 bp, a step back or a top 3 bp away."""
+    line_of: dict[float, int] = {}
+    line, last = -1, -math.inf
+    for top in sorted({c["top"] for c in chars}):
+        line += top > last + 3
+        line_of[top], last = line, top
+    words: list[list[dict[str, Any]]] = []
+    by_line = sorted(chars, key=lambda c: line_of[c["top"]])
+    for _, line in itertools.groupby(by_line, key=lambda c: line_of[c["top"]]):
+        word: list[dict[str, Any]] = []
+        for c in sorted(line, key=operator.itemgetter("x0")):
+            if c["text"].isspace() or c["text"] == "":
+                words += [word] * bool(word) + [[c]] * (c["text"] == "")
+                word = []
+            elif word and (
+                c["x0"] < word[-1]["x0"]
+                or c["x0"] > word[-1]["x1"] + 3
+                or abs(c["top"] - word[-1]["top"]) > 3
+            ):
+                words.append(word)
+                word = [c]
+            else:
+                word.append(c)
+        words += [word] * bool(word)
+    return [_merged(word) for word in words]
+
+
+def _merged(chars: list[dict[str, Any]]) -> dict[str, Any]:
+    """``WORDS.merge_chars``."""
+    x0, x1 = min(c["x0"] for c in chars), max(c["x1"] for c in chars)
+    top, bottom = min(c["top"] for c in chars), max(c["bottom"] for c in chars)
+    first = chars[0]
+    return {
+        "text": "".join(LIGATURES.get(c["text"], c["text"]) for c in chars),
+        "x0": x0,
+        "x1": x1,
+        "top": top,
+        "doctop": top + (first["doctop"] - first["top"]),
+        "bottom": bottom,
+        "upright": first["upright"],
+        "height": bottom - top,
+        "width": x1 - x0,
+        "direction": "ltr",
+        "size": first["size"],
+        "descent": first["descent"],
+    }
 
 
 def pages(pdf: Path) -> list[Page]:

@@ -34,11 +34,15 @@ class _Plumbed:
 def test_the_measures_read_with_pdfium_agree_with_pdfplumber(tmp_path: Path) -> None:
     """Every number pdfplumber finds is found at the same size, with the same text; the
     others are numbers pdfplumber took as one word with a bracket piece beside them (its
-    word grouping follows float noise in the font size); every frame fills the same."""
+    word grouping follows float noise in the font size); every frame fills the same; the
+    words are those of pdfplumber's WordExtractor given the same characters."""
     pdf = compiled_deck(EXAMPLES / "notebook-step.yaml", tmp_path / "out", 10)
     with pdfplumber.open(pdf) as doc:
         plumbed = measure.read(_Plumbed(page) for page in doc.pages)  # type: ignore[arg-type]
-    read = measure.read(pdfpages.pages(pdf))
+    pages = pdfpages.pages(pdf)
+    for page in pages:  # the upright words spelt out: pdfplumber's WordExtractor's
+        assert page.words() == pdfpages.WORDS.extract_words(page.chars)
+    read = measure.read(pages)
     assert len(read) == len(plumbed) > 5
     old = collections.Counter((n.page, n.text, n.size) for n in measure.numbers_in(plumbed))
     new = collections.Counter((n.page, n.text, n.size) for n in measure.numbers_in(read))
