@@ -259,6 +259,7 @@ def test_a_lecturer_s_deck_of_another_class_size(tmp_path: Path, font_size: int)
     assert compiled.ok, compiled.errors[:5]
     assert compiled.overfull == 0, (compiled.overfull_hbox, compiled.overfull_vbox)
     assert "lstm-tex changed the host" not in compiled.log
+    assert "lstm-tex Warning" not in compiled.log, "the deck it was laid out for is warned"
     found = measure.numbers(deck.with_suffix(".pdf"))
     assert len(found) > 300, "the measure reads too few numbers"
     assert {n.size for n in found} == {10.0}, sorted(

@@ -59,6 +59,20 @@ def test_no_number_below_8pt_in_a_madrid_43_deck(hall: dict[str, Path]) -> None:
 
 
 @pytest.mark.latex
+def test_a_deck_of_another_width_or_class_size_is_warned(hall: dict[str, Path]) -> None:
+    r"""frames.tex says in the log when the deck that \inputs it is narrower than, or of
+    another class size than, the deck it was laid out for (its numbers shrink there); the
+    standalone deck, laid out for itself, gets no warning."""
+    log = hall["madrid43"].with_suffix(".log").read_text(errors="replace")
+    warned = re.sub(r"\n", "", log.split("lstm-tex Warning: ", 1)[-1])
+    assert "laid out for a text 398.34pt wide (default, 16:9), this deck's is 342" in warned
+    assert "--theme, --aspect and --font-size" in warned
+    assert log.count("lstm-tex Warning") == 1, "an 11 pt class is this deck's too"
+    mine = hall["deck"].with_suffix(".log").read_text(errors="replace")
+    assert "lstm-tex Warning" not in mine
+
+
+@pytest.mark.latex
 def test_frame_number_readable(hall: dict[str, Path]) -> None:
     """The standalone deck's frame number is set at the derivation's size (\\small, 10 pt),
     not in Beamer's 6 pt footline font, on every page after the title."""
