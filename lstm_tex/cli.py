@@ -17,6 +17,7 @@ import click
 from lstm_tex import pipeline
 from lstm_tex.commands import batch, flags, options
 from lstm_tex.errors import InputError, LstmTexError, printable
+from lstm_tex.output import keep
 from lstm_tex.validate import model
 
 if TYPE_CHECKING:  # importer is imported when ``import`` runs
@@ -104,6 +105,8 @@ def render(
 
     def work(path: Path) -> str:
         result = pipeline.render(path, render_options)
+        if result.kept:
+            click.echo(keep.summary(result.folder, list(result.kept)), err=True)
         check = (
             "not checked"
             if result.report is None

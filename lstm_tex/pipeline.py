@@ -80,6 +80,8 @@ class Rendered:
     report: Report | None
     folder: Path
     files: tuple[str, ...]
+    #: Your files in the earlier output, carried into the new one (``output/keep.py``).
+    kept: tuple[str, ...] = ()
 
 
 def compute(source: str | Path | model.Example) -> Trace:
@@ -269,9 +271,7 @@ def render(path: str | Path | model.Example, options: RenderOptions = RenderOpti
             if options.png:
                 pdf.pdf_to_png(compiled)
 
-    folder = atomic.write_tree(
-        options.out, trace.example.stem, files, compile_all if options.pdf or options.png else None
-    )
-    return Rendered(
-        example=trace.example, trace=trace, report=report, folder=folder, files=tuple(sorted(files))
-    )
+    compile_step = compile_all if options.pdf or options.png else None
+    kept: list[str] = []  # your files in an earlier output, carried into the new one
+    folder = atomic.write_tree(options.out, trace.example.stem, files, compile_step, kept)
+    return Rendered(trace.example, trace, report, folder, tuple(sorted(files)), tuple(kept))

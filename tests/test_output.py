@@ -125,9 +125,11 @@ def test_failing_finish_step_keeps_previous(out: Path, previous: dict[str, bytes
 
 
 def test_success_replaces_the_whole_folder(out: Path, previous: dict[str, bytes]) -> None:
-    (out / STEM / "stale.tex").write_text("from an older version\n")
+    """Every name lstm-tex writes is replaced or removed (your own files are kept:
+    tests/test_keep.py)."""
+    (out / STEM / f"{STEM}-answers.tex").write_text("from an older version\n")
     assert render(out).exit_code == 0
     after = snapshot(out / STEM)
-    assert "stale.tex" not in after
+    assert f"{STEM}-answers.tex" not in after
     assert after["values.json"] != previous["values.json"]
     assert sorted(p.name for p in out.iterdir()) == [STEM]

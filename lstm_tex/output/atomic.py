@@ -11,7 +11,9 @@ leaves the previous file or folder exactly as it was and no staging file behind.
   succeed (the last one wins). Each staging folder is locked by the process that
   writes it; a folder whose process died is a leftover, and the next run removes it
   and, if the kill came between the two renames of a swap, puts the previous output
-  back in place (:func:`recover`).
+  back in place (:func:`recover`). Your own files in the previous output are carried
+  into the staging folder before the swap (:mod:`lstm_tex.output.keep`); a folder that
+  is neither empty nor an earlier output is refused (:func:`check_target`).
 
 Files and folders follow the umask, as files made with ``open()`` and ``mkdir`` do.
 """
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lstm_tex.errors import InputError, printable
+from lstm_tex.output import keep
 
 try:  # POSIX; elsewhere concurrent renders of one stem are not serialised
     import fcntl
@@ -257,11 +260,7 @@ def followed(out: Path, stem: str) -> tuple[Path, str]:
         return out, stem
     real = target.resolve()
     here = out.resolve()
-    try:
-        empty = not any(real.iterdir())
-    except OSError:
-        empty = False
-    if real == here or real in here.parents or not (empty or (real / "values.json").is_file()):
+    if real == here or real in here.parents or not keep.is_output(real):
         raise InputError(
             f"is a symbolic link to {printable(os.readlink(target))}, a folder that is "
             "neither empty nor an earlier lstm-tex output (no values.json), and the output "
@@ -274,8 +273,9 @@ def followed(out: Path, stem: str) -> tuple[Path, str]:
 
 
 def check_target(out: Path, stem: str) -> None:
-    """Refuse (exit 2) when ``out/stem`` is taken by something that is not a folder, or
-    is a link to a folder that the output must not replace (:func:`followed`)."""
+    """Refuse (exit 2) when ``out/stem`` is taken by something that is not a folder, is a
+    folder that is neither empty nor an earlier output (your files: the output must not be
+    written into them), or is a link to one (:func:`followed`)."""
     out, stem = followed(out, stem)
     target = out / stem
     if target.is_symlink() and not target.exists():
@@ -292,6 +292,14 @@ def check_target(out: Path, stem: str) -> None:
             field="--out",
             file=printable(target),
         )
+    if target.is_dir() and not keep.is_output(target):
+        raise InputError(
+            "is a folder that is neither empty nor an earlier lstm-tex output (expected an "
+            f"empty folder or one with values.json, found {keep.listing(target)}); the "
+            "output would replace it, so move your files away or choose another --out",
+            field="--out",
+            file=printable(target),
+        )
 
 
 def write_tree(
@@ -299,14 +307,18 @@ def write_tree(
     stem: str,
     files: Mapping[str, str | bytes | Callable[[BinaryIO], None]],
     finish: Callable[[Path], None] | None = None,
+    kept: list[str] | None = None,
 ) -> Path:
     """Write ``files`` (relative path -> content) as ``out/stem/``, all or nothing; where
     ``out/stem`` is a link to a folder, into that folder (:func:`followed`). A content
     that is a function writes the file itself, given it open (values.json, streamed).
 
     ``finish(staging)`` runs after the files are staged (e.g. to compile PDFs) and
-    may raise; the swap happens only if it succeeds.
+    may raise; the swap happens only if it succeeds. Your files in an earlier output
+    (those lstm-tex does not write: :mod:`lstm_tex.output.keep`) are carried into the new
+    folder before the swap and their paths added to ``kept``.
     """
+    name = file_stem(stem)
     encoded = _encoded(files, out / stem)
     shown = out / stem
     out, stem = followed(out, stem)
@@ -321,6 +333,7 @@ def write_tree(
             f"cannot write the output: {_reason(out, exc)}", field="--out", file=printable(target)
         ) from None
     old: Path | None = None
+    carried: list[str] = []
     try:
         with _locked(staging):
             _follow_umask(staging, 0o777)
@@ -330,6 +343,7 @@ def write_tree(
             with _locked(out):
                 check_target(out, stem)
                 if target.exists():
+                    carried = keep.carry(target, staging, name)
                     old = Path(tempfile.mkdtemp(prefix=f".{stem}.old-", dir=out))
                     os.replace(target, old / stem)
                 try:
@@ -338,6 +352,8 @@ def write_tree(
                     if old is not None:
                         os.replace(old / stem, target)
                     raise
+                if kept is not None:
+                    kept.extend(carried)
     except OSError as exc:
         raise _unwritable("the output", target, exc) from None
     finally:
