@@ -67,6 +67,14 @@ def test_your_deck_next_to_frames_survives_a_rerender(out: Path, earlier: Path) 
     assert [p.name for p in out.iterdir()] == [STEM]  # no staging folder left
 
 
+def test_the_message_names_your_documents_before_their_byproducts(tmp_path: Path) -> None:
+    compiled = [f"my-deck{suffix}" for suffix in (".aux", ".log", ".nav", ".pdf", ".tex")]
+    assert keep.summary(tmp_path, [*compiled, "notes.md"]) == (
+        f"kept 6 files of yours in {tmp_path}: my-deck.pdf, my-deck.tex, notes.md, "
+        "my-deck.aux and 2 more"
+    )
+
+
 def test_your_folders_and_links_survive_and_stale_outputs_do_not(out: Path, earlier: Path) -> None:
     (earlier / "figures" / "old").mkdir(parents=True)
     (earlier / "figures" / "old" / "cell.png").write_bytes(b"\x89PNG mine")

@@ -130,8 +130,14 @@ def _copy(src: Path, dst: Path) -> None:
 
 
 def summary(folder: Path, carried: list[str], shown: int = 4) -> str:
-    """``kept 1 file of yours in lecture/step: notes.md`` (folders end in ``/``)."""
-    names = [rel + "/" * (folder / rel).is_dir() for rel in carried]
+    """``kept 1 file of yours in lecture/step: notes.md`` (folders end in ``/``; what
+    compiling your documents left, ``.aux``, ``.log``, ..., after the rest)."""
+
+    def byproduct(rel: str) -> bool:
+        return any(rel.endswith(suffix) for suffix in BYPRODUCTS if suffix != ".pdf")
+
+    ordered = sorted(carried, key=lambda rel: (byproduct(rel), rel))
+    names = [rel + "/" * (folder / rel).is_dir() for rel in ordered]
     more = f" and {len(names) - shown} more" if len(names) > shown else ""
     count = f"{len(names)} file{'s' * (len(names) != 1)}"
     return f"kept {count} of yours in {printable(folder)}: {', '.join(names[:shown])}{more}"
