@@ -114,7 +114,10 @@ def render(
         )
         written = sum(1 for p in result.folder.rglob("*") if p.is_file())  # PDFs, PNGs too
         done = f"{printable(path)} -> {printable(result.folder)}/ ({written} files, {check})"
-        note = exercise_note(result.example.render, result.example.backward is not None)
+        backward = result.example.backward is not None
+        if backward and result.example.render.carry == "displayed":
+            batch.say(f"{printable(path)}: warning: {DISPLAYED_BACKWARD}")
+        note = exercise_note(result.example.render, backward)
         return f"{done}\n  {note}" if note else done
 
     paths = batch.distinct_stems(batch.expand_paths(examples), out)
@@ -124,16 +127,21 @@ def render(
     batch.each(paths, work)
 
 
+#: ``render`` warns on stderr whenever ``carry: displayed`` meets ``backward:``, with an
+#: exercise or without (newuser2 #3: the document printed h_T = 0.0792 in the forward
+#: pass and 0.0791 for the same y-hat in the loss, and nothing said so).
+DISPLAYED_BACKWARD = (
+    "carry: displayed with a backward pass: it starts from the exact forward "
+    "values, so the output its loss uses may differ in a last digit from the printed h "
+    "(carry: exact, the default with backward:, avoids this)"
+)
+
+
 def exercise_note(options: model.RenderOptions, backward: bool = False) -> str:
-    """What the lecturer should know about an exercise's rounding (``render.carry``)."""
-    if not options.exercise:
+    """What the lecturer should know about an exercise's rounding (``render.carry``);
+    carry: displayed with backward: is warned about on its own (:data:`DISPLAYED_BACKWARD`)."""
+    if not options.exercise or (backward and options.carry == "displayed"):
         return ""
-    if backward and options.carry == "displayed":
-        return (
-            "exercise with backward: and carry: displayed: the backward pass starts from "
-            "the exact forward values, so the output its loss uses may differ in a last "
-            "digit from the printed h (carry: exact, the default with backward:, avoids this)"
-        )
     if backward:
         return (
             "exercise with backward: and carry: exact (the default with backward:, whose pass "

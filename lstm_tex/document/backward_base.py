@@ -33,7 +33,10 @@ class BuilderBase:
         slides: bool,
         parts: bool = False,
         marks: dict[str, matrices.Mark] | None = None,
+        blanks: frozenset[str] = frozenset(),
     ) -> None:
+        """``marks``: the gradients an exercise document asks; ``blanks``: the forward
+        quantities it asks (written by name where the backward lines use them)."""
         self.g = gradients
         self.ex = gradients.trace.example
         self.cfg = self.ex.config
@@ -41,6 +44,10 @@ class BuilderBase:
         self.medium = Medium(self.ex.render.decimals, PARTS if parts else layout, marks=marks or {})
         self.medium.paper_boxes = bool(marks) and not slides
         self.show = Show(self.medium, exercise_kinds(gradients) if marks else None)
+        if blanks:
+            dd = "\\mathsf{d}" if slides else "\\mathrm{d}"
+            self.show.forward = forward_names(gradients, dd)
+            self.show.blanks = blanks
         self.show.page_rows = PARTS_PAGE_ROWS if parts else ARTICLE_BLOCK_ROWS
         size, deck = self.ex.render.text_size, self.ex.render.deck
         # the frame's rows and width scale with the deck's (render.deck; 1.0 by default)
@@ -175,3 +182,29 @@ def exercise_kinds(gradients: Gradients) -> dict[int, str]:
         if b.dm is not None and b.dm is not b.dh:
             kinds.pop(id(b.dm), None)  # with projections, dL/dm is not asked for
     return kinds
+
+
+def forward_names(gradients: Gradients, dd: str) -> dict[int, tuple[str, str, str]]:
+    """The forward pass's values that the backward lines use, by identity: their exercise
+    quantity, name and name transposed (:attr:`Show.forward`). The initial state and the
+    input are given: their quantity is none, their names serve a stacked operand."""
+    trace = gradients.trace
+    cfg = trace.example.config
+    names: dict[int, tuple[str, str, str]] = {}
+    for s in trace.steps:
+        sy = Symbols(s, cfg, dd)
+        t = s.t
+        tp = t - 1 if s.direction == "forward" else t + 1
+        first = s.t == (1 if s.direction == "forward" else trace.example.steps)
+        named = [(s.h, "h", "h", t), (s.h_prev, "" if first else "h", "h", tp)]
+        named += [(g.act, k, k, t) for k, g in s.gates.items()]
+        if s.c is not None and s.c_prev is not None:
+            named += [(s.c, "c", "c", t), (s.c_prev, "" if first else "c", "c", tp)]
+        for array, quantity, symbol, when in named:
+            names.setdefault(id(array), (quantity, sy.q(symbol, when), sy.qt(symbol, when)))
+        if s.tanh_c is not None:
+            names[id(s.tanh_c)] = ("c", f"\\tanh({sy.q('c', t)})", "")
+        if "n" in s.gates:
+            names[id(s.gates["n"].hh)] = ("hh", "", "")  # the GRU's W_hn h_{t-1} + b_hn
+        names[id(s.x)] = ("h" if s.layer else "", sy.x(t), sy.x(t, transposed=True))
+    return names

@@ -50,14 +50,16 @@ def _product(
     a: tuple[str, np.ndarray],
     c: tuple[str, np.ndarray],
     r: np.ndarray,
+    sources: tuple[np.ndarray, ...] = (),
 ) -> Line:
-    """``lhs = a * c`` with the numbers of both."""
+    """``lhs = a * c`` with the numbers of both; ``sources``: the forward values ``c`` is
+    computed from, by its name where one is blank on an exercise sheet."""
     show = bld.show
     return line(
         show,
         "product",
         {"lhs": lhs, "a": a[0], "b": c[0]},
-        {"a": show.value(a[1]), "b": show.value(c[1])},
+        {"a": show.value(a[1]), "b": show.derived(c[1], sources, c[0])},
         show.value(r),
         f"{lhs} = {a[0]} \\odot {c[0]}",
         ops=2,
@@ -91,6 +93,7 @@ def _gru(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str
             (sy.d("h", t), b.dh),
             (f"\\left(1 - {sy.q('z', t)}\\right)", 1.0 - z.act),
             g["n"].d,
+            (z.act,),
         ),
         _product(
             bld,
@@ -98,6 +101,7 @@ def _gru(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str
             (sy.d("h", t), b.dh),
             (f"\\left({sy.q('h', tp)} - {sy.q('n', t)}\\right)", s.h_prev - n.act),
             g["z"].d,
+            (s.h_prev, n.act),
         ),
     ]
     group_n = [
@@ -108,6 +112,7 @@ def _gru(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[dict[str
             (sy.delta("n", t), g["n"].dpre),
             (f"\\left({bld.hh_n(sy, tp)}\\right)", n.hh),
             g["r"].d,
+            (n.hh, s.h_prev),
         ),
         _product(
             bld,

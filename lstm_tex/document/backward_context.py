@@ -153,11 +153,15 @@ def build(
     (``sheet``: the gradients of ``render.exercise`` blank) or its answer key
     (``answers``: boxed)."""
     marks: dict[str, matrices.Mark] = {}
+    blanks: frozenset[str] = frozenset()
     if exercise is not None:
         ex = gradients.trace.example
         chosen = [q for q in ex.render.exercise if q in ex.config.cell.gradients]
         marks = dict.fromkeys(chosen, "blank" if exercise == "sheet" else "answer")
-    return Builder(gradients, slides, parts, marks).build(report)
+        blanks = frozenset(q for q in ex.render.exercise if q in ex.config.cell.quantities)
+        if "h" in blanks:  # the loss's E = Y-hat - Y: the blank outputs less the given Y
+            marks["E"] = "blank" if exercise == "sheet" else "answer"
+    return Builder(gradients, slides, parts, marks, blanks).build(report)
 
 
 def parts(ctx: dict[str, Any]) -> list[dict[str, Any]]:

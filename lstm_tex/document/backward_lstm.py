@@ -106,7 +106,9 @@ def _oc(bld: StepLines, b: BackwardStep, s: Step, sy: Symbols) -> list[Line]:
     pieces = {
         "dm": show.value(b.dm),
         "o": show.value(s.gates["o"].act),
-        "one_minus": show.value(1.0 - s.tanh_c**2),
+        "one_minus": show.derived(
+            1.0 - s.tanh_c**2, [s.tanh_c], f"\\left(1 - \\tanh^2({sy.q('c', t)})\\right)"
+        ),
         **({} if b.dc_next is None or last else {"next": show.value(b.dc_next)}),
     }
     dc = line(

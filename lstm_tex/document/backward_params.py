@@ -53,6 +53,12 @@ class ParamLines(BuilderBase):
             error = y - target if error is None else error.reshape(-1, width)
             names = (f"\\hat Y{prime}", "Y", f"E{prime}")
             entry = f"E{prime}_{{j}}"
+        # on an exercise sheet that leaves h blank: the outputs by name, and E blank (its
+        # numbers less the given Y's are the answers)
+        outputs, shown_error = self.show.value(y), self.show.value(error)
+        if out is self.g.trace.output and "h" in self.show.blanks:
+            outputs = self.show.named_piece(self.output_names())
+            shown_error = self.show.value(error, "E")
         factor = f"\\frac{{1}}{{{spec.target.size}}}" if spec.loss == "mse" else "\\frac{1}{2}"
         squares = numbers.format_number(float(np.sum(error**2)), "fixed", self.medium.decimals)
         return [
@@ -60,8 +66,8 @@ class ParamLines(BuilderBase):
                 self.show,
                 "difference",
                 {"lhs": names[2], "a": names[0], "b": names[1], "factor": ""},
-                {"a": self.show.value(y), "b": self.show.given(target)},
-                self.show.value(error),
+                {"a": outputs, "b": self.show.given(target)},
+                shown_error,
                 f"{names[2]} = {names[0]} - {names[1]}",
                 ops=2,
             ),
@@ -79,6 +85,21 @@ class ParamLines(BuilderBase):
                 },
             ),
         ]
+
+    def output_names(self) -> str:
+        """The outputs the loss sees by name: the top layer's h_t (a bidirectional
+        network's stacked directions: y-hat_t), as a row of blocks (the last step's alone
+        with ``last_step_only``)."""
+        T = self.ex.steps
+        steps = [T] if self.g.spec.last_step_only else list(range(1, T + 1))
+        if self.cfg.bidirectional:
+            names = [f"\\hat y_{{{t}}}" for t in steps]
+        else:
+            sy = Symbols(self.g.trace.step(self.top, "forward", T), self.cfg, self.dd)
+            names = [sy.q("h", t) for t in steps]
+        if len(names) == 1:
+            return names[0]
+        return "\\begin{bmatrix} " + " & ".join(names) + " \\end{bmatrix}"
 
     def loss(self) -> dict[str, Any]:
         """``E = Y_hat - Y`` and ``L``, the group that opens the backward pass."""

@@ -49,6 +49,30 @@ class Show:
         #: steps, the fewest (:meth:`settle`).
         self.shown: dict[bytes, set[int]] = {}
         self.most: dict[bytes, int] = {}
+        #: The forward pass's computed values the backward lines use, by identity: their
+        #: quantity (``h``, ``c``, a gate), name and name transposed. Where an exercise
+        #: sheet leaves that quantity blank (``blanks``) they are written by name, never
+        #: by their numbers (newuser2 #2: the loss printed every blank h_t, do_t = dh_t *
+        #: tanh(c_t) the blank c_t's tanh).
+        self.forward: dict[int, tuple[str, str, str]] = {}
+        self.blanks: frozenset[str] = frozenset()
+
+    def blank_name(self, array: np.ndarray, transposed: bool = False) -> str | None:
+        """The name of a forward value whose quantity the exercise leaves blank."""
+        known = self.forward.get(id(array))
+        if known is None or known[0] not in self.blanks:
+            return None
+        return known[2] if transposed else known[1]
+
+    def named_piece(self, name: str) -> Piece:
+        return Piece(name, measure.tex_em(name), 1)
+
+    def derived(self, array: np.ndarray, sources: Sequence[np.ndarray], name: str) -> Piece:
+        """``array``, computed from the forward values ``sources`` (``1 - f_t``), or its
+        ``name`` where one of them is blank on the exercise sheet."""
+        if any(self.blank_name(a) is not None for a in sources):
+            return self.named_piece(name)
+        return self.value(array)
 
     def note_rows(self, note: str) -> float:
         """The rows of text ``note`` takes on a slide (:func:`note_rows`)."""
@@ -58,6 +82,8 @@ class Show:
         """A computed (B, n) array as an n x B matrix (one column per example), rounded;
         ``slots``: its rows elided to that many (the columns of the matrix it multiplies)."""
         m = self.medium
+        if (name := self.blank_name(array)) is not None:
+            return self.named_piece(name)
         kind = kind or self.kinds.get(id(array), "")
         if slots is None or slots >= min(array.shape[-1], m.layout.max_rows):
             return Piece(m.value(array, kind), m.em(array), m.rows(array))
@@ -166,6 +192,8 @@ class Show:
         do); ``kind``: its exercise quantity (``grads``); ``cols``, ``rows``: elided to
         that many (slides: to the room of its line)."""
         m = self.medium
+        if given is False and (name := self.blank_name(array, True)) is not None:
+            return self.named_piece(name)
         flags = [given] * array.shape[0] if isinstance(given, bool) else list(given)
         styles: list[numbers.Style] = ["written" if g else "fixed" for g in flags]
         mark = m.marks.get(kind, "")

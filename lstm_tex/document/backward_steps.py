@@ -40,7 +40,7 @@ class StepLines(BuilderBase):
                 {
                     "d": show.value(grads.d),
                     "k": show.value(act),
-                    "one_minus": show.value(1.0 - act),
+                    "one_minus": show.derived(1.0 - act, [act], f"\\left(1 - {a}\\right)"),
                 },
                 show.value(grads.dpre),
                 f"{lhs} = {d} \\odot {a} \\odot (1 - {a})",
@@ -52,7 +52,10 @@ class StepLines(BuilderBase):
                 show,
                 "delta_tanh",
                 {"lhs": lhs, "d": d, "k": a},
-                {"d": show.value(grads.d), "one_minus": show.value(1.0 - act**2)},
+                {
+                    "d": show.value(grads.d),
+                    "one_minus": show.derived(1.0 - act**2, [act], f"\\left(1 - {{{a}}}^2\\right)"),
+                },
                 show.value(grads.dpre),
                 f"{lhs} = {d} \\odot (1 - {a}^2)",
                 ops=2,
@@ -62,7 +65,12 @@ class StepLines(BuilderBase):
             show,
             "delta_relu",
             {"lhs": lhs, "d": d, "k": a},
-            {"d": show.value(grads.d), "mask": show.value((act > 0.0).astype(np.float64))},
+            {
+                "d": show.value(grads.d),
+                "mask": show.derived(
+                    (act > 0.0).astype(np.float64), [act], f"\\left[{a} > 0\\right]"
+                ),
+            },
             show.value(grads.dpre),
             f"{lhs} = {d} \\odot [{a} > 0]",
             ops=2,

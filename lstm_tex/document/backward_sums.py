@@ -118,8 +118,18 @@ class Sums:
                 cols = self.page_cols(lhs, [left], [(right, rows)], grad)
                 shown = show.as_is(right, rows, cols=cols)
                 result = show.as_is(grad, kind="grads", cols=cols)
-            terms = [(self.named(left, names), shown)]
+            terms = [(self.named(left, names), self.stacked_names(vectors, given) or shown)]
         return sum_line(show, lhs, self.expand(*symbols), terms, result)
+
+    def stacked_names(self, vectors: list[np.ndarray], given: list[bool]) -> Piece | None:
+        r"""The stacked ``[h_0^\top; h_1^\top]`` by name where one of them is blank on the
+        exercise sheet (:attr:`Show.forward`), else ``None``."""
+        show = self.show
+        if all(g or show.blank_name(v) is None for v, g in zip(vectors, given, strict=True)):
+            return None
+        rows = [show.forward[id(v)][2] for v in vectors]
+        tex = "\\begin{bmatrix} " + " \\\\ ".join(rows) + " \\end{bmatrix}"
+        return Piece(tex, max(tex_em(r) for r in rows) + 1.0, len(rows))
 
     def page_cols(
         self,
