@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lstm_tex.document import matrices, measure, numbers
+from lstm_tex.document import matrices, measure, numbers, rowfit
 from lstm_tex.document.backward_notes import note_rows
 from lstm_tex.document.medium import Medium, matrix_em, shown_entries
 from lstm_tex.validate.model import ELISION_MIN
@@ -257,9 +257,21 @@ class Show:
                 em += measure.DOTS_COLUMN_EM + measure.COLUMN_GAP_EM * (measure.fixed_em(size) - 1)
             return em + measure.BRACKETS_EM * measure.fixed_em(size) + power
         if cols is None or slots >= matrix.shape[1]:
+            if matrix.shape[0] == 1 and exponent is None and matrix.shape[1] <= slots:
+                return self._row_em(matrix, style)  # [x_t^T]: column by column
             return matrix_em(matrix, m.decimals, style, m.layout, scale=False) + power
         widest = numbers.widest(shown_entries(matrix, m.layout.max_rows, slots), style, m.decimals)
         return measure.elided_matrix_em(widest, matrix.shape[1], slots, m.layout.size) + power
+
+    def _row_em(self, row: np.ndarray, style: numbers.Style) -> float:
+        """A whole row vector (``[x_t^T]``, ``[h_{t-1}^T]``) as TeX sets it, column by
+        column (:func:`rowfit.column_widths`): each column as wide as its own number, not
+        as the widest with a minus sign (a bidirectional deck's dW sum broke onto a second
+        row, 0.6 em over by that count, and took a third frame 34 % full; issue 12)."""
+        size = self.medium.layout.size
+        gap = measure.COLUMN_GAP_EM * measure.fixed_em(size)
+        widths = rowfit.column_widths([(row, style)], self.medium.decimals, 1)
+        return sum(w + gap for w in widths) + measure.BRACKETS_EM * measure.fixed_em(size)
 
     def columns(
         self,
