@@ -106,6 +106,7 @@ def test_tiny_gradients_read_back_as_values_json(tiny: dict[str, Any]) -> None:
     half a unit of the last of the full-precision values in values.json; and values.json
     keeps them unrounded."""
     article = (tiny["folder"] / "tiny.tex").read_text()
+    assert "shared power of ten, which multiplies every entry" in article  # explained once
     printed = {(int(p), tuple(entries(body))) for p, body in SCALED.findall(article)}
     for name in ("h0", "c0"):
         values = np.asarray(tiny["values"]["backward"]["grads"][name], dtype=np.float64).ravel()
