@@ -51,11 +51,27 @@ class _Main(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:  # a command's flag or argument: one line, as ours
+            batch.say(_usage_line(exc))
+            raise SystemExit(exc.exit_code) from None
         except KeyboardInterrupt:
             batch.say(
                 "interrupted (Ctrl-C): the file or folder being written was left as it was before"
             )
             raise SystemExit(INTERRUPTED) from None
+
+
+def _usage_line(exc: click.UsageError) -> str:
+    """A command's bad flag or argument as one line in lstm-tex's own style, naming the
+    flag, what was found and what was expected (click's three lines of usage, a blank
+    and ``Error: Invalid value for '--aspect': ...`` read as another program's)."""
+    command = exc.ctx.command_path if exc.ctx is not None else "lstm-tex"
+    missing = isinstance(exc, click.MissingParameter)
+    if isinstance(exc, click.BadParameter) and exc.param is not None and not missing:
+        hint = exc.param_hint or (exc.param.opts[0] if exc.param.opts else exc.param.name)
+        hint = hint if isinstance(hint, str) else " / ".join(hint)
+        return f"{hint.strip(chr(39))}: {exc.message.rstrip('.')} (see {command} --help)"
+    return f"{exc.format_message().rstrip('.')} (see {command} --help)"
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})

@@ -1053,3 +1053,32 @@ def test_backward_that_overflows(tmp_path: Path, out: Path) -> None:
     path = write_example(tmp_path, text)
     result = run_cli("render", path, "--out", out, "--no-check")
     assert_refused(result, out, "the backward pass overflows float64")
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("render", "x.yaml", "--aspect", "3:2"), "--aspect: '3:2' is not one of '16:9', '4:3'"),
+        (("render", "x.yaml", "--font-size", "ten"), "--font-size: 'ten' is not a valid integer"),
+        (("init", "x.yaml", "--hidden-size", "0"), "--hidden-size: 0 is not in the range 1<=x<=64"),
+        (("init", "x.yaml", "--cell", "lsm"), "--cell: 'lsm' is not one of 'lstm', 'gru', 'rnn'"),
+        (("render", "x.yaml", "--fooo"), "No such option '--fooo'"),
+        (("render",), "Missing argument 'EXAMPLES...'"),
+    ],
+)
+def test_bad_flags_say_one_line_as_every_other_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], expected: str
+) -> None:
+    """A bad flag or argument exits 2 with one ``lstm-tex:`` line naming the flag, what was
+    found and what was expected, as a bad example file does (click wrote three lines of
+    usage, a blank line and ``Error: Invalid value for ...``), and writes nothing."""
+    monkeypatch.chdir(tmp_path)
+    if args[0] == "render":
+        write_example(tmp_path, BASE).rename(tmp_path / "x.yaml")
+    result = run_cli(*args)
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("lstm-tex: "), lines
+    assert expected in lines[0] and "--help" in lines[0], lines
+    assert "Usage:" not in result.output and "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["x.yaml"] if args[0] == "render" else [])
