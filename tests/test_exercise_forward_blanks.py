@@ -65,7 +65,7 @@ def sheets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Sheet]:
 def forward_answers(values: dict[str, Any], asked: tuple[str, ...]) -> set[str]:
     """Every number of the asked forward quantities of values.json's steps as printed (4
     decimals), and of what a backward line computes from one: tanh(c_t); 1 - k_t (a
-    sigmoid gate) or 1 - k_t^2 (a tanh gate); the GRU's h_{t-1} - n_t."""
+    sigmoid gate) or 1 - k_t^2 (a tanh gate); the GRU's h_{t-1} - n_t; with h, dy_t."""
     found: list[np.ndarray] = []
     for step in values["steps"]:
         h_prev = np.asarray(step["h_prev"])
@@ -81,12 +81,18 @@ def forward_answers(values: dict[str, Any], asked: tuple[str, ...]) -> set[str]:
                 found.append(np.asarray(gate["hh"]))
             if k == "n" and ("n" in asked or "h" in asked):
                 found.append(h_prev - act)
+    back = values["backward"]["steps"]
+    top = max(step["layer"] for step in back)
+    if "h" in asked:  # the top layer's dy_t = 2/N (h_t - y_t) (and dh_T, which is dy_T)
+        found += [np.asarray(step["dy"]) for step in back if step["layer"] == top]
     return {numbers.fixed(v, 4) for a in found for v in np.ravel(a) if abs(v) >= 1e-3}
 
 
 #: What values.json holds of the forward quantities (and their copies: the output, h_n,
-#: the next step's h_prev, the layer above's x): none of it may be printed where asked.
+#: the next step's h_prev, the layer above's x; dy and dh_T, h less the targets): none of
+#: it may be printed where asked.
 FORWARD_KEYS = {"h", "c", "act", "hh", "output", "h_n", "c_n", "h_prev", "c_prev", "x"}
+FORWARD_KEYS |= {"dy", "dh"}
 
 
 def other_numbers(values: Any, key: str = "") -> set[str]:

@@ -48,6 +48,8 @@ class BuilderBase:
             dd = "\\mathsf{d}" if slides else "\\mathrm{d}"
             self.show.forward = forward_names(gradients, dd)
             self.show.blanks = blanks
+        if "E" in self.medium.marks and "dy" not in self.medium.marks:
+            self._loss_blanks(gradients, "dh" in self.medium.marks)
         self.show.page_rows = PARTS_PAGE_ROWS if parts else ARTICLE_BLOCK_ROWS
         size, deck = self.ex.render.text_size, self.ex.render.deck
         # the frame's rows and width scale with the deck's (render.deck; 1.0 by default)
@@ -61,6 +63,16 @@ class BuilderBase:
         self.directions: tuple[Direction, ...] = directions_of(self.cfg.bidirectional)
         self.top = self.cfg.num_layers - 1
         self.cell = self.cfg.cell
+
+    def _loss_blanks(self, gradients: Gradients, dh_asked: bool) -> None:
+        """With h asked, the top layer's dy_t = 2/N (h_t - y_t) is blank as the loss's E
+        is (and dh_T, which is dy_T): the given targets would give h_t back. By name
+        where it is used after (:meth:`Show.used`), never its numbers."""
+        for b in gradients.steps:
+            if b.layer == self.cfg.num_layers - 1:
+                self.show.kinds[id(b.dy)] = "E"
+                if not dh_asked and b.t == (self.ex.steps if b.direction == "forward" else 1):
+                    self.show.kinds[id(b.dh)] = "E"
 
     def group(
         self,

@@ -159,7 +159,9 @@ def build(
         chosen = [q for q in ex.render.exercise if q in ex.config.cell.gradients]
         marks = dict.fromkeys(chosen, "blank" if exercise == "sheet" else "answer")
         blanks = frozenset(q for q in ex.render.exercise if q in ex.config.cell.quantities)
-        if "h" in blanks:  # the loss's E = Y-hat - Y: the blank outputs less the given Y
+        if "h" in blanks:
+            # the loss's E = Y-hat - Y and dy_t = 2/N (y-hat_t - y_t): the blank outputs
+            # less the given targets, asked with them (exercise_text says so)
             marks["E"] = "blank" if exercise == "sheet" else "answer"
     return Builder(gradients, slides, parts, marks, blanks).build(report)
 

@@ -9,7 +9,6 @@ simple width and height estimates, so the templates stay declarative.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from lstm_tex.compute.trace import Step, Trace, directions_of
-from lstm_tex.document import expansion, forms, matrices, numbers, plots, reveal
+from lstm_tex.document import exercise_text, expansion, forms, matrices, numbers, plots, reveal
 from lstm_tex.document.line import Line
 from lstm_tex.document.medium import (
     ARTICLE_FULL,
@@ -97,7 +96,7 @@ def build(
         else [],
         "row_vectors": medium.row_vectors,
         "carry": _carry(trace, exact),
-        "exercise": _exercise(ex.render.exercise, exercise, form),
+        "exercise": exercise_text.asked(ex.render.exercise, exercise, form),
     }
 
 
@@ -275,49 +274,6 @@ def _carry(shown: Trace, exact: Trace | None) -> dict[str, str] | None:
             max(float(np.max(np.abs(getattr(a, name) - getattr(b, name)))) for a, b in pairs)
         )
         for name in forms.of(shown.example).state_names
-    }
-
-
-#: How an exercise sheet names what it asks for.
-_QUANTITY_TEXT = {
-    "ih": "$W_{ik} x_t + b_{ik}$",
-    "hh": "$W_{hk} h_{t-1} + b_{hk}$",
-    "pre": "the pre-activations",
-    "dy": "$\\mathrm{d}\\hat y_t$",
-    "dpre": "the deltas $\\delta_{k,t}$",
-    "grads": "the gradients of the weights and of the initial state",
-}
-
-
-def _exercise(
-    quantities: Sequence[str], exercise: Exercise | None, form: forms.Form
-) -> dict[str, Any] | None:
-    """What the exercise sheet asks for, in words (``$f_t$, $c_t$ and $h_t$``)."""
-    if exercise is None:
-        return None
-    # Gradients (the backward exercise) are named d + the quantity, or grads.
-    gradients = [q for q in quantities if q.startswith("d") or q == "grads"]
-    forward = [q for q in quantities if q not in gradients]
-
-    def listed(chosen: Sequence[str]) -> str:
-        names = [
-            _QUANTITY_TEXT.get(q, f"$\\mathrm{{d}}{q[1:]}_t$" if q in gradients else f"${q}_t$")
-            for q in chosen
-        ]
-        return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-
-    text = listed(forward) if forward else ""
-    if gradients:
-        back = listed(gradients)
-        text = f"{text} and, in the backward pass, {back}" if forward else f"{back} (backward pass)"
-    # Working space goes only after the steps that have a blank: the forward pass's with a
-    # forward quantity, the backward pass's with a gradient other than the parameters'.
-    return {
-        "mode": exercise,
-        "quantities": text,
-        "backward": bool(gradients),
-        "forward": bool(forward),
-        "backward_steps": any(q != "grads" for q in gradients),
     }
 
 
