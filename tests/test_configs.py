@@ -460,11 +460,16 @@ def test_batch_is_said_to_be_one_column_per_example(tmp_path: Path) -> None:
 
 def test_bundled_examples_show_hand_over_and_concatenation(tmp_path: Path) -> None:
     stacked = (_render(STACKED, tmp_path) / "frames.tex").read_text()
-    assert r"\begin{frame}[t]{Layer 1, step 2: inputs}" in stacked
+    # layer 1's step-2 inputs on the slide of its step-1 states (slides.hand_over, 97d7d29)
+    assert (
+        r"{Layer 1, step 1: cell state $c^{(1)}_{1}$ and hidden state $h^{(1)}_{1}$; "
+        r"step 2: inputs}"
+    ) in stacked
     assert r"x^{(1)}_{2} &= h^{(0)}_{2} = \begin{bmatrix}" in stacked
     assert "Its input is the output of layer~0 at step~2." in stacked
     both = (_render(BIDIRECTIONAL, tmp_path) / "frames.tex").read_text()
-    assert "{Reverse, step 3: inputs" in both  # its own frame, or shared with the first gate
+    # the reverse direction's first inputs: on the forward direction's last slide (hand_over)
+    assert "; reverse, step 3: inputs}" in both
     assert (
         r"Step~3 reads the reverse direction's initial state $h^{\leftarrow}_{4}, "
         r"c^{\leftarrow}_{4}$ as given: that direction starts at the last step."

@@ -301,7 +301,14 @@ TABLE: dict[str, tuple[Line, dict[str, Any] | None, str]] = {
     "hidden, gru, row vectors": (
         Line(
             "hidden",
-            symbolic={"form": "gru", "h": "h_{1}", "z": "z_{1}", "n": "n_{1}", "h_prev": "h_{0}"},
+            symbolic={
+                "form": "gru",
+                "h": "h_{1}",
+                "z": "z_{1}",
+                "n": "n_{1}",
+                "h_prev": "h_{0}",
+                "inline": False,
+            },
             numbers={"z": "Z", "n": "N", "h_prev": "H"},
             result="R",
             breaks={"n": True, "sum": True, "prev": True, "result": True},
@@ -320,7 +327,14 @@ TABLE: dict[str, tuple[Line, dict[str, Any] | None, str]] = {
     "hidden, gru": (
         Line(
             "hidden",
-            symbolic={"form": "gru", "h": "h_{1}", "z": "z_{1}", "n": "n_{1}", "h_prev": "h_{0}"},
+            symbolic={
+                "form": "gru",
+                "h": "h_{1}",
+                "z": "z_{1}",
+                "n": "n_{1}",
+                "h_prev": "h_{0}",
+                "inline": False,
+            },
             numbers={"z": "Z", "n": "N", "h_prev": "H"},
             result="R",
             breaks={"n": False, "sum": True, "result": False},

@@ -197,6 +197,10 @@ def concatenation(
             kind="h",
         )
         beside = label_em + measure.ROWS_MID_EM + measure.OPERATOR_EM
+        if _mid_crowds(medium, halves, beside):
+            entry["mid"] = ""  # the value's columns need the symbols' room (the sheet's boxes)
+            beside -= measure.ROWS_MID_EM
+            entry["em"] -= measure.ROWS_MID_EM
         entry["value"] = medium.blocks(halves, "h", beside)
         entry["em"] += medium.em(halves[1], beside=beside) + measure.BLOCK_RULE_EM
         return entry
@@ -210,6 +214,17 @@ def concatenation(
         kind="h",
     )
     return stacked(entry, halves, medium)
+
+
+def _mid_crowds(medium: Medium, halves: list[np.ndarray], beside: float) -> bool:
+    """Off slides, whether a row-vector output's ``[h->_t h<-_t; ...]`` leaves its value
+    fewer columns than it has: then the value goes without it (an exercise sheet's boxes
+    of a bidirectional output ran 3.9 pt past the article's margin, each block keeping
+    ELISION_MIN columns whatever the fit)."""
+    if medium.layout.shrinks or not medium.breaks_rows:
+        return False
+    whole = np.concatenate(halves, axis=1)  # row vectors: one row per step
+    return bool(medium.row_cols(whole, "fixed", beside) < whole.shape[1])
 
 
 def stacked(entry: dict[str, Any], halves: list[np.ndarray], medium: Medium) -> dict[str, Any]:
