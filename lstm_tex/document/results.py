@@ -196,14 +196,7 @@ def concatenation(
             mid_em=measure.ROWS_MID_EM,
             kind="h",
         )
-        beside = label_em + measure.ROWS_MID_EM + measure.OPERATOR_EM
-        if _mid_crowds(medium, halves, beside):
-            entry["mid"] = ""  # the value's columns need the symbols' room (the sheet's boxes)
-            beside -= measure.ROWS_MID_EM
-            entry["em"] -= measure.ROWS_MID_EM
-        entry["value"] = medium.blocks(halves, "h", beside)
-        entry["em"] += medium.em(halves[1], beside=beside) + measure.BLOCK_RULE_EM
-        return entry
+        return side_by_side(entry, halves, medium, label_em)
     entry = result_entry(
         tag[0] + label,
         halves[0],
@@ -216,15 +209,23 @@ def concatenation(
     return stacked(entry, halves, medium)
 
 
-def _mid_crowds(medium: Medium, halves: list[np.ndarray], beside: float) -> bool:
-    """Off slides, whether a row-vector output's ``[h->_t h<-_t; ...]`` leaves its value
-    fewer columns than it has: then the value goes without it (an exercise sheet's boxes
-    of a bidirectional output ran 3.9 pt past the article's margin, each block keeping
-    ELISION_MIN columns whatever the fit)."""
-    if medium.layout.shrinks or not medium.breaks_rows:
-        return False
-    whole = np.concatenate(halves, axis=1)  # row vectors: one row per step
-    return bool(medium.row_cols(whole, "fixed", beside) < whole.shape[1])
+def side_by_side(
+    entry: dict[str, Any], halves: list[np.ndarray], medium: Medium, label_em: float
+) -> dict[str, Any]:
+    """``entry`` (row vectors) with the two directions side by side as its value, ``[H->
+    H<-]``. Off slides, where its ``[h->_t h<-_t; ...]`` leaves the value fewer columns than
+    it has, the value goes without it: an exercise sheet's boxes of a bidirectional output
+    ran 3.9 pt past the article's margin (each block keeps ELISION_MIN columns)."""
+    beside = label_em + measure.ROWS_MID_EM + measure.OPERATOR_EM
+    whole = np.concatenate(halves, axis=1)  # one row per step
+    crowded = medium.row_cols(whole, "fixed", beside) < whole.shape[1]
+    if not medium.layout.shrinks and medium.breaks_rows and crowded:
+        entry["mid"] = ""
+        beside -= measure.ROWS_MID_EM
+        entry["em"] -= measure.ROWS_MID_EM
+    entry["value"] = medium.blocks(halves, "h", beside)
+    entry["em"] += medium.em(halves[1], beside=beside) + measure.BLOCK_RULE_EM
+    return entry
 
 
 def stacked(entry: dict[str, Any], halves: list[np.ndarray], medium: Medium) -> dict[str, Any]:
