@@ -62,7 +62,12 @@ def fill_decks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path
     flags = ("--input-size", "5", "--hidden-size", "8", "--layers", "2", "--steps", "2")
     layers = derive_first(init_example(folder / "layers2.yaml", *flags))
     bi = derive_first(bidirectional(folder, ("--input-size", "3", "--hidden-size", "4"), 2))
+    rnn = init_example(folder / "rnn8.yaml", *RNN8)
+    rnn.write_text(
+        rnn.read_text().replace("  decimals: 4\n", "  decimals: 4\n  notation: row-vector\n")
+    )
     runs = {
+        "rnn-rowvector-10pt": (rnn, 10),
         "bi-backward-10pt": (bi, 10),
         "layers2-11pt": (layers, 11),
         "gru-backward-11pt": (EXAMPLES / "gru-backward.yaml", 11),
@@ -77,7 +82,10 @@ def fill_decks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path
     return pdfs
 
 
-DECKS = ["bi-backward-10pt", "layers2-11pt", "gru-backward-11pt"]
+DECKS = ["bi-backward-10pt", "layers2-11pt", "gru-backward-11pt", "rnn-rowvector-10pt"]
+#: A row-vector RNN, hidden 8: step 2's inputs went to step 1's last slide and left step 2's
+#: first h_t slide 0.49 full (slides.HALF keeps them with their step there).
+RNN8 = ("--cell", "rnn", "--hidden-size", "8", "--input-size", "5", "--steps", "2")
 #: Decks whose forward pass had frames a quarter full, each the last of its group: "Step
 #: N: inputs" and "Step N: hidden state h" at 11 pt, a layer above's inputs at 10 pt.
 FORWARD = ["gru-sequence-11pt", "gru-sequence-10pt", "stacked-10pt"]
@@ -95,7 +103,7 @@ def test_no_frame_half_empty_unless_last(
 ) -> None:
     pdf, _ = fill_decks[deck]
     fills = measure.fills(pdf)
-    assert len(fills) > 10, "the measure reads no frames"
+    assert len(fills) > 6, "the measure reads no frames"
     empty = [
         (f.page, f.title, round(f.fill, 2)) for f in fills if f.fill < 0.5 and not f.last_of_group
     ]
@@ -115,7 +123,7 @@ def test_a_sparse_frame_stands_alone_only_where_nothing_fits(
     layer-1 inputs of the stacked deck (25 %) had frames of their own."""
     pdf, size = fill_decks[deck]
     fills = measure.fills(pdf)
-    assert len(fills) > 10, "the measure reads no frames"
+    assert len(fills) > 6, "the measure reads no frames"
     lonely = [
         (f.page, f.title, round(f.fill, 2))
         for before, f, after in zip(fills, fills[1:], fills[2:], strict=False)
