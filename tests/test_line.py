@@ -88,6 +88,16 @@ HIDDEN_NUMBERS = {"o": "O", "c": "C", "tanh_c": "T", "m": "M", "W_hr": "P", "h":
 #: the backward pass's breaks: before the numbers, before the result, inside a product
 B = {"numbers": False, "result": False, "inner": False}
 
+#: A GRU's h_t symbols, as states.py records them (``inline``: numbers on the symbols' row).
+GRU_H = {
+    "form": "gru",
+    "h": "h_{1}",
+    "z": "z_{1}",
+    "n": "n_{1}",
+    "h_prev": "h_{0}",
+    "inline": False,
+}
+
 #: name -> (Line, a reveal's overlay numbers or None, the exact TeX)
 TABLE: dict[str, tuple[Line, dict[str, Any] | None, str]] = {
     "symbolic, pytorch": (
@@ -301,14 +311,7 @@ TABLE: dict[str, tuple[Line, dict[str, Any] | None, str]] = {
     "hidden, gru, row vectors": (
         Line(
             "hidden",
-            symbolic={
-                "form": "gru",
-                "h": "h_{1}",
-                "z": "z_{1}",
-                "n": "n_{1}",
-                "h_prev": "h_{0}",
-                "inline": False,
-            },
+            symbolic=GRU_H,
             numbers={"z": "Z", "n": "N", "h_prev": "H"},
             result="R",
             breaks={"n": True, "sum": True, "prev": True, "result": True},
@@ -327,14 +330,7 @@ TABLE: dict[str, tuple[Line, dict[str, Any] | None, str]] = {
     "hidden, gru": (
         Line(
             "hidden",
-            symbolic={
-                "form": "gru",
-                "h": "h_{1}",
-                "z": "z_{1}",
-                "n": "n_{1}",
-                "h_prev": "h_{0}",
-                "inline": False,
-            },
+            symbolic=GRU_H,
             numbers={"z": "Z", "n": "N", "h_prev": "H"},
             result="R",
             breaks={"n": False, "sum": True, "result": False},

@@ -149,28 +149,24 @@ def themed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     frames.tex in the lecturer's Madrid 4:3 deck, compiled once (no Overfull box): their
     PDFs by cell."""
     folder = tmp_path_factory.mktemp("themed")
-    pdfs = {}
-    for cell, flags in THEMED.items():
-        path = init_example(folder / f"{cell}8.yaml", *flags, extra=backward_section(8, 1))
-        result = run_cli(
-            "render",
-            path,
-            "--out",
-            folder / "out",
-            "--no-check",
-            "--theme",
-            "Madrid",
-            "--aspect",
-            "4:3",
-        )
-        assert result.exit_code == 0, result.output
-        out = folder / "out" / f"{cell}8"
-        tex = lecturer_deck(out, out / "frames.tex")
-        compiled = compile_tex(tex)
-        assert compiled.ok, (tex.name, compiled.errors)
-        assert compiled.overfull == 0, (cell, compiled.overfull_hbox, compiled.overfull_vbox)
-        pdfs[cell] = tex.with_suffix(".pdf")
-    return pdfs
+    flags = ("--theme", "Madrid", "--aspect", "4:3")
+    return {
+        cell: in_lecturer_deck(folder, cell, flags, extra=backward_section(8, 1)) for cell in THEMED
+    }
+
+
+def in_lecturer_deck(folder: Path, cell: str, flags: tuple[str, ...], extra: str = "") -> Path:
+    """:data:`THEMED`'s ``cell`` rendered with ``flags`` and its frames.tex in the lecturer's
+    Madrid 4:3 deck, compiled (no error, no Overfull box): the PDF."""
+    path = init_example(folder / f"{cell}8.yaml", *THEMED[cell], extra=extra)
+    result = run_cli("render", path, "--out", folder / "out", "--no-check", *flags)
+    assert result.exit_code == 0, result.output
+    out = folder / "out" / f"{cell}8"
+    tex = lecturer_deck(out, out / "frames.tex")
+    compiled = compile_tex(tex)
+    assert compiled.ok, (tex.name, compiled.errors)
+    assert compiled.overfull == 0, (cell, compiled.overfull_hbox, compiled.overfull_vbox)
+    return tex.with_suffix(".pdf")
 
 
 @pytest.mark.latex
@@ -241,18 +237,7 @@ def hall11(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     frames.tex in the lecturer's Madrid 4:3 deck, compiled once (no Overfull box): their PDFs
     by cell."""
     folder = tmp_path_factory.mktemp("hall11")
-    pdfs = {}
-    for cell in ("lstm", "gru"):
-        path = init_example(folder / f"{cell}8.yaml", *THEMED[cell])
-        result = run_cli("render", path, "--out", folder / "out", "--no-check", *HALL11)
-        assert result.exit_code == 0, result.output
-        out = folder / "out" / f"{cell}8"
-        tex = lecturer_deck(out, out / "frames.tex")
-        compiled = compile_tex(tex)
-        assert compiled.ok, (tex.name, compiled.errors)
-        assert compiled.overfull == 0, (cell, compiled.overfull_hbox, compiled.overfull_vbox)
-        pdfs[cell] = tex.with_suffix(".pdf")
-    return pdfs
+    return {cell: in_lecturer_deck(folder, cell, HALL11) for cell in ("lstm", "gru")}
 
 
 @pytest.mark.latex
